@@ -1,0 +1,107 @@
+# blast: `make` builds ./blast; `make check` builds and runs every test
+# (unit, unit under ASan+UBSan, end to end against real brokers); `make fuzz`
+# runs each libFuzzer target for FUZZ_TIME seconds. V=1 shows commands.
+
+CC       ?= gcc
+CLANG    ?= clang
+OUT      := .output
+CFLAGS   := -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP \
+            -Iencoders -Iuserspace
+LDLIBS   := -luring -lm
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_TIME ?= 30
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+ENC_SRCS  := $(wildcard encoders/*.c)
+US_SRCS   := $(filter-out userspace/main.c,$(wildcard userspace/*.c))
+LIB_SRCS  := $(ENC_SRCS) $(US_SRCS)
+LIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(LIB_SRCS))
+ASAN_OBJS := $(patsubst %.c,$(OUT)/asan/%.o,$(LIB_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+ASAN_BINS := $(patsubst tests/unit/%.c,$(OUT)/asan/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
+E2E_TESTS := $(sort $(wildcard tests/e2e/test_*.sh))
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
+
+.PHONY: all check test-unit test-asan test-e2e fuzz bench clean
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: blast $(UNIT_BINS) $(BENCH_BINS)
+
+blast: $(OUT)/userspace/main.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OUT)/%.o: %.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/asan/%.o: %.c
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -c $< -o $@
+
+$(OUT)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $^ $(LDLIBS)
+
+$(OUT)/asan/tests/%: tests/unit/%.c $(ASAN_OBJS)
+	$(call msg,TEST-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $^ $(LDLIBS)
+
+# Fuzz targets link the encoders only: decoders are pure.
+$(OUT)/fuzz/%: tests/fuzz/%.c $(ENC_SRCS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -std=gnu11 -D_GNU_SOURCE -g -O1 -Iencoders -Iuserspace \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ -lm
+
+$(OUT)/bench/%: bench/%.c $(LIB_OBJS)
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+test-unit: $(UNIT_BINS)
+	$(Q)tests/run.sh $(UNIT_BINS)
+
+test-asan: $(ASAN_BINS)
+	$(Q)tests/run.sh $(ASAN_BINS)
+
+test-e2e: blast $(BENCH_BINS)
+	$(Q)tests/run.sh $(E2E_TESTS)
+
+# One runner over everything, so the last line is the whole tally.
+check: blast $(UNIT_BINS) $(ASAN_BINS) $(BENCH_BINS)
+	$(Q)tests/run.sh $(UNIT_BINS) $(ASAN_BINS) $(E2E_TESTS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)set -e; for f in $(FUZZ_BINS); do \
+		name=$$(basename $$f); mkdir -p $(OUT)/corpus/$$name; \
+		seeds=tests/fuzz/corpus/$$name; [ -d $$seeds ] || seeds=; \
+		echo "  RUN      $$name for $(FUZZ_TIME)s"; \
+		$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=0 \
+			$(OUT)/corpus/$$name $$seeds 2>$(OUT)/fuzz/$$name.log || \
+			{ tail -40 $(OUT)/fuzz/$$name.log; exit 1; }; \
+	done; echo "fuzz: $(words $(FUZZ_BINS)) targets ran $(FUZZ_TIME)s each without a crash"
+
+bench: blast $(BENCH_BINS)
+	$(Q)bench/mqtt.sh
+
+clean:
+	rm -rf $(OUT) blast
+
+-include $(shell find $(OUT) -name '*.d' 2>/dev/null)

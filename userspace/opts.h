@@ -1,0 +1,91 @@
+/* Command line: everything a run needs, parsed and validated before any
+ * worker, socket or file is opened. Bad input is one line on stderr naming
+ * the problem and exit status 2. */
+#ifndef BLAST_OPTS_H
+#define BLAST_OPTS_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define BLAST_EXIT_USAGE 2
+#define BLAST_MAX_TARGETS 64
+#define BLAST_MAX_WORKERS 64
+
+enum blast_proto { PROTO_MQTT = 0 };
+
+struct blast_target {
+	char host[256]; /* as given */
+	uint16_t port;
+	struct sockaddr_storage addr; /* resolved once, at parse time */
+	socklen_t addr_len;
+};
+
+/* Strings of a list file (payload lines, tokens), one per line. Lines are
+ * stored without their trailing newline (and without a '\r' before it). */
+struct line_list {
+	char **lines;
+	size_t *lens;
+	size_t n;
+	char *data; /* one allocation holding every line */
+};
+
+struct blast_opts {
+	enum blast_proto proto;
+	struct blast_target targets[BLAST_MAX_TARGETS];
+	unsigned n_targets;
+
+	uint32_t conns;         /* --conns, default 1 */
+	uint32_t ramp;          /* --ramp: connections opened per second; 0 = as fast as accepted */
+	uint64_t rate;          /* --rate: messages per second in total; 0 = unlimited */
+	uint64_t messages;      /* --messages; 0 with has_messages = connect only */
+	bool has_messages;
+	uint64_t duration_ns;   /* --duration; 0 = until --messages or SIGINT */
+	uint64_t drain_timeout_ns; /* --drain-timeout, default 5 s */
+	uint8_t qos;            /* --qos 0|1|2, default 0 */
+	uint32_t inflight;      /* --inflight: unacked messages per connection, default 64, max 65535 */
+	char *topic;            /* --topic template, default "blast/{conn}"; {conn} and {seq} expand */
+	bool topic_has_seq;     /* the template contains {seq} */
+	uint32_t payload_size;  /* --payload-size, default 32 */
+	struct line_list payloads; /* --payload-file: n > 0 when given */
+	bool retain;            /* --retain */
+	char *client_id;        /* --client-id template, default "blast-{pid}-{conn}"; {conn}, {pid} expand */
+	char *username;         /* --username, NULL if none */
+	char *password;         /* --password, NULL if none */
+	struct line_list tokens; /* --tokens-file: line i is connection i's username; n >= conns */
+	uint16_t keepalive;     /* --keepalive seconds, default 60 */
+	uint8_t mqtt_version;   /* --mqtt-version 3.1.1|5 -> 4 or 5, default 4 */
+	bool reconnect;         /* --reconnect */
+	bool churn;             /* --churn */
+	uint32_t workers;       /* --workers, default: online CPUs, at most conns */
+	char *report_path;      /* --report FILE.json */
+	bool quiet;             /* --quiet: no live line */
+};
+
+/* Parses argv into *o (which it zeroes and fills with defaults first).
+ * Returns 0 on success; 1 when --help or --version printed and the program
+ * should exit 0; on bad input prints "blast: <problem>" on stderr and
+ * returns BLAST_EXIT_USAGE. Resolves every target host, reads every file. */
+int opts_parse(struct blast_opts *o, int argc, char **argv);
+
+/* Connects to every target once with a blocking socket and a 2 s timeout,
+ * so "nothing listening" is a usage error before the run starts. Returns 0,
+ * or prints "blast: cannot connect to HOST:PORT: <strerror>" and returns
+ * BLAST_EXIT_USAGE. */
+int opts_check_targets(const struct blast_opts *o);
+
+void opts_free(struct blast_opts *o);
+
+/* Parsers shared with tests: each returns 0 or -EINVAL. */
+int parse_u64(const char *s, uint64_t *out);          /* decimal, optional k/m/g suffix (x1000) */
+int parse_duration_ns(const char *s, uint64_t *out);  /* "500ms", "30s", "2m", "1h", bare number = seconds */
+int parse_hostport(const char *s, char *host, size_t host_cap, uint16_t *port); /* "h:p", "[v6]:p" */
+
+/* Expands {conn}, {seq}, {pid} in tmpl into out (NUL-terminated). Returns
+ * the length written, or -ENOSPC. Unknown {names} are copied as they are. */
+int template_expand(char *out, size_t cap, const char *tmpl, uint64_t conn, uint64_t seq,
+		    uint64_t pid);
+
+#endif

@@ -1,0 +1,22 @@
+/* End-of-run output: a summary table for people and a JSON file for tools. */
+#ifndef BLAST_REPORT_H
+#define BLAST_REPORT_H
+
+#include <stdio.h>
+
+#include "stats.h"
+
+/* Human summary: counts, rate, accounting check, errors by reason, and a
+ * latency table (corrected, uncorrected, connect: min p50 p90 p99 p99.9 max). */
+void report_print_summary(FILE *f, const struct blast_results *r);
+
+/* Writes the JSON report to path atomically (path.tmp, then rename).
+ * Returns 0 or -errno. */
+int report_write_json(const char *path, const struct blast_results *r);
+
+/* Error map key for one counter, e.g. "connack:not_authorized",
+ * "puback:quota_exceeded", "disconnect:server_shutting_down",
+ * "conn_reset". Written into buf; returns buf. */
+const char *report_error_key(char *buf, size_t cap, const char *kind, unsigned code, int mqtt_version);
+
+#endif

@@ -1,0 +1,76 @@
+/* Counters of a run. Each worker process owns one struct blast_totals in
+ * memory shared with the parent; the parent sums them for the live line and
+ * the report. Everything is fixed-size and pointer-free for that reason. */
+#ifndef BLAST_STATS_H
+#define BLAST_STATS_H
+
+#include <stdint.h>
+
+#include "hist.h"
+
+/* Transport and protocol failures, counted by reason. Broker reason codes
+ * (CONNACK, PUBACK, DISCONNECT) are counted in the arrays below instead. */
+enum blast_err {
+	ERR_CONNECT_REFUSED,   /* ECONNREFUSED on TCP connect */
+	ERR_CONNECT_TIMEOUT,   /* TCP connect or CONNACK took longer than the handshake timeout */
+	ERR_CONNECT_FAILED,    /* any other connect errno */
+	ERR_ADDR_UNAVAILABLE,  /* EADDRNOTAVAIL: out of ephemeral ports */
+	ERR_FD_LIMIT,          /* EMFILE/ENFILE */
+	ERR_CONN_RESET,        /* ECONNRESET / EPIPE on an established connection */
+	ERR_CONN_CLOSED,       /* the broker closed the socket (recv returned 0) */
+	ERR_SEND,              /* any other send errno */
+	ERR_RECV,              /* any other recv errno */
+	ERR_PROTOCOL,          /* malformed frame from the broker */
+	ERR_UNEXPECTED_ACK,    /* an ack for a packet id not in flight */
+	ERR_FRAME_TOO_LARGE,   /* a broker frame over the receive limit */
+	ERR__COUNT
+};
+
+/* Stable report names, indexed by enum blast_err. */
+extern const char *const blast_err_names[ERR__COUNT];
+
+struct blast_totals {
+	/* Accounting: sent = acked + failed + unacked once the run has stopped. */
+	uint64_t sent;     /* encoded and queued on a connection */
+	uint64_t acked;    /* PUBACK (qos 1), PUBCOMP (qos 2), or written whole (qos 0) */
+	uint64_t failed;   /* refused by the broker, or lost with a broken connection */
+	uint64_t unacked;  /* still awaiting an ack when the drain timeout ran out */
+	uint64_t not_sent; /* scheduled by --rate but never sent (backlog at stop) */
+
+	uint64_t conns_ok;      /* handshakes completed (CONNACK accepted), reconnects included */
+	uint64_t conns_failed;  /* connection attempts that never got an accepted CONNACK */
+	uint64_t conns_dropped; /* established connections lost before the run ended */
+	uint64_t conns_up;      /* currently established (gauge) */
+	uint64_t reconnects;    /* attempts made by --reconnect or --churn after the first */
+	uint64_t inflight;      /* gauge: sent, not yet acked */
+
+	uint64_t bytes_out;
+	uint64_t bytes_in;
+
+	uint64_t errors[ERR__COUNT];
+	uint64_t connack[256];    /* refusals by CONNACK return/reason code */
+	uint64_t pub_reason[256]; /* MQTT 5 PUBACK/PUBREC/PUBCOMP reason codes >= 0x80 */
+	uint64_t disconnect[256]; /* MQTT 5 DISCONNECT reason codes sent by the broker */
+};
+
+/* dst += src, gauges included. */
+void totals_add(struct blast_totals *dst, const struct blast_totals *src);
+/* Sum of errors[], connack[] (codes != 0), pub_reason[] and disconnect[]. */
+uint64_t totals_error_count(const struct blast_totals *t);
+
+/* What a finished run hands to the report writers. */
+struct blast_results {
+	const struct blast_opts *opts;
+	struct blast_totals t;
+	double duration_s;        /* from the start of the publish schedule to the end of the drain */
+	double publish_s;         /* from the start of the schedule to the last message sent */
+	const struct hist *latency;     /* scheduled send -> ack (corrected for coordinated omission) */
+	const struct hist *latency_raw; /* actual send -> ack (uncorrected) */
+	const struct hist *connect;     /* TCP connect start -> CONNACK */
+	uint64_t peak_conns;
+	uint64_t rss_bytes;       /* peak resident memory of the workers, summed */
+	int exit_status;          /* 0 ok, 1 when connections dropped or nothing was acked */
+	const char *stop_reason;  /* "duration", "messages", "signal", "all_connections_lost" */
+};
+
+#endif
