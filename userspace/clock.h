@@ -1,0 +1,20 @@
+/* One clock for everything: CLOCK_MONOTONIC in nanoseconds, the clock that
+ * io_uring timeouts and bpf_ktime_get_ns() use too. */
+#ifndef BLAST_CLOCK_H
+#define BLAST_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+#define NSEC_PER_SEC 1000000000ULL
+#define NSEC_PER_MSEC 1000000ULL
+
+static inline uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+#endif

@@ -1,0 +1,300 @@
+/* blast: finds the upper limits of message brokers.
+ *
+ * The parent parses and checks everything, forks the workers (processes:
+ * one process holds at most ~20,000 sockets here), prints a live line each
+ * second from the figures they publish in shared memory, relays SIGINT as
+ * a stop request, and writes the report once they are done. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "hist.h"
+#include "opts.h"
+#include "report.h"
+#include "shm.h"
+#include "stats.h"
+#include "worker.h"
+
+static volatile sig_atomic_t signals_seen;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	signals_seen++;
+}
+
+/* Copies a worker's counters, retrying while the worker is mid-update. */
+static void read_totals(const struct worker_slot *s, struct blast_totals *out, uint32_t *state)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		uint32_t a = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		if (a & 1)
+			continue;
+		memcpy(out, &s->t, sizeof(*out));
+		*state = s->state;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) == a)
+			return;
+	}
+}
+
+struct live {
+	uint64_t last_sent, last_acked;
+	uint64_t last_ids[BLAST_MAX_WORKERS];
+	uint64_t t_last;
+	struct hist *merged;
+};
+
+static void live_line(struct shm *shm, const struct blast_opts *o, struct live *lv, uint64_t now)
+{
+	struct blast_totals sum, t;
+	uint32_t state = 0;
+
+	memset(&sum, 0, sizeof(sum));
+	hist_reset(lv->merged);
+	for (unsigned i = 0; i < shm->n_workers; i++) {
+		const struct worker_slot *s = &shm->w[i];
+		read_totals(s, &t, &state);
+		totals_add(&sum, &t);
+		uint64_t id = __atomic_load_n(&s->interval_id, __ATOMIC_ACQUIRE);
+		if (id != lv->last_ids[i]) {
+			/* A torn copy only blurs one live figure; the report
+			 * uses the final histograms. */
+			hist_add(lv->merged, &s->interval);
+			lv->last_ids[i] = id;
+		}
+	}
+	double dt = (double)(now - lv->t_last) / 1e9;
+	if (dt <= 0)
+		dt = 1;
+	double elapsed = (double)(now - shm->start_ns) / 1e9;
+	fprintf(stderr,
+		"[%6.1fs] conns %llu/%u | sent %.0f/s acked %.0f/s | inflight %llu | errors %llu | p50 %.1fus p99 %.1fus\n",
+		elapsed, (unsigned long long)sum.conns_up, o->conns,
+		(double)(sum.sent - lv->last_sent) / dt, (double)(sum.acked - lv->last_acked) / dt,
+		(unsigned long long)sum.inflight, (unsigned long long)totals_error_count(&sum),
+		(double)hist_percentile(lv->merged, 50) / 1e3,
+		(double)hist_percentile(lv->merged, 99) / 1e3);
+	lv->last_sent = sum.sent;
+	lv->last_acked = sum.acked;
+	lv->t_last = now;
+}
+
+static const char *stop_name(uint32_t why)
+{
+	switch (why) {
+	case STOP_SIGNAL:
+		return "signal";
+	case STOP_CONNS_LOST:
+		return "all_connections_lost";
+	case STOP_MESSAGES:
+		return "messages";
+	case STOP_DURATION:
+		return "duration";
+	default:
+		return "unknown";
+	}
+}
+
+static int run(struct blast_opts *o)
+{
+	unsigned n = o->workers;
+	size_t shm_size = sizeof(struct shm) + n * sizeof(struct worker_slot);
+	struct shm *shm = mmap(NULL, shm_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t pids[BLAST_MAX_WORKERS];
+	int wstatus[BLAST_MAX_WORKERS];
+	bool exited[BLAST_MAX_WORKERS] = { false };
+	int rc = 0;
+
+	if (shm == MAP_FAILED) {
+		fprintf(stderr, "blast: cannot map shared memory: %s\n", strerror(errno));
+		return 3;
+	}
+	shm->n_workers = n;
+	shm->start_ns = mono_ns();
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	fflush(NULL);
+	for (unsigned i = 0; i < n; i++) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			fprintf(stderr, "blast: cannot start worker %u: %s\n", i, strerror(errno));
+			shm->stop = 1;
+			n = i;
+			rc = 3;
+			break;
+		}
+		if (pid == 0)
+			_exit(worker_run(o, shm, i, o->workers));
+		pids[i] = pid;
+	}
+
+	struct live lv = { .t_last = shm->start_ns, .merged = calloc(1, sizeof(struct hist)) };
+	unsigned alive = n;
+	uint64_t next_line = shm->start_ns + NSEC_PER_SEC;
+	uint64_t kill_at = 0;
+	int seen = 0;
+	while (alive) {
+		struct timespec nap = { 0, 50 * 1000 * 1000 };
+		nanosleep(&nap, NULL);
+		if (signals_seen != seen) {
+			seen = signals_seen;
+			shm->stop = 1;
+			if (seen >= 2) {
+				/* Asked twice: stop now, report what is published. */
+				for (unsigned i = 0; i < n; i++)
+					if (!exited[i])
+						kill(pids[i], SIGKILL);
+			}
+			if (!kill_at)
+				kill_at = mono_ns() + o->drain_timeout_ns + 10 * NSEC_PER_SEC;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			if (exited[i])
+				continue;
+			pid_t r = waitpid(pids[i], &wstatus[i], WNOHANG);
+			if (r == pids[i]) {
+				exited[i] = true;
+				alive--;
+			}
+		}
+		uint64_t now = mono_ns();
+		if (kill_at && now > kill_at) {
+			/* A worker that outlives its drain and close timeouts is stuck. */
+			for (unsigned i = 0; i < n; i++)
+				if (!exited[i])
+					kill(pids[i], SIGKILL);
+		}
+		if (now >= next_line && alive) {
+			if (!o->quiet && lv.merged)
+				live_line(shm, o, &lv, now);
+			next_line += NSEC_PER_SEC;
+		}
+	}
+
+	/* Merge. */
+	struct blast_totals total;
+	struct hist *lat = calloc(1, sizeof(*lat)), *raw = calloc(1, sizeof(*raw)),
+		    *con = calloc(1, sizeof(*con));
+	if (!lat || !raw || !con) {
+		fprintf(stderr, "blast: out of memory\n");
+		return 3;
+	}
+	hist_reset(lat);
+	hist_reset(raw);
+	hist_reset(con);
+	memset(&total, 0, sizeof(total));
+	uint64_t t0 = 0, t_end = 0, t_last_send = 0, rss = 0, peak = 0;
+	uint32_t why = STOP_NONE;
+	for (unsigned i = 0; i < n; i++) {
+		const struct worker_slot *s = &shm->w[i];
+		struct blast_totals t;
+		uint32_t state = 0;
+		read_totals(s, &t, &state);
+		totals_add(&total, &t);
+		if (state == WS_FAILED || !WIFEXITED(wstatus[i]) || WEXITSTATUS(wstatus[i]) != 0) {
+			if (s->error[0])
+				fprintf(stderr, "blast: worker %u: %s\n", i, s->error);
+			else if (WIFSIGNALED(wstatus[i]))
+				fprintf(stderr, "blast: worker %u killed by signal %d\n", i,
+					WTERMSIG(wstatus[i]));
+			rc = 3;
+		}
+		if (state == WS_DONE) {
+			hist_add(lat, &s->latency);
+			hist_add(raw, &s->latency_raw);
+			hist_add(con, &s->connect);
+		}
+		if (s->publish_start_ns && (!t0 || s->publish_start_ns < t0))
+			t0 = s->publish_start_ns;
+		if (s->end_ns > t_end)
+			t_end = s->end_ns;
+		if (s->last_send_ns > t_last_send)
+			t_last_send = s->last_send_ns;
+		rss += s->rss_bytes;
+		peak += s->peak_conns;
+		/* The most telling reason wins: a signal, then lost connections. */
+		if (s->stop_why == STOP_SIGNAL || (s->stop_why == STOP_CONNS_LOST && why != STOP_SIGNAL) ||
+		    why == STOP_NONE)
+			why = s->stop_why;
+	}
+	if (!t0)
+		t0 = shm->start_ns;
+	if (t_end < t0)
+		t_end = t0;
+	/* Whatever a killed worker left in flight is unacked. */
+	if (total.sent > total.acked + total.failed + total.unacked && rc)
+		total.unacked = total.sent - total.acked - total.failed;
+
+	struct blast_results res = {
+		.opts = o,
+		.t = total,
+		.duration_s = (double)(t_end - t0) / 1e9,
+		.publish_s = t_last_send > t0 ? (double)(t_last_send - t0) / 1e9 : 0,
+		.latency = lat,
+		.latency_raw = raw,
+		.connect = con,
+		.peak_conns = peak,
+		.rss_bytes = rss,
+		.stop_reason = stop_name(why),
+	};
+	bool clean = total.conns_failed == 0 && total.conns_dropped == 0 && total.failed == 0 &&
+		     total.unacked == 0 && totals_error_count(&total) == 0 &&
+		     (total.acked > 0 || (o->has_messages && o->messages == 0)) &&
+		     why != STOP_CONNS_LOST;
+	if (!rc)
+		rc = clean ? 0 : 1;
+	res.exit_status = rc;
+	report_print_summary(stdout, &res);
+	if (o->report_path) {
+		int r = report_write_json(o->report_path, &res);
+		if (r < 0) {
+			fprintf(stderr, "blast: cannot write report %s: %s\n", o->report_path, strerror(-r));
+			rc = rc ? rc : 1;
+		}
+	}
+	free(lat);
+	free(raw);
+	free(con);
+	free(lv.merged);
+	munmap(shm, shm_size);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct blast_opts o;
+	int r = opts_parse(&o, argc, argv);
+
+	if (r == 1)
+		return 0;
+	if (r)
+		return r;
+	/* Bounded by default: a load loop never runs on without an end. */
+	if (!o.has_messages && !o.duration_ns)
+		o.duration_ns = 10 * NSEC_PER_SEC;
+	r = opts_check_targets(&o);
+	if (r) {
+		opts_free(&o);
+		return r;
+	}
+	if (o.workers > o.conns)
+		o.workers = o.conns;
+	if (o.workers < 1)
+		o.workers = 1;
+	r = run(&o);
+	opts_free(&o);
+	return r;
+}

@@ -1,0 +1,42 @@
+/* What the engine asks of a protocol. The engine owns sockets, buffers,
+ * the schedule and the accounting; a protocol owns the bytes. MQTT is the
+ * first; Kafka and WebSocket plug in the same way. */
+#ifndef BLAST_PROTO_H
+#define BLAST_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct worker;
+struct conn;
+struct chunk;
+
+struct proto_ops {
+	const char *name;
+	/* Per-worker preparation (payload templates). 0 or -errno. */
+	int (*setup)(struct worker *w);
+	/* The first bytes on a new connection (MQTT CONNECT). Bytes or -errno. */
+	ssize_t (*hello)(struct worker *w, struct conn *c, uint8_t *out, size_t cap);
+	/* Length of the frame starting at buf: > 0 total length (the frame may
+	 * not be all there yet), 0 header incomplete, < 0 malformed. */
+	ssize_t (*frame_total)(const uint8_t *buf, size_t len);
+	/* One whole frame from the broker. 0, or < 0 when the connection was
+	 * failed by the callee (it has counted why). */
+	int (*on_frame)(struct worker *w, struct conn *c, const uint8_t *frame, size_t len);
+	/* Appends owed control frames, then up to n messages numbered from
+	 * first into ch. Returns how many messages it wrote. */
+	uint32_t (*fill)(struct worker *w, struct conn *c, struct chunk *ch, uint64_t first, uint32_t n);
+	/* Counts the whole messages among the first len bytes of a chunk (the
+	 * part a broken connection did write). */
+	uint32_t (*count_msgs)(const uint8_t *buf, size_t len);
+	/* Polite goodbye (MQTT DISCONNECT), and a keepalive probe. Bytes or -errno. */
+	ssize_t (*goodbye)(struct worker *w, struct conn *c, uint8_t *out, size_t cap);
+	ssize_t (*ping)(struct worker *w, struct conn *c, uint8_t *out, size_t cap);
+	/* Does the connection owe control frames (PUBREL)? */
+	int (*has_control)(const struct conn *c);
+};
+
+extern const struct proto_ops mqtt_proto;
+
+#endif

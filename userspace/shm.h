@@ -1,0 +1,62 @@
+/* Memory shared between the parent and its worker processes (one anonymous
+ * MAP_SHARED mapping made before fork). Workers are processes, not threads,
+ * because one process holds at most ~20,000 sockets here.
+ *
+ * Each worker writes only its own struct worker_slot; the parent only reads
+ * them, except for the control words. Counters are published by plain
+ * copies guarded by a sequence counter (seqlock): the parent retries a read
+ * that raced with a copy. */
+#ifndef BLAST_SHM_H
+#define BLAST_SHM_H
+
+#include <stdint.h>
+
+#include "hist.h"
+#include "opts.h"
+#include "stats.h"
+
+enum worker_state {
+	WS_STARTING = 0,
+	WS_RUNNING,   /* connecting or publishing */
+	WS_DRAINING,  /* no new messages; waiting for acks */
+	WS_CLOSING,   /* saying goodbye */
+	WS_DONE,      /* final figures are in place */
+	WS_FAILED,    /* could not start (io_uring setup); see error */
+};
+
+enum stop_why {
+	STOP_NONE = 0,
+	STOP_DURATION,
+	STOP_MESSAGES,
+	STOP_SIGNAL,
+	STOP_CONNS_LOST, /* every connection gone and none coming back */
+};
+
+struct worker_slot {
+	uint32_t seq;          /* odd while a copy is in progress */
+	uint32_t state;        /* enum worker_state */
+	uint32_t stop_why;     /* enum stop_why */
+	struct blast_totals t;
+	uint64_t publish_start_ns; /* when this worker's schedule began, 0 before */
+	uint64_t last_send_ns;     /* when its last message was sent */
+	uint64_t end_ns;           /* when its drain ended */
+	uint64_t peak_conns;
+	uint64_t rss_bytes;
+	char error[160];           /* why the worker failed, for WS_FAILED */
+	/* Per-second histograms, published with the counters. */
+	uint64_t interval_id;      /* increments with each published interval */
+	struct hist interval;      /* corrected latency of the last whole second */
+	/* Final histograms, valid once state == WS_DONE. */
+	struct hist latency;
+	struct hist latency_raw;
+	struct hist connect;
+};
+
+struct shm {
+	volatile uint32_t stop;     /* set by the parent on SIGINT/SIGTERM */
+	uint32_t n_workers;
+	uint64_t start_ns;          /* run start, set by the parent before fork */
+	struct worker_slot w[];
+};
+
+#endif

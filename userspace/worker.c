@@ -1,0 +1,1207 @@
+/* The io_uring engine: one ring per worker process drives every connection
+ * of that worker. Connects, sends and receives are ring operations; the
+ * loop sleeps in io_uring_enter with a timeout set to the next message due
+ * on the open-loop schedule (or the next housekeeping tick).
+ *
+ * Accounting rule, kept at every step: a message is "sent" when it is
+ * encoded into a connection's send buffer; from then on it is exactly one
+ * of in flight, acked, failed, or (once the drain times out) unacked. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "proto.h"
+#include "worker.h"
+
+enum op {
+	OP_CONNECT = 1,
+	OP_SEND,
+	OP_RECV,
+};
+
+#define BGID 1
+#define SQ_ENTRIES 4096
+#define CQ_ENTRIES 32768
+#define TICK_NS (10 * NSEC_PER_MSEC)
+#define SCAN_NS (100 * NSEC_PER_MSEC)
+#define PUBLISH_NS (100 * NSEC_PER_MSEC)
+#define HANDSHAKE_TIMEOUT_NS (10 * NSEC_PER_SEC)
+#define CLOSE_TIMEOUT_NS (2 * NSEC_PER_SEC)
+/* mosquitto listens with a backlog of 100: more handshakes in flight than
+ * that get their SYNs dropped and wait a 1 s retransmit. */
+#define CONNECTS_IN_FLIGHT 64
+#define NO_CONN UINT32_MAX
+
+static const struct proto_ops *proto_for(const struct blast_opts *o)
+{
+	(void)o;
+	return &mqtt_proto;
+}
+
+static inline uint64_t ud_make(uint32_t conn, enum op op)
+{
+	return ((uint64_t)conn << 8) | op;
+}
+
+static struct io_uring_sqe *get_sqe(struct worker *w)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+
+	while (!sqe) {
+		/* SQ full: hand what we have to the kernel and retry. */
+		io_uring_submit(&w->ring);
+		sqe = io_uring_get_sqe(&w->ring);
+	}
+	return sqe;
+}
+
+/* ---- send buffers ---- */
+
+struct chunk *worker_chunk_get(struct worker *w)
+{
+	struct chunk *ch = w->free_chunks;
+
+	if (ch) {
+		w->free_chunks = ch->next;
+	} else {
+		ch = malloc(sizeof(*ch) + w->chunk_size);
+		if (!ch)
+			return NULL;
+		w->chunks_alloc++;
+	}
+	ch->next = NULL;
+	ch->len = ch->off = ch->n_msgs = ch->n_frames = 0;
+	ch->first_msg = 0;
+	ch->queued_ns = w->now;
+	return ch;
+}
+
+static void chunk_put(struct worker *w, struct chunk *ch)
+{
+	ch->next = w->free_chunks;
+	w->free_chunks = ch;
+}
+
+/* ---- send queue: ready connections that can take messages ---- */
+
+void conn_sendq_push(struct worker *w, struct conn *c)
+{
+	if (c->in_sendq)
+		return;
+	c->in_sendq = 1;
+	c->sendq_next = NO_CONN;
+	uint32_t i = (uint32_t)(c - w->conns);
+	if (w->sendq_tail == NO_CONN)
+		w->sendq_head = i;
+	else
+		w->conns[w->sendq_tail].sendq_next = i;
+	w->sendq_tail = i;
+	w->sendq_len++;
+}
+
+static struct conn *sendq_pop(struct worker *w)
+{
+	if (w->sendq_head == NO_CONN)
+		return NULL;
+	struct conn *c = &w->conns[w->sendq_head];
+	w->sendq_head = c->sendq_next;
+	if (w->sendq_head == NO_CONN)
+		w->sendq_tail = NO_CONN;
+	c->in_sendq = 0;
+	w->sendq_len--;
+	return c;
+}
+
+/* ---- the schedule ---- */
+
+static bool publishing(const struct worker *w)
+{
+	return w->phase == WS_RUNNING && w->t0 != 0;
+}
+
+/* How many messages should have been handed out by now. */
+static uint64_t sched_due(const struct worker *w)
+{
+	if (!publishing(w))
+		return w->next_msg;
+	if (!w->rate)
+		return w->limit;
+	if (w->now < w->t0)
+		return 0;
+	unsigned __int128 n = (unsigned __int128)(w->now - w->t0) * w->rate / NSEC_PER_SEC + 1;
+	return n < w->limit ? (uint64_t)n : w->limit;
+}
+
+static uint64_t sched_time(const struct worker *w, uint64_t idx)
+{
+	if (!w->rate)
+		return w->now;
+	return w->t0 + (uint64_t)((unsigned __int128)idx * NSEC_PER_SEC / w->rate);
+}
+
+/* Messages the connection can take now. */
+static uint32_t conn_room(const struct worker *w, const struct conn *c)
+{
+	if (c->state != CS_READY || c->tx)
+		return 0;
+	if (w->o->churn)
+		return c->churn_done || c->inflight ? 0 : 1;
+	if (w->o->qos == 0)
+		return w->chunk_msgs;
+	uint32_t free_slots = c->slots ? c->n_free : w->slot_cap;
+	return free_slots < w->chunk_msgs ? free_slots : w->chunk_msgs;
+}
+
+/* ---- connection lifecycle ---- */
+
+static int conn_alloc_slots(struct worker *w, struct conn *c)
+{
+	uint32_t n = w->slot_cap;
+	size_t sz = n * (sizeof(struct msg_slot) + 3 * sizeof(uint16_t));
+	uint8_t *mem = calloc(1, sz);
+
+	if (!mem)
+		return -ENOMEM;
+	c->slots = (struct msg_slot *)mem;
+	c->free_slots = (uint16_t *)(mem + n * sizeof(struct msg_slot));
+	c->rel_pending = c->free_slots + n;
+	c->gen = c->rel_pending + n;
+	/* Pop order 0, 1, 2...: packet ids come out in sequence. */
+	for (uint32_t i = 0; i < n; i++)
+		c->free_slots[i] = (uint16_t)(n - 1 - i);
+	c->n_free = n;
+	c->n_rel = 0;
+	return 0;
+}
+
+void conn_msg_done(struct worker *w, struct conn *c, struct msg_slot *s, bool ok)
+{
+	if (ok) {
+		w->t.acked++;
+		hist_record(w->interval, (int64_t)(w->now - s->intended_ns));
+		hist_record(w->interval_raw, (int64_t)(w->now - s->sent_ns));
+	} else {
+		w->t.failed++;
+	}
+	s->state = 0;
+	c->free_slots[c->n_free++] = (uint16_t)(s - c->slots);
+	c->inflight--;
+	w->t.inflight--;
+	if (w->o->churn)
+		c->churn_done = 1;
+}
+
+/* Every message still awaiting an ack on c becomes failed (connection lost)
+ * or unacked (run over). */
+static void conn_settle_inflight(struct worker *w, struct conn *c, bool lost)
+{
+	if (!c->slots || !c->inflight)
+		return;
+	for (uint32_t i = 0; i < w->slot_cap && c->inflight; i++) {
+		struct msg_slot *s = &c->slots[i];
+		if (!s->state)
+			continue;
+		if (lost)
+			w->t.failed++;
+		else
+			w->t.unacked++;
+		s->state = 0;
+		c->free_slots[c->n_free++] = (uint16_t)i;
+		c->inflight--;
+		w->t.inflight--;
+	}
+	c->n_rel = 0;
+}
+
+static void count_err(struct worker *w, enum blast_err why)
+{
+	if (why < ERR__COUNT)
+		w->t.errors[why]++;
+}
+
+static void conn_finalize(struct worker *w, struct conn *c, bool graceful);
+
+/* The connection is broken (or refused): count why, fail what it carried,
+ * and let the ring operations on it finish before the fd is closed. */
+void conn_fail(struct worker *w, struct conn *c, enum blast_err why)
+{
+	if (c->state == CS_DEAD || c->state == CS_DONE || c->state == CS_IDLE)
+		return;
+	count_err(w, why);
+	if (c->state == CS_CONNECTING || c->state == CS_HANDSHAKE) {
+		w->t.conns_failed++;
+		w->connecting--;
+	} else if (c->state == CS_READY || c->state == CS_CLOSING) {
+		w->t.conns_up--;
+		if (w->phase <= WS_DRAINING && !(c->state == CS_CLOSING && w->o->churn))
+			w->t.conns_dropped++;
+	}
+	conn_settle_inflight(w, c, true);
+	c->state = CS_DEAD;
+	c->ctl_len = 0;
+	shutdown(c->fd, SHUT_RDWR); /* completes the pending recv and send */
+	if (!c->ops)
+		conn_finalize(w, c, false);
+}
+
+static uint64_t backoff_ns(uint32_t attempts)
+{
+	uint64_t ms = 100ULL << (attempts < 6 ? attempts : 6); /* 100 ms .. 6.4 s */
+
+	if (ms > 5000)
+		ms = 5000;
+	return ms * NSEC_PER_MSEC + (uint64_t)(rand() % 100) * NSEC_PER_MSEC;
+}
+
+static void reopen_push(struct worker *w, struct conn *c)
+{
+	if (c->in_reopenq)
+		return;
+	c->in_reopenq = 1;
+	w->reopenq[(w->reopen_head + w->reopen_len++) % w->n_conns] = (uint32_t)(c - w->conns);
+}
+
+static void conn_finalize(struct worker *w, struct conn *c, bool graceful)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->carry_len = 0;
+	c->goodbye_sent = 0;
+	c->churn_done = 0;
+	if (graceful)
+		c->attempts = 0;
+	else
+		c->attempts++;
+	bool running = w->phase == WS_RUNNING && !w->shm->stop;
+	bool budget = w->next_msg < w->limit || w->limit == UINT64_MAX;
+	if (running && graceful && w->o->churn && budget) {
+		c->state = CS_IDLE;
+		c->t_retry = w->now;
+		w->t.reconnects++;
+		reopen_push(w, c);
+	} else if (running && !graceful && w->o->reconnect) {
+		c->state = CS_IDLE;
+		c->t_retry = w->now + backoff_ns(c->attempts);
+		w->t.reconnects++;
+	} else {
+		c->state = CS_DONE;
+		w->live--;
+	}
+}
+
+/* Spread connections over several loopback source addresses: one source
+ * address runs out of ephemeral ports past ~14,000 connections. */
+static int conn_bind_source(struct worker *w, struct conn *c, int fd)
+{
+	const struct blast_target *t = &w->o->targets[c->target];
+
+	if (t->addr.ss_family != AF_INET || w->o->conns <= 10000)
+		return 0;
+	const struct sockaddr_in *dst = (const struct sockaddr_in *)&t->addr;
+	if ((ntohl(dst->sin_addr.s_addr) >> 24) != 127)
+		return 0;
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	src.sin_addr.s_addr = htonl(0x7f000001u + (c->idx % 8));
+	int one = 1;
+	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+	return bind(fd, (struct sockaddr *)&src, sizeof(src));
+}
+
+static void conn_open(struct worker *w, struct conn *c)
+{
+	const struct blast_target *t = &w->o->targets[c->target];
+	int fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+
+	c->state = CS_CONNECTING;
+	c->t_connect = w->now;
+	w->connecting++;
+	if (fd < 0) {
+		c->fd = -1;
+		conn_fail(w, c, errno == EMFILE || errno == ENFILE ? ERR_FD_LIMIT : ERR_CONNECT_FAILED);
+		return;
+	}
+	c->fd = fd;
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (conn_bind_source(w, c, fd) < 0) {
+		conn_fail(w, c, errno == EADDRNOTAVAIL ? ERR_ADDR_UNAVAILABLE : ERR_CONNECT_FAILED);
+		return;
+	}
+	struct io_uring_sqe *sqe = get_sqe(w);
+	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&t->addr, t->addr_len);
+	io_uring_sqe_set_data64(sqe, ud_make((uint32_t)(c - w->conns), OP_CONNECT));
+	c->ops++;
+}
+
+static void conn_arm_recv(struct worker *w, struct conn *c)
+{
+	struct io_uring_sqe *sqe = get_sqe(w);
+
+	io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = BGID;
+	io_uring_sqe_set_data64(sqe, ud_make((uint32_t)(c - w->conns), OP_RECV));
+	c->recv_armed = 1;
+	c->ops++;
+}
+
+static void conn_submit_send(struct worker *w, struct conn *c)
+{
+	struct chunk *ch = c->tx;
+	struct io_uring_sqe *sqe = get_sqe(w);
+
+	io_uring_prep_send(sqe, c->fd, ch->data + ch->off, ch->len - ch->off, MSG_NOSIGNAL);
+	io_uring_sqe_set_data64(sqe, ud_make((uint32_t)(c - w->conns), OP_SEND));
+	c->ops++;
+	c->t_last_tx = w->now;
+}
+
+/* Builds one send: owed control frames, then up to n messages. */
+static void conn_flush(struct worker *w, struct conn *c, uint32_t n)
+{
+	const struct proto_ops *p = proto_for(w->o);
+
+	if (c->tx || (c->state != CS_READY && c->state != CS_CLOSING))
+		return;
+	struct chunk *ch = worker_chunk_get(w);
+	if (!ch) {
+		conn_fail(w, c, ERR_SEND);
+		return;
+	}
+	if (c->ctl_len) {
+		memcpy(ch->data, c->ctl, c->ctl_len);
+		ch->len = c->ctl_len;
+		ch->n_frames = 1;
+		c->ctl_len = 0;
+	}
+	if (c->state == CS_CLOSING) {
+		ssize_t r = p->goodbye(w, c, ch->data + ch->len, w->chunk_size - ch->len);
+		if (r > 0) {
+			ch->len += (uint32_t)r;
+			ch->n_frames++;
+		}
+		c->goodbye_sent = 1;
+		n = 0;
+	}
+	if (c->state == CS_READY && (n || p->has_control(c))) {
+		if (n && c->slots == NULL && w->o->qos && conn_alloc_slots(w, c) < 0) {
+			chunk_put(w, ch);
+			conn_fail(w, c, ERR_SEND);
+			return;
+		}
+		uint32_t done = p->fill(w, c, ch, w->next_msg, n);
+		if (done) {
+			ch->first_msg = w->next_msg;
+			ch->n_msgs = done;
+			if (!w->o->qos)
+				w->t.inflight += done; /* until written whole */
+			w->next_msg += done;
+			w->t.sent += done;
+			w->last_send_ns = w->now;
+		}
+	}
+	if (!ch->len) {
+		chunk_put(w, ch);
+		return;
+	}
+	c->tx = ch;
+	conn_submit_send(w, c);
+}
+
+/* Hands out the messages due now to connections that have room. */
+static void pump(struct worker *w)
+{
+	uint64_t due = sched_due(w);
+	uint64_t pending = due > w->next_msg ? due - w->next_msg : 0;
+
+	while (w->sendq_head != NO_CONN) {
+		struct conn *c = &w->conns[w->sendq_head];
+		uint32_t room = conn_room(w, c);
+		if (!room) {
+			sendq_pop(w); /* comes back when an ack or a send completes */
+			continue;
+		}
+		if (!pending)
+			break;
+		sendq_pop(w);
+		uint64_t take = pending < room ? pending : room;
+		/* Under --rate, share a tick's messages among the ready
+		 * connections instead of piling them on the first. */
+		if (w->rate && w->sendq_len) {
+			uint64_t fair = pending / (w->sendq_len + 1);
+			if (fair < 1)
+				fair = 1;
+			if (take > fair)
+				take = fair;
+		}
+		uint64_t before = w->next_msg;
+		conn_flush(w, c, (uint32_t)take);
+		pending -= w->next_msg - before;
+		if (w->next_msg == before)
+			break; /* could not encode: out of memory or frame too big */
+	}
+}
+
+static void conn_ready(struct worker *w, struct conn *c)
+{
+	c->state = CS_READY;
+	c->attempts = 0;
+	c->ever_ready = 1;
+	w->connecting--;
+	w->t.conns_ok++;
+	w->t.conns_up++;
+	if (w->t.conns_up > w->peak_conns)
+		w->peak_conns = w->t.conns_up;
+	hist_record(w->connect, (int64_t)(w->now - c->t_connect));
+	c->t_last_tx = w->now;
+	conn_sendq_push(w, c);
+}
+
+void conn_handshake_done(struct worker *w, struct conn *c)
+{
+	conn_ready(w, c);
+}
+
+static void conn_goodbye(struct worker *w, struct conn *c)
+{
+	if (c->state != CS_READY)
+		return;
+	c->state = CS_CLOSING;
+	if (!c->tx)
+		conn_flush(w, c, 0);
+}
+
+void conn_kick(struct worker *w, struct conn *c)
+{
+	if (c->state != CS_READY || c->tx)
+		return;
+	if (c->ctl_len || proto_for(w->o)->has_control(c))
+		conn_flush(w, c, 0);
+	else if (w->o->churn && c->churn_done && !c->inflight)
+		conn_goodbye(w, c);
+	else if (conn_room(w, c))
+		conn_sendq_push(w, c);
+}
+
+uint64_t worker_sched_time(const struct worker *w, uint64_t idx)
+{
+	return sched_time(w, idx);
+}
+
+/* ---- completions ---- */
+
+static void on_connect(struct worker *w, struct conn *c, int res)
+{
+	const struct proto_ops *p = proto_for(w->o);
+
+	c->ops--;
+	if (c->state == CS_DEAD) {
+		if (!c->ops)
+			conn_finalize(w, c, false);
+		return;
+	}
+	if (res < 0) {
+		enum blast_err why = ERR_CONNECT_FAILED;
+		if (res == -ECONNREFUSED)
+			why = ERR_CONNECT_REFUSED;
+		else if (res == -ETIMEDOUT)
+			why = ERR_CONNECT_TIMEOUT;
+		else if (res == -EADDRNOTAVAIL)
+			why = ERR_ADDR_UNAVAILABLE;
+		conn_fail(w, c, why);
+		return;
+	}
+	struct chunk *ch = worker_chunk_get(w);
+	ssize_t r = ch ? p->hello(w, c, ch->data, w->chunk_size) : -ENOMEM;
+	if (r <= 0) {
+		if (ch)
+			chunk_put(w, ch);
+		conn_fail(w, c, ERR_SEND);
+		return;
+	}
+	ch->len = (uint32_t)r;
+	ch->n_frames = 1;
+	c->state = CS_HANDSHAKE;
+	c->tx = ch;
+	conn_submit_send(w, c);
+	conn_arm_recv(w, c);
+}
+
+/* A chunk is done with (written whole, or the connection broke after off
+ * bytes): qos 0 publishes written whole are acked, the others failed. */
+static void chunk_settle(struct worker *w, struct conn *c, struct chunk *ch)
+{
+	const struct proto_ops *p = proto_for(w->o);
+
+	if (w->o->qos == 0 && ch->n_msgs) {
+		uint32_t written = ch->off == ch->len ? ch->n_msgs : p->count_msgs(ch->data, ch->off);
+		if (written > ch->n_msgs)
+			written = ch->n_msgs;
+		w->t.acked += written;
+		w->t.failed += ch->n_msgs - written;
+		w->t.inflight -= ch->n_msgs;
+		if (written) {
+			if (w->rate) {
+				for (uint32_t i = 0; i < written; i++)
+					hist_record(w->interval,
+						    (int64_t)(w->now - sched_time(w, ch->first_msg + i)));
+			} else {
+				hist_record_n(w->interval, (int64_t)(w->now - ch->queued_ns), written);
+			}
+			hist_record_n(w->interval_raw, (int64_t)(w->now - ch->queued_ns), written);
+		}
+		if (w->o->churn && written)
+			c->churn_done = 1;
+	}
+	chunk_put(w, ch);
+}
+
+static void on_send(struct worker *w, struct conn *c, int res)
+{
+	struct chunk *ch = c->tx;
+
+	c->ops--;
+	if (res > 0) {
+		ch->off += (uint32_t)res;
+		w->t.bytes_out += (uint64_t)res;
+	}
+	if (res > 0 && ch->off < ch->len && c->state != CS_DEAD) {
+		conn_submit_send(w, c); /* short write: send the rest */
+		return;
+	}
+	c->tx = NULL;
+	chunk_settle(w, c, ch);
+	if (res < 0 && c->state != CS_DEAD)
+		conn_fail(w, c, res == -EPIPE || res == -ECONNRESET ? ERR_CONN_RESET : ERR_SEND);
+	if (c->state == CS_DEAD) {
+		if (!c->ops)
+			conn_finalize(w, c, false);
+		return;
+	}
+	if (c->state == CS_CLOSING) {
+		if (c->goodbye_sent) {
+			/* DISCONNECT is out: close without waiting for the broker. */
+			c->state = CS_DEAD;
+			w->t.conns_up--;
+			shutdown(c->fd, SHUT_RDWR);
+			if (!c->ops)
+				conn_finalize(w, c, true);
+		} else {
+			conn_flush(w, c, 0);
+		}
+		return;
+	}
+	if (c->state != CS_READY)
+		return;
+	if (w->o->churn && c->churn_done && !c->inflight) {
+		conn_goodbye(w, c);
+		return;
+	}
+	if (c->ctl_len || proto_for(w->o)->has_control(c))
+		conn_flush(w, c, 0);
+	else if (conn_room(w, c))
+		conn_sendq_push(w, c);
+}
+
+/* Feeds received bytes to the protocol one whole frame at a time. A frame
+ * that straddles receives is gathered in c->carry; frames wholly inside a
+ * receive buffer are handled in place. */
+static void conn_consume(struct worker *w, struct conn *c, const uint8_t *buf, size_t len)
+{
+	const struct proto_ops *p = proto_for(w->o);
+
+	while (c->carry_len && len) {
+		ssize_t total = p->frame_total(c->carry, c->carry_len);
+		if (total < 0) {
+			conn_fail(w, c, ERR_PROTOCOL);
+			return;
+		}
+		size_t want = total ? (size_t)total - c->carry_len : 1;
+		size_t take = want < len ? want : len;
+		if (c->carry_len + take > c->carry_cap) {
+			size_t cap = c->carry_cap ? c->carry_cap : 64;
+			while (cap < c->carry_len + take)
+				cap *= 2;
+			uint8_t *nb = realloc(c->carry, cap);
+			if (!nb) {
+				conn_fail(w, c, ERR_RECV);
+				return;
+			}
+			c->carry = nb;
+			c->carry_cap = (uint32_t)cap;
+		}
+		memcpy(c->carry + c->carry_len, buf, take);
+		c->carry_len += (uint32_t)take;
+		buf += take;
+		len -= take;
+		if (total && c->carry_len == (size_t)total) {
+			c->carry_len = 0;
+			if (p->on_frame(w, c, c->carry, (size_t)total) < 0)
+				return;
+		}
+	}
+	while (len) {
+		ssize_t total = p->frame_total(buf, len);
+		if (total < 0) {
+			conn_fail(w, c, ERR_PROTOCOL);
+			return;
+		}
+		if (total == 0 || (size_t)total > len) {
+			/* Partial frame: keep it for the next receive. */
+			size_t cap = c->carry_cap ? c->carry_cap : 64;
+			while (cap < len)
+				cap *= 2;
+			if (cap > c->carry_cap) {
+				uint8_t *nb = realloc(c->carry, cap);
+				if (!nb) {
+					conn_fail(w, c, ERR_RECV);
+					return;
+				}
+				c->carry = nb;
+				c->carry_cap = (uint32_t)cap;
+			}
+			memcpy(c->carry, buf, len);
+			c->carry_len = (uint32_t)len;
+			return;
+		}
+		if (p->on_frame(w, c, buf, (size_t)total) < 0)
+			return;
+		if (c->state == CS_DEAD || c->state == CS_DONE)
+			return;
+		buf += total;
+		len -= (size_t)total;
+	}
+}
+
+static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
+{
+	bool more = cqe->flags & IORING_CQE_F_MORE;
+	int res = cqe->res;
+
+	if (!more) {
+		c->ops--;
+		c->recv_armed = 0;
+	}
+	if (res > 0) {
+		unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+		uint8_t *data = w->rbufs + (size_t)bid * w->rbuf_size;
+		w->t.bytes_in += (uint64_t)res;
+		if (c->state == CS_HANDSHAKE || c->state == CS_READY || c->state == CS_CLOSING) {
+			conn_consume(w, c, data, (size_t)res);
+			/* A quick ACK lets a Nagle-bound broker (mosquitto sets no
+			 * TCP_NODELAY) send its next acks without the 40 ms wait. */
+			if (w->o->qos && c->fd >= 0 && c->state == CS_READY) {
+				int one = 1;
+				setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+			}
+		}
+		io_uring_buf_ring_add(w->br, data, w->rbuf_size, (unsigned short)bid,
+				      io_uring_buf_ring_mask(w->rbuf_count), 0);
+		io_uring_buf_ring_advance(w->br, 1);
+		if (!more && (c->state == CS_HANDSHAKE || c->state == CS_READY || c->state == CS_CLOSING))
+			conn_arm_recv(w, c);
+	} else if (res == 0) {
+		if (c->state == CS_HANDSHAKE || c->state == CS_READY)
+			conn_fail(w, c, ERR_CONN_CLOSED);
+		else if (c->state == CS_CLOSING)
+			conn_fail(w, c, ERR__COUNT);
+	} else if (res == -ENOBUFS) {
+		/* Every receive buffer is taken: re-arm once some come back. */
+		if (!more && c->state != CS_DEAD && c->state != CS_DONE)
+			w->rearm[w->n_rearm++] = (uint32_t)(c - w->conns);
+	} else if (c->state != CS_DEAD && c->state != CS_DONE) {
+		conn_fail(w, c, res == -ECONNRESET ? ERR_CONN_RESET : ERR_RECV);
+	}
+	if (c->state == CS_DEAD && !c->ops)
+		conn_finalize(w, c, c->goodbye_sent);
+}
+
+static void handle_cqe(struct worker *w, struct io_uring_cqe *cqe)
+{
+	uint64_t ud = io_uring_cqe_get_data64(cqe);
+	struct conn *c = &w->conns[ud >> 8];
+
+	switch ((enum op)(ud & 0xff)) {
+	case OP_CONNECT:
+		on_connect(w, c, cqe->res);
+		break;
+	case OP_SEND:
+		on_send(w, c, cqe->res);
+		break;
+	case OP_RECV:
+		on_recv(w, c, cqe);
+		break;
+	}
+}
+
+/* ---- housekeeping ---- */
+
+static void open_more(struct worker *w)
+{
+	const struct blast_opts *o = w->o;
+
+	if (w->phase != WS_RUNNING || w->shm->stop)
+		return;
+	/* First opens follow --ramp (this worker's share of it). */
+	uint64_t allowed = w->n_conns;
+	if (o->ramp) {
+		uint64_t share = o->ramp / w->n_workers + (w->id < o->ramp % w->n_workers);
+		if (!share)
+			share = 1;
+		allowed = (w->now - w->t_ramp_start) * share / NSEC_PER_SEC + 1;
+	}
+	while (w->next_open < w->n_conns && w->next_open < allowed &&
+	       w->connecting < w->max_connecting)
+		conn_open(w, &w->conns[w->next_open++]);
+}
+
+/* Opens the connections queued for reopening, within the connect bound. */
+static void reopen_now(struct worker *w)
+{
+	while (w->reopen_len && w->connecting < w->max_connecting && w->phase == WS_RUNNING &&
+	       !w->shm->stop) {
+		struct conn *c = &w->conns[w->reopenq[w->reopen_head]];
+		w->reopen_head = (w->reopen_head + 1) % w->n_conns;
+		w->reopen_len--;
+		c->in_reopenq = 0;
+		if (c->state == CS_IDLE)
+			conn_open(w, c);
+	}
+}
+
+static void scan(struct worker *w)
+{
+	const struct proto_ops *p = proto_for(w->o);
+	uint64_t ka = (uint64_t)w->o->keepalive * NSEC_PER_SEC / 2;
+
+	for (uint32_t i = 0; i < w->next_open; i++) {
+		struct conn *c = &w->conns[i];
+		switch (c->state) {
+		case CS_CONNECTING:
+		case CS_HANDSHAKE:
+			if (w->now - c->t_connect > HANDSHAKE_TIMEOUT_NS)
+				conn_fail(w, c, ERR_CONNECT_TIMEOUT);
+			break;
+		case CS_READY:
+			if (ka && !c->tx && !c->ctl_len && w->now - c->t_last_tx >= ka) {
+				ssize_t r = p->ping(w, c, c->ctl, sizeof(c->ctl));
+				if (r > 0) {
+					c->ctl_len = (uint8_t)r;
+					conn_flush(w, c, 0);
+				}
+			}
+			break;
+		case CS_IDLE:
+			if (i < w->next_open && c->t_retry <= w->now)
+				reopen_push(w, c);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void publish_counters(struct worker *w)
+{
+	struct worker_slot *s = w->slot;
+
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+	s->t = w->t;
+	s->state = w->phase;
+	s->peak_conns = w->peak_conns;
+	s->publish_start_ns = w->t0;
+	s->last_send_ns = w->last_send_ns;
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+}
+
+/* Closes a second: folds the interval histograms into the run's and hands
+ * the interval to the parent for the live line. */
+static void publish_interval(struct worker *w)
+{
+	struct worker_slot *s = w->slot;
+
+	hist_add(w->latency, w->interval);
+	hist_add(w->latency_raw, w->interval_raw);
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+	memcpy(&s->interval, w->interval, sizeof(*w->interval));
+	s->interval_id++;
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+	hist_reset(w->interval);
+	hist_reset(w->interval_raw);
+}
+
+static bool all_settled(const struct worker *w)
+{
+	if (w->t.inflight)
+		return false;
+	for (uint32_t i = 0; i < w->next_open; i++)
+		if (w->conns[i].tx)
+			return false;
+	return true;
+}
+
+static void begin_closing(struct worker *w)
+{
+	w->phase = WS_CLOSING;
+	w->t_close_end = w->now + CLOSE_TIMEOUT_NS;
+	for (uint32_t i = 0; i < w->n_conns; i++) {
+		struct conn *c = &w->conns[i];
+		conn_settle_inflight(w, c, false);
+		if (c->state == CS_READY)
+			conn_goodbye(w, c);
+		else if (c->state == CS_CONNECTING || c->state == CS_HANDSHAKE)
+			conn_fail(w, c, ERR__COUNT);
+		else if (c->state == CS_IDLE) {
+			c->state = CS_DONE;
+			w->live--;
+		}
+	}
+}
+
+/* Moves the worker through its phases. Returns false when it is over. */
+static bool advance_phase(struct worker *w)
+{
+	const struct blast_opts *o = w->o;
+
+	switch (w->phase) {
+	case WS_RUNNING:
+		if (!w->t0) {
+			/* The schedule starts once every first connection has been
+			 * tried, so --duration measures publishing, not the ramp. */
+			bool ramp_done = w->next_open == w->n_conns &&
+					 (o->churn || w->connecting == 0);
+			if (ramp_done || w->shm->stop) {
+				w->t0 = w->now;
+				if (o->duration_ns)
+					w->t_end = w->t0 + o->duration_ns;
+			}
+		}
+		/* A worker whose share of --messages is 0 has nothing to do,
+		 * unlike a connect-only run (--messages 0). */
+		bool budget_done = w->t0 && w->next_msg >= w->limit &&
+				   (w->limit || o->messages);
+		if (w->shm->stop || w->live == 0 || (w->t_end && w->now >= w->t_end) || budget_done) {
+			/* Messages the schedule wanted out but no connection could
+			 * take: the backlog a stalled broker leaves. */
+			uint64_t due = sched_due(w);
+			if (w->rate && due > w->next_msg)
+				w->t.not_sent = due - w->next_msg;
+			if (w->shm->stop)
+				w->slot->stop_why = STOP_SIGNAL;
+			else if (w->live == 0)
+				w->slot->stop_why = STOP_CONNS_LOST;
+			else if (budget_done)
+				w->slot->stop_why = STOP_MESSAGES;
+			else
+				w->slot->stop_why = STOP_DURATION;
+			w->phase = WS_DRAINING;
+			w->t_drain_end = w->now + o->drain_timeout_ns;
+		}
+		break;
+	case WS_DRAINING:
+		if (all_settled(w) || w->now >= w->t_drain_end || w->live == 0)
+			begin_closing(w);
+		break;
+	case WS_CLOSING:
+		if (w->live == 0)
+			return false;
+		if (w->now >= w->t_close_end) {
+			for (uint32_t i = 0; i < w->n_conns; i++) {
+				struct conn *c = &w->conns[i];
+				if (c->state != CS_DONE && c->fd >= 0)
+					shutdown(c->fd, SHUT_RDWR);
+			}
+			return false;
+		}
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* ---- setup ---- */
+
+static int setup_ring(struct worker *w)
+{
+	struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER |
+					      IORING_SETUP_DEFER_TASKRUN,
+				     .cq_entries = CQ_ENTRIES };
+	int r = io_uring_queue_init_params(SQ_ENTRIES, &w->ring, &p);
+
+	if (r == -EINVAL) {
+		/* Older kernels: no single-issuer/deferred task work. */
+		memset(&p, 0, sizeof(p));
+		p.flags = IORING_SETUP_CQSIZE;
+		p.cq_entries = CQ_ENTRIES;
+		r = io_uring_queue_init_params(SQ_ENTRIES, &w->ring, &p);
+	}
+	if (r < 0) {
+		snprintf(w->slot->error, sizeof(w->slot->error), "io_uring setup failed: %s",
+			 strerror(-r));
+		return r;
+	}
+	w->ring_ok = true;
+
+	/* Provided receive buffers, registered the liburing 2.3 way (no
+	 * io_uring_setup_buf_ring yet): mmap the ring, register it, fill it. */
+	w->rbuf_count = 256;
+	w->rbuf_size = 16384;
+	size_t ring_sz = w->rbuf_count * sizeof(struct io_uring_buf);
+	void *ring_mem = mmap(NULL, ring_sz, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+	if (ring_mem == MAP_FAILED)
+		return -errno;
+	w->br = ring_mem;
+	io_uring_buf_ring_init(w->br);
+	struct io_uring_buf_reg reg = { .ring_addr = (unsigned long)ring_mem,
+					.ring_entries = w->rbuf_count,
+					.bgid = BGID };
+	r = io_uring_register_buf_ring(&w->ring, &reg, 0);
+	if (r < 0) {
+		snprintf(w->slot->error, sizeof(w->slot->error),
+			 "io_uring provided buffer ring failed: %s", strerror(-r));
+		return r;
+	}
+	w->rbufs = malloc((size_t)w->rbuf_count * w->rbuf_size);
+	if (!w->rbufs)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < w->rbuf_count; i++)
+		io_uring_buf_ring_add(w->br, w->rbufs + (size_t)i * w->rbuf_size, w->rbuf_size,
+				      (unsigned short)i, io_uring_buf_ring_mask(w->rbuf_count), (int)i);
+	io_uring_buf_ring_advance(w->br, (int)w->rbuf_count);
+	return 0;
+}
+
+static int setup(struct worker *w)
+{
+	const struct blast_opts *o = w->o;
+
+	/* Connections: global index i belongs to worker i % n. */
+	w->n_conns = o->conns / w->n_workers + (w->id < o->conns % w->n_workers);
+	w->conns = calloc(w->n_conns ? w->n_conns : 1, sizeof(*w->conns));
+	w->rearm = calloc(w->n_conns ? w->n_conns : 1, sizeof(*w->rearm));
+	w->reopenq = calloc(w->n_conns ? w->n_conns : 1, sizeof(*w->reopenq));
+	if (!w->conns || !w->rearm || !w->reopenq)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < w->n_conns; i++) {
+		struct conn *c = &w->conns[i];
+		c->fd = -1;
+		c->idx = i * w->n_workers + w->id;
+		c->target = (uint8_t)(c->idx % o->n_targets);
+		c->sendq_next = NO_CONN;
+	}
+	w->live = w->n_conns;
+	w->sendq_head = w->sendq_tail = NO_CONN;
+	w->max_connecting = CONNECTS_IN_FLIGHT / w->n_workers;
+	if (w->max_connecting < 1)
+		w->max_connecting = 1;
+
+	/* The schedule share of this worker. */
+	w->rate = o->rate ? o->rate / w->n_workers + (w->id < o->rate % w->n_workers) : 0;
+	if (o->rate && !w->rate)
+		w->rate = 1;
+	if (o->has_messages)
+		w->limit = o->messages / w->n_workers + (w->id < o->messages % w->n_workers);
+	else
+		w->limit = UINT64_MAX;
+	w->slot_cap = o->qos ? o->inflight : 0;
+
+	/* Big buffers for a few connections, smaller ones for many: memory
+	 * stays bounded either way (a buffer is held only while sending). */
+	uint64_t cs = (16u << 20) / (w->n_conns ? w->n_conns : 1);
+	if (cs > 256 * 1024)
+		cs = 256 * 1024;
+	if (cs < 16 * 1024)
+		cs = 16 * 1024;
+	w->chunk_size = (uint32_t)cs;
+	/* An upper bound only: a fill stops when the buffer is full. */
+	w->chunk_msgs = w->chunk_size / 4;
+
+	w->interval = calloc(1, sizeof(struct hist));
+	w->interval_raw = calloc(1, sizeof(struct hist));
+	w->latency = calloc(1, sizeof(struct hist));
+	w->latency_raw = calloc(1, sizeof(struct hist));
+	w->connect = calloc(1, sizeof(struct hist));
+	if (!w->interval || !w->interval_raw || !w->latency || !w->latency_raw || !w->connect)
+		return -ENOMEM;
+	hist_reset(w->interval);
+	hist_reset(w->interval_raw);
+	hist_reset(w->latency);
+	hist_reset(w->latency_raw);
+	hist_reset(w->connect);
+
+	int r = proto_for(o)->setup(w);
+	if (r < 0) {
+		snprintf(w->slot->error, sizeof(w->slot->error), "protocol setup failed: %s",
+			 strerror(-r));
+		return r;
+	}
+	return setup_ring(w);
+}
+
+static void teardown(struct worker *w)
+{
+	for (uint32_t i = 0; i < w->n_conns; i++) {
+		struct conn *c = &w->conns[i];
+		if (c->fd >= 0)
+			close(c->fd);
+		free(c->carry);
+		free(c->slots);
+		if (c->tx)
+			free(c->tx);
+	}
+	if (w->ring_ok)
+		io_uring_queue_exit(&w->ring);
+	while (w->free_chunks) {
+		struct chunk *ch = w->free_chunks;
+		w->free_chunks = ch->next;
+		free(ch);
+	}
+	free(w->rbufs);
+	free(w->conns);
+	free(w->rearm);
+	free(w->reopenq);
+	free(w->payload);
+	free(w->interval);
+	free(w->interval_raw);
+	free(w->latency);
+	free(w->latency_raw);
+	free(w->connect);
+}
+
+static uint64_t peak_rss(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	uint64_t kb = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %lu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+/* ---- the loop ---- */
+
+static uint64_t next_wakeup(const struct worker *w)
+{
+	uint64_t t = w->now + TICK_NS;
+
+	if (publishing(w) && w->rate && w->next_msg < w->limit) {
+		uint64_t due = sched_time(w, w->next_msg);
+		if (due < t)
+			t = due;
+	}
+	return t;
+}
+
+int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigned n)
+{
+	struct worker w = { .o = o, .shm = shm, .slot = &shm->w[id], .id = id, .n_workers = n };
+	int status = 0;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the parent */
+	signal(SIGINT, SIG_IGN);          /* Ctrl-C reaches the parent, which tells us */
+	signal(SIGPIPE, SIG_IGN);
+	srand((unsigned)(getpid() ^ mono_ns()));
+	if (setup(&w) < 0) {
+		if (!w.slot->error[0])
+			snprintf(w.slot->error, sizeof(w.slot->error), "worker setup: out of memory");
+		w.slot->state = WS_FAILED;
+		teardown(&w);
+		return 3;
+	}
+	w.phase = WS_RUNNING;
+	w.now = mono_ns();
+	w.t_ramp_start = w.now;
+	w.t_next_publish = w.now;
+	w.t_next_scan = w.now + SCAN_NS;
+	w.t_next_second = shm->start_ns + NSEC_PER_SEC;
+	while (w.t_next_second <= w.now)
+		w.t_next_second += NSEC_PER_SEC;
+
+	for (;;) {
+		w.now = mono_ns();
+		if (!advance_phase(&w))
+			break;
+		open_more(&w);
+		reopen_now(&w);
+		if (w.now >= w.t_next_scan) {
+			scan(&w);
+			w.t_next_scan = w.now + SCAN_NS;
+		}
+		for (uint32_t i = 0; i < w.n_rearm; i++) {
+			struct conn *c = &w.conns[w.rearm[i]];
+			if (!c->recv_armed && c->fd >= 0 && c->state != CS_DEAD && c->state != CS_DONE)
+				conn_arm_recv(&w, c);
+		}
+		w.n_rearm = 0;
+		pump(&w);
+		if (w.now >= w.t_next_second) {
+			publish_interval(&w);
+			w.t_next_second += NSEC_PER_SEC;
+		}
+		if (w.now >= w.t_next_publish) {
+			publish_counters(&w);
+			w.t_next_publish = w.now + PUBLISH_NS;
+		}
+
+		uint64_t wake = next_wakeup(&w);
+		uint64_t wait = wake > w.now ? wake - w.now : 0;
+		struct __kernel_timespec ts = { .tv_sec = (long long)(wait / NSEC_PER_SEC),
+						.tv_nsec = (long long)(wait % NSEC_PER_SEC) };
+		struct io_uring_cqe *cqe;
+		int r = io_uring_submit_and_wait_timeout(&w.ring, &cqe, 1, &ts, NULL);
+		if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+			snprintf(w.slot->error, sizeof(w.slot->error), "io_uring wait failed: %s",
+				 strerror(-r));
+			status = 3;
+			break;
+		}
+		w.now = mono_ns();
+		unsigned head, seen = 0;
+		io_uring_for_each_cqe(&w.ring, head, cqe)
+		{
+			handle_cqe(&w, cqe);
+			seen++;
+		}
+		io_uring_cq_advance(&w.ring, seen);
+	}
+
+	/* Whatever is still unsettled at the very end is unacked. */
+	for (uint32_t i = 0; i < w.n_conns; i++) {
+		struct conn *c = &w.conns[i];
+		conn_settle_inflight(&w, c, false);
+		if (c->tx && w.o->qos == 0) {
+			w.t.unacked += c->tx->n_msgs;
+			w.t.inflight -= c->tx->n_msgs;
+			c->tx->n_msgs = 0;
+		}
+		if (c->state == CS_READY || c->state == CS_CLOSING)
+			w.t.conns_up--;
+	}
+	w.now = mono_ns();
+	publish_interval(&w);
+	memcpy(&w.slot->latency, w.latency, sizeof(struct hist));
+	memcpy(&w.slot->latency_raw, w.latency_raw, sizeof(struct hist));
+	memcpy(&w.slot->connect, w.connect, sizeof(struct hist));
+	w.slot->end_ns = w.now;
+	w.slot->rss_bytes = peak_rss();
+	w.phase = status ? WS_FAILED : WS_DONE;
+	publish_counters(&w);
+	teardown(&w);
+	return status;
+}

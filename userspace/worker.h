@@ -1,0 +1,158 @@
+/* A worker: one process, one io_uring, a share of the connections and of
+ * the message schedule. Every socket operation goes through the ring; the
+ * loop waits in io_uring_enter with a timeout set to the next thing due. */
+#ifndef BLAST_WORKER_H
+#define BLAST_WORKER_H
+
+#include <liburing.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hist.h"
+#include "opts.h"
+#include "shm.h"
+#include "stats.h"
+
+enum conn_state {
+	CS_IDLE = 0,    /* not opened yet, or waiting to reconnect */
+	CS_CONNECTING,  /* TCP connect submitted */
+	CS_HANDSHAKE,   /* protocol hello (CONNECT) sent, waiting for the answer */
+	CS_READY,       /* publishing */
+	CS_CLOSING,     /* goodbye queued; closes when the send completes */
+	CS_DEAD,        /* broken; waiting for outstanding ring operations */
+	CS_DONE,        /* closed for good */
+};
+
+/* A message awaiting its ack. */
+struct msg_slot {
+	uint64_t intended_ns; /* when the schedule wanted it sent */
+	uint64_t sent_ns;     /* when it was actually queued */
+	uint16_t id;          /* MQTT packet id */
+	uint8_t state;        /* 0 free, 1 awaiting PUBACK/PUBREC, 2 awaiting PUBCOMP */
+};
+
+/* A send buffer. A connection holds one while its send is in flight; the
+ * buffer must not move until the kernel is done with it. */
+struct chunk {
+	struct chunk *next;   /* free list */
+	uint32_t len;         /* bytes filled */
+	uint32_t off;         /* bytes already written */
+	uint32_t n_msgs;      /* publishes in it (qos 0 counts them acked when written) */
+	uint32_t n_frames;    /* all frames in it */
+	uint64_t first_msg;   /* schedule index of its first publish */
+	uint64_t queued_ns;   /* when it was filled */
+	uint8_t data[];
+};
+
+struct conn {
+	int fd;
+	uint32_t idx;          /* global connection number: {conn} */
+	uint8_t state;         /* enum conn_state */
+	uint8_t target;
+	uint8_t recv_armed : 1;
+	uint8_t in_sendq : 1;
+	uint8_t goodbye_sent : 1;
+	uint8_t ever_ready : 1;
+	uint8_t in_reopenq : 1;
+	uint8_t ops;           /* ring operations in flight on this connection */
+	uint32_t inflight;     /* messages awaiting an ack */
+	uint32_t attempts;     /* failed connection attempts in a row */
+	uint32_t sendq_next;   /* intrusive FIFO link, UINT32_MAX = end */
+	uint64_t t_connect;    /* connect start: connect latency, handshake deadline */
+	uint64_t t_retry;      /* when to reconnect (CS_IDLE) */
+	uint64_t t_last_tx;    /* keepalive */
+	struct chunk *tx;      /* send in flight */
+	uint8_t *carry;        /* bytes of a frame that straddles receives */
+	uint32_t carry_len, carry_cap;
+	/* Ack bookkeeping (qos > 0), allocated when the connection is ready. */
+	struct msg_slot *slots; /* [w->slot_cap] */
+	uint16_t *free_slots;   /* stack of free slot indices */
+	uint16_t *rel_pending;  /* qos 2: packet ids owed a PUBREL */
+	uint32_t n_free, n_rel;
+	uint16_t *gen;          /* per slot: packet id generation */
+	uint8_t ctl[8];         /* one small control frame to send (PINGREQ) */
+	uint8_t ctl_len;
+	uint8_t churn_done : 1; /* churn: this cycle's message is acked */
+};
+
+struct worker {
+	const struct blast_opts *o;
+	struct shm *shm;
+	struct worker_slot *slot;
+	unsigned id, n_workers;
+	struct io_uring ring;
+	bool ring_ok;
+
+	struct conn *conns;
+	uint32_t n_conns;      /* connections this worker owns */
+	uint32_t next_open;    /* next conn index to open for the first time */
+	uint32_t connecting;   /* handshakes in flight (bounded) */
+	uint32_t max_connecting;
+	uint32_t live;         /* conns not CS_DONE and not failed for good */
+
+	/* Send queue: ready connections that can take messages or owe control frames. */
+	uint32_t sendq_head, sendq_tail, sendq_len;
+
+	/* Send buffers. */
+	struct chunk *free_chunks;
+	uint32_t chunk_size, chunks_alloc;
+
+	/* Provided receive buffers (one group for every connection). */
+	struct io_uring_buf_ring *br;
+	uint8_t *rbufs;
+	uint32_t rbuf_size, rbuf_count;
+	uint32_t *rearm; uint32_t n_rearm; /* connections whose multishot recv ended on ENOBUFS */
+	/* Connections to reopen now (churn, or a reconnect whose backoff ran out). */
+	uint32_t *reopenq;
+	uint32_t reopen_head, reopen_len;
+
+	/* Message schedule. */
+	uint64_t t_ramp_start;
+	uint64_t t0;           /* schedule start (0 = not started) */
+	uint64_t rate;         /* this worker's share of --rate, 0 = unlimited */
+	uint64_t limit;        /* this worker's share of --messages, UINT64_MAX = none */
+	uint64_t next_msg;     /* schedule index of the next message to assign */
+	uint64_t t_end;        /* end of the publish phase (duration) */
+	uint64_t t_drain_end;
+	uint64_t t_close_end;
+	uint32_t phase;        /* enum worker_state */
+	uint32_t slot_cap;     /* ack slots per connection */
+	uint32_t chunk_msgs;   /* upper bound of messages per chunk */
+
+	/* Payload template (sized payloads). */
+	uint8_t *payload;
+	uint32_t payload_len;
+	uint64_t payload_next; /* --payload-file line cursor */
+
+	/* Figures. */
+	struct blast_totals t;
+	struct hist *interval;     /* corrected latency, current second */
+	struct hist *interval_raw; /* uncorrected latency, current second */
+	struct hist *latency, *latency_raw, *connect;
+	uint64_t t_next_publish;   /* next counters publish */
+	uint64_t t_next_second;    /* next interval boundary */
+	uint64_t t_next_scan;      /* next timeout/keepalive scan */
+	uint64_t last_send_ns;
+	uint64_t peak_conns;
+	uint64_t now;              /* cached at each loop turn */
+};
+
+/* Runs worker id of n until its part of the run is over; writes its final
+ * figures into shm->w[id]. Returns the process exit status. */
+int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigned n);
+
+/* Used by the protocol code. */
+struct chunk *worker_chunk_get(struct worker *w);
+void conn_fail(struct worker *w, struct conn *c, enum blast_err why);
+void conn_sendq_push(struct worker *w, struct conn *c);
+/* A message acked (or refused): frees its slot, records latency. */
+void conn_msg_done(struct worker *w, struct conn *c, struct msg_slot *s, bool ok);
+/* The handshake answer arrived and accepted the connection. */
+void conn_handshake_done(struct worker *w, struct conn *c);
+/* After acks: send owed control frames, or queue the connection for more
+ * messages, or (churn) say goodbye. */
+void conn_kick(struct worker *w, struct conn *c);
+/* When the schedule wanted message idx sent (now, without --rate). */
+uint64_t worker_sched_time(const struct worker *w, uint64_t idx);
+
+#endif
