@@ -168,7 +168,7 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 	const struct blast_opts *o = w->o;
 	enum mqtt_version v = (enum mqtt_version)o->mqtt_version;
 	uint8_t *out = ch->data;
-	size_t cap = w->chunk_size, len = ch->len;
+	size_t cap = ch->cap, len = ch->len;
 
 	/* PUBRELs owed first: they free the broker's side of the window. */
 	while (c->n_rel) {

@@ -66,16 +66,19 @@ static struct io_uring_sqe *get_sqe(struct worker *w)
 
 /* ---- send buffers ---- */
 
-struct chunk *worker_chunk_get(struct worker *w)
+static struct chunk *chunk_get(struct worker *w, bool small)
 {
-	struct chunk *ch = w->free_chunks;
+	struct chunk **list = small ? &w->free_small : &w->free_chunks;
+	uint32_t cap = small ? SMALL_CHUNK : w->chunk_size;
+	struct chunk *ch = *list;
 
 	if (ch) {
-		w->free_chunks = ch->next;
+		*list = ch->next;
 	} else {
-		ch = malloc(sizeof(*ch) + w->chunk_size);
+		ch = malloc(sizeof(*ch) + cap);
 		if (!ch)
 			return NULL;
+		ch->cap = cap;
 		w->chunks_alloc++;
 	}
 	ch->next = NULL;
@@ -85,10 +88,17 @@ struct chunk *worker_chunk_get(struct worker *w)
 	return ch;
 }
 
+struct chunk *worker_chunk_get(struct worker *w)
+{
+	return chunk_get(w, false);
+}
+
 static void chunk_put(struct worker *w, struct chunk *ch)
 {
-	ch->next = w->free_chunks;
-	w->free_chunks = ch;
+	struct chunk **list = ch->cap == SMALL_CHUNK ? &w->free_small : &w->free_chunks;
+
+	ch->next = *list;
+	*list = ch;
 }
 
 /* ---- send queue: ready connections that can take messages ---- */
@@ -137,7 +147,15 @@ static uint64_t sched_due(const struct worker *w)
 		return w->limit;
 	if (w->now < w->t0)
 		return 0;
-	unsigned __int128 n = (unsigned __int128)(w->now - w->t0) * w->rate / NSEC_PER_SEC + 1;
+	uint64_t now = w->t_end && w->now > w->t_end ? w->t_end : w->now;
+	unsigned __int128 n = (unsigned __int128)(now - w->t0) * w->rate / NSEC_PER_SEC + 1;
+	/* Message k is due at t0 + k/rate: those due before t_end, no more. */
+	if (w->t_end) {
+		unsigned __int128 in_run = ((unsigned __int128)(w->t_end - w->t0) * w->rate +
+					    NSEC_PER_SEC - 1) / NSEC_PER_SEC;
+		if (n > in_run)
+			n = in_run;
+	}
 	return n < w->limit ? (uint64_t)n : w->limit;
 }
 
@@ -262,6 +280,21 @@ static uint64_t backoff_ns(uint32_t attempts)
 	return ms * NSEC_PER_MSEC + (uint64_t)(rand() % 100) * NSEC_PER_MSEC;
 }
 
+/* Churn: each open takes one message, so open only while messages are left
+ * that no other open has claimed. */
+static bool churn_may_open(const struct worker *w)
+{
+	return w->limit == UINT64_MAX || w->next_msg + w->churn_reserved < w->limit;
+}
+
+static void churn_release(struct worker *w, struct conn *c)
+{
+	if (c->churn_reserved) {
+		c->churn_reserved = 0;
+		w->churn_reserved--;
+	}
+}
+
 static void reopen_push(struct worker *w, struct conn *c)
 {
 	if (c->in_reopenq)
@@ -283,8 +316,8 @@ static void conn_finalize(struct worker *w, struct conn *c, bool graceful)
 	else
 		c->attempts++;
 	bool running = w->phase == WS_RUNNING && !w->shm->stop;
-	bool budget = w->next_msg < w->limit || w->limit == UINT64_MAX;
-	if (running && graceful && w->o->churn && budget) {
+	churn_release(w, c);
+	if (running && graceful && w->o->churn && churn_may_open(w)) {
 		c->state = CS_IDLE;
 		c->t_retry = w->now;
 		w->t.reconnects++;
@@ -325,6 +358,10 @@ static void conn_open(struct worker *w, struct conn *c)
 	c->state = CS_CONNECTING;
 	c->t_connect = w->now;
 	w->connecting++;
+	if (w->o->churn) {
+		c->churn_reserved = 1;
+		w->churn_reserved++;
+	}
 	if (fd < 0) {
 		c->fd = -1;
 		conn_fail(w, c, errno == EMFILE || errno == ENFILE ? ERR_FD_LIMIT : ERR_CONNECT_FAILED);
@@ -373,7 +410,10 @@ static void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 
 	if (c->tx || (c->state != CS_READY && c->state != CS_CLOSING))
 		return;
-	struct chunk *ch = worker_chunk_get(w);
+	/* Control frames alone need few bytes: thousands of connections
+	 * saying goodbye at once must not each hold a full send buffer. */
+	bool small = (n == 0 || c->state == CS_CLOSING) && c->n_rel * 4u + 16 < SMALL_CHUNK;
+	struct chunk *ch = chunk_get(w, small);
 	if (!ch) {
 		conn_fail(w, c, ERR_SEND);
 		return;
@@ -385,7 +425,7 @@ static void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 		c->ctl_len = 0;
 	}
 	if (c->state == CS_CLOSING) {
-		ssize_t r = p->goodbye(w, c, ch->data + ch->len, w->chunk_size - ch->len);
+		ssize_t r = p->goodbye(w, c, ch->data + ch->len, ch->cap - ch->len);
 		if (r > 0) {
 			ch->len += (uint32_t)r;
 			ch->n_frames++;
@@ -401,6 +441,7 @@ static void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 		}
 		uint32_t done = p->fill(w, c, ch, w->next_msg, n);
 		if (done) {
+			churn_release(w, c);
 			ch->first_msg = w->next_msg;
 			ch->n_msgs = done;
 			if (!w->o->qos)
@@ -522,7 +563,7 @@ static void on_connect(struct worker *w, struct conn *c, int res)
 		return;
 	}
 	struct chunk *ch = worker_chunk_get(w);
-	ssize_t r = ch ? p->hello(w, c, ch->data, w->chunk_size) : -ENOMEM;
+	ssize_t r = ch ? p->hello(w, c, ch->data, ch->cap) : -ENOMEM;
 	if (r <= 0) {
 		if (ch)
 			chunk_put(w, ch);
@@ -761,8 +802,17 @@ static void open_more(struct worker *w)
 		allowed = (w->now - w->t_ramp_start) * share / NSEC_PER_SEC + 1;
 	}
 	while (w->next_open < w->n_conns && w->next_open < allowed &&
-	       w->connecting < w->max_connecting)
+	       w->connecting < w->max_connecting) {
+		if (o->churn && !churn_may_open(w)) {
+			/* More connections than messages: the rest stay closed. */
+			for (; w->next_open < w->n_conns; w->next_open++) {
+				w->conns[w->next_open].state = CS_DONE;
+				w->live--;
+			}
+			break;
+		}
 		conn_open(w, &w->conns[w->next_open++]);
+	}
 }
 
 /* Opens the connections queued for reopening, within the connect bound. */
@@ -774,8 +824,14 @@ static void reopen_now(struct worker *w)
 		w->reopen_head = (w->reopen_head + 1) % w->n_conns;
 		w->reopen_len--;
 		c->in_reopenq = 0;
-		if (c->state == CS_IDLE)
-			conn_open(w, c);
+		if (c->state != CS_IDLE)
+			continue;
+		if (w->o->churn && !churn_may_open(w)) {
+			c->state = CS_DONE;
+			w->live--;
+			continue;
+		}
+		conn_open(w, c);
 	}
 }
 
@@ -1065,6 +1121,11 @@ static void teardown(struct worker *w)
 	while (w->free_chunks) {
 		struct chunk *ch = w->free_chunks;
 		w->free_chunks = ch->next;
+		free(ch);
+	}
+	while (w->free_small) {
+		struct chunk *ch = w->free_small;
+		w->free_small = ch->next;
 		free(ch);
 	}
 	free(w->rbufs);

@@ -35,6 +35,7 @@ struct msg_slot {
  * buffer must not move until the kernel is done with it. */
 struct chunk {
 	struct chunk *next;   /* free list */
+	uint32_t cap;         /* bytes data[] holds */
 	uint32_t len;         /* bytes filled */
 	uint32_t off;         /* bytes already written */
 	uint32_t n_msgs;      /* publishes in it (qos 0 counts them acked when written) */
@@ -54,6 +55,7 @@ struct conn {
 	uint8_t goodbye_sent : 1;
 	uint8_t ever_ready : 1;
 	uint8_t in_reopenq : 1;
+	uint8_t churn_reserved : 1; /* churn: this open is owed one message */
 	uint8_t ops;           /* ring operations in flight on this connection */
 	uint32_t inflight;     /* messages awaiting an ack */
 	uint32_t attempts;     /* failed connection attempts in a row */
@@ -89,12 +91,14 @@ struct worker {
 	uint32_t connecting;   /* handshakes in flight (bounded) */
 	uint32_t max_connecting;
 	uint32_t live;         /* conns not CS_DONE and not failed for good */
+	uint64_t churn_reserved; /* churn: opens in progress that will each take a message */
 
 	/* Send queue: ready connections that can take messages or owe control frames. */
 	uint32_t sendq_head, sendq_tail, sendq_len;
 
 	/* Send buffers. */
 	struct chunk *free_chunks;
+	struct chunk *free_small;  /* for control frames alone (DISCONNECT, PINGREQ) */
 	uint32_t chunk_size, chunks_alloc;
 
 	/* Provided receive buffers (one group for every connection). */
@@ -143,6 +147,7 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 
 /* Used by the protocol code. */
 struct chunk *worker_chunk_get(struct worker *w);
+#define SMALL_CHUNK 256
 void conn_fail(struct worker *w, struct conn *c, enum blast_err why);
 void conn_sendq_push(struct worker *w, struct conn *c);
 /* A message acked (or refused): frees its slot, records latency. */
