@@ -113,7 +113,6 @@ static int mq_on_ack(struct worker *w, struct conn *c, const struct mqtt_frame *
 	} else {
 		conn_msg_done(w, c, s, true);
 	}
-	conn_kick(w, c);
 	return 0;
 }
 

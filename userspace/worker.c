@@ -206,7 +206,9 @@ void conn_msg_done(struct worker *w, struct conn *c, struct msg_slot *s, bool ok
 	if (ok) {
 		w->t.acked++;
 		hist_record(w->interval, (int64_t)(w->now - s->intended_ns));
-		hist_record(w->interval_raw, (int64_t)(w->now - s->sent_ns));
+		/* Without --rate both clocks agree: one record serves both. */
+		if (w->rate)
+			hist_record(w->interval_raw, (int64_t)(w->now - s->sent_ns));
 	} else {
 		w->t.failed++;
 	}
@@ -596,10 +598,10 @@ static void chunk_settle(struct worker *w, struct conn *c, struct chunk *ch)
 				for (uint32_t i = 0; i < written; i++)
 					hist_record(w->interval,
 						    (int64_t)(w->now - sched_time(w, ch->first_msg + i)));
+				hist_record_n(w->interval_raw, (int64_t)(w->now - ch->queued_ns), written);
 			} else {
 				hist_record_n(w->interval, (int64_t)(w->now - ch->queued_ns), written);
 			}
-			hist_record_n(w->interval_raw, (int64_t)(w->now - ch->queued_ns), written);
 		}
 		if (w->o->churn && written)
 			c->churn_done = 1;
@@ -739,6 +741,7 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 		w->t.bytes_in += (uint64_t)res;
 		if (c->state == CS_HANDSHAKE || c->state == CS_READY || c->state == CS_CLOSING) {
 			conn_consume(w, c, data, (size_t)res);
+			conn_kick(w, c); /* once per receive, not once per ack */
 			/* A quick ACK lets a Nagle-bound broker (mosquitto sets no
 			 * TCP_NODELAY) send its next acks without the 40 ms wait. */
 			if (w->o->qos && c->fd >= 0 && c->state == CS_READY) {
@@ -887,7 +890,7 @@ static void publish_interval(struct worker *w)
 	struct worker_slot *s = w->slot;
 
 	hist_add(w->latency, w->interval);
-	hist_add(w->latency_raw, w->interval_raw);
+	hist_add(w->latency_raw, w->rate ? w->interval_raw : w->interval);
 	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
 	memcpy(&s->interval, w->interval, sizeof(*w->interval));
 	s->interval_id++;
