@@ -476,6 +476,13 @@ static void pump(struct worker *w)
 		}
 		if (!pending)
 			break;
+		/* Unpaced with a deep window: let acks free a good batch
+		 * before sending again, instead of answering every few acks
+		 * with a tiny send (the broker then reads tiny segments too). */
+		if (room < w->batch_min && room < pending && c->inflight) {
+			sendq_pop(w); /* the next receive kicks it back */
+			continue;
+		}
 		sendq_pop(w);
 		uint64_t take = pending < room ? pending : room;
 		/* Under --rate, share a tick's messages among the ready
@@ -744,7 +751,7 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 			conn_kick(w, c); /* once per receive, not once per ack */
 			/* A quick ACK lets a Nagle-bound broker (mosquitto sets no
 			 * TCP_NODELAY) send its next acks without the 40 ms wait. */
-			if (w->o->qos && c->fd >= 0 && c->state == CS_READY) {
+			if (w->o->qos && w->slot_cap < 1024 && c->fd >= 0 && c->state == CS_READY) {
 				int one = 1;
 				setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 			}
@@ -1085,6 +1092,12 @@ static int setup(struct worker *w)
 	w->chunk_size = (uint32_t)cs;
 	/* An upper bound only: a fill stops when the buffer is full. */
 	w->chunk_msgs = w->chunk_size / 4;
+	if (o->qos && !o->rate && !o->churn) {
+		uint32_t est = w->chunk_size / (16 + (o->payloads.n ? 64 : o->payload_size));
+		w->batch_min = w->slot_cap / 4;
+		if (w->batch_min > est)
+			w->batch_min = est;
+	}
 
 	w->interval = calloc(1, sizeof(struct hist));
 	w->interval_raw = calloc(1, sizeof(struct hist));

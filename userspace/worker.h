@@ -122,6 +122,7 @@ struct worker {
 	uint32_t phase;        /* enum worker_state */
 	uint32_t slot_cap;     /* ack slots per connection */
 	uint32_t chunk_msgs;   /* upper bound of messages per chunk */
+	uint32_t batch_min;    /* unpaced qos > 0: fewest messages worth a send */
 
 	/* Payload template (sized payloads). */
 	uint8_t *payload;
