@@ -282,8 +282,9 @@ int main(int argc, char **argv)
 		return 0;
 	if (r)
 		return r;
-	/* Bounded by default: a load loop never runs on without an end. */
-	if (!o.has_messages && !o.duration_ns)
+	/* Bounded by default: a run never goes on without an end (a
+	 * connect-only run, --messages 0, holds its connections 10 s). */
+	if ((!o.has_messages || o.messages == 0) && !o.duration_ns)
 		o.duration_ns = 10 * NSEC_PER_SEC;
 	r = opts_check_targets(&o);
 	if (r) {

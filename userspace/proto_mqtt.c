@@ -137,6 +137,10 @@ static int mq_on_frame(struct worker *w, struct conn *c, const uint8_t *buf, siz
 			conn_fail(w, c, ERR__COUNT);
 			return -1;
 		}
+		/* MQTT 5 3.2.2.3.3: never more QoS 1/2 publishes in flight than
+		 * the broker's Receive Maximum. */
+		if (v == MQTT_V5 && ca.receive_maximum && ca.receive_maximum < w->slot_cap)
+			c->window = ca.receive_maximum;
 		conn_handshake_done(w, c);
 		return 0;
 	}
@@ -210,7 +214,7 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 		uint64_t seq = idx * w->n_workers + w->id;
 		uint16_t slot = 0, id = 0;
 		if (o->qos) {
-			if (!c->n_free)
+			if (!c->n_free || c->inflight >= c->window)
 				break;
 			slot = c->free_slots[c->n_free - 1];
 			/* Slot s carries ids s+1, s+1+cap, ...: an ack finds its

@@ -175,7 +175,8 @@ static uint32_t conn_room(const struct worker *w, const struct conn *c)
 		return c->churn_done || c->inflight ? 0 : 1;
 	if (w->o->qos == 0)
 		return w->chunk_msgs;
-	uint32_t free_slots = c->slots ? c->n_free : w->slot_cap;
+	uint32_t window = c->window < w->slot_cap ? c->window : w->slot_cap;
+	uint32_t free_slots = c->inflight < window ? window - c->inflight : 0;
 	return free_slots < w->chunk_msgs ? free_slots : w->chunk_msgs;
 }
 
@@ -311,6 +312,7 @@ static void conn_finalize(struct worker *w, struct conn *c, bool graceful)
 		close(c->fd);
 	c->fd = -1;
 	c->carry_len = 0;
+	c->window = 0; /* the next CONNACK may say otherwise */
 	c->goodbye_sent = 0;
 	c->churn_done = 0;
 	if (graceful)
@@ -479,7 +481,8 @@ static void pump(struct worker *w)
 		/* Unpaced with a deep window: let acks free a good batch
 		 * before sending again, instead of answering every few acks
 		 * with a tiny send (the broker then reads tiny segments too). */
-		if (room < w->batch_min && room < pending && c->inflight) {
+		uint32_t batch_min = c->window / 4 < w->batch_min ? c->window / 4 : w->batch_min;
+		if (room < batch_min && room < pending && c->inflight) {
 			sendq_pop(w); /* the next receive kicks it back */
 			continue;
 		}
@@ -504,6 +507,8 @@ static void pump(struct worker *w)
 
 static void conn_ready(struct worker *w, struct conn *c)
 {
+	if (!c->window)
+		c->window = w->slot_cap;
 	c->state = CS_READY;
 	c->attempts = 0;
 	c->ever_ready = 1;

@@ -58,6 +58,7 @@ struct conn {
 	uint8_t churn_reserved : 1; /* churn: this open is owed one message */
 	uint8_t ops;           /* ring operations in flight on this connection */
 	uint32_t inflight;     /* messages awaiting an ack */
+	uint32_t window;       /* most messages in flight: --inflight, or less if the broker says so */
 	uint32_t attempts;     /* failed connection attempts in a row */
 	uint32_t sendq_next;   /* intrusive FIFO link, UINT32_MAX = end */
 	uint64_t t_connect;    /* connect start: connect latency, handshake deadline */

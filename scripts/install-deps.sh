@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package blast needs to build, test, fuzz and
+# bench. Idempotent: run it as often as you like. Needs root (or sudo).
+#
+# It never leaves a mosquitto system service running: the tests start their
+# own brokers on free ports. Package installs are told not to start services
+# (a temporary policy-rc.d, unless one exists already), and if a mosquitto
+# daemon appeared during this run anyway, it is stopped by the PID in
+# /run/mosquitto/mosquitto.pid.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	build-essential make gcc pkg-config
+	liburing-dev libbpf-dev libelf-dev zlib1g-dev libpcap-dev
+	libprotobuf-c-dev protobuf-c-compiler libssl-dev
+	# BPF objects and skeletons, libFuzzer runtime, sanitizers
+	clang llvm libclang-rt-14-dev bpftool
+	# tests and benches
+	iproute2 mosquitto mosquitto-clients bc python3 procps psmisc coreutils util-linux
+)
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || { echo "install-deps: run as root (no sudo here)" >&2; exit 1; }
+	SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+
+MQ_PIDFILE=/run/mosquitto/mosquitto.pid
+
+mosquitto_daemon_pid() {
+	local pid
+	[ -r "$MQ_PIDFILE" ] || return 1
+	pid=$(cat "$MQ_PIDFILE" 2>/dev/null) || return 1
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	[ "$(cat /proc/"$pid"/comm 2>/dev/null)" = mosquitto ] || return 1
+	echo "$pid"
+}
+
+# Which packages are missing? Skip apt entirely when none are.
+missing=()
+for p in "${PACKAGES[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$status" = "install ok installed" ] || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#PACKAGES[@]} packages already installed"
+	exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+
+before_pid=$(mosquitto_daemon_pid || true)
+
+# Keep maintainer scripts from starting services (invoke-rc.d and
+# deb-systemd-invoke honour policy-rc.d). Only ours is removed afterwards.
+policy=/usr/sbin/policy-rc.d
+made_policy=
+cleanup() {
+	if [ -n "$made_policy" ]; then
+		$SUDO rm -f "$policy"
+	fi
+}
+trap cleanup EXIT
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# temporary, from blast scripts/install-deps.sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+	$SUDO chmod 755 "$policy"
+	made_policy=1
+fi
+
+# A fresh container has no package lists; retry once for a flaky mirror.
+$SUDO apt-get update -q || { sleep 5; $SUDO apt-get update -q; }
+# --no-install-recommends is safe for all of these: nothing we use lives in a
+# recommended package (mosquitto-clients and bpftool pull what they need).
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+cleanup
+made_policy=
+
+# Stop a daemon only if this install started it.
+after_pid=$(mosquitto_daemon_pid || true)
+if [ -n "$after_pid" ] && [ "$after_pid" != "$before_pid" ]; then
+	echo "install-deps: stopping the mosquitto service the install started (pid $after_pid)"
+	$SUDO systemctl disable mosquitto >/dev/null 2>&1 || true
+	$SUDO kill "$after_pid"
+	for _ in $(seq 50); do
+		[ -d /proc/"$after_pid" ] || break
+		sleep 0.1
+	done
+fi
+
+# Fail loudly if something is still missing, naming it.
+still=()
+for p in "${PACKAGES[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$status" = "install ok installed" ] || still+=("$p")
+done
+if [ ${#still[@]} -ne 0 ]; then
+	echo "install-deps: not installed: ${still[*]}" >&2
+	exit 1
+fi
+echo "install-deps: done"

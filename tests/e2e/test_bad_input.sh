@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Bad command lines: each must make ./blast exit with status 2, print
+# exactly one line on stderr that starts with "blast: " and names the
+# problem, and print nothing on stdout. Exits 0 pass, 1 fail, 77 skip.
+# BLAST=path runs another binary with the same command line contract.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+blast=${BLAST:-./blast}
+if [ ! -x "$blast" ]; then
+	echo "skip: $blast is not built (make blast)"
+	exit 77
+fi
+
+tmp=$(mktemp -d /tmp/bad_input.XXXXXX) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+# A loopback port nobody listens on: bind port 0, note it, let it go.
+free_port() {
+	if command -v python3 >/dev/null 2>&1; then
+		python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+		return
+	fi
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		# A failed connect through bash's /dev/tcp means nothing is there.
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	return 1
+}
+
+checks=0
+failed=0
+
+# check WANT ARG...: runs blast with ARG...; WANT must appear in the line.
+check() {
+	local want=$1 problem="" err
+	shift
+	timeout 20 "$blast" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+	local rc=$?
+	err=$(cat "$tmp/err")
+	checks=$((checks + 1))
+	[ "$rc" -eq 2 ] || problem="exit status $rc, not 2"
+	[ -s "$tmp/out" ] && problem="${problem:+$problem; }stdout is not empty"
+	# One line: one newline, and it is the last byte.
+	if [ "$(wc -l <"$tmp/err")" -ne 1 ] || [ -n "$(tail -c 1 "$tmp/err")" ]; then
+		problem="${problem:+$problem; }stderr is not exactly one line"
+	fi
+	[[ $err == "blast: "* ]] || problem="${problem:+$problem; }stderr does not start with \"blast: \""
+	[[ $err == *"$want"* ]] || problem="${problem:+$problem; }stderr does not say \"$want\""
+	if [ -z "$problem" ]; then
+		printf 'ok    %s\n      -> %s\n' "$(printf '%q ' "$@")" "$err"
+	else
+		failed=$((failed + 1))
+		printf 'FAIL  %s: %s\n' "$(printf '%q ' "$@")" "$problem"
+		sed 's/^/      stderr| /' "$tmp/err"
+		sed 's/^/      stdout| /' "$tmp/out" | head -5
+	fi
+}
+
+port=$(free_port) || { echo "skip: no free port found"; exit 77; }
+: >"$tmp/empty"
+printf 'a\nb\n' >"$tmp/two"
+
+check "unknown option --frobnicate" --frobnicate
+check "unknown option --frobnicate" --conns 5 --frobnicate=1
+check "unexpected argument extra" --conns 5 extra
+check "--conns needs a value" --conns
+check "--qos needs a value" --qos --rate 5
+check "--retain does not take a value" --retain=yes
+check "--proto kafka is not supported yet" --proto kafka
+check "--proto ws is not supported yet" --proto ws
+check "--conns 12x: not a number" --conns 12x
+check "--conns -1: not a number" --conns -1
+check "--conns 0: must be between 1 and 1000000" --conns 0
+check "--messages 99999999999999999999: too large" --messages 99999999999999999999
+check "--inflight 70000: must be between 1 and 65535" --inflight 70000
+check "--duration 10y: not a duration" --duration 10y
+check "--duration 0: must be greater than zero" --duration 0
+check "--drain-timeout 1.5s: not a duration" --drain-timeout 1.5s
+check "--rate 0: must be at least 1" --rate 0
+check "--qos 3: must be 0, 1 or 2" --qos 3
+check "--mqtt-version 3: must be 3.1.1 or 5" --mqtt-version 3
+check "--payload-file $tmp/nope: No such file or directory" --payload-file "$tmp/nope"
+check "--payload-file $tmp: Is a directory" --payload-file "$tmp"
+check "--payload-file $tmp/empty: file has no non-empty line" --payload-file "$tmp/empty"
+check "--payload-size and --payload-file cannot be used together" --payload-size 8 --payload-file "$tmp/two"
+check "--tokens-file $tmp/nope: No such file or directory" --tokens-file "$tmp/nope"
+check "--tokens-file $tmp/two: 2 non-empty lines for --conns 3" --tokens-file "$tmp/two" --conns 3
+check "--topic a/+/b: wildcards + and # are not allowed in a publish topic" --topic 'a/+/b'
+check "--topic a/#: wildcards + and # are not allowed in a publish topic" --topic 'a/#'
+check "--topic '': must not be empty" --topic ''
+check "--client-id fixed: must contain {conn}" --client-id fixed --conns 2
+check "--target localhost: expected HOST:PORT" --target localhost
+check "--target nosuch.invalid:1883: name does not resolve (" --target nosuch.invalid:1883
+check "cannot connect to 127.0.0.1:$port: Connection refused" --target "127.0.0.1:$port"
+check "--report $tmp/nodir/out.json: No such file or directory" --report "$tmp/nodir/out.json"
+
+echo "bad_input: $checks checks, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,864 @@
+/* Command line: parse, resolve, read and check everything before the run
+ * starts, so bad input costs one line on stderr and exit status 2 instead
+ * of a half-started run with thousands of sockets open. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "opts.h"
+#include "usage.h"
+
+#define CONNS_MAX 1000000u
+#define PAYLOAD_MAX 268435000u /* leaves room for the header under MQTT's 268435455 */
+#define MQTT_STR_MAX 65535u   /* a UTF-8 string field has a 2-byte length */
+#define CONNECT_TIMEOUT_MS 2000
+#define LIST_FILE_MAX (1ul << 30) /* bytes read from a --payload-file or --tokens-file */
+#define SHOW_MAX 64
+
+enum {
+	OPT_PROTO = 256, /* above every char, so optopt tells long from short */
+	OPT_TARGET,
+	OPT_CONNS,
+	OPT_RAMP,
+	OPT_RATE,
+	OPT_MESSAGES,
+	OPT_DURATION,
+	OPT_DRAIN_TIMEOUT,
+	OPT_QOS,
+	OPT_INFLIGHT,
+	OPT_TOPIC,
+	OPT_PAYLOAD_SIZE,
+	OPT_PAYLOAD_FILE,
+	OPT_RETAIN,
+	OPT_CLIENT_ID,
+	OPT_USERNAME,
+	OPT_PASSWORD,
+	OPT_TOKENS_FILE,
+	OPT_KEEPALIVE,
+	OPT_MQTT_VERSION,
+	OPT_RECONNECT,
+	OPT_CHURN,
+	OPT_WORKERS,
+	OPT_REPORT,
+	OPT_QUIET,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "proto", required_argument, NULL, OPT_PROTO },
+	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "conns", required_argument, NULL, OPT_CONNS },
+	{ "ramp", required_argument, NULL, OPT_RAMP },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "messages", required_argument, NULL, OPT_MESSAGES },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
+	{ "qos", required_argument, NULL, OPT_QOS },
+	{ "inflight", required_argument, NULL, OPT_INFLIGHT },
+	{ "topic", required_argument, NULL, OPT_TOPIC },
+	{ "payload-size", required_argument, NULL, OPT_PAYLOAD_SIZE },
+	{ "payload-file", required_argument, NULL, OPT_PAYLOAD_FILE },
+	{ "retain", no_argument, NULL, OPT_RETAIN },
+	{ "client-id", required_argument, NULL, OPT_CLIENT_ID },
+	{ "username", required_argument, NULL, OPT_USERNAME },
+	{ "password", required_argument, NULL, OPT_PASSWORD },
+	{ "tokens-file", required_argument, NULL, OPT_TOKENS_FILE },
+	{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
+	{ "mqtt-version", required_argument, NULL, OPT_MQTT_VERSION },
+	{ "reconnect", no_argument, NULL, OPT_RECONNECT },
+	{ "churn", no_argument, NULL, OPT_CHURN },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Quotes user input in an error line, cut short so the line stays
+ * readable. Four rotating buffers: one message may quote several values. */
+static const char *show(const char *s)
+{
+	static char bufs[4][SHOW_MAX + 4];
+	static unsigned next;
+	char *b = bufs[next++ % 4];
+	size_t n = strlen(s);
+
+	if (!n)
+		return "''";
+	if (n <= SHOW_MAX)
+		return s;
+	memcpy(b, s, SHOW_MAX);
+	memcpy(b + SHOW_MAX, "...", 4);
+	return b;
+}
+
+/* Prints "blast: <msg>" as exactly one line and returns the usage status.
+ * Control characters from user input become '?' so a value with a newline
+ * cannot split the line. */
+static int __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	for (char *p = line; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	fflush(stdout);
+	fprintf(stderr, "blast: %s\n", line);
+	return BLAST_EXIT_USAGE;
+}
+
+/* Digits only: returns the count consumed, and -ERANGE on overflow. */
+static int digits(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	int n = 0;
+
+	for (; s[n] >= '0' && s[n] <= '9'; n++) {
+		unsigned d = (unsigned)(s[n] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return n;
+}
+
+/* parse_u64 with the reason kept: -EINVAL for junk, -ERANGE for overflow. */
+static int u64_parse(const char *s, uint64_t *out)
+{
+	uint64_t v, mult = 1;
+	int n = digits(s, &v);
+
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -EINVAL;
+	switch (s[n]) {
+	case 'k':
+	case 'K':
+		mult = 1000;
+		n++;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1000000;
+		n++;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1000000000;
+		n++;
+		break;
+	}
+	if (s[n])
+		return -EINVAL;
+	if (v > UINT64_MAX / mult)
+		return -ERANGE;
+	*out = v * mult;
+	return 0;
+}
+
+int parse_u64(const char *s, uint64_t *out)
+{
+	return u64_parse(s, out) ? -EINVAL : 0;
+}
+
+static int duration_parse(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t ns;
+	} units[] = {
+		{ "", 1000000000ull },	    { "s", 1000000000ull },
+		{ "ms", 1000000ull },	    { "m", 60000000000ull },
+		{ "h", 3600000000000ull },
+	};
+	uint64_t v;
+	int n = digits(s, &v);
+
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(s + n, units[i].suffix))
+			continue;
+		if (v > UINT64_MAX / units[i].ns)
+			return -ERANGE;
+		*out = v * units[i].ns;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int parse_duration_ns(const char *s, uint64_t *out)
+{
+	return duration_parse(s, out) ? -EINVAL : 0;
+}
+
+int parse_hostport(const char *s, char *host, size_t host_cap, uint16_t *port)
+{
+	const char *h, *colon;
+	size_t hl;
+	uint64_t p;
+	int n;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		h = s + 1;
+		hl = (size_t)(end - h);
+		colon = end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -EINVAL;
+		h = s;
+		hl = (size_t)(colon - s);
+		/* "::1:1883" is ambiguous: IPv6 needs its brackets. */
+		if (memchr(h, ':', hl))
+			return -EINVAL;
+	}
+	if (hl == 0 || hl >= host_cap)
+		return -EINVAL;
+	n = digits(colon + 1, &p);
+	if (n <= 0 || colon[1 + n] || p == 0 || p > 65535)
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = (uint16_t)p;
+	return 0;
+}
+
+/* Writes v in decimal; returns the length. */
+static size_t u64_str(char *buf, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
+int template_expand(char *out, size_t cap, const char *tmpl, uint64_t conn, uint64_t seq,
+		    uint64_t pid)
+{
+	size_t n = 0;
+
+	if (cap > INT_MAX)
+		cap = INT_MAX; /* the length must fit the return value */
+	if (!cap)
+		return -ENOSPC;
+	for (const char *p = tmpl; *p;) {
+		char num[20];
+		const char *put = p;
+		size_t len = 1, adv = 1;
+
+		if (*p == '{') {
+			const char *name = p + 1;
+			bool hit = true;
+			uint64_t v = 0;
+
+			if (!strncmp(name, "conn}", 5))
+				v = conn, adv = 6;
+			else if (!strncmp(name, "seq}", 4))
+				v = seq, adv = 5;
+			else if (!strncmp(name, "pid}", 4))
+				v = pid, adv = 5;
+			else
+				hit = false;
+			if (hit) {
+				len = u64_str(num, v);
+				put = num;
+			}
+		}
+		if (n + len >= cap)
+			return -ENOSPC;
+		memcpy(out + n, put, len);
+		n += len;
+		p += adv;
+	}
+	out[n] = '\0';
+	return (int)n;
+}
+
+/* "host:port" as the user would write it, brackets back on IPv6. */
+static void target_name(const struct blast_target *t, char *buf, size_t cap)
+{
+	if (strchr(t->host, ':'))
+		snprintf(buf, cap, "[%s]:%u", t->host, t->port);
+	else
+		snprintf(buf, cap, "%s:%u", t->host, t->port);
+}
+
+static int target_add(struct blast_opts *o, const char *s)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res, *ai, *pick = NULL;
+	struct blast_target *t;
+	int r;
+
+	if (o->n_targets >= BLAST_MAX_TARGETS)
+		return fail("--target %s: at most %d targets", show(s), BLAST_MAX_TARGETS);
+	t = &o->targets[o->n_targets];
+	if (parse_hostport(s, t->host, sizeof(t->host), &t->port))
+		return fail("--target %s: expected HOST:PORT with a port from 1 to 65535 (IPv6 as [::1]:1883)",
+			    show(s));
+	r = getaddrinfo(t->host, NULL, &hints, &res);
+	if (r)
+		return fail("--target %s: name does not resolve (%s)", show(s),
+			    r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+	/* IPv4 first: "localhost" often lists ::1 first, and a broker is more
+	 * often listening on 127.0.0.1 only than on ::1 only. */
+	for (ai = res; ai && !pick; ai = ai->ai_next)
+		if (ai->ai_family == AF_INET)
+			pick = ai;
+	for (ai = res; ai && !pick; ai = ai->ai_next)
+		if (ai->ai_family == AF_INET6)
+			pick = ai;
+	if (!pick || pick->ai_addrlen > sizeof(t->addr)) {
+		freeaddrinfo(res);
+		return fail("--target %s: no IPv4 or IPv6 address", show(s));
+	}
+	memcpy(&t->addr, pick->ai_addr, pick->ai_addrlen);
+	t->addr_len = pick->ai_addrlen;
+	if (pick->ai_family == AF_INET)
+		((struct sockaddr_in *)&t->addr)->sin_port = htons(t->port);
+	else
+		((struct sockaddr_in6 *)&t->addr)->sin6_port = htons(t->port);
+	freeaddrinfo(res);
+	o->n_targets++;
+	return 0;
+}
+
+static void line_list_free(struct line_list *l)
+{
+	free(l->lines);
+	free(l->lens);
+	free(l->data);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Reads path into l, one entry per non-empty line, without the newline
+ * or a '\r' before it. Returns 0 or -errno. */
+static int line_list_read(struct line_list *l, const char *path)
+{
+	size_t cap = 4096, len = 0, max_lines = 1;
+	char *data = malloc(cap);
+	int fd, err = 0;
+
+	if (!data)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	/* Read to EOF rather than trust st_size: works for pipes too. */
+	for (;;) {
+		if (cap - len < 2) {
+			/* /dev/zero must not eat all memory. */
+			if (cap >= LIST_FILE_MAX) {
+				err = -EFBIG;
+				goto out;
+			}
+			char *bigger = realloc(data, cap * 2);
+			if (!bigger) {
+				err = -ENOMEM;
+				goto out;
+			}
+			data = bigger;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, data + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	data[len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		max_lines += data[i] == '\n';
+
+	line_list_free(l);
+	l->lines = malloc(max_lines * sizeof(*l->lines));
+	l->lens = malloc(max_lines * sizeof(*l->lens));
+	if (!l->lines || !l->lens) {
+		line_list_free(l);
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t start = 0; start < len;) {
+		char *nl = memchr(data + start, '\n', len - start);
+		size_t end = nl ? (size_t)(nl - data) : len;
+		size_t next = end + 1;
+
+		if (end > start && data[end - 1] == '\r')
+			end--;
+		data[end] = '\0';
+		if (end > start) {
+			l->lines[l->n] = data + start;
+			l->lens[l->n] = end - start;
+			l->n++;
+		}
+		start = next;
+	}
+	l->data = data;
+	data = NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(data);
+	return err;
+}
+
+static int list_arg(struct line_list *l, const char *flag, const char *path, size_t max_len)
+{
+	int r = line_list_read(l, path);
+
+	if (r)
+		return fail("%s %s: %s", flag, show(path), strerror(-r));
+	if (!l->n)
+		return fail("%s %s: file has no non-empty line", flag, show(path));
+	for (size_t i = 0; i < l->n; i++)
+		if (l->lens[i] > max_len)
+			return fail("%s %s: an entry is longer than %zu bytes", flag, show(path),
+				    max_len);
+	return 0;
+}
+
+/* Reads a number flag and checks it against [min, max]. */
+static int num_arg(const char *flag, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v;
+	int r = u64_parse(s, &v);
+
+	if (r == -EINVAL)
+		return fail("%s %s: not a number (digits, with an optional k, m or g suffix)", flag,
+			    show(s));
+	if (r == 0 && v >= min && v <= max) {
+		*out = v;
+		return 0;
+	}
+	if (max == UINT64_MAX)
+		return r ? fail("%s %s: too large", flag, show(s)) :
+			   fail("%s %s: must be at least %llu", flag, show(s), (unsigned long long)min);
+	return fail("%s %s: must be between %llu and %llu", flag, show(s),
+		    (unsigned long long)min, (unsigned long long)max);
+}
+
+static int duration_arg(const char *flag, const char *s, bool zero_ok, uint64_t *out)
+{
+	uint64_t v;
+	int r = duration_parse(s, &v);
+
+	if (r == -ERANGE)
+		return fail("%s %s: too long", flag, show(s));
+	if (r)
+		return fail("%s %s: not a duration (like 500ms, 30s, 2m or 1h; a bare number is seconds)",
+			    flag, show(s));
+	if (!v && !zero_ok)
+		return fail("%s %s: must be greater than zero", flag, show(s));
+	*out = v;
+	return 0;
+}
+
+static int str_arg(char **dst, const char *flag, const char *s, size_t max_len)
+{
+	if (strlen(s) > max_len)
+		return fail("%s %s: longer than %zu bytes", flag, show(s), max_len);
+	free(*dst);
+	*dst = strdup(s);
+	if (!*dst)
+		return fail("out of memory");
+	return 0;
+}
+
+/* Opens FILE.tmp the way the report writer will, so a report that cannot
+ * be written fails now, not after a 30-minute run. */
+static int report_check(const char *path)
+{
+	struct stat st;
+	size_t n = strlen(path) + sizeof(".tmp");
+	char *tmp;
+	int fd, e;
+	bool created;
+
+	if (!*path)
+		return fail("--report '': needs a file name");
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return fail("--report %s: %s", show(path), strerror(EISDIR));
+	tmp = malloc(n);
+	if (!tmp)
+		return fail("out of memory");
+	snprintf(tmp, n, "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	created = fd >= 0;
+	/* A .tmp left by an earlier run is not ours to delete. */
+	if (fd < 0 && errno == EEXIST)
+		fd = open(tmp, O_WRONLY | O_CLOEXEC);
+	e = errno;
+	if (fd >= 0) {
+		close(fd);
+		if (created)
+			unlink(tmp);
+	}
+	free(tmp);
+	if (fd < 0)
+		return fail("--report %s: %s", show(path), strerror(e));
+	return 0;
+}
+
+/* Checks a template's longest expansion fits an MQTT string. */
+static int template_check(const char *flag, const char *tmpl, uint64_t max_conn)
+{
+	char *buf = malloc(MQTT_STR_MAX + 1);
+	int n;
+
+	if (!buf)
+		return fail("out of memory");
+	n = template_expand(buf, MQTT_STR_MAX + 1, tmpl, max_conn, UINT64_MAX, UINT32_MAX);
+	free(buf);
+	if (n < 0)
+		return fail("%s %s: longer than %u bytes once expanded", flag, show(tmpl),
+			    MQTT_STR_MAX);
+	return 0;
+}
+
+/* Checks between flags, once all are in. */
+static int finish(struct blast_opts *o, bool has_payload_size, const char *tokens_path)
+{
+	int r;
+
+	if (!o->n_targets && (r = target_add(o, "127.0.0.1:1883")))
+		return r;
+	if (has_payload_size && o->payloads.n)
+		return fail("--payload-size and --payload-file cannot be used together");
+	if (o->tokens.n && o->username)
+		return fail("--username and --tokens-file cannot be used together (tokens are the usernames)");
+	if (o->tokens.n && o->tokens.n < o->conns)
+		return fail("--tokens-file %s: %zu non-empty lines for --conns %u (one token per connection)",
+			    show(tokens_path), o->tokens.n, o->conns);
+	/* MQTT 3.1.1 (3.1.2.9) allows a password only after a username. */
+	if (o->password && !o->username && !o->tokens.n && o->mqtt_version == 4)
+		return fail("--password needs --username or --tokens-file with --mqtt-version 3.1.1");
+	if (strpbrk(o->topic, "+#"))
+		return fail("--topic %s: wildcards + and # are not allowed in a publish topic",
+			    show(o->topic));
+	if ((r = template_check("--topic", o->topic, o->conns - 1)))
+		return r;
+	/* A broker drops the older of two clients with the same id, so
+	 * shared ids would look like a broker failure. Empty means the
+	 * broker assigns one. */
+	if (o->conns > 1 && *o->client_id && !strstr(o->client_id, "{conn}"))
+		return fail("--client-id %s: must contain {conn} when --conns is more than 1 "
+			    "(a broker drops a client whose id is taken)",
+			    show(o->client_id));
+	if ((r = template_check("--client-id", o->client_id, o->conns - 1)))
+		return r;
+	o->topic_has_seq = strstr(o->topic, "{seq}") != NULL;
+	if (!o->workers) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		o->workers = cpus < 1 ? 1 : cpus > BLAST_MAX_WORKERS ? BLAST_MAX_WORKERS : (uint32_t)cpus;
+	}
+	if (o->workers > o->conns)
+		o->workers = o->conns;
+	if (o->report_path && (r = report_check(o->report_path)))
+		return r;
+	return 0;
+}
+
+/* The option as typed, without any "=value". */
+static const char *opt_text(const char *arg, char *buf, size_t cap)
+{
+	size_t n = strcspn(arg, "=");
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(buf, arg, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static int parse_args(struct blast_opts *o, int argc, char **argv)
+{
+	bool has_payload_size = false;
+	const char *tokens_path = NULL;
+	uint64_t v;
+	int r;
+
+	opterr = 0; /* our one line replaces getopt's messages */
+	optind = 0; /* 0, not 1: glibc then resets fully, so tests can parse again */
+	for (;;) {
+		int start = optind ? optind : 1;
+		int idx = -1;
+		/* '+': stop at the first positional, which is an error anyway;
+		 * ':': report a missing value as ':' rather than '?'. */
+		int c = getopt_long(argc, argv, "+:", long_opts, &idx);
+		char text[64], flag[32];
+		const char *arg = optarg;
+
+		if (c == -1)
+			break;
+		opt_text(argv[start], text, sizeof(text));
+		if (c == '?') {
+			if (optopt >= OPT_PROTO)
+				return fail("%s does not take a value", text);
+			if (optopt)
+				return fail("unknown option -%c (see blast --help)", optopt);
+			return fail("unknown option %s (see blast --help)", show(text));
+		}
+		if (c == ':')
+			return fail("%s needs a value", text);
+		/* getopt_long also takes unique prefixes ("--con"); a script
+		 * written that way breaks as soon as a flag is added. */
+		if (idx < 0 || strncmp(text, "--", 2) || strcmp(text + 2, long_opts[idx].name))
+			return fail("unknown option %s (see blast --help)", show(text));
+		snprintf(flag, sizeof(flag), "--%s", long_opts[idx].name);
+		/* "--qos --rate 5" would take "--rate" as the QoS. */
+		if (arg && !strchr(argv[start], '=') && !strncmp(arg, "--", 2))
+			return fail("%s needs a value", flag);
+
+		switch (c) {
+		case OPT_PROTO:
+			if (!strcmp(arg, "mqtt"))
+				o->proto = PROTO_MQTT;
+			else if (!strcmp(arg, "kafka") || !strcmp(arg, "ws"))
+				return fail("--proto %s is not supported yet", arg);
+			else
+				return fail("--proto %s: must be mqtt (kafka and ws are not supported yet)",
+					    show(arg));
+			break;
+		case OPT_TARGET:
+			if ((r = target_add(o, arg)))
+				return r;
+			break;
+		case OPT_CONNS:
+			if ((r = num_arg(flag, arg, 1, CONNS_MAX, &v)))
+				return r;
+			o->conns = (uint32_t)v;
+			break;
+		case OPT_RAMP:
+			if ((r = num_arg(flag, arg, 1, UINT32_MAX, &v)))
+				return r;
+			o->ramp = (uint32_t)v;
+			break;
+		case OPT_RATE:
+			if ((r = num_arg(flag, arg, 1, UINT64_MAX, &o->rate)))
+				return r;
+			break;
+		case OPT_MESSAGES:
+			if ((r = num_arg(flag, arg, 0, UINT64_MAX, &o->messages)))
+				return r;
+			o->has_messages = true;
+			break;
+		case OPT_DURATION:
+			if ((r = duration_arg(flag, arg, false, &o->duration_ns)))
+				return r;
+			break;
+		case OPT_DRAIN_TIMEOUT:
+			if ((r = duration_arg(flag, arg, true, &o->drain_timeout_ns)))
+				return r;
+			break;
+		case OPT_QOS:
+			if (strcmp(arg, "0") && strcmp(arg, "1") && strcmp(arg, "2"))
+				return fail("--qos %s: must be 0, 1 or 2", show(arg));
+			o->qos = (uint8_t)(arg[0] - '0');
+			break;
+		case OPT_INFLIGHT:
+			if ((r = num_arg(flag, arg, 1, 65535, &v)))
+				return r;
+			o->inflight = (uint32_t)v;
+			break;
+		case OPT_TOPIC:
+			if (!*arg)
+				return fail("--topic '': must not be empty");
+			if ((r = str_arg(&o->topic, flag, arg, MQTT_STR_MAX)))
+				return r;
+			break;
+		case OPT_PAYLOAD_SIZE:
+			if ((r = num_arg(flag, arg, 0, PAYLOAD_MAX, &v)))
+				return r;
+			o->payload_size = (uint32_t)v;
+			has_payload_size = true;
+			break;
+		case OPT_PAYLOAD_FILE:
+			if ((r = list_arg(&o->payloads, flag, arg, PAYLOAD_MAX)))
+				return r;
+			break;
+		case OPT_RETAIN:
+			o->retain = true;
+			break;
+		case OPT_CLIENT_ID:
+			if ((r = str_arg(&o->client_id, flag, arg, MQTT_STR_MAX)))
+				return r;
+			break;
+		case OPT_USERNAME:
+			if ((r = str_arg(&o->username, flag, arg, MQTT_STR_MAX)))
+				return r;
+			break;
+		case OPT_PASSWORD:
+			if ((r = str_arg(&o->password, flag, arg, MQTT_STR_MAX)))
+				return r;
+			break;
+		case OPT_TOKENS_FILE:
+			if ((r = list_arg(&o->tokens, flag, arg, MQTT_STR_MAX)))
+				return r;
+			tokens_path = arg;
+			break;
+		case OPT_KEEPALIVE:
+			if ((r = num_arg(flag, arg, 0, 65535, &v)))
+				return r;
+			o->keepalive = (uint16_t)v;
+			break;
+		case OPT_MQTT_VERSION:
+			if (!strcmp(arg, "3.1.1") || !strcmp(arg, "311") || !strcmp(arg, "4"))
+				o->mqtt_version = 4;
+			else if (!strcmp(arg, "5") || !strcmp(arg, "5.0"))
+				o->mqtt_version = 5;
+			else
+				return fail("--mqtt-version %s: must be 3.1.1 or 5", show(arg));
+			break;
+		case OPT_RECONNECT:
+			o->reconnect = true;
+			break;
+		case OPT_CHURN:
+			o->churn = true;
+			break;
+		case OPT_WORKERS:
+			if ((r = num_arg(flag, arg, 1, BLAST_MAX_WORKERS, &v)))
+				return r;
+			o->workers = (uint32_t)v;
+			break;
+		case OPT_REPORT:
+			free(o->report_path);
+			o->report_path = strdup(arg);
+			if (!o->report_path)
+				return fail("out of memory");
+			break;
+		case OPT_QUIET:
+			o->quiet = true;
+			break;
+		case OPT_HELP:
+			usage_print(stdout);
+			return 1;
+		case OPT_VERSION:
+			printf("blast %s\n", BLAST_VERSION);
+			return 1;
+		default:
+			return fail("unhandled option %s", text);
+		}
+	}
+	if (optind < argc)
+		return fail("unexpected argument %s (every setting is a --flag)", show(argv[optind]));
+	return finish(o, has_payload_size, tokens_path);
+}
+
+int opts_parse(struct blast_opts *o, int argc, char **argv)
+{
+	int r;
+
+	memset(o, 0, sizeof(*o));
+	o->proto = PROTO_MQTT;
+	o->conns = 1;
+	o->drain_timeout_ns = 5000000000ull;
+	o->inflight = 64;
+	o->payload_size = 32;
+	o->keepalive = 60;
+	o->mqtt_version = 4;
+	o->topic = strdup("blast/{conn}");
+	o->client_id = strdup("blast-{pid}-{conn}");
+	if (!o->topic || !o->client_id)
+		r = fail("out of memory");
+	else
+		r = parse_args(o, argc, argv);
+	/* The caller exits on anything but 0, so leave nothing behind. */
+	if (r)
+		opts_free(o);
+	return r;
+}
+
+/* Returns 0 or a positive errno. */
+static int connect_once(const struct blast_target *t)
+{
+	struct pollfd pfd = { .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int fd, err = 0;
+
+	fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	if (connect(fd, (const struct sockaddr *)&t->addr, t->addr_len) == 0)
+		goto out;
+	if (errno != EINPROGRESS) {
+		err = errno;
+		goto out;
+	}
+	pfd.fd = fd;
+	for (;;) {
+		int r = poll(&pfd, 1, CONNECT_TIMEOUT_MS);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			err = errno;
+		else if (r == 0)
+			err = ETIMEDOUT;
+		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		break;
+	}
+out:
+	close(fd);
+	return err;
+}
+
+int opts_check_targets(const struct blast_opts *o)
+{
+	for (unsigned i = 0; i < o->n_targets; i++) {
+		int err = connect_once(&o->targets[i]);
+		if (err) {
+			char name[300];
+			target_name(&o->targets[i], name, sizeof(name));
+			return fail("cannot connect to %s: %s", name, strerror(err));
+		}
+	}
+	return 0;
+}
+
+void opts_free(struct blast_opts *o)
+{
+	free(o->topic);
+	free(o->client_id);
+	free(o->username);
+	free(o->password);
+	free(o->report_path);
+	o->topic = o->client_id = o->username = o->password = o->report_path = NULL;
+	line_list_free(&o->payloads);
+	line_list_free(&o->tokens);
+}

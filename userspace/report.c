@@ -1,0 +1,399 @@
+/* End-of-run output: the summary table on stdout and the JSON report. Both
+ * read only struct blast_results, so they can be tested without a run. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "mqtt.h"
+#include "opts.h"
+#include "report.h"
+
+#define KEY_CAP 96
+
+struct err_entry {
+	char key[KEY_CAP];
+	uint64_t n;
+};
+
+const char *report_error_key(char *buf, size_t cap, const char *kind, unsigned code, int mqtt_version)
+{
+	if (!cap)
+		return buf;
+	if (!kind || !strcmp(kind, "error")) {
+		if (code < ERR__COUNT && blast_err_names[code])
+			snprintf(buf, cap, "%s", blast_err_names[code]);
+		else
+			snprintf(buf, cap, "error_%u", code);
+	} else if (!strcmp(kind, "connack")) {
+		snprintf(buf, cap, "connack:%s",
+			 mqtt_connack_name((enum mqtt_version)mqtt_version, (uint8_t)code));
+	} else {
+		snprintf(buf, cap, "%s:%s", kind, mqtt_reason_name((uint8_t)code));
+	}
+	return buf;
+}
+
+static void add_entry(struct err_entry *e, size_t *n, const char *key, uint64_t count)
+{
+	/* Several codes can share a name ("reason_unknown"); one key each. */
+	for (size_t i = 0; i < *n; i++) {
+		if (!strcmp(e[i].key, key)) {
+			e[i].n += count;
+			return;
+		}
+	}
+	snprintf(e[*n].key, KEY_CAP, "%s", key);
+	e[*n].n = count;
+	(*n)++;
+}
+
+/* Every non-zero error counter as (key, count), in a fixed order: transport
+ * errors, CONNACK refusals, PUBACK reasons, DISCONNECT reasons. Returns the
+ * entry count and *out (free it), or -ENOMEM. */
+static int collect_errors(const struct blast_totals *t, int ver, struct err_entry **out)
+{
+	struct err_entry *e = calloc(ERR__COUNT + 3 * 256, sizeof(*e));
+	char key[KEY_CAP];
+	size_t n = 0;
+
+	if (!e)
+		return -ENOMEM;
+	for (unsigned i = 0; i < ERR__COUNT; i++)
+		if (t->errors[i])
+			add_entry(e, &n, report_error_key(key, sizeof(key), NULL, i, ver), t->errors[i]);
+	for (unsigned i = 1; i < 256; i++)
+		if (t->connack[i])
+			add_entry(e, &n, report_error_key(key, sizeof(key), "connack", i, ver),
+				  t->connack[i]);
+	for (unsigned i = 0; i < 256; i++)
+		if (t->pub_reason[i])
+			add_entry(e, &n, report_error_key(key, sizeof(key), "puback", i, ver),
+				  t->pub_reason[i]);
+	for (unsigned i = 0; i < 256; i++)
+		if (t->disconnect[i])
+			add_entry(e, &n, report_error_key(key, sizeof(key), "disconnect", i, ver),
+				  t->disconnect[i]);
+	*out = e;
+	return (int)n;
+}
+
+static const char *proto_name(const struct blast_opts *o)
+{
+	(void)o; /* MQTT is the only protocol so far */
+	return "mqtt";
+}
+
+static const char *version_name(const struct blast_opts *o, char *buf, size_t cap)
+{
+	if (!o || o->mqtt_version == MQTT_V311)
+		return "3.1.1";
+	if (o->mqtt_version == MQTT_V5)
+		return "5";
+	snprintf(buf, cap, "%u", o->mqtt_version);
+	return buf;
+}
+
+static int mqtt_ver(const struct blast_results *r)
+{
+	return r->opts ? r->opts->mqtt_version : MQTT_V311;
+}
+
+static const char *target_str(char *buf, size_t cap, const struct blast_target *t)
+{
+	/* IPv6 literals need brackets to keep the port readable. */
+	if (strchr(t->host, ':'))
+		snprintf(buf, cap, "[%s]:%u", t->host, t->port);
+	else
+		snprintf(buf, cap, "%s:%u", t->host, t->port);
+	return buf;
+}
+
+static double acked_rate(const struct blast_results *r)
+{
+	return r->duration_s > 0 ? (double)r->t.acked / r->duration_s : 0;
+}
+
+static bool accounting_ok(const struct blast_totals *t)
+{
+	return t->sent == t->acked + t->failed + t->unacked;
+}
+
+/* ---- summary ---- */
+
+static const char *fmt_bytes(char *buf, size_t cap, uint64_t b)
+{
+	static const char *const unit[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+	double v = (double)b;
+	int u = 0;
+
+	while (v >= 1000 && u < 5) {
+		v /= 1000;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, cap, "%" PRIu64 " B", b);
+	else
+		snprintf(buf, cap, "%.1f %s", v, unit[u]);
+	return buf;
+}
+
+/* Microseconds with about four significant digits. */
+static const char *fmt_us(char *buf, size_t cap, int64_t ns)
+{
+	double us = (double)ns / 1e3;
+
+	if (us < 100)
+		snprintf(buf, cap, "%.2f", us);
+	else if (us < 10000)
+		snprintf(buf, cap, "%.1f", us);
+	else
+		snprintf(buf, cap, "%.0f", us);
+	return buf;
+}
+
+static void latency_row(FILE *f, const char *name, const struct hist *h)
+{
+	static const double pct[] = { 50, 90, 99, 99.9 };
+	char b[32];
+
+	fprintf(f, "  %-12s", name);
+	if (!h || !h->total) {
+		for (int i = 0; i < 6; i++)
+			fprintf(f, " %10s", "-");
+		fprintf(f, " %10d\n", 0);
+		return;
+	}
+	fprintf(f, " %10s", fmt_us(b, sizeof(b), h->min));
+	for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++)
+		fprintf(f, " %10s", fmt_us(b, sizeof(b), hist_percentile(h, pct[i])));
+	fprintf(f, " %10s", fmt_us(b, sizeof(b), h->max));
+	fprintf(f, " %10" PRIu64, h->total);
+	if (h->clamped)
+		fprintf(f, "  (%" PRIu64 " over 60 s, counted as 60 s)", h->clamped);
+	fputc('\n', f);
+}
+
+void report_print_summary(FILE *f, const struct blast_results *r)
+{
+	const struct blast_opts *o = r->opts;
+	const struct blast_totals *t = &r->t;
+	char b1[64], b2[64];
+
+	fprintf(f, "%s  %s %s", BLAST_VERSION, proto_name(o), version_name(o, b1, sizeof(b1)));
+	if (o) {
+		fprintf(f, "  qos %u  ->", o->qos);
+		for (unsigned i = 0; i < o->n_targets && i < 4; i++)
+			fprintf(f, " %s", target_str(b1, sizeof(b1), &o->targets[i]));
+		if (o->n_targets > 4)
+			fprintf(f, " (+%u more)", o->n_targets - 4);
+	}
+	fputc('\n', f);
+
+	fprintf(f, "duration     %.3f s (publishing %.3f s), stopped by %s, exit status %d\n",
+		r->duration_s, r->publish_s, r->stop_reason ? r->stop_reason : "unknown",
+		r->exit_status);
+	fprintf(f, "connections  ok %" PRIu64 "  failed %" PRIu64 "  dropped %" PRIu64
+		   "  (peak %" PRIu64 ", reconnects %" PRIu64 ")\n",
+		t->conns_ok, t->conns_failed, t->conns_dropped, r->peak_conns, t->reconnects);
+	fprintf(f, "messages     sent %" PRIu64 "  acked %" PRIu64 "  failed %" PRIu64
+		   "  unacked %" PRIu64 "  not sent %" PRIu64 "\n",
+		t->sent, t->acked, t->failed, t->unacked, t->not_sent);
+	if (accounting_ok(t))
+		fprintf(f, "accounting   sent = acked + failed + unacked: OK\n");
+	else
+		fprintf(f, "accounting   sent = acked + failed + unacked: MISMATCH "
+			   "(%" PRIu64 " != %" PRIu64 " + %" PRIu64 " + %" PRIu64 ")\n",
+			t->sent, t->acked, t->failed, t->unacked);
+	fprintf(f, "rate         %.1f msg/s acked", acked_rate(r));
+	if (o && o->rate)
+		fprintf(f, " (target %" PRIu64 " msg/s)", o->rate);
+	fputc('\n', f);
+	fprintf(f, "bytes        out %s  in %s", fmt_bytes(b1, sizeof(b1), t->bytes_out),
+		fmt_bytes(b2, sizeof(b2), t->bytes_in));
+	if (r->rss_bytes)
+		fprintf(f, "  (workers' peak RSS %s)", fmt_bytes(b1, sizeof(b1), r->rss_bytes));
+	fputc('\n', f);
+
+	struct err_entry *e = NULL;
+	int n = collect_errors(t, mqtt_ver(r), &e);
+
+	fprintf(f, "errors       %" PRIu64 "\n", totals_error_count(t));
+	for (int i = 0; i < n; i++)
+		fprintf(f, "  %-36s %" PRIu64 "\n", e[i].key, e[i].n);
+	free(e);
+
+	fprintf(f, "latency (us) %10s %10s %10s %10s %10s %10s %10s\n", "min", "p50", "p90", "p99",
+		"p99.9", "max", "count");
+	latency_row(f, "corrected", r->latency);
+	latency_row(f, "uncorrected", r->latency_raw);
+	latency_row(f, "connect", r->connect);
+}
+
+/* ---- JSON ---- */
+
+static void json_latency(struct json_writer *w, const char *key, const struct hist *h)
+{
+	static const struct {
+		const char *key;
+		double p;
+	} pct[] = { { "p50", 50 }, { "p90", 90 }, { "p99", 99 }, { "p999", 99.9 } };
+	bool any = h && h->total;
+
+	json_key(w, key);
+	json_begin_object(w);
+	/* An empty histogram reports zeros with count 0, not nulls, so that
+	 * numeric comparisons in scripts keep working. */
+	json_kv_double3(w, "min", any ? (double)h->min / 1e3 : 0);
+	for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++)
+		json_kv_double3(w, pct[i].key, any ? (double)hist_percentile(h, pct[i].p) / 1e3 : 0);
+	json_kv_double3(w, "max", any ? (double)h->max / 1e3 : 0);
+	json_kv_double3(w, "mean", any ? hist_mean(h) / 1e3 : 0);
+	json_kv_u64(w, "count", any ? h->total : 0);
+	json_kv_u64(w, "clamped", any ? h->clamped : 0);
+	json_end_object(w);
+}
+
+static void json_config(struct json_writer *w, const struct blast_opts *o)
+{
+	char buf[300];
+
+	json_key(w, "config");
+	if (!o) {
+		json_null(w);
+		return;
+	}
+	json_begin_object(w);
+	json_kv_string(w, "proto", proto_name(o));
+	json_key(w, "targets");
+	json_begin_array(w);
+	for (unsigned i = 0; i < o->n_targets && i < BLAST_MAX_TARGETS; i++)
+		json_string(w, target_str(buf, sizeof(buf), &o->targets[i]));
+	json_end_array(w);
+	json_kv_u64(w, "conns", o->conns);
+	json_kv_u64(w, "ramp", o->ramp);
+	json_kv_u64(w, "rate", o->rate);
+	json_key(w, "messages");
+	if (o->has_messages)
+		json_u64(w, o->messages);
+	else
+		json_null(w); /* unlimited */
+	json_kv_double3(w, "duration_s", (double)o->duration_ns / 1e9);
+	json_kv_double3(w, "drain_timeout_s", (double)o->drain_timeout_ns / 1e9);
+	json_kv_u64(w, "qos", o->qos);
+	json_kv_u64(w, "inflight", o->inflight);
+	json_kv_string(w, "topic", o->topic);
+	json_kv_u64(w, "payload_size", o->payload_size);
+	if (o->payloads.n)
+		json_kv_u64(w, "payload_file_lines", o->payloads.n);
+	json_kv_bool(w, "retain", o->retain);
+	json_kv_string(w, "client_id", o->client_id);
+	/* Credentials stay out of a file that gets shared; say only which kind. */
+	json_kv_string(w, "auth", o->tokens.n ? "tokens" : o->password ? "username+password" :
+					     o->username ? "username" : "none");
+	json_kv_u64(w, "keepalive", o->keepalive);
+	json_kv_string(w, "mqtt_version", version_name(o, buf, sizeof(buf)));
+	json_kv_u64(w, "workers", o->workers);
+	json_kv_bool(w, "reconnect", o->reconnect);
+	json_kv_bool(w, "churn", o->churn);
+	json_end_object(w);
+}
+
+int report_write_json_stream(FILE *f, const struct blast_results *r)
+{
+	const struct blast_totals *t = &r->t;
+	struct json_writer w;
+	struct err_entry *e = NULL;
+	int n = collect_errors(t, mqtt_ver(r), &e);
+
+	if (n < 0)
+		return n;
+	json_init(&w, f, true);
+	json_begin_object(&w);
+	json_kv_string(&w, "version", BLAST_VERSION);
+	json_kv_string(&w, "proto", proto_name(r->opts));
+	json_kv_string(&w, "stop_reason", r->stop_reason ? r->stop_reason : "unknown");
+	json_kv_i64(&w, "exit_status", r->exit_status);
+	json_kv_double3(&w, "duration_s", r->duration_s);
+	json_kv_double3(&w, "publish_s", r->publish_s);
+
+	json_kv_u64(&w, "conns_ok", t->conns_ok);
+	json_kv_u64(&w, "conns_failed", t->conns_failed);
+	json_kv_u64(&w, "conns_dropped", t->conns_dropped);
+	json_kv_u64(&w, "peak_conns", r->peak_conns);
+	json_kv_u64(&w, "reconnects", t->reconnects);
+
+	json_kv_u64(&w, "sent", t->sent);
+	json_kv_u64(&w, "acked", t->acked);
+	json_kv_u64(&w, "failed", t->failed);
+	json_kv_u64(&w, "unacked", t->unacked);
+	json_kv_u64(&w, "not_sent", t->not_sent);
+	json_kv_bool(&w, "accounting_ok", accounting_ok(t));
+	json_kv_double3(&w, "rate", acked_rate(r));
+
+	json_kv_u64(&w, "bytes_out", t->bytes_out);
+	json_kv_u64(&w, "bytes_in", t->bytes_in);
+	json_kv_u64(&w, "rss_bytes", r->rss_bytes);
+
+	json_kv_u64(&w, "errors_total", totals_error_count(t));
+	json_key(&w, "errors");
+	json_begin_object(&w);
+	for (int i = 0; i < n; i++)
+		json_kv_u64(&w, e[i].key, e[i].n);
+	json_end_object(&w);
+	free(e);
+
+	json_latency(&w, "latency_us", r->latency);
+	json_latency(&w, "latency_uncorrected_us", r->latency_raw);
+	json_latency(&w, "connect_latency_us", r->connect);
+	json_config(&w, r->opts);
+	json_end_object(&w);
+	return json_finish(&w);
+}
+
+int report_write_json(const char *path, const struct blast_results *r)
+{
+	char *tmp = NULL;
+	FILE *f = NULL;
+	int fd, err;
+
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		goto out_unlink;
+	}
+	err = report_write_json_stream(f, r);
+	/* fsync before rename: a crash must leave the old report or the new
+	 * one, never an empty file under the final name. */
+	if (!err && fsync(fileno(f)) < 0)
+		err = -errno;
+	if (fclose(f) != 0 && !err)
+		err = -errno;
+	if (err)
+		goto out_unlink;
+	if (rename(tmp, path) < 0) {
+		err = -errno;
+		goto out_unlink;
+	}
+	free(tmp);
+	return 0;
+
+out_unlink:
+	unlink(tmp);
+out:
+	free(tmp);
+	return err;
+}
