@@ -33,9 +33,8 @@ static int mq_setup(struct worker *w)
 static ssize_t mq_hello(struct worker *w, struct conn *c, uint8_t *out, size_t cap)
 {
 	const struct blast_opts *o = w->o;
-	char client_id[256];
-	int n = template_expand(client_id, sizeof(client_id), o->client_id, c->idx, 0,
-				(uint64_t)getppid());
+	char *client_id = w->scratch;
+	int n = template_expand(client_id, SCRATCH_LEN, o->client_id, c->idx, 0, (uint64_t)getppid());
 
 	if (n < 0)
 		return n;
@@ -188,8 +187,8 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 		return 0;
 	}
 
-	char topic[4096];
-	int tl = template_expand(topic, sizeof(topic), o->topic, c->idx, first * w->n_workers + w->id, 0);
+	char *topic = w->scratch;
+	int tl = template_expand(topic, SCRATCH_LEN, o->topic, c->idx, first * w->n_workers + w->id, 0);
 	if (tl < 0) {
 		ch->len = (uint32_t)len;
 		return 0;
@@ -228,7 +227,7 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 			memcpy(dst, tmpl, lay.frame_len);
 		} else {
 			if (o->topic_has_seq) {
-				tl = template_expand(topic, sizeof(topic), o->topic, c->idx, seq, 0);
+				tl = template_expand(topic, SCRATCH_LEN, o->topic, c->idx, seq, 0);
 				if (tl < 0)
 					break;
 				pub.topic_len = (size_t)tl;

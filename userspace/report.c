@@ -185,7 +185,7 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	const struct blast_totals *t = &r->t;
 	char b1[64], b2[64];
 
-	fprintf(f, "%s  %s %s", BLAST_VERSION, proto_name(o), version_name(o, b1, sizeof(b1)));
+	fprintf(f, "blast %s  %s %s", BLAST_VERSION, proto_name(o), version_name(o, b1, sizeof(b1)));
 	if (o) {
 		fprintf(f, "  qos %u  ->", o->qos);
 		for (unsigned i = 0; i < o->n_targets && i < 4; i++)
@@ -315,7 +315,7 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 		return n;
 	json_init(&w, f, true);
 	json_begin_object(&w);
-	json_kv_string(&w, "version", BLAST_VERSION);
+	json_kv_string(&w, "version", "blast " BLAST_VERSION);
 	json_kv_string(&w, "proto", proto_name(r->opts));
 	json_kv_string(&w, "stop_reason", r->stop_reason ? r->stop_reason : "unknown");
 	json_kv_i64(&w, "exit_status", r->exit_status);

@@ -7,7 +7,7 @@
 #include "stats.h"
 
 /* The "version" string of the JSON report and the summary's first word. */
-#define BLAST_VERSION "blast 0.1"
+#include "version.h"
 
 /* Human summary: counts, rate, accounting check, errors by reason, and a
  * latency table (corrected, uncorrected, connect: min p50 p90 p99 p99.9 max). */

@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#define BLAST_VERSION "0.1"
+#include "version.h"
 
 /* Prints the full help text to f. */
 void usage_print(FILE *f);

@@ -1117,6 +1117,9 @@ static int setup(struct worker *w)
 	hist_reset(w->latency_raw);
 	hist_reset(w->connect);
 
+	w->scratch = malloc(SCRATCH_LEN);
+	if (!w->scratch)
+		return -ENOMEM;
 	int r = proto_for(o)->setup(w);
 	if (r < 0) {
 		snprintf(w->slot->error, sizeof(w->slot->error), "protocol setup failed: %s",
@@ -1154,6 +1157,7 @@ static void teardown(struct worker *w)
 	free(w->rearm);
 	free(w->reopenq);
 	free(w->payload);
+	free(w->scratch);
 	free(w->interval);
 	free(w->interval_raw);
 	free(w->latency);

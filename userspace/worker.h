@@ -125,6 +125,8 @@ struct worker {
 	uint32_t chunk_msgs;   /* upper bound of messages per chunk */
 	uint32_t batch_min;    /* unpaced qos > 0: fewest messages worth a send */
 
+	/* Room for a topic or client id once expanded (at most 65535 bytes). */
+	char *scratch;
 	/* Payload template (sized payloads). */
 	uint8_t *payload;
 	uint32_t payload_len;
@@ -150,6 +152,7 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 /* Used by the protocol code. */
 struct chunk *worker_chunk_get(struct worker *w);
 #define SMALL_CHUNK 256
+#define SCRATCH_LEN (65535 + 1)
 void conn_fail(struct worker *w, struct conn *c, enum blast_err why);
 void conn_sendq_push(struct worker *w, struct conn *c);
 /* A message acked (or refused): frees its slot, records latency. */
