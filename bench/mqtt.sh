@@ -8,7 +8,7 @@
 # here (trap on EXIT, by PID); every run is under `timeout`.
 #
 # Knobs (environment): SINK_MSGS (100000000), BROKER_MSGS (3000000),
-# IDLE_CONNS (10000), REPEAT (3: best of, the machine is noisy),
+# IDLE_CONNS (10000), REPEAT (5 alternating rounds, the machine is noisy),
 # RUN_TIMEOUT (60 s), BLAST (./blast), OUT (.output), MOSQUITTO.
 #
 # Needs: make all (bench binaries), make blast for the blast rows,
@@ -24,7 +24,7 @@ MOSQUITTO=${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
 SINK_MSGS=${SINK_MSGS:-100000000}
 BROKER_MSGS=${BROKER_MSGS:-3000000}
 IDLE_CONNS=${IDLE_CONNS:-10000}
-REPEAT=${REPEAT:-3}
+REPEAT=${REPEAT:-5}
 RUN_TIMEOUT=${RUN_TIMEOUT:-60}
 PAYLOAD=20
 TOPIC=bench/t
@@ -244,23 +244,30 @@ run_blast() {
 	[ "$qos" = 0 ] && R_KEY=$R_DRAIN
 }
 
-# best TOOL ARGS...: REPEAT runs, keeps the one with the highest R_KEY
-# (noise only ever slows a run down). Sets B_* like R_*.
-best() {
-	local tool=$1 i
-	shift
-	B_KEY="" B_RATE="" B_DRAIN="" B_CPU="" B_WALL="" B_SRV="" B_NOTE=""
-	for i in $(seq "$REPEAT"); do
-		"run_$tool" "$@"
-		if [ -n "$R_NOTE" ]; then
-			B_NOTE=$R_NOTE
-			[ -z "$R_RATE" ] && return
-		fi
-		if [ -z "$B_KEY" ] || [ "$(calc "$R_KEY > $B_KEY")" = 1 ]; then
-			B_KEY=$R_KEY B_RATE=$R_RATE B_DRAIN=$R_DRAIN B_CPU=$R_CPU
-			B_WALL=$R_WALL B_SRV=$R_SRV
-		fi
-	done
+# Best run of each tool, by R_KEY (noise only ever slows a run down).
+declare -A BEST
+best_reset() {
+	local f
+	for f in KEY RATE DRAIN CPU WALL SRV NOTE; do BEST[$1.$f]=""; done
+}
+# best_take TOOL: folds the run just made (R_*) into TOOL's best.
+best_take() {
+	local t=$1
+	[ -n "$R_NOTE" ] && BEST[$t.NOTE]=$R_NOTE
+	[ -z "$R_RATE" ] && return
+	if [ -z "${BEST[$t.KEY]}" ] || [ "$(calc "$R_KEY > ${BEST[$t.KEY]}")" = 1 ]; then
+		BEST[$t.KEY]=$R_KEY BEST[$t.RATE]=$R_RATE BEST[$t.DRAIN]=$R_DRAIN
+		BEST[$t.CPU]=$R_CPU BEST[$t.WALL]=$R_WALL BEST[$t.SRV]=$R_SRV
+	fi
+}
+# best_load TOOL: sets B_* from TOOL's best.
+best_load() {
+	B_KEY=${BEST[$1.KEY]} B_RATE=${BEST[$1.RATE]} B_DRAIN=${BEST[$1.DRAIN]}
+	B_CPU=${BEST[$1.CPU]} B_WALL=${BEST[$1.WALL]} B_SRV=${BEST[$1.SRV]} B_NOTE=${BEST[$1.NOTE]}
+}
+
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 fmt_row() {
@@ -271,7 +278,7 @@ header() {
 	fmt_row case client "own msg/s" "drain msg/s" cpu_s cores srv_core ratio note
 }
 
-# row CASE TOOL REF_KEY: prints B_* as one line; ratio is B_KEY / REF_KEY.
+# row CASE TOOL RATIO: prints B_* as one line.
 row() {
 	if [ -z "$B_RATE" ]; then
 		fmt_row "$1" "$2" - - - - - - "$B_NOTE"
@@ -280,7 +287,7 @@ row() {
 	fmt_row "$1" "$2" "$(printf '%.0f' "$B_RATE")" "$(printf '%.0f' "$B_DRAIN")" \
 		"$B_CPU" "$(printf '%.2f' "$(calc "$B_CPU / $B_WALL")")" \
 		"$(printf '%.2f' "$B_SRV")" \
-		"$(if [ -n "$3" ]; then printf '%.3f' "$(calc "$B_KEY / $3")"; else echo -; fi)" \
+		"$(if [ -n "$3" ]; then printf '%.3f' "$3"; else echo -; fi)" \
 		"$B_NOTE"
 }
 
@@ -297,13 +304,27 @@ check_skip() {
 	CHECKS+=("SKIP  $1: $2")
 }
 
-# case_pair CASE SERVER_PID PORT QOS MSGS: refsend then blast, two rows.
-# Sets PAIR_REF, PAIR_BLAST (their R_KEY), PAIR_BLAST_CORES ("" when not
-# measured).
+# case_pair CASE SERVER_PID PORT QOS MSGS: REPEAT rounds of refsend then
+# blast, so both see the same machine at about the same time. Rows show each
+# tool's best run; the ratio is the median of the rounds' blast/refsend
+# ratios (PAIR_RATIO), which noise on a shared machine moves least.
+# Sets PAIR_REF, PAIR_BLAST (best R_KEY), PAIR_RATIO, PAIR_BLAST_CORES.
 case_pair() {
-	local name=$1 spid=$2 port=$3 qos=$4 n=$5
-	PAIR_REF="" PAIR_BLAST="" PAIR_BLAST_CORES=""
-	best refsend "$spid" "$port" "$qos" "$n"
+	local name=$1 spid=$2 port=$3 qos=$4 n=$5 i ref ratios=()
+	PAIR_REF="" PAIR_BLAST="" PAIR_BLAST_CORES="" PAIR_RATIO=""
+	best_reset refsend
+	best_reset blast
+	for i in $(seq "$REPEAT"); do
+		run_refsend "$spid" "$port" "$qos" "$n"
+		best_take refsend
+		ref=""
+		[ -z "$R_NOTE" ] && ref=$R_KEY
+		[ $have_blast = 0 ] && continue
+		run_blast "$spid" "$port" "$qos" "$n"
+		best_take blast
+		[ -z "$R_NOTE" ] && [ -n "$ref" ] && ratios+=("$(calc "$R_KEY / $ref")")
+	done
+	best_load refsend
 	[ -z "$B_NOTE" ] && PAIR_REF=$B_KEY
 	row "$name" refsend ""
 	if [ $have_blast = 0 ]; then
@@ -311,8 +332,9 @@ case_pair() {
 		row "$name" blast ""
 		return
 	fi
-	best blast "$spid" "$port" "$qos" "$n"
-	row "$name" blast "$PAIR_REF"
+	best_load blast
+	[ ${#ratios[@]} -gt 0 ] && PAIR_RATIO=$(median "${ratios[@]}")
+	row "$name" blast "$PAIR_RATIO"
 	if [ -z "$B_NOTE" ]; then
 		PAIR_BLAST=$B_KEY
 		PAIR_BLAST_CORES=$(calc "$B_CPU / $B_WALL")
@@ -321,7 +343,7 @@ case_pair() {
 
 echo "# blast MQTT bench, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, $(uname -r)"
 echo "# payload $PAYLOAD B, topic $TOPIC, 1 connection, blast --workers 1 --inflight 65535;"
-echo "# best of $REPEAT. own msg/s: the client's figure (acked/s; QoS 0 counts a send as acked)."
+echo "# $REPEAT alternating rounds; rows show each tool's best, ratio is the median of the rounds' ratios. own msg/s: the client's figure (acked/s; QoS 0 counts a send as acked)."
 echo "# drain msg/s: messages / (launch -> server closed the connection after DISCONNECT)."
 echo "# ratio (blast / refsend) and targets use drain msg/s at QoS 0, own msg/s at QoS 1."
 echo "# cores: client CPU s / client wall s; srv_core: server CPU share until drained."
@@ -350,8 +372,8 @@ if [ -x "$MOSQUITTO" ] && start_mosquitto; then
 		case_pair "mosquitto qos$qos" "$MQ_PID" "$MQ_PORT" $qos "$BROKER_MSGS"
 		label="vs mosquitto QoS $qos: >= 0.95 x refsend, <= 0.25 core"
 		[ $qos = 1 ] && label="vs mosquitto QoS 1 acks, --inflight 65535: >= 0.95 x refsend, <= 0.25 core"
-		if [ -n "$PAIR_BLAST" ] && [ -n "$PAIR_REF" ]; then
-			r=$(calc "$PAIR_BLAST / $PAIR_REF")
+		if [ -n "$PAIR_RATIO" ]; then
+			r=$PAIR_RATIO
 			check "$(calc "$r >= 0.95 && $PAIR_BLAST_CORES <= 0.25")" "$label" \
 				"$(printf '%.3f x, %.2f core' "$r" "$PAIR_BLAST_CORES")"
 		else

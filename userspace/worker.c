@@ -668,6 +668,26 @@ static void on_send(struct worker *w, struct conn *c, int res)
 		conn_sendq_push(w, c);
 }
 
+/* Appends to the bytes of a frame that straddles receives. */
+static int carry_append(struct worker *w, struct conn *c, const uint8_t *buf, size_t n)
+{
+	if (c->carry_len + n > c->carry_cap) {
+		size_t cap = c->carry_cap ? c->carry_cap : 64;
+		while (cap < c->carry_len + n)
+			cap *= 2;
+		uint8_t *nb = realloc(c->carry, cap);
+		if (!nb) {
+			conn_fail(w, c, ERR_RECV);
+			return -ENOMEM;
+		}
+		c->carry = nb;
+		c->carry_cap = (uint32_t)cap;
+	}
+	memcpy(c->carry + c->carry_len, buf, n);
+	c->carry_len += (uint32_t)n;
+	return 0;
+}
+
 /* Feeds received bytes to the protocol one whole frame at a time. A frame
  * that straddles receives is gathered in c->carry; frames wholly inside a
  * receive buffer are handled in place. */
@@ -678,25 +698,13 @@ static void conn_consume(struct worker *w, struct conn *c, const uint8_t *buf, s
 	while (c->carry_len && len) {
 		ssize_t total = p->frame_total(c->carry, c->carry_len);
 		if (total < 0) {
-			conn_fail(w, c, ERR_PROTOCOL);
+			conn_fail(w, c, total == -EMSGSIZE ? ERR_FRAME_TOO_LARGE : ERR_PROTOCOL);
 			return;
 		}
 		size_t want = total ? (size_t)total - c->carry_len : 1;
 		size_t take = want < len ? want : len;
-		if (c->carry_len + take > c->carry_cap) {
-			size_t cap = c->carry_cap ? c->carry_cap : 64;
-			while (cap < c->carry_len + take)
-				cap *= 2;
-			uint8_t *nb = realloc(c->carry, cap);
-			if (!nb) {
-				conn_fail(w, c, ERR_RECV);
-				return;
-			}
-			c->carry = nb;
-			c->carry_cap = (uint32_t)cap;
-		}
-		memcpy(c->carry + c->carry_len, buf, take);
-		c->carry_len += (uint32_t)take;
+		if (carry_append(w, c, buf, take) < 0)
+			return;
 		buf += take;
 		len -= take;
 		if (total && c->carry_len == (size_t)total) {
@@ -708,25 +716,12 @@ static void conn_consume(struct worker *w, struct conn *c, const uint8_t *buf, s
 	while (len) {
 		ssize_t total = p->frame_total(buf, len);
 		if (total < 0) {
-			conn_fail(w, c, ERR_PROTOCOL);
+			conn_fail(w, c, total == -EMSGSIZE ? ERR_FRAME_TOO_LARGE : ERR_PROTOCOL);
 			return;
 		}
 		if (total == 0 || (size_t)total > len) {
 			/* Partial frame: keep it for the next receive. */
-			size_t cap = c->carry_cap ? c->carry_cap : 64;
-			while (cap < len)
-				cap *= 2;
-			if (cap > c->carry_cap) {
-				uint8_t *nb = realloc(c->carry, cap);
-				if (!nb) {
-					conn_fail(w, c, ERR_RECV);
-					return;
-				}
-				c->carry = nb;
-				c->carry_cap = (uint32_t)cap;
-			}
-			memcpy(c->carry, buf, len);
-			c->carry_len = (uint32_t)len;
+			carry_append(w, c, buf, len);
 			return;
 		}
 		if (p->on_frame(w, c, buf, (size_t)total) < 0)
