@@ -19,9 +19,9 @@ persistence false
 max_connections -1
 max_inflight_messages 0
 max_queued_messages 0
-log_dest file $dir/mosquitto.log
+log_dest stderr
 CONF
-/usr/sbin/mosquitto -c "$dir/mosquitto.conf" &
+/usr/sbin/mosquitto -c "$dir/mosquitto.conf" 2>"$dir/mosquitto.log" &
 broker=$!
 cleanup() {
 	kill "$broker" 2>/dev/null && wait "$broker" 2>/dev/null
