@@ -7,7 +7,7 @@ CLANG    ?= clang
 OUT      := .output
 CFLAGS   := -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP \
             -Iencoders -Iuserspace
-LDLIBS   := -luring -lm
+LDLIBS   := -luring -lz -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_TIME ?= 30
 
@@ -32,12 +32,16 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 E2E_TESTS := $(sort $(wildcard tests/e2e/test_*.sh))
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
+# Helper programs for the tests (a Kafka mock cluster, a consumer): real
+# implementations from librdkafka, never blast's own code.
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS))
 
 .PHONY: all check test-unit test-asan test-e2e fuzz bench clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: blast $(UNIT_BINS) $(BENCH_BINS)
+all: blast $(UNIT_BINS) $(BENCH_BINS) $(TOOL_BINS)
 
 blast: $(OUT)/userspace/main.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
@@ -73,7 +77,12 @@ $(OUT)/fuzz/%: tests/fuzz/%.c $(ENC_SRCS)
 $(OUT)/bench/%: bench/%.c $(LIB_OBJS)
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lrdkafka -lpthread
+
+$(OUT)/tools/%: tests/tools/%.c
+	$(call msg,TOOL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< -lrdkafka -lpthread
 
 test-unit: $(UNIT_BINS)
 	$(Q)tests/run.sh $(UNIT_BINS)
@@ -81,11 +90,11 @@ test-unit: $(UNIT_BINS)
 test-asan: $(ASAN_BINS)
 	$(Q)tests/run.sh $(ASAN_BINS)
 
-test-e2e: blast $(BENCH_BINS)
+test-e2e: blast $(BENCH_BINS) $(TOOL_BINS)
 	$(Q)tests/run.sh $(E2E_TESTS)
 
 # One runner over everything, so the last line is the whole tally.
-check: blast $(UNIT_BINS) $(ASAN_BINS) $(BENCH_BINS)
+check: blast $(UNIT_BINS) $(ASAN_BINS) $(BENCH_BINS) $(TOOL_BINS)
 	$(Q)tests/run.sh $(UNIT_BINS) $(ASAN_BINS) $(E2E_TESTS)
 
 fuzz: $(FUZZ_BINS)

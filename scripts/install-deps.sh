@@ -13,7 +13,8 @@ PACKAGES=(
 	# build
 	build-essential make gcc pkg-config
 	liburing-dev libbpf-dev libelf-dev zlib1g-dev libpcap-dev
-	libprotobuf-c-dev protobuf-c-compiler libssl-dev
+	libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev libssl-dev
+	librdkafka-dev kcat
 	# BPF objects and skeletons, libFuzzer runtime, sanitizers
 	clang llvm libclang-rt-14-dev bpftool
 	# tests and benches

@@ -14,7 +14,21 @@
 #define BLAST_MAX_TARGETS 64
 #define BLAST_MAX_WORKERS 64
 
-enum blast_proto { PROTO_MQTT = 0 };
+enum blast_proto { PROTO_MQTT = 0, PROTO_KAFKA };
+
+enum kafka_compression { KCOMP_NONE = 0, KCOMP_GZIP = 1 };
+
+/* --field NAME=GENERATOR, for protobuf payloads. */
+struct field_spec {
+	char *name; /* field name in the message (nested: a.b) */
+	char *gen;  /* generator text: uniform:0:5, bernoulli:0.01, now, seq, const value */
+};
+
+/* --record-header NAME=VALUE (Kafka); {conn} and {seq} expand in VALUE. */
+struct header_spec {
+	char *name;
+	char *value;
+};
 
 struct blast_target {
 	char host[256]; /* as given */
@@ -62,6 +76,26 @@ struct blast_opts {
 	uint32_t workers;       /* --workers, default: online CPUs, at most conns */
 	char *report_path;      /* --report FILE.json */
 	bool quiet;             /* --quiet: no live line */
+
+	/* Kafka (--proto kafka). Targets are bootstrap brokers (default
+	 * 127.0.0.1:9092); --conns is connections per partition leader;
+	 * --inflight is Produce requests in flight per connection (default 5);
+	 * --topic is one topic name (default "blast", no templates). */
+	int16_t acks;            /* --acks 0|1|all: 0, 1 or -1; default 1 */
+	uint32_t batch_size;     /* --batch-size BYTES per partition batch, default 16384 */
+	uint64_t linger_ns;      /* --linger MS, default 5 ms */
+	char *key;               /* --key TEMPLATE ({conn}, {seq}); NULL = no key, round-robin */
+	int32_t *partitions;     /* --partitions LIST ("0,2,5-7"); NULL = all */
+	uint32_t n_partitions;
+	uint8_t compression;     /* --compression none|gzip: enum kafka_compression */
+	struct header_spec *headers; /* --record-header, repeatable */
+	uint32_t n_headers;
+
+	/* Protobuf payloads (every protocol). */
+	char *payload_proto;      /* --payload-proto MESSAGE (compiled in, or from the .desc) */
+	char *payload_proto_desc; /* --payload-proto-desc FILE.desc (protoc -o) */
+	struct field_spec *fields; /* --field, repeatable */
+	uint32_t n_fields;
 };
 
 /* Parses argv into *o (which it zeroes and fills with defaults first).
