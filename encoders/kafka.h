@@ -93,6 +93,9 @@ int kafka_batch_add(struct kafka_produce *p, int64_t timestamp_ms, const uint8_t
 int kafka_batch_end(struct kafka_produce *p);
 /* Patches the counts and Size; returns the request's total length. */
 ssize_t kafka_produce_end(struct kafka_produce *p);
+/* Scratch bytes gzip may need for a records section of records_len bytes
+ * (deflate's worst case plus the gzip wrapper). */
+size_t kafka_gzip_bound(size_t records_len);
 /* Bytes a record with these sizes takes at most (for batch planning). */
 size_t kafka_record_size_max(size_t key_len, size_t value_len, const struct kafka_header *h,
 			     size_t n_headers);

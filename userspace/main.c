@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "hist.h"
+#include "kafka_meta.h"
 #include "opts.h"
 #include "report.h"
 #include "shm.h"
@@ -52,7 +53,7 @@ struct live {
 	struct hist *merged;
 };
 
-static void live_line(struct shm *shm, const struct blast_opts *o, struct live *lv, uint64_t now)
+static void live_line(struct shm *shm, uint64_t conns, struct live *lv, uint64_t now)
 {
 	struct blast_totals sum, t;
 	uint32_t state = 0;
@@ -76,8 +77,8 @@ static void live_line(struct shm *shm, const struct blast_opts *o, struct live *
 		dt = 1;
 	double elapsed = (double)(now - shm->start_ns) / 1e9;
 	fprintf(stderr,
-		"[%6.1fs] conns %llu/%u | sent %.0f/s acked %.0f/s | inflight %llu | errors %llu | p50 %.1fus p99 %.1fus\n",
-		elapsed, (unsigned long long)sum.conns_up, o->conns,
+		"[%6.1fs] conns %llu/%llu | sent %.0f/s acked %.0f/s | inflight %llu | errors %llu | p50 %.1fus p99 %.1fus\n",
+		elapsed, (unsigned long long)sum.conns_up, (unsigned long long)conns,
 		(double)(sum.sent - lv->last_sent) / dt, (double)(sum.acked - lv->last_acked) / dt,
 		(unsigned long long)sum.inflight, (unsigned long long)totals_error_count(&sum),
 		(double)hist_percentile(lv->merged, 50) / 1e3,
@@ -103,7 +104,7 @@ static const char *stop_name(uint32_t why)
 	}
 }
 
-static int run(struct blast_opts *o)
+static int run(struct blast_opts *o, struct kafka_meta *kmeta)
 {
 	unsigned n = o->workers;
 	size_t shm_size = sizeof(struct shm) + n * sizeof(struct worker_slot);
@@ -137,7 +138,7 @@ static int run(struct blast_opts *o)
 			break;
 		}
 		if (pid == 0)
-			_exit(worker_run(o, shm, i, o->workers));
+			_exit(worker_run(o, shm, i, o->workers, kmeta));
 		pids[i] = pid;
 	}
 
@@ -179,7 +180,7 @@ static int run(struct blast_opts *o)
 		}
 		if (now >= next_line && alive) {
 			if (!o->quiet && lv.merged)
-				live_line(shm, o, &lv, now);
+				live_line(shm, kmeta->n_brokers ? (uint64_t)o->conns * kmeta->n_brokers : o->conns, &lv, now);
 			next_line += NSEC_PER_SEC;
 		}
 	}
@@ -291,11 +292,28 @@ int main(int argc, char **argv)
 		opts_free(&o);
 		return r;
 	}
-	if (o.workers > o.conns)
-		o.workers = o.conns;
+	struct kafka_meta kmeta = { 0 };
+	uint32_t total_conns = o.conns;
+	if (o.proto == PROTO_KAFKA) {
+		if (o.key && o.n_partitions) {
+			fprintf(stderr, "blast: --key and --partitions cannot be combined: the key "
+					"decides the partition\n");
+			opts_free(&o);
+			return BLAST_EXIT_USAGE;
+		}
+		r = kafka_bootstrap(&o, &kmeta);
+		if (r) {
+			opts_free(&o);
+			return r;
+		}
+		total_conns = o.conns * kmeta.n_brokers;
+	}
+	if (o.workers > total_conns)
+		o.workers = total_conns;
 	if (o.workers < 1)
 		o.workers = 1;
-	r = run(&o);
+	r = run(&o, &kmeta);
+	kafka_meta_free(&kmeta);
 	opts_free(&o);
 	return r;
 }

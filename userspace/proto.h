@@ -4,6 +4,7 @@
 #ifndef BLAST_PROTO_H
 #define BLAST_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -35,7 +36,24 @@ struct proto_ops {
 	ssize_t (*ping)(struct worker *w, struct conn *c, uint8_t *out, size_t cap);
 	/* Does the connection owe control frames (PUBREL)? */
 	int (*has_control)(const struct conn *c);
+
+	/* Optional hooks; NULL means the engine's MQTT-shaped default. */
+	/* Hands out due messages itself (Kafka routes each message to the
+	 * connection of its partition's leader). */
+	void (*pump)(struct worker *w);
+	/* What c carried when it broke (lost) or when the run ended: Kafka
+	 * requeues lost messages for another leader instead of failing them. */
+	void (*conn_settle)(struct worker *w, struct conn *c, bool lost);
+	/* A chunk was written (whole or written bytes only): acks=0 counts. */
+	void (*on_written)(struct worker *w, struct conn *c, struct chunk *ch, uint32_t written);
+	/* Nothing queued in the protocol itself (drain can end). */
+	bool (*idle)(const struct worker *w);
+	/* Earliest time the protocol wants the loop awake (linger), or 0. */
+	uint64_t (*next_wakeup)(const struct worker *w);
+	void (*teardown)(struct worker *w);
 };
+
+extern const struct proto_ops kafka_proto;
 
 extern const struct proto_ops mqtt_proto;
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "kafka.h"
 #include "mqtt.h"
 #include "opts.h"
 #include "report.h"
@@ -58,7 +59,7 @@ static void add_entry(struct err_entry *e, size_t *n, const char *key, uint64_t 
  * entry count and *out (free it), or -ENOMEM. */
 static int collect_errors(const struct blast_totals *t, int ver, struct err_entry **out)
 {
-	struct err_entry *e = calloc(ERR__COUNT + 3 * 256, sizeof(*e));
+	struct err_entry *e = calloc(ERR__COUNT + 3 * 256 + KAFKA_ERR_SLOTS, sizeof(*e));
 	char key[KEY_CAP];
 	size_t n = 0;
 
@@ -79,14 +80,17 @@ static int collect_errors(const struct blast_totals *t, int ver, struct err_entr
 		if (t->disconnect[i])
 			add_entry(e, &n, report_error_key(key, sizeof(key), "disconnect", i, ver),
 				  t->disconnect[i]);
+	/* Kafka errors by the Java client's names, e.g. NOT_LEADER_OR_FOLLOWER. */
+	for (unsigned i = 0; i < KAFKA_ERR_SLOTS; i++)
+		if (t->kafka_error[i])
+			add_entry(e, &n, kafka_error_name((int16_t)((int)i - 1)), t->kafka_error[i]);
 	*out = e;
 	return (int)n;
 }
 
 static const char *proto_name(const struct blast_opts *o)
 {
-	(void)o; /* MQTT is the only protocol so far */
-	return "mqtt";
+	return o && o->proto == PROTO_KAFKA ? "kafka" : "mqtt";
 }
 
 static const char *version_name(const struct blast_opts *o, char *buf, size_t cap)

@@ -25,7 +25,7 @@ const char *const blast_err_names[ERR__COUNT] = {
  * build until it is. */
 #define TOTALS_SCALARS 13
 _Static_assert(sizeof(struct blast_totals) ==
-		       (TOTALS_SCALARS + ERR__COUNT + 3 * 256) * sizeof(uint64_t),
+		       (TOTALS_SCALARS + ERR__COUNT + 3 * 256 + KAFKA_ERR_SLOTS) * sizeof(uint64_t),
 	       "struct blast_totals changed: update totals_add()");
 
 void totals_add(struct blast_totals *dst, const struct blast_totals *src)
@@ -53,6 +53,8 @@ void totals_add(struct blast_totals *dst, const struct blast_totals *src)
 		dst->pub_reason[i] += src->pub_reason[i];
 		dst->disconnect[i] += src->disconnect[i];
 	}
+	for (int i = 0; i < KAFKA_ERR_SLOTS; i++)
+		dst->kafka_error[i] += src->kafka_error[i];
 }
 
 uint64_t totals_error_count(const struct blast_totals *t)
@@ -66,5 +68,7 @@ uint64_t totals_error_count(const struct blast_totals *t)
 		n += t->connack[i];
 	for (int i = 0; i < 256; i++)
 		n += t->pub_reason[i] + t->disconnect[i];
+	for (int i = 0; i < KAFKA_ERR_SLOTS; i++)
+		n += t->kafka_error[i];
 	return n;
 }

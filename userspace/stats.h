@@ -26,6 +26,8 @@ enum blast_err {
 	ERR__COUNT
 };
 
+#define KAFKA_ERR_SLOTS 128
+
 /* Stable report names, indexed by enum blast_err. */
 extern const char *const blast_err_names[ERR__COUNT];
 
@@ -51,6 +53,7 @@ struct blast_totals {
 	uint64_t connack[256];    /* refusals by CONNACK return/reason code */
 	uint64_t pub_reason[256]; /* MQTT 5 PUBACK/PUBREC/PUBCOMP reason codes >= 0x80 */
 	uint64_t disconnect[256]; /* MQTT 5 DISCONNECT reason codes sent by the broker */
+	uint64_t kafka_error[KAFKA_ERR_SLOTS]; /* Kafka error code + 1 (code -1 .. 126) */
 };
 
 /* dst += src, gauges included. */

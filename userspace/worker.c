@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "kafka_meta.h"
 #include "proto.h"
 #include "worker.h"
 
@@ -41,11 +42,6 @@ enum op {
 #define CONNECTS_IN_FLIGHT 64
 #define NO_CONN UINT32_MAX
 
-static const struct proto_ops *proto_for(const struct blast_opts *o)
-{
-	(void)o;
-	return &mqtt_proto;
-}
 
 static inline uint64_t ud_make(uint32_t conn, enum op op)
 {
@@ -99,6 +95,11 @@ static void chunk_put(struct worker *w, struct chunk *ch)
 
 	ch->next = *list;
 	*list = ch;
+}
+
+void worker_chunk_put(struct worker *w, struct chunk *ch)
+{
+	chunk_put(w, ch);
 }
 
 /* ---- send queue: ready connections that can take messages ---- */
@@ -225,6 +226,10 @@ void conn_msg_done(struct worker *w, struct conn *c, struct msg_slot *s, bool ok
  * or unacked (run over). */
 static void conn_settle_inflight(struct worker *w, struct conn *c, bool lost)
 {
+	if (w->p->conn_settle) {
+		w->p->conn_settle(w, c, lost);
+		return;
+	}
 	if (!c->slots || !c->inflight)
 		return;
 	for (uint32_t i = 0; i < w->slot_cap && c->inflight; i++) {
@@ -326,7 +331,7 @@ static void conn_finalize(struct worker *w, struct conn *c, bool graceful)
 		c->t_retry = w->now;
 		w->t.reconnects++;
 		reopen_push(w, c);
-	} else if (running && !graceful && w->o->reconnect) {
+	} else if (running && !graceful && (w->o->reconnect || w->always_reconnect)) {
 		c->state = CS_IDLE;
 		c->t_retry = w->now + backoff_ns(c->attempts);
 		w->t.reconnects++;
@@ -340,7 +345,7 @@ static void conn_finalize(struct worker *w, struct conn *c, bool graceful)
  * address runs out of ephemeral ports past ~14,000 connections. */
 static int conn_bind_source(struct worker *w, struct conn *c, int fd)
 {
-	const struct blast_target *t = &w->o->targets[c->target];
+	const struct blast_target *t = &w->addrs[c->target];
 
 	if (t->addr.ss_family != AF_INET || w->o->conns <= 10000)
 		return 0;
@@ -356,7 +361,7 @@ static int conn_bind_source(struct worker *w, struct conn *c, int fd)
 
 static void conn_open(struct worker *w, struct conn *c)
 {
-	const struct blast_target *t = &w->o->targets[c->target];
+	const struct blast_target *t = &w->addrs[c->target];
 	int fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
 
 	c->state = CS_CONNECTING;
@@ -407,10 +412,16 @@ static void conn_submit_send(struct worker *w, struct conn *c)
 	c->t_last_tx = w->now;
 }
 
+void conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch)
+{
+	c->tx = ch;
+	conn_submit_send(w, c);
+}
+
 /* Builds one send: owed control frames, then up to n messages. */
 static void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 {
-	const struct proto_ops *p = proto_for(w->o);
+	const struct proto_ops *p = w->p;
 
 	if (c->tx || (c->state != CS_READY && c->state != CS_CLOSING))
 		return;
@@ -429,13 +440,23 @@ static void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 		c->ctl_len = 0;
 	}
 	if (c->state == CS_CLOSING) {
-		ssize_t r = p->goodbye(w, c, ch->data + ch->len, ch->cap - ch->len);
+		ssize_t r = p->goodbye ? p->goodbye(w, c, ch->data + ch->len, ch->cap - ch->len) : 0;
 		if (r > 0) {
 			ch->len += (uint32_t)r;
 			ch->n_frames++;
 		}
 		c->goodbye_sent = 1;
 		n = 0;
+		if (!ch->len) {
+			/* No goodbye in this protocol: close now. */
+			chunk_put(w, ch);
+			c->state = CS_DEAD;
+			w->t.conns_up--;
+			shutdown(c->fd, SHUT_RDWR);
+			if (!c->ops)
+				conn_finalize(w, c, true);
+			return;
+		}
 	}
 	if (c->state == CS_READY && (n || p->has_control(c))) {
 		if (n && c->slots == NULL && w->o->qos && conn_alloc_slots(w, c) < 0) {
@@ -466,6 +487,10 @@ static void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 /* Hands out the messages due now to connections that have room. */
 static void pump(struct worker *w)
 {
+	if (w->p->pump) {
+		w->p->pump(w);
+		return;
+	}
 	uint64_t due = sched_due(w);
 	uint64_t pending = due > w->next_msg ? due - w->next_msg : 0;
 
@@ -540,7 +565,7 @@ void conn_kick(struct worker *w, struct conn *c)
 {
 	if (c->state != CS_READY || c->tx)
 		return;
-	if (c->ctl_len || proto_for(w->o)->has_control(c))
+	if (c->ctl_len || w->p->has_control(c))
 		conn_flush(w, c, 0);
 	else if (w->o->churn && c->churn_done && !c->inflight)
 		conn_goodbye(w, c);
@@ -553,11 +578,16 @@ uint64_t worker_sched_time(const struct worker *w, uint64_t idx)
 	return sched_time(w, idx);
 }
 
+uint64_t worker_sched_due(const struct worker *w)
+{
+	return sched_due(w);
+}
+
 /* ---- completions ---- */
 
 static void on_connect(struct worker *w, struct conn *c, int res)
 {
-	const struct proto_ops *p = proto_for(w->o);
+	const struct proto_ops *p = w->p;
 
 	c->ops--;
 	if (c->state == CS_DEAD) {
@@ -578,7 +608,14 @@ static void on_connect(struct worker *w, struct conn *c, int res)
 	}
 	struct chunk *ch = worker_chunk_get(w);
 	ssize_t r = ch ? p->hello(w, c, ch->data, ch->cap) : -ENOMEM;
-	if (r <= 0) {
+	if (r == 0) {
+		/* Nothing to say first (Kafka): ready as soon as connected. */
+		chunk_put(w, ch);
+		conn_arm_recv(w, c);
+		conn_ready(w, c);
+		return;
+	}
+	if (r < 0) {
 		if (ch)
 			chunk_put(w, ch);
 		conn_fail(w, c, ERR_SEND);
@@ -596,9 +633,11 @@ static void on_connect(struct worker *w, struct conn *c, int res)
  * bytes): qos 0 publishes written whole are acked, the others failed. */
 static void chunk_settle(struct worker *w, struct conn *c, struct chunk *ch)
 {
-	const struct proto_ops *p = proto_for(w->o);
+	const struct proto_ops *p = w->p;
 
-	if (w->o->qos == 0 && ch->n_msgs) {
+	if (p->on_written) {
+		p->on_written(w, c, ch, ch->off == ch->len ? ch->n_msgs : p->count_msgs(ch->data, ch->off));
+	} else if (w->o->qos == 0 && ch->n_msgs) {
 		uint32_t written = ch->off == ch->len ? ch->n_msgs : p->count_msgs(ch->data, ch->off);
 		if (written > ch->n_msgs)
 			written = ch->n_msgs;
@@ -662,7 +701,7 @@ static void on_send(struct worker *w, struct conn *c, int res)
 		conn_goodbye(w, c);
 		return;
 	}
-	if (c->ctl_len || proto_for(w->o)->has_control(c))
+	if (c->ctl_len || w->p->has_control(c))
 		conn_flush(w, c, 0);
 	else if (conn_room(w, c))
 		conn_sendq_push(w, c);
@@ -693,7 +732,7 @@ static int carry_append(struct worker *w, struct conn *c, const uint8_t *buf, si
  * receive buffer are handled in place. */
 static void conn_consume(struct worker *w, struct conn *c, const uint8_t *buf, size_t len)
 {
-	const struct proto_ops *p = proto_for(w->o);
+	const struct proto_ops *p = w->p;
 
 	while (c->carry_len && len) {
 		ssize_t total = p->frame_total(c->carry, c->carry_len);
@@ -847,7 +886,7 @@ static void reopen_now(struct worker *w)
 
 static void scan(struct worker *w)
 {
-	const struct proto_ops *p = proto_for(w->o);
+	const struct proto_ops *p = w->p;
 	uint64_t ka = (uint64_t)w->o->keepalive * NSEC_PER_SEC / 2;
 
 	for (uint32_t i = 0; i < w->next_open; i++) {
@@ -908,7 +947,7 @@ static void publish_interval(struct worker *w)
 
 static bool all_settled(const struct worker *w)
 {
-	if (w->t.inflight)
+	if (w->t.inflight || (w->p->idle && !w->p->idle(w)))
 		return false;
 	for (uint32_t i = 0; i < w->next_open; i++)
 		if (w->conns[i].tx)
@@ -1052,8 +1091,21 @@ static int setup(struct worker *w)
 {
 	const struct blast_opts *o = w->o;
 
-	/* Connections: global index i belongs to worker i % n. */
-	w->n_conns = o->conns / w->n_workers + (w->id < o->conns % w->n_workers);
+	/* Connections: global index i belongs to worker i % n. Kafka opens
+	 * --conns connections to every broker. */
+	uint32_t total = o->conns;
+	if (o->proto == PROTO_KAFKA) {
+		w->p = &kafka_proto;
+		w->addrs = w->kmeta->broker_addr;
+		w->n_addrs = w->kmeta->n_brokers;
+		w->always_reconnect = true;
+		total = o->conns * w->kmeta->n_brokers;
+	} else {
+		w->p = &mqtt_proto;
+		w->addrs = o->targets;
+		w->n_addrs = o->n_targets;
+	}
+	w->n_conns = total / w->n_workers + (w->id < total % w->n_workers);
 	w->conns = calloc(w->n_conns ? w->n_conns : 1, sizeof(*w->conns));
 	w->rearm = calloc(w->n_conns ? w->n_conns : 1, sizeof(*w->rearm));
 	w->reopenq = calloc(w->n_conns ? w->n_conns : 1, sizeof(*w->reopenq));
@@ -1063,7 +1115,7 @@ static int setup(struct worker *w)
 		struct conn *c = &w->conns[i];
 		c->fd = -1;
 		c->idx = i * w->n_workers + w->id;
-		c->target = (uint8_t)(c->idx % o->n_targets);
+		c->target = (uint8_t)(c->idx % w->n_addrs);
 		c->sendq_next = NO_CONN;
 	}
 	w->live = w->n_conns;
@@ -1089,6 +1141,14 @@ static int setup(struct worker *w)
 		cs = 256 * 1024;
 	if (cs < 16 * 1024)
 		cs = 16 * 1024;
+	if (o->proto == PROTO_KAFKA) {
+		/* One Produce request per send: room for a few full batches. */
+		cs = 4ull * o->batch_size + 65536;
+		if (cs < 256 * 1024)
+			cs = 256 * 1024;
+		if (cs < 2ull * o->payload_size + 65536)
+			cs = 2ull * o->payload_size + 65536;
+	}
 	w->chunk_size = (uint32_t)cs;
 	/* An upper bound only: a fill stops when the buffer is full. */
 	w->chunk_msgs = w->chunk_size / 4;
@@ -1115,7 +1175,7 @@ static int setup(struct worker *w)
 	w->scratch = malloc(SCRATCH_LEN);
 	if (!w->scratch)
 		return -ENOMEM;
-	int r = proto_for(o)->setup(w);
+	int r = w->p->setup(w);
 	if (r < 0) {
 		snprintf(w->slot->error, sizeof(w->slot->error), "protocol setup failed: %s",
 			 strerror(-r));
@@ -1135,6 +1195,8 @@ static void teardown(struct worker *w)
 		if (c->tx)
 			free(c->tx);
 	}
+	if (w->p && w->p->teardown)
+		w->p->teardown(w);
 	if (w->ring_ok)
 		io_uring_queue_exit(&w->ring);
 	while (w->free_chunks) {
@@ -1186,12 +1248,19 @@ static uint64_t next_wakeup(const struct worker *w)
 		if (due < t)
 			t = due;
 	}
+	if (w->p->next_wakeup) {
+		uint64_t pt = w->p->next_wakeup(w);
+		if (pt && pt < t)
+			t = pt;
+	}
 	return t;
 }
 
-int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigned n)
+int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigned n,
+	       struct kafka_meta *kmeta)
 {
-	struct worker w = { .o = o, .shm = shm, .slot = &shm->w[id], .id = id, .n_workers = n };
+	struct worker w = { .o = o, .shm = shm, .slot = &shm->w[id], .id = id, .n_workers = n,
+			    .kmeta = kmeta };
 	int status = 0;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the parent */

@@ -76,10 +76,17 @@ struct conn {
 	uint8_t ctl[8];         /* one small control frame to send (PINGREQ) */
 	uint8_t ctl_len;
 	uint8_t churn_done : 1; /* churn: this cycle's message is acked */
+	void *pstate;           /* the protocol's per-connection state */
 };
 
 struct worker {
 	const struct blast_opts *o;
+	const struct proto_ops *p;
+	const struct blast_target *addrs; /* where connections go: --target, or Kafka brokers */
+	uint32_t n_addrs;
+	struct kafka_meta *kmeta;  /* Kafka: this worker's view of the cluster */
+	void *pstate;              /* the protocol's per-worker state */
+	bool always_reconnect;     /* Kafka: a lost broker connection is always reopened */
 	struct shm *shm;
 	struct worker_slot *slot;
 	unsigned id, n_workers;
@@ -147,7 +154,8 @@ struct worker {
 
 /* Runs worker id of n until its part of the run is over; writes its final
  * figures into shm->w[id]. Returns the process exit status. */
-int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigned n);
+int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigned n,
+	       struct kafka_meta *kmeta);
 
 /* Used by the protocol code. */
 struct chunk *worker_chunk_get(struct worker *w);
@@ -164,5 +172,10 @@ void conn_handshake_done(struct worker *w, struct conn *c);
 void conn_kick(struct worker *w, struct conn *c);
 /* When the schedule wanted message idx sent (now, without --rate). */
 uint64_t worker_sched_time(const struct worker *w, uint64_t idx);
+/* How many messages should have been handed out by now. */
+uint64_t worker_sched_due(const struct worker *w);
+/* Sends a filled chunk on a ready connection that has no send in flight. */
+void conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch);
+void worker_chunk_put(struct worker *w, struct chunk *ch);
 
 #endif
