@@ -189,9 +189,16 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	const struct blast_totals *t = &r->t;
 	char b1[64], b2[64];
 
-	fprintf(f, "blast %s  %s %s", BLAST_VERSION, proto_name(o), version_name(o, b1, sizeof(b1)));
+	if (o && o->proto == PROTO_KAFKA) {
+		fprintf(f, "blast %s  kafka  topic %s  acks %s%s  ->", BLAST_VERSION, o->topic,
+			o->acks < 0 ? "all" : o->acks ? "1" : "0",
+			o->compression ? "  gzip" : "");
+	} else {
+		fprintf(f, "blast %s  %s %s", BLAST_VERSION, proto_name(o), version_name(o, b1, sizeof(b1)));
+		if (o)
+			fprintf(f, "  qos %u  ->", o->qos);
+	}
 	if (o) {
-		fprintf(f, "  qos %u  ->", o->qos);
 		for (unsigned i = 0; i < o->n_targets && i < 4; i++)
 			fprintf(f, " %s", target_str(b1, sizeof(b1), &o->targets[i]));
 		if (o->n_targets > 4)
@@ -305,6 +312,18 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 	json_kv_u64(w, "workers", o->workers);
 	json_kv_bool(w, "reconnect", o->reconnect);
 	json_kv_bool(w, "churn", o->churn);
+	if (o->proto == PROTO_KAFKA) {
+		json_kv_string(w, "acks", o->acks < 0 ? "all" : o->acks ? "1" : "0");
+		json_kv_u64(w, "batch_size", o->batch_size);
+		json_kv_double3(w, "linger_ms", (double)o->linger_ns / 1e6);
+		json_kv_string(w, "compression", o->compression ? "gzip" : "none");
+		if (o->key)
+			json_kv_string(w, "key", o->key);
+		json_kv_u64(w, "partitions_given", o->n_partitions);
+		json_kv_u64(w, "record_headers", o->n_headers);
+	}
+	if (o->payload_proto)
+		json_kv_string(w, "payload_proto", o->payload_proto);
 	json_end_object(w);
 }
 
