@@ -6,8 +6,8 @@ CC       ?= gcc
 CLANG    ?= clang
 OUT      := .output
 CFLAGS   := -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP \
-            -Iencoders -Iuserspace
-LDLIBS   := -luring -lz -lm
+            -Iencoders -Iuserspace -I$(OUT)/proto
+LDLIBS   := -luring -lprotobuf-c -lz -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_TIME ?= 30
 
@@ -22,8 +22,20 @@ endif
 ENC_SRCS  := $(wildcard encoders/*.c)
 US_SRCS   := $(filter-out userspace/main.c,$(wildcard userspace/*.c))
 LIB_SRCS  := $(ENC_SRCS) $(US_SRCS)
-LIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(LIB_SRCS))
-ASAN_OBJS := $(patsubst %.c,$(OUT)/asan/%.o,$(LIB_SRCS))
+# Protobuf payloads: protoc-c turns proto/*.proto, and the two well-known
+# types blast needs (Timestamp; descriptor.proto to read .desc files), into
+# C under $(OUT)/proto at build time.
+PROTO_INC   := /usr/include
+PROTO_NAMES := $(patsubst proto/%.proto,%,$(wildcard proto/*.proto)) \
+               google/protobuf/timestamp google/protobuf/descriptor
+PROTO_GEN_C := $(patsubst %,$(OUT)/proto/%.pb-c.c,$(PROTO_NAMES))
+PROTO_GEN_H := $(PROTO_GEN_C:.c=.h)
+PROTO_OBJS  := $(PROTO_GEN_C:.c=.o)
+PROTO_ASAN  := $(patsubst $(OUT)/%,$(OUT)/asan/%,$(PROTO_OBJS))
+# protoc-c output is not ours to keep -Werror clean.
+PROTO_CFLAGS := $(filter-out -Werror,$(CFLAGS))
+LIB_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(LIB_SRCS)) $(PROTO_OBJS)
+ASAN_OBJS := $(patsubst %.c,$(OUT)/asan/%.o,$(LIB_SRCS)) $(PROTO_ASAN)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 ASAN_BINS := $(patsubst tests/unit/%.c,$(OUT)/asan/tests/%,$(UNIT_SRCS))
@@ -47,22 +59,45 @@ blast: $(OUT)/userspace/main.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(OUT)/%.o: %.c
+# A grouped pattern rule: one protoc-c run writes both .c and .h.
+$(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h: proto/%.proto
+	$(call msg,PROTOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)protoc-c --c_out=$(OUT)/proto -Iproto -I$(PROTO_INC) $<
+
+$(OUT)/proto/google/protobuf/%.pb-c.c $(OUT)/proto/google/protobuf/%.pb-c.h: \
+		$(PROTO_INC)/google/protobuf/%.proto
+	$(call msg,PROTOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)protoc-c --c_out=$(OUT)/proto -I$(PROTO_INC) $<
+
+$(OUT)/proto/%.pb-c.o: $(OUT)/proto/%.pb-c.c | $(PROTO_GEN_H)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(PROTO_CFLAGS) -c $< -o $@
+
+$(OUT)/asan/proto/%.pb-c.o: $(OUT)/proto/%.pb-c.c | $(PROTO_GEN_H)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(PROTO_CFLAGS) $(SAN) -c $< -o $@
+
+# Order-only: a first build must generate the headers before compiling
+# anything that may include them; after that the .d files track them.
+$(OUT)/%.o: %.c | $(PROTO_GEN_H)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(OUT)/asan/%.o: %.c
+$(OUT)/asan/%.o: %.c | $(PROTO_GEN_H)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -c $< -o $@
 
-$(OUT)/tests/%: tests/unit/%.c $(LIB_OBJS)
+$(OUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(PROTO_GEN_H)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $^ $(LDLIBS)
 
-$(OUT)/asan/tests/%: tests/unit/%.c $(ASAN_OBJS)
+$(OUT)/asan/tests/%: tests/unit/%.c $(ASAN_OBJS) | $(PROTO_GEN_H)
 	$(call msg,TEST-SAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $^ $(LDLIBS)
@@ -72,7 +107,7 @@ $(OUT)/fuzz/%: tests/fuzz/%.c $(ENC_SRCS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu11 -D_GNU_SOURCE -g -O1 -Iencoders -Iuserspace \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ -lm
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ -lz -lm
 
 $(OUT)/bench/%: bench/%.c $(LIB_OBJS)
 	$(call msg,BENCH,$@)

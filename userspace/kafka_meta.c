@@ -217,9 +217,10 @@ static int boot_one(struct boot_ctx *b, const struct blast_target *t)
 	free(resp);
 	resp = NULL;
 
-	const char *topics[1] = { b->o->topic };
+	/* Ask for every topic: naming ours would let a broker (or the mock)
+	 * with auto-creation on create it, and a typo would go unnoticed. */
 	int16_t mv = b->m->metadata_version;
-	n = kafka_encode_metadata(req, sizeof(req), mv, 2, "blast", topics, 1);
+	n = kafka_encode_metadata(req, sizeof(req), mv, 2, "blast", NULL, 0);
 	r = n > 0 ? send_all(fd, req, (size_t)n) : n;
 	if (r == 0)
 		r = recv_frame(fd, &resp);

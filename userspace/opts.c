@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "opts.h"
+#include "payload_proto.h"
 #include "usage.h"
 
 #define CONNS_MAX 1000000u
@@ -23,6 +24,13 @@
 #define CONNECT_TIMEOUT_MS 2000
 #define LIST_FILE_MAX (1ul << 30) /* bytes read from a --payload-file or --tokens-file */
 #define SHOW_MAX 64
+#define KAFKA_TOPIC_MAX 249 /* Kafka's own limit on a topic name */
+#define BATCH_MIN 1024u
+#define BATCH_MAX (64u << 20)
+#define LINGER_MAX_MS 900000u /* librdkafka's ceiling for linger.ms */
+#define PARTITIONS_MAX 65536u
+#define HEADERS_MAX 64u
+#define FIELDS_MAX 64u
 
 enum {
 	OPT_PROTO = 256, /* above every char, so optopt tells long from short */
@@ -52,6 +60,33 @@ enum {
 	OPT_QUIET,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_ACKS,
+	OPT_BATCH_SIZE,
+	OPT_LINGER,
+	OPT_KEY,
+	OPT_PARTITIONS,
+	OPT_COMPRESSION,
+	OPT_RECORD_HEADER,
+	OPT_PAYLOAD_PROTO,
+	OPT_PAYLOAD_PROTO_DESC,
+	OPT_FIELD,
+	OPT__END,
+};
+
+/* Flags that mean something to one protocol only. */
+static const int mqtt_only[] = {
+	OPT_QOS, OPT_RETAIN, OPT_CLIENT_ID, OPT_USERNAME, OPT_PASSWORD,
+	OPT_TOKENS_FILE, OPT_KEEPALIVE, OPT_MQTT_VERSION, OPT_CHURN,
+};
+static const int kafka_only[] = {
+	OPT_ACKS, OPT_BATCH_SIZE, OPT_LINGER, OPT_KEY,
+	OPT_PARTITIONS, OPT_COMPRESSION, OPT_RECORD_HEADER,
+};
+
+/* What parse_args learns that finish needs: where each flag first came. */
+struct parse_state {
+	const char *tokens_path;
+	int at[OPT__END - OPT_PROTO]; /* argv index of the first use; 0 = not given */
 };
 
 static const struct option long_opts[] = {
@@ -82,6 +117,16 @@ static const struct option long_opts[] = {
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "acks", required_argument, NULL, OPT_ACKS },
+	{ "batch-size", required_argument, NULL, OPT_BATCH_SIZE },
+	{ "linger", required_argument, NULL, OPT_LINGER },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "partitions", required_argument, NULL, OPT_PARTITIONS },
+	{ "compression", required_argument, NULL, OPT_COMPRESSION },
+	{ "record-header", required_argument, NULL, OPT_RECORD_HEADER },
+	{ "payload-proto", required_argument, NULL, OPT_PAYLOAD_PROTO },
+	{ "payload-proto-desc", required_argument, NULL, OPT_PAYLOAD_PROTO_DESC },
+	{ "field", required_argument, NULL, OPT_FIELD },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -551,20 +596,295 @@ static int template_check(const char *flag, const char *tmpl, uint64_t max_conn)
 	return 0;
 }
 
-/* Checks between flags, once all are in. */
-static int finish(struct blast_opts *o, bool has_payload_size, const char *tokens_path)
+static int finish_common(struct blast_opts *o);
+
+/* --linger: milliseconds, as Kafka's linger.ms; "5", "5ms" or "1s". */
+static int linger_arg(const char *s, uint64_t *out)
 {
+	uint64_t v, ms;
+	int n = digits(s, &v);
+
+	if (n < 0)
+		return fail("--linger %s: at most %u ms", show(s), LINGER_MAX_MS);
+	if (n > 0 && (!strcmp(s + n, "") || !strcmp(s + n, "ms")))
+		ms = v;
+	else if (n > 0 && !strcmp(s + n, "s"))
+		ms = v > LINGER_MAX_MS ? v : v * 1000;
+	else
+		return fail("--linger %s: not a duration (milliseconds: 5, 5ms or 1s)", show(s));
+	if (ms > LINGER_MAX_MS)
+		return fail("--linger %s: at most %u ms", show(s), LINGER_MAX_MS);
+	*out = ms * 1000000ull;
+	return 0;
+}
+
+struct prange {
+	uint64_t lo, hi;
+};
+
+static int prange_cmp(const void *a, const void *b)
+{
+	const struct prange *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* --partitions "0,2,5-7": sorted, without repeats. Ranges are merged
+ * before anything is expanded, so 0-2147483647 fails on the count instead
+ * of allocating 8 GiB. */
+static int partitions_arg(struct blast_opts *o, const char *s)
+{
+	size_t n = 1, k = 0;
+	struct prange *r;
+	uint64_t total = 0;
+	int32_t *list;
+
+	for (const char *p = s; *p; p++)
+		n += *p == ',';
+	r = calloc(n, sizeof(*r));
+	if (!r)
+		return fail("out of memory");
+	for (const char *p = s;; p++) {
+		int d = digits(p, &r[k].lo);
+
+		if (d == 0) {
+			free(r);
+			return fail("--partitions %s: expected numbers and ranges like 0,2,5-7",
+				    show(s));
+		}
+		if (d < 0 || r[k].lo > INT32_MAX) {
+			free(r);
+			return fail("--partitions %s: a partition is at most %d", show(s), INT32_MAX);
+		}
+		p += d;
+		r[k].hi = r[k].lo;
+		if (*p == '-') {
+			d = digits(++p, &r[k].hi);
+			if (d == 0) {
+				free(r);
+				return fail("--partitions %s: expected numbers and ranges like 0,2,5-7",
+					    show(s));
+			}
+			if (d < 0 || r[k].hi > INT32_MAX) {
+				free(r);
+				return fail("--partitions %s: a partition is at most %d", show(s),
+					    INT32_MAX);
+			}
+			if (r[k].hi < r[k].lo) {
+				unsigned long long lo = r[k].lo, hi = r[k].hi;
+				free(r);
+				return fail("--partitions %s: range %llu-%llu runs backwards", show(s),
+					    lo, hi);
+			}
+			p += d;
+		}
+		k++;
+		if (*p == '\0')
+			break;
+		if (*p != ',') {
+			free(r);
+			return fail("--partitions %s: expected numbers and ranges like 0,2,5-7",
+				    show(s));
+		}
+	}
+	qsort(r, k, sizeof(*r), prange_cmp);
+	n = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (n && r[i].lo <= r[n - 1].hi + 1) {
+			if (r[i].hi > r[n - 1].hi)
+				r[n - 1].hi = r[i].hi;
+			continue;
+		}
+		r[n++] = r[i];
+	}
+	for (size_t i = 0; i < n; i++)
+		total += r[i].hi - r[i].lo + 1;
+	if (total > PARTITIONS_MAX) {
+		free(r);
+		return fail("--partitions %s: at most %u partitions", show(s), PARTITIONS_MAX);
+	}
+	list = malloc(total * sizeof(*list));
+	if (!list) {
+		free(r);
+		return fail("out of memory");
+	}
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		for (uint64_t p = r[i].lo; p <= r[i].hi; p++)
+			list[k++] = (int32_t)p;
+	free(r);
+	free(o->partitions);
+	o->partitions = list;
+	o->n_partitions = (uint32_t)total;
+	return 0;
+}
+
+/* Splits "NAME=VALUE" into two new strings. */
+static int name_value(const char *flag, const char *s, const char *what, char **name,
+		      char **value)
+{
+	const char *eq = strchr(s, '=');
+
+	if (!eq || eq == s)
+		return fail("%s %s: expected NAME=%s", flag, show(s), what);
+	*name = strndup(s, (size_t)(eq - s));
+	*value = strdup(eq + 1);
+	if (!*name || !*value) {
+		free(*name);
+		free(*value);
+		return fail("out of memory");
+	}
+	return 0;
+}
+
+static int header_arg(struct blast_opts *o, const char *s)
+{
+	struct header_spec *more;
 	int r;
 
-	if (!o->n_targets && (r = target_add(o, "127.0.0.1:1883")))
+	if (o->n_headers >= HEADERS_MAX)
+		return fail("--record-header %s: at most %u headers", show(s), HEADERS_MAX);
+	more = realloc(o->headers, (o->n_headers + 1) * sizeof(*more));
+	if (!more)
+		return fail("out of memory");
+	o->headers = more;
+	if ((r = name_value("--record-header", s, "VALUE", &more[o->n_headers].name,
+			    &more[o->n_headers].value)))
 		return r;
-	if (has_payload_size && o->payloads.n)
+	o->n_headers++;
+	return 0;
+}
+
+static int field_arg(struct blast_opts *o, const char *s)
+{
+	struct field_spec *more, *f;
+	int r;
+
+	if (o->n_fields >= FIELDS_MAX)
+		return fail("--field %s: at most %u fields", show(s), FIELDS_MAX);
+	more = realloc(o->fields, (o->n_fields + 1) * sizeof(*more));
+	if (!more)
+		return fail("out of memory");
+	o->fields = more;
+	f = &more[o->n_fields];
+	if ((r = name_value("--field", s, "GENERATOR", &f->name, &f->gen)))
+		return r;
+	o->n_fields++;
+	if (!*f->gen)
+		return fail("--field %s: needs a generator after = (like uniform:0:10, or "
+			    "const: for an empty string)", show(s));
+	return 0;
+}
+
+/* Kafka's rule (Topic.java): 1 to 249 of [a-zA-Z0-9._-], not "." or "..". */
+static int kafka_topic_check(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (strchr(t, '{'))
+		return fail("--topic %s: a Kafka topic is one name, without {conn} or {seq}",
+			    show(t));
+	if (n > KAFKA_TOPIC_MAX)
+		return fail("--topic %s: a Kafka topic name is at most %d characters", show(t),
+			    KAFKA_TOPIC_MAX);
+	if (strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
+		return fail("--topic %s: a Kafka topic name has only letters, digits, '.', '_' "
+			    "and '-'", show(t));
+	if (!strcmp(t, ".") || !strcmp(t, ".."))
+		return fail("--topic %s: not a legal Kafka topic name", show(t));
+	return 0;
+}
+
+/* A flag for the other protocol is an error, not silently ignored. The one
+ * given first on the command line is named. */
+static int proto_flags_check(const struct blast_opts *o, const struct parse_state *ps)
+{
+	const int *other = o->proto == PROTO_KAFKA ? mqtt_only : kafka_only;
+	size_t n = o->proto == PROTO_KAFKA ? sizeof(mqtt_only) / sizeof(mqtt_only[0]) :
+					     sizeof(kafka_only) / sizeof(kafka_only[0]);
+	int first = 0, at = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int a = ps->at[other[i] - OPT_PROTO];
+		if (a && (!at || a < at)) {
+			at = a;
+			first = other[i];
+		}
+	}
+	if (!first)
+		return 0;
+	for (const struct option *lo = long_opts; lo->name; lo++)
+		if (lo->val == first)
+			return o->proto == PROTO_KAFKA ?
+				       fail("--%s is for MQTT only, not --proto kafka", lo->name) :
+				       fail("--%s is for Kafka only (needs --proto kafka)", lo->name);
+	return fail("unhandled option");
+}
+
+/* --payload-proto: the message and every --field are checked here, by the
+ * same code the workers use, so a bad field stops the run before it starts. */
+static int payload_proto_check(const struct blast_opts *o, const struct parse_state *ps)
+{
+	char err[512];
+	struct payload_gen *g;
+	size_t max;
+
+	if (!o->payload_proto) {
+		if (o->n_fields)
+			return fail("--field needs --payload-proto MESSAGE");
+		if (o->payload_proto_desc)
+			return fail("--payload-proto-desc needs --payload-proto MESSAGE");
+		return 0;
+	}
+	if (ps->at[OPT_PAYLOAD_SIZE - OPT_PROTO])
+		return fail("--payload-proto and --payload-size cannot be used together");
+	if (o->payloads.n)
+		return fail("--payload-proto and --payload-file cannot be used together");
+	g = payload_gen_new(o, err, sizeof(err));
+	if (!g)
+		return fail("%s", err);
+	max = payload_gen_max_size(g);
+	payload_gen_free(g);
+	if (max > PAYLOAD_MAX)
+		return fail("--payload-proto %s: the fields can make a %zu-byte message, more than "
+			    "%u", show(o->payload_proto), max, PAYLOAD_MAX);
+	return 0;
+}
+
+/* Checks between flags, once all are in. */
+static int finish(struct blast_opts *o, const struct parse_state *ps)
+{
+	bool kafka = o->proto == PROTO_KAFKA;
+	int r;
+
+	if ((r = proto_flags_check(o, ps)))
+		return r;
+	if (!o->n_targets && (r = target_add(o, kafka ? "127.0.0.1:9092" : "127.0.0.1:1883")))
+		return r;
+	if (ps->at[OPT_PAYLOAD_SIZE - OPT_PROTO] && o->payloads.n)
 		return fail("--payload-size and --payload-file cannot be used together");
+	if ((r = payload_proto_check(o, ps)))
+		return r;
+	if (kafka) {
+		if (!ps->at[OPT_TOPIC - OPT_PROTO] && (r = str_arg(&o->topic, "--topic", "blast", 5)))
+			return r;
+		if (!ps->at[OPT_INFLIGHT - OPT_PROTO])
+			o->inflight = 5;
+		if ((r = kafka_topic_check(o->topic)))
+			return r;
+		if (o->key && (r = template_check("--key", o->key, o->conns - 1)))
+			return r;
+		for (uint32_t i = 0; i < o->n_headers; i++)
+			if ((r = template_check("--record-header", o->headers[i].value,
+						o->conns - 1)))
+				return r;
+		return finish_common(o);
+	}
 	if (o->tokens.n && o->username)
 		return fail("--username and --tokens-file cannot be used together (tokens are the usernames)");
 	if (o->tokens.n && o->tokens.n < o->conns)
 		return fail("--tokens-file %s: %zu non-empty lines for --conns %u (one token per connection)",
-			    show(tokens_path), o->tokens.n, o->conns);
+			    show(ps->tokens_path), o->tokens.n, o->conns);
 	/* MQTT 3.1.1 (3.1.2.9) allows a password only after a username. */
 	if (o->password && !o->username && !o->tokens.n && o->mqtt_version == 4)
 		return fail("--password needs --username or --tokens-file with --mqtt-version 3.1.1");
@@ -583,6 +903,14 @@ static int finish(struct blast_opts *o, bool has_payload_size, const char *token
 	if ((r = template_check("--client-id", o->client_id, o->conns - 1)))
 		return r;
 	o->topic_has_seq = strstr(o->topic, "{seq}") != NULL;
+	return finish_common(o);
+}
+
+/* The checks both protocols share, last. */
+static int finish_common(struct blast_opts *o)
+{
+	int r;
+
 	if (!o->workers) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		o->workers = cpus < 1 ? 1 : cpus > BLAST_MAX_WORKERS ? BLAST_MAX_WORKERS : (uint32_t)cpus;
@@ -608,8 +936,7 @@ static const char *opt_text(const char *arg, char *buf, size_t cap)
 
 static int parse_args(struct blast_opts *o, int argc, char **argv)
 {
-	bool has_payload_size = false;
-	const char *tokens_path = NULL;
+	struct parse_state ps = { 0 };
 	uint64_t v;
 	int r;
 
@@ -644,15 +971,19 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 		/* "--qos --rate 5" would take "--rate" as the QoS. */
 		if (arg && !strchr(argv[start], '=') && !strncmp(arg, "--", 2))
 			return fail("%s needs a value", flag);
+		if (c >= OPT_PROTO && c < OPT__END && !ps.at[c - OPT_PROTO])
+			ps.at[c - OPT_PROTO] = start;
 
 		switch (c) {
 		case OPT_PROTO:
 			if (!strcmp(arg, "mqtt"))
 				o->proto = PROTO_MQTT;
-			else if (!strcmp(arg, "kafka") || !strcmp(arg, "ws"))
+			else if (!strcmp(arg, "kafka"))
+				o->proto = PROTO_KAFKA;
+			else if (!strcmp(arg, "ws"))
 				return fail("--proto %s is not supported yet", arg);
 			else
-				return fail("--proto %s: must be mqtt (kafka and ws are not supported yet)",
+				return fail("--proto %s: must be mqtt or kafka (ws is not supported yet)",
 					    show(arg));
 			break;
 		case OPT_TARGET:
@@ -706,7 +1037,6 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 			if ((r = num_arg(flag, arg, 0, PAYLOAD_MAX, &v)))
 				return r;
 			o->payload_size = (uint32_t)v;
-			has_payload_size = true;
 			break;
 		case OPT_PAYLOAD_FILE:
 			if ((r = list_arg(&o->payloads, flag, arg, PAYLOAD_MAX)))
@@ -730,7 +1060,7 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 		case OPT_TOKENS_FILE:
 			if ((r = list_arg(&o->tokens, flag, arg, MQTT_STR_MAX)))
 				return r;
-			tokens_path = arg;
+			ps.tokens_path = arg;
 			break;
 		case OPT_KEEPALIVE:
 			if ((r = num_arg(flag, arg, 0, 65535, &v)))
@@ -765,6 +1095,61 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 		case OPT_QUIET:
 			o->quiet = true;
 			break;
+		case OPT_ACKS:
+			if (!strcmp(arg, "0") || !strcmp(arg, "1"))
+				o->acks = (int16_t)(arg[0] - '0');
+			else if (!strcmp(arg, "all") || !strcmp(arg, "-1"))
+				o->acks = -1;
+			else
+				return fail("--acks %s: must be 0, 1 or all (also -1)", show(arg));
+			break;
+		case OPT_BATCH_SIZE:
+			if ((r = num_arg(flag, arg, BATCH_MIN, BATCH_MAX, &v)))
+				return r;
+			o->batch_size = (uint32_t)v;
+			break;
+		case OPT_LINGER:
+			if ((r = linger_arg(arg, &o->linger_ns)))
+				return r;
+			break;
+		case OPT_KEY:
+			if ((r = str_arg(&o->key, flag, arg, MQTT_STR_MAX)))
+				return r;
+			break;
+		case OPT_PARTITIONS:
+			if ((r = partitions_arg(o, arg)))
+				return r;
+			break;
+		case OPT_COMPRESSION:
+			if (!strcmp(arg, "none"))
+				o->compression = KCOMP_NONE;
+			else if (!strcmp(arg, "gzip"))
+				o->compression = KCOMP_GZIP;
+			else if (!strcmp(arg, "snappy") || !strcmp(arg, "lz4") || !strcmp(arg, "zstd"))
+				return fail("--compression %s: not supported (none or gzip)", arg);
+			else
+				return fail("--compression %s: must be none or gzip", show(arg));
+			break;
+		case OPT_RECORD_HEADER:
+			if ((r = header_arg(o, arg)))
+				return r;
+			break;
+		case OPT_PAYLOAD_PROTO:
+			if (!*arg)
+				return fail("--payload-proto '': needs a message name");
+			if ((r = str_arg(&o->payload_proto, flag, arg, 1024)))
+				return r;
+			break;
+		case OPT_PAYLOAD_PROTO_DESC:
+			if (!*arg)
+				return fail("--payload-proto-desc '': needs a file name");
+			if ((r = str_arg(&o->payload_proto_desc, flag, arg, PATH_MAX)))
+				return r;
+			break;
+		case OPT_FIELD:
+			if ((r = field_arg(o, arg)))
+				return r;
+			break;
 		case OPT_HELP:
 			usage_print(stdout);
 			return 1;
@@ -777,7 +1162,7 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 	}
 	if (optind < argc)
 		return fail("unexpected argument %s (every setting is a --flag)", show(argv[optind]));
-	return finish(o, has_payload_size, tokens_path);
+	return finish(o, &ps);
 }
 
 int opts_parse(struct blast_opts *o, int argc, char **argv)
@@ -792,6 +1177,10 @@ int opts_parse(struct blast_opts *o, int argc, char **argv)
 	o->payload_size = 32;
 	o->keepalive = 60;
 	o->mqtt_version = 4;
+	o->acks = 1;
+	o->batch_size = 16384;
+	o->linger_ns = 5000000ull;
+	o->compression = KCOMP_NONE;
 	o->topic = strdup("blast/{conn}");
 	o->client_id = strdup("blast-{pid}-{conn}");
 	if (!o->topic || !o->client_id)
@@ -861,4 +1250,23 @@ void opts_free(struct blast_opts *o)
 	o->topic = o->client_id = o->username = o->password = o->report_path = NULL;
 	line_list_free(&o->payloads);
 	line_list_free(&o->tokens);
+	free(o->key);
+	free(o->partitions);
+	for (uint32_t i = 0; i < o->n_headers; i++) {
+		free(o->headers[i].name);
+		free(o->headers[i].value);
+	}
+	free(o->headers);
+	free(o->payload_proto);
+	free(o->payload_proto_desc);
+	for (uint32_t i = 0; i < o->n_fields; i++) {
+		free(o->fields[i].name);
+		free(o->fields[i].gen);
+	}
+	free(o->fields);
+	o->key = o->payload_proto = o->payload_proto_desc = NULL;
+	o->partitions = NULL;
+	o->headers = NULL;
+	o->fields = NULL;
+	o->n_partitions = o->n_headers = o->n_fields = 0;
 }

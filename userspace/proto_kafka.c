@@ -19,6 +19,7 @@
 #include "kafka.h"
 #include "kafka_meta.h"
 #include "marker.h"
+#include "payload_proto.h"
 #include "proto.h"
 #include "worker.h"
 
@@ -203,6 +204,11 @@ static const uint8_t *kf_value(struct worker *w, struct conn *c, uint64_t seq, s
 {
 	const struct blast_opts *o = w->o;
 
+	if (w->pgen) {
+		ssize_t n = payload_gen_fill(w->pgen, seq, w->pbuf, w->pbuf_cap);
+		*len = n > 0 ? (size_t)n : 0;
+		return w->pbuf;
+	}
 	if (o->payloads.n) {
 		size_t line = w->payload_next++ % o->payloads.n;
 		*len = o->payloads.lens[line];
@@ -655,8 +661,8 @@ static int kf_setup(struct worker *w)
 		if (k->parts[i].leader < 0)
 			k->need_md = true;
 	}
-	size_t rec = kafka_record_size_max(o->key ? 64 : 0,
-					   o->payloads.n ? 256 : o->payload_size, NULL, 0) +
+	size_t vmax = w->pgen ? w->pbuf_cap : o->payloads.n ? 256 : o->payload_size;
+	size_t rec = kafka_record_size_max(o->key ? 64 : 0, vmax, NULL, 0) +
 		     o->n_headers * 32;
 	k->batch_records = (uint32_t)(o->batch_size / (rec ? rec : 1));
 	if (!k->batch_records)

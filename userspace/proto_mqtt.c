@@ -8,6 +8,7 @@
 
 #include "marker.h"
 #include "mqtt.h"
+#include "payload_proto.h"
 #include "proto.h"
 #include "worker.h"
 
@@ -204,8 +205,8 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 	const uint8_t *tmpl = NULL;
 	/* Same topic and payload every time: copy the first frame and
 	 * re-stamp; otherwise encode each message. */
-	bool same_frame = !o->topic_has_seq && !o->payloads.n;
-	bool marked = !o->payloads.n && w->payload_len >= MARKER_LEN;
+	bool same_frame = !o->topic_has_seq && !o->payloads.n && !w->pgen;
+	bool marked = !o->payloads.n && !w->pgen && w->payload_len >= MARKER_LEN;
 	uint32_t done = 0;
 
 	for (; done < n; done++) {
@@ -232,7 +233,13 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 					break;
 				pub.topic_len = (size_t)tl;
 			}
-			if (o->payloads.n) {
+			if (w->pgen) {
+				ssize_t pl = payload_gen_fill(w->pgen, seq, w->pbuf, w->pbuf_cap);
+				if (pl < 0)
+					break;
+				pub.payload = w->pbuf;
+				pub.payload_len = (size_t)pl;
+			} else if (o->payloads.n) {
 				size_t line = w->payload_next % o->payloads.n;
 				pub.payload = (const uint8_t *)o->payloads.lines[line];
 				pub.payload_len = o->payloads.lens[line];

@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "kafka_meta.h"
+#include "payload_proto.h"
 #include "proto.h"
 #include "worker.h"
 
@@ -1175,6 +1176,17 @@ static int setup(struct worker *w)
 	w->scratch = malloc(SCRATCH_LEN);
 	if (!w->scratch)
 		return -ENOMEM;
+	if (o->payload_proto) {
+		/* Checked by the parent already; built again here after fork. */
+		w->pgen = payload_gen_new(o, w->slot->error, sizeof(w->slot->error));
+		if (!w->pgen)
+			return -EINVAL;
+		payload_gen_seed(w->pgen, w->id + 1);
+		w->pbuf_cap = payload_gen_max_size(w->pgen);
+		w->pbuf = malloc(w->pbuf_cap ? w->pbuf_cap : 1);
+		if (!w->pbuf)
+			return -ENOMEM;
+	}
 	int r = w->p->setup(w);
 	if (r < 0) {
 		snprintf(w->slot->error, sizeof(w->slot->error), "protocol setup failed: %s",
@@ -1215,6 +1227,9 @@ static void teardown(struct worker *w)
 	free(w->reopenq);
 	free(w->payload);
 	free(w->scratch);
+	free(w->pbuf);
+	if (w->pgen)
+		payload_gen_free(w->pgen);
 	free(w->interval);
 	free(w->interval_raw);
 	free(w->latency);

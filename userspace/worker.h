@@ -134,6 +134,10 @@ struct worker {
 
 	/* Room for a topic or client id once expanded (at most 65535 bytes). */
 	char *scratch;
+	/* Protobuf payloads: one generator per worker, and its output buffer. */
+	struct payload_gen *pgen;
+	uint8_t *pbuf;
+	size_t pbuf_cap;
 	/* Payload template (sized payloads). */
 	uint8_t *payload;
 	uint32_t payload_len;

@@ -71,7 +71,6 @@ check "unexpected argument extra" --conns 5 extra
 check "--conns needs a value" --conns
 check "--qos needs a value" --qos --rate 5
 check "--retain does not take a value" --retain=yes
-check "--proto kafka is not supported yet" --proto kafka
 check "--proto ws is not supported yet" --proto ws
 check "--conns 12x: not a number" --conns 12x
 check "--conns -1: not a number" --conns -1
@@ -98,6 +97,53 @@ check "--target localhost: expected HOST:PORT" --target localhost
 check "--target nosuch.invalid:1883: name does not resolve (" --target nosuch.invalid:1883
 check "cannot connect to 127.0.0.1:$port: Connection refused" --target "127.0.0.1:$port"
 check "--report $tmp/nodir/out.json: No such file or directory" --report "$tmp/nodir/out.json"
+
+# Kafka: flags of the other protocol, values, topic names.
+check "--qos is for MQTT only, not --proto kafka" --proto kafka --qos 1
+check "--client-id is for MQTT only" --client-id 'c{conn}' --proto kafka
+check "--acks is for Kafka only (needs --proto kafka)" --acks all
+check "--acks 2: must be 0, 1 or all" --proto kafka --acks 2
+check "--compression lz4: not supported (none or gzip)" --proto kafka --compression lz4
+check "--partitions 3-1: range 3-1 runs backwards" --proto kafka --partitions 3-1
+check "--partitions 0-2147483647: at most 65536 partitions" --proto kafka --partitions 0-2147483647
+check "--linger 5x: not a duration" --proto kafka --linger 5x
+check "--batch-size 100: must be between 1024 and 67108864" --proto kafka --batch-size 100
+check "--topic blast/{conn}: a Kafka topic is one name" --proto kafka --topic 'blast/{conn}'
+check "--topic a/b: a Kafka topic name has only letters" --proto kafka --topic a/b
+check "cannot connect to 127.0.0.1:$port: Connection refused" --proto kafka --target "127.0.0.1:$port"
+
+# Protobuf payloads: every field is checked before anything starts.
+check "--field nosuch=uniform:0:1: TagData has no field nosuch" --payload-proto TagData --field nosuch=uniform:0:1
+check "--field distance=bernoulli:2: distance is a double, bernoulli needs a bool" \
+	--payload-proto TagData --field distance=bernoulli:2
+check "--field detached=bernoulli:2: bernoulli needs a probability P from 0 to 1" \
+	--proto kafka --payload-proto TagData --field detached=bernoulli:2
+check "--field timestamp.nanos=1: timestamp is already set by --field timestamp=now" \
+	--payload-proto TagData --field timestamp=now --field timestamp.nanos=1
+check "--field needs --payload-proto MESSAGE" --field distance=1
+check "--payload-proto and --payload-size cannot be used together" --payload-proto TagData --payload-size 8
+check "--payload-proto Nope: not a compiled-in message" --payload-proto Nope
+check "--payload-proto-desc $tmp/nope.desc: No such file or directory" \
+	--payload-proto TagData --payload-proto-desc "$tmp/nope.desc"
+check "--payload-proto-desc $tmp/two: not a FileDescriptorSet" \
+	--payload-proto TagData --payload-proto-desc "$tmp/two"
+if [ "$(id -u)" -ne 0 ]; then
+	# root reads anything, so this only means something for others.
+	printf 'x' >"$tmp/locked.desc"
+	chmod 0 "$tmp/locked.desc"
+	check "--payload-proto-desc $tmp/locked.desc: Permission denied" \
+		--payload-proto TagData --payload-proto-desc "$tmp/locked.desc"
+fi
+if command -v protoc >/dev/null 2>&1; then
+	printf 'syntax = "proto3";\npackage demo;\nmessage Reading { string device = 1; sint32 temp = 2; }\n' \
+		>"$tmp/demo.proto"
+	if protoc -I"$tmp" -o "$tmp/demo.desc" --include_imports "$tmp/demo.proto"; then
+		check "--payload-proto Nope: no such message in $tmp/demo.desc" \
+			--payload-proto Nope --payload-proto-desc "$tmp/demo.desc"
+		check "--field temp=bernoulli:0.5: temp is a sint32, bernoulli needs a bool" \
+			--payload-proto demo.Reading --payload-proto-desc "$tmp/demo.desc" --field temp=bernoulli:0.5
+	fi
+fi
 
 echo "bad_input: $checks checks, $failed failed"
 [ "$failed" -eq 0 ]

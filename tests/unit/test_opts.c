@@ -281,7 +281,38 @@ static void test_defaults(void)
 	CHECK_EQ_INT(o.workers, 1); /* capped at conns */
 	CHECK(!o.report_path);
 	CHECK(o.quiet);
+	/* Kafka and protobuf settings have their defaults under mqtt too. */
+	CHECK_EQ_INT(o.acks, 1);
+	CHECK_EQ_INT(o.batch_size, 16384);
+	CHECK(o.linger_ns == 5000000ull);
+	CHECK(!o.key && !o.partitions && !o.n_partitions);
+	CHECK_EQ_INT(o.compression, KCOMP_NONE);
+	CHECK(!o.headers && !o.n_headers);
+	CHECK(!o.payload_proto && !o.payload_proto_desc && !o.fields && !o.n_fields);
 	opts_free(&o);
+
+	/* Kafka's own defaults: port 9092, one plain topic, 5 in flight. */
+	if (!GOOD(&o, "--proto", "kafka")) {
+		CHECK_EQ_INT(o.proto, PROTO_KAFKA);
+		CHECK_EQ_INT(o.n_targets, 1);
+		CHECK(!strcmp(o.targets[0].host, "127.0.0.1"));
+		CHECK_EQ_INT(o.targets[0].port, 9092);
+		CHECK_EQ_INT(ntohs(sin->sin_port), 9092);
+		CHECK(!strcmp(o.topic, "blast"));
+		CHECK(!o.topic_has_seq);
+		CHECK_EQ_INT(o.inflight, 5);
+		CHECK_EQ_INT(o.acks, 1);
+		CHECK_EQ_INT(o.payload_size, 32);
+		opts_free(&o);
+	}
+	/* Given values win over the Kafka defaults, whatever the order. */
+	if (!GOOD(&o, "--inflight", "9", "--topic", "t", "--target", "127.0.0.1:19092", "--proto",
+		  "kafka")) {
+		CHECK_EQ_INT(o.inflight, 9);
+		CHECK(!strcmp(o.topic, "t"));
+		CHECK_EQ_INT(o.targets[0].port, 19092);
+		opts_free(&o);
+	}
 
 	/* Default workers: online CPUs, capped at conns and the maximum. */
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -385,6 +416,115 @@ static void test_good(void)
 		opts_free(&o);
 }
 
+static void test_kafka(void)
+{
+	struct blast_opts o;
+
+	if (!GOOD(&o, "--proto", "kafka", "--topic", "Readings_v2.eu-1", "--acks", "all",
+		  "--batch-size", "1m", "--linger", "0", "--key", "dev-{conn}-{seq}",
+		  "--partitions", "5-7,0,2,6,2", "--compression", "gzip", "--record-header",
+		  "src=blast-{conn}", "--record-header", "empty=", "--conns", "4")) {
+		CHECK_EQ_INT(o.acks, -1);
+		CHECK_EQ_INT(o.batch_size, 1000000);
+		CHECK(o.linger_ns == 0);
+		CHECK(!strcmp(o.key, "dev-{conn}-{seq}"));
+		CHECK_EQ_INT(o.n_partitions, 5);
+		if (o.n_partitions == 5) {
+			static const int32_t want[] = { 0, 2, 5, 6, 7 };
+			CHECK_MEM(o.partitions, sizeof(want), want, sizeof(want));
+		}
+		CHECK_EQ_INT(o.compression, KCOMP_GZIP);
+		CHECK_EQ_INT(o.n_headers, 2);
+		CHECK(!strcmp(o.headers[0].name, "src") && !strcmp(o.headers[0].value, "blast-{conn}"));
+		CHECK(!strcmp(o.headers[1].name, "empty") && !strcmp(o.headers[1].value, ""));
+		CHECK(!strcmp(o.topic, "Readings_v2.eu-1"));
+		opts_free(&o);
+	}
+	static const struct {
+		const char *s;
+		int acks;
+	} acks[] = { { "0", 0 }, { "1", 1 }, { "all", -1 }, { "-1", -1 } };
+	for (size_t i = 0; i < sizeof(acks) / sizeof(acks[0]); i++) {
+		if (!GOOD(&o, "--proto", "kafka", "--acks", (char *)acks[i].s)) {
+			CHECK_EQ_INT(o.acks, acks[i].acks);
+			opts_free(&o);
+		}
+	}
+	static const struct {
+		const char *s;
+		uint64_t ns;
+	} linger[] = {
+		{ "0", 0 }, { "5", 5000000ull }, { "5ms", 5000000ull }, { "1s", 1000000000ull },
+		{ "900000", 900000000000ull }, { "900s", 900000000000ull },
+	};
+	for (size_t i = 0; i < sizeof(linger) / sizeof(linger[0]); i++) {
+		if (!GOOD(&o, "--proto", "kafka", "--linger", (char *)linger[i].s)) {
+			CHECK(o.linger_ns == linger[i].ns);
+			opts_free(&o);
+		}
+	}
+	/* Edges: the largest partition, overlapping ranges, a full 64 KiB. */
+	if (!GOOD(&o, "--proto", "kafka", "--partitions", "2147483647,3-9,1-4,0")) {
+		CHECK_EQ_INT(o.n_partitions, 11);
+		CHECK_EQ_INT(o.partitions[0], 0);
+		CHECK_EQ_INT(o.partitions[9], 9);
+		CHECK_EQ_INT(o.partitions[10], INT32_MAX);
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "--proto", "kafka", "--partitions", "1", "--partitions", "0-65535")) {
+		CHECK_EQ_INT(o.n_partitions, 65536);
+		CHECK_EQ_INT(o.partitions[65535], 65535);
+		opts_free(&o);
+	}
+	/* 64 headers fit; a 249-character topic is legal. */
+	char *argv[2 + 2 * 64 + 3];
+	char hdr[64][16], topic[250];
+	int n = 0;
+	argv[n++] = "blast";
+	argv[n++] = "--proto=kafka";
+	for (int i = 0; i < 64; i++) {
+		snprintf(hdr[i], sizeof(hdr[i]), "h%d=v", i);
+		argv[n++] = "--record-header";
+		argv[n++] = hdr[i];
+	}
+	memset(topic, 'x', 249);
+	topic[249] = '\0';
+	argv[n++] = "--topic";
+	argv[n++] = topic;
+	argv[n] = NULL;
+	if (!good_at(__LINE__, &o, n, argv)) {
+		CHECK_EQ_INT(o.n_headers, 64);
+		opts_free(&o);
+	}
+}
+
+static void test_payload_proto_opts(void)
+{
+	struct blast_opts o;
+
+	if (!GOOD(&o, "--payload-proto", "TagData", "--field", "distance=uniform:0:10", "--field",
+		  "timestamp=now", "--field", "detached=bernoulli:0.01", "--field",
+		  "battery_low=false")) {
+		CHECK(!strcmp(o.payload_proto, "TagData"));
+		CHECK(!o.payload_proto_desc);
+		CHECK_EQ_INT(o.n_fields, 4);
+		CHECK(!strcmp(o.fields[0].name, "distance") &&
+		      !strcmp(o.fields[0].gen, "uniform:0:10"));
+		CHECK(!strcmp(o.fields[1].name, "timestamp") && !strcmp(o.fields[1].gen, "now"));
+		/* The generator text keeps any further '='. */
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "--proto", "kafka", "--payload-proto", "Alive", "--field",
+		  "timestamp.seconds=seq", "--field", "tag_id=7")) {
+		CHECK(!strcmp(o.payload_proto, "Alive"));
+		CHECK_EQ_INT(o.n_fields, 2);
+		opts_free(&o);
+	}
+	/* No fields: every field unset, an empty message. */
+	if (!GOOD(&o, "--payload-proto", "TagData"))
+		opts_free(&o);
+}
+
 static void test_files(void)
 {
 	struct blast_opts o;
@@ -433,7 +573,9 @@ static void test_help(void)
 		"--drain-timeout", "--qos", "--inflight", "--topic", "--payload-size",
 		"--payload-file", "--retain", "--client-id", "--username", "--password",
 		"--tokens-file", "--keepalive", "--mqtt-version", "--reconnect", "--churn",
-		"--workers", "--report", "--quiet", "--help", "--version",
+		"--workers", "--report", "--quiet", "--help", "--version", "--acks",
+		"--batch-size", "--linger", "--key", "--partitions", "--compression",
+		"--record-header", "--payload-proto", "--payload-proto-desc", "--field",
 	};
 	struct blast_opts o;
 	int r;
@@ -501,10 +643,9 @@ static void test_bad(void)
 	BAD("--retain does not take a value", "--retain=1");
 	BAD("--quiet does not take a value", "--quiet=yes");
 	/* Protocol and version. */
-	BAD("blast: --proto kafka is not supported yet\n", "--proto", "kafka");
 	BAD("blast: --proto ws is not supported yet\n", "--proto", "ws");
-	BAD("--proto amqp: must be mqtt", "--proto", "amqp");
-	BAD("--proto '': must be mqtt", "--proto", "");
+	BAD("--proto amqp: must be mqtt or kafka", "--proto", "amqp");
+	BAD("--proto '': must be mqtt or kafka", "--proto", "");
 	BAD("--mqtt-version 3: must be 3.1.1 or 5", "--mqtt-version", "3");
 	BAD("--mqtt-version 3.1: must be", "--mqtt-version", "3.1");
 	BAD("--mqtt-version 6: must be", "--mqtt-version", "6");
@@ -594,6 +735,123 @@ static void test_bad(void)
 		BAD(arg, "--payload-file", locked);
 		unlink(locked);
 	}
+	/* Flags of the other protocol; the first one given is named. */
+	BAD("blast: --qos is for MQTT only, not --proto kafka\n", "--proto", "kafka", "--qos",
+	    "1");
+	BAD("--qos is for MQTT only", "--qos", "0", "--proto", "kafka");
+	BAD("--retain is for MQTT only", "--proto", "kafka", "--retain");
+	BAD("--client-id is for MQTT only", "--proto", "kafka", "--client-id", "x{conn}");
+	BAD("--username is for MQTT only", "--proto", "kafka", "--username", "u");
+	BAD("--password is for MQTT only", "--proto", "kafka", "--password", "p");
+	BAD("--tokens-file is for MQTT only", "--proto", "kafka", "--tokens-file", two);
+	BAD("--keepalive is for MQTT only", "--proto", "kafka", "--keepalive", "5");
+	BAD("--mqtt-version is for MQTT only", "--proto", "kafka", "--mqtt-version", "5");
+	BAD("--churn is for MQTT only", "--proto", "kafka", "--churn");
+	BAD("--churn is for MQTT only", "--proto", "kafka", "--churn", "--qos", "1");
+	BAD("blast: --acks is for Kafka only (needs --proto kafka)\n", "--acks", "1");
+	BAD("--batch-size is for Kafka only", "--batch-size", "2048");
+	BAD("--linger is for Kafka only", "--linger", "5");
+	BAD("--key is for Kafka only", "--key", "k");
+	BAD("--partitions is for Kafka only", "--proto", "mqtt", "--partitions", "0");
+	BAD("--compression is for Kafka only", "--compression", "gzip");
+	BAD("--record-header is for Kafka only", "--record-header", "a=b");
+	/* Kafka values. */
+	BAD("blast: --acks 2: must be 0, 1 or all (also -1)\n", "--proto", "kafka", "--acks", "2");
+	BAD("--acks ALL: must be", "--proto", "kafka", "--acks", "ALL");
+	BAD("--acks '': must be", "--proto", "kafka", "--acks", "");
+	BAD("--batch-size 1023: must be between 1024 and 67108864", "--proto", "kafka",
+	    "--batch-size", "1023");
+	BAD("--batch-size 67108865: must be between 1024 and 67108864", "--proto", "kafka",
+	    "--batch-size", "67108865");
+	BAD("--linger 5x: not a duration", "--proto", "kafka", "--linger", "5x");
+	BAD("--linger 1.5: not a duration", "--proto", "kafka", "--linger", "1.5");
+	BAD("--linger 2m: not a duration", "--proto", "kafka", "--linger", "2m");
+	BAD("--linger -1: not a duration", "--proto", "kafka", "--linger", "-1");
+	BAD("--linger 900001: at most 900000 ms", "--proto", "kafka", "--linger", "900001");
+	BAD("--linger 901s: at most 900000 ms", "--proto", "kafka", "--linger", "901s");
+	BAD("--linger 99999999999999999999999s: at most", "--proto", "kafka", "--linger",
+	    "99999999999999999999999s");
+	BAD("blast: --compression lz4: not supported (none or gzip)\n", "--proto", "kafka",
+	    "--compression", "lz4");
+	BAD("--compression snappy: not supported", "--proto", "kafka", "--compression", "snappy");
+	BAD("--compression zstd: not supported", "--proto", "kafka", "--compression", "zstd");
+	BAD("--compression zip: must be none or gzip", "--proto", "kafka", "--compression", "zip");
+	BAD("blast: --partitions 3-1: range 3-1 runs backwards\n", "--proto", "kafka",
+	    "--partitions", "3-1");
+	BAD("--partitions '': expected numbers and ranges", "--proto", "kafka", "--partitions", "");
+	BAD("--partitions 1,,2: expected numbers", "--proto", "kafka", "--partitions", "1,,2");
+	BAD("--partitions 1,: expected numbers", "--proto", "kafka", "--partitions", "1,");
+	BAD("--partitions -1: expected numbers", "--proto", "kafka", "--partitions", "-1");
+	BAD("--partitions 1-: expected numbers", "--proto", "kafka", "--partitions", "1-");
+	BAD("--partitions 1-2-3: expected numbers", "--proto", "kafka", "--partitions", "1-2-3");
+	BAD("--partitions a: expected numbers", "--proto", "kafka", "--partitions", "a");
+	BAD("--partitions 2147483648: a partition is at most 2147483647", "--proto", "kafka",
+	    "--partitions", "2147483648");
+	BAD("--partitions 0-2147483648: a partition is at most", "--proto", "kafka",
+	    "--partitions", "0-2147483648");
+	BAD("--partitions 0-2147483647: at most 65536 partitions", "--proto", "kafka",
+	    "--partitions", "0-2147483647");
+	BAD("--record-header novalue: expected NAME=VALUE", "--proto", "kafka",
+	    "--record-header", "novalue");
+	BAD("--record-header =v: expected NAME=VALUE", "--proto", "kafka", "--record-header", "=v");
+	/* Kafka topics. */
+	BAD("--topic blast/{conn}: a Kafka topic is one name, without {conn} or {seq}", "--proto",
+	    "kafka", "--topic", "blast/{conn}");
+	BAD("--topic a/b: a Kafka topic name has only letters, digits", "--proto", "kafka",
+	    "--topic", "a/b");
+	BAD("--topic a b: a Kafka topic name has only", "--proto", "kafka", "--topic", "a b");
+	BAD("--topic ..: not a legal Kafka topic name", "--proto", "kafka", "--topic", "..");
+	BAD("--topic .: not a legal Kafka topic name", "--proto", "kafka", "--topic", ".");
+	BAD("--topic '': must not be empty", "--proto", "kafka", "--topic", "");
+	memset(long_topic, 'k', 250);
+	long_topic[250] = '\0';
+	BAD("a Kafka topic name is at most 249 characters", "--proto", "kafka", "--topic",
+	    long_topic);
+	/* Protobuf payload flags (the fields themselves: test_payload_proto). */
+	BAD("blast: --field needs --payload-proto MESSAGE\n", "--field", "distance=1");
+	BAD("--payload-proto-desc needs --payload-proto MESSAGE", "--payload-proto-desc", two);
+	BAD("--payload-proto and --payload-size cannot be used together", "--payload-proto",
+	    "TagData", "--payload-size", "10");
+	BAD("--payload-proto and --payload-file cannot be used together", "--payload-proto",
+	    "TagData", "--payload-file", two);
+	BAD("--payload-proto '': needs a message name", "--payload-proto", "");
+	BAD("--payload-proto Nope: not a compiled-in message (TagData, Alive)", "--payload-proto",
+	    "Nope");
+	BAD("--field distance: expected NAME=GENERATOR", "--payload-proto", "TagData", "--field",
+	    "distance");
+	BAD("--field =1: expected NAME=GENERATOR", "--payload-proto", "TagData", "--field", "=1");
+	BAD("--field distance=: needs a generator after =", "--payload-proto", "TagData", "--field",
+	    "distance=");
+	BAD("blast: --field nosuch=uniform:0:1: TagData has no field nosuch (its fields: "
+	    "detached, battery_low, distance, timestamp)\n",
+	    "--payload-proto", "TagData", "--field", "nosuch=uniform:0:1");
+	BAD("blast: --field distance=bernoulli:2: distance is a double, bernoulli needs a bool\n",
+	    "--payload-proto", "TagData", "--field", "distance=bernoulli:2");
+	BAD("--field detached=bernoulli:2: bernoulli needs a probability P from 0 to 1",
+	    "--payload-proto", "TagData", "--field", "detached=bernoulli:2");
+	BAD("--field timestamp.nanos=x: nanos is an int32: x is not an integer", "--proto",
+	    "kafka", "--payload-proto", "TagData", "--field", "timestamp.nanos=x");
+	snprintf(arg, sizeof(arg), "--payload-proto-desc %s: No such file or directory", missing);
+	BAD(arg, "--payload-proto", "TagData", "--payload-proto-desc", missing);
+	snprintf(arg, sizeof(arg), "--payload-proto-desc %s: not a FileDescriptorSet", two);
+	BAD(arg, "--payload-proto", "TagData", "--payload-proto-desc", two);
+	snprintf(arg, sizeof(arg), "--payload-proto-desc %s: not a FileDescriptorSet", empty);
+	BAD(arg, "--payload-proto", "TagData", "--payload-proto-desc", empty);
+	{
+		char *many[2 + 2 + 2 * 65 + 1];
+		char fld[65][24];
+		int n = 0;
+		many[n++] = "blast";
+		many[n++] = "--payload-proto";
+		many[n++] = "TagData";
+		for (int i = 0; i < 65; i++) {
+			snprintf(fld[i], sizeof(fld[i]), "f%d=1", i);
+			many[n++] = "--field";
+			many[n++] = fld[i];
+		}
+		many[n] = NULL;
+		check_bad(__LINE__, "--field f64=1: at most 64 fields", n, many);
+	}
 	/* First error wins, and the parse can run again afterwards. */
 	BAD("--qos 9", "--qos", "9", "--rate", "0");
 	unlink(empty);
@@ -653,6 +911,8 @@ int main(void)
 	test_template();
 	test_defaults();
 	test_good();
+	test_kafka();
+	test_payload_proto_opts();
 	test_files();
 	test_help();
 	test_bad();
