@@ -18,7 +18,7 @@ PACKAGES=(
 	# BPF objects and skeletons, libFuzzer runtime, sanitizers
 	clang llvm libclang-rt-14-dev bpftool
 	# tests and benches
-	iproute2 mosquitto mosquitto-clients bc python3 procps psmisc coreutils util-linux time
+	iproute2 mosquitto mosquitto-clients bc python3 procps psmisc coreutils util-linux time xxd
 )
 
 SUDO=

@@ -413,6 +413,19 @@ static void conn_submit_send(struct worker *w, struct conn *c)
 	c->t_last_tx = w->now;
 }
 
+/* The goodbye is out: send FIN and read until the peer's EOF (or the close
+ * timeout). Closing with unread bytes in the receive queue would send a
+ * reset, and a reset makes the peer drop what it has not processed yet. */
+static void conn_close_gracefully(struct worker *w, struct conn *c)
+{
+	c->state = CS_DEAD;
+	c->goodbye_sent = 1;
+	w->t.conns_up--;
+	shutdown(c->fd, c->recv_armed ? SHUT_WR : SHUT_RDWR);
+	if (!c->ops)
+		conn_finalize(w, c, true);
+}
+
 void conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch)
 {
 	c->tx = ch;
@@ -451,11 +464,7 @@ static void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 		if (!ch->len) {
 			/* No goodbye in this protocol: close now. */
 			chunk_put(w, ch);
-			c->state = CS_DEAD;
-			w->t.conns_up--;
-			shutdown(c->fd, SHUT_RDWR);
-			if (!c->ops)
-				conn_finalize(w, c, true);
+			conn_close_gracefully(w, c);
 			return;
 		}
 	}
@@ -685,12 +694,7 @@ static void on_send(struct worker *w, struct conn *c, int res)
 	}
 	if (c->state == CS_CLOSING) {
 		if (c->goodbye_sent) {
-			/* DISCONNECT is out: close without waiting for the broker. */
-			c->state = CS_DEAD;
-			w->t.conns_up--;
-			shutdown(c->fd, SHUT_RDWR);
-			if (!c->ops)
-				conn_finalize(w, c, true);
+			conn_close_gracefully(w, c);
 		} else {
 			conn_flush(w, c, 0);
 		}
@@ -799,7 +803,9 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 		io_uring_buf_ring_add(w->br, data, w->rbuf_size, (unsigned short)bid,
 				      io_uring_buf_ring_mask(w->rbuf_count), 0);
 		io_uring_buf_ring_advance(w->br, 1);
-		if (!more && (c->state == CS_HANDSHAKE || c->state == CS_READY || c->state == CS_CLOSING))
+		bool reading = c->state == CS_HANDSHAKE || c->state == CS_READY ||
+			       c->state == CS_CLOSING || (c->state == CS_DEAD && c->goodbye_sent);
+		if (!more && reading)
 			conn_arm_recv(w, c);
 	} else if (res == 0) {
 		if (c->state == CS_HANDSHAKE || c->state == CS_READY)
