@@ -142,8 +142,9 @@ fuzz: $(FUZZ_BINS)
 			{ tail -40 $(OUT)/fuzz/$$name.log; exit 1; }; \
 	done; echo "fuzz: $(words $(FUZZ_BINS)) targets ran $(FUZZ_TIME)s each without a crash"
 
-bench: blast $(BENCH_BINS)
+bench: blast $(BENCH_BINS) $(TOOL_BINS)
 	$(Q)bench/mqtt.sh
+	$(Q)bench/kafka.sh
 
 clean:
 	rm -rf $(OUT) blast

@@ -33,6 +33,7 @@
 # time (/usr/bin/time).
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
 
 OUT=${OUT:-.output}
 BLAST=${BLAST:-./blast}
@@ -88,52 +89,6 @@ blast_state=1
 [ -x "$BLAST" ] || blast_state="blast not built (make blast)"
 
 # ---- helpers ----
-
-# utime + stime of a process (all its threads), in clock ticks.
-cpu_ticks() {
-	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
-}
-
-now() {
-	date +%s.%N
-}
-
-# calc EXPR: floating point via awk.
-calc() {
-	awk "BEGIN { printf \"%s\", ($1) }" 2>/dev/null
-}
-
-# jget FILE KEY[.SUB]: one number from blast's JSON report; "" if absent.
-jget() {
-	python3 - "$1" "$2" <<'EOF' 2>/dev/null
-import json, sys
-v = json.load(open(sys.argv[1]))
-for k in sys.argv[2].split('.'):
-    v = v[k]
-print(v)
-EOF
-}
-
-# field LINE KEY: KEY=value out of a "k=v k=v" line.
-field() {
-	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
-}
-
-# stop_pid PID: TERM, then wait (bounded); forgets it for cleanup.
-stop_pid() {
-	local i keep=()
-	for i in "${PIDS[@]}"; do
-		[ "$i" = "$1" ] || keep+=("$i")
-	done
-	PIDS=("${keep[@]}")
-	kill -TERM "$1" 2>/dev/null
-	for i in $(seq 50); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
 
 # start_mock: a fresh mock cluster; sets MOCK_PID, MOCK_BOOT (HOST:PORT,...).
 # Takes the bootstrap list from the `bootstrap=` line on stdout or from the
@@ -237,10 +192,6 @@ run_one() {
 	R_CORES=$(calc "$R_CPU / $wall")
 }
 
-median() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 # Per-client figures of the good runs, one space-separated list each.
 declare -A RUNS
 runs_reset() {
@@ -298,17 +249,6 @@ row() {
 
 CHECKS=()
 NOTES=()
-# check OK LABEL FIGURE
-check() {
-	if [ "$1" = 1 ]; then
-		CHECKS+=("PASS  $2: $3")
-	else
-		CHECKS+=("MISS  $2: $3")
-	fi
-}
-check_skip() {
-	CHECKS+=("SKIP  $1: $2")
-}
 
 # workload ACKS: REPEAT rounds of librdkafka then blast, so both see the
 # same machine at about the same time; then rows, ratios and checks.

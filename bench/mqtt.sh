@@ -15,6 +15,7 @@
 # Debian packages mosquitto, python3, time (/usr/bin/time), iproute2 (ss).
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
 
 OUT=${OUT:-.output}
 BLAST=${BLAST:-./blast}
@@ -68,36 +69,6 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# utime + stime of a process, in clock ticks.
-cpu_ticks() {
-	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
-}
-
-now() {
-	date +%s.%N
-}
-
-# calc EXPR: floating point via awk.
-calc() {
-	awk "BEGIN { printf \"%s\", ($1) }" 2>/dev/null
-}
-
-# jget FILE KEY[.SUB]: one number from blast's JSON report; "" if absent.
-jget() {
-	python3 - "$1" "$2" <<'EOF' 2>/dev/null
-import json, sys
-v = json.load(open(sys.argv[1]))
-for k in sys.argv[2].split('.'):
-    v = v[k]
-print(v)
-EOF
-}
-
-# field LINE KEY: KEY=value out of a "k=v k=v" line.
-field() {
-	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
-}
-
 # start_sink NAME ARGS...: sets SINK_PORT, SINK_PID.
 start_sink() {
 	local name=$1 i
@@ -111,22 +82,6 @@ start_sink() {
 		sleep 0.1
 	done
 	die "sink did not start: $(cat "$TMP/$name.err")"
-}
-
-# stop_pid PID: TERM, then wait (bounded); forgets it for cleanup.
-stop_pid() {
-	local i keep=()
-	for i in "${PIDS[@]}"; do
-		[ "$i" = "$1" ] || keep+=("$i")
-	done
-	PIDS=("${keep[@]}")
-	kill -TERM "$1" 2>/dev/null
-	for i in $(seq 50); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
 }
 
 # start_mosquitto: sets MQ_PORT, MQ_PID. Config per mosquitto.conf(5):
@@ -266,10 +221,6 @@ best_load() {
 	B_CPU=${BEST[$1.CPU]} B_WALL=${BEST[$1.WALL]} B_SRV=${BEST[$1.SRV]} B_NOTE=${BEST[$1.NOTE]}
 }
 
-median() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 fmt_row() {
 	printf '%-16s %-8s %12s %12s %8s %8s %8s %7s  %s\n' "$@"
 }
@@ -292,17 +243,6 @@ row() {
 }
 
 CHECKS=()
-# check OK LABEL FIGURE
-check() {
-	if [ "$1" = 1 ]; then
-		CHECKS+=("PASS  $2: $3")
-	else
-		CHECKS+=("MISS  $2: $3")
-	fi
-}
-check_skip() {
-	CHECKS+=("SKIP  $1: $2")
-}
 
 # case_pair CASE SERVER_PID PORT QOS MSGS: REPEAT rounds of refsend then
 # blast, so both see the same machine at about the same time. Rows show each

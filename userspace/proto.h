@@ -26,15 +26,17 @@ struct proto_ops {
 	 * failed by the callee (it has counted why). */
 	int (*on_frame)(struct worker *w, struct conn *c, const uint8_t *frame, size_t len);
 	/* Appends owed control frames, then up to n messages numbered from
-	 * first into ch. Returns how many messages it wrote. */
+	 * first into ch. Returns how many messages it wrote. NULL when the
+	 * protocol builds its sends in its own pump. */
 	uint32_t (*fill)(struct worker *w, struct conn *c, struct chunk *ch, uint64_t first, uint32_t n);
 	/* Counts the whole messages among the first len bytes of a chunk (the
-	 * part a broken connection did write). */
+	 * part a broken connection did write); used without on_written. */
 	uint32_t (*count_msgs)(const uint8_t *buf, size_t len);
-	/* Polite goodbye (MQTT DISCONNECT), and a keepalive probe. Bytes or -errno. */
+	/* Polite goodbye (MQTT DISCONNECT), and a keepalive probe. Bytes or
+	 * -errno; either may be NULL (nothing to say). */
 	ssize_t (*goodbye)(struct worker *w, struct conn *c, uint8_t *out, size_t cap);
 	ssize_t (*ping)(struct worker *w, struct conn *c, uint8_t *out, size_t cap);
-	/* Does the connection owe control frames (PUBREL)? */
+	/* Does the connection owe control frames (PUBREL)? May be NULL. */
 	int (*has_control)(const struct conn *c);
 
 	/* Optional hooks; NULL means the engine's MQTT-shaped default. */

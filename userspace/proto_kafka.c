@@ -738,43 +738,14 @@ static ssize_t kf_frame_total(const uint8_t *buf, size_t len)
 	return kafka_frame_total(buf, len, 64u << 20);
 }
 
-static uint32_t kf_fill(struct worker *w, struct conn *c, struct chunk *ch, uint64_t first,
-			uint32_t n)
-{
-	(void)w, (void)c, (void)ch, (void)first, (void)n;
-	return 0; /* kf_pump builds every request */
-}
-
-/* A Produce request is written whole or not at all as far as acks go. */
-static uint32_t kf_count_msgs(const uint8_t *buf, size_t len)
-{
-	(void)buf, (void)len;
-	return 0;
-}
-
-static ssize_t kf_ping(struct worker *w, struct conn *c, uint8_t *out, size_t cap)
-{
-	(void)w, (void)c, (void)out, (void)cap;
-	return 0;
-}
-
-static int kf_has_control(const struct conn *c)
-{
-	(void)c;
-	return 0;
-}
-
 const struct proto_ops kafka_proto = {
 	.name = "kafka",
 	.setup = kf_setup,
 	.hello = kf_hello,
 	.frame_total = kf_frame_total,
 	.on_frame = kf_on_frame,
-	.fill = kf_fill,
-	.count_msgs = kf_count_msgs,
-	.goodbye = NULL,
-	.ping = kf_ping,
-	.has_control = kf_has_control,
+	/* No fill, goodbye, ping or control frames: kf_pump builds every
+	 * request, and a Produce counts as written whole or not at all. */
 	.pump = kf_pump,
 	.conn_settle = kf_conn_settle,
 	.on_written = kf_on_written,

@@ -426,6 +426,11 @@ static void conn_close_gracefully(struct worker *w, struct conn *c)
 		conn_finalize(w, c, true);
 }
 
+static bool owes_control(const struct worker *w, const struct conn *c)
+{
+	return w->p->has_control && w->p->has_control(c);
+}
+
 void conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch)
 {
 	c->tx = ch;
@@ -468,7 +473,7 @@ static void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 			return;
 		}
 	}
-	if (c->state == CS_READY && (n || p->has_control(c))) {
+	if (c->state == CS_READY && p->fill && (n || owes_control(w, c))) {
 		if (n && c->slots == NULL && w->o->qos && conn_alloc_slots(w, c) < 0) {
 			chunk_put(w, ch);
 			conn_fail(w, c, ERR_SEND);
@@ -575,7 +580,7 @@ void conn_kick(struct worker *w, struct conn *c)
 {
 	if (c->state != CS_READY || c->tx)
 		return;
-	if (c->ctl_len || w->p->has_control(c))
+	if (c->ctl_len || owes_control(w, c))
 		conn_flush(w, c, 0);
 	else if (w->o->churn && c->churn_done && !c->inflight)
 		conn_goodbye(w, c);
@@ -646,7 +651,7 @@ static void chunk_settle(struct worker *w, struct conn *c, struct chunk *ch)
 	const struct proto_ops *p = w->p;
 
 	if (p->on_written) {
-		p->on_written(w, c, ch, ch->off == ch->len ? ch->n_msgs : p->count_msgs(ch->data, ch->off));
+		p->on_written(w, c, ch, ch->off == ch->len ? ch->n_msgs : 0);
 	} else if (w->o->qos == 0 && ch->n_msgs) {
 		uint32_t written = ch->off == ch->len ? ch->n_msgs : p->count_msgs(ch->data, ch->off);
 		if (written > ch->n_msgs)
@@ -706,7 +711,7 @@ static void on_send(struct worker *w, struct conn *c, int res)
 		conn_goodbye(w, c);
 		return;
 	}
-	if (c->ctl_len || w->p->has_control(c))
+	if (c->ctl_len || owes_control(w, c))
 		conn_flush(w, c, 0);
 	else if (conn_room(w, c))
 		conn_sendq_push(w, c);
@@ -906,7 +911,7 @@ static void scan(struct worker *w)
 			break;
 		case CS_READY:
 			if (ka && !c->tx && !c->ctl_len && w->now - c->t_last_tx >= ka) {
-				ssize_t r = p->ping(w, c, c->ctl, sizeof(c->ctl));
+				ssize_t r = p->ping ? p->ping(w, c, c->ctl, sizeof(c->ctl)) : 0;
 				if (r > 0) {
 					c->ctl_len = (uint8_t)r;
 					conn_flush(w, c, 0);
