@@ -308,7 +308,8 @@ int main(int argc, char **argv)
 			opts_free(&o);
 			return r;
 		}
-		total_conns = o.conns * kmeta.n_brokers;
+		/* Each worker needs a connection to every broker. */
+		total_conns = o.conns;
 	}
 	if (o.workers > total_conns)
 		o.workers = total_conns;

@@ -1118,6 +1118,8 @@ static int setup(struct worker *w)
 		w->n_addrs = o->n_targets;
 	}
 	w->n_conns = total / w->n_workers + (w->id < total % w->n_workers);
+	if (o->proto == PROTO_KAFKA)
+		w->n_conns = (o->conns / w->n_workers + (w->id < o->conns % w->n_workers)) * w->n_addrs;
 	w->conns = calloc(w->n_conns ? w->n_conns : 1, sizeof(*w->conns));
 	w->rearm = calloc(w->n_conns ? w->n_conns : 1, sizeof(*w->rearm));
 	w->reopenq = calloc(w->n_conns ? w->n_conns : 1, sizeof(*w->reopenq));
@@ -1128,6 +1130,15 @@ static int setup(struct worker *w)
 		c->fd = -1;
 		c->idx = i * w->n_workers + w->id;
 		c->target = (uint8_t)(c->idx % w->n_addrs);
+		if (o->proto == PROTO_KAFKA) {
+			/* Every worker queues messages for every partition, so
+			 * it needs its own connection to every broker: its
+			 * i-th is connection k = i / brokers to broker i %
+			 * brokers (k = w, w + n, ...; main keeps n <= --conns). */
+			uint32_t b = i % w->n_addrs, k = (i / w->n_addrs) * w->n_workers + w->id;
+			c->target = (uint8_t)b;
+			c->idx = k * w->n_addrs + b;
+		}
 		c->sendq_next = NO_CONN;
 	}
 	w->live = w->n_conns;
