@@ -7,7 +7,7 @@ CLANG    ?= clang
 OUT      := .output
 CFLAGS   := -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP \
             -Iencoders -Iuserspace -I$(OUT)/proto
-LDLIBS   := -luring -lprotobuf-c -lz -lm
+LDLIBS   := -luring -lprotobuf-c -lcrypto -lz -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_TIME ?= 30
 
@@ -107,7 +107,7 @@ $(OUT)/fuzz/%: tests/fuzz/%.c $(ENC_SRCS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu11 -D_GNU_SOURCE -g -O1 -Iencoders -Iuserspace \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ -lz -lm
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ -lcrypto -lz -lm
 
 $(OUT)/bench/%: bench/%.c $(LIB_OBJS)
 	$(call msg,BENCH,$@)

@@ -70,13 +70,17 @@ enum {
 	OPT_PAYLOAD_PROTO,
 	OPT_PAYLOAD_PROTO_DESC,
 	OPT_FIELD,
+	OPT_TRANSPORT,
+	OPT_WS_SUBPROTOCOL,
+	OPT_HEADER,
 	OPT__END,
 };
 
 /* Flags that mean something to one protocol only. */
 static const int mqtt_only[] = {
 	OPT_QOS, OPT_RETAIN, OPT_CLIENT_ID, OPT_USERNAME, OPT_PASSWORD,
-	OPT_TOKENS_FILE, OPT_KEEPALIVE, OPT_MQTT_VERSION, OPT_CHURN,
+	OPT_TOKENS_FILE, OPT_KEEPALIVE, OPT_MQTT_VERSION, OPT_CHURN, OPT_TRANSPORT,
+	OPT_WS_SUBPROTOCOL, OPT_HEADER,
 };
 static const int kafka_only[] = {
 	OPT_ACKS, OPT_BATCH_SIZE, OPT_LINGER, OPT_KEY,
@@ -92,6 +96,9 @@ struct parse_state {
 static const struct option long_opts[] = {
 	{ "proto", required_argument, NULL, OPT_PROTO },
 	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
+	{ "ws-subprotocol", required_argument, NULL, OPT_WS_SUBPROTOCOL },
+	{ "header", required_argument, NULL, OPT_HEADER },
 	{ "conns", required_argument, NULL, OPT_CONNS },
 	{ "ramp", required_argument, NULL, OPT_RAMP },
 	{ "rate", required_argument, NULL, OPT_RATE },
@@ -367,9 +374,28 @@ static int target_add(struct blast_opts *o, const char *s)
 	if (o->n_targets >= BLAST_MAX_TARGETS)
 		return fail("--target %s: at most %d targets", show(s), BLAST_MAX_TARGETS);
 	t = &o->targets[o->n_targets];
+	const char *given = s;
+	char hostport[300];
+	strcpy(t->path, "/");
+	if (!strncmp(s, "ws://", 5)) {
+		/* ws://HOST:PORT/PATH: the path goes in the upgrade request. */
+		const char *hp = s + 5, *slash = strchr(hp, '/');
+		size_t n = slash ? (size_t)(slash - hp) : strlen(hp);
+		if (n >= sizeof(hostport) || (slash && strlen(slash) >= sizeof(t->path)))
+			return fail("--target %s: too long", show(given));
+		memcpy(hostport, hp, n);
+		hostport[n] = 0;
+		if (slash)
+			strcpy(t->path, slash);
+		t->ws = true;
+		s = hostport;
+	} else if (strstr(s, "://")) {
+		return fail("--target %s: the only scheme is ws:// (wss:// is not supported)",
+			    show(given));
+	}
 	if (parse_hostport(s, t->host, sizeof(t->host), &t->port))
-		return fail("--target %s: expected HOST:PORT with a port from 1 to 65535 (IPv6 as [::1]:1883)",
-			    show(s));
+		return fail("--target %s: expected HOST:PORT or ws://HOST:PORT/PATH with a port from 1 to 65535 (IPv6 as [::1]:1883)",
+			    show(given));
 	r = getaddrinfo(t->host, NULL, &hints, &res);
 	if (r)
 		return fail("--target %s: name does not resolve (%s)", show(s),
@@ -861,6 +887,19 @@ static int finish(struct blast_opts *o, const struct parse_state *ps)
 		return r;
 	if (!o->n_targets && (r = target_add(o, kafka ? "127.0.0.1:9092" : "127.0.0.1:1883")))
 		return r;
+	/* WebSocket: asked for, or implied by ws:// targets; all or none. */
+	unsigned n_ws = 0;
+	for (unsigned i = 0; i < o->n_targets; i++)
+		n_ws += o->targets[i].ws;
+	if (kafka && n_ws)
+		return fail("--target ws://...: Kafka speaks TCP only");
+	if (n_ws && n_ws != o->n_targets)
+		return fail("--target: either every target is ws://HOST:PORT/PATH or none is");
+	if (n_ws)
+		o->transport = TRANSPORT_WS;
+	if (o->transport == TRANSPORT_WS && !o->ws_subprotocol &&
+	    !(o->ws_subprotocol = strdup("mqtt")))
+		return fail("out of memory");
 	if (ps->at[OPT_PAYLOAD_SIZE - OPT_PROTO] && o->payloads.n)
 		return fail("--payload-size and --payload-file cannot be used together");
 	if ((r = payload_proto_check(o, ps)))
@@ -990,6 +1029,34 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 			if ((r = target_add(o, arg)))
 				return r;
 			break;
+		case OPT_TRANSPORT:
+			if (!strcmp(arg, "tcp"))
+				o->transport = TRANSPORT_TCP;
+			else if (!strcmp(arg, "ws"))
+				o->transport = TRANSPORT_WS;
+			else
+				return fail("--transport %s: must be tcp or ws", show(arg));
+			break;
+		case OPT_WS_SUBPROTOCOL:
+			if (!*arg || strpbrk(arg, " \t\r\n,"))
+				return fail("--ws-subprotocol %s: must be one token", show(arg));
+			free(o->ws_subprotocol);
+			if (!(o->ws_subprotocol = strdup(arg)))
+				return fail("out of memory");
+			break;
+		case OPT_HEADER: {
+			const char *colon = strchr(arg, ':');
+			if (!colon || colon == arg || strpbrk(arg, "\r\n"))
+				return fail("--header %s: expected 'Name: value'", show(arg));
+			char **nh = realloc(o->ws_headers, (o->n_ws_headers + 1) * sizeof(*nh));
+			if (!nh)
+				return fail("out of memory");
+			o->ws_headers = nh;
+			if (!(nh[o->n_ws_headers] = strdup(arg)))
+				return fail("out of memory");
+			o->n_ws_headers++;
+			break;
+		}
 		case OPT_CONNS:
 			if ((r = num_arg(flag, arg, 1, CONNS_MAX, &v)))
 				return r;
@@ -1269,4 +1336,11 @@ void opts_free(struct blast_opts *o)
 	o->headers = NULL;
 	o->fields = NULL;
 	o->n_partitions = o->n_headers = o->n_fields = 0;
+	free(o->ws_subprotocol);
+	for (uint32_t i = 0; i < o->n_ws_headers; i++)
+		free(o->ws_headers[i]);
+	free(o->ws_headers);
+	o->ws_subprotocol = NULL;
+	o->ws_headers = NULL;
+	o->n_ws_headers = 0;
 }

@@ -18,6 +18,8 @@ enum blast_proto { PROTO_MQTT = 0, PROTO_KAFKA };
 
 enum kafka_compression { KCOMP_NONE = 0, KCOMP_GZIP = 1 };
 
+enum blast_transport { TRANSPORT_TCP = 0, TRANSPORT_WS };
+
 /* --field NAME=GENERATOR, for protobuf payloads. */
 struct field_spec {
 	char *name; /* field name in the message (nested: a.b) */
@@ -33,6 +35,8 @@ struct header_spec {
 struct blast_target {
 	char host[256]; /* as given */
 	uint16_t port;
+	bool ws;        /* given as ws://HOST:PORT/PATH */
+	char path[256]; /* WebSocket request path, "/" by default */
 	struct sockaddr_storage addr; /* resolved once, at parse time */
 	socklen_t addr_len;
 };
@@ -90,6 +94,12 @@ struct blast_opts {
 	uint8_t compression;     /* --compression none|gzip: enum kafka_compression */
 	struct header_spec *headers; /* --record-header, repeatable */
 	uint32_t n_headers;
+
+	/* WebSocket transport (--transport ws, or ws:// targets). */
+	uint8_t transport;        /* enum blast_transport */
+	char *ws_subprotocol;     /* --ws-subprotocol, default "mqtt" for MQTT */
+	char **ws_headers;        /* --header 'Name: value', repeatable */
+	uint32_t n_ws_headers;
 
 	/* Protobuf payloads (every protocol). */
 	char *payload_proto;      /* --payload-proto MESSAGE (compiled in, or from the .desc) */

@@ -59,7 +59,8 @@ static void add_entry(struct err_entry *e, size_t *n, const char *key, uint64_t 
  * entry count and *out (free it), or -ENOMEM. */
 static int collect_errors(const struct blast_totals *t, int ver, struct err_entry **out)
 {
-	struct err_entry *e = calloc(ERR__COUNT + 3 * 256 + KAFKA_ERR_SLOTS, sizeof(*e));
+	struct err_entry *e = calloc(ERR__COUNT + 3 * 256 + KAFKA_ERR_SLOTS + 600 + WS_CLOSE_SLOTS,
+				     sizeof(*e));
 	char key[KEY_CAP];
 	size_t n = 0;
 
@@ -84,6 +85,20 @@ static int collect_errors(const struct blast_totals *t, int ver, struct err_entr
 	for (unsigned i = 0; i < KAFKA_ERR_SLOTS; i++)
 		if (t->kafka_error[i])
 			add_entry(e, &n, kafka_error_name((int16_t)((int)i - 1)), t->kafka_error[i]);
+	/* WebSocket: "upgrade_refused:400", "ws_close:1001" (ws_close:other past 1030). */
+	for (unsigned i = 0; i < 600; i++)
+		if (t->http_status[i]) {
+			snprintf(key, sizeof(key), "upgrade_refused:%u", i);
+			add_entry(e, &n, key, t->http_status[i]);
+		}
+	for (unsigned i = 0; i < WS_CLOSE_SLOTS; i++)
+		if (t->ws_close[i]) {
+			if (i == WS_CLOSE_SLOTS - 1)
+				snprintf(key, sizeof(key), "ws_close:other");
+			else
+				snprintf(key, sizeof(key), "ws_close:%u", 1000 + i);
+			add_entry(e, &n, key, t->ws_close[i]);
+		}
 	*out = e;
 	return (int)n;
 }

@@ -25,7 +25,7 @@ const char *const blast_err_names[ERR__COUNT] = {
  * build until it is. */
 #define TOTALS_SCALARS 13
 _Static_assert(sizeof(struct blast_totals) ==
-		       (TOTALS_SCALARS + ERR__COUNT + 3 * 256 + KAFKA_ERR_SLOTS) * sizeof(uint64_t),
+		       (TOTALS_SCALARS + ERR__COUNT + 3 * 256 + KAFKA_ERR_SLOTS + 600 + WS_CLOSE_SLOTS) * sizeof(uint64_t),
 	       "struct blast_totals changed: update totals_add()");
 
 void totals_add(struct blast_totals *dst, const struct blast_totals *src)
@@ -55,6 +55,10 @@ void totals_add(struct blast_totals *dst, const struct blast_totals *src)
 	}
 	for (int i = 0; i < KAFKA_ERR_SLOTS; i++)
 		dst->kafka_error[i] += src->kafka_error[i];
+	for (int i = 0; i < 600; i++)
+		dst->http_status[i] += src->http_status[i];
+	for (int i = 0; i < WS_CLOSE_SLOTS; i++)
+		dst->ws_close[i] += src->ws_close[i];
 }
 
 uint64_t totals_error_count(const struct blast_totals *t)
@@ -70,5 +74,10 @@ uint64_t totals_error_count(const struct blast_totals *t)
 		n += t->pub_reason[i] + t->disconnect[i];
 	for (int i = 0; i < KAFKA_ERR_SLOTS; i++)
 		n += t->kafka_error[i];
+	for (int i = 0; i < 600; i++)
+		n += t->http_status[i];
+	/* A normal closure (1000) is not an error. */
+	for (int i = 1; i < WS_CLOSE_SLOTS; i++)
+		n += t->ws_close[i];
 	return n;
 }

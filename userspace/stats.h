@@ -27,6 +27,7 @@ enum blast_err {
 };
 
 #define KAFKA_ERR_SLOTS 128
+#define WS_CLOSE_SLOTS 32
 
 /* Stable report names, indexed by enum blast_err. */
 extern const char *const blast_err_names[ERR__COUNT];
@@ -54,6 +55,8 @@ struct blast_totals {
 	uint64_t pub_reason[256]; /* MQTT 5 PUBACK/PUBREC/PUBCOMP reason codes >= 0x80 */
 	uint64_t disconnect[256]; /* MQTT 5 DISCONNECT reason codes sent by the broker */
 	uint64_t kafka_error[KAFKA_ERR_SLOTS]; /* Kafka error code + 1 (code -1 .. 126) */
+	uint64_t http_status[600];  /* a WebSocket upgrade refused with this status */
+	uint64_t ws_close[WS_CLOSE_SLOTS]; /* close frames received: code - 1000, last = other */
 };
 
 /* dst += src, gauges included. */

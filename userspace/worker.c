@@ -23,6 +23,7 @@
 #include "payload_proto.h"
 #include "proto.h"
 #include "worker.h"
+#include "ws_transport.h"
 
 enum op {
 	OP_CONNECT = 1,
@@ -264,7 +265,7 @@ void conn_fail(struct worker *w, struct conn *c, enum blast_err why)
 	if (c->state == CS_DEAD || c->state == CS_DONE || c->state == CS_IDLE)
 		return;
 	count_err(w, why);
-	if (c->state == CS_CONNECTING || c->state == CS_HANDSHAKE) {
+	if (c->state == CS_CONNECTING || c->state == CS_UPGRADE || c->state == CS_HANDSHAKE) {
 		w->t.conns_failed++;
 		w->connecting--;
 	} else if (c->state == CS_READY || c->state == CS_CLOSING) {
@@ -317,6 +318,8 @@ static void conn_finalize(struct worker *w, struct conn *c, bool graceful)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	wst_conn_free(c);
+	c->hello_owed = 0;
 	c->carry_len = 0;
 	c->window = 0; /* the next CONNACK may say otherwise */
 	c->goodbye_sent = 0;
@@ -438,23 +441,54 @@ void conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch)
 }
 
 /* Builds one send: owed control frames, then up to n messages. */
+static bool over_ws(const struct worker *w)
+{
+	return w->o->transport == TRANSPORT_WS;
+}
+
+/* Over WebSocket, owed pongs and close replies go in a send of their own:
+ * they are frames beside the one that carries the protocol's bytes. */
+static bool conn_flush_ws_control(struct worker *w, struct conn *c)
+{
+	if (!over_ws(w) || !c->tstate)
+		return false;
+	struct chunk *ch = chunk_get(w, true);
+	if (!ch)
+		return false;
+	ch->len = (uint32_t)wst_take_control(w, c, ch->data, ch->cap);
+	if (!ch->len) {
+		chunk_put(w, ch);
+		return false;
+	}
+	ch->n_frames = 1;
+	c->tx = ch;
+	conn_submit_send(w, c);
+	return true;
+}
+
+/* Builds one send: owed control frames, then up to n messages. */
 static void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 {
 	const struct proto_ops *p = w->p;
 
 	if (c->tx || (c->state != CS_READY && c->state != CS_CLOSING))
 		return;
+	if (conn_flush_ws_control(w, c))
+		return;
 	/* Control frames alone need few bytes: thousands of connections
 	 * saying goodbye at once must not each hold a full send buffer. */
-	bool small = (n == 0 || c->state == CS_CLOSING) && c->n_rel * 4u + 16 < SMALL_CHUNK;
+	bool small = (n == 0 || c->state == CS_CLOSING) && c->n_rel * 4u + 16 + WST_HEADROOM < SMALL_CHUNK;
 	struct chunk *ch = chunk_get(w, small);
 	if (!ch) {
 		conn_fail(w, c, ERR_SEND);
 		return;
 	}
+	/* Over WebSocket the frame header goes in front, once the size is known. */
+	uint32_t start = over_ws(w) ? WST_HEADROOM : 0;
+	ch->len = start;
 	if (c->ctl_len) {
-		memcpy(ch->data, c->ctl, c->ctl_len);
-		ch->len = c->ctl_len;
+		memcpy(ch->data + ch->len, c->ctl, c->ctl_len);
+		ch->len += c->ctl_len;
 		ch->n_frames = 1;
 		c->ctl_len = 0;
 	}
@@ -466,7 +500,7 @@ static void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 		}
 		c->goodbye_sent = 1;
 		n = 0;
-		if (!ch->len) {
+		if (ch->len == start) {
 			/* No goodbye in this protocol: close now. */
 			chunk_put(w, ch);
 			conn_close_gracefully(w, c);
@@ -491,10 +525,12 @@ static void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 			w->last_send_ns = w->now;
 		}
 	}
-	if (!ch->len) {
+	if (ch->len == start) {
 		chunk_put(w, ch);
 		return;
 	}
+	if (start)
+		wst_wrap(w, ch);
 	c->tx = ch;
 	conn_submit_send(w, c);
 }
@@ -600,10 +636,10 @@ uint64_t worker_sched_due(const struct worker *w)
 
 /* ---- completions ---- */
 
+static void conn_send_hello(struct worker *w, struct conn *c);
+
 static void on_connect(struct worker *w, struct conn *c, int res)
 {
-	const struct proto_ops *p = w->p;
-
 	c->ops--;
 	if (c->state == CS_DEAD) {
 		if (!c->ops)
@@ -621,12 +657,41 @@ static void on_connect(struct worker *w, struct conn *c, int res)
 		conn_fail(w, c, why);
 		return;
 	}
+	if (over_ws(w)) {
+		struct chunk *uc = worker_chunk_get(w);
+		ssize_t ur = !uc ? -ENOMEM : wst_conn_init(w, c);
+		if (ur == 0)
+			ur = wst_upgrade_request(w, c, uc->data, uc->cap);
+		if (ur <= 0) {
+			if (uc)
+				chunk_put(w, uc);
+			conn_fail(w, c, ERR_SEND);
+			return;
+		}
+		uc->len = (uint32_t)ur;
+		uc->n_frames = 1;
+		c->state = CS_UPGRADE;
+		c->tx = uc;
+		conn_submit_send(w, c);
+		conn_arm_recv(w, c);
+		return;
+	}
+	conn_send_hello(w, c);
+}
+
+/* The protocol's first bytes (MQTT CONNECT), after TCP connect or after the
+ * WebSocket upgrade. */
+static void conn_send_hello(struct worker *w, struct conn *c)
+{
+	const struct proto_ops *p = w->p;
+	uint32_t start = over_ws(w) ? WST_HEADROOM : 0;
 	struct chunk *ch = worker_chunk_get(w);
-	ssize_t r = ch ? p->hello(w, c, ch->data, ch->cap) : -ENOMEM;
+	ssize_t r = ch ? p->hello(w, c, ch->data + start, ch->cap - start) : -ENOMEM;
 	if (r == 0) {
 		/* Nothing to say first (Kafka): ready as soon as connected. */
 		chunk_put(w, ch);
-		conn_arm_recv(w, c);
+		if (c->state != CS_UPGRADE)
+			conn_arm_recv(w, c);
 		conn_ready(w, c);
 		return;
 	}
@@ -636,12 +701,16 @@ static void on_connect(struct worker *w, struct conn *c, int res)
 		conn_fail(w, c, ERR_SEND);
 		return;
 	}
-	ch->len = (uint32_t)r;
+	ch->len = start + (uint32_t)r;
 	ch->n_frames = 1;
+	if (start)
+		wst_wrap(w, ch);
+	bool upgraded = c->state == CS_UPGRADE;
 	c->state = CS_HANDSHAKE;
 	c->tx = ch;
 	conn_submit_send(w, c);
-	conn_arm_recv(w, c);
+	if (!upgraded)
+		conn_arm_recv(w, c);
 }
 
 /* A chunk is done with (written whole, or the connection broke after off
@@ -653,7 +722,9 @@ static void chunk_settle(struct worker *w, struct conn *c, struct chunk *ch)
 	if (p->on_written) {
 		p->on_written(w, c, ch, ch->off == ch->len ? ch->n_msgs : 0);
 	} else if (w->o->qos == 0 && ch->n_msgs) {
-		uint32_t written = ch->off == ch->len ? ch->n_msgs : p->count_msgs(ch->data, ch->off);
+		/* Over WebSocket a short write leaves a frame cut: count none. */
+		uint32_t written = ch->off == ch->len ? ch->n_msgs :
+				   over_ws(w) ? 0 : p->count_msgs(ch->data, ch->off);
 		if (written > ch->n_msgs)
 			written = ch->n_msgs;
 		w->t.acked += written;
@@ -695,6 +766,11 @@ static void on_send(struct worker *w, struct conn *c, int res)
 	if (c->state == CS_DEAD) {
 		if (!c->ops)
 			conn_finalize(w, c, false);
+		return;
+	}
+	if (c->hello_owed && c->state == CS_UPGRADE) {
+		c->hello_owed = 0;
+		conn_send_hello(w, c);
 		return;
 	}
 	if (c->state == CS_CLOSING) {
@@ -782,6 +858,32 @@ static void conn_consume(struct worker *w, struct conn *c, const uint8_t *buf, s
 	}
 }
 
+/* A WebSocket data frame's payload: bytes of the protocol's stream. */
+static int deliver(struct worker *w, struct conn *c, const uint8_t *p, size_t n)
+{
+	conn_consume(w, c, p, n);
+	return c->state == CS_DEAD || c->state == CS_DONE ? -1 : 0;
+}
+
+static void conn_upgrade_feed(struct worker *w, struct conn *c, const uint8_t *buf, size_t len)
+{
+	ssize_t used = wst_upgrade_feed(w, c, buf, len);
+
+	if (used < 0) {
+		conn_fail(w, c, ERR__COUNT); /* the refusal was counted by status */
+		return;
+	}
+	if (used == 0)
+		return;
+	/* Upgraded: the protocol says hello, in frames from now on. */
+	if (c->tx)
+		c->hello_owed = 1;
+	else
+		conn_send_hello(w, c);
+	if ((size_t)used < len && c->state != CS_DEAD)
+		wst_unwrap(w, c, buf + used, len - (size_t)used, deliver);
+}
+
 static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 {
 	bool more = cqe->flags & IORING_CQE_F_MORE;
@@ -795,8 +897,13 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 		unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
 		uint8_t *data = w->rbufs + (size_t)bid * w->rbuf_size;
 		w->t.bytes_in += (uint64_t)res;
-		if (c->state == CS_HANDSHAKE || c->state == CS_READY || c->state == CS_CLOSING) {
-			conn_consume(w, c, data, (size_t)res);
+		if (c->state == CS_UPGRADE) {
+			conn_upgrade_feed(w, c, data, (size_t)res);
+		} else if (c->state == CS_HANDSHAKE || c->state == CS_READY || c->state == CS_CLOSING) {
+			if (over_ws(w))
+				wst_unwrap(w, c, data, (size_t)res, deliver);
+			else
+				conn_consume(w, c, data, (size_t)res);
 			conn_kick(w, c); /* once per receive, not once per ack */
 			/* A quick ACK lets a Nagle-bound broker (mosquitto sets no
 			 * TCP_NODELAY) send its next acks without the 40 ms wait. */
@@ -808,12 +915,13 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 		io_uring_buf_ring_add(w->br, data, w->rbuf_size, (unsigned short)bid,
 				      io_uring_buf_ring_mask(w->rbuf_count), 0);
 		io_uring_buf_ring_advance(w->br, 1);
-		bool reading = c->state == CS_HANDSHAKE || c->state == CS_READY ||
-			       c->state == CS_CLOSING || (c->state == CS_DEAD && c->goodbye_sent);
+		bool reading = c->state == CS_UPGRADE || c->state == CS_HANDSHAKE ||
+			       c->state == CS_READY || c->state == CS_CLOSING ||
+			       (c->state == CS_DEAD && c->goodbye_sent);
 		if (!more && reading)
 			conn_arm_recv(w, c);
 	} else if (res == 0) {
-		if (c->state == CS_HANDSHAKE || c->state == CS_READY)
+		if (c->state == CS_UPGRADE || c->state == CS_HANDSHAKE || c->state == CS_READY)
 			conn_fail(w, c, ERR_CONN_CLOSED);
 		else if (c->state == CS_CLOSING)
 			conn_fail(w, c, ERR__COUNT);
@@ -905,6 +1013,7 @@ static void scan(struct worker *w)
 		struct conn *c = &w->conns[i];
 		switch (c->state) {
 		case CS_CONNECTING:
+		case CS_UPGRADE:
 		case CS_HANDSHAKE:
 			if (w->now - c->t_connect > HANDSHAKE_TIMEOUT_NS)
 				conn_fail(w, c, ERR_CONNECT_TIMEOUT);
@@ -976,7 +1085,7 @@ static void begin_closing(struct worker *w)
 		conn_settle_inflight(w, c, false);
 		if (c->state == CS_READY)
 			conn_goodbye(w, c);
-		else if (c->state == CS_CONNECTING || c->state == CS_HANDSHAKE)
+		else if (c->state == CS_CONNECTING || c->state == CS_UPGRADE || c->state == CS_HANDSHAKE)
 			conn_fail(w, c, ERR__COUNT);
 		else if (c->state == CS_IDLE) {
 			c->state = CS_DONE;

@@ -16,6 +16,7 @@
 enum conn_state {
 	CS_IDLE = 0,    /* not opened yet, or waiting to reconnect */
 	CS_CONNECTING,  /* TCP connect submitted */
+	CS_UPGRADE,     /* WebSocket upgrade request sent, waiting for 101 */
 	CS_HANDSHAKE,   /* protocol hello (CONNECT) sent, waiting for the answer */
 	CS_READY,       /* publishing */
 	CS_CLOSING,     /* goodbye queued; closes when the send completes */
@@ -77,6 +78,8 @@ struct conn {
 	uint8_t ctl_len;
 	uint8_t churn_done : 1; /* churn: this cycle's message is acked */
 	void *pstate;           /* the protocol's per-connection state */
+	void *tstate;           /* the transport's (WebSocket) */
+	uint8_t hello_owed : 1; /* upgraded while a send was in flight */
 };
 
 struct worker {
