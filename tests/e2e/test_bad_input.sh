@@ -127,6 +127,13 @@ check "--payload-proto-desc $tmp/nope.desc: No such file or directory" \
 	--payload-proto TagData --payload-proto-desc "$tmp/nope.desc"
 check "--payload-proto-desc $tmp/two: not a FileDescriptorSet" \
 	--payload-proto TagData --payload-proto-desc "$tmp/two"
+# WebSocket transport.
+check "must be tcp or ws" --transport udp
+check "wss:// is not supported" --target wss://127.0.0.1:1/mqtt
+check "Kafka speaks TCP only" --proto kafka --target ws://127.0.0.1:9092/
+check "either every target is ws://" --target ws://127.0.0.1:1/mqtt --target 127.0.0.1:2
+check "expected 'Name: value'" --transport ws --header nocolon
+check "--transport is for MQTT only" --proto kafka --transport ws
 if [ "$(id -u)" -ne 0 ]; then
 	# root reads anything, so this only means something for others.
 	printf 'x' >"$tmp/locked.desc"
