@@ -88,6 +88,25 @@ static void live_line(struct shm *shm, uint64_t conns, struct live *lv, uint64_t
 	lv->t_last = now;
 }
 
+/* Fan-out: once every worker has stopped sending, the receipts expected
+ * are known; when they are all in, the workers may stop draining. */
+static void check_fanout(struct shm *shm, const struct blast_opts *o)
+{
+	struct blast_totals sum, t;
+	uint32_t state = 0;
+
+	memset(&sum, 0, sizeof(sum));
+	for (unsigned i = 0; i < shm->n_workers; i++) {
+		read_totals(&shm->w[i], &t, &state);
+		if (state < WS_DRAINING)
+			return;
+		totals_add(&sum, &t);
+	}
+	uint64_t fanout = o->fanout ? o->fanout : o->conns;
+	if (sum.received >= sum.sent * fanout)
+		shm->fanout_done = 1;
+}
+
 static const char *stop_name(uint32_t why)
 {
 	switch (why) {
@@ -104,7 +123,16 @@ static const char *stop_name(uint32_t why)
 	}
 }
 
-static int run(struct blast_opts *o, struct kafka_meta *kmeta)
+/* One run's merged figures. The histograms are the caller's. */
+struct run_out {
+	struct blast_totals total;
+	struct hist *lat, *raw, *con, *e2e;
+	uint64_t t0, t_end, t_last_send, first_send, last_recv, rss, peak;
+	uint32_t why;
+	int rc; /* 0, or 3 when a worker failed */
+};
+
+static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *out)
 {
 	unsigned n = o->workers;
 	size_t shm_size = sizeof(struct shm) + n * sizeof(struct worker_slot);
@@ -120,6 +148,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta)
 	}
 	shm->n_workers = n;
 	shm->start_ns = mono_ns();
+	shm->run_id = (uint32_t)(getpid() * 2654435761u ^ shm->start_ns);
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
@@ -171,6 +200,8 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta)
 				alive--;
 			}
 		}
+		if (o->proto == PROTO_WS && !shm->fanout_done)
+			check_fanout(shm, o);
 		uint64_t now = mono_ns();
 		if (kill_at && now > kill_at) {
 			/* A worker that outlives its drain and close timeouts is stuck. */
@@ -187,15 +218,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta)
 
 	/* Merge. */
 	struct blast_totals total;
-	struct hist *lat = calloc(1, sizeof(*lat)), *raw = calloc(1, sizeof(*raw)),
-		    *con = calloc(1, sizeof(*con));
-	if (!lat || !raw || !con) {
-		fprintf(stderr, "blast: out of memory\n");
-		return 3;
-	}
-	hist_reset(lat);
-	hist_reset(raw);
-	hist_reset(con);
+	struct hist *lat = out->lat, *raw = out->raw, *con = out->con, *e2e = out->e2e;
 	memset(&total, 0, sizeof(total));
 	uint64_t t0 = 0, t_end = 0, t_last_send = 0, rss = 0, peak = 0;
 	uint32_t why = STOP_NONE;
@@ -217,7 +240,12 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta)
 			hist_add(lat, &s->latency);
 			hist_add(raw, &s->latency_raw);
 			hist_add(con, &s->connect);
+			hist_add(e2e, &s->e2e);
 		}
+		if (s->first_send_ns && (!out->first_send || s->first_send_ns < out->first_send))
+			out->first_send = s->first_send_ns;
+		if (s->last_recv_ns > out->last_recv)
+			out->last_recv = s->last_recv_ns;
 		if (s->publish_start_ns && (!t0 || s->publish_start_ns < t0))
 			t0 = s->publish_start_ns;
 		if (s->end_ns > t_end)
@@ -239,24 +267,127 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta)
 	if (total.sent > total.acked + total.failed + total.unacked && rc)
 		total.unacked = total.sent - total.acked - total.failed;
 
+	out->total = total;
+	out->t0 = t0;
+	out->t_end = t_end;
+	out->t_last_send = t_last_send;
+	out->rss = rss;
+	out->peak = peak;
+	out->why = why;
+	out->rc = rc;
+	free(lv.merged);
+	munmap(shm, shm_size);
+	return rc;
+}
+
+static struct hist *hist_new(void)
+{
+	struct hist *h = malloc(sizeof(*h));
+
+	if (h)
+		hist_reset(h);
+	return h;
+}
+
+/* Runs once, or once per --steps batch, then reports. */
+static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
+{
+	struct run_out all = { .lat = hist_new(), .raw = hist_new(), .con = hist_new(), .e2e = hist_new() };
+	struct ws_step steps[64];
+	unsigned n_steps = 0;
+	int rc = 0;
+
+	if (!all.lat || !all.raw || !all.con || !all.e2e) {
+		fprintf(stderr, "blast: out of memory\n");
+		return 3;
+	}
+	unsigned rounds = o->n_steps ? o->n_steps : 1;
+	uint64_t fanout = o->fanout ? o->fanout : o->conns;
+	for (unsigned k = 0; k < rounds && !signals_seen; k++) {
+		struct run_out one = { .lat = hist_new(), .raw = hist_new(), .con = hist_new(),
+				       .e2e = hist_new() };
+		if (!one.lat || !one.raw || !one.con || !one.e2e) {
+			fprintf(stderr, "blast: out of memory\n");
+			return 3;
+		}
+		if (o->n_steps) {
+			o->messages = o->steps[k];
+			o->has_messages = true;
+		}
+		int r = run(o, kmeta, &one);
+		if (r && !rc)
+			rc = r;
+		totals_add(&all.total, &one.total);
+		hist_add(all.lat, one.lat);
+		hist_add(all.raw, one.raw);
+		hist_add(all.con, one.con);
+		hist_add(all.e2e, one.e2e);
+		if (!all.t0 || one.t0 < all.t0)
+			all.t0 = one.t0;
+		if (one.t_end > all.t_end)
+			all.t_end = one.t_end;
+		if (one.t_last_send > all.t_last_send)
+			all.t_last_send = one.t_last_send;
+		if (!all.first_send || (one.first_send && one.first_send < all.first_send))
+			all.first_send = one.first_send;
+		if (one.last_recv > all.last_recv)
+			all.last_recv = one.last_recv;
+		all.rss = one.rss > all.rss ? one.rss : all.rss;
+		all.peak = one.peak > all.peak ? one.peak : all.peak;
+		if (all.why == STOP_NONE || one.why == STOP_SIGNAL || one.why == STOP_CONNS_LOST)
+			all.why = one.why;
+		if (o->n_steps) {
+			struct ws_step *st = &steps[n_steps++];
+			st->batch = o->steps[k];
+			st->sent = one.total.sent;
+			st->expected = one.total.sent * fanout;
+			st->received = one.total.received;
+			st->duplicates = one.total.duplicates;
+			st->send_s = one.t_last_send > one.first_send && one.first_send ?
+					     (double)(one.t_last_send - one.first_send) / 1e9 : 0;
+			st->total_s = one.last_recv > one.first_send && one.first_send ?
+					      (double)(one.last_recv - one.first_send) / 1e9 : 0;
+			st->p50_ns = hist_percentile(one.e2e, 50);
+			st->p99_ns = hist_percentile(one.e2e, 99);
+		}
+		free(one.lat);
+		free(one.raw);
+		free(one.con);
+		free(one.e2e);
+	}
+	struct blast_totals *total = &all.total;
+	/* Whatever a killed worker left in flight is unacked. */
+	if (total->sent > total->acked + total->failed + total->unacked && rc)
+		total->unacked = total->sent - total->acked - total->failed;
 	struct blast_results res = {
 		.opts = o,
-		.t = total,
-		.duration_s = (double)(t_end - t0) / 1e9,
-		.publish_s = t_last_send > t0 ? (double)(t_last_send - t0) / 1e9 : 0,
-		.latency = lat,
-		.latency_raw = raw,
-		.connect = con,
-		.peak_conns = peak,
-		.rss_bytes = rss,
-		.stop_reason = stop_name(why),
+		.t = *total,
+		.duration_s = (double)(all.t_end - all.t0) / 1e9,
+		.publish_s = all.t_last_send > all.t0 ? (double)(all.t_last_send - all.t0) / 1e9 : 0,
+		.latency = all.lat,
+		.latency_raw = all.raw,
+		.connect = all.con,
+		.e2e = all.e2e,
+		.peak_conns = all.peak,
+		.rss_bytes = all.rss,
+		.stop_reason = stop_name(all.why),
+		.steps = steps,
+		.n_steps = n_steps,
 	};
+	if (o->proto == PROTO_WS) {
+		res.expected = total->sent * fanout;
+		res.send_s = all.t_last_send > all.first_send && all.first_send ?
+				     (double)(all.t_last_send - all.first_send) / 1e9 : 0;
+		res.batch_s = all.last_recv > all.first_send && all.first_send ?
+				      (double)(all.last_recv - all.first_send) / 1e9 : 0;
+	}
 	/* Clean means nothing failed. Errors that were retried to success
 	 * (a Kafka leader move) are reported, but do not fail the run. */
-	bool clean = total.conns_failed == 0 && total.conns_dropped == 0 && total.failed == 0 &&
-		     total.unacked == 0 &&
-		     (total.acked > 0 || (o->has_messages && o->messages == 0)) &&
-		     why != STOP_CONNS_LOST;
+	bool clean = total->conns_failed == 0 && total->conns_dropped == 0 && total->failed == 0 &&
+		     total->unacked == 0 &&
+		     (total->acked > 0 || (o->has_messages && o->messages == 0)) &&
+		     all.why != STOP_CONNS_LOST &&
+		     (o->proto != PROTO_WS || total->received >= res.expected);
 	if (!rc)
 		rc = clean ? 0 : 1;
 	res.exit_status = rc;
@@ -268,11 +399,10 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta)
 			rc = rc ? rc : 1;
 		}
 	}
-	free(lat);
-	free(raw);
-	free(con);
-	free(lv.merged);
-	munmap(shm, shm_size);
+	free(all.lat);
+	free(all.raw);
+	free(all.con);
+	free(all.e2e);
 	return rc;
 }
 
@@ -315,7 +445,7 @@ int main(int argc, char **argv)
 		o.workers = total_conns;
 	if (o.workers < 1)
 		o.workers = 1;
-	r = run(&o, &kmeta);
+	r = run_and_report(&o, &kmeta);
 	kafka_meta_free(&kmeta);
 	opts_free(&o);
 	return r;

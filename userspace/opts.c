@@ -73,6 +73,12 @@ enum {
 	OPT_TRANSPORT,
 	OPT_WS_SUBPROTOCOL,
 	OPT_HEADER,
+	OPT_LISTEN_TARGET,
+	OPT_PUBLISHERS,
+	OPT_LISTENERS,
+	OPT_FANOUT,
+	OPT_BINARY,
+	OPT_STEPS,
 	OPT__END,
 };
 
@@ -81,6 +87,15 @@ static const int mqtt_only[] = {
 	OPT_QOS, OPT_RETAIN, OPT_CLIENT_ID, OPT_USERNAME, OPT_PASSWORD,
 	OPT_TOKENS_FILE, OPT_KEEPALIVE, OPT_MQTT_VERSION, OPT_CHURN, OPT_TRANSPORT,
 	OPT_WS_SUBPROTOCOL, OPT_HEADER,
+};
+/* MQTT's own session flags: not for --proto ws (which shares the
+ * WebSocket flags with MQTT over WebSocket). */
+static const int mqtt_session_only[] = {
+	OPT_QOS, OPT_RETAIN, OPT_CLIENT_ID, OPT_USERNAME, OPT_PASSWORD,
+	OPT_TOKENS_FILE, OPT_KEEPALIVE, OPT_MQTT_VERSION, OPT_CHURN, OPT_TRANSPORT,
+};
+static const int ws_only[] = {
+	OPT_LISTEN_TARGET, OPT_PUBLISHERS, OPT_LISTENERS, OPT_FANOUT, OPT_BINARY, OPT_STEPS,
 };
 static const int kafka_only[] = {
 	OPT_ACKS, OPT_BATCH_SIZE, OPT_LINGER, OPT_KEY,
@@ -99,6 +114,12 @@ static const struct option long_opts[] = {
 	{ "transport", required_argument, NULL, OPT_TRANSPORT },
 	{ "ws-subprotocol", required_argument, NULL, OPT_WS_SUBPROTOCOL },
 	{ "header", required_argument, NULL, OPT_HEADER },
+	{ "listen-target", required_argument, NULL, OPT_LISTEN_TARGET },
+	{ "publishers", required_argument, NULL, OPT_PUBLISHERS },
+	{ "listeners", required_argument, NULL, OPT_LISTENERS },
+	{ "fanout", required_argument, NULL, OPT_FANOUT },
+	{ "binary", no_argument, NULL, OPT_BINARY },
+	{ "steps", required_argument, NULL, OPT_STEPS },
 	{ "conns", required_argument, NULL, OPT_CONNS },
 	{ "ramp", required_argument, NULL, OPT_RAMP },
 	{ "rate", required_argument, NULL, OPT_RATE },
@@ -823,28 +844,46 @@ static int kafka_topic_check(const char *t)
 
 /* A flag for the other protocol is an error, not silently ignored. The one
  * given first on the command line is named. */
-static int proto_flags_check(const struct blast_opts *o, const struct parse_state *ps)
+/* The first flag of list given (by argv position), or 0. */
+static int first_given(const struct parse_state *ps, const int *list, size_t n, int *at)
 {
-	const int *other = o->proto == PROTO_KAFKA ? mqtt_only : kafka_only;
-	size_t n = o->proto == PROTO_KAFKA ? sizeof(mqtt_only) / sizeof(mqtt_only[0]) :
-					     sizeof(kafka_only) / sizeof(kafka_only[0]);
-	int first = 0, at = 0;
+	int first = 0;
 
+	*at = 0;
 	for (size_t i = 0; i < n; i++) {
-		int a = ps->at[other[i] - OPT_PROTO];
-		if (a && (!at || a < at)) {
-			at = a;
-			first = other[i];
+		int a = ps->at[list[i] - OPT_PROTO];
+		if (a && (!*at || a < *at)) {
+			*at = a;
+			first = list[i];
 		}
 	}
-	if (!first)
-		return 0;
+	return first;
+}
+
+static const char *flag_name(int val)
+{
 	for (const struct option *lo = long_opts; lo->name; lo++)
-		if (lo->val == first)
-			return o->proto == PROTO_KAFKA ?
-				       fail("--%s is for MQTT only, not --proto kafka", lo->name) :
-				       fail("--%s is for Kafka only (needs --proto kafka)", lo->name);
-	return fail("unhandled option");
+		if (lo->val == val)
+			return lo->name;
+	return "?";
+}
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static int proto_flags_check(const struct blast_opts *o, const struct parse_state *ps)
+{
+	int at, f;
+
+	if (o->proto != PROTO_KAFKA && (f = first_given(ps, kafka_only, N_OF(kafka_only), &at)))
+		return fail("--%s is for Kafka only (needs --proto kafka)", flag_name(f));
+	if (o->proto == PROTO_KAFKA && (f = first_given(ps, mqtt_only, N_OF(mqtt_only), &at)))
+		return fail("--%s is for MQTT only, not --proto kafka", flag_name(f));
+	if (o->proto == PROTO_WS &&
+	    (f = first_given(ps, mqtt_session_only, N_OF(mqtt_session_only), &at)))
+		return fail("--%s is for MQTT only, not --proto ws", flag_name(f));
+	if (o->proto != PROTO_WS && (f = first_given(ps, ws_only, N_OF(ws_only), &at)))
+		return fail("--%s is for --proto ws only", flag_name(f));
+	return 0;
 }
 
 /* --payload-proto: the message and every --field are checked here, by the
@@ -885,8 +924,31 @@ static int finish(struct blast_opts *o, const struct parse_state *ps)
 
 	if ((r = proto_flags_check(o, ps)))
 		return r;
-	if (!o->n_targets && (r = target_add(o, kafka ? "127.0.0.1:9092" : "127.0.0.1:1883")))
+	if (!o->n_targets && (r = target_add(o, kafka ? "127.0.0.1:9092" :
+						 o->proto == PROTO_WS ? "ws://127.0.0.1:7681/" : "127.0.0.1:1883")))
 		return r;
+	if (o->proto == PROTO_WS) {
+		/* Plain WebSocket: the transport is the protocol. */
+		o->transport = TRANSPORT_WS;
+		if (!ps->at[OPT_PUBLISHERS - OPT_PROTO])
+			o->publishers = 1;
+		if (!ps->at[OPT_LISTENERS - OPT_PROTO])
+			o->listeners = 1;
+		if (o->n_steps && ps->at[OPT_MESSAGES - OPT_PROTO])
+			return fail("--steps and --messages cannot be used together: each step is a batch");
+		o->conns = o->publishers + o->listeners * (1 + o->n_listen);
+		if (!ps->at[OPT_PAYLOAD_SIZE - OPT_PROTO])
+			o->payload_size = 64;
+		if (!o->payloads.n && !o->payload_proto && o->payload_size < WS_HEADER_LEN)
+			return fail("--payload-size %u: --proto ws needs at least %d bytes for its header",
+				    o->payload_size, WS_HEADER_LEN);
+		for (unsigned i = 0; i < o->n_targets; i++)
+			o->targets[i].ws = true;
+		for (unsigned i = 0; i < o->n_listen; i++)
+			o->listen[i].ws = true;
+		if (o->n_targets > 1)
+			return fail("--proto ws: one --target (the publishers' node); other nodes are --listen-target");
+	}
 	/* WebSocket: asked for, or implied by ws:// targets; all or none. */
 	unsigned n_ws = 0;
 	for (unsigned i = 0; i < o->n_targets; i++)
@@ -897,7 +959,7 @@ static int finish(struct blast_opts *o, const struct parse_state *ps)
 		return fail("--target: either every target is ws://HOST:PORT/PATH or none is");
 	if (n_ws)
 		o->transport = TRANSPORT_WS;
-	if (o->transport == TRANSPORT_WS && !o->ws_subprotocol &&
+	if (o->proto == PROTO_MQTT && o->transport == TRANSPORT_WS && !o->ws_subprotocol &&
 	    !(o->ws_subprotocol = strdup("mqtt")))
 		return fail("out of memory");
 	if (ps->at[OPT_PAYLOAD_SIZE - OPT_PROTO] && o->payloads.n)
@@ -1020,15 +1082,64 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 			else if (!strcmp(arg, "kafka"))
 				o->proto = PROTO_KAFKA;
 			else if (!strcmp(arg, "ws"))
-				return fail("--proto %s is not supported yet", arg);
+				o->proto = PROTO_WS;
 			else
-				return fail("--proto %s: must be mqtt or kafka (ws is not supported yet)",
-					    show(arg));
+				return fail("--proto %s: must be mqtt, kafka or ws", show(arg));
 			break;
 		case OPT_TARGET:
 			if ((r = target_add(o, arg)))
 				return r;
 			break;
+		case OPT_LISTEN_TARGET: {
+			/* Parsed like a target, then moved to the listen list. */
+			if (o->n_listen >= BLAST_MAX_TARGETS)
+				return fail("--listen-target: at most %d", BLAST_MAX_TARGETS);
+			unsigned keep = o->n_targets;
+			struct blast_target saved = o->targets[keep];
+			if ((r = target_add(o, arg)))
+				return r;
+			o->listen[o->n_listen++] = o->targets[keep];
+			o->targets[keep] = saved;
+			o->n_targets = keep;
+			break;
+		}
+		case OPT_PUBLISHERS:
+			if ((r = num_arg(flag, arg, 1, CONNS_MAX, &v)))
+				return r;
+			o->publishers = (uint32_t)v;
+			break;
+		case OPT_LISTENERS:
+			if ((r = num_arg(flag, arg, 0, CONNS_MAX, &v)))
+				return r;
+			o->listeners = (uint32_t)v;
+			break;
+		case OPT_FANOUT:
+			if ((r = num_arg(flag, arg, 1, CONNS_MAX, &v)))
+				return r;
+			o->fanout = (uint32_t)v;
+			break;
+		case OPT_BINARY:
+			o->binary = true;
+			break;
+		case OPT_STEPS: {
+			const char *q = arg;
+			while (*q) {
+				char *end;
+				errno = 0;
+				unsigned long long x = strtoull(q, &end, 10);
+				if (end == q || errno || !x || x > 1000000000ull || (*end && *end != ','))
+					return fail("--steps %s: expected batch sizes like 10,100,1000", show(arg));
+				uint64_t *ns = realloc(o->steps, (o->n_steps + 1) * sizeof(*ns));
+				if (!ns)
+					return fail("out of memory");
+				o->steps = ns;
+				o->steps[o->n_steps++] = x;
+				q = *end ? end + 1 : end;
+			}
+			if (!o->n_steps || o->n_steps > 64)
+				return fail("--steps %s: 1 to 64 batch sizes", show(arg));
+			break;
+		}
 		case OPT_TRANSPORT:
 			if (!strcmp(arg, "tcp"))
 				o->transport = TRANSPORT_TCP;
@@ -1304,6 +1415,14 @@ int opts_check_targets(const struct blast_opts *o)
 			return fail("cannot connect to %s: %s", name, strerror(err));
 		}
 	}
+	for (unsigned i = 0; i < o->n_listen; i++) {
+		int err = connect_once(&o->listen[i]);
+		if (err) {
+			char name[300];
+			target_name(&o->listen[i], name, sizeof(name));
+			return fail("cannot connect to --listen-target %s: %s", name, strerror(err));
+		}
+	}
 	return 0;
 }
 
@@ -1336,6 +1455,9 @@ void opts_free(struct blast_opts *o)
 	o->headers = NULL;
 	o->fields = NULL;
 	o->n_partitions = o->n_headers = o->n_fields = 0;
+	free(o->steps);
+	o->steps = NULL;
+	o->n_steps = 0;
 	free(o->ws_subprotocol);
 	for (uint32_t i = 0; i < o->n_ws_headers; i++)
 		free(o->ws_headers[i]);

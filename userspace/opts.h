@@ -13,8 +13,10 @@
 #define BLAST_EXIT_USAGE 2
 #define BLAST_MAX_TARGETS 64
 #define BLAST_MAX_WORKERS 64
+/* --proto ws: the ASCII header every message starts with (see proto_ws.c). */
+#define WS_HEADER_LEN 44
 
-enum blast_proto { PROTO_MQTT = 0, PROTO_KAFKA };
+enum blast_proto { PROTO_MQTT = 0, PROTO_KAFKA, PROTO_WS };
 
 enum kafka_compression { KCOMP_NONE = 0, KCOMP_GZIP = 1 };
 
@@ -100,6 +102,19 @@ struct blast_opts {
 	char *ws_subprotocol;     /* --ws-subprotocol, default "mqtt" for MQTT */
 	char **ws_headers;        /* --header 'Name: value', repeatable */
 	uint32_t n_ws_headers;
+
+	/* --proto ws: messages over WebSocket, and fan-out measurement. The
+	 * first --target takes the publishers; each node (the first target
+	 * and every --listen-target) takes --listeners listening connections;
+	 * every connection counts what it receives. */
+	struct blast_target listen[BLAST_MAX_TARGETS]; /* --listen-target */
+	unsigned n_listen;
+	uint32_t publishers;      /* --publishers, default 1 */
+	uint32_t listeners;       /* --listeners per node, default 1 (0 = none) */
+	uint32_t fanout;          /* --fanout: receipts per message; 0 = every connection */
+	bool binary;              /* --binary frames instead of text */
+	uint64_t *steps;          /* --steps 10,100,1000: a ladder of batch sizes */
+	uint32_t n_steps;
 
 	/* Protobuf payloads (every protocol). */
 	char *payload_proto;      /* --payload-proto MESSAGE (compiled in, or from the .desc) */

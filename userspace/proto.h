@@ -56,6 +56,7 @@ struct proto_ops {
 };
 
 extern const struct proto_ops kafka_proto;
+extern const struct proto_ops ws_proto;
 
 extern const struct proto_ops mqtt_proto;
 

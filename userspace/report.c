@@ -105,7 +105,9 @@ static int collect_errors(const struct blast_totals *t, int ver, struct err_entr
 
 static const char *proto_name(const struct blast_opts *o)
 {
-	return o && o->proto == PROTO_KAFKA ? "kafka" : "mqtt";
+	if (!o)
+		return "mqtt";
+	return o->proto == PROTO_KAFKA ? "kafka" : o->proto == PROTO_WS ? "ws" : "mqtt";
 }
 
 static const char *version_name(const struct blast_opts *o, char *buf, size_t cap)
@@ -204,7 +206,10 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	const struct blast_totals *t = &r->t;
 	char b1[64], b2[64];
 
-	if (o && o->proto == PROTO_KAFKA) {
+	if (o && o->proto == PROTO_WS) {
+		fprintf(f, "blast %s  ws  %u publisher(s), %u listener(s) on each of %u node(s)  ->",
+			BLAST_VERSION, o->publishers, o->listeners, 1 + o->n_listen);
+	} else if (o && o->proto == PROTO_KAFKA) {
 		fprintf(f, "blast %s  kafka  topic %s  acks %s%s  ->", BLAST_VERSION, o->topic,
 			o->acks < 0 ? "all" : o->acks ? "1" : "0",
 			o->compression ? "  gzip" : "");
@@ -259,6 +264,24 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	latency_row(f, "corrected", r->latency);
 	latency_row(f, "uncorrected", r->latency_raw);
 	latency_row(f, "connect", r->connect);
+	if (r->opts && r->opts->proto == PROTO_WS) {
+		latency_row(f, "end-to-end", r->e2e);
+		uint64_t missing = r->expected > t->received ? r->expected - t->received : 0;
+		fprintf(f, "fan-out      expected %" PRIu64 "  received %" PRIu64 "  missing %" PRIu64
+			   "  duplicates %" PRIu64 "  send %.3f s  all received %.3f s\n",
+			r->expected, t->received, missing, t->duplicates, r->send_s, r->batch_s);
+	}
+	if (r->n_steps) {
+		fprintf(f, "steps  %10s %10s %10s %10s %10s %10s %10s %10s\n", "batch", "sent",
+			"expected", "received", "total s", "send s", "p50 us", "p99 us");
+		for (unsigned i = 0; i < r->n_steps; i++) {
+			const struct ws_step *st = &r->steps[i];
+			fprintf(f, "       %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
+				   " %10.3f %10.3f %10.1f %10.1f\n",
+				st->batch, st->sent, st->expected, st->received, st->total_s, st->send_s,
+				(double)st->p50_ns / 1e3, (double)st->p99_ns / 1e3);
+		}
+	}
 }
 
 /* ---- JSON ---- */
@@ -389,6 +412,33 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 	json_latency(&w, "latency_us", r->latency);
 	json_latency(&w, "latency_uncorrected_us", r->latency_raw);
 	json_latency(&w, "connect_latency_us", r->connect);
+	if (r->opts && r->opts->proto == PROTO_WS) {
+		json_latency(&w, "e2e_latency_us", r->e2e);
+		json_kv_u64(&w, "expected", r->expected);
+		json_kv_u64(&w, "received", t->received);
+		json_kv_u64(&w, "missing", r->expected > t->received ? r->expected - t->received : 0);
+		json_kv_u64(&w, "duplicates", t->duplicates);
+		json_kv_double3(&w, "send_s", r->send_s);
+		json_kv_double3(&w, "batch_s", r->batch_s);
+		json_key(&w, "steps");
+		json_begin_array(&w);
+		for (unsigned i = 0; i < r->n_steps; i++) {
+			const struct ws_step *st = &r->steps[i];
+			json_begin_object(&w);
+			json_kv_u64(&w, "batch", st->batch);
+			json_kv_u64(&w, "sent", st->sent);
+			json_kv_u64(&w, "expected", st->expected);
+			json_kv_u64(&w, "received", st->received);
+			json_kv_u64(&w, "missing", st->expected > st->received ? st->expected - st->received : 0);
+			json_kv_u64(&w, "duplicates", st->duplicates);
+			json_kv_double3(&w, "total_s", st->total_s);
+			json_kv_double3(&w, "send_s", st->send_s);
+			json_kv_double3(&w, "p50_us", (double)st->p50_ns / 1e3);
+			json_kv_double3(&w, "p99_us", (double)st->p99_ns / 1e3);
+			json_end_object(&w);
+		}
+		json_end_array(&w);
+	}
 	json_config(&w, r->opts);
 	json_end_object(&w);
 	return json_finish(&w);

@@ -50,10 +50,15 @@ struct worker_slot {
 	struct hist latency;
 	struct hist latency_raw;
 	struct hist connect;
+	struct hist e2e;           /* fan-out receipts */
+	uint64_t first_send_ns;    /* fan-out: this worker's first and last send */
+	uint64_t last_recv_ns;     /* and its last receipt */
 };
 
 struct shm {
 	volatile uint32_t stop;     /* set by the parent on SIGINT/SIGTERM */
+	volatile uint32_t fanout_done; /* set by the parent: every expected receipt is in */
+	uint32_t run_id;            /* fan-out: tells this run's messages from others' */
 	uint32_t n_workers;
 	uint64_t start_ns;          /* run start, set by the parent before fork */
 	struct worker_slot w[];

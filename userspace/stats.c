@@ -23,7 +23,7 @@ const char *const blast_err_names[ERR__COUNT] = {
 
 /* A new field in struct blast_totals must be summed below; this breaks the
  * build until it is. */
-#define TOTALS_SCALARS 13
+#define TOTALS_SCALARS 15
 _Static_assert(sizeof(struct blast_totals) ==
 		       (TOTALS_SCALARS + ERR__COUNT + 3 * 256 + KAFKA_ERR_SLOTS + 600 + WS_CLOSE_SLOTS) * sizeof(uint64_t),
 	       "struct blast_totals changed: update totals_add()");
@@ -45,6 +45,8 @@ void totals_add(struct blast_totals *dst, const struct blast_totals *src)
 
 	dst->bytes_out += src->bytes_out;
 	dst->bytes_in += src->bytes_in;
+	dst->received += src->received;
+	dst->duplicates += src->duplicates;
 
 	for (int i = 0; i < ERR__COUNT; i++)
 		dst->errors[i] += src->errors[i];

@@ -50,6 +50,10 @@ struct blast_totals {
 	uint64_t bytes_out;
 	uint64_t bytes_in;
 
+	/* Fan-out (--proto ws): receipts of this run's messages, by connection. */
+	uint64_t received;   /* first receipt of a message on a connection */
+	uint64_t duplicates; /* any further receipt of it on that connection */
+
 	uint64_t errors[ERR__COUNT];
 	uint64_t connack[256];    /* refusals by CONNACK return/reason code */
 	uint64_t pub_reason[256]; /* MQTT 5 PUBACK/PUBREC/PUBCOMP reason codes >= 0x80 */
@@ -64,6 +68,13 @@ void totals_add(struct blast_totals *dst, const struct blast_totals *src);
 /* Sum of errors[], connack[] (codes != 0), pub_reason[] and disconnect[]. */
 uint64_t totals_error_count(const struct blast_totals *t);
 
+/* One row of a --steps ladder. */
+struct ws_step {
+	uint64_t batch, sent, expected, received, duplicates;
+	double total_s, send_s;
+	int64_t p50_ns, p99_ns;
+};
+
 /* What a finished run hands to the report writers. */
 struct blast_results {
 	const struct blast_opts *opts;
@@ -73,6 +84,12 @@ struct blast_results {
 	const struct hist *latency;     /* scheduled send -> ack (corrected for coordinated omission) */
 	const struct hist *latency_raw; /* actual send -> ack (uncorrected) */
 	const struct hist *connect;     /* TCP connect start -> CONNACK */
+	const struct hist *e2e;         /* fan-out: send -> each receipt */
+	uint64_t expected;        /* fan-out: receipts expected (sent x fanout) */
+	double batch_s;           /* fan-out: first send -> last receipt */
+	double send_s;            /* fan-out: first send -> last send */
+	const struct ws_step *steps; /* --steps rows, n_steps of them */
+	unsigned n_steps;
 	uint64_t peak_conns;
 	uint64_t rss_bytes;       /* peak resident memory of the workers, summed */
 	int exit_status;          /* 0 ok, 1 when connections dropped or nothing was acked */

@@ -172,7 +172,7 @@ static uint64_t sched_time(const struct worker *w, uint64_t idx)
 /* Messages the connection can take now. */
 static uint32_t conn_room(const struct worker *w, const struct conn *c)
 {
-	if (c->state != CS_READY || c->tx)
+	if (c->state != CS_READY || c->tx || c->listener)
 		return 0;
 	if (w->o->churn)
 		return c->churn_done || c->inflight ? 0 : 1;
@@ -446,6 +446,13 @@ static bool over_ws(const struct worker *w)
 	return w->o->transport == TRANSPORT_WS;
 }
 
+/* MQTT over WebSocket wraps each send in one frame; --proto ws frames each
+ * message itself. */
+static bool wraps_sends(const struct worker *w)
+{
+	return over_ws(w) && w->o->proto != PROTO_WS;
+}
+
 /* Over WebSocket, owed pongs and close replies go in a send of their own:
  * they are frames beside the one that carries the protocol's bytes. */
 static bool conn_flush_ws_control(struct worker *w, struct conn *c)
@@ -484,7 +491,7 @@ static void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 		return;
 	}
 	/* Over WebSocket the frame header goes in front, once the size is known. */
-	uint32_t start = over_ws(w) ? WST_HEADROOM : 0;
+	uint32_t start = wraps_sends(w) ? WST_HEADROOM : 0;
 	ch->len = start;
 	if (c->ctl_len) {
 		memcpy(ch->data + ch->len, c->ctl, c->ctl_len);
@@ -522,6 +529,8 @@ static void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 				w->t.inflight += done; /* until written whole */
 			w->next_msg += done;
 			w->t.sent += done;
+			if (!w->first_send_ns)
+				w->first_send_ns = w->now;
 			w->last_send_ns = w->now;
 		}
 	}
@@ -684,7 +693,7 @@ static void on_connect(struct worker *w, struct conn *c, int res)
 static void conn_send_hello(struct worker *w, struct conn *c)
 {
 	const struct proto_ops *p = w->p;
-	uint32_t start = over_ws(w) ? WST_HEADROOM : 0;
+	uint32_t start = wraps_sends(w) ? WST_HEADROOM : 0;
 	struct chunk *ch = worker_chunk_get(w);
 	ssize_t r = ch ? p->hello(w, c, ch->data + start, ch->cap - start) : -ENOMEM;
 	if (r == 0) {
@@ -1221,6 +1230,16 @@ static int setup(struct worker *w)
 		w->n_addrs = w->kmeta->n_brokers;
 		w->always_reconnect = true;
 		total = o->conns * w->kmeta->n_brokers;
+	} else if (o->proto == PROTO_WS) {
+		w->p = &ws_proto;
+		w->ws_addrs = calloc(1 + o->n_listen, sizeof(*w->ws_addrs));
+		if (!w->ws_addrs)
+			return -ENOMEM;
+		w->ws_addrs[0] = o->targets[0];
+		for (unsigned i = 0; i < o->n_listen; i++)
+			w->ws_addrs[1 + i] = o->listen[i];
+		w->addrs = w->ws_addrs;
+		w->n_addrs = 1 + o->n_listen;
 	} else {
 		w->p = &mqtt_proto;
 		w->addrs = o->targets;
@@ -1239,6 +1258,16 @@ static int setup(struct worker *w)
 		c->fd = -1;
 		c->idx = i * w->n_workers + w->id;
 		c->target = (uint8_t)(c->idx % w->n_addrs);
+		if (o->proto == PROTO_WS) {
+			/* Publishers first, all on the first target; then
+			 * --listeners per node, the first target included. */
+			if (c->idx < o->publishers) {
+				c->target = 0;
+			} else {
+				c->listener = 1;
+				c->target = (uint8_t)((c->idx - o->publishers) / o->listeners);
+			}
+		}
 		if (o->proto == PROTO_KAFKA) {
 			/* Every worker queues messages for every partition, so
 			 * it needs its own connection to every broker: its
@@ -1296,8 +1325,11 @@ static int setup(struct worker *w)
 	w->latency = calloc(1, sizeof(struct hist));
 	w->latency_raw = calloc(1, sizeof(struct hist));
 	w->connect = calloc(1, sizeof(struct hist));
-	if (!w->interval || !w->interval_raw || !w->latency || !w->latency_raw || !w->connect)
+	w->e2e = calloc(1, sizeof(struct hist));
+	if (!w->interval || !w->interval_raw || !w->latency || !w->latency_raw || !w->connect ||
+	    !w->e2e)
 		return -ENOMEM;
+	hist_reset(w->e2e);
 	hist_reset(w->interval);
 	hist_reset(w->interval_raw);
 	hist_reset(w->latency);
@@ -1366,6 +1398,8 @@ static void teardown(struct worker *w)
 	free(w->latency);
 	free(w->latency_raw);
 	free(w->connect);
+	free(w->e2e);
+	free(w->ws_addrs);
 }
 
 static uint64_t peak_rss(void)
@@ -1494,6 +1528,9 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 	memcpy(&w.slot->latency, w.latency, sizeof(struct hist));
 	memcpy(&w.slot->latency_raw, w.latency_raw, sizeof(struct hist));
 	memcpy(&w.slot->connect, w.connect, sizeof(struct hist));
+	memcpy(&w.slot->e2e, w.e2e, sizeof(struct hist));
+	w.slot->first_send_ns = w.first_send_ns;
+	w.slot->last_recv_ns = w.last_recv_ns;
 	w.slot->end_ns = w.now;
 	w.slot->rss_bytes = peak_rss();
 	w.phase = status ? WS_FAILED : WS_DONE;

@@ -80,6 +80,7 @@ struct conn {
 	void *pstate;           /* the protocol's per-connection state */
 	void *tstate;           /* the transport's (WebSocket) */
 	uint8_t hello_owed : 1; /* upgraded while a send was in flight */
+	uint8_t listener : 1;   /* fan-out: receives only */
 };
 
 struct worker {
@@ -150,7 +151,9 @@ struct worker {
 	struct blast_totals t;
 	struct hist *interval;     /* corrected latency, current second */
 	struct hist *interval_raw; /* uncorrected latency, current second */
-	struct hist *latency, *latency_raw, *connect;
+	struct hist *latency, *latency_raw, *connect, *e2e;
+	uint64_t first_send_ns, last_recv_ns;
+	struct blast_target *ws_addrs; /* --proto ws: the first target, then --listen-target */
 	uint64_t t_next_publish;   /* next counters publish */
 	uint64_t t_next_second;    /* next interval boundary */
 	uint64_t t_next_scan;      /* next timeout/keepalive scan */
