@@ -19,6 +19,7 @@ PACKAGES=(
 	clang llvm libclang-rt-14-dev bpftool
 	# tests and benches
 	iproute2 mosquitto mosquitto-clients bc python3 procps psmisc coreutils util-linux time xxd
+	libwebsockets-test-server python3-websockets
 )
 
 SUDO=

@@ -200,6 +200,13 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 				alive--;
 			}
 		}
+		if (o->proto == PROTO_WS && !shm->go) {
+			unsigned ready = 0;
+			for (unsigned i = 0; i < n; i++)
+				ready += shm->w[i].ramp_done || exited[i];
+			if (ready == n)
+				shm->go = 1;
+		}
 		if (o->proto == PROTO_WS && !shm->fanout_done)
 			check_fanout(shm, o);
 		uint64_t now = mono_ns();

@@ -36,6 +36,7 @@ struct worker_slot {
 	uint32_t seq;          /* odd while a copy is in progress */
 	uint32_t state;        /* enum worker_state */
 	uint32_t stop_why;     /* enum stop_why */
+	volatile uint32_t ramp_done; /* fan-out: this worker's connections are all tried */
 	struct blast_totals t;
 	uint64_t publish_start_ns; /* when this worker's schedule began, 0 before */
 	uint64_t last_send_ns;     /* when its last message was sent */
@@ -58,6 +59,7 @@ struct worker_slot {
 struct shm {
 	volatile uint32_t stop;     /* set by the parent on SIGINT/SIGTERM */
 	volatile uint32_t fanout_done; /* set by the parent: every expected receipt is in */
+	volatile uint32_t go;          /* fan-out: every worker's connections are up */
 	uint32_t run_id;            /* fan-out: tells this run's messages from others' */
 	uint32_t n_workers;
 	uint64_t start_ns;          /* run start, set by the parent before fork */

@@ -1115,6 +1115,13 @@ static bool advance_phase(struct worker *w)
 			 * tried, so --duration measures publishing, not the ramp. */
 			bool ramp_done = w->next_open == w->n_conns &&
 					 (o->churn || w->connecting == 0);
+			/* Fan-out: every receiver of every worker must be
+			 * connected before anyone publishes, or it misses the
+			 * first messages. The parent says go. */
+			if (ramp_done && o->proto == PROTO_WS && !w->shm->go) {
+				w->slot->ramp_done = 1;
+				ramp_done = false;
+			}
 			if (ramp_done || w->shm->stop) {
 				w->t0 = w->now;
 				if (o->duration_ns)
