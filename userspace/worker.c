@@ -257,6 +257,7 @@ static void count_err(struct worker *w, enum blast_err why)
 }
 
 static void conn_finalize(struct worker *w, struct conn *c, bool graceful);
+static bool conn_flush_ws_control(struct worker *w, struct conn *c);
 
 /* The connection is broken (or refused): count why, fail what it carried,
  * and let the ring operations on it finish before the fd is closed. */
@@ -276,7 +277,12 @@ void conn_fail(struct worker *w, struct conn *c, enum blast_err why)
 	conn_settle_inflight(w, c, true);
 	c->state = CS_DEAD;
 	c->ctl_len = 0;
-	shutdown(c->fd, SHUT_RDWR); /* completes the pending recv and send */
+	/* A WebSocket close is answered with a close (RFC 6455 5.5.1): that
+	 * send goes out, and only the reading side is shut now. */
+	if (!c->tx && c->fd >= 0 && conn_flush_ws_control(w, c))
+		shutdown(c->fd, SHUT_RD);
+	else
+		shutdown(c->fd, SHUT_RDWR); /* completes the pending recv and send */
 	if (!c->ops)
 		conn_finalize(w, c, false);
 }
