@@ -5,6 +5,7 @@
  * second from the figures they publish in shared memory, relays SIGINT as
  * a stop request, and writes the report once they are done. */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,6 +399,11 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	if (!rc)
 		rc = clean ? 0 : 1;
 	res.exit_status = rc;
+	/* A refused upgrade is the one failure a user must not miss. */
+	for (unsigned i = 0; i < 600; i++)
+		if (total->http_status[i])
+			fprintf(stderr, "blast: WebSocket upgrade refused with HTTP %u on %" PRIu64
+					" connection(s)\n", i, total->http_status[i]);
 	report_print_summary(stdout, &res);
 	if (o->report_path) {
 		int r = report_write_json(o->report_path, &res);

@@ -1306,6 +1306,19 @@ static int setup(struct worker *w)
 		w->limit = o->messages / w->n_workers + (w->id < o->messages % w->n_workers);
 	else
 		w->limit = UINT64_MAX;
+	if (o->proto == PROTO_WS) {
+		/* Only publishers send: share messages and rate by publisher,
+		 * so a worker holding listeners only has nothing to send. */
+		uint64_t lim = 0, rt = 0;
+		uint32_t pubs = 0;
+		for (uint64_t pb = w->id; pb < o->publishers; pb += w->n_workers) {
+			pubs++;
+			lim += o->messages / o->publishers + (pb < o->messages % o->publishers);
+			rt += o->rate / o->publishers + (pb < o->rate % o->publishers);
+		}
+		w->limit = o->has_messages || !pubs ? lim : UINT64_MAX;
+		w->rate = o->rate && pubs && !rt ? 1 : rt;
+	}
 	w->slot_cap = o->qos ? o->inflight : 0;
 
 	/* Big buffers for a few connections, smaller ones for many: memory

@@ -12,7 +12,7 @@ require_blast
 N=1000
 CONNS=4
 WS_PORT=$(free_port)
-start_mosquitto "max_inflight_messages 100" "listener $WS_PORT 127.0.0.1" "protocol websockets" ||
+start_mosquitto "max_inflight_messages 100" "listener $WS_PORT lo" "protocol websockets" ||
 	die "cannot start mosquitto"
 
 for case in "0 3.1.1" "1 3.1.1" "2 3.1.1" "1 5" "2 5"; do
