@@ -71,7 +71,7 @@ check "unexpected argument extra" --conns 5 extra
 check "--conns needs a value" --conns
 check "--qos needs a value" --qos --rate 5
 check "--retain does not take a value" --retain=yes
-check "--proto ws is not supported yet" --proto ws
+check "--qos is for MQTT only, not --proto ws" --proto ws --qos 1
 check "--conns 12x: not a number" --conns 12x
 check "--conns -1: not a number" --conns -1
 check "--conns 0: must be between 1 and 1000000" --conns 0

@@ -643,9 +643,15 @@ static void test_bad(void)
 	BAD("--retain does not take a value", "--retain=1");
 	BAD("--quiet does not take a value", "--quiet=yes");
 	/* Protocol and version. */
-	BAD("blast: --proto ws is not supported yet\n", "--proto", "ws");
-	BAD("--proto amqp: must be mqtt or kafka", "--proto", "amqp");
-	BAD("--proto '': must be mqtt or kafka", "--proto", "");
+	BAD("--proto amqp: must be mqtt, kafka or ws", "--proto", "amqp");
+	BAD("--proto '': must be mqtt, kafka or ws", "--proto", "");
+	BAD("--qos is for MQTT only, not --proto ws", "--proto", "ws", "--qos", "1");
+	BAD("--publishers is for --proto ws only", "--publishers", "2");
+	BAD("--steps 10,x: expected batch sizes like 10,100,1000", "--proto", "ws", "--steps", "10,x");
+	BAD("--steps and --messages cannot be used together", "--proto", "ws", "--steps", "10",
+	    "--messages", "5");
+	BAD("--payload-size 10: --proto ws needs at least 44 bytes", "--proto", "ws",
+	    "--payload-size", "10");
 	BAD("--mqtt-version 3: must be 3.1.1 or 5", "--mqtt-version", "3");
 	BAD("--mqtt-version 3.1: must be", "--mqtt-version", "3.1");
 	BAD("--mqtt-version 6: must be", "--mqtt-version", "6");
