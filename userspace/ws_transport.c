@@ -176,8 +176,9 @@ void wst_wrap(struct worker *w, struct chunk *ch)
 	ch->off = (uint32_t)(start - ch->data);
 }
 
-/* A pong (or the reply to a close) to send before anything else. */
-static void queue_control(struct conn *c, uint8_t opcode, const uint8_t *p, size_t n)
+/* A pong, or the reply to a close (echoing its code, as is usual), to
+ * send before anything else. */
+static void queue_control(struct conn *c, uint8_t opcode, const uint8_t *p, size_t n, uint16_t code)
 {
 	struct wst *t = c->tstate;
 	uint8_t key[4];
@@ -189,7 +190,7 @@ static void queue_control(struct conn *c, uint8_t opcode, const uint8_t *p, size
 		len = ws_encode_pong(t->control + t->control_len, CONTROL_MAX - t->control_len, key, p, n);
 	else
 		len = ws_encode_close(t->control + t->control_len, CONTROL_MAX - t->control_len, key,
-				      WS_CLOSE_NORMAL, NULL, 0);
+				      ws_close_code_valid(code) ? code : WS_CLOSE_NORMAL, NULL, 0);
 	if (len > 0)
 		t->control_len += (uint32_t)len;
 }
@@ -222,7 +223,7 @@ static int handle_frame(struct worker *w, struct conn *c, const struct ws_frame 
 			struct ws_msg m;
 			int r = ws_asm_feed(&t->as, f, &m);
 			if (r < 0) {
-				conn_fail(w, c, ERR_PROTOCOL);
+				conn_fail(w, c, r == -EMSGSIZE ? ERR_FRAME_TOO_LARGE : ERR_PROTOCOL);
 				return -1;
 			}
 			return r > 0 ? deliver(w, c, m.data, m.len) : 0;
@@ -230,7 +231,7 @@ static int handle_frame(struct worker *w, struct conn *c, const struct ws_frame 
 		/* A byte stream (MQTT): fragments are just its next bytes. */
 		return f->payload_len ? deliver(w, c, f->payload, f->payload_len) : 0;
 	case WS_OP_PING:
-		queue_control(c, WS_OP_PONG, f->payload, f->payload_len);
+		queue_control(c, WS_OP_PONG, f->payload, f->payload_len, 0);
 		return 0;
 	case WS_OP_PONG:
 		return 0;
@@ -246,7 +247,7 @@ static int handle_frame(struct worker *w, struct conn *c, const struct ws_frame 
 		}
 		w->t.ws_close[code >= 1000 && code < 1000 + WS_CLOSE_SLOTS - 1 ? code - 1000 :
 									 WS_CLOSE_SLOTS - 1]++;
-		queue_control(c, WS_OP_CLOSE, NULL, 0);
+		queue_control(c, WS_OP_CLOSE, NULL, 0, code);
 		conn_fail(w, c, ERR__COUNT);
 		return -1;
 	}

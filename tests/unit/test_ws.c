@@ -1,0 +1,836 @@
+/* WebSocket wire code: the RFC's golden bytes, masking against a byte-wise
+ * reference, every cap below the size, round trips, reassembly, malformed
+ * input, and decoders run on bytes that end at a PROT_NONE page so an
+ * over-read faults.
+ *
+ * Vector sources: "RFC 6455 x.y" is the section of RFC 6455 the bytes are
+ * copied from. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "t.h"
+#include "ws.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- guard page: [RW pages][PROT_NONE page] ---- */
+
+static uint8_t *guard_mem;
+static size_t guard_size; /* bytes before the guard page */
+
+static int guard_init(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	guard_size = ((70000 + page - 1) / page) * page; /* room for a 64 KiB frame */
+	guard_mem = mmap(NULL, guard_size + page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (guard_mem == MAP_FAILED)
+		return -1;
+	return mprotect(guard_mem + guard_size, page, PROT_NONE);
+}
+
+/* n bytes ending exactly at the guard page. */
+static uint8_t *guard_copy(const void *src, size_t n)
+{
+	uint8_t *p = guard_mem + guard_size - n;
+
+	if (n)
+		memcpy(p, src, n);
+	return p;
+}
+
+/* ---- golden vectors ---- */
+
+/* RFC 6455 5.7: "A single-frame unmasked text message" */
+static const uint8_t hello_unmasked[] = { 0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f };
+/* RFC 6455 5.7: "A single-frame masked text message" */
+static const uint8_t hello_masked[] = { 0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d,
+					0x7f, 0x9f, 0x4d, 0x51, 0x58 };
+static const uint8_t rfc_key[4] = { 0x37, 0xfa, 0x21, 0x3d };
+/* RFC 6455 5.7: "A fragmented unmasked text message", "Hel" then "lo" */
+static const uint8_t frag1[] = { 0x01, 0x03, 0x48, 0x65, 0x6c };
+static const uint8_t frag2[] = { 0x80, 0x02, 0x6c, 0x6f };
+/* RFC 6455 5.7: "Unmasked Ping request and masked Ping response" (the
+ * response is a Pong, opcode 0xA, with the ping's "Hello") */
+static const uint8_t ping_unmasked[] = { 0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f };
+static const uint8_t pong_masked[] = { 0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d,
+				       0x7f, 0x9f, 0x4d, 0x51, 0x58 };
+/* RFC 6455 5.7: "256 bytes binary message in a single unmasked frame" and
+ * "64KiB binary message in a single unmasked frame" (headers) */
+static const uint8_t bin256_hdr[] = { 0x82, 0x7e, 0x01, 0x00 };
+static const uint8_t bin64k_hdr[] = { 0x82, 0x7f, 0x00, 0x00, 0x00, 0x00,
+				      0x00, 0x01, 0x00, 0x00 };
+
+/* RFC 6455 1.3 and 4.2.2: the sample key and the accept it implies; 4.1:
+ * the key is the base64 of the nonce "the sample nonce". */
+static const char rfc_key_b64[] = "dGhlIHNhbXBsZSBub25jZQ==";
+static const char rfc_accept[] = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+
+/* RFC 6455 1.2: the server's handshake (with the subprotocol it picks). */
+static const char rfc_response[] = "HTTP/1.1 101 Switching Protocols\r\n"
+				   "Upgrade: websocket\r\n"
+				   "Connection: Upgrade\r\n"
+				   "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+				   "Sec-WebSocket-Protocol: chat\r\n"
+				   "\r\n";
+
+/* RFC 6455 1.2's client handshake with its values, in the order
+ * ws_encode_upgrade writes the fields (the Origin is an extra header). */
+static const char rfc_request[] = "GET /chat HTTP/1.1\r\n"
+				  "Host: server.example.com\r\n"
+				  "Upgrade: websocket\r\n"
+				  "Connection: Upgrade\r\n"
+				  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+				  "Sec-WebSocket-Version: 13\r\n"
+				  "Sec-WebSocket-Protocol: chat, superchat\r\n"
+				  "Origin: http://example.com\r\n"
+				  "\r\n";
+
+/* ---- masking ---- */
+
+static void mask_ref(uint8_t *p, size_t n, const uint8_t key[4], size_t offset)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] ^= key[(offset + i) % 4];
+}
+
+static void test_mask(void)
+{
+	static const uint8_t key[4] = { 0xa1, 0x02, 0xf3, 0x74 };
+	uint8_t src[128], a[136], b[136];
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 37 + 11);
+	/* Every length 0..100, every key phase, every start alignment. */
+	for (size_t n = 0; n <= 100; n++)
+		for (size_t off = 0; off < 9; off++)
+			for (size_t al = 0; al < 8; al++) {
+				memcpy(a + al, src, n);
+				memcpy(b + al, src, n);
+				ws_mask(a + al, n, key, off);
+				mask_ref(b + al, n, key, off);
+				if (memcmp(a + al, b + al, n))
+					bad++;
+			}
+	CHECK_EQ_INT(bad, 0);
+
+	/* Masking in pieces equals masking at once; twice is the identity. */
+	memcpy(a, src, 100);
+	memcpy(b, src, 100);
+	ws_mask(a, 100, key, 0);
+	ws_mask(b, 3, key, 0);
+	ws_mask(b + 3, 10, key, 3);
+	ws_mask(b + 13, 87, key, 13);
+	CHECK_MEM(a, 100, b, 100);
+	ws_mask(a, 100, key, 0);
+	CHECK_MEM(a, 100, src, 100);
+	ws_mask(NULL, 0, key, 0); /* no bytes, no access */
+}
+
+/* ---- frames ---- */
+
+static void test_rfc_frames(void)
+{
+	uint8_t out[80000], *big;
+	struct ws_frame f;
+	ssize_t n;
+
+	n = ws_encode_frame(out, sizeof(out), WS_OP_TEXT, true, NULL, (const uint8_t *)"Hello", 5);
+	CHECK_MEM(out, n, hello_unmasked, sizeof(hello_unmasked));
+	n = ws_encode_frame(out, sizeof(out), WS_OP_TEXT, true, rfc_key, (const uint8_t *)"Hello", 5);
+	CHECK_MEM(out, n, hello_masked, sizeof(hello_masked));
+	n = ws_encode_frame(out, sizeof(out), WS_OP_TEXT, false, NULL, (const uint8_t *)"Hel", 3);
+	CHECK_MEM(out, n, frag1, sizeof(frag1));
+	n = ws_encode_frame(out, sizeof(out), WS_OP_CONT, true, NULL, (const uint8_t *)"lo", 2);
+	CHECK_MEM(out, n, frag2, sizeof(frag2));
+	n = ws_encode_ping(out, sizeof(out), NULL, (const uint8_t *)"Hello", 5);
+	CHECK_MEM(out, n, ping_unmasked, sizeof(ping_unmasked));
+
+	/* The pong answers the decoded ping with its payload. */
+	CHECK_EQ_INT(ws_decode_frame(guard_copy(ping_unmasked, sizeof(ping_unmasked)),
+				     sizeof(ping_unmasked), 0, &f),
+		     sizeof(ping_unmasked));
+	CHECK(f.opcode == WS_OP_PING && f.fin && f.payload_len == 5 && f.header_len == 2);
+	n = ws_encode_pong(out, sizeof(out), rfc_key, f.payload, f.payload_len);
+	CHECK_MEM(out, n, pong_masked, sizeof(pong_masked));
+
+	/* 256 bytes and 64 KiB: 16-bit and 64-bit lengths. */
+	big = calloc(1, 65536);
+	CHECK(big != NULL);
+	if (!big)
+		return;
+	for (size_t i = 0; i < 65536; i++)
+		big[i] = (uint8_t)(i ^ (i >> 8));
+	CHECK_EQ_INT(ws_frame_header_size(256, false), 4);
+	n = ws_encode_frame(out, sizeof(out), WS_OP_BINARY, true, NULL, big, 256);
+	CHECK_EQ_INT(n, 4 + 256);
+	CHECK_MEM(out, 4, bin256_hdr, sizeof(bin256_hdr));
+	CHECK_EQ_INT(ws_decode_frame(guard_copy(out, (size_t)n), (size_t)n, 0, &f), n);
+	CHECK(f.opcode == WS_OP_BINARY && f.payload_len == 256 && !memcmp(f.payload, big, 256));
+
+	CHECK_EQ_INT(ws_frame_header_size(65536, false), 10);
+	CHECK_EQ_INT(ws_frame_header_size(65536, true), 14);
+	n = ws_encode_frame(out, sizeof(out), WS_OP_BINARY, true, NULL, big, 65536);
+	CHECK_EQ_INT(n, 10 + 65536);
+	CHECK_MEM(out, 10, bin64k_hdr, sizeof(bin64k_hdr));
+	CHECK_EQ_INT(ws_decode_frame(guard_copy(out, (size_t)n), (size_t)n, 0, &f), n);
+	CHECK(f.payload_len == 65536 && f.header_len == 10 && !memcmp(f.payload, big, 65536));
+	CHECK_EQ_INT(ws_decode_frame(guard_copy(out, (size_t)n), (size_t)n, 65535, &f), -EMSGSIZE);
+	CHECK_EQ_INT(ws_decode_frame(guard_copy(out, (size_t)n), (size_t)n, 65536, &f), n);
+	/* Over the limit is known from the header alone. */
+	CHECK_EQ_INT(ws_decode_frame(guard_copy(out, 10), 10, 65535, &f), -EMSGSIZE);
+	free(big);
+}
+
+/* Every prefix of a frame is "need more"; the whole is the frame. */
+static void check_truncations(const uint8_t *frame, size_t n)
+{
+	struct ws_frame f;
+	int bad = 0;
+
+	for (size_t k = 0; k < n; k++)
+		if (ws_decode_frame(guard_copy(frame, k), k, 0, &f) != 0)
+			bad++;
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(ws_decode_frame(guard_copy(frame, n), n, 0, &f), n);
+}
+
+static void test_frame_truncation(void)
+{
+	static const size_t sizes[] = { 0, 1, 125, 126, 127, 65535, 65536, 65537 };
+	static uint8_t payload[65537], out[65537 + 14];
+
+	check_truncations(hello_unmasked, sizeof(hello_unmasked));
+	check_truncations(frag1, sizeof(frag1));
+	check_truncations(frag2, sizeof(frag2));
+	check_truncations(ping_unmasked, sizeof(ping_unmasked));
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 7);
+	for (size_t s = 0; s < ARRAY_SIZE(sizes); s++) {
+		ssize_t n = ws_encode_frame(out, sizeof(out), WS_OP_BINARY, true, NULL, payload,
+					    sizes[s]);
+		struct ws_frame f;
+
+		CHECK_EQ_INT(n, ws_frame_header_size(sizes[s], false) + sizes[s]);
+		if (sizes[s] < 1000) {
+			check_truncations(out, (size_t)n);
+		} else {
+			/* Header prefixes, and the whole frame but one byte. */
+			for (size_t k = 0; k <= 10; k++)
+				CHECK_EQ_INT(ws_decode_frame(guard_copy(out, k), k, 0, &f), 0);
+			CHECK_EQ_INT(ws_decode_frame(guard_copy(out, (size_t)n - 1), (size_t)n - 1,
+						     0, &f), 0);
+		}
+		/* Round trip through the guarded decoder. */
+		CHECK_EQ_INT(ws_decode_frame(guard_copy(out, (size_t)n), (size_t)n, 0, &f), n);
+		CHECK(f.payload_len == sizes[s] && f.frame_len == (size_t)n &&
+		      (!sizes[s] || !memcmp(f.payload, payload, sizes[s])));
+	}
+}
+
+/* Encoders refuse every cap below the size and never write past it. */
+static void check_caps(ssize_t (*enc)(uint8_t *, size_t, const void *), const void *arg,
+		       const char *what)
+{
+	uint8_t full[512], buf[512 + 16];
+	ssize_t n = enc(full, sizeof(full), arg);
+	int bad = 0;
+
+	CHECK(n > 0);
+	if (n <= 0)
+		return;
+	for (size_t cap = 0; cap < (size_t)n; cap++) {
+		memset(buf, 0xee, sizeof(buf));
+		if (enc(buf, cap, arg) != -ENOSPC)
+			bad++;
+		for (size_t i = cap; i < sizeof(buf); i++)
+			if (buf[i] != 0xee) {
+				bad++;
+				break;
+			}
+	}
+	if (bad)
+		fprintf(stderr, "caps: %s\n", what);
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(enc(buf, (size_t)n, arg), n);
+	CHECK_MEM(buf, n, full, n);
+}
+
+static ssize_t enc_text300(uint8_t *o, size_t c, const void *arg)
+{
+	static uint8_t p[300];
+
+	(void)arg;
+	return ws_encode_frame(o, c, WS_OP_TEXT, true, rfc_key, p, sizeof(p));
+}
+
+static ssize_t enc_hello(uint8_t *o, size_t c, const void *arg)
+{
+	return ws_encode_frame(o, c, WS_OP_TEXT, true, arg, (const uint8_t *)"Hello", 5);
+}
+
+static ssize_t enc_close(uint8_t *o, size_t c, const void *arg)
+{
+	return ws_encode_close(o, c, arg, 1000, "bye", 3);
+}
+
+static ssize_t enc_pong(uint8_t *o, size_t c, const void *arg)
+{
+	return ws_encode_pong(o, c, arg, (const uint8_t *)"Hello", 5);
+}
+
+static ssize_t enc_upgrade(uint8_t *o, size_t c, const void *arg)
+{
+	static const char *const extra[] = { "Origin: http://example.com" };
+
+	(void)arg;
+	return ws_encode_upgrade(o, c, "server.example.com", "/chat", rfc_key_b64,
+				 "chat, superchat", extra, 1);
+}
+
+static void test_caps(void)
+{
+	check_caps(enc_text300, NULL, "text300");
+	check_caps(enc_hello, rfc_key, "hello masked");
+	check_caps(enc_hello, NULL, "hello");
+	check_caps(enc_close, rfc_key, "close");
+	check_caps(enc_close, NULL, "close unmasked");
+	check_caps(enc_pong, rfc_key, "pong");
+	check_caps(enc_upgrade, NULL, "upgrade");
+}
+
+static void test_frame_malformed(void)
+{
+	static const struct {
+		uint8_t b[12];
+		size_t n;
+		int want;
+	} bad[] = {
+		{ { 0xc1, 0x00 }, 2, -EPROTO },             /* RSV1 */
+		{ { 0xa1, 0x00 }, 2, -EPROTO },             /* RSV2 */
+		{ { 0x91, 0x00 }, 2, -EPROTO },             /* RSV3 */
+		{ { 0x83, 0x00 }, 2, -EPROTO },             /* reserved data opcode */
+		{ { 0x87, 0x00 }, 2, -EPROTO },
+		{ { 0x8b, 0x00 }, 2, -EPROTO },             /* reserved control opcode */
+		{ { 0x8f, 0x00 }, 2, -EPROTO },
+		{ { 0x81, 0x80 }, 2, -EPROTO },             /* masked server frame */
+		{ { 0x09, 0x00 }, 2, -EPROTO },             /* fragmented ping */
+		{ { 0x08, 0x00 }, 2, -EPROTO },             /* fragmented close */
+		{ { 0x89, 0x7e }, 2, -EPROTO },             /* ping over 125 */
+		{ { 0x8a, 0x7f }, 2, -EPROTO },             /* pong over 125 */
+		{ { 0x82, 0x7e, 0x00, 0x7d }, 4, -EPROTO }, /* 125 in 16 bits */
+		{ { 0x82, 0x7e, 0x00, 0x00 }, 4, -EPROTO },
+		{ { 0x82, 0x7f, 0, 0, 0, 0, 0, 0, 0xff, 0xff }, 10, -EPROTO }, /* 65535 in 64 */
+		{ { 0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0 }, 10, -EPROTO },    /* top bit */
+		{ { 0x82, 0x7f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, 10, -EMSGSIZE },
+	};
+	struct ws_frame f;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		ssize_t r = ws_decode_frame(guard_copy(bad[i].b, bad[i].n), bad[i].n, 0, &f);
+
+		if (r != bad[i].want)
+			fprintf(stderr, "malformed frame %zu: got %zd\n", i, r);
+		CHECK_EQ_INT(r, bad[i].want);
+	}
+	/* The RFC's masked frame is a client frame: refused from a server. */
+	CHECK_EQ_INT(ws_decode_frame(guard_copy(hello_masked, sizeof(hello_masked)),
+				     sizeof(hello_masked), 0, &f), -EPROTO);
+	/* A 125-byte ping is fine; 0 max means no limit. */
+	{
+		uint8_t p[125] = { 0 }, out[140];
+		ssize_t n = ws_encode_ping(out, sizeof(out), NULL, p, 125);
+
+		CHECK_EQ_INT(n, 127);
+		CHECK_EQ_INT(ws_decode_frame(guard_copy(out, 127), 127, 0, &f), 127);
+		CHECK_EQ_INT(ws_encode_ping(out, sizeof(out), NULL, p, 126), -EINVAL);
+	}
+
+	/* Encoder refusals. */
+	uint8_t out[64];
+	CHECK_EQ_INT(ws_encode_frame(out, sizeof(out), 3, true, NULL, NULL, 0), -EINVAL);
+	CHECK_EQ_INT(ws_encode_frame(out, sizeof(out), 0xb, true, NULL, NULL, 0), -EINVAL);
+	CHECK_EQ_INT(ws_encode_frame(out, sizeof(out), 0x12, true, NULL, NULL, 0), -EINVAL);
+	CHECK_EQ_INT(ws_encode_frame(out, sizeof(out), WS_OP_PING, false, NULL, NULL, 0), -EINVAL);
+	CHECK_EQ_INT(ws_encode_frame(out, sizeof(out), WS_OP_TEXT, true, NULL, NULL, 1), -EINVAL);
+	CHECK_EQ_INT(ws_encode_frame(out, sizeof(out), WS_OP_TEXT, true, NULL, NULL, 0), 2);
+}
+
+/* ---- re-stamping a template ---- */
+
+static void test_restamp(void)
+{
+	static const uint8_t key2[4] = { 0x01, 0x80, 0xfe, 0x55 };
+	uint8_t plain[300], tmpl[320], want[320], stamp[16];
+	ssize_t n, m;
+
+	for (size_t i = 0; i < sizeof(plain); i++)
+		plain[i] = (uint8_t)('a' + i % 26);
+	for (size_t i = 0; i < sizeof(stamp); i++)
+		stamp[i] = (uint8_t)(0xf0 + i);
+	n = ws_encode_frame(tmpl, sizeof(tmpl), WS_OP_BINARY, true, rfc_key, plain, sizeof(plain));
+	CHECK_EQ_INT(n, 8 + 300);
+	/* Re-stamp at every offset, lengths across word edges: the frame must
+	 * equal a fresh encode of the changed payload. */
+	int bad = 0;
+	for (size_t at = 0; at + 16 <= sizeof(plain); at += 7)
+		for (size_t len = 0; len <= 16; len += 3) {
+			uint8_t frame[320], p2[300];
+
+			memcpy(frame, tmpl, (size_t)n);
+			memcpy(p2, plain, sizeof(p2));
+			memcpy(p2 + at, stamp, len);
+			if (ws_frame_restamp(frame, (size_t)n, at, stamp, len))
+				bad++;
+			m = ws_encode_frame(want, sizeof(want), WS_OP_BINARY, true, rfc_key, p2,
+					    sizeof(p2));
+			if (m != n || memcmp(frame, want, (size_t)n))
+				bad++;
+		}
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(ws_frame_restamp(tmpl, (size_t)n, 290, stamp, 11), -EINVAL); /* past end */
+	CHECK_EQ_INT(ws_frame_restamp(tmpl, (size_t)n, 301, stamp, 0), -EINVAL);
+	CHECK_EQ_INT(ws_frame_restamp(tmpl, (size_t)n - 1, 0, stamp, 1), -EINVAL); /* cut */
+	CHECK_EQ_INT(ws_frame_restamp(tmpl, 3, 0, stamp, 1), -EINVAL);
+	CHECK_EQ_INT(ws_frame_restamp(tmpl, (size_t)n, 300, stamp, 0), 0);
+
+	/* An unmasked frame is stamped in plain. */
+	uint8_t u[16];
+	n = ws_encode_frame(u, sizeof(u), WS_OP_TEXT, true, NULL, (const uint8_t *)"Hello", 5);
+	CHECK_EQ_INT(ws_frame_restamp(u, (size_t)n, 1, "EL", 2), 0);
+	CHECK_MEM(u + 2, 5, "HELlo", 5);
+
+	/* Rekey: same bytes as encoding with the new key. */
+	n = ws_encode_frame(tmpl, sizeof(tmpl), WS_OP_BINARY, true, rfc_key, plain, sizeof(plain));
+	m = ws_encode_frame(want, sizeof(want), WS_OP_BINARY, true, key2, plain, sizeof(plain));
+	CHECK_EQ_INT(ws_frame_rekey(tmpl, (size_t)n, key2), 0);
+	CHECK_MEM(tmpl, n, want, m);
+	CHECK_EQ_INT(ws_frame_rekey(u, 7, key2), -EINVAL); /* unmasked */
+	CHECK_EQ_INT(ws_frame_rekey(tmpl, (size_t)n - 1, key2), -EINVAL);
+}
+
+/* ---- reassembly ---- */
+
+static struct ws_frame frame_of(const uint8_t *b, size_t n)
+{
+	struct ws_frame f = { 0 };
+
+	CHECK_EQ_INT(ws_decode_frame(b, n, 0, &f), n);
+	return f;
+}
+
+static void test_assembler(void)
+{
+	uint8_t buf[16], ping[16], big[20] = { 0 }, bin[16], cont[16];
+	struct ws_msg_assembler a;
+	struct ws_msg m;
+	struct ws_frame f1 = frame_of(frag1, sizeof(frag1)), f2 = frame_of(frag2, sizeof(frag2));
+	struct ws_frame fp, fh = frame_of(hello_unmasked, sizeof(hello_unmasked)), fb, fc;
+	ssize_t n;
+
+	n = ws_encode_ping(ping, sizeof(ping), NULL, (const uint8_t *)"p", 1);
+	fp = frame_of(ping, (size_t)n);
+
+	/* RFC 6455 5.7 fragments, a ping between them (5.4 allows it). */
+	ws_asm_init(&a, buf, sizeof(buf), true);
+	CHECK_EQ_INT(ws_asm_feed(&a, &f1, &m), 0);
+	CHECK_EQ_INT(ws_asm_feed(&a, &fp, &m), 1);
+	CHECK(m.opcode == WS_OP_PING && m.len == 1 && m.data == fp.payload);
+	CHECK_EQ_INT(ws_asm_feed(&a, &f2, &m), 1);
+	CHECK(m.opcode == WS_OP_TEXT && m.data == buf);
+	CHECK_MEM(m.data, m.len, "Hello", 5);
+
+	/* Unfragmented: no copy. */
+	CHECK_EQ_INT(ws_asm_feed(&a, &fh, &m), 1);
+	CHECK(m.opcode == WS_OP_TEXT && m.data == fh.payload && m.len == 5);
+
+	/* Continuation without a start. */
+	CHECK_EQ_INT(ws_asm_feed(&a, &f2, &m), -EPROTO);
+	/* A new data frame during a fragmented message. */
+	CHECK_EQ_INT(ws_asm_feed(&a, &f1, &m), 0);
+	CHECK_EQ_INT(ws_asm_feed(&a, &fh, &m), -EPROTO);
+	/* ...and the assembler is reset after it. */
+	CHECK_EQ_INT(ws_asm_feed(&a, &f2, &m), -EPROTO);
+
+	/* Overflow: 3 + 14 > 16, and an unfragmented 20 > 16. */
+	n = ws_encode_frame(cont, sizeof(cont), WS_OP_CONT, true, NULL, big, 14);
+	fc = frame_of(cont, (size_t)n);
+	CHECK_EQ_INT(ws_asm_feed(&a, &f1, &m), 0);
+	CHECK_EQ_INT(ws_asm_feed(&a, &fc, &m), -EMSGSIZE);
+	{
+		uint8_t o[32];
+
+		n = ws_encode_frame(o, sizeof(o), WS_OP_BINARY, true, NULL, big, 20);
+		struct ws_frame fbig = frame_of(o, (size_t)n);
+		CHECK_EQ_INT(ws_asm_feed(&a, &fbig, &m), -EMSGSIZE);
+	}
+	/* Exactly cap is fine: 3 + 13 = 16. */
+	n = ws_encode_frame(cont, sizeof(cont), WS_OP_CONT, true, NULL, big, 13);
+	fc = frame_of(cont, (size_t)n);
+	CHECK_EQ_INT(ws_asm_feed(&a, &f1, &m), 0);
+	CHECK_EQ_INT(ws_asm_feed(&a, &fc, &m), 1);
+	CHECK_EQ_INT(m.len, 16);
+
+	/* Text must be UTF-8 when asked: split inside a character is fine
+	 * as long as the whole message is valid. */
+	static const uint8_t euro[] = { 0xe2, 0x82, 0xac };
+	n = ws_encode_frame(bin, sizeof(bin), WS_OP_TEXT, false, NULL, euro, 1);
+	fb = frame_of(bin, (size_t)n);
+	n = ws_encode_frame(cont, sizeof(cont), WS_OP_CONT, true, NULL, euro + 1, 2);
+	fc = frame_of(cont, (size_t)n);
+	CHECK_EQ_INT(ws_asm_feed(&a, &fb, &m), 0);
+	CHECK_EQ_INT(ws_asm_feed(&a, &fc, &m), 1);
+	CHECK_MEM(m.data, m.len, euro, 3);
+	n = ws_encode_frame(cont, sizeof(cont), WS_OP_CONT, true, NULL, euro + 1, 1);
+	fc = frame_of(cont, (size_t)n);
+	CHECK_EQ_INT(ws_asm_feed(&a, &fb, &m), 0);
+	CHECK_EQ_INT(ws_asm_feed(&a, &fc, &m), -EILSEQ);
+	n = ws_encode_frame(bin, sizeof(bin), WS_OP_TEXT, true, NULL, euro, 2);
+	fb = frame_of(bin, (size_t)n);
+	CHECK_EQ_INT(ws_asm_feed(&a, &fb, &m), -EILSEQ);
+	/* Binary is never checked; nor text without check_utf8. */
+	n = ws_encode_frame(bin, sizeof(bin), WS_OP_BINARY, true, NULL, euro, 2);
+	fb = frame_of(bin, (size_t)n);
+	CHECK_EQ_INT(ws_asm_feed(&a, &fb, &m), 1);
+	ws_asm_init(&a, buf, sizeof(buf), false);
+	n = ws_encode_frame(bin, sizeof(bin), WS_OP_TEXT, true, NULL, euro, 2);
+	fb = frame_of(bin, (size_t)n);
+	CHECK_EQ_INT(ws_asm_feed(&a, &fb, &m), 1);
+
+	/* Empty fragments and a zero-cap assembler. */
+	ws_asm_init(&a, NULL, 0, true);
+	n = ws_encode_frame(bin, sizeof(bin), WS_OP_BINARY, false, NULL, NULL, 0);
+	fb = frame_of(bin, (size_t)n);
+	n = ws_encode_frame(cont, sizeof(cont), WS_OP_CONT, true, NULL, NULL, 0);
+	fc = frame_of(cont, (size_t)n);
+	CHECK_EQ_INT(ws_asm_feed(&a, &fb, &m), 0);
+	CHECK_EQ_INT(ws_asm_feed(&a, &fc, &m), 1);
+	CHECK(m.opcode == WS_OP_BINARY && m.len == 0);
+	CHECK_EQ_INT(ws_asm_feed(&a, &fh, &m), -EMSGSIZE);
+}
+
+/* ---- close ---- */
+
+static void test_close(void)
+{
+	uint8_t out[140], body[130];
+	struct ws_frame f;
+	uint16_t code;
+	const char *reason;
+	size_t rlen;
+	ssize_t n;
+
+	/* Unmasked 1000 "bye": 0x88, 5, 0x03 0xe8, "bye". */
+	static const uint8_t close_bye[] = { 0x88, 0x05, 0x03, 0xe8, 'b', 'y', 'e' };
+	n = ws_encode_close(out, sizeof(out), NULL, 1000, "bye", 3);
+	CHECK_MEM(out, n, close_bye, sizeof(close_bye));
+	check_truncations(close_bye, sizeof(close_bye));
+	f = frame_of(close_bye, sizeof(close_bye));
+	CHECK_EQ_INT(ws_parse_close(f.payload, f.payload_len, &code, &reason, &rlen), 0);
+	CHECK(code == 1000 && rlen == 3 && !memcmp(reason, "bye", 3));
+
+	/* Masked: header 0x88 0x85, key, masked body. */
+	n = ws_encode_close(out, sizeof(out), rfc_key, 1001, NULL, 0);
+	CHECK_EQ_INT(n, 2 + 4 + 2);
+	CHECK(out[0] == 0x88 && out[1] == 0x82);
+	ws_mask(out + 6, 2, rfc_key, 0);
+	CHECK(out[6] == 0x03 && out[7] == 0xe9);
+
+	/* Empty: 1005. */
+	n = ws_encode_close(out, sizeof(out), NULL, 0, NULL, 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK(out[0] == 0x88 && out[1] == 0x00);
+	CHECK_EQ_INT(ws_parse_close(guard_copy("", 0), 0, &code, &reason, &rlen), 0);
+	CHECK(code == WS_CLOSE_NO_STATUS && rlen == 0);
+
+	/* Every truncation of a body with a reason, before the guard page. */
+	body[0] = 0x0f;
+	body[1] = 0xa0; /* 4000 */
+	memcpy(body + 2, "going \xe2\x82\xac", 9);
+	for (size_t k = 0; k <= 11; k++) {
+		int r = ws_parse_close(guard_copy(body, k), k, &code, &reason, &rlen);
+		int want = k == 1 || k == 9 || k == 10 ? -EPROTO : 0; /* cut in the euro */
+
+		CHECK_EQ_INT(r, want);
+	}
+
+	/* Codes (7.4). */
+	static const uint16_t bad_codes[] = { 0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999,
+					      5000, 65535 };
+	static const uint16_t good_codes[] = { 1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010,
+					       1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999 };
+	for (size_t i = 0; i < ARRAY_SIZE(bad_codes); i++) {
+		body[0] = (uint8_t)(bad_codes[i] >> 8);
+		body[1] = (uint8_t)bad_codes[i];
+		CHECK_EQ_INT(ws_parse_close(guard_copy(body, 2), 2, &code, &reason, &rlen), -EPROTO);
+		if (bad_codes[i])
+			CHECK_EQ_INT(ws_encode_close(out, sizeof(out), NULL, bad_codes[i], NULL, 0),
+				     -EINVAL);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(good_codes); i++) {
+		n = ws_encode_close(out, sizeof(out), NULL, good_codes[i], "x", 1);
+		CHECK_EQ_INT(n, 5);
+		CHECK_EQ_INT(ws_parse_close(out + 2, 3, &code, &reason, &rlen), 0);
+		CHECK_EQ_INT(code, good_codes[i]);
+	}
+	/* Reason limits: 123 bytes fit, 124 do not; UTF-8 only. */
+	memset(body, 'r', sizeof(body));
+	CHECK_EQ_INT(ws_encode_close(out, sizeof(out), NULL, 1000, (char *)body, 123), 127);
+	CHECK_EQ_INT(ws_encode_close(out, sizeof(out), NULL, 1000, (char *)body, 124), -EINVAL);
+	CHECK_EQ_INT(ws_encode_close(out, sizeof(out), NULL, 1000, "\xc0\x80", 2), -EINVAL);
+	CHECK_EQ_INT(ws_encode_close(out, sizeof(out), NULL, 0, "x", 1), -EINVAL);
+	body[0] = 0x03;
+	body[1] = 0xe8;
+	CHECK_EQ_INT(ws_parse_close(body, 126, &code, &reason, &rlen), -EPROTO);
+	memcpy(body + 2, "\xed\xa0\x80", 3); /* a surrogate */
+	CHECK_EQ_INT(ws_parse_close(body, 5, &code, &reason, &rlen), -EPROTO);
+}
+
+/* ---- handshake ---- */
+
+static void test_handshake_keys(void)
+{
+	char key[WS_KEY_LEN + 1], acc[WS_ACCEPT_LEN + 1];
+
+	ws_make_key((const uint8_t *)"the sample nonce", key);
+	CHECK(!strcmp(key, rfc_key_b64));
+	CHECK_EQ_INT(ws_accept_for_key(rfc_key_b64, acc), 0);
+	CHECK(!strcmp(acc, rfc_accept));
+	CHECK_EQ_INT(ws_accept_for_key("short", acc), -EINVAL);
+	CHECK_EQ_INT(ws_accept_for_key("dGhlIHNhbXBsZSBub25jZQ==x", acc), -EINVAL);
+}
+
+static void test_upgrade_request(void)
+{
+	static const char *const extra[] = { "Origin: http://example.com" };
+	static const char *const bad_extra[][1] = {
+		{ "NoColon" }, { ": empty name" }, { "Bad Name: x" },
+		{ "X-A: 1\r\nX-B: 2" }, { "X-A: \n" },
+	};
+	uint8_t out[512];
+	ssize_t n;
+
+	n = ws_encode_upgrade(out, sizeof(out), "server.example.com", "/chat", rfc_key_b64,
+			      "chat, superchat", extra, 1);
+	CHECK_MEM(out, n, rfc_request, strlen(rfc_request));
+	n = ws_encode_upgrade(out, sizeof(out), "127.0.0.1:8080", "/mqtt?x=1", rfc_key_b64, NULL,
+			      NULL, 0);
+	static const char minimal[] = "GET /mqtt?x=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+				      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+				      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+				      "Sec-WebSocket-Version: 13\r\n\r\n";
+	CHECK_MEM(out, n, minimal, strlen(minimal));
+
+	/* Injection and shape refusals. */
+	CHECK_EQ_INT(ws_encode_upgrade(out, sizeof(out), "", "/", rfc_key_b64, NULL, NULL, 0),
+		     -EINVAL);
+	CHECK_EQ_INT(ws_encode_upgrade(out, sizeof(out), "h\r\nX: y", "/", rfc_key_b64, NULL, NULL,
+				       0), -EINVAL);
+	CHECK_EQ_INT(ws_encode_upgrade(out, sizeof(out), "h", "chat", rfc_key_b64, NULL, NULL, 0),
+		     -EINVAL);
+	CHECK_EQ_INT(ws_encode_upgrade(out, sizeof(out), "h", "/a b", rfc_key_b64, NULL, NULL, 0),
+		     -EINVAL);
+	CHECK_EQ_INT(ws_encode_upgrade(out, sizeof(out), "h", "/", "abc", NULL, NULL, 0), -EINVAL);
+	CHECK_EQ_INT(ws_encode_upgrade(out, sizeof(out), "h", "/", rfc_key_b64, "", NULL, 0),
+		     -EINVAL);
+	CHECK_EQ_INT(ws_encode_upgrade(out, sizeof(out), "h", "/", rfc_key_b64, "a\nb", NULL, 0),
+		     -EINVAL);
+	for (size_t i = 0; i < ARRAY_SIZE(bad_extra); i++)
+		CHECK_EQ_INT(ws_encode_upgrade(out, sizeof(out), "h", "/", rfc_key_b64, NULL,
+					       bad_extra[i], 1), -EINVAL);
+}
+
+/* Every prefix of a response is "need more" (it ends with CRLFCRLF). */
+static void check_response_truncations(const char *s, size_t n, const char *accept)
+{
+	struct ws_upgrade_resp r;
+	int bad = 0;
+
+	for (size_t k = 0; k < n; k++)
+		if (ws_parse_upgrade_response(guard_copy(s, k), k, accept, &r) != 0)
+			bad++;
+	CHECK_EQ_INT(bad, 0);
+}
+
+static void test_upgrade_response(void)
+{
+	struct ws_upgrade_resp r;
+	size_t n = strlen(rfc_response);
+	ssize_t got;
+
+	check_response_truncations(rfc_response, n, rfc_accept);
+	got = ws_parse_upgrade_response(guard_copy(rfc_response, n), n, rfc_accept, &r);
+	CHECK_EQ_INT(got, n);
+	CHECK_EQ_INT(r.status, 101);
+	CHECK_MEM(r.reason, r.reason_len, "Switching Protocols", 19);
+	CHECK(r.upgrade_ok && r.connection_ok && r.accept_ok && !r.extensions);
+	CHECK_MEM(r.subprotocol, r.subprotocol_len, "chat", 4);
+	CHECK(ws_upgrade_problem(&r, "chat, superchat") == NULL);
+	CHECK(ws_upgrade_problem(&r, "superchat") != NULL);
+	CHECK(!strcmp(ws_upgrade_problem(&r, NULL), "subprotocol"));
+	/* A different key's accept. */
+	ws_parse_upgrade_response((const uint8_t *)rfc_response, n, "AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+				  &r);
+	CHECK(!r.accept_ok && !strcmp(ws_upgrade_problem(&r, "chat"), "accept"));
+
+	/* Refusal: reported with its code and reason. */
+	static const char refused[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+	n = strlen(refused);
+	check_response_truncations(refused, n, rfc_accept);
+	got = ws_parse_upgrade_response(guard_copy(refused, n), n, rfc_accept, &r);
+	CHECK_EQ_INT(got, n);
+	CHECK_EQ_INT(r.status, 400);
+	CHECK_MEM(r.reason, r.reason_len, "Bad Request", 11);
+	CHECK(!strcmp(ws_upgrade_problem(&r, NULL), "status"));
+
+	/* Case-insensitive names, OWS, token lists, frames after the block. */
+	static const char mixed[] = "HTTP/1.1 101 \r\nuPgRaDe:WebSocket  \r\n"
+				    "CONNECTION: keep-alive ,  upgrade\r\n"
+				    "sec-websocket-accept:\t s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\t\r\n"
+				    "Server: x\r\n\r\n\x81\x05Hello";
+	n = sizeof(mixed) - 1;
+	got = ws_parse_upgrade_response(guard_copy(mixed, n), n, rfc_accept, &r);
+	CHECK_EQ_INT(got, n - 7);
+	CHECK(r.status == 101 && r.reason_len == 0 && r.upgrade_ok && r.connection_ok &&
+	      r.accept_ok && !r.subprotocol);
+	CHECK(ws_upgrade_problem(&r, NULL) == NULL);
+	CHECK(ws_upgrade_problem(&r, "mqtt") == NULL); /* absent is allowed (4.1) */
+
+	/* Status line without a reason or its space; HTTP/1.0. */
+	static const char bare[] = "HTTP/1.0 503\r\n\r\n";
+	CHECK_EQ_INT(ws_parse_upgrade_response(guard_copy(bare, 16), 16, NULL, &r), 16);
+	CHECK(r.status == 503 && r.reason_len == 0);
+
+	/* What each problem is called. */
+	static const struct {
+		const char *resp;
+		const char *want;
+	} problems[] = {
+		{ "HTTP/1.1 101 OK\r\nConnection: Upgrade\r\n"
+		  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n", "upgrade" },
+		{ "HTTP/1.1 101 OK\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n"
+		  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n", "upgrade" },
+		{ "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+		  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n", "upgrade" },
+		{ "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: close\r\n"
+		  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n", "connection" },
+		{ "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", "accept" },
+		{ "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+		  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+		  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n", "accept" },
+		{ "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+		  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+		  "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n", "extensions" },
+		{ "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+		  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+		  "Sec-WebSocket-Protocol: chat, superchat\r\n\r\n", "subprotocol" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(problems); i++) {
+		const char *s = problems[i].resp, *p;
+
+		n = strlen(s);
+		got = ws_parse_upgrade_response(guard_copy(s, n), n, rfc_accept, &r);
+		CHECK_EQ_INT(got, n);
+		p = ws_upgrade_problem(&r, "chat, superchat");
+		CHECK(p && !strcmp(p, problems[i].want));
+		if (!p || strcmp(p, problems[i].want))
+			fprintf(stderr, "problem %zu: got %s\n", i, p ? p : "(none)");
+	}
+
+	/* Malformed. */
+	static const char *const bad[] = {
+		"HTTP/1.1 101 OK\nUpgrade: websocket\r\n\r\n",   /* bare LF */
+		"HTTP/1.1 101 OK\r\nUpgrade: websocket\n\r\n",
+		"\r\n",                                          /* no status line */
+		"HTTP/2 101 OK\r\n\r\n",
+		"HTTP/1.1 99 OK\r\n\r\n",
+		"HTTP/1.1 099 OK\r\n\r\n",
+		"HTTP/1.1 600 OK\r\n\r\n",
+		"HTTP/1.1 1O1 OK\r\n\r\n",
+		"HTTP/1.1 101OK\r\n\r\n",
+		"HTTPS/1.1 101 OK\r\n\r\n",
+		"HTTP/1.1 101 OK\r\nNoColon\r\n\r\n",
+		"HTTP/1.1 101 OK\r\n: empty\r\n\r\n",
+		"HTTP/1.1 101 OK\r\nUpgrade : websocket\r\n\r\n", /* space before colon */
+		"HTTP/1.1 101 OK\r\nA: b\r\n folded\r\n\r\n",     /* obs-fold */
+		"HTTP/1.1 101 OK\r\nA: b\rc\r\n\r\n",             /* lone CR */
+		"HTTP/1.1 101 OK\r\nA: \x01\r\n\r\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		n = strlen(bad[i]);
+		got = ws_parse_upgrade_response(guard_copy(bad[i], n), n, rfc_accept, &r);
+		if (got != -EPROTO)
+			fprintf(stderr, "bad response %zu: got %zd\n", i, got);
+		CHECK_EQ_INT(got, -EPROTO);
+	}
+
+	/* A header block that never ends: -EMSGSIZE at the bound, not before. */
+	char *huge = malloc(WS_UPGRADE_MAX + 100);
+	CHECK(huge != NULL);
+	if (!huge)
+		return;
+	size_t len = 0;
+	len += (size_t)sprintf(huge, "HTTP/1.1 101 OK\r\n");
+	while (len + 20 < WS_UPGRADE_MAX + 100)
+		len += (size_t)sprintf(huge + len, "X-Pad: 0123456789\r\n");
+	CHECK_EQ_INT(ws_parse_upgrade_response(guard_copy(huge, WS_UPGRADE_MAX - 1),
+					       WS_UPGRADE_MAX - 1, NULL, &r), 0);
+	CHECK_EQ_INT(ws_parse_upgrade_response(guard_copy(huge, WS_UPGRADE_MAX), WS_UPGRADE_MAX,
+					       NULL, &r), -EMSGSIZE);
+	CHECK_EQ_INT(ws_parse_upgrade_response(guard_copy(huge, len), len, NULL, &r), -EMSGSIZE);
+	/* A block of exactly WS_UPGRADE_MAX bytes is accepted. */
+	len = (size_t)sprintf(huge, "HTTP/1.1 101 OK\r\nX: ");
+	memset(huge + len, 'v', WS_UPGRADE_MAX - len - 4);
+	memcpy(huge + WS_UPGRADE_MAX - 4, "\r\n\r\n", 4);
+	CHECK_EQ_INT(ws_parse_upgrade_response(guard_copy(huge, WS_UPGRADE_MAX), WS_UPGRADE_MAX,
+					       NULL, &r), WS_UPGRADE_MAX);
+	free(huge);
+}
+
+/* Encode -> upgrade request -> a server's answer built from its key. */
+static void test_handshake_round_trip(void)
+{
+	uint8_t nonce[16], req[256], resp[256];
+	char key[WS_KEY_LEN + 1], acc[WS_ACCEPT_LEN + 1];
+	struct ws_upgrade_resp r;
+
+	for (int i = 0; i < 16; i++)
+		nonce[i] = (uint8_t)(i * 29 + 3);
+	ws_make_key(nonce, key);
+	CHECK_EQ_INT(strlen(key), WS_KEY_LEN);
+	CHECK(ws_encode_upgrade(req, sizeof(req), "h", "/", key, "mqtt", NULL, 0) > 0);
+	CHECK_EQ_INT(ws_accept_for_key(key, acc), 0);
+	int n = snprintf((char *)resp, sizeof(resp),
+			 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+			 "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
+			 "Sec-WebSocket-Protocol: mqtt\r\n\r\n", acc);
+	CHECK_EQ_INT(ws_parse_upgrade_response(guard_copy(resp, (size_t)n), (size_t)n, acc, &r), n);
+	CHECK(ws_upgrade_problem(&r, "mqtt") == NULL);
+}
+
+int main(void)
+{
+	if (guard_init()) {
+		perror("guard page");
+		return T_FAIL;
+	}
+	test_mask();
+	test_rfc_frames();
+	test_frame_truncation();
+	test_caps();
+	test_frame_malformed();
+	test_restamp();
+	test_assembler();
+	test_close();
+	test_handshake_keys();
+	test_upgrade_request();
+	test_upgrade_response();
+	test_handshake_round_trip();
+	return t_done("test_ws");
+}
