@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mqtt.h"
+#include "utf8.h"
 #include "wbuf.h"
 
 #define MQTT_STR_MAX 65535u
@@ -19,48 +20,10 @@ static bool version_ok(enum mqtt_version v)
 	return v == MQTT_V311 || v == MQTT_V5;
 }
 
-/* UTF-8 as 5.0 1.5.4 / 3.1.1 1.5.3 require: well formed (RFC 3629: no
- * overlongs, no surrogates, nothing past U+10FFFF) and no U+0000. */
+/* UTF-8 as 5.0 1.5.4 / 3.1.1 1.5.3 require: well formed and no U+0000. */
 static bool utf8_ok(const uint8_t *s, size_t n)
 {
-	size_t i = 0;
-
-	while (i < n) {
-		uint8_t c = s[i];
-		uint32_t cp;
-		size_t k;
-
-		if (c < 0x80) {
-			if (!c)
-				return false; /* [MQTT-1.5.4-2] */
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			k = 1;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			k = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (k >= n - i)
-			return false;
-		for (size_t j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + j] & 0x3f);
-		}
-		if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += k + 1;
-	}
-	return true;
+	return utf8_valid(s, n, false);
 }
 
 /* A UTF-8 Encoded String field: pointer may be NULL only when empty. */
