@@ -8,6 +8,8 @@
 
 #include "hist.h"
 
+struct wire_stats;
+
 /* Transport and protocol failures, counted by reason. Broker reason codes
  * (CONNACK, PUBACK, DISCONNECT) are counted in the arrays below instead. */
 enum blast_err {
@@ -94,6 +96,9 @@ struct blast_results {
 	uint64_t rss_bytes;       /* peak resident memory of the workers, summed */
 	int exit_status;          /* 0 ok, 1 when connections dropped or nothing was acked */
 	const char *stop_reason;  /* "duration", "messages", "signal", "all_connections_lost" */
+	/* The wire's view (userspace/wire.h), NULL when not asked for. */
+	const struct wire_stats *wire_probe; /* --probe */
+	const struct wire_stats *wire_pcap;  /* --pcap, analysed after the run */
 };
 
 #endif
