@@ -77,6 +77,21 @@ struct ws_step {
 	int64_t p50_ns, p99_ns;
 };
 
+/* One trial of --find-limit (userspace/limit.c): an open-loop run at an
+ * offered rate (or, searching connections, a connection count), and why it
+ * passed or failed. */
+struct limit_trial {
+	uint64_t offered;      /* msg/s asked for, or connections (--find-limit conns) */
+	double achieved;       /* msg/s sent (connections held, for conns) */
+	double acked_rate;     /* msg/s acked */
+	double duration_s;     /* publish phase of the trial */
+	uint64_t sent, acked, failed, unacked, not_sent;
+	int64_t p50_ns, p99_ns, p999_ns; /* corrected latency (connect latency, for conns) */
+	uint64_t retransmits;  /* from the wire probe, when on */
+	uint8_t pass;
+	char why[120];         /* the verdict's reason: "p99 71.2ms > 50ms", "backlog grew", "ok" */
+};
+
 /* What a finished run hands to the report writers. */
 struct blast_results {
 	const struct blast_opts *opts;
@@ -99,6 +114,10 @@ struct blast_results {
 	/* The wire's view (userspace/wire.h), NULL when not asked for. */
 	const struct wire_stats *wire_probe; /* --probe */
 	const struct wire_stats *wire_pcap;  /* --pcap, analysed after the run */
+	/* --find-limit: every trial in the order run, and the answer. */
+	const struct limit_trial *trials;
+	unsigned n_trials;
+	int limit_trial;          /* index of the highest sustainable trial, -1 if none passed */
 };
 
 #endif
