@@ -324,6 +324,52 @@ ssize_t mqtt_encode_subscribe(uint8_t *out, size_t cap, enum mqtt_version v, uin
 	return wb_result(&w);
 }
 
+/* ---- topic filters (3.1.1 4.7, 5.0 4.7) ---- */
+
+bool mqtt_filter_valid(const char *f, size_t n)
+{
+	if (!n || !str_ok(f, n))
+		return false; /* [MQTT-4.7.3-1] */
+	for (size_t i = 0; i < n; i++) {
+		bool starts = i == 0 || f[i - 1] == '/';
+		bool ends = i + 1 == n || f[i + 1] == '/';
+		if (f[i] == '#' && !(starts && i + 1 == n))
+			return false; /* [MQTT-4.7.1-2] */
+		if (f[i] == '+' && !(starts && ends))
+			return false; /* [MQTT-4.7.1-3] */
+	}
+	return true;
+}
+
+bool mqtt_topic_matches(const char *f, size_t fn, const char *t, size_t tn)
+{
+	size_t i = 0, j = 0;
+
+	if (fn && (f[0] == '+' || f[0] == '#') && tn && t[0] == '$')
+		return false;
+	for (;;) {
+		if (i < fn && f[i] == '#')
+			return true; /* this level and below ("a/#" matches "a") */
+		size_t fe = i, te = j;
+		while (fe < fn && f[fe] != '/')
+			fe++;
+		while (te < tn && t[te] != '/')
+			te++;
+		bool plus = fe - i == 1 && f[i] == '+';
+		if (!plus && (fe - i != te - j || memcmp(f + i, t + j, fe - i)))
+			return false;
+		bool f_more = fe < fn, t_more = te < tn;
+		if (!f_more && !t_more)
+			return true;
+		if (!t_more) /* "a/#" matches "a": only '#' may follow */
+			return f_more && fn - fe == 2 && f[fe + 1] == '#';
+		if (!f_more)
+			return false;
+		i = fe + 1;
+		j = te + 1;
+	}
+}
+
 ssize_t mqtt_encode_pingreq(uint8_t *out, size_t cap)
 {
 	if (cap < 2)

@@ -151,6 +151,15 @@ int mqtt_parse_disconnect(const struct mqtt_frame *f, enum mqtt_version v, struc
 /* Incoming PUBLISH (subscribers). topic/payload point into f->body. */
 int mqtt_parse_publish(const struct mqtt_frame *f, enum mqtt_version v, struct mqtt_publish *out);
 
+/* Topic filters (3.1.1 4.7, 5.0 4.7). mqtt_filter_valid: non-empty UTF-8,
+ * at most 65535 bytes, '#' only as the whole last level, '+' only as a whole
+ * level. mqtt_topic_matches: does topic name t match filter f ('+' one
+ * level, '#' this level and every one below, the parent included; a filter
+ * starting with a wildcard matches no topic starting with '$' [MQTT-4.7.2-1]).
+ * Both read exactly the lengths given. */
+bool mqtt_filter_valid(const char *f, size_t n);
+bool mqtt_topic_matches(const char *f, size_t fn, const char *t, size_t tn);
+
 /* Short stable snake_case names for reports, e.g. "not_authorized",
  * "bad_username_or_password", "server_unavailable"; "unknown_0xNN" is never
  * returned: unknown codes give "reason_unknown". */

@@ -17,7 +17,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "marker.h"
 #include "mqtt.h"
+
+/* Part 3: topic filters (--sub-topic) and the matcher. The first byte
+ * splits the rest into a filter and a topic name. */
+static void fuzz_filters(const uint8_t *data, size_t size)
+{
+	if (!size)
+		return;
+	size_t fn = data[0] < size - 1 ? data[0] : size - 1;
+	const char *f = (const char *)data + 1, *t = f + fn;
+	size_t tn = size - 1 - fn;
+	bool valid = mqtt_filter_valid(f, fn);
+	bool m = mqtt_topic_matches(f, fn, t, tn);
+
+	/* A valid filter without wildcards matches exactly itself. */
+	if (valid && !memchr(f, '+', fn) && !memchr(f, '#', fn))
+		assert(m == (fn == tn && !memcmp(f, t, fn)));
+	/* "#" matches every topic that does not start with '$'. */
+	assert(mqtt_topic_matches("#", 1, t, tn) == !(tn && t[0] == '$'));
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -67,6 +87,10 @@ static void parse_all(const struct mqtt_frame *f)
 			assert(inside(p.topic, p.topic_len, f->body, f->body_len));
 			assert(inside(p.payload, p.payload_len, f->body, f->body_len));
 			assert(p.payload + p.payload_len == f->body + f->body_len);
+			/* A fan-out subscriber reads blast's marker from it. */
+			struct marker_fanout m;
+			if (!marker_read_fanout(p.payload, p.payload_len, &m))
+				assert(p.payload_len >= MARKER_FANOUT_LEN);
 		}
 	}
 }
@@ -320,6 +344,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rt_connect_subscribe(&s);
 	s = (struct src){ data, size };
 	rt_publish(&s);
+	fuzz_filters(data, size);
 	return 0;
 }
 

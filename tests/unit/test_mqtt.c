@@ -1136,6 +1136,58 @@ static void test_names(void)
 	}
 }
 
+/* Topic filters and matching, with the examples of 3.1.1 4.7.1 and 4.7.2. */
+static bool match(const char *f, const char *t)
+{
+	return mqtt_topic_matches(f, strlen(f), t, strlen(t));
+}
+
+static bool filter_ok(const char *f)
+{
+	return mqtt_filter_valid(f, strlen(f));
+}
+
+static void test_topic_filters(void)
+{
+	const char *good[] = { "#", "+", "sport/#", "sport/tennis/#", "+/tennis/#", "sport/+/player1",
+			       "/+", "+/+", "a//b", "$SYS/#", "a/+/#", "/" };
+	const char *bad[] = { "", "sport/tennis#", "sport/tennis/#/ranking", "sport+", "a/b+/c",
+			      "#/", "a/#/b", "++", "+#" };
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CHECK(filter_ok(good[i]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(!filter_ok(bad[i]));
+	CHECK(!mqtt_filter_valid("a\xc0", 2)); /* not UTF-8 */
+	CHECK(!mqtt_filter_valid("a\0b", 3));  /* U+0000 */
+
+	CHECK(match("sport/tennis/player1/#", "sport/tennis/player1"));
+	CHECK(match("sport/tennis/player1/#", "sport/tennis/player1/ranking"));
+	CHECK(match("sport/tennis/player1/#", "sport/tennis/player1/score/wimbledon"));
+	CHECK(match("sport/#", "sport")); /* the parent level too */
+	CHECK(match("#", "sport/tennis"));
+	CHECK(match("sport/tennis/+", "sport/tennis/player1"));
+	CHECK(!match("sport/tennis/+", "sport/tennis/player1/ranking"));
+	CHECK(!match("sport/+", "sport"));
+	CHECK(match("sport/+", "sport/"));
+	CHECK(match("+/+", "/finance"));
+	CHECK(match("/+", "/finance"));
+	CHECK(!match("+", "/finance"));
+	CHECK(match("blast/#", "blast/0"));
+	CHECK(!match("blast/#", "blasts/0"));
+	CHECK(!match("blast", "blast/0"));
+	CHECK(!match("blast/0", "blast"));
+	CHECK(match("a/b", "a/b"));
+	CHECK(!match("a/b", "a/c"));
+	CHECK(!match("a/b", "a/bc"));
+	CHECK(!match("a//b", "a/b"));
+	/* [MQTT-4.7.2-1]: wildcards first never match '$' topics. */
+	CHECK(!match("#", "$SYS/monitor/Clients"));
+	CHECK(!match("+/monitor/Clients", "$SYS/monitor/Clients"));
+	CHECK(match("$SYS/#", "$SYS/monitor/Clients"));
+	CHECK(match("$SYS/monitor/+", "$SYS/monitor/Clients"));
+}
+
 int main(void)
 {
 	if (guard_init()) {
@@ -1143,6 +1195,7 @@ int main(void)
 		return T_FAIL;
 	}
 	test_wbuf();
+	test_topic_filters();
 	test_connect();
 	test_publish();
 	test_small();
