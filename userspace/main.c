@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fanout.h"
 #include "hist.h"
 #include "kafka_meta.h"
 #include "opts.h"
@@ -103,8 +104,7 @@ static void check_fanout(struct shm *shm, const struct blast_opts *o)
 			return;
 		totals_add(&sum, &t);
 	}
-	uint64_t fanout = o->fanout ? o->fanout : o->conns;
-	if (sum.received >= sum.sent * fanout)
+	if (sum.received >= fanout_expected(o, &sum))
 		shm->fanout_done = 1;
 }
 
@@ -201,14 +201,14 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 				alive--;
 			}
 		}
-		if (o->proto == PROTO_WS && !shm->go) {
+		if (opts_fanout(o) && !shm->go) {
 			unsigned ready = 0;
 			for (unsigned i = 0; i < n; i++)
 				ready += shm->w[i].ramp_done || exited[i];
 			if (ready == n)
 				shm->go = 1;
 		}
-		if (o->proto == PROTO_WS && !shm->fanout_done)
+		if (opts_fanout(o) && !shm->fanout_done)
 			check_fanout(shm, o);
 		uint64_t now = mono_ns();
 		if (kill_at && now > kill_at) {
@@ -310,7 +310,6 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		return 3;
 	}
 	unsigned rounds = o->n_steps ? o->n_steps : 1;
-	uint64_t fanout = o->fanout ? o->fanout : o->conns;
 	for (unsigned k = 0; k < rounds && !signals_seen; k++) {
 		struct run_out one = { .lat = hist_new(), .raw = hist_new(), .con = hist_new(),
 				       .e2e = hist_new() };
@@ -348,7 +347,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 			struct ws_step *st = &steps[n_steps++];
 			st->batch = o->steps[k];
 			st->sent = one.total.sent;
-			st->expected = one.total.sent * fanout;
+			st->expected = fanout_expected(o, &one.total);
 			st->received = one.total.received;
 			st->duplicates = one.total.duplicates;
 			st->send_s = one.t_last_send > one.first_send && one.first_send ?
@@ -382,8 +381,8 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		.steps = steps,
 		.n_steps = n_steps,
 	};
-	if (o->proto == PROTO_WS) {
-		res.expected = total->sent * fanout;
+	if (opts_fanout(o)) {
+		res.expected = fanout_expected(o, total);
 		res.send_s = all.t_last_send > all.first_send && all.first_send ?
 				     (double)(all.t_last_send - all.first_send) / 1e9 : 0;
 		res.batch_s = all.last_recv > all.first_send && all.first_send ?
@@ -395,7 +394,20 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		     total->unacked == 0 &&
 		     (total->acked > 0 || (o->has_messages && o->messages == 0)) &&
 		     all.why != STOP_CONNS_LOST &&
-		     (o->proto != PROTO_WS || total->received >= res.expected);
+		     (!opts_fanout(o) || total->received >= res.expected) &&
+		     !fanout_refused(total);
+	/* MQTT fan-out whose filter matched nothing measured nothing. */
+	bool nothing_matched = o->proto == PROTO_MQTT && opts_fanout(o) && !o->fanout &&
+			       total->sent && !total->matched;
+	if (nothing_matched) {
+		fprintf(stderr, "blast: --sub-topic %s matches none of the %" PRIu64
+				" messages sent (--topic %s): nothing to receive\n",
+			o->sub_topic, total->sent, o->topic);
+		clean = false;
+	}
+	if (fanout_refused(total))
+		fprintf(stderr, "blast: the broker refused %" PRIu64 " subscription(s) to %s "
+				"(errors suback:*)\n", fanout_refused(total), o->sub_topic);
 	if (!rc)
 		rc = clean ? 0 : 1;
 	res.exit_status = rc;

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "marker.h"
+#include "mqtt.h"
 #include "opts.h"
 #include "payload_proto.h"
 #include "usage.h"
@@ -79,6 +81,9 @@ enum {
 	OPT_FANOUT,
 	OPT_BINARY,
 	OPT_STEPS,
+	OPT_SUBSCRIBERS,
+	OPT_SUB_TOPIC,
+	OPT_SUB_QOS,
 	OPT__END,
 };
 
@@ -86,14 +91,20 @@ enum {
 static const int mqtt_only[] = {
 	OPT_QOS, OPT_RETAIN, OPT_CLIENT_ID, OPT_USERNAME, OPT_PASSWORD,
 	OPT_TOKENS_FILE, OPT_KEEPALIVE, OPT_MQTT_VERSION, OPT_CHURN, OPT_TRANSPORT,
-	OPT_WS_SUBPROTOCOL, OPT_HEADER,
+	OPT_WS_SUBPROTOCOL, OPT_HEADER, OPT_SUBSCRIBERS, OPT_SUB_TOPIC, OPT_SUB_QOS,
 };
 /* MQTT's own session flags: not for --proto ws (which shares the
  * WebSocket flags with MQTT over WebSocket). */
 static const int mqtt_session_only[] = {
 	OPT_QOS, OPT_RETAIN, OPT_CLIENT_ID, OPT_USERNAME, OPT_PASSWORD,
 	OPT_TOKENS_FILE, OPT_KEEPALIVE, OPT_MQTT_VERSION, OPT_CHURN, OPT_TRANSPORT,
+	OPT_SUBSCRIBERS, OPT_SUB_TOPIC, OPT_SUB_QOS,
 };
+/* Fan-out flags MQTT shares once subscribers are asked for. */
+static const int fanout_shared[] = {
+	OPT_LISTEN_TARGET, OPT_PUBLISHERS, OPT_FANOUT, OPT_STEPS,
+};
+static const int ws_only_strict[] = { OPT_LISTENERS, OPT_BINARY };
 static const int ws_only[] = {
 	OPT_LISTEN_TARGET, OPT_PUBLISHERS, OPT_LISTENERS, OPT_FANOUT, OPT_BINARY, OPT_STEPS,
 };
@@ -120,6 +131,9 @@ static const struct option long_opts[] = {
 	{ "fanout", required_argument, NULL, OPT_FANOUT },
 	{ "binary", no_argument, NULL, OPT_BINARY },
 	{ "steps", required_argument, NULL, OPT_STEPS },
+	{ "subscribers", required_argument, NULL, OPT_SUBSCRIBERS },
+	{ "sub-topic", required_argument, NULL, OPT_SUB_TOPIC },
+	{ "sub-qos", required_argument, NULL, OPT_SUB_QOS },
 	{ "conns", required_argument, NULL, OPT_CONNS },
 	{ "ramp", required_argument, NULL, OPT_RAMP },
 	{ "rate", required_argument, NULL, OPT_RATE },
@@ -881,7 +895,15 @@ static int proto_flags_check(const struct blast_opts *o, const struct parse_stat
 	if (o->proto == PROTO_WS &&
 	    (f = first_given(ps, mqtt_session_only, N_OF(mqtt_session_only), &at)))
 		return fail("--%s is for MQTT only, not --proto ws", flag_name(f));
-	if (o->proto != PROTO_WS && (f = first_given(ps, ws_only, N_OF(ws_only), &at)))
+	if (opts_fanout(o) && o->proto == PROTO_MQTT) {
+		if ((f = first_given(ps, ws_only_strict, N_OF(ws_only_strict), &at)))
+			return fail("--%s is for --proto ws only (MQTT fan-out takes --subscribers)",
+				    flag_name(f));
+	} else if (o->proto != PROTO_WS &&
+		   (f = first_given(ps, fanout_shared, N_OF(fanout_shared), &at))) {
+		return fail("--%s is for fan-out: --proto ws, or --proto mqtt with --subscribers",
+			    flag_name(f));
+	} else if (o->proto != PROTO_WS && (f = first_given(ps, ws_only, N_OF(ws_only), &at)))
 		return fail("--%s is for --proto ws only", flag_name(f));
 	return 0;
 }
@@ -913,6 +935,44 @@ static int payload_proto_check(const struct blast_opts *o, const struct parse_st
 	if (max > PAYLOAD_MAX)
 		return fail("--payload-proto %s: the fields can make a %zu-byte message, more than "
 			    "%u", show(o->payload_proto), max, PAYLOAD_MAX);
+	return 0;
+}
+
+/* MQTT fan-out: who connects where, and the checks the flags need. Runs
+ * before the MQTT checks that depend on --conns (tokens, client ids). */
+static int mqtt_fanout_finish(struct blast_opts *o, const struct parse_state *ps)
+{
+	if (!mqtt_filter_valid(o->sub_topic, strlen(o->sub_topic)))
+		return fail("--sub-topic %s: not a valid MQTT topic filter ('#' only as the last "
+			    "level, '+' only as a whole level, not empty)", show(o->sub_topic));
+	if (ps->at[OPT_PUBLISHERS - OPT_PROTO] && ps->at[OPT_CONNS - OPT_PROTO])
+		return fail("--conns and --publishers cannot be used together with --subscribers: "
+			    "connections are --publishers + --subscribers per node");
+	if (!ps->at[OPT_PUBLISHERS - OPT_PROTO])
+		o->publishers = o->conns;
+	if (!ps->at[OPT_SUBSCRIBERS - OPT_PROTO])
+		o->subscribers = 1;
+	if (o->n_targets > 1)
+		return fail("--subscribers: one --target (the publishers' node); other nodes are "
+			    "--listen-target");
+	if (o->churn)
+		return fail("--churn cannot be used with --subscribers: a subscriber must stay "
+			    "connected to count what it receives");
+	if (o->n_steps && ps->at[OPT_MESSAGES - OPT_PROTO])
+		return fail("--steps and --messages cannot be used together: each step is a batch");
+	uint64_t conns = (uint64_t)o->publishers + (uint64_t)o->subscribers * (1 + o->n_listen);
+	if (conns > CONNS_MAX)
+		return fail("--publishers + --subscribers x nodes: %llu connections, more than %u",
+			    (unsigned long long)conns, CONNS_MAX);
+	o->conns = (uint32_t)conns;
+	if (!o->payloads.n && !o->payload_proto && o->payload_size < MARKER_FANOUT_LEN)
+		return fail("--payload-size %u: fan-out needs at least %d bytes for blast's marker",
+			    o->payload_size, MARKER_FANOUT_LEN);
+	unsigned n_ws = 0;
+	for (unsigned i = 0; i < o->n_listen; i++)
+		n_ws += o->listen[i].ws;
+	if (n_ws != (o->targets[0].ws ? o->n_listen : 0))
+		return fail("--listen-target: ws://HOST:PORT/PATH exactly when --target is");
 	return 0;
 }
 
@@ -949,6 +1009,8 @@ static int finish(struct blast_opts *o, const struct parse_state *ps)
 		if (o->n_targets > 1)
 			return fail("--proto ws: one --target (the publishers' node); other nodes are --listen-target");
 	}
+	if (o->proto == PROTO_MQTT && o->sub_topic && (r = mqtt_fanout_finish(o, ps)))
+		return r;
 	/* WebSocket: asked for, or implied by ws:// targets; all or none. */
 	unsigned n_ws = 0;
 	for (unsigned i = 0; i < o->n_targets; i++)
@@ -1140,6 +1202,24 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 				return fail("--steps %s: 1 to 64 batch sizes", show(arg));
 			break;
 		}
+		case OPT_SUBSCRIBERS:
+			if ((r = num_arg(flag, arg, 0, CONNS_MAX, &v)))
+				return r;
+			o->subscribers = (uint32_t)v;
+			if (!o->sub_topic && (r = str_arg(&o->sub_topic, flag, "blast/#", 7)))
+				return r;
+			break;
+		case OPT_SUB_TOPIC:
+			if ((r = str_arg(&o->sub_topic, flag, arg, 65535)))
+				return r;
+			break;
+		case OPT_SUB_QOS:
+			if (strcmp(arg, "0") && strcmp(arg, "1") && strcmp(arg, "2"))
+				return fail("--sub-qos %s: must be 0, 1 or 2", show(arg));
+			o->sub_qos = (uint8_t)(arg[0] - '0');
+			if (!o->sub_topic && (r = str_arg(&o->sub_topic, flag, "blast/#", 7)))
+				return r;
+			break;
 		case OPT_TRANSPORT:
 			if (!strcmp(arg, "tcp"))
 				o->transport = TRANSPORT_TCP;
@@ -1457,6 +1537,8 @@ void opts_free(struct blast_opts *o)
 	o->n_partitions = o->n_headers = o->n_fields = 0;
 	free(o->steps);
 	o->steps = NULL;
+	free(o->sub_topic);
+	o->sub_topic = NULL;
 	o->n_steps = 0;
 	free(o->ws_subprotocol);
 	for (uint32_t i = 0; i < o->n_ws_headers; i++)

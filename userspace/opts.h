@@ -116,12 +116,34 @@ struct blast_opts {
 	uint64_t *steps;          /* --steps 10,100,1000: a ladder of batch sizes */
 	uint32_t n_steps;
 
+	/* MQTT fan-out (--subscribers, --sub-topic, --sub-qos): --publishers
+	 * connections publish to the first --target; --subscribers per node
+	 * (the first target and every --listen-target) only subscribe; every
+	 * connection, publishers included, subscribes to sub_topic. NULL
+	 * sub_topic = no fan-out. */
+	char *sub_topic;          /* --sub-topic FILTER, default "blast/#" */
+	uint32_t subscribers;     /* --subscribers per node, default 1 */
+	uint8_t sub_qos;          /* --sub-qos 0|1|2, default 0 */
+
 	/* Protobuf payloads (every protocol). */
 	char *payload_proto;      /* --payload-proto MESSAGE (compiled in, or from the .desc) */
 	char *payload_proto_desc; /* --payload-proto-desc FILE.desc (protoc -o) */
 	struct field_spec *fields; /* --field, repeatable */
 	uint32_t n_fields;
 };
+
+/* A fan-out run: receipts counted against an expected number (--proto ws,
+ * or MQTT with --subscribers / --sub-topic / --sub-qos). */
+static inline bool opts_fanout(const struct blast_opts *o)
+{
+	return o->proto == PROTO_WS || (o->proto == PROTO_MQTT && o->sub_topic);
+}
+
+/* Receiving connections per node: --listeners (ws) or --subscribers (MQTT). */
+static inline uint32_t opts_receivers_per_node(const struct blast_opts *o)
+{
+	return o->proto == PROTO_WS ? o->listeners : o->subscribers;
+}
 
 /* Parses argv into *o (which it zeroes and fills with defaults first).
  * Returns 0 on success; 1 when --help or --version printed and the program

@@ -8,6 +8,7 @@
 
 #include "marker.h"
 #include "mqtt.h"
+#include "mqtt_fanout.h"
 #include "payload_proto.h"
 #include "proto.h"
 #include "worker.h"
@@ -19,6 +20,8 @@ static int mq_setup(struct worker *w)
 {
 	const struct blast_opts *o = w->o;
 
+	if (opts_fanout(o) && mqfo_setup(w) < 0)
+		return -ENOMEM;
 	if (o->payloads.n)
 		return 0;
 	w->payload_len = o->payload_size;
@@ -59,7 +62,12 @@ static ssize_t mq_hello(struct worker *w, struct conn *c, uint8_t *out, size_t c
 	}
 	if (mc.version == MQTT_V5 && o->qos)
 		mc.receive_maximum = 0; /* leave the broker's default window */
-	return mqtt_encode_connect(out, cap, &mc);
+	ssize_t r = mqtt_encode_connect(out, cap, &mc);
+	if (r > 0 && opts_fanout(o)) {
+		ssize_t sr = mqfo_subscribe(w, c, out + r, cap - (size_t)r);
+		r = sr < 0 ? sr : r + sr;
+	}
+	return r;
 }
 
 /* Total length of the frame at buf once its fixed header is complete. */
@@ -141,6 +149,10 @@ static int mq_on_frame(struct worker *w, struct conn *c, const uint8_t *buf, siz
 		 * the broker's Receive Maximum. */
 		if (v == MQTT_V5 && ca.receive_maximum && ca.receive_maximum < w->slot_cap)
 			c->window = ca.receive_maximum;
+		if (opts_fanout(w->o)) {
+			mqfo_connacked(c); /* ready once subscribed */
+			return 0;
+		}
 		conn_handshake_done(w, c);
 		return 0;
 	}
@@ -155,9 +167,16 @@ static int mq_on_frame(struct worker *w, struct conn *c, const uint8_t *buf, siz
 		conn_fail(w, c, v == MQTT_V5 ? ERR__COUNT : ERR_CONN_CLOSED);
 		return -1;
 	}
-	case MQTT_PINGRESP:
 	case MQTT_SUBACK:
-	case MQTT_PUBLISH: /* not subscribed: nothing to do with it */
+		return opts_fanout(w->o) ? mqfo_on_suback(w, c, &f) : 0;
+	case MQTT_PUBLISH:
+		return opts_fanout(w->o) ? mqfo_on_publish(w, c, &f) : 0;
+	case MQTT_PUBREL:
+		if (opts_fanout(w->o))
+			return mqfo_on_pubrel(w, c, &f);
+		conn_fail(w, c, ERR_PROTOCOL);
+		return -1;
+	case MQTT_PINGRESP:
 		return 0;
 	default:
 		conn_fail(w, c, ERR_PROTOCOL);
@@ -173,6 +192,9 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 	uint8_t *out = ch->data;
 	size_t cap = ch->cap, len = ch->len;
 
+	/* Fan-out: acks owed for the broker's deliveries. */
+	if (c->pstate)
+		len += mqfo_put_acks(w, c, out + len, cap - len, &ch->n_frames);
 	/* PUBRELs owed first: they free the broker's side of the window. */
 	while (c->n_rel) {
 		ssize_t r = mqtt_encode_ack(out + len, cap - len, v, MQTT_PUBREL,
@@ -207,6 +229,8 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 	 * re-stamp; otherwise encode each message. */
 	bool same_frame = !o->topic_has_seq && !o->payloads.n && !w->pgen;
 	bool marked = !o->payloads.n && !w->pgen && w->payload_len >= MARKER_LEN;
+	bool fanout = opts_fanout(o);
+	bool match = fanout && mqfo_matches(w, topic, (size_t)tl);
 	uint32_t done = 0;
 
 	for (; done < n; done++) {
@@ -232,6 +256,7 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 				if (tl < 0)
 					break;
 				pub.topic_len = (size_t)tl;
+				match = fanout && mqfo_matches(w, topic, (size_t)tl);
 			}
 			if (w->pgen) {
 				ssize_t pl = payload_gen_fill(w->pgen, seq, w->pbuf, w->pbuf_cap);
@@ -247,6 +272,11 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 				pub.payload = w->payload;
 				pub.payload_len = w->payload_len;
 			}
+			/* Fan-out: the marker goes in front of a line or message. */
+			if (fanout && (w->pgen || o->payloads.n) &&
+			    !(pub.payload = mqfo_payload(w, pub.payload, pub.payload_len,
+							 &pub.payload_len)))
+				break;
 			pub.packet_id = id;
 			ssize_t r = mqtt_encode_publish(dst, cap - len, &pub, &lay);
 			if (r < 0)
@@ -268,8 +298,11 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 			c->inflight++;
 			w->t.inflight++;
 		}
-		if (marked)
+		if (fanout)
+			marker_stamp_fanout(dst + lay.payload_off, c->idx, seq, w->shm->run_id, w->now);
+		else if (marked)
 			marker_stamp(dst + lay.payload_off, c->idx, seq);
+		w->t.matched += match;
 		len += lay.frame_len;
 		ch->n_frames++;
 	}
@@ -308,7 +341,20 @@ static ssize_t mq_ping(struct worker *w, struct conn *c, uint8_t *out, size_t ca
 
 static int mq_has_control(const struct conn *c)
 {
-	return c->n_rel > 0;
+	return c->n_rel > 0 || mqfo_owes(c);
+}
+
+/* Fan-out: receipts can still be on their way after the last send; the
+ * drain lasts until the parent sees every expected one. */
+static bool mq_idle(const struct worker *w)
+{
+	return !opts_fanout(w->o) || w->shm->fanout_done;
+}
+
+static void mq_teardown(struct worker *w)
+{
+	if (opts_fanout(w->o))
+		mqfo_teardown(w);
 }
 
 const struct proto_ops mqtt_proto = {
@@ -322,4 +368,6 @@ const struct proto_ops mqtt_proto = {
 	.goodbye = mq_goodbye,
 	.ping = mq_ping,
 	.has_control = mq_has_control,
+	.idle = mq_idle,
+	.teardown = mq_teardown,
 };

@@ -59,7 +59,7 @@ static void add_entry(struct err_entry *e, size_t *n, const char *key, uint64_t 
  * entry count and *out (free it), or -ENOMEM. */
 static int collect_errors(const struct blast_totals *t, int ver, struct err_entry **out)
 {
-	struct err_entry *e = calloc(ERR__COUNT + 3 * 256 + KAFKA_ERR_SLOTS + 600 + WS_CLOSE_SLOTS,
+	struct err_entry *e = calloc(ERR__COUNT + 4 * 256 + KAFKA_ERR_SLOTS + 600 + WS_CLOSE_SLOTS,
 				     sizeof(*e));
 	char key[KEY_CAP];
 	size_t n = 0;
@@ -98,6 +98,16 @@ static int collect_errors(const struct blast_totals *t, int ver, struct err_entr
 			else
 				snprintf(key, sizeof(key), "ws_close:%u", 1000 + i);
 			add_entry(e, &n, key, t->ws_close[i]);
+		}
+	/* MQTT fan-out: refused subscriptions, "suback:not_authorized" (MQTT
+	 * 5 reason names) or "suback:failure" (3.1.1 has the one code 0x80). */
+	for (unsigned i = 0x80; i < 256; i++)
+		if (t->suback[i]) {
+			if (ver == 4)
+				snprintf(key, sizeof(key), "suback:failure");
+			else
+				report_error_key(key, sizeof(key), "suback", i, ver);
+			add_entry(e, &n, key, t->suback[i]);
 		}
 	*out = e;
 	return (int)n;
@@ -216,7 +226,13 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	} else {
 		fprintf(f, "blast %s  %s %s", BLAST_VERSION, proto_name(o), version_name(o, b1, sizeof(b1)));
 		if (o)
-			fprintf(f, "  qos %u  ->", o->qos);
+			fprintf(f, "  qos %u", o->qos);
+		if (o && opts_fanout(o))
+			fprintf(f, "  %u publisher(s), %u subscriber(s) on each of %u node(s), "
+				   "all subscribed to %s at qos %u",
+				o->publishers, o->subscribers, 1 + o->n_listen, o->sub_topic, o->sub_qos);
+		if (o)
+			fprintf(f, "  ->");
 	}
 	if (o) {
 		for (unsigned i = 0; i < o->n_targets && i < 4; i++)
@@ -264,7 +280,7 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	latency_row(f, "corrected", r->latency);
 	latency_row(f, "uncorrected", r->latency_raw);
 	latency_row(f, "connect", r->connect);
-	if (r->opts && r->opts->proto == PROTO_WS) {
+	if (r->opts && opts_fanout(r->opts)) {
 		latency_row(f, "end-to-end", r->e2e);
 		uint64_t missing = r->expected > t->received ? r->expected - t->received : 0;
 		fprintf(f, "fan-out      expected %" PRIu64 "  received %" PRIu64 "  missing %" PRIu64
@@ -362,6 +378,15 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 	}
 	if (o->payload_proto)
 		json_kv_string(w, "payload_proto", o->payload_proto);
+	if (o->proto == PROTO_MQTT && opts_fanout(o)) {
+		json_kv_u64(w, "publishers", o->publishers);
+		json_kv_u64(w, "subscribers", o->subscribers);
+		json_kv_u64(w, "nodes", 1 + o->n_listen);
+		json_kv_string(w, "sub_topic", o->sub_topic);
+		json_kv_u64(w, "sub_qos", o->sub_qos);
+		if (o->fanout)
+			json_kv_u64(w, "fanout", o->fanout);
+	}
 	json_end_object(w);
 }
 
@@ -412,7 +437,7 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 	json_latency(&w, "latency_us", r->latency);
 	json_latency(&w, "latency_uncorrected_us", r->latency_raw);
 	json_latency(&w, "connect_latency_us", r->connect);
-	if (r->opts && r->opts->proto == PROTO_WS) {
+	if (r->opts && opts_fanout(r->opts)) {
 		json_latency(&w, "e2e_latency_us", r->e2e);
 		json_kv_u64(&w, "expected", r->expected);
 		json_kv_u64(&w, "received", t->received);

@@ -23,9 +23,9 @@ const char *const blast_err_names[ERR__COUNT] = {
 
 /* A new field in struct blast_totals must be summed below; this breaks the
  * build until it is. */
-#define TOTALS_SCALARS 15
+#define TOTALS_SCALARS 16
 _Static_assert(sizeof(struct blast_totals) ==
-		       (TOTALS_SCALARS + ERR__COUNT + 3 * 256 + KAFKA_ERR_SLOTS + 600 + WS_CLOSE_SLOTS) * sizeof(uint64_t),
+		       (TOTALS_SCALARS + ERR__COUNT + 4 * 256 + KAFKA_ERR_SLOTS + 600 + WS_CLOSE_SLOTS) * sizeof(uint64_t),
 	       "struct blast_totals changed: update totals_add()");
 
 void totals_add(struct blast_totals *dst, const struct blast_totals *src)
@@ -61,6 +61,9 @@ void totals_add(struct blast_totals *dst, const struct blast_totals *src)
 		dst->http_status[i] += src->http_status[i];
 	for (int i = 0; i < WS_CLOSE_SLOTS; i++)
 		dst->ws_close[i] += src->ws_close[i];
+	dst->matched += src->matched;
+	for (int i = 0; i < 256; i++)
+		dst->suback[i] += src->suback[i];
 }
 
 uint64_t totals_error_count(const struct blast_totals *t)
@@ -81,5 +84,7 @@ uint64_t totals_error_count(const struct blast_totals *t)
 	/* A normal closure (1000) is not an error. */
 	for (int i = 1; i < WS_CLOSE_SLOTS; i++)
 		n += t->ws_close[i];
+	for (int i = 0; i < 256; i++)
+		n += t->suback[i];
 	return n;
 }

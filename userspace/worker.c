@@ -1124,7 +1124,7 @@ static bool advance_phase(struct worker *w)
 			/* Fan-out: every receiver of every worker must be
 			 * connected before anyone publishes, or it misses the
 			 * first messages. The parent says go. */
-			if (ramp_done && o->proto == PROTO_WS && !w->shm->go) {
+			if (ramp_done && opts_fanout(o) && !w->shm->go) {
 				w->slot->ramp_done = 1;
 				ramp_done = false;
 			}
@@ -1243,8 +1243,10 @@ static int setup(struct worker *w)
 		w->n_addrs = w->kmeta->n_brokers;
 		w->always_reconnect = true;
 		total = o->conns * w->kmeta->n_brokers;
-	} else if (o->proto == PROTO_WS) {
-		w->p = &ws_proto;
+	} else if (opts_fanout(o)) {
+		/* Fan-out (--proto ws, MQTT --subscribers): the publishers'
+		 * node, then every --listen-target. */
+		w->p = o->proto == PROTO_WS ? &ws_proto : &mqtt_proto;
 		w->ws_addrs = calloc(1 + o->n_listen, sizeof(*w->ws_addrs));
 		if (!w->ws_addrs)
 			return -ENOMEM;
@@ -1271,14 +1273,16 @@ static int setup(struct worker *w)
 		c->fd = -1;
 		c->idx = i * w->n_workers + w->id;
 		c->target = (uint8_t)(c->idx % w->n_addrs);
-		if (o->proto == PROTO_WS) {
+		if (opts_fanout(o)) {
 			/* Publishers first, all on the first target; then
-			 * --listeners per node, the first target included. */
+			 * --listeners (--subscribers) per node, the first
+			 * target included. */
 			if (c->idx < o->publishers) {
 				c->target = 0;
 			} else {
 				c->listener = 1;
-				c->target = (uint8_t)((c->idx - o->publishers) / o->listeners);
+				c->target = (uint8_t)((c->idx - o->publishers) /
+						      opts_receivers_per_node(o));
 			}
 		}
 		if (o->proto == PROTO_KAFKA) {
@@ -1306,7 +1310,7 @@ static int setup(struct worker *w)
 		w->limit = o->messages / w->n_workers + (w->id < o->messages % w->n_workers);
 	else
 		w->limit = UINT64_MAX;
-	if (o->proto == PROTO_WS) {
+	if (opts_fanout(o)) {
 		/* Only publishers send: share messages and rate by publisher,
 		 * so a worker holding listeners only has nothing to send. */
 		uint64_t lim = 0, rt = 0;

@@ -134,6 +134,17 @@ check "Kafka speaks TCP only" --proto kafka --target ws://127.0.0.1:9092/
 check "either every target is ws://" --target ws://127.0.0.1:1/mqtt --target 127.0.0.1:2
 check "expected 'Name: value'" --transport ws --header nocolon
 check "--transport is for MQTT only" --proto kafka --transport ws
+# MQTT fan-out.
+check "--subscribers is for MQTT only, not --proto kafka" --proto kafka --subscribers 2
+check "--sub-qos is for MQTT only, not --proto ws" --proto ws --sub-qos 1
+check "--sub-topic a/#/b: not a valid MQTT topic filter" --sub-topic 'a/#/b'
+check "--sub-topic sport+: not a valid MQTT topic filter" --subscribers 1 --sub-topic 'sport+'
+check "--sub-qos 3: must be 0, 1 or 2" --subscribers 1 --sub-qos 3
+check "--publishers is for fan-out" --publishers 2
+check "--listeners is for --proto ws only" --subscribers 1 --listeners 2
+check "--payload-size 16: fan-out needs at least 32 bytes" --subscribers 1 --payload-size 16
+check "--conns and --publishers cannot be used together" --subscribers 1 --conns 2 --publishers 2
+check "--steps and --messages cannot be used together" --subscribers 1 --steps 10 --messages 5
 if [ "$(id -u)" -ne 0 ]; then
 	# root reads anything, so this only means something for others.
 	printf 'x' >"$tmp/locked.desc"

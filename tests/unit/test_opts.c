@@ -338,6 +338,35 @@ static void test_good(void)
 		CHECK_EQ_INT(o.n_targets, 1);
 		opts_free(&o);
 	}
+	/* MQTT fan-out: publishers (--conns or --publishers) plus
+	 * subscribers on every node; the filter defaults to blast/#. */
+	if (!GOOD(&o, "--conns", "3", "--subscribers", "4", "--listen-target", "127.0.0.1:1884",
+		  "--sub-qos", "2", "--mqtt-version", "5")) {
+		CHECK(opts_fanout(&o));
+		CHECK_EQ_INT(o.publishers, 3);
+		CHECK_EQ_INT(o.subscribers, 4);
+		CHECK_EQ_INT(o.conns, 3 + 4 * 2);
+		CHECK_EQ_INT(o.sub_qos, 2);
+		CHECK(!strcmp(o.sub_topic, "blast/#"));
+		CHECK_EQ_INT(opts_receivers_per_node(&o), 4);
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "--sub-topic", "+/+", "--publishers", "2", "--fanout", "5", "--steps",
+		  "10,20", "--target", "ws://127.0.0.1:9001/mqtt", "--listen-target",
+		  "ws://127.0.0.1:9002/mqtt")) {
+		CHECK(opts_fanout(&o));
+		CHECK_EQ_INT(o.subscribers, 1);
+		CHECK_EQ_INT(o.conns, 2 + 1 * 2);
+		CHECK_EQ_INT(o.fanout, 5);
+		CHECK_EQ_INT(o.n_steps, 2);
+		CHECK_EQ_INT(o.transport, TRANSPORT_WS);
+		CHECK(!strcmp(o.sub_topic, "+/+"));
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "--conns", "2")) {
+		CHECK(!opts_fanout(&o));
+		opts_free(&o);
+	}
 	/* --flag=value, suffixes, and the rest of the flags. */
 	if (!GOOD(&o, "--conns=2k", "--rate=1m", "--messages=0", "--duration=500ms",
 		  "--drain-timeout=0", "--qos=2", "--inflight=65535", "--topic=a/{conn}/{seq}",
@@ -576,6 +605,8 @@ static void test_help(void)
 		"--workers", "--report", "--quiet", "--help", "--version", "--acks",
 		"--batch-size", "--linger", "--key", "--partitions", "--compression",
 		"--record-header", "--payload-proto", "--payload-proto-desc", "--field",
+		"--listen-target", "--publishers", "--listeners", "--fanout", "--binary",
+		"--steps", "--subscribers", "--sub-topic", "--sub-qos",
 	};
 	struct blast_opts o;
 	int r;
@@ -646,7 +677,33 @@ static void test_bad(void)
 	BAD("--proto amqp: must be mqtt, kafka or ws", "--proto", "amqp");
 	BAD("--proto '': must be mqtt, kafka or ws", "--proto", "");
 	BAD("--qos is for MQTT only, not --proto ws", "--proto", "ws", "--qos", "1");
-	BAD("--publishers is for --proto ws only", "--publishers", "2");
+	BAD("--publishers is for fan-out: --proto ws, or --proto mqtt with --subscribers",
+	    "--publishers", "2");
+	/* MQTT fan-out. */
+	BAD("--subscribers is for MQTT only, not --proto kafka", "--proto", "kafka",
+	    "--subscribers", "2");
+	BAD("--sub-topic is for MQTT only, not --proto ws", "--proto", "ws", "--sub-topic", "a/#");
+	BAD("--sub-topic a/#/b: not a valid MQTT topic filter", "--sub-topic", "a/#/b");
+	BAD("--sub-topic a+: not a valid MQTT topic filter", "--subscribers", "1", "--sub-topic",
+	    "a+");
+	BAD("--sub-topic '': not a valid MQTT topic filter", "--sub-topic", "");
+	BAD("--sub-qos 3: must be 0, 1 or 2", "--sub-qos", "3");
+	BAD("--subscribers x: not a number", "--subscribers", "x");
+	BAD("--listeners is for --proto ws only (MQTT fan-out takes --subscribers)",
+	    "--subscribers", "2", "--listeners", "2");
+	BAD("--binary is for --proto ws only", "--subscribers", "2", "--binary");
+	BAD("--conns and --publishers cannot be used together with --subscribers", "--subscribers",
+	    "1", "--conns", "2", "--publishers", "2");
+	BAD("--payload-size 31: fan-out needs at least 32 bytes", "--subscribers", "1",
+	    "--payload-size", "31");
+	BAD("--churn cannot be used with --subscribers", "--subscribers", "1", "--churn");
+	BAD("--subscribers: one --target", "--subscribers", "1", "--target", "127.0.0.1:1",
+	    "--target", "127.0.0.1:2");
+	BAD("--listen-target: ws://HOST:PORT/PATH exactly when --target is", "--subscribers", "1",
+	    "--target", "ws://127.0.0.1:1/mqtt", "--listen-target", "127.0.0.1:2");
+	BAD("--steps and --messages cannot be used together", "--subscribers", "1", "--steps", "10",
+	    "--messages", "5");
+	BAD("--fanout is for fan-out", "--fanout", "3");
 	BAD("--steps 10,x: expected batch sizes like 10,100,1000", "--proto", "ws", "--steps", "10,x");
 	BAD("--steps and --messages cannot be used together", "--proto", "ws", "--steps", "10",
 	    "--messages", "5");

@@ -7,8 +7,8 @@
 # to blast/# at QoS 1. The bridges deliver each message to every node
 # exactly once, so each of the S + 3K connections receives each message
 # once: received = expected = M x (S + 3K), nothing missing or duplicated.
-# (Assumes --subscribers, like --listeners, is per node: the --target and
-# each --listen-target.) A TCP mosquitto_sub on each node sees exactly M.
+# (--subscribers, like --listeners, is per node: the --target and each
+# --listen-target.) A TCP mosquitto_sub on each node sees exactly M.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 skip_unless_cmd mosquitto_sub mosquitto_pub python3
 [ -x /usr/sbin/mosquitto ] || skip "/usr/sbin/mosquitto not installed"

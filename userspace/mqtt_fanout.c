@@ -1,0 +1,231 @@
+/* MQTT fan-out subscribers (see mqtt_fanout.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "marker.h"
+#include "mqtt.h"
+#include "mqtt_fanout.h"
+#include "worker.h"
+
+/* The one SUBSCRIBE of a connection; its id is free again long before the
+ * first PUBLISH, which waits for every SUBACK. */
+#define SUB_PACKET_ID 1
+
+/* Per connection. */
+struct mqfo_conn {
+	uint8_t *seen;     /* one bit per sequence number received */
+	uint64_t bytes;
+	uint32_t *owed;    /* acks owed: type << 16 | packet id */
+	uint32_t n_owed, cap_owed;
+	bool connacked;
+};
+
+/* Per worker: room to put the marker in front of a line or protobuf. */
+struct mqfo_worker {
+	uint8_t *buf;
+	size_t cap;
+};
+
+int mqfo_setup(struct worker *w)
+{
+	w->pstate = calloc(1, sizeof(struct mqfo_worker));
+	if (!w->pstate)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < w->n_conns; i++) {
+		w->conns[i].pstate = calloc(1, sizeof(struct mqfo_conn));
+		if (!w->conns[i].pstate)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void mqfo_teardown(struct worker *w)
+{
+	for (uint32_t i = 0; i < w->n_conns; i++) {
+		struct mqfo_conn *s = w->conns[i].pstate;
+		if (s) {
+			free(s->seen);
+			free(s->owed);
+		}
+		free(s);
+		w->conns[i].pstate = NULL;
+	}
+	struct mqfo_worker *fw = w->pstate;
+	if (fw)
+		free(fw->buf);
+	free(fw);
+	w->pstate = NULL;
+}
+
+ssize_t mqfo_subscribe(struct worker *w, struct conn *c, uint8_t *out, size_t cap)
+{
+	struct mqfo_conn *s = c->pstate;
+	const char *filters[1] = { w->o->sub_topic };
+	uint8_t qos[1] = { w->o->sub_qos };
+
+	/* A new session: acks owed on the last one mean nothing now. */
+	s->n_owed = 0;
+	s->connacked = false;
+	return mqtt_encode_subscribe(out, cap, (enum mqtt_version)w->o->mqtt_version, SUB_PACKET_ID,
+				     filters, qos, 1);
+}
+
+void mqfo_connacked(struct conn *c)
+{
+	struct mqfo_conn *s = c->pstate;
+
+	s->connacked = true;
+}
+
+int mqfo_on_suback(struct worker *w, struct conn *c, const struct mqtt_frame *f)
+{
+	struct mqfo_conn *s = c->pstate;
+	struct mqtt_suback sa;
+
+	if (c->state != CS_HANDSHAKE || !s->connacked ||
+	    mqtt_parse_suback(f, (enum mqtt_version)w->o->mqtt_version, &sa) < 0 ||
+	    sa.packet_id != SUB_PACKET_ID || sa.n_codes != 1) {
+		conn_fail(w, c, ERR_PROTOCOL);
+		return -1;
+	}
+	/* Refused: counted by its code, and the connection stays up (it
+	 * receives nothing, so its receipts show as missing). */
+	if (sa.codes[0] >= 0x80)
+		w->t.suback[sa.codes[0]]++;
+	conn_handshake_done(w, c);
+	return 0;
+}
+
+static int owe(struct worker *w, struct conn *c, uint8_t type, uint16_t id)
+{
+	struct mqfo_conn *s = c->pstate;
+
+	if (s->n_owed == s->cap_owed) {
+		uint32_t cap = s->cap_owed ? s->cap_owed * 2 : 16;
+		uint32_t *n = realloc(s->owed, cap * sizeof(*n));
+		if (!n) {
+			conn_fail(w, c, ERR_RECV);
+			return -1;
+		}
+		s->owed = n;
+		s->cap_owed = cap;
+	}
+	s->owed[s->n_owed++] = (uint32_t)type << 16 | id;
+	return 0;
+}
+
+/* Counts a receipt of message seq on c: the first one, or a duplicate. */
+static int receipt(struct worker *w, struct conn *c, uint64_t seq, uint64_t sent_ns)
+{
+	struct mqfo_conn *s = c->pstate;
+	uint64_t byte = seq / 8;
+
+	if (byte >= s->bytes) {
+		uint64_t nb = s->bytes ? s->bytes : 1024;
+		while (nb <= byte)
+			nb *= 2;
+		uint8_t *ns = realloc(s->seen, nb);
+		if (!ns) {
+			conn_fail(w, c, ERR_RECV);
+			return -1;
+		}
+		memset(ns + s->bytes, 0, nb - s->bytes);
+		s->seen = ns;
+		s->bytes = nb;
+	}
+	uint8_t bit = (uint8_t)(1u << (seq & 7));
+	if (s->seen[byte] & bit) {
+		w->t.duplicates++;
+		return 0;
+	}
+	s->seen[byte] |= bit;
+	w->t.received++;
+	w->last_recv_ns = w->now;
+	hist_record(w->e2e, w->now > sent_ns ? (int64_t)(w->now - sent_ns) : 0);
+	return 0;
+}
+
+int mqfo_on_publish(struct worker *w, struct conn *c, const struct mqtt_frame *f)
+{
+	struct mqtt_publish p;
+	struct marker_fanout m;
+
+	if (mqtt_parse_publish(f, (enum mqtt_version)w->o->mqtt_version, &p) < 0) {
+		conn_fail(w, c, ERR_PROTOCOL);
+		return -1;
+	}
+	/* Every delivery is answered, ours or not (3.1.1 4.3, 5.0 4.3). */
+	if (p.qos && owe(w, c, p.qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, p.packet_id) < 0)
+		return -1;
+	/* Another run's message (retained, or queued for an old session) or
+	 * someone else's: not counted. A sequence number past anything this
+	 * run can send is not ours either. */
+	if (marker_read_fanout(p.payload, p.payload_len, &m) || m.run != w->shm->run_id ||
+	    m.seq >= (1ull << 40))
+		return 0;
+	return receipt(w, c, m.seq, m.sent_ns);
+}
+
+int mqfo_on_pubrel(struct worker *w, struct conn *c, const struct mqtt_frame *f)
+{
+	struct mqtt_ack a;
+
+	if (mqtt_parse_ack(f, (enum mqtt_version)w->o->mqtt_version, &a) < 0) {
+		conn_fail(w, c, ERR_PROTOCOL);
+		return -1;
+	}
+	return owe(w, c, MQTT_PUBCOMP, a.packet_id);
+}
+
+size_t mqfo_put_acks(struct worker *w, struct conn *c, uint8_t *out, size_t cap, uint32_t *frames)
+{
+	struct mqfo_conn *s = c->pstate;
+	enum mqtt_version v = (enum mqtt_version)w->o->mqtt_version;
+	size_t len = 0;
+	uint32_t i = 0;
+
+	for (; i < s->n_owed; i++) {
+		ssize_t r = mqtt_encode_ack(out + len, cap - len, v, (uint8_t)(s->owed[i] >> 16),
+					    (uint16_t)s->owed[i], 0);
+		if (r < 0)
+			break;
+		len += (size_t)r;
+		(*frames)++;
+	}
+	/* In order: what did not fit goes first next time. */
+	memmove(s->owed, s->owed + i, (s->n_owed - i) * sizeof(*s->owed));
+	s->n_owed -= i;
+	return len;
+}
+
+bool mqfo_owes(const struct conn *c)
+{
+	const struct mqfo_conn *s = c->pstate;
+
+	return s && s->n_owed;
+}
+
+const uint8_t *mqfo_payload(struct worker *w, const uint8_t *body, size_t n, size_t *len)
+{
+	struct mqfo_worker *fw = w->pstate;
+
+	if (fw->cap < MARKER_FANOUT_LEN + n) {
+		uint8_t *b = realloc(fw->buf, MARKER_FANOUT_LEN + n);
+		if (!b)
+			return NULL;
+		fw->buf = b;
+		fw->cap = MARKER_FANOUT_LEN + n;
+	}
+	memset(fw->buf, 0, MARKER_FANOUT_LEN); /* stamped once encoded */
+	memcpy(fw->buf + MARKER_FANOUT_LEN, body, n);
+	*len = MARKER_FANOUT_LEN + n;
+	return fw->buf;
+}
+
+bool mqfo_matches(const struct worker *w, const char *topic, size_t n)
+{
+	const char *f = w->o->sub_topic;
+
+	return mqtt_topic_matches(f, strlen(f), topic, n);
+}
