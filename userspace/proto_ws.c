@@ -7,6 +7,8 @@
  * sender's too, when the server echoes) can tell this run's messages from
  * others, count each one once per connection, and time it on the same
  * clock without any synchronisation: publishers and listeners share a host.
+ * The body after the header is filler, a --payload-file line, or a
+ * --payload-proto message.
  * A message counts as acked once written whole; receipts are counted
  * apart (received, duplicates) against what the fan-out makes expected. */
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "payload_proto.h"
 #include "proto.h"
 #include "worker.h"
 #include "ws_transport.h"
@@ -180,7 +183,8 @@ static uint32_t ws_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 			uint32_t n)
 {
 	const struct blast_opts *o = w->o;
-	uint8_t opcode = o->binary ? 0x2 : 0x1;
+	/* A protobuf message is not UTF-8: text frames would be refused (1007). */
+	uint8_t opcode = o->binary || w->pgen ? 0x2 : 0x1;
 	uint32_t done = 0;
 
 	for (; done < n; done++) {
@@ -191,6 +195,13 @@ static uint32_t ws_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 			size_t line = w->payload_next % o->payloads.n;
 			body = (const uint8_t *)o->payloads.lines[line];
 			body_len = o->payloads.lens[line];
+		} else if (w->pgen) {
+			/* --payload-proto: the message follows the header. */
+			ssize_t pl = payload_gen_fill(w->pgen, seq, w->pbuf, w->pbuf_cap);
+			if (pl < 0)
+				break;
+			body = w->pbuf;
+			body_len = (size_t)pl;
 		}
 		size_t plen = WS_HEADER_LEN + body_len;
 		if (ch->len + 14 + plen > ch->cap)

@@ -1109,6 +1109,19 @@ static void begin_closing(struct worker *w)
 	}
 }
 
+/* Fan-out: this worker holds publishers (connection numbers below
+ * --publishers come first) and every one is gone for good, so its share of
+ * the messages can never be sent: the run must not wait for it. */
+static bool fanout_publishers_gone(const struct worker *w)
+{
+	if (!opts_fanout(w->o) || !w->n_conns || w->conns[0].idx >= w->o->publishers)
+		return false;
+	for (uint32_t i = 0; i < w->n_conns && w->conns[i].idx < w->o->publishers; i++)
+		if (w->conns[i].state != CS_DONE)
+			return false;
+	return true;
+}
+
 /* Moves the worker through its phases. Returns false when it is over. */
 static bool advance_phase(struct worker *w)
 {
@@ -1138,7 +1151,9 @@ static bool advance_phase(struct worker *w)
 		 * unlike a connect-only run (--messages 0). */
 		bool budget_done = w->t0 && w->next_msg >= w->limit &&
 				   (w->limit || o->messages);
-		if (w->shm->stop || w->live == 0 || (w->t_end && w->now >= w->t_end) || budget_done) {
+		bool senders_gone = w->t0 && !budget_done && fanout_publishers_gone(w);
+		if (w->shm->stop || w->live == 0 || (w->t_end && w->now >= w->t_end) || budget_done ||
+		    senders_gone) {
 			/* Messages the schedule wanted out but no connection could
 			 * take: the backlog a stalled broker leaves. */
 			uint64_t due = sched_due(w);
@@ -1146,7 +1161,7 @@ static bool advance_phase(struct worker *w)
 				w->t.not_sent = due - w->next_msg;
 			if (w->shm->stop)
 				w->slot->stop_why = STOP_SIGNAL;
-			else if (w->live == 0)
+			else if (w->live == 0 || senders_gone)
 				w->slot->stop_why = STOP_CONNS_LOST;
 			else if (budget_done)
 				w->slot->stop_why = STOP_MESSAGES;

@@ -8,7 +8,8 @@
 #    errors."ws_close:1001" per connection, blast answers the close and
 #    does not hang;
 #  - the TCP connection dropped (reset) after F frames: counted as dropped
-#    (or, for MQTT, failed) connections, blast exits 1 within the limit.
+#    (or, for MQTT, failed) connections, blast exits 1 within the limit;
+#  - the publishers closed while a listener stays up: the run ends.
 # F is 5 for --proto ws (mid-run, after some messages). For MQTT it is 1:
 # the server never answers CONNECT, so a client sends nothing more; the
 # close or reset comes while blast waits for CONNACK.
@@ -85,4 +86,19 @@ for flavour in ws mqtt; do
 	fi
 	stop_pid "$WSB_PID"
 done
+
+# Publishers closed mid-run while a listener stays up (it sends no frames,
+# so the server never closes it): the publishers' messages can never be
+# sent, and the run ends (all_connections_lost) instead of waiting forever.
+start_ws_bad_server close --frames 5 --code 1001 || die "cannot start the close server"
+r=$T/ws-publishers-gone.json
+run_blast 30 --proto ws --target "ws://127.0.0.1:$WSB_PORT/" --publishers 2 --listeners 1 \
+	--messages 1000 --rate 200 --drain-timeout 1s --report "$r" --quiet
+[ "$BLAST_RC" -eq 1 ] || fail "publishers gone: blast exited $BLAST_RC, want 1"
+[ "$(echo "$BLAST_SECS < 15" | bc)" -eq 1 ] || fail "publishers gone: blast took ${BLAST_SECS}s"
+expect_json "$r" stop_reason eq all_connections_lost
+expect_json "$r" "errors.ws_close:1001" == 2
+expect_json "$r" sent -lt 1000
+check_accounting "$r"
+stop_pid "$WSB_PID"
 pass
