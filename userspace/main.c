@@ -104,6 +104,7 @@ static void check_fanout(struct shm *shm, const struct blast_opts *o)
 			return;
 		totals_add(&sum, &t);
 	}
+	shm->sends_done = 1; /* the drain timeouts start counting now */
 	if (sum.received >= fanout_expected(o, &sum))
 		shm->fanout_done = 1;
 }

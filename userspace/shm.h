@@ -60,6 +60,7 @@ struct shm {
 	volatile uint32_t stop;     /* set by the parent on SIGINT/SIGTERM */
 	volatile uint32_t fanout_done; /* set by the parent: every expected receipt is in */
 	volatile uint32_t go;          /* fan-out: every worker's connections are up */
+	volatile uint32_t sends_done;  /* fan-out: every worker has stopped sending */
 	uint32_t run_id;            /* fan-out: tells this run's messages from others' */
 	uint32_t n_workers;
 	uint64_t start_ns;          /* run start, set by the parent before fork */

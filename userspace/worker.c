@@ -1172,6 +1172,10 @@ static bool advance_phase(struct worker *w)
 		}
 		break;
 	case WS_DRAINING:
+		/* Fan-out: receivers here still get what other workers send;
+		 * the drain timeout counts from the end of every worker's sends. */
+		if (opts_fanout(o) && !w->shm->sends_done)
+			w->t_drain_end = w->now + o->drain_timeout_ns;
 		if (all_settled(w) || w->now >= w->t_drain_end || w->live == 0)
 			begin_closing(w);
 		break;
