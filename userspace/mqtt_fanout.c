@@ -185,6 +185,8 @@ size_t mqfo_put_acks(struct worker *w, struct conn *c, uint8_t *out, size_t cap,
 	size_t len = 0;
 	uint32_t i = 0;
 
+	if (!s->n_owed)
+		return 0;
 	for (; i < s->n_owed; i++) {
 		ssize_t r = mqtt_encode_ack(out + len, cap - len, v, (uint8_t)(s->owed[i] >> 16),
 					    (uint16_t)s->owed[i], 0);

@@ -2,23 +2,30 @@
 # MQTT fan-out over TCP on one mosquitto: S publishers and K subscribers,
 # every connection subscribed to blast/# (publishers too: 3.1.1 and 5
 # without no-local deliver a client's own messages), so each message is
-# expected on S + K connections. Checked for subscriptions at QoS 0 and 1
-# (3.1.1 and 5, one and two workers): received = expected = M x (S + K),
+# expected on S + K connections. Checked for subscriptions at QoS 0, 1 and
+# 2 (3.1.1 and 5, one and two workers): received = expected = M x (S + K),
 # missing = 0, duplicates = 0, one end-to-end latency per receipt, and the
-# accounting. A TCP mosquitto_sub is the independent witness: it sees M
-# messages (-R: not the retained ones), each with blast's 32-byte fan-out marker (BLST conn seq, FANO
-# run sent_ns) and no (conn, seq) twice. The first run leaves retained
-# messages behind; the next runs' subscribers get them at SUBACK, and must
-# not count them (another run id). A filter matching one publisher's topic
-# only expects that publisher's messages, as many as the witness saw on
-# that topic, x (S + K).
+# accounting. Every delivery (at the lower of the two QoS) is answered:
+# mosquitto's debug log shows as many PUBACKs (QoS 1), or PUBRECs and
+# PUBCOMPs (QoS 2), from blast's connections as receipts. A TCP mosquitto_sub is the independent witness: it sees M messages
+# (-R: not the retained ones), each with blast's 32-byte fan-out marker
+# (BLST conn seq, FANO run sent_ns) and no (conn, seq) twice. The first run
+# leaves retained messages behind; the next runs' subscribers get them at
+# SUBACK, and must not count them (another run id). A filter matching one
+# publisher's topic only expects that publisher's messages, as many as the
+# witness saw on that topic, x (S + K). A --steps ladder: every row whole.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 skip_unless_cmd mosquitto_sub mosquitto_pub python3
 [ -x /usr/sbin/mosquitto ] || skip "/usr/sbin/mosquitto not installed"
 require_blast
 
 M=2000 S=2 K=3
-start_mosquitto "max_inflight_messages 100" || die "cannot start mosquitto"
+start_mosquitto "max_inflight_messages 100" "log_type debug" || die "cannot start mosquitto"
+
+# acks_from_blast KIND: how many KIND packets blast's connections sent so far.
+acks_from_blast() {
+	grep -c "Received $1 from blast-" "$MQ_LOG" || true
+}
 
 # check_witness SUBFILE N: N messages, each with a fan-out marker whose
 # connection matches its topic blast/{conn}, one run id, no seq twice.
@@ -59,8 +66,11 @@ EOF
 
 i=0
 for args in "--qos 0 --sub-qos 0 --retain" "--qos 1 --sub-qos 1 --workers 2" \
-	"--qos 1 --sub-qos 1 --mqtt-version 5" "--qos 2 --sub-qos 0 --mqtt-version 5 --inflight 20"; do
+	"--qos 1 --sub-qos 2 --mqtt-version 5" "--qos 2 --sub-qos 2 --mqtt-version 5 --inflight 20" \
+	"--qos 2 --sub-qos 2 --inflight 20"; do
 	i=$((i + 1))
+	pubacks=$(acks_from_blast PUBACK) pubrecs=$(acks_from_blast PUBREC)
+	pubcomps=$(acks_from_blast PUBCOMP)
 	sub=$T/witness$i.txt
 	start_sub "$sub" -t 'blast/#' -q 1 -R || die "run $i: witness not ready"
 	r=$T/fanout$i.json
@@ -82,6 +92,17 @@ for args in "--qos 0 --sub-qos 0 --retain" "--qos 1 --sub-qos 1 --workers 2" \
 	expect_json "$r" errors eq '{}'
 	expect_json "$r" config.subscribers == $K
 	check_accounting "$r"
+	# The delivery QoS is the lower of the publish's and the subscription's.
+	pq=$(json_get "$r" config.qos) sq=$(json_get "$r" config.sub_qos)
+	dq=$((pq < sq ? pq : sq))
+	got="$(($(acks_from_blast PUBACK) - pubacks)) $(($(acks_from_blast PUBREC) - pubrecs))"
+	got="$got $(($(acks_from_blast PUBCOMP) - pubcomps))"
+	case $dq in
+	0) exp="0 0 0" ;;
+	1) exp="$want 0 0" ;;
+	2) exp="0 $want $want" ;;
+	esac
+	[ "$got" = "$exp" ] || fail "run $i ($args): PUBACK PUBREC PUBCOMP from blast = $got, want $exp"
 	wait_sub_count "$sub" $M 10
 	check_witness "$sub" $M
 	stop_pid "$SUB_PID"
