@@ -19,12 +19,14 @@
 #include "hist.h"
 #include "kafka_meta.h"
 #include "opts.h"
+#include "probe.h"
 #include "report.h"
 #include "shm.h"
 #include "stats.h"
 #include "worker.h"
 
 static volatile sig_atomic_t signals_seen;
+static struct probe *probe; /* --probe, NULL when off or impossible */
 
 static void on_signal(int sig)
 {
@@ -167,8 +169,10 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 			rc = 3;
 			break;
 		}
-		if (pid == 0)
+		if (pid == 0) {
+			probe_worker_init(probe);
 			_exit(worker_run(o, shm, i, o->workers, kmeta));
+		}
 		pids[i] = pid;
 	}
 
@@ -404,6 +408,9 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		if (total->http_status[i])
 			fprintf(stderr, "blast: WebSocket upgrade refused with HTTP %u on %" PRIu64
 					" connection(s)\n", i, total->http_status[i]);
+	struct wire_stats *wire = probe ? malloc(sizeof(*wire)) : NULL;
+	if (wire && probe_read(probe, wire) == 0)
+		res.wire_probe = wire;
 	report_print_summary(stdout, &res);
 	if (o->report_path) {
 		int r = report_write_json(o->report_path, &res);
@@ -416,6 +423,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	free(all.raw);
 	free(all.con);
 	free(all.e2e);
+	free(wire);
 	return rc;
 }
 
@@ -458,7 +466,10 @@ int main(int argc, char **argv)
 		o.workers = total_conns;
 	if (o.workers < 1)
 		o.workers = 1;
+	if (o.probe)
+		probe = probe_start(&o, &kmeta);
 	r = run_and_report(&o, &kmeta);
+	probe_stop(probe);
 	kafka_meta_free(&kmeta);
 	opts_free(&o);
 	return r;
