@@ -89,23 +89,33 @@ static __always_inline struct wp_counters *cnt(void)
 	return bpf_map_lookup_elem(&counters, &zero);
 }
 
-static __always_inline void hist_record(__u64 v)
+static __always_inline void hist_record(__u64 v, __u32 weight)
 {
 	__u32 idx = wp_hist_index(v);
 	__u64 *b = bpf_map_lookup_elem(&hist, &idx);
 
 	if (b)
-		*b += 1;
+		*b += weight;
 }
 
 /* What one frame asks for. */
-enum { ACT_NONE = 0, ACT_REQ, ACT_REQ_QOS0, ACT_REQ_UNCOUNTED, ACT_REQ_NOID, ACT_ACK, ACT_RECEIPT };
+enum {
+	ACT_NONE = 0,
+	ACT_REQ,           /* a request of f->weight messages, id f->id */
+	ACT_REQ_QOS0,      /* a message no ack will answer */
+	ACT_REQ_UNCOUNTED, /* a request whose answer is no ack (Kafka Metadata) */
+	ACT_REQ_NOID,      /* a message whose id could not be read */
+	ACT_REQ_LOST,      /* a Produce whose records could not be counted */
+	ACT_ACK,           /* the ack of request f->id */
+	ACT_RECEIPT,       /* a receipt of message (f->run, f->id); more may follow */
+};
 enum { P_NEED = 0, P_FRAME = 1, P_GARBAGE = -1 };
 
 struct frame {
 	__u32 len;
 	__u32 act;
 	__u32 run;
+	__u32 weight;
 	__u64 id;
 };
 
@@ -174,26 +184,265 @@ static __always_inline __u32 be32_at(const __u8 *h, __u32 i)
 	return (__u32)B(i) << 24 | (__u32)B(i + 1) << 16 | (__u32)B(i + 2) << 8 | B(i + 3);
 }
 
-/* Kafka: Size, then request header v1/v2 (api key, version, correlation
- * id) or response header (correlation id). */
-static __always_inline int parse_kafka(const __u8 *h, __u32 total, __u32 dir, struct frame *f)
+static __always_inline __u32 be16_at(const __u8 *h, __u32 i)
 {
-	__u32 need = dir == 0 ? 12 : 8;
+	return (__u32)B(i) << 8 | B(i + 1);
+}
 
-	if (total < need)
+/* Unsigned varint [Kafka protocol guide, "Protocol Primitive Types"] at
+ * h[i]: its value in *v, its length in *n. */
+static __always_inline int uvarint_at(const __u8 *h, __u32 total, __u32 i, __u32 *v, __u32 *n)
+{
+	__u32 x = 0, k;
+
+#pragma unroll
+	for (k = 0; k < 5; k++) {
+		if (i + k >= total)
+			return P_NEED;
+		__u8 b = B(i + k);
+		x |= (__u32)(b & 127) << (7 * k);
+		if (!(b & 128)) {
+			*v = x;
+			*n = k + 1;
+			return P_FRAME;
+		}
+	}
+	return P_GARBAGE;
+}
+
+/* The walk's moves between items: what follows a partition, a topic, the
+ * topic array. Flexible versions end each with tagged fields. */
+static __always_inline void k_topic_done(struct wp_dir *d)
+{
+	if (--d->ktopics)
+		d->kphase = WP_K_TOPIC;
+	else
+		d->kphase = d->kflex ? WP_K_BODY_TAGS : WP_K_DONE;
+}
+
+static __always_inline void k_end_topic(struct wp_dir *d)
+{
+	if (d->kflex)
+		d->kphase = WP_K_TOPIC_TAGS;
+	else
+		k_topic_done(d);
+}
+
+static __always_inline void k_part_done(struct wp_dir *d)
+{
+	if (--d->kparts)
+		d->kphase = WP_K_PART;
+	else
+		k_end_topic(d);
+}
+
+static __always_inline void k_end_part(struct wp_dir *d)
+{
+	if (d->kflex)
+		d->kphase = WP_K_PART_TAGS;
+	else
+		k_part_done(d);
+}
+
+#define K_MAX_COUNT 100000
+
+/* Kafka, client -> server: one item of the request stream. Any request has
+ * Size, then request header v1/v2 (api key, version, correlation id,
+ * client id); a Produce's body is walked to count the records of each
+ * RecordBatch [Kafka protocol guide, Produce; "Record Batch"]. Changes *d
+ * only when it returns P_FRAME. */
+static __always_inline int kafka_req_item(struct wp_dir *d, const __u8 *h, __u32 total,
+					  struct frame *f)
+{
+	__u32 v = 0, n = 0, len = 0, cnt = 0;
+	__u8 ph = d->kphase;
+	int r;
+
+	f->act = ACT_NONE;
+	if (ph == WP_K_FRAME) {
+		if (total < 14)
+			return P_NEED;
+		__u32 size = be32_at(h, 0);
+		if (size < 10 || size > (256u << 20))
+			return P_GARBAGE;
+		f->id = be32_at(h, 8);
+		if (be16_at(h, 4) != 0) { /* not a Produce */
+			f->len = 4 + size;
+			f->act = ACT_REQ_UNCOUNTED;
+			return P_FRAME;
+		}
+		__s16 clen = (__s16)be16_at(h, 12);
+		len = 14 + (clen > 0 ? (__u32)clen : 0);
+		if (len > 4 + size)
+			return P_GARBAGE;
+		d->kcorr = (__u32)f->id;
+		d->kend = d->next + 4 + size;
+		d->kflex = be16_at(h, 6) >= 9;
+		d->krecords = 0;
+		d->kphase = d->kflex ? WP_K_HDR_TAGS : WP_K_TXID;
+		f->len = len;
+		return P_FRAME;
+	}
+	switch (ph) {
+	case WP_K_HDR_TAGS:
+	case WP_K_PART_TAGS:
+	case WP_K_TOPIC_TAGS:
+	case WP_K_BODY_TAGS:
+		r = uvarint_at(h, total, 0, &v, &n);
+		if (r != P_FRAME)
+			return r;
+		if (v) /* tagged fields blast never writes: skip the request */
+			goto lost;
+		len = n;
+		break;
+	case WP_K_TXID:
+	case WP_K_TOPIC: /* a string: its length, then skipped */
+		if (d->kflex) {
+			r = uvarint_at(h, total, 0, &v, &n);
+			if (r != P_FRAME)
+				return r;
+			len = n + (v ? v - 1 : 0);
+		} else {
+			if (total < 2)
+				return P_NEED;
+			__s16 sl = (__s16)be16_at(h, 0);
+			len = 2 + (sl > 0 ? (__u32)sl : 0);
+		}
+		break;
+	case WP_K_ACKS: /* Acks, TimeoutMs, topic count */
+		if (d->kflex) {
+			r = uvarint_at(h, total, 6, &v, &n);
+			if (r != P_FRAME)
+				return r;
+			cnt = v ? v - 1 : 0;
+			len = 6 + n;
+		} else {
+			if (total < 10)
+				return P_NEED;
+			cnt = be32_at(h, 6);
+			len = 10;
+		}
+		break;
+	case WP_K_PCOUNT:
+		if (d->kflex) {
+			r = uvarint_at(h, total, 0, &v, &n);
+			if (r != P_FRAME)
+				return r;
+			cnt = v ? v - 1 : 0;
+			len = n;
+		} else {
+			if (total < 4)
+				return P_NEED;
+			cnt = be32_at(h, 0);
+			len = 4;
+		}
+		break;
+	case WP_K_PART: /* index, then the records' length */
+		if (d->kflex) {
+			r = uvarint_at(h, total, 4, &v, &n);
+			if (r != P_FRAME)
+				return r;
+			cnt = v ? v - 1 : 0;
+			len = 4 + n;
+		} else {
+			if (total < 8)
+				return P_NEED;
+			cnt = be32_at(h, 4);
+			if (cnt == 0xffffffffu) /* null records */
+				cnt = 0;
+			len = 8;
+		}
+		break;
+	case WP_K_BATCH: /* baseOffset, batchLength, ..., recordCount at 57 */
+		if (d->kbytes < 61)
+			goto lost;
+		if (total < 61)
+			return P_NEED;
+		len = 12 + be32_at(h, 8);
+		if (len > d->kbytes || len < 61)
+			goto lost;
+		cnt = be32_at(h, 57);
+		break;
+	default:
+		goto lost;
+	}
+	if (cnt > K_MAX_COUNT && ph != WP_K_PART)
+		goto lost;
+	if ((__s32)(d->kend - (d->next + len)) < 0)
+		goto lost;
+	/* The item is whole: move on. */
+	switch (ph) {
+	case WP_K_HDR_TAGS:
+		d->kphase = WP_K_TXID;
+		break;
+	case WP_K_TXID:
+		d->kphase = WP_K_ACKS;
+		break;
+	case WP_K_ACKS:
+		d->ktopics = cnt;
+		if (cnt)
+			d->kphase = WP_K_TOPIC;
+		else
+			d->kphase = d->kflex ? WP_K_BODY_TAGS : WP_K_DONE;
+		break;
+	case WP_K_TOPIC:
+		d->kphase = WP_K_PCOUNT;
+		break;
+	case WP_K_PCOUNT:
+		d->kparts = cnt;
+		if (cnt)
+			d->kphase = WP_K_PART;
+		else
+			k_end_topic(d);
+		break;
+	case WP_K_PART:
+		d->kbytes = cnt;
+		if (cnt)
+			d->kphase = WP_K_BATCH;
+		else
+			k_end_part(d);
+		break;
+	case WP_K_BATCH:
+		d->krecords += cnt;
+		d->kbytes -= len;
+		if (!d->kbytes)
+			k_end_part(d);
+		break;
+	case WP_K_PART_TAGS:
+		k_part_done(d);
+		break;
+	case WP_K_TOPIC_TAGS:
+		k_topic_done(d);
+		break;
+	case WP_K_BODY_TAGS:
+		d->kphase = WP_K_DONE;
+		break;
+	}
+	f->len = len;
+	return P_FRAME;
+lost:
+	/* Skip what is left of this request; its answer is let go. */
+	len = d->kend - d->next;
+	if (!len || len > (256u << 20))
+		return P_GARBAGE;
+	f->len = len;
+	f->id = d->kcorr;
+	f->act = ACT_REQ_LOST;
+	d->kphase = WP_K_FRAME;
+	return P_FRAME;
+}
+
+/* Kafka, server -> client: Size, then the response header's correlation id. */
+static __always_inline int kafka_resp(const __u8 *h, __u32 total, struct frame *f)
+{
+	if (total < 8)
 		return P_NEED;
 	__u32 size = be32_at(h, 0);
-	if (size < need - 4 || size > (256u << 20))
+	if (size < 4 || size > (256u << 20))
 		return P_GARBAGE;
 	f->len = 4 + size;
-	if (dir == 0) {
-		__u32 api_key = (__u32)B(4) << 8 | B(5);
-		f->id = be32_at(h, 8);
-		f->act = api_key == 0 ? ACT_REQ : ACT_REQ_UNCOUNTED;
-	} else {
-		f->id = be32_at(h, 4);
-		f->act = ACT_ACK;
-	}
+	f->id = be32_at(h, 4);
+	f->act = ACT_ACK;
 	return P_FRAME;
 }
 
@@ -303,11 +552,13 @@ static __always_inline void act(struct seg *s, struct frame *f)
 		c->requests++;
 		c->unparsed++;
 		break;
+	case ACT_REQ_LOST:
 	case ACT_REQ:
 	case ACT_REQ_UNCOUNTED: {
-		struct wp_req v = { .ts = s->now, .counted = f->act == ACT_REQ };
-		if (f->act == ACT_REQ)
-			c->requests++;
+		struct wp_req v = { .ts = s->now, .weight = f->act == ACT_REQ ? f->weight : 0 };
+		if (f->act == ACT_REQ_LOST)
+			c->unparsed++;
+		c->requests += v.weight;
 		if (bpf_map_update_elem(&reqs, &k, &v, BPF_ANY))
 			c->untracked++;
 		break;
@@ -319,9 +570,9 @@ static __always_inline void act(struct seg *s, struct frame *f)
 			c->unmatched++;
 			break;
 		}
-		if (r->counted) {
-			c->acks++;
-			hist_record(s->now - r->ts);
+		if (r->weight) {
+			c->acks += r->weight;
+			hist_record(s->now - r->ts, r->weight);
 		}
 		if (f->act == ACT_ACK)
 			bpf_map_delete_elem(&reqs, &k);
@@ -376,7 +627,10 @@ static long frame_step(__u32 i, void *arg)
 		r = parse_mqtt(d->carry, total, s->dir, &f);
 		break;
 	case WP_KAFKA:
-		r = parse_kafka(d->carry, total, s->dir, &f);
+		if (s->dir == 0)
+			r = kafka_req_item(d, d->carry, total, &f);
+		else
+			r = kafka_resp(d->carry, total, &f);
 		break;
 	case WP_WS:
 		r = parse_ws(d->carry, total, s->dir, &f);
@@ -396,9 +650,23 @@ static long frame_step(__u32 i, void *arg)
 		give_up(d);
 		return 1;
 	}
+	if (!f.weight)
+		f.weight = 1;
 	act(s, &f);
 	d->next += f.len;
 	d->carry_len = 0;
+	if (s->fl->proto == WP_KAFKA && s->dir == 0 && d->kphase == WP_K_DONE) {
+		/* A Produce walked to its end: its records are the request. */
+		struct frame done = { .act = ACT_REQ, .id = d->kcorr, .weight = d->krecords };
+		act(s, &done);
+		if (d->next != d->kend) {
+			struct wp_counters *c = cnt();
+			if (c)
+				c->unparsed++;
+			d->next = d->kend;
+		}
+		d->kphase = WP_K_FRAME;
+	}
 	return 0;
 }
 
@@ -505,8 +773,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u32 egress)
 	}
 	if (d->state == WP_D_HTTP)
 		bpf_loop(s.len, http_step, &s, 0);
-	/* At most one frame per 2 bytes (MQTT's smallest), a 64 KiB segment. */
-	bpf_loop(s.len / 2 + 1, frame_step, &s, 0);
+	/* At most one frame or item per byte (a Kafka tagged-field count). */
+	bpf_loop(s.len + 1, frame_step, &s, 0);
 	return TC_ACT_OK;
 }
 

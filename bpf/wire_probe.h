@@ -31,6 +31,24 @@ struct wp_flow_key {
 
 enum wp_dir_state { WP_D_FRAMES = 0, WP_D_HTTP, WP_D_DEAD };
 
+/* Where a walk through a Kafka Produce request is: each step parses one
+ * item (a header, a string, a count, a record batch's head) from its first
+ * bytes and skips the rest. */
+enum wp_kphase {
+	WP_K_FRAME = 0,  /* at a request's Size */
+	WP_K_HDR_TAGS,   /* v9+: request header tagged fields */
+	WP_K_TXID,       /* TransactionalId */
+	WP_K_ACKS,       /* Acks, TimeoutMs, topic count */
+	WP_K_TOPIC,      /* topic name */
+	WP_K_PCOUNT,     /* partition count */
+	WP_K_PART,       /* partition index, records length */
+	WP_K_BATCH,      /* a RecordBatch: its record count */
+	WP_K_PART_TAGS,
+	WP_K_TOPIC_TAGS,
+	WP_K_BODY_TAGS,
+	WP_K_DONE,       /* the request's records are counted */
+};
+
 /* One direction of a flow's stream: where the next frame starts (TCP
  * sequence number), and the first bytes of a frame whose head straddled
  * the last segment. */
@@ -41,6 +59,16 @@ struct wp_dir {
 	__u8 carry_len;  /* bytes of the frame at next held in carry */
 	__u8 http_match; /* WP_D_HTTP: bytes of "\r\n\r\n" matched so far */
 	__u8 carry[WP_CARRY];
+	/* Kafka, client -> server: the Produce request being walked. */
+	__u8 kphase;     /* enum wp_kphase */
+	__u8 kflex;      /* Produce v9+: compact strings and arrays, tagged fields */
+	__u16 kpad;
+	__u32 kcorr;     /* its correlation id */
+	__u32 kend;      /* sequence number just past it */
+	__u32 ktopics, kparts; /* left to walk */
+	__u32 kbytes;    /* left in the current partition's records */
+	__u32 krecords;  /* counted so far */
+	__u32 kpad2;
 };
 
 struct wp_flow {
@@ -61,7 +89,7 @@ struct wp_req_key {
 
 struct wp_req {
 	__u64 ts;    /* bpf_ktime_get_ns() when the request left */
-	__u32 counted; /* 1: a request whose ack counts (a Produce, not a Metadata) */
+	__u32 weight; /* messages it carries: 1, a Produce's records, 0 for a Metadata */
 	__u32 pad;
 };
 
@@ -117,8 +145,8 @@ static inline __u64 wp_hist_value(__u32 idx)
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct wp_flow_key) == 40, "wp_flow_key ABI");
-_Static_assert(sizeof(struct wp_dir) == 136, "wp_dir ABI");
-_Static_assert(sizeof(struct wp_flow) == 24 + 2 * 136, "wp_flow ABI");
+_Static_assert(sizeof(struct wp_dir) == 168, "wp_dir ABI");
+_Static_assert(sizeof(struct wp_flow) == 24 + 2 * 168, "wp_flow ABI");
 _Static_assert(sizeof(struct wp_req_key) == 16, "wp_req_key ABI");
 _Static_assert(sizeof(struct wp_counters) == 14 * 8, "wp_counters ABI");
 #endif

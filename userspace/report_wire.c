@@ -85,7 +85,7 @@ static void one_witness(FILE *f, const struct blast_results *r, const struct wir
 	else
 		fprintf(f, "  client       sent %" PRIu64 "  acked %" PRIu64 "%s\n", t->sent, t->acked,
 			r->opts && r->opts->proto == PROTO_KAFKA ?
-				"  (the wire counts Produce requests, the client records)" : "");
+				"  (records, on the wire counted in each Produce request)" : "");
 	fprintf(f, "  tcp          payload out %" PRIu64 " B in %" PRIu64 " B  segments out %" PRIu64
 		   " in %" PRIu64,
 		w->bytes_out, w->bytes_in, w->segs_out, w->segs_in);
