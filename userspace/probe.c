@@ -214,17 +214,12 @@ static int attach_tcx(struct probe *p, unsigned ifindex)
 	return 0;
 }
 
-struct probe *probe_start(const struct blast_opts *o, const struct kafka_meta *km)
+/* Opens and loads the object; NULL after a warning. */
+static struct probe *probe_open_load(bool pid_filter)
 {
-	int proto = target_proto(o);
-	unsigned ifs[PROBE_MAX_IFS], n_ifs = 0;
-	int err = 0, cg;
 	struct probe *p;
+	int err;
 
-	if (proto < 0) {
-		warn("MQTT over WebSocket is not parsed (MQTT over TCP, Kafka and --proto ws are)");
-		return NULL;
-	}
 	libbpf_set_print(quiet_libbpf);
 	p = calloc(1, sizeof(*p));
 	if (!p) {
@@ -237,13 +232,56 @@ struct probe *probe_start(const struct blast_opts *o, const struct kafka_meta *k
 		warn("cannot open the BPF object: %s", strerror(errno));
 		goto fail;
 	}
-	p->skel->rodata->cfg_pid_filter = !getenv("BLAST_PROBE_ANY_PID");
+	p->skel->rodata->cfg_pid_filter = pid_filter;
 	err = wire_probe_bpf__load(p->skel);
 	if (err) {
 		warn("cannot load the BPF programs (%s): needs root (CAP_BPF, CAP_NET_ADMIN) "
 		     "and a kernel with BPF", strerror(-err));
 		goto fail;
 	}
+	p->percpu = calloc((size_t)p->ncpu, sizeof(*p->percpu));
+	p->hist_percpu = calloc((size_t)p->ncpu, sizeof(uint64_t));
+	if (!p->percpu || !p->hist_percpu) {
+		warn("out of memory");
+		goto fail;
+	}
+	return p;
+fail:
+	probe_stop(p);
+	return NULL;
+}
+
+struct probe *probe_load(void)
+{
+	return probe_open_load(false);
+}
+
+int probe_map_fd(struct probe *p, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(p->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+int probe_prog_fd(struct probe *p, bool egress)
+{
+	return bpf_program__fd(egress ? p->skel->progs.wp_egress : p->skel->progs.wp_ingress);
+}
+
+struct probe *probe_start(const struct blast_opts *o, const struct kafka_meta *km)
+{
+	int proto = target_proto(o);
+	unsigned ifs[PROBE_MAX_IFS], n_ifs = 0;
+	int err = 0, cg;
+	struct probe *p;
+
+	if (proto < 0) {
+		warn("MQTT over WebSocket is not parsed (MQTT over TCP, Kafka and --proto ws are)");
+		return NULL;
+	}
+	p = probe_open_load(true);
+	if (!p)
+		return NULL;
 	__u32 me = (__u32)getpid(), one = 1;
 	bpf_map_update_elem(bpf_map__fd(p->skel->maps.pids), &me, &one, BPF_ANY);
 	if (o->proto == PROTO_KAFKA) {
@@ -281,12 +319,6 @@ struct probe *probe_start(const struct blast_opts *o, const struct kafka_meta *k
 	p->retrans = bpf_program__attach(p->skel->progs.wp_retransmit);
 	if (!p->retrans) {
 		warn("cannot attach to tcp:tcp_retransmit_skb: %s", strerror(errno));
-		goto fail;
-	}
-	p->percpu = calloc((size_t)p->ncpu, sizeof(*p->percpu));
-	p->hist_percpu = calloc((size_t)p->ncpu, sizeof(uint64_t));
-	if (!p->percpu || !p->hist_percpu) {
-		warn("out of memory");
 		goto fail;
 	}
 	return p;

@@ -5,6 +5,8 @@
 #ifndef BLAST_PROBE_H
 #define BLAST_PROBE_H
 
+#include <stdbool.h>
+
 #include "wire.h"
 
 struct blast_opts;
@@ -22,5 +24,12 @@ void probe_worker_init(struct probe *p);
 int probe_read(struct probe *p, struct wire_stats *out);
 /* Detaches and unloads. NULL is fine. */
 void probe_stop(struct probe *p);
+
+/* For tests of the parser (tests/unit/test_wire_probe.c): the programs
+ * loaded, attached nowhere, counting every flow in the "flows" map; a map's
+ * fd by name; the tc program's fd. */
+struct probe *probe_load(void);
+int probe_map_fd(struct probe *p, const char *name);
+int probe_prog_fd(struct probe *p, bool egress);
 
 #endif
