@@ -63,7 +63,6 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, WP_MAX_REQS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct wp_req_key);
 	__type(value, struct wp_req);
 } reqs SEC(".maps");
