@@ -224,6 +224,8 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 		if (now >= next_line && alive) {
 			if (!o->quiet && lv.merged)
 				live_line(shm, kmeta->n_brokers ? (uint64_t)o->conns * kmeta->n_brokers : o->conns, &lv, now);
+			if (!o->quiet)
+				probe_live(probe, stderr, (double)(now - shm->start_ns) / 1e9, now);
 			next_line += NSEC_PER_SEC;
 		}
 	}

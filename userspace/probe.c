@@ -49,6 +49,11 @@ struct probe {
 	int ncpu;
 	struct wp_counters *percpu; /* scratch for a per-CPU lookup */
 	uint64_t *hist_percpu;
+	/* The live line: what the last one saw. */
+	struct wp_counters live_prev;
+	uint64_t *live_buckets; /* [WP_HIST_BUCKETS] */
+	struct hist *live_hist;
+	uint64_t live_t_ns;
 };
 
 static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -363,35 +368,57 @@ void probe_worker_init(struct probe *p)
 	p->n_links = 0;
 }
 
-int probe_read(struct probe *p, struct wire_stats *out)
+/* The per-CPU counters, summed. */
+static int sum_counters(struct probe *p, struct wp_counters *c)
 {
 	__u32 zero = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.counters), &zero, p->percpu))
+		return -errno;
+	for (int i = 0; i < p->ncpu; i++) {
+		const struct wp_counters *x = &p->percpu[i];
+		c->requests += x->requests;
+		c->acks += x->acks;
+		c->unmatched += x->unmatched;
+		c->unparsed += x->unparsed;
+		c->bytes_out += x->bytes_out;
+		c->bytes_in += x->bytes_in;
+		c->segs_out += x->segs_out;
+		c->segs_in += x->segs_in;
+		c->retransmits += x->retransmits;
+		c->flows += x->flows;
+		c->untracked += x->untracked;
+		c->srtt_sum_us += x->srtt_sum_us;
+		c->srtt_n += x->srtt_n;
+		if (x->srtt_max_us > c->srtt_max_us)
+			c->srtt_max_us = x->srtt_max_us;
+	}
+	return 0;
+}
+
+/* Bucket i's count over every CPU. */
+static int bucket(struct probe *p, __u32 i, uint64_t *n)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.hist), &i, p->hist_percpu))
+		return -errno;
+	*n = 0;
+	for (int cpu = 0; cpu < p->ncpu; cpu++)
+		*n += p->hist_percpu[cpu];
+	return 0;
+}
+
+int probe_read(struct probe *p, struct wire_stats *out)
+{
+	struct wp_counters c;
+	int err;
 
 	memset(out, 0, sizeof(*out));
 	hist_reset(&out->latency);
 	out->source = WIRE_PROBE;
-	if (bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.counters), &zero, p->percpu))
-		return -errno;
-	struct wp_counters c;
-	memset(&c, 0, sizeof(c));
-	for (int i = 0; i < p->ncpu; i++) {
-		const struct wp_counters *x = &p->percpu[i];
-		c.requests += x->requests;
-		c.acks += x->acks;
-		c.unmatched += x->unmatched;
-		c.unparsed += x->unparsed;
-		c.bytes_out += x->bytes_out;
-		c.bytes_in += x->bytes_in;
-		c.segs_out += x->segs_out;
-		c.segs_in += x->segs_in;
-		c.retransmits += x->retransmits;
-		c.flows += x->flows;
-		c.untracked += x->untracked;
-		c.srtt_sum_us += x->srtt_sum_us;
-		c.srtt_n += x->srtt_n;
-		if (x->srtt_max_us > c.srtt_max_us)
-			c.srtt_max_us = x->srtt_max_us;
-	}
+	err = sum_counters(p, &c);
+	if (err)
+		return err;
 	out->requests = c.requests;
 	out->acks = c.acks;
 	out->unmatched = c.unmatched;
@@ -422,17 +449,51 @@ int probe_read(struct probe *p, struct wire_stats *out)
 	out->srtt_us_max = c.srtt_max_us;
 	out->srtt_us_mean = c.srtt_n ? c.srtt_sum_us / c.srtt_n : 0;
 
-	int hfd = bpf_map__fd(p->skel->maps.hist);
 	for (__u32 i = 0; i < WP_HIST_BUCKETS; i++) {
-		if (bpf_map_lookup_elem(hfd, &i, p->hist_percpu))
-			return -errno;
-		uint64_t n = 0;
-		for (int cpu = 0; cpu < p->ncpu; cpu++)
-			n += p->hist_percpu[cpu];
+		uint64_t n;
+		err = bucket(p, i, &n);
+		if (err)
+			return err;
 		if (n)
 			hist_record_n(&out->latency, (int64_t)wp_hist_value(i), n);
 	}
 	return 0;
+}
+
+void probe_live(struct probe *p, FILE *f, double elapsed_s, uint64_t now_ns)
+{
+	struct wp_counters c;
+
+	if (!p)
+		return;
+	if (!p->live_buckets) {
+		p->live_buckets = calloc(WP_HIST_BUCKETS, sizeof(uint64_t));
+		p->live_hist = malloc(sizeof(*p->live_hist));
+		if (!p->live_buckets || !p->live_hist)
+			return;
+	}
+	if (sum_counters(p, &c))
+		return;
+	/* The last interval's latencies: the buckets' growth since then. */
+	hist_reset(p->live_hist);
+	for (__u32 i = 0; i < WP_HIST_BUCKETS; i++) {
+		uint64_t n;
+		if (bucket(p, i, &n))
+			return;
+		if (n > p->live_buckets[i])
+			hist_record_n(p->live_hist, (int64_t)wp_hist_value(i), n - p->live_buckets[i]);
+		p->live_buckets[i] = n;
+	}
+	double dt = p->live_t_ns && now_ns > p->live_t_ns ? (double)(now_ns - p->live_t_ns) / 1e9 : 1;
+	fprintf(f, "[%6.1fs] wire | requests %.0f/s acks %.0f/s | unparsed %llu | retransmits %llu | "
+		   "p50 %.1fus p99 %.1fus\n",
+		elapsed_s, (double)(c.requests - p->live_prev.requests) / dt,
+		(double)(c.acks - p->live_prev.acks) / dt,
+		(unsigned long long)(c.unparsed + c.untracked), (unsigned long long)c.retransmits,
+		(double)hist_percentile(p->live_hist, 50) / 1e3,
+		(double)hist_percentile(p->live_hist, 99) / 1e3);
+	p->live_prev = c;
+	p->live_t_ns = now_ns;
 }
 
 void probe_stop(struct probe *p)
@@ -446,5 +507,7 @@ void probe_stop(struct probe *p)
 	wire_probe_bpf__destroy(p->skel);
 	free(p->percpu);
 	free(p->hist_percpu);
+	free(p->live_buckets);
+	free(p->live_hist);
 	free(p);
 }

@@ -6,6 +6,8 @@
 #define BLAST_PROBE_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "wire.h"
 
@@ -22,6 +24,9 @@ struct probe *probe_start(const struct blast_opts *o, const struct kafka_meta *k
 void probe_worker_init(struct probe *p);
 /* Sums the programs' maps into *out (source WIRE_PROBE). 0 or -errno. */
 int probe_read(struct probe *p, struct wire_stats *out);
+/* The live line's second half: the wire's requests and acks per second,
+ * and its p50 and p99 since the last call. NULL prints nothing. */
+void probe_live(struct probe *p, FILE *f, double elapsed_s, uint64_t now_ns);
 /* Detaches and unloads. NULL is fine. */
 void probe_stop(struct probe *p);
 
