@@ -15,6 +15,9 @@
 #
 # Knobs (environment): REPEAT (5 rounds), SECS (3 s per run), RUN_TIMEOUT
 # (60 s), BLAST (./blast), OUT (.output), MOSQUITTO. Needs root for --probe.
+# "bpf ns/msg": the probe programs' own run time (kernel.bpf_stats_enabled,
+# on for the bench and restored after) per acked message: a noise-proof view
+# of the cost when the rates are too noisy to compare.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
@@ -102,30 +105,59 @@ witness_args() {
 	esac
 }
 
-# run CASE WITNESS ROUND: one run; prints "rate client_p50_us wire_p50_us".
+# BPF run time of the probe's programs so far, in ns (kernel.bpf_stats_enabled).
+bpf_ns() {
+	bpftool -j prog show 2>/dev/null | python3 -c '
+import json, sys
+print(sum(p.get("run_time_ns", 0) for p in json.load(sys.stdin)
+          if p.get("name", "").startswith("wp_")))' 2>/dev/null || echo 0
+}
+
+# run CASE WITNESS ROUND: one run; prints "rate client_p50_us wire_p50_us
+# bpf_ns_per_msg". With --probe, the programs' own CPU time is sampled while
+# they are loaded (it includes whatever else crosses lo meanwhile).
 run() {
-	local r=$TMP/$1-$2-$3.json
+	local r=$TMP/$1-$2-$3.json pid ns=0 last
 	# shellcheck disable=SC2046
 	timeout -k 5 "$RUN_TIMEOUT" "$BLAST" $(case_args "$1") $(witness_args "$2") \
-		--duration "${SECS}s" --report "$r" --quiet >"$TMP/out" 2>"$TMP/err" ||
-		echo "probe.sh: $1 $2: blast exited $?: $(head -3 "$TMP/err")" >&2
+		--duration "${SECS}s" --report "$r" --quiet >"$TMP/out" 2>"$TMP/err" &
+	pid=$!
+	if [ "$2" = probe ]; then
+		while kill -0 "$pid" 2>/dev/null; do
+			last=$(bpf_ns)
+			[ "${last:-0}" -gt "$ns" ] && ns=$last
+			sleep 0.2
+		done
+	fi
+	wait "$pid" || echo "probe.sh: $1 $2: blast exited $?: $(head -3 "$TMP/err")" >&2
 	rm -f "$TMP/run.pcapng"
-	echo "$(jget "$r" rate) $(jget "$r" latency_uncorrected_us.p50) $(jget "$r" wire.latency_us.p50)"
+	local acked rate cp wp
+	acked=$(jget "$r" acked)
+	rate=$(jget "$r" rate)
+	cp=$(jget "$r" latency_uncorrected_us.p50)
+	wp=$(jget "$r" wire.latency_us.p50)
+	echo "${rate:-0} ${cp:--} ${wp:--}" \
+		"$([ "$2" = probe ] && [ "${acked:-0}" -gt 0 ] && calc "$ns / $acked" || echo -)"
 }
 
 WITNESSES=(none probe)
 [ "$HAVE_PCAP" = 1 ] && WITNESSES+=(pcap)
 
-printf '%-6s %-6s %12s %8s %14s %12s %14s\n' case witness "msg/s" ratio "client p50 us" "wire p50 us" "client-wire us"
+STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
+sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null
+trap 'sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" 2>/dev/null; cleanup' EXIT
+
+printf '%-6s %-6s %12s %8s %14s %12s %14s %12s\n' case witness "msg/s" ratio "client p50 us" "wire p50 us" "client-wire us" "bpf ns/msg"
 for c in mqtt kafka; do
-	declare -A RATES=() RATIOS=() CP50=() WP50=()
+	declare -A RATES=() RATIOS=() CP50=() WP50=() BPFNS=()
 	for ((k = 1; k <= REPEAT; k++)); do
 		base=
 		for w in "${WITNESSES[@]}"; do
-			read -r rate cp wp <<<"$(run "$c" "$w" "$k")"
+			read -r rate cp wp bns <<<"$(run "$c" "$w" "$k")"
+			[ "${bns:--}" != - ] && BPFNS[$w]="${BPFNS[$w]:-} $bns"
 			RATES[$w]="${RATES[$w]:-} ${rate:-0}"
-			[ -n "$cp" ] && CP50[$w]="${CP50[$w]:-} $cp"
-			[ -n "$wp" ] && WP50[$w]="${WP50[$w]:-} $wp"
+			[ "$cp" != - ] && CP50[$w]="${CP50[$w]:-} $cp"
+			[ "$wp" != - ] && WP50[$w]="${WP50[$w]:-} $wp"
 			if [ "$w" = none ]; then
 				base=${rate:-0}
 			elif [ -n "$base" ] && [ "$(calc "$base > 0")" = 1 ]; then
@@ -135,7 +167,7 @@ for c in mqtt kafka; do
 	done
 	for w in none probe pcap; do
 		if [ "$w" = pcap ] && [ "$HAVE_PCAP" = 0 ]; then
-			printf '%-6s %-6s %12s %8s %14s %12s %14s\n' "$c" "$w" n/a n/a n/a n/a n/a
+			printf '%-6s %-6s %12s %8s %14s %12s %14s %12s\n' "$c" "$w" n/a n/a n/a n/a n/a -
 			continue
 		fi
 		# shellcheck disable=SC2086
@@ -148,16 +180,19 @@ for c in mqtt kafka; do
 		[ -n "${CP50[$w]:-}" ] && cp=$(median ${CP50[$w]})
 		# shellcheck disable=SC2086
 		[ -n "${WP50[$w]:-}" ] && wp=$(median ${WP50[$w]}) && diff=$(calc "$cp - $wp")
-		printf '%-6s %-6s %12.0f %8s %14s %12s %14s\n' "$c" "$w" "$rate" \
+		bn=-
+		# shellcheck disable=SC2086
+		[ -n "${BPFNS[$w]:-}" ] && bn=$(printf '%.0f' "$(median ${BPFNS[$w]})")
+		printf '%-6s %-6s %12.0f %8s %14s %12s %14s %12s\n' "$c" "$w" "$rate" \
 			"$([ "$ratio" = - ] && echo - || printf '%.3f' "$ratio")" "$cp" "$wp" \
-			"$([ "$diff" = - ] && echo - || printf '%.1f' "$diff")"
+			"$([ "$diff" = - ] && echo - || printf '%.1f' "$diff")" "$bn"
 		case $w in
 		probe) [ "$ratio" != - ] && check "$(calc "$ratio >= 0.90")" "$c: --probe costs at most 10% of the rate" "ratio $(printf '%.3f' "$ratio")" ;;
 		pcap) [ "$ratio" != - ] && check "$(calc "$ratio >= 0.75")" "$c: --pcap costs at most 25% of the rate" "ratio $(printf '%.3f' "$ratio")" ;;
 		esac
 	done
 	[ "$HAVE_PCAP" = 0 ] && check_skip "$c: --pcap costs at most 25% of the rate" "blast has no --pcap"
-	unset RATES RATIOS CP50 WP50
+	unset RATES RATIOS CP50 WP50 BPFNS
 done
 echo
 printf '%s\n' "${CHECKS[@]}"

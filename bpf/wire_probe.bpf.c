@@ -101,7 +101,7 @@ static __always_inline void hist_record(__u64 v, __u32 weight)
 enum {
 	ACT_NONE = 0,
 	ACT_REQ,           /* a request of f->weight messages, id f->id */
-	ACT_REQ_QOS0,      /* a message no ack will answer */
+	ACT_REQ_QOS0,      /* f->weight messages no ack will answer (QoS 0, Kafka acks 0) */
 	ACT_REQ_UNCOUNTED, /* a request whose answer is no ack (Kafka Metadata) */
 	ACT_REQ_NOID,      /* a message whose id could not be read */
 	ACT_REQ_LOST,      /* a Produce whose records could not be counted */
@@ -378,6 +378,7 @@ static __always_inline int kafka_req_item(struct wp_dir *d, const __u8 *h, __u32
 		d->kphase = WP_K_ACKS;
 		break;
 	case WP_K_ACKS:
+		d->kacks0 = be16_at(h, 0) == 0;
 		d->ktopics = cnt;
 		if (cnt)
 			d->kphase = WP_K_TOPIC;
@@ -545,7 +546,7 @@ static __always_inline void act(struct seg *s, struct frame *f)
 	}
 	switch (f->act) {
 	case ACT_REQ_QOS0:
-		c->requests++;
+		c->requests += f->weight;
 		break;
 	case ACT_REQ_NOID:
 		c->requests++;
@@ -656,7 +657,8 @@ static long frame_step(__u32 i, void *arg)
 	d->carry_len = 0;
 	if (s->fl->proto == WP_KAFKA && s->dir == 0 && d->kphase == WP_K_DONE) {
 		/* A Produce walked to its end: its records are the request. */
-		struct frame done = { .act = ACT_REQ, .id = d->kcorr, .weight = d->krecords };
+		struct frame done = { .act = d->kacks0 ? ACT_REQ_QOS0 : ACT_REQ, .id = d->kcorr,
+				      .weight = d->krecords };
 		act(s, &done);
 		if (d->next != d->kend) {
 			struct wp_counters *c = cnt();

@@ -62,7 +62,7 @@ struct wp_dir {
 	/* Kafka, client -> server: the Produce request being walked. */
 	__u8 kphase;     /* enum wp_kphase */
 	__u8 kflex;      /* Produce v9+: compact strings and arrays, tagged fields */
-	__u16 kpad;
+	__u16 kacks0;    /* Acks 0: no response will answer it */
 	__u32 kcorr;     /* its correlation id */
 	__u32 kend;      /* sequence number just past it */
 	__u32 ktopics, kparts; /* left to walk */

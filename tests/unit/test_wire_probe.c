@@ -287,13 +287,14 @@ static void test_mqtt_garbage(void)
 }
 
 /* A Produce request: partitions 0..n_parts-1, part i holding i + 3 records. */
-static size_t produce(uint8_t *out, size_t cap, int16_t version, int32_t corr, int n_parts)
+static size_t produce_acks(uint8_t *out, size_t cap, int16_t version, int32_t corr, int n_parts,
+			   int16_t acks)
 {
 	static const uint8_t val[40] = { 'v' };
 	struct kafka_produce pr;
 
-	CHECK_EQ_INT(kafka_produce_begin(&pr, out, cap, version, corr, "blast", 1, 30000, "topic-t",
-					 7), 0);
+	CHECK_EQ_INT(kafka_produce_begin(&pr, out, cap, version, corr, "blast", acks, 30000,
+					 "topic-t", 7), 0);
 	for (int p = 0; p < n_parts; p++) {
 		CHECK_EQ_INT(kafka_produce_partition_begin(&pr, p), 0);
 		CHECK_EQ_INT(kafka_batch_begin(&pr, 1700000000000, 0, NULL, 0), 0);
@@ -304,6 +305,11 @@ static size_t produce(uint8_t *out, size_t cap, int16_t version, int32_t corr, i
 	ssize_t n = kafka_produce_end(&pr);
 	CHECK(n > 0);
 	return n > 0 ? (size_t)n : 0;
+}
+
+static size_t produce(uint8_t *out, size_t cap, int16_t version, int32_t corr, int n_parts)
+{
+	return produce_acks(out, cap, version, corr, n_parts, 1);
 }
 
 /* A response: Size, correlation id, and a body the probe does not read. */
@@ -378,6 +384,15 @@ static void test_kafka(int16_t version)
 	ni += response(in + ni, 3, 10);
 	seg(&f, 1, in, ni);
 	EXPECT(3, 3, 0, 1);
+
+	/* Acks 0: records sent, no response awaited; one that comes anyway
+	 * answers nothing. */
+	flow_new(&f, WP_KAFKA);
+	mark();
+	no = produce_acks(out, sizeof(out), version, 4, 2, 0); /* 3 + 4 records */
+	seg(&f, 0, out, no);
+	seg(&f, 1, in, response(in, 4, 10));
+	EXPECT(7, 0, 1, 0);
 }
 
 static void blws(uint8_t *p, uint32_t run, uint64_t seq)
