@@ -6,8 +6,8 @@ CC       ?= gcc
 CLANG    ?= clang
 OUT      := .output
 CFLAGS   := -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP \
-            -Iencoders -Iuserspace -I$(OUT)/proto
-LDLIBS   := -luring -lprotobuf-c -lcrypto -lz -lm
+            -Iencoders -Iuserspace -I$(OUT)/proto -Ibpf -I$(OUT)/bpf
+LDLIBS   := -luring -lprotobuf-c -lcrypto -lz -lm -lbpf -lelf
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_TIME ?= 30
 
@@ -49,6 +49,15 @@ BENCH_BINS := $(patsubst bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS))
 
+# eBPF (--probe): bpf/X.bpf.c -> clang -target bpf -> bpftool gen skeleton
+# -> $(OUT)/bpf/X.skel.h, included by userspace/probe.c. The ABI header is
+# an explicit prerequisite of both sides ($(wildcard %.h) would match nothing).
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.skel.h,$(BPF_SRCS))
+BPF_ABI   := bpf/wire_probe.h
+CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 | sed -n \
+	'/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+
 .PHONY: all check test-unit test-asan test-e2e fuzz bench clean
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -79,6 +88,19 @@ $(OUT)/asan/proto/%.pb-c.o: $(OUT)/proto/%.pb-c.c | $(PROTO_GEN_H)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(PROTO_CFLAGS) $(SAN) -c $< -o $@
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_ABI)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -Wall -Werror -mcpu=v3 -target bpf -Ibpf $(CLANG_BPF_SYS_INCLUDES) \
+		-c $< -o $@
+
+$(OUT)/bpf/%.skel.h: $(OUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)bpftool gen skeleton $< name $*_bpf > $@
+
+$(OUT)/userspace/probe.o $(OUT)/asan/userspace/probe.o: $(BPF_SKELS) $(BPF_ABI)
+$(OUT)/tests/test_wire_probe $(OUT)/asan/tests/test_wire_probe: | $(BPF_SKELS)
 
 # Order-only: a first build must generate the headers before compiling
 # anything that may include them; after that the .d files track them.

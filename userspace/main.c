@@ -20,12 +20,14 @@
 #include "hist.h"
 #include "kafka_meta.h"
 #include "opts.h"
+#include "probe.h"
 #include "report.h"
 #include "shm.h"
 #include "stats.h"
 #include "worker.h"
 
 static volatile sig_atomic_t signals_seen;
+static struct probe *probe; /* --probe, NULL when off or impossible */
 
 static void on_signal(int sig)
 {
@@ -168,8 +170,10 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 			rc = 3;
 			break;
 		}
-		if (pid == 0)
+		if (pid == 0) {
+			probe_worker_init(probe);
 			_exit(worker_run(o, shm, i, o->workers, kmeta));
+		}
 		pids[i] = pid;
 	}
 
@@ -221,6 +225,8 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 		if (now >= next_line && alive) {
 			if (!o->quiet && lv.merged)
 				live_line(shm, kmeta->n_brokers ? (uint64_t)o->conns * kmeta->n_brokers : o->conns, &lv, now);
+			if (!o->quiet)
+				probe_live(probe, stderr, (double)(now - shm->start_ns) / 1e9, now);
 			next_line += NSEC_PER_SEC;
 		}
 	}
@@ -417,6 +423,9 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		if (total->http_status[i])
 			fprintf(stderr, "blast: WebSocket upgrade refused with HTTP %u on %" PRIu64
 					" connection(s)\n", i, total->http_status[i]);
+	struct wire_stats *wire = probe ? malloc(sizeof(*wire)) : NULL;
+	if (wire && probe_read(probe, wire) == 0)
+		res.wire_probe = wire;
 	report_print_summary(stdout, &res);
 	if (o->report_path) {
 		int r = report_write_json(o->report_path, &res);
@@ -429,6 +438,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	free(all.raw);
 	free(all.con);
 	free(all.e2e);
+	free(wire);
 	return rc;
 }
 
@@ -471,7 +481,10 @@ int main(int argc, char **argv)
 		o.workers = total_conns;
 	if (o.workers < 1)
 		o.workers = 1;
+	if (o.probe)
+		probe = probe_start(&o, &kmeta);
 	r = run_and_report(&o, &kmeta);
+	probe_stop(probe);
 	kafka_meta_free(&kmeta);
 	opts_free(&o);
 	return r;

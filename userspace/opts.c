@@ -59,6 +59,7 @@ enum {
 	OPT_CHURN,
 	OPT_WORKERS,
 	OPT_REPORT,
+	OPT_PROBE,
 	OPT_QUIET,
 	OPT_HELP,
 	OPT_VERSION,
@@ -156,6 +157,7 @@ static const struct option long_opts[] = {
 	{ "churn", no_argument, NULL, OPT_CHURN },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "probe", no_argument, NULL, OPT_PROBE },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -1349,6 +1351,9 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 			o->report_path = strdup(arg);
 			if (!o->report_path)
 				return fail("out of memory");
+			break;
+		case OPT_PROBE:
+			o->probe = true;
 			break;
 		case OPT_QUIET:
 			o->quiet = true;

@@ -82,6 +82,7 @@ struct blast_opts {
 	uint32_t workers;       /* --workers, default: online CPUs, at most conns */
 	char *report_path;      /* --report FILE.json */
 	bool quiet;             /* --quiet: no live line */
+	bool probe;             /* --probe: kernel programs count and time requests on the wire */
 
 	/* Kafka (--proto kafka). Targets are bootstrap brokers (default
 	 * 127.0.0.1:9092); --conns is connections per partition leader;

@@ -14,6 +14,7 @@
 #include "mqtt.h"
 #include "opts.h"
 #include "report.h"
+#include "report_wire.h"
 
 #define KEY_CAP 96
 
@@ -298,6 +299,7 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 				(double)st->p50_ns / 1e3, (double)st->p99_ns / 1e3);
 		}
 	}
+	report_wire_summary(f, r);
 }
 
 /* ---- JSON ---- */
@@ -464,6 +466,7 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 		}
 		json_end_array(&w);
 	}
+	report_wire_json(&w, r);
 	json_config(&w, r->opts);
 	json_end_object(&w);
 	return json_finish(&w);

@@ -6,7 +6,9 @@
  *
  * A request is what blast (or any client) sends and expects an answer or a
  * receipt for: an MQTT PUBLISH, a Kafka Produce request, a WebSocket
- * message carrying blast's fan-out header. An ack is the answer matched to
+ * message carrying blast's fan-out header. Kafka counts are records (those
+ * of each RecordBatch of a Produce request, acked by its response), so that
+ * they compare with the client's own. An ack is the answer matched to
  * a request: PUBACK (QoS 1) or PUBCOMP (QoS 2, via PUBREC) by packet id and
  * connection, a Produce response by correlation id and connection, and for
  * WebSocket every receipt of a message by its (run, sequence) header on any

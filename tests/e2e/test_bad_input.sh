@@ -71,6 +71,7 @@ check "unexpected argument extra" --conns 5 extra
 check "--conns needs a value" --conns
 check "--qos needs a value" --qos --rate 5
 check "--retain does not take a value" --retain=yes
+check "--probe does not take a value" --probe=yes
 check "--qos is for MQTT only, not --proto ws" --proto ws --qos 1
 check "--conns 12x: not a number" --conns 12x
 check "--conns -1: not a number" --conns -1

@@ -281,6 +281,7 @@ static void test_defaults(void)
 	CHECK_EQ_INT(o.workers, 1); /* capped at conns */
 	CHECK(!o.report_path);
 	CHECK(o.quiet);
+	CHECK(!o.probe);
 	/* Kafka and protobuf settings have their defaults under mqtt too. */
 	CHECK_EQ_INT(o.acks, 1);
 	CHECK_EQ_INT(o.batch_size, 16384);
@@ -595,6 +596,16 @@ static void test_files(void)
 	unlink(tf);
 }
 
+static void test_probe_flag(void)
+{
+	struct blast_opts o;
+
+	if (GOOD(&o, "--probe"))
+		return;
+	CHECK(o.probe);
+	opts_free(&o);
+}
+
 static void test_help(void)
 {
 	static const char *const flags[] = {
@@ -602,7 +613,7 @@ static void test_help(void)
 		"--drain-timeout", "--qos", "--inflight", "--topic", "--payload-size",
 		"--payload-file", "--retain", "--client-id", "--username", "--password",
 		"--tokens-file", "--keepalive", "--mqtt-version", "--reconnect", "--churn",
-		"--workers", "--report", "--quiet", "--help", "--version", "--acks",
+		"--workers", "--report", "--probe", "--quiet", "--help", "--version", "--acks",
 		"--batch-size", "--linger", "--key", "--partitions", "--compression",
 		"--record-header", "--payload-proto", "--payload-proto-desc", "--field",
 		"--listen-target", "--publishers", "--listeners", "--fanout", "--binary",
@@ -673,6 +684,7 @@ static void test_bad(void)
 	BAD("--topic needs a value", "--conns", "2", "--topic");
 	BAD("--retain does not take a value", "--retain=1");
 	BAD("--quiet does not take a value", "--quiet=yes");
+	BAD("--probe does not take a value", "--probe=yes");
 	/* Protocol and version. */
 	BAD("--proto amqp: must be mqtt, kafka or ws", "--proto", "amqp");
 	BAD("--proto '': must be mqtt, kafka or ws", "--proto", "");
@@ -977,6 +989,7 @@ int main(void)
 	test_kafka();
 	test_payload_proto_opts();
 	test_files();
+	test_probe_flag();
 	test_help();
 	test_bad();
 	test_check_targets();

@@ -14,6 +14,7 @@
 #include "report.h"
 #include "stats.h"
 #include "t.h"
+#include "wire.h"
 
 /* ---- validating JSON scanner with path lookup ---- */
 
@@ -640,6 +641,141 @@ static void test_summary(void)
 	free(s);
 }
 
+/* The second witness: "wire" (the probe's, else the capture's) and
+ * "wire_pcap" (when both), and the summary's client / wire / difference rows. */
+static void test_wire_report(const char *dir)
+{
+	static struct blast_opts o;
+	static struct wire_stats w, pc;
+	struct blast_results r;
+	char path[256], want[64];
+	char *doc, *s;
+
+	fill_results(&r, &o);
+	memset(&w, 0, sizeof(w));
+	w.source = WIRE_PROBE;
+	w.requests = 1000;
+	w.acks = 990;
+	w.unmatched = 1;
+	w.unparsed = 2;
+	w.retransmits = 3;
+	w.bytes_out = 4000;
+	w.bytes_in = 500;
+	w.segs_out = 40;
+	w.segs_in = 50;
+	w.flows = 7;
+	w.srtt_us_mean = 30;
+	w.srtt_us_max = 90;
+	hist_reset(&w.latency);
+	for (int64_t v = 1; v <= 990; v++)
+		hist_record(&w.latency, v * 400);
+	pc = w;
+	pc.source = WIRE_PCAP;
+	pc.requests = 999;
+	snprintf(path, sizeof(path), "%s/wire.json", dir);
+
+	/* Neither: no wire object, no wire rows. */
+	CHECK_EQ_INT(report_write_json(path, &r), 0);
+	doc = slurp(path);
+	CHECK(doc && !jget(doc, "wire") && !jget(doc, "wire_pcap"));
+	free(doc);
+	s = summary_of(&r);
+	CHECK(s && !strstr(s, "wire ("));
+	free(s);
+
+	r.wire_probe = &w;
+	CHECK_EQ_INT(report_write_json(path, &r), 0);
+	doc = slurp(path);
+	CHECK(doc && json_valid(doc, strlen(doc)));
+	python_check(path);
+	if (doc) {
+		CHECK_JSON(doc, "wire.source", "\"probe\"");
+		CHECK_JSON(doc, "wire.requests", "1000");
+		CHECK_JSON(doc, "wire.acks", "990");
+		CHECK_JSON(doc, "wire.unmatched", "1");
+		CHECK_JSON(doc, "wire.unparsed", "2");
+		CHECK_JSON(doc, "wire.retransmits", "3");
+		CHECK_JSON(doc, "wire.bytes_out", "4000");
+		CHECK_JSON(doc, "wire.segments_in", "50");
+		CHECK_JSON(doc, "wire.flows", "7");
+		CHECK_JSON(doc, "wire.srtt_us_mean", "30");
+		CHECK_JSON(doc, "wire.srtt_us_max", "90");
+		CHECK_JSON(doc, "wire.latency_us.count", "990");
+		CHECK_JSON(doc, "wire.latency_us.min", "0.400");
+		CHECK_JSON(doc, "wire.latency_us.max", "396.000");
+		/* The client's fields, one for one. */
+		static const char *const keys[] = { "min", "p50", "p90", "p99", "p999", "max",
+						    "mean", "count", "clamped" };
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			char k1[64], k2[64];
+			snprintf(k1, sizeof(k1), "latency_us.%s", keys[i]);
+			snprintf(k2, sizeof(k2), "wire.latency_us.%s", keys[i]);
+			CHECK(jget(doc, k1) && jget(doc, k2));
+		}
+		snprintf(want, sizeof(want), "%.3f", (double)hist_percentile(&w.latency, 99) / 1e3);
+		CHECK_JSON(doc, "wire.latency_us.p99", want);
+		/* Client (uncorrected) minus wire, percentile by percentile. */
+		snprintf(want, sizeof(want), "%.3f",
+			 (double)(hist_percentile(&raw, 50) - hist_percentile(&w.latency, 50)) / 1e3);
+		CHECK_JSON(doc, "wire.client_minus_wire_us.p50", want);
+		CHECK_JSON(doc, "wire.client_minus_wire_us.max", "104.000");
+		CHECK(!jget(doc, "wire_pcap"));
+	}
+	free(doc);
+	s = summary_of(&r);
+	CHECK(s != NULL);
+	if (s) {
+		fputs(s, stderr);
+		CHECK(strstr(s, "wire (probe)  requests 1000  acks 990  unmatched 1  unparsed 2  "
+				"retransmits 3  flows 7") != NULL);
+		CHECK(strstr(s, "client       sent 1000  acked 990") != NULL);
+		CHECK(strstr(s, "srtt mean 30 us max 90 us") != NULL);
+		CHECK(strstr(s, "client - wire") != NULL);
+		/* p50: about 250 - 198 us, printed with two decimals. */
+		snprintf(want, sizeof(want), " %.2f ",
+			 (double)(hist_percentile(&raw, 50) - hist_percentile(&w.latency, 50)) / 1e3);
+		CHECK(strstr(s, want) != NULL);
+	}
+	free(s);
+
+	/* Both witnesses: the probe's is "wire", the capture's "wire_pcap". */
+	r.wire_pcap = &pc;
+	CHECK_EQ_INT(report_write_json(path, &r), 0);
+	doc = slurp(path);
+	CHECK(doc && json_valid(doc, strlen(doc)));
+	if (doc) {
+		CHECK_JSON(doc, "wire.source", "\"probe\"");
+		CHECK_JSON(doc, "wire_pcap.source", "\"pcap\"");
+		CHECK_JSON(doc, "wire_pcap.requests", "999");
+	}
+	free(doc);
+	s = summary_of(&r);
+	CHECK(s && strstr(s, "wire (probe)") && strstr(s, "wire (pcap)"));
+	free(s);
+
+	/* The capture alone is "wire". */
+	r.wire_probe = NULL;
+	CHECK_EQ_INT(report_write_json(path, &r), 0);
+	doc = slurp(path);
+	CHECK(doc && json_valid(doc, strlen(doc)));
+	if (doc) {
+		CHECK_JSON(doc, "wire.source", "\"pcap\"");
+		CHECK(!jget(doc, "wire_pcap"));
+	}
+	free(doc);
+
+	/* An empty wire histogram: zeros, and no differences. */
+	hist_reset(&pc.latency);
+	CHECK_EQ_INT(report_write_json(path, &r), 0);
+	doc = slurp(path);
+	if (doc) {
+		CHECK_JSON(doc, "wire.latency_us.count", "0");
+		CHECK_JSON(doc, "wire.client_minus_wire_us.p50", "0.000");
+	}
+	free(doc);
+	unlink(path);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/blast-test-report.XXXXXX";
@@ -654,6 +790,7 @@ int main(void)
 	test_error_keys();
 	test_json_report(dir);
 	test_summary();
+	test_wire_report(dir);
 	rmdir(dir);
 	return t_done("test_report");
 }

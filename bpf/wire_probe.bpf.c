@@ -1,0 +1,935 @@
+/* blast --probe: the wire's view of blast's own connections.
+ *
+ * tc (tcx) programs on the egress and ingress of the interface the target
+ * is reached through parse the TCP payload of every registered flow and
+ * match each request leaving with its ack arriving: MQTT PUBLISH packet id
+ * -> PUBACK or PUBCOMP, Kafka correlation id -> response, WebSocket "BLWS"
+ * header (run, sequence) -> every receipt on any flow. A per-direction TCP
+ * sequence number marks where the next frame starts, so frames may share a
+ * segment or straddle segments; a frame head cut by a segment end is kept
+ * in carry[] until the rest arrives. What cannot be parsed is counted, and
+ * the direction is given up rather than guessed.
+ *
+ * Client -> server is parsed at egress, server -> client at ingress: on
+ * loopback each packet passes both, so each is seen once.
+ *
+ * sockops registers a flow when one of blast's processes connects to a
+ * target, keeps its smoothed RTT and folds it into the counters at close;
+ * tcp:tcp_retransmit_skb counts retransmissions. UAPI headers only: no BTF
+ * relocations. */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "wire_probe.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define TCP_STATE_CLOSE 7
+
+/* Set before load: only connections opened by the processes in pids[]. */
+const volatile __u32 cfg_pid_filter = 0;
+
+__u32 next_flow_id = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct wp_target);
+	__type(value, __u32);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u32);
+} pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WP_MAX_FLOWS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct wp_flow_key);
+	__type(value, struct wp_flow);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WP_MAX_REQS);
+	__type(key, struct wp_req_key);
+	__type(value, struct wp_req);
+} reqs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wp_counters);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WP_HIST_BUCKETS);
+	__type(key, __u32);
+	__type(value, __u64);
+} hist SEC(".maps");
+
+static __always_inline struct wp_counters *cnt(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&counters, &zero);
+}
+
+static __always_inline void hist_record(__u64 v, __u32 weight)
+{
+	__u32 idx = wp_hist_index(v);
+	__u64 *b = bpf_map_lookup_elem(&hist, &idx);
+
+	if (b)
+		*b += weight;
+}
+
+/* What one frame asks for. */
+enum {
+	ACT_NONE = 0,
+	ACT_REQ,           /* a request of f->weight messages, id f->id */
+	ACT_REQ_QOS0,      /* f->weight messages no ack will answer (QoS 0, Kafka acks 0) */
+	ACT_REQ_UNCOUNTED, /* a request whose answer is no ack (Kafka Metadata) */
+	ACT_REQ_NOID,      /* a message whose id could not be read */
+	ACT_REQ_LOST,      /* a Produce whose records could not be counted */
+	ACT_ACK,           /* the ack of request f->id */
+	ACT_RECEIPT,       /* a receipt of message (f->run, f->id); more may follow */
+};
+enum { P_NEED = 0, P_FRAME = 1, P_GARBAGE = -1 };
+
+struct frame {
+	__u32 len;
+	__u32 act;
+	__u32 run;
+	__u32 weight;
+	__u64 id;
+};
+
+#define B(i) (h[(i) & (WP_CARRY - 1)])
+
+/* MQTT 3.1.1/5 fixed header [MQTT-2.2]: type, remaining length varint. */
+static __always_inline int parse_mqtt(const __u8 *h, __u32 total, __u32 dir, struct frame *f)
+{
+	__u32 rl = 0, vl = 0, i;
+
+	if (total < 2)
+		return P_NEED;
+	__u8 b0 = B(0), type = b0 >> 4;
+	if (type == 0)
+		return P_GARBAGE;
+#pragma unroll
+	for (i = 0; i < 4; i++) {
+		if (1 + i >= total)
+			return P_NEED;
+		__u8 b = B(1 + i);
+		rl |= (__u32)(b & 127) << (7 * i);
+		if (!(b & 128)) {
+			vl = i + 1;
+			break;
+		}
+	}
+	if (!vl)
+		return P_GARBAGE;
+	f->len = 1 + vl + rl;
+	f->act = ACT_NONE;
+	if (dir == 0 && type == 3) { /* PUBLISH */
+		__u32 qos = (b0 >> 1) & 3;
+		if (qos == 3)
+			return P_GARBAGE;
+		if (qos == 0) {
+			f->act = ACT_REQ_QOS0;
+			return P_FRAME;
+		}
+		if (3 + vl > total)
+			return total >= WP_HEAD ? (f->act = ACT_REQ_NOID, P_FRAME) : P_NEED;
+		__u32 tl = (__u32)B(1 + vl) << 8 | B(2 + vl);
+		__u32 pid_at = 3 + vl + tl;
+		if (pid_at + 2 > f->len)
+			return P_GARBAGE;
+		if (pid_at + 2 > WP_HEAD) {
+			f->act = ACT_REQ_NOID;
+			return P_FRAME;
+		}
+		if (pid_at + 2 > total)
+			return P_NEED;
+		f->id = (__u32)B(pid_at) << 8 | B(pid_at + 1);
+		f->act = ACT_REQ;
+	} else if (dir == 1 && (type == 4 || type == 7)) { /* PUBACK, PUBCOMP */
+		if (rl < 2)
+			return P_GARBAGE;
+		if (3 + vl > total)
+			return P_NEED;
+		f->id = (__u32)B(1 + vl) << 8 | B(2 + vl);
+		f->act = ACT_ACK;
+	}
+	return P_FRAME;
+}
+
+static __always_inline __u32 be32_at(const __u8 *h, __u32 i)
+{
+	return (__u32)B(i) << 24 | (__u32)B(i + 1) << 16 | (__u32)B(i + 2) << 8 | B(i + 3);
+}
+
+static __always_inline __u32 be16_at(const __u8 *h, __u32 i)
+{
+	return (__u32)B(i) << 8 | B(i + 1);
+}
+
+/* Unsigned varint [Kafka protocol guide, "Protocol Primitive Types"] at
+ * h[i]: its value in *v, its length in *n. */
+static __always_inline int uvarint_at(const __u8 *h, __u32 total, __u32 i, __u32 *v, __u32 *n)
+{
+	__u32 x = 0, k;
+
+#pragma unroll
+	for (k = 0; k < 5; k++) {
+		if (i + k >= total)
+			return P_NEED;
+		__u8 b = B(i + k);
+		x |= (__u32)(b & 127) << (7 * k);
+		if (!(b & 128)) {
+			*v = x;
+			*n = k + 1;
+			return P_FRAME;
+		}
+	}
+	return P_GARBAGE;
+}
+
+/* The walk's moves between items: what follows a partition, a topic, the
+ * topic array. Flexible versions end each with tagged fields. */
+static __always_inline void k_topic_done(struct wp_dir *d)
+{
+	if (--d->ktopics)
+		d->kphase = WP_K_TOPIC;
+	else
+		d->kphase = d->kflex ? WP_K_BODY_TAGS : WP_K_DONE;
+}
+
+static __always_inline void k_end_topic(struct wp_dir *d)
+{
+	if (d->kflex)
+		d->kphase = WP_K_TOPIC_TAGS;
+	else
+		k_topic_done(d);
+}
+
+static __always_inline void k_part_done(struct wp_dir *d)
+{
+	if (--d->kparts)
+		d->kphase = WP_K_PART;
+	else
+		k_end_topic(d);
+}
+
+static __always_inline void k_end_part(struct wp_dir *d)
+{
+	if (d->kflex)
+		d->kphase = WP_K_PART_TAGS;
+	else
+		k_part_done(d);
+}
+
+#define K_MAX_COUNT 100000
+
+/* Kafka, client -> server: one item of the request stream. Any request has
+ * Size, then request header v1/v2 (api key, version, correlation id,
+ * client id); a Produce's body is walked to count the records of each
+ * RecordBatch [Kafka protocol guide, Produce; "Record Batch"]. Changes *d
+ * only when it returns P_FRAME. */
+static __always_inline int kafka_req_item(struct wp_dir *d, const __u8 *h, __u32 total,
+					  struct frame *f)
+{
+	__u32 v = 0, n = 0, len = 0, cnt = 0;
+	__u8 ph = d->kphase;
+	int r;
+
+	f->act = ACT_NONE;
+	if (ph == WP_K_FRAME) {
+		if (total < 14)
+			return P_NEED;
+		__u32 size = be32_at(h, 0);
+		if (size < 10 || size > (256u << 20))
+			return P_GARBAGE;
+		f->id = be32_at(h, 8);
+		if (be16_at(h, 4) != 0) { /* not a Produce */
+			f->len = 4 + size;
+			f->act = ACT_REQ_UNCOUNTED;
+			return P_FRAME;
+		}
+		__s16 clen = (__s16)be16_at(h, 12);
+		len = 14 + (clen > 0 ? (__u32)clen : 0);
+		if (len > 4 + size)
+			return P_GARBAGE;
+		d->kcorr = (__u32)f->id;
+		d->kend = d->next + 4 + size;
+		d->kflex = be16_at(h, 6) >= 9;
+		d->krecords = 0;
+		d->kphase = d->kflex ? WP_K_HDR_TAGS : WP_K_TXID;
+		f->len = len;
+		return P_FRAME;
+	}
+	switch (ph) {
+	case WP_K_HDR_TAGS:
+	case WP_K_PART_TAGS:
+	case WP_K_TOPIC_TAGS:
+	case WP_K_BODY_TAGS:
+		r = uvarint_at(h, total, 0, &v, &n);
+		if (r != P_FRAME)
+			return r;
+		if (v) /* tagged fields blast never writes: skip the request */
+			goto lost;
+		len = n;
+		break;
+	case WP_K_TXID:
+	case WP_K_TOPIC: /* a string: its length, then skipped */
+		if (d->kflex) {
+			r = uvarint_at(h, total, 0, &v, &n);
+			if (r != P_FRAME)
+				return r;
+			len = n + (v ? v - 1 : 0);
+		} else {
+			if (total < 2)
+				return P_NEED;
+			__s16 sl = (__s16)be16_at(h, 0);
+			len = 2 + (sl > 0 ? (__u32)sl : 0);
+		}
+		break;
+	case WP_K_ACKS: /* Acks, TimeoutMs, topic count */
+		if (d->kflex) {
+			r = uvarint_at(h, total, 6, &v, &n);
+			if (r != P_FRAME)
+				return r;
+			cnt = v ? v - 1 : 0;
+			len = 6 + n;
+		} else {
+			if (total < 10)
+				return P_NEED;
+			cnt = be32_at(h, 6);
+			len = 10;
+		}
+		break;
+	case WP_K_PCOUNT:
+		if (d->kflex) {
+			r = uvarint_at(h, total, 0, &v, &n);
+			if (r != P_FRAME)
+				return r;
+			cnt = v ? v - 1 : 0;
+			len = n;
+		} else {
+			if (total < 4)
+				return P_NEED;
+			cnt = be32_at(h, 0);
+			len = 4;
+		}
+		break;
+	case WP_K_PART: /* index, then the records' length */
+		if (d->kflex) {
+			r = uvarint_at(h, total, 4, &v, &n);
+			if (r != P_FRAME)
+				return r;
+			cnt = v ? v - 1 : 0;
+			len = 4 + n;
+		} else {
+			if (total < 8)
+				return P_NEED;
+			cnt = be32_at(h, 4);
+			if (cnt == 0xffffffffu) /* null records */
+				cnt = 0;
+			len = 8;
+		}
+		break;
+	case WP_K_BATCH: /* baseOffset, batchLength, ..., recordCount at 57 */
+		if (d->kbytes < 61)
+			goto lost;
+		if (total < 61)
+			return P_NEED;
+		len = 12 + be32_at(h, 8);
+		if (len > d->kbytes || len < 61)
+			goto lost;
+		cnt = be32_at(h, 57);
+		break;
+	default:
+		goto lost;
+	}
+	if (cnt > K_MAX_COUNT && ph != WP_K_PART)
+		goto lost;
+	if ((__s32)(d->kend - (d->next + len)) < 0)
+		goto lost;
+	/* The item is whole: move on. */
+	switch (ph) {
+	case WP_K_HDR_TAGS:
+		d->kphase = WP_K_TXID;
+		break;
+	case WP_K_TXID:
+		d->kphase = WP_K_ACKS;
+		break;
+	case WP_K_ACKS:
+		d->kacks0 = be16_at(h, 0) == 0;
+		d->ktopics = cnt;
+		if (cnt)
+			d->kphase = WP_K_TOPIC;
+		else
+			d->kphase = d->kflex ? WP_K_BODY_TAGS : WP_K_DONE;
+		break;
+	case WP_K_TOPIC:
+		d->kphase = WP_K_PCOUNT;
+		break;
+	case WP_K_PCOUNT:
+		d->kparts = cnt;
+		if (cnt)
+			d->kphase = WP_K_PART;
+		else
+			k_end_topic(d);
+		break;
+	case WP_K_PART:
+		d->kbytes = cnt;
+		if (cnt)
+			d->kphase = WP_K_BATCH;
+		else
+			k_end_part(d);
+		break;
+	case WP_K_BATCH:
+		d->krecords += cnt;
+		d->kbytes -= len;
+		if (!d->kbytes)
+			k_end_part(d);
+		break;
+	case WP_K_PART_TAGS:
+		k_part_done(d);
+		break;
+	case WP_K_TOPIC_TAGS:
+		k_topic_done(d);
+		break;
+	case WP_K_BODY_TAGS:
+		d->kphase = WP_K_DONE;
+		break;
+	}
+	f->len = len;
+	return P_FRAME;
+lost:
+	/* Skip what is left of this request; its answer is let go. */
+	len = d->kend - d->next;
+	if (!len || len > (256u << 20))
+		return P_GARBAGE;
+	f->len = len;
+	f->id = d->kcorr;
+	f->act = ACT_REQ_LOST;
+	d->kphase = WP_K_FRAME;
+	return P_FRAME;
+}
+
+/* Kafka, server -> client: Size, then the response header's correlation id. */
+static __always_inline int kafka_resp(const __u8 *h, __u32 total, struct frame *f)
+{
+	if (total < 8)
+		return P_NEED;
+	__u32 size = be32_at(h, 0);
+	if (size < 4 || size > (256u << 20))
+		return P_GARBAGE;
+	f->len = 4 + size;
+	f->id = be32_at(h, 4);
+	f->act = ACT_ACK;
+	return P_FRAME;
+}
+
+static __always_inline int hex_digit(__u8 c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* WebSocket frame [RFC 6455 5.2] whose payload may start with blast's
+ * header: "BLWS" run(8 hex) seq(16 hex) sent(16 hex). */
+static __always_inline int parse_ws(const __u8 *h, __u32 total, __u32 dir, struct frame *f)
+{
+	__u32 hl = 2, i;
+	__u64 plen;
+	__u8 key[4] = { 0, 0, 0, 0 };
+
+	if (total < 2)
+		return P_NEED;
+	__u8 b0 = B(0), b1 = B(1), op = b0 & 15;
+	if ((b0 & 0x70) || (op > 2 && op < 8) || op > 10)
+		return P_GARBAGE;
+	plen = b1 & 127;
+	if (plen == 126) {
+		if (total < 4)
+			return P_NEED;
+		plen = (__u32)B(2) << 8 | B(3);
+		hl = 4;
+	} else if (plen == 127) {
+		if (total < 10)
+			return P_NEED;
+		if (B(2) || B(3) || B(4) || B(5) || (B(6) & 0x80))
+			return P_GARBAGE;
+		plen = be32_at(h, 6);
+		hl = 10;
+	}
+	if (b1 & 0x80) {
+		if (total < hl + 4)
+			return P_NEED;
+		key[0] = B(hl);
+		key[1] = B(hl + 1);
+		key[2] = B(hl + 2);
+		key[3] = B(hl + 3);
+		hl += 4;
+	}
+	if (plen > (1u << 30))
+		return P_GARBAGE;
+	f->len = hl + (__u32)plen;
+	f->act = ACT_NONE;
+	if ((op != 1 && op != 2) || plen < 44)
+		return P_FRAME;
+	if (hl + 28 > total)
+		return P_NEED;
+	__u8 m[28];
+#pragma unroll
+	for (i = 0; i < 28; i++)
+		m[i] = B(hl + i) ^ key[i & 3];
+	if (m[0] != 'B' || m[1] != 'L' || m[2] != 'W' || m[3] != 'S')
+		return P_FRAME;
+	__u64 run = 0, seq = 0;
+#pragma unroll
+	for (i = 0; i < 24; i++) {
+		int d = hex_digit(m[4 + i]);
+		if (d < 0)
+			return P_FRAME; /* not blast's header: not a message to match */
+		if (i < 8)
+			run = run << 4 | (__u32)d;
+		else
+			seq = seq << 4 | (__u32)d;
+	}
+	f->run = (__u32)run;
+	f->id = seq;
+	f->act = dir == 0 ? ACT_REQ : ACT_RECEIPT;
+	return P_FRAME;
+}
+
+struct seg {
+	struct __sk_buff *skb;
+	struct wp_flow *fl;
+	__u64 now;
+	__u32 poff; /* offset of the TCP payload in the skb */
+	__u32 seq;  /* sequence number of its first byte */
+	__u32 len;  /* payload bytes */
+	__u32 dir;
+};
+
+static __always_inline void act(struct seg *s, struct frame *f)
+{
+	struct wp_counters *c = cnt();
+	struct wp_req_key k = { .flow = s->fl->id, .run = 0, .id = f->id };
+	struct wp_req *r;
+
+	if (!c)
+		return;
+	if (s->fl->proto == WP_WS) {
+		k.flow = 0;
+		k.run = f->run;
+	}
+	switch (f->act) {
+	case ACT_REQ_QOS0:
+		c->requests += f->weight;
+		break;
+	case ACT_REQ_NOID:
+		c->requests++;
+		c->unparsed++;
+		break;
+	case ACT_REQ_LOST:
+	case ACT_REQ:
+	case ACT_REQ_UNCOUNTED: {
+		struct wp_req v = { .ts = s->now, .weight = f->act == ACT_REQ ? f->weight : 0 };
+		if (f->act == ACT_REQ_LOST)
+			c->unparsed++;
+		c->requests += v.weight;
+		if (bpf_map_update_elem(&reqs, &k, &v, BPF_ANY))
+			c->untracked++;
+		break;
+	}
+	case ACT_ACK:
+	case ACT_RECEIPT:
+		r = bpf_map_lookup_elem(&reqs, &k);
+		if (!r) {
+			c->unmatched++;
+			break;
+		}
+		if (r->weight) {
+			c->acks += r->weight;
+			hist_record(s->now - r->ts, r->weight);
+		}
+		if (f->act == ACT_ACK)
+			bpf_map_delete_elem(&reqs, &k);
+		break;
+	}
+}
+
+static __always_inline void give_up(struct wp_dir *d)
+{
+	struct wp_counters *c = cnt();
+
+	if (c)
+		c->unparsed++;
+	d->state = WP_D_DEAD;
+}
+
+/* One frame (or the head of one) from the segment; 0 to go on, 1 to stop. */
+static long frame_step(__u32 i, void *arg)
+{
+	struct seg *s = arg;
+	struct wp_dir *d = &s->fl->dir[s->dir & 1];
+	struct frame f = {};
+	int r;
+
+	(void)i;
+	if (d->state != WP_D_FRAMES)
+		return 1;
+	__u32 cl = d->carry_len;
+	if (cl >= WP_HEAD) {
+		give_up(d);
+		return 1;
+	}
+	__s32 off = (__s32)(d->next + cl - s->seq);
+	if (off < 0) { /* bytes before this segment were never seen */
+		give_up(d);
+		return 1;
+	}
+	if ((__u32)off >= s->len)
+		return 1;
+	__u32 n = s->len - (__u32)off;
+	if (n > WP_HEAD - cl)
+		n = WP_HEAD - cl;
+	if (n < 1 || n > WP_HEAD)
+		return 1;
+	if (bpf_skb_load_bytes(s->skb, s->poff + (__u32)off, &d->carry[cl & (WP_HEAD - 1)], n)) {
+		give_up(d);
+		return 1;
+	}
+	__u32 total = cl + n;
+	switch (s->fl->proto) {
+	case WP_MQTT:
+		r = parse_mqtt(d->carry, total, s->dir, &f);
+		break;
+	case WP_KAFKA:
+		if (s->dir == 0)
+			r = kafka_req_item(d, d->carry, total, &f);
+		else
+			r = kafka_resp(d->carry, total, &f);
+		break;
+	case WP_WS:
+		r = parse_ws(d->carry, total, s->dir, &f);
+		break;
+	default:
+		r = P_GARBAGE;
+	}
+	if (r == P_NEED) {
+		if (total >= WP_HEAD) {
+			give_up(d);
+			return 1;
+		}
+		d->carry_len = (__u8)total;
+		return 1;
+	}
+	if (r == P_GARBAGE || f.len == 0) {
+		give_up(d);
+		return 1;
+	}
+	if (!f.weight)
+		f.weight = 1;
+	act(s, &f);
+	d->next += f.len;
+	d->carry_len = 0;
+	if (s->fl->proto == WP_KAFKA && s->dir == 0 && d->kphase == WP_K_DONE) {
+		/* A Produce walked to its end: its records are the request. */
+		struct frame done = { .act = d->kacks0 ? ACT_REQ_QOS0 : ACT_REQ, .id = d->kcorr,
+				      .weight = d->krecords };
+		act(s, &done);
+		if (d->next != d->kend) {
+			struct wp_counters *c = cnt();
+			if (c)
+				c->unparsed++;
+			d->next = d->kend;
+		}
+		d->kphase = WP_K_FRAME;
+	}
+	return 0;
+}
+
+/* WebSocket: skip the HTTP upgrade, up to its blank line. One byte a step. */
+static long http_step(__u32 i, void *arg)
+{
+	struct seg *s = arg;
+	struct wp_dir *d = &s->fl->dir[s->dir & 1];
+	__u8 b;
+
+	(void)i;
+	if (d->state != WP_D_HTTP)
+		return 1;
+	__s32 off = (__s32)(d->next - s->seq);
+	if (off < 0) {
+		give_up(d);
+		return 1;
+	}
+	if ((__u32)off >= s->len)
+		return 1;
+	if (bpf_skb_load_bytes(s->skb, s->poff + (__u32)off, &b, 1)) {
+		give_up(d);
+		return 1;
+	}
+	d->next++;
+	__u8 m = d->http_match;
+	__u8 want = (m & 1) ? '\n' : '\r';
+	if (b == want)
+		m++;
+	else
+		m = b == '\r' ? 1 : 0;
+	d->http_match = m;
+	if (m == 4)
+		d->state = WP_D_FRAMES;
+	return 0;
+}
+
+static __always_inline int handle(struct __sk_buff *skb, __u32 egress)
+{
+	struct wp_flow_key k = {};
+	struct tcphdr th;
+	__u32 l4off, l3end;
+	__u16 proto;
+
+	if (bpf_skb_load_bytes(skb, 12, &proto, 2))
+		return TC_ACT_OK;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)) || ip.protocol != IPPROTO_TCP ||
+		    ip.ihl < 5 || (ip.frag_off & bpf_htons(0x3fff)))
+			return TC_ACT_OK;
+		l4off = ETH_HLEN + ip.ihl * 4;
+		l3end = bpf_ntohs(ip.tot_len) ? ETH_HLEN + bpf_ntohs(ip.tot_len) : skb->len;
+		k.family = AF_INET;
+		k.caddr[0] = egress ? ip.saddr : ip.daddr;
+		k.saddr[0] = egress ? ip.daddr : ip.saddr;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.nexthdr != IPPROTO_TCP)
+			return TC_ACT_OK;
+		l4off = ETH_HLEN + sizeof(ip6);
+		l3end = bpf_ntohs(ip6.payload_len) ? l4off + bpf_ntohs(ip6.payload_len) : skb->len;
+		k.family = AF_INET6;
+		__builtin_memcpy(k.caddr, egress ? ip6.saddr.s6_addr32 : ip6.daddr.s6_addr32, 16);
+		__builtin_memcpy(k.saddr, egress ? ip6.daddr.s6_addr32 : ip6.saddr.s6_addr32, 16);
+	} else {
+		return TC_ACT_OK;
+	}
+	if (bpf_skb_load_bytes(skb, l4off, &th, sizeof(th)))
+		return TC_ACT_OK;
+	k.cport = egress ? th.source : th.dest;
+	k.sport = egress ? th.dest : th.source;
+	struct wp_flow *fl = bpf_map_lookup_elem(&flows, &k);
+	if (!fl)
+		return TC_ACT_OK;
+	__u32 poff = l4off + th.doff * 4;
+	if (l3end > skb->len)
+		l3end = skb->len;
+	if (l3end <= poff)
+		return TC_ACT_OK;
+	struct seg s = {
+		.skb = skb,
+		.fl = fl,
+		.now = bpf_ktime_get_ns(),
+		.poff = poff,
+		.seq = bpf_ntohl(th.seq),
+		.len = l3end - poff,
+		.dir = egress ? 0 : 1,
+	};
+	struct wp_counters *c = cnt();
+	if (c) {
+		if (egress) {
+			c->bytes_out += s.len;
+			c->segs_out++;
+		} else {
+			c->bytes_in += s.len;
+			c->segs_in++;
+		}
+	}
+	struct wp_dir *d = &fl->dir[s.dir];
+	if (!d->synced) { /* the flow's first payload: a frame starts here */
+		d->next = s.seq;
+		d->synced = 1;
+	}
+	if (d->state == WP_D_HTTP)
+		bpf_loop(s.len, http_step, &s, 0);
+	/* At most one frame or item per byte (a Kafka tagged-field count). */
+	bpf_loop(s.len + 1, frame_step, &s, 0);
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int wp_egress(struct __sk_buff *skb)
+{
+	handle(skb, 1);
+	return TC_ACT_UNSPEC; /* tcx: go on with the next program, if any */
+}
+
+SEC("tc")
+int wp_ingress(struct __sk_buff *skb)
+{
+	handle(skb, 0);
+	return TC_ACT_UNSPEC;
+}
+
+static __always_inline void key_of(struct bpf_sock_ops *o, struct wp_flow_key *k)
+{
+	k->family = o->family;
+	if (o->family == AF_INET) {
+		k->caddr[0] = o->local_ip4;
+		k->saddr[0] = o->remote_ip4;
+	} else {
+		k->caddr[0] = o->local_ip6[0];
+		k->caddr[1] = o->local_ip6[1];
+		k->caddr[2] = o->local_ip6[2];
+		k->caddr[3] = o->local_ip6[3];
+		k->saddr[0] = o->remote_ip6[0];
+		k->saddr[1] = o->remote_ip6[1];
+		k->saddr[2] = o->remote_ip6[2];
+		k->saddr[3] = o->remote_ip6[3];
+	}
+	k->cport = bpf_htons((__u16)o->local_port);
+	/* sockops keeps the remote port in network order in the upper 16 bits. */
+	k->sport = (__u16)(o->remote_port >> 16);
+}
+
+static __always_inline void fold_srtt(struct wp_flow *fl)
+{
+	struct wp_counters *c = cnt();
+
+	if (!c || !fl->srtt_us)
+		return;
+	c->srtt_sum_us += fl->srtt_us;
+	c->srtt_n++;
+	if (fl->srtt_us > c->srtt_max_us)
+		c->srtt_max_us = fl->srtt_us;
+}
+
+SEC("sockops")
+int wp_sockops(struct bpf_sock_ops *o)
+{
+	struct wp_flow_key k = {};
+	struct wp_flow *fl;
+
+	if (o->family != AF_INET && o->family != AF_INET6)
+		return 1;
+	key_of(o, &k);
+	switch (o->op) {
+	case BPF_SOCK_OPS_TCP_CONNECT_CB: {
+		struct wp_target t = { .port = k.sport, .family = (__u16)k.family };
+		__builtin_memcpy(t.addr, k.saddr, 16);
+		__u32 *proto = bpf_map_lookup_elem(&targets, &t);
+		if (!proto)
+			return 1;
+		if (cfg_pid_filter) {
+			__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+			if (!bpf_map_lookup_elem(&pids, &tgid))
+				return 1;
+		}
+		struct wp_flow v = {};
+		v.id = __sync_fetch_and_add(&next_flow_id, 1) + 1;
+		v.proto = *proto;
+		if (v.proto == WP_WS) {
+			v.dir[0].state = WP_D_HTTP;
+			v.dir[1].state = WP_D_HTTP;
+		}
+		if (bpf_map_update_elem(&flows, &k, &v, BPF_ANY))
+			return 1;
+		struct wp_counters *c = cnt();
+		if (c)
+			c->flows++;
+		bpf_sock_ops_cb_flags_set(o, BPF_SOCK_OPS_RTT_CB_FLAG | BPF_SOCK_OPS_STATE_CB_FLAG);
+		break;
+	}
+	case BPF_SOCK_OPS_RTT_CB:
+		fl = bpf_map_lookup_elem(&flows, &k);
+		if (fl)
+			fl->srtt_us = o->srtt_us >> 3; /* the kernel keeps it x8 */
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		if (o->args[1] != TCP_STATE_CLOSE)
+			break;
+		fl = bpf_map_lookup_elem(&flows, &k);
+		if (fl) {
+			fold_srtt(fl);
+			bpf_map_delete_elem(&flows, &k);
+		}
+		break;
+	}
+	return 1;
+}
+
+/* /sys/kernel/tracing/events/tcp/tcp_retransmit_skb/format: a stable
+ * layout; ports in host order. */
+struct tp_tcp_retransmit_skb {
+	__u64 common;
+	__u64 skbaddr;
+	__u64 skaddr;
+	__s32 state;
+	__u16 sport;
+	__u16 dport;
+	__u16 family;
+	__u8 saddr[4];
+	__u8 daddr[4];
+	__u8 saddr_v6[16];
+	__u8 daddr_v6[16];
+};
+
+SEC("tp/tcp/tcp_retransmit_skb")
+int wp_retransmit(struct tp_tcp_retransmit_skb *a)
+{
+	struct wp_flow_key k = {}, r = {};
+	struct wp_flow *fl;
+
+	k.family = a->family;
+	if (a->family == AF_INET) {
+		__builtin_memcpy(&k.caddr[0], a->saddr, 4);
+		__builtin_memcpy(&k.saddr[0], a->daddr, 4);
+	} else if (a->family == AF_INET6) {
+		__builtin_memcpy(k.caddr, a->saddr_v6, 16);
+		__builtin_memcpy(k.saddr, a->daddr_v6, 16);
+	} else {
+		return 0;
+	}
+	k.cport = bpf_htons(a->sport);
+	k.sport = bpf_htons(a->dport);
+	fl = bpf_map_lookup_elem(&flows, &k);
+	if (!fl) { /* the server's side retransmitting to blast */
+		r.family = k.family;
+		__builtin_memcpy(r.caddr, k.saddr, 16);
+		__builtin_memcpy(r.saddr, k.caddr, 16);
+		r.cport = k.sport;
+		r.sport = k.cport;
+		fl = bpf_map_lookup_elem(&flows, &r);
+	}
+	if (!fl)
+		return 0;
+	fl->retrans++;
+	struct wp_counters *c = cnt();
+	if (c)
+		c->retransmits++;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,497 @@
+/* The --probe parser (bpf/wire_probe.bpf.c) run on crafted packets through
+ * bpf_prog_test_run_opts, attached nowhere: frames split across segments at
+ * every byte, many frames in one segment, frames longer than a segment,
+ * retransmissions, gaps and garbage, for MQTT, Kafka (Produce v7 and the
+ * flexible v9, records counted) and WebSocket. Frames come from blast's own
+ * encoders, whose bytes tests/unit/test_{mqtt,kafka,ws}.c check against
+ * the specs. Needs root (CAP_BPF): skipped without it. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "kafka.h"
+#include "mqtt.h"
+#include "mqtt_wire.h"
+#include "probe.h"
+#include "t.h"
+#include "wire_probe.h"
+#include "ws.h"
+
+static struct probe *P;
+static struct wire_stats *before, *after;
+static uint16_t next_port = 40000;
+static uint32_t next_id = 1;
+
+struct tflow {
+	struct wp_flow_key key;
+	uint32_t seq[2]; /* next sequence number, client -> server and back */
+};
+
+static void flow_new(struct tflow *f, __u32 proto)
+{
+	struct wp_flow v;
+
+	memset(f, 0, sizeof(*f));
+	f->key.family = AF_INET;
+	f->key.caddr[0] = htonl(0x0a000001);
+	f->key.saddr[0] = htonl(0x0a000002);
+	f->key.cport = htons(next_port++);
+	f->key.sport = htons(1883);
+	f->seq[0] = 0xfffffff0u; /* wraps inside the stream */
+	f->seq[1] = 7000;
+	memset(&v, 0, sizeof(v));
+	v.id = next_id++;
+	v.proto = proto;
+	if (proto == WP_WS)
+		v.dir[0].state = v.dir[1].state = WP_D_HTTP;
+	CHECK_EQ_INT(bpf_map_update_elem(probe_map_fd(P, "flows"), &f->key, &v, BPF_ANY), 0);
+}
+
+/* One TCP segment of the flow, at sequence number seq, through the program
+ * of its direction (egress for the client's, ingress for the server's). */
+static void seg_at(struct tflow *f, int dir, uint32_t seq, const void *data, size_t len)
+{
+	/* Two bytes in, so that the IP and TCP headers are 4-byte aligned. */
+	static uint8_t raw[4002] __attribute__((aligned(8)));
+	uint8_t *pkt = raw + 2;
+	size_t n = ETH_HLEN + sizeof(struct iphdr) + sizeof(struct tcphdr) + len;
+	struct ethhdr *eth = (struct ethhdr *)pkt;
+	struct iphdr *ip = (struct iphdr *)(pkt + ETH_HLEN);
+	struct tcphdr *th = (struct tcphdr *)(ip + 1);
+
+	if (n > sizeof(raw) - 2) {
+		CHECK(!"segment too large for the test");
+		return;
+	}
+	memset(pkt, 0, n - len);
+	eth->h_proto = htons(ETH_P_IP);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_TCP;
+	ip->tot_len = htons((uint16_t)(n - ETH_HLEN));
+	ip->saddr = dir == 0 ? f->key.caddr[0] : f->key.saddr[0];
+	ip->daddr = dir == 0 ? f->key.saddr[0] : f->key.caddr[0];
+	th->source = dir == 0 ? f->key.cport : f->key.sport;
+	th->dest = dir == 0 ? f->key.sport : f->key.cport;
+	th->seq = htonl(seq);
+	th->doff = 5;
+	th->ack = 1;
+	memcpy(th + 1, data, len);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = (__u32)n, .repeat = 1);
+	int r = bpf_prog_test_run_opts(probe_prog_fd(P, dir == 0), &o);
+	CHECK_EQ_INT(r, 0);
+	CHECK_EQ_INT((int)o.retval, -1); /* TC_ACT_UNSPEC: the packet goes on */
+}
+
+/* The next segment of a direction's stream. */
+static void seg(struct tflow *f, int dir, const void *data, size_t len)
+{
+	seg_at(f, dir, f->seq[dir], data, len);
+	f->seq[dir] += (uint32_t)len;
+}
+
+/* The stream in pieces of at most step bytes. */
+static void stream(struct tflow *f, int dir, const uint8_t *data, size_t len, size_t step)
+{
+	for (size_t off = 0; off < len; off += step)
+		seg(f, dir, data + off, len - off < step ? len - off : step);
+}
+
+static void mark(void)
+{
+	CHECK_EQ_INT(probe_read(P, before), 0);
+}
+
+/* What the programs counted since mark(). */
+#define EXPECT(req, ack, unm, unp)                                                      \
+	do {                                                                            \
+		CHECK_EQ_INT(probe_read(P, after), 0);                                  \
+		CHECK_EQ_INT(after->requests - before->requests, req);                  \
+		CHECK_EQ_INT(after->acks - before->acks, ack);                          \
+		CHECK_EQ_INT(after->unmatched - before->unmatched, unm);                \
+		CHECK_EQ_INT(after->unparsed - before->unparsed, unp);                  \
+		CHECK_EQ_INT(after->latency.total - before->latency.total, ack);        \
+	} while (0)
+
+static size_t publish(uint8_t *out, uint16_t pid, uint8_t qos, size_t topic_len, size_t payload_len)
+{
+	static char topic[300];
+	static uint8_t payload[6000];
+	memset(topic, 't', sizeof(topic));
+	memset(payload, 'p', sizeof(payload));
+	struct mqtt_publish p = { .version = MQTT_V311, .topic = topic, .topic_len = topic_len,
+				  .payload = payload, .payload_len = payload_len, .packet_id = pid,
+				  .qos = qos };
+	ssize_t n = mqtt_encode_publish(out, 8000, &p, NULL);
+	CHECK(n > 0);
+	return n > 0 ? (size_t)n : 0;
+}
+
+static size_t ack(uint8_t *out, uint8_t type, uint16_t pid)
+{
+	ssize_t n = mqtt_encode_ack(out, 16, MQTT_V311, type, pid, 0);
+	CHECK(n > 0);
+	return n > 0 ? (size_t)n : 0;
+}
+
+static const uint8_t connect_frame[] = { 0x10, 0x0c, 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 60, 0, 0 };
+static const uint8_t connack_frame[] = { 0x20, 2, 0, 0 };
+
+static void test_mqtt_many_in_one_segment(void)
+{
+	uint8_t out[3900], in[3900];
+	size_t no = 0, ni = 0;
+	struct tflow f;
+
+	flow_new(&f, WP_MQTT);
+	mark();
+	memcpy(out, connect_frame, sizeof(connect_frame));
+	no = sizeof(connect_frame);
+	memcpy(in, connack_frame, sizeof(connack_frame));
+	ni = sizeof(connack_frame);
+	for (uint16_t pid = 1; pid <= 100; pid++) {
+		no += publish(out + no, pid, 1, 7, 20);
+		ni += ack(in + ni, MQTT_PUBACK, pid);
+	}
+	seg(&f, 0, out, no);
+	seg(&f, 1, in, ni);
+	EXPECT(100, 100, 0, 0);
+	/* Counted once: the same bytes again are a retransmission. */
+	mark();
+	seg_at(&f, 0, f.seq[0] - (uint32_t)no, out, no);
+	EXPECT(0, 0, 0, 0);
+}
+
+/* Three PUBLISHes (the packet id 40 bytes in) and their PUBACKs, split
+ * into two segments at every byte, then sent a byte per segment. */
+static void test_mqtt_split(void)
+{
+	uint8_t out[512], in[64];
+	size_t no = 0, ni = 0;
+
+	for (uint16_t pid = 1; pid <= 3; pid++) {
+		no += publish(out + no, pid, 1, 36, 10);
+		ni += ack(in + ni, MQTT_PUBACK, pid);
+	}
+	mark();
+	for (size_t k = 1; k < no; k++) {
+		struct tflow f;
+		flow_new(&f, WP_MQTT);
+		seg(&f, 0, out, k);
+		seg(&f, 0, out + k, no - k);
+		size_t j = k % ni ? k % ni : 1;
+		seg(&f, 1, in, j);
+		seg(&f, 1, in + j, ni - j);
+	}
+	EXPECT(3 * (no - 1), 3 * (no - 1), 0, 0);
+
+	struct tflow f;
+	flow_new(&f, WP_MQTT);
+	mark();
+	stream(&f, 0, out, no, 1);
+	stream(&f, 1, in, ni, 1);
+	EXPECT(3, 3, 0, 0);
+}
+
+/* A PUBLISH longer than many segments, then a small one; a segment that
+ * overlaps what was already parsed; QoS 2's four-way exchange. */
+static void test_mqtt_long_and_overlap(void)
+{
+	uint8_t out[8000], in[64];
+	size_t no = 0, ni = 0;
+	struct tflow f;
+
+	flow_new(&f, WP_MQTT);
+	mark();
+	no += publish(out + no, 1, 1, 5, 5000);
+	no += publish(out + no, 2, 1, 5, 3);
+	stream(&f, 0, out, no, 1400);
+	ni += ack(in + ni, MQTT_PUBACK, 2);
+	ni += ack(in + ni, MQTT_PUBACK, 1);
+	seg(&f, 1, in, ni);
+	EXPECT(2, 2, 0, 0);
+
+	flow_new(&f, WP_MQTT);
+	no = publish(out, 7, 1, 5, 30);
+	no += publish(out + no, 8, 1, 5, 30);
+	mark();
+	seg_at(&f, 0, f.seq[0], out, 20);
+	seg_at(&f, 0, f.seq[0] + 10, out + 10, no - 10); /* resends 10 bytes, then new ones */
+	EXPECT(2, 0, 0, 0);
+
+	flow_new(&f, WP_MQTT);
+	mark();
+	no = publish(out, 9, 2, 5, 30);
+	seg(&f, 0, out, no);
+	seg(&f, 1, in, ack(in, MQTT_PUBREC, 9));
+	seg(&f, 0, out, ack(out, MQTT_PUBREL, 9));
+	seg(&f, 1, in, ack(in, MQTT_PUBCOMP, 9));
+	EXPECT(1, 1, 0, 0);
+
+	/* QoS 0 needs no ack; an ack for no request is unmatched. */
+	flow_new(&f, WP_MQTT);
+	mark();
+	seg(&f, 0, out, publish(out, 0, 0, 5, 30));
+	seg(&f, 1, in, ack(in, MQTT_PUBACK, 99));
+	EXPECT(1, 0, 1, 0);
+}
+
+/* What cannot be parsed is counted, and the direction is given up. */
+static void test_mqtt_garbage(void)
+{
+	static const uint8_t junk[] = { 0x00, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint8_t out[256], in[16];
+	struct tflow f;
+	size_t n;
+
+	flow_new(&f, WP_MQTT);
+	mark();
+	seg(&f, 0, junk, sizeof(junk));
+	n = publish(out, 1, 1, 5, 10);
+	seg(&f, 0, out, n);
+	seg(&f, 1, in, ack(in, MQTT_PUBACK, 1));
+	EXPECT(0, 0, 1, 1);
+
+	/* A varint longer than four bytes. */
+	flow_new(&f, WP_MQTT);
+	mark();
+	seg(&f, 0, junk + 1, sizeof(junk) - 1);
+	EXPECT(0, 0, 0, 1);
+
+	/* A gap: bytes never seen. */
+	flow_new(&f, WP_MQTT);
+	mark();
+	n = publish(out, 1, 1, 5, 10);
+	n += publish(out + n, 2, 1, 5, 10);
+	seg(&f, 0, out, 10);
+	seg_at(&f, 0, f.seq[0] + 5, out + 15, n - 15);
+	EXPECT(0, 0, 0, 1);
+
+	/* A topic so long that the packet id lies past the 64 bytes parsed:
+	 * counted as unparsed, and the next frame is still found. */
+	flow_new(&f, WP_MQTT);
+	mark();
+	n = publish(out, 1, 1, 100, 10);
+	n += publish(out + n, 2, 1, 5, 10);
+	seg(&f, 0, out, n);
+	seg(&f, 1, in, ack(in, MQTT_PUBACK, 2));
+	EXPECT(2, 1, 0, 1);
+}
+
+/* A Produce request: partitions 0..n_parts-1, part i holding i + 3 records. */
+static size_t produce_acks(uint8_t *out, size_t cap, int16_t version, int32_t corr, int n_parts,
+			   int16_t acks)
+{
+	static const uint8_t val[40] = { 'v' };
+	struct kafka_produce pr;
+
+	CHECK_EQ_INT(kafka_produce_begin(&pr, out, cap, version, corr, "blast", acks, 30000,
+					 "topic-t", 7), 0);
+	for (int p = 0; p < n_parts; p++) {
+		CHECK_EQ_INT(kafka_produce_partition_begin(&pr, p), 0);
+		CHECK_EQ_INT(kafka_batch_begin(&pr, 1700000000000, 0, NULL, 0), 0);
+		for (int r = 0; r < p + 3; r++)
+			CHECK_EQ_INT(kafka_batch_add(&pr, 1700000000000, NULL, 0, val, sizeof(val), NULL, 0), 0);
+		CHECK_EQ_INT(kafka_batch_end(&pr), 0);
+	}
+	ssize_t n = kafka_produce_end(&pr);
+	CHECK(n > 0);
+	return n > 0 ? (size_t)n : 0;
+}
+
+static size_t produce(uint8_t *out, size_t cap, int16_t version, int32_t corr, int n_parts)
+{
+	return produce_acks(out, cap, version, corr, n_parts, 1);
+}
+
+/* A response: Size, correlation id, and a body the probe does not read. */
+static size_t response(uint8_t *out, int32_t corr, size_t body)
+{
+	uint32_t size = htonl((uint32_t)(4 + body)), c = htonl((uint32_t)corr);
+
+	memcpy(out, &size, 4);
+	memcpy(out + 4, &c, 4);
+	memset(out + 8, 0, body);
+	return 8 + body;
+}
+
+static void test_kafka(int16_t version)
+{
+	uint8_t out[3000], in[256];
+	size_t no = 0, ni = 0;
+	struct tflow f;
+
+	/* A Metadata request and its response count for nothing. */
+	static const char *const topics[1] = { "topic-t" };
+	ssize_t md = kafka_encode_metadata(out, sizeof(out), 4, 1, "blast", topics, 1);
+	CHECK(md > 0);
+	no = md > 0 ? (size_t)md : 0;
+	ni = response(in, 1, 20);
+	no += produce(out + no, sizeof(out) - no, version, 2, 3); /* 3 + 4 + 5 records */
+	no += produce(out + no, sizeof(out) - no, version, 3, 1); /* 3 records */
+	ni += response(in + ni, 3, 30);
+	ni += response(in + ni, 2, 30);
+
+	flow_new(&f, WP_KAFKA);
+	mark();
+	seg(&f, 0, out, no);
+	seg(&f, 1, in, ni);
+	EXPECT(15, 15, 0, 0);
+
+	/* Split at every byte into two segments. */
+	mark();
+	for (size_t k = 1; k < no; k += 1) {
+		flow_new(&f, WP_KAFKA);
+		seg(&f, 0, out, k);
+		seg(&f, 0, out + k, no - k);
+	}
+	EXPECT(15 * (no - 1), 0, 0, 0);
+
+	/* A byte per segment. */
+	flow_new(&f, WP_KAFKA);
+	mark();
+	stream(&f, 0, out, no, 1);
+	stream(&f, 1, in, ni, 1);
+	EXPECT(15, 15, 0, 0);
+
+	/* A batch whose length runs past its partition's records: that
+	 * request is skipped (unparsed), the next is counted. */
+	no = produce(out, sizeof(out), version, 2, 3);
+	size_t bad = no;
+	no += produce(out + no, sizeof(out) - no, version, 3, 1);
+	/* The first RecordBatch: baseOffset 0, then batchLength; magic 2 at 16. */
+	for (size_t i = 30; i + 61 < bad; i++) {
+		if (!memcmp(out + i, "\0\0\0\0\0\0\0\0", 8) && out[i + 16] == 2) {
+			uint32_t bl;
+			memcpy(&bl, out + i + 8, 4);
+			bl = htonl(ntohl(bl) + 64);
+			memcpy(out + i + 8, &bl, 4);
+			break;
+		}
+	}
+	flow_new(&f, WP_KAFKA);
+	mark();
+	seg(&f, 0, out, no);
+	ni = response(in, 2, 10);
+	ni += response(in + ni, 3, 10);
+	seg(&f, 1, in, ni);
+	EXPECT(3, 3, 0, 1);
+
+	/* Acks 0: records sent, no response awaited; one that comes anyway
+	 * answers nothing. */
+	flow_new(&f, WP_KAFKA);
+	mark();
+	no = produce_acks(out, sizeof(out), version, 4, 2, 0); /* 3 + 4 records */
+	seg(&f, 0, out, no);
+	seg(&f, 1, in, response(in, 4, 10));
+	EXPECT(7, 0, 1, 0);
+}
+
+static void blws(uint8_t *p, uint32_t run, uint64_t seq)
+{
+	char h[45];
+
+	snprintf(h, sizeof(h), "BLWS%08x%016llx%016llx", run, (unsigned long long)seq, 12345ull);
+	memcpy(p, h, 44);
+}
+
+static void test_ws(void)
+{
+	static const char up[] = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n";
+	static const char ok[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+	static const uint8_t key[4] = { 0x11, 0x22, 0x33, 0x44 };
+	uint8_t payload[60], out[1000], in[1000];
+	size_t no, ni;
+	struct tflow pub, lis;
+
+	flow_new(&pub, WP_WS);
+	flow_new(&lis, WP_WS);
+	mark();
+	memcpy(out, up, strlen(up));
+	no = strlen(up);
+	memcpy(in, ok, strlen(ok));
+	ni = strlen(ok);
+	for (uint64_t seq = 1; seq <= 5; seq++) {
+		blws(payload, 0xabcdef01, seq);
+		memset(payload + 44, 'x', sizeof(payload) - 44);
+		ssize_t n = ws_encode_frame(out + no, sizeof(out) - no, WS_OP_TEXT, true, key, payload,
+					    sizeof(payload));
+		CHECK(n > 0);
+		no += n > 0 ? (size_t)n : 0;
+		n = ws_encode_frame(in + ni, sizeof(in) - ni, WS_OP_TEXT, true, NULL, payload,
+				    sizeof(payload));
+		CHECK(n > 0);
+		ni += n > 0 ? (size_t)n : 0;
+	}
+	stream(&pub, 0, out, no, 37);
+	/* The publisher and a listener each receive every message. */
+	stream(&pub, 1, in, ni, 50);
+	seg(&lis, 0, up, strlen(up));
+	stream(&lis, 1, in, ni, 1);
+	EXPECT(5, 10, 0, 0);
+
+	/* Another run's message, and frames that are not blast's, are no acks. */
+	flow_new(&lis, WP_WS);
+	mark();
+	ni = strlen(ok);
+	memcpy(in, ok, ni);
+	blws(payload, 0x99, 1);
+	ni += (size_t)ws_encode_frame(in + ni, sizeof(in) - ni, WS_OP_TEXT, true, NULL, payload,
+				      sizeof(payload));
+	ni += (size_t)ws_encode_frame(in + ni, sizeof(in) - ni, WS_OP_PING, true, NULL, NULL, 0);
+	seg(&lis, 1, in, ni);
+	EXPECT(0, 0, 1, 0);
+}
+
+static void test_hist_buckets(void)
+{
+	/* Every bucket's middle lies within 0.8% of any value in it. */
+	for (uint64_t v = 1; v < WP_HIST_MAX_NS; v = v * 1.013 + 1) {
+		uint64_t m = wp_hist_value(wp_hist_index(v));
+		double err = (double)(m > v ? m - v : v - m) / (double)v;
+		if (err > 0.008) {
+			fprintf(stderr, "bucket of %llu: middle %llu\n", (unsigned long long)v,
+				(unsigned long long)m);
+			CHECK(err <= 0.008);
+			break;
+		}
+	}
+	CHECK_EQ_INT(wp_hist_index(WP_HIST_MAX_NS + 5), wp_hist_index(WP_HIST_MAX_NS));
+	CHECK(wp_hist_index(WP_HIST_MAX_NS) < WP_HIST_BUCKETS);
+	CHECK_EQ_INT(wp_hist_value(wp_hist_index(77)), 77);
+}
+
+int main(void)
+{
+	test_hist_buckets();
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_wire_probe: needs root to load BPF programs\n");
+		return T_SKIP;
+	}
+	P = probe_load();
+	before = calloc(1, sizeof(*before));
+	after = calloc(1, sizeof(*after));
+	if (!P || !before || !after) {
+		fprintf(stderr, "test_wire_probe: cannot load the programs\n");
+		return T_FAIL;
+	}
+	test_mqtt_many_in_one_segment();
+	test_mqtt_split();
+	test_mqtt_long_and_overlap();
+	test_mqtt_garbage();
+	test_kafka(7);
+	test_kafka(9);
+	test_ws();
+	probe_stop(P);
+	free(before);
+	free(after);
+	return t_done("test_wire_probe");
+}
