@@ -34,9 +34,10 @@
 # (200000), LOCUST_SECS (10), KAFKA_MESSAGES (1000000), RUN_TIMEOUT (90 s),
 # BLAST (./blast), PEER_PYTHON (/usr/bin/python3).
 # Needs: make (blast, .output/tools/kafka_mock); Debian packages mosquitto,
-# mosquitto-clients, python3-locust, python3-paho-mqtt, tsung (erlang),
-# python3-confluent-kafka, kcat, time. A tool that is missing gets a row
-# saying so. About 3 minutes with the defaults.
+# mosquitto-clients, python3-locust, python3-paho-mqtt, python3-confluent-kafka,
+# kcat, time (all in scripts/install-deps.sh), and tsung, which this script
+# installs when missing (as root; INSTALL_TSUNG=0 to not). A tool that is
+# missing gets a row saying so. About 3 minutes with the defaults.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
@@ -105,8 +106,16 @@ MISSING[locust]=""
 py_has locust && py_has paho.mqtt.client ||
 	MISSING[locust]="not importable by $PEER_PYTHON (Debian packages python3-locust, python3-paho-mqtt)"
 MISSING[tsung]=""
-{ command -v tsung >/dev/null && [ -x /usr/bin/epmd ]; } ||
-	MISSING[tsung]="not installed (Debian package tsung)"
+have_tsung() { command -v tsung >/dev/null && [ -x /usr/bin/epmd ]; }
+# Tsung pulls Erlang, gnuplot, matplotlib and numpy (hundreds of MB), too much for
+# scripts/install-deps.sh (CI never runs benches): installed here, as root,
+# unless INSTALL_TSUNG=0. gnuplot-nox satisfies its gnuplot without Qt.
+if ! have_tsung && [ "${INSTALL_TSUNG:-1}" = 1 ] && [ "$(id -u)" = 0 ]; then
+	echo "# installing tsung (apt-get install --no-install-recommends tsung gnuplot-nox) ..." >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tsung gnuplot-nox \
+		>"$TMP/apt.log" 2>&1 || echo "# tsung install failed: $(tail -1 "$TMP/apt.log")" >&2
+fi
+have_tsung || MISSING[tsung]="not installed (Debian package tsung; INSTALL_TSUNG=1 as root installs it)"
 MISSING[confluent_kafka]=""
 py_has confluent_kafka ||
 	MISSING[confluent_kafka]="not importable by $PEER_PYTHON (Debian package python3-confluent-kafka)"
