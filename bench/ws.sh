@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# WebSocket fan-out bench: blast --proto ws against Python's websockets
-# library (Debian python3-websockets, bench/ws_peer.py), both against one
-# libwebsockets test server (Debian libwebsockets-test-server,
+# WebSocket fan-out bench: blast --proto ws against the WebSocket clients
+# people script such tests with: Python's websockets library (Debian
+# python3-websockets, bench/ws_peer.py) and the npm ws package (Debian
+# node-ws, bench/ws_peer.js; skipped with a note when absent), all against
+# one libwebsockets test server (Debian libwebsockets-test-server,
 # lws-mirror-protocol: every message goes to every client, the sender
 # included) started here on a free loopback port.
 #
-# The same work for both: PUBLISHERS connections push MESSAGES messages in
+# The same work for each: PUBLISHERS connections push MESSAGES messages in
 # all (as fast as each client goes, text frames of PAYLOAD bytes), LISTENERS
 # more connections only listen, and every connection counts its receipts
 # (expected MESSAGES x (PUBLISHERS + LISTENERS)) and times each one end to
@@ -15,18 +17,19 @@
 #
 # Figures per run: msg/s = MESSAGES / (first send -> last receipt);
 # rcpt/s the same for receipts; p50/p99 end to end over every receipt;
-# cpu_s client user+sys from /usr/bin/time (blast's workers included, the
+# cpu_s client user+sys from /usr/bin/time (blast's workers included, a
 # peer's interpreter start included); msg/cpu_s = MESSAGES / cpu_s;
 # srv_core = the mirror's CPU (/proc/PID/stat) over the client's wall time.
-# REPEAT alternating rounds (peer, then blast); rows are medians, ratios
-# the median of the rounds' ratios. Target: blast >= 20 x the peer's
-# messages per client CPU second.
+# REPEAT alternating rounds (the peers, then blast); rows are medians,
+# ratios the median of the rounds' ratios. Target: blast >= 20 x each
+# peer's messages per client CPU second.
 #
 # Knobs (environment): MESSAGES (100000), PUBLISHERS (2), LISTENERS (1),
 # PAYLOAD (58), REPEAT (5), RUN_TIMEOUT (60 s), BLAST (./blast),
-# PEER_PYTHON (/usr/bin/python3: Debian's, which has python3-websockets).
+# PEER_PYTHON (/usr/bin/python3: Debian's, which has python3-websockets),
+# NODE_PATH_WS (/usr/share/nodejs, where node-ws puts ws).
 # Needs: make blast; Debian packages libwebsockets-test-server,
-# python3-websockets, python3, time.
+# python3-websockets, python3, time; node-ws for the npm ws row.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
@@ -75,6 +78,19 @@ done
 "$PEER_PYTHON" -c 'import websockets' 2>/dev/null ||
 	die "$PEER_PYTHON cannot import websockets (Debian package python3-websockets)"
 
+# The npm ws package, from Debian's node-ws (or NODE_PATH_WS): a second
+# peer when present.
+NODE_PATH_WS=${NODE_PATH_WS:-/usr/share/nodejs}
+PEERS=(python)
+NODE_NOTE=""
+if ! command -v node >/dev/null; then
+	NODE_NOTE="node not installed (Debian packages nodejs, node-ws)"
+elif ! NODE_PATH=$NODE_PATH_WS node -e 'require("ws")' 2>/dev/null; then
+	NODE_NOTE="npm ws not found under $NODE_PATH_WS (Debian package node-ws)"
+else
+	PEERS+=(node)
+fi
+
 # start_mirror: as tests/lib.sh's start_lws_mirror. The interface name
 # "lo", not 127.0.0.1: lws 4.1.6 would take the address for an interface
 # name and bind every interface. Sets LWS_PORT, LWS_PID.
@@ -94,7 +110,7 @@ start_mirror() {
 
 EXPECTED=$((MESSAGES * (PUBLISHERS + LISTENERS)))
 
-# One measured run of CLIENT (peer | blast). Sets R_RATE (msg/s), R_RCPT
+# One measured run of CLIENT (python | node | blast). Sets R_RATE (msg/s), R_RCPT
 # (receipts/s), R_P50, R_P99 (us), R_CPU, R_PERCPU, R_SRV, R_NOTE (""
 # when every expected receipt arrived). run_one CLIENT
 run_one() {
@@ -103,9 +119,11 @@ run_one() {
 	rm -f "$TMP/blast.json" "$TMP/time"
 	c0=$(cpu_ticks "$LWS_PID")
 	t0=$(now)
-	if [ "$client" = peer ]; then
+	if [ "$client" != blast ]; then
+		local cmd=("$PEER_PYTHON" bench/ws_peer.py)
+		[ "$client" = node ] && cmd=(env NODE_PATH="$NODE_PATH_WS" node bench/ws_peer.js)
 		/usr/bin/time -f '%U %S' -o "$TMP/time" timeout -k 5 $((RUN_TIMEOUT + 10)) \
-			"$PEER_PYTHON" bench/ws_peer.py --url "ws://127.0.0.1:$LWS_PORT/" \
+			"${cmd[@]}" --url "ws://127.0.0.1:$LWS_PORT/" \
 			--subprotocol lws-mirror-protocol --publishers "$PUBLISHERS" \
 			--listeners "$LISTENERS" --messages "$MESSAGES" --payload-size "$PAYLOAD" \
 			--timeout "$RUN_TIMEOUT" >"$TMP/peer.out" 2>"$TMP/peer.err"
@@ -123,14 +141,14 @@ run_one() {
 	c1=$(cpu_ticks "$LWS_PID")
 	R_SRV=$(calc "($c1 - $c0) / $HZ / ($t1 - $t0)")
 	R_CPU=$(awk 'NF == 2 { printf "%.3f", $1 + $2 }' "$TMP/time" 2>/dev/null)
-	if [ "$client" = peer ]; then
+	if [ "$client" != blast ]; then
 		line=$(tail -1 "$TMP/peer.out")
 		batch=$(field "$line" batch_s)
 		recv=$(field "$line" received)
 		R_P50=$(field "$line" p50_us)
 		R_P99=$(field "$line" p99_us)
 		if [ -z "$batch" ]; then
-			R_NOTE="ws_peer.py failed (exit $rc): $(grep -v '^$' "$TMP/peer.err" | tail -1)"
+			R_NOTE="$client peer failed (exit $rc): $(grep -v '^$' "$TMP/peer.err" | tail -1)"
 		fi
 	else
 		batch=$(jget "$TMP/blast.json" batch_s)
@@ -176,7 +194,7 @@ runs_median() {
 }
 
 fmt_row() {
-	printf '%-26s %10s %10s %11s %11s %8s %11s %8s  %s\n' "$@"
+	printf '%-30s %10s %10s %11s %11s %8s %11s %8s  %s\n' "$@"
 }
 
 # row CLIENT LABEL
@@ -204,41 +222,64 @@ echo "# blast WebSocket fan-out bench, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) 
 echo "# libwebsockets-test-server $LWS_VER (lws-mirror-protocol) on 127.0.0.1:$LWS_PORT, one server for every run;"
 echo "# $PUBLISHERS publisher(s) push $MESSAGES messages of $PAYLOAD B (text frames), $LISTENERS listener(s);"
 echo "# every connection counts receipts: expected $EXPECTED. blast --workers 1 vs Python websockets $PEER_VER"
-echo "# ($PEER_PYTHON bench/ws_peer.py, asyncio, no compression). $REPEAT alternating rounds, medians;"
+echo "# ($PEER_PYTHON bench/ws_peer.py, asyncio) and npm ws (node bench/ws_peer.js), no compression."
+echo "# $REPEAT alternating rounds, medians;"
 echo "# ratios are the median of the rounds' ratios. msg/s: messages / (first send -> last receipt);"
 echo "# p50/p99: end to end (payload timestamp -> receipt) over every receipt, us; cpu_s: client user+sys;"
 echo "# srv_core: the mirror's CPU / client wall time."
 fmt_row client "msg/s" "rcpt/s" "e2e p50 us" "e2e p99 us" cpu_s "msg/cpu_s" srv_core note
 
-R_CPUX=() R_MSGX=()
+# Per round: each peer, then blast; ratios against this round's peers.
+declare -A X
 for i in $(seq "$REPEAT"); do
-	run_one peer
-	runs_take peer
-	ref_rate=$R_RATE ref_percpu=$R_PERCPU
+	declare -A REF=()
+	for p in "${PEERS[@]}"; do
+		run_one "$p"
+		runs_take "$p"
+		[ -n "$R_RATE" ] && REF[$p.RATE]=$R_RATE REF[$p.PERCPU]=$R_PERCPU
+	done
 	run_one blast
 	runs_take blast
-	if [ -n "$R_RATE" ] && [ -n "$ref_rate" ]; then
-		R_MSGX+=("$(calc "$R_RATE / $ref_rate")")
-		R_CPUX+=("$(calc "$R_PERCPU / $ref_percpu")")
-	fi
+	for p in "${PEERS[@]}"; do
+		if [ -n "$R_RATE" ] && [ -n "${REF[$p.RATE]:-}" ]; then
+			X[$p.MSG]+=" $(calc "$R_RATE / ${REF[$p.RATE]}")"
+			X[$p.CPU]+=" $(calc "$R_PERCPU / ${REF[$p.PERCPU]}")"
+		fi
+	done
+	unset REF
 	kill -0 "$LWS_PID" 2>/dev/null || die "libwebsockets-test-server died: $(tail -3 "$TMP/lws.log")"
 done
-row peer "python-websockets $PEER_VER"
+NODE_VER=$(node --version 2>/dev/null)
+WS_VER=$(NODE_PATH=$NODE_PATH_WS node -p 'require("ws/package.json").version' 2>/dev/null)
+row python "python-websockets $PEER_VER"
+if [ -n "$NODE_NOTE" ]; then
+	fmt_row "npm ws" - - - - - - - "$NODE_NOTE"
+else
+	row node "npm ws $WS_VER (node $NODE_VER)"
+fi
 row blast "blast"
 
 CHECKS=()
-label="blast >= 20 x Python websockets' messages per client CPU s"
 echo
-echo "# ratios (blast / python-websockets)"
-if [ ${#R_CPUX[@]} -gt 0 ]; then
-	x_cpu=$(median "${R_CPUX[@]}")
-	x_msg=$(median "${R_MSGX[@]}")
-	printf 'over %d rounds: msg/s x%.2f, msg per client CPU s x%.2f\n' ${#R_CPUX[@]} "$x_msg" "$x_cpu"
-	check "$(calc "$x_cpu >= 20")" "$label" "$(printf 'x%.2f' "$x_cpu")"
-else
-	echo "no round with both runs good"
-	check_skip "$label" "no pair of good runs"
-fi
+echo "# ratios: blast / peer, median of the rounds' ratios"
+for p in "${PEERS[@]}"; do
+	name="Python websockets"
+	[ "$p" = node ] && name="npm ws"
+	label="blast >= 20 x $name in messages per client CPU s"
+	l=${X[$p.CPU]:-}
+	if [ -n "${l// /}" ]; then
+		# shellcheck disable=SC2086 # lists on purpose
+		x_cpu=$(median $l)
+		# shellcheck disable=SC2086
+		x_msg=$(median ${X[$p.MSG]})
+		printf '%-18s over %d rounds: msg/s x%.2f, msg per client CPU s x%.2f\n' "$name" \
+			"$(echo "$l" | wc -w)" "$x_msg" "$x_cpu"
+		check "$(calc "$x_cpu >= 20")" "$label" "$(printf 'x%.2f' "$x_cpu")"
+	else
+		printf '%-18s no round with both runs good\n' "$name"
+		check_skip "$label" "no pair of good runs"
+	fi
+done
 stop_pid "$LWS_PID"
 echo
 echo "# targets"
