@@ -40,6 +40,8 @@
 # kcat, time (all in scripts/install-deps.sh), and tsung, which this script
 # installs when missing (as root; INSTALL_TSUNG=0 to not). A tool that is
 # missing gets a row saying so. About 3 minutes with the defaults.
+# R_* figures are read back by name (${!v}), which shellcheck cannot see.
+# shellcheck disable=SC2034
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh

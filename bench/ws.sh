@@ -30,6 +30,8 @@
 # NODE_PATH_WS (/usr/share/nodejs, where node-ws puts ws).
 # Needs: make blast; Debian packages libwebsockets-test-server,
 # python3-websockets, python3, time; node-ws for the npm ws row.
+# R_* figures are read back by name (${!v}), which shellcheck cannot see.
+# shellcheck disable=SC2034
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
