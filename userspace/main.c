@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyze.h"
 #include "clock.h"
 #include "hist.h"
 #include "kafka_meta.h"
@@ -422,6 +423,9 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 int main(int argc, char **argv)
 {
 	struct blast_opts o;
+
+	if (argc > 1 && !strcmp(argv[1], "analyze"))
+		return analyze_main(argc - 1, argv + 1);
 	int r = opts_parse(&o, argc, argv);
 
 	if (r == 1)
