@@ -1138,9 +1138,9 @@ void wm_free(struct wm *m)
 int wm_analyze_buffer(const uint8_t *buf, size_t len, const struct wm_opts *o,
 		      struct wire_stats *out, struct wm_counts *c, char *err, size_t err_cap)
 {
-	struct pcap_reader r;
+	struct pcapfile_reader r;
 	struct pcap_pkt p;
-	int e = pcap_reader_init(&r, buf, len);
+	int e = pcapfile_init(&r, buf, len);
 
 	if (e) {
 		snprintf(err, err_cap, "%s", r.err);
@@ -1151,7 +1151,7 @@ int wm_analyze_buffer(const uint8_t *buf, size_t len, const struct wm_opts *o,
 		snprintf(err, err_cap, "out of memory");
 		return -ENOMEM;
 	}
-	while ((e = pcap_next(&r, &p)) == 1 && !m->oom)
+	while ((e = pcapfile_next(&r, &p)) == 1 && !m->oom)
 		wm_packet(m, &p);
 	if (m->oom) {
 		snprintf(err, err_cap, "out of memory");

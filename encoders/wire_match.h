@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pcap.h"
+#include "pcapfile.h"
 #include "wire.h"
 
 enum wm_proto { WM_AUTO = 0, WM_MQTT, WM_KAFKA, WM_WS };

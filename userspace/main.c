@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "analyze.h"
+#include "capture.h"
 #include "clock.h"
 #include "hist.h"
 #include "kafka_meta.h"
@@ -168,10 +169,13 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 			rc = 3;
 			break;
 		}
-		if (pid == 0)
+		if (pid == 0) {
+			capture_child();
 			_exit(worker_run(o, shm, i, o->workers, kmeta));
+		}
 		pids[i] = pid;
 	}
+	capture_resume();
 
 	struct live lv = { .t_last = shm->start_ns, .merged = calloc(1, sizeof(struct hist)) };
 	unsigned alive = n;
@@ -224,6 +228,8 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 			next_line += NSEC_PER_SEC;
 		}
 	}
+
+	capture_pause();
 
 	/* Merge. */
 	struct blast_totals total;
@@ -405,6 +411,9 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		if (total->http_status[i])
 			fprintf(stderr, "blast: WebSocket upgrade refused with HTTP %u on %" PRIu64
 					" connection(s)\n", i, total->http_status[i]);
+	struct wire_stats *wire_pcap = o->pcap_path ? malloc(sizeof(*wire_pcap)) : NULL;
+	if (wire_pcap && capture_finish(wire_pcap))
+		res.wire_pcap = wire_pcap;
 	report_print_summary(stdout, &res);
 	if (o->report_path) {
 		int r = report_write_json(o->report_path, &res);
@@ -417,6 +426,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	free(all.raw);
 	free(all.con);
 	free(all.e2e);
+	free(wire_pcap);
 	return rc;
 }
 
@@ -462,6 +472,12 @@ int main(int argc, char **argv)
 		o.workers = total_conns;
 	if (o.workers < 1)
 		o.workers = 1;
+	r = capture_open(&o, &kmeta);
+	if (r) {
+		kafka_meta_free(&kmeta);
+		opts_free(&o);
+		return r;
+	}
 	r = run_and_report(&o, &kmeta);
 	kafka_meta_free(&kmeta);
 	opts_free(&o);

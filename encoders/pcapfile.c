@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pcap.h"
+#include "pcapfile.h"
 
 #define PCAP_MAGIC_US 0xa1b2c3d4u
 #define PCAP_MAGIC_NS 0xa1b23c4du
@@ -44,7 +44,7 @@ static uint32_t be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static int bad(struct pcap_reader *r, const char *what, size_t at)
+static int bad(struct pcapfile_reader *r, const char *what, size_t at)
 {
 	snprintf(r->err, sizeof(r->err), "%s at byte %zu (packet %llu)", what, at,
 		 (unsigned long long)r->index + 1);
@@ -74,7 +74,7 @@ static uint64_t to_ns(const struct pcap_iface *f, uint64_t v)
 /* ---- pcapng ---- */
 
 /* Reads the SHB at r->pos: byte order, then the block length. */
-static int ng_section(struct pcap_reader *r)
+static int ng_section(struct pcapfile_reader *r)
 {
 	const uint8_t *b = r->buf + r->pos;
 	size_t left = r->len - r->pos;
@@ -96,7 +96,7 @@ static int ng_section(struct pcap_reader *r)
 }
 
 /* Walks an IDB's options for if_tsresol. */
-static int ng_idb(struct pcap_reader *r, const uint8_t *body, size_t n)
+static int ng_idb(struct pcapfile_reader *r, const uint8_t *body, size_t n)
 {
 	if (n < 8)
 		return bad(r, "truncated Interface Description Block", r->pos);
@@ -130,7 +130,7 @@ static int ng_idb(struct pcap_reader *r, const uint8_t *body, size_t n)
 	return 0;
 }
 
-static int ng_next(struct pcap_reader *r, struct pcap_pkt *p)
+static int ng_next(struct pcapfile_reader *r, struct pcap_pkt *p)
 {
 	for (;;) {
 		size_t left = r->len - r->pos;
@@ -214,7 +214,7 @@ static int ng_next(struct pcap_reader *r, struct pcap_pkt *p)
 
 /* ---- classic pcap ---- */
 
-static int classic_next(struct pcap_reader *r, struct pcap_pkt *p)
+static int classic_next(struct pcapfile_reader *r, struct pcap_pkt *p)
 {
 	size_t left = r->len - r->pos;
 	const uint8_t *b = r->buf + r->pos;
@@ -245,7 +245,7 @@ static int classic_next(struct pcap_reader *r, struct pcap_pkt *p)
 	return 1;
 }
 
-int pcap_reader_init(struct pcap_reader *r, const uint8_t *buf, size_t len)
+int pcapfile_init(struct pcapfile_reader *r, const uint8_t *buf, size_t len)
 {
 	memset(r, 0, sizeof(*r));
 	r->buf = buf;
@@ -281,7 +281,7 @@ int pcap_reader_init(struct pcap_reader *r, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-int pcap_next(struct pcap_reader *r, struct pcap_pkt *p)
+int pcapfile_next(struct pcapfile_reader *r, struct pcap_pkt *p)
 {
 	if (r->pos > r->len)
 		return bad(r, "reader past the end", r->pos);

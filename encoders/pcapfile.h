@@ -7,8 +7,8 @@
  * Reader contract: never reads past buf + len, whatever the bytes are. A
  * corrupt or truncated file is an error with a one-line reason in
  * r->err, never a crash. Packet data points into the caller's bytes. */
-#ifndef BLAST_PCAP_H
-#define BLAST_PCAP_H
+#ifndef BLAST_PCAPFILE_H
+#define BLAST_PCAPFILE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,7 +38,7 @@ struct pcap_iface {
 	uint8_t exp;
 };
 
-struct pcap_reader {
+struct pcapfile_reader {
 	const uint8_t *buf;
 	size_t len, pos;
 	bool ng;          /* pcapng, else classic pcap */
@@ -46,7 +46,7 @@ struct pcap_reader {
 	struct pcap_iface ifaces[PCAP_MAX_IFACES]; /* classic: one */
 	unsigned n_ifaces;
 	uint64_t index;   /* packets returned so far */
-	char err[160];    /* why pcap_next or pcap_reader_init failed */
+	char err[160];    /* why pcapfile_next or pcapfile_init failed */
 };
 
 struct pcap_pkt {
@@ -60,11 +60,11 @@ struct pcap_pkt {
 
 /* Recognises the format from the first block or header. 0, or -EPROTO
  * (err says why). */
-int pcap_reader_init(struct pcap_reader *r, const uint8_t *buf, size_t len);
+int pcapfile_init(struct pcapfile_reader *r, const uint8_t *buf, size_t len);
 /* Next packet: 1 with *p filled, 0 at the clean end of the file, -EPROTO
  * for a corrupt or truncated file (err names the packet or block and the
  * offset). Blocks that carry no packet (NRB, ISB, custom...) are skipped. */
-int pcap_next(struct pcap_reader *r, struct pcap_pkt *p);
+int pcapfile_next(struct pcapfile_reader *r, struct pcap_pkt *p);
 
 /* ---- link, IP and TCP ---- */
 
