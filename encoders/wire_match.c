@@ -889,6 +889,11 @@ static void segment(struct wm *m, uint32_t fid, struct flow *f, int side, const 
 	struct dir *d = &f->d[side];
 	uint32_t seq = t->seq;
 
+	/* The other side acknowledges bytes of a hole the capture never had:
+	 * give up waiting for them. */
+	struct dir *o = &f->d[!side];
+	while ((t->flags & TCP_ACK) && o->n_held && (int32_t)(t->ack - o->next) > 0)
+		skip_hole(m, fid, f, !side);
 	if (t->flags & TCP_SYN) {
 		d->seq_known = true;
 		d->next = seq + 1;

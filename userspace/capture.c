@@ -21,7 +21,6 @@ static struct {
 	pcap_t *h;
 	int fd;
 	const char *path;
-	bool quiet;
 	enum blast_proto proto;
 	uint32_t snaplen;
 	uint64_t max_bytes;   /* 0 = no bound */
@@ -146,7 +145,6 @@ int capture_open(const struct blast_opts *o, const struct kafka_meta *km)
 	if (!o->pcap_path)
 		return 0;
 	cap.path = o->pcap_path;
-	cap.quiet = o->quiet;
 	cap.proto = o->proto;
 	cap.snaplen = o->pcap_snaplen;
 	cap.max_bytes = o->pcap_max_bytes;
@@ -275,9 +273,8 @@ bool capture_finish(struct wire_stats *out)
 	cap.h = NULL;
 	free(cap.buf);
 	cap.buf = NULL;
-	if (!cap.quiet)
-		fprintf(stderr, "blast: --pcap %s: %" PRIu64 " packets, %" PRIu64 " bytes\n", cap.path,
-			cap.packets - cap.not_written, cap.written);
+	fprintf(stderr, "blast: --pcap %s: %" PRIu64 " packets, %" PRIu64 " bytes written\n",
+		cap.path, cap.packets - cap.not_written, cap.written);
 
 	struct wm_opts wo = { .proto = cap.proto == PROTO_KAFKA ? WM_KAFKA :
 				       cap.proto == PROTO_WS ? WM_WS : WM_MQTT };
@@ -285,9 +282,15 @@ bool capture_finish(struct wire_stats *out)
 	wo.n_ports = cap.n_ports;
 	struct wm_counts c;
 	char err[300];
-	if (analyze_file(cap.path, &wo, out, &c, err, sizeof(err)))
+	if (analyze_file(cap.path, &wo, out, &c, err, sizeof(err))) {
 		fprintf(stderr, "blast: --pcap: cannot analyse the capture: %s\n", err);
-	else
+	} else {
 		ok = true;
+		/* One line that scripts can read whatever the report shows. */
+		fprintf(stderr, "blast: --pcap %s: wire requests %" PRIu64 " acks %" PRIu64
+				" unmatched %" PRIu64 " unparsed %" PRIu64 " retransmits %" PRIu64
+				" p50 %.1fus\n", cap.path, out->requests, out->acks, out->unmatched,
+			out->unparsed, out->retransmits, (double)hist_percentile(&out->latency, 50) / 1e3);
+	}
 	return ok;
 }
