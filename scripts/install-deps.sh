@@ -20,6 +20,8 @@ PACKAGES=(
 	# tests and benches
 	iproute2 mosquitto mosquitto-clients bc python3 procps psmisc coreutils util-linux time xxd
 	libwebsockets-test-server python3-websockets
+	# capture tests: a second opinion on blast's pcapng, and captures of other clients
+	tshark tcpdump
 )
 
 SUDO=
@@ -69,6 +71,9 @@ if [ ! -e "$policy" ]; then
 	$SUDO chmod 755 "$policy"
 	made_policy=1
 fi
+
+# wireshark-common asks whether non-root users may capture: no (and no prompt).
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
 
 # A fresh container has no package lists; retry once for a flaky mirror.
 $SUDO apt-get update -q || { sleep 5; $SUDO apt-get update -q; }
