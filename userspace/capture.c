@@ -14,7 +14,10 @@
 #include "pcapfile.h"
 
 #define OUT_BUF (1u << 20)
-#define KERNEL_BUF (64 << 20) /* bytes of ring: a burst on loopback must not overflow it */
+/* Bytes of ring. Immediate mode makes libpcap use TPACKET_V2, whose slots
+ * are each as large as the biggest packet (about 64 KiB on loopback), so
+ * this is only ~4000 packets of slack when the thread is descheduled. */
+#define KERNEL_BUF (256 << 20)
 
 /* One capture per process: a run has one. */
 static struct {

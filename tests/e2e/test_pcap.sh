@@ -68,6 +68,13 @@ tshark_clean() { # FILE DECODE WHAT
 	[ "$bad" -eq 0 ] || fail "$3: tshark finds $bad malformed or erroneous packets"
 }
 
+# tcpdump's own count of what the kernel dropped: a capture with holes
+# cannot give exact counts, and that is tcpdump's problem, not analyze's.
+tcpdump_drops() {
+	grep -q '^0 packets dropped by kernel' "$T/tcpdump.err" ||
+		fail "tcpdump dropped packets: $(tr '\n' ' ' <"$T/tcpdump.err")"
+}
+
 log "== MQTT QoS 1 run with --pcap"
 start_mosquitto || die "cannot start mosquitto"
 cap=$T/mqtt.pcapng
@@ -88,13 +95,14 @@ expect_eq "tshark PUBACK" "$(tshark_count "$cap" "$dec" "tcp.srcport==$MQ_PORT" 
 log "== tcpdump of mosquitto_pub -q 1 -l"
 NL=321
 seq 1 $NL | sed 's/^/line /' >"$T/lines"
-tcpdump -i lo --immediate-mode -U -w "$T/pub.pcap" "tcp port $MQ_PORT" 2>"$T/tcpdump.err" &
+tcpdump -i lo --immediate-mode -B 131072 -U -w "$T/pub.pcap" "tcp port $MQ_PORT" 2>"$T/tcpdump.err" &
 TD_PID=$!
 track $TD_PID
 wait_until 5 grep -q listening "$T/tcpdump.err" || die "tcpdump did not start: $(cat "$T/tcpdump.err")"
 timeout 30 mosquitto_pub -p "$MQ_PORT" -q 1 -t pcap/test -l <"$T/lines" || fail "mosquitto_pub failed"
 sleep 1
 stop_pid $TD_PID
+tcpdump_drops
 check_analyze "tcpdump of mosquitto_pub" "$T/pub.pcap" $NL
 
 log "== a truncated and a corrupt capture"
@@ -146,5 +154,36 @@ tshark_clean "$cap" "$dec" kafka
 expect_eq "tshark Produce requests" "$(tshark_count "$cap" "$dec" "tcp.dstport==$KPORT" kafka.api_key 0)" "$reqs"
 expect_eq "tshark Produce responses" "$(tshark_count "$cap" "$dec" "tcp.srcport==$KPORT" kafka.api_key 0)" "$reqs"
 expect_eq "analyze Produce responses" "$(field "$frames" acks)" "$reqs"
+
+log "== tcpdump of librdkafka's producer"
+RK=$REPO/.output/bench/rdkafka_producer
+[ -x "$RK" ] || die "$RK not built (run make)"
+M=3000
+tcpdump -i lo --immediate-mode -B 131072 -U -w "$T/rk.pcap" "tcp port $KPORT" 2>"$T/tcpdump.err" &
+TD_PID=$!
+track $TD_PID
+wait_until 5 grep -q listening "$T/tcpdump.err" || die "tcpdump did not start: $(cat "$T/tcpdump.err")"
+timeout 60 "$RK" --bootstrap "$KAFKA_BOOTSTRAP" --topic t --messages $M --payload-size 64 --acks 1 \
+	>"$T/rk.out" 2>"$T/rk.err" || fail "rdkafka_producer failed: $(cat "$T/rk.err")"
+grep -q "delivered=$M " "$T/rk.out" || fail "rdkafka_producer: $(cat "$T/rk.out")"
+sleep 1
+stop_pid $TD_PID
+tcpdump_drops
+check_analyze "tcpdump of librdkafka" "$T/rk.pcap" $M --port "$KPORT"
 stop_kafka_mock
+
+log "== WebSocket fan-out run with --pcap (libwebsockets mirror)"
+start_lws_mirror || die "cannot start libwebsockets-test-server"
+report=$T/ws.json
+W=300
+run_blast 60 --proto ws --target "ws://127.0.0.1:$LWS_PORT/" --ws-subprotocol lws-mirror-protocol \
+	--publishers 1 --listeners 3 --messages $W --payload-size 58 --rate 2000 \
+	--pcap "$T/ws.pcapng" --report "$report" --quiet
+expect_rc 0
+expect_json "$report" sent == $W
+expect_json "$report" received == $((W * 4))
+line=$(grep -- '--pcap .*: wire requests' "$T/blast.err")
+expect_eq "ws run wire requests" "$(field "$line" requests)" $W
+expect_eq "ws run wire receipts" "$(field "$line" acks)" $((W * 4))
+expect_eq "ws run wire unparsed" "$(field "$line" unparsed)" 0
 pass
