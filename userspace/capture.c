@@ -2,11 +2,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/filter.h>
 #include <pcap/pcap.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "analyze.h"
@@ -14,10 +17,14 @@
 #include "pcapfile.h"
 
 #define OUT_BUF (1u << 20)
-/* Bytes of ring. Immediate mode makes libpcap use TPACKET_V2, whose slots
- * are each as large as the biggest packet (about 64 KiB on loopback), so
- * this is only ~4000 packets of slack when the thread is descheduled. */
-#define KERNEL_BUF (256 << 20)
+/* Bytes of ring. Not immediate mode: libpcap then uses TPACKET_V2, whose
+ * slots are each as large as the largest packet (a 128 KiB block per
+ * 64 KiB loopback packet: 512 packets in 64 MiB, which a descheduled thread
+ * overflows under load; measured). TPACKET_V3 packs packets by their size
+ * into blocks the kernel hands over when full or RETIRE_MS old. Timestamps
+ * are the kernel's either way. */
+#define KERNEL_BUF (64 << 20)
+#define RETIRE_MS 1
 
 /* One capture per process: a run has one. */
 static struct {
@@ -35,8 +42,10 @@ static struct {
 	size_t len;
 	pthread_t thread;
 	bool running;
+	bool stop;            /* asks the reader thread to return */
 	uint16_t ports[WM_MAX_PORTS];
 	unsigned n_ports;
+	int linktype;
 } cap = { .fd = -1 };
 
 static void flush_out(void)
@@ -67,12 +76,24 @@ static void out_bytes(const void *p, size_t n)
 	cap.len += n;
 }
 
+static bool port_listed(uint16_t p)
+{
+	for (unsigned i = 0; i < cap.n_ports; i++)
+		if (cap.ports[i] == p)
+			return true;
+	return false;
+}
+
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	(void)user;
 	uint8_t hdr[PCAPNG_EPB_HEADER], trail[8];
 	size_t block = pcapng_epb_size(h->caplen);
 
+	struct pkt_tcp t;
+	if (pkt_dissect_tcp((uint16_t)cap.linktype, bytes, h->caplen, &t) != 1 ||
+	    (!port_listed(t.sport) && !port_listed(t.dport)))
+		return;
 	cap.packets++;
 	if (cap.full || cap.write_err || (cap.max_bytes && cap.written + block > cap.max_bytes)) {
 		cap.full = cap.full || (cap.max_bytes && cap.written + block > cap.max_bytes);
@@ -88,17 +109,30 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 	cap.written += block;
 }
 
+/* Takes what the ring holds, then naps: the thread wakes at most every
+ * READ_NAP_NS and the ring absorbs the packets meanwhile. */
+#define READ_NAP_NS 1000000
+static int take_all(void)
+{
+	int n, total = 0;
+
+	while ((n = pcap_dispatch(cap.h, -1, on_packet, NULL)) > 0)
+		total += n;
+	if (n < 0 && n != PCAP_ERROR_BREAK) {
+		fprintf(stderr, "blast: --pcap: capture stopped: %s\n", pcap_geterr(cap.h));
+		return -1;
+	}
+	return total;
+}
+
 static void *reader(void *arg)
 {
 	(void)arg;
-	for (;;) {
-		int n = pcap_dispatch(cap.h, -1, on_packet, NULL);
-		if (n == PCAP_ERROR_BREAK)
+	while (!__atomic_load_n(&cap.stop, __ATOMIC_ACQUIRE)) {
+		if (take_all() < 0)
 			break;
-		if (n < 0) {
-			fprintf(stderr, "blast: --pcap: capture stopped: %s\n", pcap_geterr(cap.h));
-			break;
-		}
+		struct timespec nap = { 0, READ_NAP_NS };
+		nanosleep(&nap, NULL);
 	}
 	return NULL;
 }
@@ -140,6 +174,22 @@ static int fail(const char *what, const char *why)
 	return BLAST_EXIT_USAGE;
 }
 
+/* libpcap's pcap_setfilter also runs the new filter in user space over
+ * the ring's first blocks, and there "inbound" (a load of the kernel's
+ * packet type) matches nothing: the run's first packets were lost
+ * (measured). So a loopback filter goes straight to the socket; what the
+ * ring took before it did is dropped by on_packet's port check. */
+static const char *set_filter(struct bpf_program *prog, bool lo)
+{
+	if (!lo)
+		return pcap_setfilter(cap.h, prog) ? pcap_geterr(cap.h) : NULL;
+	struct sock_fprog fp = { .len = (unsigned short)prog->bf_len,
+				 .filter = (struct sock_filter *)prog->bf_insns };
+	if (setsockopt(pcap_get_selectable_fd(cap.h), SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)))
+		return strerror(errno);
+	return NULL;
+}
+
 int capture_open(const struct blast_opts *o, const struct kafka_meta *km)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
@@ -164,8 +214,11 @@ int capture_open(const struct blast_opts *o, const struct kafka_meta *km)
 		add_port(km->broker_addr[i].port);
 	}
 	const char *dev = lo ? "lo" : "any";
-	char filter[WM_MAX_PORTS * 12 + 16];
-	size_t fl = (size_t)snprintf(filter, sizeof(filter), "tcp and (");
+	char filter[WM_MAX_PORTS * 12 + 32];
+	/* Loopback shows every packet twice, leaving and arriving; libpcap
+	 * drops the first copy in user space, after the kernel has copied it
+	 * into the ring. "inbound" drops it in the kernel filter instead. */
+	size_t fl = (size_t)snprintf(filter, sizeof(filter), "%stcp and (", lo ? "inbound and " : "");
 	for (unsigned i = 0; i < cap.n_ports; i++)
 		fl += (size_t)snprintf(filter + fl, sizeof(filter) - fl, "%sport %u", i ? " or " : "",
 				       cap.ports[i]);
@@ -178,8 +231,8 @@ int capture_open(const struct blast_opts *o, const struct kafka_meta *km)
 	if (!cap.h)
 		return fail(dev, errbuf);
 	if (pcap_set_snaplen(cap.h, (int)cap.snaplen) || pcap_set_promisc(cap.h, 0) ||
-	    pcap_set_immediate_mode(cap.h, 1) || pcap_set_buffer_size(cap.h, KERNEL_BUF) ||
-	    pcap_set_timeout(cap.h, 100) ||
+	    pcap_set_immediate_mode(cap.h, 0) || pcap_set_buffer_size(cap.h, KERNEL_BUF) ||
+	    pcap_set_timeout(cap.h, RETIRE_MS) ||
 	    pcap_set_tstamp_precision(cap.h, PCAP_TSTAMP_PRECISION_NANO))
 		return fail(dev, "cannot set capture options");
 	int r = pcap_activate(cap.h);
@@ -193,13 +246,16 @@ int capture_open(const struct blast_opts *o, const struct kafka_meta *km)
 	}
 	if (pcap_get_tstamp_precision(cap.h) != PCAP_TSTAMP_PRECISION_NANO)
 		return fail(dev, "no nanosecond timestamps on this system");
+	if (pcap_setnonblock(cap.h, 1, errbuf))
+		return fail(dev, errbuf);
 	struct bpf_program prog;
 	if (pcap_compile(cap.h, &prog, filter, 1, PCAP_NETMASK_UNKNOWN))
 		return fail(filter, pcap_geterr(cap.h));
-	r = pcap_setfilter(cap.h, &prog);
+	const char *why = set_filter(&prog, lo);
 	pcap_freecode(&prog);
-	if (r)
-		return fail(filter, pcap_geterr(cap.h));
+	if (why)
+		return fail(filter, why);
+	cap.linktype = pcap_datalink(cap.h);
 	cap.fd = open(cap.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (cap.fd < 0)
 		return fail(cap.path, strerror(errno));
@@ -227,6 +283,7 @@ void capture_resume(void)
 {
 	if (!cap.h || cap.running)
 		return;
+	cap.stop = false;
 	if (pthread_create(&cap.thread, NULL, reader, NULL)) {
 		fprintf(stderr, "blast: --pcap: cannot start the capture thread\n");
 		return;
@@ -238,17 +295,14 @@ void capture_pause(void)
 {
 	if (!cap.h || !cap.running)
 		return;
-	pcap_breakloop(cap.h);
+	__atomic_store_n(&cap.stop, true, __ATOMIC_RELEASE);
 	pthread_join(cap.thread, NULL);
 	cap.running = false;
-	/* Packets sent on loopback are in the ring by the time send returns:
-	 * take every one still there. */
-	char errbuf[PCAP_ERRBUF_SIZE];
-	if (pcap_setnonblock(cap.h, 1, errbuf) == 0) {
-		while (pcap_dispatch(cap.h, -1, on_packet, NULL) > 0)
-			;
-		pcap_setnonblock(cap.h, 0, errbuf);
-	}
+	/* Packets sent on loopback are in the ring by the time send returns;
+	 * once the last block has retired, take every one still there. */
+	struct timespec retire = { 0, 20 * RETIRE_MS * 1000000L };
+	nanosleep(&retire, NULL);
+	take_all();
 }
 
 bool capture_finish(struct wire_stats *out)

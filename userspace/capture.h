@@ -1,6 +1,6 @@
 /* --pcap FILE.pcapng: the run's traffic to and from its targets, captured
- * with libpcap (nanosecond timestamps, immediate mode, a large kernel
- * buffer) on a thread of its own, written as pcapng by our own writer
+ * with libpcap (nanosecond timestamps, a 64 MiB TPACKET_V3 ring) on a
+ * thread of its own, written as pcapng by our own writer
  * (libpcap 1.10 writes classic pcap only), then analysed after the run
  * with the code of `blast analyze` into results.wire_pcap.
  *
