@@ -32,6 +32,10 @@ struct dir {
 	uint64_t buf_ts; /* when buf[0] was seen */
 	struct held *held;
 	unsigned n_held;
+	/* MQTT over WebSocket: the messages' bytes, an MQTT stream of their own. */
+	uint8_t *inner;
+	size_t inner_len, inner_cap;
+	uint64_t inner_ts;
 };
 
 struct flow {
@@ -44,6 +48,8 @@ struct flow {
 	uint8_t proto;    /* enum wm_proto; WM_AUTO until recognised */
 	uint8_t mqtt_v;   /* CONNECT's protocol level, 0 until seen */
 	bool given_up;    /* first bytes recognised nothing */
+	bool ws_mqtt;     /* WebSocket carrying MQTT (a client's first message is a CONNECT) */
+	bool ws_checked;  /* the client's first WebSocket message was looked at */
 	struct dir d[2];
 };
 
@@ -516,6 +522,74 @@ static size_t parse_kafka(struct wm *m, uint32_t fid, struct flow *f, int side, 
 
 /* ---- WebSocket ---- */
 
+static int sniff(const uint8_t *p, size_t n);
+static void ws_message(struct wm *m, bool from_client, const uint8_t *pl, size_t n,
+		       const uint8_t *key, uint64_t ts);
+
+/* MQTT over WebSocket: a message's payload (unmasked here) appended to the
+ * direction's inner stream, whose whole frames go to the MQTT matcher. */
+static void ws_inner(struct wm *m, uint32_t fid, struct flow *f, int side, const uint8_t *pl,
+		     size_t n, const uint8_t *key, uint64_t ts)
+{
+	struct dir *d = &f->d[side];
+	size_t carried = d->inner_len;
+
+	if (!n)
+		return;
+	if (carried + n > WM_MAX_FRAME) {
+		m->s.unparsed++;
+		d->inner_len = 0;
+		return;
+	}
+	if (carried + n > d->inner_cap) {
+		size_t cap = d->inner_cap ? d->inner_cap : 4096;
+		while (cap < carried + n)
+			cap *= 2;
+		uint8_t *b = realloc(d->inner, cap);
+		if (!b) {
+			m->oom = true;
+			return;
+		}
+		d->inner = b;
+		d->inner_cap = cap;
+	}
+	memcpy(d->inner + carried, pl, n);
+	if (key)
+		ws_mask(d->inner + carried, n, key, 0);
+	d->inner_len += n;
+	if (!carried)
+		d->inner_ts = ts;
+	size_t used = parse_mqtt(m, fid, f, side, d->inner, d->inner_len, carried, d->inner_ts, ts);
+	if (used == PARSE_ERR) {
+		m->s.unparsed++;
+		d->inner_len = 0;
+		return;
+	}
+	if (used > carried)
+		d->inner_ts = ts;
+	memmove(d->inner, d->inner + used, d->inner_len - used);
+	d->inner_len -= used;
+}
+
+/* A WebSocket data message: blast's fan-out header, or MQTT inside. */
+static void ws_data(struct wm *m, uint32_t fid, struct flow *f, int side, bool from_client,
+		    const uint8_t *pl, size_t n, const uint8_t *key, uint64_t ts)
+{
+	if (!f->ws_mqtt && from_client && !f->ws_checked && n) {
+		uint8_t head[16];
+		size_t k = n < sizeof(head) ? n : sizeof(head);
+		memcpy(head, pl, k);
+		if (key)
+			ws_mask(head, k, key, 0);
+		f->ws_checked = true;
+		f->ws_mqtt = sniff(head, k) == WM_MQTT;
+	}
+	if (f->ws_mqtt)
+		ws_inner(m, fid, f, side, pl, n, key, ts);
+	else
+		ws_message(m, from_client, pl, n, key, ts);
+}
+
 static int hexval(const uint8_t *p, int digits, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -600,8 +674,8 @@ static void ws_message(struct wm *m, bool from_client, const uint8_t *pl, size_t
 	latency(m, e->ts, ts, 1);
 }
 
-static size_t parse_ws(struct wm *m, struct flow *f, int side, const uint8_t *p, size_t n,
-		       size_t carried, uint64_t cts, uint64_t nts)
+static size_t parse_ws(struct wm *m, uint32_t fid, struct flow *f, int side, const uint8_t *p,
+		       size_t n, size_t carried, uint64_t cts, uint64_t nts)
 {
 	struct dir *d = &f->d[side];
 	bool from_client = side == f->client;
@@ -631,8 +705,8 @@ static size_t parse_ws(struct wm *m, struct flow *f, int side, const uint8_t *p,
 				return PARSE_ERR;
 			if (r == 0)
 				break;
-			if (op == WS_OP_TEXT || op == WS_OP_BINARY)
-				ws_message(m, true, pl, plen, key, ts);
+			if (op == WS_OP_TEXT || op == WS_OP_BINARY || op == WS_OP_CONT)
+				ws_data(m, fid, f, side, true, pl, plen, key, ts);
 			off += (size_t)r;
 		} else {
 			struct ws_frame fr;
@@ -641,8 +715,8 @@ static size_t parse_ws(struct wm *m, struct flow *f, int side, const uint8_t *p,
 				return PARSE_ERR;
 			if (r == 0)
 				break;
-			if (fr.opcode == WS_OP_TEXT || fr.opcode == WS_OP_BINARY)
-				ws_message(m, false, fr.payload, fr.payload_len, NULL, ts);
+			if (fr.opcode == WS_OP_TEXT || fr.opcode == WS_OP_BINARY || fr.opcode == WS_OP_CONT)
+				ws_data(m, fid, f, side, false, fr.payload, fr.payload_len, NULL, ts);
 			off += (size_t)r;
 		}
 	}
@@ -719,7 +793,7 @@ static size_t parse(struct wm *m, uint32_t fid, struct flow *f, int side, const 
 	case WM_KAFKA:
 		return parse_kafka(m, fid, f, side, p, n, carried, cts, nts);
 	case WM_WS:
-		return parse_ws(m, f, side, p, n, carried, cts, nts);
+		return parse_ws(m, fid, f, side, p, n, carried, cts, nts);
 	default:
 		return n;
 	}
@@ -1131,6 +1205,7 @@ void wm_free(struct wm *m)
 				free(f->d[s].held[k].data);
 			free(f->d[s].held);
 			free(f->d[s].buf);
+			free(f->d[s].inner);
 		}
 		free(f);
 	}

@@ -32,6 +32,7 @@ static struct {
 	int fd;
 	const char *path;
 	enum blast_proto proto;
+	bool over_ws;         /* MQTT over WebSocket: frames first, MQTT inside */
 	uint32_t snaplen;
 	uint64_t max_bytes;   /* 0 = no bound */
 	uint64_t written;     /* bytes in the file, buffer included */
@@ -199,6 +200,7 @@ int capture_open(const struct blast_opts *o, const struct kafka_meta *km)
 		return 0;
 	cap.path = o->pcap_path;
 	cap.proto = o->proto;
+	cap.over_ws = o->transport == TRANSPORT_WS;
 	cap.snaplen = o->pcap_snaplen;
 	cap.max_bytes = o->pcap_max_bytes;
 	for (unsigned i = 0; i < o->n_targets; i++) {
@@ -334,7 +336,7 @@ bool capture_finish(struct wire_stats *out)
 		cap.path, cap.packets - cap.not_written, cap.written);
 
 	struct wm_opts wo = { .proto = cap.proto == PROTO_KAFKA ? WM_KAFKA :
-				       cap.proto == PROTO_WS ? WM_WS : WM_MQTT };
+				       cap.proto == PROTO_WS || cap.over_ws ? WM_WS : WM_MQTT };
 	memcpy(wo.ports, cap.ports, sizeof(wo.ports));
 	wo.n_ports = cap.n_ports;
 	struct wm_counts c;

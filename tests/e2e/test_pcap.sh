@@ -76,7 +76,7 @@ tcpdump_drops() {
 }
 
 log "== MQTT QoS 1 run with --pcap"
-start_mosquitto || die "cannot start mosquitto"
+start_mosquitto_ws || die "cannot start mosquitto"
 cap=$T/mqtt.pcapng
 report=$T/mqtt.json
 run_blast 60 --target "127.0.0.1:$MQ_PORT" --qos 1 --conns 4 --messages $N --pcap "$cap" \
@@ -91,6 +91,14 @@ dec="tcp.port==$MQ_PORT,mqtt"
 tshark_clean "$cap" "$dec" mqtt
 expect_eq "tshark PUBLISH" "$(tshark_count "$cap" "$dec" "tcp.dstport==$MQ_PORT" mqtt.msgtype 3)" $N
 expect_eq "tshark PUBACK" "$(tshark_count "$cap" "$dec" "tcp.srcport==$MQ_PORT" mqtt.msgtype 4)" $N
+
+log "== MQTT 5 QoS 2 over WebSocket with --pcap"
+run_blast 60 --target "ws://127.0.0.1:$MQ_WS_PORT/mqtt" --mqtt-version 5 --qos 2 --conns 2 \
+	--messages 1000 --pcap "$T/mqtt-ws.pcapng" --report "$T/mqtt-ws.json" --quiet
+expect_rc 0
+expect_json "$T/mqtt-ws.json" acked == 1000
+check_wire "mqtt over ws" "$T/blast.err" 1000
+check_analyze "mqtt over ws" "$T/mqtt-ws.pcapng" 1000
 
 log "== tcpdump of mosquitto_pub -q 1 -l"
 NL=321

@@ -620,6 +620,54 @@ static void test_ws(void)
 	wm_free(m);
 }
 
+/* MQTT over WebSocket: the messages' bytes are an MQTT stream, whose
+ * frames may straddle messages. */
+static void test_ws_mqtt(void)
+{
+	const uint16_t port = 8080;
+	struct wm_opts o = { .proto = WM_AUTO };
+	struct wire_stats s;
+	struct wm_counts c;
+	struct wm *m = wm_new(&o);
+	static uint8_t mq[2048], fr[4096];
+	const char *up = "GET /mqtt HTTP/1.1\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n";
+	const char *resp = "HTTP/1.1 101 Switching Protocols\r\n\r\n";
+	uint8_t key[4] = { 9, 8, 7, 6 };
+	struct mqtt_connect cn = { .version = MQTT_V5, .client_id = "c", .client_id_len = 1,
+				   .keepalive = 60, .clean_start = true };
+	uint32_t cs = 1, ss = 1;
+
+	SYNS(m, cs, ss);
+	C2S(m, cs, up, strlen(up));
+	cs += (uint32_t)strlen(up);
+	S2C(m, ss, resp, strlen(resp));
+	ss += (uint32_t)strlen(resp);
+	size_t n = (size_t)mqtt_encode_connect(mq, sizeof(mq), &cn);
+	for (int id = 1; id <= 4; id++) {
+		struct mqtt_publish pub = { .version = MQTT_V5, .topic = "t", .topic_len = 1,
+					    .payload = (const uint8_t *)"xyz", .payload_len = 3,
+					    .packet_id = (uint16_t)id, .qos = 1 };
+		n += (size_t)mqtt_encode_publish(mq + n, sizeof(mq) - n, &pub, NULL);
+	}
+	/* Two WebSocket messages, cut in the middle of a PUBLISH. */
+	size_t half = n / 2 + 3, o1 = 0;
+	o1 += (size_t)ws_encode_frame(fr, sizeof(fr), WS_OP_BINARY, true, key, mq, half);
+	o1 += (size_t)ws_encode_frame(fr + o1, sizeof(fr) - o1, WS_OP_BINARY, true, key, mq + half,
+				      n - half);
+	C2S(m, cs, fr, o1);
+	cs += (uint32_t)o1;
+	size_t a = ack_stream(mq, sizeof(mq), 1, 4);
+	size_t o2 = (size_t)ws_encode_frame(fr, sizeof(fr), WS_OP_BINARY, true, NULL, mq, a);
+	S2C(m, ss, fr, o2);
+	wm_result(m, &s, &c);
+	CHECK_EQ_INT(c.flows_by_proto[WM_WS], 1);
+	CHECK_EQ_INT(s.requests, 4);
+	CHECK_EQ_INT(s.acks, 4);
+	CHECK_EQ_INT(s.unmatched, 0);
+	CHECK_EQ_INT(s.unparsed, 0);
+	wm_free(m);
+}
+
 /* The whole pipeline on a file: a pcapng with the client's SYN, and a
  * --port filter that leaves another flow out. */
 static void test_buffer(void)
@@ -664,6 +712,7 @@ int main(void)
 	test_mqtt_reassembly();
 	test_kafka();
 	test_ws();
+	test_ws_mqtt();
 	test_buffer();
 	return t_done("test_pcap");
 }
