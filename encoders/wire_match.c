@@ -58,11 +58,22 @@ enum { K_MQTT = 1, K_KAFKA = 2, K_WS = 3 };
 enum { P_EMPTY = 0, P_USED, P_TOMB };
 enum { KF_OTHER = 0, KF_PRODUCE, KF_ACKS0 };
 
+/* A Produce request's records per partition, to ack only what the
+ * response accepted. */
+struct kpart {
+	uint32_t topic; /* hash of the topic name */
+	int32_t partition;
+	uint32_t records;
+};
+
 struct pend {
 	uint64_t a, b;
 	uint64_t ts;
 	uint32_t n;     /* Kafka: records; WebSocket: receipts so far */
 	uint8_t state, flags;
+	int16_t ver;    /* Kafka: the request's version, for its response */
+	uint32_t n_parts;
+	struct kpart *parts;
 };
 
 struct wm {
@@ -177,6 +188,9 @@ static struct pend *pend_put(struct wm *m, uint64_t a, uint64_t b, bool *fresh)
 
 static void pend_del(struct wm *m, struct pend *e)
 {
+	free(e->parts);
+	e->parts = NULL;
+	e->n_parts = 0;
 	e->state = P_TOMB;
 	m->p_used--;
 	m->p_tombs++;
@@ -394,6 +408,15 @@ static int64_t rd_count(struct rd *r, bool flex)
 	return flex ? (int64_t)rd_uvarint(r) - 1 : rd_i32(r);
 }
 
+static uint32_t topic_hash(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
 /* Records in a records field: the RecordBatch v2 recordCount of each batch. */
 static int count_records(const uint8_t *p, size_t n, uint64_t *out)
 {
@@ -414,8 +437,30 @@ static int count_records(const uint8_t *p, size_t n, uint64_t *out)
 	return 0;
 }
 
-/* A Produce request's acks and record count. frame starts at Size. */
-static int kafka_produce_req(const uint8_t *frame, size_t len, int16_t acks_out[1], uint64_t *records)
+struct kreq {
+	int16_t ver, acks;
+	uint64_t records;
+	struct kpart *parts; /* malloc'd, n_parts of them */
+	uint32_t n_parts, cap;
+};
+
+static int kreq_add(struct kreq *q, uint32_t topic, int32_t partition, uint64_t records)
+{
+	if (q->n_parts == q->cap) {
+		uint32_t cap = q->cap ? q->cap * 2 : 4;
+		struct kpart *n = realloc(q->parts, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		q->parts = n;
+		q->cap = cap;
+	}
+	q->parts[q->n_parts++] = (struct kpart){ topic, partition, (uint32_t)records };
+	return 0;
+}
+
+/* A Produce request's version, acks, and records per partition. frame
+ * starts at Size. */
+static int kafka_produce_req(const uint8_t *frame, size_t len, struct kreq *q)
 {
 	struct rd r = { .p = frame, .n = len, .o = 4 };
 	int16_t key = rd_i16(&r), ver = rd_i16(&r);
@@ -427,17 +472,23 @@ static int kafka_produce_req(const uint8_t *frame, size_t len, int16_t acks_out[
 	rd_tags(&r, flex);
 	if (ver >= 3)
 		rd_str(&r, flex, false, &l); /* transactional_id */
-	acks_out[0] = rd_i16(&r);
+	q->ver = ver;
+	q->acks = rd_i16(&r);
 	rd_i32(&r); /* timeout */
 	int64_t nt = rd_count(&r, flex);
 	for (int64_t t = 0; t < nt && !r.bad; t++) {
-		rd_str(&r, flex, false, &l);
+		size_t tl;
+		const uint8_t *name = rd_str(&r, flex, false, &tl);
 		int64_t np = rd_count(&r, flex);
-		for (int64_t q = 0; q < np && !r.bad; q++) {
-			rd_i32(&r);
+		for (int64_t k = 0; k < np && !r.bad; k++) {
+			int32_t part = rd_i32(&r);
+			uint64_t n = 0;
 			const uint8_t *rec = rd_str(&r, flex, true, &l);
-			if (rec && count_records(rec, l, records))
+			if (rec && count_records(rec, l, &n))
 				return -EPROTO;
+			if (kreq_add(q, topic_hash(name, name ? tl : 0), part, n))
+				return -ENOMEM;
+			q->records += n;
 			rd_tags(&r, flex);
 		}
 		rd_tags(&r, flex);
@@ -457,26 +508,61 @@ static void kafka_request(struct wm *m, uint32_t fid, const uint8_t *fr, size_t 
 	struct pend *e = pend_put(m, flow_key(K_KAFKA, fid, 0), corr, &fresh);
 	if (!e)
 		return;
+	free(e->parts); /* a correlation id used again */
+	e->parts = NULL;
+	e->n_parts = 0;
 	e->ts = ts;
 	e->flags = KF_OTHER;
 	e->n = 0;
 	if (key != KAFKA_API_PRODUCE)
 		return;
-	int16_t acks = 1;
-	uint64_t records = 0;
+	struct kreq q = { 0 };
 	m->c.req_frames++;
-	if (kafka_produce_req(fr, len, &acks, &records)) {
-		m->s.unparsed++;
+	int r = kafka_produce_req(fr, len, &q);
+	if (r) {
+		free(q.parts);
+		if (r == -ENOMEM)
+			m->oom = true;
+		else
+			m->s.unparsed++;
 		return;
 	}
-	m->s.requests += records;
-	e->n = (uint32_t)records;
-	if (acks == 0) { /* no response is due: done once on the wire */
-		m->s.acks += records;
+	m->s.requests += q.records;
+	e->n = (uint32_t)q.records;
+	e->ver = q.ver;
+	if (q.acks == 0) { /* no response is due: done once on the wire */
+		m->s.acks += q.records;
 		e->flags = KF_ACKS0;
+		free(q.parts);
 	} else {
 		e->flags = KF_PRODUCE;
+		e->parts = q.parts;
+		e->n_parts = q.n_parts;
 	}
+}
+
+/* Records of the partitions a Produce response accepted (error 0). */
+struct kresp {
+	const struct pend *e;
+	uint64_t acked;
+};
+
+static int kafka_resp_part(void *ctx, const char *topic, size_t topic_len, int32_t partition,
+			   int16_t error, int64_t base_offset)
+{
+	struct kresp *k = ctx;
+	uint32_t h = topic_hash((const uint8_t *)topic, topic ? topic_len : 0);
+
+	(void)base_offset;
+	for (uint32_t i = 0; i < k->e->n_parts; i++) {
+		const struct kpart *p = &k->e->parts[i];
+		if (p->topic == h && p->partition == partition) {
+			if (error == 0)
+				k->acked += p->records;
+			break;
+		}
+	}
+	return 0;
 }
 
 static void kafka_response(struct wm *m, uint32_t fid, const uint8_t *fr, size_t len, uint64_t ts)
@@ -493,8 +579,19 @@ static void kafka_response(struct wm *m, uint32_t fid, const uint8_t *fr, size_t
 	if (e->flags != KF_OTHER)
 		m->c.ack_frames++;
 	if (e->flags == KF_PRODUCE) {
-		m->s.acks += e->n;
-		latency(m, e->ts, ts, e->n);
+		/* Only what the broker accepted: a refused partition's records
+		 * are blast's failed (or sent again, in a later request). */
+		const uint8_t *body;
+		size_t blen;
+		struct kresp k = { .e = e };
+		if (kafka_parse_response_header(fr, len, kafka_is_flexible(KAFKA_API_PRODUCE, e->ver),
+						NULL, &body, &blen) ||
+		    kafka_parse_produce(body, blen, e->ver, kafka_resp_part, &k)) {
+			m->s.unparsed++;
+		} else {
+			m->s.acks += k.acked;
+			latency(m, e->ts, ts, k.acked);
+		}
 	}
 	pend_del(m, e);
 }
@@ -1209,6 +1306,8 @@ void wm_free(struct wm *m)
 		}
 		free(f);
 	}
+	for (size_t i = 0; i < m->p_cap; i++)
+		free(m->p[i].parts); /* NULL but for Produce requests still pending */
 	free(m->flows);
 	free(m->fslots);
 	free(m->p);
