@@ -7,7 +7,7 @@ CLANG    ?= clang
 OUT      := .output
 CFLAGS   := -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP \
             -Iencoders -Iuserspace -I$(OUT)/proto -Ibpf -I$(OUT)/bpf
-LDLIBS   := -luring -lprotobuf-c -lcrypto -lz -lm -lbpf -lelf
+LDLIBS   := -luring -lprotobuf-c -lcrypto -lz -lm -lbpf -lelf -lpcap -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_TIME ?= 30
 
@@ -124,8 +124,9 @@ $(OUT)/asan/tests/%: tests/unit/%.c $(ASAN_OBJS) | $(PROTO_GEN_H)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $^ $(LDLIBS)
 
-# Fuzz targets link the encoders only: decoders are pure.
-$(OUT)/fuzz/%: tests/fuzz/%.c $(ENC_SRCS)
+# Fuzz targets link the encoders only (decoders are pure), and the
+# histogram the capture analysis records into.
+$(OUT)/fuzz/%: tests/fuzz/%.c $(ENC_SRCS) userspace/hist.c
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu11 -D_GNU_SOURCE -g -O1 -Iencoders -Iuserspace \

@@ -25,6 +25,8 @@ PACKAGES=(
 	python3-paho-mqtt python3-locust python3-confluent-kafka
 	# bench/ws.sh's second peer, the npm ws package
 	node-ws
+	# capture tests: a second opinion on blast's pcapng, and captures of other clients
+	tshark tcpdump
 )
 
 SUDO=
@@ -74,6 +76,9 @@ if [ ! -e "$policy" ]; then
 	$SUDO chmod 755 "$policy"
 	made_policy=1
 fi
+
+# wireshark-common asks whether non-root users may capture: no (and no prompt).
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
 
 # A fresh container has no package lists; retry once for a flaky mirror.
 $SUDO apt-get update -q || { sleep 5; $SUDO apt-get update -q; }

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyze.h"
+#include "capture.h"
 #include "clock.h"
 #include "fanout.h"
 #include "hist.h"
@@ -172,10 +174,12 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 		}
 		if (pid == 0) {
 			probe_worker_init(probe);
+			capture_child();
 			_exit(worker_run(o, shm, i, o->workers, kmeta));
 		}
 		pids[i] = pid;
 	}
+	capture_resume();
 
 	struct live lv = { .t_last = shm->start_ns, .merged = calloc(1, sizeof(struct hist)) };
 	unsigned alive = n;
@@ -230,6 +234,8 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 			next_line += NSEC_PER_SEC;
 		}
 	}
+
+	capture_pause();
 
 	/* Merge. */
 	struct blast_totals total;
@@ -426,6 +432,9 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	struct wire_stats *wire = probe ? malloc(sizeof(*wire)) : NULL;
 	if (wire && probe_read(probe, wire) == 0)
 		res.wire_probe = wire;
+	struct wire_stats *wire_pcap = o->pcap_path ? malloc(sizeof(*wire_pcap)) : NULL;
+	if (wire_pcap && capture_finish(wire_pcap))
+		res.wire_pcap = wire_pcap;
 	report_print_summary(stdout, &res);
 	if (o->report_path) {
 		int r = report_write_json(o->report_path, &res);
@@ -439,12 +448,16 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	free(all.con);
 	free(all.e2e);
 	free(wire);
+	free(wire_pcap);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	struct blast_opts o;
+
+	if (argc > 1 && !strcmp(argv[1], "analyze"))
+		return analyze_main(argc - 1, argv + 1);
 	int r = opts_parse(&o, argc, argv);
 
 	if (r == 1)
@@ -481,6 +494,12 @@ int main(int argc, char **argv)
 		o.workers = total_conns;
 	if (o.workers < 1)
 		o.workers = 1;
+	r = capture_open(&o, &kmeta);
+	if (r) {
+		kafka_meta_free(&kmeta);
+		opts_free(&o);
+		return r;
+	}
 	if (o.probe)
 		probe = probe_start(&o, &kmeta);
 	r = run_and_report(&o, &kmeta);

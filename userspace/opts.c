@@ -85,6 +85,9 @@ enum {
 	OPT_SUBSCRIBERS,
 	OPT_SUB_TOPIC,
 	OPT_SUB_QOS,
+	OPT_PCAP,
+	OPT_PCAP_SNAPLEN,
+	OPT_PCAP_MAX_BYTES,
 	OPT__END,
 };
 
@@ -171,6 +174,9 @@ static const struct option long_opts[] = {
 	{ "payload-proto", required_argument, NULL, OPT_PAYLOAD_PROTO },
 	{ "payload-proto-desc", required_argument, NULL, OPT_PAYLOAD_PROTO_DESC },
 	{ "field", required_argument, NULL, OPT_FIELD },
+	{ "pcap", required_argument, NULL, OPT_PCAP },
+	{ "pcap-snaplen", required_argument, NULL, OPT_PCAP_SNAPLEN },
+	{ "pcap-max-bytes", required_argument, NULL, OPT_PCAP_MAX_BYTES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -643,6 +649,27 @@ static int report_check(const char *path)
 	return 0;
 }
 
+/* --pcap FILE: the capture file must be creatable now, not after the run
+ * (one line, exit 2). A file we created to check is removed again. */
+static int pcap_check(const char *path)
+{
+	struct stat st;
+	bool existed = stat(path, &st) == 0;
+	int fd;
+
+	if (!*path)
+		return fail("--pcap '': needs a file name");
+	if (existed && S_ISDIR(st.st_mode))
+		return fail("--pcap %s: %s", show(path), strerror(EISDIR));
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return fail("--pcap %s: %s", show(path), strerror(errno));
+	close(fd);
+	if (!existed)
+		unlink(path);
+	return 0;
+}
+
 /* Checks a template's longest expansion fits an MQTT string. */
 static int template_check(const char *flag, const char *tmpl, uint64_t max_conn)
 {
@@ -1084,6 +1111,8 @@ static int finish_common(struct blast_opts *o)
 		o->workers = o->conns;
 	if (o->report_path && (r = report_check(o->report_path)))
 		return r;
+	if (o->pcap_path && (r = pcap_check(o->pcap_path)))
+		return r;
 	return 0;
 }
 
@@ -1413,6 +1442,20 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 			if ((r = field_arg(o, arg)))
 				return r;
 			break;
+		case OPT_PCAP:
+			if ((r = str_arg(&o->pcap_path, flag, arg, PATH_MAX)))
+				return r;
+			break;
+		case OPT_PCAP_SNAPLEN:
+			if ((r = num_arg(flag, arg, PCAP_SNAPLEN_MIN, PCAP_SNAPLEN_MAX, &v)))
+				return r;
+			o->pcap_snaplen = (uint32_t)v;
+			break;
+		case OPT_PCAP_MAX_BYTES:
+			if ((r = num_arg(flag, arg, 4096, UINT64_MAX, &v)))
+				return r;
+			o->pcap_max_bytes = v;
+			break;
 		case OPT_HELP:
 			usage_print(stdout);
 			return 1;
@@ -1436,6 +1479,7 @@ int opts_parse(struct blast_opts *o, int argc, char **argv)
 	o->proto = PROTO_MQTT;
 	o->conns = 1;
 	o->drain_timeout_ns = 5000000000ull;
+	o->pcap_snaplen = PCAP_SNAPLEN_DEFAULT;
 	o->inflight = 64;
 	o->payload_size = 32;
 	o->keepalive = 60;
@@ -1552,4 +1596,6 @@ void opts_free(struct blast_opts *o)
 	o->ws_subprotocol = NULL;
 	o->ws_headers = NULL;
 	o->n_ws_headers = 0;
+	free(o->pcap_path);
+	o->pcap_path = NULL;
 }

@@ -15,6 +15,11 @@
 #define BLAST_MAX_WORKERS 64
 /* --proto ws: the ASCII header every message starts with (see proto_ws.c). */
 #define WS_HEADER_LEN 44
+/* --pcap-snaplen: a loopback segment is up to 65535 bytes of IP plus a
+ * 14-byte link header, so "whole packets" needs more than 65535. */
+#define PCAP_SNAPLEN_DEFAULT 262144
+#define PCAP_SNAPLEN_MIN 128
+#define PCAP_SNAPLEN_MAX 262144
 
 enum blast_proto { PROTO_MQTT = 0, PROTO_KAFKA, PROTO_WS };
 
@@ -131,6 +136,11 @@ struct blast_opts {
 	char *payload_proto_desc; /* --payload-proto-desc FILE.desc (protoc -o) */
 	struct field_spec *fields; /* --field, repeatable */
 	uint32_t n_fields;
+
+	/* Packet capture (userspace/capture.c). */
+	char *pcap_path;          /* --pcap FILE.pcapng; NULL = no capture */
+	uint32_t pcap_snaplen;    /* --pcap-snaplen, default PCAP_SNAPLEN_DEFAULT */
+	uint64_t pcap_max_bytes;  /* --pcap-max-bytes: the file stops growing here; 0 = no bound */
 };
 
 /* A fan-out run: receipts counted against an expected number (--proto ws,

@@ -5,6 +5,7 @@
 
 static const char usage_text[] =
 "Usage: blast [--flag value]...\n"
+"       blast analyze FILE [--proto mqtt|kafka|ws] [--port N]...  (a capture)\n"
 "Opens many connections to a message broker, publishes at a fixed rate and\n"
 "measures latency from each message's intended send time.\n"
 "\n"
@@ -140,6 +141,13 @@ static const char usage_text[] =
 "                        eBPF programs (root); the report puts the wire's\n"
 "                        figures next to blast's own\n"
 "  --quiet               no live line each second\n"
+"  --pcap FILE.pcapng    capture the run's traffic to its targets (libpcap,\n"
+"                        nanosecond timestamps; needs root or CAP_NET_RAW)\n"
+"                        into FILE, analysed after the run as `blast analyze`\n"
+"                        does; `blast analyze FILE` reads any pcap or pcapng\n"
+"  --pcap-snaplen N      bytes kept of each packet, 128 to 262144 (default\n"
+"                        262144: whole packets, loopback's 64 KiB included)\n"
+"  --pcap-max-bytes N    the capture file stops growing at N bytes (>= 4096)\n"
 "  --help                print this text\n"
 "  --version             print the version\n"
 "\n"

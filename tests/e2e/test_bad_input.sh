@@ -98,6 +98,17 @@ check "--target localhost: expected HOST:PORT" --target localhost
 check "--target nosuch.invalid:1883: name does not resolve (" --target nosuch.invalid:1883
 check "cannot connect to 127.0.0.1:$port: Connection refused" --target "127.0.0.1:$port"
 check "--report $tmp/nodir/out.json: No such file or directory" --report "$tmp/nodir/out.json"
+# --pcap: the file must be creatable before the run; analyze needs a file.
+check "--pcap $tmp/nodir/cap.pcapng: No such file or directory" --pcap "$tmp/nodir/cap.pcapng"
+check "--pcap $tmp: Is a directory" --pcap "$tmp"
+check "--pcap-snaplen 10: must be between 128 and 262144" --pcap-snaplen 10
+check "--pcap-max-bytes 1: must be at least 4096" --pcap-max-bytes 1
+check "analyze $tmp/none.pcap: No such file or directory" analyze "$tmp/none.pcap"
+check "analyze: needs a capture file" analyze
+check "analyze: --proto amqp: must be mqtt, kafka or ws" analyze x.pcap --proto amqp
+check "analyze: --port 0: must be a port number" analyze x.pcap --port 0
+printf 'not a capture' >"$tmp/junk.pcap"
+check "analyze $tmp/junk.pcap: not a pcap or pcapng file" analyze "$tmp/junk.pcap"
 
 # Kafka: flags of the other protocol, values, topic names.
 check "--qos is for MQTT only, not --proto kafka" --proto kafka --qos 1

@@ -282,6 +282,9 @@ static void test_defaults(void)
 	CHECK(!o.report_path);
 	CHECK(o.quiet);
 	CHECK(!o.probe);
+	CHECK(!o.pcap_path);
+	CHECK_EQ_INT(o.pcap_snaplen, 262144);
+	CHECK_EQ_INT(o.pcap_max_bytes, 0);
 	/* Kafka and protobuf settings have their defaults under mqtt too. */
 	CHECK_EQ_INT(o.acks, 1);
 	CHECK_EQ_INT(o.batch_size, 16384);
@@ -592,6 +595,21 @@ static void test_files(void)
 		CHECK_EQ_INT(o.tokens.n, 3);
 		opts_free(&o);
 	}
+	/* --pcap: checked writable, nothing left behind; an existing file
+	 * is kept until the capture truncates it. */
+	char *cap = tmp_path("cap.pcapng");
+	if (!GOOD(&o, "--pcap", cap, "--pcap-snaplen", "1500", "--pcap-max-bytes", "10m")) {
+		CHECK(!strcmp(o.pcap_path, cap));
+		CHECK_EQ_INT(o.pcap_snaplen, 1500);
+		CHECK_EQ_INT(o.pcap_max_bytes, 10000000);
+		opts_free(&o);
+	}
+	CHECK(stat(cap, &st) < 0 && errno == ENOENT);
+	write_file("cap.pcapng", "old", 3);
+	if (!GOOD(&o, "--pcap", cap))
+		opts_free(&o);
+	CHECK(stat(cap, &st) == 0 && st.st_size == 3);
+	unlink(cap);
 	unlink(pf);
 	unlink(tf);
 }
@@ -677,6 +695,10 @@ static void test_bad(void)
 	BAD("unknown option --re ", "--re");               /* ambiguous prefix */
 	BAD("unexpected argument foo", "foo");
 	BAD("unexpected argument 5", "--conns", "5", "5");
+	BAD("--pcap-snaplen 100: must be between 128 and 262144", "--pcap-snaplen", "100");
+	BAD("--pcap-snaplen 300000: must be between 128 and 262144", "--pcap-snaplen", "300000");
+	BAD("--pcap-max-bytes 4095: must be at least 4096", "--pcap-max-bytes", "4095");
+	BAD("--pcap '': needs a file name", "--pcap", "");
 	BAD("unexpected argument x", "--", "x");
 	BAD("unexpected argument -", "-");
 	BAD("--qos needs a value", "--qos");

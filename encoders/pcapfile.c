@@ -1,0 +1,496 @@
+/* Capture files and packet headers. Formats: "PCAP Capture File Format"
+ * and "PCAP Next Generation Dump File Format" (IETF opsawg drafts,
+ * draft-ietf-opsawg-pcap and draft-ietf-opsawg-pcapng). Every read goes
+ * through need(), which checks the bytes are there first. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pcapfile.h"
+
+#define PCAP_MAGIC_US 0xa1b2c3d4u
+#define PCAP_MAGIC_NS 0xa1b23c4du
+#define NG_SHB 0x0a0d0d0au
+#define NG_IDB 0x00000001u
+#define NG_OPB 0x00000002u /* obsolete Packet Block */
+#define NG_SPB 0x00000003u
+#define NG_EPB 0x00000006u
+#define NG_BOM 0x1a2b3c4du
+#define NG_OPT_TSRESOL 9
+
+static uint16_t rd16(const uint8_t *p, bool swap)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return swap ? __builtin_bswap16(v) : v;
+}
+
+static uint32_t rd32(const uint8_t *p, bool swap)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return swap ? __builtin_bswap32(v) : v;
+}
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int bad(struct pcapfile_reader *r, const char *what, size_t at)
+{
+	snprintf(r->err, sizeof(r->err), "%s at byte %zu (packet %llu)", what, at,
+		 (unsigned long long)r->index + 1);
+	return -EPROTO;
+}
+
+static uint64_t pow10u(unsigned e)
+{
+	uint64_t v = 1;
+
+	while (e--)
+		v *= 10;
+	return v;
+}
+
+/* Units of the interface's resolution to nanoseconds (wrapping on absurd
+ * values is harmless: unsigned). */
+static uint64_t to_ns(const struct pcap_iface *f, uint64_t v)
+{
+	if (f->pow2)
+		return (uint64_t)(((unsigned __int128)v * 1000000000u) >> f->exp);
+	if (f->exp <= 9)
+		return v * pow10u(9 - f->exp);
+	return v / pow10u(f->exp - 9);
+}
+
+/* ---- pcapng ---- */
+
+/* Reads the SHB at r->pos: byte order, then the block length. */
+static int ng_section(struct pcapfile_reader *r)
+{
+	const uint8_t *b = r->buf + r->pos;
+	size_t left = r->len - r->pos;
+
+	if (left < 28)
+		return bad(r, "truncated Section Header Block", r->pos);
+	uint32_t bom;
+	memcpy(&bom, b + 8, 4);
+	if (bom == NG_BOM)
+		r->swap = false;
+	else if (__builtin_bswap32(bom) == NG_BOM)
+		r->swap = true;
+	else
+		return bad(r, "bad byte-order magic in Section Header Block", r->pos + 8);
+	if (rd16(b + 12, r->swap) != 1)
+		return bad(r, "unsupported pcapng major version", r->pos + 12);
+	r->n_ifaces = 0; /* interface ids are per section */
+	return 0;
+}
+
+/* Walks an IDB's options for if_tsresol. */
+static int ng_idb(struct pcapfile_reader *r, const uint8_t *body, size_t n)
+{
+	if (n < 8)
+		return bad(r, "truncated Interface Description Block", r->pos);
+	if (r->n_ifaces >= PCAP_MAX_IFACES)
+		return bad(r, "more than 64 interfaces in one section", r->pos);
+	struct pcap_iface *f = &r->ifaces[r->n_ifaces];
+	f->linktype = rd16(body, r->swap);
+	f->snaplen = rd32(body + 4, r->swap);
+	f->pow2 = false;
+	f->exp = 6; /* default: microseconds */
+	size_t o = 8;
+	while (o + 4 <= n) {
+		uint16_t code = rd16(body + o, r->swap), olen = rd16(body + o + 2, r->swap);
+		if (code == 0)
+			break;
+		size_t padded = ((size_t)olen + 3) & ~(size_t)3;
+		if (padded > n - o - 4)
+			return bad(r, "option runs past its Interface Description Block", r->pos + 8 + o);
+		if (code == NG_OPT_TSRESOL) {
+			if (olen != 1)
+				return bad(r, "if_tsresol is not 1 byte", r->pos + 8 + o);
+			uint8_t v = body[o + 4];
+			f->pow2 = v & 0x80;
+			f->exp = v & 0x7f;
+			if ((f->pow2 && f->exp > 63) || (!f->pow2 && f->exp > 19))
+				return bad(r, "if_tsresol out of range", r->pos + 8 + o);
+		}
+		o += 4 + padded;
+	}
+	r->n_ifaces++;
+	return 0;
+}
+
+static int ng_next(struct pcapfile_reader *r, struct pcap_pkt *p)
+{
+	for (;;) {
+		size_t left = r->len - r->pos;
+		const uint8_t *b = r->buf + r->pos;
+
+		if (left == 0)
+			return 0;
+		if (left < 12)
+			return bad(r, "truncated block header", r->pos);
+		uint32_t type = rd32(b, r->swap);
+		if (type == NG_SHB) {
+			int e = ng_section(r);
+			if (e)
+				return e;
+		}
+		uint32_t blen = rd32(b + 4, r->swap);
+		if (blen < 12 || blen % 4)
+			return bad(r, "bad block length", r->pos + 4);
+		if (blen > left)
+			return bad(r, "truncated block", r->pos);
+		if (rd32(b + blen - 4, r->swap) != blen)
+			return bad(r, "block lengths disagree", r->pos + blen - 4);
+		const uint8_t *body = b + 8;
+		size_t n = blen - 12;
+
+		if (type == NG_SHB) {
+			r->pos += blen;
+			continue;
+		}
+		if (type == NG_IDB) {
+			int e = ng_idb(r, body, n);
+			if (e)
+				return e;
+			r->pos += blen;
+			continue;
+		}
+		if (type == NG_EPB || type == NG_OPB || type == NG_SPB) {
+			uint32_t ifc = 0, caplen, wirelen;
+			uint64_t ts = 0;
+			size_t hdr;
+			if (type == NG_SPB) {
+				if (n < 4)
+					return bad(r, "truncated Simple Packet Block", r->pos);
+				wirelen = rd32(body, r->swap);
+				hdr = 4;
+				caplen = wirelen;
+				if (r->n_ifaces && r->ifaces[0].snaplen && caplen > r->ifaces[0].snaplen)
+					caplen = r->ifaces[0].snaplen;
+				if (caplen > n - hdr)
+					caplen = (uint32_t)(n - hdr);
+			} else {
+				if (n < 20)
+					return bad(r, "truncated packet block", r->pos);
+				if (type == NG_EPB)
+					ifc = rd32(body, r->swap);
+				else
+					ifc = rd16(body, r->swap);
+				ts = (uint64_t)rd32(body + 4, r->swap) << 32 | rd32(body + 8, r->swap);
+				caplen = rd32(body + 12, r->swap);
+				wirelen = rd32(body + 16, r->swap);
+				hdr = 20;
+				if (caplen > n - hdr)
+					return bad(r, "packet data runs past its block", r->pos);
+			}
+			if (ifc >= r->n_ifaces)
+				return bad(r, "packet names an interface not described", r->pos + 8);
+			const struct pcap_iface *f = &r->ifaces[ifc];
+			p->ts_ns = to_ns(f, ts);
+			p->linktype = f->linktype;
+			p->iface = ifc;
+			p->data = body + hdr;
+			p->caplen = caplen;
+			p->wirelen = wirelen < caplen ? caplen : wirelen;
+			r->pos += blen;
+			r->index++;
+			return 1;
+		}
+		r->pos += blen; /* NRB, ISB, DSB, custom: nothing to do */
+	}
+}
+
+/* ---- classic pcap ---- */
+
+static int classic_next(struct pcapfile_reader *r, struct pcap_pkt *p)
+{
+	size_t left = r->len - r->pos;
+	const uint8_t *b = r->buf + r->pos;
+
+	if (left == 0)
+		return 0;
+	if (left < 16)
+		return bad(r, "truncated packet header", r->pos);
+	uint32_t sec = rd32(b, r->swap), frac = rd32(b + 4, r->swap);
+	uint32_t caplen = rd32(b + 8, r->swap), wirelen = rd32(b + 12, r->swap);
+	if (caplen > left - 16)
+		return bad(r, "truncated packet data", r->pos + 16);
+	/* A record far over the snap length is a corrupt header, not data. */
+	if (caplen > 262144 && caplen > r->ifaces[0].snaplen)
+		return bad(r, "packet longer than the snap length", r->pos + 8);
+	const struct pcap_iface *f = &r->ifaces[0];
+	uint64_t units = f->exp == 9 ? 1000000000u : 1000000u;
+	if (frac >= units)
+		return bad(r, "timestamp fraction out of range", r->pos + 4);
+	p->ts_ns = (uint64_t)sec * 1000000000u + to_ns(f, frac);
+	p->linktype = f->linktype;
+	p->iface = 0;
+	p->data = b + 16;
+	p->caplen = caplen;
+	p->wirelen = wirelen < caplen ? caplen : wirelen;
+	r->pos += 16 + (size_t)caplen;
+	r->index++;
+	return 1;
+}
+
+int pcapfile_init(struct pcapfile_reader *r, const uint8_t *buf, size_t len)
+{
+	memset(r, 0, sizeof(*r));
+	r->buf = buf;
+	r->len = len;
+	if (len < 4)
+		return bad(r, "file too short for a pcap or pcapng header", 0);
+	uint32_t m;
+	memcpy(&m, buf, 4);
+	if (m == NG_SHB) { /* a palindrome: the BOM tells the order */
+		r->ng = true;
+		return ng_section(r);
+	}
+	bool ns;
+	if (m == PCAP_MAGIC_US || m == PCAP_MAGIC_NS) {
+		r->swap = false;
+		ns = m == PCAP_MAGIC_NS;
+	} else if (__builtin_bswap32(m) == PCAP_MAGIC_US || __builtin_bswap32(m) == PCAP_MAGIC_NS) {
+		r->swap = true;
+		ns = __builtin_bswap32(m) == PCAP_MAGIC_NS;
+	} else {
+		snprintf(r->err, sizeof(r->err), "not a pcap or pcapng file (magic %08x)", be32(buf));
+		return -EPROTO;
+	}
+	if (len < 24)
+		return bad(r, "truncated pcap file header", 0);
+	if (rd16(buf + 4, r->swap) != 2)
+		return bad(r, "unsupported pcap major version", 4);
+	r->ifaces[0].snaplen = rd32(buf + 16, r->swap);
+	r->ifaces[0].linktype = (uint16_t)rd32(buf + 20, r->swap);
+	r->ifaces[0].exp = ns ? 9 : 6;
+	r->n_ifaces = 1;
+	r->pos = 24;
+	return 0;
+}
+
+int pcapfile_next(struct pcapfile_reader *r, struct pcap_pkt *p)
+{
+	if (r->pos > r->len)
+		return bad(r, "reader past the end", r->pos);
+	return r->ng ? ng_next(r, p) : classic_next(r, p);
+}
+
+/* ---- link, IP, TCP ---- */
+
+static int tcp_hdr(const uint8_t *t, size_t avail, size_t wire, struct pkt_tcp *o)
+{
+	if (avail < 20 || wire < 20)
+		return -EPROTO;
+	size_t hl = (size_t)(t[12] >> 4) * 4;
+	if (hl < 20 || hl > avail || hl > wire)
+		return -EPROTO;
+	o->sport = be16(t);
+	o->dport = be16(t + 2);
+	o->seq = be32(t + 4);
+	o->ack = be32(t + 8);
+	o->flags = t[13];
+	o->payload = t + hl;
+	o->payload_len = avail - hl;
+	o->payload_wire = wire - hl;
+	return 1;
+}
+
+static int ipv4(const uint8_t *ip, size_t len, struct pkt_tcp *o)
+{
+	if (len < 20)
+		return -EPROTO;
+	size_t ihl = (size_t)(ip[0] & 15) * 4;
+	size_t tot = be16(ip + 2);
+	if (ihl < 20 || ihl > len || tot < ihl)
+		return -EPROTO;
+	if (ip[9] != 6)
+		return 0;
+	if (be16(ip + 6) & 0x1fff)
+		return 0; /* a later fragment: no TCP header */
+	o->family = 4;
+	memset(o->src, 0, sizeof(o->src));
+	memset(o->dst, 0, sizeof(o->dst));
+	memcpy(o->src, ip + 12, 4);
+	memcpy(o->dst, ip + 16, 4);
+	/* TSO on the sending host may leave the length 0: trust the capture. */
+	size_t avail = len - ihl, wire = tot ? tot - ihl : avail;
+	if (avail > wire)
+		avail = wire; /* Ethernet padding */
+	return tcp_hdr(ip + ihl, avail, wire, o);
+}
+
+static int ipv6(const uint8_t *ip, size_t len, struct pkt_tcp *o)
+{
+	if (len < 40)
+		return -EPROTO;
+	size_t plen = be16(ip + 4), off = 40;
+	uint8_t nh = ip[6];
+	o->family = 6;
+	memcpy(o->src, ip + 8, 16);
+	memcpy(o->dst, ip + 24, 16);
+	size_t wire = plen ? plen + 40 : len;
+	for (int hops = 0; hops < 8; hops++) {
+		if (nh == 6) {
+			size_t avail = (len < wire ? len : wire);
+			if (off > avail || off > wire)
+				return -EPROTO;
+			return tcp_hdr(ip + off, avail - off, wire - off, o);
+		}
+		if (nh != 0 && nh != 43 && nh != 60 && nh != 44)
+			return 0;
+		if (off + 8 > len)
+			return -EPROTO;
+		if (nh == 44) {
+			if (be16(ip + off + 2) & 0xfff8)
+				return 0;
+			nh = ip[off];
+			off += 8;
+		} else {
+			size_t hl = ((size_t)ip[off + 1] + 1) * 8;
+			nh = ip[off];
+			off += hl;
+		}
+	}
+	return 0;
+}
+
+static int ip_any(const uint8_t *p, size_t len, struct pkt_tcp *o)
+{
+	if (len < 1)
+		return -EPROTO;
+	if (p[0] >> 4 == 4)
+		return ipv4(p, len, o);
+	if (p[0] >> 4 == 6)
+		return ipv6(p, len, o);
+	return 0;
+}
+
+static int by_ethertype(uint16_t et, const uint8_t *p, size_t len, struct pkt_tcp *o)
+{
+	if (et == 0x0800)
+		return ipv4(p, len, o);
+	if (et == 0x86dd)
+		return ipv6(p, len, o);
+	return 0;
+}
+
+int pkt_dissect_tcp(uint16_t linktype, const uint8_t *d, size_t len, struct pkt_tcp *o)
+{
+	switch (linktype) {
+	case LINKTYPE_EN10MB: {
+		size_t off = 12;
+		if (len < 14)
+			return -EPROTO;
+		uint16_t et = be16(d + off);
+		for (int tags = 0; (et == 0x8100 || et == 0x88a8) && tags < 2; tags++) {
+			off += 4;
+			if (len < off + 2)
+				return -EPROTO;
+			et = be16(d + off);
+		}
+		return by_ethertype(et, d + off + 2, len - off - 2, o);
+	}
+	case LINKTYPE_LINUX_SLL:
+		if (len < 16)
+			return -EPROTO;
+		return by_ethertype(be16(d + 14), d + 16, len - 16, o);
+	case LINKTYPE_LINUX_SLL2:
+		if (len < 20)
+			return -EPROTO;
+		return by_ethertype(be16(d), d + 20, len - 20, o);
+	case LINKTYPE_NULL:
+	case LINKTYPE_LOOP:
+		/* The family's byte order and value vary by OS: the IP
+		 * version nibble says the same thing. */
+		if (len < 4)
+			return -EPROTO;
+		return ip_any(d + 4, len - 4, o);
+	case LINKTYPE_RAW:
+	case LINKTYPE_IPV4:
+	case LINKTYPE_IPV6:
+		return ip_any(d, len, o);
+	default:
+		return 0;
+	}
+}
+
+/* ---- pcapng writing ---- */
+
+static void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+ssize_t pcapng_encode_header(uint8_t *out, size_t cap, uint16_t linktype, uint32_t snaplen)
+{
+	if (cap < 60)
+		return -ENOSPC;
+	/* SHB: no options, section length unknown (-1). */
+	wr32(out, NG_SHB);
+	wr32(out + 4, 28);
+	wr32(out + 8, NG_BOM);
+	wr16(out + 12, 1);
+	wr16(out + 14, 0);
+	memset(out + 16, 0xff, 8);
+	wr32(out + 24, 28);
+	/* IDB: if_tsresol = 9 (nanoseconds), then opt_endofopt. */
+	uint8_t *i = out + 28;
+	wr32(i, NG_IDB);
+	wr32(i + 4, 32);
+	wr16(i + 8, linktype);
+	wr16(i + 10, 0);
+	wr32(i + 12, snaplen);
+	wr16(i + 16, NG_OPT_TSRESOL);
+	wr16(i + 18, 1);
+	i[20] = 9;
+	i[21] = i[22] = i[23] = 0;
+	wr32(i + 24, 0); /* opt_endofopt */
+	wr32(i + 28, 32);
+	return 60;
+}
+
+size_t pcapng_epb_size(size_t caplen)
+{
+	return 32 + ((caplen + 3) & ~(size_t)3);
+}
+
+void pcapng_encode_epb_header(uint8_t out[PCAPNG_EPB_HEADER], uint64_t ts_ns, uint32_t caplen,
+			      uint32_t wirelen)
+{
+	wr32(out, NG_EPB);
+	wr32(out + 4, (uint32_t)pcapng_epb_size(caplen));
+	wr32(out + 8, 0);
+	wr32(out + 12, (uint32_t)(ts_ns >> 32));
+	wr32(out + 16, (uint32_t)ts_ns);
+	wr32(out + 20, caplen);
+	wr32(out + 24, wirelen);
+}
+
+size_t pcapng_encode_epb_trailer(uint8_t out[8], uint32_t caplen)
+{
+	size_t pad = (4 - caplen % 4) % 4;
+
+	memset(out, 0, pad);
+	wr32(out + pad, (uint32_t)pcapng_epb_size(caplen));
+	return pad + 4;
+}
