@@ -57,6 +57,9 @@ enum {
 	OPT_CHURN,
 	OPT_WORKERS,
 	OPT_REPORT,
+	OPT_HLOG,
+	OPT_CSV,
+	OPT_HTML,
 	OPT_QUIET,
 	OPT_HELP,
 	OPT_VERSION,
@@ -142,6 +145,9 @@ static const struct option long_opts[] = {
 	{ "churn", no_argument, NULL, OPT_CHURN },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "hlog", required_argument, NULL, OPT_HLOG },
+	{ "csv", required_argument, NULL, OPT_CSV },
+	{ "html", required_argument, NULL, OPT_HTML },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -594,7 +600,7 @@ static int str_arg(char **dst, const char *flag, const char *s, size_t max_len)
 
 /* Opens FILE.tmp the way the report writer will, so a report that cannot
  * be written fails now, not after a 30-minute run. */
-static int report_check(const char *path)
+static int report_check(const char *flag, const char *path)
 {
 	struct stat st;
 	size_t n = strlen(path) + sizeof(".tmp");
@@ -603,9 +609,9 @@ static int report_check(const char *path)
 	bool created;
 
 	if (!*path)
-		return fail("--report '': needs a file name");
+		return fail("%s '': needs a file name", flag);
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return fail("--report %s: %s", show(path), strerror(EISDIR));
+		return fail("%s %s: %s", flag, show(path), strerror(EISDIR));
 	tmp = malloc(n);
 	if (!tmp)
 		return fail("out of memory");
@@ -623,7 +629,7 @@ static int report_check(const char *path)
 	}
 	free(tmp);
 	if (fd < 0)
-		return fail("--report %s: %s", show(path), strerror(e));
+		return fail("%s %s: %s", flag, show(path), strerror(e));
 	return 0;
 }
 
@@ -1018,7 +1024,13 @@ static int finish_common(struct blast_opts *o)
 	}
 	if (o->workers > o->conns)
 		o->workers = o->conns;
-	if (o->report_path && (r = report_check(o->report_path)))
+	if (o->report_path && (r = report_check("--report", o->report_path)))
+		return r;
+	if (o->hlog_path && (r = report_check("--hlog", o->hlog_path)))
+		return r;
+	if (o->csv_path && (r = report_check("--csv", o->csv_path)))
+		return r;
+	if (o->html_path && (r = report_check("--html", o->html_path)))
 		return r;
 	return 0;
 }
@@ -1270,6 +1282,17 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 			if (!o->report_path)
 				return fail("out of memory");
 			break;
+		case OPT_HLOG:
+		case OPT_CSV:
+		case OPT_HTML: {
+			char **dst = c == OPT_HLOG ? &o->hlog_path : c == OPT_CSV ? &o->csv_path :
+										&o->html_path;
+			free(*dst);
+			*dst = strdup(arg);
+			if (!*dst)
+				return fail("out of memory");
+			break;
+		}
 		case OPT_QUIET:
 			o->quiet = true;
 			break;
@@ -1434,6 +1457,10 @@ void opts_free(struct blast_opts *o)
 	free(o->password);
 	free(o->report_path);
 	o->topic = o->client_id = o->username = o->password = o->report_path = NULL;
+	free(o->hlog_path);
+	free(o->csv_path);
+	free(o->html_path);
+	o->hlog_path = o->csv_path = o->html_path = NULL;
 	line_list_free(&o->payloads);
 	line_list_free(&o->tokens);
 	free(o->key);
