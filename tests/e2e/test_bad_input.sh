@@ -97,6 +97,11 @@ check "--target localhost: expected HOST:PORT" --target localhost
 check "--target nosuch.invalid:1883: name does not resolve (" --target nosuch.invalid:1883
 check "cannot connect to 127.0.0.1:$port: Connection refused" --target "127.0.0.1:$port"
 check "--report $tmp/nodir/out.json: No such file or directory" --report "$tmp/nodir/out.json"
+check "--hlog $tmp/nodir/out.hlog: No such file or directory" --hlog "$tmp/nodir/out.hlog"
+check "--csv $tmp/nodir/out.csv: No such file or directory" --csv "$tmp/nodir/out.csv"
+check "--html $tmp/nodir/out.html: No such file or directory" --html "$tmp/nodir/out.html"
+check "--html $tmp: Is a directory" --html "$tmp"
+check "--csv '': needs a file name" --csv ''
 
 # Kafka: flags of the other protocol, values, topic names.
 check "--qos is for MQTT only, not --proto kafka" --proto kafka --qos 1
