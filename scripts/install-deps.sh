@@ -20,7 +20,21 @@ PACKAGES=(
 	# tests and benches
 	iproute2 mosquitto mosquitto-clients bc python3 procps psmisc coreutils util-linux time xxd
 	libwebsockets-test-server python3-websockets
+	# reports: HdrHistogram's JS reader for --hlog (npm, below), a browser for --html
+	nodejs chromium
 )
+# A nodejs that bundles npm (nodesource's) conflicts with Debian's npm.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+
+# hdr-histogram-js, pinned by tests/node/package-lock.json, into tests/node
+# (project-local, never global). Skipped when already there.
+install_node_tools() {
+	local dir
+	dir="$(cd "$(dirname "$0")/.." && pwd)/tests/node"
+	[ -f "$dir/node_modules/hdr-histogram-js/package.json" ] && return 0
+	echo "install-deps: npm ci in tests/node"
+	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
@@ -48,6 +62,7 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "install-deps: all ${#PACKAGES[@]} packages already installed"
+	install_node_tools
 	exit 0
 fi
 echo "install-deps: installing ${missing[*]}"
@@ -101,4 +116,5 @@ if [ ${#still[@]} -ne 0 ]; then
 	echo "install-deps: not installed: ${still[*]}" >&2
 	exit 1
 fi
+install_node_tools
 echo "install-deps: done"
