@@ -20,8 +20,8 @@ PACKAGES=(
 	# tests and benches
 	iproute2 mosquitto mosquitto-clients bc python3 procps psmisc coreutils util-linux time xxd
 	libwebsockets-test-server python3-websockets
-	# reports: HdrHistogram's JS reader for --hlog (npm, below), a browser for --html
-	nodejs chromium
+	# reports: HdrHistogram's JS (npm, below) and Java readers for --hlog, a browser for --html
+	nodejs chromium default-jre-headless libhdrhistogram-java
 )
 # A nodejs that bundles npm (nodesource's) conflicts with Debian's npm.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)

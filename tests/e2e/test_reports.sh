@@ -5,14 +5,16 @@
 #   to the JSON report's totals;
 # - --hlog: read back by HdrHistogram's own JavaScript port (hdr-histogram-js,
 #   HistogramLogReader): an interval per CSV row with the same counts and
-#   percentiles, and together the run's percentiles;
+#   percentiles, and together the run's percentiles; and by the original
+#   Java HdrHistogram's HistogramLogProcessor;
 # - --html: well-formed to a parser, then opened in headless Chromium: every
 #   chart is an <svg> in the DOM with a drawn path, the screenshot is not
 #   blank, and the topic's markup characters arrive escaped;
 # - the live line: a ramp bar while connecting, elapsed / total after; none
 #   with --quiet.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
-skip_unless_cmd python3 node chromium
+skip_unless_cmd python3 node chromium java
+[ -f /usr/share/java/hdrhistogram.jar ] || skip "libhdrhistogram-java not installed"
 [ -x /usr/sbin/mosquitto ] || skip "/usr/sbin/mosquitto not installed"
 [ -f tests/node/node_modules/hdr-histogram-js/package.json ] ||
 	skip "hdr-histogram-js not in tests/node (run scripts/install-deps.sh)"
@@ -84,6 +86,39 @@ grep -q '^"StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed
 	"$T/run.hlog" || fail "hlog has no legend"
 out=$(node tests/node/check_hlog.js "$T/run.hlog" "$T/run.csv" "$T/run.json" 2>&1) ||
 	fail "hlog: $out"
+log "$out"
+
+# ...and by HdrHistogram's original Java implementation (Debian's
+# libhdrhistogram-java): its HistogramLogProcessor's per-interval counts and
+# whole-run percentiles (milliseconds, 3 decimals) against blast's.
+out=$(timeout 120 java -cp /usr/share/java/hdrhistogram.jar org.HdrHistogram.HistogramLogProcessor \
+	-i "$T/run.hlog" -csv -o "$T/java" 2>&1) || fail "HistogramLogProcessor failed: $out"
+out=$(python3 - "$T/java" "$T/run.csv" "$T/run.json" <<'PY'
+import csv, json, sys
+rows = [r for r in csv.reader(l for l in open(sys.argv[1]) if not l.startswith("#"))]
+head, rows = rows[0], rows[1:]
+ours = list(csv.DictReader(open(sys.argv[2])))
+rep = json.load(open(sys.argv[3]))["latency_us"]
+bad = []
+if len(rows) != len(ours):
+    bad.append(f"Java read {len(rows)} intervals, the CSV has {len(ours)} rows")
+for j, o in zip(rows, ours):
+    if int(j[head.index("Int_Count")]) != int(o["latency_count"]):
+        bad.append(f"at {o['time_s']} s Java counts {j[1]}, blast {o['latency_count']}")
+last = rows[-1]
+if int(last[head.index("Total_Count")]) != rep["count"]:
+    bad.append(f"Java's total {last[head.index('Total_Count')]} != {rep['count']}")
+for col, key in (("Total_50%", "p50"), ("Total_90%", "p90"), ("Total_99%", "p99"), ("Total_99.9%", "p999")):
+    j_ms, b_ms = float(last[head.index(col)]), rep[key] / 1000
+    # Same bucket: within 1/1024 of the value (3 significant digits), plus rounding.
+    if abs(j_ms - b_ms) > b_ms / 1024 + 0.0011:
+        bad.append(f"{col}: Java {j_ms} ms, blast {b_ms} ms")
+print("; ".join(bad) if bad else
+      f"HistogramLogProcessor: {len(rows)} intervals, {last[head.index('Total_Count')]} values, "
+      f"p99 {last[head.index('Total_99%')]} ms")
+sys.exit(1 if bad else 0)
+PY
+) || fail "Java reader: $out"
 log "$out"
 
 # The HTML: parsed, then rendered by Chromium.
