@@ -40,7 +40,7 @@ static const char css[] =
 	".s4{stroke:#9467bd}.s5{stroke:#8c564b}"
 	"circle.s0{fill:#1f77b4}circle.s1{fill:#ff7f0e}circle.s2{fill:#2ca02c}"
 	".note{color:#5b6475;font-size:12px}"
-	"table.config td{text-align:left}table.config td:first-child{color:#5b6475;width:160px}";
+	"td.verdict,th.verdict{text-align:left}table.config td{text-align:left}table.config td:first-child{color:#5b6475;width:160px}";
 
 static const char *proto_str(const struct blast_opts *o)
 {
@@ -135,6 +135,23 @@ static void summary(FILE *f, const struct blast_results *r)
 	fprintf(f, ". Connections: %" PRIu64 " ok, %" PRIu64 " failed, %" PRIu64
 		   " dropped, peak %" PRIu64 ", %" PRIu64 " reconnects.</p></section>\n",
 		t->conns_ok, t->conns_failed, t->conns_dropped, r->peak_conns, t->reconnects);
+}
+
+static void error_row(const char *key, uint64_t n, void *arg)
+{
+	FILE *f = arg;
+
+	fprintf(f, "<tr><td>");
+	html_escape(f, key);
+	fprintf(f, "</td><td>%" PRIu64 "</td></tr>\n", n);
+}
+
+static void errors(FILE *f, const struct blast_results *r)
+{
+	fprintf(f, "<section id=\"errors\"><h2>Errors</h2>\n<table><tr><th>reason</th>"
+		   "<th>count</th></tr>\n");
+	report_each_error(&r->t, r->opts ? r->opts->mqtt_version : 4, error_row, f);
+	fprintf(f, "</table></section>\n");
 }
 
 /* Range of the series' x (seconds) axis. */
@@ -410,7 +427,7 @@ static void trials(FILE *f, const struct blast_results *r)
 		}
 		fprintf(f, "<table><tr><th>#</th><th>offered</th><th>achieved/s</th><th>acked/s</th>"
 			   "<th>sent</th><th>acked</th><th>failed</th><th>p50 us</th><th>p99 us</th>"
-			   "<th>p99.9 us</th><th>retransmits</th><th>verdict</th></tr>\n");
+			   "<th>p99.9 us</th><th>retransmits</th><th class=\"verdict\">verdict</th></tr>\n");
 		for (unsigned i = 0; i < n; i++) {
 			const struct limit_trial *t = &r->trials[i];
 			fprintf(f, "<tr%s><td>%u</td><td>%" PRIu64 "</td><td>%.0f</td><td>%.0f</td><td>%" PRIu64
@@ -420,7 +437,7 @@ static void trials(FILE *f, const struct blast_results *r)
 			us_cell(f, t->p50_ns);
 			us_cell(f, t->p99_ns);
 			us_cell(f, t->p999_ns);
-			fprintf(f, "<td>%" PRIu64 "</td><td class=\"%s\">%s: ", t->retransmits,
+			fprintf(f, "<td>%" PRIu64 "</td><td class=\"verdict %s\">%s: ", t->retransmits,
 				t->pass ? "ok" : "bad", t->pass ? "pass" : "fail");
 			char why[sizeof(t->why) + 1];
 			memcpy(why, t->why, sizeof(t->why));
@@ -587,6 +604,8 @@ int html_write(FILE *f, const struct blast_results *r, const struct series *s)
 		trials(f, r);
 	if (r->wire_probe || r->wire_pcap)
 		wire(f, r);
+	if (totals_error_count(&r->t))
+		errors(f, r);
 	config(f, o);
 	fprintf(f, "</body>\n</html>\n");
 	return ferror(f) ? -EIO : 0;

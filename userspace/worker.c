@@ -1456,6 +1456,9 @@ static uint64_t next_wakeup(const struct worker *w)
 {
 	uint64_t t = w->now + TICK_NS;
 
+	/* Wake on the second's boundary: the series closes it right there. */
+	if (w->t_next_second < t)
+		t = w->t_next_second;
 	if (publishing(w) && w->rate && w->next_msg < w->limit) {
 		uint64_t due = sched_time(w, w->next_msg);
 		if (due < t)

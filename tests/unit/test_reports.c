@@ -517,6 +517,7 @@ static void test_html(void)
 	CHECK(strstr(html, "99.9%") != NULL); /* the nines axis */
 	CHECK(strstr(html, "sent = acked + failed + unacked: OK") != NULL);
 	CHECK(!strstr(html, "id=\"limit\"") && !strstr(html, "id=\"wire\""));
+	CHECK(!strstr(html, "id=\"errors\""));
 	free(html);
 
 	/* With a limit search and a wire probe. */
@@ -533,6 +534,8 @@ static void test_html(void)
 	r.limit_trial = 1;
 	r.wire_probe = probe;
 	r.t.acked = 990;
+	r.t.errors[ERR_CONN_RESET] = 3;
+	r.t.connack[5] = 2;
 	html = render(&r, &s);
 	CHECK(strstr(html, "id=\"limit\"") != NULL);
 	CHECK(strstr(html, "id=\"chart-trials\"") != NULL);
@@ -541,6 +544,8 @@ static void test_html(void)
 	CHECK(strstr(html, "id=\"wire\"") != NULL);
 	CHECK(strstr(html, "wire (probe)") != NULL);
 	CHECK(strstr(html, "MISMATCH") != NULL);
+	CHECK(strstr(html, "<tr><td>conn_reset</td><td>3</td></tr>") != NULL);
+	CHECK(strstr(html, "<tr><td>connack:not_authorized</td><td>2</td></tr>") != NULL);
 	CHECK_EQ_INT(count(html, "<svg"), 6);
 	CHECK_EQ_INT(count(html, "class=\"cross\""), 2); /* the failed trial, in both charts */
 	free(html);
