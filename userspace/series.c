@@ -59,6 +59,8 @@ void series_free(struct series *s)
 
 void series_begin_run(struct series *s, const struct shm *shm)
 {
+	if (!s)
+		return;
 	if (!shm) {
 		s->shm = NULL; /* the run is over */
 		return;
@@ -81,7 +83,7 @@ void series_begin_run(struct series *s, const struct shm *shm)
 
 void series_worker_gone(struct series *s, unsigned i)
 {
-	if (i < BLAST_MAX_WORKERS)
+	if (s && i < BLAST_MAX_WORKERS)
 		s->done[i] = true;
 }
 
@@ -135,11 +137,11 @@ static int add_row(struct series *s, const struct series_row *row)
 
 int series_poll(struct series *s)
 {
+	if (!s || !s->shm)
+		return 0;
 	const struct shm *shm = s->shm;
 	int added = 0;
 
-	if (!shm)
-		return 0;
 	for (;;) {
 		uint64_t k = s->next;
 		unsigned with_data = 0;

@@ -76,6 +76,7 @@ struct series {
 	struct hist *merged; /* scratch */
 };
 
+/* The calls below do nothing on a NULL series (a run nobody collects). */
 int series_init(struct series *s, bool keep_hlog);
 void series_free(struct series *s);
 /* Starts collecting a run (its workers write shm->w[i].ring); NULL ends it. */
