@@ -385,6 +385,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	if (report_files_write(o, &res, &ser) < 0)
 		rc = rc ? rc : 1;
 	series_free(&ser);
+	series = NULL;
 	free(all.lat);
 	free(all.raw);
 	free(all.con);

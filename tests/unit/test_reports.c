@@ -354,6 +354,10 @@ static void test_series_lost_and_gone(void)
 		sent += s.rows[i].sent;
 	CHECK_EQ_INT(sent, c0.sent + c1.sent);
 	series_free(&s);
+	/* Without a series, nothing is collected and nothing breaks. */
+	series_begin_run(NULL, shm);
+	series_worker_gone(NULL, 0);
+	CHECK_EQ_INT(series_poll(NULL), 0);
 	free(shm);
 }
 
