@@ -27,7 +27,21 @@ PACKAGES=(
 	node-ws
 	# capture tests: a second opinion on blast's pcapng, and captures of other clients
 	tshark tcpdump
+	# reports: HdrHistogram's JS (npm, below) and Java readers for --hlog, a browser for --html
+	nodejs chromium default-jre-headless libhdrhistogram-java
 )
+# A nodejs that bundles npm (nodesource's) conflicts with Debian's npm.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+
+# hdr-histogram-js, pinned by tests/node/package-lock.json, into tests/node
+# (project-local, never global). Skipped when already there.
+install_node_tools() {
+	local dir
+	dir="$(cd "$(dirname "$0")/.." && pwd)/tests/node"
+	[ -f "$dir/node_modules/hdr-histogram-js/package.json" ] && return 0
+	echo "install-deps: npm ci in tests/node"
+	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
@@ -55,6 +69,7 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "install-deps: all ${#PACKAGES[@]} packages already installed"
+	install_node_tools
 	exit 0
 fi
 echo "install-deps: installing ${missing[*]}"
@@ -111,4 +126,5 @@ if [ ${#still[@]} -ne 0 ]; then
 	echo "install-deps: not installed: ${still[*]}" >&2
 	exit 1
 fi
+install_node_tools
 echo "install-deps: done"

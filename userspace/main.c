@@ -23,13 +23,18 @@
 #include "kafka_meta.h"
 #include "opts.h"
 #include "probe.h"
+#include "progress.h"
 #include "report.h"
+#include "report_files.h"
+#include "series.h"
 #include "shm.h"
 #include "stats.h"
 #include "worker.h"
 
 static volatile sig_atomic_t signals_seen;
 static struct probe *probe; /* --probe, NULL when off or impossible */
+/* Every run's seconds, for the live line and the report files. */
+static struct series *series;
 
 static void on_signal(int sig)
 {
@@ -50,48 +55,6 @@ static void read_totals(const struct worker_slot *s, struct blast_totals *out, u
 		if (__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) == a)
 			return;
 	}
-}
-
-struct live {
-	uint64_t last_sent, last_acked;
-	uint64_t last_ids[BLAST_MAX_WORKERS];
-	uint64_t t_last;
-	struct hist *merged;
-};
-
-static void live_line(struct shm *shm, uint64_t conns, struct live *lv, uint64_t now)
-{
-	struct blast_totals sum, t;
-	uint32_t state = 0;
-
-	memset(&sum, 0, sizeof(sum));
-	hist_reset(lv->merged);
-	for (unsigned i = 0; i < shm->n_workers; i++) {
-		const struct worker_slot *s = &shm->w[i];
-		read_totals(s, &t, &state);
-		totals_add(&sum, &t);
-		uint64_t id = __atomic_load_n(&s->interval_id, __ATOMIC_ACQUIRE);
-		if (id != lv->last_ids[i]) {
-			/* A torn copy only blurs one live figure; the report
-			 * uses the final histograms. */
-			hist_add(lv->merged, &s->interval);
-			lv->last_ids[i] = id;
-		}
-	}
-	double dt = (double)(now - lv->t_last) / 1e9;
-	if (dt <= 0)
-		dt = 1;
-	double elapsed = (double)(now - shm->start_ns) / 1e9;
-	fprintf(stderr,
-		"[%6.1fs] conns %llu/%llu | sent %.0f/s acked %.0f/s | inflight %llu | errors %llu | p50 %.1fus p99 %.1fus\n",
-		elapsed, (unsigned long long)sum.conns_up, (unsigned long long)conns,
-		(double)(sum.sent - lv->last_sent) / dt, (double)(sum.acked - lv->last_acked) / dt,
-		(unsigned long long)sum.inflight, (unsigned long long)totals_error_count(&sum),
-		(double)hist_percentile(lv->merged, 50) / 1e3,
-		(double)hist_percentile(lv->merged, 99) / 1e3);
-	lv->last_sent = sum.sent;
-	lv->last_acked = sum.acked;
-	lv->t_last = now;
 }
 
 /* Fan-out: once every worker has stopped sending, the receipts expected
@@ -181,9 +144,10 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 	}
 	capture_resume();
 
-	struct live lv = { .t_last = shm->start_ns, .merged = calloc(1, sizeof(struct hist)) };
 	unsigned alive = n;
-	uint64_t next_line = shm->start_ns + NSEC_PER_SEC;
+	series_begin_run(series, shm);
+	for (unsigned i = n; i < o->workers; i++)
+		series_worker_gone(series, i); /* never started */
 	uint64_t kill_at = 0;
 	int seen = 0;
 	while (alive) {
@@ -208,6 +172,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 			if (r == pids[i]) {
 				exited[i] = true;
 				alive--;
+				series_worker_gone(series, i);
 			}
 		}
 		if (opts_fanout(o) && !shm->go) {
@@ -226,14 +191,13 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 				if (!exited[i])
 					kill(pids[i], SIGKILL);
 		}
-		if (now >= next_line && alive) {
-			if (!o->quiet && lv.merged)
-				live_line(shm, kmeta->n_brokers ? (uint64_t)o->conns * kmeta->n_brokers : o->conns, &lv, now);
-			if (!o->quiet)
-				probe_live(probe, stderr, (double)(now - shm->start_ns) / 1e9, now);
-			next_line += NSEC_PER_SEC;
+		if (series_poll(series) > 0 && !o->quiet && alive) {
+			progress_print(stderr, series, o,
+				       kmeta->n_brokers ? (uint64_t)o->conns * kmeta->n_brokers : o->conns);
+			probe_live(probe, stderr, (double)(now - shm->start_ns) / 1e9, now);
 		}
 	}
+	series_poll(series); /* the seconds closed as the workers finished */
 
 	capture_pause();
 
@@ -296,7 +260,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 	out->peak = peak;
 	out->why = why;
 	out->rc = rc;
-	free(lv.merged);
+	series_begin_run(series, NULL);
 	munmap(shm, shm_size);
 	return rc;
 }
@@ -317,7 +281,13 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	struct ws_step steps[64];
 	unsigned n_steps = 0;
 	int rc = 0;
+	struct series ser;
 
+	if (series_init(&ser, o->hlog_path != NULL) < 0) {
+		fprintf(stderr, "blast: out of memory\n");
+		return 3;
+	}
+	series = &ser;
 	if (!all.lat || !all.raw || !all.con || !all.e2e) {
 		fprintf(stderr, "blast: out of memory\n");
 		return 3;
@@ -443,6 +413,10 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 			rc = rc ? rc : 1;
 		}
 	}
+	if (report_files_write(o, &res, &ser) < 0)
+		rc = rc ? rc : 1;
+	series_free(&ser);
+	series = NULL;
 	free(all.lat);
 	free(all.raw);
 	free(all.con);

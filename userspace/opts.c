@@ -60,6 +60,9 @@ enum {
 	OPT_WORKERS,
 	OPT_REPORT,
 	OPT_PROBE,
+	OPT_HLOG,
+	OPT_CSV,
+	OPT_HTML,
 	OPT_QUIET,
 	OPT_HELP,
 	OPT_VERSION,
@@ -161,6 +164,9 @@ static const struct option long_opts[] = {
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "probe", no_argument, NULL, OPT_PROBE },
+	{ "hlog", required_argument, NULL, OPT_HLOG },
+	{ "csv", required_argument, NULL, OPT_CSV },
+	{ "html", required_argument, NULL, OPT_HTML },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -616,7 +622,7 @@ static int str_arg(char **dst, const char *flag, const char *s, size_t max_len)
 
 /* Opens FILE.tmp the way the report writer will, so a report that cannot
  * be written fails now, not after a 30-minute run. */
-static int report_check(const char *path)
+static int report_check(const char *flag, const char *path)
 {
 	struct stat st;
 	size_t n = strlen(path) + sizeof(".tmp");
@@ -625,9 +631,9 @@ static int report_check(const char *path)
 	bool created;
 
 	if (!*path)
-		return fail("--report '': needs a file name");
+		return fail("%s '': needs a file name", flag);
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return fail("--report %s: %s", show(path), strerror(EISDIR));
+		return fail("%s %s: %s", flag, show(path), strerror(EISDIR));
 	tmp = malloc(n);
 	if (!tmp)
 		return fail("out of memory");
@@ -645,7 +651,7 @@ static int report_check(const char *path)
 	}
 	free(tmp);
 	if (fd < 0)
-		return fail("--report %s: %s", show(path), strerror(e));
+		return fail("%s %s: %s", flag, show(path), strerror(e));
 	return 0;
 }
 
@@ -1109,7 +1115,13 @@ static int finish_common(struct blast_opts *o)
 	}
 	if (o->workers > o->conns)
 		o->workers = o->conns;
-	if (o->report_path && (r = report_check(o->report_path)))
+	if (o->report_path && (r = report_check("--report", o->report_path)))
+		return r;
+	if (o->hlog_path && (r = report_check("--hlog", o->hlog_path)))
+		return r;
+	if (o->csv_path && (r = report_check("--csv", o->csv_path)))
+		return r;
+	if (o->html_path && (r = report_check("--html", o->html_path)))
 		return r;
 	if (o->pcap_path && (r = pcap_check(o->pcap_path)))
 		return r;
@@ -1384,6 +1396,17 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 		case OPT_PROBE:
 			o->probe = true;
 			break;
+		case OPT_HLOG:
+		case OPT_CSV:
+		case OPT_HTML: {
+			char **dst = c == OPT_HLOG ? &o->hlog_path : c == OPT_CSV ? &o->csv_path :
+										&o->html_path;
+			free(*dst);
+			*dst = strdup(arg);
+			if (!*dst)
+				return fail("out of memory");
+			break;
+		}
 		case OPT_QUIET:
 			o->quiet = true;
 			break;
@@ -1563,6 +1586,10 @@ void opts_free(struct blast_opts *o)
 	free(o->password);
 	free(o->report_path);
 	o->topic = o->client_id = o->username = o->password = o->report_path = NULL;
+	free(o->hlog_path);
+	free(o->csv_path);
+	free(o->html_path);
+	o->hlog_path = o->csv_path = o->html_path = NULL;
 	line_list_free(&o->payloads);
 	line_list_free(&o->tokens);
 	free(o->key);

@@ -86,6 +86,9 @@ struct blast_opts {
 	bool churn;             /* --churn */
 	uint32_t workers;       /* --workers, default: online CPUs, at most conns */
 	char *report_path;      /* --report FILE.json */
+	char *hlog_path;        /* --hlog FILE: HdrHistogram interval log */
+	char *csv_path;         /* --csv FILE: the per-second series */
+	char *html_path;        /* --html FILE: a self-contained page */
 	bool quiet;             /* --quiet: no live line */
 	bool probe;             /* --probe: kernel programs count and time requests on the wire */
 

@@ -114,6 +114,17 @@ static int collect_errors(const struct blast_totals *t, int ver, struct err_entr
 	return (int)n;
 }
 
+void report_each_error(const struct blast_totals *t, int mqtt_version,
+		       void (*fn)(const char *key, uint64_t n, void *arg), void *arg)
+{
+	struct err_entry *e = NULL;
+	int n = collect_errors(t, mqtt_version, &e);
+
+	for (int i = 0; i < n; i++)
+		fn(e[i].key, e[i].n, arg);
+	free(e);
+}
+
 static const char *proto_name(const struct blast_opts *o)
 {
 	if (!o)

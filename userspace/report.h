@@ -2,6 +2,7 @@
 #ifndef BLAST_REPORT_H
 #define BLAST_REPORT_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "stats.h"
@@ -26,5 +27,10 @@ int report_write_json_stream(FILE *f, const struct blast_results *r);
  * (named with mqtt_version), or any other prefix ("puback", "disconnect")
  * for MQTT 5 reason codes. */
 const char *report_error_key(char *buf, size_t cap, const char *kind, unsigned code, int mqtt_version);
+
+/* Calls fn for every non-zero error counter, by the report's key, in the
+ * summary's order (for the HTML page). */
+void report_each_error(const struct blast_totals *t, int mqtt_version,
+		       void (*fn)(const char *key, uint64_t n, void *arg), void *arg);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "hist.h"
 #include "opts.h"
+#include "series.h"
 #include "stats.h"
 
 enum worker_state {
@@ -54,6 +55,7 @@ struct worker_slot {
 	struct hist e2e;           /* fan-out receipts */
 	uint64_t first_send_ns;    /* fan-out: this worker's first and last send */
 	uint64_t last_recv_ns;     /* and its last receipt */
+	struct series_ring ring;   /* each whole second, exactly (series.h) */
 };
 
 struct shm {

@@ -1066,11 +1066,18 @@ static void publish_counters(struct worker *w)
 }
 
 /* Closes a second: folds the interval histograms into the run's and hands
- * the interval to the parent for the live line. */
-static void publish_interval(struct worker *w)
+ * the interval to the parent for the live line and the series. */
+static void publish_interval(struct worker *w, bool last)
 {
 	struct worker_slot *s = w->slot;
+	struct series_counts c = {
+		.sent = w->t.sent, .acked = w->t.acked, .failed = w->t.failed,
+		.unacked = w->t.unacked, .errors = totals_error_count(&w->t),
+		.inflight = w->t.inflight, .conns_up = w->t.conns_up, .publish_start_ns = w->t0,
+	};
 
+	series_publish(&s->ring, (w->t_next_second - w->shm->start_ns) / NSEC_PER_SEC - 1, w->now,
+		       w->interval, &c, last);
 	hist_add(w->latency, w->interval);
 	hist_add(w->latency_raw, w->rate ? w->interval_raw : w->interval);
 	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
@@ -1472,6 +1479,9 @@ static uint64_t next_wakeup(const struct worker *w)
 {
 	uint64_t t = w->now + TICK_NS;
 
+	/* Wake on the second's boundary: the series closes it right there. */
+	if (w->t_next_second < t)
+		t = w->t_next_second;
 	if (publishing(w) && w->rate && w->next_msg < w->limit) {
 		uint64_t due = sched_time(w, w->next_msg);
 		if (due < t)
@@ -1530,7 +1540,7 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 		w.n_rearm = 0;
 		pump(&w);
 		if (w.now >= w.t_next_second) {
-			publish_interval(&w);
+			publish_interval(&w, false);
 			w.t_next_second += NSEC_PER_SEC;
 		}
 		if (w.now >= w.t_next_publish) {
@@ -1573,7 +1583,7 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 			w.t.conns_up--;
 	}
 	w.now = mono_ns();
-	publish_interval(&w);
+	publish_interval(&w, true);
 	memcpy(&w.slot->latency, w.latency, sizeof(struct hist));
 	memcpy(&w.slot->latency_raw, w.latency_raw, sizeof(struct hist));
 	memcpy(&w.slot->connect, w.connect, sizeof(struct hist));

@@ -109,6 +109,11 @@ check "analyze: --proto amqp: must be mqtt, kafka or ws" analyze x.pcap --proto 
 check "analyze: --port 0: must be a port number" analyze x.pcap --port 0
 printf 'not a capture' >"$tmp/junk.pcap"
 check "analyze $tmp/junk.pcap: not a pcap or pcapng file" analyze "$tmp/junk.pcap"
+check "--hlog $tmp/nodir/out.hlog: No such file or directory" --hlog "$tmp/nodir/out.hlog"
+check "--csv $tmp/nodir/out.csv: No such file or directory" --csv "$tmp/nodir/out.csv"
+check "--html $tmp/nodir/out.html: No such file or directory" --html "$tmp/nodir/out.html"
+check "--html $tmp: Is a directory" --html "$tmp"
+check "--csv '': needs a file name" --csv ''
 
 # Kafka: flags of the other protocol, values, topic names.
 check "--qos is for MQTT only, not --proto kafka" --proto kafka --qos 1

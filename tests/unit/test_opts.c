@@ -280,6 +280,7 @@ static void test_defaults(void)
 	CHECK(!o.reconnect && !o.churn);
 	CHECK_EQ_INT(o.workers, 1); /* capped at conns */
 	CHECK(!o.report_path);
+	CHECK(!o.hlog_path && !o.csv_path && !o.html_path);
 	CHECK(o.quiet);
 	CHECK(!o.probe);
 	CHECK(!o.pcap_path);
@@ -590,6 +591,18 @@ static void test_files(void)
 		opts_free(&o);
 	CHECK(stat(report_tmp, &st) == 0);
 	unlink(report_tmp);
+	/* --hlog, --csv, --html: kept, probed, nothing left behind. */
+	char *hl = tmp_path("out.hlog"), *csv = tmp_path("out.csv"), *html = tmp_path("out.html");
+	if (!GOOD(&o, "--hlog", hl, "--csv", csv, "--html", html)) {
+		CHECK(o.hlog_path && !strcmp(o.hlog_path, hl));
+		CHECK(o.csv_path && !strcmp(o.csv_path, csv));
+		CHECK(o.html_path && !strcmp(o.html_path, html));
+		opts_free(&o);
+		CHECK(!o.hlog_path && !o.csv_path && !o.html_path);
+	}
+	CHECK(stat(hl, &st) < 0 && errno == ENOENT);
+	CHECK(stat(csv, &st) < 0 && errno == ENOENT);
+	CHECK(stat(html, &st) < 0 && errno == ENOENT);
 	/* More tokens than connections is fine; a file given twice replaces. */
 	if (!GOOD(&o, "--tokens-file", pf, "--tokens-file", tf, "--conns", "2")) {
 		CHECK_EQ_INT(o.tokens.n, 3);
@@ -631,7 +644,8 @@ static void test_help(void)
 		"--drain-timeout", "--qos", "--inflight", "--topic", "--payload-size",
 		"--payload-file", "--retain", "--client-id", "--username", "--password",
 		"--tokens-file", "--keepalive", "--mqtt-version", "--reconnect", "--churn",
-		"--workers", "--report", "--probe", "--quiet", "--help", "--version", "--acks",
+		"--workers", "--report", "--probe", "--hlog", "--csv", "--html", "--quiet", "--help",
+		"--version", "--acks",
 		"--batch-size", "--linger", "--key", "--partitions", "--compression",
 		"--record-header", "--payload-proto", "--payload-proto-desc", "--field",
 		"--listen-target", "--publishers", "--listeners", "--fanout", "--binary",
@@ -823,6 +837,16 @@ static void test_bad(void)
 	snprintf(arg, sizeof(arg), "--report %s: Is a directory", tmpdir);
 	BAD(arg, "--report", tmpdir);
 	BAD("--report '': needs a file name", "--report", "");
+	/* The other report files get the same check, each named by its flag. */
+	static char *outs[] = { "--hlog", "--csv", "--html" };
+	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+		snprintf(arg, sizeof(arg), "%s %s: No such file or directory", outs[i], nodir);
+		BAD(arg, outs[i], nodir);
+		snprintf(arg, sizeof(arg), "%s %s: Is a directory", outs[i], tmpdir);
+		BAD(arg, outs[i], tmpdir);
+		snprintf(arg, sizeof(arg), "%s '': needs a file name", outs[i]);
+		BAD(arg, outs[i], "");
+	}
 	if (geteuid() != 0) {
 		/* root writes anywhere, so this only means something for others. */
 		BAD("--report /proc/out.json: ", "--report", "/proc/out.json");
