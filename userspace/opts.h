@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "limit.h"
+
 #define BLAST_EXIT_USAGE 2
 #define BLAST_MAX_TARGETS 64
 #define BLAST_MAX_WORKERS 64
@@ -121,6 +123,9 @@ struct blast_opts {
 	char *payload_proto_desc; /* --payload-proto-desc FILE.desc (protoc -o) */
 	struct field_spec *fields; /* --field, repeatable */
 	uint32_t n_fields;
+
+	/* --find-limit and its settings (userspace/limit.h). */
+	struct limit_cfg limit;
 };
 
 /* Parses argv into *o (which it zeroes and fills with defaults first).

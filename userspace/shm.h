@@ -54,6 +54,9 @@ struct worker_slot {
 	struct hist e2e;           /* fan-out receipts */
 	uint64_t first_send_ns;    /* fan-out: this worker's first and last send */
 	uint64_t last_recv_ns;     /* and its last receipt */
+	/* --find-limit: messages due but not yet settled (not sent or in
+	 * flight) when this worker's publish phase ended. */
+	uint64_t backlog_at_stop;
 };
 
 struct shm {
