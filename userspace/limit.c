@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "limit.h"
-#include "opts.h"
 
 static const char *const slo_names[SLO__COUNT] = {
 	[SLO_P50] = "p50", [SLO_P90] = "p90", [SLO_P99] = "p99", [SLO_P999] = "p999",
@@ -19,6 +18,35 @@ static const char *const slo_names[SLO__COUNT] = {
 const char *limit_slo_name(unsigned key)
 {
 	return key < SLO__COUNT ? slo_names[key] : "?";
+}
+
+/* A latency bound: a decimal number and a unit, us, ms or s ("50ms",
+ * "0.5s", "800us"). Returns 0 or -EINVAL. */
+static int latency_parse(const char *s, uint64_t *ns)
+{
+	static const struct {
+		const char *unit;
+		double mult;
+	} units[] = { { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 } };
+	char *end;
+	double v;
+
+	if (!(*s >= '0' && *s <= '9'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (!strcmp(end, units[i].unit)) {
+			double x = v * units[i].mult;
+			if (x < 1 || x > 3600e9)
+				return -EINVAL;
+			*ns = (uint64_t)x;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 int limit_parse_slo(struct limit_cfg *cfg, const char *s, char *err, size_t cap)
@@ -35,9 +63,9 @@ int limit_parse_slo(struct limit_cfg *cfg, const char *s, char *err, size_t cap)
 		if (n == 5 && !strncmp(s, "p99.9", 5))
 			key = SLO_P999;
 	}
-	if (key < 0 || parse_duration_ns(eq + 1, &ns) || ns == 0) {
-		snprintf(err, cap, "--slo %.64s: expected p50, p90, p99, p999 or connect = a duration, "
-				   "like p99=50ms", s);
+	if (key < 0 || latency_parse(eq + 1, &ns)) {
+		snprintf(err, cap, "--slo %.64s: expected p50, p90, p99, p999 or connect = a latency "
+				   "with a unit (us, ms, s), like p99=50ms", s);
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < cfg->n_slo; i++) {
