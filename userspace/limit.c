@@ -238,7 +238,7 @@ void limit_verdict(const struct limit_cfg *cfg, uint8_t mode, const struct limit
 
 	memset(tr, 0, sizeof(*tr));
 	tr->offered = m->offered;
-	tr->duration_s = conns ? m->ramp_s + m->planned_s : m->publish_s;
+	tr->duration_s = conns ? m->ramp_s + m->planned_s : m->planned_s;
 	tr->sent = m->sent;
 	tr->acked = m->acked;
 	tr->failed = m->failed;
