@@ -332,6 +332,7 @@ void limit_search_record(struct limit_search *s, int idx, bool pass)
 	switch (s->phase) {
 	case LP_GROW:
 		if (pass) {
+			s->retried = false;
 			s->lo = s->next;
 			if (s->next >= s->ceiling) {
 				s->phase = LP_CONFIRM;
@@ -339,6 +340,10 @@ void limit_search_record(struct limit_search *s, int idx, bool pass)
 				uint64_t up = s->next * LIMIT_FACTOR;
 				s->next = up > s->ceiling || up < s->next ? s->ceiling : up;
 			}
+		} else if (!s->retried) {
+			/* One bad second (a busy machine, a broker's GC) must
+			 * not end the climb: the first failure is run again. */
+			s->retried = true;
 		} else {
 			s->hi = s->next;
 			if (s->lo)
@@ -370,11 +375,13 @@ void limit_search_record(struct limit_search *s, int idx, bool pass)
 			done(s, s->next >= s->ceiling ? "ceiling" : "confirmed");
 			break;
 		}
-		/* The short trials were too kind: try 10% lower, a few times. */
+		/* The short trials were too kind: try lower, by 10%, then
+		 * 25%, then by half. */
 		s->hi = s->next;
 		if (!s->full_fail || s->next < s->full_fail)
 			s->full_fail = s->next;
-		uint64_t lower = (uint64_t)((double)s->next * 0.9);
+		static const double step[LIMIT_CONFIRMS] = { 0.9, 0.75, 0.5, 0.5 };
+		uint64_t lower = (uint64_t)((double)s->next * step[(s->confirms - 1) % LIMIT_CONFIRMS]);
 		if (s->confirms >= LIMIT_CONFIRMS || s->next <= s->floor)
 			done(s, "no_rate_held");
 		else

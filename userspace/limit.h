@@ -1,6 +1,6 @@
 /* --find-limit: the highest offered rate (or connection count) a broker
  * sustains, found by open-loop trials. Grow the rate by LIMIT_FACTOR while
- * trials pass, bisect between the last pass and the first failure with
+ * trials pass (a failure is run once more before it counts), bisect between the last pass and the first failure with
  * short trials, then confirm the answer with one trial at full
  * --trial-duration.
  *
@@ -22,7 +22,7 @@
 #define LIMIT_MAX_TRIALS 48
 #define LIMIT_FACTOR 2           /* growth per passing trial while climbing */
 #define LIMIT_PRECISION 0.05     /* bisection stops when hi - lo <= 5% of lo */
-#define LIMIT_CONFIRMS 3         /* full-length trials tried, 10% lower each time */
+#define LIMIT_CONFIRMS 4         /* full-length trials tried: 10%, 25%, 50%, 50% lower */
 #define LIMIT_BEHIND_FRAC 0.05   /* a lag growing by more than 5% of the trial fails it */
 #define LIMIT_NOT_SENT_FRAC 0.01 /* more than 1% of due messages never sent fails it */
 
@@ -90,6 +90,7 @@ struct limit_search {
 	uint64_t hi;        /* lowest rate that failed (0: none yet) */
 	uint64_t next;      /* the rate of the next trial */
 	uint8_t phase;      /* enum limit_phase */
+	bool retried;       /* climbing: the failing rate has been run twice */
 	unsigned confirms;  /* full-length trials run */
 	uint64_t full_fail; /* lowest rate that failed a full-length trial (0: none) */
 	int answer;         /* trial index of the confirmed answer, -1 */

@@ -261,11 +261,11 @@ static void test_search(void)
 	const char *end;
 	unsigned n;
 
-	/* Capacity 4,000 msg/s from 100: double to 6,400 (fails), bisect
-	 * 3,200..6,400 down to within 5%, confirm. */
+	/* Capacity 4,000 msg/s from 100: double to 6,400 (fails twice),
+	 * bisect 3,200..6,400 down to within 5%, confirm. */
 	n = drive(100, 10000000, 4000, 4000, rates, fulls, &ans, &end);
-	static const uint64_t want[] = { 100, 200, 400, 800, 1600, 3200, 6400, 4800, 4000, 4400,
-					 4200, 4000 };
+	static const uint64_t want[] = { 100, 200, 400, 800, 1600, 3200, 6400, 6400, 4800, 4000,
+					 4400, 4200, 4000 };
 	CHECK_EQ_INT(n, sizeof(want) / sizeof(want[0]));
 	for (unsigned i = 0; i < n && i < sizeof(want) / sizeof(want[0]); i++)
 		CHECK_EQ_INT(rates[i], want[i]);
@@ -287,17 +287,17 @@ static void test_search(void)
 
 	/* Nothing passes: halve down to 1 msg/s, then say so. */
 	n = drive(100, 10000000, 0, 0, rates, fulls, &ans, &end);
-	static const uint64_t down[] = { 100, 50, 25, 12, 6, 3, 1 };
-	CHECK_EQ_INT(n, 7);
-	for (unsigned i = 0; i < n && i < 7; i++)
+	static const uint64_t down[] = { 100, 100, 50, 25, 12, 6, 3, 1 };
+	CHECK_EQ_INT(n, 8);
+	for (unsigned i = 0; i < n && i < 8; i++)
 		CHECK_EQ_INT(rates[i], down[i]);
 	CHECK_EQ_INT(ans, 0);
 	CHECK(!strcmp(end, "no_rate_passed"));
 
 	/* Short trials pass up to 5,000 but full ones only up to 4,200:
-	 * confirmation steps down 10% at a time (5,000, 4,500, 4,050). */
+	 * confirmation steps down 10%, then 25% (5,000, 4,500, 3,375). */
 	n = drive(1000, 10000000, 5000, 4200, rates, fulls, &ans, &end);
-	CHECK_EQ_INT(ans, 4050);
+	CHECK_EQ_INT(ans, 3375);
 	CHECK(!strcmp(end, "confirmed"));
 	CHECK(fulls[n - 1] && fulls[n - 2] && fulls[n - 3] && !fulls[n - 4]);
 	CHECK_EQ_INT(rates[n - 3], 5000);
@@ -307,7 +307,11 @@ static void test_search(void)
 	n = drive(1000, 10000000, 5000, 10, rates, fulls, &ans, &end);
 	CHECK_EQ_INT(ans, 0);
 	CHECK(!strcmp(end, "no_rate_held"));
-	CHECK(fulls[n - 1] && fulls[n - 2] && fulls[n - 3]);
+	CHECK(fulls[n - 1] && fulls[n - 2] && fulls[n - 3] && fulls[n - 4] && !fulls[n - 5]);
+	CHECK_EQ_INT(rates[n - 4], 5000);
+	CHECK_EQ_INT(rates[n - 3], 4500);
+	CHECK_EQ_INT(rates[n - 2], 3375);
+	CHECK_EQ_INT(rates[n - 1], 1687);
 
 	/* The ceiling stops the climb; the answer says so. */
 	n = drive(100, 1000, 1000000, 1000000, rates, fulls, &ans, &end);
@@ -315,6 +319,23 @@ static void test_search(void)
 	CHECK(!strcmp(end, "ceiling"));
 	CHECK_EQ_INT(rates[n - 2], 1000);
 	CHECK_EQ_INT(rates[n - 3], 800);
+
+	/* A single failure while climbing (noise) is run again and passes. */
+	{
+		struct limit_search s;
+		uint64_t r;
+		bool full;
+		limit_search_init(&s, 100, 10000000, 1);
+		limit_search_record(&s, 0, true);  /* 100 */
+		limit_search_record(&s, 1, false); /* 200: a bad second */
+		CHECK(limit_search_next(&s, &r, &full) && r == 200 && !full);
+		limit_search_record(&s, 2, true);  /* 200 again: fine */
+		CHECK(limit_search_next(&s, &r, &full) && r == 400);
+		limit_search_record(&s, 3, false);
+		CHECK(limit_search_next(&s, &r, &full) && r == 400);
+		limit_search_record(&s, 4, false); /* twice: the first failure */
+		CHECK(limit_search_next(&s, &r, &full) && r == 300 && s.phase == LP_BISECT);
+	}
 }
 
 /* A search cut short (timeout, SIGINT) offers its best short trial,
