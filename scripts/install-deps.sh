@@ -29,6 +29,8 @@ PACKAGES=(
 	tshark tcpdump
 	# reports: HdrHistogram's JS (npm, below) and Java readers for --hlog, a browser for --html
 	nodejs chromium default-jre-headless libhdrhistogram-java
+	# bench/compare-brokers.sh: more brokers, run in the foreground on free ports
+	nats-server rabbitmq-server
 )
 # A nodejs that bundles npm (nodesource's) conflicts with Debian's npm.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
@@ -75,6 +77,18 @@ fi
 echo "install-deps: installing ${missing[*]}"
 
 before_pid=$(mosquitto_daemon_pid || true)
+# Services of the other brokers (and RabbitMQ's epmd) that run before the
+# install, so that only those the install started are stopped after it.
+SERVICES=(nats-server rabbitmq-server epmd.socket epmd)
+services_active() {
+	local s
+	command -v systemctl >/dev/null && [ -d /run/systemd/system ] || return 0
+	for s in "${SERVICES[@]}"; do
+		systemctl is-active --quiet "$s" 2>/dev/null && echo "$s"
+	done
+	return 0
+}
+before_services=$(services_active)
 
 # Keep maintainer scripts from starting services (invoke-rc.d and
 # deb-systemd-invoke honour policy-rc.d). Only ours is removed afterwards.
@@ -115,6 +129,14 @@ if [ -n "$after_pid" ] && [ "$after_pid" != "$before_pid" ]; then
 		sleep 0.1
 	done
 fi
+
+for s in $(services_active); do
+	if ! grep -qx "$s" <<<"$before_services"; then
+		echo "install-deps: stopping the $s service the install started"
+		$SUDO systemctl stop "$s" >/dev/null 2>&1 || true
+		$SUDO systemctl disable "$s" >/dev/null 2>&1 || true
+	fi
+done
 
 # Fail loudly if something is still missing, naming it.
 still=()

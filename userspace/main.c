@@ -21,6 +21,7 @@
 #include "fanout.h"
 #include "hist.h"
 #include "kafka_meta.h"
+#include "limit.h"
 #include "opts.h"
 #include "probe.h"
 #include "progress.h"
@@ -97,6 +98,7 @@ struct run_out {
 	struct blast_totals total;
 	struct hist *lat, *raw, *con, *e2e;
 	uint64_t t0, t_end, t_last_send, first_send, last_recv, rss, peak;
+	uint64_t t_start, backlog; /* run start; --find-limit's backlog when publishing stopped */
 	uint32_t why;
 	int rc; /* 0, or 3 when a worker failed */
 };
@@ -239,6 +241,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 			t_last_send = s->last_send_ns;
 		rss += s->rss_bytes;
 		peak += s->peak_conns;
+		out->backlog += s->backlog_at_stop;
 		/* The most telling reason wins: a signal, then lost connections. */
 		if (s->stop_why == STOP_SIGNAL || (s->stop_why == STOP_CONNS_LOST && why != STOP_SIGNAL) ||
 		    why == STOP_NONE)
@@ -253,6 +256,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 		total.unacked = total.sent - total.acked - total.failed;
 
 	out->total = total;
+	out->t_start = shm->start_ns;
 	out->t0 = t0;
 	out->t_end = t_end;
 	out->t_last_send = t_last_send;
@@ -272,6 +276,24 @@ static struct hist *hist_new(void)
 	if (h)
 		hist_reset(h);
 	return h;
+}
+
+/* One --find-limit trial: a run as configured, its figures for the search. */
+static int limit_trial_run(void *ctx, struct blast_opts *o, struct limit_run *lr)
+{
+	struct run_out one = { .lat = lr->lat, .raw = lr->raw, .con = lr->con, .e2e = lr->e2e };
+	int r = run(o, ctx, &one);
+
+	lr->t = one.total;
+	lr->publish_s = one.t_last_send > one.t0 ? (double)(one.t_last_send - one.t0) / 1e9 : 0;
+	lr->duration_s = (double)(one.t_end - one.t0) / 1e9;
+	lr->ramp_s = one.t0 > one.t_start ? (double)(one.t0 - one.t_start) / 1e9 : 0;
+	lr->backlog_at_stop = one.backlog;
+	lr->peak_conns = one.peak;
+	lr->rss_bytes = one.rss;
+	lr->stop_reason = stop_name(one.why);
+	lr->interrupted = signals_seen != 0;
+	return r;
 }
 
 /* Runs once, or once per --steps batch, then reports. */
@@ -476,7 +498,7 @@ int main(int argc, char **argv)
 	}
 	if (o.probe)
 		probe = probe_start(&o, &kmeta);
-	r = run_and_report(&o, &kmeta);
+	r = o.limit.mode ? limit_search_run(&o, limit_trial_run, &kmeta) : run_and_report(&o, &kmeta);
 	probe_stop(probe);
 	kafka_meta_free(&kmeta);
 	opts_free(&o);

@@ -91,6 +91,12 @@ enum {
 	OPT_PCAP,
 	OPT_PCAP_SNAPLEN,
 	OPT_PCAP_MAX_BYTES,
+	OPT_FIND_LIMIT,
+	OPT_SLO,
+	OPT_MAX_LOSS,
+	OPT_TRIAL_DURATION,
+	OPT_SEARCH_TIMEOUT,
+	OPT_CEILING,
 	OPT__END,
 };
 
@@ -183,6 +189,12 @@ static const struct option long_opts[] = {
 	{ "pcap", required_argument, NULL, OPT_PCAP },
 	{ "pcap-snaplen", required_argument, NULL, OPT_PCAP_SNAPLEN },
 	{ "pcap-max-bytes", required_argument, NULL, OPT_PCAP_MAX_BYTES },
+	{ "find-limit", optional_argument, NULL, OPT_FIND_LIMIT },
+	{ "slo", required_argument, NULL, OPT_SLO },
+	{ "max-loss", required_argument, NULL, OPT_MAX_LOSS },
+	{ "trial-duration", required_argument, NULL, OPT_TRIAL_DURATION },
+	{ "search-timeout", required_argument, NULL, OPT_SEARCH_TIMEOUT },
+	{ "ceiling", required_argument, NULL, OPT_CEILING },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -943,6 +955,39 @@ static int proto_flags_check(const struct blast_opts *o, const struct parse_stat
 	return 0;
 }
 
+/* --find-limit runs its own trials: it sets the rate, the duration and
+ * (searching connections) the connection count of each. */
+static int limit_flags_check(struct blast_opts *o, const struct parse_state *ps)
+{
+	static const int needs_search[] = { OPT_SLO, OPT_MAX_LOSS, OPT_TRIAL_DURATION,
+					    OPT_SEARCH_TIMEOUT, OPT_CEILING };
+	static const int not_with_search[] = { OPT_DURATION, OPT_MESSAGES, OPT_STEPS, OPT_CHURN };
+	int at, f;
+
+	if (!o->limit.mode) {
+		if ((f = first_given(ps, needs_search, N_OF(needs_search), &at)))
+			return fail("--%s needs --find-limit", flag_name(f));
+		return 0;
+	}
+	if ((f = first_given(ps, not_with_search, N_OF(not_with_search), &at)))
+		return fail("--%s cannot be used with --find-limit (each trial lasts "
+			    "--trial-duration)", flag_name(f));
+	if (!o->limit.trial_ns)
+		o->limit.trial_ns = 10 * 1000000000ull;
+	if (!o->limit.timeout_ns)
+		o->limit.timeout_ns = 600 * 1000000000ull;
+	if (o->limit.timeout_ns < o->limit.trial_ns)
+		return fail("--search-timeout must be at least --trial-duration");
+	if (o->limit.mode == LIMIT_CONNS && o->proto == PROTO_WS)
+		return fail("--find-limit conns: for mqtt and kafka (--proto ws has fixed publishers and "
+			    "listeners)");
+	if (o->limit.mode == LIMIT_CONNS && o->proto == PROTO_MQTT && *o->client_id &&
+	    !strstr(o->client_id, "{conn}"))
+		return fail("--client-id %s: must contain {conn} with --find-limit conns",
+			    show(o->client_id));
+	return 0;
+}
+
 /* --payload-proto: the message and every --field are checked here, by the
  * same code the workers use, so a bad field stops the run before it starts. */
 static int payload_proto_check(const struct blast_opts *o, const struct parse_state *ps)
@@ -1018,6 +1063,8 @@ static int finish(struct blast_opts *o, const struct parse_state *ps)
 	int r;
 
 	if ((r = proto_flags_check(o, ps)))
+		return r;
+	if ((r = limit_flags_check(o, ps)))
 		return r;
 	if (!o->n_targets && (r = target_add(o, kafka ? "127.0.0.1:9092" :
 						 o->proto == PROTO_WS ? "ws://127.0.0.1:7681/" : "127.0.0.1:1883")))
@@ -1478,6 +1525,37 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 			if ((r = num_arg(flag, arg, 4096, UINT64_MAX, &v)))
 				return r;
 			o->pcap_max_bytes = v;
+			break;
+		case OPT_FIND_LIMIT:
+			/* "--find-limit", "--find-limit conns", "--find-limit=rate". */
+			if (!arg && optind < argc && argv[optind][0] != '-')
+				arg = argv[optind++];
+			if (!arg || !strcmp(arg, "rate"))
+				o->limit.mode = LIMIT_RATE;
+			else if (!strcmp(arg, "conns"))
+				o->limit.mode = LIMIT_CONNS;
+			else
+				return fail("--find-limit %s: must be rate (the default) or conns", show(arg));
+			break;
+		case OPT_SLO:
+		case OPT_MAX_LOSS: {
+			char err[256];
+			if ((c == OPT_SLO ? limit_parse_slo : limit_parse_max_loss)(&o->limit, arg, err,
+										    sizeof(err)))
+				return fail("%s", err);
+			break;
+		}
+		case OPT_TRIAL_DURATION:
+			if ((r = duration_arg(flag, arg, false, &o->limit.trial_ns)))
+				return r;
+			break;
+		case OPT_SEARCH_TIMEOUT:
+			if ((r = duration_arg(flag, arg, false, &o->limit.timeout_ns)))
+				return r;
+			break;
+		case OPT_CEILING:
+			if ((r = num_arg(flag, arg, 1, UINT64_MAX / 4, &o->limit.ceiling)))
+				return r;
 			break;
 		case OPT_HELP:
 			usage_print(stdout);

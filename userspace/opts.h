@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "limit.h"
+
 #define BLAST_EXIT_USAGE 2
 #define BLAST_MAX_TARGETS 64
 #define BLAST_MAX_WORKERS 64
@@ -144,6 +146,8 @@ struct blast_opts {
 	char *pcap_path;          /* --pcap FILE.pcapng; NULL = no capture */
 	uint32_t pcap_snaplen;    /* --pcap-snaplen, default PCAP_SNAPLEN_DEFAULT */
 	uint64_t pcap_max_bytes;  /* --pcap-max-bytes: the file stops growing here; 0 = no bound */
+	/* --find-limit and its settings (userspace/limit.h). */
+	struct limit_cfg limit;
 };
 
 /* A fan-out run: receipts counted against an expected number (--proto ws,

@@ -11,6 +11,7 @@
 
 #include "json.h"
 #include "kafka.h"
+#include "limit.h"
 #include "mqtt.h"
 #include "opts.h"
 #include "report.h"
@@ -311,6 +312,8 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 		}
 	}
 	report_wire_summary(f, r);
+	if (r->n_trials)
+		limit_print(f, r);
 }
 
 /* ---- JSON ---- */
@@ -403,6 +406,73 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 	json_end_object(w);
 }
 
+/* --find-limit: every trial, the answer (null when none), the settings. */
+static void json_limit(struct json_writer *w, const struct blast_results *r)
+{
+	const struct blast_opts *o = r->opts;
+	const struct limit_cfg *cfg = &o->limit;
+	bool conns = cfg->mode == LIMIT_CONNS;
+
+	json_key(w, "trials");
+	json_begin_array(w);
+	for (unsigned i = 0; i < r->n_trials; i++) {
+		const struct limit_trial *t = &r->trials[i];
+		json_begin_object(w);
+		json_kv_u64(w, "offered", t->offered);
+		json_kv_double3(w, "achieved", t->achieved);
+		json_kv_double3(w, "acked_rate", t->acked_rate);
+		json_kv_double3(w, "duration_s", t->duration_s);
+		json_kv_u64(w, "sent", t->sent);
+		json_kv_u64(w, "acked", t->acked);
+		json_kv_u64(w, "failed", t->failed);
+		json_kv_u64(w, "unacked", t->unacked);
+		json_kv_u64(w, "not_sent", t->not_sent);
+		json_kv_double3(w, "p50_us", (double)t->p50_ns / 1e3);
+		json_kv_double3(w, "p99_us", (double)t->p99_ns / 1e3);
+		json_kv_double3(w, "p999_us", (double)t->p999_ns / 1e3);
+		json_kv_u64(w, "retransmits", t->retransmits);
+		json_kv_bool(w, "pass", t->pass);
+		json_kv_string(w, "why", t->why);
+		json_end_object(w);
+	}
+	json_end_array(w);
+	json_key(w, "limit");
+	if (r->limit_trial < 0 || (unsigned)r->limit_trial >= r->n_trials) {
+		json_null(w);
+	} else {
+		const struct limit_trial *a = &r->trials[r->limit_trial];
+		const char *end = r->stop_reason ? r->stop_reason : "";
+		json_begin_object(w);
+		json_kv_string(w, "mode", conns ? "conns" : "rate");
+		/* rate: msg/s; conns: connections opened per second. */
+		json_kv_double3(w, "rate", conns ? a->acked_rate : (double)a->offered);
+		if (conns)
+			json_kv_u64(w, "conns", a->offered);
+		json_kv_u64(w, "trial", (uint64_t)r->limit_trial);
+		json_kv_bool(w, "confirmed", !strcmp(end, "confirmed") || !strcmp(end, "ceiling"));
+		json_kv_double3(w, "acked_rate", a->acked_rate);
+		json_latency(w, "latency_us", conns ? r->connect : o->proto == PROTO_WS ? r->e2e : r->latency);
+		json_end_object(w);
+	}
+	json_key(w, "search");
+	json_begin_object(w);
+	json_kv_string(w, "mode", conns ? "conns" : "rate");
+	json_kv_string(w, "ended", r->stop_reason ? r->stop_reason : "unknown");
+	json_key(w, "slo_us");
+	json_begin_object(w);
+	for (unsigned i = 0; i < cfg->n_slo; i++)
+		json_kv_double3(w, limit_slo_name(cfg->slo[i].key), (double)cfg->slo[i].ns / 1e3);
+	json_end_object(w);
+	if (cfg->loss_is_frac)
+		json_kv_double(w, "max_loss_fraction", cfg->max_loss_frac);
+	else
+		json_kv_u64(w, "max_loss", cfg->max_loss);
+	json_kv_double3(w, "trial_duration_s", (double)cfg->trial_ns / 1e9);
+	json_kv_double3(w, "search_timeout_s", (double)cfg->timeout_ns / 1e9);
+	json_kv_u64(w, "ceiling", cfg->ceiling);
+	json_end_object(w);
+}
+
 int report_write_json_stream(FILE *f, const struct blast_results *r)
 {
 	const struct blast_totals *t = &r->t;
@@ -478,6 +548,8 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 		json_end_array(&w);
 	}
 	report_wire_json(&w, r);
+	if (r->opts && r->opts->limit.mode)
+		json_limit(&w, r);
 	json_config(&w, r->opts);
 	json_end_object(&w);
 	return json_finish(&w);

@@ -56,6 +56,9 @@ struct worker_slot {
 	uint64_t first_send_ns;    /* fan-out: this worker's first and last send */
 	uint64_t last_recv_ns;     /* and its last receipt */
 	struct series_ring ring;   /* each whole second, exactly (series.h) */
+	/* --find-limit: messages due but not yet settled (not sent or in
+	 * flight) when this worker's publish phase ended. */
+	uint64_t backlog_at_stop;
 };
 
 struct shm {

@@ -1166,6 +1166,7 @@ static bool advance_phase(struct worker *w)
 			uint64_t due = sched_due(w);
 			if (w->rate && due > w->next_msg)
 				w->t.not_sent = due - w->next_msg;
+			w->slot->backlog_at_stop = w->t.not_sent + w->t.inflight;
 			if (w->shm->stop)
 				w->slot->stop_why = STOP_SIGNAL;
 			else if (w->live == 0 || senders_gone)

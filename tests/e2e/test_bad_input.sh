@@ -179,6 +179,10 @@ if command -v protoc >/dev/null 2>&1; then
 			--payload-proto demo.Reading --payload-proto-desc "$tmp/demo.desc" --field temp=bernoulli:0.5
 	fi
 fi
+check "--find-limit bogus: must be rate (the default) or conns" --find-limit bogus
+check "--slo p99=abc: expected p50, p90, p99, p999 or connect" --find-limit --slo p99=abc
+check "--max-loss x: expected a count of messages" --find-limit --max-loss x
+check "--slo needs --find-limit" --slo p99=50ms
 
 echo "bad_input: $checks checks, $failed failed"
 [ "$failed" -eq 0 ]

@@ -980,6 +980,65 @@ static void test_bad(void)
 	unlink(two);
 }
 
+/* --find-limit and its settings. */
+static void test_find_limit(void)
+{
+	struct blast_opts o;
+
+	if (!GOOD(&o, "--find-limit", "--qos", "1")) {
+		CHECK_EQ_INT(o.limit.mode, LIMIT_RATE);
+		CHECK(o.limit.trial_ns == 10000000000ull);
+		CHECK(o.limit.timeout_ns == 600000000000ull);
+		CHECK_EQ_INT(o.limit.n_slo, 0);
+		CHECK(!o.limit.loss_is_frac && o.limit.max_loss == 0);
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "--find-limit", "conns", "--slo", "connect=100ms", "--max-loss", "1%",
+		  "--trial-duration", "2s", "--search-timeout", "1m", "--ceiling", "50k")) {
+		CHECK_EQ_INT(o.limit.mode, LIMIT_CONNS);
+		CHECK_EQ_INT(o.limit.n_slo, 1);
+		CHECK_EQ_INT(o.limit.slo[0].key, SLO_CONNECT);
+		CHECK(o.limit.slo[0].ns == 100000000ull);
+		CHECK(o.limit.loss_is_frac);
+		CHECK(o.limit.trial_ns == 2000000000ull);
+		CHECK(o.limit.timeout_ns == 60000000000ull);
+		CHECK(o.limit.ceiling == 50000);
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "--find-limit=rate", "--slo", "p99=50ms", "--slo", "p999=200ms", "--rate",
+		  "1000")) {
+		CHECK_EQ_INT(o.limit.mode, LIMIT_RATE);
+		CHECK_EQ_INT(o.limit.n_slo, 2);
+		CHECK(o.rate == 1000);
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "--proto", "kafka", "--find-limit", "--max-loss", "5")) {
+		CHECK_EQ_INT(o.limit.mode, LIMIT_RATE);
+		CHECK(o.limit.max_loss == 5);
+		opts_free(&o);
+	}
+	BAD("--find-limit bogus: must be rate (the default) or conns", "--find-limit", "bogus");
+	BAD("--find-limit x: must be rate", "--find-limit=x");
+	BAD("--slo p99=abc: expected p50, p90, p99, p999 or connect", "--find-limit", "--slo",
+	    "p99=abc");
+	BAD("--slo p97=1ms: expected", "--find-limit", "--slo", "p97=1ms");
+	BAD("--slo p99=50: expected", "--find-limit", "--slo", "p99=50");
+	BAD("--max-loss lots: expected a count of messages", "--find-limit", "--max-loss", "lots");
+	BAD("--max-loss 1.5: expected", "--find-limit", "--max-loss", "1.5");
+	BAD("--slo needs --find-limit", "--slo", "p99=50ms");
+	BAD("--trial-duration needs --find-limit", "--trial-duration", "2s");
+	BAD("--ceiling needs --find-limit", "--ceiling", "100");
+	BAD("--duration cannot be used with --find-limit", "--find-limit", "--duration", "5s");
+	BAD("--messages cannot be used with --find-limit", "--find-limit", "--messages", "5");
+	BAD("--trial-duration 0: must be greater than zero", "--find-limit", "--trial-duration", "0");
+	BAD("--search-timeout must be at least --trial-duration", "--find-limit", "--trial-duration",
+	    "10s", "--search-timeout", "5s");
+	BAD("--ceiling 0: must be between 1", "--find-limit", "--ceiling", "0");
+	BAD("--find-limit conns: for mqtt and kafka", "--proto", "ws", "--find-limit", "conns");
+	BAD("--client-id dev: must contain {conn} with --find-limit conns", "--find-limit", "conns",
+	    "--client-id", "dev");
+}
+
 static void test_check_targets(void)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -1038,6 +1097,7 @@ int main(void)
 	test_probe_flag();
 	test_help();
 	test_bad();
+	test_find_limit();
 	test_check_targets();
 	rmdir(tmpdir);
 	return t_done("test_opts");

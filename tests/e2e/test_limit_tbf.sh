@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# --find-limit against a broker slowed to a rate we can compute: mosquitto
+# runs in a network namespace this test creates, reached over a veth pair
+# whose host side sends through a token bucket (tc tbf). What crosses the
+# bucket per QoS 1 message, 1,200-byte payload: the PUBLISH (1,214 bytes of
+# MQTT), its share of the segments' headers (Ethernet, IP, TCP with
+# timestamps: 66 bytes per segment of at most 1,448 bytes: 55), and the
+# pure ACK the client's kernel sends for the broker's PUBACK (66): 1,335
+# bytes. So the bucket's rate bounds the message rate at RATE / 8 / 1335
+# msg/s, and the limit the search finds must be within 15% of that. The
+# namespace and the veth pair are removed on any exit. Traffic stays on this
+# machine: a private /30 between the two ends.
+. "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
+
+skip_unless_root
+require_blast
+for c in ip tc /usr/sbin/mosquitto; do
+	command -v "$c" >/dev/null || die "$c not installed (scripts/install-deps.sh)"
+done
+
+TBF_BITS=8000000 # 1,000,000 bytes/s
+PAYLOAD=1200
+WIRE_BYTES=1335
+EXPECT=$((TBF_BITS / 8 / WIRE_BYTES)) # 749 msg/s
+
+NS=blim$$
+VH=blh$$ # host end (shaped), VN the broker's end
+VN=bln$$
+# A /30 in 10.0.0.0/8 that no route on this machine already covers.
+for _ in $(seq 20); do
+	NET=10.$((RANDOM % 200 + 20)).$((RANDOM % 250)).$(((RANDOM % 60) * 4))
+	ip route get "${NET%.*}.$((${NET##*.} + 2))" 2>/dev/null | grep -q ' dev lo\| via ' &&
+		! ip route show | grep -q "^${NET%.*}\." && break
+done
+HOST_IP=${NET%.*}.$((${NET##*.} + 1))
+BROKER_IP=${NET%.*}.$((${NET##*.} + 2))
+
+NS_MQ_PID=''
+netns_cleanup() {
+	[ -n "$NS_MQ_PID" ] && stop_pid "$NS_MQ_PID" 3
+	ip netns del "$NS" 2>/dev/null
+	ip link del "$VH" 2>/dev/null
+	return 0
+}
+trap 'rc=$?; netns_cleanup; (exit $rc); _cleanup' EXIT
+
+ip netns add "$NS" || die "ip netns add failed"
+ip link add "$VH" type veth peer name "$VN" || die "ip link add veth failed"
+ip link set "$VN" netns "$NS" || die "cannot move $VN into $NS"
+ip addr add "$HOST_IP/30" dev "$VH" || die "ip addr add failed"
+ip link set "$VH" up
+ip -n "$NS" addr add "$BROKER_IP/30" dev "$VN" || die "ip addr add in $NS failed"
+ip -n "$NS" link set "$VN" up
+ip -n "$NS" link set lo up
+# Only the host -> broker direction is shaped: that is where the PUBLISHes go.
+tc qdisc add dev "$VH" root tbf rate "${TBF_BITS}bit" burst 10kb latency 50ms ||
+	die "tc qdisc add tbf failed"
+
+dir=$(mktemp -d "$T/mq.XXXXXX")
+chmod 755 "$dir"
+cat >"$dir/mosquitto.conf" <<EOF
+listener 1883 $BROKER_IP
+allow_anonymous true
+persistence false
+max_queued_messages 0
+log_dest file $dir/mosquitto.log
+user $(id -un)
+EOF
+ip netns exec "$NS" /usr/sbin/mosquitto -c "$dir/mosquitto.conf" >"$dir/stderr" 2>&1 &
+NS_MQ_PID=$!
+track "$NS_MQ_PID"
+wait_until 5 eval "(exec 3<>/dev/tcp/$BROKER_IP/1883) 2>/dev/null" ||
+	die "mosquitto in $NS not listening on $BROKER_IP:1883: $(cat "$dir/stderr")"
+
+log "tbf $TBF_BITS bit/s, $PAYLOAD-byte QoS 1 payloads: expect about $EXPECT msg/s"
+run_blast 240 --target "$BROKER_IP:1883" --qos 1 --conns 10 --payload-size "$PAYLOAD" \
+	--find-limit --rate 200 --trial-duration 2s --drain-timeout 2s --report "$T/r.json"
+cat "$T/blast.out"
+tail -n 3 "$T/blast.err"
+expect_rc 0
+found=$(json_get "$T/r.json" limit.rate) || die "report has no limit.rate: $(blast_why "$T/r.json")"
+expect_json "$T/r.json" limit.confirmed eq true
+expect_json "$T/r.json" limit.latency_us.count -gt 0
+check_accounting "$T/r.json"
+log "found $found msg/s, expected $EXPECT"
+if ! python3 -c "import sys; f, e = float(sys.argv[1]), float(sys.argv[2]); sys.exit(abs(f - e) > 0.15 * e)" \
+	"$found" "$EXPECT"; then
+	fail "limit $found msg/s is not within 15% of $EXPECT msg/s"
+fi
+# The trials above the limit failed for falling behind, not for errors.
+python3 - "$T/r.json" "$EXPECT" <<'EOF' || fail "trials: see above"
+import json, sys
+r = json.load(open(sys.argv[1]))
+exp = float(sys.argv[2])
+bad = [t for t in r["trials"] if t["offered"] > 1.2 * exp and t["pass"]]
+if bad:
+    print("passed well above the bucket's rate:", bad); sys.exit(1)
+if not any(t["offered"] > exp and not t["pass"] and "behind" in t["why"] for t in r["trials"]):
+    print("no trial above the limit failed for falling behind"); sys.exit(1)
+EOF
+pass

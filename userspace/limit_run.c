@@ -1,0 +1,376 @@
+/* --find-limit's driver: sets up each trial, runs it through the runner
+ * main.c hands in (its run(): fork the workers, merge their figures), asks
+ * limit.c for the verdict and the next rate, and reports. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "limit.h"
+#include "opts.h"
+#include "report.h"
+
+/* Sockets one worker process opens, under the 20,000 open files allowed. */
+#define CONNS_PER_WORKER 19000u
+#define DEFAULT_START_RATE 100
+#define DEFAULT_START_CONNS 100
+#define DEFAULT_CEILING_RATE 10000000ull
+#define DEFAULT_CEILING_CONNS 1000000ull
+
+/* A finished trial, kept so that the answer's can be reported in full. */
+struct stored {
+	struct blast_totals t;
+	struct hist *lat, *raw, *con, *e2e;
+	double publish_s, duration_s;
+	uint64_t peak, rss, rate, conns, duration_ns;
+	uint32_t workers;
+};
+
+static struct hist *hist_alloc(void)
+{
+	struct hist *h = malloc(sizeof(*h));
+
+	if (h)
+		hist_reset(h);
+	return h;
+}
+
+static void stored_drop(struct stored *s)
+{
+	free(s->lat);
+	free(s->raw);
+	free(s->con);
+	free(s->e2e);
+	s->lat = s->raw = s->con = s->e2e = NULL;
+}
+
+static uint64_t fanout_of(const struct blast_opts *o)
+{
+	return o->fanout ? o->fanout : o->conns;
+}
+
+static void measure(const struct blast_opts *o, const struct limit_run *lr, uint64_t offered,
+		    double planned_s, struct limit_measure *m)
+{
+	const struct blast_totals *t = &lr->t;
+	const struct hist *h = o->proto == PROTO_WS ? lr->e2e : lr->lat;
+
+	memset(m, 0, sizeof(*m));
+	m->offered = offered;
+	m->planned_s = planned_s;
+	m->publish_s = lr->publish_s;
+	m->duration_s = lr->duration_s;
+	m->ramp_s = lr->ramp_s;
+	m->sent = t->sent;
+	m->acked = t->acked;
+	m->failed = t->failed;
+	m->unacked = t->unacked;
+	m->not_sent = t->not_sent;
+	m->backlog_at_stop = lr->backlog_at_stop;
+	if (o->proto == PROTO_WS) {
+		/* Fan-out: a receipt that never came is a lost message. */
+		uint64_t expected = t->sent * fanout_of(o);
+		m->lost_receipts = expected > t->received ? expected - t->received : 0;
+	}
+	m->errors = totals_error_count(t);
+	m->conns_ok = t->conns_ok;
+	m->conns_failed = t->conns_failed;
+	m->conns_dropped = t->conns_dropped;
+	m->peak_conns = lr->peak_conns;
+	m->p50_ns = hist_percentile(h, 50);
+	m->p90_ns = hist_percentile(h, 90);
+	m->p99_ns = hist_percentile(h, 99);
+	m->p999_ns = hist_percentile(h, 99.9);
+	/* The lag test compares against the sender's own latency. */
+	m->mean_ns = lr->lat->total ? hist_mean(lr->lat) : hist_mean(h);
+	m->connect_p50_ns = hist_percentile(lr->con, 50);
+	m->connect_p90_ns = hist_percentile(lr->con, 90);
+	m->connect_p99_ns = hist_percentile(lr->con, 99);
+	m->connect_p999_ns = hist_percentile(lr->con, 99.9);
+	m->connect_count = lr->con->total;
+	m->interrupted = lr->interrupted;
+}
+
+static void progress(const struct blast_opts *o, unsigned i, const struct limit_trial *tr,
+		     bool full)
+{
+	if (o->quiet)
+		return;
+	if (o->limit.mode == LIMIT_CONNS)
+		fprintf(stderr, "[limit] trial %u: %" PRIu64 " conns%s -> held %.0f, %.0f conn/s, "
+				"connect p99 %.1fus: %s (%s)\n",
+			i + 1, tr->offered, full ? " (full)" : "", tr->achieved, tr->acked_rate,
+			(double)tr->p99_ns / 1e3, tr->pass ? "pass" : "FAIL", tr->why);
+	else
+		fprintf(stderr, "[limit] trial %u: %" PRIu64 " msg/s for %.1fs%s -> acked %.0f/s, "
+				"p99 %.1fus: %s (%s)\n",
+			i + 1, tr->offered, tr->duration_s, full ? " (full)" : "", tr->acked_rate,
+			(double)tr->p99_ns / 1e3, tr->pass ? "pass" : "FAIL", tr->why);
+}
+
+/* Sets o up for one trial. */
+static void plan(struct blast_opts *o, uint32_t base_workers, uint64_t offered, uint64_t dur_ns)
+{
+	o->duration_ns = dur_ns;
+	if (o->limit.mode == LIMIT_CONNS) {
+		/* Connect and hold: each worker process stays under the open
+		 * files limit, so more connections take more workers. */
+		uint64_t w = (offered + CONNS_PER_WORKER - 1) / CONNS_PER_WORKER;
+		o->conns = (uint32_t)offered;
+		o->has_messages = true;
+		o->messages = 0;
+		if (w < base_workers)
+			w = base_workers;
+		if (w > BLAST_MAX_WORKERS)
+			w = BLAST_MAX_WORKERS;
+		if (w > offered)
+			w = offered;
+		o->workers = (uint32_t)w;
+	} else {
+		o->rate = offered;
+	}
+}
+
+static void no_answer_line(const struct blast_opts *o, const struct limit_trial *tr, unsigned n,
+			   const char *end)
+{
+	const char *unit = o->limit.mode == LIMIT_CONNS ? "connections" : "msg/s";
+	unsigned low = 0;
+
+	if (!n) {
+		fprintf(stderr, "blast: --find-limit: no trial ran (%s)\n", end);
+		return;
+	}
+	for (unsigned i = 1; i < n; i++)
+		if (tr[i].offered < tr[low].offered)
+			low = i;
+	if (!strcmp(end, "no_rate_held"))
+		fprintf(stderr, "blast: --find-limit: no sustainable rate: short trials passed but every "
+				"full-length trial failed, the last at %" PRIu64 " %s (%s)\n",
+			tr[n - 1].offered, unit, tr[n - 1].why);
+	else
+		fprintf(stderr, "blast: --find-limit: no %s passed: even %" PRIu64 " %s failed (%s)\n",
+			o->limit.mode == LIMIT_CONNS ? "connection count" : "rate", tr[low].offered, unit,
+			tr[low].why);
+}
+
+int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx)
+{
+	const struct limit_cfg *cfg = &o->limit;
+	bool conns_mode = cfg->mode == LIMIT_CONNS;
+	uint64_t start = conns_mode ? (o->conns > 1 ? o->conns : DEFAULT_START_CONNS)
+				    : (o->rate ? o->rate : DEFAULT_START_RATE);
+	uint64_t ceiling = cfg->ceiling ? cfg->ceiling
+					: conns_mode ? DEFAULT_CEILING_CONNS : DEFAULT_CEILING_RATE;
+	uint64_t short_ns = cfg->trial_ns / 5;
+	uint32_t base_workers = o->workers;
+	bool quiet = o->quiet;
+	struct limit_trial *trials = calloc(LIMIT_MAX_TRIALS, sizeof(*trials));
+	struct stored *st = calloc(LIMIT_MAX_TRIALS, sizeof(*st));
+	struct limit_search s;
+	const char *end = NULL;
+	unsigned n = 0;
+	int rc = 0;
+
+	if (!trials || !st) {
+		fprintf(stderr, "blast: out of memory\n");
+		free(trials);
+		free(st);
+		return 3;
+	}
+	/* Short trials: a fifth of the full one, at least 1 s. */
+	if (short_ns < NSEC_PER_SEC)
+		short_ns = NSEC_PER_SEC;
+	if (short_ns > cfg->trial_ns)
+		short_ns = cfg->trial_ns;
+	if (conns_mode && o->tokens.n && ceiling > o->tokens.n)
+		ceiling = o->tokens.n;
+	if (conns_mode) {
+		/* --conns 1 (the default start) leaves one worker: use the cores. */
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		if (cpus > (long)base_workers)
+			base_workers = cpus > BLAST_MAX_WORKERS ? BLAST_MAX_WORKERS : (uint32_t)cpus;
+	}
+	limit_search_init(&s, start, ceiling, 1);
+	o->limit.ceiling = s.ceiling; /* the one in force, for the report */
+	/* One progress line per trial replaces the per-second live line. */
+	o->quiet = true;
+
+	uint64_t t_begin = mono_ns(), overhead = 0;
+	uint64_t offered;
+	bool full;
+	while (limit_search_next(&s, &offered, &full)) {
+		uint64_t dur = full ? cfg->trial_ns : short_ns;
+		uint64_t now = mono_ns();
+		if (n >= LIMIT_MAX_TRIALS) {
+			end = "trial_limit";
+			break;
+		}
+		if (now - t_begin + dur + overhead > cfg->timeout_ns) {
+			end = "search_timeout";
+			break;
+		}
+		plan(o, base_workers, offered, dur);
+		struct stored *k = &st[n];
+		struct limit_run lr = { .lat = hist_alloc(), .raw = hist_alloc(), .con = hist_alloc(),
+					.e2e = hist_alloc() };
+		k->lat = lr.lat, k->raw = lr.raw, k->con = lr.con, k->e2e = lr.e2e;
+		if (!lr.lat || !lr.raw || !lr.con || !lr.e2e) {
+			fprintf(stderr, "blast: out of memory\n");
+			rc = 3;
+			break;
+		}
+		int r = run(ctx, o, &lr);
+		overhead = mono_ns() - now > dur ? mono_ns() - now - dur : 0;
+		k->t = lr.t;
+		k->publish_s = lr.publish_s;
+		k->duration_s = lr.duration_s;
+		k->peak = lr.peak_conns;
+		k->rss = lr.rss_bytes;
+		k->rate = o->rate;
+		k->conns = o->conns;
+		k->duration_ns = dur;
+		k->workers = o->workers;
+
+		struct limit_measure m;
+		measure(o, &lr, offered, (double)dur / 1e9, &m);
+		m.broken = r == 3 && !lr.interrupted;
+		limit_verdict(cfg, cfg->mode, &m, &trials[n]);
+		o->quiet = quiet;
+		progress(o, n, &trials[n], full);
+		o->quiet = true;
+		n++;
+		if (lr.interrupted) {
+			end = "signal";
+			break;
+		}
+		if (m.broken) {
+			rc = 3;
+			end = "blast_failed";
+			break;
+		}
+		limit_search_record(&s, (int)n - 1, trials[n - 1].pass);
+		/* A failed trial is never the answer: keep only the newest one's
+		 * histograms, for a report with no answer. */
+		if (n >= 2 && !trials[n - 2].pass)
+			stored_drop(&st[n - 2]);
+	}
+	if (!end)
+		end = s.end ? s.end : "unknown";
+	o->quiet = quiet;
+
+	bool confirmed = false;
+	int ans = limit_search_answer(&s, trials, n, &confirmed);
+	if (!n) {
+		no_answer_line(o, trials, n, end);
+		free(trials);
+		free(st);
+		return rc ? rc : 1;
+	}
+	struct stored *k = &st[ans >= 0 ? ans : (int)n - 1];
+	o->rate = conns_mode ? o->rate : k->rate;
+	o->conns = k->conns;
+	o->duration_ns = k->duration_ns;
+	o->workers = k->workers;
+	struct blast_results res = {
+		.opts = o,
+		.t = k->t,
+		.duration_s = k->duration_s,
+		.publish_s = k->publish_s,
+		.latency = k->lat,
+		.latency_raw = k->raw,
+		.connect = k->con,
+		.e2e = k->e2e,
+		.peak_conns = k->peak,
+		.rss_bytes = k->rss,
+		.stop_reason = end,
+		.trials = trials,
+		.n_trials = n,
+		.limit_trial = ans,
+	};
+	if (o->proto == PROTO_WS)
+		res.expected = k->t.sent * fanout_of(o);
+	res.exit_status = rc ? rc : ans >= 0 ? 0 : 1;
+	report_print_summary(stdout, &res);
+	fflush(stdout);
+	if (ans < 0)
+		no_answer_line(o, trials, n, end);
+	if (o->report_path) {
+		int w = report_write_json(o->report_path, &res);
+		if (w < 0) {
+			fprintf(stderr, "blast: cannot write report %s: %s\n", o->report_path, strerror(-w));
+			if (!res.exit_status)
+				res.exit_status = 1;
+		}
+	}
+	(void)confirmed;
+	for (unsigned i = 0; i < n; i++)
+		stored_drop(&st[i]);
+	free(trials);
+	free(st);
+	return res.exit_status;
+}
+
+/* ---- the table ---- */
+
+static double us(int64_t ns)
+{
+	return (double)ns / 1e3;
+}
+
+void limit_print(FILE *f, const struct blast_results *r)
+{
+	const struct blast_opts *o = r->opts;
+	bool conns = o && o->limit.mode == LIMIT_CONNS;
+	const char *end = r->stop_reason ? r->stop_reason : "unknown";
+
+	fprintf(f, "\nlimit search (%s): %u trial(s), ended: %s\n", conns ? "connections" : "rate",
+		r->n_trials, end);
+	if (conns)
+		fprintf(f, "  %3s %10s %10s %10s %10s %10s %10s %10s  %s\n", "#", "conns", "trial s",
+			"held", "conn/s", "p50 us", "p99 us", "p999 us", "verdict");
+	else
+		fprintf(f, "  %3s %10s %8s %10s %10s %10s %10s %9s %9s %10s %10s %10s  %s\n", "#",
+			"offered/s", "trial s", "achieved/s", "acked/s", "sent", "acked", "lost",
+			"not sent", "p50 us", "p99 us", "p999 us", "verdict");
+	for (unsigned i = 0; i < r->n_trials; i++) {
+		const struct limit_trial *t = &r->trials[i];
+		if (conns)
+			fprintf(f, "  %3u %10" PRIu64 " %10.1f %10.0f %10.0f %10.1f %10.1f %10.1f  %s%s%s\n",
+				i + 1, t->offered, t->duration_s, t->achieved, t->acked_rate, us(t->p50_ns),
+				us(t->p99_ns), us(t->p999_ns), t->pass ? "pass" : "FAIL: ",
+				t->pass ? "" : t->why, (int)i == r->limit_trial ? "  <- limit" : "");
+		else
+			fprintf(f, "  %3u %10" PRIu64 " %8.1f %10.0f %10.0f %10" PRIu64 " %10" PRIu64
+				   " %9" PRIu64 " %9" PRIu64 " %10.1f %10.1f %10.1f  %s%s%s\n",
+				i + 1, t->offered, t->duration_s, t->achieved, t->acked_rate, t->sent,
+				t->acked, t->failed + t->unacked, t->not_sent, us(t->p50_ns),
+				us(t->p99_ns), us(t->p999_ns), t->pass ? "pass" : "FAIL: ",
+				t->pass ? "" : t->why, (int)i == r->limit_trial ? "  <- limit" : "");
+	}
+	if (r->limit_trial < 0 || (unsigned)r->limit_trial >= r->n_trials) {
+		fprintf(f, "limit: none found (%s)\n", end);
+		return;
+	}
+	const struct limit_trial *a = &r->trials[r->limit_trial];
+	bool confirmed = !strcmp(end, "confirmed") || !strcmp(end, "ceiling");
+	const struct hist *h = conns ? r->connect : o && o->proto == PROTO_WS ? r->e2e : r->latency;
+	if (conns)
+		fprintf(f, "limit: %" PRIu64 " connections held, opened at %.0f/s (trial %d, %s)",
+			a->offered, a->acked_rate, r->limit_trial + 1,
+			confirmed ? "confirmed" : "UNCONFIRMED: the search was cut short");
+	else
+		fprintf(f, "limit: %" PRIu64 " msg/s sustained (trial %d, %.1f s, %s)", a->offered,
+			r->limit_trial + 1, a->duration_s,
+			confirmed ? "confirmed" : "UNCONFIRMED: the search was cut short");
+	if (h && h->total)
+		fprintf(f, "; %s latency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
+			conns ? "connect" : "corrected", us(hist_percentile(h, 50)),
+			us(hist_percentile(h, 90)), us(hist_percentile(h, 99)),
+			us(hist_percentile(h, 99.9)), us(h->max));
+	if (!strcmp(end, "ceiling"))
+		fprintf(f, " (the --ceiling: the broker may take more)");
+	fputc('\n', f);
+}
