@@ -133,6 +133,7 @@ static const char usage_text[] =
 "  --binary              [ws] binary frames instead of text\n"
 "  --steps LIST          a ladder of batches, like 10,100,1000: one run per\n"
 "                        batch, one row each. Not with --messages.\n"
+"\n"
 "Limit search:\n"
 "  --find-limit [rate|conns]\n"
 "                        find the highest offered rate (msg/s) the broker\n"

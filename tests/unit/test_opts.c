@@ -19,7 +19,7 @@
 /* argv with "blast" in front, as main would get it. */
 #define ARGV(...) ((char *[]){ "blast", __VA_ARGS__, NULL })
 
-static char cap_out[8192], cap_err[8192];
+static char cap_out[32768], cap_err[8192];
 static char tmpdir[] = "/tmp/test_opts.XXXXXX";
 
 static void slurp(FILE *f, char *buf, size_t cap)
