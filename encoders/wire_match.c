@@ -216,7 +216,8 @@ static void deliver(struct wm *m, uint32_t fid, struct flow *f, int side, const 
 	}
 	if (used >= carried)
 		d->buf_ts = ts;
-	memmove(d->buf, d->buf + used, d->len - used);
+	if (used) /* a frame still growing stays where it is */
+		memmove(d->buf, d->buf + used, d->len - used);
 	d->len -= used;
 }
 

@@ -465,9 +465,10 @@ static void ws_inner(struct wm *m, uint32_t fid, struct flow *f, int side, const
 		d->inner_len = 0;
 		return;
 	}
-	if (used > carried)
+	if (used >= carried) /* what is left began in this message */
 		d->inner_ts = ts;
-	memmove(d->inner, d->inner + used, d->inner_len - used);
+	if (used)
+		memmove(d->inner, d->inner + used, d->inner_len - used);
 	d->inner_len -= used;
 }
 
