@@ -216,14 +216,16 @@ int capture_open(const struct blast_opts *o, const struct kafka_meta *km)
 		add_port(km->broker_addr[i].port);
 	}
 	const char *dev = lo ? "lo" : "any";
-	char filter[WM_MAX_PORTS * 12 + 32];
+	char filter[WM_MAX_PORTS * 16 + 64]; /* " or port 65535" each */
 	/* Loopback shows every packet twice, leaving and arriving; libpcap
 	 * drops the first copy in user space, after the kernel has copied it
 	 * into the ring. "inbound" drops it in the kernel filter instead. */
 	size_t fl = (size_t)snprintf(filter, sizeof(filter), "%stcp and (", lo ? "inbound and " : "");
-	for (unsigned i = 0; i < cap.n_ports; i++)
+	for (unsigned i = 0; i < cap.n_ports && fl < sizeof(filter); i++)
 		fl += (size_t)snprintf(filter + fl, sizeof(filter) - fl, "%sport %u", i ? " or " : "",
 				       cap.ports[i]);
+	if (fl >= sizeof(filter) - 2)
+		return fail(cap.path, "too many ports to filter");
 	snprintf(filter + fl, sizeof(filter) - fl, ")");
 
 	cap.buf = malloc(OUT_BUF);
