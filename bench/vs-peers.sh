@@ -212,6 +212,12 @@ yes "$LINE" | head -n "$KAFKA_MESSAGES" >"$TMP/kafka.lines"
 # tsung_xml FILE PORT: CONNS users started at once (static users: an
 # arrival phase draws Poisson arrivals and may start fewer), each one
 # connection publishing MQTT_MESSAGES/CONNS QoS 1 messages back to back.
+# The keepalive outlasts the run: Tsung 1.7.0's ts_mqtt sends PINGREQ every
+# keepalive seconds whatever the traffic, and when the PINGRESP arrives in
+# the same read as the PUBACK a user waits for, the PUBACK stays in its
+# buffer unparsed until more data comes, which it never does: the user
+# hangs (seen here with keepalive 1 s: two users stopped after about 4,400
+# publishes each, one PUBACK outstanding each, until the load ended).
 tsung_xml() {
 	cat >"$1" <<EOF
 <?xml version="1.0"?>
@@ -228,7 +234,7 @@ $(for i in $(seq "$CONNS"); do echo '    <user session="pub" start_time="0" unit
   </load>
   <sessions>
     <session name="pub" probability="100" type="ts_mqtt">
-      <request><mqtt type="connect" clean_start="true" keepalive="60"/></request>
+      <request><mqtt type="connect" clean_start="true" keepalive="$((RUN_TIMEOUT + 60))"/></request>
       <for from="1" to="$((MQTT_MESSAGES / CONNS))" incr="1" var="i">
         <request><mqtt type="publish" topic="$TOPIC" qos="1">$LINE</mqtt></request>
       </for>
@@ -347,7 +353,7 @@ EOF
 }
 
 run_tsung() {
-	local log n pub acked smax mean max
+	local log pub acked smax mean max errs
 	mkdir -p "$TMP/tsung.$ROUND"
 	tsung_xml "$TMP/tsung.xml" "$MQ_PORT"
 	measure "$MQ_PID" env ERL_EPMD_PORT="$EPMD_PORT" HOME="$TMP" tsung -f "$TMP/tsung.xml" \
@@ -369,8 +375,11 @@ run_tsung() {
 	fi
 	R_RATE=$(calc "$acked / ($smax / 1000)")
 	R_L1=$(calc "$mean * 1000") R_L2=$(calc "$max * 1000")
+	# Errors are counters named error_* (a timeout, a closed connection).
+	errs=$(awk '$2 ~ /^error_/ { v[$2] = $4 } END { for (k in v) printf "%s %s=%s", s, k, v[k]; s = "," }' \
+		"$log" 2>/dev/null)
 	[ "$acked" = "$MQTT_MESSAGES" ] && [ "$pub" = "$MQTT_MESSAGES" ] ||
-		R_NOTE="tsung: published ${pub:-?}, PUBACKed $acked of $MQTT_MESSAGES"
+		R_NOTE="tsung exit $M_RC after $(printf '%.0f' "$M_WALL") s: published ${pub:-?}, PUBACKed $acked of $MQTT_MESSAGES${errs:+; errors$errs}"
 }
 
 run_blast_kafka() {
