@@ -405,14 +405,16 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	bool nothing_matched = o->proto == PROTO_MQTT && opts_fanout(o) && !o->fanout &&
 			       total->sent && !total->matched;
 	if (nothing_matched) {
-		fprintf(stderr, "blast: --sub-topic %s matches none of the %" PRIu64
+		fprintf(stderr, "blast: --sub-topic %s%s matches none of the %" PRIu64
 				" messages sent (--topic %s): nothing to receive\n",
-			o->sub_topic, total->sent, o->topic);
+			o->sub_topic, o->n_sub_topics > 1 ? " (nor any other)" : "", total->sent,
+			o->topic);
 		clean = false;
 	}
 	if (fanout_refused(total))
-		fprintf(stderr, "blast: the broker refused %" PRIu64 " subscription(s) to %s "
-				"(errors suback:*)\n", fanout_refused(total), o->sub_topic);
+		fprintf(stderr, "blast: the broker refused %" PRIu64 " subscription(s) to %s%s "
+				"(errors suback:*)\n", fanout_refused(total), o->sub_topic,
+			o->n_sub_topics > 1 ? " and the other --sub-topic filters" : "");
 	if (!rc)
 		rc = clean ? 0 : 1;
 	res.exit_status = rc;

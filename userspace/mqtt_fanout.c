@@ -61,14 +61,17 @@ void mqfo_teardown(struct worker *w)
 ssize_t mqfo_subscribe(struct worker *w, struct conn *c, uint8_t *out, size_t cap)
 {
 	struct mqfo_conn *s = c->pstate;
-	const char *filters[1] = { w->o->sub_topic };
-	uint8_t qos[1] = { w->o->sub_qos };
+	const struct blast_opts *o = w->o;
+	uint8_t qos[BLAST_MAX_SUB_TOPICS];
+
+	for (uint32_t i = 0; i < o->n_sub_topics; i++)
+		qos[i] = o->sub_qos;
 
 	/* A new session: acks owed on the last one mean nothing now. */
 	s->n_owed = 0;
 	s->connacked = false;
-	return mqtt_encode_subscribe(out, cap, (enum mqtt_version)w->o->mqtt_version, SUB_PACKET_ID,
-				     filters, qos, 1);
+	return mqtt_encode_subscribe(out, cap, (enum mqtt_version)o->mqtt_version, SUB_PACKET_ID,
+				     (const char *const *)o->sub_topics, qos, o->n_sub_topics);
 }
 
 void mqfo_connacked(struct conn *c)
@@ -85,14 +88,15 @@ int mqfo_on_suback(struct worker *w, struct conn *c, const struct mqtt_frame *f)
 
 	if (c->state != CS_HANDSHAKE || !s->connacked ||
 	    mqtt_parse_suback(f, (enum mqtt_version)w->o->mqtt_version, &sa) < 0 ||
-	    sa.packet_id != SUB_PACKET_ID || sa.n_codes != 1) {
+	    sa.packet_id != SUB_PACKET_ID || sa.n_codes != w->o->n_sub_topics) {
 		conn_fail(w, c, ERR_PROTOCOL);
 		return -1;
 	}
-	/* Refused: counted by its code, and the connection stays up (it
-	 * receives nothing, so its receipts show as missing). */
-	if (sa.codes[0] >= 0x80)
-		w->t.suback[sa.codes[0]]++;
+	/* Refused: counted by its code, and the connection stays up (what
+	 * it does not receive shows as missing). */
+	for (size_t i = 0; i < sa.n_codes; i++)
+		if (sa.codes[i] >= 0x80)
+			w->t.suback[sa.codes[i]]++;
 	conn_handshake_done(w, c);
 	return 0;
 }
@@ -227,7 +231,10 @@ const uint8_t *mqfo_payload(struct worker *w, const uint8_t *body, size_t n, siz
 
 bool mqfo_matches(const struct worker *w, const char *topic, size_t n)
 {
-	const char *f = w->o->sub_topic;
+	const struct blast_opts *o = w->o;
 
-	return mqtt_topic_matches(f, strlen(f), topic, n);
+	for (uint32_t i = 0; i < o->n_sub_topics; i++)
+		if (mqtt_topic_matches(o->sub_topics[i], strlen(o->sub_topics[i]), topic, n))
+			return true;
+	return false;
 }

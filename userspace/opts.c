@@ -1022,9 +1022,18 @@ static int payload_proto_check(const struct blast_opts *o, const struct parse_st
  * before the MQTT checks that depend on --conns (tokens, client ids). */
 static int mqtt_fanout_finish(struct blast_opts *o, const struct parse_state *ps)
 {
-	if (!mqtt_filter_valid(o->sub_topic, strlen(o->sub_topic)))
-		return fail("--sub-topic %s: not a valid MQTT topic filter ('#' only as the last "
-			    "level, '+' only as a whole level, not empty)", show(o->sub_topic));
+	if (!o->n_sub_topics) {
+		/* The default filter, from --subscribers or --sub-qos. */
+		if (!(o->sub_topics = calloc(1, sizeof(*o->sub_topics))) ||
+		    !(o->sub_topics[0] = strdup(o->sub_topic)))
+			return fail("out of memory");
+		o->n_sub_topics = 1;
+	}
+	for (uint32_t i = 0; i < o->n_sub_topics; i++)
+		if (!mqtt_filter_valid(o->sub_topics[i], strlen(o->sub_topics[i])))
+			return fail("--sub-topic %s: not a valid MQTT topic filter ('#' only as the "
+				    "last level, '+' only as a whole level, not empty)",
+				    show(o->sub_topics[i]));
 	if (ps->at[OPT_PUBLISHERS - OPT_PROTO] && ps->at[OPT_CONNS - OPT_PROTO])
 		return fail("--conns and --publishers cannot be used together with --subscribers: "
 			    "connections are --publishers + --subscribers per node");
@@ -1300,8 +1309,18 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 				return r;
 			break;
 		case OPT_SUB_TOPIC:
-			if ((r = str_arg(&o->sub_topic, flag, arg, 65535)))
+			if (o->n_sub_topics >= BLAST_MAX_SUB_TOPICS)
+				return fail("--sub-topic: at most %d", BLAST_MAX_SUB_TOPICS);
+			if (!o->n_sub_topics && (r = str_arg(&o->sub_topic, flag, arg, 65535)))
 				return r;
+			char **nt = realloc(o->sub_topics, (o->n_sub_topics + 1) * sizeof(*nt));
+			if (!nt)
+				return fail("out of memory");
+			o->sub_topics = nt;
+			o->sub_topics[o->n_sub_topics] = NULL;
+			if ((r = str_arg(&o->sub_topics[o->n_sub_topics], flag, arg, 65535)))
+				return r;
+			o->n_sub_topics++;
 			break;
 		case OPT_SUB_QOS:
 			if (strcmp(arg, "0") && strcmp(arg, "1") && strcmp(arg, "2"))
@@ -1693,6 +1712,11 @@ void opts_free(struct blast_opts *o)
 	o->steps = NULL;
 	free(o->sub_topic);
 	o->sub_topic = NULL;
+	for (uint32_t i = 0; i < o->n_sub_topics; i++)
+		free(o->sub_topics[i]);
+	free(o->sub_topics);
+	o->sub_topics = NULL;
+	o->n_sub_topics = 0;
 	o->n_steps = 0;
 	free(o->ws_subprotocol);
 	for (uint32_t i = 0; i < o->n_ws_headers; i++)

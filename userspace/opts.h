@@ -15,6 +15,7 @@
 #define BLAST_EXIT_USAGE 2
 #define BLAST_MAX_TARGETS 64
 #define BLAST_MAX_WORKERS 64
+#define BLAST_MAX_SUB_TOPICS 16
 /* --proto ws: the ASCII header every message starts with (see proto_ws.c). */
 #define WS_HEADER_LEN 44
 /* --pcap-snaplen: a loopback segment is up to 65535 bytes of IP plus a
@@ -132,7 +133,9 @@ struct blast_opts {
 	 * (the first target and every --listen-target) only subscribe; every
 	 * connection, publishers included, subscribes to sub_topic. NULL
 	 * sub_topic = no fan-out. */
-	char *sub_topic;          /* --sub-topic FILTER, default "blast/#" */
+	char *sub_topic;          /* --sub-topic FILTER, default "blast/#": the first */
+	char **sub_topics;        /* every --sub-topic (repeatable), sub_topic first */
+	uint32_t n_sub_topics;
 	uint32_t subscribers;     /* --subscribers per node, default 1 */
 	uint8_t sub_qos;          /* --sub-qos 0|1|2, default 0 */
 

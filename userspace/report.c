@@ -242,8 +242,9 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 			fprintf(f, "  qos %u", o->qos);
 		if (o && opts_fanout(o))
 			fprintf(f, "  %u publisher(s), %u subscriber(s) on each of %u node(s), "
-				   "all subscribed to %s at qos %u",
-				o->publishers, o->subscribers, 1 + o->n_listen, o->sub_topic, o->sub_qos);
+				   "all subscribed to %s%s at qos %u",
+				o->publishers, o->subscribers, 1 + o->n_listen, o->sub_topic,
+				o->n_sub_topics > 1 ? " (and more)" : "", o->sub_qos);
 		if (o)
 			fprintf(f, "  ->");
 	}
@@ -399,6 +400,11 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 		json_kv_u64(w, "subscribers", o->subscribers);
 		json_kv_u64(w, "nodes", 1 + o->n_listen);
 		json_kv_string(w, "sub_topic", o->sub_topic);
+		json_key(w, "sub_topics");
+		json_begin_array(w);
+		for (uint32_t i = 0; i < o->n_sub_topics; i++)
+			json_string(w, o->sub_topics[i]);
+		json_end_array(w);
 		json_kv_u64(w, "sub_qos", o->sub_qos);
 		if (o->fanout)
 			json_kv_u64(w, "fanout", o->fanout);

@@ -13,14 +13,16 @@
 # leaves retained messages behind; the next runs' subscribers get them at
 # SUBACK, and must not count them (another run id). A filter matching one
 # publisher's topic only expects that publisher's messages, as many as the
-# witness saw on that topic, x (S + K). A --steps ladder: every row whole.
+# witness saw on that topic, x (S + K). MQTT 5 over WebSocket at QoS 2.
+# Overlapping filters: duplicates counted apart (MQTT 5), not failures.
+# A --steps ladder: every row whole.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 skip_unless_cmd mosquitto_sub mosquitto_pub python3
 [ -x /usr/sbin/mosquitto ] || skip "/usr/sbin/mosquitto not installed"
 require_blast
 
-M=2000 S=2 K=3
-start_mosquitto "max_inflight_messages 100" "log_type debug" || die "cannot start mosquitto"
+M=1000 S=2 K=3
+start_mosquitto_ws "max_inflight_messages 100" "log_type debug" || die "cannot start mosquitto"
 
 # acks_from_blast KIND: how many KIND packets blast's connections sent so far.
 acks_from_blast() {
@@ -106,6 +108,39 @@ for args in "--qos 0 --sub-qos 0 --retain" "--qos 1 --sub-qos 1 --workers 2" \
 	wait_sub_count "$sub" $M 10
 	check_witness "$sub" $M
 	stop_pid "$SUB_PID"
+done
+
+# MQTT 5 over WebSocket, QoS 2 both ways: the same figures.
+r=$T/fanout-ws5.json
+run_blast 60 --target "ws://127.0.0.1:$MQ_WS_PORT/mqtt" --mqtt-version 5 --publishers $S \
+	--subscribers $K --sub-qos 2 --qos 2 --inflight 20 --messages $M --report "$r" --quiet
+[ "$BLAST_RC" -eq 0 ] || fail "ws, mqtt 5: blast exited $BLAST_RC: $(blast_why "$r")"
+expect_json "$r" acked == $M
+expect_json "$r" expected == $((M * (S + K)))
+expect_json "$r" received == $((M * (S + K)))
+expect_json "$r" missing == 0
+expect_json "$r" duplicates == 0
+expect_json "$r" errors eq '{}'
+check_accounting "$r"
+
+# Overlapping filters: MQTT 5 lets a broker deliver a message once per
+# matching subscription, and mosquitto does (to 3.1.1 clients it sends one
+# copy). Receipts after the first are duplicates, counted apart, and the
+# run is still clean.
+for v in 5 3.1.1; do
+	[ "$v" = 5 ] && dups=$((M * (S + K))) || dups=0
+	r=$T/fanout-overlap-$v.json
+	run_blast 60 --target "127.0.0.1:$MQ_PORT" --mqtt-version $v --publishers $S \
+		--subscribers $K --sub-topic 'blast/#' --sub-topic 'blast/+' --sub-qos 1 --qos 1 \
+		--messages $M --report "$r" --quiet
+	[ "$BLAST_RC" -eq 0 ] || fail "overlap, mqtt $v: blast exited $BLAST_RC: $(blast_why "$r")"
+	expect_json "$r" expected == $((M * (S + K)))
+	expect_json "$r" received == $((M * (S + K)))
+	expect_json "$r" missing == 0
+	expect_json "$r" duplicates == $dups
+	expect_json "$r" e2e_latency_us.count == $((M * (S + K)))
+	expect_json "$r" config.sub_topics eq '["blast/#", "blast/+"]'
+	check_accounting "$r"
 done
 
 # Only blast/1 matches: the messages publisher 1 sent, on every connection.

@@ -353,6 +353,8 @@ static void test_good(void)
 		CHECK_EQ_INT(o.conns, 3 + 4 * 2);
 		CHECK_EQ_INT(o.sub_qos, 2);
 		CHECK(!strcmp(o.sub_topic, "blast/#"));
+		CHECK_EQ_INT(o.n_sub_topics, 1);
+		CHECK(!strcmp(o.sub_topics[0], "blast/#"));
 		CHECK_EQ_INT(opts_receivers_per_node(&o), 4);
 		opts_free(&o);
 	}
@@ -366,6 +368,13 @@ static void test_good(void)
 		CHECK_EQ_INT(o.n_steps, 2);
 		CHECK_EQ_INT(o.transport, TRANSPORT_WS);
 		CHECK(!strcmp(o.sub_topic, "+/+"));
+		opts_free(&o);
+	}
+	/* --sub-topic repeats: every filter is subscribed to. */
+	if (!GOOD(&o, "--subscribers", "1", "--sub-topic", "a/#", "--sub-topic", "b/+")) {
+		CHECK(!strcmp(o.sub_topic, "a/#"));
+		CHECK_EQ_INT(o.n_sub_topics, 2);
+		CHECK(!strcmp(o.sub_topics[0], "a/#") && !strcmp(o.sub_topics[1], "b/+"));
 		opts_free(&o);
 	}
 	if (!GOOD(&o, "--conns", "2")) {
@@ -735,6 +744,13 @@ static void test_bad(void)
 	BAD("--sub-topic a+: not a valid MQTT topic filter", "--subscribers", "1", "--sub-topic",
 	    "a+");
 	BAD("--sub-topic '': not a valid MQTT topic filter", "--sub-topic", "");
+	BAD("--sub-topic x/#/y: not a valid MQTT topic filter", "--sub-topic", "a/#", "--sub-topic",
+	    "x/#/y");
+	BAD("--sub-topic: at most 16", "--sub-topic", "a", "--sub-topic", "a", "--sub-topic", "a",
+	    "--sub-topic", "a", "--sub-topic", "a", "--sub-topic", "a", "--sub-topic", "a",
+	    "--sub-topic", "a", "--sub-topic", "a", "--sub-topic", "a", "--sub-topic", "a",
+	    "--sub-topic", "a", "--sub-topic", "a", "--sub-topic", "a", "--sub-topic", "a",
+	    "--sub-topic", "a", "--sub-topic", "a");
 	BAD("--sub-qos 3: must be 0, 1 or 2", "--sub-qos", "3");
 	BAD("--subscribers x: not a number", "--subscribers", "x");
 	BAD("--listeners is for --proto ws only (MQTT fan-out takes --subscribers)",
