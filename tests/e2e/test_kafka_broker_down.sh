@@ -15,7 +15,7 @@ for p in 0 1 2 3 4 5; do
 done
 report=$T/report.json
 timeout -k 5 40 "$BLAST" --proto kafka --target "$KAFKA_BOOTSTRAP" --topic d --acks all \
-	--rate 2000 --duration 6s --payload-size 40 --report "$report" --quiet \
+	--rate 2000 --messages 12000 --payload-size 40 --report "$report" --quiet \
 	>"$T/blast.out" 2>"$T/blast.err" &
 bpid=$!
 track "$bpid"
