@@ -168,6 +168,8 @@ fuzz: $(FUZZ_BINS)
 bench: blast $(BENCH_BINS) $(TOOL_BINS)
 	$(Q)bench/mqtt.sh
 	$(Q)bench/kafka.sh
+	$(Q)bench/ws.sh
+	$(Q)bench/probe.sh
 
 clean:
 	rm -rf $(OUT) blast
