@@ -54,7 +54,7 @@ for i, v in enumerate(t[:-1]):
         bad.append(f"row {i + 1} at {v} s, want {i + 1} s")
 if len(rows) != math.ceil(t[-1] - 1e-9):
     bad.append(f"{len(rows)} rows for a {t[-1]} s run")
-for col, key in (("sent", "sent"), ("acked", "acked"), ("failed", "failed")):
+for col, key in (("sent", "sent"), ("acked", "acked"), ("failed", "failed"), ("unacked", "unacked")):
     s = sum(int(r[col]) for r in rows)
     if s != rep[key]:
         bad.append(f"column {col} sums to {s}, the report says {rep[key]}")
