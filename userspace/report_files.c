@@ -11,16 +11,17 @@
 
 int csv_write_series(FILE *f, const struct series *s)
 {
-	fprintf(f, "time_s,interval_s,sent_per_s,acked_per_s,sent,acked,failed,errors,inflight,"
-		   "conns_up,latency_count,p50_us,p90_us,p99_us,p999_us,max_us\n");
+	fprintf(f, "time_s,interval_s,sent_per_s,acked_per_s,sent,acked,failed,unacked,errors,"
+		   "inflight,conns_up,latency_count,p50_us,p90_us,p99_us,p999_us,max_us\n");
 	for (size_t i = 0; i < s->n; i++) {
 		const struct series_row *r = &s->rows[i];
 		double len = r->len_s > 0 ? r->len_s : 1;
 		fprintf(f,
-			"%.3f,%.3f,%.1f,%.1f,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
+			"%.3f,%.3f,%.1f,%.1f,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
 			r->t_s, r->len_s, (double)r->sent / len, (double)r->acked / len,
 			(unsigned long long)r->sent, (unsigned long long)r->acked,
-			(unsigned long long)r->failed, (unsigned long long)r->errors,
+			(unsigned long long)r->failed, (unsigned long long)r->unacked,
+			(unsigned long long)r->errors,
 			(unsigned long long)r->inflight, (unsigned long long)r->conns_up,
 			(unsigned long long)r->count, (double)r->p50 / 1e3, (double)r->p90 / 1e3,
 			(double)r->p99 / 1e3, (double)r->p999 / 1e3, (double)r->max / 1e3);

@@ -175,6 +175,7 @@ int series_poll(struct series *s)
 			row.sent += c->sent - p->sent;
 			row.acked += c->acked - p->acked;
 			row.failed += c->failed - p->failed;
+			row.unacked += c->unacked - p->unacked;
 			row.errors += c->errors - p->errors;
 			s->last[i] = *c;
 			if (meta.end_ns > end)

@@ -48,7 +48,7 @@ void series_publish(struct series_ring *r, uint64_t index, uint64_t now_ns, cons
 struct series_row {
 	double t_s;          /* end of the interval, seconds since the first run's start */
 	double len_s;        /* interval length: 1, shorter for a run's last */
-	uint64_t sent, acked, failed, errors; /* during the interval */
+	uint64_t sent, acked, failed, unacked, errors; /* during the interval */
 	uint64_t inflight, conns_up;          /* at its end */
 	uint64_t count;      /* latencies recorded */
 	int64_t p50, p90, p99, p999, max; /* corrected latency, ns; 0 if none */
