@@ -284,7 +284,9 @@ with open(md_path, "w") as f:
         f.write("| " + " | ".join(r) + " |\n")
     f.write(f"\n64-byte payloads, SLO {slo}; confirming trials of {trial}; {total} s in all.\n")
 
-# Grouped bars: one group per workload, one bar per broker.
+# Grouped bars: one group per workload, one bar per broker, on a log
+# scale (the brokers differ by orders of magnitude), each bar labelled.
+import math
 def num(s):
     try:
         return float(s.split()[0])
@@ -296,28 +298,38 @@ for r in rows:
         brokers.append(r[0])
 work = [("0", "100"), ("0", "1000"), ("1", "100"), ("1", "1000")]
 val = {(r[0], r[2], r[3]): num(r[4]) for r in rows if len(r) > 4}
-top = max(list(val.values()) + [1])
+lo_exp = 2
+hi_exp = max(3, math.ceil(math.log10(max(list(val.values()) + [1000]))))
 colors = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2"]
-W, H, left, bottom, top_pad = 760, 360, 70, 60, 40
+W, H, left, bottom, top_pad = 800, 380, 70, 60, 40
 plot_w, plot_h = W - left - 20, H - bottom - top_pad
 gw = plot_w / len(work)
 bw = gw * 0.8 / max(1, len(brokers))
+def ypos(v):
+    if v <= 10 ** lo_exp:
+        return top_pad + plot_h
+    return top_pad + plot_h - plot_h * (math.log10(v) - lo_exp) / (hi_exp - lo_exp)
+def short(v):
+    return f"{v/1e6:.1f}M" if v >= 1e6 else f"{v/1e3:.0f}k" if v >= 1e4 else f"{v/1e3:.1f}k" if v >= 1e3 else f"{v:.0f}"
 out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="11">',
-       f'<text x="{W/2}" y="20" text-anchor="middle" font-size="14">blast --find-limit: highest sustained msg/s (64-byte payloads, {html.escape(slo)})</text>']
-for i in range(5):
-    v = top * i / 4
-    y = top_pad + plot_h - plot_h * i / 4
+       f'<rect width="{W}" height="{H}" fill="white"/>',
+       f'<text x="{W/2}" y="20" text-anchor="middle" font-size="14">blast --find-limit: highest sustained msg/s '
+       f'(64-byte payloads, {html.escape(slo)}; log scale)</text>']
+for e in range(lo_exp, hi_exp + 1):
+    y = ypos(10 ** e)
     out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{W-20}" y2="{y:.1f}" stroke="#ddd"/>')
-    out.append(f'<text x="{left-5}" y="{y+4:.1f}" text-anchor="end">{v:,.0f}</text>')
+    out.append(f'<text x="{left-5}" y="{y+4:.1f}" text-anchor="end">{10**e:,}</text>')
 for gi, (q, c) in enumerate(work):
     x0 = left + gi * gw + gw * 0.1
     for bi, b in enumerate(brokers):
         v = val.get((b, q, c), 0)
-        h = plot_h * v / top
         x = x0 + bi * bw
-        y = top_pad + plot_h - h
+        y = ypos(v)
+        h = top_pad + plot_h - y
         out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bw-2:.1f}" height="{h:.1f}" fill="{colors[bi % len(colors)]}">'
                    f'<title>{html.escape(b)} QoS {q}, {c} conns: {v:,.0f} msg/s</title></rect>')
+        out.append(f'<text x="{x + (bw-2)/2:.1f}" y="{y-3:.1f}" text-anchor="middle" font-size="9">'
+                   f'{short(v) if v else "none"}</text>')
     out.append(f'<text x="{left + gi*gw + gw/2:.1f}" y="{H-bottom+18}" text-anchor="middle">QoS {q}, {c} conns</text>')
 for bi, b in enumerate(brokers):
     x = left + bi * 130

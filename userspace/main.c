@@ -98,7 +98,8 @@ struct run_out {
 	struct blast_totals total;
 	struct hist *lat, *raw, *con, *e2e;
 	uint64_t t0, t_end, t_last_send, first_send, last_recv, rss, peak;
-	uint64_t t_start, backlog; /* run start; --find-limit's backlog when publishing stopped */
+	uint64_t t_start, backlog, drained; /* for --find-limit: run start, backlog when
+					     * publishing stopped, end of the drains */
 	uint32_t why;
 	int rc; /* 0, or 3 when a worker failed */
 };
@@ -242,6 +243,8 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 		rss += s->rss_bytes;
 		peak += s->peak_conns;
 		out->backlog += s->backlog_at_stop;
+		if (s->drained_ns > out->drained)
+			out->drained = s->drained_ns;
 		/* The most telling reason wins: a signal, then lost connections. */
 		if (s->stop_why == STOP_SIGNAL || (s->stop_why == STOP_CONNS_LOST && why != STOP_SIGNAL) ||
 		    why == STOP_NONE)
@@ -286,7 +289,8 @@ static int limit_trial_run(void *ctx, struct blast_opts *o, struct limit_run *lr
 
 	lr->t = one.total;
 	lr->publish_s = one.t_last_send > one.t0 ? (double)(one.t_last_send - one.t0) / 1e9 : 0;
-	lr->duration_s = (double)(one.t_end - one.t0) / 1e9;
+	/* Publishing and draining, without the goodbyes. */
+	lr->duration_s = (double)((one.drained > one.t0 ? one.drained : one.t_end) - one.t0) / 1e9;
 	lr->ramp_s = one.t0 > one.t_start ? (double)(one.t0 - one.t_start) / 1e9 : 0;
 	lr->backlog_at_stop = one.backlog;
 	lr->peak_conns = one.peak;

@@ -59,6 +59,7 @@ struct worker_slot {
 	/* --find-limit: messages due but not yet settled (not sent or in
 	 * flight) when this worker's publish phase ended. */
 	uint64_t backlog_at_stop;
+	uint64_t drained_ns;       /* when its drain ended (before the goodbyes) */
 };
 
 struct shm {

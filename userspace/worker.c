@@ -1100,6 +1100,7 @@ static bool all_settled(const struct worker *w)
 
 static void begin_closing(struct worker *w)
 {
+	w->slot->drained_ns = w->now;
 	w->phase = WS_CLOSING;
 	w->t_close_end = w->now + CLOSE_TIMEOUT_NS;
 	for (uint32_t i = 0; i < w->n_conns; i++) {
