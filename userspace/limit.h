@@ -119,6 +119,7 @@ struct limit_run {
 	struct hist *lat, *raw, *con, *e2e; /* merged into by the runner */
 	double publish_s, duration_s, ramp_s;
 	uint64_t backlog_at_stop, peak_conns, rss_bytes;
+	uint64_t retransmits;       /* seen by the wire probe during the trial, 0 without one */
 	const char *stop_reason;
 	bool interrupted;
 };
@@ -127,10 +128,13 @@ struct limit_run {
  * Returns 0, or 3 when blast itself failed. */
 typedef int (*limit_runner)(void *ctx, struct blast_opts *o, struct limit_run *out);
 
+struct series;
+
 /* Runs the whole search, prints the trials table and the answer, writes
- * the JSON report. Returns the exit status: 0 with an answer, 1 without
- * one, 3 when blast failed. */
-int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx);
+ * the JSON report and the report files (--hlog, --csv, --html: ser holds
+ * every second of every trial). Returns the exit status: 0 with an answer,
+ * 1 without one, 3 when blast failed. */
+int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx, const struct series *ser);
 
 /* The trials table and the answer (report_print_summary calls it). */
 void limit_print(FILE *f, const struct blast_results *r);

@@ -11,6 +11,7 @@
 #include "limit.h"
 #include "opts.h"
 #include "report.h"
+#include "report_files.h"
 
 /* Sockets one worker process opens, under the 20,000 open files allowed. */
 #define CONNS_PER_WORKER 19000u
@@ -156,7 +157,7 @@ static void no_answer_line(const struct blast_opts *o, const struct limit_trial 
 			tr[low].why);
 }
 
-int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx)
+int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx, const struct series *ser)
 {
 	const struct limit_cfg *cfg = &o->limit;
 	bool conns_mode = cfg->mode == LIMIT_CONNS;
@@ -238,6 +239,7 @@ int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx)
 		measure(o, &lr, offered, (double)dur / 1e9, &m);
 		m.broken = r == 3 && !lr.interrupted;
 		limit_verdict(cfg, cfg->mode, &m, &trials[n]);
+		trials[n].retransmits = lr.retransmits;
 		o->quiet = quiet;
 		progress(o, n, &trials[n], full);
 		o->quiet = true;
@@ -305,6 +307,8 @@ int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx)
 				res.exit_status = 1;
 		}
 	}
+	if (report_files_write(o, &res, ser) < 0 && !res.exit_status)
+		res.exit_status = 1;
 	(void)confirmed;
 	for (unsigned i = 0; i < n; i++)
 		stored_drop(&st[i]);
@@ -325,6 +329,7 @@ void limit_print(FILE *f, const struct blast_results *r)
 	const struct blast_opts *o = r->opts;
 	bool conns = o && o->limit.mode == LIMIT_CONNS;
 	const char *end = r->stop_reason ? r->stop_reason : "unknown";
+	bool wire = o && o->probe; /* retransmissions per trial, from the probe */
 
 	fprintf(f, "\nlimit search (%s): %u trial(s), ended: %s\n", conns ? "connections" : "rate",
 		r->n_trials, end);
@@ -332,11 +337,14 @@ void limit_print(FILE *f, const struct blast_results *r)
 		fprintf(f, "  %3s %10s %10s %10s %10s %10s %10s %10s  %s\n", "#", "conns", "trial s",
 			"held", "conn/s", "p50 us", "p99 us", "p999 us", "verdict");
 	else
-		fprintf(f, "  %3s %10s %8s %10s %10s %10s %10s %9s %9s %10s %10s %10s  %s\n", "#",
+		fprintf(f, "  %3s %10s %8s %10s %10s %10s %10s %9s %9s %10s %10s %10s %s %s\n", "#",
 			"offered/s", "trial s", "achieved/s", "acked/s", "sent", "acked", "lost",
-			"not sent", "p50 us", "p99 us", "p999 us", "verdict");
+			"not sent", "p50 us", "p99 us", "p999 us", wire ? "     retx" : "",
+			"verdict");
 	for (unsigned i = 0; i < r->n_trials; i++) {
 		const struct limit_trial *t = &r->trials[i];
+		char retx[24];
+		snprintf(retx, sizeof(retx), "%9" PRIu64, t->retransmits);
 		if (conns)
 			fprintf(f, "  %3u %10" PRIu64 " %10.1f %10.0f %10.0f %10.1f %10.1f %10.1f  %s%s%s\n",
 				i + 1, t->offered, t->duration_s, t->achieved, t->acked_rate, us(t->p50_ns),
@@ -344,10 +352,10 @@ void limit_print(FILE *f, const struct blast_results *r)
 				t->pass ? "" : t->why, (int)i == r->limit_trial ? "  <- limit" : "");
 		else
 			fprintf(f, "  %3u %10" PRIu64 " %8.1f %10.0f %10.0f %10" PRIu64 " %10" PRIu64
-				   " %9" PRIu64 " %9" PRIu64 " %10.1f %10.1f %10.1f  %s%s%s\n",
+				   " %9" PRIu64 " %9" PRIu64 " %10.1f %10.1f %10.1f %s %s%s%s\n",
 				i + 1, t->offered, t->duration_s, t->achieved, t->acked_rate, t->sent,
 				t->acked, t->failed + t->unacked, t->not_sent, us(t->p50_ns),
-				us(t->p99_ns), us(t->p999_ns), t->pass ? "pass" : "FAIL: ",
+				us(t->p99_ns), us(t->p999_ns), wire ? retx : "", t->pass ? "pass" : "FAIL: ",
 				t->pass ? "" : t->why, (int)i == r->limit_trial ? "  <- limit" : "");
 	}
 	if (r->limit_trial < 0 || (unsigned)r->limit_trial >= r->n_trials) {

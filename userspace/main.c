@@ -281,12 +281,26 @@ static struct hist *hist_new(void)
 	return h;
 }
 
+/* Retransmissions the wire probe has counted so far, 0 without a probe. */
+static uint64_t probe_retransmits(void)
+{
+	struct wire_stats *ws = probe ? malloc(sizeof(*ws)) : NULL;
+	uint64_t n = 0;
+
+	if (ws && probe_read(probe, ws) == 0)
+		n = ws->retransmits;
+	free(ws);
+	return n;
+}
+
 /* One --find-limit trial: a run as configured, its figures for the search. */
 static int limit_trial_run(void *ctx, struct blast_opts *o, struct limit_run *lr)
 {
 	struct run_out one = { .lat = lr->lat, .raw = lr->raw, .con = lr->con, .e2e = lr->e2e };
+	uint64_t retx = probe_retransmits();
 	int r = run(o, ctx, &one);
 
+	lr->retransmits = probe_retransmits() - retx;
 	lr->t = one.total;
 	lr->publish_s = one.t_last_send > one.t0 ? (double)(one.t_last_send - one.t0) / 1e9 : 0;
 	/* Publishing and draining, without the goodbyes. */
@@ -297,6 +311,27 @@ static int limit_trial_run(void *ctx, struct blast_opts *o, struct limit_run *lr
 	lr->rss_bytes = one.rss;
 	lr->stop_reason = stop_name(one.why);
 	lr->interrupted = signals_seen != 0;
+	return r;
+}
+
+/* --find-limit: the search runs the trials; the series spans them all. */
+static int limit_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
+{
+	struct series ser;
+
+	if (series_init(&ser, o->hlog_path != NULL) < 0) {
+		fprintf(stderr, "blast: out of memory\n");
+		return 3;
+	}
+	series = &ser;
+	int r = limit_search_run(o, limit_trial_run, kmeta, &ser);
+	/* A capture spans every trial: closed and summed up on stderr. */
+	struct wire_stats *wire_pcap = o->pcap_path ? malloc(sizeof(*wire_pcap)) : NULL;
+	if (wire_pcap)
+		capture_finish(wire_pcap);
+	free(wire_pcap);
+	series_free(&ser);
+	series = NULL;
 	return r;
 }
 
@@ -504,7 +539,7 @@ int main(int argc, char **argv)
 	}
 	if (o.probe)
 		probe = probe_start(&o, &kmeta);
-	r = o.limit.mode ? limit_search_run(&o, limit_trial_run, &kmeta) : run_and_report(&o, &kmeta);
+	r = o.limit.mode ? limit_and_report(&o, &kmeta) : run_and_report(&o, &kmeta);
 	probe_stop(probe);
 	kafka_meta_free(&kmeta);
 	opts_free(&o);
