@@ -35,6 +35,8 @@
 
 /* Set before load: only connections opened by the processes in pids[]. */
 const volatile __u32 cfg_pid_filter = 0;
+/* Set before load: MQTT flows 1..cfg_fast_slots get a row of reqs_fast. */
+const volatile __u32 cfg_fast_slots = 0;
 
 __u32 next_flow_id = 0;
 
@@ -66,6 +68,14 @@ struct {
 	__type(key, struct wp_req_key);
 	__type(value, struct wp_req);
 } reqs SEC(".maps");
+
+/* Send times by (slot, packet id); max_entries set by userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} reqs_fast SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -540,6 +550,26 @@ static __always_inline void act(struct seg *s, struct frame *f)
 
 	if (!c)
 		return;
+	if (s->fl->proto == WP_MQTT && s->fl->slot != WP_NO_SLOT &&
+	    (f->act == ACT_REQ || f->act == ACT_ACK)) {
+		__u32 idx = s->fl->slot * WP_PID_SPACE + (__u32)(f->id & (WP_PID_SPACE - 1));
+		__u64 *ts = bpf_map_lookup_elem(&reqs_fast, &idx);
+		if (!ts) { /* a row past the array: never set so */
+			c->untracked++;
+			return;
+		}
+		if (f->act == ACT_REQ) {
+			c->requests++;
+			*ts = s->now | 1; /* never 0: 0 means no request */
+		} else if (*ts) {
+			c->acks++;
+			hist_record(s->now - *ts, 1);
+			*ts = 0;
+		} else {
+			c->unmatched++;
+		}
+		return;
+	}
 	if (s->fl->proto == WP_WS) {
 		k.flow = 0;
 		k.run = f->run;
@@ -850,6 +880,7 @@ int wp_sockops(struct bpf_sock_ops *o)
 		struct wp_flow v = {};
 		v.id = __sync_fetch_and_add(&next_flow_id, 1) + 1;
 		v.proto = *proto;
+		v.slot = v.proto == WP_MQTT && v.id <= cfg_fast_slots ? v.id - 1 : WP_NO_SLOT;
 		if (v.proto == WP_WS) {
 			v.dir[0].state = WP_D_HTTP;
 			v.dir[1].state = WP_D_HTTP;

@@ -76,8 +76,17 @@ struct wp_flow {
 	__u32 proto; /* enum wp_proto */
 	__u64 srtt_us;   /* last smoothed RTT (sockops), 0 before the first sample */
 	__u64 retrans;   /* tcp:tcp_retransmit_skb on this flow */
+	__u32 slot;  /* MQTT: its row of the reqs_fast array, or WP_NO_SLOT */
+	__u32 pad;
 	struct wp_dir dir[2]; /* 0: client -> server, 1: server -> client */
 };
+
+/* MQTT's first flows keep their requests in an array, a row of 65,536
+ * send times (0: none) per flow indexed by packet id: no hash map work per
+ * message. The rest use the reqs hash map. */
+#define WP_NO_SLOT 0xffffffffu
+#define WP_PID_SPACE 65536
+#define WP_MAX_FAST_SLOTS 32
 
 /* A request awaiting its ack. MQTT and Kafka: (flow id, 0, packet id or
  * correlation id); WebSocket: (0, run, sequence), matched on any flow. */
@@ -146,7 +155,7 @@ static inline __u64 wp_hist_value(__u32 idx)
 #ifndef __bpf__
 _Static_assert(sizeof(struct wp_flow_key) == 40, "wp_flow_key ABI");
 _Static_assert(sizeof(struct wp_dir) == 168, "wp_dir ABI");
-_Static_assert(sizeof(struct wp_flow) == 24 + 2 * 168, "wp_flow ABI");
+_Static_assert(sizeof(struct wp_flow) == 32 + 2 * 168, "wp_flow ABI");
 _Static_assert(sizeof(struct wp_req_key) == 16, "wp_req_key ABI");
 _Static_assert(sizeof(struct wp_counters) == 14 * 8, "wp_counters ABI");
 #endif

@@ -100,6 +100,13 @@ check_wire "$r" sent acked 4
 grep -q 'client - wire' "$T/blast.out" || fail "mqtt: no client - wire row in the summary"
 check_gone "after a normal end" "$ids"
 
+log "== MQTT QoS 1, 40 connections (32 kept in the fast array, 8 in the hash map)"
+r=$T/mqtt40.json
+run_blast 60 --target "$T_MQ" --conns 40 --qos 1 --inflight 100 --messages 20000 --probe \
+	--report "$r" --quiet
+[ "$BLAST_RC" -eq 0 ] || fail "40 conns: blast exited $BLAST_RC: $(cat "$T/blast.err")"
+check_wire "$r" sent acked 40
+
 log "== MQTT QoS 2"
 r=$T/mqtt2.json
 run_blast 60 --target "$T_MQ" --conns 2 --qos 2 --inflight 20 --messages 5000 --probe \
