@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What the second witness costs: blast's maximum messages/s with no witness,
 # with --probe (eBPF programs on lo) and with --pcap (a packet capture), in
-# alternating rounds of one run (the machine is shared and noisy), medians
-# and the median of each round's ratio to the unwitnessed run. Next to each
+# alternating rounds of one run (the machine is shared and noisy), medians,
+# the median of each round's ratio to the unwitnessed run (ratio, which the
+# targets use) and the ratio of the medians (med/med). Next to each
 # run's rate: the client's p50 (uncorrected: actual send -> ack) and the
 # wire's p50 (request leaving -> ack arriving), whose difference is what
 # the client itself adds.
@@ -13,7 +14,7 @@
 # costs at most 10% of the rate, --pcap at most 25%. A blast without --pcap
 # in its --help prints n/a in that column.
 #
-# Knobs (environment): REPEAT (5 rounds), SECS (3 s per run), RUN_TIMEOUT
+# Knobs (environment): REPEAT (7 rounds), SECS (3 s per run), RUN_TIMEOUT
 # (60 s), BLAST (./blast), OUT (.output), MOSQUITTO. Needs root for --probe.
 # "bpf ns/msg": the probe programs' own run time (kernel.bpf_stats_enabled,
 # on for the bench and restored after) per acked message: a noise-proof view
@@ -26,7 +27,7 @@ OUT=${OUT:-.output}
 BLAST=${BLAST:-./blast}
 MOSQUITTO=${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
 KAFKA_MOCK=$OUT/tools/kafka_mock
-REPEAT=${REPEAT:-5}
+REPEAT=${REPEAT:-7}
 SECS=${SECS:-3}
 RUN_TIMEOUT=${RUN_TIMEOUT:-60}
 
@@ -146,7 +147,7 @@ STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
 sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null
 trap 'sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" 2>/dev/null; cleanup' EXIT
 
-printf '%-6s %-6s %12s %8s %14s %12s %14s %12s\n' case witness "msg/s" ratio "client p50 us" "wire p50 us" "client-wire us" "bpf ns/msg"
+printf '%-6s %-6s %12s %8s %8s %14s %12s %14s %12s\n' case witness "msg/s" ratio med/med "client p50 us" "wire p50 us" "client-wire us" "bpf ns/msg"
 for c in mqtt kafka; do
 	declare -A RATES=() RATIOS=() CP50=() WP50=() BPFNS=()
 	for ((k = 1; k <= REPEAT; k++)); do
@@ -166,7 +167,7 @@ for c in mqtt kafka; do
 	done
 	for w in none probe pcap; do
 		if [ "$w" = pcap ] && [ "$HAVE_PCAP" = 0 ]; then
-			printf '%-6s %-6s %12s %8s %14s %12s %14s %12s\n' "$c" "$w" n/a n/a n/a n/a n/a -
+			printf '%-6s %-6s %12s %8s %8s %14s %12s %14s %12s\n' "$c" "$w" n/a n/a n/a n/a n/a n/a -
 			continue
 		fi
 		# shellcheck disable=SC2086
@@ -182,8 +183,12 @@ for c in mqtt kafka; do
 		bn=-
 		# shellcheck disable=SC2086
 		[ -n "${BPFNS[$w]:-}" ] && bn=$(printf '%.0f' "$(median ${BPFNS[$w]})")
-		printf '%-6s %-6s %12.0f %8s %14s %12s %14s %12s\n' "$c" "$w" "$rate" \
-			"$([ "$ratio" = - ] && echo - || printf '%.3f' "$ratio")" "$cp" "$wp" \
+		[ "$w" = none ] && base_med=$rate
+		mm=-
+		[ "$w" != none ] && [ "$(calc "${base_med:-0} > 0")" = 1 ] && mm=$(calc "$rate / $base_med")
+		printf '%-6s %-6s %12.0f %8s %8s %14s %12s %14s %12s\n' "$c" "$w" "$rate" \
+			"$([ "$ratio" = - ] && echo - || printf '%.3f' "$ratio")" \
+			"$([ "$mm" = - ] && echo - || printf '%.3f' "$mm")" "$cp" "$wp" \
 			"$([ "$diff" = - ] && echo - || printf '%.1f' "$diff")" "$bn"
 		case $w in
 		probe) [ "$ratio" != - ] && check "$(calc "$ratio >= 0.90")" "$c: --probe costs at most 10% of the rate" "ratio $(printf '%.3f' "$ratio")" ;;
