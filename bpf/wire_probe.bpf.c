@@ -114,6 +114,7 @@ enum {
 	ACT_REQ_QOS0,      /* f->weight messages no ack will answer (QoS 0, Kafka acks 0) */
 	ACT_REQ_UNCOUNTED, /* a request whose answer is no ack (Kafka Metadata) */
 	ACT_REQ_NOID,      /* a message whose id could not be read */
+	ACT_REQ_FAR,       /* a message whose 2-byte id sits f->id bytes into the frame */
 	ACT_REQ_LOST,      /* a Produce whose records could not be counted */
 	ACT_ACK,           /* the ack of request f->id */
 	ACT_RECEIPT,       /* a receipt of message (f->run, f->id); more may follow */
@@ -169,8 +170,9 @@ static __always_inline int parse_mqtt(const __u8 *h, __u32 total, __u32 dir, str
 		__u32 pid_at = 3 + vl + tl;
 		if (pid_at + 2 > f->len)
 			return P_GARBAGE;
-		if (pid_at + 2 > WP_HEAD) {
-			f->act = ACT_REQ_NOID;
+		if (pid_at + 2 > WP_HEAD) { /* a long topic: read the id in place */
+			f->id = pid_at;
+			f->act = ACT_REQ_FAR;
 			return P_FRAME;
 		}
 		if (pid_at + 2 > total)
@@ -682,6 +684,24 @@ static long frame_step(__u32 i, void *arg)
 	}
 	if (!f.weight)
 		f.weight = 1;
+	if (f.act == ACT_REQ_FAR) {
+		/* The frame starts off - cl bytes into this segment (before it,
+		 * if its head came in carry): read the id here, or when the
+		 * segment holding it comes (handle()). */
+		__s64 at = (__s64)off - cl + (__s64)f.id;
+		__u8 id2[2];
+		f.act = ACT_REQ_NOID;
+		if (at >= 0 && at + 2 <= s->len) {
+			if (!bpf_skb_load_bytes(s->skb, s->poff + (__u32)at, id2, 2)) {
+				f.id = (__u32)id2[0] << 8 | id2[1];
+				f.act = ACT_REQ;
+			}
+		} else if (at >= s->len) {
+			d->far = 1;
+			d->far_seq = s->seq + (__u32)at;
+			f.act = ACT_NONE;
+		}
+	}
 	act(s, &f);
 	d->next += f.len;
 	d->carry_len = 0;
@@ -801,6 +821,22 @@ static __always_inline int handle(struct __sk_buff *skb, __u32 egress)
 	if (!d->synced) { /* the flow's first payload: a frame starts here */
 		d->next = s.seq;
 		d->synced = 1;
+	}
+	if (d->far) { /* a long-topic PUBLISH whose id is in a later segment */
+		__s32 at = (__s32)(d->far_seq - s.seq);
+		struct frame f = { .act = ACT_REQ_NOID, .weight = 1 };
+		__u8 id2[2];
+		if (at >= 0 && (__u32)at + 2 <= s.len) {
+			if (!bpf_skb_load_bytes(skb, poff + (__u32)at, id2, 2)) {
+				f.id = (__u32)id2[0] << 8 | id2[1];
+				f.act = ACT_REQ;
+			}
+			d->far = 0;
+			act(&s, &f);
+		} else if (at < 0 || (__u32)at < s.len) { /* split between segments, or missed */
+			d->far = 0;
+			act(&s, &f);
+		}
 	}
 	if (d->state == WP_D_HTTP)
 		bpf_loop(s.len, http_step, &s, 0);

@@ -62,13 +62,14 @@ struct wp_dir {
 	/* Kafka, client -> server: the Produce request being walked. */
 	__u8 kphase;     /* enum wp_kphase */
 	__u8 kflex;      /* Produce v9+: compact strings and arrays, tagged fields */
-	__u16 kacks0;    /* Acks 0: no response will answer it */
+	__u8 kacks0;     /* Acks 0: no response will answer it */
+	__u8 far;        /* MQTT: a packet id still to read, at far_seq */
 	__u32 kcorr;     /* its correlation id */
 	__u32 kend;      /* sequence number just past it */
 	__u32 ktopics, kparts; /* left to walk */
 	__u32 kbytes;    /* left in the current partition's records */
 	__u32 krecords;  /* counted so far */
-	__u32 kpad2;
+	__u32 far_seq;   /* sequence number of that id (a topic longer than the head) */
 };
 
 struct wp_flow {
