@@ -69,6 +69,14 @@ struct {
 	__type(value, struct wp_req);
 } reqs SEC(".maps");
 
+/* MQTT over WebSocket: a frame head unmasked (one per CPU). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u8[WP_CARRY]);
+} scratch SEC(".maps");
+
 /* Send times by (slot, packet id); max_entries set by userspace. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -534,6 +542,101 @@ static __always_inline int parse_ws(const __u8 *h, __u32 total, __u32 dir, struc
 	return P_FRAME;
 }
 
+/* A WebSocket frame header [RFC 6455 5.2]: its length in *hl, the payload's
+ * in *plen, the mask key in key (zeros when unmasked), the opcode in *op. */
+static __always_inline int ws_head(const __u8 *h, __u32 total, __u32 *hl, __u32 *plen, __u8 *key,
+				   __u8 *op)
+{
+	__u32 n = 2;
+	__u64 len;
+
+	if (total < 2)
+		return P_NEED;
+	__u8 b0 = B(0), b1 = B(1);
+	*op = b0 & 15;
+	if ((b0 & 0x70) || (*op > 2 && *op < 8) || *op > 10)
+		return P_GARBAGE;
+	len = b1 & 127;
+	if (len == 126) {
+		if (total < 4)
+			return P_NEED;
+		len = (__u32)B(2) << 8 | B(3);
+		n = 4;
+	} else if (len == 127) {
+		if (total < 10)
+			return P_NEED;
+		if (B(2) || B(3) || B(4) || B(5) || (B(6) & 0x80))
+			return P_GARBAGE;
+		len = be32_at(h, 6);
+		n = 10;
+	}
+	if (len > (1u << 30))
+		return P_GARBAGE;
+	key[0] = key[1] = key[2] = key[3] = 0;
+	if (b1 & 0x80) {
+		if (total < n + 4)
+			return P_NEED;
+		key[0] = B(n);
+		key[1] = B(n + 1);
+		key[2] = B(n + 2);
+		key[3] = B(n + 3);
+		n += 4;
+	}
+	*hl = n;
+	*plen = (__u32)len;
+	return P_FRAME;
+}
+
+/* MQTT over WebSocket: a data frame's header, or one MQTT packet of its
+ * payload (unmasked first). blast and mosquitto never split an MQTT packet
+ * between WebSocket frames: one that is split is garbage here. */
+static __always_inline int mqtt_ws_item(struct wp_dir *d, const __u8 *raw, __u32 total, __u32 dir,
+					struct frame *f)
+{
+	__u32 zero = 0, hl = 0, plen = 0, i;
+	__u8 key[4], op = 0;
+	int r;
+
+	if (!d->ws_left) {
+		r = ws_head(raw, total, &hl, &plen, key, &op);
+		if (r != P_FRAME)
+			return r;
+		f->act = ACT_NONE;
+		if (op != 0 && op != 2 && op != 1) { /* control frame: skipped whole */
+			f->len = hl + plen;
+			return P_FRAME;
+		}
+		d->ws_left = plen;
+		d->ws_pos = 0;
+		__builtin_memcpy(d->ws_key, key, 4);
+		f->len = hl;
+		return P_FRAME;
+	}
+	__u8 *h = bpf_map_lookup_elem(&scratch, &zero);
+	if (!h)
+		return P_GARBAGE;
+	if (total > d->ws_left)
+		total = d->ws_left;
+	__u32 ph = d->ws_pos;
+	for (i = 0; i < WP_HEAD; i++) {
+		if (i >= total)
+			break;
+		h[i & (WP_CARRY - 1)] = raw[i & (WP_CARRY - 1)] ^ d->ws_key[(ph + i) & 3];
+	}
+	r = parse_mqtt(h, total, dir, f);
+	if (r == P_NEED && total == d->ws_left)
+		return P_GARBAGE; /* the packet runs past its WebSocket frame */
+	if (r != P_FRAME)
+		return r;
+	if (f->len > d->ws_left)
+		return P_GARBAGE;
+	if (f->act == ACT_REQ_FAR) /* its id lies masked further on: not read */
+		f->act = ACT_REQ_NOID;
+	d->ws_left -= f->len;
+	d->ws_pos += f->len;
+	return P_FRAME;
+}
+
 struct seg {
 	struct __sk_buff *skb;
 	struct wp_flow *fl;
@@ -552,7 +655,7 @@ static __always_inline void act(struct seg *s, struct frame *f)
 
 	if (!c)
 		return;
-	if (s->fl->proto == WP_MQTT && s->fl->slot != WP_NO_SLOT &&
+	if ((s->fl->proto == WP_MQTT || s->fl->proto == WP_MQTT_WS) && s->fl->slot != WP_NO_SLOT &&
 	    (f->act == ACT_REQ || f->act == ACT_ACK)) {
 		__u32 idx = s->fl->slot * WP_PID_SPACE + (__u32)(f->id & (WP_PID_SPACE - 1));
 		__u64 *ts = bpf_map_lookup_elem(&reqs_fast, &idx);
@@ -666,6 +769,9 @@ static long frame_step(__u32 i, void *arg)
 		break;
 	case WP_WS:
 		r = parse_ws(d->carry, total, s->dir, &f);
+		break;
+	case WP_MQTT_WS:
+		r = mqtt_ws_item(d, d->carry, total, s->dir, &f);
 		break;
 	default:
 		r = P_GARBAGE;
@@ -916,8 +1022,9 @@ int wp_sockops(struct bpf_sock_ops *o)
 		struct wp_flow v = {};
 		v.id = __sync_fetch_and_add(&next_flow_id, 1) + 1;
 		v.proto = *proto;
-		v.slot = v.proto == WP_MQTT && v.id <= cfg_fast_slots ? v.id - 1 : WP_NO_SLOT;
-		if (v.proto == WP_WS) {
+		v.slot = (v.proto == WP_MQTT || v.proto == WP_MQTT_WS) && v.id <= cfg_fast_slots ?
+				 v.id - 1 : WP_NO_SLOT;
+		if (v.proto == WP_WS || v.proto == WP_MQTT_WS) {
 			v.dir[0].state = WP_D_HTTP;
 			v.dir[1].state = WP_D_HTTP;
 		}

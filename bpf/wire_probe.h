@@ -7,7 +7,7 @@
 #include <linux/types.h>
 
 /* What a flow carries, from the targets map (set by userspace). */
-enum wp_proto { WP_NONE = 0, WP_MQTT, WP_KAFKA, WP_WS };
+enum wp_proto { WP_NONE = 0, WP_MQTT, WP_KAFKA, WP_WS, WP_MQTT_WS };
 
 /* A target blast connects to: address (IPv4 in addr[0], the rest 0) and
  * port, network order. Value: enum wp_proto. */
@@ -70,6 +70,10 @@ struct wp_dir {
 	__u32 kbytes;    /* left in the current partition's records */
 	__u32 krecords;  /* counted so far */
 	__u32 far_seq;   /* sequence number of that id (a topic longer than the head) */
+	/* MQTT over WebSocket: the data frame the MQTT packets are in. */
+	__u32 ws_left;   /* its payload bytes not yet parsed; 0: at a frame header */
+	__u32 ws_pos;    /* payload bytes parsed so far (the mask's phase) */
+	__u8 ws_key[4];  /* its mask key (zeros from the server) */
 };
 
 struct wp_flow {
@@ -155,8 +159,8 @@ static inline __u64 wp_hist_value(__u32 idx)
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct wp_flow_key) == 40, "wp_flow_key ABI");
-_Static_assert(sizeof(struct wp_dir) == 168, "wp_dir ABI");
-_Static_assert(sizeof(struct wp_flow) == 32 + 2 * 168, "wp_flow ABI");
+_Static_assert(sizeof(struct wp_dir) == 180, "wp_dir ABI");
+_Static_assert(sizeof(struct wp_flow) == 32 + 2 * 180, "wp_flow ABI");
 _Static_assert(sizeof(struct wp_req_key) == 16, "wp_req_key ABI");
 _Static_assert(sizeof(struct wp_counters) == 14 * 8, "wp_counters ABI");
 #endif

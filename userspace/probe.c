@@ -113,7 +113,7 @@ static int target_proto(const struct blast_opts *o)
 {
 	switch (o->proto) {
 	case PROTO_MQTT:
-		return o->transport == TRANSPORT_WS ? -1 : WP_MQTT;
+		return o->transport == TRANSPORT_WS ? WP_MQTT_WS : WP_MQTT;
 	case PROTO_KAFKA:
 		return WP_KAFKA;
 	case PROTO_WS:
@@ -308,11 +308,11 @@ struct probe *probe_start(const struct blast_opts *o, const struct kafka_meta *k
 	struct probe *p;
 
 	if (proto < 0) {
-		warn("MQTT over WebSocket is not parsed (MQTT over TCP, Kafka and --proto ws are)");
+		warn("no parser for this protocol");
 		return NULL;
 	}
 	/* 512 KiB per fast MQTT connection, for at most 32 of them. */
-	uint32_t fast = o->proto == PROTO_MQTT ? o->conns : 0;
+	uint32_t fast = o->proto == PROTO_MQTT ? o->conns : 0; /* over WebSocket too */
 	if (fast > WP_MAX_FAST_SLOTS)
 		fast = WP_MAX_FAST_SLOTS;
 	p = probe_open_load(true, reqs_room(o, km), o->proto == PROTO_WS, fast);

@@ -52,7 +52,7 @@ static void flow_new_slot(struct tflow *f, __u32 proto, __u32 slot)
 	v.id = next_id++;
 	v.proto = proto;
 	v.slot = slot;
-	if (proto == WP_WS)
+	if (proto == WP_WS || proto == WP_MQTT_WS) /* an HTTP upgrade first */
 		v.dir[0].state = v.dir[1].state = WP_D_HTTP;
 	CHECK_EQ_INT(bpf_map_update_elem(probe_map_fd(P, "flows"), &f->key, &v, BPF_ANY), 0);
 }
@@ -503,6 +503,74 @@ static void test_ws(void)
 	EXPECT(0, 0, 1, 0);
 }
 
+/* MQTT over WebSocket: after the upgrade, masked binary frames of several
+ * PUBLISHes from the client, unmasked frames of acks from the server, a
+ * ping between them; split at every byte. */
+static void test_mqtt_ws(void)
+{
+	static const char up[] = "GET /mqtt HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n";
+	static const char ok[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+	static const uint8_t key[4] = { 0xa1, 0x05, 0x7f, 0xee };
+	uint8_t body[600], out[1500], in[600], acks[64];
+	size_t no, ni, nb, na;
+	struct tflow f;
+
+	no = strlen(up);
+	memcpy(out, up, no);
+	ni = strlen(ok);
+	memcpy(in, ok, ni);
+	uint16_t pid = 1;
+	for (int frame = 0; frame < 3; frame++) {
+		nb = 0;
+		na = 0;
+		for (int k = 0; k < 3; k++, pid++) {
+			nb += publish(body + nb, pid, 1, 7 + frame * 20, 11);
+			na += ack(acks + na, MQTT_PUBACK, pid);
+		}
+		ssize_t n = ws_encode_frame(out + no, sizeof(out) - no, WS_OP_BINARY, true, key, body, nb);
+		CHECK(n > 0);
+		no += n > 0 ? (size_t)n : 0;
+		n = ws_encode_frame(in + ni, sizeof(in) - ni, WS_OP_BINARY, true, NULL, acks, na);
+		CHECK(n > 0);
+		ni += n > 0 ? (size_t)n : 0;
+		n = ws_encode_ping(in + ni, sizeof(in) - ni, NULL, (const uint8_t *)"hi", 2);
+		CHECK(n > 0);
+		ni += n > 0 ? (size_t)n : 0;
+	}
+	flow_new_slot(&f, WP_MQTT_WS, WP_NO_SLOT);
+	mark();
+	seg(&f, 0, out, no);
+	seg(&f, 1, in, ni);
+	EXPECT(9, 9, 0, 0);
+
+	mark();
+	for (size_t k = 1; k < no; k += 3) {
+		flow_new_slot(&f, WP_MQTT_WS, k % 2 ? 0 : WP_NO_SLOT);
+		seg(&f, 0, out, k);
+		seg(&f, 0, out + k, no - k);
+		size_t j = k % ni;
+		if (j) {
+			seg(&f, 1, in, j);
+			seg(&f, 1, in + j, ni - j);
+		} else {
+			seg(&f, 1, in, ni);
+		}
+	}
+	EXPECT(9 * ((no - 1 + 2) / 3), 9 * ((no - 1 + 2) / 3), 0, 0);
+
+	/* A PUBLISH split between two WebSocket frames is not guessed at. */
+	flow_new_slot(&f, WP_MQTT_WS, WP_NO_SLOT);
+	mark();
+	nb = publish(body, 1, 1, 7, 11);
+	no = strlen(up);
+	memcpy(out, up, no);
+	no += (size_t)ws_encode_frame(out + no, sizeof(out) - no, WS_OP_BINARY, true, key, body, 10);
+	no += (size_t)ws_encode_frame(out + no, sizeof(out) - no, WS_OP_CONT, true, key, body + 10,
+				      nb - 10);
+	seg(&f, 0, out, no);
+	EXPECT(0, 0, 0, 1);
+}
+
 static void test_hist_buckets(void)
 {
 	/* Every bucket's middle lies within 0.8% of any value in it. */
@@ -542,6 +610,7 @@ int main(void)
 	test_kafka(7);
 	test_kafka(9);
 	test_ws();
+	test_mqtt_ws();
 	probe_stop(P);
 	free(before);
 	free(after);
