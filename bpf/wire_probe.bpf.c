@@ -3,8 +3,9 @@
  * tc (tcx) programs on the egress and ingress of the interface the target
  * is reached through parse the TCP payload of every registered flow and
  * match each request leaving with its ack arriving: MQTT PUBLISH packet id
- * -> PUBACK or PUBCOMP, Kafka correlation id -> response, WebSocket "BLWS"
- * header (run, sequence) -> every receipt on any flow. A per-direction TCP
+ * -> PUBACK or PUBCOMP (over TCP, or inside WebSocket frames), the records
+ * of a Kafka Produce -> the response with its correlation id, WebSocket
+ * "BLWS" header (run, sequence) -> every receipt on any flow. A per-direction TCP
  * sequence number marks where the next frame starts, so frames may share a
  * segment or straddle segments; a frame head cut by a segment end is kept
  * in carry[] until the rest arrives. What cannot be parsed is counted, and

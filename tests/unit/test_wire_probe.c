@@ -1,8 +1,9 @@
 /* The --probe parser (bpf/wire_probe.bpf.c) run on crafted packets through
  * bpf_prog_test_run_opts, attached nowhere: frames split across segments at
  * every byte, many frames in one segment, frames longer than a segment,
- * retransmissions, gaps and garbage, for MQTT, Kafka (Produce v7 and the
- * flexible v9, records counted) and WebSocket. Frames come from blast's own
+ * retransmissions, gaps and garbage, for MQTT (over TCP and WebSocket),
+ * Kafka (Produce v7 and the flexible v9, records counted) and WebSocket
+ * fan-out. Frames come from blast's own
  * encoders, whose bytes tests/unit/test_{mqtt,kafka,ws}.c check against
  * the specs. Needs root (CAP_BPF): skipped without it. */
 #include <arpa/inet.h>
