@@ -58,7 +58,7 @@ BPF_ABI   := bpf/wire_probe.h
 CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 | sed -n \
 	'/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 
-.PHONY: all check test-unit test-asan test-e2e fuzz bench clean
+.PHONY: all bpf check test-unit test-asan test-e2e fuzz bench clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -98,6 +98,9 @@ $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_ABI)
 $(OUT)/bpf/%.skel.h: $(OUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)bpftool gen skeleton $< name $*_bpf > $@
+
+# Skeletons only.
+bpf: $(BPF_SKELS)
 
 $(OUT)/userspace/probe.o $(OUT)/asan/userspace/probe.o: $(BPF_SKELS) $(BPF_ABI)
 $(OUT)/tests/test_wire_probe $(OUT)/asan/tests/test_wire_probe: | $(BPF_SKELS)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What the second witness costs: blast's maximum messages/s with no witness,
 # with --probe (eBPF programs on lo) and with --pcap (a packet capture), in
-# alternating rounds of one run (the machine is shared and noisy), medians
-# and the median of each round's ratio to the unwitnessed run. Next to each
+# alternating rounds of one run (the machine is shared and noisy), medians,
+# the median of each round's ratio to the unwitnessed run (ratio, which the
+# targets use) and the ratio of the medians (med/med). Next to each
 # run's rate: the client's p50 (uncorrected: actual send -> ack) and the
 # wire's p50 (request leaving -> ack arriving), whose difference is what
 # the client itself adds.
@@ -13,11 +14,14 @@
 # costs at most 10% of the rate, --pcap at most 25%. A blast without --pcap
 # in its --help prints n/a in that column.
 #
-# Knobs (environment): REPEAT (5 rounds), SECS (3 s per run), RUN_TIMEOUT
-# (60 s), BLAST (./blast), OUT (.output), MOSQUITTO. Needs root for --probe.
-# "bpf ns/msg": the probe programs' own run time (kernel.bpf_stats_enabled,
-# on for the bench and restored after) per acked message: a noise-proof view
-# of the cost when the rates are too noisy to compare.
+# Knobs (environment): REPEAT (7 rounds), SECS (3 s per run), RUN_TIMEOUT
+# (60 s), CASES ("mqtt kafka"), BLAST (./blast), OUT (.output), MOSQUITTO.
+# Needs root for --probe.
+# "bpf ns/msg": the probe programs' own run time per acked message, from one
+# more --probe run per case with kernel.bpf_stats_enabled on (restored
+# after) and sampled while it runs: a view of the cost that the neighbours'
+# noise cannot fake as easily. The rounds themselves run without stats: the
+# stats and their sampling cost the rate several percent.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
@@ -26,7 +30,8 @@ OUT=${OUT:-.output}
 BLAST=${BLAST:-./blast}
 MOSQUITTO=${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
 KAFKA_MOCK=$OUT/tools/kafka_mock
-REPEAT=${REPEAT:-5}
+REPEAT=${REPEAT:-7}
+CASES=${CASES:-mqtt kafka}
 SECS=${SECS:-3}
 RUN_TIMEOUT=${RUN_TIMEOUT:-60}
 
@@ -106,14 +111,13 @@ witness_args() {
 }
 
 # BPF run time of the probe's programs so far, in ns (kernel.bpf_stats_enabled).
+# Plain text and awk: a sampler must not take the CPU it measures.
 bpf_ns() {
-	bpftool -j prog show 2>/dev/null | python3 -c '
-import json, sys
-print(sum(p.get("run_time_ns", 0) for p in json.load(sys.stdin)
-          if p.get("name", "").startswith("wp_")))' 2>/dev/null || echo 0
+	bpftool prog show 2>/dev/null | awk '/ name wp_/ { for (i = 1; i < NF; i++) if ($i == "run_time_ns") s += $(i + 1) }
+		END { print s + 0 }'
 }
 
-# run CASE WITNESS ROUND: one run; prints "rate client_p50_us wire_p50_us
+# run CASE WITNESS ROUND [stats]: one run; prints "rate client_p50_us wire_p50_us
 # bpf_ns_per_msg". With --probe, the programs' own CPU time is sampled while
 # they are loaded (it includes whatever else crosses lo meanwhile).
 run() {
@@ -122,11 +126,11 @@ run() {
 	timeout -k 5 "$RUN_TIMEOUT" "$BLAST" $(case_args "$1") $(witness_args "$2") \
 		--duration "${SECS}s" --report "$r" --quiet >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
-	if [ "$2" = probe ]; then
+	if [ "$4" = stats ]; then
 		while kill -0 "$pid" 2>/dev/null; do
 			last=$(bpf_ns)
 			[ "${last:-0}" -gt "$ns" ] && ns=$last
-			sleep 0.2
+			sleep 0.5
 		done
 	fi
 	wait "$pid" || echo "probe.sh: $1 $2: blast exited $?: $(head -3 "$TMP/err")" >&2
@@ -137,24 +141,22 @@ run() {
 	cp=$(jget "$r" latency_uncorrected_us.p50)
 	wp=$(jget "$r" wire.latency_us.p50)
 	echo "${rate:-0} ${cp:--} ${wp:--}" \
-		"$([ "$2" = probe ] && [ "${acked:-0}" -gt 0 ] && calc "$ns / $acked" || echo -)"
+		"$([ "$4" = stats ] && [ "${acked:-0}" -gt 0 ] && calc "$ns / $acked" || echo -)"
 }
 
 WITNESSES=(none probe)
 [ "$HAVE_PCAP" = 1 ] && WITNESSES+=(pcap)
 
 STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
-sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null
 trap 'sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" 2>/dev/null; cleanup' EXIT
 
-printf '%-6s %-6s %12s %8s %14s %12s %14s %12s\n' case witness "msg/s" ratio "client p50 us" "wire p50 us" "client-wire us" "bpf ns/msg"
-for c in mqtt kafka; do
+printf '%-6s %-6s %12s %8s %8s %14s %12s %14s %12s\n' case witness "msg/s" ratio med/med "client p50 us" "wire p50 us" "client-wire us" "bpf ns/msg"
+for c in $CASES; do
 	declare -A RATES=() RATIOS=() CP50=() WP50=() BPFNS=()
 	for ((k = 1; k <= REPEAT; k++)); do
 		base=
 		for w in "${WITNESSES[@]}"; do
-			read -r rate cp wp bns <<<"$(run "$c" "$w" "$k")"
-			[ "${bns:--}" != - ] && BPFNS[$w]="${BPFNS[$w]:-} $bns"
+			read -r rate cp wp _ <<<"$(run "$c" "$w" "$k" -)"
 			RATES[$w]="${RATES[$w]:-} ${rate:-0}"
 			[ "$cp" != - ] && CP50[$w]="${CP50[$w]:-} $cp"
 			[ "$wp" != - ] && WP50[$w]="${WP50[$w]:-} $wp"
@@ -165,9 +167,13 @@ for c in mqtt kafka; do
 			fi
 		done
 	done
+	sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null
+	read -r _ _ _ bns <<<"$(run "$c" probe stats stats)"
+	sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" 2>/dev/null
+	[ "${bns:--}" != - ] && BPFNS[probe]=$bns
 	for w in none probe pcap; do
 		if [ "$w" = pcap ] && [ "$HAVE_PCAP" = 0 ]; then
-			printf '%-6s %-6s %12s %8s %14s %12s %14s %12s\n' "$c" "$w" n/a n/a n/a n/a n/a -
+			printf '%-6s %-6s %12s %8s %8s %14s %12s %14s %12s\n' "$c" "$w" n/a n/a n/a n/a n/a n/a -
 			continue
 		fi
 		# shellcheck disable=SC2086
@@ -183,8 +189,12 @@ for c in mqtt kafka; do
 		bn=-
 		# shellcheck disable=SC2086
 		[ -n "${BPFNS[$w]:-}" ] && bn=$(printf '%.0f' "$(median ${BPFNS[$w]})")
-		printf '%-6s %-6s %12.0f %8s %14s %12s %14s %12s\n' "$c" "$w" "$rate" \
-			"$([ "$ratio" = - ] && echo - || printf '%.3f' "$ratio")" "$cp" "$wp" \
+		[ "$w" = none ] && base_med=$rate
+		mm=-
+		[ "$w" != none ] && [ "$(calc "${base_med:-0} > 0")" = 1 ] && mm=$(calc "$rate / $base_med")
+		printf '%-6s %-6s %12.0f %8s %8s %14s %12s %14s %12s\n' "$c" "$w" "$rate" \
+			"$([ "$ratio" = - ] && echo - || printf '%.3f' "$ratio")" \
+			"$([ "$mm" = - ] && echo - || printf '%.3f' "$mm")" "$cp" "$wp" \
 			"$([ "$diff" = - ] && echo - || printf '%.1f' "$diff")" "$bn"
 		case $w in
 		probe) [ "$ratio" != - ] && check "$(calc "$ratio >= 0.90")" "$c: --probe costs at most 10% of the rate" "ratio $(printf '%.3f' "$ratio")" ;;

@@ -3,8 +3,9 @@
  * tc (tcx) programs on the egress and ingress of the interface the target
  * is reached through parse the TCP payload of every registered flow and
  * match each request leaving with its ack arriving: MQTT PUBLISH packet id
- * -> PUBACK or PUBCOMP, Kafka correlation id -> response, WebSocket "BLWS"
- * header (run, sequence) -> every receipt on any flow. A per-direction TCP
+ * -> PUBACK or PUBCOMP (over TCP, or inside WebSocket frames), the records
+ * of a Kafka Produce -> the response with its correlation id, WebSocket
+ * "BLWS" header (run, sequence) -> every receipt on any flow. A per-direction TCP
  * sequence number marks where the next frame starts, so frames may share a
  * segment or straddle segments; a frame head cut by a segment end is kept
  * in carry[] until the rest arrives. What cannot be parsed is counted, and
@@ -35,6 +36,8 @@
 
 /* Set before load: only connections opened by the processes in pids[]. */
 const volatile __u32 cfg_pid_filter = 0;
+/* Set before load: MQTT flows 1..cfg_fast_slots get a row of reqs_fast. */
+const volatile __u32 cfg_fast_slots = 0;
 
 __u32 next_flow_id = 0;
 
@@ -66,6 +69,22 @@ struct {
 	__type(key, struct wp_req_key);
 	__type(value, struct wp_req);
 } reqs SEC(".maps");
+
+/* MQTT over WebSocket: a frame head unmasked (one per CPU). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u8[WP_CARRY]);
+} scratch SEC(".maps");
+
+/* Send times by (slot, packet id); max_entries set by userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} reqs_fast SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -104,6 +123,7 @@ enum {
 	ACT_REQ_QOS0,      /* f->weight messages no ack will answer (QoS 0, Kafka acks 0) */
 	ACT_REQ_UNCOUNTED, /* a request whose answer is no ack (Kafka Metadata) */
 	ACT_REQ_NOID,      /* a message whose id could not be read */
+	ACT_REQ_FAR,       /* a message whose 2-byte id sits f->id bytes into the frame */
 	ACT_REQ_LOST,      /* a Produce whose records could not be counted */
 	ACT_ACK,           /* the ack of request f->id */
 	ACT_RECEIPT,       /* a receipt of message (f->run, f->id); more may follow */
@@ -159,8 +179,9 @@ static __always_inline int parse_mqtt(const __u8 *h, __u32 total, __u32 dir, str
 		__u32 pid_at = 3 + vl + tl;
 		if (pid_at + 2 > f->len)
 			return P_GARBAGE;
-		if (pid_at + 2 > WP_HEAD) {
-			f->act = ACT_REQ_NOID;
+		if (pid_at + 2 > WP_HEAD) { /* a long topic: read the id in place */
+			f->id = pid_at;
+			f->act = ACT_REQ_FAR;
 			return P_FRAME;
 		}
 		if (pid_at + 2 > total)
@@ -522,6 +543,101 @@ static __always_inline int parse_ws(const __u8 *h, __u32 total, __u32 dir, struc
 	return P_FRAME;
 }
 
+/* A WebSocket frame header [RFC 6455 5.2]: its length in *hl, the payload's
+ * in *plen, the mask key in key (zeros when unmasked), the opcode in *op. */
+static __always_inline int ws_head(const __u8 *h, __u32 total, __u32 *hl, __u32 *plen, __u8 *key,
+				   __u8 *op)
+{
+	__u32 n = 2;
+	__u64 len;
+
+	if (total < 2)
+		return P_NEED;
+	__u8 b0 = B(0), b1 = B(1);
+	*op = b0 & 15;
+	if ((b0 & 0x70) || (*op > 2 && *op < 8) || *op > 10)
+		return P_GARBAGE;
+	len = b1 & 127;
+	if (len == 126) {
+		if (total < 4)
+			return P_NEED;
+		len = (__u32)B(2) << 8 | B(3);
+		n = 4;
+	} else if (len == 127) {
+		if (total < 10)
+			return P_NEED;
+		if (B(2) || B(3) || B(4) || B(5) || (B(6) & 0x80))
+			return P_GARBAGE;
+		len = be32_at(h, 6);
+		n = 10;
+	}
+	if (len > (1u << 30))
+		return P_GARBAGE;
+	key[0] = key[1] = key[2] = key[3] = 0;
+	if (b1 & 0x80) {
+		if (total < n + 4)
+			return P_NEED;
+		key[0] = B(n);
+		key[1] = B(n + 1);
+		key[2] = B(n + 2);
+		key[3] = B(n + 3);
+		n += 4;
+	}
+	*hl = n;
+	*plen = (__u32)len;
+	return P_FRAME;
+}
+
+/* MQTT over WebSocket: a data frame's header, or one MQTT packet of its
+ * payload (unmasked first). blast and mosquitto never split an MQTT packet
+ * between WebSocket frames: one that is split is garbage here. */
+static __always_inline int mqtt_ws_item(struct wp_dir *d, const __u8 *raw, __u32 total, __u32 dir,
+					struct frame *f)
+{
+	__u32 zero = 0, hl = 0, plen = 0, i;
+	__u8 key[4], op = 0;
+	int r;
+
+	if (!d->ws_left) {
+		r = ws_head(raw, total, &hl, &plen, key, &op);
+		if (r != P_FRAME)
+			return r;
+		f->act = ACT_NONE;
+		if (op != 0 && op != 2 && op != 1) { /* control frame: skipped whole */
+			f->len = hl + plen;
+			return P_FRAME;
+		}
+		d->ws_left = plen;
+		d->ws_pos = 0;
+		__builtin_memcpy(d->ws_key, key, 4);
+		f->len = hl;
+		return P_FRAME;
+	}
+	__u8 *h = bpf_map_lookup_elem(&scratch, &zero);
+	if (!h)
+		return P_GARBAGE;
+	if (total > d->ws_left)
+		total = d->ws_left;
+	__u32 ph = d->ws_pos;
+	for (i = 0; i < WP_HEAD; i++) {
+		if (i >= total)
+			break;
+		h[i & (WP_CARRY - 1)] = raw[i & (WP_CARRY - 1)] ^ d->ws_key[(ph + i) & 3];
+	}
+	r = parse_mqtt(h, total, dir, f);
+	if (r == P_NEED && total == d->ws_left)
+		return P_GARBAGE; /* the packet runs past its WebSocket frame */
+	if (r != P_FRAME)
+		return r;
+	if (f->len > d->ws_left)
+		return P_GARBAGE;
+	if (f->act == ACT_REQ_FAR) /* its id lies masked further on: not read */
+		f->act = ACT_REQ_NOID;
+	d->ws_left -= f->len;
+	d->ws_pos += f->len;
+	return P_FRAME;
+}
+
 struct seg {
 	struct __sk_buff *skb;
 	struct wp_flow *fl;
@@ -540,6 +656,26 @@ static __always_inline void act(struct seg *s, struct frame *f)
 
 	if (!c)
 		return;
+	if ((s->fl->proto == WP_MQTT || s->fl->proto == WP_MQTT_WS) && s->fl->slot != WP_NO_SLOT &&
+	    (f->act == ACT_REQ || f->act == ACT_ACK)) {
+		__u32 idx = s->fl->slot * WP_PID_SPACE + (__u32)(f->id & (WP_PID_SPACE - 1));
+		__u64 *ts = bpf_map_lookup_elem(&reqs_fast, &idx);
+		if (!ts) { /* a row past the array: never set so */
+			c->untracked++;
+			return;
+		}
+		if (f->act == ACT_REQ) {
+			c->requests++;
+			*ts = s->now | 1; /* never 0: 0 means no request */
+		} else if (*ts) {
+			c->acks++;
+			hist_record(s->now - *ts, 1);
+			*ts = 0;
+		} else {
+			c->unmatched++;
+		}
+		return;
+	}
 	if (s->fl->proto == WP_WS) {
 		k.flow = 0;
 		k.run = f->run;
@@ -635,6 +771,9 @@ static long frame_step(__u32 i, void *arg)
 	case WP_WS:
 		r = parse_ws(d->carry, total, s->dir, &f);
 		break;
+	case WP_MQTT_WS:
+		r = mqtt_ws_item(d, d->carry, total, s->dir, &f);
+		break;
 	default:
 		r = P_GARBAGE;
 	}
@@ -652,6 +791,24 @@ static long frame_step(__u32 i, void *arg)
 	}
 	if (!f.weight)
 		f.weight = 1;
+	if (f.act == ACT_REQ_FAR) {
+		/* The frame starts off - cl bytes into this segment (before it,
+		 * if its head came in carry): read the id here, or when the
+		 * segment holding it comes (handle()). */
+		__s64 at = (__s64)off - cl + (__s64)f.id;
+		__u8 id2[2];
+		f.act = ACT_REQ_NOID;
+		if (at >= 0 && at + 2 <= s->len) {
+			if (!bpf_skb_load_bytes(s->skb, s->poff + (__u32)at, id2, 2)) {
+				f.id = (__u32)id2[0] << 8 | id2[1];
+				f.act = ACT_REQ;
+			}
+		} else if (at >= s->len) {
+			d->far = 1;
+			d->far_seq = s->seq + (__u32)at;
+			f.act = ACT_NONE;
+		}
+	}
 	act(s, &f);
 	d->next += f.len;
 	d->carry_len = 0;
@@ -772,6 +929,22 @@ static __always_inline int handle(struct __sk_buff *skb, __u32 egress)
 		d->next = s.seq;
 		d->synced = 1;
 	}
+	if (d->far) { /* a long-topic PUBLISH whose id is in a later segment */
+		__s32 at = (__s32)(d->far_seq - s.seq);
+		struct frame f = { .act = ACT_REQ_NOID, .weight = 1 };
+		__u8 id2[2];
+		if (at >= 0 && (__u32)at + 2 <= s.len) {
+			if (!bpf_skb_load_bytes(skb, poff + (__u32)at, id2, 2)) {
+				f.id = (__u32)id2[0] << 8 | id2[1];
+				f.act = ACT_REQ;
+			}
+			d->far = 0;
+			act(&s, &f);
+		} else if (at < 0 || (__u32)at < s.len) { /* split between segments, or missed */
+			d->far = 0;
+			act(&s, &f);
+		}
+	}
 	if (d->state == WP_D_HTTP)
 		bpf_loop(s.len, http_step, &s, 0);
 	/* At most one frame or item per byte (a Kafka tagged-field count). */
@@ -850,7 +1023,9 @@ int wp_sockops(struct bpf_sock_ops *o)
 		struct wp_flow v = {};
 		v.id = __sync_fetch_and_add(&next_flow_id, 1) + 1;
 		v.proto = *proto;
-		if (v.proto == WP_WS) {
+		v.slot = (v.proto == WP_MQTT || v.proto == WP_MQTT_WS) && v.id <= cfg_fast_slots ?
+				 v.id - 1 : WP_NO_SLOT;
+		if (v.proto == WP_WS || v.proto == WP_MQTT_WS) {
 			v.dir[0].state = WP_D_HTTP;
 			v.dir[1].state = WP_D_HTTP;
 		}

@@ -7,7 +7,7 @@
 #include <linux/types.h>
 
 /* What a flow carries, from the targets map (set by userspace). */
-enum wp_proto { WP_NONE = 0, WP_MQTT, WP_KAFKA, WP_WS };
+enum wp_proto { WP_NONE = 0, WP_MQTT, WP_KAFKA, WP_WS, WP_MQTT_WS };
 
 /* A target blast connects to: address (IPv4 in addr[0], the rest 0) and
  * port, network order. Value: enum wp_proto. */
@@ -62,13 +62,18 @@ struct wp_dir {
 	/* Kafka, client -> server: the Produce request being walked. */
 	__u8 kphase;     /* enum wp_kphase */
 	__u8 kflex;      /* Produce v9+: compact strings and arrays, tagged fields */
-	__u16 kacks0;    /* Acks 0: no response will answer it */
+	__u8 kacks0;     /* Acks 0: no response will answer it */
+	__u8 far;        /* MQTT: a packet id still to read, at far_seq */
 	__u32 kcorr;     /* its correlation id */
 	__u32 kend;      /* sequence number just past it */
 	__u32 ktopics, kparts; /* left to walk */
 	__u32 kbytes;    /* left in the current partition's records */
 	__u32 krecords;  /* counted so far */
-	__u32 kpad2;
+	__u32 far_seq;   /* sequence number of that id (a topic longer than the head) */
+	/* MQTT over WebSocket: the data frame the MQTT packets are in. */
+	__u32 ws_left;   /* its payload bytes not yet parsed; 0: at a frame header */
+	__u32 ws_pos;    /* payload bytes parsed so far (the mask's phase) */
+	__u8 ws_key[4];  /* its mask key (zeros from the server) */
 };
 
 struct wp_flow {
@@ -76,8 +81,17 @@ struct wp_flow {
 	__u32 proto; /* enum wp_proto */
 	__u64 srtt_us;   /* last smoothed RTT (sockops), 0 before the first sample */
 	__u64 retrans;   /* tcp:tcp_retransmit_skb on this flow */
+	__u32 slot;  /* MQTT: its row of the reqs_fast array, or WP_NO_SLOT */
+	__u32 pad;
 	struct wp_dir dir[2]; /* 0: client -> server, 1: server -> client */
 };
+
+/* MQTT's first flows keep their requests in an array, a row of 65,536
+ * send times (0: none) per flow indexed by packet id: no hash map work per
+ * message. The rest use the reqs hash map. */
+#define WP_NO_SLOT 0xffffffffu
+#define WP_PID_SPACE 65536
+#define WP_MAX_FAST_SLOTS 32
 
 /* A request awaiting its ack. MQTT and Kafka: (flow id, 0, packet id or
  * correlation id); WebSocket: (0, run, sequence), matched on any flow. */
@@ -145,8 +159,8 @@ static inline __u64 wp_hist_value(__u32 idx)
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct wp_flow_key) == 40, "wp_flow_key ABI");
-_Static_assert(sizeof(struct wp_dir) == 168, "wp_dir ABI");
-_Static_assert(sizeof(struct wp_flow) == 24 + 2 * 168, "wp_flow ABI");
+_Static_assert(sizeof(struct wp_dir) == 180, "wp_dir ABI");
+_Static_assert(sizeof(struct wp_flow) == 32 + 2 * 180, "wp_flow ABI");
 _Static_assert(sizeof(struct wp_req_key) == 16, "wp_req_key ABI");
 _Static_assert(sizeof(struct wp_counters) == 14 * 8, "wp_counters ABI");
 #endif

@@ -113,7 +113,7 @@ static int target_proto(const struct blast_opts *o)
 {
 	switch (o->proto) {
 	case PROTO_MQTT:
-		return o->transport == TRANSPORT_WS ? -1 : WP_MQTT;
+		return o->transport == TRANSPORT_WS ? WP_MQTT_WS : WP_MQTT;
 	case PROTO_KAFKA:
 		return WP_KAFKA;
 	case PROTO_WS:
@@ -221,7 +221,8 @@ static int attach_tcx(struct probe *p, unsigned ifindex)
 
 /* Opens and loads the object, with room for max_reqs requests awaiting
  * their ack (lru: forget the oldest when full); NULL after a warning. */
-static struct probe *probe_open_load(bool pid_filter, uint32_t max_reqs, bool lru)
+static struct probe *probe_open_load(bool pid_filter, uint32_t max_reqs, bool lru,
+				     uint32_t fast_slots)
 {
 	struct probe *p;
 	int err;
@@ -244,6 +245,9 @@ static struct probe *probe_open_load(bool pid_filter, uint32_t max_reqs, bool lr
 	bpf_map__set_max_entries(p->skel->maps.reqs, max_reqs);
 	if (lru)
 		bpf_map__set_type(p->skel->maps.reqs, BPF_MAP_TYPE_LRU_HASH);
+	p->skel->rodata->cfg_fast_slots = fast_slots;
+	bpf_map__set_max_entries(p->skel->maps.reqs_fast,
+				 fast_slots ? fast_slots * WP_PID_SPACE : 1);
 	err = wire_probe_bpf__load(p->skel);
 	if (err) {
 		warn("cannot load the BPF programs (%s): needs root (CAP_BPF, CAP_NET_ADMIN) "
@@ -264,7 +268,7 @@ fail:
 
 struct probe *probe_load(void)
 {
-	return probe_open_load(false, 65536, false);
+	return probe_open_load(false, 65536, false, PROBE_TEST_FAST_SLOTS);
 }
 
 /* Requests that can await their ack at once: every connection's window
@@ -304,10 +308,14 @@ struct probe *probe_start(const struct blast_opts *o, const struct kafka_meta *k
 	struct probe *p;
 
 	if (proto < 0) {
-		warn("MQTT over WebSocket is not parsed (MQTT over TCP, Kafka and --proto ws are)");
+		warn("no parser for this protocol");
 		return NULL;
 	}
-	p = probe_open_load(true, reqs_room(o, km), o->proto == PROTO_WS);
+	/* 512 KiB per fast MQTT connection, for at most 32 of them. */
+	uint32_t fast = o->proto == PROTO_MQTT ? o->conns : 0; /* over WebSocket too */
+	if (fast > WP_MAX_FAST_SLOTS)
+		fast = WP_MAX_FAST_SLOTS;
+	p = probe_open_load(true, reqs_room(o, km), o->proto == PROTO_WS, fast);
 	if (!p)
 		return NULL;
 	__u32 me = (__u32)getpid(), one = 1;

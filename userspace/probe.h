@@ -31,8 +31,10 @@ void probe_live(struct probe *p, FILE *f, double elapsed_s, uint64_t now_ns);
 void probe_stop(struct probe *p);
 
 /* For tests of the parser (tests/unit/test_wire_probe.c): the programs
- * loaded, attached nowhere, counting every flow in the "flows" map; a map's
- * fd by name; the tc program's fd. */
+ * loaded, attached nowhere, counting every flow in the "flows" map (MQTT
+ * fast rows 0..PROBE_TEST_FAST_SLOTS-1); a map's fd by name; the tc
+ * program's fd. */
+#define PROBE_TEST_FAST_SLOTS 8
 struct probe *probe_load(void);
 int probe_map_fd(struct probe *p, const char *name);
 int probe_prog_fd(struct probe *p, bool egress);

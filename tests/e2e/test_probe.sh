@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # --probe, the kernel's witness. For a finished QoS 1 MQTT run against
 # mosquitto, a Kafka acks=1 run against librdkafka's mock cluster and a
-# --proto ws fan-out through libwebsockets' mirror, the programs' counts
+# --proto ws fan-out through libwebsockets' mirror (and MQTT QoS 2, MQTT
+# over WebSocket, 40 connections), the programs' counts
 # agree exactly with blast's own: wire.requests == sent, wire.acks == acked
 # (receipts for ws), nothing unparsed or unmatched, one latency sample per
 # ack, one flow per connection. No program, link, tc filter or qdisc stays
@@ -100,6 +101,13 @@ check_wire "$r" sent acked 4
 grep -q 'client - wire' "$T/blast.out" || fail "mqtt: no client - wire row in the summary"
 check_gone "after a normal end" "$ids"
 
+log "== MQTT QoS 1, 40 connections (32 kept in the fast array, 8 in the hash map)"
+r=$T/mqtt40.json
+run_blast 60 --target "$T_MQ" --conns 40 --qos 1 --inflight 100 --messages 20000 --probe \
+	--report "$r" --quiet
+[ "$BLAST_RC" -eq 0 ] || fail "40 conns: blast exited $BLAST_RC: $(cat "$T/blast.err")"
+check_wire "$r" sent acked 40
+
 log "== MQTT QoS 2"
 r=$T/mqtt2.json
 run_blast 60 --target "$T_MQ" --conns 2 --qos 2 --inflight 20 --messages 5000 --probe \
@@ -149,6 +157,15 @@ grep -q '^blast: warning: --probe: .*running without the wire probe$' "$T/blast.
 	fail "nobody: no probe warning: $(cat "$T/blast.err")"
 grep -q 'acked 1000' "$T/blast.out" || fail "nobody: the run did not go on: $(cat "$T/blast.out")"
 grep -q 'wire (probe)' "$T/blast.out" && fail "nobody: a wire section without a probe"
+stop_mosquitto
+
+log "== MQTT QoS 1 over WebSocket"
+start_mosquitto_ws || die "cannot start mosquitto with a websockets listener"
+r=$T/mqtt-ws.json
+run_blast 60 --target "ws://127.0.0.1:$MQ_WS_PORT/mqtt" --conns 3 --qos 1 --inflight 100 \
+	--messages 20000 --probe --report "$r" --quiet
+[ "$BLAST_RC" -eq 0 ] || fail "mqtt over ws: blast exited $BLAST_RC: $(cat "$T/blast.err")"
+check_wire "$r" sent acked 3
 stop_mosquitto
 
 log "== Kafka acks=1"

@@ -1,8 +1,9 @@
 /* The --probe parser (bpf/wire_probe.bpf.c) run on crafted packets through
  * bpf_prog_test_run_opts, attached nowhere: frames split across segments at
  * every byte, many frames in one segment, frames longer than a segment,
- * retransmissions, gaps and garbage, for MQTT, Kafka (Produce v7 and the
- * flexible v9, records counted) and WebSocket. Frames come from blast's own
+ * retransmissions, gaps and garbage, for MQTT (over TCP and WebSocket),
+ * Kafka (Produce v7 and the flexible v9, records counted) and WebSocket
+ * fan-out. Frames come from blast's own
  * encoders, whose bytes tests/unit/test_{mqtt,kafka,ws}.c check against
  * the specs. Needs root (CAP_BPF): skipped without it. */
 #include <arpa/inet.h>
@@ -34,7 +35,9 @@ struct tflow {
 	uint32_t seq[2]; /* next sequence number, client -> server and back */
 };
 
-static void flow_new(struct tflow *f, __u32 proto)
+/* A flow; MQTT requests kept in the fast array's row slot, or in the hash
+ * map (WP_NO_SLOT). Each fast test flow has a row of its own, as flows do. */
+static void flow_new_slot(struct tflow *f, __u32 proto, __u32 slot)
 {
 	struct wp_flow v;
 
@@ -49,9 +52,15 @@ static void flow_new(struct tflow *f, __u32 proto)
 	memset(&v, 0, sizeof(v));
 	v.id = next_id++;
 	v.proto = proto;
-	if (proto == WP_WS)
+	v.slot = slot;
+	if (proto == WP_WS || proto == WP_MQTT_WS) /* an HTTP upgrade first */
 		v.dir[0].state = v.dir[1].state = WP_D_HTTP;
 	CHECK_EQ_INT(bpf_map_update_elem(probe_map_fd(P, "flows"), &f->key, &v, BPF_ANY), 0);
+}
+
+static void flow_new(struct tflow *f, __u32 proto)
+{
+	flow_new_slot(f, proto, WP_NO_SLOT);
 }
 
 /* One TCP segment of the flow, at sequence number seq, through the program
@@ -149,9 +158,10 @@ static void test_mqtt_many_in_one_segment(void)
 {
 	uint8_t out[3900], in[3900];
 	size_t no = 0, ni = 0;
-	struct tflow f;
+	struct tflow f, h;
 
-	flow_new(&f, WP_MQTT);
+	flow_new_slot(&f, WP_MQTT, 0);
+	flow_new(&h, WP_MQTT);
 	mark();
 	memcpy(out, connect_frame, sizeof(connect_frame));
 	no = sizeof(connect_frame);
@@ -163,7 +173,9 @@ static void test_mqtt_many_in_one_segment(void)
 	}
 	seg(&f, 0, out, no);
 	seg(&f, 1, in, ni);
-	EXPECT(100, 100, 0, 0);
+	seg(&h, 0, out, no);
+	seg(&h, 1, in, ni);
+	EXPECT(200, 200, 0, 0);
 	/* Counted once: the same bytes again are a retransmission. */
 	mark();
 	seg_at(&f, 0, f.seq[0] - (uint32_t)no, out, no);
@@ -194,7 +206,7 @@ static void test_mqtt_split(void)
 	EXPECT(3 * (no - 1), 3 * (no - 1), 0, 0);
 
 	struct tflow f;
-	flow_new(&f, WP_MQTT);
+	flow_new_slot(&f, WP_MQTT, 1);
 	mark();
 	stream(&f, 0, out, no, 1);
 	stream(&f, 1, in, ni, 1);
@@ -209,7 +221,7 @@ static void test_mqtt_long_and_overlap(void)
 	size_t no = 0, ni = 0;
 	struct tflow f;
 
-	flow_new(&f, WP_MQTT);
+	flow_new_slot(&f, WP_MQTT, 2);
 	mark();
 	no += publish(out + no, 1, 1, 5, 5000);
 	no += publish(out + no, 2, 1, 5, 3);
@@ -227,7 +239,7 @@ static void test_mqtt_long_and_overlap(void)
 	seg_at(&f, 0, f.seq[0] + 10, out + 10, no - 10); /* resends 10 bytes, then new ones */
 	EXPECT(2, 0, 0, 0);
 
-	flow_new(&f, WP_MQTT);
+	flow_new_slot(&f, WP_MQTT, 3);
 	mark();
 	no = publish(out, 9, 2, 5, 30);
 	seg(&f, 0, out, no);
@@ -236,12 +248,31 @@ static void test_mqtt_long_and_overlap(void)
 	seg(&f, 1, in, ack(in, MQTT_PUBCOMP, 9));
 	EXPECT(1, 1, 0, 0);
 
-	/* QoS 0 needs no ack; an ack for no request is unmatched. */
-	flow_new(&f, WP_MQTT);
+	/* QoS 0 needs no ack; an ack for no request is unmatched (twice: a
+	 * fast row, then the hash map). */
+	flow_new_slot(&f, WP_MQTT, 4);
 	mark();
 	seg(&f, 0, out, publish(out, 0, 0, 5, 30));
 	seg(&f, 1, in, ack(in, MQTT_PUBACK, 99));
 	EXPECT(1, 0, 1, 0);
+	flow_new(&f, WP_MQTT);
+	mark();
+	seg(&f, 0, out, publish(out, 0, 0, 5, 30));
+	seg(&f, 1, in, ack(in, MQTT_PUBACK, 99));
+	seg(&f, 1, in, ack(in, MQTT_PUBACK, 99));
+	EXPECT(1, 0, 2, 0);
+
+	/* Packet ids are per connection: two fast rows, the same ids. */
+	struct tflow g;
+	flow_new_slot(&f, WP_MQTT, 5);
+	flow_new_slot(&g, WP_MQTT, 6);
+	mark();
+	seg(&f, 0, out, publish(out, 1, 1, 5, 30));
+	seg(&g, 0, out, publish(out, 1, 1, 5, 30));
+	seg(&f, 1, in, ack(in, MQTT_PUBACK, 1));
+	seg(&f, 1, in, ack(in, MQTT_PUBACK, 1)); /* twice: the second answers nothing */
+	seg(&g, 1, in, ack(in, MQTT_PUBACK, 1));
+	EXPECT(2, 2, 1, 0);
 }
 
 /* What cannot be parsed is counted, and the direction is given up. */
@@ -276,14 +307,36 @@ static void test_mqtt_garbage(void)
 	EXPECT(0, 0, 0, 1);
 
 	/* A topic so long that the packet id lies past the 64 bytes parsed:
-	 * counted as unparsed, and the next frame is still found. */
+	 * read where it lies when the segment holds it (here and in a fast
+	 * row), else counted as unparsed; the next frame is found either way. */
+	for (int k = 0; k < 4; k++) {
+		/* Head in carry (10) or not (40); the id in the second segment. */
+		size_t cut = k & 1 ? 40 : 10;
+		flow_new_slot(&f, WP_MQTT, k & 2 ? 7 : WP_NO_SLOT);
+		mark();
+		n = publish(out, 1, 1, 100, 10);
+		n += publish(out + n, 2, 1, 5, 10);
+		seg(&f, 0, out, cut);
+		seg(&f, 0, out + cut, n - cut);
+		size_t na = ack(in, MQTT_PUBACK, 2);
+		na += ack(in + na, MQTT_PUBACK, 1);
+		seg(&f, 1, in, na);
+		EXPECT(2, 2, 0, 0);
+	}
+	/* The id at 104 starts the next segment; then it straddles two. */
 	flow_new(&f, WP_MQTT);
 	mark();
 	n = publish(out, 1, 1, 100, 10);
-	n += publish(out + n, 2, 1, 5, 10);
-	seg(&f, 0, out, n);
-	seg(&f, 1, in, ack(in, MQTT_PUBACK, 2));
-	EXPECT(2, 1, 0, 1);
+	seg(&f, 0, out, 104);
+	seg(&f, 0, out + 104, n - 104);
+	seg(&f, 1, in, ack(in, MQTT_PUBACK, 1));
+	EXPECT(1, 1, 0, 0);
+	flow_new(&f, WP_MQTT);
+	mark();
+	seg(&f, 0, out, 105);
+	seg(&f, 0, out + 105, n - 105);
+	seg(&f, 1, in, ack(in, MQTT_PUBACK, 1));
+	EXPECT(1, 0, 1, 1);
 }
 
 /* A Produce request: partitions 0..n_parts-1, part i holding i + 3 records. */
@@ -451,6 +504,74 @@ static void test_ws(void)
 	EXPECT(0, 0, 1, 0);
 }
 
+/* MQTT over WebSocket: after the upgrade, masked binary frames of several
+ * PUBLISHes from the client, unmasked frames of acks from the server, a
+ * ping between them; split at every byte. */
+static void test_mqtt_ws(void)
+{
+	static const char up[] = "GET /mqtt HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n";
+	static const char ok[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+	static const uint8_t key[4] = { 0xa1, 0x05, 0x7f, 0xee };
+	uint8_t body[600], out[1500], in[600], acks[64];
+	size_t no, ni, nb, na;
+	struct tflow f;
+
+	no = strlen(up);
+	memcpy(out, up, no);
+	ni = strlen(ok);
+	memcpy(in, ok, ni);
+	uint16_t pid = 1;
+	for (int frame = 0; frame < 3; frame++) {
+		nb = 0;
+		na = 0;
+		for (int k = 0; k < 3; k++, pid++) {
+			nb += publish(body + nb, pid, 1, 7 + frame * 20, 11);
+			na += ack(acks + na, MQTT_PUBACK, pid);
+		}
+		ssize_t n = ws_encode_frame(out + no, sizeof(out) - no, WS_OP_BINARY, true, key, body, nb);
+		CHECK(n > 0);
+		no += n > 0 ? (size_t)n : 0;
+		n = ws_encode_frame(in + ni, sizeof(in) - ni, WS_OP_BINARY, true, NULL, acks, na);
+		CHECK(n > 0);
+		ni += n > 0 ? (size_t)n : 0;
+		n = ws_encode_ping(in + ni, sizeof(in) - ni, NULL, (const uint8_t *)"hi", 2);
+		CHECK(n > 0);
+		ni += n > 0 ? (size_t)n : 0;
+	}
+	flow_new_slot(&f, WP_MQTT_WS, WP_NO_SLOT);
+	mark();
+	seg(&f, 0, out, no);
+	seg(&f, 1, in, ni);
+	EXPECT(9, 9, 0, 0);
+
+	mark();
+	for (size_t k = 1; k < no; k += 3) {
+		flow_new_slot(&f, WP_MQTT_WS, k % 2 ? 0 : WP_NO_SLOT);
+		seg(&f, 0, out, k);
+		seg(&f, 0, out + k, no - k);
+		size_t j = k % ni;
+		if (j) {
+			seg(&f, 1, in, j);
+			seg(&f, 1, in + j, ni - j);
+		} else {
+			seg(&f, 1, in, ni);
+		}
+	}
+	EXPECT(9 * ((no - 1 + 2) / 3), 9 * ((no - 1 + 2) / 3), 0, 0);
+
+	/* A PUBLISH split between two WebSocket frames is not guessed at. */
+	flow_new_slot(&f, WP_MQTT_WS, WP_NO_SLOT);
+	mark();
+	nb = publish(body, 1, 1, 7, 11);
+	no = strlen(up);
+	memcpy(out, up, no);
+	no += (size_t)ws_encode_frame(out + no, sizeof(out) - no, WS_OP_BINARY, true, key, body, 10);
+	no += (size_t)ws_encode_frame(out + no, sizeof(out) - no, WS_OP_CONT, true, key, body + 10,
+				      nb - 10);
+	seg(&f, 0, out, no);
+	EXPECT(0, 0, 0, 1);
+}
+
 static void test_hist_buckets(void)
 {
 	/* Every bucket's middle lies within 0.8% of any value in it. */
@@ -490,6 +611,7 @@ int main(void)
 	test_kafka(7);
 	test_kafka(9);
 	test_ws();
+	test_mqtt_ws();
 	probe_stop(P);
 	free(before);
 	free(after);
