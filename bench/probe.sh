@@ -36,6 +36,11 @@ SECS=${SECS:-3}
 RUN_TIMEOUT=${RUN_TIMEOUT:-60}
 
 TMP=$(mktemp -d /tmp/blast-bench-probe.XXXXXX)
+# The capture goes to memory (tmpfs) by default, so the figure is the
+# capture's own cost and not the disk's write-back (a Kafka run writes about
+# 1 GB/s); PCAP_DIR=/some/disk measures the two together.
+PCAP_DIR=${PCAP_DIR:-/dev/shm}
+[ -d "$PCAP_DIR" ] && [ -w "$PCAP_DIR" ] || PCAP_DIR=$TMP
 PIDS=()
 CHECKS=()
 KMOCK_FD=
@@ -49,6 +54,7 @@ cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	rm -rf "$TMP"
+	rm -f "$PCAP_DIR/blast-bench-probe-$$.pcapng"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -106,7 +112,7 @@ witness_args() {
 	case $1 in
 	none) ;;
 	probe) echo "--probe" ;;
-	pcap) echo "--pcap $TMP/run.pcapng" ;;
+	pcap) echo "--pcap $PCAP_DIR/blast-bench-probe-$$.pcapng" ;;
 	esac
 }
 
@@ -134,7 +140,7 @@ run() {
 		done
 	fi
 	wait "$pid" || echo "probe.sh: $1 $2: blast exited $?: $(head -3 "$TMP/err")" >&2
-	rm -f "$TMP/run.pcapng"
+	rm -f "$PCAP_DIR/blast-bench-probe-$$.pcapng"
 	local acked rate cp wp
 	acked=$(jget "$r" acked)
 	rate=$(jget "$r" rate)

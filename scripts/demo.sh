@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end: install what blast needs, build it, start a
 # private mosquitto on a free loopback port, blast it with 1,000 connections
-# for 10 s at QoS 1, print the summary and the JSON report, stop the broker.
+# for 10 s at QoS 1 with the wire probe on, print the summary and the JSON
+# report (kept with an HTML page in /tmp/blast-demo), stop the broker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,10 +36,13 @@ done
 
 echo "mosquitto (pid $broker) on 127.0.0.1:$port"
 set +e
+out=/tmp/blast-demo
+mkdir -p "$out"
 ./blast --proto mqtt --target "127.0.0.1:$port" --conns 1000 --ramp 5000 \
-	--rate 20000 --duration 10s --qos 1 --report "$dir/report.json"
+	--rate 20000 --duration 10s --qos 1 --probe \
+	--report "$out/report.json" --html "$out/report.html"
 status=$?
 set -e
-echo "--- report ($dir/report.json) ---"
-python3 -m json.tool "$dir/report.json"
+echo "--- report ($out/report.json; charts in $out/report.html) ---"
+python3 -m json.tool "$out/report.json"
 exit $status
