@@ -45,8 +45,8 @@ enum op {
 #define NO_CONN UINT32_MAX
 /* Batched waits (batch_waits()): return at this many completions, or this
  * long after the wait began. */
-#define BATCH_CQES 64
-#define BATCH_NS (NSEC_PER_MSEC / 2)
+#define BATCH_CQES 256
+#define BATCH_NS NSEC_PER_MSEC
 
 
 static inline uint64_t ud_make(uint32_t conn, enum op op)
