@@ -426,6 +426,8 @@ static void conn_submit_send(struct worker *w, struct conn *c)
 	io_uring_prep_send(sqe, c->fd, ch->data + ch->off, ch->len - ch->off, MSG_NOSIGNAL);
 	io_uring_sqe_set_data64(sqe, ud_make((uint32_t)(c - w->conns), OP_SEND));
 	c->ops++;
+	if (!ch->off)
+		w->sends_fresh++; /* not the rest after a short write */
 	c->t_last_tx = w->now;
 }
 
@@ -773,6 +775,8 @@ static void on_send(struct worker *w, struct conn *c, int res)
 	struct chunk *ch = c->tx;
 
 	c->ops--;
+	if (!ch->off)
+		w->sends_fresh--;
 	if (res > 0) {
 		ch->off += (uint32_t)res;
 		w->t.bytes_out += (uint64_t)res;
@@ -1560,11 +1564,14 @@ static uint64_t next_wakeup(const struct worker *w)
 /* Whether the loop may sleep through several completions. Receipts and
  * acks are timed by the kernel's stamp, so sleeping costs them nothing;
  * it only delays what a completion unblocks. So: not while a send waits
- * on an ack (qos > 0, Kafka, churn) or a handshake is in flight; and after
- * a turn that reaped nothing, wait for the first completion as before. */
+ * on an ack (qos > 0, Kafka, churn), a handshake is in flight, or a fresh
+ * send is (a fast peer takes it at once, and its completion lets the next
+ * one go); the rest of a short write waits for the peer to read, which
+ * leaves the socket's buffer mostly full, so it may wait. And after a turn
+ * that reaped nothing, wait for the first completion as before. */
 static bool batch_waits(const struct worker *w)
 {
-	return batch_capable(w->o) && w->connecting == 0 &&
+	return batch_capable(w->o) && w->connecting == 0 && w->sends_fresh == 0 &&
 	       (w->phase == WS_RUNNING || w->phase == WS_DRAINING) && w->last_reaped > 0;
 }
 
