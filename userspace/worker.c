@@ -1253,22 +1253,27 @@ static bool batch_capable(const struct blast_opts *o)
 /* Receive buffer size and count. A read's stamp is that of its newest
  * segment, and a batched wait lets segments pile up in the socket: so when
  * the loop batches, buffers hold about one message, and the stamp that
- * times a frame is that of its own last segment or of one at most a
- * buffer's length behind it. Otherwise 16 KiB reads. */
-static void rbuf_geometry(const struct blast_opts *o, uint32_t *size, uint32_t *count)
+ * times a frame is that of its own last segment or of one at most about a
+ * message behind it. Otherwise 16 KiB reads. Returns whether the loop may
+ * batch: not when messages may be much smaller than a read (payload files,
+ * protobuf), as one stamp would then time many of them. */
+static bool rbuf_geometry(const struct blast_opts *o, uint32_t *size, uint32_t *count)
 {
 	uint32_t hdr = (uint32_t)(sizeof(struct io_uring_recvmsg_out) + RXSTAMP_CONTROL_LEN);
 
 	*size = 16384;
 	*count = 256;
-	if (!batch_capable(o) || o->payloads.n || o->payload_proto || o->payload_size > 8192)
-		return;
+	if (!batch_capable(o) || o->payloads.n || o->payload_proto)
+		return false;
+	if (o->payload_size > 8192)
+		return true; /* a 16 KiB read holds at most about two */
 	uint32_t room = (o->payload_size + 16 + 63) / 64 * 64; /* + frame header */
 	*size = hdr + room;
 	/* About 4 MiB in all, a power of two of buffers (the ring's rule). */
 	*count = 256;
 	while (*count < 16384 && (uint64_t)*count * 2 * *size <= (4u << 20))
 		*count *= 2;
+	return true;
 }
 
 static int setup_ring(struct worker *w)
@@ -1294,7 +1299,7 @@ static int setup_ring(struct worker *w)
 
 	/* Provided receive buffers, registered the liburing 2.3 way (no
 	 * io_uring_setup_buf_ring yet): mmap the ring, register it, fill it. */
-	rbuf_geometry(w->o, &w->rbuf_size, &w->rbuf_count);
+	w->batch_ok = rbuf_geometry(w->o, &w->rbuf_size, &w->rbuf_count);
 	size_t ring_sz = w->rbuf_count * sizeof(struct io_uring_buf);
 	void *ring_mem = mmap(NULL, ring_sz, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
 	if (ring_mem == MAP_FAILED)
@@ -1571,7 +1576,7 @@ static uint64_t next_wakeup(const struct worker *w)
  * that reaped nothing, wait for the first completion as before. */
 static bool batch_waits(const struct worker *w)
 {
-	return batch_capable(w->o) && w->connecting == 0 && w->sends_fresh == 0 &&
+	return w->batch_ok && w->connecting == 0 && w->sends_fresh == 0 &&
 	       (w->phase == WS_RUNNING || w->phase == WS_DRAINING) && w->last_reaped > 0;
 }
 
