@@ -145,8 +145,10 @@ static int receipt(struct worker *w, struct conn *c, uint64_t seq, uint64_t sent
 	}
 	s->seen[byte] |= bit;
 	w->t.received++;
-	w->last_recv_ns = w->now;
-	hist_record(w->e2e, w->now > sent_ns ? (int64_t)(w->now - sent_ns) : 0);
+	/* Timed when the kernel received it, not when the loop got to it. */
+	uint64_t t = worker_rx_ns(w);
+	w->last_recv_ns = t;
+	hist_record(w->e2e, t > sent_ns ? (int64_t)(t - sent_ns) : 0);
 	return 0;
 }
 

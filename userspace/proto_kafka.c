@@ -443,9 +443,10 @@ static int on_produce_part(void *ctx, const char *topic, size_t topic_len, int32
 		if (!err) {
 			w->t.acked++;
 			w->t.inflight--;
-			hist_record(w->interval, (int64_t)(w->now - e->m.intended));
+			/* The response's kernel receive stamp (w->now outside a read). */
+			hist_record(w->interval, (int64_t)(worker_rx_ns(w) - e->m.intended));
 			if (w->rate)
-				hist_record(w->interval_raw, (int64_t)(w->now - rq->sent_ns));
+				hist_record(w->interval_raw, (int64_t)(worker_rx_ns(w) - rq->sent_ns));
 		} else if (kafka_error_retriable(err)) {
 			requeue(w, e);
 		} else {

@@ -134,8 +134,10 @@ static int ws_on_frame(struct worker *w, struct conn *c, const uint8_t *buf, siz
 	}
 	r->seen[byte] |= bit;
 	w->t.received++;
-	w->last_recv_ns = w->now;
-	hist_record(w->e2e, (int64_t)(w->now - sent));
+	/* Timed when the kernel received it, not when the loop got to it. */
+	uint64_t t = worker_rx_ns(w);
+	w->last_recv_ns = t;
+	hist_record(w->e2e, t > sent ? (int64_t)(t - sent) : 0);
 	return 0;
 }
 

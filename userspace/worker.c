@@ -43,6 +43,10 @@ enum op {
  * that get their SYNs dropped and wait a 1 s retransmit. */
 #define CONNECTS_IN_FLIGHT 64
 #define NO_CONN UINT32_MAX
+/* Batched waits (batch_waits()): return at this many completions, or this
+ * long after the wait began. */
+#define BATCH_CQES 256
+#define BATCH_NS NSEC_PER_MSEC
 
 
 static inline uint64_t ud_make(uint32_t conn, enum op op)
@@ -209,10 +213,11 @@ void conn_msg_done(struct worker *w, struct conn *c, struct msg_slot *s, bool ok
 {
 	if (ok) {
 		w->t.acked++;
-		hist_record(w->interval, (int64_t)(w->now - s->intended_ns));
+		uint64_t t = worker_rx_ns(w); /* when the ack arrived */
+		hist_record(w->interval, (int64_t)(t - s->intended_ns));
 		/* Without --rate both clocks agree: one record serves both. */
 		if (w->rate)
-			hist_record(w->interval_raw, (int64_t)(w->now - s->sent_ns));
+			hist_record(w->interval_raw, (int64_t)(t - s->sent_ns));
 	} else {
 		w->t.failed++;
 	}
@@ -389,6 +394,7 @@ static void conn_open(struct worker *w, struct conn *c)
 	c->fd = fd;
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	rxstamp_enable(fd); /* without stamps, receipts are timed by the loop */
 	if (conn_bind_source(w, c, fd) < 0) {
 		conn_fail(w, c, errno == EADDRNOTAVAIL ? ERR_ADDR_UNAVAILABLE : ERR_CONNECT_FAILED);
 		return;
@@ -403,7 +409,8 @@ static void conn_arm_recv(struct worker *w, struct conn *c)
 {
 	struct io_uring_sqe *sqe = get_sqe(w);
 
-	io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
+	/* recvmsg, not recv: each read brings its kernel receive stamp. */
+	io_uring_prep_recvmsg_multishot(sqe, c->fd, &w->rx_msg, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = BGID;
 	io_uring_sqe_set_data64(sqe, ud_make((uint32_t)(c - w->conns), OP_RECV));
@@ -419,6 +426,8 @@ static void conn_submit_send(struct worker *w, struct conn *c)
 	io_uring_prep_send(sqe, c->fd, ch->data + ch->off, ch->len - ch->off, MSG_NOSIGNAL);
 	io_uring_sqe_set_data64(sqe, ud_make((uint32_t)(c - w->conns), OP_SEND));
 	c->ops++;
+	if (!ch->off)
+		w->sends_fresh++; /* not the rest after a short write */
 	c->t_last_tx = w->now;
 }
 
@@ -766,6 +775,8 @@ static void on_send(struct worker *w, struct conn *c, int res)
 	struct chunk *ch = c->tx;
 
 	c->ops--;
+	if (!ch->off)
+		w->sends_fresh--;
 	if (res > 0) {
 		ch->off += (uint32_t)res;
 		w->t.bytes_out += (uint64_t)res;
@@ -899,18 +910,44 @@ static void conn_upgrade_feed(struct worker *w, struct conn *c, const uint8_t *b
 		wst_unwrap(w, c, buf + used, len - (size_t)used, deliver);
 }
 
+/* Opens a recvmsg result in receive buffer bid: points data at the
+ * payload, sets the receipt time (w->rx_ns) from the kernel's stamp, and
+ * returns the payload bytes (0 = end of stream) or -EBADMSG. */
+static int rx_open(struct worker *w, unsigned bid, int res, uint8_t **data)
+{
+	struct rx_read rd;
+
+	if (rxstamp_parse(w->rbufs + (size_t)bid * w->rbuf_size, res, &w->rx_msg, &rd) < 0)
+		return -EBADMSG;
+	*data = rd.data;
+	w->rx_ns = rx_clock_mono(&w->rxc, &rd.stamp, w->now);
+	return (int)rd.len;
+}
+
+static void rbuf_recycle(struct worker *w, unsigned bid)
+{
+	io_uring_buf_ring_add(w->br, w->rbufs + (size_t)bid * w->rbuf_size, w->rbuf_size,
+			      (unsigned short)bid, io_uring_buf_ring_mask(w->rbuf_count), 0);
+	io_uring_buf_ring_advance(w->br, 1);
+}
+
 static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 {
 	bool more = cqe->flags & IORING_CQE_F_MORE;
+	bool has_buf = cqe->flags & IORING_CQE_F_BUFFER;
+	unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
 	int res = cqe->res;
+	uint8_t *data = NULL;
 
 	if (!more) {
 		c->ops--;
 		c->recv_armed = 0;
 	}
+	if (has_buf)
+		res = rx_open(w, bid, res, &data);
+	else if (res > 0)
+		res = -EBADMSG; /* bytes without a buffer: not a reply to this recv */
 	if (res > 0) {
-		unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-		uint8_t *data = w->rbufs + (size_t)bid * w->rbuf_size;
 		w->t.bytes_in += (uint64_t)res;
 		if (c->state == CS_UPGRADE) {
 			conn_upgrade_feed(w, c, data, (size_t)res);
@@ -927,9 +964,6 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 				setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 			}
 		}
-		io_uring_buf_ring_add(w->br, data, w->rbuf_size, (unsigned short)bid,
-				      io_uring_buf_ring_mask(w->rbuf_count), 0);
-		io_uring_buf_ring_advance(w->br, 1);
 		bool reading = c->state == CS_UPGRADE || c->state == CS_HANDSHAKE ||
 			       c->state == CS_READY || c->state == CS_CLOSING ||
 			       (c->state == CS_DEAD && c->goodbye_sent);
@@ -947,6 +981,9 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 	} else if (c->state != CS_DEAD && c->state != CS_DONE) {
 		conn_fail(w, c, res == -ECONNRESET ? ERR_CONN_RESET : ERR_RECV);
 	}
+	w->rx_ns = 0;
+	if (has_buf)
+		rbuf_recycle(w, bid);
 	if (c->state == CS_DEAD && !c->ops)
 		conn_finalize(w, c, c->goodbye_sent);
 }
@@ -1213,6 +1250,38 @@ static bool advance_phase(struct worker *w)
 
 /* ---- setup ---- */
 
+/* Runs where no send waits on an ack: the loop may batch its waits. */
+static bool batch_capable(const struct blast_opts *o)
+{
+	return o->qos == 0 && o->sub_qos == 0 && o->proto != PROTO_KAFKA && !o->churn;
+}
+
+/* Receive buffer size and count. A read's stamp is that of its newest
+ * segment, and a batched wait lets segments pile up in the socket: so when
+ * the loop batches, buffers hold about one message, and the stamp that
+ * times a frame is that of its own last segment or of one at most about a
+ * message behind it. Otherwise 16 KiB reads. Returns whether the loop may
+ * batch: not when messages may be much smaller than a read (payload files,
+ * protobuf), as one stamp would then time many of them. */
+static bool rbuf_geometry(const struct blast_opts *o, uint32_t *size, uint32_t *count)
+{
+	uint32_t hdr = (uint32_t)(sizeof(struct io_uring_recvmsg_out) + RXSTAMP_CONTROL_LEN);
+
+	*size = 16384;
+	*count = 256;
+	if (!batch_capable(o) || o->payloads.n || o->payload_proto)
+		return false;
+	if (o->payload_size > 8192)
+		return true; /* a 16 KiB read holds at most about two */
+	uint32_t room = (o->payload_size + 16 + 63) / 64 * 64; /* + frame header */
+	*size = hdr + room;
+	/* About 4 MiB in all, a power of two of buffers (the ring's rule). */
+	*count = 256;
+	while (*count < 16384 && (uint64_t)*count * 2 * *size <= (4u << 20))
+		*count *= 2;
+	return true;
+}
+
 static int setup_ring(struct worker *w)
 {
 	struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER |
@@ -1236,8 +1305,7 @@ static int setup_ring(struct worker *w)
 
 	/* Provided receive buffers, registered the liburing 2.3 way (no
 	 * io_uring_setup_buf_ring yet): mmap the ring, register it, fill it. */
-	w->rbuf_count = 256;
-	w->rbuf_size = 16384;
+	w->batch_ok = rbuf_geometry(w->o, &w->rbuf_size, &w->rbuf_count);
 	size_t ring_sz = w->rbuf_count * sizeof(struct io_uring_buf);
 	void *ring_mem = mmap(NULL, ring_sz, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
 	if (ring_mem == MAP_FAILED)
@@ -1253,6 +1321,8 @@ static int setup_ring(struct worker *w)
 			 "io_uring provided buffer ring failed: %s", strerror(-r));
 		return r;
 	}
+	/* Every receive buffer starts with the recvmsg header and the stamp. */
+	w->rx_msg.msg_controllen = RXSTAMP_CONTROL_LEN;
 	w->rbufs = malloc((size_t)w->rbuf_count * w->rbuf_size);
 	if (!w->rbufs)
 		return -ENOMEM;
@@ -1502,6 +1572,31 @@ static uint64_t next_wakeup(const struct worker *w)
 	return t;
 }
 
+/* Whether the loop may sleep through several completions. Receipts and
+ * acks are timed by the kernel's stamp, so sleeping costs them nothing;
+ * it only delays what a completion unblocks. So: not while a send waits
+ * on an ack (qos > 0, Kafka, churn), a handshake is in flight, or a fresh
+ * send is (a fast peer takes it at once, and its completion lets the next
+ * one go); the rest of a short write waits for the peer to read, which
+ * leaves the socket's buffer mostly full, so it may wait. And after a turn
+ * that reaped nothing, wait for the first completion as before. */
+static bool batch_waits(const struct worker *w)
+{
+	return w->batch_ok && w->connecting == 0 && w->sends_fresh == 0 &&
+	       (w->phase == WS_RUNNING || w->phase == WS_DRAINING) && w->last_reaped > 0;
+}
+
+/* Completions to wait for, and the wait (ns) shortened to BATCH_NS when
+ * that is more than one. The wait never passes the next due send. */
+static unsigned wait_want(const struct worker *w, uint64_t *wait)
+{
+	if (!batch_waits(w))
+		return 1;
+	if (*wait > BATCH_NS)
+		*wait = BATCH_NS;
+	return BATCH_CQES;
+}
+
 int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigned n,
 	       struct kafka_meta *kmeta)
 {
@@ -1521,7 +1616,7 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 		return 3;
 	}
 	w.phase = WS_RUNNING;
-	w.now = mono_ns();
+	w.now = rx_clock_sync(&w.rxc);
 	w.t_ramp_start = w.now;
 	w.t_next_publish = w.now;
 	w.t_next_scan = w.now + SCAN_NS;
@@ -1557,17 +1652,18 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 
 		uint64_t wake = next_wakeup(&w);
 		uint64_t wait = wake > w.now ? wake - w.now : 0;
+		unsigned want = wait_want(&w, &wait);
 		struct __kernel_timespec ts = { .tv_sec = (long long)(wait / NSEC_PER_SEC),
 						.tv_nsec = (long long)(wait % NSEC_PER_SEC) };
 		struct io_uring_cqe *cqe;
-		int r = io_uring_submit_and_wait_timeout(&w.ring, &cqe, 1, &ts, NULL);
+		int r = io_uring_submit_and_wait_timeout(&w.ring, &cqe, want, &ts, NULL);
 		if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
 			snprintf(w.slot->error, sizeof(w.slot->error), "io_uring wait failed: %s",
 				 strerror(-r));
 			status = 3;
 			break;
 		}
-		w.now = mono_ns();
+		w.now = rx_clock_sync(&w.rxc);
 		unsigned head, seen = 0;
 		io_uring_for_each_cqe(&w.ring, head, cqe)
 		{
@@ -1575,6 +1671,7 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 			seen++;
 		}
 		io_uring_cq_advance(&w.ring, seen);
+		w.last_reaped = seen;
 	}
 
 	/* Whatever is still unsettled at the very end is unacked. */

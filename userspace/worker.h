@@ -10,6 +10,7 @@
 
 #include "hist.h"
 #include "opts.h"
+#include "rxstamp.h"
 #include "shm.h"
 #include "stats.h"
 
@@ -118,6 +119,14 @@ struct worker {
 	uint8_t *rbufs;
 	uint32_t rbuf_size, rbuf_count;
 	uint32_t *rearm; uint32_t n_rearm; /* connections whose multishot recv ended on ENOBUFS */
+	/* Receipt timing (rxstamp.h): the recvmsg layout, the clock offset,
+	 * and the arrival time of the read being parsed (0 outside one). */
+	struct msghdr rx_msg;
+	struct rx_clock rxc;
+	uint64_t rx_ns;
+	unsigned last_reaped;     /* completions the last loop turn handled */
+	uint32_t sends_fresh;     /* sends in the ring that are not the rest of a short write */
+	bool batch_ok;            /* reads are sized for batched waits (worker.c) */
 	/* Connections to reopen now (churn, or a reconnect whose backoff ran out). */
 	uint32_t *reopenq;
 	uint32_t reopen_head, reopen_len;
@@ -168,6 +177,12 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 	       struct kafka_meta *kmeta);
 
 /* Used by the protocol code. */
+/* When the bytes being parsed arrived (the kernel's receive stamp): the
+ * time to record a receipt or an ack at. Outside a receive, now. */
+static inline uint64_t worker_rx_ns(const struct worker *w)
+{
+	return w->rx_ns ? w->rx_ns : w->now;
+}
 struct chunk *worker_chunk_get(struct worker *w);
 #define SMALL_CHUNK 256
 #define SCRATCH_LEN (65535 + 1)
