@@ -12,7 +12,6 @@
 #include "wire_match.h"
 
 #define PARSE_ERR ((size_t)-1)
-#define WS_HDR 44      /* "BLWS" run(8 hex) seq(16 hex) sent(16 hex): proto_ws.c */
 #define HTTP_MAX 16384 /* an upgrade request or response longer than this is not one */
 
 struct held {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blws.h"
 #include "kafka.h"
 #include "mqtt.h"
 #include "wire_int.h"
@@ -491,21 +492,6 @@ static void ws_data(struct wm *m, uint32_t fid, struct flow *f, int side, bool f
 		ws_message(m, from_client, pl, n, key, ts);
 }
 
-static int hexval(const uint8_t *p, int digits, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < digits; i++) {
-		uint8_t c = p[i];
-		unsigned d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 16;
-		if (d > 15)
-			return -EPROTO;
-		v = v << 4 | d;
-	}
-	*out = v;
-	return 0;
-}
-
 /* A client frame (masked, which ws_decode_frame refuses from a server):
  * > 0 its length, 0 need more, -EPROTO. */
 static ssize_t ws_client_frame(const uint8_t *p, size_t n, uint8_t *opcode, const uint8_t **key,
@@ -543,15 +529,16 @@ static ssize_t ws_client_frame(const uint8_t *p, size_t n, uint8_t *opcode, cons
 static void ws_message(struct wm *m, bool from_client, const uint8_t *pl, size_t n,
 		       const uint8_t *key, uint64_t ts)
 {
-	uint8_t h[WS_HDR];
-	uint64_t run, seq;
+	uint8_t h[BLWS_LEN];
+	uint32_t run;
+	uint64_t seq, sent;
 
-	if (n < WS_HDR)
+	if (n < BLWS_LEN)
 		return;
-	memcpy(h, pl, WS_HDR);
+	memcpy(h, pl, BLWS_LEN);
 	if (key)
-		ws_mask(h, WS_HDR, key, 0);
-	if (memcmp(h, "BLWS", 4) || hexval(h + 4, 8, &run) || hexval(h + 12, 16, &seq))
+		ws_mask(h, BLWS_LEN, key, 0);
+	if (blws_parse(h, BLWS_LEN, &run, &seq, &sent))
 		return; /* not a message of blast's */
 	uint64_t a = (uint64_t)K_WS << 56 | run;
 	if (from_client) {

@@ -6,6 +6,7 @@
 #include "marker.h"
 #include "mqtt.h"
 #include "mqtt_fanout.h"
+#include "receipts.h"
 #include "worker.h"
 
 /* The one SUBSCRIBE of a connection; its id is free again long before the
@@ -14,8 +15,7 @@
 
 /* Per connection. */
 struct mqfo_conn {
-	uint8_t *seen;     /* one bit per sequence number received */
-	uint64_t bytes;
+	struct receipt_set rs; /* what this connection has received */
 	uint32_t *owed;    /* acks owed: type << 16 | packet id */
 	uint32_t n_owed, cap_owed;
 	bool connacked;
@@ -45,7 +45,7 @@ void mqfo_teardown(struct worker *w)
 	for (uint32_t i = 0; i < w->n_conns; i++) {
 		struct mqfo_conn *s = w->conns[i].pstate;
 		if (s) {
-			free(s->seen);
+			receipt_set_free(&s->rs);
 			free(s->owed);
 		}
 		free(s);
@@ -119,39 +119,6 @@ static int owe(struct worker *w, struct conn *c, uint8_t type, uint16_t id)
 	return 0;
 }
 
-/* Counts a receipt of message seq on c: the first one, or a duplicate. */
-static int receipt(struct worker *w, struct conn *c, uint64_t seq, uint64_t sent_ns)
-{
-	struct mqfo_conn *s = c->pstate;
-	uint64_t byte = seq / 8;
-
-	if (byte >= s->bytes) {
-		uint64_t nb = s->bytes ? s->bytes : 1024;
-		while (nb <= byte)
-			nb *= 2;
-		uint8_t *ns = realloc(s->seen, nb);
-		if (!ns) {
-			conn_fail(w, c, ERR_RECV);
-			return -1;
-		}
-		memset(ns + s->bytes, 0, nb - s->bytes);
-		s->seen = ns;
-		s->bytes = nb;
-	}
-	uint8_t bit = (uint8_t)(1u << (seq & 7));
-	if (s->seen[byte] & bit) {
-		w->t.duplicates++;
-		return 0;
-	}
-	s->seen[byte] |= bit;
-	w->t.received++;
-	/* Timed when the kernel received it, not when the loop got to it. */
-	uint64_t t = worker_rx_ns(w);
-	w->last_recv_ns = t;
-	hist_record(w->e2e, t > sent_ns ? (int64_t)(t - sent_ns) : 0);
-	return 0;
-}
-
 int mqfo_on_publish(struct worker *w, struct conn *c, const struct mqtt_frame *f)
 {
 	struct mqtt_publish p;
@@ -170,7 +137,8 @@ int mqfo_on_publish(struct worker *w, struct conn *c, const struct mqtt_frame *f
 	if (marker_read_fanout(p.payload, p.payload_len, &m) || m.run != w->shm->run_id ||
 	    m.seq >= (1ull << 40))
 		return 0;
-	return receipt(w, c, m.seq, m.sent_ns);
+	struct mqfo_conn *s = c->pstate;
+	return receipt_count(w, c, &s->rs, m.seq, m.sent_ns);
 }
 
 int mqfo_on_pubrel(struct worker *w, struct conn *c, const struct mqtt_frame *f)

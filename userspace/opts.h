@@ -10,14 +10,15 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "blws.h"
 #include "limit.h"
 
 #define BLAST_EXIT_USAGE 2
 #define BLAST_MAX_TARGETS 64
 #define BLAST_MAX_WORKERS 64
 #define BLAST_MAX_SUB_TOPICS 16
-/* --proto ws: the ASCII header every message starts with (see proto_ws.c). */
-#define WS_HEADER_LEN 44
+/* --proto ws: the ASCII header every message starts with (encoders/blws.h). */
+#define WS_HEADER_LEN BLWS_LEN
 /* --pcap-snaplen: a loopback segment is up to 65535 bytes of IP plus a
  * 14-byte link header, so "whole packets" needs more than 65535. */
 #define PCAP_SNAPLEN_DEFAULT 262144

@@ -17,50 +17,16 @@
 #include <string.h>
 
 #include "payload_proto.h"
+#include "blws.h"
 #include "proto.h"
+#include "receipts.h"
 #include "worker.h"
 #include "ws_transport.h"
 
-#define WS_MAGIC "BLWS"
-
-/* What a connection has received: one bit per sequence number. */
+/* What a connection has received. */
 struct wsr {
-	uint8_t *seen;
-	uint64_t bytes;
+	struct receipt_set rs;
 };
-
-static const char hex[] = "0123456789abcdef";
-
-static void put_hex(uint8_t *p, uint64_t v, int digits)
-{
-	for (int i = digits - 1; i >= 0; i--) {
-		p[i] = (uint8_t)hex[v & 15];
-		v >>= 4;
-	}
-}
-
-static int get_hex(const uint8_t *p, int digits, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < digits; i++) {
-		uint8_t c = p[i];
-		unsigned d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 16;
-		if (d > 15)
-			return -EPROTO;
-		v = v << 4 | d;
-	}
-	*out = v;
-	return 0;
-}
-
-static void stamp(uint8_t *p, uint32_t run, uint64_t seq, uint64_t sent_ns)
-{
-	memcpy(p, WS_MAGIC, 4);
-	put_hex(p + 4, run, 8);
-	put_hex(p + 12, seq, 16);
-	put_hex(p + 28, sent_ns, 16);
-}
 
 static int ws_setup(struct worker *w)
 {
@@ -85,7 +51,7 @@ static void ws_teardown(struct worker *w)
 	for (uint32_t i = 0; i < w->n_conns; i++) {
 		struct wsr *r = w->conns[i].pstate;
 		if (r)
-			free(r->seen);
+			receipt_set_free(&r->rs);
 		free(r);
 		w->conns[i].pstate = NULL;
 	}
@@ -107,38 +73,13 @@ static ssize_t ws_frame_total(const uint8_t *buf, size_t len)
 static int ws_on_frame(struct worker *w, struct conn *c, const uint8_t *buf, size_t len)
 {
 	struct wsr *r = c->pstate;
-	uint64_t run, seq, sent;
+	uint32_t run;
+	uint64_t seq, sent;
 
 	/* Not ours (another client's, or no header): not counted. */
-	if (len < WS_HEADER_LEN || memcmp(buf, WS_MAGIC, 4) || get_hex(buf + 4, 8, &run) ||
-	    run != w->shm->run_id || get_hex(buf + 12, 16, &seq) || get_hex(buf + 28, 16, &sent))
+	if (blws_parse(buf, len, &run, &seq, &sent) || run != w->shm->run_id)
 		return 0;
-	uint64_t byte = seq / 8;
-	if (byte >= r->bytes) {
-		uint64_t nb = r->bytes ? r->bytes : 1024;
-		while (nb <= byte)
-			nb *= 2;
-		uint8_t *ns = realloc(r->seen, nb);
-		if (!ns) {
-			conn_fail(w, c, ERR_RECV);
-			return -1;
-		}
-		memset(ns + r->bytes, 0, nb - r->bytes);
-		r->seen = ns;
-		r->bytes = nb;
-	}
-	uint8_t bit = (uint8_t)(1u << (seq & 7));
-	if (r->seen[byte] & bit) {
-		w->t.duplicates++;
-		return 0;
-	}
-	r->seen[byte] |= bit;
-	w->t.received++;
-	/* Timed when the kernel received it, not when the loop got to it. */
-	uint64_t t = worker_rx_ns(w);
-	w->last_recv_ns = t;
-	hist_record(w->e2e, t > sent ? (int64_t)(t - sent) : 0);
-	return 0;
+	return receipt_count(w, c, &r->rs, seq, sent);
 }
 
 /* Frame header for a client frame of n payload bytes with mask key. */
@@ -213,7 +154,7 @@ static uint32_t ws_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 		memcpy(key, &r, 4);
 		uint8_t *p = ch->data + ch->len;
 		size_t h = frame_header(p, opcode, plen, key);
-		stamp(p + h, w->shm->run_id, seq, w->now);
+		blws_stamp(p + h, w->shm->run_id, seq, w->now);
 		memcpy(p + h + WS_HEADER_LEN, body, body_len);
 		mask8(p + h, plen, key);
 		ch->len += (uint32_t)(h + plen);

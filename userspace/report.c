@@ -15,6 +15,7 @@
 #include "mqtt.h"
 #include "opts.h"
 #include "report.h"
+#include "report_files.h"
 #include "report_wire.h"
 
 #define KEY_CAP 96
@@ -561,44 +562,15 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 	return json_finish(&w);
 }
 
+static int json_to(FILE *f, const struct blast_results *r, const struct series *s)
+{
+	(void)s;
+	return report_write_json_stream(f, r);
+}
+
+/* Through path.tmp, fsynced before the rename: a crash leaves the old
+ * report or the new one, never an empty file under the final name. */
 int report_write_json(const char *path, const struct blast_results *r)
 {
-	char *tmp = NULL;
-	FILE *f = NULL;
-	int fd, err;
-
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
-		return -ENOMEM;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		err = -errno;
-		close(fd);
-		goto out_unlink;
-	}
-	err = report_write_json_stream(f, r);
-	/* fsync before rename: a crash must leave the old report or the new
-	 * one, never an empty file under the final name. */
-	if (!err && fsync(fileno(f)) < 0)
-		err = -errno;
-	if (fclose(f) != 0 && !err)
-		err = -errno;
-	if (err)
-		goto out_unlink;
-	if (rename(tmp, path) < 0) {
-		err = -errno;
-		goto out_unlink;
-	}
-	free(tmp);
-	return 0;
-
-out_unlink:
-	unlink(tmp);
-out:
-	free(tmp);
-	return err;
+	return write_atomic(path, json_to, r, NULL);
 }
