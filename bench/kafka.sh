@@ -59,17 +59,7 @@ mkfifo "$TMP/mock.in" || exit 1
 # Read-write, so opening never blocks and the mock never sees EOF.
 exec 7<>"$TMP/mock.in"
 
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 die() {

@@ -63,3 +63,20 @@ check() {
 check_skip() {
 	CHECKS+=("SKIP  $1: $2")
 }
+
+# bench_cleanup: what every bench does on exit: TERM each process in PIDS,
+# reap them, run the script's bench_cleanup_extra if it defines one, and
+# remove $TMP. Install with: trap bench_cleanup EXIT; trap 'exit 130' INT TERM
+bench_cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	if declare -F bench_cleanup_extra >/dev/null; then
+		bench_cleanup_extra
+	fi
+	rm -rf "$TMP"
+}

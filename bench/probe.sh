@@ -45,18 +45,10 @@ PIDS=()
 CHECKS=()
 KMOCK_FD=
 
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$TMP"
+bench_cleanup_extra() {
 	rm -f "$PCAP_DIR/blast-bench-probe-$$.pcapng"
 }
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 die() {
@@ -154,7 +146,7 @@ WITNESSES=(none probe)
 [ "$HAVE_PCAP" = 1 ] && WITNESSES+=(pcap)
 
 STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
-trap 'sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" 2>/dev/null; cleanup' EXIT
+trap 'sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" 2>/dev/null; bench_cleanup' EXIT
 
 printf '%-6s %-6s %12s %8s %8s %14s %12s %14s %12s\n' case witness "msg/s" ratio med/med "client p50 us" "wire p50 us" "client-wire us" "bpf ns/msg"
 for c in $CASES; do

@@ -51,17 +51,7 @@ HZ=$(getconf CLK_TCK)
 TMP=$(mktemp -d /tmp/blast-wsbench.XXXXXX)
 PIDS=()
 
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 die() {
