@@ -11,8 +11,14 @@
  * in carry[] until the rest arrives. What cannot be parsed is counted, and
  * the direction is given up rather than guessed.
  *
- * Client -> server is parsed at egress, server -> client at ingress: on
- * loopback each packet passes both, so each is seen once.
+ * Client -> server is parsed at egress, server -> client at ingress, each
+ * in the order its sender sent it. Except on loopback (and any interface
+ * where the server's packets also leave): there each packet passes egress,
+ * then ingress, and ingress may see a flow's segments out of order (a
+ * segment queued on another CPU's backlog overtakes an earlier one), which
+ * a parser that follows sequence numbers cannot cross. So a flow whose
+ * server -> client packets are seen at egress is parsed there, in order,
+ * and ingress leaves it alone.
  *
  * sockops registers a flow when one of blast's processes connects to a
  * target, keeps its smoothed RTT and folds it into the counters at close;
@@ -862,6 +868,24 @@ static long http_step(__u32 i, void *arg)
 	return 0;
 }
 
+/* The flow of a packet seen leaving the server: k turned around. Not
+ * inlined: its frame is not on the stack while frame_step runs. */
+static __noinline struct wp_flow *flow_reversed(struct wp_flow_key *k)
+{
+	__u32 t;
+	__u16 p;
+
+	for (int i = 0; i < 4; i++) {
+		t = k->caddr[i];
+		k->caddr[i] = k->saddr[i];
+		k->saddr[i] = t;
+	}
+	p = k->cport;
+	k->cport = k->sport;
+	k->sport = p;
+	return bpf_map_lookup_elem(&flows, k);
+}
+
 static __always_inline int handle(struct __sk_buff *skb, __u32 egress)
 {
 	struct wp_flow_key k = {};
@@ -898,8 +922,15 @@ static __always_inline int handle(struct __sk_buff *skb, __u32 egress)
 	k.cport = egress ? th.source : th.dest;
 	k.sport = egress ? th.dest : th.source;
 	struct wp_flow *fl = bpf_map_lookup_elem(&flows, &k);
-	if (!fl)
+	if (!fl && egress) { /* the server's packet leaving: loopback (see the top) */
+		fl = flow_reversed(&k);
+		if (!fl)
+			return TC_ACT_OK;
+		fl->rx_at_egress = 1; /* before this packet reaches ingress */
+		egress = 0;           /* from here on: which direction it is */
+	} else if (!fl || (!egress && fl->rx_at_egress)) {
 		return TC_ACT_OK;
+	}
 	__u32 poff = l4off + th.doff * 4;
 	if (l3end > skb->len)
 		l3end = skb->len;
@@ -924,7 +955,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u32 egress)
 			c->segs_in++;
 		}
 	}
-	struct wp_dir *d = &fl->dir[s.dir];
+	struct wp_dir *d = &fl->dir[s.dir & 1];
 	if (!d->synced) { /* the flow's first payload: a frame starts here */
 		d->next = s.seq;
 		d->synced = 1;

@@ -82,7 +82,7 @@ struct wp_flow {
 	__u64 srtt_us;   /* last smoothed RTT (sockops), 0 before the first sample */
 	__u64 retrans;   /* tcp:tcp_retransmit_skb on this flow */
 	__u32 slot;  /* MQTT: its row of the reqs_fast array, or WP_NO_SLOT */
-	__u32 pad;
+	__u32 rx_at_egress; /* server -> client seen leaving (loopback): parsed there */
 	struct wp_dir dir[2]; /* 0: client -> server, 1: server -> client */
 };
 

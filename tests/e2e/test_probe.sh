@@ -10,7 +10,7 @@
 # privileges (as nobody) the run goes on unprobed after one warning line.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 skip_unless_root
-skip_unless_cmd python3 bpftool tc setpriv
+skip_unless_cmd python3 bpftool tc setpriv ss
 [ -x /usr/sbin/mosquitto ] || skip "/usr/sbin/mosquitto not installed"
 require_blast
 
@@ -57,6 +57,15 @@ new_prog_ids() {
 		[ -n "${ids// /}" ] && { echo "$ids"; return; }
 		sleep 0.1
 	done
+}
+
+# Waits (up to 10 s) until N connections to 127.0.0.1:PORT are established:
+# blast's run has begun. Its programs load before that, and blast catches
+# SIGINT only once its run starts (a background job inherits SIGINT
+# ignored): a signal sent earlier, on a loaded machine, went unheard and
+# the run lasted its whole --duration.
+wait_conns() {
+	wait_until 10 eval "[ \"\$(ss -Htn state established '( dport = :$2 )' | wc -l)\" -ge $1 ]"
 }
 
 # check_wire REPORT SENT_KEY ACKED_KEY FLOWS
@@ -122,6 +131,7 @@ r=$T/sigint.json
 BPID=$!
 track "$BPID"
 ids=$(new_prog_ids)
+wait_conns 2 "$MQ_PORT" || fail "sigint: blast never connected"
 sleep 1
 kill -INT "$BPID"
 wait "$BPID"
