@@ -240,6 +240,7 @@ int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx, const st
 		m.broken = r == 3 && !lr.interrupted;
 		limit_verdict(cfg, cfg->mode, &m, &trials[n]);
 		trials[n].retransmits = lr.retransmits;
+		trials[n].srtt_us = lr.srtt_us;
 		o->quiet = quiet;
 		progress(o, n, &trials[n], full);
 		o->quiet = true;
@@ -339,12 +340,12 @@ void limit_print(FILE *f, const struct blast_results *r)
 	else
 		fprintf(f, "  %3s %10s %8s %10s %10s %10s %10s %9s %9s %10s %10s %10s %s %s\n", "#",
 			"offered/s", "trial s", "achieved/s", "acked/s", "sent", "acked", "lost",
-			"not sent", "p50 us", "p99 us", "p999 us", wire ? "     retx" : "",
+			"not sent", "p50 us", "p99 us", "p999 us", wire ? "     retx   srtt us" : "",
 			"verdict");
 	for (unsigned i = 0; i < r->n_trials; i++) {
 		const struct limit_trial *t = &r->trials[i];
-		char retx[24];
-		snprintf(retx, sizeof(retx), "%9" PRIu64, t->retransmits);
+		char retx[48];
+		snprintf(retx, sizeof(retx), "%9" PRIu64 " %9" PRIu64, t->retransmits, t->srtt_us);
 		if (conns)
 			fprintf(f, "  %3u %10" PRIu64 " %10.1f %10.0f %10.0f %10.1f %10.1f %10.1f  %s%s%s\n",
 				i + 1, t->offered, t->duration_s, t->achieved, t->acked_rate, us(t->p50_ns),

@@ -281,26 +281,37 @@ static struct hist *hist_new(void)
 	return h;
 }
 
-/* Retransmissions the wire probe has counted so far, 0 without a probe. */
-static uint64_t probe_retransmits(void)
+/* What the wire probe has seen so far (zeros without a probe): its
+ * retransmissions and the smoothed RTTs of the flows it followed. */
+struct probe_snap {
+	uint64_t retransmits, srtt_us_sum, srtt_flows;
+};
+
+static struct probe_snap probe_snapshot(void)
 {
 	struct wire_stats *ws = probe ? malloc(sizeof(*ws)) : NULL;
-	uint64_t n = 0;
+	struct probe_snap s = { 0 };
 
 	if (ws && probe_read(probe, ws) == 0)
-		n = ws->retransmits;
+		s = (struct probe_snap){ ws->retransmits, ws->srtt_us_sum, ws->srtt_flows };
 	free(ws);
-	return n;
+	return s;
 }
 
 /* One --find-limit trial: a run as configured, its figures for the search. */
 static int limit_trial_run(void *ctx, struct blast_opts *o, struct limit_run *lr)
 {
 	struct run_out one = { .lat = lr->lat, .raw = lr->raw, .con = lr->con, .e2e = lr->e2e };
-	uint64_t retx = probe_retransmits();
+	struct probe_snap before = probe_snapshot();
 	int r = run(o, ctx, &one);
 
-	lr->retransmits = probe_retransmits() - retx;
+	/* The wire's view of the trial: a broker near its limit shows in
+	 * retransmissions and a growing RTT before it shows in errors. */
+	struct probe_snap after = probe_snapshot();
+	lr->retransmits = after.retransmits - before.retransmits;
+	if (after.srtt_flows > before.srtt_flows)
+		lr->srtt_us = (after.srtt_us_sum - before.srtt_us_sum) /
+			      (after.srtt_flows - before.srtt_flows);
 	lr->t = one.total;
 	lr->publish_s = one.t_last_send > one.t0 ? (double)(one.t_last_send - one.t0) / 1e9 : 0;
 	/* Publishing and draining, without the goodbyes. */

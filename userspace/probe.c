@@ -456,6 +456,8 @@ int probe_read(struct probe *p, struct wire_stats *out)
 	}
 	out->srtt_us_max = c.srtt_max_us;
 	out->srtt_us_mean = c.srtt_n ? c.srtt_sum_us / c.srtt_n : 0;
+	out->srtt_us_sum = c.srtt_sum_us;
+	out->srtt_flows = c.srtt_n;
 
 	for (__u32 i = 0; i < WP_HIST_BUCKETS; i++) {
 		uint64_t n;

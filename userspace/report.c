@@ -438,6 +438,7 @@ static void json_limit(struct json_writer *w, const struct blast_results *r)
 		json_kv_double3(w, "p99_us", (double)t->p99_ns / 1e3);
 		json_kv_double3(w, "p999_us", (double)t->p999_ns / 1e3);
 		json_kv_u64(w, "retransmits", t->retransmits);
+		json_kv_u64(w, "srtt_us", t->srtt_us);
 		json_kv_bool(w, "pass", t->pass);
 		json_kv_string(w, "why", t->why);
 		json_end_object(w);

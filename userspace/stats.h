@@ -93,6 +93,7 @@ struct limit_trial {
 	uint64_t sent, acked, failed, unacked, not_sent;
 	int64_t p50_ns, p99_ns, p999_ns; /* corrected latency (connect latency, for conns) */
 	uint64_t retransmits;  /* from the wire probe, when on */
+	uint64_t srtt_us;      /* wire probe: mean smoothed RTT of the trial's connections, 0 without */
 	uint8_t pass;
 	char why[120];         /* the verdict's reason: "p99 71.2ms > 50ms", "backlog grew", "ok" */
 };

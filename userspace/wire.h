@@ -35,6 +35,8 @@ struct wire_stats {
 	uint64_t flows;         /* connections seen */
 	uint64_t srtt_us_max;   /* sockops: largest smoothed RTT seen, 0 if unknown */
 	uint64_t srtt_us_mean;  /* sockops: mean of the last smoothed RTT per flow */
+	uint64_t srtt_us_sum;   /* the sum and count behind that mean, so that a */
+	uint64_t srtt_flows;    /* later reading minus an earlier one gives the flows between */
 	struct hist latency;    /* request seen leaving -> ack seen arriving, ns */
 };
 
