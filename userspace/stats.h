@@ -94,6 +94,9 @@ struct limit_trial {
 	int64_t p50_ns, p99_ns, p999_ns; /* corrected latency (connect latency, for conns) */
 	uint64_t retransmits;  /* from the wire probe, when on */
 	uint8_t pass;
+	uint8_t conn_rate;     /* --find-limit conns, second stage: offered and achieved are
+				* connections opened per second (--ramp asked, reached) */
+	uint64_t conns;        /* --find-limit conns: connections the trial opened */
 	char why[120];         /* the verdict's reason: "p99 71.2ms > 50ms", "backlog grew", "ok" */
 };
 
@@ -123,6 +126,11 @@ struct blast_results {
 	const struct limit_trial *trials;
 	unsigned n_trials;
 	int limit_trial;          /* index of the highest sustainable trial, -1 if none passed */
+	/* --find-limit conns, second stage: 1 + the index of the highest
+	 * connect rate held (0: none), its connect latency, why that stage ended. */
+	unsigned limit_rate_trial;
+	const struct hist *limit_rate_connect;
+	const char *limit_rate_ended;
 };
 
 #endif
