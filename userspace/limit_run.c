@@ -387,14 +387,19 @@ int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx, const st
 	};
 	if (o->proto == PROTO_WS)
 		res.expected = k->t.sent * fanout_of(o);
-	/* Conns: both answers, the most held and the fastest opened. */
-	res.exit_status = rc ? rc : ans >= 0 && (!conns_mode || rate_ans >= 0) ? 0 : 1;
+	/* Conns: both answers, the most held and the fastest opened (unless
+	 * the count's search was cut short: then there was no second stage). */
+	bool rate_missing = conns_mode && rate_ans < 0 && strcmp(rate_end, "not_run");
+	res.exit_status = rc ? rc : ans >= 0 && !rate_missing ? 0 : 1;
 	report_print_summary(stdout, &res);
 	fflush(stdout);
 	if (ans < 0)
 		no_answer_line(o, trials, n, end);
-	else if (conns_mode && rate_ans < 0)
+	else if (rate_missing)
 		no_rate_line(trials, n, rate_end);
+	else if (conns_mode && rate_ans < 0 && !o->quiet)
+		fprintf(stderr, "blast: --find-limit conns: the connect rate was not searched (the "
+				"count's search ended: %s)\n", end);
 	if (o->report_path) {
 		int w = report_write_json(o->report_path, &res);
 		if (w < 0) {
