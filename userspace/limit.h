@@ -19,7 +19,7 @@
 #include "stats.h"
 
 #define LIMIT_MAX_SLO 8
-#define LIMIT_MAX_TRIALS 48
+#define LIMIT_MAX_TRIALS 48      /* per search (conns runs two: count, then connect rate) */
 #define LIMIT_FACTOR 2           /* growth per passing trial while climbing */
 #define LIMIT_PRECISION 0.05     /* bisection stops when hi - lo <= 5% of lo */
 #define LIMIT_CONFIRMS 4         /* full-length trials tried: 10%, 25%, 50%, 50% lower */

@@ -122,8 +122,8 @@ static void progress(const struct blast_opts *o, unsigned i, const struct limit_
 			(double)tr->p99_ns / 1e3, tr->pass ? "pass" : "FAIL", tr->why);
 }
 
-/* Sets o up for one trial. A connect-rate trial opens held connections at
- * most (the connection count found), at --ramp offered, for dur_ns. */
+/* Sets o up for one trial. A connect-rate trial asks --ramp offered for
+ * dur_ns (at most held connections: the count found), then holds them. */
 static void plan(struct blast_opts *o, uint32_t base_workers, uint8_t mode, uint64_t offered,
 		 uint64_t dur_ns, uint64_t held)
 {
