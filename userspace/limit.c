@@ -214,16 +214,17 @@ static void verdict_rate(const struct limit_cfg *cfg, const struct limit_measure
 	slo_check(cfg, m, false, tr);
 }
 
-/* Connection trials: every connection accepted and held, within the SLO. */
-static void verdict_conns(const struct limit_cfg *cfg, const struct limit_measure *m,
+/* Connection trials: every one of n connections accepted and held, within
+ * the SLO. */
+static void verdict_conns(const struct limit_cfg *cfg, const struct limit_measure *m, uint64_t n,
 			  struct limit_trial *tr)
 {
-	uint64_t ok_loss = allowed(cfg, m->offered);
+	uint64_t ok_loss = allowed(cfg, n);
 
 	if (m->conns_failed > ok_loss)
 		why_add(tr, "%" PRIu64 " connects failed", m->conns_failed);
-	if (m->peak_conns + ok_loss < m->offered)
-		why_add(tr, "held %" PRIu64 " of %" PRIu64, m->peak_conns, m->offered);
+	if (m->peak_conns + ok_loss < n)
+		why_add(tr, "held %" PRIu64 " of %" PRIu64, m->peak_conns, n);
 	if (m->conns_dropped > ok_loss)
 		why_add(tr, "%" PRIu64 " dropped", m->conns_dropped);
 	if (m->errors > ok_loss && m->conns_failed <= ok_loss)
@@ -231,14 +232,35 @@ static void verdict_conns(const struct limit_cfg *cfg, const struct limit_measur
 	slo_check(cfg, m, true, tr);
 }
 
+/* Connect-rate trials: as connection trials, and the connects kept up with
+ * --ramp (the engine's 64 handshakes in flight, or a slow accept, hold
+ * them back). */
+static void verdict_conn_rate(const struct limit_cfg *cfg, const struct limit_measure *m,
+			      struct limit_trial *tr)
+{
+	verdict_conns(cfg, m, m->conns, tr);
+	if (tr->achieved < (1 - LIMIT_RAMP_BEHIND_FRAC) * (double)m->offered)
+		why_add(tr, "behind: opened %.0f/s", tr->achieved);
+}
+
+uint64_t limit_ramp_conns(uint64_t rate, double trial_s, uint64_t held)
+{
+	double want = (double)rate * trial_s;
+	uint64_t n = want < 1 ? 1 : want > 1e15 ? (uint64_t)1e15 : (uint64_t)want;
+
+	return held && n > held ? held : n;
+}
+
 void limit_verdict(const struct limit_cfg *cfg, uint8_t mode, const struct limit_measure *m,
 		   struct limit_trial *tr)
 {
-	bool conns = mode == LIMIT_CONNS;
+	bool conns = mode == LIMIT_CONNS || mode == LIMIT_CONN_RATE;
 
 	memset(tr, 0, sizeof(*tr));
 	tr->offered = m->offered;
 	tr->duration_s = conns ? m->ramp_s + m->planned_s : m->planned_s;
+	tr->conn_rate = mode == LIMIT_CONN_RATE;
+	tr->conns = mode == LIMIT_CONN_RATE ? m->conns : mode == LIMIT_CONNS ? m->offered : 0;
 	tr->sent = m->sent;
 	tr->acked = m->acked;
 	tr->failed = m->failed;
@@ -246,8 +268,9 @@ void limit_verdict(const struct limit_cfg *cfg, uint8_t mode, const struct limit
 	tr->not_sent = m->not_sent;
 	if (conns) {
 		/* Held, and opened per second while connecting. */
-		tr->achieved = (double)m->peak_conns;
 		tr->acked_rate = m->ramp_s > 0 ? (double)m->conns_ok / m->ramp_s : 0;
+		/* Connections: held. Connect rate: opened per second. */
+		tr->achieved = tr->conn_rate ? tr->acked_rate : (double)m->peak_conns;
 		tr->p50_ns = m->connect_p50_ns;
 		tr->p99_ns = m->connect_p99_ns;
 		tr->p999_ns = m->connect_p999_ns;
@@ -262,8 +285,10 @@ void limit_verdict(const struct limit_cfg *cfg, uint8_t mode, const struct limit
 		why_add(tr, "blast failed");
 	else if (m->interrupted)
 		why_add(tr, "interrupted");
+	else if (mode == LIMIT_CONN_RATE)
+		verdict_conn_rate(cfg, m, tr);
 	else if (conns)
-		verdict_conns(cfg, m, tr);
+		verdict_conns(cfg, m, m->offered, tr);
 	else
 		verdict_rate(cfg, m, tr);
 	tr->pass = !tr->why[0];

@@ -1,5 +1,5 @@
-/* --find-limit: the highest offered rate (or connection count) a broker
- * sustains, found by open-loop trials. Grow the rate by LIMIT_FACTOR while
+/* --find-limit: the highest offered rate (or connection count, then
+ * connect rate) a broker sustains, found by open-loop trials. Grow the rate by LIMIT_FACTOR while
  * trials pass (a failure is run once more before it counts), bisect between the last pass and the first failure with
  * short trials, then confirm the answer with one trial at full
  * --trial-duration.
@@ -19,14 +19,17 @@
 #include "stats.h"
 
 #define LIMIT_MAX_SLO 8
-#define LIMIT_MAX_TRIALS 48
+#define LIMIT_MAX_TRIALS 48      /* per search (conns runs two: count, then connect rate) */
 #define LIMIT_FACTOR 2           /* growth per passing trial while climbing */
 #define LIMIT_PRECISION 0.05     /* bisection stops when hi - lo <= 5% of lo */
 #define LIMIT_CONFIRMS 4         /* full-length trials tried: 10%, 25%, 50%, 50% lower */
 #define LIMIT_BEHIND_FRAC 0.05   /* a lag growing by more than 5% of the trial fails it */
 #define LIMIT_NOT_SENT_FRAC 0.01 /* more than 1% of due messages never sent fails it */
+#define LIMIT_RAMP_BEHIND_FRAC 0.10 /* connects opened >10% slower than --ramp fails it */
 
-enum limit_mode { LIMIT_OFF = 0, LIMIT_RATE, LIMIT_CONNS };
+/* LIMIT_CONN_RATE is never a --find-limit mode: it is the verdict of the
+ * second stage of LIMIT_CONNS, which searches the connect rate (--ramp). */
+enum limit_mode { LIMIT_OFF = 0, LIMIT_RATE, LIMIT_CONNS, LIMIT_CONN_RATE };
 
 /* --slo KEY=DURATION: a latency percentile that must stay at or below. */
 enum limit_slo_key { SLO_P50 = 0, SLO_P90, SLO_P99, SLO_P999, SLO_CONNECT, SLO__COUNT };
@@ -58,7 +61,8 @@ const char *limit_slo_name(unsigned key);
 
 /* Everything one trial measured, for the verdict. */
 struct limit_measure {
-	uint64_t offered;       /* msg/s, or connections */
+	uint64_t offered;       /* msg/s, connections, or connections opened per second */
+	uint64_t conns;         /* connect rate: connections the trial opens */
 	double planned_s;       /* the trial's --duration */
 	double publish_s;       /* schedule start -> last send */
 	double duration_s;      /* schedule start -> end of drain */
@@ -80,6 +84,11 @@ struct limit_measure {
  * decides: pass, or fail with the reasons in tr->why ("ok" on a pass). */
 void limit_verdict(const struct limit_cfg *cfg, uint8_t mode, const struct limit_measure *m,
 		   struct limit_trial *tr);
+
+/* Connect-rate trials open rate x trial_s connections (one at least) at
+ * --ramp rate, so that the ramp lasts the trial, but never more than the
+ * connection count found to hold: the rate is what is searched. */
+uint64_t limit_ramp_conns(uint64_t rate, double trial_s, uint64_t held);
 
 /* The search as a state machine over verdicts. */
 enum limit_phase { LP_GROW = 0, LP_DOWN, LP_BISECT, LP_CONFIRM, LP_DONE };

@@ -413,6 +413,28 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 	json_end_object(w);
 }
 
+/* --find-limit conns: the highest connect rate held, null when none. */
+static void json_connect_rate(struct json_writer *w, const struct blast_results *r)
+{
+	unsigned a = r->limit_rate_trial;
+	const char *end = r->limit_rate_ended ? r->limit_rate_ended : "";
+
+	json_key(w, "connect_rate");
+	if (!a || a > r->n_trials || !r->trials[a - 1].conn_rate) {
+		json_null(w);
+		return;
+	}
+	const struct limit_trial *t = &r->trials[a - 1];
+	json_begin_object(w);
+	json_kv_u64(w, "rate", t->offered);
+	json_kv_double3(w, "achieved", t->achieved);
+	json_kv_u64(w, "conns", t->conns);
+	json_kv_u64(w, "trial", a - 1);
+	json_kv_bool(w, "confirmed", !strcmp(end, "confirmed") || !strcmp(end, "ceiling"));
+	json_latency(w, "latency_us", r->limit_rate_connect);
+	json_end_object(w);
+}
+
 /* --find-limit: every trial, the answer (null when none), the settings. */
 static void json_limit(struct json_writer *w, const struct blast_results *r)
 {
@@ -439,6 +461,10 @@ static void json_limit(struct json_writer *w, const struct blast_results *r)
 		json_kv_double3(w, "p999_us", (double)t->p999_ns / 1e3);
 		json_kv_u64(w, "retransmits", t->retransmits);
 		json_kv_u64(w, "srtt_us", t->srtt_us);
+		if (conns) {
+			json_kv_string(w, "stage", t->conn_rate ? "connect_rate" : "conns");
+			json_kv_u64(w, "conns", t->conns);
+		}
 		json_kv_bool(w, "pass", t->pass);
 		json_kv_string(w, "why", t->why);
 		json_end_object(w);
@@ -460,6 +486,8 @@ static void json_limit(struct json_writer *w, const struct blast_results *r)
 		json_kv_bool(w, "confirmed", !strcmp(end, "confirmed") || !strcmp(end, "ceiling"));
 		json_kv_double3(w, "acked_rate", a->acked_rate);
 		json_latency(w, "latency_us", conns ? r->connect : o->proto == PROTO_WS ? r->e2e : r->latency);
+		if (conns)
+			json_connect_rate(w, r);
 		json_end_object(w);
 	}
 	json_key(w, "search");
@@ -478,6 +506,8 @@ static void json_limit(struct json_writer *w, const struct blast_results *r)
 	json_kv_double3(w, "trial_duration_s", (double)cfg->trial_ns / 1e9);
 	json_kv_double3(w, "search_timeout_s", (double)cfg->timeout_ns / 1e9);
 	json_kv_u64(w, "ceiling", cfg->ceiling);
+	if (conns)
+		json_kv_string(w, "connect_rate_ended", r->limit_rate_ended ? r->limit_rate_ended : "unknown");
 	json_end_object(w);
 }
 

@@ -95,6 +95,9 @@ struct limit_trial {
 	uint64_t retransmits;  /* from the wire probe, when on */
 	uint64_t srtt_us;      /* wire probe: mean smoothed RTT of the trial's connections, 0 without */
 	uint8_t pass;
+	uint8_t conn_rate;     /* --find-limit conns, second stage: offered and achieved are
+				* connections opened per second (--ramp asked, reached) */
+	uint64_t conns;        /* --find-limit conns: connections the trial opened */
 	char why[120];         /* the verdict's reason: "p99 71.2ms > 50ms", "backlog grew", "ok" */
 };
 
@@ -124,6 +127,11 @@ struct blast_results {
 	const struct limit_trial *trials;
 	unsigned n_trials;
 	int limit_trial;          /* index of the highest sustainable trial, -1 if none passed */
+	/* --find-limit conns, second stage: 1 + the index of the highest
+	 * connect rate held (0: none), its connect latency, why that stage ended. */
+	unsigned limit_rate_trial;
+	const struct hist *limit_rate_connect;
+	const char *limit_rate_ended;
 };
 
 #endif

@@ -142,7 +142,7 @@ static const char usage_text[] =
 "                        doubling while they pass, then bisection, then one\n"
 "                        confirming trial at full --trial-duration. conns:\n"
 "                        the most connections held (from --conns, default\n"
-"                        100), and the connect rate reached\n"
+"                        100), then the highest connect rate (--ramp) held\n"
 "  --slo KEY=LATENCY     a trial fails above it; KEY p50, p90, p99, p999 or\n"
 "                        connect (p99 of connect latency), LATENCY with a\n"
 "                        unit: 800us, 50ms, 1s. Repeatable.\n"

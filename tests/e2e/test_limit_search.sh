@@ -5,8 +5,13 @@
 #  - connections against mosquitto started with 200 open files (its
 #    listener, log and stdio take a few): the most connections held is
 #    under 200 and every trial above 200 fails;
+#    then the connect rate, with at most that many connections per trial;
 #  - a ceiling: Kafka (librdkafka's mock) and WebSocket fan-out
-#    (libwebsockets' mirror) both pass up to it, and say it was the ceiling.
+#    (libwebsockets' mirror) both pass up to it, and say it was the ceiling;
+#  - the connect rate through a token bucket (root: tc tbf on a veth pair
+#    into a network namespace this test creates): mosquitto reached over a
+#    link that lets through a known number of bytes a second, so of
+#    handshakes a second; the connect rate found is within 15% of it.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 require_blast
 require_kafka_tools
@@ -69,9 +74,28 @@ expect_json "$T/conns.json" limit.latency_us.count -gt 0
 python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
-f = [t for t in r["trials"] if t["offered"] >= 200]
+f = [t for t in r["trials"] if t["offered"] >= 200 and t["stage"] == "conns"]
 sys.exit(0 if f and not any(t["pass"] for t in f) and r["limit"]["rate"] > 0 else 1)' "$T/conns.json" ||
 	fail "a trial of 200 connections or more passed, none ran, or no connect rate"
+# The second stage: connect rates, never more connections than held.
+out=$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+lim, cr = r["limit"], r["limit"].get("connect_rate")
+st = [t for t in r["trials"] if t.get("stage") == "connect_rate"]
+bad = []
+if not cr or cr["rate"] <= 0 or not cr["confirmed"] or cr["latency_us"]["count"] <= 0:
+    bad.append(f"connect_rate {cr}")
+if not st or any(t["conns"] > lim["conns"] or t["conns"] < 1 for t in st):
+    bad.append("connect-rate trials missing or above the count held")
+if r["search"].get("connect_rate_ended") != "confirmed":
+    bad.append("connect_rate_ended " + str(r["search"].get("connect_rate_ended")))
+if cr and st and max(t["offered"] for t in st if t["pass"]) < cr["rate"]:
+    bad.append("the answer is not a passing trial")
+print("; ".join(bad))
+sys.exit(1 if bad else 0)' "$T/conns.json") || fail "connect rate: $out"
+grep -q '^connect rate: [0-9]* connections/s opened (.*confirmed)' "$T/blast.out" ||
+	fail "stdout has no connect rate line"
 check_trials "$T/conns.json"
 stop_mosquitto
 
@@ -99,4 +123,99 @@ expect_json "$T/ws.json" limit.rate == 400
 expect_json "$T/ws.json" missing == 0
 expect_json "$T/ws.json" limit.latency_us.count -gt 0
 check_trials "$T/ws.json"
+
+# 5. The connect rate through a token bucket. Per connection the client
+# sends the SYN (74 bytes with Ethernet, IP and TCP headers and options),
+# the handshake's ACK (66), the CONNECT (66 + 29) and the ACK of the
+# CONNACK (66): 301 bytes, measured below from the veth's counters while
+# connections open and before any closes. So the bucket lets through
+# TBF_BITS / 8 / 301 connects a second.
+[ "$(id -u)" -eq 0 ] || skip "case 5 (tc tbf in a network namespace) needs root; cases 1-4 passed"
+for c in ip tc; do
+	command -v "$c" >/dev/null || die "$c not installed (scripts/install-deps.sh)"
+done
+TBF_BITS=2400000 # 300,000 bytes/s
+NS=bcr$$
+VH=bch$$ # host end (shaped), VN the broker's end
+VN=bcn$$
+for _ in $(seq 20); do
+	NET=10.$((RANDOM % 200 + 20)).$((RANDOM % 250)).$(((RANDOM % 60) * 4))
+	ip route show | grep -q "^${NET%.*}\." || break
+done
+HOST_IP=${NET%.*}.$((${NET##*.} + 1))
+BROKER_IP=${NET%.*}.$((${NET##*.} + 2))
+NS_MQ_PID=''
+netns_cleanup() {
+	[ -n "$NS_MQ_PID" ] && stop_pid "$NS_MQ_PID" 3
+	ip netns del "$NS" 2>/dev/null
+	ip link del "$VH" 2>/dev/null
+	return 0
+}
+trap 'rc=$?; netns_cleanup; (exit $rc); _cleanup' EXIT
+ip netns add "$NS" || die "ip netns add failed"
+ip link add "$VH" type veth peer name "$VN" || die "ip link add veth failed"
+ip link set "$VN" netns "$NS" || die "cannot move $VN into $NS"
+ip addr add "$HOST_IP/30" dev "$VH" || die "ip addr add failed"
+ip link set "$VH" up
+ip -n "$NS" addr add "$BROKER_IP/30" dev "$VN" || die "ip addr add in $NS failed"
+ip -n "$NS" link set "$VN" up
+ip -n "$NS" link set lo up
+# Only the host -> broker direction is shaped: that is where handshakes start.
+tc qdisc add dev "$VH" root tbf rate "${TBF_BITS}bit" burst 10kb latency 50ms ||
+	die "tc qdisc add tbf failed"
+dir=$(mktemp -d "$T/mq.XXXXXX")
+chmod 755 "$dir"
+printf '%s\n' "listener 1883 $BROKER_IP" "allow_anonymous true" "persistence false" \
+	"log_dest file $dir/mosquitto.log" "user $(id -un)" >"$dir/mosquitto.conf"
+ip netns exec "$NS" /usr/sbin/mosquitto -c "$dir/mosquitto.conf" >"$dir/stderr" 2>&1 &
+NS_MQ_PID=$!
+track "$NS_MQ_PID"
+wait_until 5 eval "(exec 3<>/dev/tcp/$BROKER_IP/1883) 2>/dev/null" ||
+	die "mosquitto in $NS not listening on $BROKER_IP:1883: $(cat "$dir/stderr")"
+
+# Bytes per connect: 300 connections at 300/s (under the bucket), the
+# counters read once they are open and before they close.
+tx() { ip -s link show "$VH" | awk 'NR == 6 { print $1 }'; }
+b0=$(tx)
+timeout -k 5 30 "$BLAST" --target "$BROKER_IP:1883" --conns 300 --ramp 300 --messages 0 \
+	--duration 3s --quiet >"$T/cal.out" 2>&1 &
+cal=$!
+track "$cal"
+sleep 2.5
+b1=$(tx)
+wait "$cal" || die "calibration run failed: $(cat "$T/cal.out")"
+per_conn=$(((b1 - b0) / 300))
+[ "$per_conn" -ge 250 ] && [ "$per_conn" -le 400 ] ||
+	die "calibration: $per_conn bytes a connect, want about 301"
+EXPECT=$((TBF_BITS / 8 / per_conn))
+log "tbf $TBF_BITS bit/s, $per_conn bytes a connect: expect about $EXPECT connects/s"
+
+run_blast 240 --target "$BROKER_IP:1883" --find-limit conns --conns 500 --ramp 500 --ceiling 1000 \
+	--trial-duration 1s --drain-timeout 1s --report "$T/rate.json"
+sed -n '/^connect rate search/,$p' "$T/blast.out"
+expect_rc 0
+expect_json "$T/rate.json" limit.conns == 1000
+expect_json "$T/rate.json" limit.connect_rate.confirmed eq true
+out=$(python3 - "$T/rate.json" "$EXPECT" <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+exp = float(sys.argv[2])
+cr = r["limit"]["connect_rate"]
+st = [t for t in r["trials"] if t.get("stage") == "connect_rate"]
+bad = []
+# Asked: a trial passes while it opens at least 90% of it, so up to 11% over.
+if not 0.85 * exp <= cr["rate"] <= 1.15 / 0.9 * exp:
+    bad.append(f"connect rate {cr['rate']}/s asked, want about {exp:.0f}/s")
+if abs(cr["achieved"] - exp) > 0.15 * exp:
+    bad.append(f"connect rate {cr['achieved']:.0f}/s reached, not within 15% of {exp:.0f}/s")
+up = [t for t in st if t["offered"] > 1.3 * exp]
+if not up or any(t["pass"] for t in up):
+    bad.append("no trial well above the bucket, or one passed")
+if not any(not t["pass"] and "behind: opened" in t["why"] for t in up):
+    bad.append("no trial above the bucket fell behind")
+print("; ".join(bad))
+sys.exit(1 if bad else 0)
+PYEOF
+) || fail "$out"
+check_trials "$T/rate.json"
 pass

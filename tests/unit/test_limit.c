@@ -225,6 +225,74 @@ static void test_verdict_conns(void)
 	CHECK(!tr.pass && !strcmp(tr.why, "7 connects failed; held 4993 of 5000"));
 }
 
+/* The connect-rate stage: connections opened per second against --ramp. */
+static void test_verdict_conn_rate(void)
+{
+	struct limit_cfg c;
+	struct limit_trial tr;
+	struct limit_measure m;
+	char err[64];
+
+	/* 2,000 connections asked at 2,000/s, opened in 1.02 s. */
+	memset(&c, 0, sizeof(c));
+	memset(&m, 0, sizeof(m));
+	m.offered = 2000;
+	m.conns = 2000;
+	m.planned_s = 0.2;
+	m.ramp_s = 1.02;
+	m.conns_ok = m.peak_conns = m.connect_count = 2000;
+	m.connect_p50_ns = 300e3;
+	m.connect_p90_ns = 800e3;
+	m.connect_p99_ns = 3e6;
+	m.connect_p999_ns = 4e6;
+	limit_verdict(&c, LIMIT_CONN_RATE, &m, &tr);
+	CHECK(tr.pass && !strcmp(tr.why, "ok"));
+	CHECK(tr.conn_rate);
+	CHECK_EQ_INT(tr.conns, 2000);
+	CHECK_EQ_INT(tr.offered, 2000);
+	CHECK(tr.achieved > 1960 && tr.achieved < 1961); /* opened per second */
+	CHECK(tr.acked_rate == tr.achieved);
+	CHECK(tr.duration_s > 1.21 && tr.duration_s < 1.23);
+	CHECK_EQ_INT(tr.p99_ns, 3000000);
+
+	/* The ramp fell behind: 10% slower than asked fails it. */
+	m.ramp_s = 1.1; /* 1,818/s: 9.1% behind */
+	limit_verdict(&c, LIMIT_CONN_RATE, &m, &tr);
+	CHECK(tr.pass);
+	m.ramp_s = 1.2; /* 1,667/s */
+	limit_verdict(&c, LIMIT_CONN_RATE, &m, &tr);
+	CHECK(!tr.pass && !strcmp(tr.why, "behind: opened 1667/s"));
+
+	/* Connects refused, and the connect SLO, whatever the pace. */
+	m.ramp_s = 1;
+	m.conns_ok = m.peak_conns = 1990;
+	m.conns_failed = 10;
+	limit_verdict(&c, LIMIT_CONN_RATE, &m, &tr);
+	CHECK(!tr.pass && !strcmp(tr.why, "10 connects failed; held 1990 of 2000"));
+	CHECK_EQ_INT(limit_parse_max_loss(&c, "1%", err, sizeof(err)), 0); /* 20 of 2000 */
+	limit_verdict(&c, LIMIT_CONN_RATE, &m, &tr);
+	CHECK(tr.pass);
+	memset(&c, 0, sizeof(c));
+	m.conns_failed = 0;
+	m.conns_ok = m.peak_conns = 2000;
+	CHECK_EQ_INT(limit_parse_slo(&c, "connect=2ms", err, sizeof(err)), 0);
+	limit_verdict(&c, LIMIT_CONN_RATE, &m, &tr);
+	CHECK(!tr.pass && !strcmp(tr.why, "connect p99 3.0ms > 2.0ms"));
+
+	/* A connection-count trial is no connect-rate one. */
+	memset(&c, 0, sizeof(c));
+	limit_verdict(&c, LIMIT_CONNS, &m, &tr);
+	CHECK(tr.pass && !tr.conn_rate);
+	CHECK_EQ_INT(tr.conns, 2000);
+	CHECK(tr.achieved == 2000); /* held */
+
+	/* How many a trial opens: rate x trial, at most the count held. */
+	CHECK_EQ_INT(limit_ramp_conns(100, 1, 5000), 100);
+	CHECK_EQ_INT(limit_ramp_conns(3000, 5, 5000), 5000);
+	CHECK_EQ_INT(limit_ramp_conns(1, 0.5, 5000), 1);
+	CHECK_EQ_INT(limit_ramp_conns(700, 2, 0), 1400);
+}
+
 /* Drives a search against a broker that passes every rate <= cap (and,
  * for full-length trials, every rate <= cap_full). Returns the trial count
  * and the answer's rate (0 if none) in *answer; rates[] gets the sequence. */
@@ -338,6 +406,66 @@ static void test_search(void)
 	}
 }
 
+/* --find-limit conns end to end in its decisions: the count search, then
+ * the connect-rate search at most that many connections per trial, its
+ * verdicts from a broker that holds 5,000 connections and opens at most
+ * 2,700 a second (so asking 3,000/s is within 10%, 3,100/s is not). */
+static void test_conns_then_rate(void)
+{
+	static const double short_s = 1, full_s = 5;
+	struct limit_search s;
+	struct limit_trial tr[LIMIT_MAX_TRIALS];
+	uint64_t r, rates[LIMIT_MAX_TRIALS], conns[LIMIT_MAX_TRIALS], held;
+	bool full, fulls[LIMIT_MAX_TRIALS], confirmed;
+	unsigned n = 0;
+	const char *end;
+
+	n = drive(100, 1000000, 5000, 5000, rates, fulls, &held, &end);
+	CHECK_EQ_INT(held, 5000);
+	CHECK(!strcmp(end, "confirmed"));
+
+	struct limit_cfg c;
+	memset(&c, 0, sizeof(c));
+	memset(tr, 0, sizeof(tr));
+	n = 0;
+	limit_search_init(&s, 100, 1000000, 1);
+	while (n < LIMIT_MAX_TRIALS && limit_search_next(&s, &r, &full)) {
+		struct limit_measure m;
+		memset(&m, 0, sizeof(m));
+		m.offered = r;
+		m.conns = limit_ramp_conns(r, full ? full_s : short_s, held);
+		m.planned_s = 0.2;
+		m.ramp_s = (double)m.conns / (double)(r < 2700 ? r : 2700);
+		m.conns_ok = m.peak_conns = m.connect_count = m.conns;
+		limit_verdict(&c, LIMIT_CONN_RATE, &m, &tr[n]);
+		rates[n] = r;
+		conns[n] = m.conns;
+		fulls[n] = full;
+		limit_search_record(&s, (int)n, tr[n].pass);
+		n++;
+	}
+	static const uint64_t want[] = { 100, 200, 400, 800, 1600, 3200, 3200, 2400, 2800, 3000,
+					 3100, 3000 };
+	static const uint64_t want_conns[] = { 100, 200, 400, 800, 1600, 3200, 3200, 2400, 2800,
+					       3000, 3100, 5000 };
+	CHECK_EQ_INT(n, sizeof(want) / sizeof(want[0]));
+	for (unsigned i = 0; i < n && i < sizeof(want) / sizeof(want[0]); i++) {
+		CHECK_EQ_INT(rates[i], want[i]);
+		CHECK_EQ_INT(conns[i], want_conns[i]);
+		CHECK(fulls[i] == (i == n - 1));
+	}
+	CHECK(!tr[5].pass && strstr(tr[5].why, "behind: opened 2700/s"));
+	CHECK(!tr[10].pass && tr[9].pass);
+	int a = limit_search_answer(&s, tr, n, &confirmed);
+	CHECK(confirmed && a == (int)n - 1);
+	CHECK_EQ_INT(tr[a].offered, 3000);
+	CHECK(!strcmp(s.end, "confirmed"));
+
+	/* At 12,000 connections held, the full-length confirmation opens
+	 * 15,000/s x 5 s = 75,000: capped at 12,000. */
+	CHECK_EQ_INT(limit_ramp_conns(15000, full_s, 12000), 12000);
+}
+
 /* A search cut short (timeout, SIGINT) offers its best short trial,
  * unconfirmed, below any full-length failure. */
 static void test_cut_short(void)
@@ -365,7 +493,9 @@ int main(void)
 	test_parse();
 	test_verdict_rate();
 	test_verdict_conns();
+	test_verdict_conn_rate();
 	test_search();
+	test_conns_then_rate();
 	test_cut_short();
 	return t_done("test_limit");
 }
