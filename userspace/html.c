@@ -395,18 +395,24 @@ static void trials(FILE *f, const struct blast_results *r)
 		fprintf(f, "<p class=\"bad\">No trial passed: no sustainable rate was found.</p>\n");
 	}
 	if (x && y && p && ok && n) {
+		/* The charts show the main search; a connect-rate stage
+		 * (--find-limit conns) is in the table only. */
+		unsigned m = 0;
 		for (unsigned i = 0; i < n; i++) {
 			const struct limit_trial *t = &r->trials[i];
-			x[i] = (double)t->offered;
-			y[i] = t->acked_rate;
-			p[i] = (double)t->p99_ns / 1e3;
-			ok[i] = t->pass;
-			hi = fmax(hi, fmax(x[i], y[i]));
-			lo = fmin(lo, x[i] > 0 ? x[i] : lo);
-			if (p[i] > 0) {
-				plo = fmin(plo, p[i]);
-				phi = fmax(phi, p[i]);
+			if (t->conn_rate)
+				continue;
+			x[m] = (double)t->offered;
+			y[m] = t->acked_rate;
+			p[m] = (double)t->p99_ns / 1e3;
+			ok[m] = t->pass;
+			hi = fmax(hi, fmax(x[m], y[m]));
+			lo = fmin(lo, x[m] > 0 ? x[m] : lo);
+			if (p[m] > 0) {
+				plo = fmin(plo, p[m]);
+				phi = fmax(phi, p[m]);
 			}
+			m++;
 		}
 		struct chart c = { .xa = AX_LIN, .xu = U_RATE, .ya = AX_LIN, .yu = U_RATE, .x0 = 0,
 				   .x1 = hi > 0 ? hi : 1, .y0 = 0, .y1 = hi > 0 ? hi : 1, .h = 280 };
@@ -415,30 +421,32 @@ static void trials(FILE *f, const struct blast_results *r)
 		chart_begin(&c, f, "chart-trials", "offered", "acked per second");
 		double dx[2] = { c.x0, c.x1 }, dy[2] = { c.x0, c.x1 };
 		chart_line(&c, dx, dy, 2, 5, true, "acked = offered");
-		chart_marks(&c, x, y, ok, n, 2, "trial (x: failed)");
+		chart_marks(&c, x, y, ok, m, 2, "trial (x: failed)");
 		chart_end(&c);
 		if (phi > 0) {
 			struct chart d = { .xa = AX_LIN, .xu = U_RATE, .ya = AX_LOG, .yu = U_US, .x0 = 0,
 					   .x1 = c.x1, .y0 = plo, .y1 = phi, .h = 280 };
 			chart_nice_range(AX_LOG, &d.y0, &d.y1);
 			chart_begin(&d, f, "chart-trials-p99", "offered", "p99 latency (log scale)");
-			chart_marks(&d, x, p, ok, n, 0, "p99 of the trial (x: failed)");
+			chart_marks(&d, x, p, ok, m, 0, "p99 of the trial (x: failed)");
 			chart_end(&d);
 		}
 		fprintf(f, "<table><tr><th>#</th><th>offered</th><th>achieved/s</th><th>acked/s</th>"
 			   "<th>sent</th><th>acked</th><th>failed</th><th>p50 us</th><th>p99 us</th>"
-			   "<th>p99.9 us</th><th>retransmits</th><th class=\"verdict\">verdict</th></tr>\n");
+			   "<th>p99.9 us</th><th>retransmits</th><th>srtt us</th>"
+			   "<th class=\"verdict\">verdict</th></tr>\n");
 		for (unsigned i = 0; i < n; i++) {
 			const struct limit_trial *t = &r->trials[i];
-			fprintf(f, "<tr%s><td>%u</td><td>%" PRIu64 "</td><td>%.0f</td><td>%.0f</td><td>%" PRIu64
+			fprintf(f, "<tr%s><td>%u</td><td>%s%" PRIu64 "</td><td>%.0f</td><td>%.0f</td><td>%" PRIu64
 				   "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td>",
-				(int)i == r->limit_trial ? " class=\"ok\"" : "", i + 1, t->offered,
+				(int)i == r->limit_trial ? " class=\"ok\"" : "", i + 1,
+				t->conn_rate ? "ramp " : "", t->offered,
 				t->achieved, t->acked_rate, t->sent, t->acked, t->failed);
 			us_cell(f, t->p50_ns);
 			us_cell(f, t->p99_ns);
 			us_cell(f, t->p999_ns);
-			fprintf(f, "<td>%" PRIu64 "</td><td class=\"verdict %s\">%s: ", t->retransmits,
-				t->pass ? "ok" : "bad", t->pass ? "pass" : "fail");
+			fprintf(f, "<td>%" PRIu64 "</td><td>%" PRIu64 "</td><td class=\"verdict %s\">%s: ",
+				t->retransmits, t->srtt_us, t->pass ? "ok" : "bad", t->pass ? "pass" : "fail");
 			char why[sizeof(t->why) + 1];
 			memcpy(why, t->why, sizeof(t->why));
 			why[sizeof(t->why)] = '\0';
