@@ -45,9 +45,6 @@ struct worker_slot {
 	uint64_t peak_conns;
 	uint64_t rss_bytes;
 	char error[160];           /* why the worker failed, for WS_FAILED */
-	/* Per-second histograms, published with the counters. */
-	uint64_t interval_id;      /* increments with each published interval */
-	struct hist interval;      /* corrected latency of the last whole second */
 	/* Final histograms, valid once state == WS_DONE. */
 	struct hist latency;
 	struct hist latency_raw;

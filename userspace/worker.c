@@ -1102,8 +1102,8 @@ static void publish_counters(struct worker *w)
 	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
 }
 
-/* Closes a second: folds the interval histograms into the run's and hands
- * the interval to the parent for the live line and the series. */
+/* Closes a second: hands it to the parent's series (exact, through the
+ * ring) and folds its histograms into the run's. */
 static void publish_interval(struct worker *w, bool last)
 {
 	struct worker_slot *s = w->slot;
@@ -1117,10 +1117,6 @@ static void publish_interval(struct worker *w, bool last)
 		       w->interval, &c, last);
 	hist_add(w->latency, w->interval);
 	hist_add(w->latency_raw, w->rate ? w->interval_raw : w->interval);
-	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
-	memcpy(&s->interval, w->interval, sizeof(*w->interval));
-	s->interval_id++;
-	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
 	hist_reset(w->interval);
 	hist_reset(w->interval_raw);
 }
