@@ -135,43 +135,8 @@ for c in ip tc; do
 	command -v "$c" >/dev/null || die "$c not installed (scripts/install-deps.sh)"
 done
 TBF_BITS=2400000 # 300,000 bytes/s
-NS=bcr$$
-VH=bch$$ # host end (shaped), VN the broker's end
-VN=bcn$$
-for _ in $(seq 20); do
-	NET=10.$((RANDOM % 200 + 20)).$((RANDOM % 250)).$(((RANDOM % 60) * 4))
-	ip route show | grep -q "^${NET%.*}\." || break
-done
-HOST_IP=${NET%.*}.$((${NET##*.} + 1))
-BROKER_IP=${NET%.*}.$((${NET##*.} + 2))
-NS_MQ_PID=''
-netns_cleanup() {
-	[ -n "$NS_MQ_PID" ] && stop_pid "$NS_MQ_PID" 3
-	ip netns del "$NS" 2>/dev/null
-	ip link del "$VH" 2>/dev/null
-	return 0
-}
-trap 'rc=$?; netns_cleanup; (exit $rc); _cleanup' EXIT
-ip netns add "$NS" || die "ip netns add failed"
-ip link add "$VH" type veth peer name "$VN" || die "ip link add veth failed"
-ip link set "$VN" netns "$NS" || die "cannot move $VN into $NS"
-ip addr add "$HOST_IP/30" dev "$VH" || die "ip addr add failed"
-ip link set "$VH" up
-ip -n "$NS" addr add "$BROKER_IP/30" dev "$VN" || die "ip addr add in $NS failed"
-ip -n "$NS" link set "$VN" up
-ip -n "$NS" link set lo up
 # Only the host -> broker direction is shaped: that is where handshakes start.
-tc qdisc add dev "$VH" root tbf rate "${TBF_BITS}bit" burst 10kb latency 50ms ||
-	die "tc qdisc add tbf failed"
-dir=$(mktemp -d "$T/mq.XXXXXX")
-chmod 755 "$dir"
-printf '%s\n' "listener 1883 $BROKER_IP" "allow_anonymous true" "persistence false" \
-	"log_dest file $dir/mosquitto.log" "user $(id -un)" >"$dir/mosquitto.conf"
-ip netns exec "$NS" /usr/sbin/mosquitto -c "$dir/mosquitto.conf" >"$dir/stderr" 2>&1 &
-NS_MQ_PID=$!
-track "$NS_MQ_PID"
-wait_until 5 eval "(exec 3<>/dev/tcp/$BROKER_IP/1883) 2>/dev/null" ||
-	die "mosquitto in $NS not listening on $BROKER_IP:1883: $(cat "$dir/stderr")"
+start_shaped_broker_netns cr "$TBF_BITS"
 
 # Bytes per connect: 300 connections at 300/s (under the bucket), the
 # counters read once they are open and before they close.

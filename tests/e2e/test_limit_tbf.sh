@@ -23,53 +23,8 @@ PAYLOAD=1200
 WIRE_BYTES=1335
 EXPECT=$((TBF_BITS / 8 / WIRE_BYTES)) # 749 msg/s
 
-NS=blim$$
-VH=blh$$ # host end (shaped), VN the broker's end
-VN=bln$$
-# A /30 in 10.0.0.0/8 that no route on this machine already covers.
-for _ in $(seq 20); do
-	NET=10.$((RANDOM % 200 + 20)).$((RANDOM % 250)).$(((RANDOM % 60) * 4))
-	ip route show | grep -q "^${NET%.*}\." || break
-done
-HOST_IP=${NET%.*}.$((${NET##*.} + 1))
-BROKER_IP=${NET%.*}.$((${NET##*.} + 2))
-
-NS_MQ_PID=''
-netns_cleanup() {
-	[ -n "$NS_MQ_PID" ] && stop_pid "$NS_MQ_PID" 3
-	ip netns del "$NS" 2>/dev/null
-	ip link del "$VH" 2>/dev/null
-	return 0
-}
-trap 'rc=$?; netns_cleanup; (exit $rc); _cleanup' EXIT
-
-ip netns add "$NS" || die "ip netns add failed"
-ip link add "$VH" type veth peer name "$VN" || die "ip link add veth failed"
-ip link set "$VN" netns "$NS" || die "cannot move $VN into $NS"
-ip addr add "$HOST_IP/30" dev "$VH" || die "ip addr add failed"
-ip link set "$VH" up
-ip -n "$NS" addr add "$BROKER_IP/30" dev "$VN" || die "ip addr add in $NS failed"
-ip -n "$NS" link set "$VN" up
-ip -n "$NS" link set lo up
 # Only the host -> broker direction is shaped: that is where the PUBLISHes go.
-tc qdisc add dev "$VH" root tbf rate "${TBF_BITS}bit" burst 10kb latency 50ms ||
-	die "tc qdisc add tbf failed"
-
-dir=$(mktemp -d "$T/mq.XXXXXX")
-chmod 755 "$dir"
-cat >"$dir/mosquitto.conf" <<EOF
-listener 1883 $BROKER_IP
-allow_anonymous true
-persistence false
-max_queued_messages 0
-log_dest file $dir/mosquitto.log
-user $(id -un)
-EOF
-ip netns exec "$NS" /usr/sbin/mosquitto -c "$dir/mosquitto.conf" >"$dir/stderr" 2>&1 &
-NS_MQ_PID=$!
-track "$NS_MQ_PID"
-wait_until 5 eval "(exec 3<>/dev/tcp/$BROKER_IP/1883) 2>/dev/null" ||
-	die "mosquitto in $NS not listening on $BROKER_IP:1883: $(cat "$dir/stderr")"
+start_shaped_broker_netns lim "$TBF_BITS" "max_queued_messages 0"
 
 log "tbf $TBF_BITS bit/s, $PAYLOAD-byte QoS 1 payloads: expect about $EXPECT msg/s"
 run_blast 240 --target "$BROKER_IP:1883" --qos 1 --conns 10 --payload-size "$PAYLOAD" \
