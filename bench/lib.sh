@@ -80,3 +80,43 @@ bench_cleanup() {
 	fi
 	rm -rf "$TMP"
 }
+
+# free_port: a TCP port on 127.0.0.1 nothing listens on right now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_mosquitto: sets MQ_PORT, MQ_PID. Config per mosquitto.conf(5):
+# max_inflight_messages 0 removes the inflight cap (and the Receive
+# Maximum it would announce to MQTT 5 clients), so a deep client window
+# is accepted; max_queued_messages 0 never drops queued QoS 1.
+start_mosquitto() {
+	local i
+	MQ_PORT=$(free_port)
+	{
+		# As root, mosquitto drops to user 'mosquitto' before opening
+		# the log file, which then cannot be written in our temp dir.
+		[ "$(id -u)" -eq 0 ] && echo "user root"
+		echo "listener $MQ_PORT 127.0.0.1"
+		echo "allow_anonymous true"
+		echo "max_inflight_messages 0"
+		echo "max_queued_messages 0"
+		echo "persistence false"
+		echo "log_dest file $TMP/mosquitto.log"
+		echo "log_type error"
+		echo "log_type warning"
+		echo "connection_messages false"
+	} >"$TMP/mosquitto.conf"
+	"$MOSQUITTO" -c "$TMP/mosquitto.conf" >"$TMP/mosquitto.stderr" 2>&1 &
+	MQ_PID=$!
+	PIDS+=("$MQ_PID")
+	for i in $(seq 50); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$MQ_PORT") 2>/dev/null; then
+			return 0
+		fi
+		kill -0 "$MQ_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "mosquitto did not start: $(cat "$TMP/mosquitto.stderr" "$TMP/mosquitto.log" 2>/dev/null)" >&2
+	return 1
+}

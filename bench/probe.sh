@@ -63,10 +63,6 @@ command -v python3 >/dev/null || die "python3 missing"
 HAVE_PCAP=0
 "$BLAST" --help 2>/dev/null | grep -q -- '--pcap' && HAVE_PCAP=1
 
-free_port() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # A private mosquitto on a free port: MQ_PORT.
 MQ_PORT=$(free_port)

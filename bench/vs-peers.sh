@@ -84,9 +84,6 @@ done
 [ -x "$MOSQUITTO" ] || die "$MOSQUITTO missing (Debian package: mosquitto)"
 command -v python3 >/dev/null || die "python3 missing"
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # blast --probe (the wire witness) when this blast has it.
 PROBE=()
@@ -124,33 +121,6 @@ done
 
 # ---- servers ----
 
-# start_mosquitto: as bench/mqtt.sh (no inflight cap, never drops queued
-# QoS 1). Sets MQ_PORT, MQ_PID.
-start_mosquitto() {
-	local i
-	MQ_PORT=$(free_port)
-	{
-		[ "$(id -u)" -eq 0 ] && echo "user root"
-		echo "listener $MQ_PORT 127.0.0.1"
-		echo "allow_anonymous true"
-		echo "max_inflight_messages 0"
-		echo "max_queued_messages 0"
-		echo "persistence false"
-		echo "log_dest file $TMP/mosquitto.log"
-		echo "log_type error"
-		echo "log_type warning"
-		echo "connection_messages false"
-	} >"$TMP/mosquitto.conf"
-	"$MOSQUITTO" -c "$TMP/mosquitto.conf" >"$TMP/mosquitto.stderr" 2>&1 &
-	MQ_PID=$!
-	PIDS+=("$MQ_PID")
-	for i in $(seq 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$MQ_PORT") 2>/dev/null && return 0
-		kill -0 "$MQ_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	die "mosquitto did not start: $(cat "$TMP/mosquitto.stderr" "$TMP/mosquitto.log" 2>/dev/null)"
-}
 
 # The mock exits on stdin EOF: its stdin is a FIFO this shell holds open.
 mkfifo "$TMP/mock.in" || exit 1
@@ -457,7 +427,7 @@ one() {
 	fi
 }
 
-start_mosquitto
+start_mosquitto || die "cannot start mosquitto"
 if [ -z "${MISSING[tsung]}" ] && ! start_epmd; then
 	MISSING[tsung]="could not start epmd on a private port: $(tail -1 "$TMP/epmd.log")"
 fi
