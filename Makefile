@@ -54,7 +54,7 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS))
 # an explicit prerequisite of both sides ($(wildcard %.h) would match nothing).
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.skel.h,$(BPF_SRCS))
-BPF_ABI   := bpf/wire_probe.h
+BPF_ABI   := bpf/wire_probe.h bpf/rx_stamp.h
 CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 | sed -n \
 	'/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 
@@ -102,7 +102,7 @@ $(OUT)/bpf/%.skel.h: $(OUT)/bpf/%.bpf.o
 # Skeletons only.
 bpf: $(BPF_SKELS)
 
-$(OUT)/userspace/probe.o $(OUT)/asan/userspace/probe.o: $(BPF_SKELS) $(BPF_ABI)
+$(OUT)/userspace/probe.o $(OUT)/asan/userspace/probe.o $(OUT)/userspace/rxseg.o $(OUT)/asan/userspace/rxseg.o: $(BPF_SKELS) $(BPF_ABI)
 $(OUT)/tests/test_wire_probe $(OUT)/asan/tests/test_wire_probe: | $(BPF_SKELS)
 
 # Order-only: a first build must generate the headers before compiling

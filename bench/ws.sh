@@ -101,6 +101,7 @@ start_mirror() {
 }
 
 EXPECTED=$((MESSAGES * (PUBLISHERS + LISTENERS)))
+BLAST_TIMED=
 
 # One measured run of CLIENT (python | node | blast). Sets R_RATE (msg/s), R_RCPT
 # (receipts/s), R_P50, R_P99 (us), R_CPU, R_PERCPU, R_SRV, R_NOTE (""
@@ -147,6 +148,7 @@ run_one() {
 		recv=$(jget "$TMP/blast.json" received)
 		R_P50=$(jget "$TMP/blast.json" e2e_latency_us.p50)
 		R_P99=$(jget "$TMP/blast.json" e2e_latency_us.p99)
+		BLAST_TIMED="by segment $(jget "$TMP/blast.json" rx_timed_by.segment), by read $(jget "$TMP/blast.json" rx_timed_by.read), by loop $(jget "$TMP/blast.json" rx_timed_by.loop)"
 		if [ -z "$batch" ]; then
 			R_NOTE="blast failed (exit $rc): $(grep -v '^$' "$TMP/blast.err" | tail -1)"
 		fi
@@ -250,6 +252,7 @@ else
 	row node "npm ws $WS_VER (node $NODE_VER)"
 fi
 row blast "blast"
+echo "# blast's receipt times in its last run: ${BLAST_TIMED:-none} (--rx-stamps: segment needs root)"
 
 CHECKS=()
 echo

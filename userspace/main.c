@@ -24,6 +24,7 @@
 #include "limit.h"
 #include "opts.h"
 #include "probe.h"
+#include "rxseg.h"
 #include "progress.h"
 #include "report.h"
 #include "report_files.h"
@@ -537,6 +538,18 @@ int main(int argc, char **argv)
 		}
 		/* Each worker needs a connection to every broker. */
 		total_conns = o.conns;
+	}
+	if (o.rx_stamps == RX_STAMPS_SEGMENT) {
+		/* Asked for outright: refuse now, not from every worker. */
+		struct rxseg *probe_seg = NULL;
+		char why[160];
+		if (rxseg_open(&probe_seg, 1, why, sizeof(why)) < 0) {
+			fprintf(stderr, "blast: --rx-stamps segment: %s\n", why);
+			kafka_meta_free(&kmeta);
+			opts_free(&o);
+			return BLAST_EXIT_USAGE;
+		}
+		rxseg_close(probe_seg);
 	}
 	if (o.workers > total_conns)
 		o.workers = total_conns;

@@ -97,6 +97,7 @@ enum {
 	OPT_TRIAL_DURATION,
 	OPT_SEARCH_TIMEOUT,
 	OPT_CEILING,
+	OPT_RX_STAMPS,
 	OPT__END,
 };
 
@@ -170,6 +171,7 @@ static const struct option long_opts[] = {
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "probe", no_argument, NULL, OPT_PROBE },
+	{ "rx-stamps", required_argument, NULL, OPT_RX_STAMPS },
 	{ "hlog", required_argument, NULL, OPT_HLOG },
 	{ "csv", required_argument, NULL, OPT_CSV },
 	{ "html", required_argument, NULL, OPT_HTML },
@@ -1328,6 +1330,16 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 			o->sub_qos = (uint8_t)(arg[0] - '0');
 			if (!o->sub_topic && (r = str_arg(&o->sub_topic, flag, "blast/#", 7)))
 				return r;
+			break;
+		case OPT_RX_STAMPS:
+			if (!strcmp(arg, "auto"))
+				o->rx_stamps = RX_STAMPS_AUTO;
+			else if (!strcmp(arg, "segment"))
+				o->rx_stamps = RX_STAMPS_SEGMENT;
+			else if (!strcmp(arg, "read"))
+				o->rx_stamps = RX_STAMPS_READ;
+			else
+				return fail("--rx-stamps %s: must be auto, segment or read", show(arg));
 			break;
 		case OPT_TRANSPORT:
 			if (!strcmp(arg, "tcp"))

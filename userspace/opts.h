@@ -31,6 +31,9 @@ enum kafka_compression { KCOMP_NONE = 0, KCOMP_GZIP = 1 };
 
 enum blast_transport { TRANSPORT_TCP = 0, TRANSPORT_WS };
 
+/* --rx-stamps: how receipts and acks are timed (userspace/rxseg.h). */
+enum rx_stamps { RX_STAMPS_AUTO = 0, RX_STAMPS_SEGMENT, RX_STAMPS_READ };
+
 /* --field NAME=GENERATOR, for protobuf payloads. */
 struct field_spec {
 	char *name; /* field name in the message (nested: a.b) */
@@ -95,6 +98,7 @@ struct blast_opts {
 	char *html_path;        /* --html FILE: a self-contained page */
 	bool quiet;             /* --quiet: no live line */
 	bool probe;             /* --probe: kernel programs count and time requests on the wire */
+	uint8_t rx_stamps;      /* --rx-stamps: enum rx_stamps */
 
 	/* Kafka (--proto kafka). Targets are bootstrap brokers (default
 	 * 127.0.0.1:9092); --conns is connections per partition leader;

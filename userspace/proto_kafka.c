@@ -435,6 +435,7 @@ static int on_produce_part(void *ctx, const char *topic, size_t topic_len, int32
 		if (kafka_error_refresh_metadata(err))
 			k->need_md = true;
 	}
+	uint64_t t_rx = 0; /* the response's arrival, taken once */
 	for (uint32_t i = 0; i < rq->n; i++) {
 		struct kent *e = &rq->ents[i];
 		if (pc->done[i] || k->parts[e->part].id != partition)
@@ -443,10 +444,12 @@ static int on_produce_part(void *ctx, const char *topic, size_t topic_len, int32
 		if (!err) {
 			w->t.acked++;
 			w->t.inflight--;
-			/* The response's kernel receive stamp (w->now outside a read). */
-			hist_record(w->interval, (int64_t)(worker_rx_ns(w) - e->m.intended));
+			/* When the response arrived (w->now outside a read). */
+			if (!t_rx)
+				t_rx = worker_rx_ns(w);
+			hist_record(w->interval, (int64_t)(t_rx - e->m.intended));
 			if (w->rate)
-				hist_record(w->interval_raw, (int64_t)(worker_rx_ns(w) - rq->sent_ns));
+				hist_record(w->interval_raw, (int64_t)(t_rx - rq->sent_ns));
 		} else if (kafka_error_retriable(err)) {
 			requeue(w, e);
 		} else {

@@ -295,6 +295,9 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	latency_row(f, "corrected", r->latency);
 	latency_row(f, "uncorrected", r->latency_raw);
 	latency_row(f, "connect", r->connect);
+	if (t->rx_by_segment || t->rx_by_read || t->rx_by_loop)
+		fprintf(f, "  timed by   segment %" PRIu64 "  read %" PRIu64 "  loop %" PRIu64 "\n",
+			t->rx_by_segment, t->rx_by_read, t->rx_by_loop);
 	if (r->opts && opts_fanout(r->opts)) {
 		latency_row(f, "end-to-end", r->e2e);
 		uint64_t missing = r->expected > t->received ? r->expected - t->received : 0;
@@ -558,6 +561,13 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 	json_latency(&w, "latency_us", r->latency);
 	json_latency(&w, "latency_uncorrected_us", r->latency_raw);
 	json_latency(&w, "connect_latency_us", r->connect);
+	/* How each ack and receipt time was taken (worker.h, worker_rx_ns). */
+	json_key(&w, "rx_timed_by");
+	json_begin_object(&w);
+	json_kv_u64(&w, "segment", t->rx_by_segment);
+	json_kv_u64(&w, "read", t->rx_by_read);
+	json_kv_u64(&w, "loop", t->rx_by_loop);
+	json_end_object(&w);
 	if (r->opts && opts_fanout(r->opts)) {
 		json_latency(&w, "e2e_latency_us", r->e2e);
 		json_kv_u64(&w, "expected", r->expected);

@@ -23,7 +23,7 @@ const char *const blast_err_names[ERR__COUNT] = {
 
 /* A new field in struct blast_totals must be summed below; this breaks the
  * build until it is. */
-#define TOTALS_SCALARS 16
+#define TOTALS_SCALARS 19
 _Static_assert(sizeof(struct blast_totals) ==
 		       (TOTALS_SCALARS + ERR__COUNT + 4 * 256 + KAFKA_ERR_SLOTS + 600 + WS_CLOSE_SLOTS) * sizeof(uint64_t),
 	       "struct blast_totals changed: update totals_add()");
@@ -47,6 +47,9 @@ void totals_add(struct blast_totals *dst, const struct blast_totals *src)
 	dst->bytes_in += src->bytes_in;
 	dst->received += src->received;
 	dst->duplicates += src->duplicates;
+	dst->rx_by_segment += src->rx_by_segment;
+	dst->rx_by_read += src->rx_by_read;
+	dst->rx_by_loop += src->rx_by_loop;
 
 	for (int i = 0; i < ERR__COUNT; i++)
 		dst->errors[i] += src->errors[i];

@@ -68,6 +68,10 @@ struct blast_totals {
 	 * the broker refused, by SUBACK code (0x80 and up). */
 	uint64_t matched;
 	uint64_t suback[256];
+	/* Receipt and ack times taken: from the segment that completed the
+	 * message (exact), from the kernel's stamp of the read (its newest
+	 * segment: an upper bound), or from the loop's clock (no stamp). */
+	uint64_t rx_by_segment, rx_by_read, rx_by_loop;
 };
 
 /* dst += src, gauges included. */

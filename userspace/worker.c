@@ -47,6 +47,7 @@ enum op {
  * long after the wait began. */
 #define BATCH_CQES 256
 #define BATCH_NS NSEC_PER_MSEC
+#define BATCH_SEG_NS (10 * NSEC_PER_MSEC) /* with segment stamps */
 
 
 static inline uint64_t ud_make(uint32_t conn, enum op op)
@@ -326,6 +327,10 @@ static void reopen_push(struct worker *w, struct conn *c)
 
 static void conn_finalize(struct worker *w, struct conn *c, bool graceful)
 {
+	if (c->seg_stamped) {
+		rxseg_detach(w->rxs, (uint32_t)(c - w->conns));
+		c->seg_stamped = 0;
+	}
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -395,6 +400,7 @@ static void conn_open(struct worker *w, struct conn *c)
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	rxstamp_enable(fd); /* without stamps, receipts are timed by the loop */
+	c->seg_stamped = w->rxs && rxseg_attach(w->rxs, (uint32_t)(c - w->conns), fd, &c->rxs) == 0;
 	if (conn_bind_source(w, c, fd) < 0) {
 		conn_fail(w, c, errno == EADDRNOTAVAIL ? ERR_ADDR_UNAVAILABLE : ERR_CONNECT_FAILED);
 		return;
@@ -860,6 +866,7 @@ static void conn_consume(struct worker *w, struct conn *c, const uint8_t *buf, s
 		len -= take;
 		if (total && c->carry_len == (size_t)total) {
 			c->carry_len = 0;
+			worker_rx_mark(w, buf); /* its last byte came in this read */
 			if (p->on_frame(w, c, c->carry, (size_t)total) < 0)
 				return;
 		}
@@ -875,6 +882,7 @@ static void conn_consume(struct worker *w, struct conn *c, const uint8_t *buf, s
 			carry_append(w, c, buf, len);
 			return;
 		}
+		worker_rx_mark(w, buf + total);
 		if (p->on_frame(w, c, buf, (size_t)total) < 0)
 			return;
 		if (c->state == CS_DEAD || c->state == CS_DONE)
@@ -924,6 +932,81 @@ static int rx_open(struct worker *w, unsigned bid, int res, uint8_t **data)
 	return (int)rd.len;
 }
 
+/* Opens the read of res bytes at data on c for segment timing. */
+static void rx_begin(struct worker *w, struct conn *c, const uint8_t *data, int res)
+{
+	w->rx_conn = c;
+	w->rx_buf = data;
+	w->rx_len = (uint32_t)res;
+	w->rx_mark = (uint32_t)res; /* unmarked: by the read's last byte */
+	w->rx_seg = false;
+	if (!c->seg_stamped)
+		return;
+	if (!rxseg_ready(w->rxs, (uint32_t)(c - w->conns), &c->rxs)) {
+		/* Bytes read before the origin is known would shift every
+		 * offset after them: this connection goes without. */
+		rxseg_detach(w->rxs, (uint32_t)(c - w->conns));
+		c->seg_stamped = 0;
+		return;
+	}
+	w->rx_seg = true;
+	w->rx_seq0 = c->rxs.seq;
+}
+
+static void rx_end(struct worker *w, struct conn *c)
+{
+	if (w->rx_seg && c->seg_stamped)
+		c->rxs.seq = w->rx_seq0 + w->rx_len;
+	w->rx_conn = NULL;
+	w->rx_buf = NULL;
+	w->rx_seg = false;
+}
+
+int64_t worker_rx_offset(const struct worker *w, const uint8_t *p)
+{
+	if (!w->rx_buf || p < w->rx_buf || p > w->rx_buf + w->rx_len)
+		return -1;
+	return p - w->rx_buf;
+}
+
+void worker_rx_mark(struct worker *w, const uint8_t *p)
+{
+	int64_t off = worker_rx_offset(w, p);
+
+	if (off >= 0)
+		worker_rx_mark_at(w, off);
+}
+
+void worker_rx_mark_at(struct worker *w, int64_t off)
+{
+	if (!w->rx_seg)
+		return;
+	/* A message finished by this read has a byte in it. */
+	w->rx_mark = off < 1 ? 1 : off > (int64_t)w->rx_len ? w->rx_len : (uint32_t)off;
+}
+
+uint64_t worker_rx_ns(struct worker *w)
+{
+	uint64_t t = w->rx_ns ? w->rx_ns : w->now;
+
+	if (w->rx_seg) {
+		uint64_t ns;
+		int r = rxseg_time(w->rxs, (uint32_t)(w->rx_conn - w->conns), &w->rx_conn->rxs,
+				   w->rx_seq0 + w->rx_mark, &ns);
+		if (r == 1 && ns <= w->now) {
+			w->t.rx_by_segment++;
+			return ns;
+		}
+		if (r == 0 && ns < t)
+			t = ns; /* a later segment's: still closer than the read's */
+	}
+	if (w->rx_ns)
+		w->t.rx_by_read++;
+	else
+		w->t.rx_by_loop++;
+	return t;
+}
+
 static void rbuf_recycle(struct worker *w, unsigned bid)
 {
 	io_uring_buf_ring_add(w->br, w->rbufs + (size_t)bid * w->rbuf_size, w->rbuf_size,
@@ -949,6 +1032,7 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 		res = -EBADMSG; /* bytes without a buffer: not a reply to this recv */
 	if (res > 0) {
 		w->t.bytes_in += (uint64_t)res;
+		rx_begin(w, c, data, res);
 		if (c->state == CS_UPGRADE) {
 			conn_upgrade_feed(w, c, data, (size_t)res);
 		} else if (c->state == CS_HANDSHAKE || c->state == CS_READY || c->state == CS_CLOSING) {
@@ -964,6 +1048,7 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 				setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 			}
 		}
+		rx_end(w, c);
 		bool reading = c->state == CS_UPGRADE || c->state == CS_HANDSHAKE ||
 			       c->state == CS_READY || c->state == CS_CLOSING ||
 			       (c->state == CS_DEAD && c->goodbye_sent);
@@ -1252,19 +1337,24 @@ static bool batch_capable(const struct blast_opts *o)
 	return o->qos == 0 && o->sub_qos == 0 && o->proto != PROTO_KAFKA && !o->churn;
 }
 
-/* Receive buffer size and count. A read's stamp is that of its newest
- * segment, and a batched wait lets segments pile up in the socket: so when
- * the loop batches, buffers hold about one message, and the stamp that
- * times a frame is that of its own last segment or of one at most about a
- * message behind it. Otherwise 16 KiB reads. Returns whether the loop may
- * batch: not when messages may be much smaller than a read (payload files,
- * protobuf), as one stamp would then time many of them. */
-static bool rbuf_geometry(const struct blast_opts *o, uint32_t *size, uint32_t *count)
+/* Receive buffer size and count. With segment stamps every message is
+ * timed by its own segment whatever the read holds: 16 KiB reads, and the
+ * loop batches wherever nothing waits on it. Otherwise a read's stamp is
+ * that of its newest segment, and a batched wait lets segments pile up in
+ * the socket: so when the loop batches, buffers hold about one message,
+ * and the stamp that times a frame is that of its own last segment or of
+ * one at most about a message behind it. Otherwise 16 KiB reads. Returns
+ * whether the loop may batch: not when messages may be much smaller than
+ * a read (payload files, protobuf), as one stamp would then time many. */
+static bool rbuf_geometry(const struct blast_opts *o, bool seg_stamps, uint32_t *size,
+			  uint32_t *count)
 {
 	uint32_t hdr = (uint32_t)(sizeof(struct io_uring_recvmsg_out) + RXSTAMP_CONTROL_LEN);
 
 	*size = 16384;
 	*count = 256;
+	if (seg_stamps)
+		return batch_capable(o);
 	if (!batch_capable(o) || o->payloads.n || o->payload_proto)
 		return false;
 	if (o->payload_size > 8192)
@@ -1301,7 +1391,9 @@ static int setup_ring(struct worker *w)
 
 	/* Provided receive buffers, registered the liburing 2.3 way (no
 	 * io_uring_setup_buf_ring yet): mmap the ring, register it, fill it. */
-	w->batch_ok = rbuf_geometry(w->o, &w->rbuf_size, &w->rbuf_count);
+	w->batch_ok = rbuf_geometry(w->o, w->rxs != NULL, &w->rbuf_size, &w->rbuf_count);
+	/* Exact stamps whatever the wait: wait longer, read more at a time. */
+	w->batch_ns = w->rxs ? BATCH_SEG_NS : BATCH_NS;
 	size_t ring_sz = w->rbuf_count * sizeof(struct io_uring_buf);
 	void *ring_mem = mmap(NULL, ring_sz, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
 	if (ring_mem == MAP_FAILED)
@@ -1485,6 +1577,14 @@ static int setup(struct worker *w)
 			 strerror(-r));
 		return r;
 	}
+	if (o->rx_stamps != RX_STAMPS_READ && w->n_conns) {
+		char why[96];
+		if (rxseg_open(&w->rxs, w->n_conns, why, sizeof(why)) < 0 &&
+		    o->rx_stamps == RX_STAMPS_SEGMENT) {
+			snprintf(w->slot->error, sizeof(w->slot->error), "--rx-stamps segment: %s", why);
+			return -EPERM;
+		}
+	}
 	return setup_ring(w);
 }
 
@@ -1513,6 +1613,7 @@ static void teardown(struct worker *w)
 		w->free_small = ch->next;
 		free(ch);
 	}
+	rxseg_close(w->rxs); /* after the sockets: nothing attached is left */
 	free(w->rbufs);
 	free(w->conns);
 	free(w->rearm);
@@ -1588,8 +1689,8 @@ static unsigned wait_want(const struct worker *w, uint64_t *wait)
 {
 	if (!batch_waits(w))
 		return 1;
-	if (*wait > BATCH_NS)
-		*wait = BATCH_NS;
+	if (*wait > w->batch_ns)
+		*wait = w->batch_ns;
 	return BATCH_CQES;
 }
 

@@ -10,6 +10,7 @@
 
 #include "hist.h"
 #include "opts.h"
+#include "rxseg.h"
 #include "rxstamp.h"
 #include "shm.h"
 #include "stats.h"
@@ -82,6 +83,8 @@ struct conn {
 	void *tstate;           /* the transport's (WebSocket) */
 	uint8_t hello_owed : 1; /* upgraded while a send was in flight */
 	uint8_t listener : 1;   /* fan-out: receives only */
+	uint8_t seg_stamped : 1; /* the segment-stamp filter is on its socket */
+	struct rxseg_cur rxs;   /* its place in its ring of segment stamps */
 };
 
 struct worker {
@@ -124,6 +127,15 @@ struct worker {
 	struct msghdr rx_msg;
 	struct rx_clock rxc;
 	uint64_t rx_ns;
+	/* Segment stamps (rxseg.h), when loaded: the read being parsed, the
+	 * sequence number of its first byte, and where in it the message
+	 * being handled ends (worker_rx_mark). */
+	struct rxseg *rxs;
+	struct conn *rx_conn;
+	const uint8_t *rx_buf;
+	uint32_t rx_len, rx_mark, rx_seq0;
+	bool rx_seg;              /* rx_conn's read can be timed by segment */
+	uint64_t batch_ns;        /* longest batched wait */
 	unsigned last_reaped;     /* completions the last loop turn handled */
 	uint32_t sends_fresh;     /* sends in the ring that are not the rest of a short write */
 	bool batch_ok;            /* reads are sized for batched waits (worker.c) */
@@ -177,12 +189,17 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 	       struct kafka_meta *kmeta);
 
 /* Used by the protocol code. */
-/* When the bytes being parsed arrived (the kernel's receive stamp): the
+/* When the message being parsed arrived: the stamp of the segment that
+ * completed it, else the kernel's stamp of the read that brought it. The
  * time to record a receipt or an ack at. Outside a receive, now. */
-static inline uint64_t worker_rx_ns(const struct worker *w)
-{
-	return w->rx_ns ? w->rx_ns : w->now;
-}
+uint64_t worker_rx_ns(struct worker *w);
+/* The message being handled ends at p: if p lies in the read being
+ * parsed, it is timed by the segment holding the byte before p. */
+void worker_rx_mark(struct worker *w, const uint8_t *p);
+/* The same by offset from the read's first byte (clamped to the read). */
+void worker_rx_mark_at(struct worker *w, int64_t off);
+/* p's offset in the read being parsed, or -1 when p is not in it. */
+int64_t worker_rx_offset(const struct worker *w, const uint8_t *p);
 struct chunk *worker_chunk_get(struct worker *w);
 #define SMALL_CHUNK 256
 #define SCRATCH_LEN (65535 + 1)

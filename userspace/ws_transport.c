@@ -258,8 +258,12 @@ static int handle_frame(struct worker *w, struct conn *c, const struct ws_frame 
 }
 
 /* Frames at buf: handles each whole one; returns the bytes used (a partial
- * frame at the end is left), or -1 when the connection was failed. */
+ * frame at the end is left), or -1 when the connection was failed. origin
+ * is where buf[0] sits in the read being parsed (negative for bytes an
+ * earlier read left), or NO_ORIGIN: each frame is timed by its last byte. */
+#define NO_ORIGIN INT64_MIN
 static ssize_t frames(struct worker *w, struct conn *c, const uint8_t *buf, size_t len,
+		      int64_t origin,
 		      int (*deliver)(struct worker *, struct conn *, const uint8_t *, size_t))
 {
 	size_t used = 0;
@@ -273,6 +277,8 @@ static ssize_t frames(struct worker *w, struct conn *c, const uint8_t *buf, size
 		}
 		if (n == 0)
 			break;
+		if (origin != NO_ORIGIN)
+			worker_rx_mark_at(w, origin + (int64_t)used + n);
 		if (handle_frame(w, c, &f, deliver) < 0)
 			return -1;
 		used += (size_t)n;
@@ -284,21 +290,23 @@ int wst_unwrap(struct worker *w, struct conn *c, const uint8_t *buf, size_t len,
 	       int (*deliver)(struct worker *w, struct conn *c, const uint8_t *p, size_t n))
 {
 	struct wst *t = c->tstate;
+	int64_t at = worker_rx_offset(w, buf);
 
 	if (t->len) {
 		/* A frame straddled receives: go on from the gathered bytes. */
+		int64_t origin = at < 0 ? NO_ORIGIN : at - (int64_t)t->len;
 		if (buf_append(t, buf, len, 2 * FRAME_MAX) < 0) {
 			conn_fail(w, c, ERR_FRAME_TOO_LARGE);
 			return -1;
 		}
-		ssize_t used = frames(w, c, t->buf, t->len, deliver);
+		ssize_t used = frames(w, c, t->buf, t->len, origin, deliver);
 		if (used < 0)
 			return -1;
 		memmove(t->buf, t->buf + used, t->len - (size_t)used);
 		t->len -= (uint32_t)used;
 		return 0;
 	}
-	ssize_t used = frames(w, c, buf, len, deliver);
+	ssize_t used = frames(w, c, buf, len, at < 0 ? NO_ORIGIN : at, deliver);
 	if (used < 0)
 		return -1;
 	if ((size_t)used < len && buf_append(t, buf + used, len - (size_t)used, 2 * FRAME_MAX) < 0) {

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Receipts are timed by the kernel's receive stamp, so the loop's batched
-# waits (qos 0 runs: up to 1 ms, see worker.c BATCH_NS) add nothing to the
-# latencies. A sparse paced run (one message every 5 ms) makes the loop
-# sleep its whole batched wait after each send while the relays arrive
-# within tens of microseconds: timed by the loop, every receipt would take
-# about a millisecond; timed by the stamp, the end-to-end p50 is the
-# loopback round trip through the relay. Checked on libwebsockets' mirror
-# (--proto ws) and on mosquitto (MQTT fan-out subscribers), with every
-# receipt accounted for.
+# Receipts are timed by the kernel, so the loop's batched waits (qos 0
+# runs: up to 1 ms with --rx-stamps read, see worker.c BATCH_NS; 10 ms with
+# segment stamps) add nothing to the latencies. A sparse paced run (one
+# message every 5 ms) makes the loop sleep its whole batched wait after
+# each send while the relays arrive within tens of microseconds: timed by
+# the loop, every receipt would take about a millisecond; timed by the
+# stamp, the end-to-end p50 is the loopback round trip through the relay.
+# Checked on libwebsockets' mirror (--proto ws) and on mosquitto (MQTT
+# fan-out subscribers), with every receipt accounted for, in both modes
+# (segment where root can load the filter).
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 skip_unless_cmd python3
 skip_unless_cmd mosquitto
@@ -28,24 +29,32 @@ expect_p50() {
 	echo "$2: e2e p50 $p50 us"
 }
 
-start_lws_mirror || die "cannot start libwebsockets-test-server"
-r=$T/ws.json
-run_blast 60 --proto ws --target "ws://127.0.0.1:$LWS_PORT/" --ws-subprotocol lws-mirror-protocol \
-	--publishers 1 --listeners 1 --messages $M --payload-size 58 --rate 200 --workers 1 \
-	--report "$r" --quiet
-[ "$BLAST_RC" -eq 0 ] || fail "ws: blast exited $BLAST_RC: $(blast_why "$r")"
-expect_json "$r" received == $((2 * M))
-expect_json "$r" e2e_latency_us.count == $((2 * M))
-check_accounting "$r"
-expect_p50 "$r" "ws mirror"
+MODES=(read)
+[ "$(id -u)" -eq 0 ] && MODES+=(segment)
 
+start_lws_mirror || die "cannot start libwebsockets-test-server"
 start_mosquitto || die "cannot start mosquitto"
-r=$T/mqtt.json
-run_blast 60 --target "127.0.0.1:$MQ_PORT" --publishers 1 --subscribers 1 --sub-topic 'blast/#' \
-	--messages $M --payload-size 48 --rate 200 --workers 1 --report "$r" --quiet
-[ "$BLAST_RC" -eq 0 ] || fail "mqtt: blast exited $BLAST_RC: $(blast_why "$r")"
-expect_json "$r" received == $((2 * M))
-expect_json "$r" e2e_latency_us.count == $((2 * M))
-check_accounting "$r"
-expect_p50 "$r" "mqtt fan-out"
+for mode in "${MODES[@]}"; do
+	r=$T/ws-$mode.json
+	run_blast 60 --proto ws --target "ws://127.0.0.1:$LWS_PORT/" --ws-subprotocol lws-mirror-protocol \
+		--publishers 1 --listeners 1 --messages $M --payload-size 58 --rate 200 --workers 1 \
+		--rx-stamps "$mode" --report "$r" --quiet
+	[ "$BLAST_RC" -eq 0 ] || fail "ws $mode: blast exited $BLAST_RC: $(blast_why "$r")"
+	expect_json "$r" received == $((2 * M))
+	expect_json "$r" e2e_latency_us.count == $((2 * M))
+	expect_json "$r" rx_timed_by.$mode == $((2 * M))
+	check_accounting "$r"
+	expect_p50 "$r" "ws mirror, $mode stamps"
+
+	r=$T/mqtt-$mode.json
+	run_blast 60 --target "127.0.0.1:$MQ_PORT" --publishers 1 --subscribers 1 --sub-topic 'blast/#' \
+		--messages $M --payload-size 48 --rate 200 --workers 1 --rx-stamps "$mode" \
+		--report "$r" --quiet
+	[ "$BLAST_RC" -eq 0 ] || fail "mqtt $mode: blast exited $BLAST_RC: $(blast_why "$r")"
+	expect_json "$r" received == $((2 * M))
+	expect_json "$r" e2e_latency_us.count == $((2 * M))
+	expect_json "$r" rx_timed_by.$mode == $((2 * M))
+	check_accounting "$r"
+	expect_p50 "$r" "mqtt fan-out, $mode stamps"
+done
 pass

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Segment receive stamps (--rx-stamps, userspace/rxseg.c): with the socket
+# filter on, blast reads 16 KiB at a time and its loop sleeps up to 10 ms
+# when nothing waits on it, yet every receipt is timed by the segment
+# that completed it.
+# - A listener alone in its worker (--workers 2: the publisher is in the
+#   other) sleeps and then reads many relays at once, 2 ms apart: timed
+#   by the read, most of its half of the receipts would be milliseconds
+#   late (p90 about 8 ms, measured with the marks ignored); timed by
+#   segment, the end-to-end p90 stays near the loopback round trip
+#   through the relay (about 60 us). Every receipt is counted as timed
+#   by segment.
+# - A flood through the mirror: all 3 x M receipts timed by segment, none
+#   missing, the accounting holds; MQTT fan-out through mosquitto too.
+# - --rx-stamps read: the same run timed by each read's kernel stamp (small
+#   reads), no segment timing, the same counts.
+# - Without privileges: auto falls back to read stamps with nothing said;
+#   --rx-stamps segment is one clear line and exit 2, before any
+#   connection; a bad mode is one line too.
+# - Nothing is left loaded after the runs.
+. "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
+skip_unless_root
+skip_unless_cmd python3 mosquitto setpriv bpftool
+[ -x /usr/bin/libwebsockets-test-server ] || skip "libwebsockets-test-server not installed"
+require_blast
+
+# Far below the milliseconds a read-timed receipt would show here, far
+# above a loopback relay on a busy machine.
+P90_MAX_US=2000
+
+p90_under() {
+	local p90
+	p90=$(json_get "$1" e2e_latency_us.p90) || { fail "$2: no e2e p90"; return; }
+	python3 -c "import sys; sys.exit(0 if 0 < float('$p90') < $P90_MAX_US else 1)" ||
+		fail "$2: e2e p90 $p90 us, want (0, $P90_MAX_US)"
+	log "$2: e2e p90 $p90 us"
+}
+
+filters() { bpftool prog show 2>/dev/null | grep -c 'name rx_stamp' || true; }
+before=$(filters)
+
+start_lws_mirror || die "cannot start libwebsockets-test-server"
+WS=(--proto ws --target "ws://127.0.0.1:$LWS_PORT/" --ws-subprotocol lws-mirror-protocol)
+
+log "== a lone listener, batched reads"
+M=1000
+r=$T/lone.json
+run_blast 60 "${WS[@]}" --publishers 1 --listeners 1 --workers 2 --messages $M --rate 500 \
+	--payload-size 58 --rx-stamps segment --report "$r" --quiet
+[ "$BLAST_RC" -eq 0 ] || fail "lone: blast exited $BLAST_RC: $(blast_why "$r")"
+expect_json "$r" received == $((2 * M))
+expect_json "$r" rx_timed_by.segment == $((2 * M))
+expect_json "$r" rx_timed_by.read == 0
+check_accounting "$r"
+p90_under "$r" "lone listener"
+
+log "== a flood through the mirror"
+M=100000
+r=$T/flood.json
+run_blast 120 "${WS[@]}" --publishers 2 --listeners 1 --workers 1 --messages $M \
+	--payload-size 58 --report "$r" --quiet
+[ "$BLAST_RC" -eq 0 ] || fail "flood: blast exited $BLAST_RC: $(blast_why "$r")"
+expect_json "$r" received == $((3 * M))
+expect_json "$r" missing == 0
+expect_json "$r" rx_timed_by.segment == $((3 * M))
+check_accounting "$r"
+
+log "== --rx-stamps read"
+r=$T/read.json
+run_blast 120 "${WS[@]}" --publishers 2 --listeners 1 --workers 1 --messages $M \
+	--payload-size 58 --rx-stamps read --report "$r" --quiet
+[ "$BLAST_RC" -eq 0 ] || fail "read: blast exited $BLAST_RC: $(blast_why "$r")"
+expect_json "$r" received == $((3 * M))
+expect_json "$r" rx_timed_by.segment == 0
+expect_json "$r" rx_timed_by.read == $((3 * M))
+check_accounting "$r"
+
+log "== unprivileged"
+nobody() {
+	timeout -k 5 60 setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+		"$BLAST" "$@" >"$T/blast.out" 2>"$T/blast.err"
+	BLAST_RC=$?
+}
+nobody "${WS[@]}" --publishers 1 --listeners 1 --messages 200 --payload-size 58 --quiet
+[ "$BLAST_RC" -eq 0 ] || fail "nobody, auto: blast exited $BLAST_RC: $(cat "$T/blast.err")"
+[ -s "$T/blast.err" ] && fail "nobody, auto: said something: $(cat "$T/blast.err")"
+grep -q 'timed by   segment 0  read 400 ' "$T/blast.out" ||
+	fail "nobody, auto: not timed by read: $(grep timed "$T/blast.out")"
+nobody "${WS[@]}" --publishers 1 --listeners 1 --messages 200 --payload-size 58 --rx-stamps segment --quiet
+[ "$BLAST_RC" -eq 2 ] || fail "nobody, segment: blast exited $BLAST_RC, want 2"
+n=$(grep -c . "$T/blast.err")
+[ "$n" -eq 1 ] || fail "nobody, segment: want one line, got $n: $(cat "$T/blast.err")"
+grep -q '^blast: --rx-stamps segment: cannot load the segment-stamp filter: .*(needs CAP_BPF, or root)$' \
+	"$T/blast.err" || fail "nobody, segment: $(cat "$T/blast.err")"
+[ -s "$T/blast.out" ] && fail "nobody, segment: a run started: $(cat "$T/blast.out")"
+run_blast 10 "${WS[@]}" --rx-stamps sometimes
+expect_rc 2
+grep -q "^blast: --rx-stamps sometimes: must be auto, segment or read$" "$T/blast.err" ||
+	fail "bad mode: $(cat "$T/blast.err")"
+
+log "== MQTT fan-out through mosquitto"
+start_mosquitto || die "cannot start mosquitto"
+M=20000
+r=$T/mqtt.json
+run_blast 60 --target "127.0.0.1:$MQ_PORT" --publishers 2 --subscribers 2 --sub-topic 'blast/#' \
+	--messages $M --payload-size 48 --workers 1 --report "$r" --quiet
+[ "$BLAST_RC" -eq 0 ] || fail "mqtt: blast exited $BLAST_RC: $(blast_why "$r")"
+expect_json "$r" received == $((4 * M))
+expect_json "$r" rx_timed_by.segment == $((4 * M))
+check_accounting "$r"
+
+after=$(filters)
+[ "$after" = "$before" ] || fail "socket filters left loaded: $before before, $after after"
+pass
