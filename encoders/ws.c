@@ -470,6 +470,16 @@ static size_t header_parse(const uint8_t *buf, size_t len, struct hdr *h)
 	return len < hl ? 0 : hl;
 }
 
+uint64_t ws_frame_size(const uint8_t *buf, size_t len)
+{
+	struct hdr h;
+	size_t hl = header_parse(buf, len, &h);
+
+	if (!hl)
+		return 0;
+	return h.plen > UINT64_MAX - hl ? UINT64_MAX : hl + h.plen;
+}
+
 ssize_t ws_decode_frame(const uint8_t *buf, size_t len, size_t max_payload, struct ws_frame *f)
 {
 	struct hdr h;

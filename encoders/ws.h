@@ -185,6 +185,11 @@ struct ws_frame {
  * Errors are found as soon as the header bytes that show them arrive, so a
  * bad frame is refused before its payload is waited for. */
 ssize_t ws_decode_frame(const uint8_t *buf, size_t len, size_t max_payload, struct ws_frame *f);
+/* The whole size (header and payload) of the frame starting at buf, read
+ * from its header alone, or 0 while the len bytes there do not hold the
+ * whole header. UINT64_MAX when it would not fit. No other check: that is
+ * ws_decode_frame's. */
+uint64_t ws_frame_size(const uint8_t *buf, size_t len);
 
 /* ---- messages (5.4) ---- */
 

@@ -15,7 +15,7 @@
 
 /* Ring memory per worker: with many connections each ring is shorter
  * (each connection then also gets fewer segments between two reads). */
-#define RING_BUDGET (32u << 20)
+#define RING_BUDGET (16u << 20)
 #define RING_MIN 64u
 
 struct rxseg {

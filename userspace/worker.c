@@ -1331,6 +1331,15 @@ static bool advance_phase(struct worker *w)
 
 /* ---- setup ---- */
 
+/* Runs that time what arrives: acks (qos > 0, Kafka with acks) or
+ * receipts (fan-out, --proto ws). Others have nothing to stamp. */
+static bool times_arrivals(const struct blast_opts *o)
+{
+	if (o->proto == PROTO_KAFKA)
+		return o->acks != 0;
+	return o->qos > 0 || opts_fanout(o);
+}
+
 /* Runs where no send waits on an ack: the loop may batch its waits. */
 static bool batch_capable(const struct blast_opts *o)
 {
@@ -1346,15 +1355,20 @@ static bool batch_capable(const struct blast_opts *o)
  * one at most about a message behind it. Otherwise 16 KiB reads. Returns
  * whether the loop may batch: not when messages may be much smaller than
  * a read (payload files, protobuf), as one stamp would then time many. */
-static bool rbuf_geometry(const struct blast_opts *o, bool seg_stamps, uint32_t *size,
-			  uint32_t *count)
+static bool rbuf_geometry(const struct blast_opts *o, bool seg_stamps, uint32_t n_conns,
+			  uint32_t *size, uint32_t *count)
 {
 	uint32_t hdr = (uint32_t)(sizeof(struct io_uring_recvmsg_out) + RXSTAMP_CONTROL_LEN);
 
 	*size = 16384;
-	*count = 256;
+	/* Eight reads in flight per connection, 32 to 256 of them: a few
+	 * connections need not touch 4 MiB (ENOBUFS re-arms when short). */
+	*count = 32;
+	while (*count < 256 && *count < 8ull * n_conns)
+		*count *= 2;
 	if (seg_stamps)
 		return batch_capable(o);
+	*count = 256;
 	if (!batch_capable(o) || o->payloads.n || o->payload_proto)
 		return false;
 	if (o->payload_size > 8192)
@@ -1391,7 +1405,7 @@ static int setup_ring(struct worker *w)
 
 	/* Provided receive buffers, registered the liburing 2.3 way (no
 	 * io_uring_setup_buf_ring yet): mmap the ring, register it, fill it. */
-	w->batch_ok = rbuf_geometry(w->o, w->rxs != NULL, &w->rbuf_size, &w->rbuf_count);
+	w->batch_ok = rbuf_geometry(w->o, w->rxs != NULL, w->n_conns, &w->rbuf_size, &w->rbuf_count);
 	/* Exact stamps whatever the wait: wait longer, read more at a time. */
 	w->batch_ns = w->rxs ? BATCH_SEG_NS : BATCH_NS;
 	size_t ring_sz = w->rbuf_count * sizeof(struct io_uring_buf);
@@ -1577,7 +1591,7 @@ static int setup(struct worker *w)
 			 strerror(-r));
 		return r;
 	}
-	if (o->rx_stamps != RX_STAMPS_READ && w->n_conns) {
+	if (o->rx_stamps != RX_STAMPS_READ && w->n_conns && times_arrivals(o)) {
 		char why[96];
 		if (rxseg_open(&w->rxs, w->n_conns, why, sizeof(why)) < 0 &&
 		    o->rx_stamps == RX_STAMPS_SEGMENT) {

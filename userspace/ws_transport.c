@@ -291,21 +291,29 @@ int wst_unwrap(struct worker *w, struct conn *c, const uint8_t *buf, size_t len,
 {
 	struct wst *t = c->tstate;
 	int64_t at = worker_rx_offset(w, buf);
+	int64_t origin = at < 0 || !t->len ? NO_ORIGIN : at - (int64_t)t->len;
 
-	if (t->len) {
-		/* A frame straddled receives: go on from the gathered bytes. */
-		int64_t origin = at < 0 ? NO_ORIGIN : at - (int64_t)t->len;
-		if (buf_append(t, buf, len, 2 * FRAME_MAX) < 0) {
+	/* A frame straddled receives: gather only what it still needs (its
+	 * header a byte at a time), so the frames after it are parsed where
+	 * they lie. */
+	while (t->len && len) {
+		uint64_t need = ws_frame_size(t->buf, t->len);
+		size_t take = !need ? 1 : need - t->len < len ? (size_t)(need - t->len) : len;
+		if (need > 2 * FRAME_MAX || buf_append(t, buf, take, 2 * FRAME_MAX) < 0) {
 			conn_fail(w, c, ERR_FRAME_TOO_LARGE);
 			return -1;
 		}
+		buf += take;
+		len -= take;
 		ssize_t used = frames(w, c, t->buf, t->len, origin, deliver);
 		if (used < 0)
 			return -1;
-		memmove(t->buf, t->buf + used, t->len - (size_t)used);
-		t->len -= (uint32_t)used;
-		return 0;
+		if (used > 0)
+			t->len = 0; /* exactly the one frame */
 	}
+	if (!len)
+		return 0;
+	at = worker_rx_offset(w, buf);
 	ssize_t used = frames(w, c, buf, len, at < 0 ? NO_ORIGIN : at, deliver);
 	if (used < 0)
 		return -1;

@@ -643,7 +643,21 @@ static void test_probe_flag(void)
 	if (GOOD(&o, "--probe"))
 		return;
 	CHECK(o.probe);
+	CHECK_EQ_INT(o.rx_stamps, RX_STAMPS_AUTO);
 	opts_free(&o);
+	static const struct {
+		const char *arg;
+		int want;
+	} modes[] = { { "auto", RX_STAMPS_AUTO }, { "segment", RX_STAMPS_SEGMENT },
+		      { "read", RX_STAMPS_READ } };
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (GOOD(&o, "--rx-stamps", (char *)modes[i].arg))
+			continue;
+		CHECK_EQ_INT(o.rx_stamps, modes[i].want);
+		opts_free(&o);
+	}
+	BAD("--rx-stamps kernel: must be auto, segment or read", "--rx-stamps", "kernel");
+	BAD("--rx-stamps", "--rx-stamps");
 }
 
 static void test_help(void)
@@ -658,7 +672,7 @@ static void test_help(void)
 		"--batch-size", "--linger", "--key", "--partitions", "--compression",
 		"--record-header", "--payload-proto", "--payload-proto-desc", "--field",
 		"--listen-target", "--publishers", "--listeners", "--fanout", "--binary",
-		"--steps", "--subscribers", "--sub-topic", "--sub-qos",
+		"--steps", "--subscribers", "--sub-topic", "--sub-qos", "--rx-stamps",
 	};
 	struct blast_opts o;
 	int r;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "t.h"
+#include "blws.h"
 #include "ws.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -814,6 +815,68 @@ static void test_handshake_round_trip(void)
 	CHECK(ws_upgrade_problem(&r, "mqtt") == NULL);
 }
 
+/* The BLWS header (encoders/blws.h): written and read back over the
+ * whole range of each field; every one of the 40 hex positions refuses
+ * each byte that is not a lower-case hex digit, and accepts each that is
+ * (the eight-at-a-time reader, one byte at a time). */
+/* ws_frame_size: a frame's whole size from its header, 0 until the header
+ * is complete, at every length form. */
+static void test_frame_size(void)
+{
+	uint8_t f[14] = { 0x82, 5 };
+
+	CHECK_EQ_INT(ws_frame_size(f, 1), 0);
+	CHECK_EQ_INT(ws_frame_size(f, 2), 7);
+	f[1] = 126, f[2] = 0x01, f[3] = 0x00;
+	CHECK_EQ_INT(ws_frame_size(f, 3), 0);
+	CHECK_EQ_INT(ws_frame_size(f, 4), 4 + 256);
+	f[1] = 127;
+	memset(f + 2, 0, 8);
+	f[7] = 0x01; /* 2^16 */
+	CHECK_EQ_INT(ws_frame_size(f, 9), 0);
+	CHECK_EQ_INT(ws_frame_size(f, 10), 10 + 65536);
+	memset(f + 2, 0xff, 8);
+	CHECK(ws_frame_size(f, 10) == UINT64_MAX);
+	f[1] = 0x80 | 5; /* masked: 4 key bytes in the header */
+	CHECK_EQ_INT(ws_frame_size(f, 5), 0);
+	CHECK_EQ_INT(ws_frame_size(f, 6), 11);
+}
+
+static void test_blws(void)
+{
+	static const uint64_t vals[] = { 0, 1, 9, 10, 15, 16, 0x0123456789abcdefULL,
+					 0xfedcba9876543210ULL, 0xffffffffffffffffULL,
+					 0x8000000000000000ULL, 0xa0a0a0a09f9f9f9fULL };
+	uint8_t h[BLWS_LEN + 3];
+	uint32_t run = 0;
+	uint64_t seq = 0, sent = 0;
+
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		uint64_t a = vals[i], b = vals[(i + 3) % (sizeof(vals) / sizeof(vals[0]))];
+		blws_stamp(h, (uint32_t)(a >> 7), a, b);
+		CHECK_EQ_INT(blws_parse(h, BLWS_LEN, &run, &seq, &sent), 0);
+		CHECK(run == (uint32_t)(a >> 7) && seq == a && sent == b);
+	}
+	CHECK_MEM(h, 4, "BLWS", 4);
+	CHECK_EQ_INT(blws_parse(h, BLWS_LEN - 1, &run, &seq, &sent), -EPROTO);
+	blws_stamp(h, 0x89abcdefu, 0x0123456789abcdefULL, 42);
+	for (int pos = 4; pos < BLWS_LEN; pos++) {
+		uint8_t keep = h[pos];
+		for (int c = 0; c < 256; c++) {
+			h[pos] = (uint8_t)c;
+			bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+			int r = blws_parse(h, BLWS_LEN, &run, &seq, &sent);
+			if ((r == 0) != hex) {
+				CHECK_EQ_INT(r, hex ? 0 : -EPROTO);
+				fprintf(stderr, "  byte 0x%02x at %d\n", c, pos);
+			}
+		}
+		h[pos] = keep;
+	}
+	memcpy(h, "BLWs", 4);
+	CHECK_EQ_INT(blws_parse(h, BLWS_LEN, &run, &seq, &sent), -EPROTO);
+}
+
 int main(void)
 {
 	if (guard_init()) {
@@ -821,6 +884,8 @@ int main(void)
 		return T_FAIL;
 	}
 	test_mask();
+	test_blws();
+	test_frame_size();
 	test_rfc_frames();
 	test_frame_truncation();
 	test_caps();
