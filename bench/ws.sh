@@ -17,8 +17,9 @@
 #
 # Figures per run: msg/s = MESSAGES / (first send -> last receipt);
 # rcpt/s the same for receipts; p50/p99 end to end over every receipt;
-# cpu_s client user+sys from /usr/bin/time (blast's workers included, a
-# peer's interpreter start included); msg/cpu_s = MESSAGES / cpu_s;
+# cpu_s client user+sys to the microsecond (bench/lib.sh cpu_time;
+# blast's workers included, a peer's interpreter start included);
+# msg/cpu_s = MESSAGES / cpu_s;
 # srv_core = the mirror's CPU (/proc/PID/stat) over the client's wall time.
 # REPEAT alternating rounds (the peers, then blast); rows are medians,
 # ratios the median of the rounds' ratios. Target: blast >= 20 x each
@@ -29,7 +30,7 @@
 # PEER_PYTHON (/usr/bin/python3: Debian's, which has python3-websockets),
 # NODE_PATH_WS (/usr/share/nodejs, where node-ws puts ws).
 # Needs: make blast; Debian packages libwebsockets-test-server,
-# python3-websockets, python3, time; node-ws for the npm ws row.
+# python3-websockets, python3; node-ws for the npm ws row.
 # R_* figures are read back by name (${!v}), which shellcheck cannot see.
 # shellcheck disable=SC2034
 set -u
@@ -66,7 +67,6 @@ done
 	die "MESSAGES, PUBLISHERS and REPEAT must be > 0"
 [ -x "$BLAST" ] || die "$BLAST not built (run make)"
 [ -x "$LWS" ] || die "$LWS missing (Debian package libwebsockets-test-server)"
-[ -x /usr/bin/time ] || die "/usr/bin/time missing (Debian package: time)"
 "$PEER_PYTHON" -c 'import websockets' 2>/dev/null ||
 	die "$PEER_PYTHON cannot import websockets (Debian package python3-websockets)"
 
@@ -115,14 +115,14 @@ run_one() {
 	if [ "$client" != blast ]; then
 		local cmd=("$PEER_PYTHON" bench/ws_peer.py)
 		[ "$client" = node ] && cmd=(env NODE_PATH="$NODE_PATH_WS" node bench/ws_peer.js)
-		/usr/bin/time -f '%U %S' -o "$TMP/time" timeout -k 5 $((RUN_TIMEOUT + 10)) \
+		cpu_time "$TMP/time" timeout -k 5 $((RUN_TIMEOUT + 10)) \
 			"${cmd[@]}" --url "ws://127.0.0.1:$LWS_PORT/" \
 			--subprotocol lws-mirror-protocol --publishers "$PUBLISHERS" \
 			--listeners "$LISTENERS" --messages "$MESSAGES" --payload-size "$PAYLOAD" \
 			--timeout "$RUN_TIMEOUT" >"$TMP/peer.out" 2>"$TMP/peer.err"
 	else
 		# One worker: the peer is one process on one core too.
-		/usr/bin/time -f '%U %S' -o "$TMP/time" timeout -k 5 $((RUN_TIMEOUT + 10)) \
+		cpu_time "$TMP/time" timeout -k 5 $((RUN_TIMEOUT + 10)) \
 			"$BLAST" --proto ws --target "ws://127.0.0.1:$LWS_PORT/" \
 			--ws-subprotocol lws-mirror-protocol --publishers "$PUBLISHERS" \
 			--listeners "$LISTENERS" --messages "$MESSAGES" --payload-size "$PAYLOAD" \
@@ -133,7 +133,7 @@ run_one() {
 	t1=$(now)
 	c1=$(cpu_ticks "$LWS_PID")
 	R_SRV=$(calc "($c1 - $c0) / $HZ / ($t1 - $t0)")
-	R_CPU=$(awk 'NF == 2 { printf "%.3f", $1 + $2 }' "$TMP/time" 2>/dev/null)
+	R_CPU=$(awk 'NF == 2 { printf "%.4f", $1 + $2 }' "$TMP/time" 2>/dev/null)
 	if [ "$client" != blast ]; then
 		line=$(tail -1 "$TMP/peer.out")
 		batch=$(field "$line" batch_s)
@@ -157,7 +157,7 @@ run_one() {
 		R_NOTE="$client received $recv of $EXPECTED"
 	fi
 	if [ -n "$R_NOTE" ] || [ -z "$R_CPU" ]; then
-		R_NOTE=${R_NOTE:-no CPU figure from /usr/bin/time}
+		R_NOTE=${R_NOTE:-no CPU figure}
 		R_RATE=""
 		return
 	fi
@@ -204,7 +204,7 @@ row() {
 		"$(printf '%.0f' "$(runs_median "$1" RCPT)")" \
 		"$(printf '%.0f' "$(runs_median "$1" P50)")" \
 		"$(printf '%.0f' "$(runs_median "$1" P99)")" \
-		"$(printf '%.3f' "$(runs_median "$1" CPU)")" \
+		"$(printf '%.4f' "$(runs_median "$1" CPU)")" \
 		"$(printf '%.0f' "$(runs_median "$1" PERCPU)")" \
 		"$(printf '%.2f' "$(runs_median "$1" SRV)")" "$note"
 }

@@ -25,7 +25,13 @@ struct hist {
 	uint64_t counts[HIST_COUNTS_LEN];
 };
 
+/* Makes h empty, whatever its memory held. */
 void hist_reset(struct hist *h);
+/* Makes an empty or used histogram empty (not for uninitialised memory:
+ * zeroed memory is fine), touching only the counts it used. */
+void hist_clear(struct hist *h);
+/* dst = src; dst empty, used or zeroed. Copies only the counts in use. */
+void hist_copy(struct hist *dst, const struct hist *src);
 /* Values < 1 are recorded as 1, values > HIST_HIGHEST as HIST_HIGHEST (and
  * counted in clamped). O(1), no branches beyond the clamps. */
 void hist_record(struct hist *h, int64_t v);

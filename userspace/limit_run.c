@@ -36,10 +36,10 @@ struct stored {
 
 static struct hist *hist_alloc(void)
 {
-	struct hist *h = malloc(sizeof(*h));
+	struct hist *h = calloc(1, sizeof(*h)); /* zeroed: its pages stay untouched */
 
 	if (h)
-		hist_reset(h);
+		hist_clear(h);
 	return h;
 }
 

@@ -275,10 +275,10 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 
 static struct hist *hist_new(void)
 {
-	struct hist *h = malloc(sizeof(*h));
+	struct hist *h = calloc(1, sizeof(*h)); /* zeroed: its pages stay untouched */
 
 	if (h)
-		hist_reset(h);
+		hist_clear(h);
 	return h;
 }
 

@@ -1202,8 +1202,8 @@ static void publish_interval(struct worker *w, bool last)
 		       w->interval, &c, last);
 	hist_add(w->latency, w->interval);
 	hist_add(w->latency_raw, w->rate ? w->interval_raw : w->interval);
-	hist_reset(w->interval);
-	hist_reset(w->interval_raw);
+	hist_clear(w->interval);
+	hist_clear(w->interval_raw);
 }
 
 static bool all_settled(const struct worker *w)
@@ -1564,12 +1564,13 @@ static int setup(struct worker *w)
 	if (!w->interval || !w->interval_raw || !w->latency || !w->latency_raw || !w->connect ||
 	    !w->e2e)
 		return -ENOMEM;
-	hist_reset(w->e2e);
-	hist_reset(w->interval);
-	hist_reset(w->interval_raw);
-	hist_reset(w->latency);
-	hist_reset(w->latency_raw);
-	hist_reset(w->connect);
+	/* calloc'd: zeroed, so clearing touches no counts. */
+	hist_clear(w->e2e);
+	hist_clear(w->interval);
+	hist_clear(w->interval_raw);
+	hist_clear(w->latency);
+	hist_clear(w->latency_raw);
+	hist_clear(w->connect);
 
 	w->scratch = malloc(SCRATCH_LEN);
 	if (!w->scratch)
@@ -1799,10 +1800,10 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 	}
 	w.now = mono_ns();
 	publish_interval(&w, true);
-	memcpy(&w.slot->latency, w.latency, sizeof(struct hist));
-	memcpy(&w.slot->latency_raw, w.latency_raw, sizeof(struct hist));
-	memcpy(&w.slot->connect, w.connect, sizeof(struct hist));
-	memcpy(&w.slot->e2e, w.e2e, sizeof(struct hist));
+	hist_copy(&w.slot->latency, w.latency);
+	hist_copy(&w.slot->latency_raw, w.latency_raw);
+	hist_copy(&w.slot->connect, w.connect);
+	hist_copy(&w.slot->e2e, w.e2e);
 	w.slot->first_send_ns = w.first_send_ns;
 	w.slot->last_recv_ns = w.last_recv_ns;
 	w.slot->end_ns = w.now;

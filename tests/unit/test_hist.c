@@ -2,6 +2,7 @@
  * transcription of hdr_histogram.c's init and counts_index_for with its
  * parameters as variables; then percentiles, merging, clamping. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,6 +357,63 @@ static void test_empty(void)
 	free(h);
 }
 
+static bool counts_zero(const struct hist *h)
+{
+	for (int i = 0; i < HIST_COUNTS_LEN; i++)
+		if (h->counts[i])
+			return false;
+	return true;
+}
+
+/* hist_clear, hist_copy and hist_add visit only [index(min), index(max)]:
+ * at the two ends of the range, with clamped values, after a merge, they
+ * leave nothing behind and miss nothing. */
+static void test_used_range(void)
+{
+	static const int64_t sets[][3] = { { 1, 1, 1 },
+					   { 0, -5, 7 },
+					   { HIST_HIGHEST, HIST_HIGHEST + 99, 123456789 },
+					   { 1, 500000, HIST_HIGHEST * 3 } };
+	struct hist *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b)), *c = calloc(1, sizeof(*c));
+
+	if (!a || !b || !c) {
+		CHECK(0);
+		return;
+	}
+	hist_clear(a); /* zeroed memory: fine */
+	hist_clear(c);
+	CHECK_EQ_INT(a->total, 0);
+	CHECK(a->min == INT64_MAX && a->max == 0 && counts_zero(a));
+	for (size_t k = 0; k < sizeof(sets) / sizeof(sets[0]); k++) {
+		hist_clear(a);
+		for (int j = 0; j < 3; j++)
+			hist_record(a, sets[k][j]);
+		hist_copy(b, a);
+		CHECK(!memcmp(a, b, sizeof(*a)));
+		hist_add(c, a);
+		hist_clear(a);
+		CHECK(a->total == 0 && a->min == INT64_MAX && a->max == 0 && a->clamped == 0);
+		CHECK(counts_zero(a));
+	}
+	/* c holds every set: the same as recording them all into one. */
+	hist_clear(a);
+	for (size_t k = 0; k < sizeof(sets) / sizeof(sets[0]); k++)
+		for (int j = 0; j < 3; j++)
+			hist_record(a, sets[k][j]);
+	CHECK(!memcmp(a, c, sizeof(*a)));
+	/* A used histogram copied over a used one: the old counts go. */
+	hist_clear(b);
+	hist_record(b, HIST_HIGHEST);
+	hist_copy(b, c);
+	CHECK(!memcmp(b, c, sizeof(*b)));
+	hist_clear(c);
+	hist_copy(b, c);
+	CHECK(b->total == 0 && counts_zero(b));
+	free(a);
+	free(b);
+	free(c);
+}
+
 int main(void)
 {
 	test_constants();
@@ -367,5 +425,6 @@ int main(void)
 	test_record_n();
 	test_clamp();
 	test_empty();
+	test_used_range();
 	return t_done("test_hist");
 }
