@@ -347,6 +347,16 @@ EOF
 }
 
 # expect_rc WANT: fail unless blast exited WANT ("nonzero" allowed).
+# expect_between FILE KEY MAX WHAT: the report's KEY (a number) is above 0
+# and below MAX; logs it.
+expect_between() {
+	local v
+	v=$(json_get "$1" "$2") || { fail "$4: no $2"; return 1; }
+	python3 -c "import sys; sys.exit(0 if 0 < float('$v') < $3 else 1)" ||
+		{ fail "$4: $2 $v, want (0, $3)"; return 1; }
+	log "$4: $2 $v"
+}
+
 expect_rc() {
 	local want=$1
 	if [ "$want" = nonzero ]; then
