@@ -12,6 +12,8 @@
 #   by segment.
 # - A flood through the mirror: all 3 x M receipts timed by segment, none
 #   missing, the accounting holds; MQTT fan-out through mosquitto too.
+# - Acks: MQTT QoS 1 PUBACKs (every ack timed by segment) and Kafka acks=1
+#   Produce responses (one time per partition response, all by segment).
 # - --rx-stamps read: the same run timed by each read's kernel stamp (small
 #   reads), no segment timing, the same counts.
 # - Without privileges: auto falls back to read stamps with nothing said;
@@ -99,6 +101,28 @@ run_blast 60 --target "127.0.0.1:$MQ_PORT" --publishers 2 --subscribers 2 --sub-
 [ "$BLAST_RC" -eq 0 ] || fail "mqtt: blast exited $BLAST_RC: $(blast_why "$r")"
 expect_json "$r" received == $((4 * M))
 expect_json "$r" rx_timed_by.segment == $((4 * M))
+check_accounting "$r"
+
+log "== acks: MQTT QoS 1"
+M=20000
+r=$T/qos1.json
+run_blast 60 --target "127.0.0.1:$MQ_PORT" --conns 4 --qos 1 --messages $M --workers 2 \
+	--report "$r" --quiet
+[ "$BLAST_RC" -eq 0 ] || fail "qos 1: blast exited $BLAST_RC: $(blast_why "$r")"
+expect_json "$r" acked == $M
+expect_json "$r" rx_timed_by.segment == $M
+check_accounting "$r"
+
+log "== acks: Kafka acks=1"
+start_kafka_mock 1 "t:4" || die "cannot start the Kafka mock"
+r=$T/kafka.json
+run_blast 60 --proto kafka --target "$KAFKA_BOOTSTRAP" --topic t --acks 1 --conns 2 \
+	--messages $M --report "$r" --quiet
+[ "$BLAST_RC" -eq 0 ] || fail "kafka: blast exited $BLAST_RC: $(blast_why "$r")"
+expect_json "$r" acked == $M
+expect_json "$r" rx_timed_by.segment -gt 0
+expect_json "$r" rx_timed_by.read == 0
+expect_json "$r" rx_timed_by.loop == 0
 check_accounting "$r"
 
 after=$(filters)
