@@ -434,6 +434,8 @@ static void conn_submit_send(struct worker *w, struct conn *c)
 	c->ops++;
 	if (!ch->off)
 		w->sends_fresh++; /* not the rest after a short write */
+	else
+		w->sends_rest++;
 	c->t_last_tx = w->now;
 }
 
@@ -783,6 +785,8 @@ static void on_send(struct worker *w, struct conn *c, int res)
 	c->ops--;
 	if (!ch->off)
 		w->sends_fresh--;
+	else
+		w->sends_rest--;
 	if (res > 0) {
 		ch->off += (uint32_t)res;
 		w->t.bytes_out += (uint64_t)res;
@@ -1704,8 +1708,12 @@ static unsigned wait_want(const struct worker *w, uint64_t *wait)
 {
 	if (!batch_waits(w))
 		return 1;
-	if (*wait > w->batch_ns)
-		*wait = w->batch_ns;
+	/* The long wait only while no send waits for room: a peer that
+	 * reads fast would otherwise find the socket drained long before the
+	 * loop comes back to refill it. */
+	uint64_t most = w->sends_rest ? BATCH_NS : w->batch_ns;
+	if (*wait > most)
+		*wait = most;
 	return BATCH_CQES;
 }
 

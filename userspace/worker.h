@@ -138,6 +138,7 @@ struct worker {
 	uint64_t batch_ns;        /* longest batched wait */
 	unsigned last_reaped;     /* completions the last loop turn handled */
 	uint32_t sends_fresh;     /* sends in the ring that are not the rest of a short write */
+	uint32_t sends_rest;      /* sends in the ring that are the rest of a short write */
 	bool batch_ok;            /* reads are sized for batched waits (worker.c) */
 	/* Connections to reopen now (churn, or a reconnect whose backoff ran out). */
 	uint32_t *reopenq;
