@@ -335,7 +335,13 @@ static void distribution(FILE *f, const struct blast_results *r)
 	}
 	fprintf(f, "</table><p class=\"note\">Percentile plot: the x axis is log(1/(1-p)), so each "
 		   "step to the right is ten times rarer. Uncorrected latency runs from the actual "
-		   "send.</p></section>\n");
+		   "send.");
+	const struct blast_totals *t = &r->t;
+	if (t->rx_by_segment || t->rx_by_read || t->rx_by_loop)
+		fprintf(f, " Arrival times taken: %" PRIu64 " by the TCP segment that completed the "
+			   "message, %" PRIu64 " by the kernel's stamp of the read that brought it, %" PRIu64
+			   " by blast's loop.", t->rx_by_segment, t->rx_by_read, t->rx_by_loop);
+	fprintf(f, "</p></section>\n");
 }
 
 static void connections(FILE *f, const struct series *s, const struct blast_opts *o)

@@ -133,6 +133,11 @@ log "$out"
 out=$(python3 tests/tools/check_html.py parse "$T/run.html" 2>&1) || fail "html: $out"
 grep -q 'blast/&lt;b&gt;&amp;&quot;x&quot;/{conn}' "$T/run.html" || fail "topic not escaped in the page"
 grep -q 'blast/<b>' "$T/run.html" && fail "topic written as markup"
+# How the ack times were taken, as the JSON counts them.
+seg=$(json_get "$T/run.json" rx_timed_by.segment)
+rd=$(json_get "$T/run.json" rx_timed_by.read)
+grep -q "Arrival times taken: $seg by the TCP segment that completed the message, $rd by the kernel" \
+	"$T/run.html" || fail "html: no 'Arrival times taken: $seg ... $rd' line"
 chrome() {
 	local ud
 	ud=$(mktemp -d "$T/chrome.XXXXXX")
