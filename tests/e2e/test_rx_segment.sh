@@ -19,7 +19,8 @@
 # - Without privileges: auto falls back to read stamps with nothing said;
 #   --rx-stamps segment is one clear line and exit 2, before any
 #   connection; a bad mode is one line too.
-# - Nothing is left loaded after the runs.
+# - Nothing is left loaded after the runs, nor after blast is killed
+#   (SIGKILL) mid-run with its filters on every socket.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 skip_unless_root
 skip_unless_cmd python3 mosquitto setpriv bpftool
@@ -124,6 +125,21 @@ expect_json "$r" rx_timed_by.segment -gt 0
 expect_json "$r" rx_timed_by.read == 0
 expect_json "$r" rx_timed_by.loop == 0
 check_accounting "$r"
+
+log "== SIGKILL mid-run"
+# blast itself, not under timeout: the kill must reach it (--duration bounds it).
+"$BLAST" "${WS[@]}" --publishers 2 --listeners 1 --rate 1000 --duration 30 \
+	--payload-size 58 --workers 2 --quiet >"$T/blast.out" 2>"$T/blast.err" &
+BPID=$!
+track "$BPID"
+wait_until 10 eval '[ "$(filters)" -ge "$((before + 2))" ]' ||
+	fail "killed run: the workers' filters never loaded ($(filters) loaded, $before before)"
+kill -KILL "$BPID"
+wait "$BPID" 2>/dev/null
+# The workers die with the parent (PR_SET_PDEATHSIG), their sockets and
+# filters with them.
+wait_until 10 eval '[ "$(filters)" -eq "$before" ]' ||
+	fail "after SIGKILL: $(filters) filters loaded, $before before"
 
 after=$(filters)
 [ "$after" = "$before" ] || fail "socket filters left loaded: $before before, $after after"
