@@ -31,6 +31,8 @@
 # Needs: make (blast, .output/bench/rdkafka_producer,
 # .output/tools/kafka_mock); Debian packages librdkafka-dev, python3,
 # time (/usr/bin/time).
+# R_* figures are read back by name (${!v}), which shellcheck cannot see.
+# shellcheck disable=SC2034
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
@@ -182,32 +184,12 @@ run_one() {
 	R_CORES=$(calc "$R_CPU / $wall")
 }
 
-# Per-client figures of the good runs, one space-separated list each.
+# Per-client figures of the good runs (bench/lib.sh runs_take).
 declare -A RUNS
+FIELDS="RATE MBS CPU PERCPU CORES MOCK"
 runs_reset() {
 	local f
-	for f in RATE MBS CPU PERCPU CORES MOCK NOTE; do RUNS[$1.$f]=""; done
-}
-# runs_take CLIENT: folds the run just made (R_*) into CLIENT's lists.
-runs_take() {
-	local t=$1
-	if [ -n "$R_NOTE" ]; then
-		RUNS[$t.NOTE]=$R_NOTE
-		return
-	fi
-	RUNS[$t.RATE]+=" $R_RATE"
-	RUNS[$t.MBS]+=" $R_MBS"
-	RUNS[$t.CPU]+=" $R_CPU"
-	RUNS[$t.PERCPU]+=" $R_PERCPU"
-	RUNS[$t.CORES]+=" $R_CORES"
-	RUNS[$t.MOCK]+=" $R_MOCK"
-}
-# runs_median CLIENT FIELD: "" when CLIENT has no good run.
-runs_median() {
-	local l=${RUNS[$1.$2]}
-	[ -z "${l// /}" ] && return
-	# shellcheck disable=SC2086 # a list on purpose
-	median $l
+	for f in $FIELDS NOTE N; do RUNS[$1.$f]=""; done
 }
 
 fmt_row() {

@@ -72,6 +72,33 @@ median() {
 	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# Per-client figures of the good runs: RUNS[CLIENT.FIELD] is a space-
+# separated list for each FIELD in FIELDS, RUNS[CLIENT.NOTE] the last
+# failure, RUNS[CLIENT.N] the good runs. The caller declares RUNS (declare
+# -A) and FIELDS.
+# runs_take CLIENT: folds the run just made (R_FIELD, R_NOTE) in; an empty
+# or "-" figure is left out.
+runs_take() {
+	local t=$1 f v
+	if [ -n "$R_NOTE" ]; then
+		RUNS[$t.NOTE]=$R_NOTE
+		return
+	fi
+	for f in $FIELDS; do
+		v=R_$f
+		[ -n "${!v}" ] && [ "${!v}" != - ] && RUNS[$t.$f]+=" ${!v}"
+	done
+	RUNS[$t.N]=$((${RUNS[$t.N]:-0} + 1))
+}
+
+# runs_median CLIENT FIELD: "" when CLIENT has no good run.
+runs_median() {
+	local l=${RUNS[$1.$2]:-}
+	[ -z "${l// /}" ] && return
+	# shellcheck disable=SC2086 # a list on purpose
+	median $l
+}
+
 # check OK LABEL FIGURE
 check() {
 	if [ "$1" = 1 ]; then

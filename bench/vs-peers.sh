@@ -379,29 +379,21 @@ run_kcat() {
 
 # ---- rounds ----
 
+# Per-tool figures of the good runs (bench/lib.sh runs_take).
 declare -A RUNS
 FIELDS="RATE CPU PERCPU CORE BROKER L1 L2 W1 W2"
-runs_take() {
-	local t=$1 f v
-	if [ -n "$R_NOTE" ]; then
-		RUNS[$t.NOTE]=$R_NOTE
-		return
+# take TOOL: the measured run's CPU figures, then runs_take.
+take() {
+	if [ -z "$R_NOTE" ]; then
+		R_CPU=$M_CPU
+		R_PERCPU=$(calc "$R_MSGS / ($M_CPU > 0 ? $M_CPU : 0.001)")
+		R_CORE=$(calc "$M_CPU / $M_WALL")
+		R_BROKER=$M_BROKER
 	fi
-	R_CPU=$M_CPU
-	R_PERCPU=$(calc "$R_MSGS / ($M_CPU > 0 ? $M_CPU : 0.001)")
-	R_CORE=$(calc "$M_CPU / $M_WALL")
-	R_BROKER=$M_BROKER
-	for f in $FIELDS; do
-		v=R_$f
-		[ -n "${!v}" ] && [ "${!v}" != - ] && RUNS[$t.$f]+=" ${!v}"
-	done
-	RUNS[$t.N]=$((${RUNS[$t.N]:-0} + 1))
+	runs_take "$1"
 }
 med() {
-	local l=${RUNS[$1.$2]:-}
-	[ -z "${l// /}" ] && return
-	# shellcheck disable=SC2086 # a list on purpose
-	median $l
+	runs_median "$@"
 }
 
 # one TOOL FUNCTION: a run of TOOL unless it is missing; ratios against
@@ -412,7 +404,7 @@ one() {
 	[ -n "${MISSING[$t]:-}" ] && return
 	R_NOTE="" R_RATE="" R_W1="" R_W2="" R_MSGS=""
 	"$2"
-	runs_take "$t"
+	take "$t"
 	if [ -z "$R_NOTE" ]; then
 		case $t in
 		blast_mqtt_deep) ;;

@@ -166,26 +166,9 @@ run_one() {
 	R_PERCPU=$(calc "$MESSAGES / ($R_CPU > 0 ? $R_CPU : 0.001)")
 }
 
-# Per-client figures of the good runs, one space-separated list each.
+# Per-client figures of the good runs (bench/lib.sh runs_take).
 declare -A RUNS
 FIELDS="RATE RCPT P50 P99 CPU PERCPU SRV"
-runs_take() {
-	local t=$1 f v
-	if [ -n "$R_NOTE" ]; then
-		RUNS[$t.NOTE]=$R_NOTE
-		return
-	fi
-	for f in $FIELDS; do
-		v=R_$f
-		RUNS[$t.$f]+=" ${!v}"
-	done
-}
-runs_median() {
-	local l=${RUNS[$1.$2]:-}
-	[ -z "${l// /}" ] && return
-	# shellcheck disable=SC2086 # a list on purpose
-	median $l
-}
 
 fmt_row() {
 	printf '%-30s %10s %10s %11s %11s %8s %11s %8s  %s\n' "$@"

@@ -44,7 +44,6 @@ struct {
 	__type(value, struct rxs_entry);
 } rings SEC(".maps");
 
-
 /* The TCP header's offset from the network header and the bytes from
  * there to the end of the IP payload; 0 when not TCP. */
 static __always_inline __u32 tcp_span(struct __sk_buff *skb, __u32 *l4_len)

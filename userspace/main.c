@@ -541,15 +541,15 @@ int main(int argc, char **argv)
 	}
 	if (o.rx_stamps == RX_STAMPS_SEGMENT) {
 		/* Asked for outright: refuse now, not from every worker. */
-		struct rxseg *probe_seg = NULL;
+		struct rxseg *trial = NULL;
 		char why[160];
-		if (rxseg_open(&probe_seg, 1, why, sizeof(why)) < 0) {
+		if (rxseg_open(&trial, 1, why, sizeof(why)) < 0) {
 			fprintf(stderr, "blast: --rx-stamps segment: %s\n", why);
 			kafka_meta_free(&kmeta);
 			opts_free(&o);
 			return BLAST_EXIT_USAGE;
 		}
-		rxseg_close(probe_seg);
+		rxseg_close(trial);
 	}
 	if (o.workers > total_conns)
 		o.workers = total_conns;

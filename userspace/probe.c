@@ -27,6 +27,7 @@
 
 #include "kafka_meta.h"
 #include "opts.h"
+#include "bpf_log.h"
 #include "probe.h"
 #include "wire_probe.h"
 #include "wire_probe.skel.h"
@@ -55,14 +56,6 @@ struct probe {
 	struct hist *live_hist;
 	uint64_t live_t_ns;
 };
-
-static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (!getenv("BLAST_PROBE_DEBUG"))
-		return 0;
-	(void)level;
-	return vfprintf(stderr, fmt, ap);
-}
 
 static void warn(const char *fmt, ...)
 {
@@ -227,7 +220,7 @@ static struct probe *probe_open_load(bool pid_filter, uint32_t max_reqs, bool lr
 	struct probe *p;
 	int err;
 
-	libbpf_set_print(quiet_libbpf);
+	bpf_log_init();
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		warn("out of memory");

@@ -2,7 +2,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bpf_log.h"
 #include "rx_stamp.skel.h"
 #include "rxseg.h"
 
@@ -28,14 +28,6 @@ struct rxseg {
 	uint64_t *cookies; /* per slot: the attached socket's, 0 = none */
 	uint32_t n_slots, mask;
 };
-
-static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
-}
 
 static size_t page_round(size_t n)
 {
@@ -60,7 +52,7 @@ int rxseg_open(struct rxseg **out, uint32_t slots, char *err, size_t errlen)
 	s->n_slots = slots;
 	s->mask = len - 1;
 	s->cookies = calloc(slots, sizeof(*s->cookies));
-	libbpf_set_print(quiet_libbpf);
+	bpf_log_init();
 	s->skel = rx_stamp_bpf__open();
 	if (!s->cookies || !s->skel) {
 		r = errno ? -errno : -ENOMEM;

@@ -299,7 +299,7 @@ int wst_unwrap(struct worker *w, struct conn *c, const uint8_t *buf, size_t len,
 	while (t->len && len) {
 		uint64_t need = ws_frame_size(t->buf, t->len);
 		size_t take = !need ? 1 : need - t->len < len ? (size_t)(need - t->len) : len;
-		if (need > 2 * FRAME_MAX || buf_append(t, buf, take, 2 * FRAME_MAX) < 0) {
+		if (buf_append(t, buf, take, 2 * FRAME_MAX) < 0) {
 			conn_fail(w, c, ERR_FRAME_TOO_LARGE);
 			return -1;
 		}
