@@ -20,7 +20,6 @@
 #include "crc32c.h"
 #include "kafka.h"
 #include "kafka_wire.h"
-#include "version.h"
 #include "wbuf.h"
 
 #define KAFKA_STR_MAX INT16_MAX
@@ -131,13 +130,13 @@ static ssize_t finish(struct wbuf *w, size_t size_off)
 }
 
 ssize_t kafka_encode_api_versions(uint8_t *out, size_t cap, int16_t version, int32_t corr,
-				  const char *client_id)
+				  const char *client_id, const char *software_version)
 {
 	struct wbuf w;
 	size_t size_off;
 
 	if (version < KAFKA_API_VERSIONS_MIN || version > KAFKA_API_VERSIONS_MAX ||
-	    !client_id_ok(client_id))
+	    !client_id_ok(client_id) || (version >= 3 && !software_version))
 		return -EINVAL;
 	wb_init(&w, out, cap);
 	size_off = put_request_header(&w, KAFKA_API_API_VERSIONS, version, corr, client_id);
@@ -145,7 +144,7 @@ ssize_t kafka_encode_api_versions(uint8_t *out, size_t cap, int16_t version, int
 	 * checks both against [a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?). */
 	if (version >= 3) {
 		put_str(&w, true, KAFKA_CLIENT_SOFTWARE_NAME, strlen(KAFKA_CLIENT_SOFTWARE_NAME));
-		put_str(&w, true, BLAST_VERSION, strlen(BLAST_VERSION));
+		put_str(&w, true, software_version, strlen(software_version));
 		put_tags(&w, true);
 	}
 	return finish(&w, size_off);

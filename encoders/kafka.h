@@ -39,8 +39,10 @@ bool kafka_is_flexible(int16_t api_key, int16_t version);
 
 /* ---- requests ---- */
 
+/* v3+ names the client software: KAFKA_CLIENT_SOFTWARE_NAME at version
+ * (the caller's release, e.g. BLAST_VERSION; unused below v3). */
 ssize_t kafka_encode_api_versions(uint8_t *out, size_t cap, int16_t version, int32_t corr,
-				  const char *client_id);
+				  const char *client_id, const char *software_version);
 /* Metadata for the given topics (n = 0: all topics), no auto-creation. */
 ssize_t kafka_encode_metadata(uint8_t *out, size_t cap, int16_t version, int32_t corr,
 			      const char *client_id, const char *const *topics, size_t n);

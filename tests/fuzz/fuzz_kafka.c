@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kafka.h"
-#include "kafka_wire.h"
+#include "encoders/kafka.h"
+#include "encoders/kafka_wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -300,7 +300,7 @@ static void rt_requests(struct src *s)
 	assert(kafka_encode_metadata(out, (size_t)r - 1, v, 1, "c", topics, n) == -ENOSPC);
 	assert(kafka_frame_total(out, (size_t)r, 0) == r);
 	v = (int16_t)(s_u8(s) % 4);
-	r = kafka_encode_api_versions(out, sizeof(out), v, 2, s_u8(s) & 1 ? t1 : NULL);
+	r = kafka_encode_api_versions(out, sizeof(out), v, 2, s_u8(s) & 1 ? t1 : NULL, "0.1");
 	assert(r > 0 && kafka_frame_total(out, (size_t)r, 0) == r);
 }
 

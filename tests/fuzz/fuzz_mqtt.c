@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "marker.h"
-#include "mqtt.h"
+#include "payload/marker.h"
+#include "encoders/mqtt.h"
 
 /* Part 3: topic filters (--sub-topic) and the matcher. The first byte
  * splits the rest into a filter and a topic name. */

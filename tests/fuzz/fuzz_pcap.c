@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pcapfile.h"
-#include "wire_match.h"
+#include "encoders/pcapfile.h"
+#include "witness/wire_match.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blws.h"
-#include "ws.h"
+#include "encoders/blws.h"
+#include "encoders/ws.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

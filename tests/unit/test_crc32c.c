@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "crc32c.h"
+#include "encoders/crc32c.h"
 #include "t.h"
 
 /* RFC 3720 B.4 (iSCSI) "CRC Examples", and the check value of the

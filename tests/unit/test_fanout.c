@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "fanout.h"
-#include "marker.h"
+#include "stats/fanout.h"
+#include "payload/marker.h"
 #include "t.h"
 
 static void test_expected(void)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hist.h"
+#include "stats/hist.h"
 #include "t.h"
 
 /* ---- reference: hdr_histogram.c, hdr_calculate_bucket_config + helpers ---- */

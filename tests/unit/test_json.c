@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "json.h"
+#include "report/json.h"
 #include "t.h"
 
 struct cap {

@@ -16,10 +16,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "kafka.h"
-#include "kafka_wire.h"
+#include "encoders/kafka.h"
+#include "encoders/kafka_wire.h"
 #include "t.h"
-#include "wbuf.h"
+#include "encoders/wbuf.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -221,7 +221,7 @@ static void test_api_versions_request(void)
 	uint8_t buf[64];
 	ssize_t n;
 
-	CHECK_CAPS(kafka_encode_api_versions(out, cap, 0, 2, "blast"), rdk_api_versions_v0_req,
+	CHECK_CAPS(kafka_encode_api_versions(out, cap, 0, 2, "blast", "0.1"), rdk_api_versions_v0_req,
 		   sizeof(rdk_api_versions_v0_req));
 	/* json: ApiVersionsRequest v3 = header v2, ClientSoftwareName and
 	 * ClientSoftwareVersion as COMPACT_STRINGs, tagged fields. The header
@@ -231,16 +231,16 @@ static void test_api_versions_request(void)
 		0x00, 0x05, 'b', 'l', 'a', 's', 't', 0x00,
 		0x06, 'b', 'l', 'a', 's', 't', 0x04, '0', '.', '1', 0x00,
 	};
-	CHECK_CAPS(kafka_encode_api_versions(out, cap, 3, 1, "blast"), v3, sizeof(v3));
+	CHECK_CAPS(kafka_encode_api_versions(out, cap, 3, 1, "blast", "0.1"), v3, sizeof(v3));
 	CHECK_MEM(v3 + 4, 16, rdk_api_versions_v3_req + 4, 16);
 	/* v1 and v2 have empty bodies too; a null client id is int16 -1. */
 	static const uint8_t v1_null[] = {
 		0x00, 0x00, 0x00, 0x0a, 0x00, 0x12, 0x00, 0x01, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff,
 	};
-	n = kafka_encode_api_versions(buf, sizeof(buf), 1, INT32_MAX, NULL);
+	n = kafka_encode_api_versions(buf, sizeof(buf), 1, INT32_MAX, NULL, NULL);
 	CHECK_MEM(buf, n, v1_null, sizeof(v1_null));
-	CHECK_EQ_INT(kafka_encode_api_versions(buf, sizeof(buf), 4, 1, "x"), -EINVAL);
-	CHECK_EQ_INT(kafka_encode_api_versions(buf, sizeof(buf), -1, 1, "x"), -EINVAL);
+	CHECK_EQ_INT(kafka_encode_api_versions(buf, sizeof(buf), 4, 1, "x", "0.1"), -EINVAL);
+	CHECK_EQ_INT(kafka_encode_api_versions(buf, sizeof(buf), -1, 1, "x", "0.1"), -EINVAL);
 }
 
 static void test_metadata_request(void)

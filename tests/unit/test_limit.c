@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "limit.h"
+#include "limit/limit.h"
 #include "t.h"
 
 static void test_parse(void)

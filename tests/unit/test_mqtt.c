@@ -13,9 +13,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "mqtt.h"
+#include "encoders/mqtt.h"
 #include "t.h"
-#include "wbuf.h"
+#include "encoders/wbuf.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "opts.h"
+#include "config/opts.h"
 #include "t.h"
 
 #define NARGS(...) (sizeof((char *[]){ __VA_ARGS__ }) / sizeof(char *))

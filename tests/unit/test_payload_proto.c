@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "alive.pb-c.h"
-#include "payload_proto.h"
+#include "payload/protobuf.h"
 #include "t.h"
 #include "tagdata.pb-c.h"
 

@@ -11,12 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kafka.h"
-#include "mqtt.h"
-#include "pcapfile.h"
+#include "encoders/kafka.h"
+#include "encoders/mqtt.h"
+#include "encoders/pcapfile.h"
 #include "t.h"
-#include "wire_match.h"
-#include "ws.h"
+#include "witness/wire_match.h"
+#include "encoders/ws.h"
 
 /* ---- byte builders ---- */
 

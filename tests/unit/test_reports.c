@@ -11,16 +11,16 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "hdrlog.h"
-#include "hist.h"
-#include "hlog.h"
-#include "opts.h"
-#include "progress.h"
-#include "report_files.h"
-#include "series.h"
-#include "shm.h"
+#include "encoders/hdrlog.h"
+#include "stats/hist.h"
+#include "report/hlog.h"
+#include "config/opts.h"
+#include "report/progress.h"
+#include "report/files.h"
+#include "stats/series.h"
+#include "engine/shm.h"
 #include "t.h"
-#include "wire.h"
+#include "witness/wire.h"
 
 static struct hist *hist_new(void)
 {

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "../t.h"
-#include "clock.h"
-#include "rxseg.h"
+#include "stats/clock.h"
+#include "engine/rxseg.h"
 
 #define MASK 7u
 

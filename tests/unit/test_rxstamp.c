@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "../t.h"
-#include "clock.h"
-#include "rxstamp.h"
+#include "stats/clock.h"
+#include "engine/rxstamp.h"
 
 static struct timespec ts_of(uint64_t ns)
 {

@@ -17,13 +17,13 @@
 
 #include <bpf/bpf.h>
 
-#include "kafka.h"
-#include "mqtt.h"
-#include "mqtt_wire.h"
-#include "probe.h"
+#include "encoders/kafka.h"
+#include "encoders/mqtt.h"
+#include "encoders/mqtt_wire.h"
+#include "witness/probe.h"
 #include "t.h"
-#include "wire_probe.h"
-#include "ws.h"
+#include "bpf/wire_probe.h"
+#include "encoders/ws.h"
 
 static struct probe *P;
 static struct wire_stats *before, *after;

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "t.h"
-#include "blws.h"
-#include "ws.h"
+#include "encoders/blws.h"
+#include "encoders/ws.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

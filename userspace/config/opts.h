@@ -1,0 +1,198 @@
+/* Command line: everything a run needs, parsed and validated before any
+ * worker, socket or file is opened. Bad input is one line on stderr naming
+ * the problem and exit status 2. */
+#ifndef BLAST_OPTS_H
+#define BLAST_OPTS_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "encoders/blws.h"
+#include "limit/limit.h"
+
+#define BLAST_EXIT_USAGE 2
+#define BLAST_MAX_TARGETS 64
+#define BLAST_MAX_WORKERS 64
+#define BLAST_MAX_SUB_TOPICS 16
+/* --proto ws: the ASCII header every message starts with (encoders/blws.h). */
+#define WS_HEADER_LEN BLWS_LEN
+/* --pcap-snaplen: a loopback segment is up to 65535 bytes of IP plus a
+ * 14-byte link header, so "whole packets" needs more than 65535. */
+#define PCAP_SNAPLEN_DEFAULT 262144
+#define PCAP_SNAPLEN_MIN 128
+#define PCAP_SNAPLEN_MAX 262144
+
+enum blast_proto { PROTO_MQTT = 0, PROTO_KAFKA, PROTO_WS };
+
+enum kafka_compression { KCOMP_NONE = 0, KCOMP_GZIP = 1 };
+
+enum blast_transport { TRANSPORT_TCP = 0, TRANSPORT_WS };
+
+/* --rx-stamps: how receipts and acks are timed (userspace/rxseg.h). */
+enum rx_stamps { RX_STAMPS_AUTO = 0, RX_STAMPS_SEGMENT, RX_STAMPS_READ };
+
+/* --field NAME=GENERATOR, for protobuf payloads. */
+struct field_spec {
+	char *name; /* field name in the message (nested: a.b) */
+	char *gen;  /* generator text: uniform:0:5, bernoulli:0.01, now, seq, const value */
+};
+
+/* --record-header NAME=VALUE (Kafka); {conn} and {seq} expand in VALUE. */
+struct header_spec {
+	char *name;
+	char *value;
+};
+
+struct blast_target {
+	char host[256]; /* as given */
+	uint16_t port;
+	bool ws;        /* given as ws://HOST:PORT/PATH */
+	char path[256]; /* WebSocket request path, "/" by default */
+	struct sockaddr_storage addr; /* resolved once, at parse time */
+	socklen_t addr_len;
+};
+
+/* Strings of a list file (payload lines, tokens), one per line. Lines are
+ * stored without their trailing newline (and without a '\r' before it). */
+struct line_list {
+	char **lines;
+	size_t *lens;
+	size_t n;
+	char *data; /* one allocation holding every line */
+};
+
+struct blast_opts {
+	enum blast_proto proto;
+	struct blast_target targets[BLAST_MAX_TARGETS];
+	unsigned n_targets;
+
+	uint32_t conns;         /* --conns, default 1 */
+	uint32_t ramp;          /* --ramp: connections opened per second; 0 = as fast as accepted */
+	uint64_t rate;          /* --rate: messages per second in total; 0 = unlimited */
+	uint64_t messages;      /* --messages; 0 with has_messages = connect only */
+	bool has_messages;
+	uint64_t duration_ns;   /* --duration; 0 = until --messages or SIGINT */
+	uint64_t drain_timeout_ns; /* --drain-timeout, default 5 s */
+	uint8_t qos;            /* --qos 0|1|2, default 0 */
+	uint32_t inflight;      /* --inflight: unacked messages per connection, default 64, max 65535 */
+	char *topic;            /* --topic template, default "blast/{conn}"; {conn} and {seq} expand */
+	bool topic_has_seq;     /* the template contains {seq} */
+	uint32_t payload_size;  /* --payload-size, default 32 */
+	struct line_list payloads; /* --payload-file: n > 0 when given */
+	bool retain;            /* --retain */
+	char *client_id;        /* --client-id template, default "blast-{pid}-{conn}"; {conn}, {pid} expand */
+	char *username;         /* --username, NULL if none */
+	char *password;         /* --password, NULL if none */
+	struct line_list tokens; /* --tokens-file: line i is connection i's username; n >= conns */
+	uint16_t keepalive;     /* --keepalive seconds, default 60 */
+	uint8_t mqtt_version;   /* --mqtt-version 3.1.1|5 -> 4 or 5, default 4 */
+	bool reconnect;         /* --reconnect */
+	bool churn;             /* --churn */
+	uint32_t workers;       /* --workers, default: online CPUs, at most conns */
+	char *report_path;      /* --report FILE.json */
+	char *hlog_path;        /* --hlog FILE: HdrHistogram interval log */
+	char *csv_path;         /* --csv FILE: the per-second series */
+	char *html_path;        /* --html FILE: a self-contained page */
+	bool quiet;             /* --quiet: no live line */
+	bool probe;             /* --probe: kernel programs count and time requests on the wire */
+	uint8_t rx_stamps;      /* --rx-stamps: enum rx_stamps */
+
+	/* Kafka (--proto kafka). Targets are bootstrap brokers (default
+	 * 127.0.0.1:9092); --conns is connections per partition leader;
+	 * --inflight is Produce requests in flight per connection (default 5);
+	 * --topic is one topic name (default "blast", no templates). */
+	int16_t acks;            /* --acks 0|1|all: 0, 1 or -1; default 1 */
+	uint32_t batch_size;     /* --batch-size BYTES per partition batch, default 16384 */
+	uint64_t linger_ns;      /* --linger MS, default 5 ms */
+	char *key;               /* --key TEMPLATE ({conn}, {seq}); NULL = no key, round-robin */
+	int32_t *partitions;     /* --partitions LIST ("0,2,5-7"); NULL = all */
+	uint32_t n_partitions;
+	uint8_t compression;     /* --compression none|gzip: enum kafka_compression */
+	struct header_spec *headers; /* --record-header, repeatable */
+	uint32_t n_headers;
+
+	/* WebSocket transport (--transport ws, or ws:// targets). */
+	uint8_t transport;        /* enum blast_transport */
+	char *ws_subprotocol;     /* --ws-subprotocol, default "mqtt" for MQTT */
+	char **ws_headers;        /* --header 'Name: value', repeatable */
+	uint32_t n_ws_headers;
+
+	/* --proto ws: messages over WebSocket, and fan-out measurement. The
+	 * first --target takes the publishers; each node (the first target
+	 * and every --listen-target) takes --listeners listening connections;
+	 * every connection counts what it receives. */
+	struct blast_target listen[BLAST_MAX_TARGETS]; /* --listen-target */
+	unsigned n_listen;
+	uint32_t publishers;      /* --publishers, default 1 */
+	uint32_t listeners;       /* --listeners per node, default 1 (0 = none) */
+	uint32_t fanout;          /* --fanout: receipts per message; 0 = every connection */
+	bool binary;              /* --binary frames instead of text */
+	uint64_t *steps;          /* --steps 10,100,1000: a ladder of batch sizes */
+	uint32_t n_steps;
+
+	/* MQTT fan-out (--subscribers, --sub-topic, --sub-qos): --publishers
+	 * connections publish to the first --target; --subscribers per node
+	 * (the first target and every --listen-target) only subscribe; every
+	 * connection, publishers included, subscribes to sub_topic. NULL
+	 * sub_topic = no fan-out. */
+	char *sub_topic;          /* --sub-topic FILTER, default "blast/#": the first */
+	char **sub_topics;        /* every --sub-topic (repeatable), sub_topic first */
+	uint32_t n_sub_topics;
+	uint32_t subscribers;     /* --subscribers per node, default 1 */
+	uint8_t sub_qos;          /* --sub-qos 0|1|2, default 0 */
+
+	/* Protobuf payloads (every protocol). */
+	char *payload_proto;      /* --payload-proto MESSAGE (compiled in, or from the .desc) */
+	char *payload_proto_desc; /* --payload-proto-desc FILE.desc (protoc -o) */
+	struct field_spec *fields; /* --field, repeatable */
+	uint32_t n_fields;
+
+	/* Packet capture (userspace/capture.c). */
+	char *pcap_path;          /* --pcap FILE.pcapng; NULL = no capture */
+	uint32_t pcap_snaplen;    /* --pcap-snaplen, default PCAP_SNAPLEN_DEFAULT */
+	uint64_t pcap_max_bytes;  /* --pcap-max-bytes: the file stops growing here; 0 = no bound */
+	/* --find-limit and its settings (userspace/limit.h). */
+	struct limit_cfg limit;
+};
+
+/* A fan-out run: receipts counted against an expected number (--proto ws,
+ * or MQTT with --subscribers / --sub-topic / --sub-qos). */
+static inline bool opts_fanout(const struct blast_opts *o)
+{
+	return o->proto == PROTO_WS || (o->proto == PROTO_MQTT && o->sub_topic);
+}
+
+/* Receiving connections per node: --listeners (ws) or --subscribers (MQTT). */
+static inline uint32_t opts_receivers_per_node(const struct blast_opts *o)
+{
+	return o->proto == PROTO_WS ? o->listeners : o->subscribers;
+}
+
+/* Parses argv into *o (which it zeroes and fills with defaults first).
+ * Returns 0 on success; 1 when --help or --version printed and the program
+ * should exit 0; on bad input prints "blast: <problem>" on stderr and
+ * returns BLAST_EXIT_USAGE. Resolves every target host, reads every file. */
+int opts_parse(struct blast_opts *o, int argc, char **argv);
+
+/* Connects to every target once with a blocking socket and a 2 s timeout,
+ * so "nothing listening" is a usage error before the run starts. Returns 0,
+ * or prints "blast: cannot connect to HOST:PORT: <strerror>" and returns
+ * BLAST_EXIT_USAGE. */
+int opts_check_targets(const struct blast_opts *o);
+
+void opts_free(struct blast_opts *o);
+
+/* Parsers shared with tests: each returns 0 or -EINVAL. */
+int parse_u64(const char *s, uint64_t *out);          /* decimal, optional k/m/g suffix (x1000) */
+int parse_duration_ns(const char *s, uint64_t *out);  /* "500ms", "30s", "2m", "1h", bare number = seconds */
+int parse_hostport(const char *s, char *host, size_t host_cap, uint16_t *port); /* "h:p", "[v6]:p" */
+
+/* Expands {conn}, {seq}, {pid} in tmpl into out (NUL-terminated). Returns
+ * the length written, or -ENOSPC. Unknown {names} are copied as they are. */
+int template_expand(char *out, size_t cap, const char *tmpl, uint64_t conn, uint64_t seq,
+		    uint64_t pid);
+
+#endif

@@ -1,0 +1,73 @@
+/* Memory shared between the parent and its worker processes (one anonymous
+ * MAP_SHARED mapping made before fork). Workers are processes, not threads,
+ * because one process holds at most ~20,000 sockets here.
+ *
+ * Each worker writes only its own struct worker_slot; the parent only reads
+ * them, except for the control words. Counters are published by plain
+ * copies guarded by a sequence counter (seqlock): the parent retries a read
+ * that raced with a copy. */
+#ifndef BLAST_SHM_H
+#define BLAST_SHM_H
+
+#include <stdint.h>
+
+#include "stats/hist.h"
+#include "config/opts.h"
+#include "stats/series.h"
+#include "stats/stats.h"
+
+enum worker_state {
+	WS_STARTING = 0,
+	WS_RUNNING,   /* connecting or publishing */
+	WS_DRAINING,  /* no new messages; waiting for acks */
+	WS_CLOSING,   /* saying goodbye */
+	WS_DONE,      /* final figures are in place */
+	WS_FAILED,    /* could not start (io_uring setup); see error */
+};
+
+enum stop_why {
+	STOP_NONE = 0,
+	STOP_DURATION,
+	STOP_MESSAGES,
+	STOP_SIGNAL,
+	STOP_CONNS_LOST, /* every connection gone and none coming back */
+};
+
+struct worker_slot {
+	uint32_t seq;          /* odd while a copy is in progress */
+	uint32_t state;        /* enum worker_state */
+	uint32_t stop_why;     /* enum stop_why */
+	volatile uint32_t ramp_done; /* fan-out: this worker's connections are all tried */
+	struct blast_totals t;
+	uint64_t publish_start_ns; /* when this worker's schedule began, 0 before */
+	uint64_t last_send_ns;     /* when its last message was sent */
+	uint64_t end_ns;           /* when its drain ended */
+	uint64_t peak_conns;
+	uint64_t rss_bytes;
+	char error[160];           /* why the worker failed, for WS_FAILED */
+	/* Final histograms, valid once state == WS_DONE. */
+	struct hist latency;
+	struct hist latency_raw;
+	struct hist connect;
+	struct hist e2e;           /* fan-out receipts */
+	uint64_t first_send_ns;    /* fan-out: this worker's first and last send */
+	uint64_t last_recv_ns;     /* and its last receipt */
+	struct series_ring ring;   /* each whole second, exactly (series.h) */
+	/* --find-limit: messages due but not yet settled (not sent or in
+	 * flight) when this worker's publish phase ended. */
+	uint64_t backlog_at_stop;
+	uint64_t drained_ns;       /* when its drain ended (before the goodbyes) */
+};
+
+struct shm {
+	volatile uint32_t stop;     /* set by the parent on SIGINT/SIGTERM */
+	volatile uint32_t fanout_done; /* set by the parent: every expected receipt is in */
+	volatile uint32_t go;          /* fan-out: every worker's connections are up */
+	volatile uint32_t sends_done;  /* fan-out: every worker has stopped sending */
+	uint32_t run_id;            /* fan-out: tells this run's messages from others' */
+	uint32_t n_workers;
+	uint64_t start_ns;          /* run start, set by the parent before fork */
+	struct worker_slot w[];
+};
+
+#endif

@@ -1,0 +1,531 @@
+/* --find-limit's driver: sets up each trial, runs it through the runner
+ * main.c hands in (its run(): fork the workers, merge their figures), asks
+ * limit.c for the verdict and the next rate, and reports. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stats/clock.h"
+#include "limit/limit.h"
+#include "config/opts.h"
+#include "report/report.h"
+#include "report/files.h"
+
+/* Sockets one worker process opens, under the 20,000 open files allowed. */
+#define CONNS_PER_WORKER 19000u
+#define DEFAULT_START_RATE 100
+#define DEFAULT_START_CONNS 100
+#define DEFAULT_CEILING_RATE 10000000ull
+#define DEFAULT_CEILING_CONNS 1000000ull
+#define DEFAULT_START_CONN_RATE 100
+#define DEFAULT_CEILING_CONN_RATE 1000000ull
+/* Connect-rate trials measure the ramp; the connections are then held
+ * this long, enough to see them dropped. */
+#define CONN_RATE_HOLD_NS 200000000ull
+
+/* A finished trial, kept so that the answer's can be reported in full. */
+struct stored {
+	struct blast_totals t;
+	struct hist *lat, *raw, *con, *e2e;
+	double publish_s, duration_s;
+	uint64_t peak, rss, rate, conns, duration_ns;
+	uint32_t workers, ramp;
+};
+
+static struct hist *hist_alloc(void)
+{
+	struct hist *h = calloc(1, sizeof(*h)); /* zeroed: its pages stay untouched */
+
+	if (h)
+		hist_clear(h);
+	return h;
+}
+
+static void stored_drop(struct stored *s)
+{
+	free(s->lat);
+	free(s->raw);
+	free(s->con);
+	free(s->e2e);
+	s->lat = s->raw = s->con = s->e2e = NULL;
+}
+
+static uint64_t fanout_of(const struct blast_opts *o)
+{
+	return o->fanout ? o->fanout : o->conns;
+}
+
+static void measure(const struct blast_opts *o, const struct limit_run *lr, uint64_t offered,
+		    double planned_s, struct limit_measure *m)
+{
+	const struct blast_totals *t = &lr->t;
+	const struct hist *h = o->proto == PROTO_WS ? lr->e2e : lr->lat;
+
+	memset(m, 0, sizeof(*m));
+	m->offered = offered;
+	m->conns = o->conns;
+	m->planned_s = planned_s;
+	m->publish_s = lr->publish_s;
+	m->duration_s = lr->duration_s;
+	m->ramp_s = lr->ramp_s;
+	m->sent = t->sent;
+	m->acked = t->acked;
+	m->failed = t->failed;
+	m->unacked = t->unacked;
+	m->not_sent = t->not_sent;
+	m->backlog_at_stop = lr->backlog_at_stop;
+	if (o->proto == PROTO_WS) {
+		/* Fan-out: a receipt that never came is a lost message. */
+		uint64_t expected = t->sent * fanout_of(o);
+		m->lost_receipts = expected > t->received ? expected - t->received : 0;
+	}
+	m->errors = totals_error_count(t);
+	m->conns_ok = t->conns_ok;
+	m->conns_failed = t->conns_failed;
+	m->conns_dropped = t->conns_dropped;
+	m->peak_conns = lr->peak_conns;
+	m->p50_ns = hist_percentile(h, 50);
+	m->p90_ns = hist_percentile(h, 90);
+	m->p99_ns = hist_percentile(h, 99);
+	m->p999_ns = hist_percentile(h, 99.9);
+	/* The lag test compares against the sender's own latency. */
+	m->mean_ns = lr->lat->total ? hist_mean(lr->lat) : hist_mean(h);
+	m->connect_p50_ns = hist_percentile(lr->con, 50);
+	m->connect_p90_ns = hist_percentile(lr->con, 90);
+	m->connect_p99_ns = hist_percentile(lr->con, 99);
+	m->connect_p999_ns = hist_percentile(lr->con, 99.9);
+	m->connect_count = lr->con->total;
+	m->interrupted = lr->interrupted;
+}
+
+static void progress(const struct blast_opts *o, unsigned i, const struct limit_trial *tr,
+		     bool full)
+{
+	if (o->quiet)
+		return;
+	if (tr->conn_rate)
+		fprintf(stderr, "[limit] trial %u: %" PRIu64 " conn/s, %" PRIu64 " conns%s -> opened "
+				"%.0f/s, connect p99 %.1fus: %s (%s)\n",
+			i + 1, tr->offered, tr->conns, full ? " (full)" : "", tr->achieved,
+			(double)tr->p99_ns / 1e3, tr->pass ? "pass" : "FAIL", tr->why);
+	else if (o->limit.mode == LIMIT_CONNS)
+		fprintf(stderr, "[limit] trial %u: %" PRIu64 " conns%s -> held %.0f, %.0f conn/s, "
+				"connect p99 %.1fus: %s (%s)\n",
+			i + 1, tr->offered, full ? " (full)" : "", tr->achieved, tr->acked_rate,
+			(double)tr->p99_ns / 1e3, tr->pass ? "pass" : "FAIL", tr->why);
+	else
+		fprintf(stderr, "[limit] trial %u: %" PRIu64 " msg/s for %.1fs%s -> acked %.0f/s, "
+				"p99 %.1fus: %s (%s)\n",
+			i + 1, tr->offered, tr->duration_s, full ? " (full)" : "", tr->acked_rate,
+			(double)tr->p99_ns / 1e3, tr->pass ? "pass" : "FAIL", tr->why);
+}
+
+/* Sets o up for one trial. A connect-rate trial asks --ramp offered for
+ * dur_ns (at most held connections: the count found), then holds them. */
+static void plan(struct blast_opts *o, uint32_t base_workers, uint8_t mode, uint64_t offered,
+		 uint64_t dur_ns, uint64_t held)
+{
+	o->duration_ns = dur_ns;
+	if (mode == LIMIT_CONN_RATE) {
+		o->ramp = (uint32_t)offered;
+		offered = limit_ramp_conns(offered, (double)dur_ns / 1e9, held);
+		o->duration_ns = CONN_RATE_HOLD_NS;
+	}
+	if (o->limit.mode == LIMIT_CONNS) {
+		/* Connect and hold: each worker process stays under the open
+		 * files limit, so more connections take more workers. */
+		uint64_t w = (offered + CONNS_PER_WORKER - 1) / CONNS_PER_WORKER;
+		o->conns = (uint32_t)offered;
+		o->has_messages = true;
+		o->messages = 0;
+		if (w < base_workers)
+			w = base_workers;
+		if (w > BLAST_MAX_WORKERS)
+			w = BLAST_MAX_WORKERS;
+		if (w > offered)
+			w = offered;
+		o->workers = (uint32_t)w;
+	} else {
+		o->rate = offered;
+	}
+}
+
+static void no_answer_line(const struct blast_opts *o, const struct limit_trial *tr, unsigned n,
+			   const char *end)
+{
+	const char *unit = o->limit.mode == LIMIT_CONNS ? "connections" : "msg/s";
+	unsigned low = 0;
+
+	if (!n) {
+		fprintf(stderr, "blast: --find-limit: no trial ran (%s)\n", end);
+		return;
+	}
+	for (unsigned i = 1; i < n; i++)
+		if (tr[i].offered < tr[low].offered)
+			low = i;
+	if (!strcmp(end, "no_rate_held"))
+		fprintf(stderr, "blast: --find-limit: no sustainable rate: short trials passed but every "
+				"full-length trial failed, the last at %" PRIu64 " %s (%s)\n",
+			tr[n - 1].offered, unit, tr[n - 1].why);
+	else
+		fprintf(stderr, "blast: --find-limit: no %s passed: even %" PRIu64 " %s failed (%s)\n",
+			o->limit.mode == LIMIT_CONNS ? "connection count" : "rate", tr[low].offered, unit,
+			tr[low].why);
+}
+
+/* One search (connection count, connect rate, or message rate) and the
+ * trials it ran, appended to trials[] and st[] from x->n on. */
+struct searcher {
+	struct blast_opts *o;
+	limit_runner run;
+	void *ctx;
+	struct limit_trial *trials;
+	struct stored *st;
+	unsigned n;
+	uint64_t t_begin, overhead, short_ns;
+	uint32_t base_workers;
+	bool quiet;
+	int rc;
+	bool stop; /* a signal or a failure of blast: no further stage */
+};
+
+/* Runs one stage to its end: returns why it ended, its answer (an index
+ * into x->trials, -1 if none) in *ans. */
+static const char *run_stage(struct searcher *x, uint8_t mode, uint64_t start, uint64_t ceiling,
+			     uint64_t held, int *ans)
+{
+	const struct limit_cfg *cfg = &x->o->limit;
+	struct blast_opts *o = x->o;
+	unsigned first = x->n, cap = first + LIMIT_MAX_TRIALS;
+	struct limit_search s;
+	const char *end = NULL;
+	uint64_t offered;
+	bool full, confirmed;
+
+	limit_search_init(&s, start, ceiling, 1);
+	if (mode != LIMIT_CONN_RATE)
+		o->limit.ceiling = s.ceiling; /* the one in force, for the report */
+	while (limit_search_next(&s, &offered, &full)) {
+		uint64_t dur = full ? cfg->trial_ns : x->short_ns;
+		uint64_t now = mono_ns();
+		if (x->n >= cap) {
+			end = "trial_limit";
+			break;
+		}
+		if (now - x->t_begin + dur + x->overhead > cfg->timeout_ns) {
+			end = "search_timeout";
+			break;
+		}
+		plan(o, x->base_workers, mode, offered, dur, held);
+		struct stored *k = &x->st[x->n];
+		struct limit_run lr = { .lat = hist_alloc(), .raw = hist_alloc(), .con = hist_alloc(),
+					.e2e = hist_alloc() };
+		k->lat = lr.lat, k->raw = lr.raw, k->con = lr.con, k->e2e = lr.e2e;
+		if (!lr.lat || !lr.raw || !lr.con || !lr.e2e) {
+			fprintf(stderr, "blast: out of memory\n");
+			x->rc = 3;
+			x->stop = true;
+			break;
+		}
+		int r = x->run(x->ctx, o, &lr);
+		x->overhead = mono_ns() - now > dur ? mono_ns() - now - dur : 0;
+		k->t = lr.t;
+		k->publish_s = lr.publish_s;
+		k->duration_s = lr.duration_s;
+		k->peak = lr.peak_conns;
+		k->rss = lr.rss_bytes;
+		k->rate = o->rate;
+		k->conns = o->conns;
+		k->duration_ns = o->duration_ns;
+		k->workers = o->workers;
+		k->ramp = o->ramp;
+
+		struct limit_measure m;
+		unsigned i = x->n;
+		measure(o, &lr, offered, (double)o->duration_ns / 1e9, &m);
+		m.broken = r == 3 && !lr.interrupted;
+		limit_verdict(cfg, mode, &m, &x->trials[i]);
+		x->trials[i].retransmits = lr.retransmits;
+		x->trials[i].srtt_us = lr.srtt_us;
+		o->quiet = x->quiet;
+		progress(o, i, &x->trials[i], full);
+		o->quiet = true;
+		x->n++;
+		if (lr.interrupted) {
+			end = "signal";
+			x->stop = true;
+			break;
+		}
+		if (m.broken) {
+			x->rc = 3;
+			end = "blast_failed";
+			x->stop = true;
+			break;
+		}
+		limit_search_record(&s, (int)(i - first), x->trials[i].pass);
+		/* A failed trial is never the answer: keep only the newest one's
+		 * histograms, for a report with no answer. */
+		if (i >= first + 1 && !x->trials[i - 1].pass)
+			stored_drop(&x->st[i - 1]);
+	}
+	if (!end)
+		end = s.end ? s.end : "unknown";
+	int a = limit_search_answer(&s, x->trials + first, x->n - first, &confirmed);
+	*ans = a >= 0 ? (int)first + a : -1;
+	return end;
+}
+
+/* Conns: the count held, but no connect rate did (or none was tried). */
+static void no_rate_line(const struct limit_trial *tr, unsigned n, const char *end)
+{
+	int low = -1;
+
+	for (unsigned i = 0; i < n; i++)
+		if (tr[i].conn_rate && (low < 0 || tr[i].offered < tr[low].offered))
+			low = (int)i;
+	if (low < 0)
+		fprintf(stderr, "blast: --find-limit conns: no connect rate was tried (%s)\n", end);
+	else if (!strcmp(end, "no_rate_passed"))
+		fprintf(stderr, "blast: --find-limit conns: no connect rate held: even %" PRIu64
+				" conn/s failed (%s)\n", tr[low].offered, tr[low].why);
+	else
+		fprintf(stderr, "blast: --find-limit conns: no connect rate held (%s): the last, %" PRIu64
+				" conn/s, failed (%s)\n", end, tr[n - 1].offered, tr[n - 1].why);
+}
+
+int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx, const struct series *ser)
+{
+	const struct limit_cfg *cfg = &o->limit;
+	bool conns_mode = cfg->mode == LIMIT_CONNS;
+	uint64_t start = conns_mode ? (o->conns > 1 ? o->conns : DEFAULT_START_CONNS)
+				    : (o->rate ? o->rate : DEFAULT_START_RATE);
+	uint64_t ceiling = cfg->ceiling ? cfg->ceiling
+					: conns_mode ? DEFAULT_CEILING_CONNS : DEFAULT_CEILING_RATE;
+	uint32_t ramp = o->ramp;
+	struct searcher x = {
+		.o = o, .run = run, .ctx = ctx, .short_ns = cfg->trial_ns / 5,
+		.base_workers = o->workers, .quiet = o->quiet,
+		/* Both stages of conns: each one's trials. */
+		.trials = calloc(2 * LIMIT_MAX_TRIALS, sizeof(struct limit_trial)),
+		.st = calloc(2 * LIMIT_MAX_TRIALS, sizeof(struct stored)),
+	};
+	const char *end, *rate_end = NULL;
+	int ans, rate_ans = -1;
+
+	if (!x.trials || !x.st) {
+		fprintf(stderr, "blast: out of memory\n");
+		free(x.trials);
+		free(x.st);
+		return 3;
+	}
+	/* Short trials: a fifth of the full one, at least 1 s. */
+	if (x.short_ns < NSEC_PER_SEC)
+		x.short_ns = NSEC_PER_SEC;
+	if (x.short_ns > cfg->trial_ns)
+		x.short_ns = cfg->trial_ns;
+	if (conns_mode && o->tokens.n && ceiling > o->tokens.n)
+		ceiling = o->tokens.n;
+	if (conns_mode) {
+		/* --conns 1 (the default start) leaves one worker: use the cores. */
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		if (cpus > (long)x.base_workers)
+			x.base_workers = cpus > BLAST_MAX_WORKERS ? BLAST_MAX_WORKERS : (uint32_t)cpus;
+	}
+	/* One progress line per trial replaces the per-second live line. */
+	o->quiet = true;
+	x.t_begin = mono_ns();
+	end = run_stage(&x, cfg->mode, start, ceiling, 0, &ans);
+	/* Connections held: then how fast they can be opened, at most that
+	 * many per trial, from --ramp (or 100/s) up. */
+	if (conns_mode) {
+		bool held = ans >= 0 && (!strcmp(end, "confirmed") || !strcmp(end, "ceiling"));
+		if (held && !x.stop)
+			rate_end = run_stage(&x, LIMIT_CONN_RATE,
+					     ramp ? ramp : DEFAULT_START_CONN_RATE,
+					     DEFAULT_CEILING_CONN_RATE, x.trials[ans].offered, &rate_ans);
+		else
+			rate_end = "not_run";
+		o->ramp = ramp;
+	}
+	o->quiet = x.quiet;
+
+	struct limit_trial *trials = x.trials;
+	struct stored *st = x.st;
+	unsigned n = x.n;
+	int rc = x.rc;
+	if (!n) {
+		no_answer_line(o, trials, n, end);
+		free(trials);
+		free(st);
+		return rc ? rc : 1;
+	}
+	struct stored *k = &st[ans >= 0 ? ans : (int)n - 1];
+	o->rate = conns_mode ? o->rate : k->rate;
+	o->conns = k->conns;
+	o->duration_ns = k->duration_ns;
+	o->workers = k->workers;
+	o->ramp = k->ramp;
+	struct blast_results res = {
+		.opts = o,
+		.t = k->t,
+		.duration_s = k->duration_s,
+		.publish_s = k->publish_s,
+		.latency = k->lat,
+		.latency_raw = k->raw,
+		.connect = k->con,
+		.e2e = k->e2e,
+		.peak_conns = k->peak,
+		.rss_bytes = k->rss,
+		.stop_reason = end,
+		.trials = trials,
+		.n_trials = n,
+		.limit_trial = ans,
+		.limit_rate_trial = rate_ans >= 0 ? (unsigned)rate_ans + 1 : 0,
+		.limit_rate_connect = rate_ans >= 0 ? st[rate_ans].con : NULL,
+		.limit_rate_ended = rate_end,
+	};
+	if (o->proto == PROTO_WS)
+		res.expected = k->t.sent * fanout_of(o);
+	/* Conns: both answers, the most held and the fastest opened (unless
+	 * the count's search was cut short: then there was no second stage). */
+	bool rate_missing = conns_mode && rate_ans < 0 && strcmp(rate_end, "not_run");
+	res.exit_status = rc ? rc : ans >= 0 && !rate_missing ? 0 : 1;
+	report_print_summary(stdout, &res);
+	fflush(stdout);
+	if (ans < 0)
+		no_answer_line(o, trials, n, end);
+	else if (rate_missing)
+		no_rate_line(trials, n, rate_end);
+	else if (conns_mode && rate_ans < 0 && !o->quiet)
+		fprintf(stderr, "blast: --find-limit conns: the connect rate was not searched (the "
+				"count's search ended: %s)\n", end);
+	if (o->report_path) {
+		int w = report_write_json(o->report_path, &res);
+		if (w < 0) {
+			fprintf(stderr, "blast: cannot write report %s: %s\n", o->report_path, strerror(-w));
+			if (!res.exit_status)
+				res.exit_status = 1;
+		}
+	}
+	if (report_files_write(o, &res, ser) < 0 && !res.exit_status)
+		res.exit_status = 1;
+	for (unsigned i = 0; i < n; i++)
+		stored_drop(&st[i]);
+	free(trials);
+	free(st);
+	return res.exit_status;
+}
+
+/* ---- the table ---- */
+
+static double us(int64_t ns)
+{
+	return (double)ns / 1e3;
+}
+
+/* --find-limit conns, second stage: its trials and the connect rate found. */
+static void print_conn_rate(FILE *f, const struct blast_results *r)
+{
+	const char *end = r->limit_rate_ended ? r->limit_rate_ended : "unknown";
+	unsigned n = 0, a = r->limit_rate_trial;
+
+	for (unsigned i = 0; i < r->n_trials; i++)
+		n += r->trials[i].conn_rate;
+	fprintf(f, "\nconnect rate search (--ramp): %u trial(s), ended: %s\n", n, end);
+	if (n)
+		fprintf(f, "  %3s %10s %10s %10s %10s %10s %10s %10s  %s\n", "#", "asked/s", "conns",
+			"trial s", "opened/s", "p50 us", "p99 us", "p999 us", "verdict");
+	for (unsigned i = 0; i < r->n_trials; i++) {
+		const struct limit_trial *t = &r->trials[i];
+		if (!t->conn_rate)
+			continue;
+		fprintf(f, "  %3u %10" PRIu64 " %10" PRIu64 " %10.1f %10.0f %10.1f %10.1f %10.1f  %s%s%s\n",
+			i + 1, t->offered, t->conns, t->duration_s, t->achieved, us(t->p50_ns),
+			us(t->p99_ns), us(t->p999_ns), t->pass ? "pass" : "FAIL: ", t->pass ? "" : t->why,
+			i + 1 == a ? "  <- limit" : "");
+	}
+	if (!a || a > r->n_trials || !r->trials[a - 1].conn_rate) {
+		fprintf(f, "connect rate: none found (%s)\n", end);
+		return;
+	}
+	const struct limit_trial *t = &r->trials[a - 1];
+	const struct hist *h = r->limit_rate_connect;
+	fprintf(f, "connect rate: %" PRIu64 " connections/s opened (%.0f/s reached, %" PRIu64
+		   " connections, trial %u, %s)",
+		t->offered, t->achieved, t->conns, a, !strcmp(end, "confirmed") ? "confirmed"
+			: !strcmp(end, "ceiling") ? "the ceiling" : "UNCONFIRMED: the search was cut short");
+	if (h && h->total)
+		fprintf(f, "; connect latency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
+			us(hist_percentile(h, 50)), us(hist_percentile(h, 90)), us(hist_percentile(h, 99)),
+			us(hist_percentile(h, 99.9)), us(h->max));
+	fputc('\n', f);
+}
+
+void limit_print(FILE *f, const struct blast_results *r)
+{
+	const struct blast_opts *o = r->opts;
+	bool conns = o && o->limit.mode == LIMIT_CONNS;
+	const char *end = r->stop_reason ? r->stop_reason : "unknown";
+	bool wire = o && o->probe; /* retransmissions per trial, from the probe */
+
+	unsigned n1 = 0;
+
+	for (unsigned i = 0; i < r->n_trials; i++)
+		n1 += !r->trials[i].conn_rate;
+	fprintf(f, "\nlimit search (%s): %u trial(s), ended: %s\n", conns ? "connections" : "rate",
+		n1, end);
+	if (conns)
+		fprintf(f, "  %3s %10s %10s %10s %10s %10s %10s %10s  %s\n", "#", "conns", "trial s",
+			"held", "conn/s", "p50 us", "p99 us", "p999 us", "verdict");
+	else
+		fprintf(f, "  %3s %10s %8s %10s %10s %10s %10s %9s %9s %10s %10s %10s %s %s\n", "#",
+			"offered/s", "trial s", "achieved/s", "acked/s", "sent", "acked", "lost",
+			"not sent", "p50 us", "p99 us", "p999 us", wire ? "     retx   srtt us" : "",
+			"verdict");
+	for (unsigned i = 0; i < r->n_trials; i++) {
+		const struct limit_trial *t = &r->trials[i];
+		char retx[48];
+		if (t->conn_rate)
+			continue; /* the connect-rate stage's own table, below */
+		snprintf(retx, sizeof(retx), "%9" PRIu64 " %9" PRIu64, t->retransmits, t->srtt_us);
+		if (conns)
+			fprintf(f, "  %3u %10" PRIu64 " %10.1f %10.0f %10.0f %10.1f %10.1f %10.1f  %s%s%s\n",
+				i + 1, t->offered, t->duration_s, t->achieved, t->acked_rate, us(t->p50_ns),
+				us(t->p99_ns), us(t->p999_ns), t->pass ? "pass" : "FAIL: ",
+				t->pass ? "" : t->why, (int)i == r->limit_trial ? "  <- limit" : "");
+		else
+			fprintf(f, "  %3u %10" PRIu64 " %8.1f %10.0f %10.0f %10" PRIu64 " %10" PRIu64
+				   " %9" PRIu64 " %9" PRIu64 " %10.1f %10.1f %10.1f %s %s%s%s\n",
+				i + 1, t->offered, t->duration_s, t->achieved, t->acked_rate, t->sent,
+				t->acked, t->failed + t->unacked, t->not_sent, us(t->p50_ns),
+				us(t->p99_ns), us(t->p999_ns), wire ? retx : "", t->pass ? "pass" : "FAIL: ",
+				t->pass ? "" : t->why, (int)i == r->limit_trial ? "  <- limit" : "");
+	}
+	if (r->limit_trial < 0 || (unsigned)r->limit_trial >= r->n_trials) {
+		fprintf(f, "limit: none found (%s)\n", end);
+		return;
+	}
+	const struct limit_trial *a = &r->trials[r->limit_trial];
+	bool confirmed = !strcmp(end, "confirmed") || !strcmp(end, "ceiling");
+	const struct hist *h = conns ? r->connect : o && o->proto == PROTO_WS ? r->e2e : r->latency;
+	if (conns)
+		fprintf(f, "limit: %" PRIu64 " connections held, opened at %.0f/s (trial %d, %s)",
+			a->offered, a->acked_rate, r->limit_trial + 1,
+			confirmed ? "confirmed" : "UNCONFIRMED: the search was cut short");
+	else
+		fprintf(f, "limit: %" PRIu64 " msg/s sustained (trial %d, %.1f s, %s)", a->offered,
+			r->limit_trial + 1, a->duration_s,
+			confirmed ? "confirmed" : "UNCONFIRMED: the search was cut short");
+	if (h && h->total)
+		fprintf(f, "; %s latency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
+			conns ? "connect" : "corrected", us(hist_percentile(h, 50)),
+			us(hist_percentile(h, 90)), us(hist_percentile(h, 99)),
+			us(hist_percentile(h, 99.9)), us(h->max));
+	if (!strcmp(end, "ceiling"))
+		fprintf(f, " (the --ceiling: the broker may take more)");
+	fputc('\n', f);
+	if (conns)
+		print_conn_rate(f, r);
+}

@@ -1,0 +1,348 @@
+/* Kafka bootstrap before the run: one short blocking exchange with a
+ * bootstrap broker (like the target check every protocol gets), so that an
+ * unknown topic or a port that does not speak Kafka is a usage error before
+ * any worker starts. The run itself talks to brokers through io_uring. */
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "stats/clock.h"
+#include "encoders/kafka.h"
+#include "config/version.h"
+#include "protocol/kafka_meta.h"
+
+#define STEP_TIMEOUT_MS 5000
+#define RESP_MAX (8u << 20)
+
+struct boot_ctx {
+	const struct blast_opts *o;
+	struct kafka_meta *m;
+	char err[256];
+	int32_t n_seen;      /* partitions of our topic in the response */
+	int32_t *seen_id, *seen_leader;
+	int16_t topic_error;
+	bool topic_found;
+};
+
+static int connect_timeout(const struct blast_target *t, char *err, size_t errlen)
+{
+	int fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (const struct sockaddr *)&t->addr, t->addr_len) < 0 && errno != EINPROGRESS) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
+	if (poll(&p, 1, STEP_TIMEOUT_MS) != 1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
+		snprintf(err, errlen, "%s", soerr ? strerror(soerr) : "connect timed out");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int send_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		if (poll(&p, 1, STEP_TIMEOUT_MS) != 1)
+			return -ETIMEDOUT;
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+/* Reads one size-prefixed response into *out (malloc'd). */
+static ssize_t recv_frame(int fd, uint8_t **out)
+{
+	uint8_t *buf = NULL;
+	size_t have = 0, cap = 0;
+	uint64_t deadline = mono_ns() + STEP_TIMEOUT_MS * NSEC_PER_MSEC;
+
+	for (;;) {
+		ssize_t total = kafka_frame_total(buf ? buf : (const uint8_t *)"", have, RESP_MAX);
+		if (total < 0) {
+			free(buf);
+			return total;
+		}
+		if (total > 0 && have >= (size_t)total) {
+			*out = buf;
+			return total;
+		}
+		size_t want = total > 0 ? (size_t)total : 4;
+		if (want > cap) {
+			uint8_t *nb = realloc(buf, want);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap = want;
+		}
+		uint64_t now = mono_ns();
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int left = now < deadline ? (int)((deadline - now) / NSEC_PER_MSEC) : 0;
+		if (poll(&p, 1, left) != 1) {
+			free(buf);
+			return -ETIMEDOUT;
+		}
+		ssize_t n = recv(fd, buf + have, want - have, 0);
+		if (n == 0) {
+			free(buf);
+			return -ECONNRESET;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			free(buf);
+			return -errno;
+		}
+		if (n > 0)
+			have += (size_t)n;
+	}
+}
+
+static int on_broker(void *ctx, int32_t id, const char *host, size_t host_len, int32_t port)
+{
+	struct boot_ctx *b = ctx;
+	struct kafka_meta *m = b->m;
+
+	if (m->n_brokers >= KMETA_MAX_BROKERS || host_len >= sizeof(m->broker_addr[0].host))
+		return 0;
+	struct blast_target *t = &m->broker_addr[m->n_brokers];
+	memcpy(t->host, host, host_len);
+	t->host[host_len] = 0;
+	t->port = (uint16_t)port;
+	char portstr[16];
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_family = AF_UNSPEC };
+	struct addrinfo *res = NULL;
+	if (getaddrinfo(t->host, portstr, &hints, &res) != 0 || !res) {
+		snprintf(b->err, sizeof(b->err), "broker %d advertises %s:%d, which does not resolve",
+			 id, t->host, port);
+		return -EINVAL;
+	}
+	memcpy(&t->addr, res->ai_addr, res->ai_addrlen);
+	t->addr_len = res->ai_addrlen;
+	freeaddrinfo(res);
+	m->broker_id[m->n_brokers++] = id;
+	return 0;
+}
+
+static int on_partition(void *ctx, const char *topic, size_t topic_len, int16_t topic_error,
+			int32_t partition, int16_t partition_error, int32_t leader)
+{
+	struct boot_ctx *b = ctx;
+
+	(void)partition_error;
+	if (topic_len != strlen(b->o->topic) || memcmp(topic, b->o->topic, topic_len))
+		return 0;
+	b->topic_found = true;
+	b->topic_error = topic_error;
+	if (partition < 0)
+		return 0;
+	int32_t *ni = realloc(b->seen_id, (size_t)(b->n_seen + 1) * sizeof(int32_t));
+	if (!ni)
+		return -ENOMEM;
+	b->seen_id = ni;
+	int32_t *nl = realloc(b->seen_leader, (size_t)(b->n_seen + 1) * sizeof(int32_t));
+	if (!nl)
+		return -ENOMEM;
+	b->seen_leader = nl;
+	b->seen_id[b->n_seen] = partition;
+	b->seen_leader[b->n_seen] = leader;
+	b->n_seen++;
+	return 0;
+}
+
+/* One broker: ApiVersions, then Metadata. 0, or -1 with b->err set. */
+static int boot_one(struct boot_ctx *b, const struct blast_target *t)
+{
+	uint8_t req[1024], *resp = NULL;
+	const uint8_t *body;
+	size_t body_len;
+	int32_t corr;
+	struct kafka_api_range ranges[128];
+	size_t n_ranges = 0;
+	int16_t err = 0;
+	int rc = -1;
+
+	int fd = connect_timeout(t, b->err, sizeof(b->err));
+	if (fd < 0)
+		return -1;
+	/* ApiVersions v0: every broker since 0.10 answers it, in a v0 header. */
+	ssize_t n = kafka_encode_api_versions(req, sizeof(req), 0, 1, "blast", BLAST_VERSION);
+	ssize_t r = n > 0 ? send_all(fd, req, (size_t)n) : n;
+	if (r == 0)
+		r = recv_frame(fd, &resp);
+	if (r < 0) {
+		snprintf(b->err, sizeof(b->err), "no Kafka answer to ApiVersions (%s)",
+			 r == -ECONNRESET ? "connection closed" : strerror((int)-r));
+		goto out;
+	}
+	if (kafka_parse_response_header(resp, (size_t)r, false, &corr, &body, &body_len) < 0 ||
+	    corr != 1 ||
+	    kafka_parse_api_versions(body, body_len, 0, &err, ranges, 128, &n_ranges) < 0 || err) {
+		snprintf(b->err, sizeof(b->err), "does not speak Kafka (bad ApiVersions response)");
+		goto out;
+	}
+	if (n_ranges > 128)
+		n_ranges = 128;
+	b->m->produce_version = kafka_pick_version(ranges, n_ranges, KAFKA_API_PRODUCE,
+						   KAFKA_PRODUCE_MIN, KAFKA_PRODUCE_MAX);
+	b->m->metadata_version = kafka_pick_version(ranges, n_ranges, KAFKA_API_METADATA,
+						    KAFKA_METADATA_MIN, KAFKA_METADATA_MAX);
+	if (b->m->produce_version < 0 || b->m->metadata_version < 0) {
+		snprintf(b->err, sizeof(b->err),
+			 "no common version (blast speaks Produce %d-%d, Metadata %d-%d)",
+			 KAFKA_PRODUCE_MIN, KAFKA_PRODUCE_MAX, KAFKA_METADATA_MIN, KAFKA_METADATA_MAX);
+		goto out;
+	}
+	free(resp);
+	resp = NULL;
+
+	/* Ask for every topic: naming ours would let a broker (or the mock)
+	 * with auto-creation on create it, and a typo would go unnoticed. */
+	int16_t mv = b->m->metadata_version;
+	n = kafka_encode_metadata(req, sizeof(req), mv, 2, "blast", NULL, 0);
+	r = n > 0 ? send_all(fd, req, (size_t)n) : n;
+	if (r == 0)
+		r = recv_frame(fd, &resp);
+	if (r < 0) {
+		snprintf(b->err, sizeof(b->err), "no answer to Metadata (%s)", strerror((int)-r));
+		goto out;
+	}
+	struct kafka_md_cb cb = { .broker = on_broker, .partition = on_partition, .ctx = b };
+	if (kafka_parse_response_header(resp, (size_t)r, kafka_is_flexible(KAFKA_API_METADATA, mv),
+					&corr, &body, &body_len) < 0 ||
+	    corr != 2) {
+		snprintf(b->err, sizeof(b->err), "bad Metadata response header");
+		goto out;
+	}
+	int pr = kafka_parse_metadata(body, body_len, mv, &cb);
+	if (pr < 0) {
+		if (!b->err[0])
+			snprintf(b->err, sizeof(b->err), "malformed Metadata response");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(resp);
+	close(fd);
+	return rc;
+}
+
+int kafka_meta_broker_index(const struct kafka_meta *m, int32_t id)
+{
+	for (uint32_t i = 0; i < m->n_brokers; i++)
+		if (m->broker_id[i] == id)
+			return (int)i;
+	return -1;
+}
+
+int kafka_bootstrap(const struct blast_opts *o, struct kafka_meta *m)
+{
+	struct boot_ctx b = { .o = o, .m = m };
+	unsigned i;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < o->n_targets; i++) {
+		b.err[0] = 0;
+		m->n_brokers = 0;
+		b.n_seen = 0;
+		b.topic_found = false;
+		if (boot_one(&b, &o->targets[i]) == 0)
+			break;
+	}
+	if (i == o->n_targets) {
+		const struct blast_target *t = &o->targets[o->n_targets - 1];
+		fprintf(stderr, "blast: %s:%u: %s\n", t->host, t->port, b.err);
+		goto fail;
+	}
+	const struct blast_target *t = &o->targets[i];
+	if (!b.topic_found || b.topic_error == 3 /* UNKNOWN_TOPIC_OR_PARTITION */ || !b.n_seen) {
+		fprintf(stderr, "blast: topic %s does not exist on %s:%u%s%s\n", o->topic, t->host,
+			t->port, b.topic_found && b.topic_error ? ": " : "",
+			b.topic_found && b.topic_error ? kafka_error_name(b.topic_error) : "");
+		goto fail;
+	}
+	if (b.topic_error) {
+		fprintf(stderr, "blast: topic %s on %s:%u: %s\n", o->topic, t->host, t->port,
+			kafka_error_name(b.topic_error));
+		goto fail;
+	}
+	m->topic_parts = b.n_seen;
+	/* The partitions to produce to: all, or those --partitions names. */
+	m->part_id = calloc((size_t)b.n_seen, sizeof(int32_t));
+	m->leader = calloc((size_t)b.n_seen, sizeof(int32_t));
+	if (!m->part_id || !m->leader) {
+		fprintf(stderr, "blast: out of memory\n");
+		goto fail;
+	}
+	for (int32_t k = 0; k < b.n_seen; k++) {
+		bool use = !o->n_partitions;
+		for (uint32_t j = 0; j < o->n_partitions && !use; j++)
+			use = o->partitions[j] == b.seen_id[k];
+		if (use) {
+			m->part_id[m->n_parts] = b.seen_id[k];
+			m->leader[m->n_parts] = b.seen_leader[k];
+			m->n_parts++;
+		}
+	}
+	for (uint32_t j = 0; j < o->n_partitions; j++) {
+		bool found = false;
+		for (int32_t k = 0; k < b.n_seen && !found; k++)
+			found = b.seen_id[k] == o->partitions[j];
+		if (!found) {
+			fprintf(stderr, "blast: --partitions: topic %s has no partition %d (it has %d)\n",
+				o->topic, o->partitions[j], b.n_seen);
+			goto fail;
+		}
+	}
+	/* Sort by partition id, leaders alongside. */
+	for (uint32_t a = 1; a < m->n_parts; a++)
+		for (uint32_t c = a; c > 0 && m->part_id[c - 1] > m->part_id[c]; c--) {
+			int32_t x = m->part_id[c];
+			m->part_id[c] = m->part_id[c - 1];
+			m->part_id[c - 1] = x;
+			x = m->leader[c];
+			m->leader[c] = m->leader[c - 1];
+			m->leader[c - 1] = x;
+		}
+	if (!m->n_brokers) {
+		fprintf(stderr, "blast: %s:%u: Metadata lists no brokers\n", t->host, t->port);
+		goto fail;
+	}
+	free(b.seen_id);
+	free(b.seen_leader);
+	return 0;
+fail:
+	free(b.seen_id);
+	free(b.seen_leader);
+	kafka_meta_free(m);
+	return BLAST_EXIT_USAGE;
+}
+
+void kafka_meta_free(struct kafka_meta *m)
+{
+	free(m->part_id);
+	free(m->leader);
+	m->part_id = m->leader = NULL;
+}

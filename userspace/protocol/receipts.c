@@ -1,0 +1,44 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol/receipts.h"
+#include "engine/worker.h"
+
+int receipt_count(struct worker *w, struct conn *c, struct receipt_set *rs, uint64_t seq,
+		  uint64_t sent_ns)
+{
+	uint64_t byte = seq / 8;
+
+	if (byte >= rs->bytes) {
+		uint64_t nb = rs->bytes ? rs->bytes : 1024;
+		while (nb <= byte)
+			nb *= 2;
+		uint8_t *ns = realloc(rs->seen, nb);
+		if (!ns) {
+			conn_fail(w, c, ERR_RECV);
+			return -1;
+		}
+		memset(ns + rs->bytes, 0, nb - rs->bytes);
+		rs->seen = ns;
+		rs->bytes = nb;
+	}
+	uint8_t bit = (uint8_t)(1u << (seq & 7));
+	if (rs->seen[byte] & bit) {
+		w->t.duplicates++;
+		return 0;
+	}
+	rs->seen[byte] |= bit;
+	w->t.received++;
+	/* Timed when the kernel received it, not when the loop got to it. */
+	uint64_t t = worker_rx_ns(w);
+	w->last_recv_ns = t;
+	hist_record(w->e2e, t > sent_ns ? (int64_t)(t - sent_ns) : 0);
+	return 0;
+}
+
+void receipt_set_free(struct receipt_set *rs)
+{
+	free(rs->seen);
+	rs->seen = NULL;
+	rs->bytes = 0;
+}

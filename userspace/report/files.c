@@ -1,0 +1,123 @@
+/* --hlog and --csv writers, and the atomic write every report file shares. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report/hlog.h"
+#include "report/files.h"
+
+int csv_write_series(FILE *f, const struct series *s)
+{
+	fprintf(f, "time_s,interval_s,sent_per_s,acked_per_s,sent,acked,failed,unacked,errors,"
+		   "inflight,conns_up,latency_count,p50_us,p90_us,p99_us,p999_us,max_us\n");
+	for (size_t i = 0; i < s->n; i++) {
+		const struct series_row *r = &s->rows[i];
+		double len = r->len_s > 0 ? r->len_s : 1;
+		fprintf(f,
+			"%.3f,%.3f,%.1f,%.1f,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
+			r->t_s, r->len_s, (double)r->sent / len, (double)r->acked / len,
+			(unsigned long long)r->sent, (unsigned long long)r->acked,
+			(unsigned long long)r->failed, (unsigned long long)r->unacked,
+			(unsigned long long)r->errors,
+			(unsigned long long)r->inflight, (unsigned long long)r->conns_up,
+			(unsigned long long)r->count, (double)r->p50 / 1e3, (double)r->p90 / 1e3,
+			(double)r->p99 / 1e3, (double)r->p999 / 1e3, (double)r->max / 1e3);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int hlog_write_series(FILE *f, const struct series *s)
+{
+	hlog_write_header(f, s->origin_wall_ms);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->rows[i].hlog)
+			fputs(s->rows[i].hlog, f);
+	return ferror(f) ? -EIO : 0;
+}
+
+static int csv_cb(FILE *f, const struct blast_results *r, const struct series *s)
+{
+	(void)r;
+	return csv_write_series(f, s);
+}
+
+static int hlog_cb(FILE *f, const struct blast_results *r, const struct series *s)
+{
+	(void)r;
+	return hlog_write_series(f, s);
+}
+
+int write_atomic(const char *path,
+		 int (*write)(FILE *f, const struct blast_results *r, const struct series *s),
+		 const struct blast_results *r, const struct series *s)
+{
+	char *tmp = NULL;
+	int fd, err;
+
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = -errno;
+		free(tmp);
+		return err;
+	}
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		goto fail;
+	}
+	err = write(f, r, s);
+	if (!err && fflush(f) != 0)
+		err = -errno;
+	if (!err && fsync(fileno(f)) < 0)
+		err = -errno;
+	if (fclose(f) != 0 && !err)
+		err = -errno;
+	if (!err && rename(tmp, path) < 0)
+		err = -errno;
+	if (!err) {
+		free(tmp);
+		return 0;
+	}
+fail:
+	unlink(tmp);
+	free(tmp);
+	return err;
+}
+
+int report_files_write(const struct blast_opts *o, const struct blast_results *r,
+		       const struct series *s)
+{
+	static const struct {
+		const char *flag;
+		size_t off;
+		int (*write)(FILE *, const struct blast_results *, const struct series *);
+	} files[] = {
+		{ "--hlog", offsetof(struct blast_opts, hlog_path), hlog_cb },
+		{ "--csv", offsetof(struct blast_opts, csv_path), csv_cb },
+		{ "--html", offsetof(struct blast_opts, html_path), html_write },
+	};
+	int rc = 0;
+
+	if (s->lost)
+		fprintf(stderr, "blast: %llu worker-second(s) of the series were overwritten before "
+				"they were read; those rows are incomplete\n",
+			(unsigned long long)s->lost);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		const char *path = *(char *const *)((const char *)o + files[i].off);
+		if (!path)
+			continue;
+		int err = write_atomic(path, files[i].write, r, s);
+		if (err) {
+			fprintf(stderr, "blast: cannot write %s %s: %s\n", files[i].flag, path,
+				strerror(-err));
+			rc = -1;
+		}
+	}
+	return rc;
+}

@@ -1,0 +1,36 @@
+/* End-of-run output: a summary table for people and a JSON file for tools. */
+#ifndef BLAST_REPORT_H
+#define BLAST_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "stats/stats.h"
+
+/* The "version" string of the JSON report and the summary's first word. */
+#include "config/version.h"
+
+/* Human summary: counts, rate, accounting check, errors by reason, and a
+ * latency table (corrected, uncorrected, connect: min p50 p90 p99 p99.9 max). */
+void report_print_summary(FILE *f, const struct blast_results *r);
+
+/* Writes the JSON report to path atomically (path.tmp, then rename).
+ * Returns 0 or -errno. */
+int report_write_json(const char *path, const struct blast_results *r);
+/* The same document written to an open stream (not closed). 0 or -errno. */
+int report_write_json_stream(FILE *f, const struct blast_results *r);
+
+/* Error map key for one counter, e.g. "connack:not_authorized",
+ * "puback:quota_exceeded", "disconnect:server_shutting_down",
+ * "conn_reset". Written into buf; returns buf. kind is NULL or "error" for
+ * enum blast_err (code indexes blast_err_names), "connack" for CONNACK codes
+ * (named with mqtt_version), or any other prefix ("puback", "disconnect")
+ * for MQTT 5 reason codes. */
+const char *report_error_key(char *buf, size_t cap, const char *kind, unsigned code, int mqtt_version);
+
+/* Calls fn for every non-zero error counter, by the report's key, in the
+ * summary's order (for the HTML page). */
+void report_each_error(const struct blast_totals *t, int mqtt_version,
+		       void (*fn)(const char *key, uint64_t n, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,203 @@
+/* Log-linear histogram with HdrHistogram's exact layout: 1 ns lowest
+ * (unit magnitude 0), 2048 sub-buckets per bucket of which the lower half
+ * of every bucket but the first overlaps the previous one, 26 buckets.
+ * Index and value helpers follow hdr_histogram.c (counts_index_for,
+ * hdr_value_at_index, highest_equivalent_value) with the constants folded. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "stats/hist.h"
+
+#define SUB_BUCKET_MASK ((int64_t)HIST_SUB_BUCKET_COUNT - 1)
+
+_Static_assert(HIST_SUB_BUCKET_HALF_COUNT == 1 << HIST_SUB_BUCKET_HALF_MAG, "half count");
+_Static_assert(HIST_SUB_BUCKET_COUNT == 2 * HIST_SUB_BUCKET_HALF_COUNT, "sub-bucket count");
+/* HIST_HIGHEST must fall in the upper half of the last bucket: inside
+ * counts[], and with no bucket to spare. */
+_Static_assert((HIST_HIGHEST >> (HIST_BUCKET_COUNT - 1)) < HIST_SUB_BUCKET_COUNT &&
+		       (HIST_HIGHEST >> (HIST_BUCKET_COUNT - 1)) >= HIST_SUB_BUCKET_HALF_COUNT,
+	       "HIST_BUCKET_COUNT does not match HIST_HIGHEST");
+
+static inline int bucket_of(int64_t v)
+{
+	/* The mask makes every value below 2048 land in bucket 0. */
+	return 64 - __builtin_clzll((uint64_t)(v | SUB_BUCKET_MASK)) - (HIST_SUB_BUCKET_HALF_MAG + 1);
+}
+
+static inline int index_of(int64_t v)
+{
+	int b = bucket_of(v);
+	int sub = (int)(v >> b);
+
+	return ((b + 1) << HIST_SUB_BUCKET_HALF_MAG) + sub - HIST_SUB_BUCKET_HALF_COUNT;
+}
+
+int hist_index(int64_t v)
+{
+	return index_of(v);
+}
+
+int64_t hist_value_at_index(int idx)
+{
+	int b = (idx >> HIST_SUB_BUCKET_HALF_MAG) - 1;
+	int sub = (idx & (HIST_SUB_BUCKET_HALF_COUNT - 1)) + HIST_SUB_BUCKET_HALF_COUNT;
+
+	if (b < 0) {
+		sub -= HIST_SUB_BUCKET_HALF_COUNT;
+		b = 0;
+	}
+	return (int64_t)sub << b;
+}
+
+static int64_t lowest_equivalent(int64_t v)
+{
+	int b = bucket_of(v);
+
+	return (v >> b) << b;
+}
+
+/* Width of the bucket holding v: 2^bucket. */
+static int64_t equivalent_range(int64_t v)
+{
+	return (int64_t)1 << bucket_of(v);
+}
+
+int64_t hist_highest_equivalent(int64_t v)
+{
+	return lowest_equivalent(v) + equivalent_range(v) - 1;
+}
+
+void hist_reset(struct hist *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->min = INT64_MAX;
+}
+
+/* Every writer moves min and max with the counts it touches, so counts
+ * outside [index(min), index(max)] are zero: what clear, copy and add
+ * need not visit. A 221 KB histogram mostly stays untouched memory. */
+static void used_range(const struct hist *h, int *lo, int *hi)
+{
+	*lo = index_of(h->min < HIST_LOWEST ? HIST_LOWEST : h->min);
+	*hi = index_of(h->max > HIST_HIGHEST ? HIST_HIGHEST : h->max < HIST_LOWEST ? HIST_LOWEST : h->max);
+}
+
+void hist_clear(struct hist *h)
+{
+	if (h->total) {
+		int lo, hi;
+		used_range(h, &lo, &hi);
+		memset(&h->counts[lo], 0, (size_t)(hi - lo + 1) * sizeof(h->counts[0]));
+	}
+	h->total = 0;
+	h->min = INT64_MAX;
+	h->max = 0;
+	h->clamped = 0;
+}
+
+void hist_copy(struct hist *dst, const struct hist *src)
+{
+	hist_clear(dst);
+	if (!src->total)
+		return;
+	int lo, hi;
+	used_range(src, &lo, &hi);
+	memcpy(&dst->counts[lo], &src->counts[lo], (size_t)(hi - lo + 1) * sizeof(src->counts[0]));
+	dst->total = src->total;
+	dst->min = src->min;
+	dst->max = src->max;
+	dst->clamped = src->clamped;
+}
+
+void hist_record_n(struct hist *h, int64_t v, uint64_t n)
+{
+	/* Written so the compiler can use cmov for the clamps and min/max. */
+	uint64_t over = v > HIST_HIGHEST;
+
+	v = v < HIST_LOWEST ? HIST_LOWEST : v;
+	v = over ? HIST_HIGHEST : v;
+	h->clamped += over * n;
+	h->counts[index_of(v)] += n;
+	h->total += n;
+	/* n == 0 must not move min/max: an empty record is no sample. */
+	h->min = (n && v < h->min) ? v : h->min;
+	h->max = (n && v > h->max) ? v : h->max;
+}
+
+void hist_record(struct hist *h, int64_t v)
+{
+	hist_record_n(h, v, 1);
+}
+
+void hist_add(struct hist *dst, const struct hist *src)
+{
+	if (!src->total)
+		return;
+	int lo, hi;
+	used_range(src, &lo, &hi);
+	for (int i = lo; i <= hi; i++)
+		dst->counts[i] += src->counts[i];
+	dst->total += src->total;
+	dst->clamped += src->clamped;
+	if (src->min < dst->min)
+		dst->min = src->min;
+	if (src->max > dst->max)
+		dst->max = src->max;
+}
+
+int64_t hist_percentile(const struct hist *h, double p)
+{
+	if (!h->total)
+		return 0;
+	if (!(p < 100.0)) /* also catches NaN */
+		return h->max;
+	if (p <= 0.0)
+		return h->min;
+
+	/* Multiply first so integral percentiles give exact counts (99 * n / 100,
+	 * not 0.99 * n); the tiny slack keeps float noise from pushing ceil()
+	 * one count too far. */
+	double want = p * (double)h->total / 100.0;
+	uint64_t count = (uint64_t)ceil(want * (1.0 - 1e-14));
+	uint64_t sum = 0;
+
+	if (count < 1)
+		count = 1;
+	for (int i = 0; i < HIST_COUNTS_LEN; i++) {
+		sum += h->counts[i];
+		if (sum >= count) {
+			int64_t v = hist_highest_equivalent(hist_value_at_index(i));
+
+			/* max is exact here while HdrHistogram rounds it up to its
+			 * bucket too; clamping keeps every percentile <= max. */
+			return v < h->max ? v : h->max;
+		}
+	}
+	return h->max;
+}
+
+double hist_mean(const struct hist *h)
+{
+	/* HdrHistogram's mean: each bucket weighs at its median equivalent value. */
+	double sum = 0;
+
+	if (!h->total)
+		return 0;
+	for (int i = 0; i < HIST_COUNTS_LEN; i++) {
+		if (!h->counts[i])
+			continue;
+		int64_t v = hist_value_at_index(i);
+		int64_t mid = lowest_equivalent(v) + (equivalent_range(v) >> 1);
+
+		sum += (double)h->counts[i] * (double)mid;
+	}
+	sum /= (double)h->total;
+	/* Bucket midpoints can put the mean outside the exact min/max (one
+	 * sample of 123456 averages 123488); keep it inside. */
+	if (sum < (double)h->min)
+		sum = (double)h->min;
+	if (sum > (double)h->max)
+		sum = (double)h->max;
+	return sum;
+}

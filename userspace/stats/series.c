@@ -1,0 +1,217 @@
+/* The per-second series (see series.h): the workers' rings and the
+ * parent's merge. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "stats/clock.h"
+#include "report/hlog.h"
+#include "stats/series.h"
+#include "engine/shm.h"
+
+void series_publish(struct series_ring *r, uint64_t index, uint64_t now_ns, const struct hist *h,
+		    const struct series_counts *c, bool last)
+{
+	struct series_sec *s = &r->sec[index % SERIES_RING];
+
+	/* seq 0 while writing: a parent reading an older second here sees it
+	 * is gone. Only the used stretch of counts is copied, so the pages of
+	 * buckets never used stay untouched. */
+	__atomic_store_n(&s->seq, 0, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	s->end_ns = now_ns;
+	s->c = *c;
+	s->h.total = h->total;
+	s->h.min = h->min;
+	s->h.max = h->max;
+	s->h.clamped = h->clamped;
+	if (h->total) {
+		s->lo = hist_index(h->min);
+		s->hi = hist_index(h->max);
+		memcpy(&s->h.counts[s->lo], &h->counts[s->lo],
+		       (size_t)(s->hi - s->lo + 1) * sizeof(h->counts[0]));
+	} else {
+		s->lo = 0;
+		s->hi = -1;
+	}
+	__atomic_store_n(&s->seq, index + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->published, index + 1, __ATOMIC_RELEASE);
+	if (last)
+		__atomic_store_n(&r->final, 1, __ATOMIC_RELEASE);
+}
+
+int series_init(struct series *s, bool keep_hlog)
+{
+	memset(s, 0, sizeof(*s));
+	s->keep_hlog = keep_hlog;
+	s->merged = malloc(sizeof(*s->merged));
+	return s->merged ? 0 : -1;
+}
+
+void series_free(struct series *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->rows[i].hlog);
+	free(s->rows);
+	free(s->merged);
+	memset(s, 0, sizeof(*s));
+}
+
+void series_begin_run(struct series *s, const struct shm *shm)
+{
+	if (!s)
+		return;
+	if (!shm) {
+		s->shm = NULL; /* the run is over */
+		return;
+	}
+	if (!s->origin_ns) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t wall_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+		uint64_t ago_ms = (mono_ns() - shm->start_ns) / NSEC_PER_MSEC;
+		s->origin_ns = shm->start_ns;
+		s->origin_wall_ms = wall_ms - ago_ms;
+	}
+	s->shm = shm;
+	s->next = 0;
+	s->publish_ns = 0;
+	s->run_sent = s->run_errors = 0;
+	memset(s->last, 0, sizeof(s->last));
+	memset(s->done, 0, sizeof(s->done));
+}
+
+void series_worker_gone(struct series *s, unsigned i)
+{
+	if (s && i < BLAST_MAX_WORKERS)
+		s->done[i] = true;
+}
+
+/* Copies worker i's second k out of its ring into the merge. Returns
+ * false when the worker has already overwritten it. */
+static bool take(struct series *s, unsigned i, uint64_t k, struct series_sec *meta)
+{
+	const struct series_sec *q = &s->shm->w[i].ring.sec[k % SERIES_RING];
+	struct hist *m = s->merged;
+
+	if (__atomic_load_n(&q->seq, __ATOMIC_ACQUIRE) != k + 1)
+		return false;
+	meta->end_ns = q->end_ns;
+	meta->c = q->c;
+	int32_t lo = q->lo, hi = q->hi;
+	uint64_t total = q->h.total, clamped = q->h.clamped;
+	int64_t min = q->h.min, max = q->h.max;
+	/* Added to a copy first: a second overwritten mid-read is thrown away. */
+	static uint64_t tmp[HIST_COUNTS_LEN];
+	if (lo < 0 || hi >= HIST_COUNTS_LEN)
+		hi = lo - 1;
+	if (hi >= lo)
+		memcpy(&tmp[lo], &q->h.counts[lo], (size_t)(hi - lo + 1) * sizeof(tmp[0]));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&q->seq, __ATOMIC_ACQUIRE) != k + 1)
+		return false;
+	for (int32_t j = lo; j <= hi; j++)
+		m->counts[j] += tmp[j];
+	if (total) {
+		m->total += total;
+		m->clamped += clamped;
+		m->min = min < m->min ? min : m->min;
+		m->max = max > m->max ? max : m->max;
+	}
+	return true;
+}
+
+static int add_row(struct series *s, const struct series_row *row)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		struct series_row *r = realloc(s->rows, cap * sizeof(*r));
+		if (!r)
+			return -1;
+		s->rows = r;
+		s->cap = cap;
+	}
+	s->rows[s->n++] = *row;
+	return 0;
+}
+
+int series_poll(struct series *s)
+{
+	if (!s || !s->shm)
+		return 0;
+	const struct shm *shm = s->shm;
+	int added = 0;
+
+	for (;;) {
+		uint64_t k = s->next;
+		unsigned with_data = 0;
+		bool ready = true;
+		for (unsigned i = 0; i < shm->n_workers && ready; i++) {
+			const struct series_ring *r = &shm->w[i].ring;
+			uint64_t pub = __atomic_load_n(&r->published, __ATOMIC_ACQUIRE);
+			if (pub > k)
+				with_data++;
+			else if (!__atomic_load_n(&r->final, __ATOMIC_ACQUIRE) && !s->done[i])
+				ready = false;
+		}
+		if (!ready || !with_data)
+			return added;
+
+		struct series_row row;
+		memset(&row, 0, sizeof(row));
+		hist_reset(s->merged);
+		uint64_t sec_start = shm->start_ns + k * NSEC_PER_SEC, end = sec_start;
+		for (unsigned i = 0; i < shm->n_workers; i++) {
+			const struct series_ring *r = &shm->w[i].ring;
+			struct series_sec meta;
+			if (__atomic_load_n(&r->published, __ATOMIC_ACQUIRE) <= k)
+				continue;
+			if (!take(s, i, k, &meta)) {
+				row.lost = true;
+				s->lost++;
+				continue;
+			}
+			const struct series_counts *c = &meta.c, *p = &s->last[i];
+			row.sent += c->sent - p->sent;
+			row.acked += c->acked - p->acked;
+			row.failed += c->failed - p->failed;
+			row.unacked += c->unacked - p->unacked;
+			row.errors += c->errors - p->errors;
+			s->last[i] = *c;
+			if (meta.end_ns > end)
+				end = meta.end_ns;
+		}
+		for (unsigned i = 0; i < shm->n_workers; i++) {
+			row.inflight += s->last[i].inflight;
+			row.conns_up += s->last[i].conns_up;
+			uint64_t ps = s->last[i].publish_start_ns;
+			row.publishing |= ps != 0;
+			if (ps && (!s->publish_ns || ps < s->publish_ns))
+				s->publish_ns = ps;
+		}
+		if (end > sec_start + NSEC_PER_SEC)
+			end = sec_start + NSEC_PER_SEC;
+		row.len_s = (double)(end - sec_start) / 1e9;
+		row.t_s = (double)(end - s->origin_ns) / 1e9;
+		const struct hist *m = s->merged;
+		row.count = m->total;
+		row.p50 = hist_percentile(m, 50);
+		row.p90 = hist_percentile(m, 90);
+		row.p99 = hist_percentile(m, 99);
+		row.p999 = hist_percentile(m, 99.9);
+		row.max = m->total ? m->max : 0;
+		if (s->keep_hlog) {
+			row.hlog = hlog_interval_line((double)(sec_start - s->origin_ns) / 1e9, row.len_s, m);
+			if (!row.hlog)
+				return -1;
+		}
+		if (add_row(s, &row) < 0) {
+			free(row.hlog);
+			return -1;
+		}
+		s->next++;
+		s->run_sent += row.sent;
+		s->run_errors += row.errors;
+		added++;
+	}
+}

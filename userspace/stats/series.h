@@ -1,0 +1,90 @@
+/* The per-second series of a run. Every worker closes each whole second
+ * (aligned on the run's start) into a small ring in its shared-memory slot:
+ * its cumulative counters at that instant and that second's histogram of
+ * corrected latency. The parent merges second k of every worker once all of
+ * them have closed it (or finished), so each row is exact: nothing torn,
+ * nothing skipped, and the rows add up to the run's totals. */
+#ifndef BLAST_SERIES_H
+#define BLAST_SERIES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stats/hist.h"
+#include "config/opts.h"
+
+/* Seconds a worker keeps for the parent; the parent polls every 50 ms. */
+#define SERIES_RING 4
+
+/* A worker's cumulative counters (and gauges) when it closed a second. */
+struct series_counts {
+	uint64_t sent, acked, failed, unacked, errors;
+	uint64_t inflight, conns_up; /* gauges */
+	uint64_t publish_start_ns;   /* 0 while still connecting */
+};
+
+struct series_sec {
+	uint64_t seq;      /* second index + 1 once written; 0 while being written */
+	uint64_t end_ns;   /* when the worker closed it (the last one ends early) */
+	struct series_counts c;
+	int32_t lo, hi;    /* h.counts[lo..hi] hold every count; the rest are stale */
+	struct hist h;
+};
+
+/* Lives in struct worker_slot (shm.h). Zero is an empty ring. */
+struct series_ring {
+	uint64_t published; /* seconds closed so far: the next second's index */
+	uint32_t final;     /* the worker closed its last second */
+	struct series_sec sec[SERIES_RING];
+};
+
+/* Worker side: closes second `index` with its latency histogram and its
+ * counters. `last` marks the worker's final second. */
+void series_publish(struct series_ring *r, uint64_t index, uint64_t now_ns, const struct hist *h,
+		    const struct series_counts *c, bool last);
+
+/* One merged second of the whole run. */
+struct series_row {
+	double t_s;          /* end of the interval, seconds since the first run's start */
+	double len_s;        /* interval length: 1, shorter for a run's last */
+	uint64_t sent, acked, failed, unacked, errors; /* during the interval */
+	uint64_t inflight, conns_up;          /* at its end */
+	uint64_t count;      /* latencies recorded */
+	int64_t p50, p90, p99, p999, max; /* corrected latency, ns; 0 if none */
+	bool publishing;     /* some worker had started its schedule */
+	bool lost;           /* a worker's second was overwritten before it was read */
+	char *hlog;          /* the interval's hlog line, when asked for */
+};
+
+struct shm;
+
+struct series {
+	struct series_row *rows;
+	size_t n, cap;
+	bool keep_hlog;      /* encode each second's histogram for --hlog */
+	uint64_t origin_ns;  /* start of the first run */
+	uint64_t origin_wall_ms; /* the same instant on the wall clock */
+	uint64_t lost;       /* worker-seconds lost (the parent fell behind) */
+	/* The run being collected. */
+	const struct shm *shm;
+	uint64_t next;       /* index of the next second to merge */
+	uint64_t publish_ns; /* when its first worker started publishing, 0 before */
+	uint64_t run_sent, run_errors; /* its sums so far */
+	struct series_counts last[BLAST_MAX_WORKERS]; /* each worker's counters at its last second */
+	bool done[BLAST_MAX_WORKERS];       /* exited without a final second (killed) */
+	struct hist *merged; /* scratch */
+};
+
+/* The calls below do nothing on a NULL series (a run nobody collects). */
+int series_init(struct series *s, bool keep_hlog);
+void series_free(struct series *s);
+/* Starts collecting a run (its workers write shm->w[i].ring); NULL ends it. */
+void series_begin_run(struct series *s, const struct shm *shm);
+/* Marks worker i as gone, so its missing seconds are not waited for. */
+void series_worker_gone(struct series *s, unsigned i);
+/* Merges every second all workers have closed; returns rows added, or -1
+ * when out of memory. */
+int series_poll(struct series *s);
+
+#endif

@@ -1,0 +1,141 @@
+/* Counters of a run. Each worker process owns one struct blast_totals in
+ * memory shared with the parent; the parent sums them for the live line and
+ * the report. Everything is fixed-size and pointer-free for that reason. */
+#ifndef BLAST_STATS_H
+#define BLAST_STATS_H
+
+#include <stdint.h>
+
+#include "stats/hist.h"
+
+struct wire_stats;
+
+/* Transport and protocol failures, counted by reason. Broker reason codes
+ * (CONNACK, PUBACK, DISCONNECT) are counted in the arrays below instead. */
+enum blast_err {
+	ERR_CONNECT_REFUSED,   /* ECONNREFUSED on TCP connect */
+	ERR_CONNECT_TIMEOUT,   /* TCP connect or CONNACK took longer than the handshake timeout */
+	ERR_CONNECT_FAILED,    /* any other connect errno */
+	ERR_ADDR_UNAVAILABLE,  /* EADDRNOTAVAIL: out of ephemeral ports */
+	ERR_FD_LIMIT,          /* EMFILE/ENFILE */
+	ERR_CONN_RESET,        /* ECONNRESET / EPIPE on an established connection */
+	ERR_CONN_CLOSED,       /* the broker closed the socket (recv returned 0) */
+	ERR_SEND,              /* any other send errno */
+	ERR_RECV,              /* any other recv errno */
+	ERR_PROTOCOL,          /* malformed frame from the broker */
+	ERR_UNEXPECTED_ACK,    /* an ack for a packet id not in flight */
+	ERR_FRAME_TOO_LARGE,   /* a broker frame over the receive limit */
+	ERR__COUNT
+};
+
+#define KAFKA_ERR_SLOTS 128
+#define WS_CLOSE_SLOTS 32
+
+/* Stable report names, indexed by enum blast_err. */
+extern const char *const blast_err_names[ERR__COUNT];
+
+struct blast_totals {
+	/* Accounting: sent = acked + failed + unacked once the run has stopped. */
+	uint64_t sent;     /* encoded and queued on a connection */
+	uint64_t acked;    /* PUBACK (qos 1), PUBCOMP (qos 2), or written whole (qos 0) */
+	uint64_t failed;   /* refused by the broker, or lost with a broken connection */
+	uint64_t unacked;  /* still awaiting an ack when the drain timeout ran out */
+	uint64_t not_sent; /* scheduled by --rate but never sent (backlog at stop) */
+
+	uint64_t conns_ok;      /* handshakes completed (CONNACK accepted), reconnects included */
+	uint64_t conns_failed;  /* connection attempts that never got an accepted CONNACK */
+	uint64_t conns_dropped; /* established connections lost before the run ended */
+	uint64_t conns_up;      /* currently established (gauge) */
+	uint64_t reconnects;    /* attempts made by --reconnect or --churn after the first */
+	uint64_t inflight;      /* gauge: sent, not yet acked */
+
+	uint64_t bytes_out;
+	uint64_t bytes_in;
+
+	/* Fan-out (--proto ws): receipts of this run's messages, by connection. */
+	uint64_t received;   /* first receipt of a message on a connection */
+	uint64_t duplicates; /* any further receipt of it on that connection */
+
+	uint64_t errors[ERR__COUNT];
+	uint64_t connack[256];    /* refusals by CONNACK return/reason code */
+	uint64_t pub_reason[256]; /* MQTT 5 PUBACK/PUBREC/PUBCOMP reason codes >= 0x80 */
+	uint64_t disconnect[256]; /* MQTT 5 DISCONNECT reason codes sent by the broker */
+	uint64_t kafka_error[KAFKA_ERR_SLOTS]; /* Kafka error code + 1 (code -1 .. 126) */
+	uint64_t http_status[600];  /* a WebSocket upgrade refused with this status */
+	uint64_t ws_close[WS_CLOSE_SLOTS]; /* close frames received: code - 1000, last = other */
+	/* MQTT fan-out: messages sent whose topic --sub-topic matches (each is
+	 * expected once on every subscribing connection), and subscriptions
+	 * the broker refused, by SUBACK code (0x80 and up). */
+	uint64_t matched;
+	uint64_t suback[256];
+	/* Receipt and ack times taken: from the segment that completed the
+	 * message (exact), from the kernel's stamp of the read (its newest
+	 * segment: an upper bound), or from the loop's clock (no stamp). */
+	uint64_t rx_by_segment, rx_by_read, rx_by_loop;
+};
+
+/* dst += src, gauges included. */
+void totals_add(struct blast_totals *dst, const struct blast_totals *src);
+/* Sum of errors[], connack[] (codes != 0), pub_reason[] and disconnect[]. */
+uint64_t totals_error_count(const struct blast_totals *t);
+
+/* One row of a --steps ladder. */
+struct ws_step {
+	uint64_t batch, sent, expected, received, duplicates;
+	double total_s, send_s;
+	int64_t p50_ns, p99_ns;
+};
+
+/* One trial of --find-limit (userspace/limit.c): an open-loop run at an
+ * offered rate (or, searching connections, a connection count), and why it
+ * passed or failed. */
+struct limit_trial {
+	uint64_t offered;      /* msg/s asked for, or connections (--find-limit conns) */
+	double achieved;       /* msg/s sent (connections held, for conns) */
+	double acked_rate;     /* msg/s acked */
+	double duration_s;     /* publish phase of the trial */
+	uint64_t sent, acked, failed, unacked, not_sent;
+	int64_t p50_ns, p99_ns, p999_ns; /* corrected latency (connect latency, for conns) */
+	uint64_t retransmits;  /* from the wire probe, when on */
+	uint64_t srtt_us;      /* wire probe: mean smoothed RTT of the trial's connections, 0 without */
+	uint8_t pass;
+	uint8_t conn_rate;     /* --find-limit conns, second stage: offered and achieved are
+				* connections opened per second (--ramp asked, reached) */
+	uint64_t conns;        /* --find-limit conns: connections the trial opened */
+	char why[120];         /* the verdict's reason: "p99 71.2ms > 50ms", "backlog grew", "ok" */
+};
+
+/* What a finished run hands to the report writers. */
+struct blast_results {
+	const struct blast_opts *opts;
+	struct blast_totals t;
+	double duration_s;        /* from the start of the publish schedule to the end of the drain */
+	double publish_s;         /* from the start of the schedule to the last message sent */
+	const struct hist *latency;     /* scheduled send -> ack (corrected for coordinated omission) */
+	const struct hist *latency_raw; /* actual send -> ack (uncorrected) */
+	const struct hist *connect;     /* TCP connect start -> CONNACK */
+	const struct hist *e2e;         /* fan-out: send -> each receipt */
+	uint64_t expected;        /* fan-out: receipts expected (sent x fanout) */
+	double batch_s;           /* fan-out: first send -> last receipt */
+	double send_s;            /* fan-out: first send -> last send */
+	const struct ws_step *steps; /* --steps rows, n_steps of them */
+	unsigned n_steps;
+	uint64_t peak_conns;
+	uint64_t rss_bytes;       /* peak resident memory of the workers, summed */
+	int exit_status;          /* 0 ok, 1 when connections dropped or nothing was acked */
+	const char *stop_reason;  /* "duration", "messages", "signal", "all_connections_lost" */
+	/* The wire's view (userspace/wire.h), NULL when not asked for. */
+	const struct wire_stats *wire_probe; /* --probe */
+	const struct wire_stats *wire_pcap;  /* --pcap, analysed after the run */
+	/* --find-limit: every trial in the order run, and the answer. */
+	const struct limit_trial *trials;
+	unsigned n_trials;
+	int limit_trial;          /* index of the highest sustainable trial, -1 if none passed */
+	/* --find-limit conns, second stage: 1 + the index of the highest
+	 * connect rate held (0: none), its connect latency, why that stage ended. */
+	unsigned limit_rate_trial;
+	const struct hist *limit_rate_connect;
+	const char *limit_rate_ended;
+};
+
+#endif

@@ -1,0 +1,137 @@
+/* Internals shared by the capture witness's files: wire_match.c (flows,
+ * TCP streams, the table of requests awaiting acks, the API) and
+ * wire_proto.c (MQTT, Kafka and WebSocket frames matched). Not an API. */
+#ifndef BLAST_WIRE_INT_H
+#define BLAST_WIRE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "witness/wire_match.h"
+
+#define PARSE_ERR ((size_t)-1)
+#define HTTP_MAX 16384 /* an upgrade request or response longer than this is not one */
+
+struct held {
+	uint32_t seq;
+	size_t cap, wire;
+	uint64_t ts;
+	uint8_t *data;
+};
+
+struct dir {
+	bool seq_known;
+	bool resync;     /* after a gap: the next bytes may not start a frame */
+	bool http_done;  /* WebSocket: the upgrade's header block is behind */
+	uint32_t next;   /* sequence number of the next byte expected */
+	uint8_t *buf;    /* bytes of a frame not yet whole */
+	size_t len, cap;
+	uint64_t buf_ts; /* when buf[0] was seen */
+	struct held *held;
+	unsigned n_held;
+	/* MQTT over WebSocket: the messages' bytes, an MQTT stream of their own. */
+	uint8_t *inner;
+	size_t inner_len, inner_cap;
+	uint64_t inner_ts;
+};
+
+struct flow {
+	uint8_t family;
+	uint8_t addr[2][16];
+	uint16_t port[2];
+	int8_t client;    /* side that opened the connection */
+	bool client_sure; /* seen in a SYN or in the first bytes, not guessed */
+	bool ignored;     /* not on a --port */
+	uint8_t proto;    /* enum wm_proto; WM_AUTO until recognised */
+	uint8_t mqtt_v;   /* CONNECT's protocol level, 0 until seen */
+	bool given_up;    /* first bytes recognised nothing */
+	bool ws_mqtt;     /* WebSocket carrying MQTT (a client's first message is a CONNECT) */
+	bool ws_checked;  /* the client's first WebSocket message was looked at */
+	struct dir d[2];
+};
+
+/* Requests awaiting an ack: (a, b) -> when, how many messages. */
+enum { K_MQTT = 1, K_KAFKA = 2, K_WS = 3 };
+enum { P_EMPTY = 0, P_USED, P_TOMB };
+enum { KF_OTHER = 0, KF_PRODUCE, KF_ACKS0 };
+
+/* A Produce request's records per partition, to ack only what the
+ * response accepted. */
+struct kpart {
+	uint32_t topic; /* hash of the topic name */
+	int32_t partition;
+	uint32_t records;
+};
+
+struct pend {
+	uint64_t a, b;
+	uint64_t ts;
+	uint32_t n;     /* Kafka: records; WebSocket: receipts so far */
+	uint8_t state, flags;
+	int16_t ver;    /* Kafka: the request's version, for its response */
+	uint32_t n_parts;
+	struct kpart *parts;
+};
+
+struct wm {
+	struct wm_opts o;
+	struct wire_stats s;
+	struct wm_counts c;
+	struct flow **flows;
+	size_t n_flows, flows_cap;
+	uint32_t *fslots; /* flow index + 1, 0 = empty */
+	size_t fslots_cap;
+	struct pend *p;
+	size_t p_cap, p_used, p_tombs;
+	bool oom;
+};
+
+
+static inline uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+static inline uint64_t flow_key(int kind, uint32_t flow, int side)
+{
+	return (uint64_t)kind << 56 | (uint64_t)flow << 1 | (uint64_t)side;
+}
+
+/* wire_match.c: the table of requests awaiting an ack. */
+struct pend *wm_pend_get(struct wm *m, uint64_t a, uint64_t b);
+/* Inserts or finds (a, b); NULL when out of memory. *fresh: inserted now. */
+struct pend *wm_pend_put(struct wm *m, uint64_t a, uint64_t b, bool *fresh);
+void wm_pend_del(struct wm *m, struct pend *e);
+/* n latency samples of ack_ts - req_ts. */
+void wm_latency(struct wm *m, uint64_t req_ts, uint64_t ack_ts, uint64_t n);
+
+/* wire_proto.c: whole frames at the start of p (n bytes, the first
+ * `carried` of them seen at cts, the rest at nts) go to the matcher. The
+ * bytes used, or PARSE_ERR when the stream is not that protocol here. */
+size_t wm_parse_mqtt(struct wm *m, uint32_t fid, struct flow *f, int side, const uint8_t *p,
+		     size_t n, size_t carried, uint64_t cts, uint64_t nts);
+size_t wm_parse_kafka(struct wm *m, uint32_t fid, struct flow *f, int side, const uint8_t *p,
+		      size_t n, size_t carried, uint64_t cts, uint64_t nts);
+size_t wm_parse_ws(struct wm *m, uint32_t fid, struct flow *f, int side, const uint8_t *p,
+		   size_t n, size_t carried, uint64_t cts, uint64_t nts);
+/* From a client's first bytes: WM_AUTO when there are too few to tell,
+ * -1 when they are none of the three. */
+int wm_sniff(const uint8_t *p, size_t n);
+
+#endif

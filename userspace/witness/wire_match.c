@@ -1,0 +1,606 @@
+/* The capture witness's stream side: flows, TCP reassembly, the table of
+ * requests awaiting acks, and the API. See wire_match.h. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "witness/wire_int.h"
+
+const char *wm_proto_name(enum wm_proto p)
+{
+	return p == WM_MQTT ? "mqtt" : p == WM_KAFKA ? "kafka" : p == WM_WS ? "ws" : "unknown";
+}
+
+/* ---- pending requests: open addressing, tombstones ---- */
+
+static size_t pend_slot(const struct wm *m, uint64_t a, uint64_t b)
+{
+	return (size_t)mix(a * 0x9e3779b97f4a7c15ull ^ b) & (m->p_cap - 1);
+}
+
+struct pend *wm_pend_get(struct wm *m, uint64_t a, uint64_t b)
+{
+	if (!m->p_cap)
+		return NULL;
+	for (size_t i = pend_slot(m, a, b), k = 0; k < m->p_cap; i = (i + 1) & (m->p_cap - 1), k++) {
+		struct pend *e = &m->p[i];
+		if (e->state == P_EMPTY)
+			return NULL;
+		if (e->state == P_USED && e->a == a && e->b == b)
+			return e;
+	}
+	return NULL;
+}
+
+static bool pend_grow(struct wm *m)
+{
+	size_t cap = m->p_cap ? m->p_cap * 2 : 1024;
+
+	if (m->p_cap && m->p_used * 4 < m->p_cap)
+		cap = m->p_cap; /* mostly tombstones: rehash in place size */
+	struct pend *n = calloc(cap, sizeof(*n));
+	if (!n)
+		return false;
+	for (size_t i = 0; i < m->p_cap; i++) {
+		struct pend *e = &m->p[i];
+		if (e->state != P_USED)
+			continue;
+		size_t j = (size_t)mix(e->a * 0x9e3779b97f4a7c15ull ^ e->b) & (cap - 1);
+		while (n[j].state == P_USED)
+			j = (j + 1) & (cap - 1);
+		n[j] = *e;
+	}
+	free(m->p);
+	m->p = n;
+	m->p_cap = cap;
+	m->p_tombs = 0;
+	return true;
+}
+
+/* Inserts or finds (a, b); NULL when out of memory. */
+struct pend *wm_pend_put(struct wm *m, uint64_t a, uint64_t b, bool *fresh)
+{
+	struct pend *e = wm_pend_get(m, a, b);
+
+	*fresh = false;
+	if (e)
+		return e;
+	if ((m->p_used + m->p_tombs + 1) * 10 > m->p_cap * 7 && !pend_grow(m)) {
+		m->oom = true;
+		return NULL;
+	}
+	size_t i = pend_slot(m, a, b);
+	while (m->p[i].state == P_USED)
+		i = (i + 1) & (m->p_cap - 1);
+	if (m->p[i].state == P_TOMB)
+		m->p_tombs--;
+	e = &m->p[i];
+	memset(e, 0, sizeof(*e));
+	e->a = a;
+	e->b = b;
+	e->state = P_USED;
+	m->p_used++;
+	*fresh = true;
+	return e;
+}
+
+void wm_pend_del(struct wm *m, struct pend *e)
+{
+	free(e->parts);
+	e->parts = NULL;
+	e->n_parts = 0;
+	e->state = P_TOMB;
+	m->p_used--;
+	m->p_tombs++;
+}
+
+void wm_latency(struct wm *m, uint64_t req_ts, uint64_t ack_ts, uint64_t n)
+{
+	int64_t d = ack_ts >= req_ts ? (int64_t)(ack_ts - req_ts) : 0;
+	hist_record_n(&m->s.latency, d, n);
+}
+
+/* ---- protocol recognition ---- */
+
+static enum wm_proto by_port(uint16_t port)
+{
+	switch (port) {
+	case 1883:
+		return WM_MQTT;
+	case 9092:
+		return WM_KAFKA;
+	default:
+		return WM_AUTO;
+	}
+}
+
+/* A stream's bytes to its protocol's parser, once the protocol is known. */
+static size_t parse(struct wm *m, uint32_t fid, struct flow *f, int side, const uint8_t *p,
+		    size_t n, size_t carried, uint64_t cts, uint64_t nts)
+{
+	if (f->proto == WM_AUTO) {
+		if (f->given_up)
+			return n;
+		if (side != f->client && f->client_sure)
+			return 0; /* the server's bytes wait for the client's first */
+		int g = wm_sniff(p, n);
+		if (g == WM_AUTO)
+			return n > 64 ? n : 0;
+		if (g < 0) {
+			if (!f->client_sure) { /* maybe the other side opened it */
+				return n > 64 ? n : 0;
+			}
+			f->given_up = true;
+			m->c.flows_by_proto[WM_AUTO]++;
+			return n;
+		}
+		f->proto = (uint8_t)g;
+		f->client = (int8_t)side;
+		f->client_sure = true;
+		m->c.flows_by_proto[g]++;
+	}
+	switch (f->proto) {
+	case WM_MQTT:
+		return wm_parse_mqtt(m, fid, f, side, p, n, carried, cts, nts);
+	case WM_KAFKA:
+		return wm_parse_kafka(m, fid, f, side, p, n, carried, cts, nts);
+	case WM_WS:
+		return wm_parse_ws(m, fid, f, side, p, n, carried, cts, nts);
+	default:
+		return n;
+	}
+}
+
+/* ---- streams ---- */
+
+static void gap(struct wm *m, struct dir *d)
+{
+	if (!d->resync)
+		m->s.unparsed++;
+	d->resync = true;
+	d->len = 0;
+}
+
+static bool keep(struct wm *m, struct dir *d, const uint8_t *p, size_t n)
+{
+	if (d->len + n > WM_MAX_FRAME + 65536)
+		return false;
+	if (d->len + n > d->cap) {
+		size_t cap = d->cap ? d->cap : 4096;
+		while (cap < d->len + n)
+			cap *= 2;
+		uint8_t *b = realloc(d->buf, cap);
+		if (!b) {
+			m->oom = true;
+			return false;
+		}
+		d->buf = b;
+		d->cap = cap;
+	}
+	memcpy(d->buf + d->len, p, n);
+	d->len += n;
+	return true;
+}
+
+/* New in-order bytes of one direction. Frames are parsed in place when
+ * nothing is carried; only an unfinished frame's bytes are copied. */
+static void deliver(struct wm *m, uint32_t fid, struct flow *f, int side, const uint8_t *p,
+		    size_t n, uint64_t ts)
+{
+	struct dir *d = &f->d[side];
+
+	if (d->len == 0) {
+		size_t used = parse(m, fid, f, side, p, n, 0, ts, ts);
+		if (used == PARSE_ERR || (d->resync && used == 0 && f->proto != WM_AUTO)) {
+			/* Still not at a frame boundary: skip this segment. */
+			gap(m, d);
+			return;
+		}
+		d->resync = false;
+		d->buf_ts = ts;
+		if (used < n && !keep(m, d, p + used, n - used))
+			gap(m, d);
+		return;
+	}
+	size_t carried = d->len;
+	if (!keep(m, d, p, n)) {
+		gap(m, d);
+		return;
+	}
+	size_t used = parse(m, fid, f, side, d->buf, d->len, carried, d->buf_ts, ts);
+	if (used == PARSE_ERR) {
+		gap(m, d);
+		return;
+	}
+	if (used >= carried)
+		d->buf_ts = ts;
+	if (used) /* a frame still growing stays where it is */
+		memmove(d->buf, d->buf + used, d->len - used);
+	d->len -= used;
+}
+
+static void count_bytes(struct wm *m, const struct flow *f, int side, size_t n)
+{
+	if (side == f->client)
+		m->s.bytes_out += n;
+	else
+		m->s.bytes_in += n;
+}
+
+/* A segment at or before the expected sequence number. */
+static void take(struct wm *m, uint32_t fid, struct flow *f, int side, uint32_t seq,
+		 const uint8_t *data, size_t cap, size_t wire, uint64_t ts)
+{
+	struct dir *d = &f->d[side];
+	uint32_t skip = d->next - seq;
+
+	if (skip >= wire) {
+		m->s.retransmits++;
+		return;
+	}
+	if (skip)
+		m->s.retransmits++;
+	if (cap > skip) {
+		count_bytes(m, f, side, cap - skip);
+		deliver(m, fid, f, side, data + skip, cap - skip, ts);
+	}
+	d->next = seq + (uint32_t)wire;
+	if (cap < wire) /* the capture's snap length cut the rest off */
+		gap(m, d);
+}
+
+static void drain_held(struct wm *m, uint32_t fid, struct flow *f, int side)
+{
+	struct dir *d = &f->d[side];
+	bool again = true;
+
+	while (again) {
+		again = false;
+		for (unsigned i = 0; i < d->n_held; i++) {
+			struct held h = d->held[i];
+			if ((int32_t)(h.seq - d->next) > 0)
+				continue;
+			d->held[i] = d->held[--d->n_held];
+			take(m, fid, f, side, h.seq, h.data, h.cap, h.wire, h.ts);
+			free(h.data);
+			again = true;
+			break;
+		}
+	}
+}
+
+/* Gives up on the hole before the earliest held segment. */
+static void skip_hole(struct wm *m, uint32_t fid, struct flow *f, int side)
+{
+	struct dir *d = &f->d[side];
+	unsigned lo = 0;
+
+	if (!d->n_held)
+		return;
+	for (unsigned i = 1; i < d->n_held; i++)
+		if ((int32_t)(d->held[i].seq - d->held[lo].seq) < 0)
+			lo = i;
+	gap(m, d);
+	d->next = d->held[lo].seq;
+	drain_held(m, fid, f, side);
+}
+
+static void hold(struct wm *m, uint32_t fid, struct flow *f, int side, uint32_t seq,
+		 const uint8_t *data, size_t cap, size_t wire, uint64_t ts)
+{
+	struct dir *d = &f->d[side];
+
+	if (!d->held && !(d->held = calloc(WM_MAX_HELD, sizeof(*d->held)))) {
+		m->oom = true;
+		return;
+	}
+	if (d->n_held == WM_MAX_HELD)
+		skip_hole(m, fid, f, side);
+	if ((int32_t)(seq - d->next) <= 0) { /* the skip reached it */
+		take(m, fid, f, side, seq, data, cap, wire, ts);
+		drain_held(m, fid, f, side);
+		return;
+	}
+	uint8_t *copy = malloc(cap ? cap : 1);
+	if (!copy) {
+		m->oom = true;
+		return;
+	}
+	memcpy(copy, data, cap);
+	d->held[d->n_held++] = (struct held){ .seq = seq, .cap = cap, .wire = wire, .ts = ts, .data = copy };
+}
+
+static void segment(struct wm *m, uint32_t fid, struct flow *f, int side, const struct pkt_tcp *t,
+		    uint64_t ts)
+{
+	struct dir *d = &f->d[side];
+	uint32_t seq = t->seq;
+
+	/* The other side acknowledges bytes of a hole the capture never had:
+	 * give up waiting for them. */
+	struct dir *o = &f->d[!side];
+	while ((t->flags & TCP_ACK) && o->n_held && (int32_t)(t->ack - o->next) > 0)
+		skip_hole(m, fid, f, !side);
+	if (t->flags & TCP_SYN) {
+		d->seq_known = true;
+		d->next = seq + 1;
+		d->resync = false;
+		d->len = 0;
+		if (!(t->flags & TCP_ACK)) {
+			f->client = (int8_t)side;
+			f->client_sure = true;
+		}
+		seq++;
+	}
+	if (!t->payload_wire)
+		return;
+	if (side == f->client)
+		m->s.segs_out++;
+	else
+		m->s.segs_in++;
+	if (!d->seq_known) { /* joined mid-stream: the first bytes may be mid-frame */
+		d->seq_known = true;
+		d->next = seq;
+		d->resync = true;
+	}
+	if ((int32_t)(seq - d->next) > 0) {
+		hold(m, fid, f, side, seq, t->payload, t->payload_len, t->payload_wire, ts);
+		return;
+	}
+	take(m, fid, f, side, seq, t->payload, t->payload_len, t->payload_wire, ts);
+	if (d->n_held)
+		drain_held(m, fid, f, side);
+}
+
+/* ---- flows ---- */
+
+static uint64_t side_hash(uint8_t fam, const uint8_t *a, uint16_t port)
+{
+	uint64_t x, y;
+
+	memcpy(&x, a, 8);
+	memcpy(&y, a + 8, 8);
+	return mix(x ^ mix(y ^ ((uint64_t)port << 8 | fam)));
+}
+
+static uint64_t tuple_hash(const struct pkt_tcp *t)
+{
+	/* Symmetric: both directions land in the same slot. */
+	return side_hash(t->family, t->src, t->sport) ^ side_hash(t->family, t->dst, t->dport);
+}
+
+static bool port_listed(const struct wm *m, uint16_t port)
+{
+	for (unsigned i = 0; i < m->o.n_ports; i++)
+		if (m->o.ports[i] == port)
+			return true;
+	return false;
+}
+
+static int flow_side(const struct flow *f, const struct pkt_tcp *t)
+{
+	if (f->family != t->family)
+		return -1;
+	if (f->port[0] == t->sport && f->port[1] == t->dport && !memcmp(f->addr[0], t->src, 16) &&
+	    !memcmp(f->addr[1], t->dst, 16))
+		return 0;
+	if (f->port[1] == t->sport && f->port[0] == t->dport && !memcmp(f->addr[1], t->src, 16) &&
+	    !memcmp(f->addr[0], t->dst, 16))
+		return 1;
+	return -1;
+}
+
+static bool fslots_grow(struct wm *m)
+{
+	size_t cap = m->fslots_cap ? m->fslots_cap * 2 : 1024;
+	uint32_t *n = calloc(cap, sizeof(*n));
+
+	if (!n)
+		return false;
+	for (size_t i = 0; i < m->n_flows; i++) {
+		const struct flow *f = m->flows[i];
+		struct pkt_tcp t = { .family = f->family, .sport = f->port[0], .dport = f->port[1] };
+		memcpy(t.src, f->addr[0], 16);
+		memcpy(t.dst, f->addr[1], 16);
+		size_t j = (size_t)tuple_hash(&t) & (cap - 1);
+		while (n[j])
+			j = (j + 1) & (cap - 1);
+		n[j] = (uint32_t)i + 1;
+	}
+	free(m->fslots);
+	m->fslots = n;
+	m->fslots_cap = cap;
+	return true;
+}
+
+static struct flow *flow_new(struct wm *m, const struct pkt_tcp *t)
+{
+	if ((m->n_flows + 1) * 2 > m->fslots_cap && !fslots_grow(m))
+		return NULL;
+	if (m->n_flows == m->flows_cap) {
+		size_t cap = m->flows_cap ? m->flows_cap * 2 : 256;
+		struct flow **n = realloc(m->flows, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		m->flows = n;
+		m->flows_cap = cap;
+	}
+	struct flow *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->family = t->family;
+	memcpy(f->addr[0], t->src, 16);
+	memcpy(f->addr[1], t->dst, 16);
+	f->port[0] = t->sport;
+	f->port[1] = t->dport;
+	/* Until a SYN says otherwise: the listed or well-known port, else the
+	 * lower one, is the server's. */
+	int server;
+	if (m->o.n_ports && (port_listed(m, t->sport) || port_listed(m, t->dport)))
+		server = port_listed(m, t->dport) ? 1 : 0;
+	else if (by_port(t->sport) != WM_AUTO || by_port(t->dport) != WM_AUTO)
+		server = by_port(t->dport) != WM_AUTO ? 1 : 0;
+	else
+		server = t->dport <= t->sport ? 1 : 0;
+	f->client = (int8_t)!server;
+	f->ignored = m->o.n_ports && !port_listed(m, t->sport) && !port_listed(m, t->dport);
+	f->proto = (uint8_t)m->o.proto;
+	if (f->proto == WM_AUTO)
+		f->proto = (uint8_t)by_port(f->port[server]);
+	if (f->proto != WM_AUTO && !f->ignored)
+		m->c.flows_by_proto[f->proto]++;
+	if (!f->ignored)
+		m->s.flows++;
+	size_t j = (size_t)tuple_hash(t) & (m->fslots_cap - 1);
+	while (m->fslots[j])
+		j = (j + 1) & (m->fslots_cap - 1);
+	m->fslots[j] = (uint32_t)m->n_flows + 1;
+	m->flows[m->n_flows++] = f;
+	return f;
+}
+
+static struct flow *flow_find(struct wm *m, const struct pkt_tcp *t, uint32_t *fid, int *side)
+{
+	if (m->fslots_cap) {
+		for (size_t j = (size_t)tuple_hash(t) & (m->fslots_cap - 1); m->fslots[j];
+		     j = (j + 1) & (m->fslots_cap - 1)) {
+			struct flow *f = m->flows[m->fslots[j] - 1];
+			int s = flow_side(f, t);
+			if (s >= 0) {
+				*fid = m->fslots[j] - 1;
+				*side = s;
+				return f;
+			}
+		}
+	}
+	struct flow *f = flow_new(m, t);
+	if (!f) {
+		m->oom = true;
+		return NULL;
+	}
+	*fid = (uint32_t)m->n_flows - 1;
+	*side = 0;
+	return f;
+}
+
+/* ---- API ---- */
+
+struct wm *wm_new(const struct wm_opts *o)
+{
+	struct wm *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->o = *o;
+	if (m->o.n_ports > WM_MAX_PORTS)
+		m->o.n_ports = WM_MAX_PORTS;
+	hist_reset(&m->s.latency);
+	m->s.source = WIRE_PCAP;
+	return m;
+}
+
+void wm_packet(struct wm *m, const struct pcap_pkt *p)
+{
+	struct pkt_tcp t;
+	uint32_t fid;
+	int side;
+
+	m->c.packets++;
+	if (!m->c.first_ns || p->ts_ns < m->c.first_ns)
+		m->c.first_ns = p->ts_ns;
+	if (p->ts_ns > m->c.last_ns)
+		m->c.last_ns = p->ts_ns;
+	int r = pkt_dissect_tcp(p->linktype, p->data, p->caplen, &t);
+	if (r < 0) {
+		m->c.bad_packets++;
+		return;
+	}
+	if (r == 0)
+		return;
+	struct flow *f = flow_find(m, &t, &fid, &side);
+	if (!f || f->ignored)
+		return;
+	m->c.tcp++;
+	segment(m, fid, f, side, &t, p->ts_ns);
+}
+
+void wm_result(struct wm *m, struct wire_stats *out, struct wm_counts *c)
+{
+	/* Holes that never filled are gaps: take what is behind them. */
+	for (size_t i = 0; i < m->n_flows; i++)
+		for (int s = 0; s < 2; s++)
+			while (m->flows[i]->d[s].n_held)
+				skip_hole(m, (uint32_t)i, m->flows[i], s);
+	m->c.pending = 0;
+	for (size_t i = 0; i < m->p_cap; i++) {
+		const struct pend *e = &m->p[i];
+		if (e->state != P_USED)
+			continue;
+		int kind = (int)(e->a >> 56);
+		if (kind == K_MQTT || (kind == K_KAFKA && e->flags == KF_PRODUCE))
+			m->c.pending += kind == K_KAFKA ? e->n : 1;
+		else if (kind == K_WS && e->n == 0)
+			m->c.pending++;
+	}
+	*out = m->s;
+	if (c)
+		*c = m->c;
+}
+
+void wm_free(struct wm *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n_flows; i++) {
+		struct flow *f = m->flows[i];
+		for (int s = 0; s < 2; s++) {
+			for (unsigned k = 0; k < f->d[s].n_held; k++)
+				free(f->d[s].held[k].data);
+			free(f->d[s].held);
+			free(f->d[s].buf);
+			free(f->d[s].inner);
+		}
+		free(f);
+	}
+	for (size_t i = 0; i < m->p_cap; i++)
+		free(m->p[i].parts); /* NULL but for Produce requests still pending */
+	free(m->flows);
+	free(m->fslots);
+	free(m->p);
+	free(m);
+}
+
+int wm_analyze_buffer(const uint8_t *buf, size_t len, const struct wm_opts *o,
+		      struct wire_stats *out, struct wm_counts *c, char *err, size_t err_cap)
+{
+	struct pcapfile_reader r;
+	struct pcap_pkt p;
+	int e = pcapfile_init(&r, buf, len);
+
+	if (e) {
+		snprintf(err, err_cap, "%s", r.err);
+		return e;
+	}
+	struct wm *m = wm_new(o);
+	if (!m) {
+		snprintf(err, err_cap, "out of memory");
+		return -ENOMEM;
+	}
+	while ((e = pcapfile_next(&r, &p)) == 1 && !m->oom)
+		wm_packet(m, &p);
+	if (m->oom) {
+		snprintf(err, err_cap, "out of memory");
+		wm_free(m);
+		return -ENOMEM;
+	}
+	if (e < 0) {
+		snprintf(err, err_cap, "%s", r.err);
+		wm_free(m);
+		return e;
+	}
+	wm_result(m, out, c);
+	wm_free(m);
+	return 0;
+}
