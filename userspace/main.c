@@ -29,7 +29,7 @@
 #include "report/report.h"
 #include "report/files.h"
 #include "stats/series.h"
-#include "engine/shm.h"
+#include "stats/shm.h"
 #include "stats/stats.h"
 #include "engine/worker.h"
 
@@ -69,7 +69,7 @@ static void check_fanout(struct shm *shm, const struct blast_opts *o)
 	memset(&sum, 0, sizeof(sum));
 	for (unsigned i = 0; i < shm->n_workers; i++) {
 		read_totals(&shm->w[i], &t, &state);
-		if (state < WS_DRAINING)
+		if (state < PHASE_DRAINING)
 			return;
 		totals_add(&sum, &t);
 	}
@@ -217,7 +217,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 		uint32_t state = 0;
 		read_totals(s, &t, &state);
 		totals_add(&total, &t);
-		if (state == WS_FAILED || !WIFEXITED(wstatus[i]) || WEXITSTATUS(wstatus[i]) != 0) {
+		if (state == PHASE_FAILED || !WIFEXITED(wstatus[i]) || WEXITSTATUS(wstatus[i]) != 0) {
 			if (s->error[0])
 				fprintf(stderr, "blast: worker %u: %s\n", i, s->error);
 			else if (WIFSIGNALED(wstatus[i]))
@@ -225,7 +225,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 					WTERMSIG(wstatus[i]));
 			rc = 3;
 		}
-		if (state == WS_DONE) {
+		if (state == PHASE_DONE) {
 			hist_add(lat, &s->latency);
 			hist_add(raw, &s->latency_raw);
 			hist_add(con, &s->connect);
@@ -271,15 +271,6 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 	series_begin_run(series, NULL);
 	munmap(shm, shm_size);
 	return rc;
-}
-
-static struct hist *hist_new(void)
-{
-	struct hist *h = calloc(1, sizeof(*h)); /* zeroed: its pages stay untouched */
-
-	if (h)
-		hist_clear(h);
-	return h;
 }
 
 /* What the wire probe has seen so far (zeros without a probe): its
@@ -336,7 +327,7 @@ static int limit_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		return 3;
 	}
 	series = &ser;
-	int r = limit_search_run(o, limit_trial_run, kmeta, &ser);
+	int r = limit_search_run(o, limit_trial_run, kmeta, &ser, report_emit);
 	/* A capture spans every trial: closed and summed up on stderr. */
 	struct wire_stats *wire_pcap = o->pcap_path ? malloc(sizeof(*wire_pcap)) : NULL;
 	if (wire_pcap)
@@ -351,7 +342,7 @@ static int limit_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 {
 	struct run_out all = { .lat = hist_new(), .raw = hist_new(), .con = hist_new(), .e2e = hist_new() };
-	struct ws_step steps[64];
+	struct step_row steps[64];
 	unsigned n_steps = 0;
 	int rc = 0;
 	struct series ser;
@@ -400,7 +391,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		if (all.why == STOP_NONE || one.why == STOP_SIGNAL || one.why == STOP_CONNS_LOST)
 			all.why = one.why;
 		if (o->n_steps) {
-			struct ws_step *st = &steps[n_steps++];
+			struct step_row *st = &steps[n_steps++];
 			st->batch = o->steps[k];
 			st->sent = one.total.sent;
 			st->expected = fanout_expected(o, &one.total);
@@ -480,16 +471,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	struct wire_stats *wire_pcap = o->pcap_path ? malloc(sizeof(*wire_pcap)) : NULL;
 	if (wire_pcap && capture_finish(wire_pcap))
 		res.wire_pcap = wire_pcap;
-	report_print_summary(stdout, &res);
-	if (o->report_path) {
-		int r = report_write_json(o->report_path, &res);
-		if (r < 0) {
-			fprintf(stderr, "blast: cannot write report %s: %s\n", o->report_path, strerror(-r));
-			rc = rc ? rc : 1;
-		}
-	}
-	if (report_files_write(o, &res, &ser) < 0)
-		rc = rc ? rc : 1;
+	rc = report_emit(&res, &ser, NULL, NULL);
 	series_free(&ser);
 	series = NULL;
 	free(all.lat);

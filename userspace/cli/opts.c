@@ -17,6 +17,7 @@
 #include "payload/marker.h"
 #include "encoders/mqtt.h"
 #include "config/opts.h"
+#include "limit/limit.h"
 #include "payload/protobuf.h"
 #include "cli/usage.h"
 

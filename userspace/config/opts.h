@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 
 #include "encoders/blws.h"
-#include "limit/limit.h"
+#include "config/limit_cfg.h"
 
 #define BLAST_EXIT_USAGE 2
 #define BLAST_MAX_TARGETS 64

@@ -143,7 +143,7 @@ static struct conn *sendq_pop(struct worker *w)
 
 static bool publishing(const struct worker *w)
 {
-	return w->phase == WS_RUNNING && w->t0 != 0;
+	return w->phase == PHASE_RUNNING && w->t0 != 0;
 }
 
 /* How many messages should have been handed out by now. */
@@ -277,7 +277,7 @@ void conn_fail(struct worker *w, struct conn *c, enum blast_err why)
 		w->connecting--;
 	} else if (c->state == CS_READY || c->state == CS_CLOSING) {
 		w->t.conns_up--;
-		if (w->phase <= WS_DRAINING && !(c->state == CS_CLOSING && w->o->churn))
+		if (w->phase <= PHASE_DRAINING && !(c->state == CS_CLOSING && w->o->churn))
 			w->t.conns_dropped++;
 	}
 	conn_settle_inflight(w, c, true);
@@ -344,7 +344,7 @@ static void conn_finalize(struct worker *w, struct conn *c, bool graceful)
 		c->attempts = 0;
 	else
 		c->attempts++;
-	bool running = w->phase == WS_RUNNING && !w->shm->stop;
+	bool running = w->phase == PHASE_RUNNING && !w->shm->stop;
 	churn_release(w, c);
 	if (running && graceful && w->o->churn && churn_may_open(w)) {
 		c->state = CS_IDLE;
@@ -1101,7 +1101,7 @@ static void open_more(struct worker *w)
 {
 	const struct blast_opts *o = w->o;
 
-	if (w->phase != WS_RUNNING || w->shm->stop)
+	if (w->phase != PHASE_RUNNING || w->shm->stop)
 		return;
 	/* First opens follow --ramp (this worker's share of it). */
 	uint64_t allowed = w->n_conns;
@@ -1128,7 +1128,7 @@ static void open_more(struct worker *w)
 /* Opens the connections queued for reopening, within the connect bound. */
 static void reopen_now(struct worker *w)
 {
-	while (w->reopen_len && w->connecting < w->max_connecting && w->phase == WS_RUNNING &&
+	while (w->reopen_len && w->connecting < w->max_connecting && w->phase == PHASE_RUNNING &&
 	       !w->shm->stop) {
 		struct conn *c = &w->conns[w->reopenq[w->reopen_head]];
 		w->reopen_head = (w->reopen_head + 1) % w->n_conns;
@@ -1223,7 +1223,7 @@ static bool all_settled(const struct worker *w)
 static void begin_closing(struct worker *w)
 {
 	w->slot->drained_ns = w->now;
-	w->phase = WS_CLOSING;
+	w->phase = PHASE_CLOSING;
 	w->t_close_end = w->now + CLOSE_TIMEOUT_NS;
 	for (uint32_t i = 0; i < w->n_conns; i++) {
 		struct conn *c = &w->conns[i];
@@ -1258,7 +1258,7 @@ static bool advance_phase(struct worker *w)
 	const struct blast_opts *o = w->o;
 
 	switch (w->phase) {
-	case WS_RUNNING:
+	case PHASE_RUNNING:
 		if (!w->t0) {
 			/* The schedule starts once every first connection has been
 			 * tried, so --duration measures publishing, not the ramp. */
@@ -1303,11 +1303,11 @@ static bool advance_phase(struct worker *w)
 				w->slot->stop_why = STOP_MESSAGES;
 			else
 				w->slot->stop_why = STOP_DURATION;
-			w->phase = WS_DRAINING;
+			w->phase = PHASE_DRAINING;
 			w->t_drain_end = w->now + o->drain_timeout_ns;
 		}
 		break;
-	case WS_DRAINING:
+	case PHASE_DRAINING:
 		/* Fan-out: receivers here still get what other workers send;
 		 * the drain timeout counts from the end of every worker's sends. */
 		if (opts_fanout(o) && !w->shm->sends_done)
@@ -1315,7 +1315,7 @@ static bool advance_phase(struct worker *w)
 		if (all_settled(w) || w->now >= w->t_drain_end || w->live == 0)
 			begin_closing(w);
 		break;
-	case WS_CLOSING:
+	case PHASE_CLOSING:
 		if (w->live == 0)
 			return false;
 		if (w->now >= w->t_close_end) {
@@ -1559,22 +1559,15 @@ static int setup(struct worker *w)
 			w->batch_min = est;
 	}
 
-	w->interval = calloc(1, sizeof(struct hist));
-	w->interval_raw = calloc(1, sizeof(struct hist));
-	w->latency = calloc(1, sizeof(struct hist));
-	w->latency_raw = calloc(1, sizeof(struct hist));
-	w->connect = calloc(1, sizeof(struct hist));
-	w->e2e = calloc(1, sizeof(struct hist));
+	w->interval = hist_new();
+	w->interval_raw = hist_new();
+	w->latency = hist_new();
+	w->latency_raw = hist_new();
+	w->connect = hist_new();
+	w->e2e = hist_new();
 	if (!w->interval || !w->interval_raw || !w->latency || !w->latency_raw || !w->connect ||
 	    !w->e2e)
 		return -ENOMEM;
-	/* calloc'd: zeroed, so clearing touches no counts. */
-	hist_clear(w->e2e);
-	hist_clear(w->interval);
-	hist_clear(w->interval_raw);
-	hist_clear(w->latency);
-	hist_clear(w->latency_raw);
-	hist_clear(w->connect);
 
 	w->scratch = malloc(SCRATCH_LEN);
 	if (!w->scratch)
@@ -1699,7 +1692,7 @@ static uint64_t next_wakeup(const struct worker *w)
 static bool batch_waits(const struct worker *w)
 {
 	return w->batch_ok && w->connecting == 0 && w->sends_fresh == 0 &&
-	       (w->phase == WS_RUNNING || w->phase == WS_DRAINING) && w->last_reaped > 0;
+	       (w->phase == PHASE_RUNNING || w->phase == PHASE_DRAINING) && w->last_reaped > 0;
 }
 
 /* Completions to wait for, and the wait (ns) shortened to BATCH_NS when
@@ -1731,11 +1724,11 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 	if (setup(&w) < 0) {
 		if (!w.slot->error[0])
 			snprintf(w.slot->error, sizeof(w.slot->error), "worker setup: out of memory");
-		w.slot->state = WS_FAILED;
+		w.slot->state = PHASE_FAILED;
 		teardown(&w);
 		return 3;
 	}
-	w.phase = WS_RUNNING;
+	w.phase = PHASE_RUNNING;
 	w.now = rx_clock_sync(&w.rxc);
 	w.t_ramp_start = w.now;
 	w.t_next_publish = w.now;
@@ -1816,7 +1809,7 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 	w.slot->last_recv_ns = w.last_recv_ns;
 	w.slot->end_ns = w.now;
 	w.slot->rss_bytes = peak_rss();
-	w.phase = status ? WS_FAILED : WS_DONE;
+	w.phase = status ? PHASE_FAILED : PHASE_DONE;
 	publish_counters(&w);
 	teardown(&w);
 	return status;

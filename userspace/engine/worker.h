@@ -12,7 +12,7 @@
 #include "config/opts.h"
 #include "engine/rxseg.h"
 #include "engine/rxstamp.h"
-#include "engine/shm.h"
+#include "stats/shm.h"
 #include "stats/stats.h"
 
 enum conn_state {
@@ -153,7 +153,7 @@ struct worker {
 	uint64_t t_end;        /* end of the publish phase (duration) */
 	uint64_t t_drain_end;
 	uint64_t t_close_end;
-	uint32_t phase;        /* enum worker_state */
+	uint32_t phase;        /* enum worker_phase */
 	uint32_t slot_cap;     /* ack slots per connection */
 	uint32_t chunk_msgs;   /* upper bound of messages per chunk */
 	uint32_t batch_min;    /* unpaced qos > 0: fewest messages worth a send */

@@ -17,8 +17,8 @@
 
 #include "stats/hist.h"
 #include "stats/stats.h"
+#include "config/limit_cfg.h"
 
-#define LIMIT_MAX_SLO 8
 #define LIMIT_MAX_TRIALS 48      /* per search (conns runs two: count, then connect rate) */
 #define LIMIT_FACTOR 2           /* growth per passing trial while climbing */
 #define LIMIT_PRECISION 0.05     /* bisection stops when hi - lo <= 5% of lo */
@@ -26,31 +26,6 @@
 #define LIMIT_BEHIND_FRAC 0.05   /* a lag growing by more than 5% of the trial fails it */
 #define LIMIT_NOT_SENT_FRAC 0.01 /* more than 1% of due messages never sent fails it */
 #define LIMIT_RAMP_BEHIND_FRAC 0.10 /* connects opened >10% slower than --ramp fails it */
-
-/* LIMIT_CONN_RATE is never a --find-limit mode: it is the verdict of the
- * second stage of LIMIT_CONNS, which searches the connect rate (--ramp). */
-enum limit_mode { LIMIT_OFF = 0, LIMIT_RATE, LIMIT_CONNS, LIMIT_CONN_RATE };
-
-/* --slo KEY=DURATION: a latency percentile that must stay at or below. */
-enum limit_slo_key { SLO_P50 = 0, SLO_P90, SLO_P99, SLO_P999, SLO_CONNECT, SLO__COUNT };
-
-struct limit_slo {
-	uint8_t key;  /* enum limit_slo_key; connect = p99 of connect latency */
-	uint64_t ns;
-};
-
-/* The search's settings, part of struct blast_opts. */
-struct limit_cfg {
-	uint8_t mode;             /* enum limit_mode */
-	struct limit_slo slo[LIMIT_MAX_SLO];
-	unsigned n_slo;
-	bool loss_is_frac;        /* --max-loss P%: a share of the messages due */
-	uint64_t max_loss;        /* --max-loss N: messages (and errors), default 0 */
-	double max_loss_frac;     /* --max-loss P%, as a fraction */
-	uint64_t trial_ns;        /* --trial-duration, default 10 s */
-	uint64_t timeout_ns;      /* --search-timeout, default 10 min */
-	uint64_t ceiling;         /* --ceiling: highest rate (or conns) tried; 0 = default */
-};
 
 /* --slo "p99=50ms" into cfg->slo (a key given twice keeps the last value).
  * Returns 0, or -EINVAL with a one-line reason in err. */
@@ -140,13 +115,15 @@ typedef int (*limit_runner)(void *ctx, struct blast_opts *o, struct limit_run *o
 
 struct series;
 
-/* Runs the whole search, prints the trials table and the answer, writes
- * the JSON report and the report files (--hlog, --csv, --html: ser holds
- * every second of every trial). Returns the exit status: 0 with an answer,
- * 1 without one, 3 when blast failed. */
-int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx, const struct series *ser);
+/* How the search hands its answer over to be reported (report_emit). */
+typedef int (*limit_reporter)(const struct blast_results *r, const struct series *s,
+			      void (*explain)(void *arg), void *arg);
 
-/* The trials table and the answer (report_print_summary calls it). */
-void limit_print(FILE *f, const struct blast_results *r);
+/* Runs the whole search, then reports the trials table and the answer
+ * through emit (ser holds every second of every trial). Returns the exit
+ * status: 0 with an answer, 1 without one, 3 when blast failed. */
+int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx, const struct series *ser,
+		     limit_reporter emit);
+
 
 #endif

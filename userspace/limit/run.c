@@ -10,8 +10,6 @@
 #include "stats/clock.h"
 #include "limit/limit.h"
 #include "config/opts.h"
-#include "report/report.h"
-#include "report/files.h"
 
 /* Sockets one worker process opens, under the 20,000 open files allowed. */
 #define CONNS_PER_WORKER 19000u
@@ -33,15 +31,6 @@ struct stored {
 	uint64_t peak, rss, rate, conns, duration_ns;
 	uint32_t workers, ramp;
 };
-
-static struct hist *hist_alloc(void)
-{
-	struct hist *h = calloc(1, sizeof(*h)); /* zeroed: its pages stay untouched */
-
-	if (h)
-		hist_clear(h);
-	return h;
-}
 
 static void stored_drop(struct stored *s)
 {
@@ -220,8 +209,8 @@ static const char *run_stage(struct searcher *x, uint8_t mode, uint64_t start, u
 		}
 		plan(o, x->base_workers, mode, offered, dur, held);
 		struct stored *k = &x->st[x->n];
-		struct limit_run lr = { .lat = hist_alloc(), .raw = hist_alloc(), .con = hist_alloc(),
-					.e2e = hist_alloc() };
+		struct limit_run lr = { .lat = hist_new(), .raw = hist_new(), .con = hist_new(),
+					.e2e = hist_new() };
 		k->lat = lr.lat, k->raw = lr.raw, k->con = lr.con, k->e2e = lr.e2e;
 		if (!lr.lat || !lr.raw || !lr.con || !lr.e2e) {
 			fprintf(stderr, "blast: out of memory\n");
@@ -295,7 +284,31 @@ static void no_rate_line(const struct limit_trial *tr, unsigned n, const char *e
 				" conn/s, failed (%s)\n", end, tr[n - 1].offered, tr[n - 1].why);
 }
 
-int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx, const struct series *ser)
+/* What is said on stderr after the summary when the search fell short. */
+struct shortfall {
+	const struct blast_opts *o;
+	const struct limit_trial *trials;
+	unsigned n;
+	int ans, rate_ans;
+	bool conns_mode, rate_missing;
+	const char *end, *rate_end;
+};
+
+static void explain_shortfall(void *arg)
+{
+	const struct shortfall *s = arg;
+
+	if (s->ans < 0)
+		no_answer_line(s->o, s->trials, s->n, s->end);
+	else if (s->rate_missing)
+		no_rate_line(s->trials, s->n, s->rate_end);
+	else if (s->conns_mode && s->rate_ans < 0 && !s->o->quiet)
+		fprintf(stderr, "blast: --find-limit conns: the connect rate was not searched (the "
+				"count's search ended: %s)\n", s->end);
+}
+
+int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx, const struct series *ser,
+		     limit_reporter emit)
 {
 	const struct limit_cfg *cfg = &o->limit;
 	bool conns_mode = cfg->mode == LIMIT_CONNS;
@@ -392,140 +405,13 @@ int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx, const st
 	 * the count's search was cut short: then there was no second stage). */
 	bool rate_missing = conns_mode && rate_ans < 0 && strcmp(rate_end, "not_run");
 	res.exit_status = rc ? rc : ans >= 0 && !rate_missing ? 0 : 1;
-	report_print_summary(stdout, &res);
-	fflush(stdout);
-	if (ans < 0)
-		no_answer_line(o, trials, n, end);
-	else if (rate_missing)
-		no_rate_line(trials, n, rate_end);
-	else if (conns_mode && rate_ans < 0 && !o->quiet)
-		fprintf(stderr, "blast: --find-limit conns: the connect rate was not searched (the "
-				"count's search ended: %s)\n", end);
-	if (o->report_path) {
-		int w = report_write_json(o->report_path, &res);
-		if (w < 0) {
-			fprintf(stderr, "blast: cannot write report %s: %s\n", o->report_path, strerror(-w));
-			if (!res.exit_status)
-				res.exit_status = 1;
-		}
-	}
-	if (report_files_write(o, &res, ser) < 0 && !res.exit_status)
-		res.exit_status = 1;
+	struct shortfall why = { .o = o, .trials = trials, .n = n, .ans = ans, .rate_ans = rate_ans,
+				 .conns_mode = conns_mode, .rate_missing = rate_missing,
+				 .end = end, .rate_end = rate_end };
+	res.exit_status = emit(&res, ser, explain_shortfall, &why);
 	for (unsigned i = 0; i < n; i++)
 		stored_drop(&st[i]);
 	free(trials);
 	free(st);
 	return res.exit_status;
-}
-
-/* ---- the table ---- */
-
-static double us(int64_t ns)
-{
-	return (double)ns / 1e3;
-}
-
-/* --find-limit conns, second stage: its trials and the connect rate found. */
-static void print_conn_rate(FILE *f, const struct blast_results *r)
-{
-	const char *end = r->limit_rate_ended ? r->limit_rate_ended : "unknown";
-	unsigned n = 0, a = r->limit_rate_trial;
-
-	for (unsigned i = 0; i < r->n_trials; i++)
-		n += r->trials[i].conn_rate;
-	fprintf(f, "\nconnect rate search (--ramp): %u trial(s), ended: %s\n", n, end);
-	if (n)
-		fprintf(f, "  %3s %10s %10s %10s %10s %10s %10s %10s  %s\n", "#", "asked/s", "conns",
-			"trial s", "opened/s", "p50 us", "p99 us", "p999 us", "verdict");
-	for (unsigned i = 0; i < r->n_trials; i++) {
-		const struct limit_trial *t = &r->trials[i];
-		if (!t->conn_rate)
-			continue;
-		fprintf(f, "  %3u %10" PRIu64 " %10" PRIu64 " %10.1f %10.0f %10.1f %10.1f %10.1f  %s%s%s\n",
-			i + 1, t->offered, t->conns, t->duration_s, t->achieved, us(t->p50_ns),
-			us(t->p99_ns), us(t->p999_ns), t->pass ? "pass" : "FAIL: ", t->pass ? "" : t->why,
-			i + 1 == a ? "  <- limit" : "");
-	}
-	if (!a || a > r->n_trials || !r->trials[a - 1].conn_rate) {
-		fprintf(f, "connect rate: none found (%s)\n", end);
-		return;
-	}
-	const struct limit_trial *t = &r->trials[a - 1];
-	const struct hist *h = r->limit_rate_connect;
-	fprintf(f, "connect rate: %" PRIu64 " connections/s opened (%.0f/s reached, %" PRIu64
-		   " connections, trial %u, %s)",
-		t->offered, t->achieved, t->conns, a, !strcmp(end, "confirmed") ? "confirmed"
-			: !strcmp(end, "ceiling") ? "the ceiling" : "UNCONFIRMED: the search was cut short");
-	if (h && h->total)
-		fprintf(f, "; connect latency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
-			us(hist_percentile(h, 50)), us(hist_percentile(h, 90)), us(hist_percentile(h, 99)),
-			us(hist_percentile(h, 99.9)), us(h->max));
-	fputc('\n', f);
-}
-
-void limit_print(FILE *f, const struct blast_results *r)
-{
-	const struct blast_opts *o = r->opts;
-	bool conns = o && o->limit.mode == LIMIT_CONNS;
-	const char *end = r->stop_reason ? r->stop_reason : "unknown";
-	bool wire = o && o->probe; /* retransmissions per trial, from the probe */
-
-	unsigned n1 = 0;
-
-	for (unsigned i = 0; i < r->n_trials; i++)
-		n1 += !r->trials[i].conn_rate;
-	fprintf(f, "\nlimit search (%s): %u trial(s), ended: %s\n", conns ? "connections" : "rate",
-		n1, end);
-	if (conns)
-		fprintf(f, "  %3s %10s %10s %10s %10s %10s %10s %10s  %s\n", "#", "conns", "trial s",
-			"held", "conn/s", "p50 us", "p99 us", "p999 us", "verdict");
-	else
-		fprintf(f, "  %3s %10s %8s %10s %10s %10s %10s %9s %9s %10s %10s %10s %s %s\n", "#",
-			"offered/s", "trial s", "achieved/s", "acked/s", "sent", "acked", "lost",
-			"not sent", "p50 us", "p99 us", "p999 us", wire ? "     retx   srtt us" : "",
-			"verdict");
-	for (unsigned i = 0; i < r->n_trials; i++) {
-		const struct limit_trial *t = &r->trials[i];
-		char retx[48];
-		if (t->conn_rate)
-			continue; /* the connect-rate stage's own table, below */
-		snprintf(retx, sizeof(retx), "%9" PRIu64 " %9" PRIu64, t->retransmits, t->srtt_us);
-		if (conns)
-			fprintf(f, "  %3u %10" PRIu64 " %10.1f %10.0f %10.0f %10.1f %10.1f %10.1f  %s%s%s\n",
-				i + 1, t->offered, t->duration_s, t->achieved, t->acked_rate, us(t->p50_ns),
-				us(t->p99_ns), us(t->p999_ns), t->pass ? "pass" : "FAIL: ",
-				t->pass ? "" : t->why, (int)i == r->limit_trial ? "  <- limit" : "");
-		else
-			fprintf(f, "  %3u %10" PRIu64 " %8.1f %10.0f %10.0f %10" PRIu64 " %10" PRIu64
-				   " %9" PRIu64 " %9" PRIu64 " %10.1f %10.1f %10.1f %s %s%s%s\n",
-				i + 1, t->offered, t->duration_s, t->achieved, t->acked_rate, t->sent,
-				t->acked, t->failed + t->unacked, t->not_sent, us(t->p50_ns),
-				us(t->p99_ns), us(t->p999_ns), wire ? retx : "", t->pass ? "pass" : "FAIL: ",
-				t->pass ? "" : t->why, (int)i == r->limit_trial ? "  <- limit" : "");
-	}
-	if (r->limit_trial < 0 || (unsigned)r->limit_trial >= r->n_trials) {
-		fprintf(f, "limit: none found (%s)\n", end);
-		return;
-	}
-	const struct limit_trial *a = &r->trials[r->limit_trial];
-	bool confirmed = !strcmp(end, "confirmed") || !strcmp(end, "ceiling");
-	const struct hist *h = conns ? r->connect : o && o->proto == PROTO_WS ? r->e2e : r->latency;
-	if (conns)
-		fprintf(f, "limit: %" PRIu64 " connections held, opened at %.0f/s (trial %d, %s)",
-			a->offered, a->acked_rate, r->limit_trial + 1,
-			confirmed ? "confirmed" : "UNCONFIRMED: the search was cut short");
-	else
-		fprintf(f, "limit: %" PRIu64 " msg/s sustained (trial %d, %.1f s, %s)", a->offered,
-			r->limit_trial + 1, a->duration_s,
-			confirmed ? "confirmed" : "UNCONFIRMED: the search was cut short");
-	if (h && h->total)
-		fprintf(f, "; %s latency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
-			conns ? "connect" : "corrected", us(hist_percentile(h, 50)),
-			us(hist_percentile(h, 90)), us(hist_percentile(h, 99)),
-			us(hist_percentile(h, 99.9)), us(h->max));
-	if (!strcmp(end, "ceiling"))
-		fprintf(f, " (the --ceiling: the broker may take more)");
-	fputc('\n', f);
-	if (conns)
-		print_conn_rate(f, r);
 }

@@ -382,16 +382,16 @@ static void kf_pump(struct worker *w)
 {
 	struct kstate *k = kst(w);
 
-	if (w->phase == WS_RUNNING && w->t0) {
+	if (w->phase == PHASE_RUNNING && w->t0) {
 		uint64_t due = worker_sched_due(w);
 		while (w->next_msg < due && k->queued_fresh < k->max_queued)
 			kf_assign(w, w->next_msg++);
 	}
-	if (w->phase > WS_DRAINING)
+	if (w->phase > PHASE_DRAINING)
 		return;
 	if (k->need_md && !k->md_inflight && w->now >= k->t_md_retry)
 		kf_send_metadata(w);
-	bool flush = w->phase != WS_RUNNING || (w->next_msg >= w->limit && w->limit);
+	bool flush = w->phase != PHASE_RUNNING || (w->next_msg >= w->limit && w->limit);
 	for (uint32_t i = 0; i < w->n_conns; i++) {
 		struct conn *c = &w->conns[i];
 		struct kconn *kc = c->pstate;

@@ -2,12 +2,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "report/hlog.h"
+#include "stats/hlog.h"
 #include "report/files.h"
+#include "report/report.h"
 
 int csv_write_series(FILE *f, const struct series *s)
 {
@@ -119,5 +121,27 @@ int report_files_write(const struct blast_opts *o, const struct blast_results *r
 			rc = -1;
 		}
 	}
+	return rc;
+}
+
+int report_emit(const struct blast_results *r, const struct series *s,
+		void (*explain)(void *arg), void *arg)
+{
+	const struct blast_opts *o = r->opts;
+	int rc = r->exit_status;
+
+	report_print_summary(stdout, r);
+	fflush(stdout); /* before explain's lines on stderr */
+	if (explain)
+		explain(arg);
+	if (o->report_path) {
+		int w = report_write_json(o->report_path, r);
+		if (w < 0) {
+			fprintf(stderr, "blast: cannot write report %s: %s\n", o->report_path, strerror(-w));
+			rc = rc ? rc : 1;
+		}
+	}
+	if (report_files_write(o, r, s) < 0)
+		rc = rc ? rc : 1;
 	return rc;
 }

@@ -3,7 +3,7 @@
 
 #include "config/opts.h"
 #include "report/progress.h"
-#include "engine/shm.h"
+#include "stats/shm.h"
 
 #define BAR 20
 

@@ -14,6 +14,18 @@
  * latency table (corrected, uncorrected, connect: min p50 p90 p99 p99.9 max). */
 void report_print_summary(FILE *f, const struct blast_results *r);
 
+/* --find-limit's trials table and answer (report_print_summary calls it). */
+void limit_print(FILE *f, const struct blast_results *r);
+
+struct series;
+/* Everything a run reports, in this order: the summary on stdout, then
+ * explain(arg) when given (lines on stderr that follow the summary), the
+ * JSON report (--report) and the other files (--hlog, --csv, --html).
+ * Returns r->exit_status, made 1 when a file could not be written (each
+ * failure named on stderr). */
+int report_emit(const struct blast_results *r, const struct series *s,
+		void (*explain)(void *arg), void *arg);
+
 /* Writes the JSON report to path atomically (path.tmp, then rename).
  * Returns 0 or -errno. */
 int report_write_json(const char *path, const struct blast_results *r);

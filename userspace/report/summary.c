@@ -309,7 +309,7 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 		fprintf(f, "steps  %10s %10s %10s %10s %10s %10s %10s %10s\n", "batch", "sent",
 			"expected", "received", "total s", "send s", "p50 us", "p99 us");
 		for (unsigned i = 0; i < r->n_steps; i++) {
-			const struct ws_step *st = &r->steps[i];
+			const struct step_row *st = &r->steps[i];
 			fprintf(f, "       %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
 				   " %10.3f %10.3f %10.1f %10.1f\n",
 				st->batch, st->sent, st->expected, st->received, st->total_s, st->send_s,
@@ -579,7 +579,7 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 		json_key(&w, "steps");
 		json_begin_array(&w);
 		for (unsigned i = 0; i < r->n_steps; i++) {
-			const struct ws_step *st = &r->steps[i];
+			const struct step_row *st = &r->steps[i];
 			json_begin_object(&w);
 			json_kv_u64(&w, "batch", st->batch);
 			json_kv_u64(&w, "sent", st->sent);

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "stats/hist.h"
 
 #define SUB_BUCKET_MASK ((int64_t)HIST_SUB_BUCKET_COUNT - 1)
@@ -200,4 +202,13 @@ double hist_mean(const struct hist *h)
 	if (sum > (double)h->max)
 		sum = (double)h->max;
 	return sum;
+}
+
+struct hist *hist_new(void)
+{
+	struct hist *h = calloc(1, sizeof(*h));
+
+	if (h)
+		hist_clear(h);
+	return h;
 }

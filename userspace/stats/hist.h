@@ -25,6 +25,9 @@ struct hist {
 	uint64_t counts[HIST_COUNTS_LEN];
 };
 
+/* A new empty histogram (zeroed memory: the pages of counts never used
+ * stay untouched), or NULL when out of memory. free() it. */
+struct hist *hist_new(void);
 /* Makes h empty, whatever its memory held. */
 void hist_reset(struct hist *h);
 /* Makes an empty or used histogram empty (not for uninitialised memory:

@@ -12,37 +12,8 @@
 #include <stdint.h>
 
 #include "stats/hist.h"
+#include "stats/series_ring.h"
 #include "config/opts.h"
-
-/* Seconds a worker keeps for the parent; the parent polls every 50 ms. */
-#define SERIES_RING 4
-
-/* A worker's cumulative counters (and gauges) when it closed a second. */
-struct series_counts {
-	uint64_t sent, acked, failed, unacked, errors;
-	uint64_t inflight, conns_up; /* gauges */
-	uint64_t publish_start_ns;   /* 0 while still connecting */
-};
-
-struct series_sec {
-	uint64_t seq;      /* second index + 1 once written; 0 while being written */
-	uint64_t end_ns;   /* when the worker closed it (the last one ends early) */
-	struct series_counts c;
-	int32_t lo, hi;    /* h.counts[lo..hi] hold every count; the rest are stale */
-	struct hist h;
-};
-
-/* Lives in struct worker_slot (shm.h). Zero is an empty ring. */
-struct series_ring {
-	uint64_t published; /* seconds closed so far: the next second's index */
-	uint32_t final;     /* the worker closed its last second */
-	struct series_sec sec[SERIES_RING];
-};
-
-/* Worker side: closes second `index` with its latency histogram and its
- * counters. `last` marks the worker's final second. */
-void series_publish(struct series_ring *r, uint64_t index, uint64_t now_ns, const struct hist *h,
-		    const struct series_counts *c, bool last);
 
 /* One merged second of the whole run. */
 struct series_row {

@@ -80,7 +80,7 @@ void totals_add(struct blast_totals *dst, const struct blast_totals *src);
 uint64_t totals_error_count(const struct blast_totals *t);
 
 /* One row of a --steps ladder. */
-struct ws_step {
+struct step_row {
 	uint64_t batch, sent, expected, received, duplicates;
 	double total_s, send_s;
 	int64_t p50_ns, p99_ns;
@@ -118,7 +118,7 @@ struct blast_results {
 	uint64_t expected;        /* fan-out: receipts expected (sent x fanout) */
 	double batch_s;           /* fan-out: first send -> last receipt */
 	double send_s;            /* fan-out: first send -> last send */
-	const struct ws_step *steps; /* --steps rows, n_steps of them */
+	const struct step_row *steps; /* --steps rows, n_steps of them */
 	unsigned n_steps;
 	uint64_t peak_conns;
 	uint64_t rss_bytes;       /* peak resident memory of the workers, summed */

@@ -13,16 +13,16 @@
 
 #include "stats/hist.h"
 #include "config/opts.h"
-#include "stats/series.h"
+#include "stats/series_ring.h"
 #include "stats/stats.h"
 
-enum worker_state {
-	WS_STARTING = 0,
-	WS_RUNNING,   /* connecting or publishing */
-	WS_DRAINING,  /* no new messages; waiting for acks */
-	WS_CLOSING,   /* saying goodbye */
-	WS_DONE,      /* final figures are in place */
-	WS_FAILED,    /* could not start (io_uring setup); see error */
+enum worker_phase {
+	PHASE_STARTING = 0,
+	PHASE_RUNNING,   /* connecting or publishing */
+	PHASE_DRAINING,  /* no new messages; waiting for acks */
+	PHASE_CLOSING,   /* saying goodbye */
+	PHASE_DONE,      /* final figures are in place */
+	PHASE_FAILED,    /* could not start (io_uring setup); see error */
 };
 
 enum stop_why {
@@ -35,7 +35,7 @@ enum stop_why {
 
 struct worker_slot {
 	uint32_t seq;          /* odd while a copy is in progress */
-	uint32_t state;        /* enum worker_state */
+	uint32_t state;        /* enum worker_phase */
 	uint32_t stop_why;     /* enum stop_why */
 	volatile uint32_t ramp_done; /* fan-out: this worker's connections are all tried */
 	struct blast_totals t;
@@ -44,8 +44,8 @@ struct worker_slot {
 	uint64_t end_ns;           /* when its drain ended */
 	uint64_t peak_conns;
 	uint64_t rss_bytes;
-	char error[160];           /* why the worker failed, for WS_FAILED */
-	/* Final histograms, valid once state == WS_DONE. */
+	char error[160];           /* why the worker failed, for PHASE_FAILED */
+	/* Final histograms, valid once state == PHASE_DONE. */
 	struct hist latency;
 	struct hist latency_raw;
 	struct hist connect;

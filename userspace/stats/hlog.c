@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "encoders/hdrlog.h"
-#include "report/hlog.h"
+#include "stats/hlog.h"
 
 static const struct hdr_params blast_params = {
 	.sigfigs = HIST_SIGFIGS,

@@ -1,0 +1,119 @@
+/* --find-limit in the summary: every trial, the answer, and for
+ * --find-limit conns the connect-rate stage. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config/opts.h"
+#include "limit/limit.h"
+#include "report/report.h"
+
+static double us(int64_t ns)
+{
+	return (double)ns / 1e3;
+}
+
+/* --find-limit conns, second stage: its trials and the connect rate found. */
+static void print_conn_rate(FILE *f, const struct blast_results *r)
+{
+	const char *end = r->limit_rate_ended ? r->limit_rate_ended : "unknown";
+	unsigned n = 0, a = r->limit_rate_trial;
+
+	for (unsigned i = 0; i < r->n_trials; i++)
+		n += r->trials[i].conn_rate;
+	fprintf(f, "\nconnect rate search (--ramp): %u trial(s), ended: %s\n", n, end);
+	if (n)
+		fprintf(f, "  %3s %10s %10s %10s %10s %10s %10s %10s  %s\n", "#", "asked/s", "conns",
+			"trial s", "opened/s", "p50 us", "p99 us", "p999 us", "verdict");
+	for (unsigned i = 0; i < r->n_trials; i++) {
+		const struct limit_trial *t = &r->trials[i];
+		if (!t->conn_rate)
+			continue;
+		fprintf(f, "  %3u %10" PRIu64 " %10" PRIu64 " %10.1f %10.0f %10.1f %10.1f %10.1f  %s%s%s\n",
+			i + 1, t->offered, t->conns, t->duration_s, t->achieved, us(t->p50_ns),
+			us(t->p99_ns), us(t->p999_ns), t->pass ? "pass" : "FAIL: ", t->pass ? "" : t->why,
+			i + 1 == a ? "  <- limit" : "");
+	}
+	if (!a || a > r->n_trials || !r->trials[a - 1].conn_rate) {
+		fprintf(f, "connect rate: none found (%s)\n", end);
+		return;
+	}
+	const struct limit_trial *t = &r->trials[a - 1];
+	const struct hist *h = r->limit_rate_connect;
+	fprintf(f, "connect rate: %" PRIu64 " connections/s opened (%.0f/s reached, %" PRIu64
+		   " connections, trial %u, %s)",
+		t->offered, t->achieved, t->conns, a, !strcmp(end, "confirmed") ? "confirmed"
+			: !strcmp(end, "ceiling") ? "the ceiling" : "UNCONFIRMED: the search was cut short");
+	if (h && h->total)
+		fprintf(f, "; connect latency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
+			us(hist_percentile(h, 50)), us(hist_percentile(h, 90)), us(hist_percentile(h, 99)),
+			us(hist_percentile(h, 99.9)), us(h->max));
+	fputc('\n', f);
+}
+
+void limit_print(FILE *f, const struct blast_results *r)
+{
+	const struct blast_opts *o = r->opts;
+	bool conns = o && o->limit.mode == LIMIT_CONNS;
+	const char *end = r->stop_reason ? r->stop_reason : "unknown";
+	bool wire = o && o->probe; /* retransmissions per trial, from the probe */
+
+	unsigned n1 = 0;
+
+	for (unsigned i = 0; i < r->n_trials; i++)
+		n1 += !r->trials[i].conn_rate;
+	fprintf(f, "\nlimit search (%s): %u trial(s), ended: %s\n", conns ? "connections" : "rate",
+		n1, end);
+	if (conns)
+		fprintf(f, "  %3s %10s %10s %10s %10s %10s %10s %10s  %s\n", "#", "conns", "trial s",
+			"held", "conn/s", "p50 us", "p99 us", "p999 us", "verdict");
+	else
+		fprintf(f, "  %3s %10s %8s %10s %10s %10s %10s %9s %9s %10s %10s %10s %s %s\n", "#",
+			"offered/s", "trial s", "achieved/s", "acked/s", "sent", "acked", "lost",
+			"not sent", "p50 us", "p99 us", "p999 us", wire ? "     retx   srtt us" : "",
+			"verdict");
+	for (unsigned i = 0; i < r->n_trials; i++) {
+		const struct limit_trial *t = &r->trials[i];
+		char retx[48];
+		if (t->conn_rate)
+			continue; /* the connect-rate stage's own table, below */
+		snprintf(retx, sizeof(retx), "%9" PRIu64 " %9" PRIu64, t->retransmits, t->srtt_us);
+		if (conns)
+			fprintf(f, "  %3u %10" PRIu64 " %10.1f %10.0f %10.0f %10.1f %10.1f %10.1f  %s%s%s\n",
+				i + 1, t->offered, t->duration_s, t->achieved, t->acked_rate, us(t->p50_ns),
+				us(t->p99_ns), us(t->p999_ns), t->pass ? "pass" : "FAIL: ",
+				t->pass ? "" : t->why, (int)i == r->limit_trial ? "  <- limit" : "");
+		else
+			fprintf(f, "  %3u %10" PRIu64 " %8.1f %10.0f %10.0f %10" PRIu64 " %10" PRIu64
+				   " %9" PRIu64 " %9" PRIu64 " %10.1f %10.1f %10.1f %s %s%s%s\n",
+				i + 1, t->offered, t->duration_s, t->achieved, t->acked_rate, t->sent,
+				t->acked, t->failed + t->unacked, t->not_sent, us(t->p50_ns),
+				us(t->p99_ns), us(t->p999_ns), wire ? retx : "", t->pass ? "pass" : "FAIL: ",
+				t->pass ? "" : t->why, (int)i == r->limit_trial ? "  <- limit" : "");
+	}
+	if (r->limit_trial < 0 || (unsigned)r->limit_trial >= r->n_trials) {
+		fprintf(f, "limit: none found (%s)\n", end);
+		return;
+	}
+	const struct limit_trial *a = &r->trials[r->limit_trial];
+	bool confirmed = !strcmp(end, "confirmed") || !strcmp(end, "ceiling");
+	const struct hist *h = conns ? r->connect : o && o->proto == PROTO_WS ? r->e2e : r->latency;
+	if (conns)
+		fprintf(f, "limit: %" PRIu64 " connections held, opened at %.0f/s (trial %d, %s)",
+			a->offered, a->acked_rate, r->limit_trial + 1,
+			confirmed ? "confirmed" : "UNCONFIRMED: the search was cut short");
+	else
+		fprintf(f, "limit: %" PRIu64 " msg/s sustained (trial %d, %.1f s, %s)", a->offered,
+			r->limit_trial + 1, a->duration_s,
+			confirmed ? "confirmed" : "UNCONFIRMED: the search was cut short");
+	if (h && h->total)
+		fprintf(f, "; %s latency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
+			conns ? "connect" : "corrected", us(hist_percentile(h, 50)),
+			us(hist_percentile(h, 90)), us(hist_percentile(h, 99)),
+			us(hist_percentile(h, 99.9)), us(h->max));
+	if (!strcmp(end, "ceiling"))
+		fprintf(f, " (the --ceiling: the broker may take more)");
+	fputc('\n', f);
+	if (conns)
+		print_conn_rate(f, r);
+}
