@@ -32,6 +32,7 @@
 #include "stats/shm.h"
 #include "stats/stats.h"
 #include "engine/worker.h"
+#include "protocol/registry.h"
 
 static volatile sig_atomic_t signals_seen;
 static struct probe *probe; /* --probe, NULL when off or impossible */
@@ -142,7 +143,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 		if (pid == 0) {
 			probe_worker_init(probe);
 			capture_child();
-			_exit(worker_run(o, shm, i, o->workers, kmeta));
+			_exit(worker_run(o, shm, i, o->workers, protocol_for(o), kmeta));
 		}
 		pids[i] = pid;
 	}

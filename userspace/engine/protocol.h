@@ -12,6 +12,7 @@
 struct worker;
 struct conn;
 struct chunk;
+struct blast_opts;
 
 struct proto_ops {
 	const char *name;
@@ -40,6 +41,20 @@ struct proto_ops {
 	int (*has_control)(const struct conn *c);
 
 	/* Optional hooks; NULL means the engine's MQTT-shaped default. */
+	/* Where this worker's connections go (w->addrs, w->n_addrs), how many
+	 * it opens (w->n_conns), whether a lost one is always reopened; then
+	 * each one's target and number (place_conn, after the engine's
+	 * c->idx = i * workers + id, c->target = c->idx % n_addrs). NULL:
+	 * --conns shared over the --target list (and fan-out's nodes). */
+	int (*place)(struct worker *w);
+	void (*place_conn)(struct worker *w, struct conn *c, uint32_t i);
+	/* Send buffer size for o; NULL sizes it by connection count. */
+	uint64_t (*chunk_size)(const struct blast_opts *o);
+	/* Whether the run times arrivals (acks, receipts) with kernel
+	 * stamps; NULL: qos > 0 or fan-out. */
+	bool (*times_arrivals)(const struct blast_opts *o);
+	/* Every send waits on a response: the loop never batches its waits. */
+	bool sends_wait;
 	/* Hands out due messages itself (Kafka routes each message to the
 	 * connection of its partition's leader). */
 	void (*pump)(struct worker *w);
@@ -55,9 +70,5 @@ struct proto_ops {
 	void (*teardown)(struct worker *w);
 };
 
-extern const struct proto_ops kafka_proto;
-extern const struct proto_ops ws_proto;
-
-extern const struct proto_ops mqtt_proto;
 
 #endif

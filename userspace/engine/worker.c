@@ -18,12 +18,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "stats/clock.h"
-#include "protocol/kafka_meta.h"
-#include "payload/protobuf.h"
 #include "engine/protocol.h"
 #include "engine/worker.h"
-#include "transport/websocket.h"
+#include "payload/protobuf.h"
+#include "stats/clock.h"
+#include "transport/transport.h"
 
 enum op {
 	OP_CONNECT = 1,
@@ -263,7 +262,7 @@ static void count_err(struct worker *w, enum blast_err why)
 }
 
 static void conn_finalize(struct worker *w, struct conn *c, bool graceful);
-static bool conn_flush_ws_control(struct worker *w, struct conn *c);
+static bool conn_flush_control(struct worker *w, struct conn *c);
 
 /* The connection is broken (or refused): count why, fail what it carried,
  * and let the ring operations on it finish before the fd is closed. */
@@ -272,7 +271,7 @@ void conn_fail(struct worker *w, struct conn *c, enum blast_err why)
 	if (c->state == CS_DEAD || c->state == CS_DONE || c->state == CS_IDLE)
 		return;
 	count_err(w, why);
-	if (c->state == CS_CONNECTING || c->state == CS_UPGRADE || c->state == CS_HANDSHAKE) {
+	if (c->state == CS_CONNECTING || c->state == CS_TRANSPORT || c->state == CS_HANDSHAKE) {
 		w->t.conns_failed++;
 		w->connecting--;
 	} else if (c->state == CS_READY || c->state == CS_CLOSING) {
@@ -283,9 +282,9 @@ void conn_fail(struct worker *w, struct conn *c, enum blast_err why)
 	conn_settle_inflight(w, c, true);
 	c->state = CS_DEAD;
 	c->ctl_len = 0;
-	/* A WebSocket close is answered with a close (RFC 6455 5.5.1): that
-	 * send goes out, and only the reading side is shut now. */
-	if (!c->tx && c->fd >= 0 && conn_flush_ws_control(w, c))
+	/* A transport that owes a reply (a WebSocket close is answered with a
+	 * close, RFC 6455 5.5.1) gets that send out: only reading stops now. */
+	if (!c->tx && c->fd >= 0 && conn_flush_control(w, c))
 		shutdown(c->fd, SHUT_RD);
 	else
 		shutdown(c->fd, SHUT_RDWR); /* completes the pending recv and send */
@@ -334,7 +333,7 @@ static void conn_finalize(struct worker *w, struct conn *c, bool graceful)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
-	wst_conn_free(c);
+	tlink_close(&c->tl);
 	c->hello_owed = 0;
 	c->carry_len = 0;
 	c->window = 0; /* the next CONNACK may say otherwise */
@@ -361,28 +360,11 @@ static void conn_finalize(struct worker *w, struct conn *c, bool graceful)
 	}
 }
 
-/* Spread connections over several loopback source addresses: one source
- * address runs out of ephemeral ports past ~14,000 connections. */
-static int conn_bind_source(struct worker *w, struct conn *c, int fd)
-{
-	const struct blast_target *t = &w->addrs[c->target];
-
-	if (t->addr.ss_family != AF_INET || w->o->conns <= 10000)
-		return 0;
-	const struct sockaddr_in *dst = (const struct sockaddr_in *)&t->addr;
-	if ((ntohl(dst->sin_addr.s_addr) >> 24) != 127)
-		return 0;
-	struct sockaddr_in src = { .sin_family = AF_INET };
-	src.sin_addr.s_addr = htonl(0x7f000001u + (c->idx % 8));
-	int one = 1;
-	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-	return bind(fd, (struct sockaddr *)&src, sizeof(src));
-}
-
 static void conn_open(struct worker *w, struct conn *c)
 {
 	const struct blast_target *t = &w->addrs[c->target];
-	int fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+	enum blast_err why = ERR_CONNECT_FAILED;
+	int fd = tcp_socket(t, c->idx, w->o->conns, &why);
 
 	c->state = CS_CONNECTING;
 	c->t_connect = w->now;
@@ -393,18 +375,12 @@ static void conn_open(struct worker *w, struct conn *c)
 	}
 	if (fd < 0) {
 		c->fd = -1;
-		conn_fail(w, c, errno == EMFILE || errno == ENFILE ? ERR_FD_LIMIT : ERR_CONNECT_FAILED);
+		conn_fail(w, c, why);
 		return;
 	}
 	c->fd = fd;
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	rxstamp_enable(fd); /* without stamps, receipts are timed by the loop */
 	c->seg_stamped = w->rxs && rxseg_attach(w->rxs, (uint32_t)(c - w->conns), fd, &c->rxs) == 0;
-	if (conn_bind_source(w, c, fd) < 0) {
-		conn_fail(w, c, errno == EADDRNOTAVAIL ? ERR_ADDR_UNAVAILABLE : ERR_CONNECT_FAILED);
-		return;
-	}
 	struct io_uring_sqe *sqe = get_sqe(w);
 	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&t->addr, t->addr_len);
 	io_uring_sqe_set_data64(sqe, ud_make((uint32_t)(c - w->conns), OP_CONNECT));
@@ -463,29 +439,17 @@ void conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch)
 	conn_submit_send(w, c);
 }
 
-/* Builds one send: owed control frames, then up to n messages. */
-static bool over_ws(const struct worker *w)
+/* Control frames the transport owes (WebSocket pongs and close replies)
+ * go in a send of their own: they are frames beside the one that carries
+ * the protocol's bytes. */
+static bool conn_flush_control(struct worker *w, struct conn *c)
 {
-	return w->o->transport == TRANSPORT_WS;
-}
-
-/* MQTT over WebSocket wraps each send in one frame; --proto ws frames each
- * message itself. */
-static bool wraps_sends(const struct worker *w)
-{
-	return over_ws(w) && w->o->proto != PROTO_WS;
-}
-
-/* Over WebSocket, owed pongs and close replies go in a send of their own:
- * they are frames beside the one that carries the protocol's bytes. */
-static bool conn_flush_ws_control(struct worker *w, struct conn *c)
-{
-	if (!over_ws(w) || !c->tstate)
+	if (!w->ts.framed || !c->tl.s)
 		return false;
 	struct chunk *ch = chunk_get(w, true);
 	if (!ch)
 		return false;
-	ch->len = (uint32_t)wst_take_control(w, c, ch->data, ch->cap);
+	ch->len = (uint32_t)tlink_take_control(&c->tl, ch->data, ch->cap);
 	if (!ch->len) {
 		chunk_put(w, ch);
 		return false;
@@ -503,18 +467,18 @@ static void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 
 	if (c->tx || (c->state != CS_READY && c->state != CS_CLOSING))
 		return;
-	if (conn_flush_ws_control(w, c))
+	if (conn_flush_control(w, c))
 		return;
 	/* Control frames alone need few bytes: thousands of connections
 	 * saying goodbye at once must not each hold a full send buffer. */
-	bool small = (n == 0 || c->state == CS_CLOSING) && c->n_rel * 4u + 16 + WST_HEADROOM < SMALL_CHUNK;
+	bool small = (n == 0 || c->state == CS_CLOSING) && c->n_rel * 4u + 16 + w->ts.headroom < SMALL_CHUNK;
 	struct chunk *ch = chunk_get(w, small);
 	if (!ch) {
 		conn_fail(w, c, ERR_SEND);
 		return;
 	}
-	/* Over WebSocket the frame header goes in front, once the size is known. */
-	uint32_t start = wraps_sends(w) ? WST_HEADROOM : 0;
+	/* The transport's headers go in front, once the size is known. */
+	uint32_t start = w->ts.headroom;
 	ch->len = start;
 	if (c->ctl_len) {
 		memcpy(ch->data + ch->len, c->ctl, c->ctl_len);
@@ -561,8 +525,10 @@ static void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 		chunk_put(w, ch);
 		return;
 	}
-	if (start)
-		wst_wrap(w, ch);
+	if (start) {
+		ch->off = start;
+		tlink_wrap(&c->tl, ch->data, &ch->off, ch->len);
+	}
 	c->tx = ch;
 	conn_submit_send(w, c);
 }
@@ -669,6 +635,7 @@ uint64_t worker_sched_due(const struct worker *w)
 /* ---- completions ---- */
 
 static void conn_send_hello(struct worker *w, struct conn *c);
+static void conn_transport_hello(struct worker *w, struct conn *c);
 
 static void on_connect(struct worker *w, struct conn *c, int res)
 {
@@ -679,50 +646,57 @@ static void on_connect(struct worker *w, struct conn *c, int res)
 		return;
 	}
 	if (res < 0) {
-		enum blast_err why = ERR_CONNECT_FAILED;
-		if (res == -ECONNREFUSED)
-			why = ERR_CONNECT_REFUSED;
-		else if (res == -ETIMEDOUT)
-			why = ERR_CONNECT_TIMEOUT;
-		else if (res == -EADDRNOTAVAIL)
-			why = ERR_ADDR_UNAVAILABLE;
-		conn_fail(w, c, why);
+		conn_fail(w, c, tcp_connect_error(res));
 		return;
 	}
-	if (over_ws(w)) {
-		struct chunk *uc = worker_chunk_get(w);
-		ssize_t ur = !uc ? -ENOMEM : wst_conn_init(w, c);
-		if (ur == 0)
-			ur = wst_upgrade_request(w, c, uc->data, uc->cap);
-		if (ur <= 0) {
-			if (uc)
-				chunk_put(w, uc);
-			conn_fail(w, c, ERR_SEND);
-			return;
-		}
-		uc->len = (uint32_t)ur;
-		uc->n_frames = 1;
-		c->state = CS_UPGRADE;
-		c->tx = uc;
-		conn_submit_send(w, c);
-		conn_arm_recv(w, c);
+	if (tlink_open(&c->tl, &w->ts, &w->addrs[c->target], c->idx) < 0) {
+		conn_fail(w, c, ERR_SEND);
 		return;
 	}
-	conn_send_hello(w, c);
+	conn_transport_hello(w, c);
 }
 
-/* The protocol's first bytes (MQTT CONNECT), after TCP connect or after the
- * WebSocket upgrade. */
+/* The transport's next handshake (the WebSocket upgrade), or, once every
+ * layer is up, the protocol's hello. */
+static void conn_transport_hello(struct worker *w, struct conn *c)
+{
+	if (tlink_is_up(&c->tl)) {
+		conn_send_hello(w, c);
+		return;
+	}
+	struct chunk *ch = worker_chunk_get(w);
+	int r = ch ? tlink_hello(&c->tl, ch->data, ch->cap, &ch->off, &ch->len) : -ENOMEM;
+	if (r == 0) {
+		chunk_put(w, ch);
+		conn_send_hello(w, c);
+		return;
+	}
+	if (r < 0) {
+		if (ch)
+			chunk_put(w, ch);
+		conn_fail(w, c, ERR_SEND);
+		return;
+	}
+	ch->n_frames = 1;
+	bool reading = c->state == CS_TRANSPORT;
+	c->state = CS_TRANSPORT;
+	c->tx = ch;
+	conn_submit_send(w, c);
+	if (!reading)
+		conn_arm_recv(w, c);
+}
+
+/* The protocol's first bytes (MQTT CONNECT), once the transport is up. */
 static void conn_send_hello(struct worker *w, struct conn *c)
 {
 	const struct proto_ops *p = w->p;
-	uint32_t start = wraps_sends(w) ? WST_HEADROOM : 0;
+	uint32_t start = w->ts.headroom;
 	struct chunk *ch = worker_chunk_get(w);
 	ssize_t r = ch ? p->hello(w, c, ch->data + start, ch->cap - start) : -ENOMEM;
 	if (r == 0) {
 		/* Nothing to say first (Kafka): ready as soon as connected. */
 		chunk_put(w, ch);
-		if (c->state != CS_UPGRADE)
+		if (c->state != CS_TRANSPORT)
 			conn_arm_recv(w, c);
 		conn_ready(w, c);
 		return;
@@ -735,9 +709,11 @@ static void conn_send_hello(struct worker *w, struct conn *c)
 	}
 	ch->len = start + (uint32_t)r;
 	ch->n_frames = 1;
-	if (start)
-		wst_wrap(w, ch);
-	bool upgraded = c->state == CS_UPGRADE;
+	if (start) {
+		ch->off = start;
+		tlink_wrap(&c->tl, ch->data, &ch->off, ch->len);
+	}
+	bool upgraded = c->state == CS_TRANSPORT;
 	c->state = CS_HANDSHAKE;
 	c->tx = ch;
 	conn_submit_send(w, c);
@@ -754,9 +730,9 @@ static void chunk_settle(struct worker *w, struct conn *c, struct chunk *ch)
 	if (p->on_written) {
 		p->on_written(w, c, ch, ch->off == ch->len ? ch->n_msgs : 0);
 	} else if (w->o->qos == 0 && ch->n_msgs) {
-		/* Over WebSocket a short write leaves a frame cut: count none. */
+		/* A framing transport's short write leaves a frame cut: count none. */
 		uint32_t written = ch->off == ch->len ? ch->n_msgs :
-				   over_ws(w) ? 0 : p->count_msgs(ch->data, ch->off);
+				   w->ts.framed ? 0 : p->count_msgs(ch->data, ch->off);
 		if (written > ch->n_msgs)
 			written = ch->n_msgs;
 		w->t.acked += written;
@@ -804,9 +780,9 @@ static void on_send(struct worker *w, struct conn *c, int res)
 			conn_finalize(w, c, false);
 		return;
 	}
-	if (c->hello_owed && c->state == CS_UPGRADE) {
+	if (c->hello_owed && c->state == CS_TRANSPORT) {
 		c->hello_owed = 0;
-		conn_send_hello(w, c);
+		conn_transport_hello(w, c);
 		return;
 	}
 	if (c->state == CS_CLOSING) {
@@ -896,30 +872,49 @@ static void conn_consume(struct worker *w, struct conn *c, const uint8_t *buf, s
 	}
 }
 
-/* A WebSocket data frame's payload: bytes of the protocol's stream. */
-static int deliver(struct worker *w, struct conn *c, const uint8_t *p, size_t n)
+/* ---- what the transport asks of the engine (struct transport_env) ---- */
+
+static struct conn *tl_conn(struct tlink *l)
 {
-	conn_consume(w, c, p, n);
+	return (struct conn *)((char *)l - offsetof(struct conn, tl));
+}
+
+static void tl_fail(void *ctx, struct tlink *l, enum blast_err why)
+{
+	conn_fail(ctx, tl_conn(l), why);
+}
+
+/* The top layer's payload: bytes of the protocol's stream. */
+static int tl_deliver(void *ctx, struct tlink *l, const uint8_t *p, size_t n)
+{
+	struct conn *c = tl_conn(l);
+
+	conn_consume(ctx, c, p, n);
 	return c->state == CS_DEAD || c->state == CS_DONE ? -1 : 0;
 }
 
-static void conn_upgrade_feed(struct worker *w, struct conn *c, const uint8_t *buf, size_t len)
+/* A layer came up: the next one's handshake, or the protocol's hello (in
+ * the transport's frames from now on) once the send in flight is done. */
+static void tl_layer_up(void *ctx, struct tlink *l)
 {
-	ssize_t used = wst_upgrade_feed(w, c, buf, len);
+	struct conn *c = tl_conn(l);
 
-	if (used < 0) {
-		conn_fail(w, c, ERR__COUNT); /* the refusal was counted by status */
+	if (c->state == CS_DEAD)
 		return;
-	}
-	if (used == 0)
-		return;
-	/* Upgraded: the protocol says hello, in frames from now on. */
 	if (c->tx)
 		c->hello_owed = 1;
 	else
-		conn_send_hello(w, c);
-	if ((size_t)used < len && c->state != CS_DEAD)
-		wst_unwrap(w, c, buf + used, len - (size_t)used, deliver);
+		conn_transport_hello(ctx, c);
+}
+
+static int64_t tl_rx_offset(void *ctx, const uint8_t *p)
+{
+	return worker_rx_offset(ctx, p);
+}
+
+static void tl_rx_mark_at(void *ctx, int64_t off)
+{
+	worker_rx_mark_at(ctx, off);
 }
 
 /* Opens a recvmsg result in receive buffer bid: points data at the
@@ -1037,13 +1032,10 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 	if (res > 0) {
 		w->t.bytes_in += (uint64_t)res;
 		rx_begin(w, c, data, res);
-		if (c->state == CS_UPGRADE) {
-			conn_upgrade_feed(w, c, data, (size_t)res);
+		if (c->state == CS_TRANSPORT) {
+			tlink_recv(&c->tl, data, (size_t)res);
 		} else if (c->state == CS_HANDSHAKE || c->state == CS_READY || c->state == CS_CLOSING) {
-			if (over_ws(w))
-				wst_unwrap(w, c, data, (size_t)res, deliver);
-			else
-				conn_consume(w, c, data, (size_t)res);
+			tlink_recv(&c->tl, data, (size_t)res);
 			conn_kick(w, c); /* once per receive, not once per ack */
 			/* A quick ACK lets a Nagle-bound broker (mosquitto sets no
 			 * TCP_NODELAY) send its next acks without the 40 ms wait. */
@@ -1053,13 +1045,13 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 			}
 		}
 		rx_end(w, c);
-		bool reading = c->state == CS_UPGRADE || c->state == CS_HANDSHAKE ||
+		bool reading = c->state == CS_TRANSPORT || c->state == CS_HANDSHAKE ||
 			       c->state == CS_READY || c->state == CS_CLOSING ||
 			       (c->state == CS_DEAD && c->goodbye_sent);
 		if (!more && reading)
 			conn_arm_recv(w, c);
 	} else if (res == 0) {
-		if (c->state == CS_UPGRADE || c->state == CS_HANDSHAKE || c->state == CS_READY)
+		if (c->state == CS_TRANSPORT || c->state == CS_HANDSHAKE || c->state == CS_READY)
 			conn_fail(w, c, ERR_CONN_CLOSED);
 		else if (c->state == CS_CLOSING)
 			conn_fail(w, c, ERR__COUNT);
@@ -1154,7 +1146,7 @@ static void scan(struct worker *w)
 		struct conn *c = &w->conns[i];
 		switch (c->state) {
 		case CS_CONNECTING:
-		case CS_UPGRADE:
+		case CS_TRANSPORT:
 		case CS_HANDSHAKE:
 			if (w->now - c->t_connect > HANDSHAKE_TIMEOUT_NS)
 				conn_fail(w, c, ERR_CONNECT_TIMEOUT);
@@ -1230,7 +1222,7 @@ static void begin_closing(struct worker *w)
 		conn_settle_inflight(w, c, false);
 		if (c->state == CS_READY)
 			conn_goodbye(w, c);
-		else if (c->state == CS_CONNECTING || c->state == CS_UPGRADE || c->state == CS_HANDSHAKE)
+		else if (c->state == CS_CONNECTING || c->state == CS_TRANSPORT || c->state == CS_HANDSHAKE)
 			conn_fail(w, c, ERR__COUNT);
 		else if (c->state == CS_IDLE) {
 			c->state = CS_DONE;
@@ -1335,19 +1327,19 @@ static bool advance_phase(struct worker *w)
 
 /* ---- setup ---- */
 
-/* Runs that time what arrives: acks (qos > 0, Kafka with acks) or
- * receipts (fan-out, --proto ws). Others have nothing to stamp. */
-static bool times_arrivals(const struct blast_opts *o)
+/* Runs that time what arrives: acks (qos > 0, or as the protocol says)
+ * or receipts (fan-out). Others have nothing to stamp. */
+static bool times_arrivals(const struct proto_ops *p, const struct blast_opts *o)
 {
-	if (o->proto == PROTO_KAFKA)
-		return o->acks != 0;
+	if (p->times_arrivals)
+		return p->times_arrivals(o);
 	return o->qos > 0 || opts_fanout(o);
 }
 
 /* Runs where no send waits on an ack: the loop may batch its waits. */
-static bool batch_capable(const struct blast_opts *o)
+static bool batch_capable(const struct proto_ops *p, const struct blast_opts *o)
 {
-	return o->qos == 0 && o->sub_qos == 0 && o->proto != PROTO_KAFKA && !o->churn;
+	return o->qos == 0 && o->sub_qos == 0 && !p->sends_wait && !o->churn;
 }
 
 /* Receive buffer size and count. With segment stamps every message is
@@ -1359,7 +1351,7 @@ static bool batch_capable(const struct blast_opts *o)
  * one at most about a message behind it. Otherwise 16 KiB reads. Returns
  * whether the loop may batch: not when messages may be much smaller than
  * a read (payload files, protobuf), as one stamp would then time many. */
-static bool rbuf_geometry(const struct blast_opts *o, bool seg_stamps, uint32_t n_conns,
+static bool rbuf_geometry(const struct proto_ops *p, const struct blast_opts *o, bool seg_stamps, uint32_t n_conns,
 			  uint32_t *size, uint32_t *count)
 {
 	uint32_t hdr = (uint32_t)(sizeof(struct io_uring_recvmsg_out) + RXSTAMP_CONTROL_LEN);
@@ -1371,9 +1363,9 @@ static bool rbuf_geometry(const struct blast_opts *o, bool seg_stamps, uint32_t 
 	while (*count < 256 && *count < 8ull * n_conns)
 		*count *= 2;
 	if (seg_stamps)
-		return batch_capable(o);
+		return batch_capable(p, o);
 	*count = 256;
-	if (!batch_capable(o) || o->payloads.n || o->payload_proto)
+	if (!batch_capable(p, o) || o->payloads.n || o->payload_proto)
 		return false;
 	if (o->payload_size > 8192)
 		return true; /* a 16 KiB read holds at most about two */
@@ -1409,7 +1401,7 @@ static int setup_ring(struct worker *w)
 
 	/* Provided receive buffers, registered the liburing 2.3 way (no
 	 * io_uring_setup_buf_ring yet): mmap the ring, register it, fill it. */
-	w->batch_ok = rbuf_geometry(w->o, w->rxs != NULL, w->n_conns, &w->rbuf_size, &w->rbuf_count);
+	w->batch_ok = rbuf_geometry(w->p, w->o, w->rxs != NULL, w->n_conns, &w->rbuf_size, &w->rbuf_count);
 	/* Exact stamps whatever the wait: wait longer, read more at a time. */
 	w->batch_ns = w->rxs ? BATCH_SEG_NS : BATCH_NS;
 	size_t ring_sz = w->rbuf_count * sizeof(struct io_uring_buf);
@@ -1443,35 +1435,35 @@ static int setup(struct worker *w)
 {
 	const struct blast_opts *o = w->o;
 
-	/* Connections: global index i belongs to worker i % n. Kafka opens
-	 * --conns connections to every broker. */
-	uint32_t total = o->conns;
-	if (o->proto == PROTO_KAFKA) {
-		w->p = &kafka_proto;
-		w->addrs = w->kmeta->broker_addr;
-		w->n_addrs = w->kmeta->n_brokers;
-		w->always_reconnect = true;
-		total = o->conns * w->kmeta->n_brokers;
-	} else if (opts_fanout(o)) {
-		/* Fan-out (--proto ws, MQTT --subscribers): the publishers'
-		 * node, then every --listen-target. */
-		w->p = o->proto == PROTO_WS ? &ws_proto : &mqtt_proto;
-		w->ws_addrs = calloc(1 + o->n_listen, sizeof(*w->ws_addrs));
-		if (!w->ws_addrs)
-			return -ENOMEM;
-		w->ws_addrs[0] = o->targets[0];
-		for (unsigned i = 0; i < o->n_listen; i++)
-			w->ws_addrs[1 + i] = o->listen[i];
-		w->addrs = w->ws_addrs;
-		w->n_addrs = 1 + o->n_listen;
+	w->tenv = (struct transport_env){
+		.o = o, .t = &w->t, .now = &w->now, .ctx = w, .fail = tl_fail,
+		.deliver = tl_deliver, .layer_up = tl_layer_up, .rx_offset = tl_rx_offset,
+		.rx_mark_at = tl_rx_mark_at,
+	};
+	tstack_build(&w->ts, o, &w->tenv);
+	/* Connections: global index i belongs to worker i % n, unless the
+	 * protocol places them itself. */
+	if (w->p->place) {
+		int r = w->p->place(w);
+		if (r < 0)
+			return r;
 	} else {
-		w->p = &mqtt_proto;
-		w->addrs = o->targets;
-		w->n_addrs = o->n_targets;
+		if (opts_fanout(o)) {
+			/* Fan-out: the publishers' node, then every --listen-target. */
+			w->fan_addrs = calloc(1 + o->n_listen, sizeof(*w->fan_addrs));
+			if (!w->fan_addrs)
+				return -ENOMEM;
+			w->fan_addrs[0] = o->targets[0];
+			for (unsigned i = 0; i < o->n_listen; i++)
+				w->fan_addrs[1 + i] = o->listen[i];
+			w->addrs = w->fan_addrs;
+			w->n_addrs = 1 + o->n_listen;
+		} else {
+			w->addrs = o->targets;
+			w->n_addrs = o->n_targets;
+		}
+		w->n_conns = o->conns / w->n_workers + (w->id < o->conns % w->n_workers);
 	}
-	w->n_conns = total / w->n_workers + (w->id < total % w->n_workers);
-	if (o->proto == PROTO_KAFKA)
-		w->n_conns = (o->conns / w->n_workers + (w->id < o->conns % w->n_workers)) * w->n_addrs;
 	w->conns = calloc(w->n_conns ? w->n_conns : 1, sizeof(*w->conns));
 	w->rearm = calloc(w->n_conns ? w->n_conns : 1, sizeof(*w->rearm));
 	w->reopenq = calloc(w->n_conns ? w->n_conns : 1, sizeof(*w->reopenq));
@@ -1494,15 +1486,8 @@ static int setup(struct worker *w)
 						      opts_receivers_per_node(o));
 			}
 		}
-		if (o->proto == PROTO_KAFKA) {
-			/* Every worker queues messages for every partition, so
-			 * it needs its own connection to every broker: its
-			 * i-th is connection k = i / brokers to broker i %
-			 * brokers (k = w, w + n, ...; main keeps n <= --conns). */
-			uint32_t b = i % w->n_addrs, k = (i / w->n_addrs) * w->n_workers + w->id;
-			c->target = (uint8_t)b;
-			c->idx = k * w->n_addrs + b;
-		}
+		if (w->p->place_conn)
+			w->p->place_conn(w, c, i);
 		c->sendq_next = NO_CONN;
 	}
 	w->live = w->n_conns;
@@ -1541,14 +1526,8 @@ static int setup(struct worker *w)
 		cs = 256 * 1024;
 	if (cs < 16 * 1024)
 		cs = 16 * 1024;
-	if (o->proto == PROTO_KAFKA) {
-		/* One Produce request per send: room for a few full batches. */
-		cs = 4ull * o->batch_size + 65536;
-		if (cs < 256 * 1024)
-			cs = 256 * 1024;
-		if (cs < 2ull * o->payload_size + 65536)
-			cs = 2ull * o->payload_size + 65536;
-	}
+	if (w->p->chunk_size)
+		cs = w->p->chunk_size(o);
 	w->chunk_size = (uint32_t)cs;
 	/* An upper bound only: a fill stops when the buffer is full. */
 	w->chunk_msgs = w->chunk_size / 4;
@@ -1589,7 +1568,7 @@ static int setup(struct worker *w)
 			 strerror(-r));
 		return r;
 	}
-	if (o->rx_stamps != RX_STAMPS_READ && w->n_conns && times_arrivals(o)) {
+	if (o->rx_stamps != RX_STAMPS_READ && w->n_conns && times_arrivals(w->p, o)) {
 		char why[96];
 		if (rxseg_open(&w->rxs, w->n_conns, why, sizeof(why)) < 0 &&
 		    o->rx_stamps == RX_STAMPS_SEGMENT) {
@@ -1611,6 +1590,8 @@ static void teardown(struct worker *w)
 		if (c->tx)
 			free(c->tx);
 	}
+	for (uint32_t i = 0; i < w->n_conns; i++)
+		tlink_close(&w->conns[i].tl);
 	if (w->p && w->p->teardown)
 		w->p->teardown(w);
 	if (w->ring_ok)
@@ -1641,7 +1622,7 @@ static void teardown(struct worker *w)
 	free(w->latency_raw);
 	free(w->connect);
 	free(w->e2e);
-	free(w->ws_addrs);
+	free(w->fan_addrs);
 }
 
 static uint64_t peak_rss(void)
@@ -1711,10 +1692,10 @@ static unsigned wait_want(const struct worker *w, uint64_t *wait)
 }
 
 int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigned n,
-	       struct kafka_meta *kmeta)
+	       const struct proto_ops *p, void *shared)
 {
 	struct worker w = { .o = o, .shm = shm, .slot = &shm->w[id], .id = id, .n_workers = n,
-			    .kmeta = kmeta };
+			    .p = p, .shared = shared };
 	int status = 0;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the parent */

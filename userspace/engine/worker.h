@@ -14,11 +14,12 @@
 #include "engine/rxstamp.h"
 #include "stats/shm.h"
 #include "stats/stats.h"
+#include "transport/transport.h"
 
 enum conn_state {
 	CS_IDLE = 0,    /* not opened yet, or waiting to reconnect */
 	CS_CONNECTING,  /* TCP connect submitted */
-	CS_UPGRADE,     /* WebSocket upgrade request sent, waiting for 101 */
+	CS_TRANSPORT,   /* a transport layer's handshake (WebSocket upgrade) going */
 	CS_HANDSHAKE,   /* protocol hello (CONNECT) sent, waiting for the answer */
 	CS_READY,       /* publishing */
 	CS_CLOSING,     /* goodbye queued; closes when the send completes */
@@ -80,7 +81,7 @@ struct conn {
 	uint8_t ctl_len;
 	uint8_t churn_done : 1; /* churn: this cycle's message is acked */
 	void *pstate;           /* the protocol's per-connection state */
-	void *tstate;           /* the transport's (WebSocket) */
+	struct tlink tl;        /* its place in the transport stack */
 	uint8_t hello_owed : 1; /* upgraded while a send was in flight */
 	uint8_t listener : 1;   /* fan-out: receives only */
 	uint8_t seg_stamped : 1; /* the segment-stamp filter is on its socket */
@@ -92,9 +93,11 @@ struct worker {
 	const struct proto_ops *p;
 	const struct blast_target *addrs; /* where connections go: --target, or Kafka brokers */
 	uint32_t n_addrs;
-	struct kafka_meta *kmeta;  /* Kafka: this worker's view of the cluster */
+	void *shared;              /* the protocol's run-wide state, made by the parent */
 	void *pstate;              /* the protocol's per-worker state */
-	bool always_reconnect;     /* Kafka: a lost broker connection is always reopened */
+	bool always_reconnect;     /* a lost connection is always reopened (the protocol says) */
+	struct tstack ts;          /* the transport's layers */
+	struct transport_env tenv; /* what they may ask of this worker */
 	struct shm *shm;
 	struct worker_slot *slot;
 	unsigned id, n_workers;
@@ -175,7 +178,7 @@ struct worker {
 	struct hist *interval_raw; /* uncorrected latency, current second */
 	struct hist *latency, *latency_raw, *connect, *e2e;
 	uint64_t first_send_ns, last_recv_ns;
-	struct blast_target *ws_addrs; /* --proto ws: the first target, then --listen-target */
+	struct blast_target *fan_addrs; /* fan-out: the first target, then --listen-target */
 	uint64_t t_next_publish;   /* next counters publish */
 	uint64_t t_next_second;    /* next interval boundary */
 	uint64_t t_next_scan;      /* next timeout/keepalive scan */
@@ -187,7 +190,7 @@ struct worker {
 /* Runs worker id of n until its part of the run is over; writes its final
  * figures into shm->w[id]. Returns the process exit status. */
 int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigned n,
-	       struct kafka_meta *kmeta);
+	       const struct proto_ops *p, void *shared);
 
 /* Used by the protocol code. */
 /* When the message being parsed arrived: the stamp of the segment that

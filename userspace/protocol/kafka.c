@@ -21,6 +21,7 @@
 #include "payload/marker.h"
 #include "payload/protobuf.h"
 #include "engine/protocol.h"
+#include "protocol/registry.h"
 #include "engine/worker.h"
 
 #define KMSG_RESENT (1ull << 63)
@@ -153,7 +154,7 @@ static void kf_assign(struct worker *w, uint64_t idx)
 	if (w->o->key) {
 		int n = kf_key(w, seq_of(w, idx));
 		int32_t id = kafka_partition_for_key((const uint8_t *)k->key, n > 0 ? (size_t)n : 0,
-						     w->kmeta->topic_parts);
+						     ((struct kafka_meta *)w->shared)->topic_parts);
 		int32_t i = part_index_by_id(k, id);
 		pi = i < 0 ? 0 : (uint32_t)i;
 	} else {
@@ -272,7 +273,7 @@ static void kf_send_produce(struct worker *w, struct conn *c, bool flush)
 	int32_t corr = kc->next_corr++;
 	uint64_t ts = realtime_ms();
 	rq->n = 0;
-	kafka_produce_begin(&pr, ch->data, ch->cap, w->kmeta->produce_version, corr, "blast", o->acks,
+	kafka_produce_begin(&pr, ch->data, ch->cap, ((struct kafka_meta *)w->shared)->produce_version, corr, "blast", o->acks,
 			    REQUEST_TIMEOUT_MS, o->topic, strlen(o->topic));
 	for (uint32_t j = 0; j < k->n_parts; j++) {
 		uint32_t pi = (kc->part_rr + j) % k->n_parts;
@@ -358,7 +359,7 @@ static void kf_send_metadata(struct worker *w)
 			return;
 		const char *topics[1] = { w->o->topic };
 		int32_t corr = kc->next_corr++;
-		ssize_t n = kafka_encode_metadata(ch->data, ch->cap, w->kmeta->metadata_version, corr,
+		ssize_t n = kafka_encode_metadata(ch->data, ch->cap, ((struct kafka_meta *)w->shared)->metadata_version, corr,
 						  "blast", topics, 1);
 		if (n < 0) {
 			worker_chunk_put(w, ch);
@@ -478,7 +479,7 @@ static int on_md_part(void *ctx, const char *topic, size_t topic_len, int16_t to
 	int32_t pi = part_index_by_id(k, partition);
 	if (pi < 0)
 		return 0;
-	k->parts[pi].leader = partition_error && leader < 0 ? -1 : kafka_meta_broker_index(w->kmeta, leader);
+	k->parts[pi].leader = partition_error && leader < 0 ? -1 : kafka_meta_broker_index(((struct kafka_meta *)w->shared), leader);
 	return 0;
 }
 
@@ -499,7 +500,7 @@ static int kf_on_frame(struct worker *w, struct conn *c, const uint8_t *frame, s
 		return -1;
 	}
 	struct kreq *rq = &kc->reqs[kc->head];
-	int16_t ver = rq->kind == KREQ_PRODUCE ? w->kmeta->produce_version : w->kmeta->metadata_version;
+	int16_t ver = rq->kind == KREQ_PRODUCE ? ((struct kafka_meta *)w->shared)->produce_version : ((struct kafka_meta *)w->shared)->metadata_version;
 	int16_t api = rq->kind == KREQ_PRODUCE ? KAFKA_API_PRODUCE : KAFKA_API_METADATA;
 	if (kafka_parse_response_header(frame, len, kafka_is_flexible(api, ver), &corr, &body,
 					&body_len) < 0) {
@@ -649,7 +650,7 @@ static uint64_t kf_next_wakeup(const struct worker *w)
 static int kf_setup(struct worker *w)
 {
 	const struct blast_opts *o = w->o;
-	const struct kafka_meta *m = w->kmeta;
+	const struct kafka_meta *m = w->shared;
 	struct kstate *k = calloc(1, sizeof(*k));
 
 	if (!k)
@@ -742,8 +743,55 @@ static ssize_t kf_frame_total(const uint8_t *buf, size_t len)
 	return kafka_frame_total(buf, len, 64u << 20);
 }
 
+/* --conns connections to every broker: every worker queues messages for
+ * every partition, so it needs its own connection to each leader. */
+static int kf_place(struct worker *w)
+{
+	const struct blast_opts *o = w->o;
+	const struct kafka_meta *m = w->shared;
+
+	w->addrs = m->broker_addr;
+	w->n_addrs = m->n_brokers;
+	w->always_reconnect = true; /* a lost broker connection is always reopened */
+	w->n_conns = (o->conns / w->n_workers + (w->id < o->conns % w->n_workers)) * w->n_addrs;
+	return 0;
+}
+
+/* The worker's i-th connection is its connection k = i / brokers to broker
+ * i % brokers (k = w, w + n, ...; main keeps n <= --conns). */
+static void kf_place_conn(struct worker *w, struct conn *c, uint32_t i)
+{
+	uint32_t b = i % w->n_addrs, k = (i / w->n_addrs) * w->n_workers + w->id;
+
+	c->target = (uint8_t)b;
+	c->idx = k * w->n_addrs + b;
+}
+
+/* One Produce request per send: room for a few full batches. */
+static uint64_t kf_chunk_size(const struct blast_opts *o)
+{
+	uint64_t cs = 4ull * o->batch_size + 65536;
+
+	if (cs < 256 * 1024)
+		cs = 256 * 1024;
+	if (cs < 2ull * o->payload_size + 65536)
+		cs = 2ull * o->payload_size + 65536;
+	return cs;
+}
+
+/* With acks, responses are timed; acks=0 has nothing coming back. */
+static bool kf_times_arrivals(const struct blast_opts *o)
+{
+	return o->acks != 0;
+}
+
 const struct proto_ops kafka_proto = {
 	.name = "kafka",
+	.place = kf_place,
+	.place_conn = kf_place_conn,
+	.chunk_size = kf_chunk_size,
+	.times_arrivals = kf_times_arrivals,
+	.sends_wait = true,
 	.setup = kf_setup,
 	.hello = kf_hello,
 	.frame_total = kf_frame_total,

@@ -11,6 +11,7 @@
 #include "protocol/mqtt_fanout.h"
 #include "payload/protobuf.h"
 #include "engine/protocol.h"
+#include "protocol/registry.h"
 #include "engine/worker.h"
 
 /* A broker frame larger than this is refused rather than buffered. */

@@ -19,9 +19,9 @@
 #include "payload/protobuf.h"
 #include "encoders/blws.h"
 #include "engine/protocol.h"
+#include "protocol/registry.h"
 #include "protocol/receipts.h"
 #include "engine/worker.h"
-#include "transport/websocket.h"
 
 /* What a connection has received. */
 struct wsr {

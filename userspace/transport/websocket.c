@@ -1,18 +1,22 @@
-/* WebSocket transport (RFC 6455) under a protocol: upgrade, then one masked
- * binary frame per send, and received frames unwrapped. Every byte from the
- * server goes through the fuzzed decoders of encoders/ws.c. */
+/* WebSocket as a transport layer (RFC 6455): the HTTP upgrade once the
+ * layers below are up, then every send wrapped in one masked binary frame
+ * and every received frame unwrapped before the layer above sees its
+ * bytes. ws_message_transport is the same layer for a protocol that frames
+ * its own messages (--proto ws): sends pass unwrapped, and whole messages
+ * (fragments put together) go up. Every byte from the server goes through
+ * the fuzzed decoders of encoders/ws.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/worker.h"
 #include "encoders/ws.h"
-#include "transport/websocket.h"
+#include "transport/transport.h"
 
 #define UPGRADE_MAX 16384  /* a longer response header block is refused */
 #define FRAME_MAX (64u << 20)
 #define CONTROL_MAX 512    /* owed pongs and close replies */
+#define HEADROOM 14        /* the longest client frame header */
 
 struct wst {
 	char accept[WS_ACCEPT_LEN + 1]; /* the Sec-WebSocket-Accept we expect */
@@ -35,46 +39,57 @@ static uint32_t next_rand(struct wst *t)
 	return t->mask_state = x;
 }
 
-int wst_conn_init(struct worker *w, struct conn *c)
+static int wst_open(struct tlink *l, unsigned i, bool messages)
 {
-	struct wst *t = c->tstate;
+	struct wst *t = l->state[i];
 
-	(void)w;
 	if (!t) {
 		t = calloc(1, sizeof(*t));
 		if (!t)
 			return -ENOMEM;
-		c->tstate = t;
+		l->state[i] = t;
 	}
 	t->len = 0;
 	t->control_len = 0;
-	if (w->o->proto == PROTO_WS && !t->as_buf) {
+	if (messages && !t->as_buf) {
 		t->as_buf = malloc(FRAME_MAX);
 		if (!t->as_buf)
 			return -ENOMEM;
 	}
 	if (t->as_buf)
 		ws_asm_init(&t->as, t->as_buf, FRAME_MAX, false);
-	t->mask_state = ((uint32_t)(c->idx * 2654435761u) ^ (uint32_t)w->now) | 1;
+	t->mask_state = ((uint32_t)(l->id * 2654435761u) ^ (uint32_t)*l->s->env->now) | 1;
 	return 0;
 }
 
-void wst_conn_free(struct conn *c)
+static int open_stream(struct tlink *l, unsigned i)
 {
-	struct wst *t = c->tstate;
+	return wst_open(l, i, false);
+}
+
+static int open_messages(struct tlink *l, unsigned i)
+{
+	return wst_open(l, i, true);
+}
+
+static void wst_close(struct tlink *l, unsigned i)
+{
+	struct wst *t = l->state[i];
 
 	if (!t)
 		return;
 	free(t->buf);
 	free(t->as_buf);
 	free(t);
-	c->tstate = NULL;
+	l->state[i] = NULL;
 }
 
-ssize_t wst_upgrade_request(struct worker *w, struct conn *c, uint8_t *out, size_t cap)
+/* The upgrade request for the connection's target. */
+static ssize_t wst_hello(struct tlink *l, unsigned i, uint8_t *out, size_t cap)
 {
-	struct wst *t = c->tstate;
-	const struct blast_target *tg = &w->addrs[c->target];
+	struct wst *t = l->state[i];
+	const struct blast_opts *o = l->s->env->o;
+	const struct blast_target *tg = l->target;
 	uint8_t nonce[16];
 	char key[WS_KEY_LEN + 1], host[300];
 
@@ -86,8 +101,8 @@ ssize_t wst_upgrade_request(struct worker *w, struct conn *c, uint8_t *out, size
 	if (ws_accept_for_key(key, t->accept) < 0)
 		return -EINVAL;
 	snprintf(host, sizeof(host), "%s:%u", tg->host, tg->port);
-	return ws_encode_upgrade(out, cap, host, tg->path, key, w->o->ws_subprotocol,
-				 (const char *const *)w->o->ws_headers, w->o->n_ws_headers);
+	return ws_encode_upgrade(out, cap, host, tg->path, key, o->ws_subprotocol,
+				 (const char *const *)o->ws_headers, o->n_ws_headers);
 }
 
 static int buf_append(struct wst *t, const uint8_t *p, size_t n, size_t limit)
@@ -109,29 +124,31 @@ static int buf_append(struct wst *t, const uint8_t *p, size_t n, size_t limit)
 	return 0;
 }
 
-ssize_t wst_upgrade_feed(struct worker *w, struct conn *c, const uint8_t *buf, size_t len)
+/* The upgrade response: the bytes after its header block are frames. */
+static ssize_t wst_hello_feed(struct tlink *l, unsigned i, const uint8_t *buf, size_t len)
 {
-	struct wst *t = c->tstate;
+	struct wst *t = l->state[i];
+	struct blast_totals *tot = l->s->env->t;
 	size_t before = t->len;
 	struct ws_upgrade_resp resp;
 
 	if (buf_append(t, buf, len, WS_UPGRADE_MAX + len) < 0) {
-		w->t.errors[ERR_RECV]++;
+		tot->errors[ERR_RECV]++;
 		return -ENOMEM;
 	}
 	ssize_t used = ws_parse_upgrade_response(t->buf, t->len, t->accept, &resp);
 	if (used == 0)
 		return 0;
 	if (used < 0) {
-		w->t.errors[ERR_PROTOCOL]++;
+		tot->errors[ERR_PROTOCOL]++;
 		return used;
 	}
 	if (resp.status != 101) {
-		w->t.http_status[resp.status]++;
+		tot->http_status[resp.status]++;
 		return -ECONNREFUSED;
 	}
-	if (ws_upgrade_problem(&resp, w->o->ws_subprotocol)) {
-		w->t.errors[ERR_PROTOCOL]++;
+	if (ws_upgrade_problem(&resp, l->s->env->o->ws_subprotocol)) {
+		tot->errors[ERR_PROTOCOL]++;
 		return -EPROTO;
 	}
 	t->len = 0;
@@ -164,23 +181,24 @@ static uint8_t *frame_header_before(uint8_t *dst_end, uint8_t opcode, size_t n, 
 	return p;
 }
 
-void wst_wrap(struct worker *w, struct chunk *ch)
+/* One masked binary frame around data[*off, len). The mask key need not
+ * be unpredictable here (no browser, no cache to poison): cheap is fine. */
+static void wst_wrap(struct tlink *l, unsigned i, uint8_t *data, uint32_t *off, uint32_t len)
 {
-	(void)w;
+	(void)l, (void)i;
 	uint8_t key[4];
-	uint32_t r = (uint32_t)(ch->len * 2654435761u) ^ (uint32_t)(uintptr_t)ch;
+	uint32_t r = (uint32_t)(len * 2654435761u) ^ (uint32_t)(uintptr_t)data;
 	memcpy(key, &r, 4);
-	size_t n = ch->len - WST_HEADROOM;
-	uint8_t *start = frame_header_before(ch->data + WST_HEADROOM, 0x2, n, key);
-	ws_mask(ch->data + WST_HEADROOM, n, key, 0);
-	ch->off = (uint32_t)(start - ch->data);
+	size_t n = len - *off;
+	uint8_t *start = frame_header_before(data + *off, 0x2, n, key);
+	ws_mask(data + *off, n, key, 0);
+	*off = (uint32_t)(start - data);
 }
 
 /* A pong, or the reply to a close (echoing its code, as is usual), to
  * send before anything else. */
-static void queue_control(struct conn *c, uint8_t opcode, const uint8_t *p, size_t n, uint16_t code)
+static void queue_control(struct wst *t, uint8_t opcode, const uint8_t *p, size_t n, uint16_t code)
 {
-	struct wst *t = c->tstate;
 	uint8_t key[4];
 	uint32_t r = next_rand(t);
 	ssize_t len;
@@ -195,11 +213,10 @@ static void queue_control(struct conn *c, uint8_t opcode, const uint8_t *p, size
 		t->control_len += (uint32_t)len;
 }
 
-size_t wst_take_control(struct worker *w, struct conn *c, uint8_t *out, size_t cap)
+static size_t wst_take_control(struct tlink *l, unsigned i, uint8_t *out, size_t cap)
 {
-	struct wst *t = c->tstate;
+	struct wst *t = l->state[i];
 
-	(void)w;
 	if (!t || !t->control_len || t->control_len > cap)
 		return 0;
 	memcpy(out, t->control, t->control_len);
@@ -209,10 +226,10 @@ size_t wst_take_control(struct worker *w, struct conn *c, uint8_t *out, size_t c
 }
 
 /* A message (or, under MQTT, a piece of its byte stream) from a frame. */
-static int handle_frame(struct worker *w, struct conn *c, const struct ws_frame *f,
-			int (*deliver)(struct worker *, struct conn *, const uint8_t *, size_t))
+static int handle_frame(struct tlink *l, unsigned i, const struct ws_frame *f)
 {
-	struct wst *t = c->tstate;
+	struct wst *t = l->state[i];
+	const struct transport_env *env = l->s->env;
 
 	switch (f->opcode) {
 	case WS_OP_CONT:
@@ -223,15 +240,15 @@ static int handle_frame(struct worker *w, struct conn *c, const struct ws_frame 
 			struct ws_msg m;
 			int r = ws_asm_feed(&t->as, f, &m);
 			if (r < 0) {
-				conn_fail(w, c, r == -EMSGSIZE ? ERR_FRAME_TOO_LARGE : ERR_PROTOCOL);
+				env->fail(env->ctx, l, r == -EMSGSIZE ? ERR_FRAME_TOO_LARGE : ERR_PROTOCOL);
 				return -1;
 			}
-			return r > 0 ? deliver(w, c, m.data, m.len) : 0;
+			return r > 0 ? tlink_up(l, i + 1, m.data, m.len) : 0;
 		}
 		/* A byte stream (MQTT): fragments are just its next bytes. */
-		return f->payload_len ? deliver(w, c, f->payload, f->payload_len) : 0;
+		return f->payload_len ? tlink_up(l, i + 1, f->payload, f->payload_len) : 0;
 	case WS_OP_PING:
-		queue_control(c, WS_OP_PONG, f->payload, f->payload_len, 0);
+		queue_control(t, WS_OP_PONG, f->payload, f->payload_len, 0);
 		return 0;
 	case WS_OP_PONG:
 		return 0;
@@ -242,17 +259,17 @@ static int handle_frame(struct worker *w, struct conn *c, const struct ws_frame 
 		const char *reason;
 		size_t rlen;
 		if (ws_parse_close(f->payload, f->payload_len, &code, &reason, &rlen) < 0) {
-			conn_fail(w, c, ERR_PROTOCOL);
+			env->fail(env->ctx, l, ERR_PROTOCOL);
 			return -1;
 		}
-		w->t.ws_close[code >= 1000 && code < 1000 + WS_CLOSE_SLOTS - 1 ? code - 1000 :
+		env->t->ws_close[code >= 1000 && code < 1000 + WS_CLOSE_SLOTS - 1 ? code - 1000 :
 									 WS_CLOSE_SLOTS - 1]++;
-		queue_control(c, WS_OP_CLOSE, NULL, 0, code);
-		conn_fail(w, c, ERR__COUNT);
+		queue_control(t, WS_OP_CLOSE, NULL, 0, code);
+		env->fail(env->ctx, l, ERR__COUNT);
 		return -1;
 	}
 	default:
-		conn_fail(w, c, ERR_PROTOCOL);
+		env->fail(env->ctx, l, ERR_PROTOCOL);
 		return -1;
 	}
 }
@@ -262,35 +279,34 @@ static int handle_frame(struct worker *w, struct conn *c, const struct ws_frame 
  * is where buf[0] sits in the read being parsed (negative for bytes an
  * earlier read left), or NO_ORIGIN: each frame is timed by its last byte. */
 #define NO_ORIGIN INT64_MIN
-static ssize_t frames(struct worker *w, struct conn *c, const uint8_t *buf, size_t len,
-		      int64_t origin,
-		      int (*deliver)(struct worker *, struct conn *, const uint8_t *, size_t))
+static ssize_t frames(struct tlink *l, unsigned i, const uint8_t *buf, size_t len, int64_t origin)
 {
+	const struct transport_env *env = l->s->env;
 	size_t used = 0;
 
 	while (used < len) {
 		struct ws_frame f;
 		ssize_t n = ws_decode_frame(buf + used, len - used, FRAME_MAX, &f);
 		if (n < 0) {
-			conn_fail(w, c, n == -EMSGSIZE ? ERR_FRAME_TOO_LARGE : ERR_PROTOCOL);
+			env->fail(env->ctx, l, n == -EMSGSIZE ? ERR_FRAME_TOO_LARGE : ERR_PROTOCOL);
 			return -1;
 		}
 		if (n == 0)
 			break;
 		if (origin != NO_ORIGIN)
-			worker_rx_mark_at(w, origin + (int64_t)used + n);
-		if (handle_frame(w, c, &f, deliver) < 0)
+			env->rx_mark_at(env->ctx, origin + (int64_t)used + n);
+		if (handle_frame(l, i, &f) < 0)
 			return -1;
 		used += (size_t)n;
 	}
 	return (ssize_t)used;
 }
 
-int wst_unwrap(struct worker *w, struct conn *c, const uint8_t *buf, size_t len,
-	       int (*deliver)(struct worker *w, struct conn *c, const uint8_t *p, size_t n))
+static int wst_unwrap(struct tlink *l, unsigned i, const uint8_t *buf, size_t len)
 {
-	struct wst *t = c->tstate;
-	int64_t at = worker_rx_offset(w, buf);
+	struct wst *t = l->state[i];
+	const struct transport_env *env = l->s->env;
+	int64_t at = env->rx_offset(env->ctx, buf);
 	int64_t origin = at < 0 || !t->len ? NO_ORIGIN : at - (int64_t)t->len;
 
 	/* A frame straddled receives: gather only what it still needs (its
@@ -300,12 +316,12 @@ int wst_unwrap(struct worker *w, struct conn *c, const uint8_t *buf, size_t len,
 		uint64_t need = ws_frame_size(t->buf, t->len);
 		size_t take = !need ? 1 : need - t->len < len ? (size_t)(need - t->len) : len;
 		if (buf_append(t, buf, take, 2 * FRAME_MAX) < 0) {
-			conn_fail(w, c, ERR_FRAME_TOO_LARGE);
+			env->fail(env->ctx, l, ERR_FRAME_TOO_LARGE);
 			return -1;
 		}
 		buf += take;
 		len -= take;
-		ssize_t used = frames(w, c, t->buf, t->len, origin, deliver);
+		ssize_t used = frames(l, i, t->buf, t->len, origin);
 		if (used < 0)
 			return -1;
 		if (used > 0)
@@ -313,13 +329,35 @@ int wst_unwrap(struct worker *w, struct conn *c, const uint8_t *buf, size_t len,
 	}
 	if (!len)
 		return 0;
-	at = worker_rx_offset(w, buf);
-	ssize_t used = frames(w, c, buf, len, at < 0 ? NO_ORIGIN : at, deliver);
+	at = env->rx_offset(env->ctx, buf);
+	ssize_t used = frames(l, i, buf, len, at < 0 ? NO_ORIGIN : at);
 	if (used < 0)
 		return -1;
 	if ((size_t)used < len && buf_append(t, buf + used, len - (size_t)used, 2 * FRAME_MAX) < 0) {
-		conn_fail(w, c, ERR_FRAME_TOO_LARGE);
+		env->fail(env->ctx, l, ERR_FRAME_TOO_LARGE);
 		return -1;
 	}
 	return 0;
 }
+
+const struct transport_ops ws_transport = {
+	.name = "websocket",
+	.headroom = HEADROOM,
+	.open = open_stream,
+	.close = wst_close,
+	.hello = wst_hello,
+	.hello_feed = wst_hello_feed,
+	.wrap = wst_wrap,
+	.unwrap = wst_unwrap,
+	.take_control = wst_take_control,
+};
+
+const struct transport_ops ws_message_transport = {
+	.name = "websocket-messages",
+	.open = open_messages,
+	.close = wst_close,
+	.hello = wst_hello,
+	.hello_feed = wst_hello_feed,
+	.unwrap = wst_unwrap,
+	.take_control = wst_take_control,
+};

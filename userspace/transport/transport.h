@@ -1,0 +1,134 @@
+/* The transport: a stack of layers between a protocol's bytes and the TCP
+ * socket the engine's ring reads and writes. TCP is the bottom layer;
+ * WebSocket framing is one layer above it; a TLS layer slots in between
+ * the two without the engine or the protocols knowing.
+ *
+ * Sends go down the stack: the protocol writes its bytes after the stack's
+ * headroom, then each layer from the top down frames what the layers above
+ * it wrote (in place, its header in the room left in front). Received
+ * bytes go up: each layer unwraps and hands its payload to the layer
+ * above; the top hands it to the protocol. A layer with a handshake (the
+ * WebSocket upgrade, a TLS handshake) speaks first, once the layers below
+ * it are up; the protocol speaks once every layer is up. */
+#ifndef BLAST_TRANSPORT_H
+#define BLAST_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config/opts.h"
+#include "stats/stats.h"
+
+#define TRANSPORT_MAX_LAYERS 4
+
+struct tlink;
+
+/* What the layers need from whoever drives them (the engine), per worker. */
+struct transport_env {
+	const struct blast_opts *o;
+	struct blast_totals *t;  /* counters a layer adds to (errors, HTTP status, close codes) */
+	const uint64_t *now;     /* the driver's clock, ns */
+	void *ctx;               /* handed back to every callback */
+	/* A layer failed the connection; why is counted (ERR__COUNT: already counted). */
+	void (*fail)(void *ctx, struct tlink *l, enum blast_err why);
+	/* The top layer's payload: bytes of the protocol's stream (or whole
+	 * messages, for a layer that delivers messages). 0, or < 0 when the
+	 * connection was failed. */
+	int (*deliver)(void *ctx, struct tlink *l, const uint8_t *p, size_t n);
+	/* A layer came up (its handshake is done): the driver sends the next
+	 * layer's hello (tlink_hello), or the protocol's once all are up. */
+	void (*layer_up)(void *ctx, struct tlink *l);
+	/* Receive timing: p's offset in the read being parsed (-1 when not
+	 * in it), and "the message being handled ends at offset off". */
+	int64_t (*rx_offset)(void *ctx, const uint8_t *p);
+	void (*rx_mark_at)(void *ctx, int64_t off);
+};
+
+/* One layer. Every hook but name may be NULL: no state, no handshake, no
+ * framing (bytes pass unchanged), no control frames. i is the layer's
+ * place in the stack, its state l->state[i]. */
+struct transport_ops {
+	const char *name;
+	uint32_t headroom; /* most bytes its framing puts in front of a send */
+	/* Per-connection state, at connect. 0 or -errno. */
+	int (*open)(struct tlink *l, unsigned i);
+	void (*close)(struct tlink *l, unsigned i);
+	/* Its handshake's first bytes into out: bytes, 0 when it has none
+	 * (it is up at once), or -errno. */
+	ssize_t (*hello)(struct tlink *l, unsigned i, uint8_t *out, size_t cap);
+	/* Bytes received during its handshake: the bytes of buf the handshake
+	 * used once it is complete and accepted (the rest are payload), 0 when
+	 * more are needed, < 0 when refused or malformed (counted). */
+	ssize_t (*hello_feed)(struct tlink *l, unsigned i, const uint8_t *buf, size_t len);
+	/* Frames data[*off, len) in place: writes its header in front and moves
+	 * *off back to where the frame starts (at most headroom bytes). */
+	void (*wrap)(struct tlink *l, unsigned i, uint8_t *data, uint32_t *off, uint32_t len);
+	/* Received bytes: hands the payload up with tlink_up(l, i + 1, ...).
+	 * 0, or < 0 when the connection was failed. */
+	int (*unwrap)(struct tlink *l, unsigned i, const uint8_t *buf, size_t len);
+	/* Control frames it owes (pongs, a close reply) into out: bytes. */
+	size_t (*take_control)(struct tlink *l, unsigned i, uint8_t *out, size_t cap);
+};
+
+/* The layers every connection of a worker goes through, bottom first. */
+struct tstack {
+	const struct transport_ops *layer[TRANSPORT_MAX_LAYERS];
+	unsigned n;
+	uint32_t headroom;  /* the layers' headroom together */
+	bool framed;        /* some layer frames the bytes: a cut send holds no whole message */
+	const struct transport_env *env;
+};
+
+/* One connection's place in the stack. */
+struct tlink {
+	const struct tstack *s;
+	const struct blast_target *target; /* where it connects (the upgrade names it) */
+	uint32_t id;                       /* the connection's number */
+	uint8_t up;                        /* layers whose handshake is done, from the bottom */
+	void *state[TRANSPORT_MAX_LAYERS];
+};
+
+extern const struct transport_ops tcp_transport;
+extern const struct transport_ops ws_transport;         /* a byte stream in binary frames */
+extern const struct transport_ops ws_message_transport; /* the protocol frames its messages */
+
+/* The stack o asks for: TCP, and WebSocket above it for --transport ws or
+ * ws:// targets. env must outlive the stack. */
+void tstack_build(struct tstack *s, const struct blast_opts *o, const struct transport_env *env);
+
+/* Opens every layer's state for a new connection. 0 or -errno. */
+int tlink_open(struct tlink *l, const struct tstack *s, const struct blast_target *target,
+	       uint32_t id);
+/* Frees every layer's state (nothing when never opened). */
+void tlink_close(struct tlink *l);
+static inline bool tlink_is_up(const struct tlink *l)
+{
+	return l->s && l->up == l->s->n;
+}
+/* The next layer's handshake bytes, framed by the layers below it, into
+ * data[*off, *len): layers with nothing to say come up on the way. Returns
+ * 1 with bytes to send, 0 when every layer is up, or -errno. */
+int tlink_hello(struct tlink *l, uint8_t *data, uint32_t cap, uint32_t *off, uint32_t *len);
+/* Frames a send whose bytes data[s->headroom, len) the protocol wrote;
+ * *off becomes where the bytes to send start. */
+void tlink_wrap(struct tlink *l, uint8_t *data, uint32_t *off, uint32_t len);
+/* Received bytes from the socket, up the stack. 0, or < 0 when the
+ * connection was failed. */
+int tlink_recv(struct tlink *l, const uint8_t *buf, size_t len);
+/* For layers: bytes for layer i (i == n: the protocol). */
+int tlink_up(struct tlink *l, unsigned i, const uint8_t *buf, size_t len);
+/* Control frames the layers owe, framed for the layers below each, into
+ * out: bytes (0 when none). */
+size_t tlink_take_control(struct tlink *l, uint8_t *out, size_t cap);
+
+/* TCP, the bottom: a socket for t with blast's options (no delay, and
+ * past 10,000 connections to 127.x a spread of source addresses, as one
+ * address runs out of ephemeral ports near 14,000). Returns the fd, or
+ * -1 with *why set. */
+int tcp_socket(const struct blast_target *t, uint32_t id, uint32_t conns, enum blast_err *why);
+/* The counter for a failed connect (the ring's result, -errno). */
+enum blast_err tcp_connect_error(int res);
+
+#endif
