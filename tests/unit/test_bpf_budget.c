@@ -20,9 +20,9 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "rx_stamp.h"
+#include "bpf/rx_stamp.h"
 #include "t.h"
-#include "wire_probe.h"
+#include "bpf/wire_probe.h"
 
 #define INSN_BUDGET 150000u
 #define LOAD_MS_BUDGET 100.0
