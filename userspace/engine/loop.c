@@ -1,0 +1,202 @@
+/* The io_uring engine's loop: one ring per worker process drives every
+ * connection of that worker, sleeping in io_uring_enter with a timeout set
+ * to the next message due on the open-loop schedule (or the next
+ * housekeeping tick). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine/conn.h"
+#include "engine/io.h"
+#include "engine/phase.h"
+#include "engine/protocol.h"
+#include "engine/pump.h"
+#include "engine/ring.h"
+#include "engine/sched.h"
+#include "engine/setup.h"
+#include "engine/worker.h"
+#include "payload/protobuf.h"
+#include "stats/clock.h"
+#include "transport/transport.h"
+
+static uint64_t peak_rss(void);
+static uint64_t next_wakeup(const struct worker *w);
+static bool batch_waits(const struct worker *w);
+static unsigned wait_want(const struct worker *w, uint64_t *wait);
+
+static uint64_t peak_rss(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	uint64_t kb = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %lu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+static uint64_t next_wakeup(const struct worker *w)
+{
+	uint64_t t = w->now + TICK_NS;
+
+	/* Wake on the second's boundary: the series closes it right there. */
+	if (w->t_next_second < t)
+		t = w->t_next_second;
+	if (publishing(w) && w->rate && w->next_msg < w->limit) {
+		uint64_t due = sched_time(w, w->next_msg);
+		if (due < t)
+			t = due;
+	}
+	if (w->p->next_wakeup) {
+		uint64_t pt = w->p->next_wakeup(w);
+		if (pt && pt < t)
+			t = pt;
+	}
+	return t;
+}
+
+/* Whether the loop may sleep through several completions. Receipts and
+ * acks are timed by the kernel's stamp, so sleeping costs them nothing;
+ * it only delays what a completion unblocks. So: not while a send waits
+ * on an ack (qos > 0, Kafka, churn), a handshake is in flight, or a fresh
+ * send is (a fast peer takes it at once, and its completion lets the next
+ * one go); the rest of a short write waits for the peer to read, which
+ * leaves the socket's buffer mostly full, so it may wait. And after a turn
+ * that reaped nothing, wait for the first completion as before. */
+static bool batch_waits(const struct worker *w)
+{
+	return w->batch_ok && w->connecting == 0 && w->sends_fresh == 0 &&
+	       (w->phase == PHASE_RUNNING || w->phase == PHASE_DRAINING) && w->last_reaped > 0;
+}
+
+/* Completions to wait for, and the wait (ns) shortened to BATCH_NS when
+ * that is more than one. The wait never passes the next due send. */
+static unsigned wait_want(const struct worker *w, uint64_t *wait)
+{
+	if (!batch_waits(w))
+		return 1;
+	/* The long wait only while no send waits for room: a peer that
+	 * reads fast would otherwise find the socket drained long before the
+	 * loop comes back to refill it. */
+	uint64_t most = w->sends_rest ? BATCH_NS : w->batch_ns;
+	if (*wait > most)
+		*wait = most;
+	return BATCH_CQES;
+}
+
+int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigned n,
+	       const struct proto_ops *p, void *shared)
+{
+	struct worker w = { .o = o, .shm = shm, .slot = &shm->w[id], .id = id, .n_workers = n,
+			    .p = p, .shared = shared };
+	int status = 0;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the parent */
+	signal(SIGINT, SIG_IGN);          /* Ctrl-C reaches the parent, which tells us */
+	signal(SIGPIPE, SIG_IGN);
+	srand((unsigned)(getpid() ^ mono_ns()));
+	if (setup(&w) < 0) {
+		if (!w.slot->error[0])
+			snprintf(w.slot->error, sizeof(w.slot->error), "worker setup: out of memory");
+		w.slot->state = PHASE_FAILED;
+		teardown(&w);
+		return 3;
+	}
+	w.phase = PHASE_RUNNING;
+	w.now = rx_clock_sync(&w.rxc);
+	w.t_ramp_start = w.now;
+	w.t_next_publish = w.now;
+	w.t_next_scan = w.now + SCAN_NS;
+	w.t_next_second = shm->start_ns + NSEC_PER_SEC;
+	while (w.t_next_second <= w.now)
+		w.t_next_second += NSEC_PER_SEC;
+
+	for (;;) {
+		w.now = mono_ns();
+		if (!advance_phase(&w))
+			break;
+		open_more(&w);
+		reopen_now(&w);
+		if (w.now >= w.t_next_scan) {
+			scan(&w);
+			w.t_next_scan = w.now + SCAN_NS;
+		}
+		for (uint32_t i = 0; i < w.n_rearm; i++) {
+			struct conn *c = &w.conns[w.rearm[i]];
+			if (!c->recv_armed && c->fd >= 0 && c->state != CS_DEAD && c->state != CS_DONE)
+				conn_arm_recv(&w, c);
+		}
+		w.n_rearm = 0;
+		pump(&w);
+		if (w.now >= w.t_next_second) {
+			publish_interval(&w, false);
+			w.t_next_second += NSEC_PER_SEC;
+		}
+		if (w.now >= w.t_next_publish) {
+			publish_counters(&w);
+			w.t_next_publish = w.now + PUBLISH_NS;
+		}
+
+		uint64_t wake = next_wakeup(&w);
+		uint64_t wait = wake > w.now ? wake - w.now : 0;
+		unsigned want = wait_want(&w, &wait);
+		struct __kernel_timespec ts = { .tv_sec = (long long)(wait / NSEC_PER_SEC),
+						.tv_nsec = (long long)(wait % NSEC_PER_SEC) };
+		struct io_uring_cqe *cqe;
+		int r = io_uring_submit_and_wait_timeout(&w.ring, &cqe, want, &ts, NULL);
+		if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+			snprintf(w.slot->error, sizeof(w.slot->error), "io_uring wait failed: %s",
+				 strerror(-r));
+			status = 3;
+			break;
+		}
+		w.now = rx_clock_sync(&w.rxc);
+		unsigned head, seen = 0;
+		io_uring_for_each_cqe(&w.ring, head, cqe)
+		{
+			handle_cqe(&w, cqe);
+			seen++;
+		}
+		io_uring_cq_advance(&w.ring, seen);
+		w.last_reaped = seen;
+	}
+
+	/* Whatever is still unsettled at the very end is unacked. */
+	for (uint32_t i = 0; i < w.n_conns; i++) {
+		struct conn *c = &w.conns[i];
+		conn_settle_inflight(&w, c, false);
+		if (c->tx && w.o->qos == 0) {
+			w.t.unacked += c->tx->n_msgs;
+			w.t.inflight -= c->tx->n_msgs;
+			c->tx->n_msgs = 0;
+		}
+		if (c->state == CS_READY || c->state == CS_CLOSING)
+			w.t.conns_up--;
+	}
+	w.now = mono_ns();
+	publish_interval(&w, true);
+	hist_copy(&w.slot->latency, w.latency);
+	hist_copy(&w.slot->latency_raw, w.latency_raw);
+	hist_copy(&w.slot->connect, w.connect);
+	hist_copy(&w.slot->e2e, w.e2e);
+	w.slot->first_send_ns = w.first_send_ns;
+	w.slot->last_recv_ns = w.last_recv_ns;
+	w.slot->end_ns = w.now;
+	w.slot->rss_bytes = peak_rss();
+	w.phase = status ? PHASE_FAILED : PHASE_DONE;
+	publish_counters(&w);
+	teardown(&w);
+	return status;
+}

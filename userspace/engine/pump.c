@@ -1,0 +1,69 @@
+/* Hands out the messages due now to the connections in the send queue. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine/conn.h"
+#include "engine/protocol.h"
+#include "engine/pump.h"
+#include "engine/ring.h"
+#include "engine/sched.h"
+#include "engine/sendq.h"
+#include "engine/worker.h"
+#include "payload/protobuf.h"
+#include "stats/clock.h"
+#include "transport/transport.h"
+
+/* Hands out the messages due now to connections that have room. */
+void pump(struct worker *w)
+{
+	if (w->p->pump) {
+		w->p->pump(w);
+		return;
+	}
+	uint64_t due = sched_due(w);
+	uint64_t pending = due > w->next_msg ? due - w->next_msg : 0;
+
+	while (w->sendq_head != NO_CONN) {
+		struct conn *c = &w->conns[w->sendq_head];
+		uint32_t room = conn_room(w, c);
+		if (!room) {
+			sendq_pop(w); /* comes back when an ack or a send completes */
+			continue;
+		}
+		if (!pending)
+			break;
+		/* Unpaced with a deep window: let acks free a good batch
+		 * before sending again, instead of answering every few acks
+		 * with a tiny send (the broker then reads tiny segments too). */
+		uint32_t batch_min = c->window / 4 < w->batch_min ? c->window / 4 : w->batch_min;
+		if (room < batch_min && room < pending && c->inflight) {
+			sendq_pop(w); /* the next receive kicks it back */
+			continue;
+		}
+		sendq_pop(w);
+		uint64_t take = pending < room ? pending : room;
+		/* Under --rate, share a tick's messages among the ready
+		 * connections instead of piling them on the first. */
+		if (w->rate && w->sendq_len) {
+			uint64_t fair = pending / (w->sendq_len + 1);
+			if (fair < 1)
+				fair = 1;
+			if (take > fair)
+				take = fair;
+		}
+		uint64_t before = w->next_msg;
+		conn_flush(w, c, (uint32_t)take);
+		pending -= w->next_msg - before;
+		if (w->next_msg == before)
+			break; /* could not encode: out of memory or frame too big */
+	}
+}
