@@ -67,7 +67,7 @@ BPF_BUDGET_OBJS := $(foreach c,$(BPF_CLANGS),$(patsubst bpf/%.bpf.c,$(OUT)/bpf/$
 CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 | sed -n \
 	'/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 
-.PHONY: all bpf check test-unit test-asan test-e2e fuzz bench clean
+.PHONY: all bpf check check-includes test-unit test-asan test-e2e fuzz bench clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -159,7 +159,7 @@ $(OUT)/asan/tests/%: tests/unit/%.c $(ASAN_OBJS) | $(PROTO_GEN_H)
 # Fuzz targets link the encoders (decoders are pure), and the capture
 # matcher with the histogram it records into.
 FUZZ_LIB := $(ENC_SRCS) userspace/stats/hist.c userspace/witness/wire_match.c \
-            userspace/witness/wire_parse.c
+            userspace/witness/wire_parse.c userspace/witness/wire_pend.c
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
@@ -185,8 +185,12 @@ test-asan: $(ASAN_BINS) $(BPF_BUDGET_OBJS)
 test-e2e: blast $(BENCH_BINS) $(TOOL_BINS)
 	$(Q)tests/run.sh $(E2E_TESTS)
 
+# Which room may include which (scripts/check_includes.py), and no circles.
+check-includes:
+	$(Q)python3 scripts/check_includes.py
+
 # One runner over everything, so the last line is the whole tally.
-check: blast $(UNIT_BINS) $(ASAN_BINS) $(BENCH_BINS) $(TOOL_BINS) $(BPF_BUDGET_OBJS)
+check: check-includes blast $(UNIT_BINS) $(ASAN_BINS) $(BENCH_BINS) $(TOOL_BINS) $(BPF_BUDGET_OBJS)
 	$(Q)tests/run.sh $(UNIT_BINS) $(ASAN_BINS) $(E2E_TESTS)
 
 fuzz: $(FUZZ_BINS)

@@ -9,7 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "witness/wire_match.h"
+#include "witness/wire.h"
+#include "witness/wire_types.h"
 
 #define PARSE_ERR ((size_t)-1)
 #define HTTP_MAX 16384 /* an upgrade request or response longer than this is not one */
@@ -112,26 +113,5 @@ static inline uint64_t flow_key(int kind, uint32_t flow, int side)
 {
 	return (uint64_t)kind << 56 | (uint64_t)flow << 1 | (uint64_t)side;
 }
-
-/* wire_match.c: the table of requests awaiting an ack. */
-struct pend *wm_pend_get(struct wm *m, uint64_t a, uint64_t b);
-/* Inserts or finds (a, b); NULL when out of memory. *fresh: inserted now. */
-struct pend *wm_pend_put(struct wm *m, uint64_t a, uint64_t b, bool *fresh);
-void wm_pend_del(struct wm *m, struct pend *e);
-/* n latency samples of ack_ts - req_ts. */
-void wm_latency(struct wm *m, uint64_t req_ts, uint64_t ack_ts, uint64_t n);
-
-/* wire_proto.c: whole frames at the start of p (n bytes, the first
- * `carried` of them seen at cts, the rest at nts) go to the matcher. The
- * bytes used, or PARSE_ERR when the stream is not that protocol here. */
-size_t wm_parse_mqtt(struct wm *m, uint32_t fid, struct flow *f, int side, const uint8_t *p,
-		     size_t n, size_t carried, uint64_t cts, uint64_t nts);
-size_t wm_parse_kafka(struct wm *m, uint32_t fid, struct flow *f, int side, const uint8_t *p,
-		      size_t n, size_t carried, uint64_t cts, uint64_t nts);
-size_t wm_parse_ws(struct wm *m, uint32_t fid, struct flow *f, int side, const uint8_t *p,
-		   size_t n, size_t carried, uint64_t cts, uint64_t nts);
-/* From a client's first bytes: WM_AUTO when there are too few to tell,
- * -1 when they are none of the three. */
-int wm_sniff(const uint8_t *p, size_t n);
 
 #endif

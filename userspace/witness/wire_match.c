@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "witness/wire_int.h"
+#include "witness/wire_match.h"
+#include "witness/wire_parse.h"
 
 const char *wm_proto_name(enum wm_proto p)
 {
@@ -14,93 +16,6 @@ const char *wm_proto_name(enum wm_proto p)
 }
 
 /* ---- pending requests: open addressing, tombstones ---- */
-
-static size_t pend_slot(const struct wm *m, uint64_t a, uint64_t b)
-{
-	return (size_t)mix(a * 0x9e3779b97f4a7c15ull ^ b) & (m->p_cap - 1);
-}
-
-struct pend *wm_pend_get(struct wm *m, uint64_t a, uint64_t b)
-{
-	if (!m->p_cap)
-		return NULL;
-	for (size_t i = pend_slot(m, a, b), k = 0; k < m->p_cap; i = (i + 1) & (m->p_cap - 1), k++) {
-		struct pend *e = &m->p[i];
-		if (e->state == P_EMPTY)
-			return NULL;
-		if (e->state == P_USED && e->a == a && e->b == b)
-			return e;
-	}
-	return NULL;
-}
-
-static bool pend_grow(struct wm *m)
-{
-	size_t cap = m->p_cap ? m->p_cap * 2 : 1024;
-
-	if (m->p_cap && m->p_used * 4 < m->p_cap)
-		cap = m->p_cap; /* mostly tombstones: rehash in place size */
-	struct pend *n = calloc(cap, sizeof(*n));
-	if (!n)
-		return false;
-	for (size_t i = 0; i < m->p_cap; i++) {
-		struct pend *e = &m->p[i];
-		if (e->state != P_USED)
-			continue;
-		size_t j = (size_t)mix(e->a * 0x9e3779b97f4a7c15ull ^ e->b) & (cap - 1);
-		while (n[j].state == P_USED)
-			j = (j + 1) & (cap - 1);
-		n[j] = *e;
-	}
-	free(m->p);
-	m->p = n;
-	m->p_cap = cap;
-	m->p_tombs = 0;
-	return true;
-}
-
-/* Inserts or finds (a, b); NULL when out of memory. */
-struct pend *wm_pend_put(struct wm *m, uint64_t a, uint64_t b, bool *fresh)
-{
-	struct pend *e = wm_pend_get(m, a, b);
-
-	*fresh = false;
-	if (e)
-		return e;
-	if ((m->p_used + m->p_tombs + 1) * 10 > m->p_cap * 7 && !pend_grow(m)) {
-		m->oom = true;
-		return NULL;
-	}
-	size_t i = pend_slot(m, a, b);
-	while (m->p[i].state == P_USED)
-		i = (i + 1) & (m->p_cap - 1);
-	if (m->p[i].state == P_TOMB)
-		m->p_tombs--;
-	e = &m->p[i];
-	memset(e, 0, sizeof(*e));
-	e->a = a;
-	e->b = b;
-	e->state = P_USED;
-	m->p_used++;
-	*fresh = true;
-	return e;
-}
-
-void wm_pend_del(struct wm *m, struct pend *e)
-{
-	free(e->parts);
-	e->parts = NULL;
-	e->n_parts = 0;
-	e->state = P_TOMB;
-	m->p_used--;
-	m->p_tombs++;
-}
-
-void wm_latency(struct wm *m, uint64_t req_ts, uint64_t ack_ts, uint64_t n)
-{
-	int64_t d = ack_ts >= req_ts ? (int64_t)(ack_ts - req_ts) : 0;
-	hist_record_n(&m->s.latency, d, n);
-}
 
 /* ---- protocol recognition ---- */
 

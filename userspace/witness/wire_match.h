@@ -20,30 +20,7 @@
 
 #include "encoders/pcapfile.h"
 #include "witness/wire.h"
-
-enum wm_proto { WM_AUTO = 0, WM_MQTT, WM_KAFKA, WM_WS };
-
-#define WM_MAX_PORTS 64
-#define WM_MAX_HELD 64                 /* out-of-order segments held per direction */
-#define WM_MAX_FRAME (64u << 20)       /* a frame declared longer is unparsed */
-
-struct wm_opts {
-	enum wm_proto proto;           /* WM_AUTO: by port, then by the first bytes */
-	uint16_t ports[WM_MAX_PORTS];  /* server ports; none = every TCP flow */
-	unsigned n_ports;
-};
-
-/* Figures beyond struct wire_stats, for `blast analyze`. */
-struct wm_counts {
-	uint64_t packets;      /* packets in the file */
-	uint64_t tcp;          /* TCP segments on the flows analysed */
-	uint64_t bad_packets;  /* headers cut short or inconsistent */
-	uint64_t req_frames;   /* MQTT PUBLISH frames, Kafka Produce requests, WebSocket messages with a header */
-	uint64_t ack_frames;   /* PUBACK + PUBCOMP frames, Produce responses, receipts */
-	uint64_t pending;      /* requests still awaiting their ack at the end */
-	uint64_t flows_by_proto[4]; /* index enum wm_proto (WM_AUTO: not recognised) */
-	uint64_t first_ns, last_ns; /* capture time span */
-};
+#include "witness/wire_types.h"
 
 struct wm;
 

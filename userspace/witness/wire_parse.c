@@ -9,7 +9,8 @@
 #include "encoders/blws.h"
 #include "encoders/kafka.h"
 #include "encoders/mqtt.h"
-#include "witness/wire_int.h"
+#include "witness/wire_parse.h"
+#include "witness/wire_pend.h"
 #include "encoders/ws.h"
 
 /* ---- MQTT ---- */
