@@ -368,7 +368,7 @@ expect_rc() {
 
 # check_marked_payloads SUBFILE N CONNS SIZE: the subscriber got exactly N
 # messages from blast's sized payloads, each intact: SIZE bytes, the
-# 16-byte marker (userspace/marker.h: "BLST", u32 conn, u64 seq, little
+# 16-byte marker (userspace/payload/marker.h: "BLST", u32 conn, u64 seq, little
 # endian) naming a connection < CONNS that matches the topic blast/{conn},
 # then blast's filler ('a' + i % 26 at byte i), and no (conn, seq) twice.
 check_marked_payloads() {

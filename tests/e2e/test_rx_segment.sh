@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Segment receive stamps (--rx-stamps, userspace/rxseg.c): with the socket
+# Segment receive stamps (--rx-stamps, userspace/engine/rxseg.c): with the socket
 # filter on, blast reads 16 KiB at a time and its loop sleeps up to 10 ms
 # when nothing waits on it, yet every receipt is timed by the segment
 # that completed it.

@@ -31,7 +31,7 @@ enum kafka_compression { KCOMP_NONE = 0, KCOMP_GZIP = 1 };
 
 enum blast_transport { TRANSPORT_TCP = 0, TRANSPORT_WS };
 
-/* --rx-stamps: how receipts and acks are timed (userspace/rxseg.h). */
+/* --rx-stamps: how receipts and acks are timed (userspace/engine/rxseg.h). */
 enum rx_stamps { RX_STAMPS_AUTO = 0, RX_STAMPS_SEGMENT, RX_STAMPS_READ };
 
 /* --field NAME=GENERATOR, for protobuf payloads. */
@@ -150,11 +150,11 @@ struct blast_opts {
 	struct field_spec *fields; /* --field, repeatable */
 	uint32_t n_fields;
 
-	/* Packet capture (userspace/capture.c). */
+	/* Packet capture (userspace/witness/capture.c). */
 	char *pcap_path;          /* --pcap FILE.pcapng; NULL = no capture */
 	uint32_t pcap_snaplen;    /* --pcap-snaplen, default PCAP_SNAPLEN_DEFAULT */
 	uint64_t pcap_max_bytes;  /* --pcap-max-bytes: the file stops growing here; 0 = no bound */
-	/* --find-limit and its settings (userspace/limit.h). */
+	/* --find-limit and its settings (config/limit_cfg.h, limit/limit.h). */
 	struct limit_cfg limit;
 };
 

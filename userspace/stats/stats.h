@@ -86,7 +86,7 @@ struct step_row {
 	int64_t p50_ns, p99_ns;
 };
 
-/* One trial of --find-limit (userspace/limit.c): an open-loop run at an
+/* One trial of --find-limit (userspace/limit/limit.c): an open-loop run at an
  * offered rate (or, searching connections, a connection count), and why it
  * passed or failed. */
 struct limit_trial {
@@ -126,7 +126,7 @@ struct blast_results {
 	uint64_t rss_bytes;       /* peak resident memory of the workers, summed */
 	int exit_status;          /* 0 ok, 1 when connections dropped or nothing was acked */
 	const char *stop_reason;  /* "duration", "messages", "signal", "all_connections_lost" */
-	/* The wire's view (userspace/wire.h), NULL when not asked for. */
+	/* The wire's view (witness/wire.h), NULL when not asked for. */
 	const struct wire_stats *wire_probe; /* --probe */
 	const struct wire_stats *wire_pcap;  /* --pcap, analysed after the run */
 	/* --find-limit: every trial in the order run, and the answer. */

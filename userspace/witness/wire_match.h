@@ -3,7 +3,7 @@
  * packet id per connection, Kafka Produce -> response by correlation id
  * per connection, WebSocket messages carrying blast's "BLWS" header -> every
  * receipt on any connection). No I/O: packets come in as pcap_pkt, the
- * figures go out as struct wire_stats (userspace/wire.h). Memory grows
+ * figures go out as struct wire_stats (witness/wire.h). Memory grows
  * with what is in flight and bounded per stream; whatever the bytes are,
  * nothing is read outside them.
  *
