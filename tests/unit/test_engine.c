@@ -1,0 +1,104 @@
+/* The engine's parts that stand alone: the open-loop schedule
+ * (engine/sched.c) and the send queue (engine/sendq.c). */
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine/sched.h"
+#include "engine/sendq.h"
+#include "engine/worker.h"
+#include "stats/clock.h"
+#include "t.h"
+
+#define NO_CONN UINT32_MAX
+
+static void test_schedule(void)
+{
+	struct worker w = { .phase = PHASE_RUNNING, .limit = UINT64_MAX };
+
+	/* Not started: nothing beyond what was handed out. */
+	w.next_msg = 3;
+	CHECK_EQ_INT(sched_due(&w), 3);
+	CHECK(!publishing(&w));
+
+	/* 1000/s from t0: message k is due at t0 + k ms, message 0 at once. */
+	w.t0 = 5 * NSEC_PER_SEC;
+	w.rate = 1000;
+	w.now = w.t0;
+	CHECK(publishing(&w));
+	CHECK_EQ_INT(sched_due(&w), 1);
+	w.now = w.t0 + NSEC_PER_MSEC - 1;
+	CHECK_EQ_INT(sched_due(&w), 1);
+	w.now = w.t0 + NSEC_PER_MSEC;
+	CHECK_EQ_INT(sched_due(&w), 2);
+	CHECK_EQ_INT(sched_time(&w, 0), w.t0);
+	CHECK_EQ_INT(sched_time(&w, 250), w.t0 + 250 * NSEC_PER_MSEC);
+	/* Before t0 (a clock read early): none due. */
+	w.now = w.t0 - 1;
+	CHECK_EQ_INT(sched_due(&w), 0);
+
+	/* A 1 s run: exactly the 1000 messages due before its end, however
+	 * late the loop looks. */
+	w.t_end = w.t0 + NSEC_PER_SEC;
+	w.now = w.t0 + 7 * NSEC_PER_SEC;
+	CHECK_EQ_INT(sched_due(&w), 1000);
+	/* --messages caps it. */
+	w.limit = 600;
+	CHECK_EQ_INT(sched_due(&w), 600);
+
+	/* Rates that do not divide a second: 3/s over 1 s is 3 messages,
+	 * due at 0, 333,333,333 and 666,666,666 ns. */
+	w.limit = UINT64_MAX;
+	w.rate = 3;
+	CHECK_EQ_INT(sched_due(&w), 3);
+	CHECK_EQ_INT(sched_time(&w, 2) - w.t0, 666666666);
+	/* A huge rate does not wrap (128-bit products): more are due than
+	 * 64 bits hold, so the limit (none: UINT64_MAX) is what is due. */
+	w.rate = UINT64_MAX / 2;
+	w.t_end = 0;
+	w.now = w.t0 + 10 * NSEC_PER_SEC;
+	CHECK(sched_due(&w) == UINT64_MAX);
+
+	/* Unpaced: everything up to the limit is due now, sent now. */
+	w.rate = 0;
+	w.limit = 42;
+	CHECK_EQ_INT(sched_due(&w), 42);
+	CHECK_EQ_INT(sched_time(&w, 41), w.now);
+	w.phase = PHASE_DRAINING;
+	w.next_msg = 40;
+	CHECK_EQ_INT(sched_due(&w), 40);
+}
+
+static void test_sendq(void)
+{
+	struct conn conns[4] = { 0 };
+	struct worker w = { .conns = conns, .n_conns = 4, .sendq_head = NO_CONN,
+			    .sendq_tail = NO_CONN };
+
+	CHECK(sendq_pop(&w) == NULL);
+	/* FIFO order; a connection already queued is not queued twice. */
+	conn_sendq_push(&w, &conns[2]);
+	conn_sendq_push(&w, &conns[0]);
+	conn_sendq_push(&w, &conns[2]);
+	conn_sendq_push(&w, &conns[3]);
+	CHECK_EQ_INT(w.sendq_len, 3);
+	CHECK(sendq_pop(&w) == &conns[2]);
+	CHECK(!conns[2].in_sendq);
+	/* Popped, it may come back: at the end. */
+	conn_sendq_push(&w, &conns[2]);
+	CHECK(sendq_pop(&w) == &conns[0]);
+	CHECK(sendq_pop(&w) == &conns[3]);
+	CHECK(sendq_pop(&w) == &conns[2]);
+	CHECK(sendq_pop(&w) == NULL);
+	CHECK_EQ_INT(w.sendq_len, 0);
+	CHECK_EQ_INT(w.sendq_tail, NO_CONN);
+	/* Empty again, the queue starts over cleanly. */
+	conn_sendq_push(&w, &conns[1]);
+	CHECK(sendq_pop(&w) == &conns[1]);
+}
+
+int main(void)
+{
+	test_schedule();
+	test_sendq();
+	return t_done("test_engine");
+}
