@@ -42,11 +42,6 @@ static const char css[] =
 	".note{color:#5b6475;font-size:12px}"
 	"td.verdict,th.verdict{text-align:left}table.config td{text-align:left}table.config td:first-child{color:#5b6475;width:160px}";
 
-static const char *proto_str(const struct blast_opts *o)
-{
-	return !o ? "mqtt" : o->proto == PROTO_KAFKA ? "kafka" : o->proto == PROTO_WS ? "ws" : "mqtt";
-}
-
 static void target_text(FILE *f, const struct blast_target *t)
 {
 	char port[16];
@@ -530,7 +525,7 @@ static void config(FILE *f, const struct blast_opts *o)
 		fprintf(f, "</table></section>\n");
 		return;
 	}
-	kv(f, "proto", proto_str(o));
+	kv(f, "proto", opts_proto_name(o));
 	fprintf(f, "<tr><td>targets</td><td>");
 	for (unsigned i = 0; i < o->n_targets; i++) {
 		if (i)
@@ -594,12 +589,12 @@ int html_write(FILE *f, const struct blast_results *r, const struct series *s)
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-		   "<title>blast report: %s ", proto_str(o));
+		   "<title>blast report: %s ", opts_proto_name(o));
 	if (o && o->n_targets)
 		target_text(f, &o->targets[0]);
 	fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>blast report</h1>\n"
 		   "<p class=\"sub\">blast %s &middot; %s",
-		css, BLAST_VERSION, proto_str(o));
+		css, BLAST_VERSION, opts_proto_name(o));
 	if (o && o->proto == PROTO_MQTT)
 		fprintf(f, " %s qos %u", o->mqtt_version == 5 ? "5" : "3.1.1", o->qos);
 	fprintf(f, " &middot; ");

@@ -127,13 +127,6 @@ void report_each_error(const struct blast_totals *t, int mqtt_version,
 	free(e);
 }
 
-static const char *proto_name(const struct blast_opts *o)
-{
-	if (!o)
-		return "mqtt";
-	return o->proto == PROTO_KAFKA ? "kafka" : o->proto == PROTO_WS ? "ws" : "mqtt";
-}
-
 static const char *version_name(const struct blast_opts *o, char *buf, size_t cap)
 {
 	if (!o || o->mqtt_version == MQTT_V311)
@@ -238,7 +231,7 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 			o->acks < 0 ? "all" : o->acks ? "1" : "0",
 			o->compression ? "  gzip" : "");
 	} else {
-		fprintf(f, "blast %s  %s %s", BLAST_VERSION, proto_name(o), version_name(o, b1, sizeof(b1)));
+		fprintf(f, "blast %s  %s %s", BLAST_VERSION, opts_proto_name(o), version_name(o, b1, sizeof(b1)));
 		if (o)
 			fprintf(f, "  qos %u", o->qos);
 		if (o && opts_fanout(o))
@@ -355,7 +348,7 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 		return;
 	}
 	json_begin_object(w);
-	json_kv_string(w, "proto", proto_name(o));
+	json_kv_string(w, "proto", opts_proto_name(o));
 	json_key(w, "targets");
 	json_begin_array(w);
 	for (unsigned i = 0; i < o->n_targets && i < BLAST_MAX_TARGETS; i++)
@@ -526,7 +519,7 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 	json_init(&w, f, true);
 	json_begin_object(&w);
 	json_kv_string(&w, "version", "blast " BLAST_VERSION);
-	json_kv_string(&w, "proto", proto_name(r->opts));
+	json_kv_string(&w, "proto", opts_proto_name(r->opts));
 	json_kv_string(&w, "stop_reason", r->stop_reason ? r->stop_reason : "unknown");
 	json_kv_i64(&w, "exit_status", r->exit_status);
 	json_kv_double3(&w, "duration_s", r->duration_s);
