@@ -135,8 +135,8 @@ void conn_fail(struct worker *w, struct conn *c, enum blast_err why)
 	conn_settle_inflight(w, c, true);
 	c->state = CS_DEAD;
 	c->ctl_len = 0;
-	/* A transport that owes a reply (a WebSocket close is answered with a
-	 * close, RFC 6455 5.5.1) gets that send out: only reading stops now. */
+	/* A transport that owes a reply (a close answered with a close) gets
+	 * that send out: only reading stops now. */
 	if (!c->tx && c->fd >= 0 && conn_flush_control(w, c))
 		shutdown(c->fd, SHUT_RD);
 	else
@@ -292,7 +292,7 @@ void conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch)
 	conn_submit_send(w, c);
 }
 
-/* Control frames the transport owes (WebSocket pongs and close replies)
+/* Control frames the transport owes (pongs and close replies)
  * go in a send of their own: they are frames beside the one that carries
  * the protocol's bytes. */
 static bool conn_flush_control(struct worker *w, struct conn *c)

@@ -55,7 +55,7 @@ static void on_connect(struct worker *w, struct conn *c, int res)
 	conn_transport_hello(w, c);
 }
 
-/* The transport's next handshake (the WebSocket upgrade), or, once every
+/* The transport's next handshake (a layer's, bottom first), or, once every
  * layer is up, the protocol's hello. */
 static void conn_transport_hello(struct worker *w, struct conn *c)
 {
@@ -93,7 +93,7 @@ static void conn_send_hello(struct worker *w, struct conn *c)
 	struct chunk *ch = worker_chunk_get(w);
 	ssize_t r = ch ? p->hello(w, c, ch->data + start, ch->cap - start) : -ENOMEM;
 	if (r == 0) {
-		/* Nothing to say first (Kafka): ready as soon as connected. */
+		/* Nothing to say first: ready as soon as connected. */
 		chunk_put(w, ch);
 		if (c->state != CS_TRANSPORT)
 			conn_arm_recv(w, c);

@@ -70,7 +70,7 @@ static uint64_t next_wakeup(const struct worker *w)
 /* Whether the loop may sleep through several completions. Receipts and
  * acks are timed by the kernel's stamp, so sleeping costs them nothing;
  * it only delays what a completion unblocks. So: not while a send waits
- * on an ack (qos > 0, Kafka, churn), a handshake is in flight, or a fresh
+ * on an ack (qos > 0, a protocol whose sends wait, churn), a handshake is in flight, or a fresh
  * send is (a fast peer takes it at once, and its completion lets the next
  * one go); the rest of a short write waits for the peer to read, which
  * leaves the socket's buffer mostly full, so it may wait. And after a turn

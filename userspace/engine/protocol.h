@@ -1,8 +1,8 @@
 /* What the engine asks of a protocol. The engine owns sockets, buffers,
  * the schedule and the accounting; a protocol owns the bytes. MQTT is the
- * first; Kafka and WebSocket plug in the same way. */
-#ifndef BLAST_PROTO_H
-#define BLAST_PROTO_H
+ * first; every protocol plugs in the same way (protocol/registry.c). */
+#ifndef BLAST_ENGINE_PROTOCOL_H
+#define BLAST_ENGINE_PROTOCOL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -55,11 +55,11 @@ struct proto_ops {
 	bool (*times_arrivals)(const struct blast_opts *o);
 	/* Every send waits on a response: the loop never batches its waits. */
 	bool sends_wait;
-	/* Hands out due messages itself (Kafka routes each message to the
-	 * connection of its partition's leader). */
+	/* Hands out due messages itself (routing each message to the
+	 * connection of its partition's leader, say). */
 	void (*pump)(struct worker *w);
-	/* What c carried when it broke (lost) or when the run ended: Kafka
-	 * requeues lost messages for another leader instead of failing them. */
+	/* What c carried when it broke (lost) or when the run ended: a
+	 * protocol may requeue lost messages elsewhere instead of failing them. */
 	void (*conn_settle)(struct worker *w, struct conn *c, bool lost);
 	/* A chunk was written (whole or written bytes only): acks=0 counts. */
 	void (*on_written)(struct worker *w, struct conn *c, struct chunk *ch, uint32_t written);

@@ -23,8 +23,8 @@
 
 static bool times_arrivals(const struct proto_ops *p, const struct blast_opts *o);
 static bool batch_capable(const struct proto_ops *p, const struct blast_opts *o);
-static bool rbuf_geometry(const struct proto_ops *p, const struct blast_opts *o, bool seg_stamps, uint32_t n_conns,
-			  uint32_t *size, uint32_t *count);
+static bool rbuf_geometry(const struct proto_ops *p, const struct blast_opts *o, bool seg_stamps,
+			  uint32_t n_conns, uint32_t *size, uint32_t *count);
 static int setup_ring(struct worker *w);
 
 /* Runs that time what arrives: acks (qos > 0, or as the protocol says)
@@ -51,8 +51,8 @@ static bool batch_capable(const struct proto_ops *p, const struct blast_opts *o)
  * one at most about a message behind it. Otherwise 16 KiB reads. Returns
  * whether the loop may batch: not when messages may be much smaller than
  * a read (payload files, protobuf), as one stamp would then time many. */
-static bool rbuf_geometry(const struct proto_ops *p, const struct blast_opts *o, bool seg_stamps, uint32_t n_conns,
-			  uint32_t *size, uint32_t *count)
+static bool rbuf_geometry(const struct proto_ops *p, const struct blast_opts *o, bool seg_stamps,
+			  uint32_t n_conns, uint32_t *size, uint32_t *count)
 {
 	uint32_t hdr = (uint32_t)(sizeof(struct io_uring_recvmsg_out) + RXSTAMP_CONTROL_LEN);
 

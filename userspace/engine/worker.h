@@ -19,7 +19,7 @@
 enum conn_state {
 	CS_IDLE = 0,    /* not opened yet, or waiting to reconnect */
 	CS_CONNECTING,  /* TCP connect submitted */
-	CS_TRANSPORT,   /* a transport layer's handshake (WebSocket upgrade) going */
+	CS_TRANSPORT,   /* a transport layer's handshake is going */
 	CS_HANDSHAKE,   /* protocol hello (CONNECT) sent, waiting for the answer */
 	CS_READY,       /* publishing */
 	CS_CLOSING,     /* goodbye queued; closes when the send completes */
@@ -91,7 +91,7 @@ struct conn {
 struct worker {
 	const struct blast_opts *o;
 	const struct proto_ops *p;
-	const struct blast_target *addrs; /* where connections go: --target, or Kafka brokers */
+	const struct blast_target *addrs; /* where connections go: --target, or as the protocol places them */
 	uint32_t n_addrs;
 	void *shared;              /* the protocol's run-wide state, made by the parent */
 	void *pstate;              /* the protocol's per-worker state */
