@@ -710,13 +710,13 @@ static void test_buffer(void)
 		ng_epb(&f, 0, 50, pkt, (uint32_t)n);
 	}
 	struct wm_opts o = { .proto = WM_MQTT, .ports = { 2000 }, .n_ports = 1 };
-	CHECK_EQ_INT(wm_analyze_buffer(f.d, f.n, &o, &s, &c, err, sizeof(err)), 0);
+	CHECK_EQ_INT(wm_analyze_buffer(f.d, f.n, &o, &s, &c, NULL, NULL, err, sizeof(err)), 0);
 	CHECK_EQ_INT(s.flows, 1);
 	CHECK_EQ_INT(s.requests, 5);
 	CHECK_EQ_INT(s.acks, 5);
 	CHECK_EQ_INT(s.latency.min, 30);
 	CHECK_EQ_INT(s.source, WIRE_PCAP);
-	CHECK_EQ_INT(wm_analyze_buffer(f.d, f.n - 3, &o, &s, &c, err, sizeof(err)), -EPROTO);
+	CHECK_EQ_INT(wm_analyze_buffer(f.d, f.n - 3, &o, &s, &c, NULL, NULL, err, sizeof(err)), -EPROTO);
 	CHECK(strstr(err, "truncated") != NULL);
 }
 
