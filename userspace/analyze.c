@@ -1,4 +1,5 @@
-/* blast analyze: flags, the file mapped into memory, the table. */
+/* blast analyze: flags, the files mapped into memory (the capture, the
+ * --against report), the table, the files asked for. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>

@@ -2,7 +2,6 @@
  * document and finds where each value ends; lookups rescan the bytes of
  * the object they search, so nothing is kept between calls. */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

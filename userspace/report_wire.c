@@ -10,6 +10,7 @@
  * run's JSON report (struct wire_client). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "json.h"
 #include "opts.h"
@@ -62,7 +63,7 @@ void report_wire_client(const struct blast_results *r, struct wire_client *c)
 
 bool wire_client_is_ws(const struct wire_client *c)
 {
-	return c->proto[0] == 'w';
+	return !strcmp(c->proto, "ws");
 }
 
 /* Microseconds with about four significant digits, signed. */
@@ -106,7 +107,7 @@ void report_wire_witness(FILE *f, const struct wire_client *c, const struct wire
 		fprintf(f, "  client       sent %" PRIu64 "  receipts %" PRIu64 "\n", c->sent, c->acked);
 	else
 		fprintf(f, "  client       sent %" PRIu64 "  acked %" PRIu64 "%s\n", c->sent, c->acked,
-			c->proto[0] == 'k' ? "  (records, on the wire counted in each Produce request)" :
+			!strcmp(c->proto, "kafka") ? "  (records, on the wire counted in each Produce request)" :
 					     "");
 	fprintf(f, "  tcp          payload out %" PRIu64 " B in %" PRIu64 " B  segments out %" PRIu64
 		   " in %" PRIu64,
