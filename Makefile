@@ -142,9 +142,12 @@ $(OUT)/asan/tests/%: tests/unit/%.c $(ASAN_OBJS) | $(PROTO_GEN_H)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $^ $(LDLIBS)
 
-# Fuzz targets link the encoders only (decoders are pure), and the
-# histogram the capture analysis records into.
-$(OUT)/fuzz/%: tests/fuzz/%.c $(ENC_SRCS) userspace/hist.c
+# Fuzz targets link the encoders (decoders are pure), the histogram the
+# capture analysis records into, and the JSON reader with what it reads
+# a run report into.
+FUZZ_US := userspace/hist.c userspace/json_read.c userspace/report_read.c userspace/report_wire.c \
+           userspace/json.c
+$(OUT)/fuzz/%: tests/fuzz/%.c $(ENC_SRCS) $(FUZZ_US)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu11 -D_GNU_SOURCE -g -O1 -Iencoders -Iuserspace \

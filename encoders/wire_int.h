@@ -37,6 +37,12 @@ struct dir {
 	uint64_t inner_ts;
 };
 
+/* One timed ack, kept with wm_opts.flow_rows. */
+struct wm_sample {
+	int64_t ns;
+	uint64_t n; /* acks it stands for (a Produce response's records) */
+};
+
 struct flow {
 	uint8_t family;
 	uint8_t addr[2][16];
@@ -50,7 +56,12 @@ struct flow {
 	bool ws_mqtt;     /* WebSocket carrying MQTT (a client's first message is a CONNECT) */
 	bool ws_checked;  /* the client's first WebSocket message was looked at */
 	struct dir d[2];
+	uint64_t requests, acks; /* this flow's share of the totals */
+	/* With wm_opts.flow_rows: every ack's latency, for the flow's percentiles. */
+	struct wm_sample *lat;
+	size_t n_lat, lat_cap;
 };
+
 
 /* Requests awaiting an ack: (a, b) -> when, how many messages. */
 enum { K_MQTT = 1, K_KAFKA = 2, K_WS = 3 };
@@ -118,8 +129,12 @@ struct pend *wm_pend_get(struct wm *m, uint64_t a, uint64_t b);
 /* Inserts or finds (a, b); NULL when out of memory. *fresh: inserted now. */
 struct pend *wm_pend_put(struct wm *m, uint64_t a, uint64_t b, bool *fresh);
 void wm_pend_del(struct wm *m, struct pend *e);
-/* n latency samples of ack_ts - req_ts. */
-void wm_latency(struct wm *m, uint64_t req_ts, uint64_t ack_ts, uint64_t n);
+/* Counted in the totals and in flow fid's row: n requests; n acks that
+ * are not timed (QoS 0, acks=0: done once on the wire); n acks timed
+ * ack_ts - req_ts. */
+void wm_requests(struct wm *m, uint32_t fid, uint64_t n);
+void wm_acks(struct wm *m, uint32_t fid, uint64_t n);
+void wm_acked(struct wm *m, uint32_t fid, uint64_t req_ts, uint64_t ack_ts, uint64_t n);
 
 /* wire_proto.c: whole frames at the start of p (n bytes, the first
  * `carried` of them seen at cts, the rest at nts) go to the matcher. The
