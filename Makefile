@@ -156,10 +156,13 @@ $(OUT)/asan/tests/%: tests/unit/%.c $(ASAN_OBJS) | $(PROTO_GEN_H)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $^ $(LDLIBS)
 
-# Fuzz targets link the encoders (decoders are pure), and the capture
-# matcher with the histogram it records into.
+# Fuzz targets link the encoders (decoders are pure), the capture matcher
+# with the histogram it records into, and the JSON reader with what it
+# reads a run report into.
 FUZZ_LIB := $(ENC_SRCS) userspace/stats/hist.c userspace/witness/wire_match.c \
-            userspace/witness/wire_parse.c userspace/witness/wire_pend.c
+            userspace/witness/wire_parse.c userspace/witness/wire_pend.c \
+            userspace/report/json_read.c userspace/report/report_read.c userspace/report/wire.c \
+            userspace/report/json.c
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)

@@ -9,6 +9,7 @@
  *    back or dropped), written with our pcapng writer, read back (every
  *    packet must come back) and analysed: reassembly and the MQTT, Kafka
  *    and WebSocket matchers see arbitrary streams.
+ * The per-flow rows (in part 1 under auto-detection) must add up to the totals.
  *
  * Built with -DWITH_MAIN it is a plain program that replays files:
  *   cc -DWITH_MAIN -Iencoders -Iuserspace tests/fuzz/fuzz_pcap.c encoders/[a-z]*.c \
@@ -33,6 +34,32 @@ static bool inside(const void *p, size_t n, const void *lo, size_t len)
 
 static struct wire_stats st;
 
+/* Analyses with per-flow rows and checks that they add up to the totals. */
+static int analyze_rows(const uint8_t *data, size_t size, const struct wm_opts *o,
+			struct wm_counts *c, char *err, size_t err_cap)
+{
+	struct wm_opts ro = *o;
+	struct wm_flow_row *rows;
+	size_t n;
+	uint64_t req = 0, acks = 0, timed = 0;
+
+	ro.flow_rows = true;
+	int e = wm_analyze_buffer(data, size, &ro, &st, c, &rows, &n, err, err_cap);
+	if (e)
+		return e;
+	assert(n == st.flows);
+	for (size_t i = 0; i < n; i++) {
+		req += rows[i].requests;
+		acks += rows[i].acks;
+		timed += rows[i].timed;
+		assert(rows[i].p50_ns <= rows[i].p99_ns);
+		assert(rows[i].proto <= WM_WS);
+	}
+	assert(req == st.requests && acks == st.acks && timed == st.latency.total);
+	free(rows);
+	return 0;
+}
+
 static void as_file(const uint8_t *data, size_t size)
 {
 	struct pcapfile_reader r;
@@ -53,7 +80,9 @@ static void as_file(const uint8_t *data, size_t size)
 	for (int proto = WM_AUTO; proto <= WM_WS; proto++) {
 		struct wm_opts o = { .proto = (enum wm_proto)proto };
 		err[0] = 0;
-		if (wm_analyze_buffer(data, size, &o, &st, &c, err, sizeof(err)))
+		if (proto == WM_AUTO ? analyze_rows(data, size, &o, &c, err, sizeof(err)) :
+				       wm_analyze_buffer(data, size, &o, &st, &c, NULL, NULL, err,
+							 sizeof(err)))
 			assert(err[0]);
 	}
 }
@@ -146,7 +175,7 @@ static void as_streams(const uint8_t *data, size_t size)
 	struct wm_opts wo = { .proto = proto };
 	struct wm_counts c;
 	char err[200];
-	assert(wm_analyze_buffer(f, o, &wo, &st, &c, err, sizeof(err)) == 0);
+	assert(analyze_rows(f, o, &wo, &c, err, sizeof(err)) == 0);
 	assert(c.packets == written);
 	free(f);
 }

@@ -540,6 +540,80 @@ static void test_mqtt_reassembly(void)
 	wm_free(m);
 }
 
+/* Per-flow rows: two MQTT clients (one of them sending QoS 0), and a
+ * flow --port leaves out. Each row is its own flow's share; the rows add
+ * up to the totals; p50 and p99 are those of the flow's own acks. */
+static void test_flow_rows(void)
+{
+	static uint8_t pub[64], ack[16];
+	struct wm_opts o = { .proto = WM_AUTO, .ports = { 1883 }, .n_ports = 1, .flow_rows = true };
+	struct wm *m = wm_new(&o);
+	struct wire_stats s;
+	struct wm_flow_row *rows;
+	size_t n;
+	static struct hist want;
+	uint32_t cs = 100, ss = 900, cs2 = 7000;
+
+	/* Client 10.0.0.1:40000: PUBLISH 1..5 at 1, 2, ... ms; all acked at 10 ms. */
+	feed(m, 1, 2, 40000, 1883, cs - 1, TCP_SYN, NULL, 0);
+	feed(m, 2, 1, 1883, 40000, ss - 1, TCP_SYN | TCP_ACK, NULL, 0);
+	hist_reset(&want);
+	for (int id = 1; id <= 5; id++) {
+		struct mqtt_publish p = { .version = MQTT_V311, .topic = "t", .topic_len = 1,
+					  .packet_id = (uint16_t)id, .qos = 1 };
+		size_t l = (size_t)mqtt_encode_publish(pub, sizeof(pub), &p, NULL);
+		now_ns = (uint64_t)id * 1000000;
+		feed(m, 1, 2, 40000, 1883, cs, TCP_ACK | TCP_PSH, pub, l);
+		cs += (uint32_t)l;
+		hist_record(&want, 10000000 - (int64_t)id * 1000000);
+	}
+	for (int id = 1; id <= 5; id++) {
+		size_t l = (size_t)mqtt_encode_ack(ack, sizeof(ack), MQTT_V311, MQTT_PUBACK,
+						   (uint16_t)id, 0);
+		now_ns = 10000000;
+		feed(m, 2, 1, 1883, 40000, ss, TCP_ACK | TCP_PSH, ack, l);
+		ss += (uint32_t)l;
+	}
+	/* Client 10.0.0.3:40001: two QoS 0 PUBLISH, done once on the wire. */
+	for (int i = 0; i < 2; i++) {
+		struct mqtt_publish p = { .version = MQTT_V311, .topic = "u", .topic_len = 1 };
+		size_t l = (size_t)mqtt_encode_publish(pub, sizeof(pub), &p, NULL);
+		feed(m, 3, 2, 40001, 1883, cs2, TCP_ACK | TCP_PSH, pub, l);
+		cs2 += (uint32_t)l;
+	}
+	/* Not on --port 1883: no row, no count. */
+	feed(m, 1, 2, 40002, 9092, 1, TCP_ACK | TCP_PSH, pub, 10);
+
+	wm_result(m, &s, NULL);
+	CHECK_EQ_INT(wm_flow_rows(m, &rows, &n), 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(s.flows, 2);
+	if (n == 2) {
+		const struct wm_flow_row *a = &rows[0], *b = &rows[1];
+		CHECK(a->family == 4 && a->client_addr[3] == 1 && a->server_addr[3] == 2);
+		CHECK_EQ_INT(a->client_port, 40000);
+		CHECK_EQ_INT(a->server_port, 1883);
+		CHECK_EQ_INT(a->proto, WM_MQTT);
+		CHECK_EQ_INT(a->requests, 5);
+		CHECK_EQ_INT(a->acks, 5);
+		CHECK_EQ_INT(a->timed, 5);
+		CHECK_EQ_INT(a->p50_ns, hist_percentile(&want, 50));
+		CHECK_EQ_INT(a->p99_ns, hist_percentile(&want, 99));
+		CHECK(a->p50_ns >= 7000000 && a->p50_ns < 7010000); /* 10 ms - 3 ms */
+		CHECK(a->p99_ns >= 9000000 && a->p99_ns < 9010000);
+		/* The second flow: no SYN seen, the listed port says who serves. */
+		CHECK(b->client_addr[3] == 3 && b->client_port == 40001 && b->server_port == 1883);
+		CHECK_EQ_INT(b->requests, 2);
+		CHECK_EQ_INT(b->acks, 2);
+		CHECK_EQ_INT(b->timed, 0);
+		CHECK_EQ_INT(b->p50_ns, 0);
+		CHECK_EQ_INT(a->requests + b->requests, s.requests);
+		CHECK_EQ_INT(a->acks + b->acks, s.acks);
+	}
+	free(rows);
+	wm_free(m);
+}
+
 static void test_kafka(void)
 {
 	static uint8_t req[4096], scratch[1];
@@ -710,13 +784,13 @@ static void test_buffer(void)
 		ng_epb(&f, 0, 50, pkt, (uint32_t)n);
 	}
 	struct wm_opts o = { .proto = WM_MQTT, .ports = { 2000 }, .n_ports = 1 };
-	CHECK_EQ_INT(wm_analyze_buffer(f.d, f.n, &o, &s, &c, err, sizeof(err)), 0);
+	CHECK_EQ_INT(wm_analyze_buffer(f.d, f.n, &o, &s, &c, NULL, NULL, err, sizeof(err)), 0);
 	CHECK_EQ_INT(s.flows, 1);
 	CHECK_EQ_INT(s.requests, 5);
 	CHECK_EQ_INT(s.acks, 5);
 	CHECK_EQ_INT(s.latency.min, 30);
 	CHECK_EQ_INT(s.source, WIRE_PCAP);
-	CHECK_EQ_INT(wm_analyze_buffer(f.d, f.n - 3, &o, &s, &c, err, sizeof(err)), -EPROTO);
+	CHECK_EQ_INT(wm_analyze_buffer(f.d, f.n - 3, &o, &s, &c, NULL, NULL, err, sizeof(err)), -EPROTO);
 	CHECK(strstr(err, "truncated") != NULL);
 }
 
@@ -727,6 +801,7 @@ int main(void)
 	test_writer();
 	test_dissect();
 	test_mqtt_reassembly();
+	test_flow_rows();
 	test_kafka();
 	test_ws();
 	test_ws_mqtt();

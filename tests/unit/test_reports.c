@@ -20,7 +20,7 @@
 #include "stats/series.h"
 #include "stats/shm.h"
 #include "t.h"
-#include "witness/wire.h"
+#include "stats/wire.h"
 
 /* hist_new(), or the test fails. */
 static struct hist *new_hist(void)

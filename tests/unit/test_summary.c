@@ -14,7 +14,7 @@
 #include "report/report.h"
 #include "stats/stats.h"
 #include "t.h"
-#include "witness/wire.h"
+#include "stats/wire.h"
 
 /* ---- validating JSON scanner with path lookup ---- */
 

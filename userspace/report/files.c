@@ -40,21 +40,30 @@ int hlog_write_series(FILE *f, const struct series *s)
 	return ferror(f) ? -EIO : 0;
 }
 
-static int csv_cb(FILE *f, const struct blast_results *r, const struct series *s)
+/* What each of the run's files is written from. */
+struct run_files {
+	const struct blast_results *r;
+	const struct series *s;
+};
+
+static int csv_cb(FILE *f, const void *arg)
 {
-	(void)r;
-	return csv_write_series(f, s);
+	return csv_write_series(f, ((const struct run_files *)arg)->s);
 }
 
-static int hlog_cb(FILE *f, const struct blast_results *r, const struct series *s)
+static int hlog_cb(FILE *f, const void *arg)
 {
-	(void)r;
-	return hlog_write_series(f, s);
+	return hlog_write_series(f, ((const struct run_files *)arg)->s);
 }
 
-int write_atomic(const char *path,
-		 int (*write)(FILE *f, const struct blast_results *r, const struct series *s),
-		 const struct blast_results *r, const struct series *s)
+static int html_cb(FILE *f, const void *arg)
+{
+	const struct run_files *a = arg;
+
+	return html_write(f, a->r, a->s);
+}
+
+int write_atomic(const char *path, int (*write)(FILE *f, const void *arg), const void *arg)
 {
 	char *tmp = NULL;
 	int fd, err;
@@ -73,7 +82,7 @@ int write_atomic(const char *path,
 		close(fd);
 		goto fail;
 	}
-	err = write(f, r, s);
+	err = write(f, arg);
 	if (!err && fflush(f) != 0)
 		err = -errno;
 	if (!err && fsync(fileno(f)) < 0)
@@ -98,12 +107,13 @@ int report_files_write(const struct blast_opts *o, const struct blast_results *r
 	static const struct {
 		const char *flag;
 		size_t off;
-		int (*write)(FILE *, const struct blast_results *, const struct series *);
+		int (*write)(FILE *, const void *);
 	} files[] = {
 		{ "--hlog", offsetof(struct blast_opts, hlog_path), hlog_cb },
 		{ "--csv", offsetof(struct blast_opts, csv_path), csv_cb },
-		{ "--html", offsetof(struct blast_opts, html_path), html_write },
+		{ "--html", offsetof(struct blast_opts, html_path), html_cb },
 	};
+	const struct run_files arg = { .r = r, .s = s };
 	int rc = 0;
 
 	if (s->lost)
@@ -114,7 +124,7 @@ int report_files_write(const struct blast_opts *o, const struct blast_results *r
 		const char *path = *(char *const *)((const char *)o + files[i].off);
 		if (!path)
 			continue;
-		int err = write_atomic(path, files[i].write, r, s);
+		int err = write_atomic(path, files[i].write, &arg);
 		if (err) {
 			fprintf(stderr, "blast: cannot write %s %s: %s\n", files[i].flag, path,
 				strerror(-err));

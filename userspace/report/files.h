@@ -21,10 +21,8 @@ int hlog_write_series(FILE *f, const struct series *s);
 /* The HTML page (html.c). */
 int html_write(FILE *f, const struct blast_results *r, const struct series *s);
 
-/* Calls write(f, r, s) on path.tmp, fsyncs and renames it to path.
- * Returns 0 or -errno. */
-int write_atomic(const char *path,
-		 int (*write)(FILE *f, const struct blast_results *r, const struct series *s),
-		 const struct blast_results *r, const struct series *s);
+/* Calls write(f, arg) on path.tmp, fsyncs and renames it to path.
+ * Returns 0 or -errno (write's own, or the file's). */
+int write_atomic(const char *path, int (*write)(FILE *f, const void *arg), const void *arg);
 
 #endif

@@ -10,37 +10,12 @@
 #include <time.h>
 
 #include "stats/hist.h"
+#include "report/html_page.h"
 #include "config/opts.h"
 #include "report/report.h"
 #include "report/files.h"
 #include "report/svg.h"
-#include "witness/wire.h"
-
-static const char css[] =
-	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d2330;"
-	"background:#f6f7f9;margin:0;padding:24px 32px;max-width:1000px}"
-	"h1{font-size:24px;margin:0 0 4px}h2{font-size:17px;margin:0 0 10px}"
-	".sub{color:#5b6475;margin:0 0 18px}"
-	"section{background:#fff;border:1px solid #dfe3ea;border-radius:8px;padding:16px 18px;"
-	"margin:0 0 18px}"
-	".cards{display:flex;flex-wrap:wrap;gap:10px}"
-	".card{border:1px solid #dfe3ea;border-radius:6px;padding:8px 12px;min-width:120px}"
-	".card b{display:block;font-size:20px}.card span{color:#5b6475;font-size:12px}"
-	".ok{color:#1a7f37}.bad{color:#c62828}"
-	"table{border-collapse:collapse;font-variant-numeric:tabular-nums}"
-	"th,td{padding:3px 10px;border-bottom:1px solid #eceff4;text-align:right}"
-	"th:first-child,td:first-child{text-align:left}th{color:#5b6475;font-weight:600}"
-	"svg.chart{display:block;max-width:100%;height:auto;margin:4px 0 10px}"
-	"svg .plot{fill:#fbfcfd;stroke:#c9ced8}svg .grid{stroke:#e6e9ef}"
-	"svg .tick{font-size:11px;fill:#5b6475}svg .axis{font-size:12px;fill:#1d2330}"
-	"svg .legend{font-size:12px;fill:#1d2330}"
-	"svg .line{fill:none;stroke-width:1.8;stroke-linejoin:round}svg .dashed{stroke-dasharray:6 4}"
-	"svg .mark{stroke:#fff;stroke-width:1}svg .cross{stroke:#c62828;stroke-width:2.5}"
-	".s0{stroke:#1f77b4}.s1{stroke:#ff7f0e}.s2{stroke:#2ca02c}.s3{stroke:#d62728}"
-	".s4{stroke:#9467bd}.s5{stroke:#8c564b}"
-	"circle.s0{fill:#1f77b4}circle.s1{fill:#ff7f0e}circle.s2{fill:#2ca02c}"
-	".note{color:#5b6475;font-size:12px}"
-	"td.verdict,th.verdict{text-align:left}table.config td{text-align:left}table.config td:first-child{color:#5b6475;width:160px}";
+#include "stats/wire.h"
 
 static void target_text(FILE *f, const struct blast_target *t)
 {
@@ -60,19 +35,6 @@ static void target_text(FILE *f, const struct blast_target *t)
 	fputs(port, f);
 	if (t->ws)
 		html_escape(f, t->path);
-}
-
-/* Microseconds for a cell, about four significant digits. */
-static void us_cell(FILE *f, int64_t ns)
-{
-	double us = (double)ns / 1e3;
-
-	if (us < 100)
-		fprintf(f, "<td>%.2f</td>", us);
-	else if (us < 10000)
-		fprintf(f, "<td>%.1f</td>", us);
-	else
-		fprintf(f, "<td>%.0f</td>", us);
 }
 
 static void card(FILE *f, const char *value, const char *what, const char *cls)
@@ -239,31 +201,11 @@ out:
 		free(y[k]);
 }
 
-#define DIST_STEPS 100 /* points per nine */
-
-/* The percentile curve of h on the "nines" axis, in microseconds. */
-static size_t dist_points(const struct hist *h, double xmax, double *x, double *y)
-{
-	size_t n = 0;
-
-	if (!h || !h->total)
-		return 0;
-	for (int i = 0; i <= (int)(xmax * DIST_STEPS); i++) {
-		double nx = (double)i / DIST_STEPS;
-		double p = 100.0 * (1 - pow(10, -nx));
-		x[n] = nx;
-		y[n] = (double)hist_percentile(h, p) / 1e3;
-		n++;
-	}
-	return n;
-}
-
 static void distribution(FILE *f, const struct blast_results *r)
 {
 	const struct hist *hs[4] = { r->latency, r->latency_raw, NULL, NULL };
 	const char *names[4] = { "corrected", "uncorrected", NULL, NULL };
-	uint64_t most = 0;
-	double lo = INFINITY, hi = 0;
+	struct html_curve curves[4];
 	int k = 2;
 
 	if (r->wire_probe && r->wire_probe->latency.total) {
@@ -274,35 +216,12 @@ static void distribution(FILE *f, const struct blast_results *r)
 		hs[k] = &r->wire_pcap->latency;
 		names[k++] = "wire (pcap)";
 	}
-	for (int i = 0; i < k; i++) {
-		if (!hs[i] || !hs[i]->total)
-			continue;
-		most = hs[i]->total > most ? hs[i]->total : most;
-		lo = fmin(lo, (double)hs[i]->min / 1e3);
-		hi = fmax(hi, (double)hs[i]->max / 1e3);
-	}
 	fprintf(f, "<section id=\"latency-dist\"><h2>Latency distribution</h2>\n");
-	if (most) {
-		/* As far out as the samples reach: 1 in `most`. */
-		double xmax = ceil(log10((double)most));
-		xmax = xmax < 1 ? 1 : xmax > 6 ? 6 : xmax;
-		size_t cap = (size_t)(xmax * DIST_STEPS) + 2;
-		double *x = calloc(cap, sizeof(double)), *y = calloc(cap, sizeof(double));
-		struct chart c = { .xa = AX_NINES, .ya = AX_LOG, .yu = U_US, .x0 = 0, .x1 = xmax,
-				   .y0 = lo > 0 ? lo : 1e-3, .y1 = hi };
-		if (x && y) {
-			chart_nice_range(AX_LOG, &c.y0, &c.y1);
-			chart_begin(&c, f, "chart-distribution", "percentile", "latency (log scale)");
-			for (int i = 0; i < k; i++) {
-				size_t n = dist_points(hs[i], xmax, x, y);
-				if (n)
-					chart_line(&c, x, y, n, i == 0 ? 3 : i == 1 ? 0 : i + 2, i == 1, names[i]);
-			}
-			chart_end(&c);
-		}
-		free(x);
-		free(y);
-	}
+	for (int i = 0; i < k; i++)
+		curves[i] = (struct html_curve){ .h = hs[i], .name = names[i],
+						 .colour = i == 0 ? 3 : i == 1 ? 0 : i + 2,
+						 .dashed = i == 1 };
+	html_percentile_chart(f, curves, k);
 	static const struct {
 		const char *name;
 		double p;
@@ -322,10 +241,10 @@ static void distribution(FILE *f, const struct blast_results *r)
 			fprintf(f, "<td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td>0</td></tr>\n");
 			continue;
 		}
-		us_cell(f, h->min);
+		html_us_cell(f, h->min);
 		for (size_t j = 0; j < 4; j++)
-			us_cell(f, hist_percentile(h, pc[j].p));
-		us_cell(f, h->max);
+			html_us_cell(f, hist_percentile(h, pc[j].p));
+		html_us_cell(f, h->max);
 		fprintf(f, "<td>%" PRIu64 "</td></tr>\n", h->total);
 	}
 	fprintf(f, "</table><p class=\"note\">Percentile plot: the x axis is log(1/(1-p)), so each "
@@ -443,9 +362,9 @@ static void trials(FILE *f, const struct blast_results *r)
 				(int)i == r->limit_trial ? " class=\"ok\"" : "", i + 1,
 				t->conn_rate ? "ramp " : "", t->offered,
 				t->achieved, t->acked_rate, t->sent, t->acked, t->failed);
-			us_cell(f, t->p50_ns);
-			us_cell(f, t->p99_ns);
-			us_cell(f, t->p999_ns);
+			html_us_cell(f, t->p50_ns);
+			html_us_cell(f, t->p99_ns);
+			html_us_cell(f, t->p999_ns);
 			fprintf(f, "<td>%" PRIu64 "</td><td>%" PRIu64 "</td><td class=\"verdict %s\">%s: ",
 				t->retransmits, t->srtt_us, t->pass ? "ok" : "bad", t->pass ? "pass" : "fail");
 			char why[sizeof(t->why) + 1];
@@ -463,45 +382,23 @@ static void trials(FILE *f, const struct blast_results *r)
 	free(ok);
 }
 
-static void wire_row(FILE *f, const char *name, const struct wire_stats *w)
-{
-	fprintf(f, "<tr><td>%s</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64
-		   "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td>",
-		name, w->requests, w->acks, w->unmatched, w->retransmits, w->flows);
-	if (w->latency.total) {
-		us_cell(f, hist_percentile(&w->latency, 50));
-		us_cell(f, hist_percentile(&w->latency, 99));
-		us_cell(f, w->latency.max);
-	} else {
-		fprintf(f, "<td>-</td><td>-</td><td>-</td>");
-	}
-	fprintf(f, "</tr>\n");
-}
-
 static void wire(FILE *f, const struct blast_results *r)
 {
-	fprintf(f, "<section id=\"wire\"><h2>Client and wire</h2>\n<table><tr><th>witness</th>"
-		   "<th>requests</th><th>acks</th><th>unmatched</th><th>retransmits</th><th>flows</th>"
-		   "<th>p50 us</th><th>p99 us</th><th>max us</th></tr>\n");
-	fprintf(f, "<tr><td>client (uncorrected)</td><td>%" PRIu64 "</td><td>%" PRIu64
-		   "</td><td>-</td><td>-</td><td>%" PRIu64 "</td>",
-		r->t.sent, r->t.acked, r->peak_conns);
-	if (r->latency_raw && r->latency_raw->total) {
-		us_cell(f, hist_percentile(r->latency_raw, 50));
-		us_cell(f, hist_percentile(r->latency_raw, 99));
-		us_cell(f, r->latency_raw->max);
-	} else {
-		fprintf(f, "<td>-</td><td>-</td><td>-</td>");
+	const struct wire_stats *w[2];
+	const char *names[2];
+	struct wire_client c;
+	int n = 0;
+
+	if (r->wire_probe) {
+		w[n] = r->wire_probe;
+		names[n++] = "wire (probe)";
 	}
-	fprintf(f, "</tr>\n");
-	if (r->wire_probe)
-		wire_row(f, "wire (probe)", r->wire_probe);
-	if (r->wire_pcap)
-		wire_row(f, "wire (pcap)", r->wire_pcap);
-	fprintf(f, "</table><p class=\"note\">The wire's latency runs from the request's segment "
-		   "leaving to the ack's segment arriving; the gap to the client's figure is time "
-		   "spent in blast and the kernel. The curves are in the distribution above.</p>"
-		   "</section>\n");
+	if (r->wire_pcap) {
+		w[n] = r->wire_pcap;
+		names[n++] = "wire (pcap)";
+	}
+	report_wire_client(r, &c);
+	html_wire_section(f, &c, w, names, n);
 }
 
 static void kv(FILE *f, const char *k, const char *v)
@@ -587,14 +484,12 @@ int html_write(FILE *f, const struct blast_results *r, const struct series *s)
 
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-		   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-		   "<title>blast report: %s ", opts_proto_name(o));
+	html_page_begin(f);
+	fprintf(f, "blast report: %s ", opts_proto_name(o));
 	if (o && o->n_targets)
 		target_text(f, &o->targets[0]);
-	fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>blast report</h1>\n"
-		   "<p class=\"sub\">blast %s &middot; %s",
-		css, BLAST_VERSION, opts_proto_name(o));
+	html_page_body(f, "blast report");
+	fprintf(f, "<p class=\"sub\">blast %s &middot; %s", BLAST_VERSION, opts_proto_name(o));
 	if (o && o->proto == PROTO_MQTT)
 		fprintf(f, " %s qos %u", o->mqtt_version == 5 ? "5" : "3.1.1", o->qos);
 	fprintf(f, " &middot; ");

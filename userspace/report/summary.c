@@ -602,9 +602,8 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 	return json_finish(&w);
 }
 
-static int json_to(FILE *f, const struct blast_results *r, const struct series *s)
+static int json_to(FILE *f, const void *r)
 {
-	(void)s;
 	return report_write_json_stream(f, r);
 }
 
@@ -612,5 +611,5 @@ static int json_to(FILE *f, const struct blast_results *r, const struct series *
  * report or the new one, never an empty file under the final name. */
 int report_write_json(const char *path, const struct blast_results *r)
 {
-	return write_atomic(path, json_to, r, NULL);
+	return write_atomic(path, json_to, r);
 }

@@ -1,4 +1,5 @@
-/* blast analyze: flags, the file mapped into memory, the table. */
+/* blast analyze: flags, the files mapped into memory (the capture, the
+ * --against report), the table, the files asked for. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -12,6 +13,8 @@
 
 #include "witness/analyze.h"
 #include "config/opts.h"
+#include "report/files.h"
+#include "report/report_read.h"
 
 static int usage_fail(const char *fmt, const char *arg)
 {
@@ -21,8 +24,10 @@ static int usage_fail(const char *fmt, const char *arg)
 	return BLAST_EXIT_USAGE;
 }
 
-int analyze_file(const char *path, const struct wm_opts *o, struct wire_stats *out,
-		 struct wm_counts *c, char *err, size_t err_cap)
+/* The whole file, read-only: 0, or -errno with err set. An empty file maps
+ * to a non-NULL empty buffer; *map is what file_unmap releases. */
+static int file_map(const char *path, const uint8_t **buf, size_t *len, void **map, char *err,
+		    size_t err_cap)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -39,27 +44,65 @@ int analyze_file(const char *path, const struct wm_opts *o, struct wire_stats *o
 		close(fd);
 		return -EINVAL;
 	}
-	const uint8_t *buf = (const uint8_t *)"";
-	size_t len = (size_t)st.st_size;
-	void *map = NULL;
-	if (len) {
-		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (map == MAP_FAILED) {
+	*buf = (const uint8_t *)"";
+	*len = (size_t)st.st_size;
+	*map = NULL;
+	if (*len) {
+		*map = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (*map == MAP_FAILED) {
 			int e = errno;
 			snprintf(err, err_cap, "%s: %s", path, strerror(e));
 			close(fd);
+			*map = NULL;
 			return -e;
 		}
-		madvise(map, len, MADV_SEQUENTIAL);
-		buf = map;
+		madvise(*map, *len, MADV_SEQUENTIAL);
+		*buf = *map;
 	}
 	close(fd);
-	char why[200];
-	int r = wm_analyze_buffer(buf, len, o, out, c, why, sizeof(why));
-	if (r)
-		snprintf(err, err_cap, "%s: %s", path, why);
+	return 0;
+}
+
+static void file_unmap(void *map, size_t len)
+{
 	if (map)
 		munmap(map, len);
+}
+
+int analyze_file(const char *path, const struct wm_opts *o, struct wire_stats *out,
+		 struct wm_counts *c, struct wm_flow_row **rows, size_t *n_rows, char *err,
+		 size_t err_cap)
+{
+	const uint8_t *buf;
+	size_t len;
+	void *map;
+	char why[200];
+	int r = file_map(path, &buf, &len, &map, err, err_cap);
+
+	if (r)
+		return r;
+	r = wm_analyze_buffer(buf, len, o, out, c, rows, n_rows, why, sizeof(why));
+	if (r)
+		snprintf(err, err_cap, "%s: %s", path, why);
+	file_unmap(map, len);
+	return r;
+}
+
+/* --against: the run report's client figures. 0, or -errno with err set. */
+static int against_read(const char *path, struct wire_client *client, char *err, size_t err_cap)
+{
+	const uint8_t *buf;
+	size_t len;
+	void *map;
+	char why[200];
+	int r = file_map(path, &buf, &len, &map, err, err_cap);
+
+	if (r)
+		return r;
+	r = report_read_client((const char *)buf, len, client, why, sizeof(why));
+	if (r)
+		snprintf(err, err_cap, "%s: %s", path, why);
+	file_unmap(map, len);
 	return r;
 }
 
@@ -102,14 +145,63 @@ void analyze_print(FILE *f, const struct wire_stats *s, const struct wm_counts *
 static const struct option aopts[] = {
 	{ "proto", required_argument, NULL, 'P' },
 	{ "port", required_argument, NULL, 'p' },
+	{ "report", required_argument, NULL, 'r' },
+	{ "html", required_argument, NULL, 'H' },
+	{ "against", required_argument, NULL, 'a' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
+static const char help[] =
+	"usage: blast analyze FILE [--proto mqtt|kafka|ws] [--port N]... [--report OUT.json]\n"
+	"                     [--html OUT.html] [--against RUN.json]\n"
+	"Reads a pcap or pcapng capture, reassembles its TCP streams and matches\n"
+	"requests with acks: MQTT PUBLISH -> PUBACK/PUBCOMP, Kafka Produce ->\n"
+	"response, WebSocket messages with blast's header -> receipts.\n"
+	"  --proto P         decode every flow as P (default: by port, then by first bytes)\n"
+	"  --port N          only flows to server port N (repeatable)\n"
+	"  --report OUT.json the \"wire\" object of a --pcap run's report, the capture's\n"
+	"                    counts and one row per flow (latencies in microseconds)\n"
+	"  --html OUT.html   the same as a self-contained page\n"
+	"  --against RUN.json  a run's report (blast ... --report RUN.json): its client\n"
+	"                    figures beside the capture's, and client - wire per percentile\n";
+
+/* A flag that takes a file, given once. */
+static int set_once(const char **slot, const char *flag, const char *arg)
+{
+	if (*slot)
+		return usage_fail("%s given twice", flag);
+	if (!*arg)
+		return usage_fail("%s needs a file name", flag);
+	*slot = arg;
+	return 0;
+}
+
+/* The files asked for; a failure is named on stderr. 0 or 1. */
+static int write_outputs(const char *json, const char *html, const struct analysis *a)
+{
+	const struct {
+		const char *flag, *path;
+		int (*write)(FILE *, const void *);
+	} out[] = { { "--report", json, analyze_write_json }, { "--html", html, analyze_write_html } };
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
+		int r = out[i].path ? write_atomic(out[i].path, out[i].write, a) : 0;
+		if (r) {
+			fprintf(stderr, "blast: analyze: cannot write %s %s: %s\n", out[i].flag,
+				out[i].path, strerror(-r));
+			rc = 1;
+		}
+	}
+	return rc;
+}
+
 int analyze_main(int argc, char **argv)
 {
 	struct wm_opts o = { .proto = WM_AUTO };
-	const char *path = NULL;
+	const char *path = NULL, *json = NULL, *html = NULL, *against = NULL;
+	int bad = 0;
 
 	opterr = 0;
 	optind = 0;
@@ -126,12 +218,7 @@ int analyze_main(int argc, char **argv)
 			break;
 		}
 		if (c == 'h') {
-			printf("usage: blast analyze FILE [--proto mqtt|kafka|ws] [--port N]...\n"
-			       "Reads a pcap or pcapng capture, reassembles its TCP streams and matches\n"
-			       "requests with acks: MQTT PUBLISH -> PUBACK/PUBCOMP, Kafka Produce ->\n"
-			       "response, WebSocket messages with blast's header -> receipts.\n"
-			       "  --proto P  decode every flow as P (default: by port, then by first bytes)\n"
-			       "  --port N   only flows to server port N (repeatable)\n");
+			fputs(help, stdout);
 			return 0;
 		}
 		if (c == '?' || c == ':')
@@ -152,18 +239,36 @@ int analyze_main(int argc, char **argv)
 			if (o.n_ports == WM_MAX_PORTS)
 				return usage_fail("--port %s: at most 64 ports", optarg);
 			o.ports[o.n_ports++] = (uint16_t)v;
+		} else if (c == 'r') {
+			bad = set_once(&json, "--report", optarg);
+		} else if (c == 'H') {
+			bad = set_once(&html, "--html", optarg);
+		} else if (c == 'a') {
+			bad = set_once(&against, "--against", optarg);
 		}
+		if (bad)
+			return bad;
 	}
 	if (!path)
 		return usage_fail("%s", "needs a capture file (blast analyze FILE)");
+
+	char err[400];
+	struct wire_client client;
+	/* The report first: a wrong one fails before a long capture is read. */
+	if (against && against_read(against, &client, err, sizeof(err))) {
+		fprintf(stderr, "blast: analyze --against %s\n", err);
+		return BLAST_EXIT_USAGE;
+	}
 	struct wire_stats *s = malloc(sizeof(*s));
 	struct wm_counts c;
-	char err[300];
+	struct wm_flow_row *rows = NULL;
+	size_t n_rows = 0;
 	if (!s) {
 		fprintf(stderr, "blast: out of memory\n");
 		return 1;
 	}
-	int r = analyze_file(path, &o, s, &c, err, sizeof(err));
+	o.flow_rows = json || html;
+	int r = analyze_file(path, &o, s, &c, o.flow_rows ? &rows : NULL, &n_rows, err, sizeof(err));
 	if (r) {
 		fprintf(stderr, "blast: analyze %s\n", err);
 		free(s);
@@ -171,6 +276,14 @@ int analyze_main(int argc, char **argv)
 	}
 	printf("analyze      %s\n", path);
 	analyze_print(stdout, s, &c);
+	if (against) {
+		printf("against      %s\n", against);
+		report_wire_witness(stdout, &client, s);
+	}
+	const struct analysis a = { .path = path, .s = s, .c = &c, .rows = rows, .n_rows = n_rows,
+				    .against = against, .client = against ? &client : NULL };
+	int rc = write_outputs(json, html, &a);
+	free(rows);
 	free(s);
-	return 0;
+	return rc;
 }

@@ -1,26 +1,50 @@
 /* `blast analyze FILE`: a capture (pcap or pcapng, from blast --pcap,
  * tcpdump or anything else) read back, its TCP streams reassembled, and
  * requests matched with acks (encoders/wire_match.c), printed as a table
- * like a run's. --pcap runs use analyze_file on their own capture. */
+ * like a run's; with --report / --html also written as JSON / HTML with a
+ * row per flow (analyze_report.c), and with --against set beside a past
+ * run's client figures. --pcap runs use analyze_file on their own capture. */
 #ifndef BLAST_ANALYZE_H
 #define BLAST_ANALYZE_H
 
 #include <stddef.h>
 #include <stdio.h>
 
-#include "witness/wire.h"
+#include "report/wire.h"
+#include "stats/wire.h"
 #include "witness/wire_match.h"
 
-/* argv[0] is "analyze". Returns the exit status: 0, or 2 (one line on
- * stderr) for bad flags and for a file that cannot be read or is corrupt. */
+/* argv[0] is "analyze". Returns the exit status: 0; 2 (one line on
+ * stderr) for bad flags, a capture or --against report that cannot be
+ * read or is corrupt; 1 when --report or --html cannot be written. */
 int analyze_main(int argc, char **argv);
 
-/* Maps path and analyses it. 0, or -errno with err set to one line
- * (no "blast: " prefix). */
+/* Maps path and analyses it (rows: as wm_analyze_buffer). 0, or -errno
+ * with err set to one line (no "blast: " prefix). */
 int analyze_file(const char *path, const struct wm_opts *o, struct wire_stats *out,
-		 struct wm_counts *c, char *err, size_t err_cap);
+		 struct wm_counts *c, struct wm_flow_row **rows, size_t *n_rows, char *err,
+		 size_t err_cap);
 
 /* The table: counts, then latency percentiles, as a run prints them. */
 void analyze_print(FILE *f, const struct wire_stats *s, const struct wm_counts *c);
+
+/* What `blast analyze` found, for the files it writes. */
+struct analysis {
+	const char *path;                 /* the capture */
+	const struct wire_stats *s;
+	const struct wm_counts *c;
+	const struct wm_flow_row *rows;
+	size_t n_rows;
+	const char *against;              /* --against RUN.json, or NULL */
+	const struct wire_client *client; /* its figures, NULL without --against */
+};
+
+/* --report: the capture's counts, the "wire" object a --pcap run writes
+ * (with "client_minus_wire_us" and "client" under --against) and "flows",
+ * one object per flow. Latencies in microseconds, three decimals, as in
+ * the run report. arg is a struct analysis. 0 or -errno. */
+int analyze_write_json(FILE *f, const void *arg);
+/* --html: the same as one self-contained page. */
+int analyze_write_html(FILE *f, const void *arg);
 
 #endif

@@ -343,7 +343,7 @@ bool capture_finish(struct wire_stats *out)
 	wo.n_ports = cap.n_ports;
 	struct wm_counts c;
 	char err[300];
-	if (analyze_file(cap.path, &wo, out, &c, err, sizeof(err))) {
+	if (analyze_file(cap.path, &wo, out, &c, NULL, NULL, err, sizeof(err))) {
 		fprintf(stderr, "blast: --pcap: cannot analyse the capture: %s\n", err);
 	} else {
 		ok = true;

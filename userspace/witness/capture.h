@@ -15,7 +15,7 @@
 
 #include "protocol/kafka_meta.h"
 #include "config/opts.h"
-#include "witness/wire.h"
+#include "stats/wire.h"
 
 /* Nothing happens without o->pcap_path. 0, or one line on stderr and the
  * exit status (BLAST_EXIT_USAGE). */

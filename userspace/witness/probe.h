@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "witness/wire.h"
+#include "stats/wire.h"
 
 struct blast_opts;
 struct kafka_meta;

@@ -1,6 +1,6 @@
 /* Internals shared by the capture witness's files: wire_match.c (flows,
  * TCP streams, the table of requests awaiting acks, the API) and
- * wire_proto.c (MQTT, Kafka and WebSocket frames matched). Not an API. */
+ * wire_parse.c (MQTT, Kafka and WebSocket frames matched). Not an API. */
 #ifndef BLAST_WIRE_INT_H
 #define BLAST_WIRE_INT_H
 
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "witness/wire.h"
+#include "stats/wire.h"
 #include "witness/wire_types.h"
 
 #define PARSE_ERR ((size_t)-1)
@@ -38,6 +38,12 @@ struct dir {
 	uint64_t inner_ts;
 };
 
+/* One timed ack, kept with wm_opts.flow_rows. */
+struct wm_sample {
+	int64_t ns;
+	uint64_t n; /* acks it stands for (a Produce response's records) */
+};
+
 struct flow {
 	uint8_t family;
 	uint8_t addr[2][16];
@@ -51,7 +57,12 @@ struct flow {
 	bool ws_mqtt;     /* WebSocket carrying MQTT (a client's first message is a CONNECT) */
 	bool ws_checked;  /* the client's first WebSocket message was looked at */
 	struct dir d[2];
+	uint64_t requests, acks; /* this flow's share of the totals */
+	/* With wm_opts.flow_rows: every ack's latency, for the flow's percentiles. */
+	struct wm_sample *lat;
+	size_t n_lat, lat_cap;
 };
+
 
 /* Requests awaiting an ack: (a, b) -> when, how many messages. */
 enum { K_MQTT = 1, K_KAFKA = 2, K_WS = 3 };

@@ -9,6 +9,7 @@
 #include "witness/wire_int.h"
 #include "witness/wire_match.h"
 #include "witness/wire_parse.h"
+#include "witness/wire_pend.h"
 
 const char *wm_proto_name(enum wm_proto p)
 {
@@ -464,6 +465,51 @@ void wm_result(struct wm *m, struct wire_stats *out, struct wm_counts *c)
 		*c = m->c;
 }
 
+static void flow_row(const struct flow *f, struct hist *scratch, struct wm_flow_row *r)
+{
+	int server = !f->client;
+
+	*r = (struct wm_flow_row){
+		.family = f->family,
+		.client_port = f->port[f->client],
+		.server_port = f->port[server],
+		.proto = (enum wm_proto)f->proto,
+		.requests = f->requests,
+		.acks = f->acks,
+	};
+	memcpy(r->client_addr, f->addr[f->client], 16);
+	memcpy(r->server_addr, f->addr[server], 16);
+	hist_clear(scratch);
+	for (size_t i = 0; i < f->n_lat; i++)
+		hist_record_n(scratch, f->lat[i].ns, f->lat[i].n);
+	r->timed = scratch->total;
+	r->p50_ns = hist_percentile(scratch, 50);
+	r->p99_ns = hist_percentile(scratch, 99);
+}
+
+int wm_flow_rows(const struct wm *m, struct wm_flow_row **rows, size_t *n)
+{
+	struct hist *scratch = malloc(sizeof(*scratch));
+	struct wm_flow_row *out = m->s.flows ? calloc(m->s.flows, sizeof(*out)) : NULL;
+	size_t k = 0;
+
+	*rows = NULL;
+	*n = 0;
+	if (!scratch || (m->s.flows && !out)) {
+		free(scratch);
+		free(out);
+		return -ENOMEM;
+	}
+	hist_reset(scratch);
+	for (size_t i = 0; i < m->n_flows && k < m->s.flows; i++)
+		if (!m->flows[i]->ignored)
+			flow_row(m->flows[i], scratch, &out[k++]);
+	free(scratch);
+	*rows = out;
+	*n = k;
+	return 0;
+}
+
 void wm_free(struct wm *m)
 {
 	if (!m)
@@ -477,6 +523,7 @@ void wm_free(struct wm *m)
 			free(f->d[s].buf);
 			free(f->d[s].inner);
 		}
+		free(f->lat);
 		free(f);
 	}
 	for (size_t i = 0; i < m->p_cap; i++)
@@ -488,7 +535,8 @@ void wm_free(struct wm *m)
 }
 
 int wm_analyze_buffer(const uint8_t *buf, size_t len, const struct wm_opts *o,
-		      struct wire_stats *out, struct wm_counts *c, char *err, size_t err_cap)
+		      struct wire_stats *out, struct wm_counts *c, struct wm_flow_row **rows,
+		      size_t *n_rows, char *err, size_t err_cap)
 {
 	struct pcapfile_reader r;
 	struct pcap_pkt p;
@@ -516,6 +564,11 @@ int wm_analyze_buffer(const uint8_t *buf, size_t len, const struct wm_opts *o,
 		return e;
 	}
 	wm_result(m, out, c);
+	if (rows && wm_flow_rows(m, rows, n_rows)) {
+		snprintf(err, err_cap, "out of memory");
+		wm_free(m);
+		return -ENOMEM;
+	}
 	wm_free(m);
 	return 0;
 }

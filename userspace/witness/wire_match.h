@@ -3,7 +3,7 @@
  * packet id per connection, Kafka Produce -> response by correlation id
  * per connection, WebSocket messages carrying blast's "BLWS" header -> every
  * receipt on any connection). No I/O: packets come in as pcap_pkt, the
- * figures go out as struct wire_stats (witness/wire.h). Memory grows
+ * figures go out as struct wire_stats (stats/wire.h). Memory grows
  * with what is in flight and bounded per stream; whatever the bytes are,
  * nothing is read outside them.
  *
@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "encoders/pcapfile.h"
-#include "witness/wire.h"
+#include "stats/wire.h"
 #include "witness/wire_types.h"
 
 struct wm;
@@ -29,12 +29,17 @@ struct wm *wm_new(const struct wm_opts *o);
 void wm_packet(struct wm *m, const struct pcap_pkt *p);
 /* Figures so far (source WIRE_PCAP). c may be NULL. */
 void wm_result(struct wm *m, struct wire_stats *out, struct wm_counts *c);
+/* The flows analysed (not those --port leaves out), in the order first
+ * seen: *rows is malloc'd, NULL when there are none. 0 or -ENOMEM. */
+int wm_flow_rows(const struct wm *m, struct wm_flow_row **rows, size_t *n);
 void wm_free(struct wm *m);
 
 /* A whole capture file held in memory: 0, -EPROTO (err says why: a
- * corrupt or truncated file), -ENOMEM. */
+ * corrupt or truncated file), -ENOMEM. c and rows may be NULL; *rows and
+ * *n_rows as wm_flow_rows gives them (the caller frees *rows). */
 int wm_analyze_buffer(const uint8_t *buf, size_t len, const struct wm_opts *o,
-		      struct wire_stats *out, struct wm_counts *c, char *err, size_t err_cap);
+		      struct wire_stats *out, struct wm_counts *c, struct wm_flow_row **rows,
+		      size_t *n_rows, char *err, size_t err_cap);
 
 const char *wm_proto_name(enum wm_proto p);
 

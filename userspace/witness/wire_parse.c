@@ -59,8 +59,8 @@ static void mqtt_frame(struct wm *m, uint32_t fid, struct flow *f, int side,
 		bool fresh;
 		m->c.req_frames++;
 		if (qos == 0) { /* no ack comes: done once on the wire, as blast counts it */
-			m->s.requests++;
-			m->s.acks++;
+			wm_requests(m, fid, 1);
+			wm_acks(m, fid, 1);
 			return;
 		}
 		if (mqtt_publish_id(f, fr, &id)) {
@@ -70,7 +70,7 @@ static void mqtt_frame(struct wm *m, uint32_t fid, struct flow *f, int side,
 		struct pend *e = wm_pend_put(m, flow_key(K_MQTT, fid, side), id, &fresh);
 		if (e && fresh) { /* a DUP resend keeps the first time */
 			e->ts = ts;
-			m->s.requests++;
+			wm_requests(m, fid, 1);
 		}
 		return;
 	}
@@ -94,10 +94,8 @@ static void mqtt_frame(struct wm *m, uint32_t fid, struct flow *f, int side,
 			m->s.unmatched++;
 			return;
 		}
-		if (ack.reason < 0x80) {
-			m->s.acks++;
-			wm_latency(m, e->ts, ts, 1);
-		}
+		if (ack.reason < 0x80)
+			wm_acked(m, fid, e->ts, ts, 1);
 		wm_pend_del(m, e);
 		return;
 	}
@@ -333,11 +331,11 @@ static void kafka_request(struct wm *m, uint32_t fid, const uint8_t *fr, size_t 
 			m->s.unparsed++;
 		return;
 	}
-	m->s.requests += q.records;
+	wm_requests(m, fid, q.records);
 	e->n = (uint32_t)q.records;
 	e->ver = q.ver;
 	if (q.acks == 0) { /* no response is due: done once on the wire */
-		m->s.acks += q.records;
+		wm_acks(m, fid, q.records);
 		e->flags = KF_ACKS0;
 		free(q.parts);
 	} else {
@@ -395,8 +393,7 @@ static void kafka_response(struct wm *m, uint32_t fid, const uint8_t *fr, size_t
 		    kafka_parse_produce(body, blen, e->ver, kafka_resp_part, &k)) {
 			m->s.unparsed++;
 		} else {
-			m->s.acks += k.acked;
-			wm_latency(m, e->ts, ts, k.acked);
+			wm_acked(m, fid, e->ts, ts, k.acked);
 		}
 	}
 	wm_pend_del(m, e);
@@ -425,8 +422,8 @@ size_t wm_parse_kafka(struct wm *m, uint32_t fid, struct flow *f, int side, cons
 
 /* ---- WebSocket ---- */
 
-static void ws_message(struct wm *m, bool from_client, const uint8_t *pl, size_t n,
-		       const uint8_t *key, uint64_t ts);
+static void ws_message(struct wm *m, uint32_t fid, bool from_client, const uint8_t *pl,
+		       size_t n, const uint8_t *key, uint64_t ts);
 
 /* MQTT over WebSocket: a message's payload (unmasked here) appended to the
  * direction's inner stream, whose whole frames go to the MQTT matcher. */
@@ -490,7 +487,7 @@ static void ws_data(struct wm *m, uint32_t fid, struct flow *f, int side, bool f
 	if (f->ws_mqtt)
 		ws_inner(m, fid, f, side, pl, n, key, ts);
 	else
-		ws_message(m, from_client, pl, n, key, ts);
+		ws_message(m, fid, from_client, pl, n, key, ts);
 }
 
 /* A client frame (masked, which ws_decode_frame refuses from a server):
@@ -527,8 +524,8 @@ static ssize_t ws_client_frame(const uint8_t *p, size_t n, uint8_t *opcode, cons
 	return (ssize_t)(h + len);
 }
 
-static void ws_message(struct wm *m, bool from_client, const uint8_t *pl, size_t n,
-		       const uint8_t *key, uint64_t ts)
+static void ws_message(struct wm *m, uint32_t fid, bool from_client, const uint8_t *pl,
+		       size_t n, const uint8_t *key, uint64_t ts)
 {
 	uint8_t h[BLWS_LEN];
 	uint32_t run;
@@ -547,7 +544,7 @@ static void ws_message(struct wm *m, bool from_client, const uint8_t *pl, size_t
 		struct pend *e = wm_pend_put(m, a, seq, &fresh);
 		if (e && fresh) {
 			e->ts = ts;
-			m->s.requests++;
+			wm_requests(m, fid, 1);
 			m->c.req_frames++;
 		}
 		return;
@@ -559,8 +556,7 @@ static void ws_message(struct wm *m, bool from_client, const uint8_t *pl, size_t
 		return;
 	}
 	e->n++;
-	m->s.acks++;
-	wm_latency(m, e->ts, ts, 1);
+	wm_acked(m, fid, e->ts, ts, 1); /* on the flow the receipt arrived by */
 }
 
 size_t wm_parse_ws(struct wm *m, uint32_t fid, struct flow *f, int side, const uint8_t *p,

@@ -1,5 +1,6 @@
-/* The capture witness's table of requests awaiting an ack: open
- * addressing on (a, b), tombstones on delete, grown past 70% full. */
+/* The capture witness's table of requests awaiting an ack (open
+ * addressing on (a, b), tombstones on delete, grown past 70% full), and
+ * the counts and latencies recorded as requests and acks are matched. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,8 +88,36 @@ void wm_pend_del(struct wm *m, struct pend *e)
 	m->p_tombs++;
 }
 
-void wm_latency(struct wm *m, uint64_t req_ts, uint64_t ack_ts, uint64_t n)
+void wm_requests(struct wm *m, uint32_t fid, uint64_t n)
 {
+	m->s.requests += n;
+	m->flows[fid]->requests += n;
+}
+
+void wm_acks(struct wm *m, uint32_t fid, uint64_t n)
+{
+	m->s.acks += n;
+	m->flows[fid]->acks += n;
+}
+
+void wm_acked(struct wm *m, uint32_t fid, uint64_t req_ts, uint64_t ack_ts, uint64_t n)
+{
+	struct flow *f = m->flows[fid];
 	int64_t d = ack_ts >= req_ts ? (int64_t)(ack_ts - req_ts) : 0;
+
+	wm_acks(m, fid, n);
 	hist_record_n(&m->s.latency, d, n);
+	if (!m->o.flow_rows || !n)
+		return;
+	if (f->n_lat == f->lat_cap) {
+		size_t cap = f->lat_cap ? f->lat_cap * 2 : 256;
+		struct wm_sample *l = realloc(f->lat, cap * sizeof(*l));
+		if (!l) {
+			m->oom = true;
+			return;
+		}
+		f->lat = l;
+		f->lat_cap = cap;
+	}
+	f->lat[f->n_lat++] = (struct wm_sample){ .ns = d, .n = n };
 }

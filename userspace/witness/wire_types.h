@@ -2,6 +2,8 @@
 #ifndef BLAST_WIRE_TYPES_H
 #define BLAST_WIRE_TYPES_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum wm_proto { WM_AUTO = 0, WM_MQTT, WM_KAFKA, WM_WS };
@@ -14,6 +16,10 @@ struct wm_opts {
 	enum wm_proto proto;           /* WM_AUTO: by port, then by the first bytes */
 	uint16_t ports[WM_MAX_PORTS];  /* server ports; none = every TCP flow */
 	unsigned n_ports;
+	/* Keep every ack's latency per flow, for wm_flow_rows' percentiles:
+	 * 16 bytes an ack (a Produce response counts once), where without it
+	 * memory is bounded by what is in flight. */
+	bool flow_rows;
 };
 
 /* Figures beyond struct wire_stats, for `blast analyze`. */
@@ -26,6 +32,19 @@ struct wm_counts {
 	uint64_t pending;      /* requests still awaiting their ack at the end */
 	uint64_t flows_by_proto[4]; /* index enum wm_proto (WM_AUTO: not recognised) */
 	uint64_t first_ns, last_ns; /* capture time span */
+};
+
+/* One connection's row: who talked to whom, and its share of the
+ * requests and acks (a WebSocket receipt counts on the flow it arrived
+ * by, so the rows add up to the totals). */
+struct wm_flow_row {
+	uint8_t family;                    /* 4 or 6 */
+	uint8_t client_addr[16], server_addr[16]; /* IPv4 in the first 4 bytes */
+	uint16_t client_port, server_port;
+	enum wm_proto proto;               /* WM_AUTO: not recognised */
+	uint64_t requests, acks;
+	uint64_t timed;                    /* acks with a latency (not QoS 0, acks=0) */
+	int64_t p50_ns, p99_ns;            /* 0 without wm_opts.flow_rows or timed acks */
 };
 
 #endif
