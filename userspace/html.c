@@ -439,7 +439,7 @@ static void trials(FILE *f, const struct blast_results *r)
 		}
 		fprintf(f, "<table><tr><th>#</th><th>offered</th><th>achieved/s</th><th>acked/s</th>"
 			   "<th>sent</th><th>acked</th><th>failed</th><th>p50 us</th><th>p99 us</th>"
-			   "<th>p99.9 us</th><th>retransmits</th><th>srtt us</th>"
+			   "<th>p99.9 us</th><th>real retransmits</th><th>srtt us</th>"
 			   "<th class=\"verdict\">verdict</th></tr>\n");
 		for (unsigned i = 0; i < n; i++) {
 			const struct limit_trial *t = &r->trials[i];
@@ -471,8 +471,9 @@ static void trials(FILE *f, const struct blast_results *r)
 static void wire_row(FILE *f, const char *name, const struct wire_stats *w)
 {
 	fprintf(f, "<tr><td>%s</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64
-		   "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td>",
-		name, w->requests, w->acks, w->unmatched, w->retransmits, w->flows);
+		   "</td><td>%" PRIu64 " real, %" PRIu64 " spurious</td><td>%" PRIu64 "</td>",
+		name, w->requests, w->acks, w->unmatched, w->retrans_real, wire_retrans_spurious(w),
+		w->flows);
 	if (w->latency.total) {
 		us_cell(f, hist_percentile(&w->latency, 50));
 		us_cell(f, hist_percentile(&w->latency, 99));
