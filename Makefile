@@ -55,6 +55,11 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS))
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.skel.h,$(BPF_SRCS))
 BPF_ABI   := bpf/wire_probe.h bpf/rx_stamp.h
+# The verifier budget (tests/unit/test_bpf_budget.c) loads every object as
+# each installed clang builds it: a compiler upgrade must not tip a program
+# over. $(OUT)/bpf/clang-N/X.bpf.o, one rule per clang-N.
+BPF_CLANGS  := $(sort $(notdir $(wildcard /usr/bin/clang-[0-9] /usr/bin/clang-[0-9][0-9])))
+BPF_BUDGET_OBJS := $(foreach c,$(BPF_CLANGS),$(patsubst bpf/%.bpf.c,$(OUT)/bpf/$(c)/%.bpf.o,$(BPF_SRCS)))
 CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 | sed -n \
 	'/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 
@@ -62,7 +67,7 @@ CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 | sed -n \
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: blast $(UNIT_BINS) $(BENCH_BINS) $(TOOL_BINS)
+all: blast $(UNIT_BINS) $(BENCH_BINS) $(TOOL_BINS) $(BPF_BUDGET_OBJS)
 
 blast: $(OUT)/userspace/main.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
@@ -89,11 +94,21 @@ $(OUT)/asan/proto/%.pb-c.o: $(OUT)/proto/%.pb-c.c | $(PROTO_GEN_H)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(PROTO_CFLAGS) $(SAN) -c $< -o $@
 
+BPF_CFLAGS := -g -O2 -Wall -Werror -MMD -MP -mcpu=v3 -target bpf -Ibpf $(CLANG_BPF_SYS_INCLUDES)
+
 $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_ABI)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -g -O2 -Wall -Werror -mcpu=v3 -target bpf -Ibpf $(CLANG_BPF_SYS_INCLUDES) \
-		-c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# One rule per installed clang-N: $(OUT)/bpf/clang-N/X.bpf.o.
+define bpf_by_clang
+$(OUT)/bpf/$(1)/%.bpf.o: bpf/%.bpf.c $(BPF_ABI)
+	$$(call msg,BPF,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$(1) $$(BPF_CFLAGS) -c $$< -o $$@
+endef
+$(foreach c,$(BPF_CLANGS),$(eval $(call bpf_by_clang,$(c))))
 
 $(OUT)/bpf/%.skel.h: $(OUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
@@ -145,17 +160,17 @@ $(OUT)/tools/%: tests/tools/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< -lrdkafka -lpthread
 
-test-unit: $(UNIT_BINS)
+test-unit: $(UNIT_BINS) $(BPF_BUDGET_OBJS)
 	$(Q)tests/run.sh $(UNIT_BINS)
 
-test-asan: $(ASAN_BINS)
+test-asan: $(ASAN_BINS) $(BPF_BUDGET_OBJS)
 	$(Q)tests/run.sh $(ASAN_BINS)
 
 test-e2e: blast $(BENCH_BINS) $(TOOL_BINS)
 	$(Q)tests/run.sh $(E2E_TESTS)
 
 # One runner over everything, so the last line is the whole tally.
-check: blast $(UNIT_BINS) $(ASAN_BINS) $(BENCH_BINS) $(TOOL_BINS)
+check: blast $(UNIT_BINS) $(ASAN_BINS) $(BENCH_BINS) $(TOOL_BINS) $(BPF_BUDGET_OBJS)
 	$(Q)tests/run.sh $(UNIT_BINS) $(ASAN_BINS) $(E2E_TESTS)
 
 fuzz: $(FUZZ_BINS)

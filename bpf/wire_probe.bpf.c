@@ -20,6 +20,11 @@
  * server -> client packets are seen at egress is parsed there, in order,
  * and ingress leaves it alone.
  *
+ * The verifier's cost is kept far below its limit (make check's budget
+ * test prints it): the per-frame work and the parsers are global functions
+ * (wire_parsers.bpf.h says why), so the bpf_loop callbacks that walk a
+ * segment are a single call each.
+ *
  * sockops registers a flow when one of blast's processes connects to a
  * target, keeps its smoothed RTT and folds it into the counters at close,
  * and counts the retransmissions of both ends (a local broker's too),
@@ -124,531 +129,11 @@ static __always_inline void hist_record(__u64 v, __u32 weight)
 		*b += weight;
 }
 
-/* What one frame asks for. */
-enum {
-	ACT_NONE = 0,
-	ACT_REQ,           /* a request of f->weight messages, id f->id */
-	ACT_REQ_QOS0,      /* f->weight messages no ack will answer (QoS 0, Kafka acks 0) */
-	ACT_REQ_UNCOUNTED, /* a request whose answer is no ack (Kafka Metadata) */
-	ACT_REQ_NOID,      /* a message whose id could not be read */
-	ACT_REQ_FAR,       /* a message whose 2-byte id sits f->id bytes into the frame */
-	ACT_REQ_LOST,      /* a Produce whose records could not be counted */
-	ACT_ACK,           /* the ack of request f->id */
-	ACT_RECEIPT,       /* a receipt of message (f->run, f->id); more may follow */
-};
-enum { P_NEED = 0, P_FRAME = 1, P_GARBAGE = -1 };
+#include "wire_parsers.bpf.h"
 
-struct frame {
-	__u32 len;
-	__u32 act;
-	__u32 run;
-	__u32 weight;
-	__u64 id;
-};
-
-#define B(i) (h[(i) & (WP_CARRY - 1)])
-
-/* MQTT 3.1.1/5 fixed header [MQTT-2.2]: type, remaining length varint. */
-static __always_inline int parse_mqtt(const __u8 *h, __u32 total, __u32 dir, struct frame *f)
-{
-	__u32 rl = 0, vl = 0, i;
-
-	if (total < 2)
-		return P_NEED;
-	__u8 b0 = B(0), type = b0 >> 4;
-	if (type == 0)
-		return P_GARBAGE;
-#pragma unroll
-	for (i = 0; i < 4; i++) {
-		if (1 + i >= total)
-			return P_NEED;
-		__u8 b = B(1 + i);
-		rl |= (__u32)(b & 127) << (7 * i);
-		if (!(b & 128)) {
-			vl = i + 1;
-			break;
-		}
-	}
-	if (!vl)
-		return P_GARBAGE;
-	f->len = 1 + vl + rl;
-	f->act = ACT_NONE;
-	if (dir == 0 && type == 3) { /* PUBLISH */
-		__u32 qos = (b0 >> 1) & 3;
-		if (qos == 3)
-			return P_GARBAGE;
-		if (qos == 0) {
-			f->act = ACT_REQ_QOS0;
-			return P_FRAME;
-		}
-		if (3 + vl > total)
-			return total >= WP_HEAD ? (f->act = ACT_REQ_NOID, P_FRAME) : P_NEED;
-		__u32 tl = (__u32)B(1 + vl) << 8 | B(2 + vl);
-		__u32 pid_at = 3 + vl + tl;
-		if (pid_at + 2 > f->len)
-			return P_GARBAGE;
-		if (pid_at + 2 > WP_HEAD) { /* a long topic: read the id in place */
-			f->id = pid_at;
-			f->act = ACT_REQ_FAR;
-			return P_FRAME;
-		}
-		if (pid_at + 2 > total)
-			return P_NEED;
-		f->id = (__u32)B(pid_at) << 8 | B(pid_at + 1);
-		f->act = ACT_REQ;
-	} else if (dir == 1 && (type == 4 || type == 7)) { /* PUBACK, PUBCOMP */
-		if (rl < 2)
-			return P_GARBAGE;
-		if (3 + vl > total)
-			return P_NEED;
-		f->id = (__u32)B(1 + vl) << 8 | B(2 + vl);
-		f->act = ACT_ACK;
-	}
-	return P_FRAME;
-}
-
-static __always_inline __u32 be32_at(const __u8 *h, __u32 i)
-{
-	return (__u32)B(i) << 24 | (__u32)B(i + 1) << 16 | (__u32)B(i + 2) << 8 | B(i + 3);
-}
-
-static __always_inline __u32 be16_at(const __u8 *h, __u32 i)
-{
-	return (__u32)B(i) << 8 | B(i + 1);
-}
-
-/* Unsigned varint [Kafka protocol guide, "Protocol Primitive Types"] at
- * h[i]: its value in *v, its length in *n. */
-static __always_inline int uvarint_at(const __u8 *h, __u32 total, __u32 i, __u32 *v, __u32 *n)
-{
-	__u32 x = 0, k;
-
-#pragma unroll
-	for (k = 0; k < 5; k++) {
-		if (i + k >= total)
-			return P_NEED;
-		__u8 b = B(i + k);
-		x |= (__u32)(b & 127) << (7 * k);
-		if (!(b & 128)) {
-			*v = x;
-			*n = k + 1;
-			return P_FRAME;
-		}
-	}
-	return P_GARBAGE;
-}
-
-/* The walk's moves between items: what follows a partition, a topic, the
- * topic array. Flexible versions end each with tagged fields. */
-static __always_inline void k_topic_done(struct wp_dir *d)
-{
-	if (--d->ktopics)
-		d->kphase = WP_K_TOPIC;
-	else
-		d->kphase = d->kflex ? WP_K_BODY_TAGS : WP_K_DONE;
-}
-
-static __always_inline void k_end_topic(struct wp_dir *d)
-{
-	if (d->kflex)
-		d->kphase = WP_K_TOPIC_TAGS;
-	else
-		k_topic_done(d);
-}
-
-static __always_inline void k_part_done(struct wp_dir *d)
-{
-	if (--d->kparts)
-		d->kphase = WP_K_PART;
-	else
-		k_end_topic(d);
-}
-
-static __always_inline void k_end_part(struct wp_dir *d)
-{
-	if (d->kflex)
-		d->kphase = WP_K_PART_TAGS;
-	else
-		k_part_done(d);
-}
-
-#define K_MAX_COUNT 100000
-
-/* Kafka, client -> server: one item of the request stream. Any request has
- * Size, then request header v1/v2 (api key, version, correlation id,
- * client id); a Produce's body is walked to count the records of each
- * RecordBatch [Kafka protocol guide, Produce; "Record Batch"]. Changes *d
- * only when it returns P_FRAME. */
-static __always_inline int kafka_req_item(struct wp_dir *d, const __u8 *h, __u32 total,
-					  struct frame *f)
-{
-	__u32 v = 0, n = 0, len = 0, cnt = 0;
-	__u8 ph = d->kphase;
-	int r;
-
-	f->act = ACT_NONE;
-	if (ph == WP_K_FRAME) {
-		if (total < 14)
-			return P_NEED;
-		__u32 size = be32_at(h, 0);
-		if (size < 10 || size > (256u << 20))
-			return P_GARBAGE;
-		f->id = be32_at(h, 8);
-		if (be16_at(h, 4) != 0) { /* not a Produce */
-			f->len = 4 + size;
-			f->act = ACT_REQ_UNCOUNTED;
-			return P_FRAME;
-		}
-		__s16 clen = (__s16)be16_at(h, 12);
-		len = 14 + (clen > 0 ? (__u32)clen : 0);
-		if (len > 4 + size)
-			return P_GARBAGE;
-		d->kcorr = (__u32)f->id;
-		d->kend = d->next + 4 + size;
-		d->kflex = be16_at(h, 6) >= 9;
-		d->krecords = 0;
-		d->kphase = d->kflex ? WP_K_HDR_TAGS : WP_K_TXID;
-		f->len = len;
-		return P_FRAME;
-	}
-	switch (ph) {
-	case WP_K_HDR_TAGS:
-	case WP_K_PART_TAGS:
-	case WP_K_TOPIC_TAGS:
-	case WP_K_BODY_TAGS:
-		r = uvarint_at(h, total, 0, &v, &n);
-		if (r != P_FRAME)
-			return r;
-		if (v) /* tagged fields blast never writes: skip the request */
-			goto lost;
-		len = n;
-		break;
-	case WP_K_TXID:
-	case WP_K_TOPIC: /* a string: its length, then skipped */
-		if (d->kflex) {
-			r = uvarint_at(h, total, 0, &v, &n);
-			if (r != P_FRAME)
-				return r;
-			len = n + (v ? v - 1 : 0);
-		} else {
-			if (total < 2)
-				return P_NEED;
-			__s16 sl = (__s16)be16_at(h, 0);
-			len = 2 + (sl > 0 ? (__u32)sl : 0);
-		}
-		break;
-	case WP_K_ACKS: /* Acks, TimeoutMs, topic count */
-		if (d->kflex) {
-			r = uvarint_at(h, total, 6, &v, &n);
-			if (r != P_FRAME)
-				return r;
-			cnt = v ? v - 1 : 0;
-			len = 6 + n;
-		} else {
-			if (total < 10)
-				return P_NEED;
-			cnt = be32_at(h, 6);
-			len = 10;
-		}
-		break;
-	case WP_K_PCOUNT:
-		if (d->kflex) {
-			r = uvarint_at(h, total, 0, &v, &n);
-			if (r != P_FRAME)
-				return r;
-			cnt = v ? v - 1 : 0;
-			len = n;
-		} else {
-			if (total < 4)
-				return P_NEED;
-			cnt = be32_at(h, 0);
-			len = 4;
-		}
-		break;
-	case WP_K_PART: /* index, then the records' length */
-		if (d->kflex) {
-			r = uvarint_at(h, total, 4, &v, &n);
-			if (r != P_FRAME)
-				return r;
-			cnt = v ? v - 1 : 0;
-			len = 4 + n;
-		} else {
-			if (total < 8)
-				return P_NEED;
-			cnt = be32_at(h, 4);
-			if (cnt == 0xffffffffu) /* null records */
-				cnt = 0;
-			len = 8;
-		}
-		break;
-	case WP_K_BATCH: /* baseOffset, batchLength, ..., recordCount at 57 */
-		if (d->kbytes < 61)
-			goto lost;
-		if (total < 61)
-			return P_NEED;
-		len = 12 + be32_at(h, 8);
-		if (len > d->kbytes || len < 61)
-			goto lost;
-		cnt = be32_at(h, 57);
-		break;
-	default:
-		goto lost;
-	}
-	if (cnt > K_MAX_COUNT && ph != WP_K_PART)
-		goto lost;
-	if ((__s32)(d->kend - (d->next + len)) < 0)
-		goto lost;
-	/* The item is whole: move on. */
-	switch (ph) {
-	case WP_K_HDR_TAGS:
-		d->kphase = WP_K_TXID;
-		break;
-	case WP_K_TXID:
-		d->kphase = WP_K_ACKS;
-		break;
-	case WP_K_ACKS:
-		d->kacks0 = be16_at(h, 0) == 0;
-		d->ktopics = cnt;
-		if (cnt)
-			d->kphase = WP_K_TOPIC;
-		else
-			d->kphase = d->kflex ? WP_K_BODY_TAGS : WP_K_DONE;
-		break;
-	case WP_K_TOPIC:
-		d->kphase = WP_K_PCOUNT;
-		break;
-	case WP_K_PCOUNT:
-		d->kparts = cnt;
-		if (cnt)
-			d->kphase = WP_K_PART;
-		else
-			k_end_topic(d);
-		break;
-	case WP_K_PART:
-		d->kbytes = cnt;
-		if (cnt)
-			d->kphase = WP_K_BATCH;
-		else
-			k_end_part(d);
-		break;
-	case WP_K_BATCH:
-		d->krecords += cnt;
-		d->kbytes -= len;
-		if (!d->kbytes)
-			k_end_part(d);
-		break;
-	case WP_K_PART_TAGS:
-		k_part_done(d);
-		break;
-	case WP_K_TOPIC_TAGS:
-		k_topic_done(d);
-		break;
-	case WP_K_BODY_TAGS:
-		d->kphase = WP_K_DONE;
-		break;
-	}
-	f->len = len;
-	return P_FRAME;
-lost:
-	/* Skip what is left of this request; its answer is let go. */
-	len = d->kend - d->next;
-	if (!len || len > (256u << 20))
-		return P_GARBAGE;
-	f->len = len;
-	f->id = d->kcorr;
-	f->act = ACT_REQ_LOST;
-	d->kphase = WP_K_FRAME;
-	return P_FRAME;
-}
-
-/* Kafka, server -> client: Size, then the response header's correlation id. */
-static __always_inline int kafka_resp(const __u8 *h, __u32 total, struct frame *f)
-{
-	if (total < 8)
-		return P_NEED;
-	__u32 size = be32_at(h, 0);
-	if (size < 4 || size > (256u << 20))
-		return P_GARBAGE;
-	f->len = 4 + size;
-	f->id = be32_at(h, 4);
-	f->act = ACT_ACK;
-	return P_FRAME;
-}
-
-static __always_inline int hex_digit(__u8 c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* WebSocket frame [RFC 6455 5.2] whose payload may start with blast's
- * header: "BLWS" run(8 hex) seq(16 hex) sent(16 hex). */
-static __always_inline int parse_ws(const __u8 *h, __u32 total, __u32 dir, struct frame *f)
-{
-	__u32 hl = 2, i;
-	__u64 plen;
-	__u8 key[4] = { 0, 0, 0, 0 };
-
-	if (total < 2)
-		return P_NEED;
-	__u8 b0 = B(0), b1 = B(1), op = b0 & 15;
-	if ((b0 & 0x70) || (op > 2 && op < 8) || op > 10)
-		return P_GARBAGE;
-	plen = b1 & 127;
-	if (plen == 126) {
-		if (total < 4)
-			return P_NEED;
-		plen = (__u32)B(2) << 8 | B(3);
-		hl = 4;
-	} else if (plen == 127) {
-		if (total < 10)
-			return P_NEED;
-		if (B(2) || B(3) || B(4) || B(5) || (B(6) & 0x80))
-			return P_GARBAGE;
-		plen = be32_at(h, 6);
-		hl = 10;
-	}
-	if (b1 & 0x80) {
-		if (total < hl + 4)
-			return P_NEED;
-		key[0] = B(hl);
-		key[1] = B(hl + 1);
-		key[2] = B(hl + 2);
-		key[3] = B(hl + 3);
-		hl += 4;
-	}
-	if (plen > (1u << 30))
-		return P_GARBAGE;
-	f->len = hl + (__u32)plen;
-	f->act = ACT_NONE;
-	if ((op != 1 && op != 2) || plen < 44)
-		return P_FRAME;
-	if (hl + 28 > total)
-		return P_NEED;
-	__u8 m[28];
-#pragma unroll
-	for (i = 0; i < 28; i++)
-		m[i] = B(hl + i) ^ key[i & 3];
-	if (m[0] != 'B' || m[1] != 'L' || m[2] != 'W' || m[3] != 'S')
-		return P_FRAME;
-	__u64 run = 0, seq = 0;
-#pragma unroll
-	for (i = 0; i < 24; i++) {
-		int d = hex_digit(m[4 + i]);
-		if (d < 0)
-			return P_FRAME; /* not blast's header: not a message to match */
-		if (i < 8)
-			run = run << 4 | (__u32)d;
-		else
-			seq = seq << 4 | (__u32)d;
-	}
-	f->run = (__u32)run;
-	f->id = seq;
-	f->act = dir == 0 ? ACT_REQ : ACT_RECEIPT;
-	return P_FRAME;
-}
-
-/* A WebSocket frame header [RFC 6455 5.2]: its length in *hl, the payload's
- * in *plen, the mask key in key (zeros when unmasked), the opcode in *op. */
-static __always_inline int ws_head(const __u8 *h, __u32 total, __u32 *hl, __u32 *plen, __u8 *key,
-				   __u8 *op)
-{
-	__u32 n = 2;
-	__u64 len;
-
-	if (total < 2)
-		return P_NEED;
-	__u8 b0 = B(0), b1 = B(1);
-	*op = b0 & 15;
-	if ((b0 & 0x70) || (*op > 2 && *op < 8) || *op > 10)
-		return P_GARBAGE;
-	len = b1 & 127;
-	if (len == 126) {
-		if (total < 4)
-			return P_NEED;
-		len = (__u32)B(2) << 8 | B(3);
-		n = 4;
-	} else if (len == 127) {
-		if (total < 10)
-			return P_NEED;
-		if (B(2) || B(3) || B(4) || B(5) || (B(6) & 0x80))
-			return P_GARBAGE;
-		len = be32_at(h, 6);
-		n = 10;
-	}
-	if (len > (1u << 30))
-		return P_GARBAGE;
-	key[0] = key[1] = key[2] = key[3] = 0;
-	if (b1 & 0x80) {
-		if (total < n + 4)
-			return P_NEED;
-		key[0] = B(n);
-		key[1] = B(n + 1);
-		key[2] = B(n + 2);
-		key[3] = B(n + 3);
-		n += 4;
-	}
-	*hl = n;
-	*plen = (__u32)len;
-	return P_FRAME;
-}
-
-/* MQTT over WebSocket: a data frame's header, or one MQTT packet of its
- * payload (unmasked first). blast and mosquitto never split an MQTT packet
- * between WebSocket frames: one that is split is garbage here. */
-static __always_inline int mqtt_ws_item(struct wp_dir *d, const __u8 *raw, __u32 total, __u32 dir,
-					struct frame *f)
-{
-	__u32 zero = 0, hl = 0, plen = 0, i;
-	__u8 key[4], op = 0;
-	int r;
-
-	if (!d->ws_left) {
-		r = ws_head(raw, total, &hl, &plen, key, &op);
-		if (r != P_FRAME)
-			return r;
-		f->act = ACT_NONE;
-		if (op != 0 && op != 2 && op != 1) { /* control frame: skipped whole */
-			f->len = hl + plen;
-			return P_FRAME;
-		}
-		d->ws_left = plen;
-		d->ws_pos = 0;
-		__builtin_memcpy(d->ws_key, key, 4);
-		f->len = hl;
-		return P_FRAME;
-	}
-	__u8 *h = bpf_map_lookup_elem(&scratch, &zero);
-	if (!h)
-		return P_GARBAGE;
-	if (total > d->ws_left)
-		total = d->ws_left;
-	__u32 ph = d->ws_pos;
-	for (i = 0; i < WP_HEAD; i++) {
-		if (i >= total)
-			break;
-		h[i & (WP_CARRY - 1)] = raw[i & (WP_CARRY - 1)] ^ d->ws_key[(ph + i) & 3];
-	}
-	r = parse_mqtt(h, total, dir, f);
-	if (r == P_NEED && total == d->ws_left)
-		return P_GARBAGE; /* the packet runs past its WebSocket frame */
-	if (r != P_FRAME)
-		return r;
-	if (f->len > d->ws_left)
-		return P_GARBAGE;
-	if (f->act == ACT_REQ_FAR) /* its id lies masked further on: not read */
-		f->act = ACT_REQ_NOID;
-	d->ws_left -= f->len;
-	d->ws_pos += f->len;
-	return P_FRAME;
-}
-
-struct seg {
-	struct __sk_buff *skb;
-	struct wp_flow *fl;
+/* The segment being parsed: scalars only, so that a pointer to it can be
+ * a global function's argument. */
+struct seg_info {
 	__u64 now;
 	__u32 poff; /* offset of the TCP payload in the skb */
 	__u32 seq;  /* sequence number of its first byte */
@@ -656,35 +141,43 @@ struct seg {
 	__u32 dir;
 };
 
-static __always_inline void act(struct seg *s, struct frame *f)
+/* bpf_loop's context: the pointers stay typed through the stack. */
+struct seg {
+	struct __sk_buff *skb;
+	struct wp_flow *fl;
+	struct seg_info in;
+};
+
+/* What a frame does to the counters, the request maps and the histogram. */
+__noinline int act(struct wp_flow *fl, const struct frame *f, __u64 now)
 {
 	struct wp_counters *c = cnt();
-	struct wp_req_key k = { .flow = s->fl->id, .run = 0, .id = f->id };
 	struct wp_req *r;
 
-	if (!c)
-		return;
-	if ((s->fl->proto == WP_MQTT || s->fl->proto == WP_MQTT_WS) && s->fl->slot != WP_NO_SLOT &&
+	if (!c || !fl || !f)
+		return 0;
+	struct wp_req_key k = { .flow = fl->id, .run = 0, .id = f->id };
+	if ((fl->proto == WP_MQTT || fl->proto == WP_MQTT_WS) && fl->slot != WP_NO_SLOT &&
 	    (f->act == ACT_REQ || f->act == ACT_ACK)) {
-		__u32 idx = s->fl->slot * WP_PID_SPACE + (__u32)(f->id & (WP_PID_SPACE - 1));
+		__u32 idx = fl->slot * WP_PID_SPACE + (__u32)(f->id & (WP_PID_SPACE - 1));
 		__u64 *ts = bpf_map_lookup_elem(&reqs_fast, &idx);
 		if (!ts) { /* a row past the array: never set so */
 			c->untracked++;
-			return;
+			return 0;
 		}
 		if (f->act == ACT_REQ) {
 			c->requests++;
-			*ts = s->now | 1; /* never 0: 0 means no request */
+			*ts = now | 1; /* never 0: 0 means no request */
 		} else if (*ts) {
 			c->acks++;
-			hist_record(s->now - *ts, 1);
+			hist_record(now - *ts, 1);
 			*ts = 0;
 		} else {
 			c->unmatched++;
 		}
-		return;
+		return 0;
 	}
-	if (s->fl->proto == WP_WS) {
+	if (fl->proto == WP_WS) {
 		k.flow = 0;
 		k.run = f->run;
 	}
@@ -699,7 +192,7 @@ static __always_inline void act(struct seg *s, struct frame *f)
 	case ACT_REQ_LOST:
 	case ACT_REQ:
 	case ACT_REQ_UNCOUNTED: {
-		struct wp_req v = { .ts = s->now, .weight = f->act == ACT_REQ ? f->weight : 0 };
+		struct wp_req v = { .ts = now, .weight = f->act == ACT_REQ ? f->weight : 0 };
 		if (f->act == ACT_REQ_LOST)
 			c->unparsed++;
 		c->requests += v.weight;
@@ -716,44 +209,81 @@ static __always_inline void act(struct seg *s, struct frame *f)
 		}
 		if (r->weight) {
 			c->acks += r->weight;
-			hist_record(s->now - r->ts, r->weight);
+			hist_record(now - r->ts, r->weight);
 		}
 		if (f->act == ACT_ACK)
 			bpf_map_delete_elem(&reqs, &k);
 		break;
 	}
+	return 0;
 }
 
-static __always_inline void give_up(struct wp_dir *d)
+static __always_inline int give_up(struct wp_dir *d)
 {
 	struct wp_counters *c = cnt();
 
 	if (c)
 		c->unparsed++;
 	d->state = WP_D_DEAD;
+	return 1;
 }
 
-/* One frame (or the head of one) from the segment; 0 to go on, 1 to stop. */
-static long frame_step(__u32 i, void *arg)
+/* The frame at the head of the segment's bytes: which parser reads it. */
+static __always_inline int parse(struct wp_flow *fl, struct wp_dir *d, __u32 total, __u32 dir,
+				 struct frame *f)
 {
-	struct seg *s = arg;
-	struct wp_dir *d = &s->fl->dir[s->dir & 1];
-	struct frame f = {};
-	int r;
+	const struct wp_head *h = (const struct wp_head *)d->carry;
 
-	(void)i;
+	switch (fl->proto) {
+	case WP_MQTT:
+		return parse_mqtt(h, total, dir, f);
+	case WP_KAFKA:
+		return dir == 0 ? kafka_req_item(d, total, f) : kafka_resp(h, total, f);
+	case WP_WS:
+		return parse_ws(h, total, dir, f);
+	case WP_MQTT_WS:
+		return mqtt_ws_item(d, total, dir, f);
+	}
+	return P_GARBAGE;
+}
+
+/* A long-topic PUBLISH: its id sits at byte at of this segment (read it
+ * now), or of a later one (handle() reads it when it comes). */
+static __always_inline void far_id(struct __sk_buff *skb, const struct seg_info *s,
+				   struct wp_dir *d, struct frame *f, __s64 at)
+{
+	__u8 id2[2];
+
+	f->act = ACT_REQ_NOID;
+	if (at >= 0 && at + 2 <= s->len) {
+		if (!bpf_skb_load_bytes(skb, s->poff + (__u32)at, id2, 2)) {
+			f->id = (__u32)id2[0] << 8 | id2[1];
+			f->act = ACT_REQ;
+		}
+	} else if (at >= s->len) {
+		d->far = 1;
+		d->far_seq = s->seq + (__u32)at;
+		f->act = ACT_NONE;
+	}
+}
+
+/* One frame (or the head of one) from the segment; 0 to go on, 1 to stop.
+ * Global, for the reason given in wire_parsers.bpf.h. */
+__noinline int frame_one(struct __sk_buff *skb, struct wp_flow *fl, const struct seg_info *s)
+{
+	struct frame f = {};
+
+	if (!skb || !fl || !s)
+		return 1;
+	struct wp_dir *d = &fl->dir[s->dir & 1];
 	if (d->state != WP_D_FRAMES)
 		return 1;
 	__u32 cl = d->carry_len;
-	if (cl >= WP_HEAD) {
-		give_up(d);
-		return 1;
-	}
+	if (cl >= WP_HEAD)
+		return give_up(d);
 	__s32 off = (__s32)(d->next + cl - s->seq);
-	if (off < 0) { /* bytes before this segment were never seen */
-		give_up(d);
-		return 1;
-	}
+	if (off < 0) /* bytes before this segment were never seen */
+		return give_up(d);
 	if ((__u32)off >= s->len)
 		return 1;
 	__u32 n = s->len - (__u32)off;
@@ -761,70 +291,32 @@ static long frame_step(__u32 i, void *arg)
 		n = WP_HEAD - cl;
 	if (n < 1 || n > WP_HEAD)
 		return 1;
-	if (bpf_skb_load_bytes(s->skb, s->poff + (__u32)off, &d->carry[cl & (WP_HEAD - 1)], n)) {
-		give_up(d);
-		return 1;
-	}
+	if (bpf_skb_load_bytes(skb, s->poff + (__u32)off, &d->carry[cl & (WP_HEAD - 1)], n))
+		return give_up(d);
 	__u32 total = cl + n;
-	switch (s->fl->proto) {
-	case WP_MQTT:
-		r = parse_mqtt(d->carry, total, s->dir, &f);
-		break;
-	case WP_KAFKA:
-		if (s->dir == 0)
-			r = kafka_req_item(d, d->carry, total, &f);
-		else
-			r = kafka_resp(d->carry, total, &f);
-		break;
-	case WP_WS:
-		r = parse_ws(d->carry, total, s->dir, &f);
-		break;
-	case WP_MQTT_WS:
-		r = mqtt_ws_item(d, d->carry, total, s->dir, &f);
-		break;
-	default:
-		r = P_GARBAGE;
-	}
+	int r = parse(fl, d, total, s->dir, &f);
 	if (r == P_NEED) {
-		if (total >= WP_HEAD) {
-			give_up(d);
-			return 1;
-		}
+		if (total >= WP_HEAD)
+			return give_up(d);
 		d->carry_len = (__u8)total;
 		return 1;
 	}
-	if (r == P_GARBAGE || f.len == 0) {
-		give_up(d);
-		return 1;
-	}
+	if (r == P_GARBAGE || f.len == 0)
+		return give_up(d);
 	if (!f.weight)
 		f.weight = 1;
-	if (f.act == ACT_REQ_FAR) {
-		/* The frame starts off - cl bytes into this segment (before it,
-		 * if its head came in carry): read the id here, or when the
-		 * segment holding it comes (handle()). */
-		__s64 at = (__s64)off - cl + (__s64)f.id;
-		__u8 id2[2];
-		f.act = ACT_REQ_NOID;
-		if (at >= 0 && at + 2 <= s->len) {
-			if (!bpf_skb_load_bytes(s->skb, s->poff + (__u32)at, id2, 2)) {
-				f.id = (__u32)id2[0] << 8 | id2[1];
-				f.act = ACT_REQ;
-			}
-		} else if (at >= s->len) {
-			d->far = 1;
-			d->far_seq = s->seq + (__u32)at;
-			f.act = ACT_NONE;
-		}
-	}
-	act(s, &f);
+	/* The frame starts off - cl bytes into this segment (before it, if
+	 * its head came in carry). */
+	if (f.act == ACT_REQ_FAR)
+		far_id(skb, s, d, &f, (__s64)off - cl + (__s64)f.id);
+	act(fl, &f, s->now);
 	d->next += f.len;
 	d->carry_len = 0;
-	if (s->fl->proto == WP_KAFKA && s->dir == 0 && d->kphase == WP_K_DONE) {
+	if (fl->proto == WP_KAFKA && s->dir == 0 && d->kphase == WP_K_DONE) {
 		/* A Produce walked to its end: its records are the request. */
 		struct frame done = { .act = d->kacks0 ? ACT_REQ_QOS0 : ACT_REQ, .id = d->kcorr,
 				      .weight = d->krecords };
-		act(s, &done);
+		act(fl, &done, s->now);
 		if (d->next != d->kend) {
 			struct wp_counters *c = cnt();
 			if (c)
@@ -836,27 +328,31 @@ static long frame_step(__u32 i, void *arg)
 	return 0;
 }
 
-/* WebSocket: skip the HTTP upgrade, up to its blank line. One byte a step. */
-static long http_step(__u32 i, void *arg)
+static long frame_step(__u32 i, void *arg)
 {
 	struct seg *s = arg;
-	struct wp_dir *d = &s->fl->dir[s->dir & 1];
-	__u8 b;
 
 	(void)i;
+	return frame_one(s->skb, s->fl, &s->in) ? 1 : 0; /* bpf_loop takes 0 or 1 */
+}
+
+/* WebSocket: one byte of the HTTP upgrade, which ends at its blank line. */
+__noinline int http_one(struct __sk_buff *skb, struct wp_flow *fl, const struct seg_info *s)
+{
+	__u8 b;
+
+	if (!skb || !fl || !s)
+		return 1;
+	struct wp_dir *d = &fl->dir[s->dir & 1];
 	if (d->state != WP_D_HTTP)
 		return 1;
 	__s32 off = (__s32)(d->next - s->seq);
-	if (off < 0) {
-		give_up(d);
-		return 1;
-	}
+	if (off < 0)
+		return give_up(d);
 	if ((__u32)off >= s->len)
 		return 1;
-	if (bpf_skb_load_bytes(s->skb, s->poff + (__u32)off, &b, 1)) {
-		give_up(d);
-		return 1;
-	}
+	if (bpf_skb_load_bytes(skb, s->poff + (__u32)off, &b, 1))
+		return give_up(d);
 	d->next++;
 	__u8 m = d->http_match;
 	__u8 want = (m & 1) ? '\n' : '\r';
@@ -868,6 +364,14 @@ static long http_step(__u32 i, void *arg)
 	if (m == 4)
 		d->state = WP_D_FRAMES;
 	return 0;
+}
+
+static long http_step(__u32 i, void *arg)
+{
+	struct seg *s = arg;
+
+	(void)i;
+	return http_one(s->skb, s->fl, &s->in) ? 1 : 0;
 }
 
 /* The flow of a packet seen leaving the server: k turned around. Not
@@ -941,47 +445,49 @@ static __always_inline int handle(struct __sk_buff *skb, __u32 egress)
 	struct seg s = {
 		.skb = skb,
 		.fl = fl,
-		.now = bpf_ktime_get_ns(),
-		.poff = poff,
-		.seq = bpf_ntohl(th.seq),
-		.len = l3end - poff,
-		.dir = egress ? 0 : 1,
+		.in = {
+			.now = bpf_ktime_get_ns(),
+			.poff = poff,
+			.seq = bpf_ntohl(th.seq),
+			.len = l3end - poff,
+			.dir = egress ? 0 : 1,
+		},
 	};
 	struct wp_counters *c = cnt();
 	if (c) {
 		if (egress) {
-			c->bytes_out += s.len;
+			c->bytes_out += s.in.len;
 			c->segs_out++;
 		} else {
-			c->bytes_in += s.len;
+			c->bytes_in += s.in.len;
 			c->segs_in++;
 		}
 	}
-	struct wp_dir *d = &fl->dir[s.dir & 1];
+	struct wp_dir *d = &fl->dir[s.in.dir & 1];
 	if (!d->synced) { /* the flow's first payload: a frame starts here */
-		d->next = s.seq;
+		d->next = s.in.seq;
 		d->synced = 1;
 	}
 	if (d->far) { /* a long-topic PUBLISH whose id is in a later segment */
-		__s32 at = (__s32)(d->far_seq - s.seq);
+		__s32 at = (__s32)(d->far_seq - s.in.seq);
 		struct frame f = { .act = ACT_REQ_NOID, .weight = 1 };
 		__u8 id2[2];
-		if (at >= 0 && (__u32)at + 2 <= s.len) {
+		if (at >= 0 && (__u32)at + 2 <= s.in.len) {
 			if (!bpf_skb_load_bytes(skb, poff + (__u32)at, id2, 2)) {
 				f.id = (__u32)id2[0] << 8 | id2[1];
 				f.act = ACT_REQ;
 			}
 			d->far = 0;
-			act(&s, &f);
-		} else if (at < 0 || (__u32)at < s.len) { /* split between segments, or missed */
+			act(fl, &f, s.in.now);
+		} else if (at < 0 || (__u32)at < s.in.len) { /* split between segments, or missed */
 			d->far = 0;
-			act(&s, &f);
+			act(fl, &f, s.in.now);
 		}
 	}
 	if (d->state == WP_D_HTTP)
-		bpf_loop(s.len, http_step, &s, 0);
+		bpf_loop(s.in.len, http_step, &s, 0);
 	/* At most one frame or item per byte (a Kafka tagged-field count). */
-	bpf_loop(s.len + 1, frame_step, &s, 0);
+	bpf_loop(s.in.len + 1, frame_step, &s, 0);
 	return TC_ACT_OK;
 }
 

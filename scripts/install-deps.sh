@@ -17,6 +17,8 @@ PACKAGES=(
 	librdkafka-dev kcat
 	# BPF objects and skeletons, libFuzzer runtime, sanitizers
 	clang llvm libclang-rt-14-dev bpftool
+	# a second compiler for the BPF verifier budget (make check loads both builds)
+	clang-16
 	# tests and benches
 	iproute2 mosquitto mosquitto-clients bc python3 procps psmisc coreutils util-linux time xxd
 	libwebsockets-test-server python3-websockets
