@@ -6,14 +6,15 @@ cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-# cpu_time OUT CMD...: runs CMD and writes "user sys" (seconds, to the
-# microsecond) of it and every descendant it waited for into OUT: what
+# cpu_time OUT CMD...: runs CMD and writes "user sys wall" (seconds, to the
+# microsecond; CPU of it and every descendant it waited for) into OUT: what
 # /usr/bin/time gives, without its 10 ms rounding, which is a sixth of a
 # run that takes 0.06 s. Exits as CMD did.
 cpu_time() {
 	python3 - "$@" <<'EOF'
-import os, sys
+import os, sys, time
 out, cmd = sys.argv[1], sys.argv[2:]
+t0 = time.monotonic()
 pid = os.fork()
 if pid == 0:
     try:
@@ -21,8 +22,9 @@ if pid == 0:
     finally:
         os._exit(127)
 _, status, ru = os.wait4(pid, 0)
+wall = time.monotonic() - t0
 with open(out, "w") as f:
-    f.write("%.6f %.6f\n" % (ru.ru_utime, ru.ru_stime))
+    f.write("%.6f %.6f %.6f\n" % (ru.ru_utime, ru.ru_stime, wall))
 sys.exit(os.waitstatus_to_exitcode(status))
 EOF
 }

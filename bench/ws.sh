@@ -133,7 +133,7 @@ run_one() {
 	t1=$(now)
 	c1=$(cpu_ticks "$LWS_PID")
 	R_SRV=$(calc "($c1 - $c0) / $HZ / ($t1 - $t0)")
-	R_CPU=$(awk 'NF == 2 { printf "%.4f", $1 + $2 }' "$TMP/time" 2>/dev/null)
+	R_CPU=$(awk 'NF >= 2 { printf "%.4f", $1 + $2 }' "$TMP/time" 2>/dev/null)
 	if [ "$client" != blast ]; then
 		line=$(tail -1 "$TMP/peer.out")
 		batch=$(field "$line" batch_s)

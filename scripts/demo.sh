@@ -2,7 +2,8 @@
 # The main job, end to end: install what blast needs, build it, start a
 # private mosquitto on a free loopback port, blast it with 1,000 connections
 # for 10 s at QoS 1 with the wire probe on, print the summary and the JSON
-# report (kept with an HTML page in /tmp/blast-demo), stop the broker.
+# report (kept with an HTML page in /tmp/blast-demo, or DEMO_OUT), stop the
+# broker. SKIP_DEPS=1 skips the install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +37,7 @@ done
 
 echo "mosquitto (pid $broker) on 127.0.0.1:$port"
 set +e
-out=/tmp/blast-demo
+out=${DEMO_OUT:-/tmp/blast-demo}
 mkdir -p "$out"
 ./blast --proto mqtt --target "127.0.0.1:$port" --conns 1000 --ramp 5000 \
 	--rate 20000 --duration 10s --qos 1 --probe \

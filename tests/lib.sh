@@ -933,3 +933,26 @@ shaped_netns_cleanup() {
 	[ -n "${VH:-}" ] && ip link del "$VH" 2>/dev/null
 	return 0
 }
+
+# check_wire REPORT SENT_KEY ACKED_KEY FLOWS: the probe's counts in a run's
+# JSON report equal the client's (keys into the report), every ack timed.
+check_wire() {
+	local r=$1 sent acked
+	sent=$(json_get "$r" "$2") || { fail "report has no $2"; return; }
+	acked=$(json_get "$r" "$3") || { fail "report has no $3"; return; }
+	[ "$sent" -gt 0 ] || fail "$r: nothing sent"
+	expect_json "$r" wire.source eq probe
+	expect_json "$r" wire.requests == "$sent"
+	expect_json "$r" wire.acks == "$acked"
+	expect_json "$r" wire.latency_us.count == "$acked"
+	expect_json "$r" wire.unparsed == 0
+	expect_json "$r" wire.unmatched == 0
+	expect_json "$r" wire.flows == "$4"
+	expect_json "$r" wire.bytes_out -gt 0
+	expect_json "$r" wire.segments_in -gt 0
+	expect_json "$r" wire.srtt_us_max -gt 0
+	local p50
+	p50=$(json_get "$r" wire.latency_us.p50)
+	python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)' "$p50" ||
+		fail "$r: wire.latency_us.p50 = $p50, want > 0"
+}

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,12 @@ static volatile sig_atomic_t signals_seen;
 static struct probe *probe; /* --probe, NULL when off or impossible */
 /* Every run's seconds, for the live line and the report files. */
 static struct series *series;
+/* What blast costs before its first message: the launch, and the parent's
+ * CPU when it forks the first run's workers (flags, metadata, --probe's
+ * load and attach, --pcap's capture). */
+static uint64_t launch_ns;
+static struct rusage setup_usage;
+static bool setup_taken;
 
 static void on_signal(int sig)
 {
@@ -130,6 +137,8 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 	signal(SIGPIPE, SIG_IGN);
 
 	fflush(NULL);
+	if (!setup_taken)
+		setup_taken = getrusage(RUSAGE_SELF, &setup_usage) == 0;
 	for (unsigned i = 0; i < n; i++) {
 		pid_t pid = fork();
 		if (pid < 0) {
@@ -429,6 +438,9 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		.t = *total,
 		.duration_s = (double)(all.t_end - all.t0) / 1e9,
 		.publish_s = all.t_last_send > all.t0 ? (double)(all.t_last_send - all.t0) / 1e9 : 0,
+		.startup_s = all.t0 > launch_ns ? (double)(all.t0 - launch_ns) / 1e9 : 0,
+		.setup_user_s = (double)setup_usage.ru_utime.tv_sec + setup_usage.ru_utime.tv_usec / 1e6,
+		.setup_sys_s = (double)setup_usage.ru_stime.tv_sec + setup_usage.ru_stime.tv_usec / 1e6,
 		.latency = all.lat,
 		.latency_raw = all.raw,
 		.connect = all.con,
@@ -507,6 +519,7 @@ int main(int argc, char **argv)
 {
 	struct blast_opts o;
 
+	launch_ns = mono_ns();
 	if (argc > 1 && !strcmp(argv[1], "analyze"))
 		return analyze_main(argc - 1, argv + 1);
 	int r = opts_parse(&o, argc, argv);

@@ -531,6 +531,12 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 	json_kv_i64(&w, "exit_status", r->exit_status);
 	json_kv_double3(&w, "duration_s", r->duration_s);
 	json_kv_double3(&w, "publish_s", r->publish_s);
+	json_key(&w, "startup");
+	json_begin_object(&w);
+	json_kv_double3(&w, "to_schedule_ms", r->startup_s * 1e3);
+	json_kv_double3(&w, "setup_user_ms", r->setup_user_s * 1e3);
+	json_kv_double3(&w, "setup_sys_ms", r->setup_sys_s * 1e3);
+	json_end_object(&w);
 
 	json_kv_u64(&w, "conns_ok", t->conns_ok);
 	json_kv_u64(&w, "conns_failed", t->conns_failed);

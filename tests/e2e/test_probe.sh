@@ -68,28 +68,6 @@ wait_conns() {
 	wait_until 10 eval "[ \"\$(ss -Htn state established '( dport = :$2 )' | wc -l)\" -ge $1 ]"
 }
 
-# check_wire REPORT SENT_KEY ACKED_KEY FLOWS
-check_wire() {
-	local r=$1 sent acked
-	sent=$(json_get "$r" "$2") || { fail "report has no $2"; return; }
-	acked=$(json_get "$r" "$3") || { fail "report has no $3"; return; }
-	[ "$sent" -gt 0 ] || fail "$r: nothing sent"
-	expect_json "$r" wire.source eq probe
-	expect_json "$r" wire.requests == "$sent"
-	expect_json "$r" wire.acks == "$acked"
-	expect_json "$r" wire.latency_us.count == "$acked"
-	expect_json "$r" wire.unparsed == 0
-	expect_json "$r" wire.unmatched == 0
-	expect_json "$r" wire.flows == "$4"
-	expect_json "$r" wire.bytes_out -gt 0
-	expect_json "$r" wire.segments_in -gt 0
-	expect_json "$r" wire.srtt_us_max -gt 0
-	local p50
-	p50=$(json_get "$r" wire.latency_us.p50)
-	python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)' "$p50" ||
-		fail "$r: wire.latency_us.p50 = $p50, want > 0"
-}
-
 start_mosquitto || die "cannot start mosquitto"
 T_MQ="127.0.0.1:$MQ_PORT"
 
