@@ -26,9 +26,11 @@
  * segment are a single call each.
  *
  * sockops registers a flow when one of blast's processes connects to a
- * target, keeps its smoothed RTT and folds it into the counters at close;
- * tcp:tcp_retransmit_skb counts retransmissions. UAPI headers only: no BTF
- * relocations. */
+ * target, keeps its smoothed RTT and folds it into the counters at close,
+ * and counts the retransmissions of both ends (a local broker's too),
+ * telling tail-loss probes and duplicates the receiver reported (DSACK)
+ * from real ones; tcp:tcp_cong_state_set tells a probe that repaired a
+ * loss. UAPI headers only: no BTF relocations. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -536,11 +538,78 @@ static __always_inline void fold_srtt(struct wp_flow *fl)
 		c->srtt_max_us = fl->srtt_us;
 }
 
+/* The flow a socket belongs to, and which end it is: 0 blast's, 1 the
+ * server's (a local broker's accepted socket: the key read backwards). */
+static __always_inline struct wp_flow *flow_of(const struct wp_flow_key *k, int *side)
+{
+	struct wp_flow_key r = { .family = k->family, .cport = k->sport, .sport = k->cport };
+	struct wp_flow *fl = bpf_map_lookup_elem(&flows, k);
+
+	*side = 0;
+	if (fl)
+		return fl;
+	__builtin_memcpy(r.caddr, k->saddr, 16);
+	__builtin_memcpy(r.saddr, k->caddr, 16);
+	*side = 1;
+	return bpf_map_lookup_elem(&flows, &r);
+}
+
+/* The receiver's DSACKs since the last look name segments it already had:
+ * the open probes first (the kernel's own rule takes a DSACK of the probe
+ * as "nothing was lost"), then other retransmissions. dsack_dups also
+ * counts duplicates nobody retransmitted; those find nothing open. */
+static __always_inline void fold_dsack(struct bpf_sock_ops *o, struct wp_rtx *x)
+{
+	struct bpf_sock *sk = o->sk;
+	struct bpf_tcp_sock *tp;
+
+	if (!sk || !(tp = bpf_tcp_sock(sk)))
+		return;
+	__u32 d = tp->dsack_dups - x->dsack_seen;
+	x->dsack_seen = tp->dsack_dups;
+	if (!d)
+		return;
+	__u32 t = d < x->tlp_open ? d : x->tlp_open;
+	x->tlp_open -= t;
+	d -= t;
+	if (d > x->real_open)
+		d = x->real_open;
+	x->real_open -= d;
+	struct wp_counters *c = cnt();
+	if (c)
+		c->rtx_dsack += d;
+}
+
+/* BPF_SOCK_OPS_RETRANS_CB: args[1] segments, args[2] the send's error. A
+ * retransmission the kernel makes with no segment marked lost is a tail-loss
+ * probe (RACK-TLP, RFC 8985): sent on a timer because no ACK came, not
+ * because anything was found missing. */
+static __always_inline void on_retrans(struct bpf_sock_ops *o, struct wp_rtx *x)
+{
+	__u32 segs = o->args[1];
+
+	if (o->args[2]) /* not sent */
+		return;
+	fold_dsack(o, x);
+	x->sent += segs;
+	struct wp_counters *c = cnt();
+	if (c)
+		c->retransmits += segs;
+	if (o->lost_out) {
+		x->real_open += segs;
+		return;
+	}
+	x->tlp_open += segs;
+	if (c)
+		c->rtx_tlp += segs;
+}
+
 SEC("sockops")
 int wp_sockops(struct bpf_sock_ops *o)
 {
 	struct wp_flow_key k = {};
 	struct wp_flow *fl;
+	int side;
 
 	if (o->family != AF_INET && o->family != AF_INET6)
 		return 1;
@@ -571,19 +640,38 @@ int wp_sockops(struct bpf_sock_ops *o)
 		struct wp_counters *c = cnt();
 		if (c)
 			c->flows++;
-		bpf_sock_ops_cb_flags_set(o, BPF_SOCK_OPS_RTT_CB_FLAG | BPF_SOCK_OPS_STATE_CB_FLAG);
+		bpf_sock_ops_cb_flags_set(o, BPF_SOCK_OPS_RTT_CB_FLAG | BPF_SOCK_OPS_STATE_CB_FLAG |
+						     BPF_SOCK_OPS_RETRANS_CB_FLAG);
 		break;
 	}
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		/* A local broker's end of one of blast's connections: its
+		 * retransmissions count too. */
+		fl = flow_of(&k, &side);
+		if (fl && side == 1)
+			bpf_sock_ops_cb_flags_set(o, BPF_SOCK_OPS_STATE_CB_FLAG |
+							     BPF_SOCK_OPS_RETRANS_CB_FLAG);
+		break;
 	case BPF_SOCK_OPS_RTT_CB:
 		fl = bpf_map_lookup_elem(&flows, &k);
+		if (!fl)
+			break;
+		fl->srtt_us = o->srtt_us >> 3; /* the kernel keeps it x8 */
+		if (fl->rtx[0].tlp_open | fl->rtx[0].real_open)
+			fold_dsack(o, &fl->rtx[0]);
+		break;
+	case BPF_SOCK_OPS_RETRANS_CB:
+		fl = flow_of(&k, &side);
 		if (fl)
-			fl->srtt_us = o->srtt_us >> 3; /* the kernel keeps it x8 */
+			on_retrans(o, &fl->rtx[side & 1]);
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
-		if (o->args[1] != TCP_STATE_CLOSE)
+		fl = flow_of(&k, &side);
+		if (!fl)
 			break;
-		fl = bpf_map_lookup_elem(&flows, &k);
-		if (fl) {
+		if (fl->rtx[side & 1].tlp_open | fl->rtx[side & 1].real_open)
+			fold_dsack(o, &fl->rtx[side & 1]);
+		if (side == 0 && o->args[1] == TCP_STATE_CLOSE) {
 			fold_srtt(fl);
 			bpf_map_delete_elem(&flows, &k);
 		}
@@ -592,13 +680,11 @@ int wp_sockops(struct bpf_sock_ops *o)
 	return 1;
 }
 
-/* /sys/kernel/tracing/events/tcp/tcp_retransmit_skb/format: a stable
+/* /sys/kernel/tracing/events/tcp/tcp_cong_state_set/format: a stable
  * layout; ports in host order. */
-struct tp_tcp_retransmit_skb {
+struct tp_tcp_cong_state_set {
 	__u64 common;
-	__u64 skbaddr;
 	__u64 skaddr;
-	__s32 state;
 	__u16 sport;
 	__u16 dport;
 	__u16 family;
@@ -606,14 +692,25 @@ struct tp_tcp_retransmit_skb {
 	__u8 daddr[4];
 	__u8 saddr_v6[16];
 	__u8 daddr_v6[16];
+	__u8 cong_state;
 };
 
-SEC("tp/tcp/tcp_retransmit_skb")
-int wp_retransmit(struct tp_tcp_retransmit_skb *a)
-{
-	struct wp_flow_key k = {}, r = {};
-	struct wp_flow *fl;
+#define TCP_CA_CWR 2
 
+/* A probe answered by an ACK beyond it, with no DSACK of it, means the
+ * probe repaired a lost tail: the kernel then reduces cwnd through CWR
+ * (tcp_process_tlp_ack). Any move to CWR while a probe is open counts
+ * that probe as real: ECN and local congestion also lead there, and would
+ * show as a repair only if they came just then. */
+SEC("tp/tcp/tcp_cong_state_set")
+int wp_cong_state(struct tp_tcp_cong_state_set *a)
+{
+	struct wp_flow_key k = {};
+	struct wp_flow *fl;
+	int side;
+
+	if (a->cong_state != TCP_CA_CWR)
+		return 0;
 	k.family = a->family;
 	if (a->family == AF_INET) {
 		__builtin_memcpy(&k.caddr[0], a->saddr, 4);
@@ -626,21 +723,16 @@ int wp_retransmit(struct tp_tcp_retransmit_skb *a)
 	}
 	k.cport = bpf_htons(a->sport);
 	k.sport = bpf_htons(a->dport);
-	fl = bpf_map_lookup_elem(&flows, &k);
-	if (!fl) { /* the server's side retransmitting to blast */
-		r.family = k.family;
-		__builtin_memcpy(r.caddr, k.saddr, 16);
-		__builtin_memcpy(r.saddr, k.caddr, 16);
-		r.cport = k.sport;
-		r.sport = k.cport;
-		fl = bpf_map_lookup_elem(&flows, &r);
-	}
+	fl = flow_of(&k, &side);
 	if (!fl)
 		return 0;
-	fl->retrans++;
+	struct wp_rtx *x = &fl->rtx[side & 1];
+	if (!x->tlp_open)
+		return 0;
+	x->tlp_open--;
 	struct wp_counters *c = cnt();
 	if (c)
-		c->retransmits++;
+		c->rtx_tlp_repaired++;
 	return 0;
 }
 

@@ -76,11 +76,25 @@ struct wp_dir {
 	__u8 ws_key[4];  /* its mask key (zeros from the server) */
 };
 
+/* One socket's retransmissions (sockops BPF_SOCK_OPS_RETRANS_CB), in
+ * segments: all it sent again, and those still waiting to be classified
+ * by what came back. A tail-loss probe is sent with no loss marked
+ * (lost_out 0); the receiver's DSACKs (tcp_sock dsack_dups) name
+ * retransmissions it already had; a probe followed by the kernel's
+ * TLP-recovery reduction (tcp:tcp_cong_state_set to CWR) repaired a real
+ * loss. */
+struct wp_rtx {
+	__u32 sent;        /* segments retransmitted */
+	__u32 tlp_open;    /* probes neither DSACKed nor shown to repair a loss yet */
+	__u32 real_open;   /* other retransmissions not DSACKed yet */
+	__u32 dsack_seen;  /* dsack_dups when last looked at */
+};
+
 struct wp_flow {
 	__u32 id;    /* 1, 2, ... in order of registration */
 	__u32 proto; /* enum wp_proto */
 	__u64 srtt_us;   /* last smoothed RTT (sockops), 0 before the first sample */
-	__u64 retrans;   /* tcp:tcp_retransmit_skb on this flow */
+	struct wp_rtx rtx[2]; /* retransmissions sent by the client's socket, and by the server's */
 	__u32 slot;  /* MQTT: its row of the reqs_fast array, or WP_NO_SLOT */
 	__u32 rx_at_egress; /* server -> client seen leaving (loopback): parsed there */
 	struct wp_dir dir[2]; /* 0: client -> server, 1: server -> client */
@@ -113,7 +127,20 @@ struct wp_counters {
 	__u64 bytes_out, bytes_in, segs_out, segs_in;
 	__u64 retransmits, flows, untracked;
 	__u64 srtt_sum_us, srtt_n, srtt_max_us; /* of flows closed during the run */
+	/* Of retransmits: tail-loss probes sent, probes that repaired a loss,
+	 * and other retransmissions the receiver reported as duplicates. */
+	__u64 rtx_tlp, rtx_tlp_repaired, rtx_dsack;
 };
+
+/* Retransmissions that repaired a loss, and those that were not needed
+ * (a probe the kernel sent on a timer with nothing lost, or a segment the
+ * receiver said it already had); they add up to retransmits. */
+static inline __u64 wp_rtx_real(const struct wp_counters *c)
+{
+	__u64 spurious = c->rtx_tlp - c->rtx_tlp_repaired + c->rtx_dsack;
+
+	return c->retransmits > spurious ? c->retransmits - spurious : 0;
+}
 
 /* The wire latency histogram: log-linear, 64 sub-buckets per power of two
  * (at most 1.6% wide, so its midpoints are within 0.8%), exact below 128
@@ -160,9 +187,10 @@ static inline __u64 wp_hist_value(__u32 idx)
 #ifndef __bpf__
 _Static_assert(sizeof(struct wp_flow_key) == 40, "wp_flow_key ABI");
 _Static_assert(sizeof(struct wp_dir) == 180, "wp_dir ABI");
-_Static_assert(sizeof(struct wp_flow) == 32 + 2 * 180, "wp_flow ABI");
+_Static_assert(sizeof(struct wp_rtx) == 16, "wp_rtx ABI");
+_Static_assert(sizeof(struct wp_flow) == 56 + 2 * 180, "wp_flow ABI");
 _Static_assert(sizeof(struct wp_req_key) == 16, "wp_req_key ABI");
-_Static_assert(sizeof(struct wp_counters) == 14 * 8, "wp_counters ABI");
+_Static_assert(sizeof(struct wp_counters) == 17 * 8, "wp_counters ABI");
 #endif
 
 #endif

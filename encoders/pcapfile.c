@@ -290,6 +290,31 @@ int pcapfile_next(struct pcapfile_reader *r, struct pcap_pkt *p)
 
 /* ---- link, IP, TCP ---- */
 
+/* The SACK option's blocks, if any; a malformed option list ends the walk. */
+static void tcp_sack(const uint8_t *opt, size_t n, struct pkt_tcp *o)
+{
+	size_t i = 0;
+
+	o->n_sack = 0;
+	while (i < n && opt[i] != 0) {
+		if (opt[i] == 1) { /* NOP */
+			i++;
+			continue;
+		}
+		if (i + 1 >= n || opt[i + 1] < 2 || i + opt[i + 1] > n)
+			return;
+		if (opt[i] == 5) {
+			size_t blocks = (size_t)(opt[i + 1] - 2) / 8;
+			for (size_t b = 0; b < blocks && b < 4; b++) {
+				o->sack[b][0] = be32(opt + i + 2 + 8 * b);
+				o->sack[b][1] = be32(opt + i + 6 + 8 * b);
+			}
+			o->n_sack = (uint8_t)(blocks < 4 ? blocks : 4);
+		}
+		i += opt[i + 1];
+	}
+}
+
 static int tcp_hdr(const uint8_t *t, size_t avail, size_t wire, struct pkt_tcp *o)
 {
 	if (avail < 20 || wire < 20)
@@ -302,6 +327,7 @@ static int tcp_hdr(const uint8_t *t, size_t avail, size_t wire, struct pkt_tcp *
 	o->seq = be32(t + 4);
 	o->ack = be32(t + 8);
 	o->flags = t[13];
+	tcp_sack(t + 20, hl - 20, o);
 	o->payload = t + hl;
 	o->payload_len = avail - hl;
 	o->payload_wire = wire - hl;

@@ -76,6 +76,8 @@ struct pkt_tcp {
 	uint16_t sport, dport;
 	uint32_t seq, ack;
 	uint8_t flags;
+	uint8_t n_sack;    /* SACK blocks in the options (RFC 2018), at most 4 */
+	uint32_t sack[4][2]; /* [start, end) each, in the order sent */
 	const uint8_t *payload;
 	size_t payload_len; /* bytes captured */
 	size_t payload_wire; /* bytes the IP header says were sent (> len when snapped) */

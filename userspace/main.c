@@ -283,8 +283,10 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 	return rc;
 }
 
-/* What the wire probe has seen so far (zeros without a probe): its
- * retransmissions and the smoothed RTTs of the flows it followed. */
+/* What the wire probe has seen so far (zeros without a probe): its real
+ * retransmissions (not tail-loss probes or duplicates the receiver
+ * reported: an idle loopback connection sends those with nothing lost) and
+ * the smoothed RTTs of the flows it followed. */
 struct probe_snap {
 	uint64_t retransmits, srtt_us_sum, srtt_flows;
 };
@@ -295,7 +297,7 @@ static struct probe_snap probe_snapshot(void)
 	struct probe_snap s = { 0 };
 
 	if (ws && probe_read(probe, ws) == 0)
-		s = (struct probe_snap){ ws->retransmits, ws->srtt_us_sum, ws->srtt_flows };
+		s = (struct probe_snap){ ws->retrans_real, ws->srtt_us_sum, ws->srtt_flows };
 	free(ws);
 	return s;
 }

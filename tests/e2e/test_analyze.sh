@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # `blast analyze --report / --html / --against` against real servers. For
 # a QoS 1 MQTT run (private mosquitto) and a Kafka acks=1 run (librdkafka's
-# mock cluster), each writing its own capture with --pcap:
-#   - the analyze JSON's wire requests and acks equal the run's acked, its
-#     wire latency equals the one the run wrote, there is one flow row per
-#     --conns connection and the rows add up to the totals;
+# mock cluster), each writing its own capture with --pcap and watched by
+# --probe as well:
+#   - the analyze JSON's wire requests and acks equal the run's acked and
+#     the probe's requests and acks (client, probe, capture: one count), its
+#     wire latency equals the one the run wrote for its capture, there is
+#     one flow row per --conns connection and the rows add up to the totals;
 #   - tshark counts, per client port, the same PUBLISH / PUBACK (Kafka:
 #     Produce records / responses) as each flow row;
 #   - --against: "client" holds the run's figures and client_minus_wire_us
@@ -51,7 +53,12 @@ eq("wire.unmatched", w["unmatched"], 0)
 eq("wire.unparsed", w["unparsed"], 0)
 eq("capture.pending", an["capture"]["pending"], 0)
 # The same capture analysed by the run and by analyze: the same wire.
-eq("wire.latency_us vs the run's", w["latency_us"], run["wire"]["latency_us"])
+eq("wire.latency_us vs the run's", w["latency_us"], run["wire_pcap"]["latency_us"])
+# The probe watched the same run: the same counts.
+probe = run["wire"]
+eq("the run's wire.source", probe["source"], "probe")
+for k in ("requests", "acks", "flows", "unmatched", "unparsed"):
+    eq(f"wire.{k} vs the probe's", w[k], probe[k])
 eq("wire.flows", w["flows"], int(conns))
 eq("flow rows", len(flows), int(conns))
 eq("sum of flow requests", sum(f["requests"] for f in flows), w["requests"])
@@ -108,8 +115,8 @@ for k in ("min", "p50", "p90", "p99", "p999", "max"):
     if abs(diff[k] - want) >= 0.0005:
         bad.append(f"client_minus_wire_us.{k} {diff[k]}, want {client[k]} - {w['latency_us'][k]} = {want:.3f}")
 # A --pcap run already compares its client with the same capture.
-if diff != run["wire"]["client_minus_wire_us"]:
-    bad.append(f"client_minus_wire_us {diff} != the run's {run['wire']['client_minus_wire_us']}")
+if diff != run["wire_pcap"]["client_minus_wire_us"]:
+    bad.append(f"client_minus_wire_us {diff} != the run's {run['wire_pcap']['client_minus_wire_us']}")
 print("\n".join(f"{what}: {b}" for b in bad))
 sys.exit(1 if bad else 0)
 PYEOF
@@ -117,11 +124,11 @@ PYEOF
 }
 
 # The summary's "client - wire" row from --against is the one the run
-# printed for its own capture.
+# printed for its own capture (after the probe's).
 check_against_table() {
 	local mine theirs
 	mine=$(grep '^  client - wire' "$T/analyze.out")
-	theirs=$(grep '^  client - wire' "$2")
+	theirs=$(sed -n '/^wire (pcap)/,$p' "$2" | grep '^  client - wire' | head -1)
 	[ -n "$mine" ] || fail "$1: analyze --against printed no client - wire row"
 	[ "$mine" = "$theirs" ] || fail "$1: client - wire row '$mine', the run printed '$theirs'"
 }
@@ -137,10 +144,10 @@ check_html() {
 	grep -q '<svg id="chart-distribution"' "$2" || fail "$1: no latency chart in the page"
 }
 
-log "== MQTT QoS 1, $CONNS connections, --pcap"
+log "== MQTT QoS 1, $CONNS connections, --pcap and --probe"
 start_mosquitto || die "cannot start mosquitto"
 run_blast 60 --target "127.0.0.1:$MQ_PORT" --qos 1 --conns $CONNS --messages $N \
-	--pcap "$T/mqtt.pcapng" --report "$T/mqtt-run.json"
+	--pcap "$T/mqtt.pcapng" --probe --report "$T/mqtt-run.json"
 expect_rc 0
 expect_json "$T/mqtt-run.json" acked == $N
 cp "$T/blast.out" "$T/mqtt-run.out"
@@ -172,11 +179,11 @@ check_against_table mqtt "$T/mqtt-run.out"
 check_html mqtt "$T/mqtt.html" $CONNS
 stop_mosquitto
 
-log "== Kafka acks=1, 2 connections, --pcap"
+log "== Kafka acks=1, 2 connections, --pcap and --probe"
 start_kafka_mock 1 "t:4" || die "cannot start the Kafka mock"
 KPORT=${KAFKA_BOOTSTRAP##*:}
 run_blast 60 --proto kafka --target "$KAFKA_BOOTSTRAP" --topic t --acks 1 --conns 2 \
-	--messages $N --pcap "$T/kafka.pcapng" --report "$T/kafka-run.json"
+	--messages $N --pcap "$T/kafka.pcapng" --probe --report "$T/kafka-run.json"
 expect_rc 0
 expect_json "$T/kafka-run.json" acked == $N
 cp "$T/blast.out" "$T/kafka-run.out"

@@ -14,7 +14,7 @@ skip_unless_cmd python3 bpftool tc setpriv ss
 [ -x /usr/sbin/mosquitto ] || skip "/usr/sbin/mosquitto not installed"
 require_blast
 
-WP_NAMES='wp_egress|wp_ingress|wp_sockops|wp_retransmit'
+WP_NAMES='wp_egress|wp_ingress|wp_sockops|wp_cong_state'
 
 # IDs of the probe's programs loaded right now.
 probe_prog_ids() {

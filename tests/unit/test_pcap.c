@@ -761,6 +761,64 @@ static void test_ws_mqtt(void)
 
 /* The whole pipeline on a file: a pcapng with the client's SYN, and a
  * --port filter that leaves another flow out. */
+/* The server's pure ACK with a SACK option of n blocks, {start, end} each. */
+static void sack_ack(struct wm *m, uint16_t port, uint32_t seq, uint32_t ack, const uint32_t *b,
+		     int n)
+{
+	static uint8_t pkt[80];
+	struct pcap_pkt p = { .linktype = LINKTYPE_RAW, .data = pkt, .ts_ns = now_ns++ };
+	size_t ol = 4 + 8 * (size_t)n, tot = 40 + ol;
+
+	ip4_tcp(pkt, 2, 1, port, 40000, seq, TCP_ACK, NULL, 0);
+	pkt[2] = (uint8_t)(tot >> 8), pkt[3] = (uint8_t)tot;
+	pkt[32] = (uint8_t)((5 + ol / 4) << 4);
+	for (int i = 0; i < 4; i++)
+		pkt[28 + i] = (uint8_t)(ack >> (24 - 8 * i));
+	uint8_t *o = pkt + 40;
+	o[0] = o[1] = 1; /* NOP NOP, as Linux pads it */
+	o[2] = 5, o[3] = (uint8_t)(2 + 8 * n);
+	for (int k = 0; k < 2 * n; k++)
+		for (int i = 0; i < 4; i++)
+			o[4 + 4 * k + i] = (uint8_t)(b[k] >> (24 - 8 * i));
+	p.caplen = p.wirelen = (uint32_t)tot;
+	wm_packet(m, &p);
+}
+
+/* Retransmissions the receiver reports as duplicates (RFC 2883 DSACK: the
+ * first block below the cumulative ACK, or inside the second block) are
+ * spurious; one a plain SACK follows is real. */
+static void test_dsack(void)
+{
+	static uint8_t pubs[4096];
+	const uint16_t port = 1883;
+	struct wm_opts o = { .proto = WM_MQTT };
+	struct wire_stats s;
+	struct wm *m = wm_new(&o);
+	uint32_t cs = 1000, ss = 5000;
+	size_t n = mqtt_stream(pubs, sizeof(pubs), 1, 4);
+
+	SYNS(m, cs, ss);
+	C2S(m, cs, pubs, n);
+	C2S(m, cs, pubs, n); /* a probe: the receiver had it */
+	sack_ack(m, port, ss, cs + (uint32_t)n, (const uint32_t[]){ cs, cs + (uint32_t)n }, 1);
+	cs += (uint32_t)n;
+	C2S(m, cs, pubs, n);
+	C2S(m, cs, pubs, n);
+	uint32_t in2[] = { cs + 4, cs + 8, cs, cs + (uint32_t)n }; /* inside the second block */
+	sack_ack(m, port, ss, cs, in2, 2);
+	cs += (uint32_t)n;
+	C2S(m, cs, pubs, n);
+	C2S(m, cs, pubs, n); /* then a plain SACK above the ACK: real */
+	uint32_t end = cs + (uint32_t)n;
+	sack_ack(m, port, ss, end, (const uint32_t[]){ end + 10, end + 20 }, 1);
+	wm_result(m, &s, NULL);
+	CHECK_EQ_INT(s.retransmits, 3);
+	CHECK_EQ_INT(s.retrans_dsack, 2);
+	CHECK_EQ_INT(s.retrans_real, 1);
+	CHECK_EQ_INT(s.retrans_tlp, 0);
+	wm_free(m);
+}
+
 static void test_buffer(void)
 {
 	static struct b f;
@@ -805,6 +863,7 @@ int main(void)
 	test_kafka();
 	test_ws();
 	test_ws_mqtt();
+	test_dsack();
 	test_buffer();
 	return t_done("test_pcap");
 }

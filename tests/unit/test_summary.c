@@ -658,7 +658,10 @@ static void test_wire_report(const char *dir)
 	w.acks = 990;
 	w.unmatched = 1;
 	w.unparsed = 2;
-	w.retransmits = 3;
+	w.retransmits = 9; /* 3 real, 4 probes, 2 the receiver had */
+	w.retrans_real = 3;
+	w.retrans_tlp = 4;
+	w.retrans_dsack = 2;
 	w.bytes_out = 4000;
 	w.bytes_in = 500;
 	w.segs_out = 40;
@@ -694,7 +697,11 @@ static void test_wire_report(const char *dir)
 		CHECK_JSON(doc, "wire.acks", "990");
 		CHECK_JSON(doc, "wire.unmatched", "1");
 		CHECK_JSON(doc, "wire.unparsed", "2");
-		CHECK_JSON(doc, "wire.retransmits", "3");
+		CHECK_JSON(doc, "wire.retransmits", "9");
+		CHECK_JSON(doc, "wire.retransmits_real", "3");
+		CHECK_JSON(doc, "wire.retransmits_spurious", "6");
+		CHECK_JSON(doc, "wire.retransmits_tlp", "4");
+		CHECK_JSON(doc, "wire.retransmits_dsack", "2");
 		CHECK_JSON(doc, "wire.bytes_out", "4000");
 		CHECK_JSON(doc, "wire.segments_in", "50");
 		CHECK_JSON(doc, "wire.flows", "7");
@@ -727,7 +734,9 @@ static void test_wire_report(const char *dir)
 	if (s) {
 		fputs(s, stderr);
 		CHECK(strstr(s, "wire (probe)  requests 1000  acks 990  unmatched 1  unparsed 2  "
-				"retransmits 3  flows 7") != NULL);
+				"retransmits real 3 spurious 6  flows 7") != NULL);
+		CHECK(strstr(s, "spurious     tail-loss probes 4  reported duplicate by the "
+				"receiver (DSACK) 2\n") != NULL);
 		CHECK(strstr(s, "client       sent 1000  acked 990") != NULL);
 		CHECK(strstr(s, "srtt mean 30 us max 90 us") != NULL);
 		CHECK(strstr(s, "client - wire") != NULL);

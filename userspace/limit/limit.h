@@ -103,7 +103,7 @@ struct limit_run {
 	struct hist *lat, *raw, *con, *e2e; /* merged into by the runner */
 	double publish_s, duration_s, ramp_s;
 	uint64_t backlog_at_stop, peak_conns, rss_bytes;
-	uint64_t retransmits;       /* seen by the wire probe during the trial, 0 without one */
+	uint64_t retransmits;       /* real ones the wire probe saw during the trial, 0 without one */
 	uint64_t srtt_us;           /* mean smoothed RTT of the trial's connections (probe), or 0 */
 	const char *stop_reason;
 	bool interrupted;

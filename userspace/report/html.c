@@ -353,7 +353,7 @@ static void trials(FILE *f, const struct blast_results *r)
 		}
 		fprintf(f, "<table><tr><th>#</th><th>offered</th><th>achieved/s</th><th>acked/s</th>"
 			   "<th>sent</th><th>acked</th><th>failed</th><th>p50 us</th><th>p99 us</th>"
-			   "<th>p99.9 us</th><th>retransmits</th><th>srtt us</th>"
+			   "<th>p99.9 us</th><th>real retransmits</th><th>srtt us</th>"
 			   "<th class=\"verdict\">verdict</th></tr>\n");
 		for (unsigned i = 0; i < n; i++) {
 			const struct limit_trial *t = &r->trials[i];

@@ -141,9 +141,9 @@ void html_wire_section(FILE *f, const struct wire_client *c, const struct wire_s
 	}
 	for (int i = 0; i < n; i++) {
 		fprintf(f, "<tr><td>%s</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td>%" PRIu64
-			   "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td>",
-			names[i], w[i]->requests, w[i]->acks, w[i]->unmatched, w[i]->retransmits,
-			w[i]->flows);
+			   "</td><td>%" PRIu64 " real, %" PRIu64 " spurious</td><td>%" PRIu64 "</td>",
+			names[i], w[i]->requests, w[i]->acks, w[i]->unmatched, w[i]->retrans_real,
+			wire_retrans_spurious(w[i]), w[i]->flows);
 		for (unsigned k = 0; k < 3; k++)
 			if (w[i]->latency.total)
 				html_us_cell(f, wire_col_at(&w[i]->latency, cols[k]));

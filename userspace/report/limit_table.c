@@ -70,7 +70,7 @@ void limit_print(FILE *f, const struct blast_results *r)
 	else
 		fprintf(f, "  %3s %10s %8s %10s %10s %10s %10s %9s %9s %10s %10s %10s %s %s\n", "#",
 			"offered/s", "trial s", "achieved/s", "acked/s", "sent", "acked", "lost",
-			"not sent", "p50 us", "p99 us", "p999 us", wire ? "     retx   srtt us" : "",
+			"not sent", "p50 us", "p99 us", "p999 us", wire ? "real retx   srtt us" : "",
 			"verdict");
 	for (unsigned i = 0; i < r->n_trials; i++) {
 		const struct limit_trial *t = &r->trials[i];

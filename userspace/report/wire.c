@@ -101,8 +101,20 @@ void report_wire_witness(FILE *f, const struct wire_client *c, const struct wire
 	char name[32];
 
 	fprintf(f, "wire (%s)  requests %" PRIu64 "  acks %" PRIu64 "  unmatched %" PRIu64
-		   "  unparsed %" PRIu64 "  retransmits %" PRIu64 "  flows %" PRIu64 "\n",
-		src, w->requests, w->acks, w->unmatched, w->unparsed, w->retransmits, w->flows);
+		   "  unparsed %" PRIu64 "  retransmits real %" PRIu64 " spurious %" PRIu64
+		   "  flows %" PRIu64 "\n",
+		src, w->requests, w->acks, w->unmatched, w->unparsed, w->retrans_real,
+		wire_retrans_spurious(w), w->flows);
+	if (wire_retrans_spurious(w)) {
+		/* A capture cannot tell a probe from a retransmission: its
+		 * spurious ones are those the receiver reported (DSACK). */
+		if (w->source == WIRE_PROBE)
+			fprintf(f, "  spurious     tail-loss probes %" PRIu64, w->retrans_tlp);
+		else
+			fprintf(f, "  spurious    ");
+		fprintf(f, "  reported duplicate by the receiver (DSACK) %" PRIu64 "\n",
+			w->retrans_dsack);
+	}
 	if (wire_client_is_ws(c))
 		fprintf(f, "  client       sent %" PRIu64 "  receipts %" PRIu64 "\n", c->sent, c->acked);
 	else
@@ -177,6 +189,10 @@ void report_wire_witness_json(struct json_writer *j, const char *key, const stru
 	json_kv_u64(j, "unmatched", w->unmatched);
 	json_kv_u64(j, "unparsed", w->unparsed);
 	json_kv_u64(j, "retransmits", w->retransmits);
+	json_kv_u64(j, "retransmits_real", w->retrans_real);
+	json_kv_u64(j, "retransmits_spurious", wire_retrans_spurious(w));
+	json_kv_u64(j, "retransmits_tlp", w->retrans_tlp);
+	json_kv_u64(j, "retransmits_dsack", w->retrans_dsack);
 	json_kv_u64(j, "bytes_out", w->bytes_out);
 	json_kv_u64(j, "bytes_in", w->bytes_in);
 	json_kv_u64(j, "segments_out", w->segs_out);

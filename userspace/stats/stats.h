@@ -96,7 +96,7 @@ struct limit_trial {
 	double duration_s;     /* publish phase of the trial */
 	uint64_t sent, acked, failed, unacked, not_sent;
 	int64_t p50_ns, p99_ns, p999_ns; /* corrected latency (connect latency, for conns) */
-	uint64_t retransmits;  /* from the wire probe, when on */
+	uint64_t retransmits;  /* real ones, from the wire probe, when on */
 	uint64_t srtt_us;      /* wire probe: mean smoothed RTT of the trial's connections, 0 without */
 	uint8_t pass;
 	uint8_t conn_rate;     /* --find-limit conns, second stage: offered and achieved are

@@ -29,7 +29,10 @@ struct wire_stats {
 	uint64_t acks;          /* acks (or receipts) matched to a request */
 	uint64_t unmatched;     /* acks that matched no request seen */
 	uint64_t unparsed;      /* stretches of stream that could not be parsed (resynced or given up) */
-	uint64_t retransmits;   /* TCP retransmissions on the run's connections */
+	uint64_t retransmits;   /* TCP retransmissions on the run's connections (segments), */
+	uint64_t retrans_real;  /* of which: repaired a loss (all but the two below) */
+	uint64_t retrans_tlp;   /* tail-loss probes not shown to repair a loss (probe only) */
+	uint64_t retrans_dsack; /* other retransmissions the receiver reported as duplicates */
 	uint64_t bytes_out, bytes_in; /* TCP payload bytes, client -> server and back */
 	uint64_t segs_out, segs_in;   /* TCP segments with payload, each way */
 	uint64_t flows;         /* connections seen */
@@ -39,6 +42,13 @@ struct wire_stats {
 	uint64_t srtt_flows;    /* later reading minus an earlier one gives the flows between */
 	struct hist latency;    /* request seen leaving -> ack seen arriving, ns */
 };
+
+/* Retransmissions that were not needed: they add up to retransmits with
+ * retrans_real. */
+static inline uint64_t wire_retrans_spurious(const struct wire_stats *w)
+{
+	return w->retrans_tlp + w->retrans_dsack;
+}
 
 static inline const char *wire_source_name(uint32_t s)
 {

@@ -133,8 +133,9 @@ void analyze_print(FILE *f, const struct wire_stats *s, const struct wm_counts *
 		c->req_frames, c->ack_frames);
 	fprintf(f, "messages     requests %" PRIu64 "  acks %" PRIu64 "  unmatched %" PRIu64
 		   "  pending %" PRIu64 "\n", s->requests, s->acks, s->unmatched, c->pending);
-	fprintf(f, "stream       unparsed %" PRIu64 "  retransmits %" PRIu64 "\n", s->unparsed,
-		s->retransmits);
+	fprintf(f, "stream       unparsed %" PRIu64 "  retransmits %" PRIu64 "  real %" PRIu64
+		   "  reported duplicate by the receiver (DSACK) %" PRIu64 "\n",
+		s->unparsed, s->retransmits, s->retrans_real, s->retrans_dsack);
 	fprintf(f, "bytes        out %" PRIu64 " in %" PRIu64 "  segments out %" PRIu64 " in %" PRIu64 "\n",
 		s->bytes_out, s->bytes_in, s->segs_out, s->segs_in);
 	fprintf(f, "latency (us) %10s %10s %10s %10s %10s %10s %10s\n", "min", "p50", "p90", "p99",

@@ -350,8 +350,9 @@ bool capture_finish(struct wire_stats *out)
 		/* One line that scripts can read whatever the report shows. */
 		fprintf(stderr, "blast: --pcap %s: wire requests %" PRIu64 " acks %" PRIu64
 				" unmatched %" PRIu64 " unparsed %" PRIu64 " retransmits %" PRIu64
-				" p50 %.1fus\n", cap.path, out->requests, out->acks, out->unmatched,
-			out->unparsed, out->retransmits, (double)hist_percentile(&out->latency, 50) / 1e3);
+				" real %" PRIu64 " p50 %.1fus\n", cap.path, out->requests, out->acks,
+			out->unmatched, out->unparsed, out->retransmits, out->retrans_real,
+			(double)hist_percentile(&out->latency, 50) / 1e3);
 	}
 	return ok;
 }

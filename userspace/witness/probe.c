@@ -4,7 +4,7 @@
  * Attachments are all links held by blast's descriptors: tcx on the egress
  * and ingress of each interface a target is reached through
  * (bpf_link_create with BPF_TCX_*), sockops on the root cgroup v2, and the
- * tcp:tcp_retransmit_skb tracepoint. When blast exits, however it exits,
+ * tcp:tcp_cong_state_set tracepoint. When blast exits, however it exits,
  * the kernel drops the links and the programs with them: no tc qdisc or
  * filter is ever created. */
 #include <errno.h>
@@ -46,7 +46,7 @@ struct probe {
 	struct wire_probe_bpf *skel;
 	int links[2 * PROBE_MAX_IFS];
 	unsigned n_links;
-	struct bpf_link *sockops, *retrans;
+	struct bpf_link *sockops, *cong;
 	int ncpu;
 	struct wp_counters *percpu; /* scratch for a per-CPU lookup */
 	uint64_t *hist_percpu;
@@ -345,9 +345,9 @@ struct probe *probe_start(const struct blast_opts *o, const struct kafka_meta *k
 		goto fail;
 	}
 	tracefs_ensure();
-	p->retrans = bpf_program__attach(p->skel->progs.wp_retransmit);
-	if (!p->retrans) {
-		warn("cannot attach to tcp:tcp_retransmit_skb: %s", strerror(errno));
+	p->cong = bpf_program__attach(p->skel->progs.wp_cong_state);
+	if (!p->cong) {
+		warn("cannot attach to tcp:tcp_cong_state_set: %s", strerror(errno));
 		goto fail;
 	}
 	return p;
@@ -388,6 +388,9 @@ static int sum_counters(struct probe *p, struct wp_counters *c)
 		c->segs_out += x->segs_out;
 		c->segs_in += x->segs_in;
 		c->retransmits += x->retransmits;
+		c->rtx_tlp += x->rtx_tlp;
+		c->rtx_tlp_repaired += x->rtx_tlp_repaired;
+		c->rtx_dsack += x->rtx_dsack;
 		c->flows += x->flows;
 		c->untracked += x->untracked;
 		c->srtt_sum_us += x->srtt_sum_us;
@@ -427,6 +430,10 @@ int probe_read(struct probe *p, struct wire_stats *out)
 	 * shows up in unmatched; the request itself is unparsed. */
 	out->unparsed = c.unparsed + c.untracked;
 	out->retransmits = c.retransmits;
+	out->retrans_real = wp_rtx_real(&c);
+	/* CPUs summed one after another: a repair may be seen before its probe. */
+	out->retrans_tlp = c.rtx_tlp > c.rtx_tlp_repaired ? c.rtx_tlp - c.rtx_tlp_repaired : 0;
+	out->retrans_dsack = c.rtx_dsack;
 	out->bytes_out = c.bytes_out;
 	out->bytes_in = c.bytes_in;
 	out->segs_out = c.segs_out;
@@ -488,11 +495,13 @@ void probe_live(struct probe *p, FILE *f, double elapsed_s, uint64_t now_ns)
 		p->live_buckets[i] = n;
 	}
 	double dt = p->live_t_ns && now_ns > p->live_t_ns ? (double)(now_ns - p->live_t_ns) / 1e9 : 1;
-	fprintf(f, "[%6.1fs] wire | requests %.0f/s acks %.0f/s | unparsed %llu | retransmits %llu | "
-		   "p50 %.1fus p99 %.1fus\n",
+	uint64_t real = wp_rtx_real(&c);
+	fprintf(f, "[%6.1fs] wire | requests %.0f/s acks %.0f/s | unparsed %llu | "
+		   "retransmits %llu real + %llu spurious | p50 %.1fus p99 %.1fus\n",
 		elapsed_s, (double)(c.requests - p->live_prev.requests) / dt,
 		(double)(c.acks - p->live_prev.acks) / dt,
-		(unsigned long long)(c.unparsed + c.untracked), (unsigned long long)c.retransmits,
+		(unsigned long long)(c.unparsed + c.untracked), (unsigned long long)real,
+		(unsigned long long)(c.retransmits - real),
 		(double)hist_percentile(p->live_hist, 50) / 1e3,
 		(double)hist_percentile(p->live_hist, 99) / 1e3);
 	p->live_prev = c;
@@ -506,7 +515,7 @@ void probe_stop(struct probe *p)
 	for (unsigned i = 0; i < p->n_links; i++)
 		close(p->links[i]);
 	bpf_link__destroy(p->sockops);
-	bpf_link__destroy(p->retrans);
+	bpf_link__destroy(p->cong);
 	wire_probe_bpf__destroy(p->skel);
 	free(p->percpu);
 	free(p->hist_percpu);

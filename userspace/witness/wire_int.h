@@ -14,6 +14,7 @@
 
 #define PARSE_ERR ((size_t)-1)
 #define HTTP_MAX 16384 /* an upgrade request or response longer than this is not one */
+#define WM_RTX_KEPT 8  /* retransmitted ranges a direction remembers for DSACKs */
 
 struct held {
 	uint32_t seq;
@@ -36,6 +37,9 @@ struct dir {
 	uint8_t *inner;
 	size_t inner_len, inner_cap;
 	uint64_t inner_ts;
+	/* The last retransmitted ranges, [lo, hi), until a DSACK names one. */
+	uint32_t rtx[WM_RTX_KEPT][2];
+	unsigned n_rtx;
 };
 
 /* One timed ack, kept with wm_opts.flow_rows. */

@@ -145,6 +145,42 @@ static void count_bytes(struct wm *m, const struct flow *f, int side, size_t n)
 		m->s.bytes_in += n;
 }
 
+/* A retransmission of [lo, hi): kept for a DSACK to name (the oldest
+ * goes when the list is full). */
+static void rtx_note(struct dir *d, uint32_t lo, uint32_t hi)
+{
+	if (d->n_rtx == WM_RTX_KEPT) {
+		memmove(d->rtx[0], d->rtx[1], sizeof(d->rtx[0]) * (WM_RTX_KEPT - 1));
+		d->n_rtx--;
+	}
+	d->rtx[d->n_rtx][0] = lo;
+	d->rtx[d->n_rtx][1] = hi;
+	d->n_rtx++;
+}
+
+/* An ACK whose first SACK block lies below the cumulative ACK or inside the
+ * second block is a DSACK (RFC 2883): the receiver already had those bytes.
+ * A retransmission of the other direction it overlaps was not needed. */
+static void dsack(struct wm *m, struct dir *o, const struct pkt_tcp *t)
+{
+	uint32_t lo = t->sack[0][0], hi = t->sack[0][1];
+
+	if (!t->n_sack || (int32_t)(hi - lo) <= 0)
+		return;
+	if ((int32_t)(lo - t->ack) >= 0 &&
+	    (t->n_sack < 2 || (int32_t)(lo - t->sack[1][0]) < 0 ||
+	     (int32_t)(hi - t->sack[1][1]) > 0))
+		return;
+	for (unsigned i = 0; i < o->n_rtx; i++) {
+		if ((int32_t)(lo - o->rtx[i][1]) >= 0 || (int32_t)(hi - o->rtx[i][0]) <= 0)
+			continue;
+		m->s.retrans_dsack++;
+		memmove(o->rtx[i], o->rtx[i + 1], sizeof(o->rtx[0]) * (o->n_rtx - i - 1));
+		o->n_rtx--;
+		return;
+	}
+}
+
 /* A segment at or before the expected sequence number. */
 static void take(struct wm *m, uint32_t fid, struct flow *f, int side, uint32_t seq,
 		 const uint8_t *data, size_t cap, size_t wire, uint64_t ts)
@@ -154,10 +190,13 @@ static void take(struct wm *m, uint32_t fid, struct flow *f, int side, uint32_t 
 
 	if (skip >= wire) {
 		m->s.retransmits++;
+		rtx_note(d, seq, seq + (uint32_t)wire);
 		return;
 	}
-	if (skip)
+	if (skip) {
 		m->s.retransmits++;
+		rtx_note(d, seq, d->next);
+	}
 	if (cap > skip) {
 		count_bytes(m, f, side, cap - skip);
 		deliver(m, fid, f, side, data + skip, cap - skip, ts);
@@ -239,6 +278,8 @@ static void segment(struct wm *m, uint32_t fid, struct flow *f, int side, const 
 	struct dir *o = &f->d[!side];
 	while ((t->flags & TCP_ACK) && o->n_held && (int32_t)(t->ack - o->next) > 0)
 		skip_hole(m, fid, f, !side);
+	if (t->flags & TCP_ACK)
+		dsack(m, o, t);
 	if (t->flags & TCP_SYN) {
 		d->seq_known = true;
 		d->next = seq + 1;
@@ -460,6 +501,9 @@ void wm_result(struct wm *m, struct wire_stats *out, struct wm_counts *c)
 		else if (kind == K_WS && e->n == 0)
 			m->c.pending++;
 	}
+	/* A capture cannot tell a tail-loss probe from a retransmission;
+	 * only the receiver's DSACKs mark the spurious ones. */
+	m->s.retrans_real = m->s.retransmits - m->s.retrans_dsack;
 	*out = m->s;
 	if (c)
 		*c = m->c;
