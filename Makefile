@@ -75,7 +75,7 @@ all: blast $(UNIT_BINS) $(BENCH_BINS) $(TOOL_BINS) $(BPF_BUDGET_OBJS)
 
 blast: $(OUT)/userspace/main.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 # A grouped pattern rule: one protoc-c run writes both .c and .h.
 $(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h: proto/%.proto
@@ -149,12 +149,12 @@ $(OUT)/asan/%.o: %.c | $(PROTO_GEN_H)
 $(OUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(PROTO_GEN_H)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -Itests -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 $(OUT)/asan/tests/%: tests/unit/%.c $(ASAN_OBJS) | $(PROTO_GEN_H)
 	$(call msg,TEST-SAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 # Fuzz targets link the encoders (decoders are pure), the capture matcher
 # with the histogram it records into, and the JSON reader with what it
@@ -172,7 +172,7 @@ $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 $(OUT)/bench/%: bench/%.c $(LIB_OBJS)
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lrdkafka -lpthread
+	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS) -lrdkafka -lpthread
 
 $(OUT)/tools/%: tests/tools/%.c
 	$(call msg,TOOL,$@)
