@@ -25,6 +25,11 @@ enum mqtt_version {
 	MQTT_V5 = 5,
 };
 
+static inline bool mqtt_version_ok(enum mqtt_version v)
+{
+	return v == MQTT_V311 || v == MQTT_V5;
+}
+
 /* Largest remaining length a 4-byte variable byte integer holds (spec 1.5.5). */
 #define MQTT_MAX_REMAINING 268435455u
 /* Fixed header: type byte + up to 4 length bytes. */

@@ -11,8 +11,8 @@
  *    come back unchanged, and the request must be -ENOSPC one byte short.
  *
  * Built with -DWITH_MAIN it is a plain program that replays files, so gcc
- * builds it too: cc -DWITH_MAIN -Iencoders -Iuserspace
- * tests/fuzz/fuzz_kafka.c encoders/kafka.c encoders/crc32c.c -lz */
+ * builds it too: cc -DWITH_MAIN -I. -Iencoders -Iuserspace
+ * tests/fuzz/fuzz_kafka.c encoders/kafka_*.c encoders/crc32c.c -lz */
 #include <assert.h>
 #include <errno.h>
 #include <stdbool.h>

@@ -9,7 +9,8 @@
  *    fields must come back unchanged (decode(encode(x)) == x).
  *
  * Built with -DWITH_MAIN it is a plain program that replays files, so gcc
- * builds it too: cc -DWITH_MAIN -Iencoders tests/fuzz/fuzz_mqtt.c encoders/mqtt.c */
+ * builds it too: cc -DWITH_MAIN -I. -Iuserspace -Iencoders tests/fuzz/fuzz_mqtt.c
+ * encoders/mqtt_*.c encoders/utf8.c */
 #include <assert.h>
 #include <errno.h>
 #include <stdbool.h>

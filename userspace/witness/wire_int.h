@@ -104,17 +104,6 @@ struct wm {
 	bool oom;
 };
 
-
-static inline uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static inline uint64_t mix(uint64_t x)
 {
 	x ^= x >> 33;

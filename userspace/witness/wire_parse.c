@@ -8,22 +8,27 @@
 
 #include "encoders/blws.h"
 #include "encoders/kafka.h"
+#include "encoders/kafka_read.h"
+#include "encoders/kafka_wire.h"
 #include "encoders/mqtt.h"
+#include "encoders/rbuf.h"
+#include "encoders/ws.h"
 #include "witness/wire_parse.h"
 #include "witness/wire_pend.h"
-#include "encoders/ws.h"
 
 /* ---- MQTT ---- */
 
+/* The protocol level after the protocol name (3.1.1 3.1.2.2, 5.0 3.1.2.2). */
 static void mqtt_connect(struct flow *f, const struct mqtt_frame *fr)
 {
-	if (fr->body_len < 2)
-		return;
-	size_t nl = be16(fr->body);
-	if (fr->body_len < 2 + nl + 1)
-		return;
-	uint8_t level = fr->body[2 + nl];
-	f->mqtt_v = level == MQTT_V5 ? MQTT_V5 : MQTT_V311;
+	struct rbuf r;
+	size_t nl;
+
+	rb_init(&r, fr->body, fr->body_len);
+	rb_bytes16(&r, &nl);
+	uint8_t level = rb_u8(&r);
+	if (!r.bad)
+		f->mqtt_v = level == MQTT_V5 ? MQTT_V5 : MQTT_V311;
 }
 
 /* The packet id of a QoS > 0 PUBLISH, by the decoder when the version is
@@ -37,13 +42,13 @@ static int mqtt_publish_id(const struct flow *f, const struct mqtt_frame *fr, ui
 		*id = pub.packet_id;
 		return 0;
 	}
-	if (fr->body_len < 2)
-		return -EPROTO;
-	size_t tl = be16(fr->body);
-	if (fr->body_len < 2 + tl + 2)
-		return -EPROTO;
-	*id = be16(fr->body + 2 + tl);
-	return *id ? 0 : -EPROTO;
+	struct rbuf r;
+	size_t tl;
+
+	rb_init(&r, fr->body, fr->body_len);
+	rb_bytes16(&r, &tl); /* topic */
+	*id = rb_u16be(&r);
+	return r.bad || !*id ? -EPROTO : 0;
 }
 
 static void mqtt_frame(struct wm *m, uint32_t fid, struct flow *f, int side,
@@ -124,94 +129,6 @@ size_t wm_parse_mqtt(struct wm *m, uint32_t fid, struct flow *f, int side, const
 
 /* ---- Kafka ---- */
 
-struct rd {
-	const uint8_t *p;
-	size_t n, o;
-	bool bad;
-};
-
-static bool rd_need(struct rd *r, size_t k)
-{
-	if (r->bad || k > r->n - r->o) {
-		r->bad = true;
-		return false;
-	}
-	return true;
-}
-
-static int32_t rd_i32(struct rd *r)
-{
-	if (!rd_need(r, 4))
-		return 0;
-	r->o += 4;
-	return (int32_t)be32(r->p + r->o - 4);
-}
-
-static int16_t rd_i16(struct rd *r)
-{
-	if (!rd_need(r, 2))
-		return 0;
-	r->o += 2;
-	return (int16_t)be16(r->p + r->o - 2);
-}
-
-static uint64_t rd_uvarint(struct rd *r)
-{
-	uint64_t v = 0;
-
-	for (int shift = 0; shift < 35; shift += 7) {
-		if (!rd_need(r, 1))
-			return 0;
-		uint8_t b = r->p[r->o++];
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return v;
-	}
-	r->bad = true;
-	return 0;
-}
-
-static void rd_skip(struct rd *r, uint64_t k)
-{
-	if (rd_need(r, k > SIZE_MAX ? SIZE_MAX : (size_t)k))
-		r->o += (size_t)k;
-}
-
-/* A (nullable) string, or bytes when want is set: returns the bytes. */
-static const uint8_t *rd_str(struct rd *r, bool flex, bool i32len, size_t *len)
-{
-	int64_t l;
-
-	if (flex)
-		l = (int64_t)rd_uvarint(r) - 1;
-	else
-		l = i32len ? rd_i32(r) : rd_i16(r);
-	*len = 0;
-	if (r->bad || l < 0)
-		return NULL;
-	if (!rd_need(r, (size_t)l))
-		return NULL;
-	r->o += (size_t)l;
-	*len = (size_t)l;
-	return r->p + r->o - (size_t)l;
-}
-
-static void rd_tags(struct rd *r, bool flex)
-{
-	if (!flex)
-		return;
-	uint64_t n = rd_uvarint(r);
-	for (uint64_t i = 0; i < n && !r->bad; i++) {
-		rd_uvarint(r);
-		rd_skip(r, rd_uvarint(r));
-	}
-}
-
-static int64_t rd_count(struct rd *r, bool flex)
-{
-	return flex ? (int64_t)rd_uvarint(r) - 1 : rd_i32(r);
-}
-
 static uint32_t topic_hash(const uint8_t *p, size_t n)
 {
 	uint32_t h = 2166136261u;
@@ -227,16 +144,19 @@ static int count_records(const uint8_t *p, size_t n, uint64_t *out)
 	size_t o = 0;
 
 	while (o < n) {
-		if (n - o < 61)
+		const uint8_t *b = p + o;
+		if (n - o < KAFKA_BATCH_HEADER_SIZE)
 			return -EPROTO;
-		uint32_t blen = be32(p + o + 8);
-		if (p[o + 16] != 2 || blen < 49 || blen > n - o - 12)
+		uint32_t blen = rb_be32(b + KAFKA_BATCH_OF_LENGTH);
+		if (b[KAFKA_BATCH_OF_MAGIC] != KAFKA_MAGIC_V2 ||
+		    blen < KAFKA_BATCH_HEADER_SIZE - KAFKA_BATCH_LENGTH_OVERHEAD ||
+		    blen > n - o - KAFKA_BATCH_LENGTH_OVERHEAD)
 			return -EPROTO;
-		int32_t c = (int32_t)be32(p + o + 57);
+		int32_t c = (int32_t)rb_be32(b + KAFKA_BATCH_OF_RECORD_COUNT);
 		if (c < 0)
 			return -EPROTO;
 		*out += (uint64_t)c;
-		o += 12 + (size_t)blen;
+		o += KAFKA_BATCH_LENGTH_OVERHEAD + (size_t)blen;
 	}
 	return 0;
 }
@@ -262,40 +182,45 @@ static int kreq_add(struct kreq *q, uint32_t topic, int32_t partition, uint64_t 
 	return 0;
 }
 
-/* A Produce request's version, acks, and records per partition. frame
- * starts at Size. */
+/* A Produce request's version, acks, and records per partition
+ * (ProduceRequest.json), read by the same primitives as the responses.
+ * frame starts at Size. */
 static int kafka_produce_req(const uint8_t *frame, size_t len, struct kreq *q)
 {
-	struct rd r = { .p = frame, .n = len, .o = 4 };
-	int16_t key = rd_i16(&r), ver = rd_i16(&r);
-	size_t l;
+	struct rbuf r;
+
+	rb_init(&r, frame, len);
+	rb_skip(&r, KAFKA_SIZE_LEN);
+	int16_t key = rb_i16be(&r), ver = rb_i16be(&r);
 	bool flex = kafka_is_flexible(key, ver);
 
-	rd_i32(&r);
-	rd_str(&r, false, false, &l); /* client_id: never compact (header v2 too) */
-	rd_tags(&r, flex);
+	rb_i32be(&r); /* correlation id */
+	kafka_rd_skip_str(&r, false, true); /* client_id: never compact (header v2 too) */
+	kafka_rd_tags(&r, flex);
 	if (ver >= 3)
-		rd_str(&r, flex, false, &l); /* transactional_id */
+		kafka_rd_skip_str(&r, flex, true); /* transactional_id */
 	q->ver = ver;
-	q->acks = rd_i16(&r);
-	rd_i32(&r); /* timeout */
-	int64_t nt = rd_count(&r, flex);
-	for (int64_t t = 0; t < nt && !r.bad; t++) {
+	q->acks = rb_i16be(&r);
+	rb_i32be(&r); /* timeout */
+	size_t nt = kafka_rd_array(&r, flex, 3); /* name, partitions, tags */
+	for (size_t t = 0; t < nt && !r.bad; t++) {
+		const char *name;
 		size_t tl;
-		const uint8_t *name = rd_str(&r, flex, false, &tl);
-		int64_t np = rd_count(&r, flex);
-		for (int64_t k = 0; k < np && !r.bad; k++) {
-			int32_t part = rd_i32(&r);
+		kafka_rd_str(&r, flex, false, &name, &tl);
+		size_t np = kafka_rd_array(&r, flex, 6); /* index, records, tags */
+		for (size_t k = 0; k < np && !r.bad; k++) {
+			int32_t part = rb_i32be(&r);
 			uint64_t n = 0;
-			const uint8_t *rec = rd_str(&r, flex, true, &l);
+			size_t l;
+			const uint8_t *rec = kafka_rd_span(&r, flex, true, true, &l);
 			if (rec && count_records(rec, l, &n))
 				return -EPROTO;
-			if (kreq_add(q, topic_hash(name, name ? tl : 0), part, n))
+			if (kreq_add(q, topic_hash((const uint8_t *)name, tl), part, n))
 				return -ENOMEM;
 			q->records += n;
-			rd_tags(&r, flex);
+			kafka_rd_tags(&r, flex);
 		}
-		rd_tags(&r, flex);
+		kafka_rd_tags(&r, flex);
 	}
 	return r.bad ? -EPROTO : 0;
 }
@@ -306,8 +231,8 @@ static void kafka_request(struct wm *m, uint32_t fid, const uint8_t *fr, size_t 
 		m->s.unparsed++;
 		return;
 	}
-	int16_t key = (int16_t)be16(fr + 4);
-	uint32_t corr = be32(fr + 8);
+	int16_t key = (int16_t)rb_be16(fr + 4);
+	uint32_t corr = rb_be32(fr + 8);
 	bool fresh;
 	struct pend *e = wm_pend_put(m, flow_key(K_KAFKA, fid, 0), corr, &fresh);
 	if (!e)
@@ -375,7 +300,7 @@ static void kafka_response(struct wm *m, uint32_t fid, const uint8_t *fr, size_t
 		m->s.unparsed++;
 		return;
 	}
-	struct pend *e = wm_pend_get(m, flow_key(K_KAFKA, fid, 0), be32(fr + 4));
+	struct pend *e = wm_pend_get(m, flow_key(K_KAFKA, fid, 0), rb_be32(fr + 4));
 	if (!e) {
 		m->s.unmatched++;
 		return;
@@ -502,12 +427,12 @@ static ssize_t ws_client_frame(const uint8_t *p, size_t n, uint8_t *opcode, cons
 	if (len == 126) {
 		if (n < 4)
 			return 0;
-		len = be16(p + 2);
+		len = rb_be16(p + 2);
 		h = 4;
 	} else if (len == 127) {
 		if (n < 10)
 			return 0;
-		len = (uint64_t)be32(p + 2) << 32 | be32(p + 6);
+		len = rb_be64(p + 2);
 		h = 10;
 	}
 	if (len > WM_MAX_FRAME)
@@ -627,8 +552,8 @@ int wm_sniff(const uint8_t *p, size_t n)
 	}
 	if (n < 12)
 		return WM_AUTO;
-	int32_t size = (int32_t)be32(p);
-	int16_t key = (int16_t)be16(p + 4), ver = (int16_t)be16(p + 6);
+	int32_t size = (int32_t)rb_be32(p);
+	int16_t key = (int16_t)rb_be16(p + 4), ver = (int16_t)rb_be16(p + 6);
 	if (size >= 8 && size <= (int32_t)WM_MAX_FRAME && key >= 0 && key < 100 && ver >= 0 && ver < 30)
 		return WM_KAFKA;
 	return -1;
