@@ -9,6 +9,8 @@
 
 enum t_result { T_PASS = 0, T_FAIL = 1, T_SKIP = 77 };
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 static int t_failures;
 static int t_checks;
 
