@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "hdrlog.h"
+#include "rbuf.h"
 
 static void put_be32(uint8_t *p, uint32_t v)
 {
@@ -21,16 +22,6 @@ static void put_be64(uint8_t *p, uint64_t v)
 {
 	put_be32(p, (uint32_t)(v >> 32));
 	put_be32(p + 4, (uint32_t)v);
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
 }
 
 size_t hdr_varint_put(uint8_t *p, int64_t v)
@@ -151,9 +142,9 @@ static long inflate_bounded(const uint8_t *in, size_t len, uint8_t *out, size_t 
 int hdr_decode_compressed(const uint8_t *in, size_t len, uint64_t *counts, size_t cap,
 			  struct hdr_params *p, size_t *filled)
 {
-	if (len < 8 || (get_be32(in) & ~0xf0u) != HDR_V2_COMPRESSED_COOKIE_BASE)
+	if (len < 8 || (rb_be32(in) & ~0xf0u) != HDR_V2_COMPRESSED_COOKIE_BASE)
 		return -EINVAL;
-	uint32_t zlen = get_be32(in + 4);
+	uint32_t zlen = rb_be32(in + 4);
 	if (zlen > len - 8 || cap > (SIZE_MAX - HDR_V2_HEADER_LEN) / HDR_VARINT_MAX - 1)
 		return -EINVAL;
 	/* Every bucket takes at least one byte, a run of any length at most 9. */
@@ -163,14 +154,14 @@ int hdr_decode_compressed(const uint8_t *in, size_t len, uint64_t *counts, size_
 		return -ENOMEM;
 	long rawlen = inflate_bounded(in + 8, zlen, raw, raw_cap);
 	int err = -EINVAL;
-	if (rawlen < HDR_V2_HEADER_LEN || (get_be32(raw) & ~0xf0u) != HDR_V2_COOKIE_BASE)
+	if (rawlen < HDR_V2_HEADER_LEN || (rb_be32(raw) & ~0xf0u) != HDR_V2_COOKIE_BASE)
 		goto out;
-	uint32_t plen = get_be32(raw + 4);
+	uint32_t plen = rb_be32(raw + 4);
 	if (plen > (size_t)rawlen - HDR_V2_HEADER_LEN)
 		goto out;
-	p->sigfigs = (int32_t)get_be32(raw + 12);
-	p->lowest = (int64_t)get_be64(raw + 16);
-	p->highest = (int64_t)get_be64(raw + 24);
+	p->sigfigs = (int32_t)rb_be32(raw + 12);
+	p->lowest = (int64_t)rb_be64(raw + 16);
+	p->highest = (int64_t)rb_be64(raw + 24);
 	memset(counts, 0, cap * sizeof(*counts));
 	const uint8_t *q = raw + HDR_V2_HEADER_LEN, *end = q + plen;
 	size_t at = 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pcapfile.h"
+#include "rbuf.h"
 
 #define PCAP_MAGIC_US 0xa1b2c3d4u
 #define PCAP_MAGIC_NS 0xa1b23c4du
@@ -32,16 +33,6 @@ static uint32_t rd32(const uint8_t *p, bool swap)
 
 	memcpy(&v, p, 4);
 	return swap ? __builtin_bswap32(v) : v;
-}
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static int bad(struct pcapfile_reader *r, const char *what, size_t at)
@@ -266,7 +257,7 @@ int pcapfile_init(struct pcapfile_reader *r, const uint8_t *buf, size_t len)
 		r->swap = true;
 		ns = __builtin_bswap32(m) == PCAP_MAGIC_NS;
 	} else {
-		snprintf(r->err, sizeof(r->err), "not a pcap or pcapng file (magic %08x)", be32(buf));
+		snprintf(r->err, sizeof(r->err), "not a pcap or pcapng file (magic %08x)", rb_be32(buf));
 		return -EPROTO;
 	}
 	if (len < 24)
@@ -306,8 +297,8 @@ static void tcp_sack(const uint8_t *opt, size_t n, struct pkt_tcp *o)
 		if (opt[i] == 5) {
 			size_t blocks = (size_t)(opt[i + 1] - 2) / 8;
 			for (size_t b = 0; b < blocks && b < 4; b++) {
-				o->sack[b][0] = be32(opt + i + 2 + 8 * b);
-				o->sack[b][1] = be32(opt + i + 6 + 8 * b);
+				o->sack[b][0] = rb_be32(opt + i + 2 + 8 * b);
+				o->sack[b][1] = rb_be32(opt + i + 6 + 8 * b);
 			}
 			o->n_sack = (uint8_t)(blocks < 4 ? blocks : 4);
 		}
@@ -322,10 +313,10 @@ static int tcp_hdr(const uint8_t *t, size_t avail, size_t wire, struct pkt_tcp *
 	size_t hl = (size_t)(t[12] >> 4) * 4;
 	if (hl < 20 || hl > avail || hl > wire)
 		return -EPROTO;
-	o->sport = be16(t);
-	o->dport = be16(t + 2);
-	o->seq = be32(t + 4);
-	o->ack = be32(t + 8);
+	o->sport = rb_be16(t);
+	o->dport = rb_be16(t + 2);
+	o->seq = rb_be32(t + 4);
+	o->ack = rb_be32(t + 8);
 	o->flags = t[13];
 	tcp_sack(t + 20, hl - 20, o);
 	o->payload = t + hl;
@@ -339,12 +330,12 @@ static int ipv4(const uint8_t *ip, size_t len, struct pkt_tcp *o)
 	if (len < 20)
 		return -EPROTO;
 	size_t ihl = (size_t)(ip[0] & 15) * 4;
-	size_t tot = be16(ip + 2);
+	size_t tot = rb_be16(ip + 2);
 	if (ihl < 20 || ihl > len || tot < ihl)
 		return -EPROTO;
 	if (ip[9] != 6)
 		return 0;
-	if (be16(ip + 6) & 0x1fff)
+	if (rb_be16(ip + 6) & 0x1fff)
 		return 0; /* a later fragment: no TCP header */
 	o->family = 4;
 	memset(o->src, 0, sizeof(o->src));
@@ -362,7 +353,7 @@ static int ipv6(const uint8_t *ip, size_t len, struct pkt_tcp *o)
 {
 	if (len < 40)
 		return -EPROTO;
-	size_t plen = be16(ip + 4), off = 40;
+	size_t plen = rb_be16(ip + 4), off = 40;
 	uint8_t nh = ip[6];
 	o->family = 6;
 	memcpy(o->src, ip + 8, 16);
@@ -380,7 +371,7 @@ static int ipv6(const uint8_t *ip, size_t len, struct pkt_tcp *o)
 		if (off + 8 > len)
 			return -EPROTO;
 		if (nh == 44) {
-			if (be16(ip + off + 2) & 0xfff8)
+			if (rb_be16(ip + off + 2) & 0xfff8)
 				return 0;
 			nh = ip[off];
 			off += 8;
@@ -420,23 +411,23 @@ int pkt_dissect_tcp(uint16_t linktype, const uint8_t *d, size_t len, struct pkt_
 		size_t off = 12;
 		if (len < 14)
 			return -EPROTO;
-		uint16_t et = be16(d + off);
+		uint16_t et = rb_be16(d + off);
 		for (int tags = 0; (et == 0x8100 || et == 0x88a8) && tags < 2; tags++) {
 			off += 4;
 			if (len < off + 2)
 				return -EPROTO;
-			et = be16(d + off);
+			et = rb_be16(d + off);
 		}
 		return by_ethertype(et, d + off + 2, len - off - 2, o);
 	}
 	case LINKTYPE_LINUX_SLL:
 		if (len < 16)
 			return -EPROTO;
-		return by_ethertype(be16(d + 14), d + 16, len - 16, o);
+		return by_ethertype(rb_be16(d + 14), d + 16, len - 16, o);
 	case LINKTYPE_LINUX_SLL2:
 		if (len < 20)
 			return -EPROTO;
-		return by_ethertype(be16(d), d + 20, len - 20, o);
+		return by_ethertype(rb_be16(d), d + 20, len - 20, o);
 	case LINKTYPE_NULL:
 	case LINKTYPE_LOOP:
 		/* The family's byte order and value vary by OS: the IP
