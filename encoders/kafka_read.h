@@ -2,8 +2,8 @@
  * read through an rbuf: strings, bytes, array counts and tagged fields,
  * in their classic and COMPACT (flexible version) forms. Shared by the
  * response and RecordBatch decoders and the capture parser, so a field
- * means the same thing wherever blast reads it. Same sticky-error
- * contract as rbuf.h. */
+ * means the same thing wherever blast reads it. Errors are rbuf.h's
+ * sticky flag; a field that fails after its length may have moved. */
 #ifndef BLAST_KAFKA_READ_H
 #define BLAST_KAFKA_READ_H
 

@@ -540,6 +540,8 @@ int wm_sniff(const uint8_t *p, size_t n)
 	if (n >= 4 && !memcmp(p, "GET ", 4))
 		return WM_WS;
 	if (n >= 1 && p[0] == 0x10) { /* CONNECT: fixed header, then "MQTT" or "MQIsdp" */
+		/* Only skips the remaining length to find the name: the frame
+		 * itself is held to the spec's rules by mqtt_decode_frame. */
 		size_t k = 1;
 		while (k < n && k < 5 && (p[k] & 0x80))
 			k++;
