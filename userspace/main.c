@@ -460,7 +460,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		     !fanout_refused(total);
 	/* MQTT fan-out whose filter matched nothing measured nothing. */
 	bool nothing_matched = o->proto == PROTO_MQTT && opts_fanout(o) && !o->fanout &&
-			       total->sent && !total->matched;
+			       total->sent && !total->matched && !total->share_receipts;
 	if (nothing_matched) {
 		fprintf(stderr, "blast: --sub-topic %s%s matches none of the %" PRIu64
 				" messages sent (--topic %s): nothing to receive\n",

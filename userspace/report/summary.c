@@ -17,6 +17,7 @@
 #include "report/report.h"
 #include "report/files.h"
 #include "report/wire.h"
+#include "stats/fanout.h"
 
 #define KEY_CAP 96
 
@@ -236,8 +237,9 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 			fprintf(f, "  qos %u", o->qos);
 		if (o && opts_fanout(o))
 			fprintf(f, "  %u publisher(s), %u subscriber(s) on each of %u node(s), "
-				   "all subscribed to %s%s at qos %u",
-				o->publishers, o->subscribers, 1 + o->n_listen, o->sub_topic,
+				   "%s subscribed to %s%s at qos %u",
+				o->publishers, o->subscribers, 1 + o->n_listen,
+				o->chat ? "all" : "subscribers", o->sub_topic,
 				o->n_sub_topics > 1 ? " (and more)" : "", o->sub_qos);
 		if (o)
 			fprintf(f, "  ->");
@@ -403,6 +405,8 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 			json_string(w, o->sub_topics[i]);
 		json_end_array(w);
 		json_kv_u64(w, "sub_qos", o->sub_qos);
+		json_kv_bool(w, "chat", o->chat);
+		json_kv_u64(w, "share_groups", fanout_share_groups(o));
 		if (o->fanout)
 			json_kv_u64(w, "fanout", o->fanout);
 	}

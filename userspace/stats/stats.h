@@ -63,10 +63,13 @@ struct blast_totals {
 	uint64_t kafka_error[KAFKA_ERR_SLOTS]; /* Kafka error code + 1 (code -1 .. 126) */
 	uint64_t http_status[600];  /* a WebSocket upgrade refused with this status */
 	uint64_t ws_close[WS_CLOSE_SLOTS]; /* close frames received: code - 1000, last = other */
-	/* MQTT fan-out: messages sent whose topic --sub-topic matches (each is
-	 * expected once on every subscribing connection), and subscriptions
-	 * the broker refused, by SUBACK code (0x80 and up). */
+	/* MQTT fan-out: messages sent whose topic a plain --sub-topic matches
+	 * (each is expected once on every subscribing connection); receipts
+	 * expected from shared subscriptions ($share/NAME/FILTER: one per
+	 * matching subscription) for messages no plain filter matches; and
+	 * subscriptions the broker refused, by SUBACK code (0x80 and up). */
 	uint64_t matched;
+	uint64_t share_receipts;
 	uint64_t suback[256];
 	/* Receipt and ack times taken: from the segment that completed the
 	 * message (exact), from the kernel's stamp of the read (its newest
