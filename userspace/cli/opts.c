@@ -1083,8 +1083,8 @@ static int mqtt_fanout_finish(struct blast_opts *o, const struct parse_state *ps
 		return fail("--sub-topic $share/...: shared subscriptions are for one node, not with "
 			    "--listen-target");
 	if (groups > fanout_receivers(o))
-		return fail("--sub-topic: %u shared subscriptions, %u subscribing connections: each "
-			    "needs at least one", groups, fanout_receivers(o));
+		return fail("--sub-topic: %u shared subscriptions but %u subscribing connection(s): "
+			    "each group needs a member", groups, fanout_receivers(o));
 	if (!o->payloads.n && !o->payload_proto && o->payload_size < MARKER_FANOUT_LEN)
 		return fail("--payload-size %u: fan-out needs at least %d bytes for blast's marker",
 			    o->payload_size, MARKER_FANOUT_LEN);
