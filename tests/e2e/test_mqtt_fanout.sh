@@ -3,8 +3,9 @@
 # publishers and K subscribers, every connection subscribed to blast/#
 # (publishers too: 3.1.1 and 5 without no-local deliver a client's own
 # messages), so each message is expected on S + K connections. (Without
-# --chat publishers do not subscribe: test_mqtt_fanin.sh.) Checked for subscriptions at QoS 0, 1 and
-# 2 (3.1.1 and 5, one and two workers): received = expected = M x (S + K),
+# --chat publishers do not subscribe: test_mqtt_fanin.sh.) Checked for
+# subscriptions at QoS 0, 1 and 2 (3.1.1 and 5, one and two workers):
+# received = expected = M x (S + K),
 # missing = 0, duplicates = 0, one end-to-end latency per receipt, and the
 # accounting. Every delivery (at the lower of the two QoS) is answered:
 # mosquitto's debug log shows as many PUBACKs (QoS 1), or PUBRECs and
@@ -94,6 +95,7 @@ for args in "--qos 0 --sub-qos 0 --retain" "--qos 1 --sub-qos 1 --workers 2" \
 		'BEGIN { exit !(a > 0 && b > 0) }' || fail "run $i: no end-to-end time"
 	expect_json "$r" errors eq '{}'
 	expect_json "$r" config.subscribers == $K
+	expect_json "$r" config.chat eq true
 	check_accounting "$r"
 	# The delivery QoS is the lower of the publish's and the subscription's.
 	pq=$(json_get "$r" config.qos) sq=$(json_get "$r" config.sub_qos)
