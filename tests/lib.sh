@@ -956,3 +956,16 @@ check_wire() {
 	python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)' "$p50" ||
 		fail "$r: wire.latency_us.p50 = $p50, want > 0"
 }
+
+# bpf_prog_ids PID NAMES: ids of the BPF programs whose name matches the
+# extended regex NAMES that PID and its children hold open (from their
+# descriptors' fdinfo), so that programs other processes on the machine
+# load and unload meanwhile never count.
+bpf_prog_ids() {
+	local p
+	for p in "$1" $(pgrep -P "$1"); do
+		grep -h '^prog_id:' /proc/"$p"/fdinfo/* 2>/dev/null | awk '{ print $2 }'
+	done | sort -un | while read -r id; do
+		bpftool prog show id "$id" 2>/dev/null | grep -qE "name ($2)( |$)" && echo "$id"
+	done
+}
