@@ -16,7 +16,6 @@
 #include "engine/chunk.h"
 #include "engine/conn.h"
 #include "engine/io.h"
-#include "engine/measure.h"
 #include "engine/protocol.h"
 #include "engine/ring.h"
 #include "engine/rx.h"

@@ -14,7 +14,7 @@
 #include "engine/worker.h"
 #include "stats/clock.h"
 
-int measure_init(struct measure *m)
+int measure_init(struct diag_worker *m)
 {
 	m->late = hist_new();
 	m->wait_window = hist_new();
@@ -22,7 +22,7 @@ int measure_init(struct measure *m)
 	return m->late && m->wait_window && m->wait_socket ? 0 : -1;
 }
 
-void measure_free(struct measure *m)
+void measure_free(struct diag_worker *m)
 {
 	free(m->late);
 	free(m->wait_window);
@@ -62,7 +62,7 @@ static uint64_t runq_wait(void)
 
 void measure_sends(struct worker *w, const struct conn *c, uint64_t first, uint32_t n)
 {
-	struct measure *m = &w->ms;
+	struct diag_worker *m = &w->ms;
 
 	if (!w->rate)
 		return; /* no schedule to be late against */
@@ -86,7 +86,7 @@ void measure_sends(struct worker *w, const struct conn *c, uint64_t first, uint3
 	}
 }
 
-void measure_turn(struct measure *m, unsigned sqes, unsigned cqes)
+void measure_turn(struct diag_worker *m, unsigned sqes, unsigned cqes)
 {
 	if (sqes) {
 		m->c.submits++;
@@ -167,7 +167,7 @@ void measure_publish_end(struct worker *w)
 
 void measure_second(struct worker *w, struct series_counts *sc)
 {
-	struct measure *m = &w->ms;
+	struct diag_worker *m = &w->ms;
 	uint64_t user, sys;
 
 	/* Stalled: messages in flight when the second began and when it

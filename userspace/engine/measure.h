@@ -7,28 +7,18 @@
 #include <stdint.h>
 
 #include "stats/diag.h"
-#include "stats/hist.h"
 #include "stats/series_ring.h"
 
 struct worker;
 struct conn;
 
-/* Lives in struct worker. */
-struct measure {
-	struct diag_counts c;
-	struct hist *late, *wait_window, *wait_socket;
-	uint64_t cpu0_ns, runq0_ns;    /* at the start of the publish phase */
-	uint64_t acked_then, inflight_then; /* at the last second's close */
-	uint64_t stall_now_s;          /* the current run of stalled seconds */
-};
-
 /* 0, or -ENOMEM. */
-int measure_init(struct measure *m);
-void measure_free(struct measure *m);
+int measure_init(struct diag_worker *m);
+void measure_free(struct diag_worker *m);
 /* Messages first..first+n-1 just went into a send on c. */
 void measure_sends(struct worker *w, const struct conn *c, uint64_t first, uint32_t n);
 /* A loop turn submitted sqes and reaped cqes. */
-void measure_turn(struct measure *m, unsigned sqes, unsigned cqes);
+void measure_turn(struct diag_worker *m, unsigned sqes, unsigned cqes);
 void measure_publish_start(struct worker *w);
 /* Sending ended: CPU over the phase, what held the connections, TCP_INFO. */
 void measure_publish_end(struct worker *w);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/io.h"
+#include "engine/measure.h"
 #include "engine/protocol.h"
 #include "engine/ring.h"
 #include "engine/setup.h"

@@ -8,9 +8,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "stats/diag.h"
 #include "stats/hist.h"
 #include "config/opts.h"
-#include "engine/measure.h"
 #include "engine/rxseg.h"
 #include "engine/rxstamp.h"
 #include "stats/shm.h"
@@ -189,7 +189,7 @@ struct worker {
 	uint64_t last_send_ns;
 	uint64_t peak_conns;
 	uint64_t now;              /* cached at each loop turn */
-	struct measure ms;         /* the worker's view of itself (measure.h) */
+	struct diag_worker ms;     /* the worker's view of itself (engine/measure.h) */
 };
 
 /* Runs worker id of n until its part of the run is over; writes its final

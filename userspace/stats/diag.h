@@ -58,6 +58,16 @@ struct diag_hists {
 	struct hist late, wait_window, wait_socket;
 };
 
+/* A worker's own figures while it runs (engine/measure.c); struct worker
+ * holds one. */
+struct diag_worker {
+	struct diag_counts c;
+	struct hist *late, *wait_window, *wait_socket;
+	uint64_t cpu0_ns, runq0_ns;         /* at the start of the publish phase */
+	uint64_t acked_then, inflight_then; /* at the last second's close */
+	uint64_t stall_now_s;               /* the current run of stalled seconds */
+};
+
 /* A run's merged figures. */
 struct diag_run {
 	struct diag_counts c;

@@ -1,12 +1,15 @@
 /* The rules behind a run's bottleneck line (verdict.h; README,
  * "Self-diagnosis"). First match wins:
  *
- *   1. network  the path lost segments (retransmits) or, with sends behind,
- *               queued them (RTT grew): the broker never saw the load.
+ *   1. network  the path lost segments (retransmits): the broker never
+ *               saw the load.
  *   2. broker   a whole second passed with messages in flight and no ack.
- *   3. the sends kept the schedule (or there is none): broker, unless
+ *   3. network  sends behind, the client's CPU not saturated, and RTT grew:
+ *               a queue on the path. After 2: a stopped broker's delayed
+ *               ACKs grow RTT too; so does a starved client's kernel.
+ *   4. the sends kept the schedule (or there is none): broker, unless
  *      unpaced and a worker wanted a CPU all the time (client: cpu).
- *   4. behind: what the late messages waited for, or, when the backlog
+ *   5. behind: what the late messages waited for, or, when the backlog
  *      never went out, what held the connections when sending ended:
  *      a full window (client: window), socket room (client: socket
  *      buffer), nothing (the loop itself was late: client: cpu). */
@@ -88,7 +91,7 @@ static void say_cpu(struct verdict *v, const struct verdict_in *in, const char *
 	    why, d->busiest_cpu_pm / 10.0, d->busiest_runq_pm / 10.0);
 }
 
-/* Rule 4: what held the sends. */
+/* Rule 5: what held the sends. */
 static void decide_wait(struct verdict *v, const struct verdict_in *in, const char *late)
 {
 	const struct diag_counts *d = in->d;
@@ -131,20 +134,20 @@ void verdict_decide(const struct verdict_in *in, struct verdict *v)
 	char why[96];
 
 	if (path_lost(in)) {
-		say(v, BOTTLENECK_NETWORK, "%.1f%% of segments retransmitted (%s); RTT %.1f ms, lowest %.1f ms",
+		say(v, BOTTLENECK_NETWORK, "%.1f%% of segments retransmitted (%s); RTT %.1f ms, lowest %.2f ms",
 		    pct(in->retrans, in->segs_out), in->retrans_from, d->srtt_us_max / 1e3,
 		    d->min_rtt_us / 1e3);
-		return;
-	}
-	if (late && rtt_grew(d)) {
-		say(v, BOTTLENECK_NETWORK, "RTT grew from %.2f ms to %.1f ms (tcp_info) while sends fell behind",
-		    d->min_rtt_us / 1e3, d->srtt_us_max / 1e3);
 		return;
 	}
 	if (d->stall_run_s) {
 		say(v, BOTTLENECK_BROKER, "no ack for %llu s with messages in flight (%llu such seconds); %llu unacked",
 		    (unsigned long long)d->stall_run_s, (unsigned long long)d->stalled_s,
 		    (unsigned long long)in->unacked);
+		return;
+	}
+	if (late && rtt_grew(d) && !cpu_busy(d)) {
+		say(v, BOTTLENECK_NETWORK, "RTT grew from %.2f ms to %.1f ms (tcp_info) while sends fell behind",
+		    d->min_rtt_us / 1e3, d->srtt_us_max / 1e3);
 		return;
 	}
 	if (!late) {
