@@ -430,9 +430,10 @@ void conn_kick(struct worker *w, struct conn *c)
 		conn_goodbye(w, c);
 	else if (conn_room(w, c) && !c->in_sendq) {
 		/* Out of the queue with no send in flight: its window was full,
-		 * and this receive's acks (arrived at the kernel's stamp) freed it. */
+		 * and this receive's acks freed it when the read arrived (the
+		 * kernel's stamp; not worker_rx_ns, which counts what it times). */
 		c->avail_wait = DIAG_WAIT_WINDOW;
-		c->avail_ns = worker_rx_ns(w);
+		c->avail_ns = w->rx_ns ? w->rx_ns : w->now;
 		conn_sendq_push(w, c);
 	}
 }
