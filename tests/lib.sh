@@ -142,6 +142,20 @@ wait_until() {
 	"$@"
 }
 
+# start_sink [ARGS]...: bench/sink (the acking discard MQTT server) on a
+# free port of 127.0.0.1, with ARGS (--ack, --threads N). Exports SINK_PORT
+# and SINK_PID.
+start_sink() {
+	local sink=$REPO/.output/bench/sink
+	[ -x "$sink" ] || die "$sink not built (run make)"
+	"$sink" --port 0 "$@" >"$T/sink.out" 2>"$T/sink.err" &
+	SINK_PID=$!
+	track "$SINK_PID"
+	wait_until 5 grep -q '^port=' "$T/sink.out" || die "sink did not start: $(cat "$T/sink.err")"
+	SINK_PORT=$(sed -n 's/^port=//p' "$T/sink.out")
+	export SINK_PORT SINK_PID
+}
+
 # start_mosquitto [config line]...: a private broker on a free port (or on
 # $MQ_PORT when restarting). Writes $MQ_DIR/mosquitto.conf with the listener,
 # allow_anonymous true (unless a given line sets allow_anonymous), no

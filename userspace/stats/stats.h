@@ -9,6 +9,7 @@
 #include "stats/hist.h"
 
 struct wire_stats;
+struct diag_run;
 
 /* Transport and protocol failures, counted by reason. Broker reason codes
  * (CONNACK, PUBACK, DISCONNECT) are counted in the arrays below instead. */
@@ -120,6 +121,7 @@ struct blast_results {
 	const struct hist *latency_raw; /* actual send -> ack (uncorrected) */
 	const struct hist *connect;     /* TCP connect start -> CONNACK */
 	const struct hist *e2e;         /* fan-out: send -> each receipt */
+	const struct diag_run *diag;    /* the workers' view of themselves, NULL when not taken */
 	uint64_t expected;        /* fan-out: receipts expected (sent x fanout) */
 	double batch_s;           /* fan-out: first send -> last receipt */
 	double send_s;            /* fan-out: first send -> last send */
