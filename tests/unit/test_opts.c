@@ -377,6 +377,20 @@ static void test_good(void)
 		CHECK(!strcmp(o.sub_topics[0], "a/#") && !strcmp(o.sub_topics[1], "b/+"));
 		opts_free(&o);
 	}
+	/* --chat alone is a fan-out run in which the publishers subscribe. */
+	if (!GOOD(&o, "--chat", "--publishers", "2")) {
+		CHECK(opts_fanout(&o));
+		CHECK(o.chat);
+		CHECK_EQ_INT(o.conns, 3);
+		CHECK(!strcmp(o.sub_topic, "blast/#"));
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "--subscribers", "2", "--sub-topic", "$share/a/x/#", "--sub-topic",
+		  "$share/b/x/#")) {
+		CHECK(!o.chat);
+		CHECK_EQ_INT(o.n_sub_topics, 2);
+		opts_free(&o);
+	}
 	if (!GOOD(&o, "--conns", "2")) {
 		CHECK(!opts_fanout(&o));
 		opts_free(&o);
@@ -672,7 +686,7 @@ static void test_help(void)
 		"--batch-size", "--linger", "--key", "--partitions", "--compression",
 		"--record-header", "--payload-proto", "--payload-proto-desc", "--field",
 		"--listen-target", "--publishers", "--listeners", "--fanout", "--binary",
-		"--steps", "--subscribers", "--sub-topic", "--sub-qos", "--rx-stamps",
+		"--steps", "--subscribers", "--sub-topic", "--sub-qos", "--chat", "--rx-stamps",
 	};
 	struct blast_opts o;
 	int r;
@@ -766,6 +780,16 @@ static void test_bad(void)
 	    "--sub-topic", "a", "--sub-topic", "a", "--sub-topic", "a", "--sub-topic", "a",
 	    "--sub-topic", "a", "--sub-topic", "a");
 	BAD("--sub-qos 3: must be 0, 1 or 2", "--sub-qos", "3");
+	BAD("--sub-topic $share/g: a shared subscription is $share/NAME/FILTER", "--sub-topic",
+	    "$share/g");
+	BAD("--sub-topic $share/a+b/x: a shared subscription", "--sub-topic", "$share/a+b/x");
+	BAD("--sub-topic $share/g/x/#/y: not a valid MQTT topic filter", "--sub-topic",
+	    "$share/g/x/#/y");
+	BAD("--sub-topic: 2 shared subscriptions but 1 subscribing connection(s)", "--sub-topic",
+	    "$share/a/x", "--sub-topic", "$share/b/x");
+	BAD("--sub-topic $share/...: shared subscriptions are for one node", "--sub-topic",
+	    "$share/a/x", "--listen-target", "127.0.0.1:1884");
+	BAD("--chat is for MQTT only, not --proto ws", "--proto", "ws", "--chat");
 	BAD("--subscribers x: not a number", "--subscribers", "x");
 	BAD("--listeners is for --proto ws only (MQTT fan-out takes --subscribers)",
 	    "--subscribers", "2", "--listeners", "2");

@@ -19,6 +19,7 @@
 #include "config/opts.h"
 #include "limit/limit.h"
 #include "payload/protobuf.h"
+#include "stats/fanout.h"
 #include "cli/usage.h"
 
 #define CONNS_MAX 1000000u
@@ -89,6 +90,7 @@ enum {
 	OPT_SUBSCRIBERS,
 	OPT_SUB_TOPIC,
 	OPT_SUB_QOS,
+	OPT_CHAT,
 	OPT_PCAP,
 	OPT_PCAP_SNAPLEN,
 	OPT_PCAP_MAX_BYTES,
@@ -106,14 +108,14 @@ enum {
 static const int mqtt_only[] = {
 	OPT_QOS, OPT_RETAIN, OPT_CLIENT_ID, OPT_USERNAME, OPT_PASSWORD,
 	OPT_TOKENS_FILE, OPT_KEEPALIVE, OPT_MQTT_VERSION, OPT_CHURN, OPT_TRANSPORT,
-	OPT_WS_SUBPROTOCOL, OPT_HEADER, OPT_SUBSCRIBERS, OPT_SUB_TOPIC, OPT_SUB_QOS,
+	OPT_WS_SUBPROTOCOL, OPT_HEADER, OPT_SUBSCRIBERS, OPT_SUB_TOPIC, OPT_SUB_QOS, OPT_CHAT,
 };
 /* MQTT's own session flags: not for --proto ws (which shares the
  * WebSocket flags with MQTT over WebSocket). */
 static const int mqtt_session_only[] = {
 	OPT_QOS, OPT_RETAIN, OPT_CLIENT_ID, OPT_USERNAME, OPT_PASSWORD,
 	OPT_TOKENS_FILE, OPT_KEEPALIVE, OPT_MQTT_VERSION, OPT_CHURN, OPT_TRANSPORT,
-	OPT_SUBSCRIBERS, OPT_SUB_TOPIC, OPT_SUB_QOS,
+	OPT_SUBSCRIBERS, OPT_SUB_TOPIC, OPT_SUB_QOS, OPT_CHAT,
 };
 /* Fan-out flags MQTT shares once subscribers are asked for. */
 static const int fanout_shared[] = {
@@ -149,6 +151,7 @@ static const struct option long_opts[] = {
 	{ "subscribers", required_argument, NULL, OPT_SUBSCRIBERS },
 	{ "sub-topic", required_argument, NULL, OPT_SUB_TOPIC },
 	{ "sub-qos", required_argument, NULL, OPT_SUB_QOS },
+	{ "chat", no_argument, NULL, OPT_CHAT },
 	{ "conns", required_argument, NULL, OPT_CONNS },
 	{ "ramp", required_argument, NULL, OPT_RAMP },
 	{ "rate", required_argument, NULL, OPT_RATE },
@@ -1021,10 +1024,30 @@ static int payload_proto_check(const struct blast_opts *o, const struct parse_st
 	return 0;
 }
 
+/* A --sub-topic filter: plain, or $share/NAME/FILTER with a NAME free of
+ * '/', '+' and '#' (MQTT 5 4.8.2) and a valid FILTER. */
+static int sub_topic_check(const char *f)
+{
+	size_t name_len;
+	const char *shared = fanout_share_filter(f, &name_len);
+	const char *filter = shared ? shared : f;
+
+	if (shared && (!name_len || memchr(f + 7, '+', name_len) || memchr(f + 7, '#', name_len) ||
+		       !*shared))
+		return fail("--sub-topic %s: a shared subscription is $share/NAME/FILTER, NAME "
+			    "without '+' or '#'", show(f));
+	if (!mqtt_filter_valid(filter, strlen(filter)))
+		return fail("--sub-topic %s: not a valid MQTT topic filter ('#' only as the "
+			    "last level, '+' only as a whole level, not empty)", show(f));
+	return 0;
+}
+
 /* MQTT fan-out: who connects where, and the checks the flags need. Runs
  * before the MQTT checks that depend on --conns (tokens, client ids). */
 static int mqtt_fanout_finish(struct blast_opts *o, const struct parse_state *ps)
 {
+	int r;
+
 	if (!o->n_sub_topics) {
 		/* The default filter, from --subscribers or --sub-qos. */
 		if (!(o->sub_topics = calloc(1, sizeof(*o->sub_topics))) ||
@@ -1033,10 +1056,8 @@ static int mqtt_fanout_finish(struct blast_opts *o, const struct parse_state *ps
 		o->n_sub_topics = 1;
 	}
 	for (uint32_t i = 0; i < o->n_sub_topics; i++)
-		if (!mqtt_filter_valid(o->sub_topics[i], strlen(o->sub_topics[i])))
-			return fail("--sub-topic %s: not a valid MQTT topic filter ('#' only as the "
-				    "last level, '+' only as a whole level, not empty)",
-				    show(o->sub_topics[i]));
+		if ((r = sub_topic_check(o->sub_topics[i])))
+			return r;
 	if (ps->at[OPT_PUBLISHERS - OPT_PROTO] && ps->at[OPT_CONNS - OPT_PROTO])
 		return fail("--conns and --publishers cannot be used together with --subscribers: "
 			    "connections are --publishers + --subscribers per node");
@@ -1057,6 +1078,13 @@ static int mqtt_fanout_finish(struct blast_opts *o, const struct parse_state *ps
 		return fail("--publishers + --subscribers x nodes: %llu connections, more than %u",
 			    (unsigned long long)conns, CONNS_MAX);
 	o->conns = (uint32_t)conns;
+	uint32_t groups = fanout_share_groups(o);
+	if (groups && o->n_listen)
+		return fail("--sub-topic $share/...: shared subscriptions are for one node, not with "
+			    "--listen-target");
+	if (groups > fanout_receivers(o))
+		return fail("--sub-topic: %u shared subscriptions but %u subscribing connection(s): "
+			    "each group needs a member", groups, fanout_receivers(o));
 	if (!o->payloads.n && !o->payload_proto && o->payload_size < MARKER_FANOUT_LEN)
 		return fail("--payload-size %u: fan-out needs at least %d bytes for blast's marker",
 			    o->payload_size, MARKER_FANOUT_LEN);
@@ -1329,6 +1357,11 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 			if (strcmp(arg, "0") && strcmp(arg, "1") && strcmp(arg, "2"))
 				return fail("--sub-qos %s: must be 0, 1 or 2", show(arg));
 			o->sub_qos = (uint8_t)(arg[0] - '0');
+			if (!o->sub_topic && (r = str_arg(&o->sub_topic, flag, "blast/#", 7)))
+				return r;
+			break;
+		case OPT_CHAT:
+			o->chat = true;
 			if (!o->sub_topic && (r = str_arg(&o->sub_topic, flag, "blast/#", 7)))
 				return r;
 			break;
