@@ -54,7 +54,7 @@ TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS))
 
 # eBPF (--probe): bpf/X.bpf.c -> clang -target bpf -> bpftool gen skeleton
-# -> $(OUT)/bpf/X.skel.h, included by userspace/probe.c. The ABI header is
+# -> $(OUT)/bpf/X.skel.h, included by userspace/witness/probe.c. The ABI header is
 # an explicit prerequisite of both sides ($(wildcard %.h) would match nothing).
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.skel.h,$(BPF_SRCS))

@@ -1,4 +1,4 @@
-/* What bpf/rx_stamp.bpf.c and userspace/rxseg.c share: per-connection
+/* What bpf/rx_stamp.bpf.c and userspace/engine/rxseg.c share: per-connection
  * rings of segment arrivals.
  *
  * A socket filter on each of blast's receiving sockets writes, for every

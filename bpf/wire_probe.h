@@ -1,5 +1,5 @@
 /* bpf/wire_probe.h: the ABI between bpf/wire_probe.bpf.c and
- * userspace/probe.c (maps, keys, values, counters). Fixed-width types only,
+ * userspace/witness/probe.c (maps, keys, values, counters). Fixed-width types only,
  * explicit padding, no pointers; both compilers check the sizes. */
 #ifndef BLAST_WIRE_PROBE_H
 #define BLAST_WIRE_PROBE_H

@@ -23,7 +23,8 @@ ALLOWED = {
     "protocol": ["engine", "payload", "stats", "config", "encoders"],
     "report": ["limit", "engine", "stats", "config", "encoders"],
     # `blast analyze` writes reports of its own and reads a run's back.
-    "witness": ["report", "protocol", "engine", "limit", "stats", "config", "encoders", "bpf"],
+    "witness": ["report", "protocol", "engine", "transport", "limit", "stats", "config", "encoders",
+                "bpf"],
     "cli": ["protocol", "limit", "payload", "stats", "config", "encoders"],
     # userspace/main.c wires the rooms together; tests and benches may
     # reach anything they exercise.

@@ -32,8 +32,8 @@ struct knob {
 	uint32_t value;
 };
 
-/* What blast sets before it loads each object (userspace/probe.c,
- * userspace/rxseg.c), at the sizes that cost the most. */
+/* What blast sets before it loads each object (userspace/witness/probe.c,
+ * userspace/engine/rxseg.c), at the sizes that cost the most. */
 struct object_setup {
 	const char *object;
 	struct knob rodata[4];

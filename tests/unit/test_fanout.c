@@ -1,4 +1,4 @@
-/* Fan-out figures (userspace/fanout.c) and the fan-out marker
+/* Fan-out figures (userspace/stats/fanout.c) and the fan-out marker
  * (userspace/marker.h): what a run expects, and the bytes a subscriber
  * reads back. */
 #include <stdint.h>

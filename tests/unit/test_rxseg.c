@@ -1,4 +1,4 @@
-/* Segment receive stamps (userspace/rxseg.c, bpf/rx_stamp.bpf.c): the ring
+/* Segment receive stamps (userspace/engine/rxseg.c, bpf/rx_stamp.bpf.c): the ring
  * lookup on hand-made rings (in order, several messages in a segment, a
  * message over several segments, a lapped ring, an entry being written,
  * sequence wrap), then the filter on real loopback TCP connections: five

@@ -1,4 +1,4 @@
-/* Receipt timing by the kernel's receive stamp (userspace/rxstamp.c): the
+/* Receipt timing by the kernel's receive stamp (userspace/engine/rxstamp.c): the
  * realtime -> monotonic conversion and its clamps, the parse of a multishot
  * recvmsg buffer, and the whole chain on a real loopback TCP connection
  * read through io_uring: the stamp lands between the send and the read. */

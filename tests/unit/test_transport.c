@@ -10,6 +10,7 @@
 
 #include "encoders/ws.h"
 #include "t.h"
+#include "transport/addr.h"
 #include "transport/transport.h"
 
 /* What the stack told its driver. */
@@ -74,6 +75,34 @@ static size_t client_payload(const uint8_t *f, size_t n, uint8_t *opcode, uint8_
 	return len;
 }
 
+static bool loopback(int family, const char *text)
+{
+	struct sockaddr_storage a = { .ss_family = (sa_family_t)family };
+	void *dst = family == AF_INET ? (void *)&((struct sockaddr_in *)&a)->sin_addr :
+					(void *)&((struct sockaddr_in6 *)&a)->sin6_addr;
+
+	CHECK_EQ_INT(inet_pton(family, text, dst), 1);
+	return addr_is_loopback(&a);
+}
+
+/* The one loopback test (the probe's interface, the capture's, the
+ * source spread): IPv4-mapped 127.x is loopback too. */
+static void test_loopback(void)
+{
+	struct sockaddr_storage un = { .ss_family = AF_UNIX };
+
+	CHECK(loopback(AF_INET, "127.0.0.1"));
+	CHECK(loopback(AF_INET, "127.200.3.4"));
+	CHECK(!loopback(AF_INET, "128.0.0.1"));
+	CHECK(!loopback(AF_INET, "10.0.0.1"));
+	CHECK(loopback(AF_INET6, "::1"));
+	CHECK(loopback(AF_INET6, "::ffff:127.0.0.1"));
+	CHECK(!loopback(AF_INET6, "::ffff:10.0.0.1"));
+	CHECK(!loopback(AF_INET6, "::2"));
+	CHECK(!loopback(AF_INET6, "fe80::1"));
+	CHECK(!addr_is_loopback(&un));
+}
+
 int main(void)
 {
 	struct blast_opts o = { .proto = PROTO_MQTT, .transport = TRANSPORT_WS,
@@ -90,6 +119,7 @@ int main(void)
 	uint8_t buf[4096], srv[4096];
 	uint32_t off = 0, len = 0;
 
+	test_loopback();
 	tstack_build(&s, &o, &env);
 	CHECK_EQ_INT(s.n, 2);
 	CHECK(s.framed);

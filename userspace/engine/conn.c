@@ -156,7 +156,7 @@ static uint64_t backoff_ns(uint32_t attempts)
 
 /* Churn: each open takes one message, so open only while messages are left
  * that no other open has claimed. */
-bool churn_may_open(const struct worker *w)
+bool conn_churn_may_open(const struct worker *w)
 {
 	return w->limit == UINT64_MAX || w->next_msg + w->churn_reserved < w->limit;
 }
@@ -169,7 +169,7 @@ static void churn_release(struct worker *w, struct conn *c)
 	}
 }
 
-void reopen_push(struct worker *w, struct conn *c)
+void conn_reopen_push(struct worker *w, struct conn *c)
 {
 	if (c->in_reopenq)
 		return;
@@ -198,11 +198,11 @@ void conn_finalize(struct worker *w, struct conn *c, bool graceful)
 		c->attempts++;
 	bool running = w->phase == PHASE_RUNNING && !w->shm->stop;
 	churn_release(w, c);
-	if (running && graceful && w->o->churn && churn_may_open(w)) {
+	if (running && graceful && w->o->churn && conn_churn_may_open(w)) {
 		c->state = CS_IDLE;
 		c->t_retry = w->now;
 		w->t.reconnects++;
-		reopen_push(w, c);
+		conn_reopen_push(w, c);
 	} else if (running && !graceful && (w->o->reconnect || w->always_reconnect)) {
 		c->state = CS_IDLE;
 		c->t_retry = w->now + backoff_ns(c->attempts);
@@ -281,7 +281,7 @@ void conn_close_gracefully(struct worker *w, struct conn *c)
 		conn_finalize(w, c, true);
 }
 
-bool owes_control(const struct worker *w, const struct conn *c)
+bool conn_owes_control(const struct worker *w, const struct conn *c)
 {
 	return w->p->has_control && w->p->has_control(c);
 }
@@ -354,7 +354,7 @@ void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 			return;
 		}
 	}
-	if (c->state == CS_READY && p->fill && (n || owes_control(w, c))) {
+	if (c->state == CS_READY && p->fill && (n || conn_owes_control(w, c))) {
 		if (n && c->slots == NULL && w->o->qos && conn_alloc_slots(w, c) < 0) {
 			chunk_put(w, ch);
 			conn_fail(w, c, ERR_SEND);
@@ -421,7 +421,7 @@ void conn_kick(struct worker *w, struct conn *c)
 {
 	if (c->state != CS_READY || c->tx)
 		return;
-	if (c->ctl_len || owes_control(w, c))
+	if (c->ctl_len || conn_owes_control(w, c))
 		conn_flush(w, c, 0);
 	else if (w->o->churn && c->churn_done && !c->inflight)
 		conn_goodbye(w, c);

@@ -9,14 +9,14 @@
 
 uint32_t conn_room(const struct worker *w, const struct conn *c);
 void conn_settle_inflight(struct worker *w, struct conn *c, bool lost);
-bool churn_may_open(const struct worker *w);
-void reopen_push(struct worker *w, struct conn *c);
+bool conn_churn_may_open(const struct worker *w);
+void conn_reopen_push(struct worker *w, struct conn *c);
 void conn_finalize(struct worker *w, struct conn *c, bool graceful);
 void conn_open(struct worker *w, struct conn *c);
 void conn_arm_recv(struct worker *w, struct conn *c);
 void conn_submit_send(struct worker *w, struct conn *c);
 void conn_close_gracefully(struct worker *w, struct conn *c);
-bool owes_control(const struct worker *w, const struct conn *c);
+bool conn_owes_control(const struct worker *w, const struct conn *c);
 void conn_flush(struct worker *w, struct conn *c, uint32_t n);
 void conn_ready(struct worker *w, struct conn *c);
 void conn_goodbye(struct worker *w, struct conn *c);

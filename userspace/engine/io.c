@@ -198,7 +198,7 @@ static void on_send(struct worker *w, struct conn *c, int res)
 		conn_goodbye(w, c);
 		return;
 	}
-	if (c->ctl_len || owes_control(w, c))
+	if (c->ctl_len || conn_owes_control(w, c))
 		conn_flush(w, c, 0);
 	else if (conn_room(w, c))
 		conn_sendq_push(w, c);

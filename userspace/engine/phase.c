@@ -43,7 +43,7 @@ void open_more(struct worker *w)
 	}
 	while (w->next_open < w->n_conns && w->next_open < allowed &&
 	       w->connecting < w->max_connecting) {
-		if (o->churn && !churn_may_open(w)) {
+		if (o->churn && !conn_churn_may_open(w)) {
 			/* More connections than messages: the rest stay closed. */
 			for (; w->next_open < w->n_conns; w->next_open++) {
 				w->conns[w->next_open].state = CS_DONE;
@@ -66,7 +66,7 @@ void reopen_now(struct worker *w)
 		c->in_reopenq = 0;
 		if (c->state != CS_IDLE)
 			continue;
-		if (w->o->churn && !churn_may_open(w)) {
+		if (w->o->churn && !conn_churn_may_open(w)) {
 			c->state = CS_DONE;
 			w->live--;
 			continue;
@@ -100,7 +100,7 @@ void scan(struct worker *w)
 			break;
 		case CS_IDLE:
 			if (i < w->next_open && c->t_retry <= w->now)
-				reopen_push(w, c);
+				conn_reopen_push(w, c);
 			break;
 		default:
 			break;

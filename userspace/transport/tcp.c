@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "transport/addr.h"
 #include "transport/transport.h"
 
 const struct transport_ops tcp_transport = {
@@ -19,10 +20,7 @@ const struct transport_ops tcp_transport = {
 
 static int bind_source(const struct blast_target *t, uint32_t id, uint32_t conns, int fd)
 {
-	if (t->addr.ss_family != AF_INET || conns <= SPREAD_ABOVE)
-		return 0;
-	const struct sockaddr_in *dst = (const struct sockaddr_in *)&t->addr;
-	if ((ntohl(dst->sin_addr.s_addr) >> 24) != 127)
+	if (t->addr.ss_family != AF_INET || conns <= SPREAD_ABOVE || !addr_is_loopback(&t->addr))
 		return 0;
 	struct sockaddr_in src = { .sin_family = AF_INET };
 	src.sin_addr.s_addr = htonl(0x7f000001u + (id % 8));

@@ -1,6 +1,6 @@
 /* `blast analyze FILE`: a capture (pcap or pcapng, from blast --pcap,
  * tcpdump or anything else) read back, its TCP streams reassembled, and
- * requests matched with acks (encoders/wire_match.c), printed as a table
+ * requests matched with acks (witness/wire_match.c), printed as a table
  * like a run's; with --report / --html also written as JSON / HTML with a
  * row per flow (analyze_report.c), and with --against set beside a past
  * run's client figures. --pcap runs use analyze_file on their own capture. */

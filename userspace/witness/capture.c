@@ -14,6 +14,7 @@
 
 #include "witness/analyze.h"
 #include "witness/capture.h"
+#include "transport/addr.h"
 #include "encoders/pcapfile.h"
 
 #define OUT_BUF (1u << 20)
@@ -138,20 +139,6 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static bool is_loopback(const struct blast_target *t)
-{
-	if (t->addr.ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)&t->addr;
-		return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
-	}
-	if (t->addr.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&t->addr;
-		return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr) || (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) &&
-							      a->sin6_addr.s6_addr[12] == 127);
-	}
-	return false;
-}
-
 static void add_port(uint16_t p)
 {
 	for (unsigned i = 0; i < cap.n_ports; i++)
@@ -204,15 +191,15 @@ int capture_open(const struct blast_opts *o, const struct kafka_meta *km)
 	cap.snaplen = o->pcap_snaplen;
 	cap.max_bytes = o->pcap_max_bytes;
 	for (unsigned i = 0; i < o->n_targets; i++) {
-		lo = lo && is_loopback(&o->targets[i]);
+		lo = lo && addr_is_loopback(&o->targets[i].addr);
 		add_port(o->targets[i].port);
 	}
 	for (unsigned i = 0; i < o->n_listen; i++) {
-		lo = lo && is_loopback(&o->listen[i]);
+		lo = lo && addr_is_loopback(&o->listen[i].addr);
 		add_port(o->listen[i].port);
 	}
 	for (unsigned i = 0; km && i < km->n_brokers; i++) {
-		lo = lo && is_loopback(&km->broker_addr[i]);
+		lo = lo && addr_is_loopback(&km->broker_addr[i].addr);
 		add_port(km->broker_addr[i].port);
 	}
 	const char *dev = lo ? "lo" : "any";

@@ -28,6 +28,7 @@
 #include "protocol/kafka_meta.h"
 #include "config/opts.h"
 #include "engine/bpf_log.h"
+#include "transport/addr.h"
 #include "witness/probe.h"
 #include "bpf/wire_probe.h"
 #include "wire_probe.skel.h"
@@ -115,14 +116,6 @@ static int target_proto(const struct blast_opts *o)
 	return -1;
 }
 
-static bool is_loopback(const struct sockaddr_storage *a)
-{
-	if (a->ss_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)a)->sin_addr.s_addr) >> 24) == 127;
-	return a->ss_family == AF_INET6 &&
-	       IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)a)->sin6_addr);
-}
-
 static bool same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
 {
 	if (a->sa_family != b->ss_family)
@@ -138,7 +131,7 @@ static bool same_addr(const struct sockaddr *a, const struct sockaddr_storage *b
  * names it, and a local destination means loopback. 0 if unknown. */
 static unsigned route_ifindex(const struct blast_target *t)
 {
-	if (is_loopback(&t->addr))
+	if (addr_is_loopback(&t->addr))
 		return if_nametoindex("lo");
 	int fd = socket(t->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_storage src;
