@@ -34,7 +34,6 @@ static int template_check(const char *flag, const char *tmpl, uint64_t max_conn)
 	return 0;
 }
 
-
 /* Kafka's rule (Topic.java): 1 to 249 of [a-zA-Z0-9._-], not "." or "..". */
 static int kafka_topic_check(const char *t)
 {
@@ -215,7 +214,6 @@ static int finish_common(struct blast_opts *o)
 		return r;
 	return 0;
 }
-
 
 /* --proto ws: plain WebSocket, where the transport is the protocol. */
 static int ws_finish(struct blast_opts *o, const struct parse_state *ps)

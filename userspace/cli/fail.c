@@ -41,4 +41,3 @@ int cli_fail(const char *fmt, ...)
 	fprintf(stderr, "blast: %s\n", line);
 	return BLAST_EXIT_USAGE;
 }
-

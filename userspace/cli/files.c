@@ -170,4 +170,3 @@ int pcap_check(const char *path)
 		unlink(path);
 	return 0;
 }
-

@@ -25,7 +25,6 @@ static const char *opt_text(const char *arg, char *buf, size_t cap)
 	return buf;
 }
 
-
 /* getopt_long's view of the flag table. */
 static void long_options(struct option *out)
 {
@@ -128,7 +127,6 @@ int opts_parse(struct blast_opts *o, int argc, char **argv)
 		opts_free(o);
 	return r;
 }
-
 
 void opts_free(struct blast_opts *o)
 {

@@ -80,7 +80,6 @@ int target_add(struct blast_opts *o, const char *s)
 	return 0;
 }
 
-
 int listen_target_add(struct blast_opts *o, const char *s)
 {
 	/* Parsed like a target, then moved to the listen list. */
@@ -151,4 +150,3 @@ int opts_check_targets(const struct blast_opts *o)
 	}
 	return 0;
 }
-

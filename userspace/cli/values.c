@@ -240,7 +240,6 @@ int str_arg(char **dst, const char *flag, const char *s, size_t max_len)
 	return 0;
 }
 
-
 /* --linger: milliseconds, as Kafka's linger.ms; "5", "5ms" or "1s". */
 int linger_arg(const char *s, uint64_t *out)
 {
