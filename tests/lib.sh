@@ -142,6 +142,20 @@ wait_until() {
 	"$@"
 }
 
+# start_sink [ARGS]...: bench/sink (the acking discard MQTT server) on a
+# free port of 127.0.0.1, with ARGS (--ack, --threads N). Exports SINK_PORT
+# and SINK_PID.
+start_sink() {
+	local sink=$REPO/.output/bench/sink
+	[ -x "$sink" ] || die "$sink not built (run make)"
+	"$sink" --port 0 "$@" >"$T/sink.out" 2>"$T/sink.err" &
+	SINK_PID=$!
+	track "$SINK_PID"
+	wait_until 5 grep -q '^port=' "$T/sink.out" || die "sink did not start: $(cat "$T/sink.err")"
+	SINK_PORT=$(sed -n 's/^port=//p' "$T/sink.out")
+	export SINK_PORT SINK_PID
+}
+
 # start_mosquitto [config line]...: a private broker on a free port (or on
 # $MQ_PORT when restarting). Writes $MQ_DIR/mosquitto.conf with the listener,
 # allow_anonymous true (unless a given line sets allow_anonymous), no
@@ -955,4 +969,17 @@ check_wire() {
 	p50=$(json_get "$r" wire.latency_us.p50)
 	python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)' "$p50" ||
 		fail "$r: wire.latency_us.p50 = $p50, want > 0"
+}
+
+# bpf_prog_ids PID NAMES: ids of the BPF programs whose name matches the
+# extended regex NAMES that PID and its children hold open (from their
+# descriptors' fdinfo), so that programs other processes on the machine
+# load and unload meanwhile never count.
+bpf_prog_ids() {
+	local p
+	for p in "$1" $(pgrep -P "$1"); do
+		grep -h '^prog_id:' /proc/"$p"/fdinfo/* 2>/dev/null | awk '{ print $2 }'
+	done | sort -un | while read -r id; do
+		bpftool prog show id "$id" 2>/dev/null | grep -qE "name ($2)( |$)" && echo "$id"
+	done
 }

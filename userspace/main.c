@@ -19,6 +19,7 @@
 #include "witness/analyze.h"
 #include "witness/capture.h"
 #include "stats/clock.h"
+#include "stats/diag.h"
 #include "stats/fanout.h"
 #include "stats/hist.h"
 #include "protocol/kafka_meta.h"
@@ -106,6 +107,7 @@ static const char *stop_name(uint32_t why)
 struct run_out {
 	struct blast_totals total;
 	struct hist *lat, *raw, *con, *e2e;
+	struct diag_run *diag; /* the workers' view of themselves, added to; may be NULL */
 	uint64_t t0, t_end, t_last_send, first_send, last_recv, rss, peak;
 	uint64_t t_start, backlog, drained; /* for --find-limit: run start, backlog when
 					     * publishing stopped, end of the drains */
@@ -240,6 +242,8 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 			hist_add(raw, &s->latency_raw);
 			hist_add(con, &s->connect);
 			hist_add(e2e, &s->e2e);
+			if (out->diag)
+				diag_run_add(out->diag, &s->diag, &s->diag_h);
 		}
 		if (s->first_send_ns && (!out->first_send || s->first_send_ns < out->first_send))
 			out->first_send = s->first_send_ns;
@@ -353,7 +357,8 @@ static int limit_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 /* Runs once, or once per --steps batch, then reports. */
 static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 {
-	struct run_out all = { .lat = hist_new(), .raw = hist_new(), .con = hist_new(), .e2e = hist_new() };
+	struct run_out all = { .lat = hist_new(), .raw = hist_new(), .con = hist_new(), .e2e = hist_new(),
+			       .diag = diag_run_new() };
 	struct step_row steps[64];
 	unsigned n_steps = 0;
 	int rc = 0;
@@ -364,14 +369,14 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		return 3;
 	}
 	series = &ser;
-	if (!all.lat || !all.raw || !all.con || !all.e2e) {
+	if (!all.lat || !all.raw || !all.con || !all.e2e || !all.diag) {
 		fprintf(stderr, "blast: out of memory\n");
 		return 3;
 	}
 	unsigned rounds = o->n_steps ? o->n_steps : 1;
 	for (unsigned k = 0; k < rounds && !signals_seen; k++) {
 		struct run_out one = { .lat = hist_new(), .raw = hist_new(), .con = hist_new(),
-				       .e2e = hist_new() };
+				       .e2e = hist_new(), .diag = all.diag };
 		if (!one.lat || !one.raw || !one.con || !one.e2e) {
 			fprintf(stderr, "blast: out of memory\n");
 			return 3;
@@ -437,6 +442,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		.latency_raw = all.raw,
 		.connect = all.con,
 		.e2e = all.e2e,
+		.diag = all.diag,
 		.peak_conns = all.peak,
 		.rss_bytes = all.rss,
 		.stop_reason = stop_name(all.why),
@@ -460,7 +466,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		     !fanout_refused(total);
 	/* MQTT fan-out whose filter matched nothing measured nothing. */
 	bool nothing_matched = o->proto == PROTO_MQTT && opts_fanout(o) && !o->fanout &&
-			       total->sent && !total->matched;
+			       total->sent && !total->matched && !total->share_receipts;
 	if (nothing_matched) {
 		fprintf(stderr, "blast: --sub-topic %s%s matches none of the %" PRIu64
 				" messages sent (--topic %s): nothing to receive\n",
@@ -493,6 +499,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	free(all.raw);
 	free(all.con);
 	free(all.e2e);
+	diag_run_free(all.diag);
 	free(wire);
 	free(wire_pcap);
 	return rc;

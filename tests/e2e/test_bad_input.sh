@@ -162,6 +162,10 @@ check "--listeners is for --proto ws only" --subscribers 1 --listeners 2
 check "--payload-size 16: fan-out needs at least 32 bytes" --subscribers 1 --payload-size 16
 check "--conns and --publishers cannot be used together" --subscribers 1 --conns 2 --publishers 2
 check "--steps and --messages cannot be used together" --subscribers 1 --steps 10 --messages 5
+check "--sub-topic \$share/+/x: a shared subscription is \$share/NAME/FILTER" --sub-topic '$share/+/x'
+check "--sub-topic: 2 shared subscriptions but 1 subscribing connection(s)" \
+	--sub-topic '$share/a/x' --sub-topic '$share/b/x'
+check "--chat is for MQTT only, not --proto kafka" --proto kafka --chat
 if [ "$(id -u)" -ne 0 ]; then
 	# root reads anything, so this only means something for others.
 	printf 'x' >"$tmp/locked.desc"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# MQTT fan-out over TCP on one mosquitto: S publishers and K subscribers,
-# every connection subscribed to blast/# (publishers too: 3.1.1 and 5
-# without no-local deliver a client's own messages), so each message is
-# expected on S + K connections. Checked for subscriptions at QoS 0, 1 and
-# 2 (3.1.1 and 5, one and two workers): received = expected = M x (S + K),
+# MQTT fan-out in chat mode (--chat) over TCP on one mosquitto: S
+# publishers and K subscribers, every connection subscribed to blast/#
+# (publishers too: 3.1.1 and 5 without no-local deliver a client's own
+# messages), so each message is expected on S + K connections. (Without
+# --chat publishers do not subscribe: test_mqtt_fanin.sh.) Checked for
+# subscriptions at QoS 0, 1 and 2 (3.1.1 and 5, one and two workers):
+# received = expected = M x (S + K),
 # missing = 0, duplicates = 0, one end-to-end latency per receipt, and the
 # accounting. Every delivery (at the lower of the two QoS) is answered:
 # mosquitto's debug log shows as many PUBACKs (QoS 1), or PUBRECs and
@@ -78,7 +80,7 @@ for args in "--qos 0 --sub-qos 0 --retain" "--qos 1 --sub-qos 1 --workers 2" \
 	r=$T/fanout$i.json
 	want=$((M * (S + K)))
 	# shellcheck disable=SC2086
-	run_blast 60 --target "127.0.0.1:$MQ_PORT" --publishers $S --subscribers $K \
+	run_blast 60 --chat --target "127.0.0.1:$MQ_PORT" --publishers $S --subscribers $K \
 		--sub-topic 'blast/#' --messages $M --payload-size 48 --report "$r" --quiet $args
 	[ "$BLAST_RC" -eq 0 ] || fail "run $i ($args): blast exited $BLAST_RC: $(blast_why "$r")"
 	expect_json "$r" sent == $M
@@ -93,6 +95,7 @@ for args in "--qos 0 --sub-qos 0 --retain" "--qos 1 --sub-qos 1 --workers 2" \
 		'BEGIN { exit !(a > 0 && b > 0) }' || fail "run $i: no end-to-end time"
 	expect_json "$r" errors eq '{}'
 	expect_json "$r" config.subscribers == $K
+	expect_json "$r" config.chat eq true
 	check_accounting "$r"
 	# The delivery QoS is the lower of the publish's and the subscription's.
 	pq=$(json_get "$r" config.qos) sq=$(json_get "$r" config.sub_qos)
@@ -112,7 +115,7 @@ done
 
 # MQTT 5 over WebSocket, QoS 2 both ways: the same figures.
 r=$T/fanout-ws5.json
-run_blast 60 --target "ws://127.0.0.1:$MQ_WS_PORT/mqtt" --mqtt-version 5 --publishers $S \
+run_blast 60 --chat --target "ws://127.0.0.1:$MQ_WS_PORT/mqtt" --mqtt-version 5 --publishers $S \
 	--subscribers $K --sub-qos 2 --qos 2 --inflight 20 --messages $M --report "$r" --quiet
 [ "$BLAST_RC" -eq 0 ] || fail "ws, mqtt 5: blast exited $BLAST_RC: $(blast_why "$r")"
 expect_json "$r" acked == $M
@@ -130,7 +133,7 @@ check_accounting "$r"
 for v in 5 3.1.1; do
 	[ "$v" = 5 ] && dups=$((M * (S + K))) || dups=0
 	r=$T/fanout-overlap-$v.json
-	run_blast 60 --target "127.0.0.1:$MQ_PORT" --mqtt-version $v --publishers $S \
+	run_blast 60 --chat --target "127.0.0.1:$MQ_PORT" --mqtt-version $v --publishers $S \
 		--subscribers $K --sub-topic 'blast/#' --sub-topic 'blast/+' --sub-qos 1 --qos 1 \
 		--messages $M --report "$r" --quiet
 	[ "$BLAST_RC" -eq 0 ] || fail "overlap, mqtt $v: blast exited $BLAST_RC: $(blast_why "$r")"
@@ -147,7 +150,7 @@ done
 sub=$T/witness-one.txt
 start_sub "$sub" -t 'blast/#' -q 1 -R || die "witness not ready"
 r=$T/fanout-one.json
-run_blast 60 --target "127.0.0.1:$MQ_PORT" --publishers $S --subscribers $K \
+run_blast 60 --chat --target "127.0.0.1:$MQ_PORT" --publishers $S --subscribers $K \
 	--sub-topic blast/1 --sub-qos 1 --qos 1 --messages $M --payload-size 40 --report "$r" --quiet
 [ "$BLAST_RC" -eq 0 ] || fail "blast/1: blast exited $BLAST_RC: $(blast_why "$r")"
 wait_sub_count "$sub" $M 10
@@ -161,7 +164,7 @@ stop_pid "$SUB_PID"
 
 # The ladder: one row per step, each complete.
 r=$T/fanout-steps.json
-run_blast 60 --target "127.0.0.1:$MQ_PORT" --publishers $S --subscribers $K --sub-qos 1 \
+run_blast 60 --chat --target "127.0.0.1:$MQ_PORT" --publishers $S --subscribers $K --sub-qos 1 \
 	--qos 1 --steps 10,100,500 --report "$r" --quiet
 [ "$BLAST_RC" -eq 0 ] || fail "steps: blast exited $BLAST_RC: $(blast_why "$r")"
 expect_json "$r" sent == 610

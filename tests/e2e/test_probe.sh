@@ -16,15 +16,6 @@ require_blast
 
 WP_NAMES='wp_egress|wp_ingress|wp_sockops|wp_cong_state'
 
-# IDs of the probe's programs loaded right now.
-probe_prog_ids() {
-	bpftool -j prog show 2>/dev/null | python3 -c '
-import json, re, sys
-for p in json.load(sys.stdin):
-    if re.fullmatch(sys.argv[1], p.get("name", "")):
-        print(p["id"])' "$WP_NAMES"
-}
-
 tc_state() {
 	tc qdisc show dev lo
 	tc filter show dev lo ingress
@@ -32,7 +23,6 @@ tc_state() {
 }
 
 TC_BEFORE=$(tc_state)
-BASE_IDS=$(probe_prog_ids | sort)
 
 # check_gone WHAT IDS: none of the programs IDS, no link to them, and lo's
 # qdiscs and filters as they were before the test.
@@ -49,11 +39,11 @@ print(sum(1 for l in json.load(sys.stdin) if l.get("prog_id") == int(sys.argv[1]
 	[ "$(tc_state)" = "$TC_BEFORE" ] || fail "$what: tc qdiscs or filters on lo changed: $(tc_state)"
 }
 
-# The probe's programs that appeared since the test started (waits up to 5 s).
-new_prog_ids() {
+# The probe's programs that blast (PID $1) holds (waits up to 5 s).
+blast_prog_ids() {
 	local i ids
 	for ((i = 0; i < 50; i++)); do
-		ids=$(comm -13 <(echo "$BASE_IDS") <(probe_prog_ids | sort) | tr '\n' ' ')
+		ids=$(bpf_prog_ids "$1" "$WP_NAMES" | tr '\n' ' ')
 		[ -n "${ids// /}" ] && { echo "$ids"; return; }
 		sleep 0.1
 	done
@@ -77,7 +67,7 @@ r=$T/mqtt.json
 	--probe --report "$r" --quiet >"$T/blast.out" 2>"$T/blast.err" &
 BPID=$!
 track "$BPID"
-ids=$(new_prog_ids)
+ids=$(blast_prog_ids "$BPID")
 wait "$BPID"
 rc=$?
 [ "$rc" -eq 0 ] || fail "mqtt: blast exited $rc: $(cat "$T/blast.err")"
@@ -108,7 +98,7 @@ r=$T/sigint.json
 	--quiet >"$T/blast.out" 2>"$T/blast.err" &
 BPID=$!
 track "$BPID"
-ids=$(new_prog_ids)
+ids=$(blast_prog_ids "$BPID")
 wait_conns 2 "$MQ_PORT" || fail "sigint: blast never connected"
 sleep 1
 kill -INT "$BPID"
@@ -124,7 +114,7 @@ log "== SIGKILL"
 	--quiet >"$T/blast.out" 2>"$T/blast.err" &
 BPID=$!
 track "$BPID"
-ids=$(new_prog_ids)
+ids=$(blast_prog_ids "$BPID")
 sleep 1
 kill -KILL "$BPID"
 wait "$BPID" 2>/dev/null

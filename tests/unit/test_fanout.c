@@ -22,11 +22,21 @@ static void test_expected(void)
 	o.proto = PROTO_WS;
 	o.conns = 5;
 	CHECK_EQ_INT(fanout_expected(&o, &t), 500);
-	/* MQTT: only the messages the filter matches, on every connection. */
+	/* MQTT: only the messages the filter matches, on every subscriber
+	 * (the publishers too with --chat), plus one per shared receipt. */
 	o.proto = PROTO_MQTT;
 	o.sub_topic = (char *)"blast/#";
-	CHECK_EQ_INT(fanout_expected(&o, &t), 200);
+	o.publishers = 3;
+	o.subscribers = 2;
+	CHECK_EQ_INT(fanout_expected(&o, &t), 80);
+	o.n_listen = 1; /* subscribers are per node */
+	CHECK_EQ_INT(fanout_expected(&o, &t), 160);
+	o.chat = true;
+	CHECK_EQ_INT(fanout_expected(&o, &t), 280);
+	t.share_receipts = 9;
+	CHECK_EQ_INT(fanout_expected(&o, &t), 289);
 	t.matched = 0;
+	t.share_receipts = 0;
 	CHECK_EQ_INT(fanout_expected(&o, &t), 0);
 	/* --fanout F: F per message sent, whatever matched. */
 	o.fanout = 7;
@@ -39,6 +49,40 @@ static void test_expected(void)
 	t.suback[0x87] = 3;
 	t.suback[0x01] = 9; /* a granted QoS is not a refusal */
 	CHECK_EQ_INT(fanout_refused(&t), 5);
+}
+
+static void test_shared(void)
+{
+	char *filters[] = { "$share/g1/blast/#", "blast/1", "$share/g2/blast/+", "x/#" };
+	struct blast_opts o;
+	struct fanout_match m;
+	size_t name_len = 99;
+
+	CHECK(!fanout_share_filter("blast/#", &name_len));
+	CHECK(!fanout_share_filter("$shared/g/a", &name_len));
+	CHECK(!strcmp(fanout_share_filter("$share/grp/a/+", &name_len), "a/+"));
+	CHECK_EQ_INT(name_len, 3);
+	/* Malformed ones come back for the caller to refuse. */
+	CHECK(!strcmp(fanout_share_filter("$share/g", &name_len), ""));
+	CHECK_EQ_INT(name_len, 1);
+	CHECK(!strcmp(fanout_share_filter("$share//a", &name_len), "a"));
+	CHECK_EQ_INT(name_len, 0);
+
+	memset(&o, 0, sizeof(o));
+	o.proto = PROTO_MQTT;
+	o.sub_topics = filters;
+	o.n_sub_topics = 4;
+	CHECK_EQ_INT(fanout_share_groups(&o), 2);
+	/* A plain filter: every subscriber, the shared copies are repeats. */
+	m = fanout_match_topic(&o, "blast/1", 7);
+	CHECK(m.every && m.shared == 0);
+	/* Shared only: one receipt per group that matches. */
+	m = fanout_match_topic(&o, "blast/2", 7);
+	CHECK(!m.every && m.shared == 2);
+	m = fanout_match_topic(&o, "blast/2/3", 9);
+	CHECK(!m.every && m.shared == 1);
+	m = fanout_match_topic(&o, "other", 5);
+	CHECK(!m.every && m.shared == 0);
 }
 
 static void test_opts_fanout(void)
@@ -95,6 +139,7 @@ static void test_marker(void)
 int main(void)
 {
 	test_expected();
+	test_shared();
 	test_opts_fanout();
 	test_marker();
 	return t_done("test_fanout");

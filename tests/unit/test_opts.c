@@ -148,6 +148,20 @@ static void test_good(void)
 		CHECK(!strcmp(o.sub_topics[0], "a/#") && !strcmp(o.sub_topics[1], "b/+"));
 		opts_free(&o);
 	}
+	/* --chat alone is a fan-out run in which the publishers subscribe. */
+	if (!GOOD(&o, "--chat", "--publishers", "2")) {
+		CHECK(opts_fanout(&o));
+		CHECK(o.chat);
+		CHECK_EQ_INT(o.conns, 3);
+		CHECK(!strcmp(o.sub_topic, "blast/#"));
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "--subscribers", "2", "--sub-topic", "$share/a/x/#", "--sub-topic",
+		  "$share/b/x/#")) {
+		CHECK(!o.chat);
+		CHECK_EQ_INT(o.n_sub_topics, 2);
+		opts_free(&o);
+	}
 	if (!GOOD(&o, "--conns", "2")) {
 		CHECK(!opts_fanout(&o));
 		opts_free(&o);
@@ -443,7 +457,7 @@ static void test_help(void)
 		"--batch-size", "--linger", "--key", "--partitions", "--compression",
 		"--record-header", "--payload-proto", "--payload-proto-desc", "--field",
 		"--listen-target", "--publishers", "--listeners", "--fanout", "--binary",
-		"--steps", "--subscribers", "--sub-topic", "--sub-qos", "--rx-stamps",
+		"--steps", "--subscribers", "--sub-topic", "--sub-qos", "--chat", "--rx-stamps",
 	};
 	struct blast_opts o;
 	int r;

@@ -67,6 +67,16 @@ static void test_bad(void)
 	    "--sub-topic", "a", "--sub-topic", "a", "--sub-topic", "a", "--sub-topic", "a",
 	    "--sub-topic", "a", "--sub-topic", "a");
 	BAD("--sub-qos 3: must be 0, 1 or 2", "--sub-qos", "3");
+	BAD("--sub-topic $share/g: a shared subscription is $share/NAME/FILTER", "--sub-topic",
+	    "$share/g");
+	BAD("--sub-topic $share/a+b/x: a shared subscription", "--sub-topic", "$share/a+b/x");
+	BAD("--sub-topic $share/g/x/#/y: not a valid MQTT topic filter", "--sub-topic",
+	    "$share/g/x/#/y");
+	BAD("--sub-topic: 2 shared subscriptions but 1 subscribing connection(s)", "--sub-topic",
+	    "$share/a/x", "--sub-topic", "$share/b/x");
+	BAD("--sub-topic $share/...: shared subscriptions are for one node", "--sub-topic",
+	    "$share/a/x", "--listen-target", "127.0.0.1:1884");
+	BAD("--chat is for MQTT only, not --proto ws", "--proto", "ws", "--chat");
 	BAD("--subscribers x: not a number", "--subscribers", "x");
 	BAD("--listeners is for --proto ws only (MQTT fan-out takes --subscribers)",
 	    "--subscribers", "2", "--listeners", "2");

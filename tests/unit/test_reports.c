@@ -368,7 +368,8 @@ static void test_csv(void)
 		{ .t_s = 1, .len_s = 1, .conns_up = 3 },
 		{ .t_s = 2, .len_s = 1, .sent = 2000, .acked = 1990, .errors = 1, .inflight = 10,
 		  .conns_up = 3, .count = 1990, .p50 = 61234, .p90 = 90000, .p99 = 402500,
-		  .p999 = 999999, .max = 1500000 },
+		  .p999 = 999999, .max = 1500000, .cpu_ns = 500000000, .late_ns = 6000000,
+		  .window_ns = 2000000 },
 		{ .t_s = 2.5, .len_s = 0.5, .sent = 0, .acked = 10, .unacked = 7, .count = 10, .p50 = 1000,
 		  .p90 = 1000, .p99 = 1000, .p999 = 1000, .max = 1000 },
 	};
@@ -383,10 +384,12 @@ static void test_csv(void)
 	fclose(f);
 	const char *want =
 		"time_s,interval_s,sent_per_s,acked_per_s,sent,acked,failed,unacked,errors,inflight,"
-		"conns_up,latency_count,p50_us,p90_us,p99_us,p999_us,max_us\n"
-		"1.000,1.000,0.0,0.0,0,0,0,0,0,0,3,0,0.000,0.000,0.000,0.000,0.000\n"
-		"2.000,1.000,2000.0,1990.0,2000,1990,0,0,1,10,3,1990,61.234,90.000,402.500,999.999,1500.000\n"
-		"2.500,0.500,0.0,20.0,0,10,0,7,0,0,0,10,1.000,1.000,1.000,1.000,1.000\n";
+		"conns_up,latency_count,p50_us,p90_us,p99_us,p999_us,max_us,"
+		"cpu_pct,send_late_mean_us,window_wait_mean_us,socket_wait_mean_us\n"
+		"1.000,1.000,0.0,0.0,0,0,0,0,0,0,3,0,0.000,0.000,0.000,0.000,0.000,0.0,0.000,0.000,0.000\n"
+		"2.000,1.000,2000.0,1990.0,2000,1990,0,0,1,10,3,1990,61.234,90.000,402.500,999.999,1500.000,"
+		"50.0,3.000,1.000,0.000\n"
+		"2.500,0.500,0.0,20.0,0,10,0,7,0,0,0,10,1.000,1.000,1.000,1.000,1.000,0.0,0.000,0.000,0.000\n";
 	CHECK(!strcmp(buf, want));
 	if (strcmp(buf, want))
 		fprintf(stderr, "csv:\n%s", buf);

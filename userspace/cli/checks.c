@@ -9,6 +9,7 @@
 #include "encoders/mqtt.h"
 #include "payload/marker.h"
 #include "payload/protobuf.h"
+#include "stats/fanout.h"
 #include "cli/checks.h"
 #include "cli/fail.h"
 #include "cli/files.h"
@@ -144,10 +145,30 @@ static int payload_proto_check(const struct blast_opts *o, const struct parse_st
 	return 0;
 }
 
+/* A --sub-topic filter: plain, or $share/NAME/FILTER with a NAME free of
+ * '/', '+' and '#' (MQTT 5 4.8.2) and a valid FILTER. */
+static int sub_topic_check(const char *f)
+{
+	size_t name_len;
+	const char *shared = fanout_share_filter(f, &name_len);
+	const char *filter = shared ? shared : f;
+
+	if (shared && (!name_len || memchr(f + 7, '+', name_len) || memchr(f + 7, '#', name_len) ||
+		       !*shared))
+		return cli_fail("--sub-topic %s: a shared subscription is $share/NAME/FILTER, NAME "
+				"without '+' or '#'", cli_quote(f));
+	if (!mqtt_filter_valid(filter, strlen(filter)))
+		return cli_fail("--sub-topic %s: not a valid MQTT topic filter ('#' only as the "
+				"last level, '+' only as a whole level, not empty)", cli_quote(f));
+	return 0;
+}
+
 /* MQTT fan-out: who connects where, and the checks the flags need. Runs
  * before the MQTT checks that depend on --conns (tokens, client ids). */
 static int mqtt_fanout_finish(struct blast_opts *o, const struct parse_state *ps)
 {
+	int r;
+
 	if (!o->n_sub_topics) {
 		/* The default filter, from --subscribers or --sub-qos. */
 		if (!(o->sub_topics = calloc(1, sizeof(*o->sub_topics))) ||
@@ -156,10 +177,8 @@ static int mqtt_fanout_finish(struct blast_opts *o, const struct parse_state *ps
 		o->n_sub_topics = 1;
 	}
 	for (uint32_t i = 0; i < o->n_sub_topics; i++)
-		if (!mqtt_filter_valid(o->sub_topics[i], strlen(o->sub_topics[i])))
-			return cli_fail("--sub-topic %s: not a valid MQTT topic filter ('#' only as the "
-				    "last level, '+' only as a whole level, not empty)",
-				    cli_quote(o->sub_topics[i]));
+		if ((r = sub_topic_check(o->sub_topics[i])))
+			return r;
 	if (ps->at[F_PUBLISHERS] && ps->at[F_CONNS])
 		return cli_fail("--conns and --publishers cannot be used together with --subscribers: "
 			    "connections are --publishers + --subscribers per node");
@@ -180,6 +199,13 @@ static int mqtt_fanout_finish(struct blast_opts *o, const struct parse_state *ps
 		return cli_fail("--publishers + --subscribers x nodes: %llu connections, more than %u",
 			    (unsigned long long)conns, CONNS_MAX);
 	o->conns = (uint32_t)conns;
+	uint32_t groups = fanout_share_groups(o);
+	if (groups && o->n_listen)
+		return cli_fail("--sub-topic $share/...: shared subscriptions are for one node, not "
+				"with --listen-target");
+	if (groups > fanout_receivers(o))
+		return cli_fail("--sub-topic: %u shared subscriptions but %u subscribing "
+				"connection(s): each group needs a member", groups, fanout_receivers(o));
 	if (!o->payloads.n && !o->payload_proto && o->payload_size < MARKER_FANOUT_LEN)
 		return cli_fail("--payload-size %u: fan-out needs at least %d bytes for blast's marker",
 			    o->payload_size, MARKER_FANOUT_LEN);

@@ -69,8 +69,8 @@ static int set_steps(struct blast_opts *o, const char *flag, const char *arg)
 	return 0;
 }
 
-/* --subscribers and --sub-qos ask for MQTT fan-out: without a --sub-topic,
- * every connection subscribes to blast/#. */
+/* --subscribers, --sub-qos and --chat ask for MQTT fan-out: without a
+ * --sub-topic, the subscribers subscribe to blast/#. */
 static int default_sub_topic(struct blast_opts *o, const char *flag)
 {
 	return o->sub_topic ? 0 : str_arg(&o->sub_topic, flag, "blast/#", 7);
@@ -251,6 +251,7 @@ const struct flag flags[F__COUNT] = {
 	[F_SUB_TOPIC] = { "sub-topic", CUSTOM(set_sub_topic), .groups = G_MQTT_SESSION },
 	[F_SUB_QOS] = { "sub-qos", NAME(qos_names, "0, 1 or 2"), TO(sub_qos),
 			.groups = G_MQTT_SESSION, .then = default_sub_topic },
+	[F_CHAT] = { "chat", SWITCH, TO(chat), .groups = G_MQTT_SESSION, .then = default_sub_topic },
 	[F_CONNS] = { "conns", NUMBER(1, CONNS_MAX), TO(conns) },
 	[F_RAMP] = { "ramp", NUMBER(1, UINT32_MAX), TO(ramp) },
 	[F_RATE] = { "rate", NUMBER(1, UINT64_MAX), TO(rate) },

@@ -34,6 +34,7 @@ enum flag_id {
 	F_SUBSCRIBERS,
 	F_SUB_TOPIC,
 	F_SUB_QOS,
+	F_CHAT,
 	F_CONNS,
 	F_RAMP,
 	F_RATE,

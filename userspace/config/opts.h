@@ -133,16 +133,18 @@ struct blast_opts {
 	uint64_t *steps;          /* --steps 10,100,1000: a ladder of batch sizes */
 	uint32_t n_steps;
 
-	/* MQTT fan-out (--subscribers, --sub-topic, --sub-qos): --publishers
-	 * connections publish to the first --target; --subscribers per node
-	 * (the first target and every --listen-target) only subscribe; every
-	 * connection, publishers included, subscribes to sub_topic. NULL
-	 * sub_topic = no fan-out. */
+	/* MQTT fan-out (--subscribers, --sub-topic, --sub-qos, --chat):
+	 * --publishers connections publish to the first --target; --subscribers
+	 * per node (the first target and every --listen-target) subscribe to
+	 * sub_topics; with --chat the publishers subscribe too. A shared
+	 * filter ($share/NAME/FILTER) goes to one subscriber in n_shared, dealt
+	 * in turn. NULL sub_topic = no fan-out. */
 	char *sub_topic;          /* --sub-topic FILTER, default "blast/#": the first */
 	char **sub_topics;        /* every --sub-topic (repeatable), sub_topic first */
 	uint32_t n_sub_topics;
 	uint32_t subscribers;     /* --subscribers per node, default 1 */
 	uint8_t sub_qos;          /* --sub-qos 0|1|2, default 0 */
+	bool chat;                /* --chat: publishers subscribe too */
 
 	/* Protobuf payloads (every protocol). */
 	char *payload_proto;      /* --payload-proto MESSAGE (compiled in, or from the .desc) */

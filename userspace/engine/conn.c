@@ -16,6 +16,7 @@
 
 #include "engine/chunk.h"
 #include "engine/conn.h"
+#include "engine/measure.h"
 #include "engine/protocol.h"
 #include "engine/ring.h"
 #include "engine/rx.h"
@@ -365,6 +366,7 @@ void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 			churn_release(w, c);
 			ch->first_msg = w->next_msg;
 			ch->n_msgs = done;
+			measure_sends(w, c, w->next_msg, done);
 			if (!w->o->qos)
 				w->t.inflight += done; /* until written whole */
 			w->next_msg += done;
@@ -400,6 +402,7 @@ void conn_ready(struct worker *w, struct conn *c)
 		w->peak_conns = w->t.conns_up;
 	hist_record(w->connect, (int64_t)(w->now - c->t_connect));
 	c->t_last_tx = w->now;
+	c->avail_wait = DIAG_WAIT_NONE;
 	conn_sendq_push(w, c);
 }
 
@@ -425,6 +428,12 @@ void conn_kick(struct worker *w, struct conn *c)
 		conn_flush(w, c, 0);
 	else if (w->o->churn && c->churn_done && !c->inflight)
 		conn_goodbye(w, c);
-	else if (conn_room(w, c))
+	else if (conn_room(w, c) && !c->in_sendq) {
+		/* Out of the queue with no send in flight: its window was full,
+		 * and this receive's acks freed it when the read arrived (the
+		 * kernel's stamp; not worker_rx_ns, which counts what it times). */
+		c->avail_wait = DIAG_WAIT_WINDOW;
+		c->avail_ns = w->rx_ns ? w->rx_ns : w->now;
 		conn_sendq_push(w, c);
+	}
 }

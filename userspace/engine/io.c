@@ -167,10 +167,12 @@ static void on_send(struct worker *w, struct conn *c, int res)
 		w->t.bytes_out += (uint64_t)res;
 	}
 	if (res > 0 && ch->off < ch->len && c->state != CS_DEAD) {
+		c->short_write = 1;
 		conn_submit_send(w, c); /* short write: send the rest */
 		return;
 	}
 	c->tx = NULL;
+	c->short_write = 0;
 	chunk_settle(w, c, ch);
 	if (res < 0 && c->state != CS_DEAD)
 		conn_fail(w, c, res == -EPIPE || res == -ECONNRESET ? ERR_CONN_RESET : ERR_SEND);
@@ -200,8 +202,13 @@ static void on_send(struct worker *w, struct conn *c, int res)
 	}
 	if (c->ctl_len || conn_owes_control(w, c))
 		conn_flush(w, c, 0);
-	else if (conn_room(w, c))
+	else if (conn_room(w, c)) {
+		/* A send the socket took whole was done at once: whatever
+		 * waited since was waiting for the loop, not for room. */
+		c->avail_wait = c->short_write ? DIAG_WAIT_SOCKET : DIAG_WAIT_NONE;
+		c->avail_ns = w->now;
 		conn_sendq_push(w, c);
+	}
 }
 
 /* Appends to the bytes of a frame that straddles receives. */

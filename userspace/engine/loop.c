@@ -17,6 +17,7 @@
 #include "engine/conn.h"
 #include "engine/io.h"
 #include "engine/phase.h"
+#include "engine/measure.h"
 #include "engine/protocol.h"
 #include "engine/pump.h"
 #include "engine/ring.h"
@@ -152,6 +153,7 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 		uint64_t wake = next_wakeup(&w);
 		uint64_t wait = wake > w.now ? wake - w.now : 0;
 		unsigned want = wait_want(&w, &wait);
+		unsigned to_submit = io_uring_sq_ready(&w.ring);
 		struct __kernel_timespec ts = { .tv_sec = (long long)(wait / NSEC_PER_SEC),
 						.tv_nsec = (long long)(wait % NSEC_PER_SEC) };
 		struct io_uring_cqe *cqe;
@@ -171,6 +173,7 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 		}
 		io_uring_cq_advance(&w.ring, seen);
 		w.last_reaped = seen;
+		measure_turn(&w.ms, to_submit, seen);
 	}
 
 	/* Whatever is still unsettled at the very end is unacked. */
@@ -193,6 +196,7 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 	hist_copy(&w.slot->e2e, w.e2e);
 	w.slot->first_send_ns = w.first_send_ns;
 	w.slot->last_recv_ns = w.last_recv_ns;
+	measure_copy_out(&w);
 	w.slot->end_ns = w.now;
 	w.slot->rss_bytes = peak_rss();
 	w.phase = status ? PHASE_FAILED : PHASE_DONE;

@@ -14,6 +14,7 @@
 
 #include "engine/conn.h"
 #include "engine/phase.h"
+#include "engine/measure.h"
 #include "engine/protocol.h"
 #include "engine/pump.h"
 #include "engine/ring.h"
@@ -132,6 +133,7 @@ void publish_interval(struct worker *w, bool last)
 		.inflight = w->t.inflight, .conns_up = w->t.conns_up, .publish_start_ns = w->t0,
 	};
 
+	measure_second(w, &c);
 	series_publish(&s->ring, (w->t_next_second - w->shm->start_ns) / NSEC_PER_SEC - 1, w->now,
 		       w->interval, &c, last);
 	hist_add(w->latency, w->interval);
@@ -203,6 +205,7 @@ bool advance_phase(struct worker *w)
 			}
 			if (ramp_done || w->shm->stop) {
 				w->t0 = w->now;
+				measure_publish_start(w);
 				if (o->duration_ns)
 					w->t_end = w->t0 + o->duration_ns;
 			}
@@ -225,6 +228,7 @@ bool advance_phase(struct worker *w)
 			if (w->rate && due > w->next_msg)
 				w->t.not_sent = due - w->next_msg;
 			w->slot->backlog_at_stop = w->t.not_sent + w->t.inflight;
+			measure_publish_end(w);
 			if (w->shm->stop)
 				w->slot->stop_why = STOP_SIGNAL;
 			else if (w->live == 0 || senders_gone)

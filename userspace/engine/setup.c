@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/io.h"
+#include "engine/measure.h"
 #include "engine/protocol.h"
 #include "engine/ring.h"
 #include "engine/setup.h"
@@ -245,7 +246,7 @@ int setup(struct worker *w)
 	w->connect = hist_new();
 	w->e2e = hist_new();
 	if (!w->interval || !w->interval_raw || !w->latency || !w->latency_raw || !w->connect ||
-	    !w->e2e)
+	    !w->e2e || measure_init(&w->ms) < 0)
 		return -ENOMEM;
 
 	w->scratch = malloc(SCRATCH_LEN);
@@ -322,5 +323,6 @@ void teardown(struct worker *w)
 	free(w->latency_raw);
 	free(w->connect);
 	free(w->e2e);
+	measure_free(&w->ms);
 	free(w->fan_addrs);
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "stats/diag.h"
 #include "stats/hist.h"
 #include "config/opts.h"
 #include "engine/rxseg.h"
@@ -60,11 +61,14 @@ struct conn {
 	uint8_t ever_ready : 1;
 	uint8_t in_reopenq : 1;
 	uint8_t churn_reserved : 1; /* churn: this open is owed one message */
+	uint8_t short_write : 1; /* its send found the socket's buffer full */
 	uint8_t ops;           /* ring operations in flight on this connection */
 	uint32_t inflight;     /* messages awaiting an ack */
 	uint32_t window;       /* most messages in flight: --inflight, or less if the broker says so */
 	uint32_t attempts;     /* failed connection attempts in a row */
 	uint32_t sendq_next;   /* intrusive FIFO link, UINT32_MAX = end */
+	uint8_t avail_wait;    /* enum diag_wait: what it waited for before it last came free */
+	uint64_t avail_ns;     /* when it came free */
 	uint64_t t_connect;    /* connect start: connect latency, handshake deadline */
 	uint64_t t_retry;      /* when to reconnect (CS_IDLE) */
 	uint64_t t_last_tx;    /* keepalive */
@@ -185,6 +189,7 @@ struct worker {
 	uint64_t last_send_ns;
 	uint64_t peak_conns;
 	uint64_t now;              /* cached at each loop turn */
+	struct diag_worker ms;     /* the worker's view of itself (engine/measure.h) */
 };
 
 /* Runs worker id of n until its part of the run is over; writes its final

@@ -12,6 +12,7 @@
 #include "payload/protobuf.h"
 #include "engine/protocol.h"
 #include "protocol/registry.h"
+#include "stats/fanout.h"
 #include "engine/worker.h"
 
 /* A broker frame larger than this is refused rather than buffered. */
@@ -64,7 +65,7 @@ static ssize_t mq_hello(struct worker *w, struct conn *c, uint8_t *out, size_t c
 	if (mc.version == MQTT_V5 && o->qos)
 		mc.receive_maximum = 0; /* leave the broker's default window */
 	ssize_t r = mqtt_encode_connect(out, cap, &mc);
-	if (r > 0 && opts_fanout(o)) {
+	if (r > 0 && opts_fanout(o) && mqfo_subscribes(w, c)) {
 		ssize_t sr = mqfo_subscribe(w, c, out + r, cap - (size_t)r);
 		r = sr < 0 ? sr : r + sr;
 	}
@@ -150,7 +151,7 @@ static int mq_on_frame(struct worker *w, struct conn *c, const uint8_t *buf, siz
 		 * the broker's Receive Maximum. */
 		if (v == MQTT_V5 && ca.receive_maximum && ca.receive_maximum < w->slot_cap)
 			c->window = ca.receive_maximum;
-		if (opts_fanout(w->o)) {
+		if (opts_fanout(w->o) && mqfo_subscribes(w, c)) {
 			mqfo_connacked(c); /* ready once subscribed */
 			return 0;
 		}
@@ -231,7 +232,9 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 	bool same_frame = !o->topic_has_seq && !o->payloads.n && !w->pgen;
 	bool marked = !o->payloads.n && !w->pgen && w->payload_len >= MARKER_LEN;
 	bool fanout = opts_fanout(o);
-	bool match = fanout && mqfo_matches(w, topic, (size_t)tl);
+	struct fanout_match match = { 0 };
+	if (fanout)
+		match = fanout_match_topic(o, topic, (size_t)tl);
 	uint32_t done = 0;
 
 	for (; done < n; done++) {
@@ -257,7 +260,8 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 				if (tl < 0)
 					break;
 				pub.topic_len = (size_t)tl;
-				match = fanout && mqfo_matches(w, topic, (size_t)tl);
+				if (fanout)
+					match = fanout_match_topic(o, topic, (size_t)tl);
 			}
 			if (w->pgen) {
 				ssize_t pl = payload_gen_fill(w->pgen, seq, w->pbuf, w->pbuf_cap);
@@ -303,7 +307,8 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 			marker_stamp_fanout(dst + lay.payload_off, c->idx, seq, w->shm->run_id, w->now);
 		else if (marked)
 			marker_stamp(dst + lay.payload_off, c->idx, seq);
-		w->t.matched += match;
+		w->t.matched += match.every;
+		w->t.share_receipts += match.shared;
 		len += lay.frame_len;
 		ch->n_frames++;
 	}

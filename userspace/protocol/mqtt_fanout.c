@@ -7,6 +7,7 @@
 #include "encoders/mqtt.h"
 #include "protocol/mqtt_fanout.h"
 #include "protocol/receipts.h"
+#include "stats/fanout.h"
 #include "engine/worker.h"
 
 /* The one SUBSCRIBE of a connection; its id is free again long before the
@@ -18,6 +19,7 @@ struct mqfo_conn {
 	struct receipt_set rs; /* what this connection has received */
 	uint32_t *owed;    /* acks owed: type << 16 | packet id */
 	uint32_t n_owed, cap_owed;
+	uint32_t n_filters; /* in its SUBSCRIBE: the SUBACK has a code for each */
 	bool connacked;
 };
 
@@ -58,20 +60,37 @@ void mqfo_teardown(struct worker *w)
 	w->pstate = NULL;
 }
 
+bool mqfo_subscribes(const struct worker *w, const struct conn *c)
+{
+	return w->o->chat || c->idx >= w->o->publishers;
+}
+
 ssize_t mqfo_subscribe(struct worker *w, struct conn *c, uint8_t *out, size_t cap)
 {
 	struct mqfo_conn *s = c->pstate;
 	const struct blast_opts *o = w->o;
+	const char *filters[BLAST_MAX_SUB_TOPICS];
 	uint8_t qos[BLAST_MAX_SUB_TOPICS];
+	/* Shared filters are dealt in turn over the subscribing connections,
+	 * so each group has its own members and a message one group delivers
+	 * lands on a connection no other group's copy can collide with. */
+	uint32_t receiver = o->chat ? c->idx : c->idx - o->publishers;
+	uint32_t groups = fanout_share_groups(o), group = 0, n = 0;
+	size_t name_len;
 
-	for (uint32_t i = 0; i < o->n_sub_topics; i++)
-		qos[i] = o->sub_qos;
-
+	for (uint32_t i = 0; i < o->n_sub_topics; i++) {
+		if (fanout_share_filter(o->sub_topics[i], &name_len) &&
+		    group++ != receiver % groups)
+			continue;
+		filters[n] = o->sub_topics[i];
+		qos[n++] = o->sub_qos;
+	}
 	/* A new session: acks owed on the last one mean nothing now. */
 	s->n_owed = 0;
+	s->n_filters = n;
 	s->connacked = false;
 	return mqtt_encode_subscribe(out, cap, (enum mqtt_version)o->mqtt_version, SUB_PACKET_ID,
-				     (const char *const *)o->sub_topics, qos, o->n_sub_topics);
+				     filters, qos, n);
 }
 
 void mqfo_connacked(struct conn *c)
@@ -88,7 +107,7 @@ int mqfo_on_suback(struct worker *w, struct conn *c, const struct mqtt_frame *f)
 
 	if (c->state != CS_HANDSHAKE || !s->connacked ||
 	    mqtt_parse_suback(f, (enum mqtt_version)w->o->mqtt_version, &sa) < 0 ||
-	    sa.packet_id != SUB_PACKET_ID || sa.n_codes != w->o->n_sub_topics) {
+	    sa.packet_id != SUB_PACKET_ID || sa.n_codes != s->n_filters) {
 		conn_fail(w, c, ERR_PROTOCOL);
 		return -1;
 	}
@@ -197,14 +216,4 @@ const uint8_t *mqfo_payload(struct worker *w, const uint8_t *body, size_t n, siz
 	memcpy(fw->buf + MARKER_FANOUT_LEN, body, n);
 	*len = MARKER_FANOUT_LEN + n;
 	return fw->buf;
-}
-
-bool mqfo_matches(const struct worker *w, const char *topic, size_t n)
-{
-	const struct blast_opts *o = w->o;
-
-	for (uint32_t i = 0; i < o->n_sub_topics; i++)
-		if (mqtt_topic_matches(o->sub_topics[i], strlen(o->sub_topics[i]), topic, n))
-			return true;
-	return false;
 }

@@ -1,8 +1,9 @@
-/* MQTT fan-out (--subscribers): every connection subscribes to
- * --sub-topic with its CONNECT, is ready once the SUBACK is in, answers
- * the broker's QoS 1/2 deliveries, and counts each message of this run it
- * receives (blast's fan-out marker at the start of the payload) once, the
- * rest as duplicates, timed from the send on the same monotonic clock. */
+/* MQTT fan-out (--subscribers): every subscribing connection (the
+ * subscribers, and with --chat the publishers) subscribes to --sub-topic
+ * with its CONNECT, is ready once the SUBACK is in, answers the broker's
+ * QoS 1/2 deliveries, and counts each message of this run it receives
+ * (blast's fan-out marker at the start of the payload) once, the rest as
+ * duplicates, timed from the send on the same monotonic clock. */
 #ifndef BLAST_MQTT_FANOUT_H
 #define BLAST_MQTT_FANOUT_H
 
@@ -21,6 +22,8 @@ void mqfo_teardown(struct worker *w);
 /* SUBSCRIBE, sent right behind CONNECT (MQTT lets a client send before
  * the CONNACK, 3.1.1 3.1.4, 5.0 3.1.4). Bytes or -errno. */
 ssize_t mqfo_subscribe(struct worker *w, struct conn *c, uint8_t *out, size_t cap);
+/* Does c subscribe? Publishers only with --chat. */
+bool mqfo_subscribes(const struct worker *w, const struct conn *c);
 /* CONNACK accepted: the connection waits for its SUBACK to be ready. */
 void mqfo_connacked(struct conn *c);
 /* Broker frames for a fan-out connection. 0, or -1 when c was failed. */
@@ -33,7 +36,5 @@ bool mqfo_owes(const struct conn *c);
 /* A file line or protobuf message with room for the marker in front.
  * NULL when out of memory. */
 const uint8_t *mqfo_payload(struct worker *w, const uint8_t *body, size_t n, size_t *len);
-/* Does --sub-topic match this publish topic? */
-bool mqfo_matches(const struct worker *w, const char *topic, size_t n);
 
 #endif

@@ -11,22 +11,33 @@
 #include "report/files.h"
 #include "report/report.h"
 
+static double mean_us(uint64_t ns, uint64_t n)
+{
+	return n ? (double)ns / 1e3 / (double)n : 0;
+}
+
 int csv_write_series(FILE *f, const struct series *s)
 {
 	fprintf(f, "time_s,interval_s,sent_per_s,acked_per_s,sent,acked,failed,unacked,errors,"
-		   "inflight,conns_up,latency_count,p50_us,p90_us,p99_us,p999_us,max_us\n");
+		   "inflight,conns_up,latency_count,p50_us,p90_us,p99_us,p999_us,max_us,"
+		   "cpu_pct,send_late_mean_us,window_wait_mean_us,socket_wait_mean_us\n");
 	for (size_t i = 0; i < s->n; i++) {
 		const struct series_row *r = &s->rows[i];
 		double len = r->len_s > 0 ? r->len_s : 1;
 		fprintf(f,
-			"%.3f,%.3f,%.1f,%.1f,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f\n",
+			"%.3f,%.3f,%.1f,%.1f,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f,"
+			"%.1f,%.3f,%.3f,%.3f\n",
 			r->t_s, r->len_s, (double)r->sent / len, (double)r->acked / len,
 			(unsigned long long)r->sent, (unsigned long long)r->acked,
 			(unsigned long long)r->failed, (unsigned long long)r->unacked,
 			(unsigned long long)r->errors,
 			(unsigned long long)r->inflight, (unsigned long long)r->conns_up,
 			(unsigned long long)r->count, (double)r->p50 / 1e3, (double)r->p90 / 1e3,
-			(double)r->p99 / 1e3, (double)r->p999 / 1e3, (double)r->max / 1e3);
+			(double)r->p99 / 1e3, (double)r->p999 / 1e3, (double)r->max / 1e3,
+			/* The workers' CPU over the interval (100 per busy core), and
+			 * the mean lateness and waits of the messages sent in it. */
+			(double)r->cpu_ns / 1e7 / len, mean_us(r->late_ns, r->sent),
+			mean_us(r->window_ns, r->sent), mean_us(r->socket_ns, r->sent));
 	}
 	return ferror(f) ? -EIO : 0;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "stats/hist.h"
+#include "report/diagnosis.h"
 #include "report/html_page.h"
 #include "config/names.h"
 #include "config/opts.h"
@@ -500,6 +501,7 @@ int html_write(FILE *f, const struct blast_results *r, const struct series *s)
 		target_text(f, &o->targets[i]);
 	}
 	fprintf(f, " &middot; %s</p>\n", when);
+	diagnosis_html(f, r);
 	summary(f, r);
 	throughput(f, s);
 	latency_over_time(f, s);

@@ -18,6 +18,11 @@ void report_print_summary(FILE *f, const struct blast_results *r);
 void limit_print(FILE *f, const struct blast_results *r);
 
 struct series;
+struct json_writer;
+/* h as an object under key: min, p50, p90, p99, p999, max, mean (us),
+ * count, clamped; zeros when h is NULL or empty. */
+void report_json_latency(struct json_writer *w, const char *key, const struct hist *h);
+
 /* Everything a run reports, in this order: the summary on stdout, then
  * explain(arg) when given (lines on stderr that follow the summary), the
  * JSON report (--report) and the other files (--hlog, --csv, --html).

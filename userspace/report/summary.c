@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "report/diagnosis.h"
 #include "report/json.h"
 #include "encoders/kafka.h"
 #include "limit/limit.h"
@@ -18,6 +19,7 @@
 #include "report/report.h"
 #include "report/files.h"
 #include "report/wire.h"
+#include "stats/fanout.h"
 
 #define KEY_CAP 96
 
@@ -237,8 +239,9 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 			fprintf(f, "  qos %u", o->qos);
 		if (o && opts_fanout(o))
 			fprintf(f, "  %u publisher(s), %u subscriber(s) on each of %u node(s), "
-				   "all subscribed to %s%s at qos %u",
-				o->publishers, o->subscribers, 1 + o->n_listen, o->sub_topic,
+				   "%s subscribed to %s%s at qos %u",
+				o->publishers, o->subscribers, 1 + o->n_listen,
+				o->chat ? "all" : "subscribers", o->sub_topic,
 				o->n_sub_topics > 1 ? " (and more)" : "", o->sub_qos);
 		if (o)
 			fprintf(f, "  ->");
@@ -311,13 +314,14 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 		}
 	}
 	report_wire_summary(f, r);
+	diagnosis_print(f, r);
 	if (r->n_trials)
 		limit_print(f, r);
 }
 
 /* ---- JSON ---- */
 
-static void json_latency(struct json_writer *w, const char *key, const struct hist *h)
+void report_json_latency(struct json_writer *w, const char *key, const struct hist *h)
 {
 	static const struct {
 		const char *key;
@@ -404,6 +408,8 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 			json_string(w, o->sub_topics[i]);
 		json_end_array(w);
 		json_kv_u64(w, "sub_qos", o->sub_qos);
+		json_kv_bool(w, "chat", o->chat);
+		json_kv_u64(w, "share_groups", fanout_share_groups(o));
 		if (o->fanout)
 			json_kv_u64(w, "fanout", o->fanout);
 	}
@@ -428,7 +434,7 @@ static void json_connect_rate(struct json_writer *w, const struct blast_results 
 	json_kv_u64(w, "conns", t->conns);
 	json_kv_u64(w, "trial", a - 1);
 	json_kv_bool(w, "confirmed", !strcmp(end, "confirmed") || !strcmp(end, "ceiling"));
-	json_latency(w, "latency_us", r->limit_rate_connect);
+	report_json_latency(w, "latency_us", r->limit_rate_connect);
 	json_end_object(w);
 }
 
@@ -482,7 +488,7 @@ static void json_limit(struct json_writer *w, const struct blast_results *r)
 		json_kv_u64(w, "trial", (uint64_t)r->limit_trial);
 		json_kv_bool(w, "confirmed", !strcmp(end, "confirmed") || !strcmp(end, "ceiling"));
 		json_kv_double3(w, "acked_rate", a->acked_rate);
-		json_latency(w, "latency_us", conns ? r->connect : o->proto == PROTO_WS ? r->e2e : r->latency);
+		report_json_latency(w, "latency_us", conns ? r->connect : o->proto == PROTO_WS ? r->e2e : r->latency);
 		if (conns)
 			json_connect_rate(w, r);
 		json_end_object(w);
@@ -558,9 +564,9 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 	json_end_object(&w);
 	free(e);
 
-	json_latency(&w, "latency_us", r->latency);
-	json_latency(&w, "latency_uncorrected_us", r->latency_raw);
-	json_latency(&w, "connect_latency_us", r->connect);
+	report_json_latency(&w, "latency_us", r->latency);
+	report_json_latency(&w, "latency_uncorrected_us", r->latency_raw);
+	report_json_latency(&w, "connect_latency_us", r->connect);
 	/* How each ack and receipt time was taken (worker.h, worker_rx_ns). */
 	json_key(&w, "rx_timed_by");
 	json_begin_object(&w);
@@ -569,7 +575,7 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 	json_kv_u64(&w, "loop", t->rx_by_loop);
 	json_end_object(&w);
 	if (r->opts && opts_fanout(r->opts)) {
-		json_latency(&w, "e2e_latency_us", r->e2e);
+		report_json_latency(&w, "e2e_latency_us", r->e2e);
 		json_kv_u64(&w, "expected", r->expected);
 		json_kv_u64(&w, "received", t->received);
 		json_kv_u64(&w, "missing", r->expected > t->received ? r->expected - t->received : 0);
@@ -596,6 +602,7 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 		json_end_array(&w);
 	}
 	report_wire_json(&w, r);
+	diagnosis_json(&w, r);
 	if (r->opts && r->opts->limit.mode)
 		json_limit(&w, r);
 	json_config(&w, r->opts);

@@ -146,6 +146,10 @@ int series_poll(struct series *s)
 			row.failed += c->failed - p->failed;
 			row.unacked += c->unacked - p->unacked;
 			row.errors += c->errors - p->errors;
+			row.cpu_ns += c->cpu_ns - p->cpu_ns;
+			row.late_ns += c->late_ns - p->late_ns;
+			row.window_ns += c->window_ns - p->window_ns;
+			row.socket_ns += c->socket_ns - p->socket_ns;
 			s->last[i] = *c;
 			if (meta.end_ns > end)
 				end = meta.end_ns;

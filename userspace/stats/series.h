@@ -21,6 +21,9 @@ struct series_row {
 	double len_s;        /* interval length: 1, shorter for a run's last */
 	uint64_t sent, acked, failed, unacked, errors; /* during the interval */
 	uint64_t inflight, conns_up;          /* at its end */
+	/* Workers' CPU used, and the lateness of sends and the waits in it
+	 * (diag.h), during the interval, ns. */
+	uint64_t cpu_ns, late_ns, window_ns, socket_ns;
 	uint64_t count;      /* latencies recorded */
 	int64_t p50, p90, p99, p999, max; /* corrected latency, ns; 0 if none */
 	bool publishing;     /* some worker had started its schedule */

@@ -17,6 +17,9 @@ struct series_counts {
 	uint64_t sent, acked, failed, unacked, errors;
 	uint64_t inflight, conns_up; /* gauges */
 	uint64_t publish_start_ns;   /* 0 while still connecting */
+	/* Self-measurement (diag.h), cumulative: CPU used, send lateness
+	 * and the waits in it, ns. */
+	uint64_t cpu_ns, late_ns, window_ns, socket_ns;
 };
 
 struct series_sec {

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "stats/diag.h"
 #include "stats/hist.h"
 #include "config/opts.h"
 #include "stats/series_ring.h"
@@ -57,6 +58,9 @@ struct worker_slot {
 	 * flight) when this worker's publish phase ended. */
 	uint64_t backlog_at_stop;
 	uint64_t drained_ns;       /* when its drain ended (before the goodbyes) */
+	/* Its view of itself (diag.h), valid once state == PHASE_DONE. */
+	struct diag_counts diag;
+	struct diag_hists diag_h;
 };
 
 struct shm {

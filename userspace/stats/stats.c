@@ -23,7 +23,7 @@ const char *const blast_err_names[ERR__COUNT] = {
 
 /* A new field in struct blast_totals must be summed below; this breaks the
  * build until it is. */
-#define TOTALS_SCALARS 19
+#define TOTALS_SCALARS 20
 _Static_assert(sizeof(struct blast_totals) ==
 		       (TOTALS_SCALARS + ERR__COUNT + 4 * 256 + KAFKA_ERR_SLOTS + 600 + WS_CLOSE_SLOTS) * sizeof(uint64_t),
 	       "struct blast_totals changed: update totals_add()");
@@ -65,6 +65,7 @@ void totals_add(struct blast_totals *dst, const struct blast_totals *src)
 	for (int i = 0; i < WS_CLOSE_SLOTS; i++)
 		dst->ws_close[i] += src->ws_close[i];
 	dst->matched += src->matched;
+	dst->share_receipts += src->share_receipts;
 	for (int i = 0; i < 256; i++)
 		dst->suback[i] += src->suback[i];
 }

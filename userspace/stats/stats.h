@@ -9,6 +9,7 @@
 #include "stats/hist.h"
 
 struct wire_stats;
+struct diag_run;
 
 /* Transport and protocol failures, counted by reason. Broker reason codes
  * (CONNACK, PUBACK, DISCONNECT) are counted in the arrays below instead. */
@@ -63,10 +64,13 @@ struct blast_totals {
 	uint64_t kafka_error[KAFKA_ERR_SLOTS]; /* Kafka error code + 1 (code -1 .. 126) */
 	uint64_t http_status[600];  /* a WebSocket upgrade refused with this status */
 	uint64_t ws_close[WS_CLOSE_SLOTS]; /* close frames received: code - 1000, last = other */
-	/* MQTT fan-out: messages sent whose topic --sub-topic matches (each is
-	 * expected once on every subscribing connection), and subscriptions
-	 * the broker refused, by SUBACK code (0x80 and up). */
+	/* MQTT fan-out: messages sent whose topic a plain --sub-topic matches
+	 * (each is expected once on every subscribing connection); receipts
+	 * expected from shared subscriptions ($share/NAME/FILTER: one per
+	 * matching subscription) for messages no plain filter matches; and
+	 * subscriptions the broker refused, by SUBACK code (0x80 and up). */
 	uint64_t matched;
+	uint64_t share_receipts;
 	uint64_t suback[256];
 	/* Receipt and ack times taken: from the segment that completed the
 	 * message (exact), from the kernel's stamp of the read (its newest
@@ -117,6 +121,7 @@ struct blast_results {
 	const struct hist *latency_raw; /* actual send -> ack (uncorrected) */
 	const struct hist *connect;     /* TCP connect start -> CONNACK */
 	const struct hist *e2e;         /* fan-out: send -> each receipt */
+	const struct diag_run *diag;    /* the workers' view of themselves, NULL when not taken */
 	uint64_t expected;        /* fan-out: receipts expected (sent x fanout) */
 	double batch_s;           /* fan-out: first send -> last receipt */
 	double send_s;            /* fan-out: first send -> last send */
