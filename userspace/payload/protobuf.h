@@ -2,8 +2,8 @@
  * a message descriptor (compiled in, or read from a protoc -o FILE.desc) and
  * the --field list, then used per message to encode a fresh payload with
  * blast's own wire encoder. No code per message type. */
-#ifndef BLAST_PAYLOAD_PROTO_H
-#define BLAST_PAYLOAD_PROTO_H
+#ifndef BLAST_PAYLOAD_PROTOBUF_H
+#define BLAST_PAYLOAD_PROTOBUF_H
 
 #include <stddef.h>
 #include <stdint.h>
