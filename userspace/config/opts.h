@@ -161,11 +161,8 @@ struct blast_opts {
 };
 
 /* The protocol's name, as --proto takes it and the reports print it
- * ("mqtt" when there are no options). */
-static inline const char *opts_proto_name(const struct blast_opts *o)
-{
-	return !o ? "mqtt" : o->proto == PROTO_KAFKA ? "kafka" : o->proto == PROTO_WS ? "ws" : "mqtt";
-}
+ * ("mqtt" when there are no options). In config/names.c. */
+const char *opts_proto_name(const struct blast_opts *o);
 
 /* A fan-out run: receipts counted against an expected number (--proto ws,
  * or MQTT with --subscribers / --sub-topic / --sub-qos). */

@@ -12,6 +12,7 @@
 #include "stats/hist.h"
 #include "report/diagnosis.h"
 #include "report/html_page.h"
+#include "config/names.h"
 #include "config/opts.h"
 #include "report/report.h"
 #include "report/files.h"
@@ -442,7 +443,7 @@ static void config(FILE *f, const struct blast_opts *o)
 	snprintf(b, sizeof(b), "%.3f s", (double)o->drain_timeout_ns / 1e9);
 	kv(f, "drain timeout", b);
 	if (o->proto == PROTO_KAFKA)
-		kv(f, "acks", o->acks < 0 ? "all" : o->acks ? "1" : "0");
+		kv(f, "acks", name_of(acks_names, o->acks));
 	else
 		kv_u64(f, "qos", o->qos);
 	kv_u64(f, "inflight", o->inflight);
@@ -469,7 +470,7 @@ static void config(FILE *f, const struct blast_opts *o)
 		kv_u64(f, "batch size", o->batch_size);
 		snprintf(b, sizeof(b), "%.1f ms", (double)o->linger_ns / 1e6);
 		kv(f, "linger", b);
-		kv(f, "compression", o->compression ? "gzip" : "none");
+		kv(f, "compression", name_of(compression_names, o->compression));
 		if (o->key)
 			kv(f, "key", o->key);
 	}

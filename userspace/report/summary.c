@@ -14,6 +14,7 @@
 #include "encoders/kafka.h"
 #include "limit/limit.h"
 #include "encoders/mqtt.h"
+#include "config/names.h"
 #include "config/opts.h"
 #include "report/report.h"
 #include "report/files.h"
@@ -230,7 +231,7 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 			BLAST_VERSION, o->publishers, o->listeners, 1 + o->n_listen);
 	} else if (o && o->proto == PROTO_KAFKA) {
 		fprintf(f, "blast %s  kafka  topic %s  acks %s%s  ->", BLAST_VERSION, o->topic,
-			o->acks < 0 ? "all" : o->acks ? "1" : "0",
+			name_of(acks_names, o->acks),
 			o->compression ? "  gzip" : "");
 	} else {
 		fprintf(f, "blast %s  %s %s", BLAST_VERSION, opts_proto_name(o), version_name(o, b1, sizeof(b1)));
@@ -385,10 +386,10 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 	json_kv_bool(w, "reconnect", o->reconnect);
 	json_kv_bool(w, "churn", o->churn);
 	if (o->proto == PROTO_KAFKA) {
-		json_kv_string(w, "acks", o->acks < 0 ? "all" : o->acks ? "1" : "0");
+		json_kv_string(w, "acks", name_of(acks_names, o->acks));
 		json_kv_u64(w, "batch_size", o->batch_size);
 		json_kv_double3(w, "linger_ms", (double)o->linger_ns / 1e6);
-		json_kv_string(w, "compression", o->compression ? "gzip" : "none");
+		json_kv_string(w, "compression", name_of(compression_names, o->compression));
 		if (o->key)
 			json_kv_string(w, "key", o->key);
 		json_kv_u64(w, "partitions_given", o->n_partitions);

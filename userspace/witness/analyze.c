@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "witness/analyze.h"
+#include "config/names.h"
 #include "config/opts.h"
 #include "report/files.h"
 #include "report/report_read.h"
@@ -225,14 +226,13 @@ int analyze_main(int argc, char **argv)
 		if (c == '?' || c == ':')
 			return usage_fail("%s: unknown option or missing value", argv[optind - 1]);
 		if (c == 'P') {
-			if (!strcmp(optarg, "mqtt"))
-				o.proto = WM_MQTT;
-			else if (!strcmp(optarg, "kafka"))
-				o.proto = WM_KAFKA;
-			else if (!strcmp(optarg, "ws"))
-				o.proto = WM_WS;
-			else
+			static const enum wm_proto wm_of[] = {
+				[PROTO_MQTT] = WM_MQTT, [PROTO_KAFKA] = WM_KAFKA, [PROTO_WS] = WM_WS,
+			};
+			int proto;
+			if (name_find(proto_names, optarg, &proto))
 				return usage_fail("--proto %s: must be mqtt, kafka or ws", optarg);
+			o.proto = wm_of[proto];
 		} else if (c == 'p') {
 			uint64_t v;
 			if (parse_u64(optarg, &v) || v < 1 || v > 65535)

@@ -1,0 +1,366 @@
+/* The checks between flags, once all are in: a flag for another protocol
+ * or mode, flags that exclude each other, defaults that depend on other
+ * flags, and the files and templates a run will need. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/opts.h"
+#include "encoders/mqtt.h"
+#include "payload/marker.h"
+#include "payload/protobuf.h"
+#include "stats/fanout.h"
+#include "cli/checks.h"
+#include "cli/fail.h"
+#include "cli/files.h"
+#include "cli/flags.h"
+#include "cli/targets.h"
+#include "cli/values.h"
+
+#define KAFKA_TOPIC_MAX 249 /* Kafka's own limit on a topic name */
+
+/* Checks a template's longest expansion fits an MQTT string. */
+static int template_check(const char *flag, const char *tmpl, uint64_t max_conn)
+{
+	char *buf = malloc(MQTT_STR_MAX + 1);
+	int n;
+
+	if (!buf)
+		return cli_fail("out of memory");
+	n = template_expand(buf, MQTT_STR_MAX + 1, tmpl, max_conn, UINT64_MAX, UINT32_MAX);
+	free(buf);
+	if (n < 0)
+		return cli_fail("%s %s: longer than %u bytes once expanded", flag, cli_quote(tmpl),
+			    MQTT_STR_MAX);
+	return 0;
+}
+
+/* Kafka's rule (Topic.java): 1 to 249 of [a-zA-Z0-9._-], not "." or "..". */
+static int kafka_topic_check(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (strchr(t, '{'))
+		return cli_fail("--topic %s: a Kafka topic is one name, without {conn} or {seq}",
+			    cli_quote(t));
+	if (n > KAFKA_TOPIC_MAX)
+		return cli_fail("--topic %s: a Kafka topic name is at most %d characters", cli_quote(t),
+			    KAFKA_TOPIC_MAX);
+	if (strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
+		return cli_fail("--topic %s: a Kafka topic name has only letters, digits, '.', '_' "
+			    "and '-'", cli_quote(t));
+	if (!strcmp(t, ".") || !strcmp(t, ".."))
+		return cli_fail("--topic %s: not a legal Kafka topic name", cli_quote(t));
+	return 0;
+}
+
+/* A flag for the other protocol is an error, not silently ignored. The one
+ * given first on the command line is named. */
+static int proto_flags_check(const struct blast_opts *o, const struct parse_state *ps)
+{
+	int f;
+
+	if (o->proto != PROTO_KAFKA && (f = flag_first_given(ps, G_KAFKA)) >= 0)
+		return cli_fail("--%s is for Kafka only (needs --proto kafka)", flags[f].name);
+	if (o->proto == PROTO_KAFKA &&
+	    (f = flag_first_given(ps, G_MQTT_SESSION | G_WS_UPGRADE)) >= 0)
+		return cli_fail("--%s is for MQTT only, not --proto kafka", flags[f].name);
+	if (o->proto == PROTO_WS && (f = flag_first_given(ps, G_MQTT_SESSION)) >= 0)
+		return cli_fail("--%s is for MQTT only, not --proto ws", flags[f].name);
+	if (opts_fanout(o) && o->proto == PROTO_MQTT) {
+		if ((f = flag_first_given(ps, G_WS_ONLY)) >= 0)
+			return cli_fail("--%s is for --proto ws only (MQTT fan-out takes "
+					"--subscribers)", flags[f].name);
+	} else if (o->proto != PROTO_WS && (f = flag_first_given(ps, G_FANOUT)) >= 0) {
+		return cli_fail("--%s is for fan-out: --proto ws, or --proto mqtt with "
+				"--subscribers", flags[f].name);
+	} else if (o->proto != PROTO_WS && (f = flag_first_given(ps, G_FANOUT | G_WS_ONLY)) >= 0)
+		return cli_fail("--%s is for --proto ws only", flags[f].name);
+	return 0;
+}
+
+/* --find-limit runs its own trials: it sets the rate, the duration and
+ * (searching connections) the connection count of each. */
+static int limit_flags_check(struct blast_opts *o, const struct parse_state *ps)
+{
+	int f;
+
+	if (!o->limit.mode) {
+		if ((f = flag_first_given(ps, G_SEARCH)) >= 0)
+			return cli_fail("--%s needs --find-limit", flags[f].name);
+		return 0;
+	}
+	if ((f = flag_first_given(ps, G_NOT_SEARCH)) >= 0)
+		return cli_fail("--%s cannot be used with --find-limit (each trial lasts "
+				"--trial-duration)", flags[f].name);
+	if (!o->limit.trial_ns)
+		o->limit.trial_ns = 10 * 1000000000ull;
+	if (!o->limit.timeout_ns)
+		o->limit.timeout_ns = 600 * 1000000000ull;
+	if (o->limit.timeout_ns < o->limit.trial_ns)
+		return cli_fail("--search-timeout must be at least --trial-duration");
+	if (o->limit.mode == LIMIT_CONNS && o->proto == PROTO_WS)
+		return cli_fail("--find-limit conns: for mqtt and kafka (--proto ws has fixed publishers and "
+			    "listeners)");
+	if (o->limit.mode == LIMIT_CONNS && o->proto == PROTO_MQTT && *o->client_id &&
+	    !strstr(o->client_id, "{conn}"))
+		return cli_fail("--client-id %s: must contain {conn} with --find-limit conns",
+			    cli_quote(o->client_id));
+	return 0;
+}
+
+/* Fan-out: each --steps entry is a batch of its own, so no --messages. */
+static int steps_with_messages(void)
+{
+	return cli_fail("--steps and --messages cannot be used together: each step is a batch");
+}
+
+/* --payload-proto: the message and every --field are checked here, by the
+ * same code the workers use, so a bad field stops the run before it starts. */
+static int payload_proto_check(const struct blast_opts *o, const struct parse_state *ps)
+{
+	char err[512];
+	struct payload_gen *g;
+	size_t max;
+
+	if (!o->payload_proto) {
+		if (o->n_fields)
+			return cli_fail("--field needs --payload-proto MESSAGE");
+		if (o->payload_proto_desc)
+			return cli_fail("--payload-proto-desc needs --payload-proto MESSAGE");
+		return 0;
+	}
+	if (ps->at[F_PAYLOAD_SIZE])
+		return cli_fail("--payload-proto and --payload-size cannot be used together");
+	if (o->payloads.n)
+		return cli_fail("--payload-proto and --payload-file cannot be used together");
+	g = payload_gen_new(o, err, sizeof(err));
+	if (!g)
+		return cli_fail("%s", err);
+	max = payload_gen_max_size(g);
+	payload_gen_free(g);
+	if (max > PAYLOAD_MAX)
+		return cli_fail("--payload-proto %s: the fields can make a %zu-byte message, more than "
+			    "%u", cli_quote(o->payload_proto), max, PAYLOAD_MAX);
+	return 0;
+}
+
+/* A --sub-topic filter: plain, or $share/NAME/FILTER with a NAME free of
+ * '/', '+' and '#' (MQTT 5 4.8.2) and a valid FILTER. */
+static int sub_topic_check(const char *f)
+{
+	size_t name_len;
+	const char *shared = fanout_share_filter(f, &name_len);
+	const char *filter = shared ? shared : f;
+
+	if (shared && (!name_len || memchr(f + 7, '+', name_len) || memchr(f + 7, '#', name_len) ||
+		       !*shared))
+		return cli_fail("--sub-topic %s: a shared subscription is $share/NAME/FILTER, NAME "
+				"without '+' or '#'", cli_quote(f));
+	if (!mqtt_filter_valid(filter, strlen(filter)))
+		return cli_fail("--sub-topic %s: not a valid MQTT topic filter ('#' only as the "
+				"last level, '+' only as a whole level, not empty)", cli_quote(f));
+	return 0;
+}
+
+/* MQTT fan-out: who connects where, and the checks the flags need. Runs
+ * before the MQTT checks that depend on --conns (tokens, client ids). */
+static int mqtt_fanout_finish(struct blast_opts *o, const struct parse_state *ps)
+{
+	int r;
+
+	if (!o->n_sub_topics) {
+		/* The default filter, from --subscribers or --sub-qos. */
+		if (!(o->sub_topics = calloc(1, sizeof(*o->sub_topics))) ||
+		    !(o->sub_topics[0] = strdup(o->sub_topic)))
+			return cli_fail("out of memory");
+		o->n_sub_topics = 1;
+	}
+	for (uint32_t i = 0; i < o->n_sub_topics; i++)
+		if ((r = sub_topic_check(o->sub_topics[i])))
+			return r;
+	if (ps->at[F_PUBLISHERS] && ps->at[F_CONNS])
+		return cli_fail("--conns and --publishers cannot be used together with --subscribers: "
+			    "connections are --publishers + --subscribers per node");
+	if (!ps->at[F_PUBLISHERS])
+		o->publishers = o->conns;
+	if (!ps->at[F_SUBSCRIBERS])
+		o->subscribers = 1;
+	if (o->n_targets > 1)
+		return cli_fail("--subscribers: one --target (the publishers' node); other nodes are "
+			    "--listen-target");
+	if (o->churn)
+		return cli_fail("--churn cannot be used with --subscribers: a subscriber must stay "
+			    "connected to count what it receives");
+	if (o->n_steps && ps->at[F_MESSAGES])
+		return steps_with_messages();
+	uint64_t conns = (uint64_t)o->publishers + (uint64_t)o->subscribers * (1 + o->n_listen);
+	if (conns > CONNS_MAX)
+		return cli_fail("--publishers + --subscribers x nodes: %llu connections, more than %u",
+			    (unsigned long long)conns, CONNS_MAX);
+	o->conns = (uint32_t)conns;
+	uint32_t groups = fanout_share_groups(o);
+	if (groups && o->n_listen)
+		return cli_fail("--sub-topic $share/...: shared subscriptions are for one node, not "
+				"with --listen-target");
+	if (groups > fanout_receivers(o))
+		return cli_fail("--sub-topic: %u shared subscriptions but %u subscribing "
+				"connection(s): each group needs a member", groups, fanout_receivers(o));
+	if (!o->payloads.n && !o->payload_proto && o->payload_size < MARKER_FANOUT_LEN)
+		return cli_fail("--payload-size %u: fan-out needs at least %d bytes for blast's marker",
+			    o->payload_size, MARKER_FANOUT_LEN);
+	unsigned n_ws = 0;
+	for (unsigned i = 0; i < o->n_listen; i++)
+		n_ws += o->listen[i].ws;
+	if (n_ws != (o->targets[0].ws ? o->n_listen : 0))
+		return cli_fail("--listen-target: ws://HOST:PORT/PATH exactly when --target is");
+	return 0;
+}
+
+/* The checks both protocols share, last. */
+static int finish_common(struct blast_opts *o)
+{
+	int r;
+
+	if (!o->workers) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		o->workers = cpus < 1 ? 1 : cpus > BLAST_MAX_WORKERS ? BLAST_MAX_WORKERS : (uint32_t)cpus;
+	}
+	if (o->workers > o->conns)
+		o->workers = o->conns;
+	if (o->report_path && (r = report_check("--report", o->report_path)))
+		return r;
+	if (o->hlog_path && (r = report_check("--hlog", o->hlog_path)))
+		return r;
+	if (o->csv_path && (r = report_check("--csv", o->csv_path)))
+		return r;
+	if (o->html_path && (r = report_check("--html", o->html_path)))
+		return r;
+	if (o->pcap_path && (r = pcap_check(o->pcap_path)))
+		return r;
+	return 0;
+}
+
+/* --proto ws: plain WebSocket, where the transport is the protocol. */
+static int ws_finish(struct blast_opts *o, const struct parse_state *ps)
+{
+	o->transport = TRANSPORT_WS;
+	if (!ps->at[F_PUBLISHERS])
+		o->publishers = 1;
+	if (!ps->at[F_LISTENERS])
+		o->listeners = 1;
+	if (o->n_steps && ps->at[F_MESSAGES])
+		return steps_with_messages();
+	o->conns = o->publishers + o->listeners * (1 + o->n_listen);
+	if (!ps->at[F_PAYLOAD_SIZE])
+		o->payload_size = 64;
+	if (!o->payloads.n && !o->payload_proto && o->payload_size < WS_HEADER_LEN)
+		return cli_fail("--payload-size %u: --proto ws needs at least %d bytes for its header",
+				o->payload_size, WS_HEADER_LEN);
+	for (unsigned i = 0; i < o->n_targets; i++)
+		o->targets[i].ws = true;
+	for (unsigned i = 0; i < o->n_listen; i++)
+		o->listen[i].ws = true;
+	if (o->n_targets > 1)
+		return cli_fail("--proto ws: one --target (the publishers' node); other nodes are "
+				"--listen-target");
+	return 0;
+}
+
+/* WebSocket: asked for, or implied by ws:// targets; all or none. */
+static int transport_finish(struct blast_opts *o)
+{
+	unsigned n_ws = 0;
+
+	for (unsigned i = 0; i < o->n_targets; i++)
+		n_ws += o->targets[i].ws;
+	if (o->proto == PROTO_KAFKA && n_ws)
+		return cli_fail("--target ws://...: Kafka speaks TCP only");
+	if (n_ws && n_ws != o->n_targets)
+		return cli_fail("--target: either every target is ws://HOST:PORT/PATH or none is");
+	if (n_ws)
+		o->transport = TRANSPORT_WS;
+	if (o->proto == PROTO_MQTT && o->transport == TRANSPORT_WS && !o->ws_subprotocol &&
+	    !(o->ws_subprotocol = strdup("mqtt")))
+		return cli_fail("out of memory");
+	return 0;
+}
+
+static int kafka_finish(struct blast_opts *o, const struct parse_state *ps)
+{
+	int r;
+
+	if (!ps->at[F_TOPIC] && (r = str_arg(&o->topic, "--topic", "blast", 5)))
+		return r;
+	if (!ps->at[F_INFLIGHT])
+		o->inflight = 5;
+	if ((r = kafka_topic_check(o->topic)))
+		return r;
+	if (o->key && (r = template_check("--key", o->key, o->conns - 1)))
+		return r;
+	for (uint32_t i = 0; i < o->n_headers; i++)
+		if ((r = template_check("--record-header", o->headers[i].value, o->conns - 1)))
+			return r;
+	return 0;
+}
+
+/* MQTT, and --proto ws (which shares the topic and client id defaults). */
+static int mqtt_finish(struct blast_opts *o, const struct parse_state *ps)
+{
+	int r;
+
+	if (o->tokens.n && o->username)
+		return cli_fail("--username and --tokens-file cannot be used together (tokens are the usernames)");
+	if (o->tokens.n && o->tokens.n < o->conns)
+		return cli_fail("--tokens-file %s: %zu non-empty lines for --conns %u (one token per connection)",
+				cli_quote(ps->value[F_TOKENS_FILE]), o->tokens.n, o->conns);
+	/* MQTT 3.1.1 (3.1.2.9) allows a password only after a username. */
+	if (o->password && !o->username && !o->tokens.n && o->mqtt_version == 4)
+		return cli_fail("--password needs --username or --tokens-file with --mqtt-version 3.1.1");
+	if (strpbrk(o->topic, "+#"))
+		return cli_fail("--topic %s: wildcards + and # are not allowed in a publish topic",
+				cli_quote(o->topic));
+	if ((r = template_check("--topic", o->topic, o->conns - 1)))
+		return r;
+	/* A broker drops the older of two clients with the same id, so
+	 * shared ids would look like a broker failure. Empty means the
+	 * broker assigns one. */
+	if (o->conns > 1 && *o->client_id && !strstr(o->client_id, "{conn}"))
+		return cli_fail("--client-id %s: must contain {conn} when --conns is more than 1 "
+				"(a broker drops a client whose id is taken)",
+				cli_quote(o->client_id));
+	if ((r = template_check("--client-id", o->client_id, o->conns - 1)))
+		return r;
+	o->topic_has_seq = strstr(o->topic, "{seq}") != NULL;
+	return 0;
+}
+
+int opts_finish(struct blast_opts *o, const struct parse_state *ps)
+{
+	static const char *const default_target[] = {
+		[PROTO_MQTT] = "127.0.0.1:1883",
+		[PROTO_KAFKA] = "127.0.0.1:9092",
+		[PROTO_WS] = "ws://127.0.0.1:7681/",
+	};
+	int r;
+
+	if ((r = proto_flags_check(o, ps)))
+		return r;
+	if ((r = limit_flags_check(o, ps)))
+		return r;
+	if (!o->n_targets && (r = target_add(o, default_target[o->proto])))
+		return r;
+	if (o->proto == PROTO_WS && (r = ws_finish(o, ps)))
+		return r;
+	if (o->proto == PROTO_MQTT && o->sub_topic && (r = mqtt_fanout_finish(o, ps)))
+		return r;
+	if ((r = transport_finish(o)))
+		return r;
+	if (ps->at[F_PAYLOAD_SIZE] && o->payloads.n)
+		return cli_fail("--payload-size and --payload-file cannot be used together");
+	if ((r = payload_proto_check(o, ps)))
+		return r;
+	if ((r = o->proto == PROTO_KAFKA ? kafka_finish(o, ps) : mqtt_finish(o, ps)))
+		return r;
+	return finish_common(o);
+}

@@ -1,0 +1,13 @@
+/* The one way the command line reports bad input: one line on stderr,
+ * exit status 2. */
+#ifndef BLAST_CLI_FAIL_H
+#define BLAST_CLI_FAIL_H
+
+/* Prints "blast: <msg>" as exactly one line and returns BLAST_EXIT_USAGE. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* User input as an error line quotes it: '' when empty, cut at 64 bytes.
+ * Four rotating buffers: one message may quote several values. */
+const char *cli_quote(const char *s);
+
+#endif
