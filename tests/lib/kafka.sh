@@ -1,0 +1,216 @@
+# Sourced by tests/lib.sh.
+
+# ---- Kafka: a librdkafka mock cluster (tests/tools/kafka_mock.c) ----------
+# No Apache Kafka broker installs from Debian, so Kafka tests run against
+# librdkafka's mock cluster, driven through a fifo on its stdin, and read
+# records back with tests/tools/kafka_consume.c (librdkafka's consumer).
+
+KAFKA_TOOLS=$REPO/.output/tools
+KAFKA_BOOTSTRAP='' KAFKA_BOOTSTRAPS='' KAFKA_MOCK_PID='' KAFKA_MOCK_DIR=''
+_KAFKA_MOCK_FD=''
+
+# The test helpers are build products (make): missing ones fail the test.
+require_kafka_tools() {
+	local t
+	for t in kafka_mock kafka_consume; do
+		[ -x "$KAFKA_TOOLS/$t" ] || die "$KAFKA_TOOLS/$t not built (run make)"
+	done
+}
+
+# start_kafka_mock BROKERS [TOPIC:PARTITIONS[:RF]]...: a mock cluster of
+# BROKERS brokers (ids 1..BROKERS) on loopback with these topics. Exports
+# KAFKA_BOOTSTRAP (broker 1's HOST:PORT), KAFKA_BOOTSTRAPS (every broker,
+# comma-separated), KAFKA_MOCK_PID and KAFKA_MOCK_DIR (its out and err
+# files). Returns 1 if it does not print its addresses within 5 s.
+start_kafka_mock() {
+	local brokers=$1 spec args=() i
+	shift
+	require_kafka_tools
+	for spec in "$@"; do args+=(--topic "$spec"); done
+	KAFKA_MOCK_DIR=$(mktemp -d "$T/kafka_mock.XXXXXX") || return 1
+	mkfifo "$KAFKA_MOCK_DIR/in" || return 1
+	"$KAFKA_TOOLS/kafka_mock" --brokers "$brokers" "${args[@]+"${args[@]}"}" \
+		<"$KAFKA_MOCK_DIR/in" >"$KAFKA_MOCK_DIR/out" 2>"$KAFKA_MOCK_DIR/err" &
+	KAFKA_MOCK_PID=$!
+	track "$KAFKA_MOCK_PID"
+	# Opening the write end waits for the mock's shell to open the read
+	# end (it does so before exec). Holding it keeps the mock alive; the
+	# mock exits on EOF if this shell dies.
+	exec {_KAFKA_MOCK_FD}>"$KAFKA_MOCK_DIR/in"
+	for ((i = 0; i < 50; i++)); do
+		KAFKA_BOOTSTRAPS=$(sed -n '1s/^bootstrap=//p' "$KAFKA_MOCK_DIR/out")
+		[ -n "$KAFKA_BOOTSTRAPS" ] && break
+		if ! kill -0 "$KAFKA_MOCK_PID" 2>/dev/null; then
+			break
+		fi
+		sleep 0.1
+	done
+	if [ -z "$KAFKA_BOOTSTRAPS" ]; then
+		echo "kafka_mock did not start:" >&2
+		cat "$KAFKA_MOCK_DIR/err" >&2
+		stop_kafka_mock
+		return 1
+	fi
+	KAFKA_BOOTSTRAP=${KAFKA_BOOTSTRAPS%%,*}
+	export KAFKA_BOOTSTRAP KAFKA_BOOTSTRAPS KAFKA_MOCK_PID KAFKA_MOCK_DIR
+}
+
+# kafka_mock_cmd "COMMAND ARGS": sends one command to the mock (see
+# tests/tools/kafka_mock.c: leader, errors, broker_errors, clear_errors,
+# broker_down, broker_up, rtt, create, topic_error, apiversion) and waits for
+# its answer. An "error: ..." answer, or none within 5 s, is a fail() and
+# returns 1.
+kafka_mock_cmd() {
+	local out=$KAFKA_MOCK_DIR/out n i ans=''
+	[ -n "$_KAFKA_MOCK_FD" ] || { fail "kafka_mock_cmd $*: no mock running"; return 1; }
+	# Count answers before sending, so a fast answer is not missed.
+	n=$(wc -l <"$out")
+	printf '%s\n' "$*" >&"$_KAFKA_MOCK_FD"
+	for ((i = 0; i < 500; i++)); do
+		if [ "$(wc -l <"$out")" -gt "$n" ]; then
+			ans=$(sed -n "$((n + 1))p" "$out")
+			break
+		fi
+		sleep 0.01
+	done
+	case $ans in
+	ok) return 0 ;;
+	'') fail "kafka_mock $*: no answer in 5 s" ;;
+	*) fail "kafka_mock $*: $ans" ;;
+	esac
+	return 1
+}
+
+# Stops the mock: closes its stdin, then SIGTERM (SIGKILL after 3 s).
+stop_kafka_mock() {
+	if [ -n "$_KAFKA_MOCK_FD" ]; then
+		exec {_KAFKA_MOCK_FD}>&-
+		_KAFKA_MOCK_FD=''
+	fi
+	stop_pid "$KAFKA_MOCK_PID" 3
+	KAFKA_MOCK_PID=''
+}
+
+# kafka_consume TOPIC N TIMEOUT > FILE: every record of TOPIC on the mock,
+# one "PARTITION OFFSET KEY_HEX VALUE_HEX HEADERS" line each (see
+# tests/tools/kafka_consume.c). Stops once it has N records and has reached
+# the end of every partition (so extra records show), or after TIMEOUT
+# seconds without a record; never runs longer than TIMEOUT + 60 s. Its
+# stderr (errors, then "count=N") goes to $T/kafka_consume.err. Returns the
+# consumer's status: 0, or 1 if librdkafka reported an error (bad CRC...).
+kafka_consume() {
+	local topic=$1 n=$2 secs=$3 pid rc
+	"$KAFKA_TOOLS/kafka_consume" --bootstrap "$KAFKA_BOOTSTRAPS" --topic "$topic" \
+		--count "$n" --timeout "$secs" --max-time $((secs + 60)) \
+		2>>"$T/kafka_consume.err" &
+	pid=$!
+	track "$pid"
+	wait "$pid"
+	rc=$?
+	[ "$rc" -eq 0 ] || echo "kafka_consume $topic: exit $rc: $(tail -n 3 "$T/kafka_consume.err" | tr '\n' ' ')" >&2
+	return "$rc"
+}
+
+# check_kafka_records FILE KEY=VALUE...: checks kafka_consume output.
+#   count=N        exactly N records
+#   size=S         every value is S bytes: blast's marker ("BLST", u32 conn,
+#                  u64 seq, little endian) then its filler ('a' + i % 26 at
+#                  byte i), and no (conn, seq) twice
+#   header=NAME=V  every record has header NAME with value V
+#   partitions=P   records on every partition 0..P-1 and no other
+#   murmur2=P      every record is on the partition Java's default
+#                  partitioner picks for its key among P partitions:
+#                  toPositive(murmur2(key)) % P (needs a non-null key)
+#   key=TEMPLATE   every key is TEMPLATE with {seq} (marker seq) and
+#                  {conn} (marker conn) expanded (needs size >= 16)
+# One fail() naming the first few problems.
+check_kafka_records() {
+	local out
+	if ! out=$(python3 - "$@" <<'EOF2'
+import struct, sys
+
+def murmur2(data):
+    # org.apache.kafka.common.utils.Utils.murmur2, in 32-bit two's complement.
+    m, r = 0x5bd1e995, 24
+    length = len(data)
+    h = (0x9747b28c ^ length) & 0xffffffff
+    for i in range(0, length - length % 4, 4):
+        k = data[i] | data[i + 1] << 8 | data[i + 2] << 16 | data[i + 3] << 24
+        k = (k * m) & 0xffffffff
+        k ^= k >> r
+        k = (k * m) & 0xffffffff
+        h = (h * m) & 0xffffffff
+        h ^= k
+    tail = length % 4
+    base = length - tail
+    if tail == 3:
+        h ^= data[base + 2] << 16
+    if tail >= 2:
+        h ^= data[base + 1] << 8
+    if tail >= 1:
+        h ^= data[base]
+        h = (h * m) & 0xffffffff
+    h ^= h >> 13
+    h = (h * m) & 0xffffffff
+    h ^= h >> 15
+    return h  # as unsigned; Java's toPositive is h & 0x7fffffff
+
+path, opts = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
+bad, seen, parts, count = [], set(), set(), 0
+size = int(opts["size"]) if "size" in opts else None
+hname, _, hval = opts.get("header", "").partition("=")
+filler = bytes(ord("a") + i % 26 for i in range(16, size)) if size else b""
+for line in open(path):
+    f = line.split()
+    if len(f) != 5:
+        bad.append(f"bad line {line.strip()!r}"); continue
+    count += 1
+    part, off, key, val, hdrs = int(f[0]), f[1], f[2], f[3], f[4]
+    where = f"p{part}@{off}"
+    parts.add(part)
+    v = b"" if val == '""' else None if val == "-" else bytes.fromhex(val)
+    k = b"" if key == '""' else None if key == "-" else bytes.fromhex(key)
+    conn = seq = None
+    if size is not None:
+        if v is None or len(v) != size:
+            bad.append(f"{where}: value {val[:40]}: not {size} bytes"); continue
+        if size >= 16:
+            magic, conn, seq = struct.unpack_from("<4sIQ", v)
+            if magic != b"BLST":
+                bad.append(f"{where}: no marker: {val[:40]}"); continue
+            if (conn, seq) in seen:
+                bad.append(f"{where}: duplicate conn {conn} seq {seq}")
+            seen.add((conn, seq))
+            if v[16:] != filler:
+                bad.append(f"{where}: filler damaged: {val}")
+    if hname:
+        hs = {} if hdrs == "-" else dict(h.partition("=")[::2] for h in hdrs.split(";"))
+        if hname not in hs:
+            bad.append(f"{where}: no header {hname} (headers {hdrs})")
+        elif hs[hname] != hval.encode().hex():
+            bad.append(f"{where}: header {hname}={hs[hname]} (hex), want {hval!r}")
+    if "key" in opts and seq is not None:
+        want = opts["key"].replace("{seq}", str(seq)).replace("{conn}", str(conn)).encode()
+        if k != want:
+            bad.append(f"{where}: key {k!r}, want {want!r}")
+    if "murmur2" in opts:
+        if k is None:
+            bad.append(f"{where}: null key"); continue
+        want = (murmur2(k) & 0x7fffffff) % int(opts["murmur2"])
+        if part != want:
+            bad.append(f"{where}: key {k!r} on partition {part}, murmur2 says {want}")
+if "count" in opts and count != int(opts["count"]):
+    bad.insert(0, f"read back {count} records, want {opts['count']}")
+if "partitions" in opts:
+    want = set(range(int(opts["partitions"])))
+    if parts != want:
+        bad.insert(0, f"records on partitions {sorted(parts)}, want {sorted(want)}")
+if bad:
+    print("; ".join(bad[:5]) + (f" (+{len(bad) - 5} more)" if len(bad) > 5 else ""))
+    sys.exit(1)
+EOF2
+	); then
+		fail "records in $(basename "$1"): $out"
+		return 1
+	fi
+}

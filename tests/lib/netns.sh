@@ -1,0 +1,49 @@
+# Sourced by tests/lib.sh: a broker behind a shaped link, in a namespace.
+
+# start_shaped_broker_netns TAG TBF_BITS [MOSQUITTO_CONF_LINE...]: a network
+# namespace of the test's own with a veth pair on a free /30 (a 10.x subnet
+# no route here covers: a test host of this machine, nothing outside), the
+# host -> broker direction shaped by tc tbf at TBF_BITS bit/s, and mosquitto
+# listening inside on BROKER_IP:1883 with the given extra config lines.
+# Exports NS, VH (the shaped host end), HOST_IP, BROKER_IP, NS_MQ_PID,
+# NS_MQ_DIR. The namespace, the veth and the broker go on any exit.
+start_shaped_broker_netns() {
+	local tag=$1 bits=$2 net dir
+	shift 2
+	NS=b${tag}n$$ VH=b${tag}h$$ VN=b${tag}v$$ NS_MQ_PID=''
+	for _ in $(seq 20); do
+		net=10.$((RANDOM % 200 + 20)).$((RANDOM % 250)).$(((RANDOM % 60) * 4))
+		ip route show | grep -q "^${net%.*}\." || break
+	done
+	HOST_IP=${net%.*}.$((${net##*.} + 1))
+	BROKER_IP=${net%.*}.$((${net##*.} + 2))
+	trap 'rc=$?; shaped_netns_cleanup; (exit $rc); _cleanup' EXIT
+	ip netns add "$NS" || die "ip netns add failed"
+	ip link add "$VH" type veth peer name "$VN" || die "ip link add veth failed"
+	ip link set "$VN" netns "$NS" || die "cannot move $VN into $NS"
+	ip addr add "$HOST_IP/30" dev "$VH" || die "ip addr add failed"
+	ip link set "$VH" up
+	ip -n "$NS" addr add "$BROKER_IP/30" dev "$VN" || die "ip addr add in $NS failed"
+	ip -n "$NS" link set "$VN" up
+	ip -n "$NS" link set lo up
+	tc qdisc add dev "$VH" root tbf rate "${bits}bit" burst 10kb latency 50ms ||
+		die "tc qdisc add tbf failed"
+	dir=$(mktemp -d "$T/mq.XXXXXX")
+	chmod 755 "$dir"
+	printf '%s\n' "listener 1883 $BROKER_IP" "allow_anonymous true" "persistence false" \
+		"log_dest file $dir/mosquitto.log" "user $(id -un)" "$@" >"$dir/mosquitto.conf"
+	ip netns exec "$NS" /usr/sbin/mosquitto -c "$dir/mosquitto.conf" >"$dir/stderr" 2>&1 &
+	NS_MQ_PID=$!
+	NS_MQ_DIR=$dir
+	track "$NS_MQ_PID"
+	export NS VH HOST_IP BROKER_IP NS_MQ_PID NS_MQ_DIR
+	wait_until 5 eval "(exec 3<>/dev/tcp/$BROKER_IP/1883) 2>/dev/null" ||
+		die "mosquitto in $NS not listening on $BROKER_IP:1883: $(cat "$dir/stderr")"
+}
+
+shaped_netns_cleanup() {
+	[ -n "${NS_MQ_PID:-}" ] && stop_pid "$NS_MQ_PID" 3
+	[ -n "${NS:-}" ] && ip netns del "$NS" 2>/dev/null
+	[ -n "${VH:-}" ] && ip link del "$VH" 2>/dev/null
+	return 0
+}
