@@ -485,6 +485,15 @@ static void test_help(void)
 	CHECK(widest <= 80);
 	opts_free(&o);
 
+	/* -h is --help: the same text, whatever follows it. */
+	char *help = strdup(cap_out);
+	r = parse(&o, 3, ARGV("-h", "--frobnicate"));
+	CHECK_EQ_INT(r, 1);
+	CHECK(!cap_err[0]);
+	CHECK(help && !strcmp(cap_out, help));
+	free(help);
+	opts_free(&o);
+
 	r = parse(&o, 2, ARGV("--version"));
 	CHECK_EQ_INT(r, 1);
 	CHECK(!strcmp(cap_out, "blast 0.1\n"));

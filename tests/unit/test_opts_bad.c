@@ -31,6 +31,13 @@ static void test_bad(void)
 	BAD("unknown option -c", "-conns", "5");
 	BAD("unknown option --con ", "--con", "5");        /* no abbreviations */
 	BAD("unknown option --re ", "--re");               /* ambiguous prefix */
+	/* A near miss names the flag it most likely meant; a far one, none. */
+	BAD("unknown option --conn (see blast --help); did you mean --conns?", "--conn", "5");
+	BAD("did you mean --qos?", "--qoss", "1");
+	BAD("did you mean --payload-size?", "--payload-szie=8");
+	BAD("did you mean --rate?", "--rte", "5");
+	BAD("--frobnicate (see blast --help)\n", "--frobnicate");
+	BAD("--con (see blast --help)\n", "--con", "5");
 	BAD("unexpected argument foo", "foo");
 	BAD("unexpected argument 5", "--conns", "5", "5");
 	BAD("--pcap-snaplen 100: must be between 128 and 262144", "--pcap-snaplen", "100");

@@ -25,6 +25,61 @@ static const char *opt_text(const char *arg, char *buf, size_t cap)
 	return buf;
 }
 
+/* Edit distance (insert, delete, substitute) between two short names. */
+static unsigned edit_distance(const char *a, const char *b)
+{
+	unsigned row[64], la = (unsigned)strlen(a), lb = (unsigned)strlen(b);
+
+	if (la >= 64 || lb >= 64)
+		return 64;
+	for (unsigned j = 0; j <= lb; j++)
+		row[j] = j;
+	for (unsigned i = 1; i <= la; i++) {
+		unsigned diag = row[0];
+		row[0] = i;
+		for (unsigned j = 1; j <= lb; j++) {
+			unsigned up = row[j];
+			unsigned best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* The flag a mistyped long option most likely meant ("--conn": "conns"):
+ * the nearest name, at most two edits away and no more than a third of
+ * what was typed, so that short guesses suggest nothing; NULL if none. */
+static const char *nearest_flag(const char *typed)
+{
+	const char *best = NULL;
+	unsigned best_d = 3, len = (unsigned)strlen(typed);
+	unsigned most = len / 3 > 1 ? len / 3 : 1;
+
+	for (int id = 0; id < F__COUNT; id++) {
+		unsigned d = edit_distance(typed, flags[id].name);
+		if (d < best_d && d <= most) {
+			best_d = d;
+			best = flags[id].name;
+		}
+	}
+	return best;
+}
+
+static int unknown_option(const char *text)
+{
+	const char *near = !strncmp(text, "--", 2) ? nearest_flag(text + 2) : NULL;
+
+	if (near)
+		return cli_fail("unknown option %s (see blast --help); did you mean --%s?",
+				cli_quote(text), near);
+	return cli_fail("unknown option %s (see blast --help)", cli_quote(text));
+}
+
 /* getopt_long's view of the flag table. */
 static void long_options(struct option *out)
 {
@@ -51,8 +106,9 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 		int start = optind ? optind : 1;
 		int idx = -1;
 		/* '+': stop at the first positional, which is an error anyway;
-		 * ':': report a missing value as ':' rather than '?'. */
-		int c = getopt_long(argc, argv, "+:", long_opts, &idx);
+		 * ':': report a missing value as ':' rather than '?'; -h is
+		 * --help, as in most tools. */
+		int c = getopt_long(argc, argv, "+:h", long_opts, &idx);
 		char text[64], flag[32];
 		const char *arg = optarg;
 
@@ -64,14 +120,16 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 				return cli_fail("%s does not take a value", text);
 			if (optopt)
 				return cli_fail("unknown option -%c (see blast --help)", optopt);
-			return cli_fail("unknown option %s (see blast --help)", cli_quote(text));
+			return unknown_option(text);
 		}
 		if (c == ':')
 			return cli_fail("%s needs a value", text);
+		if (c == 'h')
+			return flag_apply(o, &flags[F_HELP], "--help", NULL);
 		/* getopt_long also takes unique prefixes ("--con"); a script
 		 * written that way breaks as soon as a flag is added. */
 		if (idx < 0 || strncmp(text, "--", 2) || strcmp(text + 2, long_opts[idx].name))
-			return cli_fail("unknown option %s (see blast --help)", cli_quote(text));
+			return unknown_option(text);
 		snprintf(flag, sizeof(flag), "--%s", long_opts[idx].name);
 		/* "--qos --rate 5" would take "--rate" as the QoS. */
 		if (arg && !strchr(argv[start], '=') && !strncmp(arg, "--", 2))

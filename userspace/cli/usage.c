@@ -186,7 +186,7 @@ static const char usage_text[] =
 "                        (no scripts, nothing fetched); these files, like\n"
 "                        --report, are checked writable before the run\n"
 "  --quiet               no progress line each second\n"
-"  --help                print this text\n"
+"  --help                print this text (also -h)\n"
 "  --version             print the version\n"
 "\n"
 "Values: N is digits with an optional suffix k (x1000), m (x1000000) or\n"
