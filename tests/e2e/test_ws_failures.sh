@@ -67,7 +67,7 @@ for flavour in ws mqtt; do
 		check_accounting "$r"
 	fi
 	# blast answered the close (RFC 6455 5.5.1) on every connection.
-	[ "$(grep -c 'client answered close' "$WSB_LOG")" -ge $CONNS ] ||
+	[ "$(grep -o 'client answered close' "$WSB_LOG" | wc -l)" -ge $CONNS ] ||
 		fail "$flavour, close 1001: blast did not answer every close: $(tr '\n' ' ' <"$WSB_LOG")"
 	stop_pid "$WSB_PID"
 

@@ -37,7 +37,10 @@ GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 def log(msg):
-    print(msg, file=sys.stderr, flush=True)
+    # One write per line: print() writes the text and its newline apart, so
+    # two connection threads logging at once could share a line.
+    sys.stderr.write(msg + "\n")
+    sys.stderr.flush()
 
 
 def read_request(sock):
