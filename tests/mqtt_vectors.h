@@ -16,23 +16,7 @@ Vector sources: "spec 3.1.1" is the OASIS MQTT 3.1.1 standard, "spec 5.0"
 #include "encoders/mqtt.h"
 #include "guard.h"
 #include "t.h"
-
-/* spec 3.1.1 2.2.3 Table 2.4 and spec 5.0 1.5.5 Table 1-1: the edges of
- * each Remaining Length size. */
-static const struct {
-	uint32_t v;
-	uint8_t b[4];
-	size_t n;
-} varint_vec[] = {
-	{ 0, { 0x00 }, 1 },
-	{ 127, { 0x7f }, 1 },
-	{ 128, { 0x80, 0x01 }, 2 },
-	{ 16383, { 0xff, 0x7f }, 2 },
-	{ 16384, { 0x80, 0x80, 0x01 }, 3 },
-	{ 2097151, { 0xff, 0xff, 0x7f }, 3 },
-	{ 2097152, { 0x80, 0x80, 0x80, 0x01 }, 4 },
-	{ 268435455, { 0xff, 0xff, 0xff, 0x7f }, 4 },
-};
+#include "varint_vectors.h"
 
 /* mosquitto: mosquitto_pub -V 311 -i blast -k 60 -t a/b -m hello -q 0 */
 static const uint8_t connect311_min[] = {

@@ -13,6 +13,7 @@
 #include "encoders/wbuf.h"
 #include "guard.h"
 #include "t.h"
+#include "varint_vectors.h"
 
 static const uint8_t seq[16] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
 				 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f, 0x90 };
@@ -133,21 +134,6 @@ static void test_spans(void)
 
 static void test_mqtt_varint(void)
 {
-	/* spec 5.0 1.5.5 Table 1-1: the smallest and largest of each size. */
-	static const struct {
-		uint32_t v;
-		uint8_t b[4];
-		size_t n;
-	} vec[] = {
-		{ 0, { 0x00 }, 1 },
-		{ 127, { 0x7f }, 1 },
-		{ 128, { 0x80, 0x01 }, 2 },
-		{ 16383, { 0xff, 0x7f }, 2 },
-		{ 16384, { 0x80, 0x80, 0x01 }, 3 },
-		{ 2097151, { 0xff, 0xff, 0x7f }, 3 },
-		{ 2097152, { 0x80, 0x80, 0x80, 0x01 }, 4 },
-		{ 268435455, { 0xff, 0xff, 0xff, 0x7f }, 4 },
-	};
 	/* Malformed [MQTT-1.5.5-1]: a fifth byte, and more bytes than the
 	 * value needs. */
 	static const struct {
@@ -162,7 +148,7 @@ static void test_mqtt_varint(void)
 	};
 	int bad = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(vec); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(varint_vec); i++) {
 		uint8_t w[4];
 		struct wbuf wb;
 		struct rbuf r;
@@ -170,18 +156,18 @@ static void test_mqtt_varint(void)
 		size_t used = 0;
 
 		wb_init(&wb, w, sizeof(w));
-		wb_varint(&wb, vec[i].v);
-		bad += wb_result(&wb) != (ssize_t)vec[i].n || memcmp(w, vec[i].b, vec[i].n);
+		wb_varint(&wb, varint_vec[i].v);
+		bad += wb_result(&wb) != (ssize_t)varint_vec[i].n || memcmp(w, varint_vec[i].b, varint_vec[i].n);
 		/* Every prefix is "need more" to a framer and bad inside one. */
-		for (size_t k = 0; k < vec[i].n; k++) {
-			const uint8_t *g = guard_copy(vec[i].b, k);
+		for (size_t k = 0; k < varint_vec[i].n; k++) {
+			const uint8_t *g = guard_copy(varint_vec[i].b, k);
 
 			bad += rb_varint_dec(g, k, &v, &used) != 0;
 			rb_init(&r, g, k);
 			bad += rb_varint(&r) != 0 || !r.bad || r.p != g;
 		}
-		rb_init(&r, guard_copy(vec[i].b, vec[i].n), vec[i].n);
-		bad += rb_varint(&r) != vec[i].v || rb_done(&r) != 0;
+		rb_init(&r, guard_copy(varint_vec[i].b, varint_vec[i].n), varint_vec[i].n);
+		bad += rb_varint(&r) != varint_vec[i].v || rb_done(&r) != 0;
 	}
 	CHECK_EQ_INT(bad, 0);
 
