@@ -307,12 +307,20 @@ static void trials(FILE *f, const struct blast_results *r)
 		char b[64];
 		fprintf(f, "<div class=\"cards\">");
 		snprintf(b, sizeof(b), "%" PRIu64, t->offered);
-		card(f, b, "highest sustainable offered", "ok");
+		card(f, b, limit_client_bound(r) ? "client-bound: blast's limit, not the broker's"
+						  : "highest sustainable offered",
+		     limit_client_bound(r) ? "bad" : "ok");
 		snprintf(b, sizeof(b), "%.0f/s", t->acked_rate);
 		card(f, b, "acked at that rate", NULL);
 		fmt_us(b, sizeof(b), t->p99_ns);
 		card(f, b, "p99 there", NULL);
 		fprintf(f, "</div>\n");
+		char line[640];
+		if (limit_bound_line(line, sizeof(line), r)) {
+			fprintf(f, "<p>");
+			html_escape(f, line);
+			fprintf(f, "</p>\n");
+		}
 	} else {
 		fprintf(f, "<p class=\"bad\">No trial passed: no sustainable rate was found.</p>\n");
 	}
@@ -373,6 +381,14 @@ static void trials(FILE *f, const struct blast_results *r)
 			memcpy(why, t->why, sizeof(t->why));
 			why[sizeof(t->why)] = '\0';
 			html_escape(f, why);
+			if (t->judged) {
+				fprintf(f, "; bottleneck: ");
+				html_escape(f, bottleneck_name(t->bottleneck));
+			}
+			if (t->widened[0]) {
+				fprintf(f, "; rerun with ");
+				html_escape(f, t->widened);
+			}
 			fprintf(f, "</td></tr>\n");
 		}
 		fprintf(f, "</table>\n");
