@@ -26,34 +26,34 @@ static void test_window(void)
 	char what[96];
 
 	for (unsigned i = 0; i < ARRAY_SIZE(mqtt); i++) {
-		CHECK(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)));
+		CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)), LIMIT_RERUN);
 		CHECK_EQ_INT(c.inflight, mqtt[i]);
 		CHECK_EQ_INT(c.workers, 2);
 	}
 	CHECK(!strcmp(what, "--inflight 65535"));
-	CHECK(!limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)));
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)), LIMIT_CLIENT_BOUND);
 	CHECK_EQ_INT(c.inflight, 65535);
 	CHECK(!strcmp(what, "--inflight at its bound 65535"));
 
 	/* --inflight 1: 4, 16, ... */
 	c.inflight = 1;
-	CHECK(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)));
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)), LIMIT_RERUN);
 	CHECK_EQ_INT(c.inflight, 4);
 	CHECK(!strcmp(what, "--inflight 4"));
 
 	/* Kafka: Produce requests, bounded lower. */
 	c = (struct limit_client){ .inflight = 5, .inflight_max = LIMIT_INFLIGHT_MAX_KAFKA,
 				   .workers = 1, .conns = 1, .cores = 2 };
-	CHECK(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)));
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)), LIMIT_RERUN);
 	CHECK_EQ_INT(c.inflight, 20);
-	CHECK(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)));
-	CHECK(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)));
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)), LIMIT_RERUN);
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)), LIMIT_RERUN);
 	CHECK_EQ_INT(c.inflight, 256);
-	CHECK(!limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)));
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)), LIMIT_CLIENT_BOUND);
 
 	/* A protocol with no window (QoS 0, WebSocket). */
 	c = (struct limit_client){ .inflight = 64, .workers = 1, .conns = 1, .cores = 2 };
-	CHECK(!limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)));
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)), LIMIT_CLIENT_BOUND);
 	CHECK_EQ_INT(c.inflight, 64);
 	CHECK(strstr(what, "no window") != NULL);
 }
@@ -65,33 +65,60 @@ static void test_workers(void)
 				  .workers = 1, .conns = 8, .cores = 6 };
 	char what[96];
 
-	CHECK(limit_widen(BOTTLENECK_CLIENT_CPU, &c, what, sizeof(what)));
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_CPU, &c, what, sizeof(what)), LIMIT_RERUN);
 	CHECK_EQ_INT(c.workers, 2);
 	CHECK(!strcmp(what, "--workers 2"));
-	CHECK(limit_widen(BOTTLENECK_CLIENT_CPU, &c, what, sizeof(what)));
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_CPU, &c, what, sizeof(what)), LIMIT_RERUN);
 	CHECK_EQ_INT(c.workers, 4);
-	CHECK(limit_widen(BOTTLENECK_CLIENT_CPU, &c, what, sizeof(what)));
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_CPU, &c, what, sizeof(what)), LIMIT_RERUN);
 	CHECK_EQ_INT(c.workers, 6);
 	CHECK_EQ_INT(c.inflight, 64);
-	CHECK(!limit_widen(BOTTLENECK_CLIENT_CPU, &c, what, sizeof(what)));
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_CPU, &c, what, sizeof(what)), LIMIT_CLIENT_BOUND);
 	CHECK_EQ_INT(c.workers, 6);
 	CHECK(!strcmp(what, "a worker on each of the 6 cores already"));
 
 	/* One connection: one worker, whatever the cores. */
 	c = (struct limit_client){ .inflight = 64, .workers = 1, .conns = 1, .cores = 6 };
-	CHECK(!limit_widen(BOTTLENECK_CLIENT_CPU, &c, what, sizeof(what)));
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_CPU, &c, what, sizeof(what)), LIMIT_CLIENT_BOUND);
 	CHECK_EQ_INT(c.workers, 1);
 	CHECK(!strcmp(what, "one worker per connection already (--workers 1)"));
 
 	/* Socket buffers, the broker, the network: nothing blast can widen. */
 	c = (struct limit_client){ .inflight = 64, .inflight_max = LIMIT_INFLIGHT_MAX_MQTT,
 				   .workers = 1, .conns = 8, .cores = 6 };
-	CHECK(!limit_widen(BOTTLENECK_CLIENT_SOCKET, &c, what, sizeof(what)));
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_SOCKET, &c, what, sizeof(what)), LIMIT_CLIENT_BOUND);
 	CHECK(strstr(what, "send buffers") != NULL);
-	CHECK(!limit_widen(BOTTLENECK_NETWORK, &c, what, sizeof(what)));
-	CHECK(!limit_widen(BOTTLENECK_BROKER, &c, what, sizeof(what)));
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_NETWORK, &c, what, sizeof(what)), LIMIT_NOT_CLIENT);
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_BROKER, &c, what, sizeof(what)), LIMIT_NOT_CLIENT);
 	CHECK_EQ_INT(c.workers, 1);
 	CHECK_EQ_INT(c.inflight, 64);
+}
+
+/* Little's law: a window of rate x 2 x the loosest latency SLO per
+ * connection is enough; one that fills at that depth is the broker's. */
+static void test_enough(void)
+{
+	struct limit_cfg cfg;
+	char err[128], what[160];
+
+	memset(&cfg, 0, sizeof(cfg));
+	CHECK_EQ_INT(limit_window_enough(&cfg, 160000, 4), 0); /* no SLO: no such bound */
+	CHECK_EQ_INT(limit_parse_slo(&cfg, "connect=1s", err, sizeof(err)), 0);
+	CHECK_EQ_INT(limit_window_enough(&cfg, 160000, 4), 0); /* not a message latency */
+	CHECK_EQ_INT(limit_parse_slo(&cfg, "p50=5ms", err, sizeof(err)), 0);
+	CHECK_EQ_INT(limit_parse_slo(&cfg, "p99=50ms", err, sizeof(err)), 0);
+	/* 40,000 msg/s a connection x 2 x 50 ms = 4,000. */
+	CHECK_EQ_INT(limit_window_enough(&cfg, 160000, 4), 4001);
+	CHECK_EQ_INT(limit_window_enough(&cfg, 1000, 4), 26);
+	CHECK_EQ_INT(limit_window_enough(&cfg, 1, 4), 1);
+
+	struct limit_client c = { .inflight = 1024, .inflight_max = LIMIT_INFLIGHT_MAX_MQTT,
+				  .workers = 2, .conns = 4, .cores = 2, .enough = 4001 };
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)), LIMIT_RERUN);
+	CHECK_EQ_INT(c.inflight, 4096);
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)), LIMIT_NOT_CLIENT);
+	CHECK_EQ_INT(c.inflight, 4096);
+	CHECK(!strncmp(what, "not blast's window: --inflight 4096 is enough", 45));
 }
 
 static struct limit_trial trial(uint64_t offered, bool pass, const char *widened)
@@ -134,6 +161,7 @@ int main(void)
 	test_fault();
 	test_window();
 	test_workers();
+	test_enough();
 	test_bound();
 	return t_done("test_limit_widen");
 }

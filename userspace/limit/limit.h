@@ -112,6 +112,7 @@ int limit_search_answer(const struct limit_search *s, const struct limit_trial *
 struct limit_client {
 	uint32_t inflight;     /* --inflight now */
 	uint32_t inflight_max; /* its bound; 0: the protocol has no window */
+	uint64_t enough;       /* a window this deep is enough for the SLO (0: no latency SLO) */
 	uint32_t workers;      /* --workers now */
 	uint32_t conns;        /* each worker needs a connection of its own */
 	uint32_t cores;        /* online CPUs */
@@ -119,11 +120,22 @@ struct limit_client {
 
 /* A failed trial judged b: is it the client's own failure? */
 bool limit_client_fault(enum bottleneck b);
-/* For a client fault b: changes c for a rerun and says what changed in
- * what ("--inflight 256", "--workers 2"), returning true; or says in what
- * why blast cannot go further ("--inflight at its bound 65535") and
- * returns false. */
-bool limit_widen(enum bottleneck b, struct limit_client *c, char *what, size_t cap);
+/* The window per connection that is enough at offered msg/s over conns
+ * connections: one that fills at this depth held messages twice as long
+ * as the loosest latency SLO on average (Little's law: in flight = rate x
+ * time in flight), so the trial failed on the broker's acks, not on the
+ * window. 0 without a latency SLO. */
+uint64_t limit_window_enough(const struct limit_cfg *cfg, uint64_t offered, uint32_t conns);
+
+enum limit_widened {
+	LIMIT_RERUN = 0,     /* c changed: run the rate again */
+	LIMIT_CLIENT_BOUND,  /* blast cannot go further */
+	LIMIT_NOT_CLIENT,    /* the window was deep enough: the failure is the broker's */
+};
+/* For a client fault b: what to do about it, and in what, what changed
+ * ("--inflight 256", "--workers 2") or why not ("--inflight at its bound
+ * 65535"). */
+enum limit_widened limit_widen(enum bottleneck b, struct limit_client *c, char *what, size_t cap);
 /* The failed trial that bounds the answer ans from above: the lowest rate
  * failed among the trials the search counted (rate trials, not those
  * rerun wider); with no answer, the lowest failed. -1 when none. */

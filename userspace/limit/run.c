@@ -225,23 +225,28 @@ struct searcher {
 };
 
 /* A rate trial failed for the client's own reason: sets the window or the
- * workers up for a rerun at the same rate and returns true, or marks the
- * trial client-bound, saying why blast cannot go further. */
+ * workers up for a rerun at the same rate and returns true; or marks the
+ * trial client-bound, saying why blast cannot go further; or, when its
+ * window was deep enough for the SLO, says the failure is the broker's. */
 static bool widen(struct searcher *x, struct limit_trial *tr)
 {
-	char what[96];
+	enum limit_widened w = LIMIT_CLIENT_BOUND;
+	char what[160];
 
-	if (x->widens >= LIMIT_MAX_WIDEN) {
+	x->cl.enough = limit_window_enough(&x->o->limit, tr->offered, x->o->conns);
+	if (x->widens >= LIMIT_MAX_WIDEN)
 		snprintf(what, sizeof(what), "%u reruns already", x->widens);
-	} else if (limit_widen(tr->bottleneck, &x->cl, what, sizeof(what))) {
-		snprintf(tr->widened, sizeof(tr->widened), "%s", what);
+	else
+		w = limit_widen(tr->bottleneck, &x->cl, what, sizeof(what));
+	if (w == LIMIT_RERUN) {
+		snprintf(tr->widened, sizeof(tr->widened), "%.90s", what);
 		x->o->inflight = x->cl.inflight;
 		x->o->workers = x->cl.workers;
 		x->widens++;
 		return true;
 	}
-	tr->client_bound = 1;
-	evidence_add(tr, "blast cannot go further: ", what);
+	tr->client_bound = w == LIMIT_CLIENT_BOUND;
+	evidence_add(tr, tr->client_bound ? "blast cannot go further: " : "", what);
 	return false;
 }
 

@@ -12,25 +12,43 @@ bool limit_client_fault(enum bottleneck b)
 	       b == BOTTLENECK_CLIENT_SOCKET;
 }
 
+uint64_t limit_window_enough(const struct limit_cfg *cfg, uint64_t offered, uint32_t conns)
+{
+	uint64_t slo = 0;
+
+	for (unsigned i = 0; i < cfg->n_slo; i++)
+		if (cfg->slo[i].key != SLO_CONNECT && cfg->slo[i].ns > slo)
+			slo = cfg->slo[i].ns;
+	if (!slo || !conns)
+		return 0;
+	double w = 2.0 * (double)offered / conns * (double)slo / 1e9;
+	return w < 1 ? 1 : w > 1e12 ? (uint64_t)1e12 : (uint64_t)w + 1;
+}
+
 /* A wider window: LIMIT_WIDEN_FACTOR times, up to the protocol's bound. */
-static bool widen_window(struct limit_client *c, char *what, size_t cap)
+static enum limit_widened widen_window(struct limit_client *c, char *what, size_t cap)
 {
 	if (!c->inflight_max) {
 		snprintf(what, cap, "this protocol has no window to widen");
-		return false;
+		return LIMIT_CLIENT_BOUND;
+	}
+	if (c->enough && c->inflight >= c->enough) {
+		snprintf(what, cap, "not blast's window: --inflight %u is enough for the SLO at this rate "
+				    "(%llu), so acks came too late", c->inflight, (unsigned long long)c->enough);
+		return LIMIT_NOT_CLIENT;
 	}
 	if (c->inflight >= c->inflight_max) {
 		snprintf(what, cap, "--inflight at its bound %u", c->inflight_max);
-		return false;
+		return LIMIT_CLIENT_BOUND;
 	}
 	uint64_t w = (uint64_t)c->inflight * LIMIT_WIDEN_FACTOR;
 	c->inflight = w > c->inflight_max ? c->inflight_max : (uint32_t)w;
 	snprintf(what, cap, "--inflight %u", c->inflight);
-	return true;
+	return LIMIT_RERUN;
 }
 
 /* More workers: twice as many, up to the cores and the connections. */
-static bool more_workers(struct limit_client *c, char *what, size_t cap)
+static enum limit_widened more_workers(struct limit_client *c, char *what, size_t cap)
 {
 	uint32_t most = c->cores < c->conns ? c->cores : c->conns;
 
@@ -39,14 +57,14 @@ static bool more_workers(struct limit_client *c, char *what, size_t cap)
 			snprintf(what, cap, "one worker per connection already (--workers %u)", c->workers);
 		else
 			snprintf(what, cap, "a worker on each of the %u cores already", c->cores);
-		return false;
+		return LIMIT_CLIENT_BOUND;
 	}
 	c->workers = c->workers * 2 > most ? most : c->workers * 2;
 	snprintf(what, cap, "--workers %u", c->workers);
-	return true;
+	return LIMIT_RERUN;
 }
 
-bool limit_widen(enum bottleneck b, struct limit_client *c, char *what, size_t cap)
+enum limit_widened limit_widen(enum bottleneck b, struct limit_client *c, char *what, size_t cap)
 {
 	switch (b) {
 	case BOTTLENECK_CLIENT_WINDOW:
@@ -57,10 +75,10 @@ bool limit_widen(enum bottleneck b, struct limit_client *c, char *what, size_t c
 		/* The kernel sizes send buffers (net.ipv4.tcp_wmem); blast has no
 		 * deeper one to ask for. */
 		snprintf(what, cap, "the kernel's send buffers are full and blast cannot deepen them");
-		return false;
+		return LIMIT_CLIENT_BOUND;
 	default:
 		snprintf(what, cap, "not the client's");
-		return false;
+		return LIMIT_NOT_CLIENT;
 	}
 }
 
