@@ -26,6 +26,11 @@ CHECKS=()
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
+# KEEP=DIR keeps every search's report, summary and progress lines.
+bench_cleanup_extra() {
+	[ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp -r "$TMP"/. "$KEEP"/
+}
+
 die() {
 	echo "limit_window.sh: $*" >&2
 	exit 1

@@ -114,11 +114,18 @@ static void test_enough(void)
 
 	struct limit_client c = { .inflight = 1024, .inflight_max = LIMIT_INFLIGHT_MAX_MQTT,
 				  .workers = 2, .conns = 4, .cores = 2, .enough = 4001 };
+	/* Straight to the window that is enough, then no deeper. */
 	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)), LIMIT_RERUN);
-	CHECK_EQ_INT(c.inflight, 4096);
+	CHECK_EQ_INT(c.inflight, 4001);
 	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)), LIMIT_NOT_CLIENT);
-	CHECK_EQ_INT(c.inflight, 4096);
-	CHECK(!strncmp(what, "not blast's window: --inflight 4096 is enough", 45));
+	CHECK_EQ_INT(c.inflight, 4001);
+	CHECK(!strncmp(what, "not blast's window: --inflight 4001 is enough", 45));
+	/* Past the protocol's bound, never. */
+	c = (struct limit_client){ .inflight = 64, .inflight_max = LIMIT_INFLIGHT_MAX_KAFKA,
+				   .workers = 1, .conns = 1, .cores = 2, .enough = 4001 };
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)), LIMIT_RERUN);
+	CHECK_EQ_INT(c.inflight, 256);
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_WINDOW, &c, what, sizeof(what)), LIMIT_CLIENT_BOUND);
 }
 
 static struct limit_trial trial(uint64_t offered, bool pass, const char *widened)
