@@ -4,9 +4,13 @@
  * short trials, then confirm the answer with one trial at full
  * --trial-duration.
  *
+ * A rate trial that failed on blast's own window or CPU is run again
+ * wider before the search sees it (widen.c, below).
+ *
  * The decisions (a trial's verdict, the next rate to try) are pure
- * functions of figures, unit-tested in tests/unit/test_limit.c; running
- * the trials is main.c's run(), handed in as a callback. */
+ * functions of figures, unit-tested in tests/unit/test_limit.c and
+ * test_limit_widen.c; running the trials is main.c's run(), handed in as
+ * a callback. */
 #ifndef BLAST_LIMIT_H
 #define BLAST_LIMIT_H
 
