@@ -73,7 +73,7 @@ EOF
 ) || fail "widening: $out"
 # The answer (when one held on this machine) says the window was widened.
 if [ "$(json_get "$T/win.json" limit)" != null ]; then
-	grep -q '^widened: [0-9]* trial(s) failed on blast.s own window or CPU and ran again wider; the answer ran with --inflight [0-9]* .*(the search began with --inflight 1 ' "$T/blast.out" ||
+	grep -q '^widened: [0-9]* trial(s) failed on blast.s own window or CPU and ran again; the answer ran with --inflight [0-9]* .*(the search began with --inflight 1 ' "$T/blast.out" ||
 		fail "stdout does not say the window was widened"
 else
 	log "no rate held with a widened window on this machine (search ended: $(json_get "$T/win.json" search.ended))"

@@ -73,8 +73,8 @@ int main(void)
 			  "--inflight 256\n") != NULL);
 	CHECK(strstr(out, "client: cpu           FAIL: behind: 10 of 100 due not sent; "
 			  "client-bound\n") != NULL);
-	CHECK(strstr(out, "\nwidened: 1 trial(s) failed on blast's own window or CPU and ran again "
-			  "wider; the answer ran with --inflight 256 --workers 2 (the search began "
+	CHECK(strstr(out, "\nwidened: 1 trial(s) failed on blast's own window or CPU and ran again; "
+			  "the answer ran with --inflight 256 --workers 2 (the search began "
 			  "with --inflight 64 --workers 2)\n") != NULL);
 	free(out);
 

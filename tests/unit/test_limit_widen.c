@@ -77,6 +77,20 @@ static void test_workers(void)
 	CHECK_EQ_INT(c.workers, 6);
 	CHECK(!strcmp(what, "a worker on each of the 6 cores already"));
 
+	/* A busy machine (the worker waited for a CPU longer than it ran):
+	 * the rate once more as it was, then as before. */
+	c = (struct limit_client){ .inflight = 64, .workers = 1, .conns = 8, .cores = 2,
+				   .offered = 5000, .busy = true };
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_CPU, &c, what, sizeof(what)), LIMIT_RERUN);
+	CHECK_EQ_INT(c.workers, 1);
+	CHECK(!strncmp(what, "the same settings (the machine was busy", 39));
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_CPU, &c, what, sizeof(what)), LIMIT_RERUN);
+	CHECK_EQ_INT(c.workers, 2);
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_CPU, &c, what, sizeof(what)), LIMIT_CLIENT_BOUND);
+	c.offered = 2500; /* another rate: once more again */
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_CPU, &c, what, sizeof(what)), LIMIT_RERUN);
+	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_CPU, &c, what, sizeof(what)), LIMIT_CLIENT_BOUND);
+
 	/* One connection: one worker, whatever the cores. */
 	c = (struct limit_client){ .inflight = 64, .workers = 1, .conns = 1, .cores = 6 };
 	CHECK_EQ_INT(limit_widen(BOTTLENECK_CLIENT_CPU, &c, what, sizeof(what)), LIMIT_CLIENT_BOUND);

@@ -117,6 +117,9 @@ struct limit_client {
 	uint32_t inflight;     /* --inflight now */
 	uint32_t inflight_max; /* its bound; 0: the protocol has no window */
 	uint64_t enough;       /* a window this deep is enough for the SLO (0: no latency SLO) */
+	uint64_t offered;      /* the failed trial's rate */
+	bool busy;             /* its busiest worker waited for a CPU longer than it ran */
+	uint64_t rerun_offered; /* the last rate rerun unchanged for a busy machine */
 	uint32_t workers;      /* --workers now */
 	uint32_t conns;        /* each worker needs a connection of its own */
 	uint32_t cores;        /* online CPUs */

@@ -228,10 +228,14 @@ struct searcher {
  * workers up for a rerun at the same rate and returns true; or marks the
  * trial client-bound, saying why blast cannot go further; or, when its
  * window was deep enough for the SLO, says the failure is the broker's. */
-static bool widen(struct searcher *x, struct limit_trial *tr)
+static bool widen(struct searcher *x, const struct limit_run *lr, struct limit_trial *tr)
 {
+	const struct diag_counts *d = &lr->diag->c;
 	enum limit_widened w = LIMIT_CLIENT_BOUND;
 	char what[160];
+
+	x->cl.offered = tr->offered;
+	x->cl.busy = d->busiest_runq_pm > d->busiest_cpu_pm;
 
 	x->cl.enough = limit_window_enough(&x->o->limit, tr->offered, x->o->conns);
 	if (x->widens >= LIMIT_MAX_WIDEN)
@@ -316,7 +320,7 @@ static const char *run_stage(struct searcher *x, uint8_t mode, uint64_t start, u
 		if (mode == LIMIT_RATE && !m.broken && !lr.interrupted) {
 			judge(&lr, tr);
 			if (!tr->pass && limit_client_fault(tr->bottleneck))
-				rerun = widen(x, tr);
+				rerun = widen(x, &lr, tr);
 		}
 		o->quiet = x->quiet;
 		progress(o, i, &x->trials[i], full);

@@ -49,10 +49,20 @@ static enum limit_widened widen_window(struct limit_client *c, char *what, size_
 	return LIMIT_RERUN;
 }
 
-/* More workers: twice as many, up to the cores and the connections. */
+/* More workers: twice as many, up to the cores and the connections. But
+ * a worker that waited for a CPU longer than it ran was short of the
+ * machine, not of workers (more would wait too): that rate is run once
+ * more as it was, as a climbing search runs its first failure twice. */
 static enum limit_widened more_workers(struct limit_client *c, char *what, size_t cap)
 {
 	uint32_t most = c->cores < c->conns ? c->cores : c->conns;
+
+	if (c->busy && c->rerun_offered != c->offered) {
+		c->rerun_offered = c->offered;
+		snprintf(what, cap, "the same settings (the machine was busy: blast waited for a CPU "
+				    "longer than it ran)");
+		return LIMIT_RERUN;
+	}
 
 	if (c->workers >= most) {
 		if (c->workers >= c->conns && c->conns < c->cores)

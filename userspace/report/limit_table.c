@@ -100,7 +100,7 @@ static void widened_line(FILE *f, const struct blast_results *r)
 	}
 	if (!first || !reruns)
 		return;
-	fprintf(f, "widened: %u trial(s) failed on blast's own window or CPU and ran again wider; the "
+	fprintf(f, "widened: %u trial(s) failed on blast's own window or CPU and ran again; the "
 		   "answer ran with --inflight %u --workers %u (the search began with --inflight %u "
 		   "--workers %u)\n",
 		reruns, a->inflight, a->workers, first->inflight, first->workers);
