@@ -194,8 +194,10 @@ static void on_send(struct worker *w, struct conn *c, int res)
 		}
 		return;
 	}
-	if (c->state != CS_READY)
+	if (c->state != CS_READY) {
+		conn_send_owed_control(w, c); /* a pong owed while it waits for its answer */
 		return;
+	}
 	if (w->o->churn && c->churn_done && !c->inflight) {
 		conn_goodbye(w, c);
 		return;
