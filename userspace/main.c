@@ -486,6 +486,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		if (total->http_status[i])
 			fprintf(stderr, "blast: WebSocket upgrade refused with HTTP %u on %" PRIu64
 					" connection(s)\n", i, total->http_status[i]);
+	report_upgrade_refusals(stderr, total, o);
 	struct wire_stats *wire = probe ? malloc(sizeof(*wire)) : NULL;
 	if (wire && probe_read(probe, wire) == 0)
 		res.wire_probe = wire;
