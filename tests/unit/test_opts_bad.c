@@ -28,7 +28,13 @@ static void test_bad(void)
 	BAD("unknown option --frobnicate (see blast --help)", "--frobnicate");
 	BAD("unknown option --frobnicate ", "--frobnicate=3");
 	BAD("unknown option -x", "-x");
-	BAD("unknown option -c", "-conns", "5");
+	BAD("unknown option -conns (see blast --help); did you mean --conns?", "-conns", "5");
+	/* Short forms: errors name both spellings. */
+	BAD("-c/--conns 0: must be between 1 and 1000000", "-c", "0");
+	BAD("-c needs a value", "-c");
+	BAD("-c/--conns needs a value", "-c", "-r", "5");
+	BAD("-q/--qos 3: must be 0, 1 or 2", "-q3");
+	BAD("unknown option -z", "-z");
 	BAD("unknown option --con ", "--con", "5");        /* no abbreviations */
 	BAD("unknown option --re ", "--re");               /* ambiguous prefix */
 	/* A near miss names the flag it most likely meant; a far one, none. */

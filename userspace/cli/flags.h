@@ -112,6 +112,7 @@ enum flag_group {
 
 struct flag {
 	const char *name;     /* without the "--" */
+	char letter;          /* its short form (-c), 0 for none: docs/cli.md says why these */
 	enum flag_kind kind;
 	unsigned groups;      /* enum flag_group bits */
 	size_t offset, width; /* the field in struct blast_opts */
@@ -128,6 +129,9 @@ struct flag {
 };
 
 extern const struct flag flags[F__COUNT];
+
+/* The flag whose short form is letter, or -1. */
+int flag_by_letter(int letter);
 
 /* What parsing learned about each flag, for the checks between flags. */
 struct parse_state {

@@ -2,6 +2,7 @@
  * starts, so bad input costs one line on stderr and exit status 2 instead
  * of a half-started run with thousands of sockets open. The flags are the
  * table in flags.c; the checks between them are checks.c. */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,22 +94,41 @@ static void long_options(struct option *out)
 	out[F__COUNT] = (struct option){ NULL, 0, NULL, 0 };
 }
 
+/* getopt's short options: "+:" (stop at the first positional, which is an
+ * error anyway; report a missing value as ':'), then each flag's letter,
+ * with ':' when it takes a value. */
+static void short_options(char *out, size_t cap)
+{
+	size_t n = 0;
+
+	out[n++] = '+';
+	out[n++] = ':';
+	for (int id = 0; id < F__COUNT && n + 3 < cap; id++) {
+		const struct flag *f = &flags[id];
+		if (!f->letter)
+			continue;
+		out[n++] = f->letter;
+		if (f->kind != FLAG_SWITCH && f->kind != FLAG_ACTION)
+			out[n++] = ':';
+	}
+	out[n] = '\0';
+}
+
 static int parse_args(struct blast_opts *o, int argc, char **argv)
 {
 	struct option long_opts[F__COUNT + 1];
 	struct parse_state ps = { 0 };
+	char shorts[2 * F__COUNT + 3];
 	int r;
 
 	long_options(long_opts);
+	short_options(shorts, sizeof(shorts));
 	opterr = 0; /* our one line replaces getopt's messages */
 	optind = 0; /* 0, not 1: glibc then resets fully, so tests can parse again */
 	for (;;) {
 		int start = optind ? optind : 1;
 		int idx = -1;
-		/* '+': stop at the first positional, which is an error anyway;
-		 * ':': report a missing value as ':' rather than '?'; -h is
-		 * --help, as in most tools. */
-		int c = getopt_long(argc, argv, "+:h", long_opts, &idx);
+		int c = getopt_long(argc, argv, shorts, long_opts, &idx);
 		char text[64], flag[32];
 		const char *arg = optarg;
 
@@ -124,8 +144,26 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 		}
 		if (c == ':')
 			return cli_fail("%s needs a value", text);
-		if (c == 'h')
-			return flag_apply(o, &flags[F_HELP], "--help", NULL);
+		if (c < FLAG_VAL_BASE) {
+			/* A short form: the long flag's row, named as both. */
+			int id = flag_by_letter(c);
+			if (id < 0)
+				return cli_fail("unhandled option -%c", c);
+			snprintf(flag, sizeof(flag), "-%c/--%s", c, flags[id].name);
+			/* "-conns 5" is --conns with one dash, not -c "onns". */
+			if (argv[start][1] == c && argv[start][2] && nearest_flag(argv[start] + 1))
+				return cli_fail("unknown option %s (see blast --help); did you mean --%s?",
+						cli_quote(text), nearest_flag(argv[start] + 1));
+			/* "-c -r 5" would take "-r" as the count. */
+			if (arg && arg == argv[start + 1] && arg[0] == '-' && arg[1] && !isdigit((unsigned char)arg[1]))
+				return cli_fail("%s needs a value", flag);
+			if (!ps.at[id])
+				ps.at[id] = start;
+			ps.value[id] = arg;
+			if ((r = flag_apply(o, &flags[id], flag, arg)))
+				return r;
+			continue;
+		}
 		/* getopt_long also takes unique prefixes ("--con"); a script
 		 * written that way breaks as soon as a flag is added. */
 		if (idx < 0 || strncmp(text, "--", 2) || strcmp(text + 2, long_opts[idx].name))
