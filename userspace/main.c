@@ -87,6 +87,26 @@ static void check_fanout(struct shm *shm, const struct blast_opts *o)
 		shm->fanout_done = 1;
 }
 
+/* For the live line: whether every worker stopped sending, and the fan-out
+ * receipts so far and expected. */
+static void progress_wait_read(struct shm *shm, const struct blast_opts *o, const bool *exited,
+			       unsigned n, struct progress_wait *pw)
+{
+	struct blast_totals sum, t;
+	uint32_t state = 0;
+
+	memset(&sum, 0, sizeof(sum));
+	pw->draining = true;
+	for (unsigned i = 0; i < n; i++) {
+		read_totals(&shm->w[i], &t, &state);
+		if (state < PHASE_DRAINING && !exited[i])
+			pw->draining = false;
+		totals_add(&sum, &t);
+	}
+	pw->received = sum.received;
+	pw->expected = opts_fanout(o) ? fanout_expected(o, &sum) : 0;
+}
+
 static const char *stop_name(uint32_t why)
 {
 	switch (why) {
@@ -208,8 +228,11 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 					kill(pids[i], SIGKILL);
 		}
 		if (series_poll(series) > 0 && !o->quiet && alive) {
+			struct progress_wait pw;
+			progress_wait_read(shm, o, exited, n, &pw);
 			progress_print(stderr, series, o,
-				       kmeta->n_brokers ? (uint64_t)o->conns * kmeta->n_brokers : o->conns);
+				       kmeta->n_brokers ? (uint64_t)o->conns * kmeta->n_brokers : o->conns,
+				       &pw);
 			probe_live(probe, stderr, (double)(now - shm->start_ns) / 1e9, now);
 		}
 	}

@@ -328,12 +328,13 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	}
 	if (r->n_steps) {
 		fprintf(f, "steps  %10s %10s %10s %10s %10s %10s %10s %10s\n", "batch", "sent",
-			"expected", "received", "total s", "send s", "p50 us", "p99 us");
+			"expected", "received", "total ms", "send ms", "p50 us", "p99 us");
 		for (unsigned i = 0; i < r->n_steps; i++) {
 			const struct step_row *st = &r->steps[i];
 			fprintf(f, "       %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
 				   " %10.3f %10.3f %10.1f %10.1f\n",
-				st->batch, st->sent, st->expected, st->received, st->total_s, st->send_s,
+				st->batch, st->sent, st->expected, st->received, st->total_s * 1e3,
+				st->send_s * 1e3,
 				(double)st->p50_ns / 1e3, (double)st->p99_ns / 1e3);
 		}
 	}
@@ -617,8 +618,9 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 			json_kv_u64(&w, "received", st->received);
 			json_kv_u64(&w, "missing", st->expected > st->received ? st->expected - st->received : 0);
 			json_kv_u64(&w, "duplicates", st->duplicates);
-			json_kv_double3(&w, "total_s", st->total_s);
-			json_kv_double3(&w, "send_s", st->send_s);
+			/* Full precision: a small batch takes well under a millisecond. */
+			json_kv_double(&w, "total_s", st->total_s);
+			json_kv_double(&w, "send_s", st->send_s);
 			json_kv_double3(&w, "p50_us", (double)st->p50_ns / 1e3);
 			json_kv_double3(&w, "p99_us", (double)st->p99_ns / 1e3);
 			json_end_object(&w);
