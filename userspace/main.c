@@ -105,6 +105,17 @@ static void progress_wait_read(struct shm *shm, const struct blast_opts *o, cons
 	}
 	pw->received = sum.received;
 	pw->expected = opts_fanout(o) ? fanout_expected(o, &sum) : 0;
+	/* Receipts per second since the last line (a new run starts over). */
+	static uint64_t last_received, last_ns;
+	uint64_t now = mono_ns();
+	if (!last_ns)
+		last_ns = shm->start_ns;
+	if (last_ns && sum.received >= last_received && now > last_ns)
+		pw->received_per_s = (double)(sum.received - last_received) * 1e9 / (double)(now - last_ns);
+	else
+		pw->received_per_s = 0;
+	last_received = sum.received;
+	last_ns = now;
 }
 
 static const char *stop_name(uint32_t why)
@@ -483,7 +494,8 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	 * (a Kafka leader move) are reported, but do not fail the run. */
 	bool clean = total->conns_failed == 0 && total->conns_dropped == 0 && total->failed == 0 &&
 		     total->unacked == 0 &&
-		     (total->acked > 0 || (o->has_messages && o->messages == 0)) &&
+		     (total->acked > 0 || (o->has_messages && o->messages == 0) ||
+		      (opts_subscribe_only(o) && total->received > 0)) &&
 		     all.why != STOP_CONNS_LOST &&
 		     (!opts_fanout(o) || total->received >= res.expected) &&
 		     !fanout_refused(total);
@@ -495,6 +507,12 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 				" messages sent (--topic %s): nothing to receive\n",
 			o->sub_topic, o->n_sub_topics > 1 ? " (nor any other)" : "", total->sent,
 			o->topic);
+		clean = false;
+	}
+	if (opts_subscribe_only(o) && !total->received) {
+		fprintf(stderr, "blast: --publishers 0: nothing was delivered to --sub-topic %s%s "
+				"in %.1f s (is anything publishing there?)\n",
+			o->sub_topic, o->n_sub_topics > 1 ? " (nor the others)" : "", res.duration_s);
 		clean = false;
 	}
 	if (fanout_refused(total))

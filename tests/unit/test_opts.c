@@ -118,6 +118,12 @@ static void test_good(void)
 	}
 	/* MQTT fan-out: publishers (--conns or --publishers) plus
 	 * subscribers on every node; the filter defaults to blast/#. */
+	/* Subscribe only: the subscribers are every connection. */
+	if (!GOOD(&o, "--publishers", "0", "--subscribers", "5", "--sub-topic", "ext/#")) {
+		CHECK(opts_subscribe_only(&o));
+		CHECK_EQ_INT(o.conns, 5);
+		opts_free(&o);
+	}
 	if (!GOOD(&o, "--conns", "3", "--subscribers", "4", "--listen-target", "127.0.0.1:1884",
 		  "--sub-qos", "2", "--mqtt-version", "5")) {
 		CHECK(opts_fanout(&o));

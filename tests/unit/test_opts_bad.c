@@ -91,6 +91,15 @@ static void test_bad(void)
 	    "$share/a/x", "--listen-target", "127.0.0.1:1884");
 	BAD("--chat is for MQTT only, not --proto ws", "--proto", "ws", "--chat");
 	BAD("--subscribers x: not a number", "--subscribers", "x");
+	/* Subscribe only: nothing is sent. */
+	BAD("--rate cannot be used with --publishers 0 (subscribe only: blast sends nothing)",
+	    "--publishers", "0", "--subscribers", "2", "--rate", "10");
+	BAD("--messages cannot be used with --publishers 0", "--publishers", "0", "--subscribers",
+	    "1", "--messages", "5");
+	BAD("--publishers 0 and --subscribers 0: no connections at all", "--publishers", "0",
+	    "--subscribers", "0");
+	BAD("--publishers 0 (subscribe only) is for MQTT with --subscribers", "--proto", "ws",
+	    "--publishers", "0");
 	BAD("--listeners is for --proto ws only (MQTT fan-out takes --subscribers)",
 	    "--subscribers", "2", "--listeners", "2");
 	BAD("--binary is for --proto ws only", "--subscribers", "2", "--binary");

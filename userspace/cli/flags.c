@@ -241,7 +241,7 @@ const struct flag flags[F__COUNT] = {
 			       .groups = G_WS_UPGRADE },
 	[F_HEADER] = { "header", .letter = 'H', CUSTOM(set_ws_header), .groups = G_WS_UPGRADE },
 	[F_LISTEN_TARGET] = { "listen-target", CUSTOM(set_listen_target), .groups = G_FANOUT },
-	[F_PUBLISHERS] = { "publishers", NUMBER(1, CONNS_MAX), TO(publishers), .groups = G_FANOUT },
+	[F_PUBLISHERS] = { "publishers", NUMBER(0, CONNS_MAX), TO(publishers), .groups = G_FANOUT },
 	[F_LISTENERS] = { "listeners", NUMBER(0, CONNS_MAX), TO(listeners), .groups = G_WS_ONLY },
 	[F_FANOUT] = { "fanout", NUMBER(1, CONNS_MAX), TO(fanout), .groups = G_FANOUT },
 	[F_BINARY] = { "binary", SWITCH, TO(binary), .groups = G_WS_ONLY },

@@ -171,6 +171,13 @@ static inline bool opts_fanout(const struct blast_opts *o)
 	return o->proto == PROTO_WS || (o->proto == PROTO_MQTT && o->sub_topic);
 }
 
+/* MQTT subscribe-only (--publishers 0): the subscribers count deliveries
+ * from publishers that are not this run (emqtt-bench's sub). */
+static inline bool opts_subscribe_only(const struct blast_opts *o)
+{
+	return o->proto == PROTO_MQTT && o->sub_topic && o->publishers == 0;
+}
+
 /* Receiving connections per node: --listeners (ws) or --subscribers (MQTT). */
 static inline uint32_t opts_receivers_per_node(const struct blast_opts *o)
 {

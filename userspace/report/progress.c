@@ -87,6 +87,14 @@ size_t progress_format(char *buf, size_t cap, const struct progress *p)
 		PUT(" | errors %llu", (unsigned long long)p->errors_total);
 		return n;
 	}
+	if (p->subscribe_only) {
+		char a[32];
+		PUT("conns %llu/%llu | received %.0f/s, %s in all | errors %llu",
+		    (unsigned long long)r->conns_up, (unsigned long long)p->conns_total,
+		    p->received_per_s, grouped(a, sizeof(a), p->received),
+		    (unsigned long long)p->errors_total);
+		return n;
+	}
 	double len = r->len_s > 0 ? r->len_s : 1;
 	PUT("conns %llu/%llu | sent %.0f/s acked %.0f/s | inflight %llu | errors %llu",
 	    (unsigned long long)r->conns_up, (unsigned long long)p->conns_total,
@@ -121,6 +129,8 @@ void progress_print(FILE *f, const struct series *s, const struct blast_opts *o,
 		.fanout = opts_fanout(o),
 		.received = wait ? wait->received : 0,
 		.expected = wait ? wait->expected : 0,
+		.subscribe_only = opts_subscribe_only(o),
+		.received_per_s = wait ? wait->received_per_s : 0,
 	};
 	progress_format(line, sizeof(line), &p);
 	fprintf(f, "%s\n", line);

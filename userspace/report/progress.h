@@ -26,6 +26,9 @@ struct progress {
 	bool draining;
 	bool fanout;
 	uint64_t received, expected;
+	/* Subscribe only (--publishers 0): deliveries, not sends. */
+	bool subscribe_only;
+	double received_per_s;
 };
 
 /* What the parent knows of the run besides the series: whether every
@@ -33,6 +36,7 @@ struct progress {
 struct progress_wait {
 	bool draining;
 	uint64_t received, expected;
+	double received_per_s; /* since the last line */
 };
 
 /* Writes the line (no newline) into buf; returns its length. */

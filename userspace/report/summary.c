@@ -184,6 +184,12 @@ static double acked_rate(const struct blast_results *r)
 	return r->duration_s > 0 ? (double)r->t.acked / r->duration_s : 0;
 }
 
+/* Subscribe only: deliveries per second over the run. */
+static double deliveries_rate(const struct blast_results *r)
+{
+	return r->duration_s > 0 ? (double)r->t.received / r->duration_s : 0;
+}
+
 static bool accounting_ok(const struct blast_totals *t)
 {
 	return t->sent == t->acked + t->failed + t->unacked;
@@ -293,7 +299,11 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 		fprintf(f, "accounting   sent = acked + failed + unacked: MISMATCH "
 			   "(%" PRIu64 " != %" PRIu64 " + %" PRIu64 " + %" PRIu64 ")\n",
 			t->sent, t->acked, t->failed, t->unacked);
-	fprintf(f, "rate         %.1f msg/s acked", acked_rate(r));
+	if (o && opts_subscribe_only(o))
+		fprintf(f, "rate         %.1f deliveries/s received (publishers outside blast)",
+			deliveries_rate(r));
+	else
+		fprintf(f, "rate         %.1f msg/s acked", acked_rate(r));
 	if (o && o->rate)
 		fprintf(f, " (target %" PRIu64 " msg/s)", o->rate);
 	fputc('\n', f);
@@ -322,9 +332,15 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	if (r->opts && opts_fanout(r->opts)) {
 		latency_row(f, "end-to-end", r->e2e);
 		uint64_t missing = r->expected > t->received ? r->expected - t->received : 0;
-		fprintf(f, "fan-out      expected %" PRIu64 "  received %" PRIu64 "  missing %" PRIu64
-			   "  duplicates %" PRIu64 "  send %.3f s  all received %.3f s\n",
-			r->expected, t->received, missing, t->duplicates, r->send_s, r->batch_s);
+		if (opts_subscribe_only(r->opts))
+			fprintf(f, "subscribe    received %" PRIu64 " deliveries, %.1f/s over %.3f s;"
+				   " %" PRIu64 " with blast's marker timed end to end\n",
+				t->received, deliveries_rate(r), r->duration_s, r->e2e ? r->e2e->total : 0);
+		else
+			fprintf(f, "fan-out      expected %" PRIu64 "  received %" PRIu64
+				   "  missing %" PRIu64 "  duplicates %" PRIu64
+				   "  send %.3f s  all received %.3f s\n",
+				r->expected, t->received, missing, t->duplicates, r->send_s, r->batch_s);
 	}
 	if (r->n_steps) {
 		fprintf(f, "steps  %10s %10s %10s %10s %10s %10s %10s %10s\n", "batch", "sent",
@@ -605,6 +621,10 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 		json_kv_u64(&w, "received", t->received);
 		json_kv_u64(&w, "missing", r->expected > t->received ? r->expected - t->received : 0);
 		json_kv_u64(&w, "duplicates", t->duplicates);
+		if (opts_subscribe_only(r->opts)) {
+			json_kv_bool(&w, "subscribe_only", true);
+			json_kv_double3(&w, "received_per_s", deliveries_rate(r));
+		}
 		json_kv_double3(&w, "send_s", r->send_s);
 		json_kv_double3(&w, "batch_s", r->batch_s);
 		json_key(&w, "steps");
