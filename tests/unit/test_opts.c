@@ -569,6 +569,47 @@ static void test_short_forms(void)
 	}
 }
 
+/* --config: a run file, one long flag a line; the command line wins. */
+static void test_config_file(void)
+{
+	static const char text[] = "# a run\n"
+				   "--target 127.0.0.1:1884\n"
+				   "  conns 20  \n"
+				   "rate = 5k\n"
+				   "--duration=3s\n"
+				   "\n"
+				   "topic 'a b/{conn}'\n"
+				   "client-id c#{conn}\n"
+				   "reconnect\n";
+	char *path = write_file("run.conf", text, sizeof(text) - 1);
+	struct blast_opts o;
+
+	if (!GOOD(&o, "--config", path)) {
+		CHECK_EQ_INT(o.conns, 20);
+		CHECK(o.rate == 5000);
+		CHECK(o.duration_ns == 3000000000ull);
+		CHECK(!strcmp(o.topic, "a b/{conn}"));
+		CHECK(!strcmp(o.client_id, "c#{conn}")); /* '#' in a value is the value's */
+		CHECK(o.reconnect);
+		CHECK_EQ_INT(o.n_targets, 1);
+		CHECK(o.targets[0].port == 1884);
+		CHECK(o.config_path && !strcmp(o.config_path, path));
+		CHECK(o.config_text && !strcmp(o.config_text, text));
+		opts_free(&o);
+	}
+	/* Flags on the command line replace the file's, repeatable ones whole;
+	 * a short form counts as its long flag. */
+	if (!GOOD(&o, "-r", "7", "--config", path, "--target", "127.0.0.1:1885", "--target",
+		  "127.0.0.1:1886")) {
+		CHECK(o.rate == 7);
+		CHECK_EQ_INT(o.conns, 20);
+		CHECK_EQ_INT(o.n_targets, 2);
+		CHECK(o.targets[0].port == 1885 && o.targets[1].port == 1886);
+		opts_free(&o);
+	}
+	unlink(path);
+}
+
 /* --find-limit and its settings. */
 static void test_find_limit(void)
 {
@@ -672,6 +713,7 @@ int main(void)
 {
 	test_short_forms();
 	tmpdir_make();
+	test_config_file();
 	test_defaults();
 	test_good();
 	test_kafka();

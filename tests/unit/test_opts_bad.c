@@ -343,9 +343,37 @@ static void test_bad(void)
 	unlink(two);
 }
 
+/* --config: one line naming the file and line. (Its own function: tmp_path
+ * rotates eight buffers, which test_bad holds.) */
+static void test_config_bad(void)
+{
+	char *c1 = write_file("c1.conf", "conns 5\nconn 3\n", 15);
+	char *c2 = write_file("c2.conf", "# x\nqos 3\n", 10);
+	char *c3 = write_file("c3.conf", "reconnect yes\n", 14);
+	char *c4 = write_file("c4.conf", "rate\n", 5);
+	char *c5 = write_file("c5.conf", "config other.conf\n", 18);
+	char w[400];
+	snprintf(w, sizeof(w), "%s:2: unknown flag --conn (see blast --help); did you mean "
+		 "--conns?", c1);
+	BAD(w, "--config", c1);
+	snprintf(w, sizeof(w), "%s:2: --qos 3: must be 0, 1 or 2", c2);
+	BAD(w, "--config", c2);
+	snprintf(w, sizeof(w), "%s:1: --reconnect takes no value", c3);
+	BAD(w, "--config", c3);
+	snprintf(w, sizeof(w), "%s:1: --rate needs a value", c4);
+	BAD(w, "--config", c4);
+	snprintf(w, sizeof(w), "%s:1: --config is for the command line, not a run file", c5);
+	BAD(w, "--config", c5);
+	BAD("--config given twice", "--config", c1, "--config", c2);
+	BAD("--config needs a value", "--config");
+	BAD("No such file or directory", "--config", tmp_path("missing.conf"));
+	unlink(c1), unlink(c2), unlink(c3), unlink(c4), unlink(c5);
+}
+
 int main(void)
 {
 	tmpdir_make();
+	test_config_bad();
 	test_bad();
 	rmdir(tmpdir);
 	return t_done("test_opts_bad");

@@ -317,6 +317,9 @@ const struct flag flags[F__COUNT] = {
 			       .groups = G_SEARCH },
 	[F_CEILING] = { "ceiling", NUMBER(1, UINT64_MAX / 4), TO(limit.ceiling),
 			.groups = G_SEARCH },
+	/* Read before everything else (config.c); here for --help and for
+	 * the nearest-flag guess. */
+	[F_CONFIG] = { "config", STRING(SIZE_MAX), TO(config_path) },
 };
 
 /* Writes v into the row's field, 1 to 8 bytes wide. The ranges and names
@@ -410,6 +413,59 @@ int flag_by_letter(int letter)
 {
 	for (int id = 0; id < F__COUNT; id++)
 		if (letter && flags[id].letter == letter)
+			return id;
+	return -1;
+}
+
+/* Edit distance (insert, delete, substitute) between two short names. */
+static unsigned edit_distance(const char *a, const char *b)
+{
+	unsigned row[64], la = (unsigned)strlen(a), lb = (unsigned)strlen(b);
+
+	if (la >= 64 || lb >= 64)
+		return 64;
+	for (unsigned j = 0; j <= lb; j++)
+		row[j] = j;
+	for (unsigned i = 1; i <= la; i++) {
+		unsigned diag = row[0];
+		row[0] = i;
+		for (unsigned j = 1; j <= lb; j++) {
+			unsigned up = row[j];
+			unsigned best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* The flag a mistyped long option most likely meant ("--conn": "conns"):
+ * the nearest name, at most two edits away and no more than a third of
+ * what was typed, so that short guesses suggest nothing; NULL if none. */
+const char *flag_nearest(const char *typed)
+{
+	const char *best = NULL;
+	unsigned best_d = 3, len = (unsigned)strlen(typed);
+	unsigned most = len / 3 > 1 ? len / 3 : 1;
+
+	for (int id = 0; id < F__COUNT; id++) {
+		unsigned d = edit_distance(typed, flags[id].name);
+		if (d < best_d && d <= most) {
+			best_d = d;
+			best = flags[id].name;
+		}
+	}
+	return best;
+}
+
+int flag_by_name(const char *name, size_t len)
+{
+	for (int id = 0; id < F__COUNT; id++)
+		if (strlen(flags[id].name) == len && !memcmp(flags[id].name, name, len))
 			return id;
 	return -1;
 }

@@ -84,6 +84,7 @@ enum flag_id {
 	F_TRIAL_DURATION,
 	F_SEARCH_TIMEOUT,
 	F_CEILING,
+	F_CONFIG,
 	F__COUNT,
 };
 
@@ -129,6 +130,12 @@ struct flag {
 };
 
 extern const struct flag flags[F__COUNT];
+
+/* The flag a mistyped long name most likely meant ("conn": "conns"), at
+ * most two edits away; NULL if none. */
+const char *flag_nearest(const char *typed);
+/* The flag named name (without "--"), or -1. */
+int flag_by_name(const char *name, size_t len);
 
 /* The flag whose short form is letter, or -1. */
 int flag_by_letter(int letter);

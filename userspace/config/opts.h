@@ -152,6 +152,10 @@ struct blast_opts {
 	struct field_spec *fields; /* --field, repeatable */
 	uint32_t n_fields;
 
+	/* --config FILE: the run file read, and its content (the report keeps it). */
+	char *config_path;
+	char *config_text;
+
 	/* Packet capture (userspace/witness/capture.c). */
 	char *pcap_path;          /* --pcap FILE.pcapng; NULL = no capture */
 	uint32_t pcap_snaplen;    /* --pcap-snaplen, default PCAP_SNAPLEN_DEFAULT */

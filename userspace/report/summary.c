@@ -395,6 +395,13 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 	}
 	json_begin_object(w);
 	json_kv_string(w, "proto", opts_proto_name(o));
+	/* --config: the run file as it was read, so the run can be repeated
+	 * from the report alone (command-line flags replaced some of it:
+	 * the settings below are what ran). */
+	if (o->config_path) {
+		json_kv_string(w, "config_file", o->config_path);
+		json_kv_string(w, "config_file_text", o->config_text ? o->config_text : "");
+	}
 	json_key(w, "targets");
 	json_begin_array(w);
 	for (unsigned i = 0; i < o->n_targets && i < BLAST_MAX_TARGETS; i++)
