@@ -8,12 +8,16 @@
 #     PUBLISH / PUBACK (Kafka Produce requests / responses) equals blast's
 #     (for Kafka, equals the Produce requests `blast analyze` matched).
 # Then: `blast analyze` of a tcpdump capture of mosquitto_pub -l -q 1
-# sending N lines gives N; a truncated and a corrupt capture each give
-# one clear error line and exit 2; --pcap-max-bytes bounds the file and
-# says so.
+# sending N lines (README's tcpdump line, which must not drop) gives N;
+# the witness says when it is partial, with a warning line and exit 1:
+# packets taken out of a real capture (editcap) are gaps and unmatched
+# acks, a truncated capture gives what came before the cut, --port and
+# --proto that match nothing say so; a capture corrupt from its first
+# packet is one error line and exit 2; --pcap-max-bytes bounds the file,
+# says so, and the file records the packets it kept out.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 skip_unless_root
-skip_unless_cmd tshark tcpdump mosquitto_pub python3
+skip_unless_cmd tshark editcap tcpdump mosquitto_pub python3
 [ -x /usr/sbin/mosquitto ] || skip "/usr/sbin/mosquitto not installed"
 require_blast
 require_kafka_tools
@@ -52,8 +56,23 @@ check_analyze() {
 	expect_eq "$what analyze unmatched" "$(field "$msg" unmatched)" 0
 	expect_eq "$what analyze pending" "$(field "$msg" pending)" 0
 	expect_eq "$what analyze unparsed" "$(field "$stream" unparsed)" 0
+	expect_eq "$what analyze gaps" "$(field "$stream" gaps)" 0
 	grep -q '^  wire .* '"$want"'$' <<<"$out" || fail "$what: no latency row of $want samples"
+	[ -s "$T/analyze.err" ] && fail "$what: warnings on a whole capture: $(cat "$T/analyze.err")"
 	grep '^frames' <<<"$out" >"$T/frames"
+}
+
+# analyze_partial WHAT FILE WARNING [analyze args]: exit 1, the table on
+# stdout, and a warning line on stderr matching WARNING.
+analyze_partial() {
+	local what=$1 file=$2 want=$3 rc=0
+	shift 3
+	"$BLAST" analyze "$file" "$@" >"$T/partial.out" 2>"$T/partial.err" || rc=$?
+	[ "$rc" -eq 1 ] || fail "$what: exit $rc, want 1: $(cat "$T/partial.err")"
+	grep -q '^messages' "$T/partial.out" || fail "$what: no table printed"
+	grep -q "^blast: analyze: warning: .*$want" "$T/partial.err" ||
+		fail "$what: no warning '$want': $(cat "$T/partial.err")"
+	log "$what: $(tr '\n' ' ' <"$T/partial.err")"
 }
 
 # tshark_count FILE DECODE FILTER FIELD VALUE: occurrences of FIELD == VALUE
@@ -103,7 +122,8 @@ check_analyze "mqtt over ws" "$T/mqtt-ws.pcapng" 1000
 log "== tcpdump of mosquitto_pub -q 1 -l"
 NL=321
 seq 1 $NL | sed 's/^/line /' >"$T/lines"
-tcpdump -i lo --immediate-mode -B 131072 -U -w "$T/pub.pcap" "tcp port $MQ_PORT" 2>"$T/tcpdump.err" &
+# README's line (Capture and analyze), with this broker's port.
+tcpdump -i lo -B 131072 -w "$T/pub.pcap" "tcp port $MQ_PORT" 2>"$T/tcpdump.err" &
 TD_PID=$!
 track $TD_PID
 wait_until 5 grep -q listening "$T/tcpdump.err" || die "tcpdump did not start: $(cat "$T/tcpdump.err")"
@@ -113,21 +133,29 @@ stop_pid $TD_PID
 tcpdump_drops
 check_analyze "tcpdump of mosquitto_pub" "$T/pub.pcap" $NL
 
-log "== a truncated and a corrupt capture"
+log "== partial captures: packets lost, cut short, nothing matching"
+# Packets 200-260 of the run's capture taken out: the broker acknowledged
+# bytes the capture lacks (gaps), and PUBACKs of lost PUBLISHes remain.
+editcap "$cap" "$T/holes.pcapng" 200-260 2>/dev/null || die "editcap failed"
+analyze_partial "packets taken out" "$T/holes.pcapng" "gaps: TCP bytes a peer acknowledged"
+grep -q "warning: .* acks matched no request" "$T/partial.err" ||
+	fail "packets taken out: no unmatched-acks warning: $(cat "$T/partial.err")"
 size=$(stat -c %s "$cap")
-head -c $((size - 5)) "$cap" >"$T/cut.pcapng"
+head -c $((size - 100)) "$cap" >"$T/cut.pcapng"
+analyze_partial "truncated" "$T/cut.pcapng" "the file is damaged (truncated"
+got=$(field "$(grep '^messages' "$T/partial.out")" requests)
+[ "${got:-0}" -gt $((N / 2)) ] || fail "truncated: only ${got:-0} requests of what came before the cut"
+analyze_partial "--port of no flow" "$cap" "no TCP flow to --port 9" --port 9
+analyze_partial "--proto of no flow" "$cap" "carried a request or an ack as --proto kafka" --proto kafka
 cp "$cap" "$T/bad.pcapng"
-# The first packet block's length (after the 28-byte SHB and 32-byte IDB).
+# The first packet block's length (after the 28-byte SHB and 32-byte IDB):
+# nothing readable, so nothing to show.
 printf '\x0d\x00\x00\x00' | dd of="$T/bad.pcapng" bs=1 seek=64 conv=notrunc 2>/dev/null
-for f in cut bad; do
-	"$BLAST" analyze "$T/$f.pcapng" >"$T/$f.out" 2>"$T/$f.err"
-	rc=$?
-	[ "$rc" -eq 2 ] || fail "$f capture: exit $rc, want 2"
-	[ "$(wc -l <"$T/$f.err")" -eq 1 ] || fail "$f capture: stderr is not one line: $(cat "$T/$f.err")"
-	[ -s "$T/$f.out" ] && fail "$f capture: printed a table anyway"
-	log "$f: $(cat "$T/$f.err")"
-done
-grep -q "truncated" "$T/cut.err" || fail "truncated capture: $(cat "$T/cut.err")"
+"$BLAST" analyze "$T/bad.pcapng" >"$T/bad.out" 2>"$T/bad.err"
+rc=$?
+[ "$rc" -eq 2 ] || fail "corrupt capture: exit $rc, want 2"
+[ "$(wc -l <"$T/bad.err")" -eq 1 ] || fail "corrupt capture: stderr is not one line: $(cat "$T/bad.err")"
+[ -s "$T/bad.out" ] && fail "corrupt capture: printed a table anyway"
 grep -q "block length" "$T/bad.err" || fail "corrupt capture: $(cat "$T/bad.err")"
 
 log "== --pcap-max-bytes"
@@ -139,7 +167,10 @@ size=$(stat -c %s "$T/small.pcapng")
 [ "$size" -gt 20000 ] || fail "--pcap-max-bytes 40k: file is only $size bytes"
 grep -q "reached --pcap-max-bytes 40000; capture stopped writing" "$T/blast.err" ||
 	fail "--pcap-max-bytes: not said: $(cat "$T/blast.err")"
-"$BLAST" analyze "$T/small.pcapng" >/dev/null || fail "the bounded capture does not read back"
+# The packets it kept out are drops the file records.
+analyze_partial "--pcap-max-bytes capture" "$T/small.pcapng" "packets dropped ([1-9][0-9]* by the capture"
+grep -q -- "--pcap $T/small.pcapng: warning: the file records" "$T/blast.err" ||
+	fail "--pcap-max-bytes: the run does not warn: $(cat "$T/blast.err")"
 stop_mosquitto
 
 log "== Kafka acks=1 run with --pcap"
@@ -167,7 +198,7 @@ log "== tcpdump of librdkafka's producer"
 RK=$REPO/.output/bench/rdkafka_producer
 [ -x "$RK" ] || die "$RK not built (run make)"
 M=3000
-tcpdump -i lo --immediate-mode -B 131072 -U -w "$T/rk.pcap" "tcp port $KPORT" 2>"$T/tcpdump.err" &
+tcpdump -i lo -B 131072 -w "$T/rk.pcap" "tcp port $KPORT" 2>"$T/tcpdump.err" &
 TD_PID=$!
 track $TD_PID
 wait_until 5 grep -q listening "$T/tcpdump.err" || die "tcpdump did not start: $(cat "$T/tcpdump.err")"

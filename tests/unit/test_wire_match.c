@@ -113,6 +113,7 @@ static void test_mqtt_reassembly(void)
 	CHECK_EQ_INT(c.flows_by_proto[WM_MQTT], 1);
 	CHECK_EQ_INT(c.req_frames, 20);
 	CHECK_EQ_INT(c.pending, 0);
+	CHECK_EQ_INT(c.gaps, 0);
 	CHECK_EQ_INT(s.bytes_out, cl + pl);
 	CHECK_EQ_INT(s.bytes_in, al);
 
@@ -131,6 +132,7 @@ static void test_mqtt_reassembly(void)
 	CHECK_EQ_INT(s.acks, 28);
 	CHECK_EQ_INT(s.unmatched, 2); /* acks of 24 and 25: their PUBLISH was lost */
 	CHECK_EQ_INT(s.unparsed, 1);
+	CHECK_EQ_INT(c.gaps, 1);
 
 	/* Garbage on the stream: one unparsed stretch, then back in step. */
 	uint8_t junk[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0 };
@@ -142,6 +144,58 @@ static void test_mqtt_reassembly(void)
 	CHECK_EQ_INT(s.unparsed, 2);
 	CHECK_EQ_INT(s.requests, 29);
 	CHECK_EQ_INT(c.pending, 1);
+	CHECK_EQ_INT(c.gaps, 1); /* garbage is unparsed, not a hole */
+	wm_free(m);
+}
+
+/* Holes the capture has: a last segment the server acknowledged but the
+ * capture never had (nothing after it to hold), and a packet the snap
+ * length cut. A FIN the peer acknowledges is no hole. */
+static void test_gaps(void)
+{
+	static uint8_t pubs[1024];
+	const uint16_t port = 1883;
+	struct wm_opts o = { .proto = WM_MQTT };
+	struct wire_stats s;
+	struct wm_counts c;
+	uint32_t cs = 1000, ss = 5000;
+	size_t n = mqtt_stream(pubs, sizeof(pubs), 1, 4), half = n / 2;
+	struct wm *m = wm_new(&o);
+
+	SYNS(m, cs, ss);
+	C2S(m, cs, pubs, half);
+	ack_no = cs + 1;
+	feed(m, 2, 1, port, 40000, ss, TCP_ACK, NULL, 0);
+	ack_no = ss;
+	feed(m, 1, 2, 40000, port, cs + (uint32_t)half, TCP_ACK | TCP_FIN, NULL, 0);
+	/* The server acknowledges the data and the FIN, one past it. */
+	ack_no = cs + (uint32_t)half + 1;
+	feed(m, 2, 1, port, 40000, ss, TCP_ACK, NULL, 0);
+	wm_result(m, &s, &c);
+	CHECK_EQ_INT(c.gaps, 0);
+	wm_free(m);
+
+	m = wm_new(&o);
+	SYNS(m, cs, ss);
+	C2S(m, cs, pubs, half); /* the second half never captured ... */
+	ack_no = cs + (uint32_t)n; /* ... but acknowledged */
+	feed(m, 2, 1, port, 40000, ss, TCP_ACK, NULL, 0);
+	wm_result(m, &s, &c);
+	CHECK_EQ_INT(c.gaps, 1);
+	CHECK_EQ_INT(s.requests, 2);
+	wm_result(m, &s, &c); /* asking twice counts it once */
+	CHECK_EQ_INT(c.gaps, 1);
+	wm_free(m);
+
+	static uint8_t pkt[2048];
+	m = wm_new(&o);
+	SYNS(m, cs, ss);
+	struct pcap_pkt p = { .linktype = LINKTYPE_RAW, .data = pkt, .ts_ns = 1 };
+	p.wirelen = ip4_tcp(pkt, 1, 2, 40000, port, cs, TCP_ACK, pubs, n);
+	p.caplen = p.wirelen - 5; /* snapped */
+	wm_packet(m, &p);
+	wm_result(m, &s, &c);
+	CHECK_EQ_INT(c.gaps, 1);
 	wm_free(m);
 }
 
@@ -453,8 +507,25 @@ static void test_buffer(void)
 	CHECK_EQ_INT(s.acks, 5);
 	CHECK_EQ_INT(s.latency.min, 30);
 	CHECK_EQ_INT(s.source, WIRE_PCAP);
-	CHECK_EQ_INT(wm_analyze_buffer(f.d, f.n - 3, &o, &s, &c, NULL, NULL, err, sizeof(err)), -EPROTO);
+	CHECK(!c.read_err[0] && !c.drops_known && !c.gaps);
+	/* Cut short in the last packet: the figures of what came before it,
+	 * and why the rest is missing. */
+	CHECK_EQ_INT(wm_analyze_buffer(f.d, f.n - 3, &o, &s, &c, NULL, NULL, err, sizeof(err)), 0);
+	CHECK(strstr(c.read_err, "truncated") != NULL);
+	CHECK_EQ_INT(s.requests, 5);
+	CHECK_EQ_INT(s.acks, 0);
+	CHECK_EQ_INT(c.pending, 5);
+	/* Cut short before any packet: nothing to show, an error. */
+	CHECK_EQ_INT(wm_analyze_buffer(f.d, 70, &o, &s, &c, NULL, NULL, err, sizeof(err)), -EPROTO);
 	CHECK(strstr(err, "truncated") != NULL);
+	/* The drops an Interface Statistics Block records. */
+	static uint8_t isb[PCAPNG_ISB_SIZE];
+	pcapng_encode_isb(isb, 99, 3, 4);
+	memcpy(f.d + f.n, isb, sizeof(isb));
+	CHECK_EQ_INT(wm_analyze_buffer(f.d, f.n + sizeof(isb), &o, &s, &c, NULL, NULL, err,
+				       sizeof(err)), 0);
+	CHECK(c.drops_known && c.ifdrop == 3 && c.osdrop == 4 && !c.read_err[0]);
+	CHECK_EQ_INT(s.acks, 5);
 }
 
 int main(void)
@@ -465,6 +536,7 @@ int main(void)
 	test_ws();
 	test_ws_mqtt();
 	test_dsack();
+	test_gaps();
 	test_buffer();
 	return t_done("test_wire_match");
 }
