@@ -2,8 +2,11 @@
  * on crafted packets: MQTT, Kafka, WebSocket and MQTT over WebSocket;
  * frames split across segments, many frames in one segment, retransmits,
  * overlaps, out-of-order segments, gaps and the resynchronisation after
- * them; per-flow rows; DSACK; and the whole pipeline on a pcapng buffer. */
+ * them; per-flow rows; DSACK; gaps; the warnings that say a capture is
+ * partial; and the whole pipeline on a pcapng buffer (a damaged tail, drops
+ * an ISB records). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include "encoders/ws.h"
 #include "pcap_build.h"
 #include "t.h"
+#include "witness/analyze.h"
 #include "witness/wire_match.h"
 
 static uint64_t now_ns;
@@ -528,8 +532,50 @@ static void test_buffer(void)
 	CHECK_EQ_INT(s.acks, 5);
 }
 
+/* Which findings make a capture partial, in order, and what each line
+ * says; a whole capture has none. */
+static void test_warnings(void)
+{
+	struct wire_stats s = { .flows = 2, .requests = 5, .acks = 5 };
+	struct wm_counts c = { .req_frames = 5, .ack_frames = 5, .drops_known = true };
+	struct wm_opts o = { .proto = WM_AUTO };
+	struct analyze_warnings w;
+
+	analyze_warnings(&s, &c, &o, &w);
+	CHECK_EQ_INT(w.n, 0);
+	c.gaps = 3;
+	c.osdrop = 7;
+	c.ifdrop = 1;
+	s.unmatched = 2;
+	snprintf(c.read_err, sizeof(c.read_err), "truncated block at byte 99 (packet 4)");
+	analyze_warnings(&s, &c, &o, &w);
+	CHECK_EQ_INT(w.n, 4);
+	CHECK(w.kind[0] == AW_READ && strstr(w.line[0], "truncated block at byte 99") != NULL);
+	CHECK(w.kind[1] == AW_DROPS && strstr(w.line[1], "8 packets dropped (7 by the capture, 1 by") != NULL);
+	CHECK(w.kind[2] == AW_GAPS && strstr(w.line[2], "3 gaps") != NULL);
+	CHECK(w.kind[3] == AW_UNMATCHED && strstr(w.line[3], "2 acks matched no request") != NULL);
+	CHECK(!strcmp(analyze_warning_name(AW_GAPS), "gaps"));
+	/* Recorded drops of 0 are no warning; unknown drops are none either. */
+	c = (struct wm_counts){ .req_frames = 1, .drops_known = true };
+	s.unmatched = 0;
+	analyze_warnings(&s, &c, &o, &w);
+	CHECK_EQ_INT(w.n, 0);
+	/* Nothing matching: no flow on the ports, or flows with no message. */
+	struct wm_opts po = { .proto = WM_KAFKA, .ports = { 9092, 9093 }, .n_ports = 2 };
+	s.flows = 0;
+	analyze_warnings(&s, &c, &po, &w);
+	CHECK(w.n == 1 && w.kind[0] == AW_NO_FLOW);
+	CHECK(strstr(w.line[0], "no TCP flow to --port 9092, 9093") != NULL);
+	s.flows = 3;
+	c.req_frames = 0;
+	analyze_warnings(&s, &c, &po, &w);
+	CHECK(w.n == 1 && w.kind[0] == AW_NO_MESSAGE);
+	CHECK(strstr(w.line[0], "none of the 3 flows to --port 9092, 9093 carried a request or an ack as --proto kafka") != NULL);
+}
+
 int main(void)
 {
+	test_warnings();
 	test_mqtt_reassembly();
 	test_flow_rows();
 	test_kafka();
