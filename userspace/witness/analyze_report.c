@@ -187,7 +187,7 @@ int analyze_write_html(FILE *f, const void *arg)
 	}
 	fprintf(f, "</p>\n");
 	if (a->warn->n) { /* before any figure: they are partial */
-		fprintf(f, "<section id=\"warnings\"><h2>Partial: read these first</h2>\n<ul>\n");
+		fprintf(f, "<section id=\"warnings\"><h2 class=\"bad\">Partial: read these first</h2>\n<ul>\n");
 		for (unsigned i = 0; i < a->warn->n; i++) {
 			fprintf(f, "<li>");
 			html_escape(f, a->warn->line[i]);
