@@ -80,8 +80,11 @@ analyze_partial() {
 
 # tshark_count FILE DECODE FILTER FIELD VALUE: occurrences of FIELD == VALUE
 # in the packets FILTER selects (a packet may carry many frames).
+# Segments sent again (tail-loss probes when a broker stalls under load)
+# are left out: tshark dissects them again, analyze takes them once.
 tshark_count() {
-	tshark -r "$1" -d "$2" -Y "$3" -T fields -e "$4" 2>/dev/null | tr ',' '\n' | grep -cx "$5"
+	tshark -r "$1" -d "$2" -Y "($3) && !tcp.analysis.retransmission && !tcp.analysis.fast_retransmission && !tcp.analysis.spurious_retransmission" \
+		-T fields -e "$4" 2>/dev/null | tr ',' '\n' | grep -cx "$5"
 }
 
 tshark_clean() { # FILE DECODE WHAT
