@@ -70,7 +70,8 @@ struct pcap_pkt {
 int pcapfile_init(struct pcapfile_reader *r, const uint8_t *buf, size_t len);
 /* Next packet: 1 with *p filled, 0 at the clean end of the file, -EPROTO
  * for a corrupt or truncated file (err names the packet or block and the
- * offset). Blocks that carry no packet (NRB, ISB, custom...) are skipped. */
+ * offset). Blocks that carry no packet (NRB, custom...) are skipped; an
+ * ISB's drop counts are kept for pcapfile_drops. */
 int pcapfile_next(struct pcapfile_reader *r, struct pcap_pkt *p);
 
 /* Packets the file says were dropped so far (interface, capture): false

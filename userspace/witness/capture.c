@@ -97,9 +97,9 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 	    (!port_listed(t.sport) && !port_listed(t.dport)))
 		return;
 	cap.packets++;
-	uint64_t room = cap.written + block + PCAPNG_ISB_SIZE;
-	if (cap.full || cap.write_err || (cap.max_bytes && room > cap.max_bytes)) {
-		cap.full = cap.full || (cap.max_bytes && room > cap.max_bytes);
+	uint64_t need = cap.written + block + PCAPNG_ISB_SIZE; /* the ISB at the end */
+	if (cap.full || cap.write_err || (cap.max_bytes && need > cap.max_bytes)) {
+		cap.full = cap.full || (cap.max_bytes && need > cap.max_bytes);
 		cap.not_written++;
 		return;
 	}
