@@ -252,8 +252,11 @@ static int ws_finish(struct blast_opts *o, const struct parse_state *ps)
 	if (o->n_steps && ps->at[F_MESSAGES])
 		return steps_with_messages();
 	o->conns = o->publishers + o->listeners * (1 + o->n_listen);
+	/* 58 bytes make a 64-byte masked frame: a whole number of them fills
+	 * a 4 KiB read, so a relay that forwards each read as it comes (the
+	 * libwebsockets mirror) never splits one. */
 	if (!ps->at[F_PAYLOAD_SIZE])
-		o->payload_size = 64;
+		o->payload_size = WS_DEFAULT_PAYLOAD;
 	if (!o->payloads.n && !o->payload_proto && o->payload_size < WS_HEADER_LEN)
 		return cli_fail("--payload-size %u: --proto ws needs at least %d bytes for its header",
 				o->payload_size, WS_HEADER_LEN);
