@@ -31,6 +31,7 @@ bool diagnosis_judge(const struct blast_results *r, struct verdict *v)
 		.retrans = ws ? ws->retrans_real : d->tcp_retrans,
 		.segs_out = ws ? ws->segs_out : d->tcp_segs_out,
 		.retrans_from = ws ? "probe" : "tcp_info",
+		.retrans_real = ws != NULL,
 	};
 	verdict_decide(&in, v);
 	return true;
