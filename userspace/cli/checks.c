@@ -217,15 +217,32 @@ static int mqtt_fanout_finish(struct blast_opts *o, const struct parse_state *ps
 	return 0;
 }
 
+/* One worker per online CPU. A paced run that neither fans out nor
+ * searches takes only the workers its rate and sockets ask for: each more
+ * splits the batches its sends go out in (engine/sched.h), costing CPU
+ * that a broker on the same machine would use. */
+static uint32_t default_workers(const struct blast_opts *o)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t n = cpus < 1 ? 1 : cpus > BLAST_MAX_WORKERS ? BLAST_MAX_WORKERS : (uint64_t)cpus;
+
+	if (o->rate && !opts_fanout(o) && o->limit.mode == LIMIT_OFF && !o->churn) {
+		uint64_t by_rate = (o->rate + BLAST_PACED_RATE_PER_WORKER - 1) / BLAST_PACED_RATE_PER_WORKER;
+		uint64_t by_conns = (o->conns + BLAST_CONNS_PER_WORKER - 1) / BLAST_CONNS_PER_WORKER;
+		uint64_t want = by_rate > by_conns ? by_rate : by_conns;
+		if (want < n)
+			n = want;
+	}
+	return (uint32_t)n;
+}
+
 /* The checks both protocols share, last. */
 static int finish_common(struct blast_opts *o)
 {
 	int r;
 
-	if (!o->workers) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		o->workers = cpus < 1 ? 1 : cpus > BLAST_MAX_WORKERS ? BLAST_MAX_WORKERS : (uint32_t)cpus;
-	}
+	if (!o->workers)
+		o->workers = default_workers(o);
 	if (o->workers > o->conns)
 		o->workers = o->conns;
 	if (o->report_path && (r = report_check("--report", o->report_path)))

@@ -16,6 +16,11 @@
 #define BLAST_EXIT_USAGE 2
 #define BLAST_MAX_TARGETS 64
 #define BLAST_MAX_WORKERS 64
+/* Sockets one worker process opens, under the 20,000 open files allowed. */
+#define BLAST_CONNS_PER_WORKER 19000u
+/* What one worker paces with room to spare: a paced run takes no more
+ * workers than this asks for (cli/checks.c). */
+#define BLAST_PACED_RATE_PER_WORKER 100000u
 #define BLAST_MAX_SUB_TOPICS 16
 /* --proto ws: the ASCII header every message starts with (encoders/blws.h). */
 #define WS_HEADER_LEN BLWS_LEN
