@@ -166,6 +166,7 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 		}
 
 		uint64_t wake = next_wakeup(&w);
+		wake = wake_unless_stalled(&w, wake);
 		uint64_t wait = wake > w.now ? wake - w.now : 0;
 		unsigned want = wait_want(&w, &wait);
 		unsigned to_submit = io_uring_sq_ready(&w.ring);
