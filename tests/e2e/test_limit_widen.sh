@@ -55,15 +55,21 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 t = r["trials"]
 bad = []
-if t[0]["inflight"] != 1 or t[0]["pass"] or t[0]["bottleneck"] != "client: window":
-    bad.append(f"trial 0 at --inflight {t[0]['inflight']}: {t[0]['why']}, {t[0]['bottleneck']}")
-elif t[0]["rerun_with"] != "--inflight 4":
-    bad.append(f"trial 0 rerun with {t[0]['rerun_with']!r}, want '--inflight 4'")
-elif len(t) < 2 or t[1]["offered"] != t[0]["offered"] or t[1]["inflight"] != 4:
-    bad.append("trial 1 is not the same rate at --inflight 4")
-for a, b in zip(t, t[1:]):
-    if a["rerun_with"] and b["inflight"] != int(a["rerun_with"].split()[-1]):
-        bad.append(f"rerun with {a['rerun_with']} ran at --inflight {b['inflight']}")
+# The first window rerun: from 1 to 4, the same rate next. (A busy
+# machine may first rerun a trial unchanged: "the same settings".)
+w = [i for i, x in enumerate(t) if x["rerun_with"] and x["rerun_with"].startswith("--inflight")]
+if t[0]["inflight"] != 1 or t[0]["pass"]:
+    bad.append(f"trial 0 at --inflight {t[0]['inflight']}: {t[0]['why']}")
+if not w:
+    bad.append("no trial was rerun with a wider window")
+elif t[w[0]]["bottleneck"] != "client: window" or t[w[0]]["rerun_with"] != "--inflight 4":
+    bad.append(f"trial {w[0]}: {t[w[0]]['bottleneck']}, rerun with {t[w[0]]['rerun_with']!r}")
+for i, (a, b) in enumerate(zip(t, t[1:])):
+    if not a["rerun_with"]:
+        continue
+    want = int(a["rerun_with"].split()[-1]) if a["rerun_with"].startswith("--inflight") else a["inflight"]
+    if b["offered"] != a["offered"] or b["inflight"] != want:
+        bad.append(f"trial {i} rerun with {a['rerun_with']}: trial {i + 1} ran {b['offered']} msg/s at --inflight {b['inflight']}")
 lim = r["limit"]
 if lim is not None and (lim["inflight"] <= 1 or lim["inflight"] != t[lim["trial"]]["inflight"]):
     bad.append(f"the answer ran at --inflight {lim['inflight']}")
@@ -78,8 +84,8 @@ if [ "$(json_get "$T/win.json" limit)" != null ]; then
 else
 	log "no rate held with a widened window on this machine (search ended: $(json_get "$T/win.json" search.ended))"
 fi
-grep -q '^ *1 .* 1  *1  client: window  *FAIL: .*; rerun with --inflight 4$' "$T/blast.out" ||
-	fail "the table's first row does not show the window and the rerun"
+grep -q '^ *[0-9]* .* 1  *1  client: window  *FAIL: .*; rerun with --inflight 4$' "$T/blast.out" ||
+	fail "the table has no row with the window, the verdict and the rerun"
 stop_mosquitto
 
 # 2. Blast cannot go further: one connection, one worker, a sink that
