@@ -86,6 +86,8 @@ run() {
 		rc=$?
 		rate=$(field "$(cat "$TMP/r.out")" rate)
 		acked=$(field "$(cat "$TMP/r.out")" acked)
+		# QoS 0 has no acks: refsend counts its messages sent.
+		[ "$qos" = 0 ] && acked=$(field "$(cat "$TMP/r.out")" messages)
 	else
 		local bin=$BLAST
 		[ "$client" = base ] && bin=$BLAST_BASE

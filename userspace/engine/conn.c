@@ -91,18 +91,29 @@ void conn_acks_done(struct worker *w, struct conn *c, const uint16_t *slots, con
 	struct hist *h = w->interval, *raw = w->interval_raw;
 	struct hist_run hr = hist_run_start(h), rr = hist_run_start(raw);
 	uint16_t *free_top = c->free_slots + c->n_free;
+	/* Acks ending at or before offset span have arrival time t. */
+	int64_t span = -1;
+	uint64_t t = 0, by_segment = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
 		const struct msg_slot *s = &c->slots[slots[i]];
-		if (ends[i] >= 0)
-			rx_mark_at(w, (uint32_t)ends[i]);
-		uint64_t t = rx_time(w);
+		if (ends[i] >= 0 && ends[i] <= span) {
+			by_segment++;
+		} else {
+			if (ends[i] >= 0)
+				rx_mark_at(w, (uint32_t)ends[i]);
+			t = rx_time(w);
+			span = ends[i] >= 0 ? rx_time_span(w, t) : -1;
+		}
 		hist_run_record(h, &hr, (int64_t)(t - s->intended_ns));
 		/* Without --rate both clocks agree: one record serves both. */
 		if (w->rate)
 			hist_run_record(raw, &rr, (int64_t)(t - s->sent_ns));
 		free_top[i] = slots[i];
 	}
+	if (n && ends[n - 1] >= 0)
+		rx_mark_at(w, (uint32_t)ends[n - 1]);
+	w->t.rx_by_segment += by_segment;
 	hist_run_end(h, &hr);
 	hist_run_end(raw, &rr);
 	c->n_free += n;

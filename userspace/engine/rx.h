@@ -36,4 +36,18 @@ static inline uint64_t rx_time(struct worker *w)
 	return worker_rx_ns(w);
 }
 
+/* After rx_time answered t: the offset in the read up to which every
+ * mark would get the same answer from the segments (they already cover
+ * it), or -1. What one segment completes shares its arrival time. */
+static inline int64_t rx_time_span(const struct worker *w, uint64_t t)
+{
+	if (!w->rx_seg)
+		return -1;
+	const struct rxseg_cur *cur = &w->rx_conn->rxs;
+	int32_t span = (int32_t)(cur->contig - w->rx_seq0);
+	if (cur->contig_ns != t || cur->lapped || t > w->now || span < 1)
+		return -1;
+	return span;
+}
+
 #endif

@@ -130,7 +130,7 @@ static int mq_on_ack(struct worker *w, struct conn *c, const struct mqtt_frame *
 #define ACK_RUN_BATCH 256
 /* How far ahead (in 4-byte acks) mq_on_run fetches slots: a deep window's
  * slots are megabytes, and each is touched once per window. */
-#define ACK_PREFETCH 8
+#define ACK_PREFETCH 24
 
 /* QoS 1's steady answer is a run of 4-byte PUBACKs (40 02 id id: success,
  * no reason code, in 3.1.1 and 5 alike): matched and timed here, in
@@ -272,7 +272,8 @@ static uint32_t mq_fill_copies(struct worker *w, struct conn *c, struct chunk *c
 		uint64_t idx = first + i;
 		if (qos) {
 			uint16_t slot = *--free_top;
-			uint16_t gen = gen_of[slot];
+			/* A window of 32768 or more has one generation: no load. */
+			uint16_t gen = gens > 1 ? gen_of[slot] : 0;
 			uint16_t id = (uint16_t)(slot + 1 + cap * gen);
 			dst[id_off] = (uint8_t)(id >> 8);
 			dst[id_off + 1] = (uint8_t)id;
@@ -281,7 +282,8 @@ static uint32_t mq_fill_copies(struct worker *w, struct conn *c, struct chunk *c
 			s->id = id;
 			s->intended_ns = paced ? worker_sched_time(w, idx) : now;
 			s->sent_ns = now;
-			gen_of[slot] = (uint16_t)((uint32_t)gen + 1 < gens ? gen + 1 : 0);
+			if (gens > 1)
+				gen_of[slot] = (uint16_t)((uint32_t)gen + 1 < gens ? gen + 1 : 0);
 		}
 		if (marked)
 			marker_stamp(dst + pl_off, conn, idx * nw + wid);
