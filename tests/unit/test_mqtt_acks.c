@@ -46,6 +46,7 @@ static void rig_init(struct rig *r, uint8_t version, uint32_t inflight)
 	r->w.scratch = malloc(SCRATCH_LEN);
 	CHECK(r->w.interval && r->w.interval_raw && r->w.scratch);
 	CHECK_EQ_INT(mqtt_proto.setup(&r->w), 0);
+	r->c.idx = 5;
 	r->c.state = CS_READY;
 	r->c.window = inflight;
 	r->c.fd = -1;
@@ -92,8 +93,11 @@ static uint32_t rig_fill(struct rig *r, uint64_t first, uint32_t n)
 		CHECK_MEM(p.topic, p.topic_len, "t/x", 3);
 		CHECK_EQ_INT(p.payload_len, 20);
 		uint64_t seq;
+		uint32_t conn;
+		memcpy(&conn, p.payload + 4, 4);
 		memcpy(&seq, p.payload + 8, 8);
 		CHECK(!memcmp(p.payload, MARKER_MAGIC, 4));
+		CHECK_EQ_INT(conn, 5);
 		CHECK_EQ_INT(seq, first + i);
 		/* Its slot awaits it, and no other message of this fill has it. */
 		const struct msg_slot *s = &r->c.slots[(p.packet_id - 1u) % r->w.slot_cap];

@@ -235,7 +235,8 @@ static int mq_on_frame(struct worker *w, struct conn *c, const uint8_t *buf, siz
  * chunk's first (tmpl, of lay->frame_len bytes, already counted) with its
  * packet id and marker re-stamped, messages numbered from first. Copies
  * the frames in doubling blocks (a few large copies instead of one small
- * one per frame), then stamps each. Returns how many it wrote. */
+ * one per frame), then stamps each (the marker's sequence number: the
+ * rest of it is the first frame's). Returns how many it wrote. */
 static uint32_t mq_fill_copies(struct worker *w, struct conn *c, struct chunk *ch,
 			       const struct mqtt_publish_layout *lay, const uint8_t *tmpl,
 			       uint64_t first, uint32_t n, bool marked)
@@ -261,7 +262,7 @@ static uint32_t mq_fill_copies(struct worker *w, struct conn *c, struct chunk *c
 	}
 	/* Locals: the stores into the frames could alias anything in w or c. */
 	const bool qos = w->o->qos, paced = w->rate;
-	const uint32_t cap = w->slot_cap, nw = w->n_workers, wid = w->id, conn = c->idx;
+	const uint32_t cap = w->slot_cap, nw = w->n_workers, wid = w->id;
 	/* Packet id generations per slot (ids stay within 1..65535). */
 	const uint32_t gens = qos ? 65535 / cap : 1;
 	const uint32_t id_off = (uint32_t)lay->packet_id_off, pl_off = (uint32_t)lay->payload_off;
@@ -286,7 +287,7 @@ static uint32_t mq_fill_copies(struct worker *w, struct conn *c, struct chunk *c
 				gen_of[slot] = (uint16_t)((uint32_t)gen + 1 < gens ? gen + 1 : 0);
 		}
 		if (marked)
-			marker_stamp(dst + pl_off, conn, idx * nw + wid);
+			marker_restamp_seq(dst + pl_off, idx * nw + wid);
 	}
 	if (qos) {
 		c->n_free -= k;

@@ -89,16 +89,31 @@ static inline void hist_record(struct hist *h, int64_t v)
 }
 
 /* Many hist_record calls in a row, with the totals, min and max kept in
- * the caller's registers: hist_run_start, hist_run_record for each value,
- * hist_run_end. The histogram is the same as after as many hist_record. */
+ * the caller's registers, and a value repeated in a row counted once
+ * (acks of messages sent together that one segment brings have the same
+ * latency): hist_run_start, hist_run_record for each value, hist_run_end.
+ * The histogram is the same as after as many hist_record. */
 struct hist_run {
 	uint64_t n, clamped;
 	int64_t min, max;
+	int64_t last;      /* the value repeated... */
+	uint64_t last_n;   /* ...this many times, not in counts[] yet */
 };
 
 static inline struct hist_run hist_run_start(const struct hist *h)
 {
 	return (struct hist_run){ .min = h->min, .max = h->max };
+}
+
+static inline void hist_run_flush(struct hist *h, struct hist_run *r)
+{
+	if (!r->last_n)
+		return;
+	h->counts[hist_index_of(r->last)] += r->last_n;
+	r->n += r->last_n;
+	r->min = r->last < r->min ? r->last : r->min;
+	r->max = r->last > r->max ? r->last : r->max;
+	r->last_n = 0;
 }
 
 static inline void hist_run_record(struct hist *h, struct hist_run *r, int64_t v)
@@ -108,14 +123,16 @@ static inline void hist_run_record(struct hist *h, struct hist_run *r, int64_t v
 	v = v < HIST_LOWEST ? HIST_LOWEST : v;
 	v = over ? HIST_HIGHEST : v;
 	r->clamped += over;
-	h->counts[hist_index_of(v)]++;
-	r->n++;
-	r->min = v < r->min ? v : r->min;
-	r->max = v > r->max ? v : r->max;
+	if (v != r->last) {
+		hist_run_flush(h, r);
+		r->last = v;
+	}
+	r->last_n++;
 }
 
-static inline void hist_run_end(struct hist *h, const struct hist_run *r)
+static inline void hist_run_end(struct hist *h, struct hist_run *r)
 {
+	hist_run_flush(h, r);
 	if (!r->n)
 		return;
 	h->total += r->n;
