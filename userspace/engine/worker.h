@@ -229,11 +229,17 @@ void conn_handshake_done(struct worker *w, struct conn *c);
 /* After acks: send owed control frames, or queue the connection for more
  * messages, or (churn) say goodbye. */
 void conn_kick(struct worker *w, struct conn *c);
-/* x % w->slot_cap without a division (Lemire's fastmod; exact for any
- * 32-bit x): an ack finds its slot from its id once per message. */
+/* x % cap without a division, m = UINT64_MAX / cap + 1 (Lemire's
+ * fastmod; exact for any 32-bit x and cap): an ack finds its slot from
+ * its id once per message. */
+static inline uint32_t slot_mod(uint32_t x, uint32_t cap, uint64_t m)
+{
+	return (uint32_t)(((unsigned __int128)(m * x) * cap) >> 64);
+}
+/* x % w->slot_cap. */
 static inline uint32_t worker_slot_mod(const struct worker *w, uint32_t x)
 {
-	return (uint32_t)(((unsigned __int128)(w->slot_cap_m * x) * w->slot_cap) >> 64);
+	return slot_mod(x, w->slot_cap, w->slot_cap_m);
 }
 /* When the schedule wanted message idx sent (now, without --rate). */
 uint64_t worker_sched_time(const struct worker *w, uint64_t idx);

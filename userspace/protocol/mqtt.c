@@ -147,19 +147,25 @@ static size_t mq_on_run(struct worker *w, struct conn *c, const uint8_t *buf, si
 	if (w->o->qos != 1 || !c->slots || len < 4 || buf[0] != 0x40 || buf[1] != 2)
 		return 0;
 	int64_t base = worker_rx_offset(w, buf);
+	/* Locals: the slot stores could alias anything in w or c. Slot i
+	 * carries ids i+1, i+1+cap, ...: in a deep window only the first. */
+	struct msg_slot *const all = c->slots;
+	const uint32_t cap = w->slot_cap;
+	const uint64_t m = w->slot_cap_m;
 	while (len - off >= 4 && buf[off] == 0x40 && buf[off + 1] == 2) {
 		uint16_t id = (uint16_t)(buf[off + 2] << 8 | buf[off + 3]);
 		if (len - off >= 4 * (ACK_PREFETCH + 1)) {
 			const uint8_t *a = buf + off + 4 * ACK_PREFETCH + 2;
-			uint32_t ahead = (uint32_t)(a[0] << 8 | a[1]);
-			__builtin_prefetch(&c->slots[worker_slot_mod(w, ahead - 1)]);
+			uint32_t ahead = (uint32_t)(a[0] << 8 | a[1]) - 1;
+			__builtin_prefetch(&all[ahead < cap ? ahead : slot_mod(ahead, cap, m)]);
 		}
-		struct msg_slot *s = slot_for(w, c, id);
-		if (!s || s->state != 1)
+		uint32_t x = (uint32_t)id - 1;
+		struct msg_slot *s = &all[x < cap ? x : slot_mod(x, cap, m)];
+		if (!id || s->state != 1 || s->id != id)
 			break;
 		s->state = 0;
 		off += 4;
-		slots[n] = (uint16_t)(s - c->slots);
+		slots[n] = (uint16_t)(s - all);
 		ends[n] = base < 0 ? -1 : (int32_t)(base + (int64_t)off);
 		if (++n == ACK_RUN_BATCH) {
 			conn_acks_done(w, c, slots, ends, n);
