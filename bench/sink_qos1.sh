@@ -73,14 +73,15 @@ drained_at() {
 	now
 }
 
-# run CLIENT PORT QOS: sets R_KEY (the compared figure) or R_NOTE.
+# run CLIENT PORT QOS: sets R_KEY (the compared figure) and R_CPU (the
+# client's user + sys seconds, its workers' included), or R_NOTE.
 run() {
 	local client=$1 port=$2 qos=$3 t0 t2 rc acked rate
-	R_KEY="" R_NOTE=""
+	R_KEY="" R_CPU="" R_NOTE=""
 	rm -f "$TMP/r.json"
 	t0=$(now)
 	if [ "$client" = refsend ]; then
-		timeout -k 5 $((RUN_TIMEOUT + 10)) "$REFSEND" --port "$port" --qos "$qos" \
+		cpu_time "$TMP/r.cpu" timeout -k 5 $((RUN_TIMEOUT + 10)) "$REFSEND" --port "$port" --qos "$qos" \
 			--payload-size $PAYLOAD --messages "$MSGS" --topic $TOPIC \
 			--timeout "$RUN_TIMEOUT" >"$TMP/r.out" 2>"$TMP/r.err"
 		rc=$?
@@ -91,7 +92,7 @@ run() {
 	else
 		local bin=$BLAST
 		[ "$client" = base ] && bin=$BLAST_BASE
-		timeout -k 5 $((RUN_TIMEOUT + 10)) "$bin" --proto mqtt --target "127.0.0.1:$port" \
+		cpu_time "$TMP/r.cpu" timeout -k 5 $((RUN_TIMEOUT + 10)) "$bin" --proto mqtt --target "127.0.0.1:$port" \
 			--conns 1 --workers 1 --qos "$qos" --payload-size $PAYLOAD --topic $TOPIC \
 			--messages "$MSGS" --inflight 65535 --report "$TMP/r.json" --quiet \
 			>"$TMP/r.out" 2>"$TMP/r.err"
@@ -100,6 +101,7 @@ run() {
 		acked=$(jget "$TMP/r.json" acked)
 	fi
 	t2=$(drained_at "$port")
+	R_CPU=$(awk '{ printf "%.3f", $1 + $2 }' "$TMP/r.cpu" 2>/dev/null)
 	if [ $rc -ne 0 ] || [ -z "$rate" ]; then
 		R_NOTE="$client failed (exit $rc): $(grep -v '^$' "$TMP/r.err" | tail -1)"
 	elif [ "$acked" != "$MSGS" ]; then
@@ -118,8 +120,9 @@ echo "# sink bench, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, $(uname -r), 
 echo "# $MSGS messages of $PAYLOAD B, 1 connection, blast --workers 1 --inflight 65535;"
 echo "# $REPEAT alternating rounds ($CLIENTS); figures are medians, ratio the median of the rounds' ratios"
 echo "# QoS 1: acks/s (client's own figure); QoS 0: messages / (launch -> sink drained)"
+echo "# cpu_s: the client's user + sys seconds for the run (median): what noise moves least"
 [ -n "$BLAST_BASE" ] && echo "# base: $BLAST_BASE"
-printf '%-6s %-8s %14s %8s  %s\n' qos client "msg/s" "x ref" "rounds"
+printf '%-6s %-8s %14s %8s %7s  %s\n' qos client "msg/s" "x ref" cpu_s "rounds (msg/s)"
 
 start_sink s0
 S0_PORT=$SINK_PORT
@@ -129,7 +132,7 @@ S1_PORT=$SINK_PORT
 for qos in $QOS; do
 	port=$S0_PORT
 	[ "$qos" = 1 ] && port=$S1_PORT
-	declare -A FIG=() RAT=() NOTE=()
+	declare -A FIG=() RAT=() NOTE=() CPU=()
 	for i in $(seq "$REPEAT"); do
 		ref=""
 		for cl in $CLIENTS; do
@@ -139,6 +142,7 @@ for qos in $QOS; do
 				continue
 			fi
 			FIG[$cl]+=" $R_KEY"
+			CPU[$cl]+=" $R_CPU"
 			if [ "$cl" = refsend ]; then
 				ref=$R_KEY
 			elif [ -n "$ref" ]; then
@@ -149,14 +153,14 @@ for qos in $QOS; do
 	for cl in $CLIENTS; do
 		l=${FIG[$cl]:-}
 		if [ -z "${l// /}" ]; then
-			printf '%-6s %-8s %14s %8s  %s\n' "$qos" "$cl" - - "${NOTE[$cl]:-no figure}"
+			printf '%-6s %-8s %14s %8s %7s  %s\n' "$qos" "$cl" - - - "${NOTE[$cl]:-no figure}"
 			continue
 		fi
 		# shellcheck disable=SC2086 # lists on purpose
 		m=$(median $l)
 		r=-
 		[ -n "${RAT[$cl]:-}" ] && r=$(printf '%.3f' "$(median ${RAT[$cl]})")
-		printf '%-6s %-8s %14.0f %8s  %s\n' "$qos" "$cl" "$m" "$r" \
+		printf '%-6s %-8s %14.0f %8s %7s  %s\n' "$qos" "$cl" "$m" "$r" "$(median ${CPU[$cl]})" \
 			"$(for v in $l; do printf '%.1fM ' "$(calc "$v / 1e6")"; done)${NOTE[$cl]:-}"
 		[ "$cl" = blast ] && [ "$qos" = 1 ] &&
 			check "$(calc "$m >= 50000000")" "QoS 1 into the sink >= 50M acks/s, one worker" \
@@ -164,7 +168,7 @@ for qos in $QOS; do
 		[ "$cl" = blast ] && [ "$qos" = 0 ] && [ "$r" != - ] &&
 			check "$(calc "$r >= 1")" "QoS 0 into the sink >= refsend" "$r x"
 	done
-	unset FIG RAT NOTE
+	unset FIG RAT NOTE CPU
 done
 
 echo
