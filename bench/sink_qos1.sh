@@ -54,7 +54,7 @@ start_sink() {
 	SINK_PID=$!
 	PIDS+=("$SINK_PID")
 	for i in $(seq 50); do
-		SINK_PORT=$(sed -n 's/^port=//p' "$TMP/$name.out")
+		SINK_PORT=$(sed -n 's/^port=//p' "$TMP/$name.out" 2>/dev/null)
 		[ -n "$SINK_PORT" ] && return 0
 		sleep 0.1
 	done
