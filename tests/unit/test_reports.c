@@ -259,7 +259,7 @@ static void close_second(struct shm *shm, unsigned w, uint64_t k, struct series_
 	c->conns_up = 5;
 	c->publish_start_ns = shm->start_ns + 500000000ULL;
 	uint64_t end = shm->start_ns + (k + 1) * 1000000000ULL + (last ? -400000000ULL : 1000);
-	series_publish(&shm->w[w].ring, k, end, h, c, last);
+	series_publish(&shm->w[w].ring, k, end, h, NULL, c, last);
 	free(h);
 }
 
@@ -380,7 +380,7 @@ static void test_csv(void)
 	s.rows = rows;
 	s.n = 3;
 	FILE *f = open_memstream(&buf, &n);
-	CHECK_EQ_INT(csv_write_series(f, &s), 0);
+	CHECK_EQ_INT(csv_write_series(f, &s, NULL), 0);
 	fclose(f);
 	const char *want =
 		"time_s,interval_s,sent_per_s,acked_per_s,sent,acked,failed,unacked,errors,inflight,"
@@ -516,8 +516,9 @@ static void test_html(void)
 	CHECK(strstr(html, "id=\"chart-latency\"") != NULL);
 	CHECK(strstr(html, "id=\"chart-distribution\"") != NULL);
 	CHECK(strstr(html, "id=\"chart-connections\"") != NULL);
-	CHECK_EQ_INT(count(html, "<svg"), 4);
-	CHECK_EQ_INT(count(html, "</svg>"), 4);
+	CHECK(strstr(html, "id=\"chart-inflight\"") != NULL);
+	CHECK_EQ_INT(count(html, "<svg"), 5);
+	CHECK_EQ_INT(count(html, "</svg>"), 5);
 	CHECK_EQ_INT(count(html, "<section"), count(html, "</section>"));
 	CHECK(!strstr(html, "d=\"\""));      /* no empty path */
 	CHECK(!has_nonfinite(html));
@@ -553,7 +554,7 @@ static void test_html(void)
 	CHECK(strstr(html, "MISMATCH") != NULL);
 	CHECK(strstr(html, "<tr><td>conn_reset</td><td>3</td></tr>") != NULL);
 	CHECK(strstr(html, "<tr><td>connack:not_authorized</td><td>2</td></tr>") != NULL);
-	CHECK_EQ_INT(count(html, "<svg"), 6);
+	CHECK_EQ_INT(count(html, "<svg"), 7);
 	CHECK_EQ_INT(count(html, "class=\"cross\""), 2); /* the failed trial, in both charts */
 	free(html);
 
