@@ -574,6 +574,24 @@ static void test_html(void)
 	CHECK(strstr(html, "</html>") != NULL);
 	CHECK(!has_nonfinite(html));
 	free(html);
+
+	/* A failed run: the status first, errors next, no latency figure
+	 * without a sample, the accounting not green. */
+	e.exit_status = 1;
+	e.stop_reason = "all_connections_lost";
+	e.t.conns_failed = 4;
+	e.t.errors[ERR_CONNECT_REFUSED] = 4;
+	html = render(&e, &none);
+	const char *st = strstr(html, "<section id=\"status\" class=\"status bad\"><b>FAILED</b>");
+	const char *er = strstr(html, "<section id=\"errors\"");
+	CHECK(st != NULL && er != NULL && st < er);
+	CHECK(st && strstr(html, "<section") == st); /* the first section */
+	CHECK(strstr(html, "no connection succeeded (4 attempts failed); nothing was sent") != NULL);
+	CHECK(!strstr(html, "0.0 us"));
+	CHECK(strstr(html, "<b>n/a</b><span>latency") != NULL);
+	CHECK(!strstr(html, "class=\"ok\">sent = acked"));
+	CHECK(strstr(html, "<title>blast report: FAILED") != NULL);
+	free(html);
 	free(empty);
 	free(lat);
 	free(raw);

@@ -182,6 +182,7 @@ static void throughput(FILE *f, const struct blast_results *r, const struct tl *
 	boundaries(&c, r, s);
 	chart_band(&c, t->x, sent, t->n, 0, "sent/s");
 	chart_line(&c, t->x, acked, t->n, 2, false, "acked/s");
+	chart_points(&c, t->x, sent, t->n, 0, false, NULL);
 	chart_points(&c, t->x, acked, t->n, 2, false, NULL);
 	chart_points(&c, t->x, psent, t->n, 0, true, "sent/s, partial second");
 	chart_points(&c, t->x, part, t->n, 2, true, "acked/s, partial second");
