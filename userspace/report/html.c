@@ -118,7 +118,7 @@ static void summary(FILE *f, const struct blast_results *r)
 		   "(publishing %.3f s), ", r->duration_s, r->publish_s);
 	if (r->n_trials) {
 		fprintf(f, "in the answer's trial; the search ended: ");
-		html_escape(f, r->stop_reason ? r->stop_reason : "unknown");
+		html_escape(f, report_search_end_words(r->stop_reason));
 	} else {
 		fprintf(f, "stopped by ");
 		html_escape(f, r->stop_reason ? r->stop_reason : "unknown");

@@ -23,6 +23,27 @@ static void add(struct line *l, const char *fmt, uint64_t a, uint64_t b)
 		l->len = l->cap - 1;
 }
 
+/* --find-limit's end, in words. */
+const char *report_search_end_words(const char *end)
+{
+	static const struct {
+		const char *key, *words;
+	} w[] = {
+		{ "confirmed", "the answer was confirmed" },
+		{ "ceiling", "the ceiling was reached" },
+		{ "no_rate_passed", "no rate passed" },
+		{ "no_rate_held", "no rate held when tried again" },
+		{ "trial_limit", "the most trials were run" },
+		{ "search_timeout", "--search-timeout ran out" },
+		{ "signal", "interrupted" },
+		{ "blast_failed", "blast failed" },
+	};
+	for (size_t i = 0; end && i < sizeof(w) / sizeof(w[0]); i++)
+		if (!strcmp(end, w[i].key))
+			return w[i].words;
+	return end ? end : "unknown";
+}
+
 double report_acked_rate(const struct blast_results *r)
 {
 	double s = r->publish_s > 0 ? r->publish_s : r->duration_s;

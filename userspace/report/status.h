@@ -14,6 +14,9 @@
  * the run is clean (exit status 0). */
 bool report_status(const struct blast_results *r, char *buf, size_t cap);
 
+/* --find-limit's end (search.ended) in words: "the answer was confirmed". */
+const char *report_search_end_words(const char *end);
+
 /* The run's acked rate: acked messages over the publishing time (the
  * drain is not publishing), over the whole run when nothing was
  * published; 0 when neither has a length. */

@@ -168,27 +168,6 @@ static const char *carrier(const struct blast_opts *o)
 	return o && o->proto != PROTO_WS && o->n_targets && o->targets[0].ws ? " over WebSocket" : "";
 }
 
-/* --find-limit's end, in words. */
-static const char *search_end_words(const char *end)
-{
-	static const struct {
-		const char *key, *words;
-	} w[] = {
-		{ "confirmed", "the answer was confirmed" },
-		{ "ceiling", "the ceiling was reached" },
-		{ "no_rate_passed", "no rate passed" },
-		{ "no_rate_held", "no rate held when tried again" },
-		{ "trial_limit", "the most trials were run" },
-		{ "search_timeout", "--search-timeout ran out" },
-		{ "signal", "interrupted" },
-		{ "blast_failed", "blast failed" },
-	};
-	for (size_t i = 0; end && i < sizeof(w) / sizeof(w[0]); i++)
-		if (!strcmp(end, w[i].key))
-			return w[i].words;
-	return end ? end : "unknown";
-}
-
 /* How the ack (and receipt) times were taken, in words. */
 static void timed_by(FILE *f, const struct blast_results *r)
 {
@@ -304,7 +283,8 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	fprintf(f, "status       %s (exit status %d): %s\n", ok ? "OK" : "FAILED", r->exit_status, why);
 	if (r->n_trials)
 		fprintf(f, "duration     %.3f s (publishing %.3f s) in the answer's trial; the search "
-			   "ended: %s\n", r->duration_s, r->publish_s, search_end_words(r->stop_reason));
+			   "ended: %s\n", r->duration_s, r->publish_s,
+			report_search_end_words(r->stop_reason));
 	else
 		fprintf(f, "duration     %.3f s (publishing %.3f s), stopped by %s\n", r->duration_s,
 			r->publish_s, r->stop_reason ? r->stop_reason : "unknown");
