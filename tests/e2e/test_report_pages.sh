@@ -64,6 +64,15 @@ grep -q '^rate         [0-9.]* msg/s acked over [0-9.]* s of publishing (target 
 	"$T/normal.out" || fail "normal: rate line: $(grep '^rate' "$T/normal.out")"
 grep -q 'timed by' "$T/normal.out" && fail "normal: 'timed by' jargon in the summary"
 page normal chart-throughput chart-latency chart-connections chart-inflight
+# The schema describes every field, and a field it does not know fails.
+out=$(/usr/bin/python3 tests/tools/check_report.py --schema 2>&1) || fail "schema: $out"
+python3 -c 'import json, sys
+r = json.load(open(sys.argv[1])); r["undocumented"] = 1; r["latency_us"]["p42"] = 0
+json.dump(r, open(sys.argv[2], "w"))' "$T/normal.json" "$T/extra.json.bad"
+out=$(/usr/bin/python3 tests/tools/check_report.py "$T/extra.json.bad" 2>&1) &&
+	fail "a report with undocumented fields passed the schema"
+grep -q "'undocumented' was unexpected" <<<"$out" && grep -q "'p42' was unexpected" <<<"$out" ||
+	fail "the schema check did not name the undocumented fields: $out"
 
 # Fan-out over MQTT: 2 publishers, 3 subscribers.
 run fanout --target "127.0.0.1:$MQ_PORT" --publishers 2 --subscribers 3 --sub-topic 'blast/#' \
