@@ -94,6 +94,10 @@ static double len_of(const struct series_row *w)
 	return w->len_s > 0 ? w->len_s : 1;
 }
 
+/* With this few points, each is marked too: a run of one second (a
+ * short trial, a small batch) would otherwise draw nothing. */
+#define FEW_POINTS 30
+
 /* A last interval shorter than this gives no rate worth drawing. */
 #define SLIVER_S 0.1
 
@@ -239,8 +243,11 @@ static void percentile_chart(FILE *f, const struct blast_results *r, const struc
 	chart_nice_range(AX_LOG, &c.y0, &c.y1);
 	chart_begin(&c, f, id, "time since start", ylabel);
 	boundaries(&c, r, s);
-	for (int j = 0; j < 5; j++)
+	for (int j = 0; j < 5; j++) {
 		chart_line(&c, t->x, t->y[j], t->n, j, j == 4, pc_names[j]);
+		if (t->n <= FEW_POINTS)
+			chart_points(&c, t->x, t->y[j], t->n, j, false, NULL);
+	}
 	chart_end(&c);
 }
 
@@ -272,6 +279,8 @@ static void gauge(FILE *f, const struct blast_results *r, const struct tl *t, co
 	chart_begin(&c, f, id, "time since start", label);
 	boundaries(&c, r, t->s);
 	chart_line(&c, t->x, y, t->n, inflight ? 1 : 0, false, label);
+	if (t->n <= FEW_POINTS)
+		chart_points(&c, t->x, y, t->n, inflight ? 1 : 0, false, NULL);
 	chart_end(&c);
 }
 
