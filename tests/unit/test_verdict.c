@@ -131,6 +131,11 @@ static void test_cpu(void)
 	in.not_sent = 5000;
 	d.end_free = 2, d.end_window = 1;
 	CHECK_EQ_INT(decide(&in), BOTTLENECK_CLIENT_CPU);
+	/* No connection up to send on (dropped, waiting to reconnect): the
+	 * backlog is the broker's doing, whatever the idle CPU says. */
+	d.end_free = 0, d.end_window = 0, d.end_socket = 0;
+	d.busiest_cpu_pm = 3, d.busiest_runq_pm = 0;
+	CHECK_EQ_INT(decide(&in), BOTTLENECK_BROKER);
 }
 
 static void test_broker_stall(void)
@@ -158,6 +163,19 @@ static void test_network(void)
 	CHECK_EQ_INT(decide(&in), BOTTLENECK_NETWORK);
 	in.retrans = 300;
 	CHECK_EQ_INT(decide(&in), BOTTLENECK_BROKER);
+	/* TCP_INFO's retransmits of a client starved of CPU are its own
+	 * (timers fire at segments whose ACKs it was late to process); the
+	 * probe's real ones are the path's whatever the CPU did. */
+	healthy(&in, &d);
+	in.retrans = 600, in.segs_out = 30000;
+	in.late_p99_ns = 900 * MS;
+	d.busiest_cpu_pm = 200, d.busiest_runq_pm = VERDICT_CPU_STARVED_PM;
+	CHECK_EQ_INT(decide(&in), BOTTLENECK_CLIENT_CPU);
+	d.busiest_runq_pm = VERDICT_CPU_STARVED_PM - 1;
+	CHECK_EQ_INT(decide(&in), BOTTLENECK_NETWORK);
+	d.busiest_runq_pm = 800;
+	in.retrans_real = true, in.retrans_from = "probe";
+	CHECK_EQ_INT(decide(&in), BOTTLENECK_NETWORK);
 	/* A queue on the path while sends fell behind. */
 	healthy(&in, &d);
 	in.late_p99_ns = 500 * MS;

@@ -88,6 +88,7 @@ struct conn {
 	struct tlink tl;        /* its place in the transport stack */
 	uint8_t hello_owed : 1; /* upgraded while a send was in flight */
 	uint8_t listener : 1;   /* fan-out: receives only */
+	uint64_t received;      /* fan-out: first receipts on this connection */
 	uint8_t seg_stamped : 1; /* the segment-stamp filter is on its socket */
 	struct rxseg_cur rxs;   /* its place in its ring of segment stamps */
 };
@@ -181,6 +182,7 @@ struct worker {
 	struct blast_totals t;
 	struct hist *interval;     /* corrected latency, current second */
 	struct hist *interval_raw; /* uncorrected latency, current second */
+	struct hist *interval_e2e; /* fan-out: end-to-end latency, current second */
 	struct hist *latency, *latency_raw, *connect, *e2e;
 	uint64_t first_send_ns, last_recv_ns;
 	struct blast_target *fan_addrs; /* fan-out: the first target, then --listen-target */
@@ -241,10 +243,11 @@ static inline uint32_t worker_slot_mod(const struct worker *w, uint32_t x)
 {
 	return slot_mod(x, w->slot_cap, w->slot_cap_m);
 }
-/* When the schedule wanted message idx sent (now, without --rate). */
-uint64_t worker_sched_time(const struct worker *w, uint64_t idx);
-/* How many messages should have been handed out by now. */
-uint64_t worker_sched_due(const struct worker *w);
+/* Where the corrected latency of message idx, handed out now, starts:
+ * its scheduled time, or now if it leaves ahead of it (engine/sched.h). */
+uint64_t worker_msg_start(const struct worker *w, uint64_t idx);
+/* How many messages may be handed out by now. */
+uint64_t worker_sched_sendable(const struct worker *w);
 /* Sends a filled chunk on a ready connection that has no send in flight. */
 void conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch);
 void worker_chunk_put(struct worker *w, struct chunk *ch);

@@ -287,7 +287,7 @@ static uint32_t mq_fill_copies(struct worker *w, struct conn *c, struct chunk *c
 			struct msg_slot *s = &slots[slot];
 			s->state = 1;
 			s->id = id;
-			s->intended_ns = paced ? worker_sched_time(w, idx) : now;
+			s->intended_ns = paced ? worker_msg_start(w, idx) : now;
 			s->sent_ns = now;
 			if (gens > 1)
 				gen_of[slot] = (uint16_t)((uint32_t)gen + 1 < gens ? gen + 1 : 0);
@@ -422,7 +422,7 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 			struct msg_slot *s = &c->slots[slot];
 			s->state = 1;
 			s->id = id;
-			s->intended_ns = worker_sched_time(w, idx);
+			s->intended_ns = worker_msg_start(w, idx);
 			s->sent_ns = w->now;
 			c->gen[slot] = (uint16_t)((uint32_t)c->gen[slot] + 1 < gens ? c->gen[slot] + 1 : 0);
 			c->n_free--;

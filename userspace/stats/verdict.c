@@ -2,7 +2,8 @@
  * "Self-diagnosis"). First match wins:
  *
  *   1. network  the path lost segments (retransmits): the broker never
- *               saw the load.
+ *               saw the load. Not from TCP_INFO's count when the client
+ *               was starved of CPU (path_lost).
  *   2. broker   a whole second passed with messages in flight and no ack.
  *   3. network  sends behind, the client's CPU not saturated, and RTT grew:
  *               a queue on the path. After 2: a stopped broker's delayed
@@ -12,7 +13,8 @@
  *   5. behind: what the late messages waited for, or, when the backlog
  *      never went out, what held the connections when sending ended:
  *      a full window (client: window), socket room (client: socket
- *      buffer), nothing (the loop itself was late: client: cpu). */
+ *      buffer), nothing (the loop itself was late: client: cpu); with
+ *      no connection up at all, the broker's (it dropped or refused them). */
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -35,8 +37,14 @@ const char *bottleneck_name(enum bottleneck b)
 	}
 }
 
+/* Retransmits TCP_INFO counts are not all losses: a client kept off its
+ * CPU is late to process ACKs (on loopback the peer's too), and the timers
+ * resend what arrived. Only the probe tells them apart; without it a
+ * starved client's retransmits say nothing of the path. */
 static bool path_lost(const struct verdict_in *in)
 {
+	if (!in->retrans_real && in->d->busiest_runq_pm >= VERDICT_CPU_STARVED_PM)
+		return false;
 	return in->segs_out && in->retrans * 1000 > in->segs_out * VERDICT_RETRANS_PM;
 }
 
@@ -98,6 +106,13 @@ static void decide_wait(struct verdict *v, const struct verdict_in *in, const ch
 	uint64_t due = in->sent + in->not_sent;
 	enum diag_wait held;
 
+	if (due && in->not_sent * 1000 > due * VERDICT_NOT_SENT_PM &&
+	    d->end_window + d->end_socket + d->end_free == 0) {
+		/* No connection was up to take the backlog: the broker had
+		 * dropped or refused them (waiting to reconnect costs no CPU). */
+		say(v, BOTTLENECK_BROKER, "%s; no connection was up when sending ended", late);
+		return;
+	}
 	if (due && in->not_sent * 1000 > due * VERDICT_NOT_SENT_PM) {
 		/* The backlog never went out: what held the connections at the end. */
 		held = d->end_window >= d->end_socket && d->end_window > d->end_free ? DIAG_WAIT_WINDOW
