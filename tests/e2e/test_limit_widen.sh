@@ -2,12 +2,12 @@
 # --find-limit and blast's own limits: each rate trial carries the run's
 # verdict on its bottleneck, and a failure that is blast's own is not
 # called the broker's.
-#  1. mosquitto with --inflight 1 on one connection at 50,000 msg/s: one
-#     message in flight cannot reach that rate (it would take a 20 us round
+#  1. mosquitto with --inflight 1 on one connection at 200,000 msg/s: one
+#     message in flight cannot reach that rate (it would take a 5 us round
 #     trip), so the first trial fails on its window; the search reruns it
 #     with a wider --inflight, and the answer says the window was widened.
 #  2. The acking discard sink (bench/sink.c) on one connection at
-#     20,000,000 msg/s: far more than one worker can send, and one
+#     200,000,000 msg/s: far more than one worker can send, and one
 #     connection cannot take a second worker, so after widening the window
 #     the search reports client-bound, with the evidence, not a limit of the
 #     sink.
@@ -47,7 +47,7 @@ EOF
 # 1. A window too small, widened.
 start_mosquitto || die "cannot start mosquitto"
 run_blast 120 --target "127.0.0.1:$MQ_PORT" --qos 1 --conns 1 --inflight 1 --find-limit \
-	--rate 50000 --ceiling 50000 --trial-duration 1s --search-timeout 90s --report "$T/win.json"
+	--rate 200000 --ceiling 200000 --trial-duration 1s --search-timeout 90s --report "$T/win.json"
 sed -n '/^limit search/,$p' "$T/blast.out"
 check_trials "$T/win.json"
 out=$(python3 - "$T/win.json" <<'EOF'
@@ -71,7 +71,7 @@ for i, (a, b) in enumerate(zip(t, t[1:])):
     if b["offered"] != a["offered"] or b["inflight"] != want:
         bad.append(f"trial {i} rerun with {a['rerun_with']}: trial {i + 1} ran {b['offered']} msg/s at --inflight {b['inflight']}")
 lim = r["limit"]
-if lim is not None and (lim["inflight"] <= 1 or lim["inflight"] != t[lim["trial"]]["inflight"]):
+if lim is not None and (lim["inflight"] <= 1 or lim["inflight"] != t[lim["trial"] - 1]["inflight"]):
     bad.append(f"the answer ran at --inflight {lim['inflight']}")
 print("; ".join(bad))
 sys.exit(1 if bad else 0)
@@ -91,8 +91,8 @@ stop_mosquitto
 # 2. Blast cannot go further: one connection, one worker, a sink that
 # acks at once.
 start_sink --ack
-run_blast 180 --target "127.0.0.1:$SINK_PORT" --qos 1 --conns 1 --find-limit --rate 20000000 \
-	--ceiling 20000000 --trial-duration 1s --search-timeout 120s --report "$T/cpu.json" \
+run_blast 180 --target "127.0.0.1:$SINK_PORT" --qos 1 --conns 1 --find-limit --rate 200000000 \
+	--ceiling 200000000 --trial-duration 1s --search-timeout 120s --report "$T/cpu.json" \
 	--html "$T/cpu.html"
 sed -n '/^limit search/,$p' "$T/blast.out"
 expect_rc 0
@@ -108,12 +108,12 @@ bad = []
 if not b or not b["bottleneck"].startswith("client: "):
     bad.append(f"bound {b}")
 elif "blast cannot go further" not in b["evidence"] or not b["says"].startswith(
-        f"client-bound at {t[lim['trial']]['offered']} msg/s: "):
+        f"client-bound at {t[lim['trial'] - 1]['offered']} msg/s: "):
     bad.append(f"bound says {b['says']!r}")
-elif not t[b["trial"]]["client_bound"] or t[b["trial"]]["offered"] <= t[lim["trial"]]["offered"]:
+elif not t[b["trial"] - 1]["client_bound"] or t[b["trial"] - 1]["offered"] <= t[lim["trial"] - 1]["offered"]:
     bad.append(f"bound trial {b['trial']} is not a client-bound failure above the answer")
-if t[0]["offered"] != 20000000 or t[0]["pass"]:
-    bad.append("the first trial, 20 M msg/s from one worker, passed")
+if t[0]["offered"] != 200000000 or t[0]["pass"]:
+    bad.append("the first trial, 200 M msg/s from one worker, passed")
 print("; ".join(bad))
 sys.exit(1 if bad else 0)
 EOF

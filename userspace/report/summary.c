@@ -555,7 +555,7 @@ static void json_bound(struct json_writer *w, const struct blast_results *r,
 	}
 	const struct limit_trial *t = &r->trials[b - 1];
 	json_begin_object(w);
-	json_kv_u64(w, "trial", b - 1);
+	json_kv_u64(w, "trial", b); /* from 1, as every trial number */
 	json_kv_u64(w, "offered", t->offered);
 	json_kv_string(w, "bottleneck", bottleneck_name(t->bottleneck));
 	json_kv_string(w, "evidence", t->evidence);
