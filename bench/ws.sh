@@ -21,9 +21,12 @@
 # blast's workers included, a peer's interpreter start included);
 # msg/cpu_s = MESSAGES / cpu_s;
 # srv_core = the mirror's CPU (/proc/PID/stat) over the client's wall time.
-# REPEAT alternating rounds (the peers, then blast); rows are medians,
-# ratios the median of the rounds' ratios. Target: blast >= 20 x each
-# peer's messages per client CPU second.
+# REPEAT alternating rounds (the peers, then blast); rows are medians.
+# Ratios are per round (blast against the peers of the same round), then
+# their median and minimum. Target: blast >= 25 x each peer's messages per
+# client CPU second in every round (the minimum over the rounds); a round
+# where a run failed (the mirror drops messages now and then, see
+# tests/e2e) has no ratio, and the count of such rounds is printed.
 #
 # Knobs (environment): MESSAGES (100000), PUBLISHERS (2), LISTENERS (1),
 # PAYLOAD (58), REPEAT (5), RUN_TIMEOUT (60 s), BLAST (./blast),
@@ -200,8 +203,8 @@ echo "# libwebsockets-test-server $LWS_VER (lws-mirror-protocol) on 127.0.0.1:$L
 echo "# $PUBLISHERS publisher(s) push $MESSAGES messages of $PAYLOAD B (text frames), $LISTENERS listener(s);"
 echo "# every connection counts receipts: expected $EXPECTED. blast --workers 1 vs Python websockets $PEER_VER"
 echo "# ($PEER_PYTHON bench/ws_peer.py, asyncio) and npm ws (node bench/ws_peer.js), no compression."
-echo "# $REPEAT alternating rounds, medians;"
-echo "# ratios are the median of the rounds' ratios. msg/s: messages / (first send -> last receipt);"
+echo "# $REPEAT alternating rounds, medians; ratios per round, then their median and minimum."
+echo "# msg/s: messages / (first send -> last receipt);"
 echo "# p50/p99: end to end (payload timestamp -> receipt) over every receipt, us; cpu_s: client user+sys;"
 echo "# srv_core: the mirror's CPU / client wall time."
 fmt_row client "msg/s" "rcpt/s" "e2e p50 us" "e2e p99 us" cpu_s "msg/cpu_s" srv_core note
@@ -219,8 +222,12 @@ for i in $(seq "$REPEAT"); do
 	runs_take blast
 	for p in "${PEERS[@]}"; do
 		if [ -n "$R_RATE" ] && [ -n "${REF[$p.RATE]:-}" ]; then
+			x=$(calc "$R_PERCPU / ${REF[$p.PERCPU]}")
 			X[$p.MSG]+=" $(calc "$R_RATE / ${REF[$p.RATE]}")"
-			X[$p.CPU]+=" $(calc "$R_PERCPU / ${REF[$p.PERCPU]}")"
+			X[$p.CPU]+=" $x"
+			X[$p.ROUNDS]+=" $(printf 'x%.2f' "$x")"
+		else
+			X[$p.ROUNDS]+=" -"
 		fi
 	done
 	unset REF
@@ -238,21 +245,28 @@ row blast "blast"
 echo "# blast's receipt times in its last run: ${BLAST_TIMED:-none} (--rx-stamps: segment needs root)"
 
 CHECKS=()
+TARGET=25
 echo
-echo "# ratios: blast / peer, median of the rounds' ratios"
+echo "# ratios: blast / peer, per round (- : a run of that round failed), median, minimum"
 for p in "${PEERS[@]}"; do
 	name="Python websockets"
 	[ "$p" = node ] && name="npm ws"
-	label="blast >= 20 x $name in messages per client CPU s"
+	label="blast >= $TARGET x $name in messages per client CPU s, every round"
 	l=${X[$p.CPU]:-}
 	if [ -n "${l// /}" ]; then
+		n_good=$(echo "$l" | wc -w)
 		# shellcheck disable=SC2086 # lists on purpose
 		x_cpu=$(median $l)
 		# shellcheck disable=SC2086
+		x_min=$(printf '%s\n' $l | sort -g | head -1)
+		# shellcheck disable=SC2086
 		x_msg=$(median ${X[$p.MSG]})
-		printf '%-18s over %d rounds: msg/s x%.2f, msg per client CPU s x%.2f\n' "$name" \
-			"$(echo "$l" | wc -w)" "$x_msg" "$x_cpu"
-		check "$(calc "$x_cpu >= 20")" "$label" "$(printf 'x%.2f' "$x_cpu")"
+		printf '%-18s msg per client CPU s by round:%s\n' "$name" "${X[$p.ROUNDS]}"
+		printf '%-18s over %d of %d rounds: msg/s x%.2f; msg per client CPU s median x%.2f, min x%.2f\n' \
+			"$name" "$n_good" "$REPEAT" "$x_msg" "$x_cpu" "$x_min"
+		fig=$(printf 'min x%.2f, median x%.2f over %d rounds' "$x_min" "$x_cpu" "$n_good")
+		[ "$n_good" -lt "$REPEAT" ] && fig+=" ($((REPEAT - n_good)) round(s) without a pair of good runs)"
+		check "$(calc "$x_min >= $TARGET")" "$label" "$fig"
 	else
 		printf '%-18s no round with both runs good\n' "$name"
 		check_skip "$label" "no pair of good runs"
