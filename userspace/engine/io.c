@@ -141,7 +141,8 @@ static void chunk_settle(struct worker *w, struct conn *c, struct chunk *ch)
 			if (w->rate) {
 				for (uint32_t i = 0; i < written; i++)
 					hist_record(w->interval,
-						    (int64_t)(w->now - sched_time(w, ch->first_msg + i)));
+						    (int64_t)(w->now - sched_start(w, ch->first_msg + i,
+										  ch->queued_ns)));
 				hist_record_n(w->interval_raw, (int64_t)(w->now - ch->queued_ns), written);
 			} else {
 				hist_record_n(w->interval, (int64_t)(w->now - ch->queued_ns), written);
@@ -346,8 +347,12 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 			tlink_recv(&c->tl, data, (size_t)res);
 			conn_kick(w, c); /* once per receive, not once per ack */
 			/* A quick ACK lets a Nagle-bound broker (mosquitto sets no
-			 * TCP_NODELAY) send its next acks without the 40 ms wait. */
-			if (w->o->qos && w->slot_cap < 1024 && c->fd >= 0 && c->state == CS_READY) {
+			 * TCP_NODELAY) send its next acks without the 40 ms wait;
+			 * with none outstanding there is nothing to hold back, and
+			 * the syscall and the bare ACK it sends are the largest cost
+			 * of a paced run. */
+			if (w->o->qos && w->slot_cap < 1024 && c->fd >= 0 && c->state == CS_READY &&
+			    c->inflight) {
 				int one = 1;
 				setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 			}
