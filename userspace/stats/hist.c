@@ -190,7 +190,9 @@ double hist_mean(const struct hist *h)
 
 	if (!h->total)
 		return 0;
-	for (int i = 0; i < HIST_COUNTS_LEN; i++) {
+	int lo, hi;
+	used_range(h, &lo, &hi);
+	for (int i = lo; i <= hi; i++) {
 		if (!h->counts[i])
 			continue;
 		int64_t v = hist_value_at_index(i);
