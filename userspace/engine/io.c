@@ -176,7 +176,8 @@ static void on_send(struct worker *w, struct conn *c, int res)
 	c->short_write = 0;
 	chunk_settle(w, c, ch);
 	if (res < 0 && c->state != CS_DEAD)
-		conn_fail(w, c, res == -EPIPE || res == -ECONNRESET ? ERR_CONN_RESET : ERR_SEND);
+		conn_fail(w, c, res != -EPIPE && res != -ECONNRESET ? ERR_SEND :
+				c->state == CS_TRANSPORT ? tlink_closed_err(&c->tl, true) : ERR_CONN_RESET);
 	if (c->state == CS_DEAD) {
 		if (!c->ops)
 			conn_finalize(w, c, false);
@@ -195,8 +196,10 @@ static void on_send(struct worker *w, struct conn *c, int res)
 		}
 		return;
 	}
-	if (c->state != CS_READY)
+	if (c->state != CS_READY) {
+		conn_send_owed_control(w, c); /* a pong owed while it waits for its answer */
 		return;
+	}
 	if (w->o->churn && c->churn_done && !c->inflight) {
 		conn_goodbye(w, c);
 		return;
@@ -364,7 +367,10 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 		if (!more && reading)
 			conn_arm_recv(w, c);
 	} else if (res == 0) {
-		if (c->state == CS_TRANSPORT || c->state == CS_HANDSHAKE || c->state == CS_READY)
+		/* During a layer's handshake, the layer names it (a refused upgrade). */
+		if (c->state == CS_TRANSPORT)
+			conn_fail(w, c, tlink_closed_err(&c->tl, false));
+		else if (c->state == CS_HANDSHAKE || c->state == CS_READY)
 			conn_fail(w, c, ERR_CONN_CLOSED);
 		else if (c->state == CS_CLOSING)
 			conn_fail(w, c, ERR__COUNT);
@@ -373,7 +379,8 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 		if (!more && c->state != CS_DEAD && c->state != CS_DONE)
 			w->rearm[w->n_rearm++] = (uint32_t)(c - w->conns);
 	} else if (c->state != CS_DEAD && c->state != CS_DONE) {
-		conn_fail(w, c, res == -ECONNRESET ? ERR_CONN_RESET : ERR_RECV);
+		conn_fail(w, c, res != -ECONNRESET ? ERR_RECV :
+				c->state == CS_TRANSPORT ? tlink_closed_err(&c->tl, true) : ERR_CONN_RESET);
 	}
 	w->rx_ns = 0;
 	if (has_buf)
