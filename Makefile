@@ -11,7 +11,7 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP
 # Which room may include which is written down in scripts/check-includes.sh.
 CFLAGS   := $(BASE_CFLAGS) -I. -Iuserspace -I$(OUT)/proto -I$(OUT)/bpf
 ENC_CFLAGS := $(BASE_CFLAGS) -Iencoders
-LDLIBS   := -luring -lprotobuf-c -lcrypto -lz -lm -lbpf -lelf -lpcap -lpthread
+LDLIBS   := -luring -lprotobuf-c -lz -lm -lbpf -lelf -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_TIME ?= 30
 
@@ -167,7 +167,7 @@ $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -Iuserspace \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ -lcrypto -lz -lm
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ -lz -lm
 
 $(OUT)/bench/%: bench/%.c $(LIB_OBJS)
 	$(call msg,BENCH,$@)
