@@ -189,6 +189,15 @@ int opts_parse(struct blast_opts *o, int argc, char **argv)
 void opts_free(struct blast_opts *o)
 {
 	free(o->topic);
+	free(o->cacert);
+	free(o->cert);
+	free(o->key_file);
+	free(o->sni);
+	free(o->alpn);
+	free(o->ciphers);
+	free(o->ciphersuites);
+	free(o->groups);
+	free(o->keylog);
 	free(o->client_id);
 	free(o->username);
 	free(o->password);
