@@ -386,6 +386,8 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 		/* Every receive buffer is taken: re-arm once some come back. */
 		if (!more && c->state != CS_DEAD && c->state != CS_DONE)
 			w->rearm[w->n_rearm++] = (uint32_t)(c - w->conns);
+	} else if (c->state == CS_TRANSPORT && res == -ECONNRESET) {
+		conn_fail(w, c, tlink_cut_short(&c->tl, true));
 	} else if (c->state != CS_DEAD && c->state != CS_DONE) {
 		conn_fail(w, c, res == -ECONNRESET ? ERR_CONN_RESET : ERR_RECV);
 	}

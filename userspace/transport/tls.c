@@ -32,6 +32,7 @@ struct tlsc {
 	uint64_t t0;       /* when its ClientHello was made */
 	char peer[300];    /* HOST:PORT, for the note */
 	uint8_t answered;  /* some byte came from the server */
+	uint8_t failed;    /* TLS failed on it: its session is not kept */
 };
 
 static struct tls_run *run_of(struct tlink *l, unsigned i)
@@ -85,6 +86,11 @@ static void tls_close(struct tlink *l, unsigned i)
 
 	if (!t)
 		return;
+	/* Freed without a close_notify, OpenSSL would take the session off
+	 * the resumable ones: a connection that was up and failed nothing
+	 * keeps it for the next. */
+	if (t->ssl && SSL_is_init_finished(t->ssl) && !t->failed)
+		SSL_set_shutdown(t->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	if (t->ssl)
 		SSL_free(t->ssl); /* and its BIOs */
 	free(t);
@@ -126,8 +132,11 @@ static int tls_open(struct tlink *l, unsigned i)
 		if (!ok)
 			return -EINVAL;
 	}
-	if (r->session && o->tls_resume != TLS_RESUME_OFF)
-		SSL_set_session(t->ssl, r->session);
+	SSL_SESSION *sess = tls_session_take(r);
+	if (sess) {
+		SSL_set_session(t->ssl, sess); /* takes its own reference */
+		SSL_SESSION_free(sess);
+	}
 	return 0;
 }
 
@@ -143,6 +152,23 @@ static size_t drain(struct tlsc *t, uint8_t *out, size_t cap)
 	return got > 0 ? (size_t)got : 0;
 }
 
+/* An alert's name; OpenSSL 3.0 has none for TLS 1.3's new ones. */
+static const char *alert_name(int alert)
+{
+	switch (alert) {
+	case 109:
+		return "missing extension";
+	case 115:
+		return "unknown PSK identity";
+	case 116:
+		return "certificate required";
+	case 120:
+		return "no application protocol";
+	default:
+		return SSL_alert_desc_string_long(alert);
+	}
+}
+
 /* The reason a failed handshake or record is counted under, with the
  * note: verification first (OpenSSL's words for it), then alerts, then
  * the error's own reason. */
@@ -153,6 +179,8 @@ static enum blast_err classify(struct tlink *l, struct tlsc *t, bool handshake)
 	long v = SSL_get_verify_result(t->ssl);
 	enum blast_err why = handshake ? ERR_TLS_HANDSHAKE : ERR_TLS_RECORD;
 
+	t->failed = 1;
+
 	if (v != X509_V_OK && (reason == SSL_R_CERTIFICATE_VERIFY_FAILED || handshake)) {
 		bool host = v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH;
 		note(l, t, host ? "the server's certificate is not for this host (%s)" :
@@ -162,7 +190,7 @@ static enum blast_err classify(struct tlink *l, struct tlsc *t, bool handshake)
 	} else if (reason >= SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256) {
 		int alert = reason - SSL_AD_REASON_OFFSET;
 		note(l, t, "the server sent the fatal alert \"%s\"",
-		     SSL_alert_desc_string_long(alert));
+		     alert_name(alert));
 		why = alert == SSL_AD_PROTOCOL_VERSION ? ERR_TLS_VERSION :
 		      alert == SSL_AD_UNRECOGNIZED_NAME ? ERR_TLS_HOSTNAME : ERR_TLS_ALERT;
 	} else if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_NO_PROTOCOLS_AVAILABLE ||

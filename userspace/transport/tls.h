@@ -14,11 +14,18 @@
 /* SSL_read hands at most one record's plaintext at a time. */
 #define TLS_PLAIN_CAP (16384 + 256)
 
+#define TLS_SESSIONS_KEPT 16
+
 /* A worker's TLS state, shared by its connections. */
 struct tls_run {
 	SSL_CTX *ctx;
 	const struct blast_opts *o;
-	SSL_SESSION *session; /* the newest session the server gave (--tls-resume) */
+	/* Sessions the server gave (--tls-resume), newest last. A TLS 1.3
+	 * ticket is used once (OpenSSL's client drops it once resumed), so
+	 * each new connection takes its own; a TLS 1.2 session id serves
+	 * them all. */
+	SSL_SESSION *sessions[TLS_SESSIONS_KEPT];
+	unsigned n_sessions;
 	int keylog_fd;        /* --keylog / SSLKEYLOGFILE, -1 when off */
 	uint8_t plain[TLS_PLAIN_CAP];
 };
@@ -28,6 +35,9 @@ struct tls_run {
  * line of words in err (naming the flag) when OpenSSL refuses a value. */
 struct tls_run *tls_run_new(const struct blast_opts *o, char *err, size_t cap);
 void tls_run_free(struct tls_run *r);
+/* A session for a new connection to resume, NULL when none (or resuming is
+ * off). The caller holds a reference: SSL_SESSION_free it after use. */
+SSL_SESSION *tls_session_take(struct tls_run *r);
 
 /* Builds the context once and drops it: bad files and values are found
  * before any connection. 0, or -1 with words in err. */

@@ -2,6 +2,8 @@
  * read into one SSL_CTX per worker, and the session each worker keeps to
  * resume the next connection's handshake. */
 #include <errno.h>
+#include <openssl/x509.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <openssl/err.h>
 #include <stdio.h>
@@ -63,10 +65,25 @@ static int keep_session(SSL *ssl, SSL_SESSION *sess)
 
 	if (!r || r->o->tls_resume == TLS_RESUME_OFF)
 		return 0;
-	if (r->session)
-		SSL_SESSION_free(r->session);
-	r->session = sess;
+	if (r->n_sessions == TLS_SESSIONS_KEPT) {
+		SSL_SESSION_free(r->sessions[0]); /* the oldest goes */
+		memmove(r->sessions, r->sessions + 1, (TLS_SESSIONS_KEPT - 1) * sizeof(*r->sessions));
+		r->n_sessions--;
+	}
+	r->sessions[r->n_sessions++] = sess;
 	return 1; /* the reference is ours now */
+}
+
+SSL_SESSION *tls_session_take(struct tls_run *r)
+{
+	if (r->o->tls_resume == TLS_RESUME_OFF || !r->n_sessions)
+		return NULL;
+	SSL_SESSION *s = r->sessions[r->n_sessions - 1];
+	if (SSL_SESSION_get_protocol_version(s) >= TLS1_3_VERSION)
+		r->n_sessions--; /* a ticket: this connection's alone */
+	else
+		SSL_SESSION_up_ref(s);
+	return s;
 }
 
 static int versions(SSL_CTX *ctx, const struct blast_opts *o)
@@ -113,7 +130,13 @@ static int client_cert(SSL_CTX *ctx, const struct blast_opts *o, char *err, size
 		return -1;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, o->key_file, SSL_FILETYPE_PEM) != 1) {
-		snprintf(what, sizeof(what), "--cert-key %s: not a PEM private key", o->key_file);
+		bool other = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+		if (other)
+			snprintf(what, sizeof(what), "--cert-key %s does not match --cert %s",
+				 o->key_file, o->cert);
+		else
+			snprintf(what, sizeof(what), "--cert-key %s: not a PEM private key",
+				 o->key_file);
 		why(err, cap, what);
 		return -1;
 	}
@@ -214,8 +237,8 @@ void tls_run_free(struct tls_run *r)
 {
 	if (!r)
 		return;
-	if (r->session)
-		SSL_SESSION_free(r->session);
+	for (unsigned i = 0; i < r->n_sessions; i++)
+		SSL_SESSION_free(r->sessions[i]);
 	if (r->ctx)
 		SSL_CTX_free(r->ctx);
 	if (r->keylog_fd >= 0)
