@@ -141,6 +141,17 @@ static void test_good(void)
 		CHECK(!strcmp(o.sub_topic, "+/+"));
 		opts_free(&o);
 	}
+	/* --proto ws: its own payload default (64-byte frames), the one --help
+	 * names, unless --payload-size says otherwise. */
+	if (!GOOD(&o, "--proto", "ws", "--target", "ws://127.0.0.1:9001/")) {
+		CHECK_EQ_INT(o.payload_size, WS_DEFAULT_PAYLOAD);
+		CHECK_EQ_INT(2 + 4 + WS_DEFAULT_PAYLOAD, 64);
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "--proto", "ws", "--target", "ws://127.0.0.1:9001/", "--payload-size", "122")) {
+		CHECK_EQ_INT(o.payload_size, 122);
+		opts_free(&o);
+	}
 	/* --sub-topic repeats: every filter is subscribed to. */
 	if (!GOOD(&o, "--subscribers", "1", "--sub-topic", "a/#", "--sub-topic", "b/+")) {
 		CHECK(!strcmp(o.sub_topic, "a/#"));
@@ -468,6 +479,8 @@ static void test_help(void)
 	CHECK_EQ_INT(r, 1);
 	CHECK(!cap_err[0]);
 	CHECK(!strncmp(cap_out, "Usage: blast", 12));
+	/* The defaults --help states are the ones parsing gives. */
+	CHECK(strstr(cap_out, "(default 32; with\n                        --proto ws 58,") != NULL);
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
 		char want[40];
 		snprintf(want, sizeof(want), "\n  %s ", flags[i]);

@@ -219,15 +219,32 @@ static int mqtt_fanout_finish(struct blast_opts *o, const struct parse_state *ps
 	return 0;
 }
 
+/* One worker per online CPU. A paced run that neither fans out nor
+ * searches takes only the workers its rate and sockets ask for: each more
+ * splits the batches its sends go out in (engine/sched.h), costing CPU
+ * that a broker on the same machine would use. */
+static uint32_t default_workers(const struct blast_opts *o)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t n = cpus < 1 ? 1 : cpus > BLAST_MAX_WORKERS ? BLAST_MAX_WORKERS : (uint64_t)cpus;
+
+	if (o->rate && !opts_fanout(o) && o->limit.mode == LIMIT_OFF && !o->churn) {
+		uint64_t by_rate = (o->rate + BLAST_PACED_RATE_PER_WORKER - 1) / BLAST_PACED_RATE_PER_WORKER;
+		uint64_t by_conns = (o->conns + BLAST_CONNS_PER_WORKER - 1) / BLAST_CONNS_PER_WORKER;
+		uint64_t want = by_rate > by_conns ? by_rate : by_conns;
+		if (want < n)
+			n = want;
+	}
+	return (uint32_t)n;
+}
+
 /* The checks both protocols share, last. */
 static int finish_common(struct blast_opts *o)
 {
 	int r;
 
-	if (!o->workers) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		o->workers = cpus < 1 ? 1 : cpus > BLAST_MAX_WORKERS ? BLAST_MAX_WORKERS : (uint32_t)cpus;
-	}
+	if (!o->workers)
+		o->workers = default_workers(o);
 	if (o->workers > o->conns)
 		o->workers = o->conns;
 	if (o->report_path && (r = report_check("--report", o->report_path)))
@@ -254,8 +271,11 @@ static int ws_finish(struct blast_opts *o, const struct parse_state *ps)
 	if (o->n_steps && ps->at[F_MESSAGES])
 		return steps_with_messages();
 	o->conns = o->publishers + o->listeners * (1 + o->n_listen);
+	/* 58 bytes make a 64-byte masked frame: a whole number of them fills
+	 * a 4 KiB read, so a relay that forwards each read as it comes (the
+	 * libwebsockets mirror) never splits one. */
 	if (!ps->at[F_PAYLOAD_SIZE])
-		o->payload_size = 64;
+		o->payload_size = WS_DEFAULT_PAYLOAD;
 	if (!o->payloads.n && !o->payload_proto && o->payload_size < WS_HEADER_LEN)
 		return cli_fail("--payload-size %u: --proto ws needs at least %d bytes for its header",
 				o->payload_size, WS_HEADER_LEN);

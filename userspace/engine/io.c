@@ -145,7 +145,8 @@ static void chunk_settle(struct worker *w, struct conn *c, struct chunk *ch)
 			if (w->rate) {
 				for (uint32_t i = 0; i < written; i++)
 					hist_record(w->interval,
-						    (int64_t)(w->now - sched_time(w, ch->first_msg + i)));
+						    (int64_t)(w->now - sched_start(w, ch->first_msg + i,
+										  ch->queued_ns)));
 				hist_record_n(w->interval_raw, (int64_t)(w->now - ch->queued_ns), written);
 			} else {
 				hist_record_n(w->interval, (int64_t)(w->now - ch->queued_ns), written);
@@ -362,9 +363,14 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 			tlink_recv(&c->tl, data, (size_t)res);
 			conn_kick(w, c); /* once per receive, not once per ack */
 			/* A quick ACK lets a Nagle-bound broker (mosquitto sets no
-			 * TCP_NODELAY) send its next acks without the 40 ms wait. */
+			 * TCP_NODELAY) send its next acks without the 40 ms wait;
+			 * with none outstanding there is nothing to hold back, and
+			 * the syscall and the bare ACK it sends are the largest cost
+			 * of a paced run. The protocol's handshake is timed: its
+			 * answer is never held back either. */
 			if (c->fd >= 0 && (c->state == CS_HANDSHAKE ||
-					   (w->o->qos && w->slot_cap < 1024 && c->state == CS_READY))) {
+					   (w->o->qos && w->slot_cap < 1024 && c->state == CS_READY &&
+					    c->inflight))) {
 				int one = 1;
 				setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 			}
