@@ -33,6 +33,9 @@ struct tlsc {
 	char peer[300];    /* HOST:PORT, for the note */
 	uint8_t answered;  /* some byte came from the server */
 	uint8_t failed;    /* TLS failed on it: its session is not kept */
+	uint8_t had_records; /* bytes came after the server's first whole record */
+	uint8_t head[5];     /* the first record's header */
+	size_t fed;          /* bytes of the server's fed to OpenSSL */
 };
 
 static struct tls_run *run_of(struct tlink *l, unsigned i)
@@ -198,8 +201,8 @@ static enum blast_err classify(struct tlink *l, struct tlsc *t, bool handshake)
 		   reason == SSL_R_VERSION_TOO_HIGH) {
 		note(l, t, "no TLS version in common (%s)", ERR_reason_error_string(e));
 		why = ERR_TLS_VERSION;
-	} else if (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
-		   reason == SSL_R_RECORD_LENGTH_MISMATCH) {
+	} else if ((reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
+		    reason == SSL_R_RECORD_LENGTH_MISMATCH) && !t->had_records) {
 		note(l, t, "the server's bytes are not TLS records (%s): a plaintext port?",
 		     ERR_reason_error_string(e));
 		why = ERR_TLS_NOT_TLS;
@@ -249,6 +252,14 @@ static ssize_t tls_hello_feed(struct tlink *l, unsigned i, const uint8_t *buf, s
 		env->t->errors[ERR_RECV]++;
 		return -ENOMEM;
 	}
+	for (size_t k = 0; k < len && t->fed + k < sizeof(t->head); k++)
+		t->head[t->fed + k] = buf[k];
+	t->fed += len;
+	/* Bytes past a whole first record: what fails there is garbage in a
+	 * TLS stream, not "a plaintext port". */
+	if (t->fed > sizeof(t->head) &&
+	    t->fed > sizeof(t->head) + ((size_t)t->head[3] << 8 | t->head[4]))
+		t->had_records = 1;
 	int r = SSL_do_handshake(t->ssl);
 	if (r == 1) {
 		bool resumed = SSL_session_reused(t->ssl);
