@@ -198,6 +198,8 @@ void opts_free(struct blast_opts *o)
 	free(o->ciphersuites);
 	free(o->groups);
 	free(o->keylog);
+	o->cacert = o->cert = o->key_file = o->sni = o->alpn = NULL;
+	o->ciphers = o->ciphersuites = o->groups = o->keylog = NULL;
 	free(o->client_id);
 	free(o->username);
 	free(o->password);
