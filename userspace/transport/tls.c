@@ -295,6 +295,8 @@ static int tls_unwrap(struct tlink *l, unsigned i, const uint8_t *buf, size_t le
 	struct tls_run *r = run_of(l, i);
 	const struct transport_env *env = l->s->env;
 
+	int64_t at = env->rx_offset(env->ctx, buf);
+
 	if (BIO_write(t->rb, buf, (int)len) != (int)len) {
 		env->fail(env->ctx, l, ERR_RECV);
 		return -1;
@@ -302,6 +304,11 @@ static int tls_unwrap(struct tlink *l, unsigned i, const uint8_t *buf, size_t le
 	for (;;) {
 		int n = SSL_read(t->ssl, r->plain, sizeof(r->plain));
 		if (n > 0) {
+			/* What the record holds arrived with its last byte: where
+			 * OpenSSL stopped reading (it reads a record at a time). */
+			if (at >= 0)
+				env->rx_mark_at(env->ctx,
+						at + (int64_t)len - (int64_t)BIO_ctrl_pending(t->rb));
 			if (tlink_up(l, i + 1, r->plain, (size_t)n) < 0)
 				return -1;
 			continue;
