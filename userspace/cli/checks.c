@@ -196,10 +196,21 @@ static int mqtt_fanout_finish(struct blast_opts *o, const struct parse_state *ps
 			    "connected to count what it receives");
 	if (o->n_steps && ps->at[F_MESSAGES])
 		return steps_with_messages();
+	if (ps->at[F_PUBLISHERS] && o->publishers == 0) {
+		/* Subscribe only: nothing is sent, so nothing that paces or
+		 * counts sends applies. */
+		static const int sends[] = { F_MESSAGES, F_RATE, F_STEPS, F_CHAT, F_FANOUT, F_FIND_LIMIT };
+		for (size_t i = 0; i < sizeof(sends) / sizeof(sends[0]); i++)
+			if (ps->at[sends[i]])
+				return cli_fail("--%s cannot be used with --publishers 0 (subscribe "
+						"only: blast sends nothing)", flags[sends[i]].name);
+	}
 	uint64_t conns = (uint64_t)o->publishers + (uint64_t)o->subscribers * (1 + o->n_listen);
 	if (conns > CONNS_MAX)
 		return cli_fail("--publishers + --subscribers x nodes: %llu connections, more than %u",
 			    (unsigned long long)conns, CONNS_MAX);
+	if (!conns)
+		return cli_fail("--publishers 0 and --subscribers 0: no connections at all");
 	o->conns = (uint32_t)conns;
 	uint32_t groups = fanout_share_groups(o);
 	if (groups && o->n_listen)
@@ -268,6 +279,9 @@ static int ws_finish(struct blast_opts *o, const struct parse_state *ps)
 		o->publishers = 1;
 	if (!ps->at[F_LISTENERS])
 		o->listeners = 1;
+	if (!o->publishers)
+		return cli_fail("--publishers 0 (subscribe only) is for MQTT with --subscribers; "
+				"--proto ws needs at least 1");
 	if (o->n_steps && ps->at[F_MESSAGES])
 		return steps_with_messages();
 	o->conns = o->publishers + o->listeners * (1 + o->n_listen);

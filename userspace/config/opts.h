@@ -177,6 +177,10 @@ struct blast_opts {
 	struct field_spec *fields; /* --field, repeatable */
 	uint32_t n_fields;
 
+	/* --config FILE: the run file read, and its content (the report keeps it). */
+	char *config_path;
+	char *config_text;
+
 	/* Packet capture (userspace/witness/capture.c). */
 	char *pcap_path;          /* --pcap FILE.pcapng; NULL = no capture */
 	uint32_t pcap_snaplen;    /* --pcap-snaplen, default PCAP_SNAPLEN_DEFAULT */
@@ -194,6 +198,13 @@ const char *opts_proto_name(const struct blast_opts *o);
 static inline bool opts_fanout(const struct blast_opts *o)
 {
 	return o->proto == PROTO_WS || (o->proto == PROTO_MQTT && o->sub_topic);
+}
+
+/* MQTT subscribe-only (--publishers 0): the subscribers count deliveries
+ * from publishers that are not this run (emqtt-bench's sub). */
+static inline bool opts_subscribe_only(const struct blast_opts *o)
+{
+	return o->proto == PROTO_MQTT && o->sub_topic && o->publishers == 0;
 }
 
 /* Receiving connections per node: --listeners (ws) or --subscribers (MQTT). */

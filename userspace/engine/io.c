@@ -180,7 +180,8 @@ static void on_send(struct worker *w, struct conn *c, int res)
 	c->short_write = 0;
 	chunk_settle(w, c, ch);
 	if (res < 0 && c->state != CS_DEAD)
-		conn_fail(w, c, res == -EPIPE || res == -ECONNRESET ? ERR_CONN_RESET : ERR_SEND);
+		conn_fail(w, c, res != -EPIPE && res != -ECONNRESET ? ERR_SEND :
+				c->state == CS_TRANSPORT ? tlink_closed_err(&c->tl, true) : ERR_CONN_RESET);
 	if (c->state == CS_DEAD) {
 		if (!c->ops)
 			conn_finalize(w, c, false);
@@ -203,8 +204,10 @@ static void on_send(struct worker *w, struct conn *c, int res)
 		}
 		return;
 	}
-	if (c->state != CS_READY)
+	if (c->state != CS_READY) {
+		conn_send_owed_control(w, c); /* a pong owed while it waits for its answer */
 		return;
+	}
 	if (w->o->churn && c->churn_done && !c->inflight) {
 		conn_goodbye(w, c);
 		return;
@@ -382,8 +385,9 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 		if (!more && reading)
 			conn_arm_recv(w, c);
 	} else if (res == 0) {
+		/* During a layer's handshake, the layer names it (a refused upgrade). */
 		if (c->state == CS_TRANSPORT)
-			conn_fail(w, c, tlink_cut_short(&c->tl, true));
+			conn_fail(w, c, tlink_closed_err(&c->tl, false));
 		else if (c->state == CS_HANDSHAKE || c->state == CS_READY)
 			conn_fail(w, c, ERR_CONN_CLOSED);
 		else if (c->state == CS_CLOSING)
@@ -395,7 +399,8 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 	} else if (c->state == CS_TRANSPORT && res == -ECONNRESET) {
 		conn_fail(w, c, tlink_cut_short(&c->tl, true));
 	} else if (c->state != CS_DEAD && c->state != CS_DONE) {
-		conn_fail(w, c, res == -ECONNRESET ? ERR_CONN_RESET : ERR_RECV);
+		conn_fail(w, c, res != -ECONNRESET ? ERR_RECV :
+				c->state == CS_TRANSPORT ? tlink_closed_err(&c->tl, true) : ERR_CONN_RESET);
 	}
 	w->rx_ns = 0;
 	if (has_buf)

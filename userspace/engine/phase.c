@@ -76,6 +76,24 @@ void reopen_now(struct worker *w)
 	}
 }
 
+/* A wake that is already due but found nothing to do: a message due with
+ * no connection to take it (all waiting to reconnect, or every window
+ * full), a Kafka partition whose leader is down. The last turn reaped no
+ * completion and this one submits nothing, so waking again at once would
+ * change nothing: sleep until a completion or the tick (which also keeps
+ * the scan's reconnect times, the second's boundary and a stop in view). */
+uint64_t wake_unless_stalled(const struct worker *w, uint64_t wake)
+{
+	if (wake > w->now || w->last_reaped || io_uring_sq_ready(&w->ring))
+		return wake;
+	uint64_t t = w->now + TICK_NS;
+	if (w->t_next_second > w->now && w->t_next_second < t)
+		t = w->t_next_second;
+	if (w->t_next_scan > w->now && w->t_next_scan < t)
+		t = w->t_next_scan;
+	return t;
+}
+
 void scan(struct worker *w)
 {
 	const struct proto_ops *p = w->p;
@@ -132,15 +150,19 @@ void publish_interval(struct worker *w, bool last)
 		.sent = w->t.sent, .acked = w->t.acked, .failed = w->t.failed,
 		.unacked = w->t.unacked, .errors = totals_error_count(&w->t),
 		.inflight = w->t.inflight, .conns_up = w->t.conns_up, .publish_start_ns = w->t0,
+		.received = w->t.received, .matched = w->t.matched,
+		.share_receipts = w->t.share_receipts,
 	};
 
 	measure_second(w, &c);
 	series_publish(&s->ring, (w->t_next_second - w->shm->start_ns) / NSEC_PER_SEC - 1, w->now,
-		       w->interval, &c, last);
+		       w->interval, w->interval_e2e, &c, last);
 	hist_add(w->latency, w->interval);
 	hist_add(w->latency_raw, w->rate ? w->interval_raw : w->interval);
 	hist_clear(w->interval);
 	hist_clear(w->interval_raw);
+	if (w->interval_e2e)
+		hist_clear(w->interval_e2e);
 }
 
 static bool all_settled(const struct worker *w)

@@ -250,8 +250,9 @@ int setup(struct worker *w)
 	for (unsigned i = 0; i < HS__COUNT; i++)
 		if (!(w->stage[i] = hist_new()))
 			return -ENOMEM;
+	w->interval_e2e = opts_fanout(o) ? hist_new() : NULL;
 	if (!w->interval || !w->interval_raw || !w->latency || !w->latency_raw || !w->connect ||
-	    !w->e2e || measure_init(&w->ms) < 0)
+	    !w->e2e || (opts_fanout(o) && !w->interval_e2e) || measure_init(&w->ms) < 0)
 		return -ENOMEM;
 
 	w->scratch = malloc(SCRATCH_LEN);
@@ -331,6 +332,7 @@ void teardown(struct worker *w)
 	free(w->e2e);
 	for (unsigned i = 0; i < HS__COUNT; i++)
 		free(w->stage[i]);
+	free(w->interval_e2e);
 	measure_free(&w->ms);
 	free(w->fan_addrs);
 }

@@ -90,6 +90,7 @@ struct conn {
 	struct tlink tl;        /* its place in the transport stack */
 	uint8_t hello_owed : 1; /* upgraded while a send was in flight */
 	uint8_t listener : 1;   /* fan-out: receives only */
+	uint64_t received;      /* fan-out: first receipts on this connection */
 	uint8_t seg_stamped : 1; /* the segment-stamp filter is on its socket */
 	struct rxseg_cur rxs;   /* its place in its ring of segment stamps */
 };
@@ -182,6 +183,7 @@ struct worker {
 	struct blast_totals t;
 	struct hist *interval;     /* corrected latency, current second */
 	struct hist *interval_raw; /* uncorrected latency, current second */
+	struct hist *interval_e2e; /* fan-out: end-to-end latency, current second */
 	struct hist *latency, *latency_raw, *connect, *e2e;
 	struct hist *stage[HS__COUNT]; /* enum hs_stage: opening a connection, stage by stage */
 	uint64_t first_send_ns, last_recv_ns;

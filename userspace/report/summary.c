@@ -18,6 +18,7 @@
 #include "config/opts.h"
 #include "report/report.h"
 #include "report/files.h"
+#include "report/status.h"
 #include "report/wire.h"
 #include "stats/fanout.h"
 
@@ -119,6 +120,30 @@ static int collect_errors(const struct blast_totals *t, int ver, struct err_entr
 	return (int)n;
 }
 
+void report_upgrade_refusals(FILE *f, const struct blast_totals *t, const struct blast_opts *o)
+{
+	static const char *const why[] = {
+		[ERR_UPGRADE_NO_UPGRADE - ERR_UPGRADE_NO_UPGRADE] = "no \"Upgrade: websocket\" header",
+		[ERR_UPGRADE_NO_CONNECTION - ERR_UPGRADE_NO_UPGRADE] = "no \"Connection: Upgrade\" header",
+		[ERR_UPGRADE_WRONG_ACCEPT - ERR_UPGRADE_NO_UPGRADE] =
+			"its Sec-WebSocket-Accept is not the one for the key sent",
+		[ERR_UPGRADE_EXTENSIONS - ERR_UPGRADE_NO_UPGRADE] = "it chose an extension none was offered",
+		[ERR_UPGRADE_SUBPROTOCOL - ERR_UPGRADE_NO_UPGRADE] = "it chose a subprotocol not asked for",
+	};
+	const char *sub = o && o->ws_subprotocol ? o->ws_subprotocol : NULL;
+
+	if (t->errors[ERR_UPGRADE_CLOSED])
+		fprintf(f, "blast: WebSocket upgrade refused: the server closed %" PRIu64
+			   " connection(s) without answering it%s%s%s\n",
+			t->errors[ERR_UPGRADE_CLOSED], sub ? " (subprotocol asked for: " : "",
+			sub ? sub : "", sub ? "; one it does not speak?)" : "");
+	for (unsigned e = ERR_UPGRADE_NO_UPGRADE; e <= ERR_UPGRADE_SUBPROTOCOL; e++)
+		if (t->errors[e])
+			fprintf(f, "blast: WebSocket upgrade answered 101 but invalid on %" PRIu64
+				   " connection(s): %s (%s)\n",
+				t->errors[e], why[e - ERR_UPGRADE_NO_UPGRADE], blast_err_names[e]);
+}
+
 void report_each_error(const struct blast_totals *t, int mqtt_version,
 		       void (*fn)(const char *key, uint64_t n, void *arg), void *arg)
 {
@@ -157,7 +182,39 @@ static const char *target_str(char *buf, size_t cap, const struct blast_target *
 
 static double acked_rate(const struct blast_results *r)
 {
-	return r->duration_s > 0 ? (double)r->t.acked / r->duration_s : 0;
+	return report_acked_rate(r);
+}
+
+/* What carries the protocol, said in the header: MQTT over WebSocket
+ * (a ws:// target), TLS under either, or plain TCP (nothing said). */
+static const char *carrier(const struct blast_opts *o)
+{
+	bool ws = o && o->proto != PROTO_WS && o->n_targets && o->targets[0].ws;
+
+	if (o && o->tls)
+		return ws ? " over WebSocket over TLS" : " over TLS";
+	return ws ? " over WebSocket" : "";
+}
+
+/* How the ack (and receipt) times were taken, in words. */
+static void timed_by(FILE *f, const struct blast_results *r)
+{
+	const struct blast_totals *t = &r->t;
+	const struct blast_opts *o = r->opts;
+	const char *what = o && o->proto == PROTO_KAFKA ? "Kafka responses (each acks a batch)" :
+			   o && opts_fanout(o) ? "acks and receipts" : "acks";
+
+	if (!t->rx_by_segment && !t->rx_by_read && !t->rx_by_loop)
+		return;
+	fprintf(f, "  arrival times of %s: %" PRIu64 " from the TCP segment that completed them, %" PRIu64
+		   " from the kernel's stamp of their read, %" PRIu64 " from blast's loop clock\n",
+		what, t->rx_by_segment, t->rx_by_read, t->rx_by_loop);
+}
+
+/* Subscribe only: deliveries per second over the run. */
+static double deliveries_rate(const struct blast_results *r)
+{
+	return r->duration_s > 0 ? (double)r->t.received / r->duration_s : 0;
 }
 
 static bool accounting_ok(const struct blast_totals *t)
@@ -227,14 +284,15 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	char b1[64], b2[64];
 
 	if (o && o->proto == PROTO_WS) {
-		fprintf(f, "blast %s  ws  %u publisher(s), %u listener(s) on each of %u node(s)  ->",
+		fprintf(f, "blast %s  WebSocket  %u publisher(s), %u listener(s) on each of %u node(s)  ->",
 			BLAST_VERSION, o->publishers, o->listeners, 1 + o->n_listen);
 	} else if (o && o->proto == PROTO_KAFKA) {
 		fprintf(f, "blast %s  kafka  topic %s  acks %s%s  ->", BLAST_VERSION, o->topic,
 			name_of(acks_names, o->acks),
 			o->compression ? "  gzip" : "");
 	} else {
-		fprintf(f, "blast %s  %s %s", BLAST_VERSION, opts_proto_name(o), version_name(o, b1, sizeof(b1)));
+		fprintf(f, "blast %s  %s %s%s", BLAST_VERSION, opts_proto_name(o),
+			version_name(o, b1, sizeof(b1)), carrier(o));
 		if (o)
 			fprintf(f, "  qos %u", o->qos);
 		if (o && opts_fanout(o))
@@ -254,9 +312,16 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	}
 	fputc('\n', f);
 
-	fprintf(f, "duration     %.3f s (publishing %.3f s), stopped by %s, exit status %d\n",
-		r->duration_s, r->publish_s, r->stop_reason ? r->stop_reason : "unknown",
-		r->exit_status);
+	char why[320];
+	bool ok = report_status(r, why, sizeof(why));
+	fprintf(f, "status       %s (exit status %d): %s\n", ok ? "OK" : "FAILED", r->exit_status, why);
+	if (r->n_trials)
+		fprintf(f, "duration     %.3f s (publishing %.3f s) in the answer's trial; the search "
+			   "ended: %s\n", r->duration_s, r->publish_s,
+			report_search_end_words(r->stop_reason));
+	else
+		fprintf(f, "duration     %.3f s (publishing %.3f s), stopped by %s\n", r->duration_s,
+			r->publish_s, r->stop_reason ? r->stop_reason : "unknown");
 	fprintf(f, "connections  ok %" PRIu64 "  failed %" PRIu64 "  dropped %" PRIu64
 		   "  (peak %" PRIu64 ", reconnects %" PRIu64 ")\n",
 		t->conns_ok, t->conns_failed, t->conns_dropped, r->peak_conns, t->reconnects);
@@ -269,7 +334,12 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 		fprintf(f, "accounting   sent = acked + failed + unacked: MISMATCH "
 			   "(%" PRIu64 " != %" PRIu64 " + %" PRIu64 " + %" PRIu64 ")\n",
 			t->sent, t->acked, t->failed, t->unacked);
-	fprintf(f, "rate         %.1f msg/s acked", acked_rate(r));
+	if (o && opts_subscribe_only(o))
+		fprintf(f, "rate         %.1f deliveries/s received (publishers outside blast)",
+			deliveries_rate(r));
+	else
+		fprintf(f, "rate         %.1f msg/s acked over %.3f s of publishing", acked_rate(r),
+			r->publish_s > 0 ? r->publish_s : r->duration_s);
 	if (o && o->rate)
 		fprintf(f, " (target %" PRIu64 " msg/s)", o->rate);
 	fputc('\n', f);
@@ -302,24 +372,29 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 		for (unsigned k = 0; k < HS__COUNT; k++)
 			latency_row(f, label[k], r->stage[k]);
 	}
-	if (t->rx_by_segment || t->rx_by_read || t->rx_by_loop)
-		fprintf(f, "  timed by   segment %" PRIu64 "  read %" PRIu64 "  loop %" PRIu64 "\n",
-			t->rx_by_segment, t->rx_by_read, t->rx_by_loop);
+	timed_by(f, r);
 	if (r->opts && opts_fanout(r->opts)) {
 		latency_row(f, "end-to-end", r->e2e);
 		uint64_t missing = r->expected > t->received ? r->expected - t->received : 0;
-		fprintf(f, "fan-out      expected %" PRIu64 "  received %" PRIu64 "  missing %" PRIu64
-			   "  duplicates %" PRIu64 "  send %.3f s  all received %.3f s\n",
-			r->expected, t->received, missing, t->duplicates, r->send_s, r->batch_s);
+		if (opts_subscribe_only(r->opts))
+			fprintf(f, "subscribe    received %" PRIu64 " deliveries, %.1f/s over %.3f s;"
+				   " %" PRIu64 " with blast's marker timed end to end\n",
+				t->received, deliveries_rate(r), r->duration_s, r->e2e ? r->e2e->total : 0);
+		else
+			fprintf(f, "fan-out      expected %" PRIu64 "  received %" PRIu64
+				   "  missing %" PRIu64 "  duplicates %" PRIu64
+				   "  send %.3f s  all received %.3f s\n",
+				r->expected, t->received, missing, t->duplicates, r->send_s, r->batch_s);
 	}
 	if (r->n_steps) {
 		fprintf(f, "steps  %10s %10s %10s %10s %10s %10s %10s %10s\n", "batch", "sent",
-			"expected", "received", "total s", "send s", "p50 us", "p99 us");
+			"expected", "received", "total ms", "send ms", "p50 us", "p99 us");
 		for (unsigned i = 0; i < r->n_steps; i++) {
 			const struct step_row *st = &r->steps[i];
 			fprintf(f, "       %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
 				   " %10.3f %10.3f %10.1f %10.1f\n",
-				st->batch, st->sent, st->expected, st->received, st->total_s, st->send_s,
+				st->batch, st->sent, st->expected, st->received, st->total_s * 1e3,
+				st->send_s * 1e3,
 				(double)st->p50_ns / 1e3, (double)st->p99_ns / 1e3);
 		}
 	}
@@ -364,6 +439,13 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 	}
 	json_begin_object(w);
 	json_kv_string(w, "proto", opts_proto_name(o));
+	/* --config: the run file as it was read, so the run can be repeated
+	 * from the report alone (command-line flags replaced some of it:
+	 * the settings below are what ran). */
+	if (o->config_path) {
+		json_kv_string(w, "config_file", o->config_path);
+		json_kv_string(w, "config_file_text", o->config_text ? o->config_text : "");
+	}
 	json_key(w, "targets");
 	json_begin_array(w);
 	for (unsigned i = 0; i < o->n_targets && i < BLAST_MAX_TARGETS; i++)
@@ -442,7 +524,7 @@ static void json_connect_rate(struct json_writer *w, const struct blast_results 
 	json_kv_u64(w, "rate", t->offered);
 	json_kv_double3(w, "achieved", t->achieved);
 	json_kv_u64(w, "conns", t->conns);
-	json_kv_u64(w, "trial", a - 1);
+	json_kv_u64(w, "trial", a);
 	json_kv_bool(w, "confirmed", !strcmp(end, "confirmed") || !strcmp(end, "ceiling"));
 	report_json_latency(w, "latency_us", r->limit_rate_connect);
 	json_end_object(w);
@@ -460,6 +542,7 @@ static void json_limit(struct json_writer *w, const struct blast_results *r)
 	for (unsigned i = 0; i < r->n_trials; i++) {
 		const struct limit_trial *t = &r->trials[i];
 		json_begin_object(w);
+		json_kv_u64(w, "trial", i + 1);
 		json_kv_u64(w, "offered", t->offered);
 		json_kv_double3(w, "achieved", t->achieved);
 		json_kv_double3(w, "acked_rate", t->acked_rate);
@@ -472,8 +555,17 @@ static void json_limit(struct json_writer *w, const struct blast_results *r)
 		json_kv_double3(w, "p50_us", (double)t->p50_ns / 1e3);
 		json_kv_double3(w, "p99_us", (double)t->p99_ns / 1e3);
 		json_kv_double3(w, "p999_us", (double)t->p999_ns / 1e3);
-		json_kv_u64(w, "retransmits", t->retransmits);
-		json_kv_u64(w, "srtt_us", t->srtt_us);
+		/* Wire figures come from the probe: null, not 0, without it. */
+		json_key(w, "retransmits");
+		if (o->probe)
+			json_u64(w, t->retransmits);
+		else
+			json_null(w);
+		json_key(w, "srtt_us");
+		if (o->probe)
+			json_u64(w, t->srtt_us);
+		else
+			json_null(w);
 		if (conns) {
 			json_kv_string(w, "stage", t->conn_rate ? "connect_rate" : "conns");
 			json_kv_u64(w, "conns", t->conns);
@@ -495,7 +587,7 @@ static void json_limit(struct json_writer *w, const struct blast_results *r)
 		json_kv_double3(w, "rate", conns ? a->acked_rate : (double)a->offered);
 		if (conns)
 			json_kv_u64(w, "conns", a->offered);
-		json_kv_u64(w, "trial", (uint64_t)r->limit_trial);
+		json_kv_u64(w, "trial", (uint64_t)r->limit_trial + 1);
 		json_kv_bool(w, "confirmed", !strcmp(end, "confirmed") || !strcmp(end, "ceiling"));
 		json_kv_double3(w, "acked_rate", a->acked_rate);
 		report_json_latency(w, "latency_us", conns ? r->connect : o->proto == PROTO_WS ? r->e2e : r->latency);
@@ -597,6 +689,10 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 		json_kv_u64(&w, "received", t->received);
 		json_kv_u64(&w, "missing", r->expected > t->received ? r->expected - t->received : 0);
 		json_kv_u64(&w, "duplicates", t->duplicates);
+		if (opts_subscribe_only(r->opts)) {
+			json_kv_bool(&w, "subscribe_only", true);
+			json_kv_double3(&w, "received_per_s", deliveries_rate(r));
+		}
 		json_kv_double3(&w, "send_s", r->send_s);
 		json_kv_double3(&w, "batch_s", r->batch_s);
 		json_key(&w, "steps");
@@ -610,8 +706,9 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 			json_kv_u64(&w, "received", st->received);
 			json_kv_u64(&w, "missing", st->expected > st->received ? st->expected - st->received : 0);
 			json_kv_u64(&w, "duplicates", st->duplicates);
-			json_kv_double3(&w, "total_s", st->total_s);
-			json_kv_double3(&w, "send_s", st->send_s);
+			/* Full precision: a small batch takes well under a millisecond. */
+			json_kv_double(&w, "total_s", st->total_s);
+			json_kv_double(&w, "send_s", st->send_s);
 			json_kv_double3(&w, "p50_us", (double)st->p50_ns / 1e3);
 			json_kv_double3(&w, "p99_us", (double)st->p99_ns / 1e3);
 			json_end_object(&w);

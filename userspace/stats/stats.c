@@ -27,6 +27,12 @@ const char *const blast_err_names[ERR__COUNT] = {
 	[ERR_TLS_HANDSHAKE] = "tls_handshake",
 	[ERR_TLS_TIMEOUT] = "tls_handshake_timeout",
 	[ERR_TLS_RECORD] = "tls_record",
+	[ERR_UPGRADE_CLOSED] = "upgrade_refused:closed",
+	[ERR_UPGRADE_NO_UPGRADE] = "upgrade_invalid:upgrade",
+	[ERR_UPGRADE_NO_CONNECTION] = "upgrade_invalid:connection",
+	[ERR_UPGRADE_WRONG_ACCEPT] = "upgrade_invalid:accept",
+	[ERR_UPGRADE_EXTENSIONS] = "upgrade_invalid:extensions",
+	[ERR_UPGRADE_SUBPROTOCOL] = "upgrade_invalid:subprotocol",
 };
 
 const char *const hs_stage_names[HS__COUNT] = {
