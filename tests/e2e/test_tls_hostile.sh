@@ -7,6 +7,8 @@
 # 2. Garbage after ServerHello: a relay in front of mosquitto's TLS
 #    listener passes the server's first record, then random bytes. The
 #    handshake fails as a TLS handshake failure (not "a plaintext port").
+# 3. A stall mid-handshake: the same relay passes the first record and
+#    then nothing; the handshake timeout (10 s) ends it, named.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 skip_unless_cmd python3 openssl socat
 [ -x /usr/sbin/mosquitto ] || skip "/usr/sbin/mosquitto not installed"
@@ -21,9 +23,10 @@ wait_until 5 port_open "$P_TLS" || die "TLS listener not up"
 
 log "== garbage after ServerHello"
 RELAY_PORT=$(free_port)
-python3 - "$RELAY_PORT" "$P_TLS" <<'PY' >"$T/relay.out" 2>"$T/relay.err" &
+start_relay() { # MODE: garbage or stall
+python3 - "$RELAY_PORT" "$P_TLS" "$1" <<'PY' >"$T/relay.out" 2>"$T/relay.err" &
 import os, socket, sys, threading, time
-lport, sport = int(sys.argv[1]), int(sys.argv[2])
+lport, sport, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 ls.bind(("127.0.0.1", lport)); ls.listen(16)
 def pump(a, b):
@@ -43,7 +46,8 @@ def serve(c):
         if not d: return
         buf += d
     n = 5 + (buf[3] << 8 | buf[4])
-    c.sendall(buf[:n] + os.urandom(200))  # the ServerHello record, then garbage
+    # The ServerHello record, then garbage or nothing.
+    c.sendall(buf[:n] + (os.urandom(200) if mode == "garbage" else b""))
     time.sleep(30)
 end = time.time() + 60
 ls.settimeout(1)
@@ -57,6 +61,8 @@ PY
 RELAY_PID=$!
 track "$RELAY_PID"
 wait_until 5 port_open "$RELAY_PORT" || die "relay not up"
+}
+start_relay garbage
 r=$T/garbage.json
 run_blast 30 --target "mqtts://localhost:$RELAY_PORT" --cacert "$PKI/ca.pem" --messages 5 \
 	--report "$r" --quiet
@@ -67,6 +73,19 @@ expect_json "$r" conns_failed == 1
 check_accounting "$r"
 grep -q '^blast: TLS to localhost:[0-9]*: handshake failed: ' "$T/blast.err" ||
 	fail "garbage: no handshake failure line: $(cat "$T/blast.err")"
+stop_pid "$RELAY_PID"
+
+log "== a stall after ServerHello"
+RELAY_PORT=$(free_port)
+start_relay stall
+r=$T/stall.json
+run_blast 30 --target "mqtts://localhost:$RELAY_PORT" --cacert "$PKI/ca.pem" --messages 5 \
+	--report "$r" --quiet
+[ "$BLAST_RC" -ne 0 ] || fail "stall: blast exited 0"
+expect_json "$r" errors.tls_handshake_timeout == 1
+grep -q '^blast: TLS to localhost:[0-9]*: the handshake stalled' "$T/blast.err" ||
+	fail "stall: no line saying the handshake stalled: $(cat "$T/blast.err")"
+check_accounting "$r"
 stop_pid "$RELAY_PID"
 
 log "== close_notify mid-run (socat terminating TLS, the broker stopped)"
