@@ -350,8 +350,10 @@ static enum blast_err tls_cut_short(struct tlink *l, unsigned i, bool closed)
 		note(l, t, "%sthe server closed the connection mid-handshake", NULL);
 		return ERR_TLS_HANDSHAKE;
 	}
-	note(l, t, t->answered ? "%sthe handshake stalled (not done within the 10 s handshake timeout)" :
-				 "%sno answer to the ClientHello within the 10 s handshake timeout", NULL);
+	note(l, t,
+	     t->answered ? "%sthe handshake stalled (not done within the 10 s handshake timeout)" :
+			   "%sno answer to the ClientHello within the 10 s handshake timeout",
+	     NULL);
 	return ERR_TLS_TIMEOUT;
 }
 
