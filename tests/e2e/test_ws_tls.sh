@@ -55,10 +55,12 @@ if [ -x /usr/bin/libwebsockets-test-server ]; then
 	LWS_PID=$!
 	track "$LWS_PID"
 	wait_until 5 port_open "$LWS_PORT" || die "lws --ssl not up: $(tail -3 "$T/lws.log")"
+	# The mirror drops what a lagging client's ring cannot hold; decrypting,
+	# it lags sooner on a loaded machine: a gentler rate than the plain test.
 	r=$T/ws-mirror.json
 	run_blast 60 --proto ws --target "wss://127.0.0.1:$LWS_PORT/" --insecure \
 		--ws-subprotocol lws-mirror-protocol --publishers 1 --listeners 2 --messages 300 \
-		--payload-size 58 --rate 2000 --report "$r" --quiet
+		--payload-size 58 --rate 500 --report "$r" --quiet
 	[ "$BLAST_RC" -eq 0 ] || fail "ws mirror over TLS: blast exited $BLAST_RC: $(blast_why "$r")"
 	expect_json "$r" sent == 300
 	expect_json "$r" received == 900
