@@ -221,6 +221,7 @@ int setup(struct worker *w)
 		w->rate = o->rate && pubs && !rt ? 1 : rt;
 	}
 	w->slot_cap = o->qos ? o->inflight : 0;
+	w->slot_cap_m = w->slot_cap ? UINT64_MAX / w->slot_cap + 1 : 0;
 
 	/* Big buffers for a few connections, smaller ones for many: memory
 	 * stays bounded either way (a buffer is held only while sending). */
