@@ -1,6 +1,8 @@
 /* The checks between flags, once all are in: a flag for another protocol
  * or mode, flags that exclude each other, defaults that depend on other
  * flags, and the files and templates a run will need. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -320,6 +322,69 @@ static int transport_finish(struct blast_opts *o)
 	return 0;
 }
 
+/* A file a TLS flag names must be readable now: one line, not a failed
+ * handshake later. OpenSSL reads it again in transport/tls_ctx.c. */
+static int readable(const char *flag, const char *path)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return cli_fail("%s %s: %s", flag, cli_quote(path), strerror(errno));
+	fclose(f);
+	return 0;
+}
+
+/* TLS: mqtts:// or wss:// targets, all or none; its flags only with them. */
+static int tls_finish(struct blast_opts *o, const struct parse_state *ps)
+{
+	unsigned n_tls = 0, n_listen_tls = 0;
+	int f, r;
+
+	for (unsigned i = 0; i < o->n_targets; i++)
+		n_tls += o->targets[i].tls;
+	for (unsigned i = 0; i < o->n_listen; i++)
+		n_listen_tls += o->listen[i].tls;
+	if (n_tls && n_tls != o->n_targets)
+		return cli_fail("--target: either every target is TLS (mqtts://, wss://) or none is");
+	if (n_listen_tls != (n_tls ? o->n_listen : 0))
+		return cli_fail("--listen-target: TLS (wss://) exactly when --target is");
+	o->tls = n_tls > 0;
+	if (o->tls && o->proto == PROTO_KAFKA)
+		return cli_fail("--target: TLS is not supported for Kafka yet");
+	if (!o->tls) {
+		if ((f = flag_first_given(ps, G_TLS)) >= 0)
+			return cli_fail("--%s is for TLS targets (mqtts://HOST:PORT or "
+					"wss://HOST:PORT/PATH)", flags[f].name);
+		return 0;
+	}
+	if (!o->cert != !o->key_file)
+		return cli_fail("--cert and --cert-key go together (a client certificate and its key)");
+	if (o->tls_resume == TLS_RESUME_ID && o->tls_version != TLS_VERSION_12)
+		return cli_fail("--tls-resume id: session ids are TLS 1.2's (add --tls-version 1.2); "
+				"TLS 1.3 resumes by ticket");
+	if (o->insecure && o->cacert)
+		return cli_fail("--insecure and --cacert cannot be used together (nothing is verified "
+				"with --insecure)");
+	if (o->cacert && (r = readable("--cacert", o->cacert)))
+		return r;
+	if (o->cert && (r = readable("--cert", o->cert)))
+		return r;
+	if (o->key_file && (r = readable("--cert-key", o->key_file)))
+		return r;
+	/* The key log: --keylog, else $SSLKEYLOGFILE as browsers and curl read it. */
+	const char *env = getenv("SSLKEYLOGFILE");
+	if (!o->keylog && env && *env && !(o->keylog = strdup(env)))
+		return cli_fail("out of memory");
+	if (o->keylog) {
+		FILE *kf = fopen(o->keylog, "a");
+		if (!kf)
+			return cli_fail("%s %s: %s", ps->at[F_KEYLOG] ? "--keylog" : "SSLKEYLOGFILE",
+					cli_quote(o->keylog), strerror(errno));
+		fclose(kf);
+	}
+	return 0;
+}
+
 static int kafka_finish(struct blast_opts *o, const struct parse_state *ps)
 {
 	int r;
@@ -389,6 +454,8 @@ int opts_finish(struct blast_opts *o, const struct parse_state *ps)
 	if (o->proto == PROTO_MQTT && o->sub_topic && (r = mqtt_fanout_finish(o, ps)))
 		return r;
 	if ((r = transport_finish(o)))
+		return r;
+	if ((r = tls_finish(o, ps)))
 		return r;
 	if (ps->at[F_PAYLOAD_SIZE] && o->payloads.n)
 		return cli_fail("--payload-size and --payload-file cannot be used together");

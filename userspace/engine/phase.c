@@ -106,7 +106,8 @@ void scan(struct worker *w)
 		case CS_TRANSPORT:
 		case CS_HANDSHAKE:
 			if (w->now - c->t_connect > HANDSHAKE_TIMEOUT_NS)
-				conn_fail(w, c, ERR_CONNECT_TIMEOUT);
+				conn_fail(w, c, c->state == CS_TRANSPORT ? tlink_cut_short(&c->tl, false) :
+									   ERR_CONNECT_TIMEOUT);
 			break;
 		case CS_READY:
 			if (ka && !c->tx && !c->ctl_len && w->now - c->t_last_tx >= ka) {

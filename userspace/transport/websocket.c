@@ -202,16 +202,18 @@ static uint8_t *frame_header_before(uint8_t *dst_end, uint8_t opcode, size_t n, 
 
 /* One masked binary frame around data[*off, len). The mask key need not
  * be unpredictable here (no browser, no cache to poison): cheap is fine. */
-static void wst_wrap(struct tlink *l, unsigned i, uint8_t *data, uint32_t *off, uint32_t len)
+static int wst_wrap(struct tlink *l, unsigned i, uint8_t *data, uint32_t *off, uint32_t *len,
+		    uint32_t room)
 {
-	(void)l, (void)i;
+	(void)l, (void)i, (void)room;
 	uint8_t key[4];
-	uint32_t r = (uint32_t)(len * 2654435761u) ^ (uint32_t)(uintptr_t)data;
+	uint32_t r = (uint32_t)(*len * 2654435761u) ^ (uint32_t)(uintptr_t)data;
 	memcpy(key, &r, 4);
-	size_t n = len - *off;
+	size_t n = *len - *off;
 	uint8_t *start = frame_header_before(data + *off, 0x2, n, key);
 	ws_mask(data + *off, n, key, 0);
 	*off = (uint32_t)(start - data);
+	return 0;
 }
 
 /* A pong, or the reply to a close (echoing its code, as is usual), to
