@@ -6,7 +6,9 @@
 #    targets in turn, whichever worker holds them); QoS 1, 6,000 messages:
 #    all acked, sent = acked + failed + unacked; the report says when the
 #    last worker had all its connections up (startup.to_all_conns_ms, not
-#    before the first worker's to_schedule_ms).
+#    before the first worker's to_schedule_ms). One worker holding 3,000
+#    connections with --keepalive 2 for 5 s: none dropped (its scan, a
+#    slice at a time, still pings each within mosquitto's 3 s).
 # 2. Under a 200 open files limit (hard and soft): --workers 2 for 1,000
 #    connections is one clear line naming the workers needed (6) and exit
 #    2; without --workers blast takes as many as the sockets need and all
@@ -60,6 +62,20 @@ else
 	fail "no report written"
 fi
 logins_each 750
+
+# One worker holding 3,000 connections scans them a slice at a time: with
+# --keepalive 2 each must still ping within mosquitto's 3 s, or be dropped.
+r=$T/keepalive.json
+run_blast 60 "${TARGETS[@]}" --conns 3000 --workers 1 --keepalive 2 --messages 0 --duration 5s \
+	--report "$r" --quiet
+[ "$BLAST_RC" -eq 0 ] || fail "keepalive run: blast exited $BLAST_RC: $(blast_why "$r")"
+if [ -s "$r" ]; then
+	expect_json "$r" conns_ok == 3000
+	expect_json "$r" conns_dropped == 0
+	expect_json "$r" errors eq '{}'
+else
+	fail "no report written by the keepalive run"
+fi
 
 # 2. The open files limit sizes the workers.
 # run_limited ARGS...: blast under a 200 open files limit, soft and hard.
