@@ -212,6 +212,7 @@ bench: blast $(BENCH_BINS) $(TOOL_BINS)
 	$(Q)bench/ws.sh
 	$(Q)bench/probe.sh
 	$(Q)bench/probe_startup.sh
+	$(Q)bench/pacing.sh
 
 clean:
 	rm -rf $(OUT) blast

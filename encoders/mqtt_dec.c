@@ -252,6 +252,14 @@ int mqtt_parse_connack(const struct mqtt_frame *f, enum mqtt_version v, struct m
 	if (ack & ~MQTT_CONNACK_SESSION_PRESENT)
 		return -EPROTO; /* reserved bits [MQTT-3.2.2-1] */
 	ca.session_present = ack & MQTT_CONNACK_SESSION_PRESENT;
+	/* A 3.1.1-only server refuses a 5.0 CONNECT with its own CONNACK:
+	 * two bytes, "unacceptable protocol version" (3.1.1 3.1.2.2; 5.0
+	 * 3.1.4 allows it). That is 5.0's "unsupported protocol version". */
+	if (v == MQTT_V5 && f->body_len == 2 && ca.code == MQTT_CONNACK_UNACCEPTABLE_PROTOCOL_VERSION) {
+		ca.code = MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION;
+		*out = ca;
+		return 0;
+	}
 	if (v == MQTT_V5) {
 		if (!props_begin(&r, &it, PROPS_CONNACK))
 			return -EPROTO;

@@ -15,9 +15,12 @@
 #define NG_IDB 0x00000001u
 #define NG_OPB 0x00000002u /* obsolete Packet Block */
 #define NG_SPB 0x00000003u
+#define NG_ISB 0x00000005u
 #define NG_EPB 0x00000006u
 #define NG_BOM 0x1a2b3c4du
 #define NG_OPT_TSRESOL 9
+#define NG_OPT_IFDROP 5
+#define NG_OPT_OSDROP 7
 
 static uint16_t rd16(const uint8_t *p, bool swap)
 {
@@ -33,6 +36,14 @@ static uint32_t rd32(const uint8_t *p, bool swap)
 
 	memcpy(&v, p, 4);
 	return swap ? __builtin_bswap32(v) : v;
+}
+
+static uint64_t rd64(const uint8_t *p, bool swap)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return swap ? __builtin_bswap64(v) : v;
 }
 
 static int bad(struct pcapfile_reader *r, const char *what, size_t at)
@@ -82,8 +93,55 @@ static int ng_section(struct pcapfile_reader *r)
 		return bad(r, "bad byte-order magic in Section Header Block", r->pos + 8);
 	if (rd16(b + 12, r->swap) != 1)
 		return bad(r, "unsupported pcapng major version", r->pos + 12);
-	r->n_ifaces = 0; /* interface ids are per section */
+	/* Interface ids are per section: keep what the last one recorded. */
+	for (unsigned i = 0; i < PCAP_MAX_IFACES; i++) {
+		r->ifdrop_done += r->ifdrop[i];
+		r->osdrop_done += r->osdrop[i];
+		r->ifdrop[i] = r->osdrop[i] = 0;
+	}
+	r->n_ifaces = 0;
 	return 0;
+}
+
+/* An Interface Statistics Block: its drop counters, if it has them. */
+static int ng_isb(struct pcapfile_reader *r, const uint8_t *body, size_t n)
+{
+	if (n < 12)
+		return bad(r, "truncated Interface Statistics Block", r->pos);
+	uint32_t ifc = rd32(body, r->swap);
+	if (ifc >= r->n_ifaces)
+		return bad(r, "statistics name an interface not described", r->pos + 8);
+	size_t o = 12;
+	while (o + 4 <= n) {
+		uint16_t code = rd16(body + o, r->swap), olen = rd16(body + o + 2, r->swap);
+		if (code == 0)
+			break;
+		size_t padded = ((size_t)olen + 3) & ~(size_t)3;
+		if (padded > n - o - 4)
+			return bad(r, "option runs past its Interface Statistics Block", r->pos + 8 + o);
+		if ((code == NG_OPT_IFDROP || code == NG_OPT_OSDROP) && olen != 8)
+			return bad(r, "a drop count is not 8 bytes", r->pos + 8 + o);
+		if (code == NG_OPT_IFDROP || code == NG_OPT_OSDROP) {
+			uint64_t v = rd64(body + o + 4, r->swap);
+			*(code == NG_OPT_IFDROP ? &r->ifdrop[ifc] : &r->osdrop[ifc]) = v;
+			r->drops_known = true;
+		}
+		o += 4 + padded;
+	}
+	return 0;
+}
+
+bool pcapfile_drops(const struct pcapfile_reader *r, uint64_t *ifdrop, uint64_t *osdrop)
+{
+	uint64_t i = r->ifdrop_done, o = r->osdrop_done;
+
+	for (unsigned k = 0; k < PCAP_MAX_IFACES; k++) {
+		i += r->ifdrop[k];
+		o += r->osdrop[k];
+	}
+	*ifdrop = i;
+	*osdrop = o;
+	return r->drops_known;
 }
 
 /* Walks an IDB's options for if_tsresol. */
@@ -158,6 +216,13 @@ static int ng_next(struct pcapfile_reader *r, struct pcap_pkt *p)
 			r->pos += blen;
 			continue;
 		}
+		if (type == NG_ISB) {
+			int e = ng_isb(r, body, n);
+			if (e)
+				return e;
+			r->pos += blen;
+			continue;
+		}
 		if (type == NG_EPB || type == NG_OPB || type == NG_SPB) {
 			uint32_t ifc = 0, caplen, wirelen;
 			uint64_t ts = 0;
@@ -199,7 +264,7 @@ static int ng_next(struct pcapfile_reader *r, struct pcap_pkt *p)
 			r->index++;
 			return 1;
 		}
-		r->pos += blen; /* NRB, ISB, DSB, custom: nothing to do */
+		r->pos += blen; /* NRB, DSB, custom: nothing to do */
 	}
 }
 
@@ -510,4 +575,25 @@ size_t pcapng_encode_epb_trailer(uint8_t out[8], uint32_t caplen)
 	memset(out, 0, pad);
 	wr32(out + pad, (uint32_t)pcapng_epb_size(caplen));
 	return pad + 4;
+}
+
+void pcapng_encode_isb(uint8_t out[PCAPNG_ISB_SIZE], uint64_t ts_ns, uint64_t ifdrop,
+		       uint64_t osdrop)
+{
+	wr32(out, NG_ISB);
+	wr32(out + 4, PCAPNG_ISB_SIZE);
+	wr32(out + 8, 0); /* interface 0 */
+	wr32(out + 12, (uint32_t)(ts_ns >> 32));
+	wr32(out + 16, (uint32_t)ts_ns);
+	const struct { uint16_t code; uint64_t v; } opt[] = { { NG_OPT_IFDROP, ifdrop },
+							       { NG_OPT_OSDROP, osdrop } };
+	uint8_t *o = out + 20;
+	for (size_t i = 0; i < 2; i++, o += 12) {
+		wr16(o, opt[i].code);
+		wr16(o + 2, 8);
+		wr32(o + 4, (uint32_t)opt[i].v); /* little endian, as the section */
+		wr32(o + 8, (uint32_t)(opt[i].v >> 32));
+	}
+	wr32(o, 0); /* opt_endofopt */
+	wr32(o + 4, PCAPNG_ISB_SIZE);
 }

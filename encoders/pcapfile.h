@@ -46,6 +46,13 @@ struct pcapfile_reader {
 	struct pcap_iface ifaces[PCAP_MAX_IFACES]; /* classic: one */
 	unsigned n_ifaces;
 	uint64_t index;   /* packets returned so far */
+	/* Drops the file itself records: pcapng Interface Statistics Blocks'
+	 * isb_ifdrop (the interface's) and isb_osdrop (the capture's buffer
+	 * full), cumulative per interface, so each interface's last block
+	 * counts. Classic pcap records none. See pcapfile_drops. */
+	uint64_t ifdrop[PCAP_MAX_IFACES], osdrop[PCAP_MAX_IFACES];
+	uint64_t ifdrop_done, osdrop_done; /* earlier sections' */
+	bool drops_known; /* an ISB carried isb_ifdrop or isb_osdrop */
 	char err[160];    /* why pcapfile_next or pcapfile_init failed */
 };
 
@@ -63,8 +70,13 @@ struct pcap_pkt {
 int pcapfile_init(struct pcapfile_reader *r, const uint8_t *buf, size_t len);
 /* Next packet: 1 with *p filled, 0 at the clean end of the file, -EPROTO
  * for a corrupt or truncated file (err names the packet or block and the
- * offset). Blocks that carry no packet (NRB, ISB, custom...) are skipped. */
+ * offset). Blocks that carry no packet (NRB, custom...) are skipped; an
+ * ISB's drop counts are kept for pcapfile_drops. */
 int pcapfile_next(struct pcapfile_reader *r, struct pcap_pkt *p);
+
+/* Packets the file says were dropped so far (interface, capture): false
+ * when it records nothing about drops (classic pcap, or no ISB with them). */
+bool pcapfile_drops(const struct pcapfile_reader *r, uint64_t *ifdrop, uint64_t *osdrop);
 
 /* ---- link, IP and TCP ---- */
 
@@ -104,5 +116,10 @@ void pcapng_encode_epb_header(uint8_t out[PCAPNG_EPB_HEADER], uint64_t ts_ns, ui
 /* Padding (to 4 bytes) and the trailing block length: returns bytes written
  * (at most 7). */
 size_t pcapng_encode_epb_trailer(uint8_t out[8], uint32_t caplen);
+/* Interface Statistics Block for interface 0: isb_ifdrop and isb_osdrop,
+ * so that a reader knows what the capture lost. */
+#define PCAPNG_ISB_SIZE 52
+void pcapng_encode_isb(uint8_t out[PCAPNG_ISB_SIZE], uint64_t ts_ns, uint64_t ifdrop,
+		       uint64_t osdrop);
 
 #endif

@@ -384,7 +384,7 @@ bpf_prog_ids() {
 }
 
 # Brokers and servers, by kind.
-for _lib in mosquitto kafka ws netns; do
+for _lib in mosquitto kafka ws nats netns; do
 	. "$REPO/tests/lib/$_lib.sh"
 done
 unset _lib

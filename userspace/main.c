@@ -87,6 +87,37 @@ static void check_fanout(struct shm *shm, const struct blast_opts *o)
 		shm->fanout_done = 1;
 }
 
+/* For the live line: whether every worker stopped sending, and the fan-out
+ * receipts so far and expected. */
+static void progress_wait_read(struct shm *shm, const struct blast_opts *o, const bool *exited,
+			       unsigned n, struct progress_wait *pw)
+{
+	struct blast_totals sum, t;
+	uint32_t state = 0;
+
+	memset(&sum, 0, sizeof(sum));
+	pw->draining = true;
+	for (unsigned i = 0; i < n; i++) {
+		read_totals(&shm->w[i], &t, &state);
+		if (state < PHASE_DRAINING && !exited[i])
+			pw->draining = false;
+		totals_add(&sum, &t);
+	}
+	pw->received = sum.received;
+	pw->expected = opts_fanout(o) ? fanout_expected(o, &sum) : 0;
+	/* Receipts per second since the last line (a new run starts over). */
+	static uint64_t last_received, last_ns;
+	uint64_t now = mono_ns();
+	if (!last_ns)
+		last_ns = shm->start_ns;
+	if (last_ns && sum.received >= last_received && now > last_ns)
+		pw->received_per_s = (double)(sum.received - last_received) * 1e9 / (double)(now - last_ns);
+	else
+		pw->received_per_s = 0;
+	last_received = sum.received;
+	last_ns = now;
+}
+
 static const char *stop_name(uint32_t why)
 {
 	switch (why) {
@@ -209,8 +240,11 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 					kill(pids[i], SIGKILL);
 		}
 		if (series_poll(series) > 0 && !o->quiet && alive) {
+			struct progress_wait pw;
+			progress_wait_read(shm, o, exited, n, &pw);
 			progress_print(stderr, series, o,
-				       kmeta->n_brokers ? (uint64_t)o->conns * kmeta->n_brokers : o->conns);
+				       kmeta->n_brokers ? (uint64_t)o->conns * kmeta->n_brokers : o->conns,
+				       &pw);
 			probe_live(probe, stderr, (double)(now - shm->start_ns) / 1e9, now);
 		}
 	}
@@ -466,7 +500,8 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	 * (a Kafka leader move) are reported, but do not fail the run. */
 	bool clean = total->conns_failed == 0 && total->conns_dropped == 0 && total->failed == 0 &&
 		     total->unacked == 0 &&
-		     (total->acked > 0 || (o->has_messages && o->messages == 0)) &&
+		     (total->acked > 0 || (o->has_messages && o->messages == 0) ||
+		      (opts_subscribe_only(o) && total->received > 0)) &&
 		     all.why != STOP_CONNS_LOST &&
 		     (!opts_fanout(o) || total->received >= res.expected) &&
 		     !fanout_refused(total);
@@ -478,6 +513,12 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 				" messages sent (--topic %s): nothing to receive\n",
 			o->sub_topic, o->n_sub_topics > 1 ? " (nor any other)" : "", total->sent,
 			o->topic);
+		clean = false;
+	}
+	if (opts_subscribe_only(o) && !total->received) {
+		fprintf(stderr, "blast: --publishers 0: nothing was delivered to --sub-topic %s%s "
+				"in %.1f s (is anything publishing there?)\n",
+			o->sub_topic, o->n_sub_topics > 1 ? " (nor the others)" : "", res.duration_s);
 		clean = false;
 	}
 	if (fanout_refused(total))
@@ -492,6 +533,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		if (total->http_status[i])
 			fprintf(stderr, "blast: WebSocket upgrade refused with HTTP %u on %" PRIu64
 					" connection(s)\n", i, total->http_status[i]);
+	report_upgrade_refusals(stderr, total, o);
 	struct wire_stats *wire = probe ? malloc(sizeof(*wire)) : NULL;
 	if (wire && probe_read(probe, wire) == 0)
 		res.wire_probe = wire;

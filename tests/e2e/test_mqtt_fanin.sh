@@ -33,7 +33,7 @@ subscriptions() {
 python3 - README.md >"$T/examples.txt" <<'EOF' || die "cannot read README's examples"
 import re, sys
 text = open(sys.argv[1]).read()
-sec = text[text.index("### MQTT fan-out\n"):]
+sec = text[re.search(r"^##+ MQTT fan-out\n", text, re.M).start():]
 sec = sec[:re.search(r"\n##+ ", sec[5:]).start() + 5]
 for block in re.findall(r"```sh\n(.*?)```", sec, re.S):
     label = None

@@ -205,3 +205,35 @@ start_ws_bad_server() {
 	fi
 	export WSB_PORT WSB_PID WSB_LOG
 }
+
+# start_ws_ping_server [--ping-interval S] [--ping-timeout S]: a WebSocket
+# server (python3-websockets, tests/tools/ws_ping_server.py) that pings
+# every client and closes one whose pong is late (code 1011), relaying
+# every message to every client. Exports WSP_PORT, WSP_PID, WSP_LOG (one
+# "closed code=C reason=R" line per closed connection). Returns 1 if it does
+# not listen within 5 s.
+start_ws_ping_server() {
+	local out i
+	/usr/bin/python3 -c 'import websockets' 2>/dev/null ||
+		{ echo "python3-websockets not installed" >&2; return 1; }
+	out=$(mktemp "$T/ws_ping.XXXXXX.out") || return 1
+	WSP_LOG=${out%.out}.log
+	/usr/bin/python3 "$REPO/tests/tools/ws_ping_server.py" "$@" >"$out" 2>"$WSP_LOG" </dev/null &
+	WSP_PID=$!
+	track "$WSP_PID"
+	WSP_PORT=
+	for ((i = 0; i < 50; i++)); do
+		WSP_PORT=$(sed -n 's/^port=//p' "$out")
+		[ -n "$WSP_PORT" ] && break
+		kill -0 "$WSP_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ -z "$WSP_PORT" ]; then
+		echo "ws_ping_server did not start:" >&2
+		cat "$WSP_LOG" >&2
+		stop_pid "$WSP_PID"
+		WSP_PID=
+		return 1
+	fi
+	export WSP_PORT WSP_PID WSP_LOG
+}

@@ -16,7 +16,9 @@ reads an HTTP upgrade request and then misbehaves in one of three ways:
                 drops the TCP connection without a close frame (SO_LINGER 0:
                 the client sees a reset).
 
-With --frames 0 (close, drop) it acts right after the handshake. Every
+With --frames 0 (close, drop) it acts right after the handshake.
+--wrong-accept makes the handshake's Sec-WebSocket-Accept the one for
+another key; --subprotocol answers a subprotocol of its choice. Every
 connection is handled on its own thread, so with several blast connections
 each one gets the same treatment. Prints "port=N" (stdout, flushed) once it
 listens (bind to port 0 unless --port is given), one "conn ..." line per
@@ -109,6 +111,8 @@ def frame(op, payload):
 
 def handshake(sock, args, hdrs):
     key = hdrs.get("sec-websocket-key", "")
+    if args.wrong_accept:
+        key = "x" + key  # the accept for another key (RFC 6455 4.1 item 4 fails)
     accept = base64.b64encode(hashlib.sha1(key.encode() + GUID).digest()).decode()
     lines = [
         "HTTP/1.1 101 Switching Protocols",
@@ -183,6 +187,8 @@ def main():
     ap.add_argument("--reason", default="going away", help="close reason")
     ap.add_argument("--subprotocol", default=None,
                     help="Sec-WebSocket-Protocol to answer (default: the first offered; '' for none)")
+    ap.add_argument("--wrong-accept", action="store_true",
+                    help="answer with the Sec-WebSocket-Accept of another key")
     args = ap.parse_args()
 
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

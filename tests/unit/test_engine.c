@@ -68,6 +68,33 @@ static void test_schedule(void)
 	CHECK_EQ_INT(sched_due(&w), 40);
 }
 
+/* Paced batches: a send may go up to PACE_AHEAD_NS early; the loop wakes
+ * PACE_WAKE_EARLY_NS before the next one; an early send's latency starts
+ * when it left, a late one's at its scheduled time. */
+static void test_pacing(void)
+{
+	struct worker w = { .phase = PHASE_RUNNING, .limit = UINT64_MAX, .rate = 10000 };
+
+	w.t0 = 5 * NSEC_PER_SEC;
+	w.now = w.t0;
+	/* 10,000/s: one every 100 us; 200 us ahead holds 0, 1 and 2. */
+	CHECK_EQ_INT(sched_due(&w), 1);
+	CHECK_EQ_INT(sched_sendable(&w), 1 + PACE_AHEAD_NS / (100 * NSEC_PER_USEC));
+	w.next_msg = 3;
+	CHECK_EQ_INT(sched_wake(&w), w.t0 + 300 * NSEC_PER_USEC - PACE_WAKE_EARLY_NS);
+	/* Sent 30 us ahead: timed from when it left; 30 us late: from its time. */
+	uint64_t due3 = sched_time(&w, 3);
+	CHECK_EQ_INT(sched_start(&w, 3, due3 - 30000), due3 - 30000);
+	CHECK_EQ_INT(sched_start(&w, 3, due3 + 30000), due3);
+	w.now = due3 - 30000;
+	CHECK_EQ_INT(worker_msg_start(&w, 3), w.now);
+	/* Never past the run's end, however far ahead. */
+	w.t_end = w.t0 + NSEC_PER_MSEC;
+	w.now = w.t_end - NSEC_PER_USEC;
+	CHECK_EQ_INT(sched_sendable(&w), 10);
+	CHECK_EQ_INT(sched_due(&w), 10);
+}
+
 static void test_sendq(void)
 {
 	struct conn conns[4] = { 0 };
@@ -99,6 +126,7 @@ static void test_sendq(void)
 int main(void)
 {
 	test_schedule();
+	test_pacing();
 	test_sendq();
 	return t_done("test_engine");
 }

@@ -30,6 +30,16 @@ static void test_parse_vectors(void)
 	CHECK_EQ_INT(ca.code, MQTT_CONNACK_NOT_AUTHORIZED);
 	/* A 3.1.1 CONNACK is not a valid v5 one (no property length). */
 	CHECK_EQ_INT(mqtt_parse_connack(&f, MQTT_V5, &ca), -EPROTO);
+	/* ...except the one a 3.1.1-only server answers a v5 CONNECT with
+	 * (nats-server does): "unacceptable protocol version", named as v5's
+	 * "unsupported protocol version". */
+	static const uint8_t connack311_version[] = { 0x20, 0x02, 0x00, 0x01 };
+	CHECK_EQ_INT(decode_at_guard(connack311_version, sizeof(connack311_version), &f), 4);
+	CHECK_EQ_INT(mqtt_parse_connack(&f, MQTT_V5, &ca), 0);
+	CHECK_EQ_INT(ca.code, MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION);
+	CHECK(!strcmp(mqtt_connack_name(MQTT_V5, ca.code), "unsupported_protocol_version"));
+	CHECK_EQ_INT(mqtt_parse_connack(&f, MQTT_V311, &ca), 0);
+	CHECK_EQ_INT(ca.code, MQTT_CONNACK_UNACCEPTABLE_PROTOCOL_VERSION);
 
 	CHECK_EQ_INT(decode_at_guard(connack5_ok, sizeof(connack5_ok), &f), sizeof(connack5_ok));
 	CHECK_EQ_INT(mqtt_parse_connack(&f, MQTT_V5, &ca), 0);

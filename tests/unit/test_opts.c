@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/flags.h"
+
 #include "config/opts.h"
 #include "opts_harness.h"
 
@@ -147,6 +149,12 @@ static void test_good(void)
 	}
 	/* MQTT fan-out: publishers (--conns or --publishers) plus
 	 * subscribers on every node; the filter defaults to blast/#. */
+	/* Subscribe only: the subscribers are every connection. */
+	if (!GOOD(&o, "--publishers", "0", "--subscribers", "5", "--sub-topic", "ext/#")) {
+		CHECK(opts_subscribe_only(&o));
+		CHECK_EQ_INT(o.conns, 5);
+		opts_free(&o);
+	}
 	if (!GOOD(&o, "--conns", "3", "--subscribers", "4", "--listen-target", "127.0.0.1:1884",
 		  "--sub-qos", "2", "--mqtt-version", "5")) {
 		CHECK(opts_fanout(&o));
@@ -170,6 +178,17 @@ static void test_good(void)
 		CHECK_EQ_INT(o.n_steps, 2);
 		CHECK_EQ_INT(o.transport, TRANSPORT_WS);
 		CHECK(!strcmp(o.sub_topic, "+/+"));
+		opts_free(&o);
+	}
+	/* --proto ws: its own payload default (64-byte frames), the one --help
+	 * names, unless --payload-size says otherwise. */
+	if (!GOOD(&o, "--proto", "ws", "--target", "ws://127.0.0.1:9001/")) {
+		CHECK_EQ_INT(o.payload_size, WS_DEFAULT_PAYLOAD);
+		CHECK_EQ_INT(2 + 4 + WS_DEFAULT_PAYLOAD, 64);
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "--proto", "ws", "--target", "ws://127.0.0.1:9001/", "--payload-size", "122")) {
+		CHECK_EQ_INT(o.payload_size, 122);
 		opts_free(&o);
 	}
 	/* --sub-topic repeats: every filter is subscribed to. */
@@ -476,6 +495,28 @@ static void test_probe_flag(void)
 	BAD("--rx-stamps", "--rx-stamps");
 }
 
+/* Every short form in the flag table is the one --help shows, and only
+ * one flag has each letter. */
+static void check_short_forms_shown(const char *help)
+{
+	int n = 0;
+
+	for (int id = 0; id < F__COUNT; id++) {
+		char want[48];
+		if (!flags[id].letter)
+			continue;
+		n++;
+		snprintf(want, sizeof(want), "\n  -%c, --%s ", flags[id].letter, flags[id].name);
+		t_checks++;
+		if (!strstr(help, want)) {
+			t_failures++;
+			fprintf(stderr, "%s:%d: --help does not show %s\n", __FILE__, __LINE__, want + 3);
+		}
+		CHECK_EQ_INT(flag_by_letter(flags[id].letter), id);
+	}
+	CHECK_EQ_INT(n, 13);
+}
+
 static void test_help(void)
 {
 	static const char *const flags[] = {
@@ -497,11 +538,14 @@ static void test_help(void)
 	CHECK_EQ_INT(r, 1);
 	CHECK(!cap_err[0]);
 	CHECK(!strncmp(cap_out, "Usage: blast", 12));
+	/* The defaults --help states are the ones parsing gives. */
+	CHECK(strstr(cap_out, "(default 32; with\n                        --proto ws 58,") != NULL);
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		char want[40];
+		char want[40], with_short[48];
 		snprintf(want, sizeof(want), "\n  %s ", flags[i]);
+		snprintf(with_short, sizeof(with_short), ", %s ", flags[i]);
 		t_checks++;
-		if (!strstr(cap_out, want)) {
+		if (!strstr(cap_out, want) && !strstr(cap_out, with_short)) {
 			t_failures++;
 			fprintf(stderr, "%s:%d: --help does not document %s\n", __FILE__, __LINE__,
 				flags[i]);
@@ -514,6 +558,7 @@ static void test_help(void)
 		widest = col > widest ? col : widest;
 	}
 	CHECK(widest <= 80);
+	check_short_forms_shown(cap_out);
 	opts_free(&o);
 
 	/* -h is --help: the same text, whatever follows it. */
@@ -536,6 +581,77 @@ static void test_help(void)
 	CHECK_EQ_INT(r, 1);
 	CHECK(!cap_err[0]);
 	opts_free(&o);
+}
+
+/* Short forms: the same rows as the long flags. */
+static void test_short_forms(void)
+{
+	struct blast_opts o;
+
+	if (!GOOD(&o, "-c", "20", "-r", "5k", "-d", "3s", "-q", "1", "-t", "x/{conn}", "-s100",
+		  "-k", "7", "-V", "5", "-u", "me", "-P", "pw")) {
+		CHECK_EQ_INT(o.conns, 20);
+		CHECK(o.rate == 5000);
+		CHECK(o.duration_ns == 3000000000ull);
+		CHECK_EQ_INT(o.qos, 1);
+		CHECK(!strcmp(o.topic, "x/{conn}"));
+		CHECK_EQ_INT(o.payload_size, 100);
+		CHECK_EQ_INT(o.keepalive, 7);
+		CHECK_EQ_INT(o.mqtt_version, 5);
+		CHECK(!strcmp(o.username, "me") && !strcmp(o.password, "pw"));
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "-L", "50", "--transport", "ws", "-H", "X-A: b")) {
+		CHECK(o.messages == 50);
+		CHECK_EQ_INT(o.n_ws_headers, 1);
+		opts_free(&o);
+	}
+	/* The last one given wins, long or short. */
+	if (!GOOD(&o, "-c", "2", "--conns", "3")) {
+		CHECK_EQ_INT(o.conns, 3);
+		opts_free(&o);
+	}
+}
+
+/* --config: a run file, one long flag a line; the command line wins. */
+static void test_config_file(void)
+{
+	static const char text[] = "# a run\n"
+				   "--target 127.0.0.1:1884\n"
+				   "  conns 20  \n"
+				   "rate = 5k\n"
+				   "--duration=3s\n"
+				   "\n"
+				   "topic 'a b/{conn}'\n"
+				   "client-id c#{conn}\n"
+				   "reconnect\n";
+	char *path = write_file("run.conf", text, sizeof(text) - 1);
+	struct blast_opts o;
+
+	if (!GOOD(&o, "--config", path)) {
+		CHECK_EQ_INT(o.conns, 20);
+		CHECK(o.rate == 5000);
+		CHECK(o.duration_ns == 3000000000ull);
+		CHECK(!strcmp(o.topic, "a b/{conn}"));
+		CHECK(!strcmp(o.client_id, "c#{conn}")); /* '#' in a value is the value's */
+		CHECK(o.reconnect);
+		CHECK_EQ_INT(o.n_targets, 1);
+		CHECK(o.targets[0].port == 1884);
+		CHECK(o.config_path && !strcmp(o.config_path, path));
+		CHECK(o.config_text && !strcmp(o.config_text, text));
+		opts_free(&o);
+	}
+	/* Flags on the command line replace the file's, repeatable ones whole;
+	 * a short form counts as its long flag. */
+	if (!GOOD(&o, "-r", "7", "--config", path, "--target", "127.0.0.1:1885", "--target",
+		  "127.0.0.1:1886")) {
+		CHECK(o.rate == 7);
+		CHECK_EQ_INT(o.conns, 20);
+		CHECK_EQ_INT(o.n_targets, 2);
+		CHECK(o.targets[0].port == 1885 && o.targets[1].port == 1886);
+		opts_free(&o);
+	}
+	unlink(path);
 }
 
 /* --find-limit and its settings. */
@@ -639,7 +755,9 @@ static void test_check_targets(void)
 
 int main(void)
 {
+	test_short_forms();
 	tmpdir_make();
+	test_config_file();
 	test_defaults();
 	test_good();
 	test_kafka();

@@ -28,7 +28,13 @@ static void test_bad(void)
 	BAD("unknown option --frobnicate (see blast --help)", "--frobnicate");
 	BAD("unknown option --frobnicate ", "--frobnicate=3");
 	BAD("unknown option -x", "-x");
-	BAD("unknown option -c", "-conns", "5");
+	BAD("unknown option -conns (see blast --help); did you mean --conns?", "-conns", "5");
+	/* Short forms: errors name both spellings. */
+	BAD("-c/--conns 0: must be between 1 and 1000000", "-c", "0");
+	BAD("-c needs a value", "-c");
+	BAD("-c/--conns needs a value", "-c", "-r", "5");
+	BAD("-q/--qos 3: must be 0, 1 or 2", "-q3");
+	BAD("unknown option -z", "-z");
 	BAD("unknown option --con ", "--con", "5");        /* no abbreviations */
 	BAD("unknown option --re ", "--re");               /* ambiguous prefix */
 	/* A near miss names the flag it most likely meant; a far one, none. */
@@ -85,6 +91,15 @@ static void test_bad(void)
 	    "$share/a/x", "--listen-target", "127.0.0.1:1884");
 	BAD("--chat is for MQTT only, not --proto ws", "--proto", "ws", "--chat");
 	BAD("--subscribers x: not a number", "--subscribers", "x");
+	/* Subscribe only: nothing is sent. */
+	BAD("--rate cannot be used with --publishers 0 (subscribe only: blast sends nothing)",
+	    "--publishers", "0", "--subscribers", "2", "--rate", "10");
+	BAD("--messages cannot be used with --publishers 0", "--publishers", "0", "--subscribers",
+	    "1", "--messages", "5");
+	BAD("--publishers 0 and --subscribers 0: no connections at all", "--publishers", "0",
+	    "--subscribers", "0");
+	BAD("--publishers 0 (subscribe only) is for MQTT with --subscribers", "--proto", "ws",
+	    "--publishers", "0");
 	BAD("--listeners is for --proto ws only (MQTT fan-out takes --subscribers)",
 	    "--subscribers", "2", "--listeners", "2");
 	BAD("--binary is for --proto ws only", "--subscribers", "2", "--binary");
@@ -328,9 +343,37 @@ static void test_bad(void)
 	unlink(two);
 }
 
+/* --config: one line naming the file and line. (Its own function: tmp_path
+ * rotates eight buffers, which test_bad holds.) */
+static void test_config_bad(void)
+{
+	char *c1 = write_file("c1.conf", "conns 5\nconn 3\n", 15);
+	char *c2 = write_file("c2.conf", "# x\nqos 3\n", 10);
+	char *c3 = write_file("c3.conf", "reconnect yes\n", 14);
+	char *c4 = write_file("c4.conf", "rate\n", 5);
+	char *c5 = write_file("c5.conf", "config other.conf\n", 18);
+	char w[400];
+	snprintf(w, sizeof(w), "%s:2: unknown flag --conn (see blast --help); did you mean "
+		 "--conns?", c1);
+	BAD(w, "--config", c1);
+	snprintf(w, sizeof(w), "%s:2: --qos 3: must be 0, 1 or 2", c2);
+	BAD(w, "--config", c2);
+	snprintf(w, sizeof(w), "%s:1: --reconnect takes no value", c3);
+	BAD(w, "--config", c3);
+	snprintf(w, sizeof(w), "%s:1: --rate needs a value", c4);
+	BAD(w, "--config", c4);
+	snprintf(w, sizeof(w), "%s:1: --config is for the command line, not a run file", c5);
+	BAD(w, "--config", c5);
+	BAD("--config given twice", "--config", c1, "--config", c2);
+	BAD("--config needs a value", "--config");
+	BAD("No such file or directory", "--config", tmp_path("missing.conf"));
+	unlink(c1), unlink(c2), unlink(c3), unlink(c4), unlink(c5);
+}
+
 int main(void)
 {
 	tmpdir_make();
+	test_config_bad();
 	test_bad();
 	rmdir(tmpdir);
 	return t_done("test_opts_bad");

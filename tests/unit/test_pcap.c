@@ -1,6 +1,7 @@
 /* Capture files: classic pcap (both magics, both byte orders), crafted
  * pcapng blocks (several interfaces, if_tsresol in powers of 10 and 2,
- * SPB, unknown blocks, a big-endian section), every truncation and some
+ * SPB, unknown blocks, a big-endian section, Interface Statistics Blocks'
+ * drop counts), every truncation and some
  * corruptions of them; our own pcapng writer read back; and the link, IP
  * and TCP dissector. Reassembly and matching: test_wire_match.c. */
 #include <errno.h>
@@ -270,10 +271,121 @@ static void test_dissect(void)
 		CHECK(pkt_dissect_tcp(LINKTYPE_RAW, f, cut, &t) <= 0 || cut >= 68);
 }
 
+/* An ISB's option: code, 8-byte value, in the section's byte order. */
+static void isb_opt(struct capfile *s, uint16_t code, uint64_t v)
+{
+	p16(s, code);
+	p16(s, 8);
+	if (s->be) {
+		p32(s, (uint32_t)(v >> 32));
+		p32(s, (uint32_t)v);
+	} else {
+		p32(s, (uint32_t)v);
+		p32(s, (uint32_t)(v >> 32));
+	}
+}
+
+static void isb(struct capfile *f, uint32_t ifc, uint64_t ifdrop, uint64_t osdrop, bool opts)
+{
+	static struct capfile s;
+	s.n = 0;
+	s.be = f->be;
+	p32(&s, ifc);
+	p32(&s, 0);
+	p32(&s, 7);
+	if (opts) {
+		isb_opt(&s, 4, 1000); /* isb_ifrecv: not a drop */
+		isb_opt(&s, 5, ifdrop);
+		isb_opt(&s, 7, osdrop);
+		p32(&s, 0);
+	}
+	ng_block(f, 5, &s);
+}
+
+/* Interface Statistics Blocks: the drops a file records, cumulative per
+ * interface (the last block of each counts), summed over interfaces and
+ * sections, in either byte order; none recorded is said apart from zero. */
+static void test_isb(void)
+{
+	static struct capfile f;
+	uint8_t pkt[100];
+	size_t n = ip4_tcp(pkt, 1, 2, 1000, 1883, 7, TCP_ACK, "abc", 3);
+	struct pcapfile_reader r;
+	struct pcap_pkt p;
+	uint64_t ifd, osd;
+
+	for (int be = 0; be < 2; be++) {
+		f.n = 0;
+		f.be = be;
+		ng_shb(&f);
+		ng_idb(&f, LINKTYPE_RAW, 9);
+		ng_idb(&f, LINKTYPE_RAW, 9);
+		ng_epb(&f, 0, 1, pkt, (uint32_t)n);
+		isb(&f, 0, 0, 0, false); /* no options: says nothing */
+		CHECK_EQ_INT(pcapfile_init(&r, f.d, f.n), 0);
+		while (pcapfile_next(&r, &p) == 1)
+			;
+		CHECK(!pcapfile_drops(&r, &ifd, &osd) && ifd == 0 && osd == 0);
+		isb(&f, 0, 1, 2, true);
+		isb(&f, 0, 3, 5, true);        /* cumulative: replaces the one above */
+		isb(&f, 1, 0, 0x100000000ull, true);
+		ng_shb(&f);                    /* a new section: its own interfaces */
+		ng_idb(&f, LINKTYPE_RAW, 9);
+		isb(&f, 0, 10, 20, true);
+		ng_epb(&f, 0, 2, pkt, (uint32_t)n);
+		CHECK_EQ_INT(pcapfile_init(&r, f.d, f.n), 0);
+		int e, pkts = 0;
+		while ((e = pcapfile_next(&r, &p)) == 1)
+			pkts++;
+		CHECK_EQ_INT(e, 0);
+		CHECK_EQ_INT(pkts, 2);
+		CHECK(pcapfile_drops(&r, &ifd, &osd));
+		CHECK_EQ_INT(ifd, 13);
+		CHECK(osd == 25 + 0x100000000ull);
+	}
+	/* Our writer's block reads back. */
+	f.n = 0;
+	f.be = false;
+	ng_shb(&f);
+	ng_idb(&f, LINKTYPE_RAW, 9);
+	pcapng_encode_isb(f.d + f.n, 5, 7, 0x123456789ull);
+	f.n += PCAPNG_ISB_SIZE;
+	CHECK_EQ_INT(pcapfile_init(&r, f.d, f.n), 0);
+	CHECK_EQ_INT(pcapfile_next(&r, &p), 0);
+	CHECK(pcapfile_drops(&r, &ifd, &osd) && ifd == 7 && osd == 0x123456789ull);
+	/* Corrupt ones: an undescribed interface, a drop count of 4 bytes. */
+	size_t at = f.n;
+	isb(&f, 3, 1, 1, true);
+	CHECK_EQ_INT(pcapfile_init(&r, f.d, f.n), 0);
+	CHECK_EQ_INT(pcapfile_next(&r, &p), -EPROTO);
+	CHECK(strstr(r.err, "interface") != NULL);
+	f.n = at;
+	static struct capfile s;
+	s.n = 0;
+	s.be = false;
+	p32(&s, 0);
+	p32(&s, 0);
+	p32(&s, 0);
+	p16(&s, 5);
+	p16(&s, 4);
+	p32(&s, 1);
+	p32(&s, 0);
+	ng_block(&f, 5, &s);
+	CHECK_EQ_INT(pcapfile_init(&r, f.d, f.n), 0);
+	CHECK_EQ_INT(pcapfile_next(&r, &p), -EPROTO);
+	CHECK(strstr(r.err, "8 bytes") != NULL);
+	/* Cut anywhere inside: an error, never a read past the end. */
+	for (size_t cut = at + 1; cut < f.n; cut++) {
+		CHECK_EQ_INT(pcapfile_init(&r, f.d, cut), 0);
+		CHECK_EQ_INT(pcapfile_next(&r, &p), -EPROTO);
+	}
+}
+
 int main(void)
 {
 	test_classic();
 	test_pcapng();
+	test_isb();
 	test_writer();
 	test_dissect();
 	return t_done("test_pcap");

@@ -111,6 +111,8 @@ static const char demo_proto[] =
 	"  int64 when_ms = 14;\n"
 	"  sint64 drift = 15;\n"
 	"  string tag = 16;\n"
+	"  repeated Where stops = 17;\n"
+	"  repeated string names = 18;\n"
 	"}\n"
 	"message Where { string name = 1; }\n";
 
@@ -321,8 +323,79 @@ static void test_desc_only(const char *desc)
 	}
 }
 
+/* Repeated fields: NAME[N] writes N elements, each drawn anew; through a
+ * repeated message, every --field under it names the same N. */
+static void test_desc_repeated(const char *desc)
+{
+	struct payload_gen *g = GEN("Reading", desc, "samples[5]=uniform:0:9", "stops[3].lat=uniform:0:1",
+				    "stops[3].room=r", "names[2]=choice:a|b", "level=4");
+	uint8_t buf[512];
+	int bad = 0;
+
+	if (!g)
+		return;
+	for (uint64_t i = 0; i < 500; i++) {
+		ssize_t len = payload_gen_fill(g, i, buf, sizeof(buf));
+		struct wf f;
+		if (len <= 0 || (size_t)len > payload_gen_max_size(g) ||
+		    wire_get(buf, (size_t)len, 12, &f) || f.count != 5 ||
+		    wire_get(buf, (size_t)len, 17, &f) || f.count != 3 || f.wt != 2 ||
+		    wire_get(buf, (size_t)len, 18, &f) || f.count != 2 ||
+		    wire_get(buf, (size_t)len, 9, &f) || f.count != 1 || f.v != 4 ||
+		    wire_get(buf, (size_t)len, 17, &f)) {
+			bad++;
+			continue;
+		}
+		/* The last stop: its room and a latitude in [0, 1). */
+		struct wf room, lat;
+		double d;
+		if (wire_get(f.p, f.len, 3, &room) || room.len != 1 || room.p[0] != 'r' ||
+		    wire_get(f.p, f.len, 1, &lat))
+			bad++;
+		memcpy(&d, &lat.v, 8);
+		if (lat.count && (d < 0 || d >= 1))
+			bad++;
+	}
+	CHECK_EQ_INT(bad, 0);
+	/* protoc reads them back: five samples, three stops. */
+	ssize_t len = payload_gen_fill(g, 7, buf, sizeof(buf));
+	write_file(tmp_path("rep.bin"), buf, (size_t)len);
+	char path[4200], text[4096] = "";
+	snprintf(path, sizeof(path), "%s", tmp_path("rep.txt"));
+	if (run("cd %s && protoc --decode=demo.Reading -I. -I/usr/include demo.proto <rep.bin >%s 2>&1",
+		tmpdir, path) == 0) {
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+		int samples = 0, stops = 0;
+		if (f)
+			fclose(f);
+		text[n] = '\0';
+		for (const char *p = text; (p = strstr(p, "samples: ")); p++)
+			samples++;
+		for (const char *p = text; (p = strstr(p, "stops {")); p++)
+			stops++;
+		CHECK_EQ_INT(samples, 5);
+		CHECK_EQ_INT(stops, 3);
+	} else {
+		CHECK(!"protoc --decode failed on a payload with repeated fields");
+	}
+	payload_gen_free(g);
+}
+
 static void test_desc_errors(const char *desc, const char *dur_desc)
 {
+	BAD("--field temp[3]=1: temp is a sint32, not repeated: [N] is for repeated fields",
+	    "Reading", desc, "temp[3]=1");
+	BAD("--field samples[0]=1: samples[0]: a repeated field's elements are NAME[N], N from 1 "
+	    "to 65536",
+	    "Reading", desc, "samples[0]=1");
+	BAD("--field samples[x]=1: samples[x]: a repeated field's elements", "Reading", desc,
+	    "samples[x]=1");
+	BAD("--field stops[3].room=x: stops has 2 element(s) by --field stops[2].lat=1: say "
+	    "stops[2] here too",
+	    "Reading", desc, "stops[2].lat=1", "stops[3].room=x");
+	BAD("--field stops.room=x: stops has 2 element(s)", "Reading", desc, "stops[2].lat=1",
+	    "stops.room=x");
 	BAD("--payload-proto Where: more than one message in", "Where", desc, NULL);
 	BAD("--payload-proto Alive: no such message in", "Alive", desc, NULL);
 	BAD("--field kind=NOPE: kind is an enum demo.Reading.Kind, which has no value NOPE (its "
@@ -393,6 +466,7 @@ int main(void)
 	} else {
 		test_desc_tagdata(desc, nots);
 		test_desc_only(demo);
+		test_desc_repeated(demo);
 		test_desc_errors(demo, dur);
 	}
 	run("rm -rf %s", tmpdir);

@@ -422,6 +422,31 @@ static void test_progress(void)
 	p.sent_total = 50000;
 	progress_format(b, sizeof(b), &p);
 	CHECK(!strncmp(b, "[  12.0s] [##########..........]  50% conns", 42));
+	/* Draining: what the run waits for, not "sent 0/s". */
+	p.draining = true;
+	p.fanout = true;
+	p.received = 4392;
+	p.expected = 5550;
+	progress_format(b, sizeof(b), &p);
+	CHECK(!strcmp(b, "[  12.0s] draining conns 1000/1000 | waiting for receipts 4,392 of 5,550 "
+			 "| errors 2"));
+	p.fanout = false;
+	progress_format(b, sizeof(b), &p);
+	CHECK(!strcmp(b, "[  12.0s] draining conns 1000/1000 | waiting for acks: 12 in flight "
+			 "| errors 2"));
+	p.duration_s = 10;
+	progress_format(b, sizeof(b), &p);
+	CHECK(!strncmp(b, "[  12.0s / 11.5s] draining conns 1000/1000 | waiting for acks", 61));
+	/* Sends ended before the duration (--messages): draining all the same. */
+	p.elapsed_s = 5;
+	progress_format(b, sizeof(b), &p);
+	CHECK(!strncmp(b, "[   5.0s] draining conns", 24));
+	p.expected = 1234567;
+	p.fanout = true;
+	progress_format(b, sizeof(b), &p);
+	CHECK(strstr(b, "4,392 of 1,234,567") != NULL);
+	p.draining = false;
+	p.duration_s = 0;
 	/* A short buffer is cut, never overrun. */
 	char small[16];
 	CHECK(progress_format(small, sizeof(small), &p) <= sizeof(small) - 1);

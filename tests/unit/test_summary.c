@@ -19,11 +19,20 @@ static void test_err_names(void)
 		CHECK(n != NULL);
 		if (!n)
 			continue;
-		CHECK(n[0] && strspn(n, "abcdefghijklmnopqrstuvwxyz_") == strlen(n));
+		/* name, or kind:name like the report's other keys (connack:...) */
+		size_t a = strspn(n, "abcdefghijklmnopqrstuvwxyz_");
+		CHECK(a > 0);
+		if (n[a] == ':')
+			a += 1 + strspn(n + a + 1, "abcdefghijklmnopqrstuvwxyz_");
+		CHECK(a == strlen(n) && n[a - 1] != ':');
 		for (int k = 0; k < i; k++)
 			CHECK(!blast_err_names[k] || strcmp(blast_err_names[k], n));
 	}
 	CHECK(!strcmp(blast_err_names[ERR_CONN_RESET], "conn_reset"));
+	/* The WebSocket upgrade's: beside upgrade_refused:<HTTP status>. */
+	CHECK(!strcmp(blast_err_names[ERR_UPGRADE_CLOSED], "upgrade_refused:closed"));
+	CHECK(!strcmp(blast_err_names[ERR_UPGRADE_WRONG_ACCEPT], "upgrade_invalid:accept"));
+	CHECK(!strcmp(blast_err_names[ERR_UPGRADE_SUBPROTOCOL], "upgrade_invalid:subprotocol"));
 }
 
 static void test_totals(void)

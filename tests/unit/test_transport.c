@@ -103,6 +103,43 @@ static void test_loopback(void)
 	CHECK(!addr_is_loopback(&un));
 }
 
+/* A 101 that fails RFC 6455 4.1 is counted by what failed it. */
+static void upgrade_answer(struct tstack *s, struct blast_target *tg, const char *accept_for,
+			   const char *subprotocol)
+{
+	struct tlink l = { 0 };
+	uint8_t buf[4096];
+	uint32_t off = 0, len = 0;
+	char resp[512], accept[WS_ACCEPT_LEN + 1];
+
+	CHECK_EQ_INT(tlink_open(&l, s, tg, 3), 0);
+	CHECK_EQ_INT(tlink_hello(&l, buf, sizeof(buf), &off, &len), 1);
+	buf[len] = 0;
+	char *k = strstr((char *)buf + off, "Sec-WebSocket-Key: ");
+	CHECK(k != NULL);
+	char key[WS_KEY_LEN + 1] = { 0 };
+	if (k)
+		memcpy(key, k + 19, WS_KEY_LEN);
+	CHECK_EQ_INT(ws_accept_for_key(accept_for ? accept_for : key, accept), 0);
+	int n = snprintf(resp, sizeof(resp),
+			 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+			 "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
+			 "Sec-WebSocket-Protocol: %s\r\n\r\n", accept, subprotocol);
+	CHECK(tlink_recv(&l, (const uint8_t *)resp, (size_t)n) < 0);
+	CHECK(!tlink_is_up(&l));
+	tlink_close(&l);
+}
+
+static void test_upgrade_named(struct tstack *s, struct blast_target *tg, struct blast_totals *tot)
+{
+	memset(tot, 0, sizeof(*tot));
+	upgrade_answer(s, tg, "dGhlIHNhbXBsZSBub25jZQ==", "mqtt");
+	CHECK_EQ_INT(tot->errors[ERR_UPGRADE_WRONG_ACCEPT], 1);
+	upgrade_answer(s, tg, NULL, "other");
+	CHECK_EQ_INT(tot->errors[ERR_UPGRADE_SUBPROTOCOL], 1);
+	CHECK_EQ_INT(tot->errors[ERR_PROTOCOL], 0);
+}
+
 int main(void)
 {
 	struct blast_opts o = { .proto = PROTO_MQTT, .transport = TRANSPORT_WS,
@@ -133,6 +170,9 @@ int main(void)
 	CHECK_EQ_INT(tlink_hello(&l, buf, sizeof(buf), &off, &len), 1);
 	CHECK_EQ_INT(off, 0);
 	CHECK(len > 0 && memcmp(buf, "GET /mqtt HTTP/1.1\r\n", 20) == 0);
+	/* The peer closing while the upgrade waits: the layer names it. */
+	CHECK_EQ_INT(tlink_closed_err(&l, false), ERR_UPGRADE_CLOSED);
+	CHECK_EQ_INT(tlink_closed_err(&l, true), ERR_UPGRADE_CLOSED);
 	CHECK_EQ_INT(send(sv[0], buf + off, len - off, 0), (ssize_t)(len - off));
 	size_t n = drain(sv[1], srv, sizeof(srv) - 1);
 	srv[n] = 0;
@@ -158,6 +198,8 @@ int main(void)
 	CHECK(tlink_is_up(&l));
 	CHECK_MEM(seen.got, seen.got_len, frame + 2, 4);
 	CHECK_EQ_INT(tlink_hello(&l, buf, sizeof(buf), &off, &len), 0);
+	CHECK_EQ_INT(tlink_closed_err(&l, false), ERR_CONN_CLOSED);
+	CHECK_EQ_INT(tlink_closed_err(&l, true), ERR_CONN_RESET);
 
 	/* A send: the protocol writes after the headroom, the stack frames it. */
 	memcpy(buf + s.headroom, "\xe0\x00", 2); /* DISCONNECT */
@@ -188,6 +230,7 @@ int main(void)
 	CHECK_EQ_INT(seen.fails, 1);
 	CHECK_EQ_INT(seen.why, ERR_PROTOCOL);
 	tlink_close(&l);
+	test_upgrade_named(&s, &tg, &tot);
 
 	/* TCP alone: nothing to say, nothing framed, bytes straight through. */
 	struct blast_opts plain = { .proto = PROTO_MQTT };

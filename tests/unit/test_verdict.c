@@ -158,6 +158,19 @@ static void test_network(void)
 	CHECK_EQ_INT(decide(&in), BOTTLENECK_NETWORK);
 	in.retrans = 300;
 	CHECK_EQ_INT(decide(&in), BOTTLENECK_BROKER);
+	/* TCP_INFO's retransmits of a client starved of CPU are its own
+	 * (timers fire at segments whose ACKs it was late to process); the
+	 * probe's real ones are the path's whatever the CPU did. */
+	healthy(&in, &d);
+	in.retrans = 600, in.segs_out = 30000;
+	in.late_p99_ns = 900 * MS;
+	d.busiest_cpu_pm = 200, d.busiest_runq_pm = VERDICT_CPU_STARVED_PM;
+	CHECK_EQ_INT(decide(&in), BOTTLENECK_CLIENT_CPU);
+	d.busiest_runq_pm = VERDICT_CPU_STARVED_PM - 1;
+	CHECK_EQ_INT(decide(&in), BOTTLENECK_NETWORK);
+	d.busiest_runq_pm = 800;
+	in.retrans_real = true, in.retrans_from = "probe";
+	CHECK_EQ_INT(decide(&in), BOTTLENECK_NETWORK);
 	/* A queue on the path while sends fell behind. */
 	healthy(&in, &d);
 	in.late_p99_ns = 500 * MS;

@@ -2,8 +2,11 @@
  * on crafted packets: MQTT, Kafka, WebSocket and MQTT over WebSocket;
  * frames split across segments, many frames in one segment, retransmits,
  * overlaps, out-of-order segments, gaps and the resynchronisation after
- * them; per-flow rows; DSACK; and the whole pipeline on a pcapng buffer. */
+ * them; per-flow rows; DSACK; gaps; the warnings that say a capture is
+ * partial; and the whole pipeline on a pcapng buffer (a damaged tail, drops
+ * an ISB records). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include "encoders/ws.h"
 #include "pcap_build.h"
 #include "t.h"
+#include "witness/analyze.h"
 #include "witness/wire_match.h"
 
 static uint64_t now_ns;
@@ -113,6 +117,7 @@ static void test_mqtt_reassembly(void)
 	CHECK_EQ_INT(c.flows_by_proto[WM_MQTT], 1);
 	CHECK_EQ_INT(c.req_frames, 20);
 	CHECK_EQ_INT(c.pending, 0);
+	CHECK_EQ_INT(c.gaps, 0);
 	CHECK_EQ_INT(s.bytes_out, cl + pl);
 	CHECK_EQ_INT(s.bytes_in, al);
 
@@ -131,6 +136,7 @@ static void test_mqtt_reassembly(void)
 	CHECK_EQ_INT(s.acks, 28);
 	CHECK_EQ_INT(s.unmatched, 2); /* acks of 24 and 25: their PUBLISH was lost */
 	CHECK_EQ_INT(s.unparsed, 1);
+	CHECK_EQ_INT(c.gaps, 1);
 
 	/* Garbage on the stream: one unparsed stretch, then back in step. */
 	uint8_t junk[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0 };
@@ -142,6 +148,58 @@ static void test_mqtt_reassembly(void)
 	CHECK_EQ_INT(s.unparsed, 2);
 	CHECK_EQ_INT(s.requests, 29);
 	CHECK_EQ_INT(c.pending, 1);
+	CHECK_EQ_INT(c.gaps, 1); /* garbage is unparsed, not a hole */
+	wm_free(m);
+}
+
+/* Holes the capture has: a last segment the server acknowledged but the
+ * capture never had (nothing after it to hold), and a packet the snap
+ * length cut. A FIN the peer acknowledges is no hole. */
+static void test_gaps(void)
+{
+	static uint8_t pubs[1024];
+	const uint16_t port = 1883;
+	struct wm_opts o = { .proto = WM_MQTT };
+	struct wire_stats s;
+	struct wm_counts c;
+	uint32_t cs = 1000, ss = 5000;
+	size_t n = mqtt_stream(pubs, sizeof(pubs), 1, 4), half = n / 2;
+	struct wm *m = wm_new(&o);
+
+	SYNS(m, cs, ss);
+	C2S(m, cs, pubs, half);
+	ack_no = cs + 1;
+	feed(m, 2, 1, port, 40000, ss, TCP_ACK, NULL, 0);
+	ack_no = ss;
+	feed(m, 1, 2, 40000, port, cs + (uint32_t)half, TCP_ACK | TCP_FIN, NULL, 0);
+	/* The server acknowledges the data and the FIN, one past it. */
+	ack_no = cs + (uint32_t)half + 1;
+	feed(m, 2, 1, port, 40000, ss, TCP_ACK, NULL, 0);
+	wm_result(m, &s, &c);
+	CHECK_EQ_INT(c.gaps, 0);
+	wm_free(m);
+
+	m = wm_new(&o);
+	SYNS(m, cs, ss);
+	C2S(m, cs, pubs, half); /* the second half never captured ... */
+	ack_no = cs + (uint32_t)n; /* ... but acknowledged */
+	feed(m, 2, 1, port, 40000, ss, TCP_ACK, NULL, 0);
+	wm_result(m, &s, &c);
+	CHECK_EQ_INT(c.gaps, 1);
+	CHECK_EQ_INT(s.requests, 2);
+	wm_result(m, &s, &c); /* asking twice counts it once */
+	CHECK_EQ_INT(c.gaps, 1);
+	wm_free(m);
+
+	static uint8_t pkt[2048];
+	m = wm_new(&o);
+	SYNS(m, cs, ss);
+	struct pcap_pkt p = { .linktype = LINKTYPE_RAW, .data = pkt, .ts_ns = 1 };
+	p.wirelen = ip4_tcp(pkt, 1, 2, 40000, port, cs, TCP_ACK, pubs, n);
+	p.caplen = p.wirelen - 5; /* snapped */
+	wm_packet(m, &p);
+	wm_result(m, &s, &c);
+	CHECK_EQ_INT(c.gaps, 1);
 	wm_free(m);
 }
 
@@ -453,18 +511,78 @@ static void test_buffer(void)
 	CHECK_EQ_INT(s.acks, 5);
 	CHECK_EQ_INT(s.latency.min, 30);
 	CHECK_EQ_INT(s.source, WIRE_PCAP);
-	CHECK_EQ_INT(wm_analyze_buffer(f.d, f.n - 3, &o, &s, &c, NULL, NULL, err, sizeof(err)), -EPROTO);
+	CHECK(!c.read_err[0] && !c.drops_known && !c.gaps);
+	/* Cut short in the last packet: the figures of what came before it,
+	 * and why the rest is missing. */
+	CHECK_EQ_INT(wm_analyze_buffer(f.d, f.n - 3, &o, &s, &c, NULL, NULL, err, sizeof(err)), 0);
+	CHECK(strstr(c.read_err, "truncated") != NULL);
+	CHECK_EQ_INT(s.requests, 5);
+	CHECK_EQ_INT(s.acks, 0);
+	CHECK_EQ_INT(c.pending, 5);
+	/* Cut short before any packet: nothing to show, an error. */
+	CHECK_EQ_INT(wm_analyze_buffer(f.d, 70, &o, &s, &c, NULL, NULL, err, sizeof(err)), -EPROTO);
 	CHECK(strstr(err, "truncated") != NULL);
+	/* The drops an Interface Statistics Block records. */
+	static uint8_t isb[PCAPNG_ISB_SIZE];
+	pcapng_encode_isb(isb, 99, 3, 4);
+	memcpy(f.d + f.n, isb, sizeof(isb));
+	CHECK_EQ_INT(wm_analyze_buffer(f.d, f.n + sizeof(isb), &o, &s, &c, NULL, NULL, err,
+				       sizeof(err)), 0);
+	CHECK(c.drops_known && c.ifdrop == 3 && c.osdrop == 4 && !c.read_err[0]);
+	CHECK_EQ_INT(s.acks, 5);
+}
+
+/* Which findings make a capture partial, in order, and what each line
+ * says; a whole capture has none. */
+static void test_warnings(void)
+{
+	struct wire_stats s = { .flows = 2, .requests = 5, .acks = 5 };
+	struct wm_counts c = { .req_frames = 5, .ack_frames = 5, .drops_known = true };
+	struct wm_opts o = { .proto = WM_AUTO };
+	struct analyze_warnings w;
+
+	analyze_warnings(&s, &c, &o, &w);
+	CHECK_EQ_INT(w.n, 0);
+	c.gaps = 3;
+	c.osdrop = 7;
+	c.ifdrop = 1;
+	s.unmatched = 2;
+	snprintf(c.read_err, sizeof(c.read_err), "truncated block at byte 99 (packet 4)");
+	analyze_warnings(&s, &c, &o, &w);
+	CHECK_EQ_INT(w.n, 4);
+	CHECK(w.kind[0] == AW_READ && strstr(w.line[0], "truncated block at byte 99") != NULL);
+	CHECK(w.kind[1] == AW_DROPS && strstr(w.line[1], "8 packets dropped (7 by the capture, 1 by") != NULL);
+	CHECK(w.kind[2] == AW_GAPS && strstr(w.line[2], "3 gaps") != NULL);
+	CHECK(w.kind[3] == AW_UNMATCHED && strstr(w.line[3], "2 acks matched no request") != NULL);
+	CHECK(!strcmp(analyze_warning_name(AW_GAPS), "gaps"));
+	/* Recorded drops of 0 are no warning; unknown drops are none either. */
+	c = (struct wm_counts){ .req_frames = 1, .drops_known = true };
+	s.unmatched = 0;
+	analyze_warnings(&s, &c, &o, &w);
+	CHECK_EQ_INT(w.n, 0);
+	/* Nothing matching: no flow on the ports, or flows with no message. */
+	struct wm_opts po = { .proto = WM_KAFKA, .ports = { 9092, 9093 }, .n_ports = 2 };
+	s.flows = 0;
+	analyze_warnings(&s, &c, &po, &w);
+	CHECK(w.n == 1 && w.kind[0] == AW_NO_FLOW);
+	CHECK(strstr(w.line[0], "no TCP flow to --port 9092, 9093") != NULL);
+	s.flows = 3;
+	c.req_frames = 0;
+	analyze_warnings(&s, &c, &po, &w);
+	CHECK(w.n == 1 && w.kind[0] == AW_NO_MESSAGE);
+	CHECK(strstr(w.line[0], "none of the 3 flows to --port 9092, 9093 carried a request or an ack as --proto kafka") != NULL);
 }
 
 int main(void)
 {
+	test_warnings();
 	test_mqtt_reassembly();
 	test_flow_rows();
 	test_kafka();
 	test_ws();
 	test_ws_mqtt();
 	test_dsack();
+	test_gaps();
 	test_buffer();
 	return t_done("test_wire_match");
 }

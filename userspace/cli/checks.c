@@ -198,10 +198,21 @@ static int mqtt_fanout_finish(struct blast_opts *o, const struct parse_state *ps
 			    "connected to count what it receives");
 	if (o->n_steps && ps->at[F_MESSAGES])
 		return steps_with_messages();
+	if (ps->at[F_PUBLISHERS] && o->publishers == 0) {
+		/* Subscribe only: nothing is sent, so nothing that paces or
+		 * counts sends applies. */
+		static const int sends[] = { F_MESSAGES, F_RATE, F_STEPS, F_CHAT, F_FANOUT, F_FIND_LIMIT };
+		for (size_t i = 0; i < sizeof(sends) / sizeof(sends[0]); i++)
+			if (ps->at[sends[i]])
+				return cli_fail("--%s cannot be used with --publishers 0 (subscribe "
+						"only: blast sends nothing)", flags[sends[i]].name);
+	}
 	uint64_t conns = (uint64_t)o->publishers + (uint64_t)o->subscribers * (1 + o->n_listen);
 	if (conns > CONNS_MAX)
 		return cli_fail("--publishers + --subscribers x nodes: %llu connections, more than %u",
 			    (unsigned long long)conns, CONNS_MAX);
+	if (!conns)
+		return cli_fail("--publishers 0 and --subscribers 0: no connections at all");
 	o->conns = (uint32_t)conns;
 	uint32_t groups = fanout_share_groups(o);
 	if (groups && o->n_listen)
@@ -221,9 +232,28 @@ static int mqtt_fanout_finish(struct blast_opts *o, const struct parse_state *ps
 	return 0;
 }
 
+/* One worker per online CPU. A paced run that neither fans out nor
+ * searches takes only the workers its rate and sockets ask for: each more
+ * splits the batches its sends go out in (engine/sched.h), costing CPU
+ * that a broker on the same machine would use. */
+static uint32_t default_workers(const struct blast_opts *o)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t n = cpus < 1 ? 1 : cpus > BLAST_MAX_WORKERS ? BLAST_MAX_WORKERS : (uint64_t)cpus;
+
+	if (o->rate && !opts_fanout(o) && o->limit.mode == LIMIT_OFF && !o->churn) {
+		uint64_t by_rate = (o->rate + BLAST_PACED_RATE_PER_WORKER - 1) / BLAST_PACED_RATE_PER_WORKER;
+		uint64_t by_conns = (o->conns + BLAST_CONNS_PER_WORKER - 1) / BLAST_CONNS_PER_WORKER;
+		uint64_t want = by_rate > by_conns ? by_rate : by_conns;
+		if (want < n)
+			n = want;
+	}
+	return (uint32_t)n;
+}
+
 /* Each worker process opens its share of the sockets under the open files
  * limit (its hard one: main raises the soft one to it). Without --workers:
- * the online CPUs, or as many more as the sockets need. */
+ * default_workers, or as many more as the sockets need. */
 static int workers_for_files(struct blast_opts *o)
 {
 	struct rlimit rl;
@@ -240,8 +270,7 @@ static int workers_for_files(struct blast_opts *o)
 				o->conns, BLAST_MAX_WORKERS, (unsigned long long)per,
 				(unsigned long long)lim);
 	if (!asked) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		o->workers = cpus < 1 ? 1 : cpus > BLAST_MAX_WORKERS ? BLAST_MAX_WORKERS : (uint32_t)cpus;
+		o->workers = default_workers(o);
 		if (o->workers < need)
 			o->workers = (uint32_t)need;
 	}
@@ -284,11 +313,17 @@ static int ws_finish(struct blast_opts *o, const struct parse_state *ps)
 		o->publishers = 1;
 	if (!ps->at[F_LISTENERS])
 		o->listeners = 1;
+	if (!o->publishers)
+		return cli_fail("--publishers 0 (subscribe only) is for MQTT with --subscribers; "
+				"--proto ws needs at least 1");
 	if (o->n_steps && ps->at[F_MESSAGES])
 		return steps_with_messages();
 	o->conns = o->publishers + o->listeners * (1 + o->n_listen);
+	/* 58 bytes make a 64-byte masked frame: a whole number of them fills
+	 * a 4 KiB read, so a relay that forwards each read as it comes (the
+	 * libwebsockets mirror) never splits one. */
 	if (!ps->at[F_PAYLOAD_SIZE])
-		o->payload_size = 64;
+		o->payload_size = WS_DEFAULT_PAYLOAD;
 	if (!o->payloads.n && !o->payload_proto && o->payload_size < WS_HEADER_LEN)
 		return cli_fail("--payload-size %u: --proto ws needs at least %d bytes for its header",
 				o->payload_size, WS_HEADER_LEN);

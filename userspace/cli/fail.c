@@ -8,6 +8,16 @@
 
 #define QUOTE_MAX 64
 
+static char where[300]; /* "run.conf:3: " while a run file's line is read */
+
+void cli_fail_at(const char *file, unsigned line)
+{
+	if (file)
+		snprintf(where, sizeof(where), "%s:%u: ", file, line);
+	else
+		where[0] = '\0';
+}
+
 const char *cli_quote(const char *s)
 {
 	static char bufs[4][QUOTE_MAX + 4];
@@ -38,6 +48,6 @@ int cli_fail(const char *fmt, ...)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
 	fflush(stdout);
-	fprintf(stderr, "blast: %s\n", line);
+	fprintf(stderr, "blast: %s%s\n", where, line);
 	return BLAST_EXIT_USAGE;
 }

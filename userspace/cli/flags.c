@@ -239,9 +239,9 @@ const struct flag flags[F__COUNT] = {
 			  .groups = G_MQTT_SESSION },
 	[F_WS_SUBPROTOCOL] = { "ws-subprotocol", CUSTOM(set_ws_subprotocol),
 			       .groups = G_WS_UPGRADE },
-	[F_HEADER] = { "header", CUSTOM(set_ws_header), .groups = G_WS_UPGRADE },
+	[F_HEADER] = { "header", .letter = 'H', CUSTOM(set_ws_header), .groups = G_WS_UPGRADE },
 	[F_LISTEN_TARGET] = { "listen-target", CUSTOM(set_listen_target), .groups = G_FANOUT },
-	[F_PUBLISHERS] = { "publishers", NUMBER(1, CONNS_MAX), TO(publishers), .groups = G_FANOUT },
+	[F_PUBLISHERS] = { "publishers", NUMBER(0, CONNS_MAX), TO(publishers), .groups = G_FANOUT },
 	[F_LISTENERS] = { "listeners", NUMBER(0, CONNS_MAX), TO(listeners), .groups = G_WS_ONLY },
 	[F_FANOUT] = { "fanout", NUMBER(1, CONNS_MAX), TO(fanout), .groups = G_FANOUT },
 	[F_BINARY] = { "binary", SWITCH, TO(binary), .groups = G_WS_ONLY },
@@ -252,27 +252,27 @@ const struct flag flags[F__COUNT] = {
 	[F_SUB_QOS] = { "sub-qos", NAME(qos_names, "0, 1 or 2"), TO(sub_qos),
 			.groups = G_MQTT_SESSION, .then = default_sub_topic },
 	[F_CHAT] = { "chat", SWITCH, TO(chat), .groups = G_MQTT_SESSION, .then = default_sub_topic },
-	[F_CONNS] = { "conns", NUMBER(1, CONNS_MAX), TO(conns) },
+	[F_CONNS] = { "conns", .letter = 'c', NUMBER(1, CONNS_MAX), TO(conns) },
 	[F_RAMP] = { "ramp", NUMBER(1, UINT32_MAX), TO(ramp) },
-	[F_RATE] = { "rate", NUMBER(1, UINT64_MAX), TO(rate) },
-	[F_MESSAGES] = { "messages", NUMBER(0, UINT64_MAX), TO(messages), .groups = G_NOT_SEARCH,
+	[F_RATE] = { "rate", .letter = 'r', NUMBER(1, UINT64_MAX), TO(rate) },
+	[F_MESSAGES] = { "messages", .letter = 'L', NUMBER(0, UINT64_MAX), TO(messages), .groups = G_NOT_SEARCH,
 			 .then = messages_given },
-	[F_DURATION] = { "duration", DURATION(false), TO(duration_ns), .groups = G_NOT_SEARCH },
+	[F_DURATION] = { "duration", .letter = 'd', DURATION(false), TO(duration_ns), .groups = G_NOT_SEARCH },
 	[F_DRAIN_TIMEOUT] = { "drain-timeout", DURATION(true), TO(drain_timeout_ns) },
-	[F_QOS] = { "qos", NAME(qos_names, "0, 1 or 2"), TO(qos), .groups = G_MQTT_SESSION },
+	[F_QOS] = { "qos", .letter = 'q', NAME(qos_names, "0, 1 or 2"), TO(qos), .groups = G_MQTT_SESSION },
 	[F_INFLIGHT] = { "inflight", NUMBER(1, 65535), TO(inflight) },
-	[F_TOPIC] = { "topic", STRING(MQTT_STR_MAX), TO(topic), .empty = "must not be empty" },
-	[F_PAYLOAD_SIZE] = { "payload-size", NUMBER(0, PAYLOAD_MAX), TO(payload_size) },
+	[F_TOPIC] = { "topic", .letter = 't', STRING(MQTT_STR_MAX), TO(topic), .empty = "must not be empty" },
+	[F_PAYLOAD_SIZE] = { "payload-size", .letter = 's', NUMBER(0, PAYLOAD_MAX), TO(payload_size) },
 	[F_PAYLOAD_FILE] = { "payload-file", .kind = FLAG_LINES, .max = PAYLOAD_MAX, TO(payloads) },
 	[F_RETAIN] = { "retain", SWITCH, TO(retain), .groups = G_MQTT_SESSION },
 	[F_CLIENT_ID] = { "client-id", STRING(MQTT_STR_MAX), TO(client_id),
 			  .groups = G_MQTT_SESSION },
-	[F_USERNAME] = { "username", STRING(MQTT_STR_MAX), TO(username), .groups = G_MQTT_SESSION },
-	[F_PASSWORD] = { "password", STRING(MQTT_STR_MAX), TO(password), .groups = G_MQTT_SESSION },
+	[F_USERNAME] = { "username", .letter = 'u', STRING(MQTT_STR_MAX), TO(username), .groups = G_MQTT_SESSION },
+	[F_PASSWORD] = { "password", .letter = 'P', STRING(MQTT_STR_MAX), TO(password), .groups = G_MQTT_SESSION },
 	[F_TOKENS_FILE] = { "tokens-file", .kind = FLAG_LINES, .max = MQTT_STR_MAX, TO(tokens),
 			    .groups = G_MQTT_SESSION },
-	[F_KEEPALIVE] = { "keepalive", NUMBER(0, 65535), TO(keepalive), .groups = G_MQTT_SESSION },
-	[F_MQTT_VERSION] = { "mqtt-version", NAME(mqtt_version_names, "3.1.1 or 5"),
+	[F_KEEPALIVE] = { "keepalive", .letter = 'k', NUMBER(0, 65535), TO(keepalive), .groups = G_MQTT_SESSION },
+	[F_MQTT_VERSION] = { "mqtt-version", .letter = 'V', NAME(mqtt_version_names, "3.1.1 or 5"),
 			     TO(mqtt_version), .groups = G_MQTT_SESSION },
 	[F_RECONNECT] = { "reconnect", SWITCH, TO(reconnect) },
 	[F_CHURN] = { "churn", SWITCH, TO(churn), .groups = G_MQTT_SESSION | G_NOT_SEARCH },
@@ -285,7 +285,7 @@ const struct flag flags[F__COUNT] = {
 	[F_CSV] = { "csv", STRING(SIZE_MAX), TO(csv_path) },
 	[F_HTML] = { "html", STRING(SIZE_MAX), TO(html_path) },
 	[F_QUIET] = { "quiet", SWITCH, TO(quiet) },
-	[F_HELP] = { "help", .kind = FLAG_ACTION, .set = show_help },
+	[F_HELP] = { "help", .letter = 'h', .kind = FLAG_ACTION, .set = show_help },
 	[F_VERSION] = { "version", .kind = FLAG_ACTION, .set = show_version },
 	[F_ACKS] = { "acks", NAME(acks_names, "0, 1 or all (also -1)"), TO(acks),
 		     .groups = G_KAFKA },
@@ -317,6 +317,9 @@ const struct flag flags[F__COUNT] = {
 			       .groups = G_SEARCH },
 	[F_CEILING] = { "ceiling", NUMBER(1, UINT64_MAX / 4), TO(limit.ceiling),
 			.groups = G_SEARCH },
+	/* Read before everything else (config.c); here for --help and for
+	 * the nearest-flag guess. */
+	[F_CONFIG] = { "config", STRING(SIZE_MAX), TO(config_path) },
 };
 
 /* Writes v into the row's field, 1 to 8 bytes wide. The ranges and names
@@ -404,4 +407,65 @@ int flag_first_given(const struct parse_state *ps, unsigned groups)
 		    (first < 0 || ps->at[id] < ps->at[first]))
 			first = id;
 	return first;
+}
+
+int flag_by_letter(int letter)
+{
+	for (int id = 0; id < F__COUNT; id++)
+		if (letter && flags[id].letter == letter)
+			return id;
+	return -1;
+}
+
+/* Edit distance (insert, delete, substitute) between two short names. */
+static unsigned edit_distance(const char *a, const char *b)
+{
+	unsigned row[64], la = (unsigned)strlen(a), lb = (unsigned)strlen(b);
+
+	if (la >= 64 || lb >= 64)
+		return 64;
+	for (unsigned j = 0; j <= lb; j++)
+		row[j] = j;
+	for (unsigned i = 1; i <= la; i++) {
+		unsigned diag = row[0];
+		row[0] = i;
+		for (unsigned j = 1; j <= lb; j++) {
+			unsigned up = row[j];
+			unsigned best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* The flag a mistyped long option most likely meant ("--conn": "conns"):
+ * the nearest name, at most two edits away and no more than a third of
+ * what was typed, so that short guesses suggest nothing; NULL if none. */
+const char *flag_nearest(const char *typed)
+{
+	const char *best = NULL;
+	unsigned best_d = 3, len = (unsigned)strlen(typed);
+	unsigned most = len / 3 > 1 ? len / 3 : 1;
+
+	for (int id = 0; id < F__COUNT; id++) {
+		unsigned d = edit_distance(typed, flags[id].name);
+		if (d < best_d && d <= most) {
+			best_d = d;
+			best = flags[id].name;
+		}
+	}
+	return best;
+}
+
+int flag_by_name(const char *name, size_t len)
+{
+	for (int id = 0; id < F__COUNT; id++)
+		if (strlen(flags[id].name) == len && !memcmp(flags[id].name, name, len))
+			return id;
+	return -1;
 }

@@ -84,6 +84,7 @@ enum flag_id {
 	F_TRIAL_DURATION,
 	F_SEARCH_TIMEOUT,
 	F_CEILING,
+	F_CONFIG,
 	F__COUNT,
 };
 
@@ -112,6 +113,7 @@ enum flag_group {
 
 struct flag {
 	const char *name;     /* without the "--" */
+	char letter;          /* its short form (-c), 0 for none: docs/cli.md says why these */
 	enum flag_kind kind;
 	unsigned groups;      /* enum flag_group bits */
 	size_t offset, width; /* the field in struct blast_opts */
@@ -128,6 +130,15 @@ struct flag {
 };
 
 extern const struct flag flags[F__COUNT];
+
+/* The flag a mistyped long name most likely meant ("conn": "conns"), at
+ * most two edits away; NULL if none. */
+const char *flag_nearest(const char *typed);
+/* The flag named name (without "--"), or -1. */
+int flag_by_name(const char *name, size_t len);
+
+/* The flag whose short form is letter, or -1. */
+int flag_by_letter(int letter);
 
 /* What parsing learned about each flag, for the checks between flags. */
 struct parse_state {

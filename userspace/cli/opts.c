@@ -2,6 +2,7 @@
  * starts, so bad input costs one line on stderr and exit status 2 instead
  * of a half-started run with thousands of sockets open. The flags are the
  * table in flags.c; the checks between them are checks.c. */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "config/opts.h"
 #include "cli/checks.h"
+#include "cli/config.h"
 #include "cli/fail.h"
 #include "cli/files.h"
 #include "cli/flags.h"
@@ -25,54 +27,9 @@ static const char *opt_text(const char *arg, char *buf, size_t cap)
 	return buf;
 }
 
-/* Edit distance (insert, delete, substitute) between two short names. */
-static unsigned edit_distance(const char *a, const char *b)
-{
-	unsigned row[64], la = (unsigned)strlen(a), lb = (unsigned)strlen(b);
-
-	if (la >= 64 || lb >= 64)
-		return 64;
-	for (unsigned j = 0; j <= lb; j++)
-		row[j] = j;
-	for (unsigned i = 1; i <= la; i++) {
-		unsigned diag = row[0];
-		row[0] = i;
-		for (unsigned j = 1; j <= lb; j++) {
-			unsigned up = row[j];
-			unsigned best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-/* The flag a mistyped long option most likely meant ("--conn": "conns"):
- * the nearest name, at most two edits away and no more than a third of
- * what was typed, so that short guesses suggest nothing; NULL if none. */
-static const char *nearest_flag(const char *typed)
-{
-	const char *best = NULL;
-	unsigned best_d = 3, len = (unsigned)strlen(typed);
-	unsigned most = len / 3 > 1 ? len / 3 : 1;
-
-	for (int id = 0; id < F__COUNT; id++) {
-		unsigned d = edit_distance(typed, flags[id].name);
-		if (d < best_d && d <= most) {
-			best_d = d;
-			best = flags[id].name;
-		}
-	}
-	return best;
-}
-
 static int unknown_option(const char *text)
 {
-	const char *near = !strncmp(text, "--", 2) ? nearest_flag(text + 2) : NULL;
+	const char *near = !strncmp(text, "--", 2) ? flag_nearest(text + 2) : NULL;
 
 	if (near)
 		return cli_fail("unknown option %s (see blast --help); did you mean --%s?",
@@ -93,22 +50,55 @@ static void long_options(struct option *out)
 	out[F__COUNT] = (struct option){ NULL, 0, NULL, 0 };
 }
 
-static int parse_args(struct blast_opts *o, int argc, char **argv)
+/* getopt's short options: "+:" (stop at the first positional, which is an
+ * error anyway; report a missing value as ':'), then each flag's letter,
+ * with ':' when it takes a value. */
+static void short_options(char *out, size_t cap)
+{
+	size_t n = 0;
+
+	out[n++] = '+';
+	out[n++] = ':';
+	for (int id = 0; id < F__COUNT && n + 3 < cap; id++) {
+		const struct flag *f = &flags[id];
+		if (!f->letter)
+			continue;
+		out[n++] = f->letter;
+		if (f->kind != FLAG_SWITCH && f->kind != FLAG_ACTION)
+			out[n++] = ':';
+	}
+	out[n] = '\0';
+}
+
+/* parse_args's flag_apply, with a run file's line named in its errors. */
+static int apply_at(struct blast_opts *o, const struct flag *f, const char *flag, const char *arg,
+		    const struct config_args *ca, int at)
+{
+	bool from_file = ca && ca->line && ca->line[at];
+	int r;
+
+	if (from_file)
+		cli_fail_at(ca->path, ca->line[at]);
+	r = flag_apply(o, f, flag, arg);
+	cli_fail_at(NULL, 0);
+	return r;
+}
+
+static int parse_args(struct blast_opts *o, int argc, char **argv, const struct config_args *ca)
 {
 	struct option long_opts[F__COUNT + 1];
 	struct parse_state ps = { 0 };
+	char shorts[2 * F__COUNT + 3];
 	int r;
 
 	long_options(long_opts);
+	short_options(shorts, sizeof(shorts));
 	opterr = 0; /* our one line replaces getopt's messages */
 	optind = 0; /* 0, not 1: glibc then resets fully, so tests can parse again */
 	for (;;) {
 		int start = optind ? optind : 1;
 		int idx = -1;
-		/* '+': stop at the first positional, which is an error anyway;
-		 * ':': report a missing value as ':' rather than '?'; -h is
-		 * --help, as in most tools. */
-		int c = getopt_long(argc, argv, "+:h", long_opts, &idx);
+		int c = getopt_long(argc, argv, shorts, long_opts, &idx);
 		char text[64], flag[32];
 		const char *arg = optarg;
 
@@ -124,8 +114,26 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 		}
 		if (c == ':')
 			return cli_fail("%s needs a value", text);
-		if (c == 'h')
-			return flag_apply(o, &flags[F_HELP], "--help", NULL);
+		if (c < FLAG_VAL_BASE) {
+			/* A short form: the long flag's row, named as both. */
+			int id = flag_by_letter(c);
+			if (id < 0)
+				return cli_fail("unhandled option -%c", c);
+			snprintf(flag, sizeof(flag), "-%c/--%s", c, flags[id].name);
+			/* "-conns 5" is --conns with one dash, not -c "onns". */
+			if (argv[start][1] == c && argv[start][2] && flag_nearest(argv[start] + 1))
+				return cli_fail("unknown option %s (see blast --help); did you mean --%s?",
+						cli_quote(text), flag_nearest(argv[start] + 1));
+			/* "-c -r 5" would take "-r" as the count. */
+			if (arg && arg == argv[start + 1] && arg[0] == '-' && arg[1] && !isdigit((unsigned char)arg[1]))
+				return cli_fail("%s needs a value", flag);
+			if (!ps.at[id])
+				ps.at[id] = start;
+			ps.value[id] = arg;
+			if ((r = apply_at(o, &flags[id], flag, arg, ca, start)))
+				return r;
+			continue;
+		}
 		/* getopt_long also takes unique prefixes ("--con"); a script
 		 * written that way breaks as soon as a flag is added. */
 		if (idx < 0 || strncmp(text, "--", 2) || strcmp(text + 2, long_opts[idx].name))
@@ -148,7 +156,7 @@ static int parse_args(struct blast_opts *o, int argc, char **argv)
 		if (!arg)
 			arg = f->fallback;
 		ps.value[id] = arg;
-		if ((r = flag_apply(o, f, flag, arg)))
+		if ((r = apply_at(o, f, flag, arg, ca, start)))
 			return r;
 	}
 	if (optind < argc)
@@ -176,10 +184,15 @@ int opts_parse(struct blast_opts *o, int argc, char **argv)
 	o->compression = KCOMP_NONE;
 	o->topic = strdup("blast/{conn}");
 	o->client_id = strdup("blast-{pid}-{conn}");
-	if (!o->topic || !o->client_id)
+	struct config_args ca = { 0 };
+	if (!o->topic || !o->client_id) {
 		r = cli_fail("out of memory");
-	else
-		r = parse_args(o, argc, argv);
+	} else if (!(r = config_expand(argc, argv, &ca))) {
+		r = parse_args(o, ca.argc, ca.argv, &ca);
+		if (!r && ca.path)
+			o->config_text = config_take_text(&ca);
+	}
+	config_args_free(&ca);
 	/* The caller exits on anything but 0, so leave nothing behind. */
 	if (r)
 		opts_free(o);
@@ -238,4 +251,7 @@ void opts_free(struct blast_opts *o)
 	o->n_ws_headers = 0;
 	free(o->pcap_path);
 	o->pcap_path = NULL;
+	free(o->config_path);
+	free(o->config_text);
+	o->config_path = o->config_text = NULL;
 }

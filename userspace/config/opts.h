@@ -16,9 +16,15 @@
 #define BLAST_EXIT_USAGE 2
 #define BLAST_MAX_TARGETS 64
 #define BLAST_MAX_WORKERS 64
+/* Sockets one worker process opens, under the 20,000 open files allowed. */
+#define BLAST_CONNS_PER_WORKER 19000u
+/* What one worker paces with room to spare: a paced run takes no more
+ * workers than this asks for (cli/checks.c). */
+#define BLAST_PACED_RATE_PER_WORKER 100000u
 #define BLAST_MAX_SUB_TOPICS 16
 /* --proto ws: the ASCII header every message starts with (encoders/blws.h). */
 #define WS_HEADER_LEN BLWS_LEN
+#define WS_DEFAULT_PAYLOAD 58 /* --proto ws: 2 + 4 (mask) + 58 = a 64-byte frame */
 /* --pcap-snaplen: a loopback segment is up to 65535 bytes of IP plus a
  * 14-byte link header, so "whole packets" needs more than 65535. */
 #define PCAP_SNAPLEN_DEFAULT 262144
@@ -80,7 +86,7 @@ struct blast_opts {
 	uint32_t inflight;      /* --inflight: unacked messages per connection, default 64, max 65535 */
 	char *topic;            /* --topic template, default "blast/{conn}"; {conn} and {seq} expand */
 	bool topic_has_seq;     /* the template contains {seq} */
-	uint32_t payload_size;  /* --payload-size, default 32 */
+	uint32_t payload_size;  /* --payload-size, default 32 (--proto ws: WS_DEFAULT_PAYLOAD) */
 	struct line_list payloads; /* --payload-file: n > 0 when given */
 	bool retain;            /* --retain */
 	char *client_id;        /* --client-id template, default "blast-{pid}-{conn}"; {conn}, {pid} expand */
@@ -152,6 +158,10 @@ struct blast_opts {
 	struct field_spec *fields; /* --field, repeatable */
 	uint32_t n_fields;
 
+	/* --config FILE: the run file read, and its content (the report keeps it). */
+	char *config_path;
+	char *config_text;
+
 	/* Packet capture (userspace/witness/capture.c). */
 	char *pcap_path;          /* --pcap FILE.pcapng; NULL = no capture */
 	uint32_t pcap_snaplen;    /* --pcap-snaplen, default PCAP_SNAPLEN_DEFAULT */
@@ -169,6 +179,13 @@ const char *opts_proto_name(const struct blast_opts *o);
 static inline bool opts_fanout(const struct blast_opts *o)
 {
 	return o->proto == PROTO_WS || (o->proto == PROTO_MQTT && o->sub_topic);
+}
+
+/* MQTT subscribe-only (--publishers 0): the subscribers count deliveries
+ * from publishers that are not this run (emqtt-bench's sub). */
+static inline bool opts_subscribe_only(const struct blast_opts *o)
+{
+	return o->proto == PROTO_MQTT && o->sub_topic && o->publishers == 0;
 }
 
 /* Receiving connections per node: --listeners (ws) or --subscribers (MQTT). */

@@ -420,8 +420,22 @@ void conn_goodbye(struct worker *w, struct conn *c)
 		conn_flush(w, c, 0);
 }
 
+/* Sends what the transport owes (a pong) now, on a connection with no send
+ * in flight: an idle one (a listener, --messages 0, the drain, a handshake
+ * waiting for its answer) has no next message to carry it, and a server
+ * that pings drops a client whose pongs never come. */
+bool conn_send_owed_control(struct worker *w, struct conn *c)
+{
+	if (c->tx || c->fd < 0 ||
+	    (c->state != CS_READY && c->state != CS_HANDSHAKE && c->state != CS_CLOSING))
+		return false;
+	return conn_flush_control(w, c);
+}
+
 void conn_kick(struct worker *w, struct conn *c)
 {
+	if (conn_send_owed_control(w, c))
+		return;
 	if (c->state != CS_READY || c->tx)
 		return;
 	if (c->ctl_len || conn_owes_control(w, c))

@@ -141,7 +141,8 @@ static void chunk_settle(struct worker *w, struct conn *c, struct chunk *ch)
 			if (w->rate) {
 				for (uint32_t i = 0; i < written; i++)
 					hist_record(w->interval,
-						    (int64_t)(w->now - sched_time(w, ch->first_msg + i)));
+						    (int64_t)(w->now - sched_start(w, ch->first_msg + i,
+										  ch->queued_ns)));
 				hist_record_n(w->interval_raw, (int64_t)(w->now - ch->queued_ns), written);
 			} else {
 				hist_record_n(w->interval, (int64_t)(w->now - ch->queued_ns), written);
@@ -175,7 +176,8 @@ static void on_send(struct worker *w, struct conn *c, int res)
 	c->short_write = 0;
 	chunk_settle(w, c, ch);
 	if (res < 0 && c->state != CS_DEAD)
-		conn_fail(w, c, res == -EPIPE || res == -ECONNRESET ? ERR_CONN_RESET : ERR_SEND);
+		conn_fail(w, c, res != -EPIPE && res != -ECONNRESET ? ERR_SEND :
+				c->state == CS_TRANSPORT ? tlink_closed_err(&c->tl, true) : ERR_CONN_RESET);
 	if (c->state == CS_DEAD) {
 		if (!c->ops)
 			conn_finalize(w, c, false);
@@ -194,8 +196,10 @@ static void on_send(struct worker *w, struct conn *c, int res)
 		}
 		return;
 	}
-	if (c->state != CS_READY)
+	if (c->state != CS_READY) {
+		conn_send_owed_control(w, c); /* a pong owed while it waits for its answer */
 		return;
+	}
 	if (w->o->churn && c->churn_done && !c->inflight) {
 		conn_goodbye(w, c);
 		return;
@@ -346,8 +350,12 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 			tlink_recv(&c->tl, data, (size_t)res);
 			conn_kick(w, c); /* once per receive, not once per ack */
 			/* A quick ACK lets a Nagle-bound broker (mosquitto sets no
-			 * TCP_NODELAY) send its next acks without the 40 ms wait. */
-			if (w->o->qos && w->slot_cap < 1024 && c->fd >= 0 && c->state == CS_READY) {
+			 * TCP_NODELAY) send its next acks without the 40 ms wait;
+			 * with none outstanding there is nothing to hold back, and
+			 * the syscall and the bare ACK it sends are the largest cost
+			 * of a paced run. */
+			if (w->o->qos && w->slot_cap < 1024 && c->fd >= 0 && c->state == CS_READY &&
+			    c->inflight) {
 				int one = 1;
 				setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 			}
@@ -359,7 +367,10 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 		if (!more && reading)
 			conn_arm_recv(w, c);
 	} else if (res == 0) {
-		if (c->state == CS_TRANSPORT || c->state == CS_HANDSHAKE || c->state == CS_READY)
+		/* During a layer's handshake, the layer names it (a refused upgrade). */
+		if (c->state == CS_TRANSPORT)
+			conn_fail(w, c, tlink_closed_err(&c->tl, false));
+		else if (c->state == CS_HANDSHAKE || c->state == CS_READY)
 			conn_fail(w, c, ERR_CONN_CLOSED);
 		else if (c->state == CS_CLOSING)
 			conn_fail(w, c, ERR__COUNT);
@@ -368,7 +379,8 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 		if (!more && c->state != CS_DEAD && c->state != CS_DONE)
 			w->rearm[w->n_rearm++] = (uint32_t)(c - w->conns);
 	} else if (c->state != CS_DEAD && c->state != CS_DONE) {
-		conn_fail(w, c, res == -ECONNRESET ? ERR_CONN_RESET : ERR_RECV);
+		conn_fail(w, c, res != -ECONNRESET ? ERR_RECV :
+				c->state == CS_TRANSPORT ? tlink_closed_err(&c->tl, true) : ERR_CONN_RESET);
 	}
 	w->rx_ns = 0;
 	if (has_buf)

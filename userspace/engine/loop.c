@@ -30,6 +30,7 @@
 
 static uint64_t peak_rss(void);
 static uint64_t next_wakeup(const struct worker *w);
+static bool paced_waits(const struct worker *w);
 static bool batch_waits(const struct worker *w);
 static unsigned wait_want(const struct worker *w, uint64_t *wait);
 
@@ -55,8 +56,10 @@ static uint64_t next_wakeup(const struct worker *w)
 	/* Wake on the second's boundary: the series closes it right there. */
 	if (w->t_next_second < t)
 		t = w->t_next_second;
-	if (publishing(w) && w->rate && w->next_msg < w->limit) {
-		uint64_t due = sched_time(w, w->next_msg);
+	/* The next paced send; but messages already due that found no room
+	 * wait for the ack or send completion that makes some, not a timer. */
+	if (publishing(w) && w->rate && w->next_msg < w->limit && w->next_msg >= sched_sendable(w)) {
+		uint64_t due = sched_wake(w);
 		if (due < t)
 			t = due;
 	}
@@ -66,6 +69,16 @@ static uint64_t next_wakeup(const struct worker *w)
 			t = pt;
 	}
 	return t;
+}
+
+/* A paced run whose arrivals are timed by their segments (rxseg.h) and
+ * whose sends all went out: an ack then only frees a slot the next send
+ * does not need yet, so the loop sleeps through acks until that send is
+ * due (or a batch of completions piles up). */
+static bool paced_waits(const struct worker *w)
+{
+	return w->rate && w->rxs && w->connecting == 0 && publishing(w) &&
+	       w->next_msg >= sched_sendable(w);
 }
 
 /* Whether the loop may sleep through several completions. Receipts and
@@ -78,6 +91,8 @@ static uint64_t next_wakeup(const struct worker *w)
  * that reaped nothing, wait for the first completion as before. */
 static bool batch_waits(const struct worker *w)
 {
+	if (paced_waits(w))
+		return true;
 	return w->batch_ok && w->connecting == 0 && w->sends_fresh == 0 &&
 	       (w->phase == PHASE_RUNNING || w->phase == PHASE_DRAINING) && w->last_reaped > 0;
 }
@@ -151,6 +166,7 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 		}
 
 		uint64_t wake = next_wakeup(&w);
+		wake = wake_unless_stalled(&w, wake);
 		uint64_t wait = wake > w.now ? wake - w.now : 0;
 		unsigned want = wait_want(&w, &wait);
 		unsigned to_submit = io_uring_sq_ready(&w.ring);

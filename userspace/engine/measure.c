@@ -77,6 +77,11 @@ void measure_sends(struct worker *w, const struct conn *c, uint64_t first, uint3
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t due = sched_time(w, first + i);
 		uint64_t late = w->now > due ? w->now - due : 0;
+		if (due > w->now) {
+			m->c.ahead_n++;
+			if (due - w->now > m->c.ahead_max_ns)
+				m->c.ahead_max_ns = due - w->now;
+		}
 		hist_record(m->late, (int64_t)late);
 		m->c.late_ns += late;
 		if (wait_h && freed > due) {

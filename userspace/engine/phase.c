@@ -76,6 +76,24 @@ void reopen_now(struct worker *w)
 	}
 }
 
+/* A wake that is already due but found nothing to do: a message due with
+ * no connection to take it (all waiting to reconnect, or every window
+ * full), a Kafka partition whose leader is down. The last turn reaped no
+ * completion and this one submits nothing, so waking again at once would
+ * change nothing: sleep until a completion or the tick (which also keeps
+ * the scan's reconnect times, the second's boundary and a stop in view). */
+uint64_t wake_unless_stalled(const struct worker *w, uint64_t wake)
+{
+	if (wake > w->now || w->last_reaped || io_uring_sq_ready(&w->ring))
+		return wake;
+	uint64_t t = w->now + TICK_NS;
+	if (w->t_next_second > w->now && w->t_next_second < t)
+		t = w->t_next_second;
+	if (w->t_next_scan > w->now && w->t_next_scan < t)
+		t = w->t_next_scan;
+	return t;
+}
+
 void scan(struct worker *w)
 {
 	const struct proto_ops *p = w->p;

@@ -29,7 +29,7 @@ void pump(struct worker *w)
 		w->p->pump(w);
 		return;
 	}
-	uint64_t due = sched_due(w);
+	uint64_t due = sched_sendable(w);
 	uint64_t pending = due > w->next_msg ? due - w->next_msg : 0;
 
 	while (w->sendq_head != NO_CONN) {

@@ -222,10 +222,11 @@ void conn_handshake_done(struct worker *w, struct conn *c);
 /* After acks: send owed control frames, or queue the connection for more
  * messages, or (churn) say goodbye. */
 void conn_kick(struct worker *w, struct conn *c);
-/* When the schedule wanted message idx sent (now, without --rate). */
-uint64_t worker_sched_time(const struct worker *w, uint64_t idx);
-/* How many messages should have been handed out by now. */
-uint64_t worker_sched_due(const struct worker *w);
+/* Where the corrected latency of message idx, handed out now, starts:
+ * its scheduled time, or now if it leaves ahead of it (engine/sched.h). */
+uint64_t worker_msg_start(const struct worker *w, uint64_t idx);
+/* How many messages may be handed out by now. */
+uint64_t worker_sched_sendable(const struct worker *w);
 /* Sends a filled chunk on a ready connection that has no send in flight. */
 void conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch);
 void worker_chunk_put(struct worker *w, struct chunk *ch);

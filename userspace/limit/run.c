@@ -11,8 +11,6 @@
 #include "limit/limit.h"
 #include "config/opts.h"
 
-/* Sockets one worker process opens, under the 20,000 open files allowed. */
-#define CONNS_PER_WORKER 19000u
 #define DEFAULT_START_RATE 100
 #define DEFAULT_START_CONNS 100
 #define DEFAULT_CEILING_RATE 10000000ull
@@ -125,7 +123,7 @@ static void plan(struct blast_opts *o, uint32_t base_workers, uint8_t mode, uint
 	if (o->limit.mode == LIMIT_CONNS) {
 		/* Connect and hold: each worker process stays under the open
 		 * files limit, so more connections take more workers. */
-		uint64_t w = (offered + CONNS_PER_WORKER - 1) / CONNS_PER_WORKER;
+		uint64_t w = (offered + BLAST_CONNS_PER_WORKER - 1) / BLAST_CONNS_PER_WORKER;
 		o->conns = (uint32_t)offered;
 		o->has_messages = true;
 		o->messages = 0;

@@ -72,78 +72,82 @@ static uint8_t *emit(struct payload_gen *g, const struct pb_node *kids, uint32_t
 
 	for (uint32_t i = 0; i < n; i++) {
 		const struct pb_node *k = &kids[i];
-		uint64_t u = 0;
-		double d = 0;
+		/* A repeated field: each element drawn anew, written one after
+		 * another (unpacked, which every parser accepts). */
+		for (uint32_t rep = 0; rep < (k->repeat ? k->repeat : 1); rep++) {
+			uint64_t u = 0;
+			double d = 0;
 
-		switch (k->kind) {
-		case GEN_MSG: {
-			uint8_t *body = p + k->tag_len + k->len_len;
-			size_t len = (size_t)(emit(g, k->kids, k->n_kids, seq, body) - body);
-			unsigned ll = pb_varint_len(len);
+			switch (k->kind) {
+			case GEN_MSG: {
+				uint8_t *body = p + k->tag_len + k->len_len;
+				size_t len = (size_t)(emit(g, k->kids, k->n_kids, seq, body) - body);
+				unsigned ll = pb_varint_len(len);
 
-			memcpy(p, k->tag, k->tag_len);
-			p += k->tag_len;
-			/* The body went after room for its longest length. */
-			if (ll < k->len_len)
-				memmove(p + ll, body, len);
-			p = pb_put_varint(p, len) + len;
-			continue;
-		}
-		case GEN_CONST:
-			memcpy(p, k->blob, k->offs[1]);
-			p += k->offs[1];
-			continue;
-		case GEN_CHOICE: {
-			uint32_t c = (uint32_t)rng_upto(&g->rng, k->n_choices - 1);
-			uint32_t len = k->offs[c + 1] - k->offs[c];
-			memcpy(p, k->blob + k->offs[c], len);
-			p += len;
-			continue;
-		}
-		case GEN_BYTES:
-			memcpy(p, k->tag, k->tag_len);
-			p = pb_put_varint(p + k->tag_len, k->n_bytes);
-			for (uint32_t j = 0; j < k->n_bytes; j += 8) {
-				uint64_t r = rng_next(&g->rng);
-				for (uint32_t b = 0; b < 8 && j + b < k->n_bytes; b++, r >>= 8)
-					p[j + b] = k->type == PB_STRING ?
-							   (uint8_t)alnum[(r & 0xff) % 36] :
-							   (uint8_t)r;
+				memcpy(p, k->tag, k->tag_len);
+				p += k->tag_len;
+				/* The body went after room for its longest length. */
+				if (ll < k->len_len)
+					memmove(p + ll, body, len);
+				p = pb_put_varint(p, len) + len;
+				continue;
 			}
-			p += k->n_bytes;
-			continue;
-		case GEN_UNIFORM_INT:
-			u = k->lo + rng_upto(&g->rng, k->span);
-			break;
-		case GEN_UNIFORM_FLT:
-			d = k->a + k->b * rng_unit(&g->rng);
-			break;
-		case GEN_NORMAL:
-			d = k->a + k->b * rng_gauss(&g->rng);
-			if (k->is_int)
-				u = to_int(k, d);
-			break;
-		case GEN_BERNOULLI:
-			u = rng_unit(&g->rng) < k->a;
-			break;
-		case GEN_SEQ:
-			u = seq;
-			break;
-		case GEN_NOW_MS:
-			u = (uint64_t)(g->now_sec * 1000 + g->now_nsec / 1000000);
-			break;
-		case GEN_NOW_SEC:
-			u = (uint64_t)g->now_sec;
-			break;
-		case GEN_NOW_NSEC:
-			u = (uint64_t)(int64_t)g->now_nsec;
-			break;
+			case GEN_CONST:
+				memcpy(p, k->blob, k->offs[1]);
+				p += k->offs[1];
+				continue;
+			case GEN_CHOICE: {
+				uint32_t c = (uint32_t)rng_upto(&g->rng, k->n_choices - 1);
+				uint32_t len = k->offs[c + 1] - k->offs[c];
+				memcpy(p, k->blob + k->offs[c], len);
+				p += len;
+				continue;
+			}
+			case GEN_BYTES:
+				memcpy(p, k->tag, k->tag_len);
+				p = pb_put_varint(p + k->tag_len, k->n_bytes);
+				for (uint32_t j = 0; j < k->n_bytes; j += 8) {
+					uint64_t r = rng_next(&g->rng);
+					for (uint32_t b = 0; b < 8 && j + b < k->n_bytes; b++, r >>= 8)
+						p[j + b] = k->type == PB_STRING ?
+								   (uint8_t)alnum[(r & 0xff) % 36] :
+								   (uint8_t)r;
+				}
+				p += k->n_bytes;
+				continue;
+			case GEN_UNIFORM_INT:
+				u = k->lo + rng_upto(&g->rng, k->span);
+				break;
+			case GEN_UNIFORM_FLT:
+				d = k->a + k->b * rng_unit(&g->rng);
+				break;
+			case GEN_NORMAL:
+				d = k->a + k->b * rng_gauss(&g->rng);
+				if (k->is_int)
+					u = to_int(k, d);
+				break;
+			case GEN_BERNOULLI:
+				u = rng_unit(&g->rng) < k->a;
+				break;
+			case GEN_SEQ:
+				u = seq;
+				break;
+			case GEN_NOW_MS:
+				u = (uint64_t)(g->now_sec * 1000 + g->now_nsec / 1000000);
+				break;
+			case GEN_NOW_SEC:
+				u = (uint64_t)g->now_sec;
+				break;
+			case GEN_NOW_NSEC:
+				u = (uint64_t)(int64_t)g->now_nsec;
+				break;
+			}
+			uint64_t w = pb_wire_value(k->type, u, d);
+			if (k->implicit && !w)
+				continue; /* proto3 leaves a zero out */
+			memcpy(p, k->tag, k->tag_len);
+			p = pb_put_scalar(p + k->tag_len, k->wire, w);
 		}
-		uint64_t w = pb_wire_value(k->type, u, d);
-		if (k->implicit && !w)
-			continue; /* proto3 leaves a zero out */
-		memcpy(p, k->tag, k->tag_len);
-		p = pb_put_scalar(p + k->tag_len, k->wire, w);
 	}
 	return p;
 }

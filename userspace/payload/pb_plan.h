@@ -38,6 +38,7 @@ struct pb_node {
 	uint32_t number;
 	int spec;	 /* index of the --field that made it; -1: a path step */
 	uint32_t n_bytes;
+	uint32_t repeat; /* a repeated field's elements (name[N]); 0 means one */
 	uint64_t lo, span;
 	double a, b;
 	uint8_t *blob;	 /* GEN_CONST, GEN_CHOICE */

@@ -14,6 +14,7 @@
 #include "payload/protobuf.h"
 
 #define PATH_DEPTH_MAX 32
+#define REPEAT_MAX 65536 /* elements of one repeated field (name[N]) */
 
 static void node_free(struct pb_node *k)
 {
@@ -60,6 +61,43 @@ static int first_spec(const struct pb_node *k)
 	return 0;
 }
 
+/* A path step "name" or "name[N]" of len bytes: the name's length, and N
+ * (0 without [N]). -1 when the brackets do not hold a count 1..REPEAT_MAX. */
+static int split_count(const char *s, size_t len, size_t *name_len, uint32_t *count)
+{
+	const char *open = memchr(s, '[', len);
+	uint64_t n = 0;
+
+	*name_len = len;
+	*count = 0;
+	if (!open)
+		return memchr(s, ']', len) ? -1 : 0;
+	if (s[len - 1] != ']' || open + 2 > s + len - 1)
+		return -1;
+	for (const char *p = open + 1; p < s + len - 1; p++) {
+		if (*p < '0' || *p > '9' || (n = n * 10 + (uint64_t)(*p - '0')) > REPEAT_MAX)
+			return -1;
+	}
+	if (!n)
+		return -1;
+	*name_len = (size_t)(open - s);
+	*count = (uint32_t)n;
+	return 0;
+}
+
+/* Every --field through a repeated message field must give it the same
+ * number of elements. */
+static int repeat_check(struct pb_build *b, const struct pb_node *k, const char *name, size_t len,
+			uint32_t count)
+{
+	if ((k->repeat ? k->repeat : 1) == (count ? count : 1))
+		return 0;
+	const struct field_spec *o = &b->o->fields[first_spec(k)];
+	return pb_fail(b, "%.*s has %u element(s) by --field %.*s=%.*s: say %.*s[%u] here too",
+		       (int)len, name, k->repeat ? k->repeat : 1, PB_SHOW, o->name, PB_SHOW, o->gen,
+		       (int)len, name, k->repeat ? k->repeat : 1);
+}
+
 static int add_field(struct pb_build *b, struct pb_node *root, const struct pb_msg *top, int idx)
 {
 	const struct field_spec *fs = &b->o->fields[idx];
@@ -81,8 +119,19 @@ static int add_field(struct pb_build *b, struct pb_node *root, const struct pb_m
 				       PB_SHOW, fs->name);
 		if (++depth > PATH_DEPTH_MAX)
 			return pb_fail(b, "nested deeper than %d fields", PATH_DEPTH_MAX);
+		size_t full = len;
+		uint32_t count;
+		if (split_count(name, full, &len, &count))
+			return pb_fail(b, "%.*s: a repeated field's elements are NAME[N], N from 1 to %d",
+				       (int)full, name, REPEAT_MAX);
 		if ((r = pb_field_need(b, &m, name, len, &f)))
 			return r;
+		if (count && !f.repeated) {
+			char tt[160];
+			return pb_fail(b, "%.*s is %s, not repeated: [N] is for repeated fields",
+				       (int)(name + len - fs->name), fs->name,
+				       pb_type_text(&f, tt, sizeof(tt)));
+		}
 		k = kid_find(cur, f.number);
 		if (k && k->spec >= 0) {
 			const struct field_spec *o = &b->o->fields[k->spec];
@@ -102,6 +151,7 @@ static int add_field(struct pb_build *b, struct pb_node *root, const struct pb_m
 			k = kid_add(cur, &f, idx);
 			if (!k)
 				return pb_fail(b, "out of memory");
+			k->repeat = count;
 			return pb_node_set_gen(b, &f, k, fs->gen);
 		}
 		if (f.type != PB_MESSAGE) {
@@ -114,6 +164,9 @@ static int add_field(struct pb_build *b, struct pb_node *root, const struct pb_m
 			if (!k)
 				return pb_fail(b, "out of memory");
 			k->kind = GEN_MSG;
+			k->repeat = count;
+		} else if ((r = repeat_check(b, k, name, len, count))) {
+			return r;
 		}
 		cur = k;
 		m = f.msg;
@@ -127,9 +180,18 @@ static int node_cmp(const void *a, const void *b)
 	return x->number < y->number ? -1 : x->number > y->number;
 }
 
+static void plan_finish_one(struct payload_gen *g, struct pb_node *k, bool root);
+
 /* Sorts fields by number (the order protobuf encoders use) and works out
- * the most bytes each can take. */
+ * the most bytes each can take, every element of a repeated one. */
 static void plan_finish(struct payload_gen *g, struct pb_node *k, bool root)
+{
+	plan_finish_one(g, k, root);
+	if (k->repeat > 1)
+		k->max *= k->repeat;
+}
+
+static void plan_finish_one(struct payload_gen *g, struct pb_node *k, bool root)
 {
 	size_t body = 0;
 

@@ -166,7 +166,7 @@ static void kf_assign(struct worker *w, uint64_t idx)
 		pi = k->rr_part;
 		k->rr_left--;
 	}
-	struct kmsg m = { .idx = idx, .intended = worker_sched_time(w, idx) };
+	struct kmsg m = { .idx = idx, .intended = worker_msg_start(w, idx) };
 	if (q_push(&k->parts[pi], m) == 0)
 		k->queued_fresh++;
 }
@@ -385,7 +385,7 @@ static void kf_pump(struct worker *w)
 	struct kstate *k = kst(w);
 
 	if (w->phase == PHASE_RUNNING && w->t0) {
-		uint64_t due = worker_sched_due(w);
+		uint64_t due = worker_sched_sendable(w);
 		while (w->next_msg < due && k->queued_fresh < k->max_queued)
 			kf_assign(w, w->next_msg++);
 	}

@@ -296,7 +296,7 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 			struct msg_slot *s = &c->slots[slot];
 			s->state = 1;
 			s->id = id;
-			s->intended_ns = worker_sched_time(w, idx);
+			s->intended_ns = worker_msg_start(w, idx);
 			s->sent_ns = w->now;
 			c->gen[slot] = (uint16_t)((c->gen[slot] + 1) % (65535 / w->slot_cap));
 			c->n_free--;

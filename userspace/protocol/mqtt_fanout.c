@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "payload/marker.h"
+#include "stats/clock.h"
 #include "encoders/mqtt.h"
 #include "protocol/mqtt_fanout.h"
 #include "protocol/receipts.h"
@@ -138,6 +139,25 @@ static int owe(struct worker *w, struct conn *c, uint8_t type, uint16_t id)
 	return 0;
 }
 
+/* Subscribe only (--publishers 0): every delivery counts, whoever sent
+ * it; one whose payload starts with blast's fan-out marker (another blast
+ * run on this host: the send time is this host's CLOCK_MONOTONIC) is timed
+ * end to end too. Receipts cannot be told apart (sequence numbers of
+ * different publishers collide), so none is a duplicate. */
+static int subscribe_only_count(struct worker *w, const struct mqtt_publish *p)
+{
+	struct marker_fanout m;
+	uint64_t t = worker_rx_ns(w);
+
+	w->t.received++;
+	w->last_recv_ns = t;
+	/* A send time in the future or over an hour back is not this host's. */
+	if (!marker_read_fanout(p->payload, p->payload_len, &m) && m.sent_ns <= t &&
+	    t - m.sent_ns < 3600 * NSEC_PER_SEC)
+		hist_record(w->e2e, (int64_t)(t - m.sent_ns));
+	return 0;
+}
+
 int mqfo_on_publish(struct worker *w, struct conn *c, const struct mqtt_frame *f)
 {
 	struct mqtt_publish p;
@@ -150,6 +170,8 @@ int mqfo_on_publish(struct worker *w, struct conn *c, const struct mqtt_frame *f
 	/* Every delivery is answered, ours or not (3.1.1 4.3, 5.0 4.3). */
 	if (p.qos && owe(w, c, p.qos == 1 ? MQTT_PUBACK : MQTT_PUBREC, p.packet_id) < 0)
 		return -1;
+	if (opts_subscribe_only(w->o))
+		return subscribe_only_count(w, &p);
 	/* Another run's message (retained, or queued for an old session) or
 	 * someone else's: not counted. A sequence number past anything this
 	 * run can send is not ours either. */

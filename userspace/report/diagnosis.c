@@ -31,6 +31,7 @@ bool diagnosis_judge(const struct blast_results *r, struct verdict *v)
 		.retrans = ws ? ws->retrans_real : d->tcp_retrans,
 		.segs_out = ws ? ws->segs_out : d->tcp_segs_out,
 		.retrans_from = ws ? "probe" : "tcp_info",
+		.retrans_real = ws != NULL,
 	};
 	verdict_decide(&in, v);
 	return true;
@@ -57,9 +58,10 @@ void diagnosis_print(FILE *f, const struct blast_results *r)
 	fprintf(f, "client       cpu %.0f%% (waiting for one %.0f%%)", d->busiest_cpu_pm / 10.0,
 		d->busiest_runq_pm / 10.0);
 	if (h->late.total)
-		fprintf(f, "  send late p50 %.2f p99 %.2f ms  window wait p99 %.2f ms  socket wait p99 %.2f ms",
-			ms_at(&h->late, 50), ms_at(&h->late, 99), ms_at(&h->wait_window, 99),
-			ms_at(&h->wait_socket, 99));
+		fprintf(f, "  send late p50 %.2f p99 %.2f ms (%.0f%% ahead, at most %.2f ms)  window wait p99 %.2f ms  socket wait p99 %.2f ms",
+			ms_at(&h->late, 50), ms_at(&h->late, 99),
+			100.0 * (double)d->ahead_n / (double)h->late.total, (double)d->ahead_max_ns / 1e6,
+			ms_at(&h->wait_window, 99), ms_at(&h->wait_socket, 99));
 	fprintf(f, "  io_uring %.1f sqe/submit %.1f cqe/reap\n", per(d->sqes, d->submits),
 		per(d->cqes, d->reaps));
 	fprintf(f, "bottleneck: %s (%s)\n", bottleneck_name(v.what), v.evidence);
@@ -92,6 +94,8 @@ void diagnosis_json(struct json_writer *j, const struct blast_results *r)
 	json_kv_double3(j, "user_s", (double)d->cpu_user_ns / 1e9);
 	json_kv_double3(j, "sys_s", (double)d->cpu_sys_ns / 1e9);
 	json_kv_double3(j, "runq_wait_s", (double)d->runq_ns / 1e9);
+	/* Cores the workers kept busy while publishing, all together. */
+	json_kv_double3(j, "cores", per(d->cpu_user_ns + d->cpu_sys_ns, d->publish_ns));
 	json_kv_double3(j, "busiest_on_cpu_pct", d->busiest_cpu_pm / 10.0);
 	json_kv_double3(j, "busiest_waiting_pct", d->busiest_runq_pm / 10.0);
 	json_end_object(j);
@@ -99,6 +103,9 @@ void diagnosis_json(struct json_writer *j, const struct blast_results *r)
 	report_json_latency(j, "window_wait_us", &h->wait_window);
 	report_json_latency(j, "socket_wait_us", &h->wait_socket);
 	json_kv_double3(j, "late_total_s", (double)d->late_ns / 1e9);
+	/* Sent ahead of schedule in a paced batch, timed from when they left. */
+	json_kv_u64(j, "sent_ahead", d->ahead_n);
+	json_kv_double3(j, "sent_ahead_max_us", (double)d->ahead_max_ns / 1e3);
 	json_kv_double3(j, "window_wait_total_s", (double)d->window_ns / 1e9);
 	json_kv_double3(j, "socket_wait_total_s", (double)d->socket_ns / 1e9);
 	json_key(j, "at_send_end");

@@ -22,6 +22,22 @@ static size_t bar(char *buf, size_t cap, double frac)
 	return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
 }
 
+/* n with thousands separators: 4,392. */
+static const char *grouped(char *buf, size_t cap, uint64_t n)
+{
+	char digits[24];
+	int len = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)n);
+	size_t o = 0;
+
+	for (int i = 0; i < len && o + 2 < cap; i++) {
+		if (i && (len - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 size_t progress_format(char *buf, size_t cap, const struct progress *p)
 {
 	const struct series_row *r = p->row;
@@ -46,18 +62,38 @@ size_t progress_format(char *buf, size_t cap, const struct progress *p)
 		return n;
 	}
 	double in = p->elapsed_s - p->publish_at_s;
-	if (p->duration_s > 0) {
+	if (p->duration_s > 0 && !(p->draining && in <= p->duration_s)) {
 		double total = p->publish_at_s + p->duration_s;
 		PUT("[%6.1fs / %.1fs] ", p->elapsed_s, total);
 		if (in <= p->duration_s)
 			n += bar(buf + n, cap - n, in / p->duration_s);
 		else
 			PUT("draining ");
-	} else if (p->messages) {
+	} else if (p->messages && !p->draining) {
 		PUT("[%6.1fs] ", p->elapsed_s);
 		n += bar(buf + n, cap - n, (double)p->sent_total / (double)p->messages);
 	} else {
-		PUT("[%6.1fs] ", p->elapsed_s);
+		PUT("[%6.1fs] %s", p->elapsed_s, p->draining ? "draining " : "");
+	}
+	if (p->draining) {
+		char a[32], b[32];
+		PUT("conns %llu/%llu | ", (unsigned long long)r->conns_up,
+		    (unsigned long long)p->conns_total);
+		if (p->fanout)
+			PUT("waiting for receipts %s of %s", grouped(a, sizeof(a), p->received),
+			    grouped(b, sizeof(b), p->expected));
+		else
+			PUT("waiting for acks: %s in flight", grouped(a, sizeof(a), r->inflight));
+		PUT(" | errors %llu", (unsigned long long)p->errors_total);
+		return n;
+	}
+	if (p->subscribe_only) {
+		char a[32];
+		PUT("conns %llu/%llu | received %.0f/s, %s in all | errors %llu",
+		    (unsigned long long)r->conns_up, (unsigned long long)p->conns_total,
+		    p->received_per_s, grouped(a, sizeof(a), p->received),
+		    (unsigned long long)p->errors_total);
+		return n;
 	}
 	double len = r->len_s > 0 ? r->len_s : 1;
 	PUT("conns %llu/%llu | sent %.0f/s acked %.0f/s | inflight %llu | errors %llu",
@@ -71,7 +107,7 @@ size_t progress_format(char *buf, size_t cap, const struct progress *p)
 }
 
 void progress_print(FILE *f, const struct series *s, const struct blast_opts *o,
-		    uint64_t conns_total)
+		    uint64_t conns_total, const struct progress_wait *wait)
 {
 	char line[512];
 
@@ -89,6 +125,12 @@ void progress_print(FILE *f, const struct series *s, const struct blast_opts *o,
 		.errors_total = s->run_errors,
 		.conns_total = conns_total,
 		.row = r,
+		.draining = wait && wait->draining,
+		.fanout = opts_fanout(o),
+		.received = wait ? wait->received : 0,
+		.expected = wait ? wait->expected : 0,
+		.subscribe_only = opts_subscribe_only(o),
+		.received_per_s = wait ? wait->received_per_s : 0,
 	};
 	progress_format(line, sizeof(line), &p);
 	fprintf(f, "%s\n", line);

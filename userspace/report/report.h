@@ -45,6 +45,12 @@ int report_write_json_stream(FILE *f, const struct blast_results *r);
  * for MQTT 5 reason codes. */
 const char *report_error_key(char *buf, size_t cap, const char *kind, unsigned code, int mqtt_version);
 
+struct blast_opts;
+/* One line on f per way a WebSocket upgrade failed that has no HTTP
+ * status to show: the server closed without answering (with the
+ * subprotocol asked for), or its 101 broke RFC 6455 (which check). */
+void report_upgrade_refusals(FILE *f, const struct blast_totals *t, const struct blast_opts *o);
+
 /* Calls fn for every non-zero error counter, by the report's key, in the
  * summary's order (for the HTML page). */
 void report_each_error(const struct blast_totals *t, int mqtt_version,

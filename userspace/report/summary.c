@@ -119,6 +119,30 @@ static int collect_errors(const struct blast_totals *t, int ver, struct err_entr
 	return (int)n;
 }
 
+void report_upgrade_refusals(FILE *f, const struct blast_totals *t, const struct blast_opts *o)
+{
+	static const char *const why[] = {
+		[ERR_UPGRADE_NO_UPGRADE - ERR_UPGRADE_NO_UPGRADE] = "no \"Upgrade: websocket\" header",
+		[ERR_UPGRADE_NO_CONNECTION - ERR_UPGRADE_NO_UPGRADE] = "no \"Connection: Upgrade\" header",
+		[ERR_UPGRADE_WRONG_ACCEPT - ERR_UPGRADE_NO_UPGRADE] =
+			"its Sec-WebSocket-Accept is not the one for the key sent",
+		[ERR_UPGRADE_EXTENSIONS - ERR_UPGRADE_NO_UPGRADE] = "it chose an extension none was offered",
+		[ERR_UPGRADE_SUBPROTOCOL - ERR_UPGRADE_NO_UPGRADE] = "it chose a subprotocol not asked for",
+	};
+	const char *sub = o && o->ws_subprotocol ? o->ws_subprotocol : NULL;
+
+	if (t->errors[ERR_UPGRADE_CLOSED])
+		fprintf(f, "blast: WebSocket upgrade refused: the server closed %" PRIu64
+			   " connection(s) without answering it%s%s%s\n",
+			t->errors[ERR_UPGRADE_CLOSED], sub ? " (subprotocol asked for: " : "",
+			sub ? sub : "", sub ? "; one it does not speak?)" : "");
+	for (unsigned e = ERR_UPGRADE_NO_UPGRADE; e <= ERR_UPGRADE_SUBPROTOCOL; e++)
+		if (t->errors[e])
+			fprintf(f, "blast: WebSocket upgrade answered 101 but invalid on %" PRIu64
+				   " connection(s): %s (%s)\n",
+				t->errors[e], why[e - ERR_UPGRADE_NO_UPGRADE], blast_err_names[e]);
+}
+
 void report_each_error(const struct blast_totals *t, int mqtt_version,
 		       void (*fn)(const char *key, uint64_t n, void *arg), void *arg)
 {
@@ -158,6 +182,12 @@ static const char *target_str(char *buf, size_t cap, const struct blast_target *
 static double acked_rate(const struct blast_results *r)
 {
 	return r->duration_s > 0 ? (double)r->t.acked / r->duration_s : 0;
+}
+
+/* Subscribe only: deliveries per second over the run. */
+static double deliveries_rate(const struct blast_results *r)
+{
+	return r->duration_s > 0 ? (double)r->t.received / r->duration_s : 0;
 }
 
 static bool accounting_ok(const struct blast_totals *t)
@@ -272,7 +302,11 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 		fprintf(f, "accounting   sent = acked + failed + unacked: MISMATCH "
 			   "(%" PRIu64 " != %" PRIu64 " + %" PRIu64 " + %" PRIu64 ")\n",
 			t->sent, t->acked, t->failed, t->unacked);
-	fprintf(f, "rate         %.1f msg/s acked", acked_rate(r));
+	if (o && opts_subscribe_only(o))
+		fprintf(f, "rate         %.1f deliveries/s received (publishers outside blast)",
+			deliveries_rate(r));
+	else
+		fprintf(f, "rate         %.1f msg/s acked", acked_rate(r));
 	if (o && o->rate)
 		fprintf(f, " (target %" PRIu64 " msg/s)", o->rate);
 	fputc('\n', f);
@@ -301,18 +335,25 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	if (r->opts && opts_fanout(r->opts)) {
 		latency_row(f, "end-to-end", r->e2e);
 		uint64_t missing = r->expected > t->received ? r->expected - t->received : 0;
-		fprintf(f, "fan-out      expected %" PRIu64 "  received %" PRIu64 "  missing %" PRIu64
-			   "  duplicates %" PRIu64 "  send %.3f s  all received %.3f s\n",
-			r->expected, t->received, missing, t->duplicates, r->send_s, r->batch_s);
+		if (opts_subscribe_only(r->opts))
+			fprintf(f, "subscribe    received %" PRIu64 " deliveries, %.1f/s over %.3f s;"
+				   " %" PRIu64 " with blast's marker timed end to end\n",
+				t->received, deliveries_rate(r), r->duration_s, r->e2e ? r->e2e->total : 0);
+		else
+			fprintf(f, "fan-out      expected %" PRIu64 "  received %" PRIu64
+				   "  missing %" PRIu64 "  duplicates %" PRIu64
+				   "  send %.3f s  all received %.3f s\n",
+				r->expected, t->received, missing, t->duplicates, r->send_s, r->batch_s);
 	}
 	if (r->n_steps) {
 		fprintf(f, "steps  %10s %10s %10s %10s %10s %10s %10s %10s\n", "batch", "sent",
-			"expected", "received", "total s", "send s", "p50 us", "p99 us");
+			"expected", "received", "total ms", "send ms", "p50 us", "p99 us");
 		for (unsigned i = 0; i < r->n_steps; i++) {
 			const struct step_row *st = &r->steps[i];
 			fprintf(f, "       %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64
 				   " %10.3f %10.3f %10.1f %10.1f\n",
-				st->batch, st->sent, st->expected, st->received, st->total_s, st->send_s,
+				st->batch, st->sent, st->expected, st->received, st->total_s * 1e3,
+				st->send_s * 1e3,
 				(double)st->p50_ns / 1e3, (double)st->p99_ns / 1e3);
 		}
 	}
@@ -357,6 +398,13 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 	}
 	json_begin_object(w);
 	json_kv_string(w, "proto", opts_proto_name(o));
+	/* --config: the run file as it was read, so the run can be repeated
+	 * from the report alone (command-line flags replaced some of it:
+	 * the settings below are what ran). */
+	if (o->config_path) {
+		json_kv_string(w, "config_file", o->config_path);
+		json_kv_string(w, "config_file_text", o->config_text ? o->config_text : "");
+	}
 	json_key(w, "targets");
 	json_begin_array(w);
 	for (unsigned i = 0; i < o->n_targets && i < BLAST_MAX_TARGETS; i++)
@@ -584,6 +632,10 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 		json_kv_u64(&w, "received", t->received);
 		json_kv_u64(&w, "missing", r->expected > t->received ? r->expected - t->received : 0);
 		json_kv_u64(&w, "duplicates", t->duplicates);
+		if (opts_subscribe_only(r->opts)) {
+			json_kv_bool(&w, "subscribe_only", true);
+			json_kv_double3(&w, "received_per_s", deliveries_rate(r));
+		}
 		json_kv_double3(&w, "send_s", r->send_s);
 		json_kv_double3(&w, "batch_s", r->batch_s);
 		json_key(&w, "steps");
@@ -597,8 +649,9 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 			json_kv_u64(&w, "received", st->received);
 			json_kv_u64(&w, "missing", st->expected > st->received ? st->expected - st->received : 0);
 			json_kv_u64(&w, "duplicates", st->duplicates);
-			json_kv_double3(&w, "total_s", st->total_s);
-			json_kv_double3(&w, "send_s", st->send_s);
+			/* Full precision: a small batch takes well under a millisecond. */
+			json_kv_double(&w, "total_s", st->total_s);
+			json_kv_double(&w, "send_s", st->send_s);
 			json_kv_double3(&w, "p50_us", (double)st->p50_ns / 1e3);
 			json_kv_double3(&w, "p99_us", (double)st->p99_ns / 1e3);
 			json_end_object(&w);

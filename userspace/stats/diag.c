@@ -29,6 +29,8 @@ void diag_counts_add(struct diag_counts *dst, const struct diag_counts *src)
 	dst->late_ns += src->late_ns;
 	dst->window_ns += src->window_ns;
 	dst->socket_ns += src->socket_ns;
+	dst->ahead_n += src->ahead_n;
+	dst->ahead_max_ns = max_u64(dst->ahead_max_ns, src->ahead_max_ns);
 	dst->end_window += src->end_window;
 	dst->end_socket += src->end_socket;
 	dst->end_free += src->end_free;

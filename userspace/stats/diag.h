@@ -36,6 +36,9 @@ struct diag_counts {
 	 * messages sent under --rate, ns, and the parts of it spent waiting
 	 * for a window and for socket room; the rest is the loop's own delay. */
 	uint64_t late_ns, window_ns, socket_ns;
+	/* Messages sent ahead of their scheduled time (a paced batch, sched.h)
+	 * and the most any went ahead, ns: each is timed from when it left. */
+	uint64_t ahead_n, ahead_max_ns;
 	/* When sending ended: ready connections with a full window, with a
 	 * send waiting for socket room, and with room for more. */
 	uint64_t end_window, end_socket, end_free;

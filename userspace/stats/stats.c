@@ -19,6 +19,12 @@ const char *const blast_err_names[ERR__COUNT] = {
 	[ERR_PROTOCOL] = "protocol_error",
 	[ERR_UNEXPECTED_ACK] = "unexpected_ack",
 	[ERR_FRAME_TOO_LARGE] = "frame_too_large",
+	[ERR_UPGRADE_CLOSED] = "upgrade_refused:closed",
+	[ERR_UPGRADE_NO_UPGRADE] = "upgrade_invalid:upgrade",
+	[ERR_UPGRADE_NO_CONNECTION] = "upgrade_invalid:connection",
+	[ERR_UPGRADE_WRONG_ACCEPT] = "upgrade_invalid:accept",
+	[ERR_UPGRADE_EXTENSIONS] = "upgrade_invalid:extensions",
+	[ERR_UPGRADE_SUBPROTOCOL] = "upgrade_invalid:subprotocol",
 };
 
 /* A new field in struct blast_totals must be summed below; this breaks the

@@ -26,6 +26,16 @@ enum blast_err {
 	ERR_PROTOCOL,          /* malformed frame from the broker */
 	ERR_UNEXPECTED_ACK,    /* an ack for a packet id not in flight */
 	ERR_FRAME_TOO_LARGE,   /* a broker frame over the receive limit */
+	/* The WebSocket upgrade: the server closed (or reset) the connection
+	 * without answering it (mosquitto, asked for a subprotocol it does
+	 * not speak), or its 101 answer fails RFC 6455 4.1. A refusal with an
+	 * HTTP status is counted by status (http_status). */
+	ERR_UPGRADE_CLOSED,
+	ERR_UPGRADE_NO_UPGRADE,     /* no "Upgrade: websocket" */
+	ERR_UPGRADE_NO_CONNECTION,  /* no "Connection: Upgrade" */
+	ERR_UPGRADE_WRONG_ACCEPT,   /* Sec-WebSocket-Accept missing or not the key's */
+	ERR_UPGRADE_EXTENSIONS,     /* an extension none was offered */
+	ERR_UPGRADE_SUBPROTOCOL,    /* a subprotocol that was not asked for */
 	ERR__COUNT
 };
 

@@ -2,7 +2,8 @@
  * "Self-diagnosis"). First match wins:
  *
  *   1. network  the path lost segments (retransmits): the broker never
- *               saw the load.
+ *               saw the load. Not from TCP_INFO's count when the client
+ *               was starved of CPU (path_lost).
  *   2. broker   a whole second passed with messages in flight and no ack.
  *   3. network  sends behind, the client's CPU not saturated, and RTT grew:
  *               a queue on the path. After 2: a stopped broker's delayed
@@ -35,8 +36,14 @@ const char *bottleneck_name(enum bottleneck b)
 	}
 }
 
+/* Retransmits TCP_INFO counts are not all losses: a client kept off its
+ * CPU is late to process ACKs (on loopback the peer's too), and the timers
+ * resend what arrived. Only the probe tells them apart; without it a
+ * starved client's retransmits say nothing of the path. */
 static bool path_lost(const struct verdict_in *in)
 {
+	if (!in->retrans_real && in->d->busiest_runq_pm >= VERDICT_CPU_STARVED_PM)
+		return false;
 	return in->segs_out && in->retrans * 1000 > in->segs_out * VERDICT_RETRANS_PM;
 }
 

@@ -24,6 +24,8 @@ enum bottleneck {
 #define VERDICT_NOT_SENT_PM 10
 /* A worker wanted a CPU (on one, or runnable and waiting) this much of its publish phase. */
 #define VERDICT_CPU_BUSY_PM 900
+/* A worker waited for a CPU this much of its publish phase: starved. */
+#define VERDICT_CPU_STARVED_PM 500
 /* Retransmitted segments, per mille of segments sent, that mean loss on the path. */
 #define VERDICT_RETRANS_PM 10
 /* RTT grew on the path when the largest smoothed RTT is this many times the
@@ -40,6 +42,7 @@ struct verdict_in {
 	 * on, else from the sockets' TCP_INFO; RTTs from TCP_INFO. */
 	uint64_t retrans, segs_out;
 	const char *retrans_from; /* "probe" or "tcp_info" */
+	bool retrans_real;        /* the probe told real losses from TLPs and spurious ones */
 };
 
 struct verdict {

@@ -124,6 +124,15 @@ int tlink_recv(struct tlink *l, const uint8_t *buf, size_t len)
 	return tlink_up(l, 0, buf, len);
 }
 
+enum blast_err tlink_closed_err(const struct tlink *l, bool reset)
+{
+	const struct tstack *s = l->s;
+
+	if (s && l->up < s->n && s->layer[l->up]->closed_in_hello)
+		return s->layer[l->up]->closed_in_hello;
+	return reset ? ERR_CONN_RESET : ERR_CONN_CLOSED;
+}
+
 size_t tlink_take_control(struct tlink *l, uint8_t *out, size_t cap)
 {
 	const struct tstack *s = l->s;

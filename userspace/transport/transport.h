@@ -70,6 +70,9 @@ struct transport_ops {
 	int (*unwrap)(struct tlink *l, unsigned i, const uint8_t *buf, size_t len);
 	/* Control frames it owes (pongs, a close reply) into out: bytes. */
 	size_t (*take_control)(struct tlink *l, unsigned i, uint8_t *out, size_t cap);
+	/* What to count when the peer closes or resets the connection while
+	 * this layer's handshake waits for its answer (0: conn_closed). */
+	enum blast_err closed_in_hello;
 };
 
 /* The layers every connection of a worker goes through, bottom first. */
@@ -119,6 +122,10 @@ void tlink_wrap(struct tlink *l, uint8_t *data, uint32_t *off, uint32_t len);
 int tlink_recv(struct tlink *l, const uint8_t *buf, size_t len);
 /* For layers: bytes for layer i (i == n: the protocol). */
 int tlink_up(struct tlink *l, unsigned i, const uint8_t *buf, size_t len);
+/* The counter for the peer closing the connection now: the handshaking
+ * layer's closed_in_hello, or conn_closed (reset: conn_reset) once every
+ * layer is up or when that layer names none. */
+enum blast_err tlink_closed_err(const struct tlink *l, bool reset);
 /* Control frames the layers owe, framed for the layers below each, into
  * out: bytes (0 when none). */
 size_t tlink_take_control(struct tlink *l, uint8_t *out, size_t cap);

@@ -124,6 +124,24 @@ static int buf_append(struct wst *t, const uint8_t *p, size_t n, size_t limit)
 	return 0;
 }
 
+/* The counter for ws_upgrade_problem's reason. */
+static enum blast_err upgrade_error(const char *problem)
+{
+	static const struct {
+		const char *problem;
+		enum blast_err err;
+	} map[] = {
+		{ "upgrade", ERR_UPGRADE_NO_UPGRADE },     { "connection", ERR_UPGRADE_NO_CONNECTION },
+		{ "accept", ERR_UPGRADE_WRONG_ACCEPT },    { "extensions", ERR_UPGRADE_EXTENSIONS },
+		{ "subprotocol", ERR_UPGRADE_SUBPROTOCOL },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(problem, map[i].problem))
+			return map[i].err;
+	return ERR_PROTOCOL;
+}
+
 /* The upgrade response: the bytes after its header block are frames. */
 static ssize_t wst_hello_feed(struct tlink *l, unsigned i, const uint8_t *buf, size_t len)
 {
@@ -147,8 +165,9 @@ static ssize_t wst_hello_feed(struct tlink *l, unsigned i, const uint8_t *buf, s
 		tot->http_status[resp.status]++;
 		return -ECONNREFUSED;
 	}
-	if (ws_upgrade_problem(&resp, l->s->env->o->ws_subprotocol)) {
-		tot->errors[ERR_PROTOCOL]++;
+	const char *problem = ws_upgrade_problem(&resp, l->s->env->o->ws_subprotocol);
+	if (problem) {
+		tot->errors[upgrade_error(problem)]++;
 		return -EPROTO;
 	}
 	t->len = 0;
@@ -350,6 +369,7 @@ const struct transport_ops ws_transport = {
 	.wrap = wst_wrap,
 	.unwrap = wst_unwrap,
 	.take_control = wst_take_control,
+	.closed_in_hello = ERR_UPGRADE_CLOSED,
 };
 
 const struct transport_ops ws_message_transport = {
@@ -360,4 +380,5 @@ const struct transport_ops ws_message_transport = {
 	.hello_feed = wst_hello_feed,
 	.unwrap = wst_unwrap,
 	.take_control = wst_take_control,
+	.closed_in_hello = ERR_UPGRADE_CLOSED,
 };

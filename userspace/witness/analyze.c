@@ -134,9 +134,14 @@ void analyze_print(FILE *f, const struct wire_stats *s, const struct wm_counts *
 		c->req_frames, c->ack_frames);
 	fprintf(f, "messages     requests %" PRIu64 "  acks %" PRIu64 "  unmatched %" PRIu64
 		   "  pending %" PRIu64 "\n", s->requests, s->acks, s->unmatched, c->pending);
-	fprintf(f, "stream       unparsed %" PRIu64 "  retransmits %" PRIu64 "  real %" PRIu64
-		   "  reported duplicate by the receiver (DSACK) %" PRIu64 "\n",
-		s->unparsed, s->retransmits, s->retrans_real, s->retrans_dsack);
+	fprintf(f, "stream       unparsed %" PRIu64 "  gaps %" PRIu64 "  retransmits %" PRIu64
+		   "  real %" PRIu64 "  reported duplicate by the receiver (DSACK) %" PRIu64 "\n",
+		s->unparsed, c->gaps, s->retransmits, s->retrans_real, s->retrans_dsack);
+	if (c->drops_known)
+		fprintf(f, "drops        %" PRIu64 " recorded in the file (capture %" PRIu64
+			   ", interface %" PRIu64 ")\n", c->osdrop + c->ifdrop, c->osdrop, c->ifdrop);
+	else
+		fprintf(f, "drops        not recorded in the file\n");
 	fprintf(f, "bytes        out %" PRIu64 " in %" PRIu64 "  segments out %" PRIu64 " in %" PRIu64 "\n",
 		s->bytes_out, s->bytes_in, s->segs_out, s->segs_in);
 	fprintf(f, "latency (us) %10s %10s %10s %10s %10s %10s %10s\n", "min", "p50", "p90", "p99",
@@ -166,7 +171,10 @@ static const char help[] =
 	"                    counts and one row per flow (latencies in microseconds)\n"
 	"  --html OUT.html   the same as a self-contained page\n"
 	"  --against RUN.json  a run's report (blast ... --report RUN.json): its client\n"
-	"                    figures beside the capture's, and client - wire per percentile\n";
+	"                    figures beside the capture's, and client - wire per percentile\n"
+	"Exit status 1, with a warning line each, when the figures are partial (gaps in\n"
+	"the streams, drops the file records, acks with no request, a damaged tail) or\n"
+	"no flow or message matches; 2 for bad flags or a file with nothing readable.\n";
 
 /* A flag that takes a file, given once. */
 static int set_once(const char **slot, const char *flag, const char *arg)
@@ -275,15 +283,24 @@ int analyze_main(int argc, char **argv)
 		free(s);
 		return BLAST_EXIT_USAGE;
 	}
+	struct analyze_warnings warn;
+	analyze_warnings(s, &c, &o, &warn);
 	printf("analyze      %s\n", path);
 	analyze_print(stdout, s, &c);
 	if (against) {
 		printf("against      %s\n", against);
 		report_wire_witness(stdout, &client, s);
 	}
-	const struct analysis a = { .path = path, .s = s, .c = &c, .rows = rows, .n_rows = n_rows,
-				    .against = against, .client = against ? &client : NULL };
+	fflush(stdout);
+	/* After the table, so that they are the last thing read. */
+	for (unsigned i = 0; i < warn.n; i++)
+		fprintf(stderr, "blast: analyze: warning: %s\n", warn.line[i]);
+	const struct analysis a = { .warn = &warn, .path = path, .s = s, .c = &c, .rows = rows,
+				    .n_rows = n_rows, .against = against,
+				    .client = against ? &client : NULL };
 	int rc = write_outputs(json, html, &a);
+	if (warn.n)
+		rc = 1;
 	free(rows);
 	free(s);
 	return rc;

@@ -15,8 +15,10 @@
 #include "witness/wire_match.h"
 
 /* argv[0] is "analyze". Returns the exit status: 0; 2 (one line on
- * stderr) for bad flags, a capture or --against report that cannot be
- * read or is corrupt; 1 when --report or --html cannot be written. */
+ * stderr) for bad flags, a capture with no packet readable, an --against
+ * report that cannot be read; 1 when the figures are partial or show
+ * nothing (analyze_warnings: each one a stderr line) or --report or
+ * --html cannot be written. */
 int analyze_main(int argc, char **argv);
 
 /* Maps path and analyses it (rows: as wm_analyze_buffer). 0, or -errno
@@ -28,8 +30,29 @@ int analyze_file(const char *path, const struct wm_opts *o, struct wire_stats *o
 /* The table: counts, then latency percentiles, as a run prints them. */
 void analyze_print(FILE *f, const struct wire_stats *s, const struct wm_counts *c);
 
+/* What makes a capture's figures partial, or empty. */
+enum analyze_warning {
+	AW_READ,        /* the file is damaged after some packets */
+	AW_DROPS,       /* the file records packets dropped (pcapng ISB) */
+	AW_GAPS,        /* TCP sequence holes */
+	AW_UNMATCHED,   /* acks whose request is not in the capture */
+	AW_NO_FLOW,     /* no TCP flow (on the --port given) */
+	AW_NO_MESSAGE,  /* flows, but no request or ack (as the --proto given) */
+};
+#define ANALYZE_MAX_WARN 6
+struct analyze_warnings {
+	unsigned n;
+	enum analyze_warning kind[ANALYZE_MAX_WARN];
+	char line[ANALYZE_MAX_WARN][320]; /* one sentence each, no "blast: " */
+};
+void analyze_warnings(const struct wire_stats *s, const struct wm_counts *c,
+		      const struct wm_opts *o, struct analyze_warnings *w);
+/* The report's name of a kind: "gaps", "drops_recorded", ... */
+const char *analyze_warning_name(enum analyze_warning kind);
+
 /* What `blast analyze` found, for the files it writes. */
 struct analysis {
+	const struct analyze_warnings *warn;
 	const char *path;                 /* the capture */
 	const struct wire_stats *s;
 	const struct wm_counts *c;

@@ -52,6 +52,31 @@ static void json_capture(struct json_writer *j, const struct analysis *a)
 	json_kv_u64(j, "request_frames", c->req_frames);
 	json_kv_u64(j, "ack_frames", c->ack_frames);
 	json_kv_u64(j, "pending", c->pending);
+	json_kv_u64(j, "gaps", c->gaps);
+	json_key(j, "drops_recorded");
+	if (c->drops_known) {
+		json_begin_object(j);
+		json_kv_u64(j, "capture", c->osdrop);
+		json_kv_u64(j, "interface", c->ifdrop);
+		json_end_object(j);
+	} else {
+		json_null(j);
+	}
+	json_key(j, "read_error");
+	if (c->read_err[0])
+		json_string(j, c->read_err);
+	else
+		json_null(j);
+	json_kv_bool(j, "complete", a->warn->n == 0);
+	json_key(j, "warnings");
+	json_begin_array(j);
+	for (unsigned i = 0; i < a->warn->n; i++) {
+		json_begin_object(j);
+		json_kv_string(j, "kind", analyze_warning_name(a->warn->kind[i]));
+		json_kv_string(j, "text", a->warn->line[i]);
+		json_end_object(j);
+	}
+	json_end_array(j);
 	json_key(j, "flows_by_proto");
 	json_begin_object(j);
 	for (int p = WM_AUTO; p <= WM_WS; p++)
@@ -110,8 +135,9 @@ static void capture_section(FILE *f, const struct analysis *a)
 		c->flows_by_proto[WM_AUTO]);
 	fprintf(f, "<tr><td>frames</td><td>requests %" PRIu64 ", acks %" PRIu64 "</td></tr>\n"
 		   "<tr><td>messages</td><td>requests %" PRIu64 ", acks %" PRIu64 ", unmatched %" PRIu64
-		   ", pending %" PRIu64 ", unparsed %" PRIu64 "</td></tr>\n", c->req_frames,
-		c->ack_frames, s->requests, s->acks, s->unmatched, c->pending, s->unparsed);
+		   ", pending %" PRIu64 ", unparsed %" PRIu64 ", gaps %" PRIu64 "</td></tr>\n",
+		c->req_frames, c->ack_frames, s->requests, s->acks, s->unmatched, c->pending,
+		s->unparsed, c->gaps);
 	fprintf(f, "<tr><td>TCP payload</td><td>out %" PRIu64 " B in %" PRIu64 " B, segments out %"
 		   PRIu64 " in %" PRIu64 "</td></tr>\n</table></section>\n", s->bytes_out, s->bytes_in,
 		s->segs_out, s->segs_in);
@@ -160,6 +186,15 @@ int analyze_write_html(FILE *f, const void *arg)
 		html_escape(f, a->against);
 	}
 	fprintf(f, "</p>\n");
+	if (a->warn->n) { /* before any figure: they are partial */
+		fprintf(f, "<section id=\"warnings\"><h2 class=\"bad\">Partial: read these first</h2>\n<ul>\n");
+		for (unsigned i = 0; i < a->warn->n; i++) {
+			fprintf(f, "<li>");
+			html_escape(f, a->warn->line[i]);
+			fprintf(f, "</li>\n");
+		}
+		fprintf(f, "</ul></section>\n");
+	}
 	capture_section(f, a);
 	fprintf(f, "<section id=\"latency-dist\"><h2>Latency distribution</h2>\n");
 	html_percentile_chart(f, &wire, 1);

@@ -97,8 +97,9 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 	    (!port_listed(t.sport) && !port_listed(t.dport)))
 		return;
 	cap.packets++;
-	if (cap.full || cap.write_err || (cap.max_bytes && cap.written + block > cap.max_bytes)) {
-		cap.full = cap.full || (cap.max_bytes && cap.written + block > cap.max_bytes);
+	uint64_t need = cap.written + block + PCAPNG_ISB_SIZE; /* the ISB at the end */
+	if (cap.full || cap.write_err || (cap.max_bytes && need > cap.max_bytes)) {
+		cap.full = cap.full || (cap.max_bytes && need > cap.max_bytes);
 		cap.not_written++;
 		return;
 	}
@@ -304,10 +305,23 @@ bool capture_finish(struct wire_stats *out)
 	if (!cap.h)
 		return false;
 	capture_pause();
-	flush_out();
-	if (pcap_stats(cap.h, &st) == 0 && (st.ps_drop || st.ps_ifdrop))
+	bool stats = pcap_stats(cap.h, &st) == 0;
+	if (stats && (st.ps_drop || st.ps_ifdrop))
 		fprintf(stderr, "blast: --pcap: the kernel dropped %u packets (interface %u): "
 				"the capture misses them\n", st.ps_drop, st.ps_ifdrop);
+	/* The file says what it lacks, for whoever reads it later: the
+	 * kernel's drops and the packets --pcap-max-bytes kept out (room for
+	 * this block is kept below the bound). */
+	if (stats && !cap.write_err) {
+		uint8_t isb[PCAPNG_ISB_SIZE];
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		pcapng_encode_isb(isb, (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec,
+				  st.ps_ifdrop, (uint64_t)st.ps_drop + cap.not_written);
+		out_bytes(isb, sizeof(isb));
+		cap.written += sizeof(isb);
+	}
+	flush_out();
 	if (cap.full)
 		fprintf(stderr, "blast: --pcap %s: reached --pcap-max-bytes %" PRIu64
 				"; capture stopped writing (%" PRIu64 " packets not written)\n",
@@ -334,6 +348,10 @@ bool capture_finish(struct wire_stats *out)
 		fprintf(stderr, "blast: --pcap: cannot analyse the capture: %s\n", err);
 	} else {
 		ok = true;
+		struct analyze_warnings warn;
+		analyze_warnings(out, &c, &wo, &warn);
+		for (unsigned i = 0; i < warn.n; i++)
+			fprintf(stderr, "blast: --pcap %s: warning: %s\n", cap.path, warn.line[i]);
 		/* One line that scripts can read whatever the report shows. */
 		fprintf(stderr, "blast: --pcap %s: wire requests %" PRIu64 " acks %" PRIu64
 				" unmatched %" PRIu64 " unparsed %" PRIu64 " retransmits %" PRIu64

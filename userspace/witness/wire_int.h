@@ -28,6 +28,9 @@ struct dir {
 	bool resync;     /* after a gap: the next bytes may not start a frame */
 	bool http_done;  /* WebSocket: the upgrade's header block is behind */
 	uint32_t next;   /* sequence number of the next byte expected */
+	bool acked_known, fin;
+	uint32_t acked;  /* the peer's highest ACK of this direction */
+	uint32_t fin_end; /* sequence number of the FIN seen */
 	uint8_t *buf;    /* bytes of a frame not yet whole */
 	size_t len, cap;
 	uint64_t buf_ts; /* when buf[0] was seen */

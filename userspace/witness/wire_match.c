@@ -202,8 +202,10 @@ static void take(struct wm *m, uint32_t fid, struct flow *f, int side, uint32_t 
 		deliver(m, fid, f, side, data + skip, cap - skip, ts);
 	}
 	d->next = seq + (uint32_t)wire;
-	if (cap < wire) /* the capture's snap length cut the rest off */
+	if (cap < wire) { /* the capture's snap length cut the rest off */
+		m->c.gaps++;
 		gap(m, d);
+	}
 }
 
 static void drain_held(struct wm *m, uint32_t fid, struct flow *f, int side)
@@ -237,6 +239,7 @@ static void skip_hole(struct wm *m, uint32_t fid, struct flow *f, int side)
 	for (unsigned i = 1; i < d->n_held; i++)
 		if ((int32_t)(d->held[i].seq - d->held[lo].seq) < 0)
 			lo = i;
+	m->c.gaps++;
 	gap(m, d);
 	d->next = d->held[lo].seq;
 	drain_held(m, fid, f, side);
@@ -278,8 +281,12 @@ static void segment(struct wm *m, uint32_t fid, struct flow *f, int side, const 
 	struct dir *o = &f->d[!side];
 	while ((t->flags & TCP_ACK) && o->n_held && (int32_t)(t->ack - o->next) > 0)
 		skip_hole(m, fid, f, !side);
-	if (t->flags & TCP_ACK)
+	if (t->flags & TCP_ACK) {
 		dsack(m, o, t);
+		if (!o->acked_known || (int32_t)(t->ack - o->acked) > 0)
+			o->acked = t->ack;
+		o->acked_known = true;
+	}
 	if (t->flags & TCP_SYN) {
 		d->seq_known = true;
 		d->next = seq + 1;
@@ -290,6 +297,10 @@ static void segment(struct wm *m, uint32_t fid, struct flow *f, int side, const 
 			f->client_sure = true;
 		}
 		seq++;
+	}
+	if (t->flags & TCP_FIN) {
+		d->fin = true;
+		d->fin_end = seq + (uint32_t)t->payload_wire;
 	}
 	if (!t->payload_wire)
 		return;
@@ -490,6 +501,19 @@ void wm_result(struct wm *m, struct wire_stats *out, struct wm_counts *c)
 		for (int s = 0; s < 2; s++)
 			while (m->flows[i]->d[s].n_held)
 				skip_hole(m, (uint32_t)i, m->flows[i], s);
+	/* A peer that acknowledged more than the capture holds of a stream
+	 * (its FIN counts one) received segments the capture lost. Counted
+	 * apart: a later call may find the stream filled. */
+	uint64_t tail_gaps = 0;
+	for (size_t i = 0; i < m->n_flows; i++) {
+		for (int s = 0; s < 2; s++) {
+			const struct dir *d = &m->flows[i]->d[s];
+			uint32_t end = d->next + (d->fin && d->fin_end == d->next);
+			if (!m->flows[i]->ignored && d->seq_known && d->acked_known &&
+			    (int32_t)(d->acked - end) > 0)
+				tail_gaps++;
+		}
+	}
 	m->c.pending = 0;
 	for (size_t i = 0; i < m->p_cap; i++) {
 		const struct pend *e = &m->p[i];
@@ -505,8 +529,10 @@ void wm_result(struct wm *m, struct wire_stats *out, struct wm_counts *c)
 	 * only the receiver's DSACKs mark the spurious ones. */
 	m->s.retrans_real = m->s.retransmits - m->s.retrans_dsack;
 	*out = m->s;
-	if (c)
+	if (c) {
 		*c = m->c;
+		c->gaps += tail_gaps;
+	}
 }
 
 static void flow_row(const struct flow *f, struct hist *scratch, struct wm_flow_row *r)
@@ -602,11 +628,14 @@ int wm_analyze_buffer(const uint8_t *buf, size_t len, const struct wm_opts *o,
 		wm_free(m);
 		return -ENOMEM;
 	}
-	if (e < 0) {
+	if (e < 0 && !m->c.packets) { /* nothing to show */
 		snprintf(err, err_cap, "%s", r.err);
 		wm_free(m);
 		return e;
 	}
+	if (e < 0) /* what was read before the damage still counts, marked */
+		snprintf(m->c.read_err, sizeof(m->c.read_err), "%s", r.err);
+	m->c.drops_known = pcapfile_drops(&r, &m->c.ifdrop, &m->c.osdrop);
 	wm_result(m, out, c);
 	if (rows && wm_flow_rows(m, rows, n_rows)) {
 		snprintf(err, err_cap, "out of memory");

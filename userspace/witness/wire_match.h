@@ -35,7 +35,9 @@ int wm_flow_rows(const struct wm *m, struct wm_flow_row **rows, size_t *n);
 void wm_free(struct wm *m);
 
 /* A whole capture file held in memory: 0, -EPROTO (err says why: a
- * corrupt or truncated file), -ENOMEM. c and rows may be NULL; *rows and
+ * corrupt or truncated file with no packet before the damage), -ENOMEM.
+ * A file damaged after some packets gives 0 and their figures, with
+ * c->read_err saying what stopped the reading. c and rows may be NULL; *rows and
  * *n_rows as wm_flow_rows gives them (the caller frees *rows). */
 int wm_analyze_buffer(const uint8_t *buf, size_t len, const struct wm_opts *o,
 		      struct wire_stats *out, struct wm_counts *c, struct wm_flow_row **rows,

@@ -32,6 +32,13 @@ struct wm_counts {
 	uint64_t pending;      /* requests still awaiting their ack at the end */
 	uint64_t flows_by_proto[4]; /* index enum wm_proto (WM_AUTO: not recognised) */
 	uint64_t first_ns, last_ns; /* capture time span */
+	/* What makes the figures partial (see analyze_warnings): */
+	uint64_t gaps;         /* stream holes: bytes a peer acknowledged, or the snap
+				* length cut, that the capture does not have */
+	bool drops_known;      /* the file records its drops (pcapng ISB) */
+	uint64_t ifdrop, osdrop; /* those drops: by the interface, by the capture */
+	char read_err[160];    /* the file's corrupt or truncated tail, "" if none:
+				* the figures are what was read before it */
 };
 
 /* One connection's row: who talked to whom, and its share of the

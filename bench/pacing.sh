@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# What pacing costs blast and how well it keeps time: QoS 1 into a private
+# mosquitto over 10 connections at 2,000 and 50,000 msg/s, with one worker
+# and with the default count, in alternating rounds (the machine is shared
+# and noisy), medians. From blast's JSON report: the cores its workers kept
+# busy while publishing (diagnosis.cpu.cores), how late sends left against
+# their schedule (diagnosis.send_late_us), the share sent a little ahead in
+# a batch, and corrected against uncorrected latency (their gap is what
+# late sends add). Beside them, the whole process from outside (wait4):
+# user + system CPU over the wall time, connecting and teardown included.
+# Targets: 50,000 msg/s at most 0.15 of a core; send lateness p99 under
+# 100 us at both rates.
+#
+# Knobs (environment): REPEAT (5 rounds), DURATION (3s), BLAST (./blast),
+# MOSQUITTO.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
+
+BLAST=${BLAST:-./blast}
+MOSQUITTO=${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
+REPEAT=${REPEAT:-5}
+DURATION=${DURATION:-3s}
+TMP=$(mktemp -d /tmp/blast-bench-pacing.XXXXXX)
+PIDS=()
+CHECKS=()
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() {
+	echo "pacing.sh: $*" >&2
+	exit 1
+}
+
+[ -x "$BLAST" ] || die "$BLAST not built (run make)"
+start_mosquitto
+
+# run RATE WORKERS: one run; prints its figures in FIGS order, or fails.
+run() {
+	local extra=() r="$TMP/r.json"
+	[ "$2" = default ] || extra=(--workers "$2")
+	cpu_time "$TMP/time" timeout -k 5 60 "$BLAST" --target "127.0.0.1:$MQ_PORT" --conns 10 \
+		--qos 1 --rate "$1" --duration "$DURATION" --report "$r" --quiet "${extra[@]}" \
+		>"$TMP/out" 2>"$TMP/err" || die "$1 msg/s: blast exited $?: $(head -3 "$TMP/err")"
+	[ "$(jget "$r" accounting_ok)" = True ] || die "$1 msg/s: accounting does not add up"
+	[ "$(jget "$r" unacked)" = 0 ] || die "$1 msg/s: $(jget "$r" unacked) unacked"
+	python3 - "$r" "$TMP/time" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+d = r["diagnosis"]
+user, sys_, wall = map(float, open(sys.argv[2]).read().split())
+late = d["send_late_us"]
+print("%.3f %.3f %.1f %.1f %.1f %.1f %.1f %.1f %.1f" % (
+    d["cpu"]["cores"], (user + sys_) / wall, late["p50"], late["p99"],
+    100.0 * d["sent_ahead"] / max(late["count"], 1),
+    r["latency_us"]["p50"], r["latency_uncorrected_us"]["p50"],
+    r["latency_us"]["p99"], r["latency_uncorrected_us"]["p99"]))
+EOF
+}
+
+FIGS="cores proc late50 late99 ahead c50 u50 c99 u99"
+CASES="2000/1 2000/default 50000/1 50000/default"
+declare -A L
+for i in $(seq "$REPEAT"); do
+	order=$CASES
+	[ $((i % 2)) -eq 0 ] && order=$(printf '%s\n' $CASES | tac)
+	for c in $order; do
+		line=$(run "${c%/*}" "${c#*/}") || exit 1
+		read -r -a v <<<"$line"
+		k=0
+		for f in $FIGS; do
+			L[$c.$f]+=" ${v[$k]}"
+			k=$((k + 1))
+		done
+	done
+done
+
+echo "blast --conns 10 --qos 1 --rate R --duration $DURATION to mosquitto, $REPEAT alternating rounds, medians"
+printf '%-7s %-8s %7s %7s %9s %9s %7s %17s %17s\n' msg/s workers cores "proc" "late p50" "late p99" ahead \
+	"p50 corr/uncorr" "p99 corr/uncorr"
+printf '%-7s %-8s %7s %7s %9s %9s %7s %17s %17s\n' "" "" "" "" us us % us us
+for c in $CASES; do
+	declare -A m=()
+	for f in $FIGS; do
+		# shellcheck disable=SC2086 # a list on purpose
+		m[$f]=$(median ${L[$c.$f]})
+	done
+	printf '%-7s %-8s %7.3f %7.3f %9.1f %9.1f %7.1f %8.1f/%-8.1f %8.1f/%-8.1f\n' "${c%/*}" "${c#*/}" \
+		"${m[cores]}" "${m[proc]}" "${m[late50]}" "${m[late99]}" "${m[ahead]}" \
+		"${m[c50]}" "${m[u50]}" "${m[c99]}" "${m[u99]}"
+	check "$(calc "${m[late99]} < 100 ? 1 : 0")" "${c%/*} msg/s, ${c#*/} workers: send lateness p99 under 100 us" \
+		"${m[late99]} us"
+	if [ "${c%/*}" = 50000 ]; then
+		check "$(calc "${m[cores]} <= 0.15 ? 1 : 0")" "50000 msg/s, ${c#*/} workers: at most 0.15 of a core" \
+			"${m[cores]} cores"
+	fi
+done
+echo "cores: the workers' user + system CPU while publishing over its length; proc: the whole"
+echo "process (connecting, teardown, the parent) over its wall time."
+printf '%s\n' "${CHECKS[@]}"
