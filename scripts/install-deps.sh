@@ -22,6 +22,8 @@ PACKAGES=(
 	# tests and benches
 	iproute2 mosquitto mosquitto-clients bc python3 procps psmisc coreutils util-linux time xxd
 	libwebsockets-test-server python3-websockets
+	# every JSON report the tests write is checked against docs/report.schema.json
+	python3-jsonschema
 	# bench/vs-peers.sh's peers (Tsung, with Erlang, gnuplot and matplotlib,
 	# is installed by that bench itself when it runs, not here)
 	python3-paho-mqtt python3-locust python3-confluent-kafka

@@ -41,8 +41,22 @@ skip() {
 	exit 77
 }
 
-# Ends a test: exit 0 if no fail() was called, else 1.
+# Every blast JSON report the test wrote into $T (however blast was run)
+# against docs/report.schema.json: a report that drifts from its documented
+# shape fails the test that wrote it. Debian's python3-jsonschema, hence
+# /usr/bin/python3.
+check_reports() {
+	local out files=()
+	mapfile -t files < <(find "$T" -maxdepth 3 -type f -name '*.json' 2>/dev/null)
+	[ ${#files[@]} -gt 0 ] || return 0
+	out=$(/usr/bin/python3 "$REPO/tests/tools/check_report.py" "${files[@]}" 2>&1) ||
+		fail "report schema (docs/report.schema.json): $(head -n 20 <<<"$out")"
+}
+
+# Ends a test: exit 0 if no fail() was called and every report it wrote
+# matches the schema, else 1.
 pass() {
+	check_reports
 	if [ "$TEST_FAILED" -ne 0 ]; then
 		echo "$TEST_NAME: FAILED"
 		exit 1

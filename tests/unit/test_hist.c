@@ -314,6 +314,38 @@ static void test_record_n(void)
 	free(e);
 }
 
+/* A run of records (repeats, clamps at both ends, an empty run, runs
+ * over a used histogram) gives the histogram as many hist_record give. */
+static void test_run(void)
+{
+	static const int64_t vals[] = { 5, 5, 5, 700000, 700000, -3, 0, 1, 1, HIST_HIGHEST + 9,
+					INT64_MAX, 42, 5, 5, 123456789, 123456789, 123456789 };
+	struct hist *a = new_hist(), *b = new_hist();
+
+	for (int round = 0; round < 3; round++) {
+		struct hist_run r = hist_run_start(b);
+		for (size_t i = 0; i < ARRAY_SIZE(vals); i++) {
+			int64_t v = vals[i] > 0 && vals[i] < HIST_HIGHEST ? vals[i] * (round + 1) : vals[i];
+			hist_record(a, v);
+			hist_run_record(b, &r, v);
+		}
+		hist_run_end(b, &r);
+		CHECK(memcmp(a, b, sizeof(*a)) == 0);
+	}
+	struct hist_run none = hist_run_start(b);
+	hist_run_end(b, &none);
+	CHECK(memcmp(a, b, sizeof(*a)) == 0);
+	hist_reset(a);
+	hist_reset(b);
+	struct hist_run one = hist_run_start(b);
+	hist_run_record(b, &one, 77);
+	hist_run_end(b, &one);
+	hist_record(a, 77);
+	CHECK(memcmp(a, b, sizeof(*a)) == 0);
+	free(a);
+	free(b);
+}
+
 static void test_clamp(void)
 {
 	struct hist *h = new_hist();
@@ -423,6 +455,7 @@ int main(void)
 	test_outlier();
 	test_add();
 	test_record_n();
+	test_run();
 	test_clamp();
 	test_empty();
 	test_used_range();

@@ -259,7 +259,7 @@ static void close_second(struct shm *shm, unsigned w, uint64_t k, struct series_
 	c->conns_up = 5;
 	c->publish_start_ns = shm->start_ns + 500000000ULL;
 	uint64_t end = shm->start_ns + (k + 1) * 1000000000ULL + (last ? -400000000ULL : 1000);
-	series_publish(&shm->w[w].ring, k, end, h, c, last);
+	series_publish(&shm->w[w].ring, k, end, h, NULL, c, last);
 	free(h);
 }
 
@@ -380,7 +380,7 @@ static void test_csv(void)
 	s.rows = rows;
 	s.n = 3;
 	FILE *f = open_memstream(&buf, &n);
-	CHECK_EQ_INT(csv_write_series(f, &s), 0);
+	CHECK_EQ_INT(csv_write_series(f, &s, NULL), 0);
 	fclose(f);
 	const char *want =
 		"time_s,interval_s,sent_per_s,acked_per_s,sent,acked,failed,unacked,errors,inflight,"
@@ -541,8 +541,9 @@ static void test_html(void)
 	CHECK(strstr(html, "id=\"chart-latency\"") != NULL);
 	CHECK(strstr(html, "id=\"chart-distribution\"") != NULL);
 	CHECK(strstr(html, "id=\"chart-connections\"") != NULL);
-	CHECK_EQ_INT(count(html, "<svg"), 4);
-	CHECK_EQ_INT(count(html, "</svg>"), 4);
+	CHECK(strstr(html, "id=\"chart-inflight\"") != NULL);
+	CHECK_EQ_INT(count(html, "<svg"), 5);
+	CHECK_EQ_INT(count(html, "</svg>"), 5);
 	CHECK_EQ_INT(count(html, "<section"), count(html, "</section>"));
 	CHECK(!strstr(html, "d=\"\""));      /* no empty path */
 	CHECK(!has_nonfinite(html));
@@ -578,7 +579,7 @@ static void test_html(void)
 	CHECK(strstr(html, "MISMATCH") != NULL);
 	CHECK(strstr(html, "<tr><td>conn_reset</td><td>3</td></tr>") != NULL);
 	CHECK(strstr(html, "<tr><td>connack:not_authorized</td><td>2</td></tr>") != NULL);
-	CHECK_EQ_INT(count(html, "<svg"), 6);
+	CHECK_EQ_INT(count(html, "<svg"), 7);
 	CHECK_EQ_INT(count(html, "class=\"cross\""), 2); /* the failed trial, in both charts */
 	free(html);
 
@@ -597,6 +598,24 @@ static void test_html(void)
 	html = render(&e, &none);
 	CHECK(strstr(html, "</html>") != NULL);
 	CHECK(!has_nonfinite(html));
+	free(html);
+
+	/* A failed run: the status first, errors next, no latency figure
+	 * without a sample, the accounting not green. */
+	e.exit_status = 1;
+	e.stop_reason = "all_connections_lost";
+	e.t.conns_failed = 4;
+	e.t.errors[ERR_CONNECT_REFUSED] = 4;
+	html = render(&e, &none);
+	const char *st = strstr(html, "<section id=\"status\" class=\"status bad\"><b>FAILED</b>");
+	const char *er = strstr(html, "<section id=\"errors\"");
+	CHECK(st != NULL && er != NULL && st < er);
+	CHECK(st && strstr(html, "<section") == st); /* the first section */
+	CHECK(strstr(html, "no connection succeeded (4 attempts failed); nothing was sent") != NULL);
+	CHECK(!strstr(html, "0.0 us"));
+	CHECK(strstr(html, "<b>n/a</b><span>latency") != NULL);
+	CHECK(!strstr(html, "class=\"ok\">sent = acked"));
+	CHECK(strstr(html, "<title>blast report: FAILED") != NULL);
 	free(html);
 	free(empty);
 	free(lat);

@@ -131,6 +131,11 @@ static void test_cpu(void)
 	in.not_sent = 5000;
 	d.end_free = 2, d.end_window = 1;
 	CHECK_EQ_INT(decide(&in), BOTTLENECK_CLIENT_CPU);
+	/* No connection up to send on (dropped, waiting to reconnect): the
+	 * backlog is the broker's doing, whatever the idle CPU says. */
+	d.end_free = 0, d.end_window = 0, d.end_socket = 0;
+	d.busiest_cpu_pm = 3, d.busiest_runq_pm = 0;
+	CHECK_EQ_INT(decide(&in), BOTTLENECK_BROKER);
 }
 
 static void test_broker_stall(void)

@@ -26,7 +26,6 @@
 #include "stats/clock.h"
 #include "transport/transport.h"
 
-static int conn_alloc_slots(struct worker *w, struct conn *c);
 static void count_err(struct worker *w, enum blast_err why);
 static uint64_t backoff_ns(uint32_t attempts);
 static void churn_release(struct worker *w, struct conn *c);
@@ -46,7 +45,7 @@ uint32_t conn_room(const struct worker *w, const struct conn *c)
 	return free_slots < w->chunk_msgs ? free_slots : w->chunk_msgs;
 }
 
-static int conn_alloc_slots(struct worker *w, struct conn *c)
+int conn_alloc_slots(struct worker *w, struct conn *c)
 {
 	uint32_t n = w->slot_cap;
 	size_t sz = n * (sizeof(struct msg_slot) + 3 * sizeof(uint16_t));
@@ -70,7 +69,7 @@ void conn_msg_done(struct worker *w, struct conn *c, struct msg_slot *s, bool ok
 {
 	if (ok) {
 		w->t.acked++;
-		uint64_t t = worker_rx_ns(w); /* when the ack arrived */
+		uint64_t t = rx_time(w); /* when the ack arrived */
 		hist_record(w->interval, (int64_t)(t - s->intended_ns));
 		/* Without --rate both clocks agree: one record serves both. */
 		if (w->rate)
@@ -83,6 +82,45 @@ void conn_msg_done(struct worker *w, struct conn *c, struct msg_slot *s, bool ok
 	c->inflight--;
 	w->t.inflight--;
 	if (w->o->churn)
+		c->churn_done = 1;
+}
+
+void conn_acks_done(struct worker *w, struct conn *c, const uint16_t *slots, const int32_t *ends,
+		    uint32_t n)
+{
+	struct hist *h = w->interval, *raw = w->interval_raw;
+	struct hist_run hr = hist_run_start(h), rr = hist_run_start(raw);
+	uint16_t *free_top = c->free_slots + c->n_free;
+	/* Acks ending at or before offset span have arrival time t. */
+	int64_t span = -1;
+	uint64_t t = 0, by_segment = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct msg_slot *s = &c->slots[slots[i]];
+		if (ends[i] >= 0 && ends[i] <= span) {
+			by_segment++;
+		} else {
+			if (ends[i] >= 0)
+				rx_mark_at(w, (uint32_t)ends[i]);
+			t = rx_time(w);
+			span = ends[i] >= 0 ? rx_time_span(w, t) : -1;
+		}
+		hist_run_record(h, &hr, (int64_t)(t - s->intended_ns));
+		/* Without --rate both clocks agree: one record serves both. */
+		if (w->rate)
+			hist_run_record(raw, &rr, (int64_t)(t - s->sent_ns));
+		free_top[i] = slots[i];
+	}
+	if (n && ends[n - 1] >= 0)
+		rx_mark_at(w, (uint32_t)ends[n - 1]);
+	w->t.rx_by_segment += by_segment;
+	hist_run_end(h, &hr);
+	hist_run_end(raw, &rr);
+	c->n_free += n;
+	w->t.acked += n;
+	c->inflight -= n;
+	w->t.inflight -= n;
+	if (w->o->churn && n)
 		c->churn_done = 1;
 }
 

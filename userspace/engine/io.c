@@ -262,6 +262,16 @@ static void conn_consume(struct worker *w, struct conn *c, const uint8_t *buf, s
 		}
 	}
 	while (len) {
+		if (p->on_run) {
+			size_t k = p->on_run(w, c, buf, len);
+			if (k) {
+				if (c->state == CS_DEAD || c->state == CS_DONE)
+					return;
+				buf += k;
+				len -= k;
+				continue;
+			}
+		}
 		ssize_t total = p->frame_total(buf, len);
 		if (total < 0) {
 			conn_fail(w, c, total == -EMSGSIZE ? ERR_FRAME_TOO_LARGE : ERR_PROTOCOL);

@@ -212,6 +212,9 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 	hist_copy(&w.slot->e2e, w.e2e);
 	w.slot->first_send_ns = w.first_send_ns;
 	w.slot->last_recv_ns = w.last_recv_ns;
+	w.slot->n_rx = w.n_conns < SLOT_RX_CONNS ? w.n_conns : SLOT_RX_CONNS;
+	for (uint32_t i = 0; i < w.slot->n_rx; i++)
+		w.slot->rx_by_conn[i] = w.conns[i].received;
 	measure_copy_out(&w);
 	w.slot->end_ns = w.now;
 	w.slot->rss_bytes = peak_rss();

@@ -156,15 +156,19 @@ void publish_interval(struct worker *w, bool last)
 		.sent = w->t.sent, .acked = w->t.acked, .failed = w->t.failed,
 		.unacked = w->t.unacked, .errors = totals_error_count(&w->t),
 		.inflight = w->t.inflight, .conns_up = w->t.conns_up, .publish_start_ns = w->t0,
+		.received = w->t.received, .matched = w->t.matched,
+		.share_receipts = w->t.share_receipts,
 	};
 
 	measure_second(w, &c);
 	series_publish(&s->ring, (w->t_next_second - w->shm->start_ns) / NSEC_PER_SEC - 1, w->now,
-		       w->interval, &c, last);
+		       w->interval, w->interval_e2e, &c, last);
 	hist_add(w->latency, w->interval);
 	hist_add(w->latency_raw, w->rate ? w->interval_raw : w->interval);
 	hist_clear(w->interval);
 	hist_clear(w->interval_raw);
+	if (w->interval_e2e)
+		hist_clear(w->interval_e2e);
 }
 
 static bool all_settled(const struct worker *w)

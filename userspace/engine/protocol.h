@@ -41,6 +41,10 @@ struct proto_ops {
 	int (*has_control)(const struct conn *c);
 
 	/* Optional hooks; NULL means the engine's MQTT-shaped default. */
+	/* The common answers in bulk (a run of plain acks): takes whole
+	 * frames from the start of buf and returns the bytes it took; 0
+	 * leaves the next frame to on_frame. */
+	size_t (*on_run)(struct worker *w, struct conn *c, const uint8_t *buf, size_t len);
 	/* Where this worker's connections go (w->addrs, w->n_addrs), how many
 	 * it opens (w->n_conns), whether a lost one is always reopened; then
 	 * each one's target and number (place_conn, after the engine's

@@ -219,6 +219,7 @@ int setup(struct worker *w)
 		w->rate = o->rate && pubs && !rt ? 1 : rt;
 	}
 	w->slot_cap = o->qos ? o->inflight : 0;
+	w->slot_cap_m = w->slot_cap ? UINT64_MAX / w->slot_cap + 1 : 0;
 
 	/* Big buffers for a few connections, smaller ones for many: memory
 	 * stays bounded either way (a buffer is held only while sending). */
@@ -245,8 +246,9 @@ int setup(struct worker *w)
 	w->latency_raw = hist_new();
 	w->connect = hist_new();
 	w->e2e = hist_new();
+	w->interval_e2e = opts_fanout(o) ? hist_new() : NULL;
 	if (!w->interval || !w->interval_raw || !w->latency || !w->latency_raw || !w->connect ||
-	    !w->e2e || measure_init(&w->ms) < 0)
+	    !w->e2e || (opts_fanout(o) && !w->interval_e2e) || measure_init(&w->ms) < 0)
 		return -ENOMEM;
 
 	w->scratch = malloc(SCRATCH_LEN);
@@ -323,6 +325,7 @@ void teardown(struct worker *w)
 	free(w->latency_raw);
 	free(w->connect);
 	free(w->e2e);
+	free(w->interval_e2e);
 	measure_free(&w->ms);
 	free(w->fan_addrs);
 }

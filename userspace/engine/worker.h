@@ -88,6 +88,7 @@ struct conn {
 	struct tlink tl;        /* its place in the transport stack */
 	uint8_t hello_owed : 1; /* upgraded while a send was in flight */
 	uint8_t listener : 1;   /* fan-out: receives only */
+	uint64_t received;      /* fan-out: first receipts on this connection */
 	uint8_t seg_stamped : 1; /* the segment-stamp filter is on its socket */
 	struct rxseg_cur rxs;   /* its place in its ring of segment stamps */
 };
@@ -162,6 +163,7 @@ struct worker {
 	uint64_t t_close_end;
 	uint32_t phase;        /* enum worker_phase */
 	uint32_t slot_cap;     /* ack slots per connection */
+	uint64_t slot_cap_m;   /* worker_slot_mod's multiplier for slot_cap */
 	uint32_t chunk_msgs;   /* upper bound of messages per chunk */
 	uint32_t batch_min;    /* unpaced qos > 0: fewest messages worth a send */
 
@@ -180,6 +182,7 @@ struct worker {
 	struct blast_totals t;
 	struct hist *interval;     /* corrected latency, current second */
 	struct hist *interval_raw; /* uncorrected latency, current second */
+	struct hist *interval_e2e; /* fan-out: end-to-end latency, current second */
 	struct hist *latency, *latency_raw, *connect, *e2e;
 	uint64_t first_send_ns, last_recv_ns;
 	struct blast_target *fan_addrs; /* fan-out: the first target, then --listen-target */
@@ -217,11 +220,30 @@ void conn_fail(struct worker *w, struct conn *c, enum blast_err why);
 void conn_sendq_push(struct worker *w, struct conn *c);
 /* A message acked (or refused): frees its slot, records latency. */
 void conn_msg_done(struct worker *w, struct conn *c, struct msg_slot *s, bool ok);
+/* n messages acked, in arrival order: conn_msg_done(ok) for each of
+ * c->slots[slots[i]], whose state the caller has already cleared (so a
+ * repeated id in the same run is caught by the caller), timed as ending
+ * at offset ends[i] of the read being parsed (-1: not in it, like
+ * worker_rx_mark). */
+void conn_acks_done(struct worker *w, struct conn *c, const uint16_t *slots, const int32_t *ends,
+		    uint32_t n);
 /* The handshake answer arrived and accepted the connection. */
 void conn_handshake_done(struct worker *w, struct conn *c);
 /* After acks: send owed control frames, or queue the connection for more
  * messages, or (churn) say goodbye. */
 void conn_kick(struct worker *w, struct conn *c);
+/* x % cap without a division, m = UINT64_MAX / cap + 1 (Lemire's
+ * fastmod; exact for any 32-bit x and cap): an ack finds its slot from
+ * its id once per message. */
+static inline uint32_t slot_mod(uint32_t x, uint32_t cap, uint64_t m)
+{
+	return (uint32_t)(((unsigned __int128)(m * x) * cap) >> 64);
+}
+/* x % w->slot_cap. */
+static inline uint32_t worker_slot_mod(const struct worker *w, uint32_t x)
+{
+	return slot_mod(x, w->slot_cap, w->slot_cap_m);
+}
 /* Where the corrected latency of message idx, handed out now, starts:
  * its scheduled time, or now if it leaves ahead of it (engine/sched.h). */
 uint64_t worker_msg_start(const struct worker *w, uint64_t idx);

@@ -20,6 +20,13 @@ static inline void marker_stamp(uint8_t *p, uint32_t conn, uint64_t seq)
 	memcpy(p + 8, &seq, 8);
 }
 
+/* Re-stamps the sequence number alone, over a copy of a marker that
+ * marker_stamp wrote for the same connection. */
+static inline void marker_restamp_seq(uint8_t *p, uint64_t seq)
+{
+	memcpy(p + 8, &seq, 8);
+}
+
 /* Fan-out runs (MQTT subscribers) need more: the 16 bytes above, then
  * "FANO", u32 run id, u64 send time on the host's CLOCK_MONOTONIC, so a
  * subscriber on the same host times each receipt without clock sync, and

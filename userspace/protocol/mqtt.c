@@ -93,7 +93,7 @@ static struct msg_slot *slot_for(struct worker *w, struct conn *c, uint16_t id)
 {
 	if (!c->slots || id == 0)
 		return NULL;
-	struct msg_slot *s = &c->slots[(uint32_t)(id - 1) % w->slot_cap];
+	struct msg_slot *s = &c->slots[worker_slot_mod(w, (uint32_t)id - 1)];
 	return s->state && s->id == id ? s : NULL;
 }
 
@@ -124,6 +124,57 @@ static int mq_on_ack(struct worker *w, struct conn *c, const struct mqtt_frame *
 		conn_msg_done(w, c, s, true);
 	}
 	return 0;
+}
+
+/* Acks handed to the engine at a time by mq_on_run. */
+#define ACK_RUN_BATCH 256
+/* How far ahead (in 4-byte acks) mq_on_run fetches slots: a deep window's
+ * slots are megabytes, and each is touched once per window. */
+#define ACK_PREFETCH 24
+
+/* QoS 1's steady answer is a run of 4-byte PUBACKs (40 02 id id: success,
+ * no reason code, in 3.1.1 and 5 alike): matched and timed here, in
+ * batches, without the frame walk. Stops at the first frame that is
+ * anything else, or whose id is not awaiting its PUBACK, and leaves it to
+ * mq_on_frame (which counts an unknown or repeated id). */
+static size_t mq_on_run(struct worker *w, struct conn *c, const uint8_t *buf, size_t len)
+{
+	uint16_t slots[ACK_RUN_BATCH];
+	int32_t ends[ACK_RUN_BATCH];
+	uint32_t n = 0;
+	size_t off = 0;
+
+	if (w->o->qos != 1 || !c->slots || len < 4 || buf[0] != 0x40 || buf[1] != 2)
+		return 0;
+	int64_t base = worker_rx_offset(w, buf);
+	/* Locals: the slot stores could alias anything in w or c. Slot i
+	 * carries ids i+1, i+1+cap, ...: in a deep window only the first. */
+	struct msg_slot *const all = c->slots;
+	const uint32_t cap = w->slot_cap;
+	const uint64_t m = w->slot_cap_m;
+	while (len - off >= 4 && buf[off] == 0x40 && buf[off + 1] == 2) {
+		uint16_t id = (uint16_t)(buf[off + 2] << 8 | buf[off + 3]);
+		if (len - off >= 4 * (ACK_PREFETCH + 1)) {
+			const uint8_t *a = buf + off + 4 * ACK_PREFETCH + 2;
+			uint32_t ahead = (uint32_t)(a[0] << 8 | a[1]) - 1;
+			__builtin_prefetch(&all[ahead < cap ? ahead : slot_mod(ahead, cap, m)]);
+		}
+		uint32_t x = (uint32_t)id - 1;
+		struct msg_slot *s = &all[x < cap ? x : slot_mod(x, cap, m)];
+		if (!id || s->state != 1 || s->id != id)
+			break;
+		s->state = 0;
+		off += 4;
+		slots[n] = (uint16_t)(s - all);
+		ends[n] = base < 0 ? -1 : (int32_t)(base + (int64_t)off);
+		if (++n == ACK_RUN_BATCH) {
+			conn_acks_done(w, c, slots, ends, n);
+			n = 0;
+		}
+	}
+	if (n)
+		conn_acks_done(w, c, slots, ends, n);
+	return off;
 }
 
 static int mq_on_frame(struct worker *w, struct conn *c, const uint8_t *buf, size_t len)
@@ -186,6 +237,74 @@ static int mq_on_frame(struct worker *w, struct conn *c, const uint8_t *buf, siz
 	}
 }
 
+/* The steady case of mq_fill: up to n more frames, each a copy of the
+ * chunk's first (tmpl, of lay->frame_len bytes, already counted) with its
+ * packet id and marker re-stamped, messages numbered from first. Copies
+ * the frames in doubling blocks (a few large copies instead of one small
+ * one per frame), then stamps each (the marker's sequence number: the
+ * rest of it is the first frame's). Returns how many it wrote. */
+static uint32_t mq_fill_copies(struct worker *w, struct conn *c, struct chunk *ch,
+			       const struct mqtt_publish_layout *lay, const uint8_t *tmpl,
+			       uint64_t first, uint32_t n, bool marked)
+{
+	const uint32_t fl = (uint32_t)lay->frame_len;
+	uint32_t k = (uint32_t)((ch->cap - ch->len) / fl);
+
+	k = n < k ? n : k;
+	if (w->o->qos) {
+		uint32_t room = c->inflight < c->window ? c->window - c->inflight : 0;
+		room = room < c->n_free ? room : c->n_free;
+		k = room < k ? room : k;
+	}
+	if (!k)
+		return 0;
+	uint8_t *dst = ch->data + ch->len;
+	size_t have = fl, want = (size_t)k * fl;
+	memcpy(dst, tmpl, fl);
+	while (have < want) {
+		size_t m = have < want - have ? have : want - have;
+		memcpy(dst + have, dst, m);
+		have += m;
+	}
+	/* Locals: the stores into the frames could alias anything in w or c. */
+	const bool qos = w->o->qos, paced = w->rate;
+	const uint32_t cap = w->slot_cap, nw = w->n_workers, wid = w->id;
+	/* Packet id generations per slot (ids stay within 1..65535). */
+	const uint32_t gens = qos ? 65535 / cap : 1;
+	const uint32_t id_off = (uint32_t)lay->packet_id_off, pl_off = (uint32_t)lay->payload_off;
+	const uint64_t now = w->now;
+	struct msg_slot *slots = c->slots;
+	uint16_t *gen_of = c->gen, *free_top = c->free_slots + c->n_free;
+	for (uint32_t i = 0; i < k; i++, dst += fl) {
+		uint64_t idx = first + i;
+		if (qos) {
+			uint16_t slot = *--free_top;
+			/* A window of 32768 or more has one generation: no load. */
+			uint16_t gen = gens > 1 ? gen_of[slot] : 0;
+			uint16_t id = (uint16_t)(slot + 1 + cap * gen);
+			dst[id_off] = (uint8_t)(id >> 8);
+			dst[id_off + 1] = (uint8_t)id;
+			struct msg_slot *s = &slots[slot];
+			s->state = 1;
+			s->id = id;
+			s->intended_ns = paced ? worker_msg_start(w, idx) : now;
+			s->sent_ns = now;
+			if (gens > 1)
+				gen_of[slot] = (uint16_t)((uint32_t)gen + 1 < gens ? gen + 1 : 0);
+		}
+		if (marked)
+			marker_restamp_seq(dst + pl_off, idx * nw + wid);
+	}
+	if (qos) {
+		c->n_free -= k;
+		c->inflight += k;
+		w->t.inflight += k;
+	}
+	ch->len += (uint32_t)want;
+	ch->n_frames += k;
+	return k;
+}
+
 static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint64_t first,
 			uint32_t n)
 {
@@ -236,6 +355,8 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 	if (fanout)
 		match = fanout_match_topic(o, topic, (size_t)tl);
 	uint32_t done = 0;
+	/* Packet id generations per slot (ids stay within 1..65535). */
+	uint32_t gens = o->qos ? 65535 / w->slot_cap : 1;
 
 	for (; done < n; done++) {
 		uint64_t idx = first + done;
@@ -250,6 +371,11 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 			id = (uint16_t)(slot + 1 + w->slot_cap * c->gen[slot]);
 		}
 		uint8_t *dst = out + len;
+		if (same_frame && tmpl && !fanout) {
+			ch->len = (uint32_t)len;
+			done += mq_fill_copies(w, c, ch, &lay, tmpl, idx, n - done, marked);
+			return done;
+		}
 		if (same_frame && tmpl) {
 			if (cap - len < lay.frame_len)
 				break;
@@ -298,7 +424,7 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 			s->id = id;
 			s->intended_ns = worker_msg_start(w, idx);
 			s->sent_ns = w->now;
-			c->gen[slot] = (uint16_t)((c->gen[slot] + 1) % (65535 / w->slot_cap));
+			c->gen[slot] = (uint16_t)((uint32_t)c->gen[slot] + 1 < gens ? c->gen[slot] + 1 : 0);
 			c->n_free--;
 			c->inflight++;
 			w->t.inflight++;
@@ -369,6 +495,7 @@ const struct proto_ops mqtt_proto = {
 	.hello = mq_hello,
 	.frame_total = mq_frame_total,
 	.on_frame = mq_on_frame,
+	.on_run = mq_on_run,
 	.fill = mq_fill,
 	.count_msgs = mq_count_msgs,
 	.goodbye = mq_goodbye,

@@ -32,7 +32,11 @@ int receipt_count(struct worker *w, struct conn *c, struct receipt_set *rs, uint
 	/* Timed when the kernel received it, not when the loop got to it. */
 	uint64_t t = worker_rx_ns(w);
 	w->last_recv_ns = t;
-	hist_record(w->e2e, t > sent_ns ? (int64_t)(t - sent_ns) : 0);
+	int64_t e2e = t > sent_ns ? (int64_t)(t - sent_ns) : 0;
+	hist_record(w->e2e, e2e);
+	if (w->interval_e2e)
+		hist_record(w->interval_e2e, e2e);
+	c->received++;
 	return 0;
 }
 

@@ -15,7 +15,9 @@ bool diagnosis_judge(const struct blast_results *r, struct verdict *v)
 {
 	const struct diag_run *dr = r->diag;
 
-	if (!dr)
+	/* A run that sent nothing has no bottleneck to name: its status
+	 * (status.c) says what stopped it. */
+	if (!dr || !r->t.sent)
 		return false;
 	const struct diag_counts *d = &dr->c;
 	/* The probe sees every segment of every connection; without it, the

@@ -10,23 +10,51 @@
 #include "stats/hlog.h"
 #include "report/files.h"
 #include "report/report.h"
+#include "stats/fanout.h"
 
 static double mean_us(uint64_t ns, uint64_t n)
 {
 	return n ? (double)ns / 1e3 / (double)n : 0;
 }
 
-int csv_write_series(FILE *f, const struct series *s)
+uint64_t report_row_expected(const struct blast_opts *o, const struct series_row *row)
 {
+	struct blast_totals t = { .sent = row->sent, .matched = row->matched,
+				  .share_receipts = row->share_receipts };
+
+	return fanout_expected(o, &t);
+}
+
+/* Fan-out columns: receipts in the interval, expected by its messages,
+ * and missing so far (expected minus received up to its end, so the last
+ * row's is the report's `missing`), then the receipts' latency. */
+static void csv_fanout(FILE *f, const struct series_row *r, uint64_t expected, uint64_t missing)
+{
+	double len = r->len_s > 0 ? r->len_s : 1;
+
+	fprintf(f, ",%.1f,%llu,%llu,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f", (double)r->received / len,
+		(unsigned long long)r->received, (unsigned long long)expected,
+		(unsigned long long)missing, (unsigned long long)r->e2e_count,
+		(double)r->e2e_p50 / 1e3, (double)r->e2e_p90 / 1e3, (double)r->e2e_p99 / 1e3,
+		(double)r->e2e_p999 / 1e3, (double)r->e2e_max / 1e3);
+}
+
+int csv_write_series(FILE *f, const struct series *s, const struct blast_opts *o)
+{
+	bool fan = o && opts_fanout(o);
+	uint64_t exp_sum = 0, rx_sum = 0;
+
 	fprintf(f, "time_s,interval_s,sent_per_s,acked_per_s,sent,acked,failed,unacked,errors,"
 		   "inflight,conns_up,latency_count,p50_us,p90_us,p99_us,p999_us,max_us,"
-		   "cpu_pct,send_late_mean_us,window_wait_mean_us,socket_wait_mean_us\n");
+		   "cpu_pct,send_late_mean_us,window_wait_mean_us,socket_wait_mean_us%s\n",
+		fan ? ",received_per_s,received,expected,missing,e2e_count,e2e_p50_us,e2e_p90_us,"
+		      "e2e_p99_us,e2e_p999_us,e2e_max_us" : "");
 	for (size_t i = 0; i < s->n; i++) {
 		const struct series_row *r = &s->rows[i];
 		double len = r->len_s > 0 ? r->len_s : 1;
 		fprintf(f,
 			"%.3f,%.3f,%.1f,%.1f,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.3f,"
-			"%.1f,%.3f,%.3f,%.3f\n",
+			"%.1f,%.3f,%.3f,%.3f",
 			r->t_s, r->len_s, (double)r->sent / len, (double)r->acked / len,
 			(unsigned long long)r->sent, (unsigned long long)r->acked,
 			(unsigned long long)r->failed, (unsigned long long)r->unacked,
@@ -38,6 +66,13 @@ int csv_write_series(FILE *f, const struct series *s)
 			 * the mean lateness and waits of the messages sent in it. */
 			(double)r->cpu_ns / 1e7 / len, mean_us(r->late_ns, r->sent),
 			mean_us(r->window_ns, r->sent), mean_us(r->socket_ns, r->sent));
+		if (fan) {
+			uint64_t e = report_row_expected(o, r);
+			exp_sum += e;
+			rx_sum += r->received;
+			csv_fanout(f, r, e, exp_sum > rx_sum ? exp_sum - rx_sum : 0);
+		}
+		fputc('\n', f);
 	}
 	return ferror(f) ? -EIO : 0;
 }
@@ -59,7 +94,9 @@ struct run_files {
 
 static int csv_cb(FILE *f, const void *arg)
 {
-	return csv_write_series(f, ((const struct run_files *)arg)->s);
+	const struct run_files *a = arg;
+
+	return csv_write_series(f, a->s, a->r->opts);
 }
 
 static int hlog_cb(FILE *f, const void *arg)

@@ -3,6 +3,7 @@
 #ifndef BLAST_REPORT_FILES_H
 #define BLAST_REPORT_FILES_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "config/opts.h"
@@ -14,8 +15,11 @@
 int report_files_write(const struct blast_opts *o, const struct blast_results *r,
 		       const struct series *s);
 
-/* The per-second series as CSV: a header row, then one row per second. */
-int csv_write_series(FILE *f, const struct series *s);
+/* The per-second series as CSV: a header row, then one row per second;
+ * a fan-out run (o given, opts_fanout) adds its receipts' columns. */
+int csv_write_series(FILE *f, const struct series *s, const struct blast_opts *o);
+/* Fan-out: receipts the interval's messages make expected. */
+uint64_t report_row_expected(const struct blast_opts *o, const struct series_row *row);
 /* The HdrHistogram interval log: header, then the series' lines. */
 int hlog_write_series(FILE *f, const struct series *s);
 /* The HTML page (html.c). */

@@ -9,7 +9,7 @@
 
 static const char css[] =
 	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d2330;"
-	"background:#f6f7f9;margin:0;padding:24px 32px;max-width:1000px}"
+	"background:#f6f7f9;margin:0 auto;padding:24px 32px;max-width:1600px}"
 	"h1{font-size:24px;margin:0 0 4px}h2{font-size:17px;margin:0 0 10px}"
 	".sub{color:#5b6475;margin:0 0 18px}"
 	"section{background:#fff;border:1px solid #dfe3ea;border-radius:8px;padding:16px 18px;"
@@ -21,7 +21,7 @@ static const char css[] =
 	"table{border-collapse:collapse;font-variant-numeric:tabular-nums}"
 	"th,td{padding:3px 10px;border-bottom:1px solid #eceff4;text-align:right}"
 	"th:first-child,td:first-child{text-align:left}th{color:#5b6475;font-weight:600}"
-	"svg.chart{display:block;max-width:100%;height:auto;margin:4px 0 10px}"
+	"svg.chart{display:block;width:100%;height:auto;margin:4px 0 10px}"
 	"svg .plot{fill:#fbfcfd;stroke:#c9ced8}svg .grid{stroke:#e6e9ef}"
 	"svg .tick{font-size:11px;fill:#5b6475}svg .axis{font-size:12px;fill:#1d2330}"
 	"svg .legend{font-size:12px;fill:#1d2330}"
@@ -31,7 +31,20 @@ static const char css[] =
 	".s4{stroke:#9467bd}.s5{stroke:#8c564b}"
 	"circle.s0{fill:#1f77b4}circle.s1{fill:#ff7f0e}circle.s2{fill:#2ca02c}"
 	".note{color:#5b6475;font-size:12px}"
-	"td.verdict,th.verdict{text-align:left}table.config td{text-align:left}table.config td:first-child{color:#5b6475;width:160px}";
+	"td.verdict,th.verdict{text-align:left}td.verdict{min-width:22em}"
+	"table.config td{text-align:left}table.config td:first-child{color:#5b6475;width:160px}"
+	"h3{font-size:15px;margin:14px 0 6px}.scroll{overflow-x:auto}"
+	".status{border-width:2px}.status b{font-size:26px;margin-right:12px}"
+	".status span{color:#5b6475}.status p{margin:6px 0 0;font-size:15px;color:#1d2330}"
+	".status.ok{border-color:#1a7f37}.status.bad{border-color:#c62828;background:#fff5f5}"
+	".status.ok b{color:#1a7f37}.status.bad b{color:#c62828}"
+	".card.ok b{color:#1a7f37}.card.bad b{color:#c62828}.card.na b{color:#8a93a3}"
+	".na{color:#8a93a3}tr.answer td{background:#eef8f0;font-weight:600}"
+	"svg .band{stroke-width:7;stroke-opacity:.3}svg .boundary{stroke:#8a93a3;stroke-dasharray:3 3}"
+	"svg .mark.hollow{fill:#fff;stroke-width:2}"
+	".hollow.s0{stroke:#1f77b4}.hollow.s1{stroke:#ff7f0e}.hollow.s2{stroke:#2ca02c}"
+	".hollow.s3{stroke:#d62728}"
+	"circle.s3{fill:#d62728}circle.s4{fill:#9467bd}circle.s5{fill:#8c564b}";
 
 void html_page_begin(FILE *f)
 {

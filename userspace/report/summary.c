@@ -18,6 +18,7 @@
 #include "config/opts.h"
 #include "report/report.h"
 #include "report/files.h"
+#include "report/status.h"
 #include "report/wire.h"
 #include "stats/fanout.h"
 
@@ -181,7 +182,29 @@ static const char *target_str(char *buf, size_t cap, const struct blast_target *
 
 static double acked_rate(const struct blast_results *r)
 {
-	return r->duration_s > 0 ? (double)r->t.acked / r->duration_s : 0;
+	return report_acked_rate(r);
+}
+
+/* What carries the protocol, said in the header: MQTT over WebSocket
+ * (a ws:// target) or plain TCP (nothing said). TLS would join here. */
+static const char *carrier(const struct blast_opts *o)
+{
+	return o && o->proto != PROTO_WS && o->n_targets && o->targets[0].ws ? " over WebSocket" : "";
+}
+
+/* How the ack (and receipt) times were taken, in words. */
+static void timed_by(FILE *f, const struct blast_results *r)
+{
+	const struct blast_totals *t = &r->t;
+	const struct blast_opts *o = r->opts;
+	const char *what = o && o->proto == PROTO_KAFKA ? "Kafka responses (each acks a batch)" :
+			   o && opts_fanout(o) ? "acks and receipts" : "acks";
+
+	if (!t->rx_by_segment && !t->rx_by_read && !t->rx_by_loop)
+		return;
+	fprintf(f, "  arrival times of %s: %" PRIu64 " from the TCP segment that completed them, %" PRIu64
+		   " from the kernel's stamp of their read, %" PRIu64 " from blast's loop clock\n",
+		what, t->rx_by_segment, t->rx_by_read, t->rx_by_loop);
 }
 
 /* Subscribe only: deliveries per second over the run. */
@@ -257,14 +280,15 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	char b1[64], b2[64];
 
 	if (o && o->proto == PROTO_WS) {
-		fprintf(f, "blast %s  ws  %u publisher(s), %u listener(s) on each of %u node(s)  ->",
+		fprintf(f, "blast %s  WebSocket  %u publisher(s), %u listener(s) on each of %u node(s)  ->",
 			BLAST_VERSION, o->publishers, o->listeners, 1 + o->n_listen);
 	} else if (o && o->proto == PROTO_KAFKA) {
 		fprintf(f, "blast %s  kafka  topic %s  acks %s%s  ->", BLAST_VERSION, o->topic,
 			name_of(acks_names, o->acks),
 			o->compression ? "  gzip" : "");
 	} else {
-		fprintf(f, "blast %s  %s %s", BLAST_VERSION, opts_proto_name(o), version_name(o, b1, sizeof(b1)));
+		fprintf(f, "blast %s  %s %s%s", BLAST_VERSION, opts_proto_name(o),
+			version_name(o, b1, sizeof(b1)), carrier(o));
 		if (o)
 			fprintf(f, "  qos %u", o->qos);
 		if (o && opts_fanout(o))
@@ -284,9 +308,16 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	}
 	fputc('\n', f);
 
-	fprintf(f, "duration     %.3f s (publishing %.3f s), stopped by %s, exit status %d\n",
-		r->duration_s, r->publish_s, r->stop_reason ? r->stop_reason : "unknown",
-		r->exit_status);
+	char why[320];
+	bool ok = report_status(r, why, sizeof(why));
+	fprintf(f, "status       %s (exit status %d): %s\n", ok ? "OK" : "FAILED", r->exit_status, why);
+	if (r->n_trials)
+		fprintf(f, "duration     %.3f s (publishing %.3f s) in the answer's trial; the search "
+			   "ended: %s\n", r->duration_s, r->publish_s,
+			report_search_end_words(r->stop_reason));
+	else
+		fprintf(f, "duration     %.3f s (publishing %.3f s), stopped by %s\n", r->duration_s,
+			r->publish_s, r->stop_reason ? r->stop_reason : "unknown");
 	fprintf(f, "connections  ok %" PRIu64 "  failed %" PRIu64 "  dropped %" PRIu64
 		   "  (peak %" PRIu64 ", reconnects %" PRIu64,
 		t->conns_ok, t->conns_failed, t->conns_dropped, r->peak_conns, t->reconnects);
@@ -306,7 +337,8 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 		fprintf(f, "rate         %.1f deliveries/s received (publishers outside blast)",
 			deliveries_rate(r));
 	else
-		fprintf(f, "rate         %.1f msg/s acked", acked_rate(r));
+		fprintf(f, "rate         %.1f msg/s acked over %.3f s of publishing", acked_rate(r),
+			r->publish_s > 0 ? r->publish_s : r->duration_s);
 	if (o && o->rate)
 		fprintf(f, " (target %" PRIu64 " msg/s)", o->rate);
 	fputc('\n', f);
@@ -329,9 +361,7 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	latency_row(f, "corrected", r->latency);
 	latency_row(f, "uncorrected", r->latency_raw);
 	latency_row(f, "connect", r->connect);
-	if (t->rx_by_segment || t->rx_by_read || t->rx_by_loop)
-		fprintf(f, "  timed by   segment %" PRIu64 "  read %" PRIu64 "  loop %" PRIu64 "\n",
-			t->rx_by_segment, t->rx_by_read, t->rx_by_loop);
+	timed_by(f, r);
 	if (r->opts && opts_fanout(r->opts)) {
 		latency_row(f, "end-to-end", r->e2e);
 		uint64_t missing = r->expected > t->received ? r->expected - t->received : 0;
@@ -483,7 +513,7 @@ static void json_connect_rate(struct json_writer *w, const struct blast_results 
 	json_kv_u64(w, "rate", t->offered);
 	json_kv_double3(w, "achieved", t->achieved);
 	json_kv_u64(w, "conns", t->conns);
-	json_kv_u64(w, "trial", a - 1);
+	json_kv_u64(w, "trial", a);
 	json_kv_bool(w, "confirmed", !strcmp(end, "confirmed") || !strcmp(end, "ceiling"));
 	report_json_latency(w, "latency_us", r->limit_rate_connect);
 	json_end_object(w);
@@ -501,6 +531,7 @@ static void json_limit(struct json_writer *w, const struct blast_results *r)
 	for (unsigned i = 0; i < r->n_trials; i++) {
 		const struct limit_trial *t = &r->trials[i];
 		json_begin_object(w);
+		json_kv_u64(w, "trial", i + 1);
 		json_kv_u64(w, "offered", t->offered);
 		json_kv_double3(w, "achieved", t->achieved);
 		json_kv_double3(w, "acked_rate", t->acked_rate);
@@ -513,8 +544,17 @@ static void json_limit(struct json_writer *w, const struct blast_results *r)
 		json_kv_double3(w, "p50_us", (double)t->p50_ns / 1e3);
 		json_kv_double3(w, "p99_us", (double)t->p99_ns / 1e3);
 		json_kv_double3(w, "p999_us", (double)t->p999_ns / 1e3);
-		json_kv_u64(w, "retransmits", t->retransmits);
-		json_kv_u64(w, "srtt_us", t->srtt_us);
+		/* Wire figures come from the probe: null, not 0, without it. */
+		json_key(w, "retransmits");
+		if (o->probe)
+			json_u64(w, t->retransmits);
+		else
+			json_null(w);
+		json_key(w, "srtt_us");
+		if (o->probe)
+			json_u64(w, t->srtt_us);
+		else
+			json_null(w);
 		if (conns) {
 			json_kv_string(w, "stage", t->conn_rate ? "connect_rate" : "conns");
 			json_kv_u64(w, "conns", t->conns);
@@ -536,7 +576,7 @@ static void json_limit(struct json_writer *w, const struct blast_results *r)
 		json_kv_double3(w, "rate", conns ? a->acked_rate : (double)a->offered);
 		if (conns)
 			json_kv_u64(w, "conns", a->offered);
-		json_kv_u64(w, "trial", (uint64_t)r->limit_trial);
+		json_kv_u64(w, "trial", (uint64_t)r->limit_trial + 1);
 		json_kv_bool(w, "confirmed", !strcmp(end, "confirmed") || !strcmp(end, "ceiling"));
 		json_kv_double3(w, "acked_rate", a->acked_rate);
 		report_json_latency(w, "latency_us", conns ? r->connect : o->proto == PROTO_WS ? r->e2e : r->latency);

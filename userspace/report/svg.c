@@ -173,6 +173,7 @@ void chart_begin(struct chart *c, FILE *f, const char *id, const char *xlabel, c
 
 	c->f = f;
 	c->n_legend = 0;
+	c->legend_x = 0;
 	if (!c->w)
 		c->w = 900;
 	if (!c->h)
@@ -210,28 +211,42 @@ void chart_begin(struct chart *c, FILE *f, const char *id, const char *xlabel, c
 	fprintf(f, "</text>\n");
 }
 
-static void legend(struct chart *c, int colour, bool dashed, bool mark, const char *text)
+/* Legend entry styles. */
+enum { LG_LINE, LG_DASHED, LG_MARK, LG_HOLLOW, LG_BAND };
+
+static void legend(struct chart *c, int colour, int style, const char *text)
 {
 	if (!text)
 		return;
-	double x = c->ml + 4 + 150.0 * c->n_legend++, y = c->mt - 10;
-	if (mark)
-		fprintf(c->f, "<circle class=\"mark s%d\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\"/>", colour,
-			x + 9, y - 4);
+	double x = c->ml + 4 + c->legend_x, y = c->mt - 10;
+	/* Entries side by side, each as wide as its text (about 6.6 px a
+	 * character at the legend's 12 px). */
+	c->n_legend++;
+	c->legend_x += 36 + 6.6 * (double)strlen(text);
+	if (style == LG_MARK || style == LG_HOLLOW)
+		fprintf(c->f, "<circle class=\"mark s%d%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\"/>", colour,
+			style == LG_HOLLOW ? " hollow" : "", x + 9, y - 4);
 	else
 		fprintf(c->f, "<path class=\"line s%d%s\" d=\"M%.1f %.1fH%.1f\"/>", colour,
-			dashed ? " dashed" : "", x, y - 4, x + 18);
+			style == LG_DASHED ? " dashed" : style == LG_BAND ? " band" : "", x, y - 4,
+			x + 18);
 	fprintf(c->f, "<text class=\"legend\" x=\"%.1f\" y=\"%.1f\">", x + 24, y);
 	html_escape(c->f, text);
 	fprintf(c->f, "</text>\n");
 }
 
-void chart_line(struct chart *c, const double *x, const double *y, size_t n, int colour,
-		bool dashed, const char *text)
+/* Returns false when not one point could be drawn (nothing written). */
+static bool path(struct chart *c, const double *x, const double *y, size_t n, int colour,
+		 const char *cls)
 {
 	bool pen = false;
+	size_t k = 0;
 
-	fprintf(c->f, "<path class=\"line s%d%s\" d=\"", colour, dashed ? " dashed" : "");
+	while (k < n && !(drawable(c->xa, x[k]) && drawable(c->ya, y[k])))
+		k++;
+	if (k == n)
+		return false;
+	fprintf(c->f, "<path class=\"line s%d%s\" d=\"", colour, cls);
 	for (size_t i = 0; i < n; i++) {
 		if (!drawable(c->xa, x[i]) || !drawable(c->ya, y[i])) {
 			pen = false;
@@ -241,7 +256,52 @@ void chart_line(struct chart *c, const double *x, const double *y, size_t n, int
 		pen = true;
 	}
 	fprintf(c->f, "\"/>\n");
-	legend(c, colour, dashed, false, text);
+	return true;
+}
+
+void chart_line(struct chart *c, const double *x, const double *y, size_t n, int colour,
+		bool dashed, const char *text)
+{
+	if (path(c, x, y, n, colour, dashed ? " dashed" : ""))
+		legend(c, colour, dashed ? LG_DASHED : LG_LINE, text);
+}
+
+void chart_band(struct chart *c, const double *x, const double *y, size_t n, int colour,
+		const char *text)
+{
+	if (path(c, x, y, n, colour, " band"))
+		legend(c, colour, LG_BAND, text);
+}
+
+void chart_points(struct chart *c, const double *x, const double *y, size_t n, int colour,
+		  bool hollow, const char *text)
+{
+	size_t drawn = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!drawable(c->xa, x[i]) || !drawable(c->ya, y[i]))
+			continue;
+		fprintf(c->f, "<circle class=\"mark s%d%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\"/>\n",
+			colour, hollow ? " hollow" : "", px(c, x[i]), py(c, y[i]));
+		drawn++;
+	}
+	if (drawn)
+		legend(c, colour, hollow ? LG_HOLLOW : LG_MARK, text);
+}
+
+void chart_vline(struct chart *c, double x, const char *text)
+{
+	if (!drawable(c->xa, x))
+		return;
+	double X = px(c, x);
+	fprintf(c->f, "<line class=\"boundary\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>", X,
+		c->mt, X, c->h - c->mb);
+	if (text) {
+		fprintf(c->f, "<text class=\"tick\" x=\"%.1f\" y=\"%d\">", X + 3, c->mt + 11);
+		html_escape(c->f, text);
+		fprintf(c->f, "</text>");
+	}
+	fputc('\n', c->f);
 }
 
 void chart_marks(struct chart *c, const double *x, const double *y, const bool *ok, size_t n,
@@ -258,7 +318,7 @@ void chart_marks(struct chart *c, const double *x, const double *y, const bool *
 			fprintf(c->f, "<path class=\"cross\" d=\"M%.1f %.1fl10 10m0 -10l-10 10\"/>\n",
 				X - 5, Y - 5);
 	}
-	legend(c, colour, false, true, text);
+	legend(c, colour, LG_MARK, text);
 }
 
 void chart_end(struct chart *c)

@@ -25,6 +25,7 @@ struct chart {
 	enum svg_axis xa, ya;
 	enum svg_unit xu, yu;
 	int n_legend;
+	double legend_x;         /* where the next legend entry goes */
 };
 
 /* Opens the <svg>, draws grid, ticks and axis labels. id must be a plain
@@ -36,6 +37,16 @@ void chart_line(struct chart *c, const double *x, const double *y, size_t n, int
 /* Markers: a circle when ok[i], a cross otherwise. */
 void chart_marks(struct chart *c, const double *x, const double *y, const bool *ok, size_t n,
 		 int colour, const char *label);
+/* Circles at the points, hollow or filled, and a legend entry. */
+void chart_points(struct chart *c, const double *x, const double *y, size_t n, int colour,
+		  bool hollow, const char *label);
+/* A vertical rule at x across the plot, with a short label at its top
+ * (a boundary between trials). */
+void chart_vline(struct chart *c, double x, const char *label);
+/* A line drawn wide and pale under the others, so a line on top of it
+ * leaves it visible (sent/s under acked/s). */
+void chart_band(struct chart *c, const double *x, const double *y, size_t n, int colour,
+		const char *label);
 void chart_end(struct chart *c);
 
 /* Widens [*lo, *hi] to round numbers for an axis of that kind. */

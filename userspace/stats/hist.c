@@ -11,8 +11,6 @@
 
 #include "stats/hist.h"
 
-#define SUB_BUCKET_MASK ((int64_t)HIST_SUB_BUCKET_COUNT - 1)
-
 _Static_assert(HIST_SUB_BUCKET_HALF_COUNT == 1 << HIST_SUB_BUCKET_HALF_MAG, "half count");
 _Static_assert(HIST_SUB_BUCKET_COUNT == 2 * HIST_SUB_BUCKET_HALF_COUNT, "sub-bucket count");
 /* HIST_HIGHEST must fall in the upper half of the last bucket: inside
@@ -21,23 +19,9 @@ _Static_assert((HIST_HIGHEST >> (HIST_BUCKET_COUNT - 1)) < HIST_SUB_BUCKET_COUNT
 		       (HIST_HIGHEST >> (HIST_BUCKET_COUNT - 1)) >= HIST_SUB_BUCKET_HALF_COUNT,
 	       "HIST_BUCKET_COUNT does not match HIST_HIGHEST");
 
-static inline int bucket_of(int64_t v)
-{
-	/* The mask makes every value below 2048 land in bucket 0. */
-	return 64 - __builtin_clzll((uint64_t)(v | SUB_BUCKET_MASK)) - (HIST_SUB_BUCKET_HALF_MAG + 1);
-}
-
-static inline int index_of(int64_t v)
-{
-	int b = bucket_of(v);
-	int sub = (int)(v >> b);
-
-	return ((b + 1) << HIST_SUB_BUCKET_HALF_MAG) + sub - HIST_SUB_BUCKET_HALF_COUNT;
-}
-
 int hist_index(int64_t v)
 {
-	return index_of(v);
+	return hist_index_of(v);
 }
 
 int64_t hist_value_at_index(int idx)
@@ -54,7 +38,7 @@ int64_t hist_value_at_index(int idx)
 
 static int64_t lowest_equivalent(int64_t v)
 {
-	int b = bucket_of(v);
+	int b = hist_bucket_of(v);
 
 	return (v >> b) << b;
 }
@@ -62,7 +46,7 @@ static int64_t lowest_equivalent(int64_t v)
 /* Width of the bucket holding v: 2^bucket. */
 static int64_t equivalent_range(int64_t v)
 {
-	return (int64_t)1 << bucket_of(v);
+	return (int64_t)1 << hist_bucket_of(v);
 }
 
 int64_t hist_highest_equivalent(int64_t v)
@@ -81,8 +65,8 @@ void hist_reset(struct hist *h)
  * need not visit. A 221 KB histogram mostly stays untouched memory. */
 static void used_range(const struct hist *h, int *lo, int *hi)
 {
-	*lo = index_of(h->min < HIST_LOWEST ? HIST_LOWEST : h->min);
-	*hi = index_of(h->max > HIST_HIGHEST ? HIST_HIGHEST : h->max < HIST_LOWEST ? HIST_LOWEST : h->max);
+	*lo = hist_index_of(h->min < HIST_LOWEST ? HIST_LOWEST : h->min);
+	*hi = hist_index_of(h->max > HIST_HIGHEST ? HIST_HIGHEST : h->max < HIST_LOWEST ? HIST_LOWEST : h->max);
 }
 
 void hist_clear(struct hist *h)
@@ -110,26 +94,6 @@ void hist_copy(struct hist *dst, const struct hist *src)
 	dst->min = src->min;
 	dst->max = src->max;
 	dst->clamped = src->clamped;
-}
-
-void hist_record_n(struct hist *h, int64_t v, uint64_t n)
-{
-	/* Written so the compiler can use cmov for the clamps and min/max. */
-	uint64_t over = v > HIST_HIGHEST;
-
-	v = v < HIST_LOWEST ? HIST_LOWEST : v;
-	v = over ? HIST_HIGHEST : v;
-	h->clamped += over * n;
-	h->counts[index_of(v)] += n;
-	h->total += n;
-	/* n == 0 must not move min/max: an empty record is no sample. */
-	h->min = (n && v < h->min) ? v : h->min;
-	h->max = (n && v > h->max) ? v : h->max;
-}
-
-void hist_record(struct hist *h, int64_t v)
-{
-	hist_record_n(h, v, 1);
 }
 
 void hist_add(struct hist *dst, const struct hist *src)

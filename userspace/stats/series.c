@@ -14,7 +14,8 @@ int series_init(struct series *s, bool keep_hlog)
 	memset(s, 0, sizeof(*s));
 	s->keep_hlog = keep_hlog;
 	s->merged = malloc(sizeof(*s->merged));
-	return s->merged ? 0 : -1;
+	s->merged_e2e = malloc(sizeof(*s->merged_e2e));
+	return s->merged && s->merged_e2e ? 0 : -1;
 }
 
 void series_free(struct series *s)
@@ -23,7 +24,43 @@ void series_free(struct series *s)
 		free(s->rows[i].hlog);
 	free(s->rows);
 	free(s->merged);
+	free(s->merged_e2e);
+	free(s->runs);
+	free(s->conn_rx);
 	memset(s, 0, sizeof(*s));
+}
+
+static double since_origin(const struct series *s, uint64_t ns)
+{
+	return ns > s->origin_ns ? (double)(ns - s->origin_ns) / 1e9 : 0;
+}
+
+/* The run that ends: when it last sent, and its connections' receipts. */
+static void end_run(struct series *s)
+{
+	const struct shm *shm = s->shm;
+	uint64_t last = 0;
+	size_t want = (size_t)shm->n_workers * SLOT_RX_CONNS;
+
+	for (unsigned i = 0; i < shm->n_workers; i++)
+		if (shm->w[i].last_send_ns > last)
+			last = shm->w[i].last_send_ns;
+	if (s->n_runs) {
+		struct series_run *r = &s->runs[s->n_runs - 1];
+		r->publish_from = s->publish_ns ? since_origin(s, s->publish_ns) : 0;
+		r->publish_to = last ? since_origin(s, last) : 0;
+	}
+	if (want > s->n_conn_rx) {
+		uint64_t *rx = realloc(s->conn_rx, want * sizeof(*rx));
+		if (!rx)
+			return;
+		memset(rx + s->n_conn_rx, 0, (want - s->n_conn_rx) * sizeof(*rx));
+		s->conn_rx = rx;
+		s->n_conn_rx = want;
+	}
+	for (unsigned i = 0; i < shm->n_workers; i++)
+		for (uint32_t k = 0; k < shm->w[i].n_rx && k < SLOT_RX_CONNS; k++)
+			s->conn_rx[(size_t)k * shm->n_workers + i] += shm->w[i].rx_by_conn[k];
 }
 
 void series_begin_run(struct series *s, const struct shm *shm)
@@ -31,6 +68,8 @@ void series_begin_run(struct series *s, const struct shm *shm)
 	if (!s)
 		return;
 	if (!shm) {
+		if (s->shm)
+			end_run(s);
 		s->shm = NULL; /* the run is over */
 		return;
 	}
@@ -41,6 +80,12 @@ void series_begin_run(struct series *s, const struct shm *shm)
 		uint64_t ago_ms = (mono_ns() - shm->start_ns) / NSEC_PER_MSEC;
 		s->origin_ns = shm->start_ns;
 		s->origin_wall_ms = wall_ms - ago_ms;
+	}
+	struct series_run *runs = realloc(s->runs, (s->n_runs + 1) * sizeof(*runs));
+	if (runs) {
+		s->runs = runs;
+		runs[s->n_runs++] = (struct series_run){ .first_row = s->n,
+							 .start_s = since_origin(s, shm->start_ns) };
 	}
 	s->shm = shm;
 	s->next = 0;
@@ -56,37 +101,51 @@ void series_worker_gone(struct series *s, unsigned i)
 		s->done[i] = true;
 }
 
+/* Copies src's header and counts[lo..hi] into dst; returns lo, made past
+ * hi when the range is not a valid one. */
+static int32_t snap(struct hist *dst, const struct hist *src, int32_t lo, int32_t hi)
+{
+	dst->total = src->total;
+	dst->clamped = src->clamped;
+	dst->min = src->min;
+	dst->max = src->max;
+	if (lo < 0 || hi >= HIST_COUNTS_LEN || hi < lo)
+		return hi + 1;
+	memcpy(&dst->counts[lo], &src->counts[lo], (size_t)(hi - lo + 1) * sizeof(dst->counts[0]));
+	return lo;
+}
+
+/* m += counts[lo..hi] of h and its header. */
+static void fold(struct hist *m, const struct hist *h, int32_t lo, int32_t hi)
+{
+	for (int32_t j = lo; j <= hi; j++)
+		m->counts[j] += h->counts[j];
+	if (h->total) {
+		m->total += h->total;
+		m->clamped += h->clamped;
+		m->min = h->min < m->min ? h->min : m->min;
+		m->max = h->max > m->max ? h->max : m->max;
+	}
+}
+
 /* Copies worker i's second k out of its ring into the merge. Returns
  * false when the worker has already overwritten it. */
 static bool take(struct series *s, unsigned i, uint64_t k, struct series_sec *meta)
 {
 	const struct series_sec *q = &s->shm->w[i].ring.sec[k % SERIES_RING];
-	struct hist *m = s->merged;
 
 	if (__atomic_load_n(&q->seq, __ATOMIC_ACQUIRE) != k + 1)
 		return false;
 	meta->end_ns = q->end_ns;
 	meta->c = q->c;
-	int32_t lo = q->lo, hi = q->hi;
-	uint64_t total = q->h.total, clamped = q->h.clamped;
-	int64_t min = q->h.min, max = q->h.max;
-	/* Added to a copy first: a second overwritten mid-read is thrown away. */
-	static uint64_t tmp[HIST_COUNTS_LEN];
-	if (lo < 0 || hi >= HIST_COUNTS_LEN)
-		hi = lo - 1;
-	if (hi >= lo)
-		memcpy(&tmp[lo], &q->h.counts[lo], (size_t)(hi - lo + 1) * sizeof(tmp[0]));
+	/* Added to copies first: a second overwritten mid-read is thrown away. */
+	static struct hist h, e2e;
+	int32_t lo = snap(&h, &q->h, q->lo, q->hi), elo = snap(&e2e, &q->e2e, q->elo, q->ehi);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (__atomic_load_n(&q->seq, __ATOMIC_ACQUIRE) != k + 1)
 		return false;
-	for (int32_t j = lo; j <= hi; j++)
-		m->counts[j] += tmp[j];
-	if (total) {
-		m->total += total;
-		m->clamped += clamped;
-		m->min = min < m->min ? min : m->min;
-		m->max = max > m->max ? max : m->max;
-	}
+	fold(s->merged, &h, lo, q->hi);
+	fold(s->merged_e2e, &e2e, elo, q->ehi);
 	return true;
 }
 
@@ -129,6 +188,7 @@ int series_poll(struct series *s)
 		struct series_row row;
 		memset(&row, 0, sizeof(row));
 		hist_reset(s->merged);
+		hist_reset(s->merged_e2e);
 		uint64_t sec_start = shm->start_ns + k * NSEC_PER_SEC, end = sec_start;
 		for (unsigned i = 0; i < shm->n_workers; i++) {
 			const struct series_ring *r = &shm->w[i].ring;
@@ -150,6 +210,9 @@ int series_poll(struct series *s)
 			row.late_ns += c->late_ns - p->late_ns;
 			row.window_ns += c->window_ns - p->window_ns;
 			row.socket_ns += c->socket_ns - p->socket_ns;
+			row.received += c->received - p->received;
+			row.matched += c->matched - p->matched;
+			row.share_receipts += c->share_receipts - p->share_receipts;
 			s->last[i] = *c;
 			if (meta.end_ns > end)
 				end = meta.end_ns;
@@ -173,6 +236,13 @@ int series_poll(struct series *s)
 		row.p99 = hist_percentile(m, 99);
 		row.p999 = hist_percentile(m, 99.9);
 		row.max = m->total ? m->max : 0;
+		const struct hist *e = s->merged_e2e;
+		row.e2e_count = e->total;
+		row.e2e_p50 = hist_percentile(e, 50);
+		row.e2e_p90 = hist_percentile(e, 90);
+		row.e2e_p99 = hist_percentile(e, 99);
+		row.e2e_p999 = hist_percentile(e, 99.9);
+		row.e2e_max = e->total ? e->max : 0;
 		if (s->keep_hlog) {
 			row.hlog = hlog_interval_line((double)(sec_start - s->origin_ns) / 1e9, row.len_s, m);
 			if (!row.hlog)

@@ -26,12 +26,26 @@ struct series_row {
 	uint64_t cpu_ns, late_ns, window_ns, socket_ns;
 	uint64_t count;      /* latencies recorded */
 	int64_t p50, p90, p99, p999, max; /* corrected latency, ns; 0 if none */
+	/* Fan-out, during the interval: first receipts, what makes receipts
+	 * expected (fanout_expected), and the receipts' end-to-end latency. */
+	uint64_t received, matched, share_receipts;
+	uint64_t e2e_count;
+	int64_t e2e_p50, e2e_p90, e2e_p99, e2e_p999, e2e_max;
 	bool publishing;     /* some worker had started its schedule */
 	bool lost;           /* a worker's second was overwritten before it was read */
 	char *hlog;          /* the interval's hlog line, when asked for */
 };
 
 struct shm;
+
+/* One run of the series (a --find-limit trial, a --steps batch): where its
+ * rows begin and when it published, seconds since the series' origin. */
+struct series_run {
+	size_t first_row;
+	double start_s;      /* its workers started */
+	double publish_from; /* its first worker started publishing; 0 if none did */
+	double publish_to;   /* its last message was sent; 0 if none was */
+};
 
 struct series {
 	struct series_row *rows;
@@ -47,7 +61,13 @@ struct series {
 	uint64_t run_sent, run_errors; /* its sums so far */
 	struct series_counts last[BLAST_MAX_WORKERS]; /* each worker's counters at its last second */
 	bool done[BLAST_MAX_WORKERS];       /* exited without a final second (killed) */
-	struct hist *merged; /* scratch */
+	struct hist *merged, *merged_e2e; /* scratch */
+	struct series_run *runs;
+	size_t n_runs;
+	/* Fan-out: first receipts by connection number, summed over the runs
+	 * (at most SLOT_RX_CONNS per worker are kept). */
+	uint64_t *conn_rx;
+	size_t n_conn_rx;
 };
 
 /* The calls below do nothing on a NULL series (a run nobody collects). */

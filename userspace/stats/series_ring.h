@@ -20,6 +20,9 @@ struct series_counts {
 	/* Self-measurement (diag.h), cumulative: CPU used, send lateness
 	 * and the waits in it, ns. */
 	uint64_t cpu_ns, late_ns, window_ns, socket_ns;
+	/* Fan-out, cumulative: first receipts, and what makes receipts
+	 * expected (stats.h: matched, share_receipts). */
+	uint64_t received, matched, share_receipts;
 };
 
 struct series_sec {
@@ -27,7 +30,9 @@ struct series_sec {
 	uint64_t end_ns;   /* when the worker closed it (the last one ends early) */
 	struct series_counts c;
 	int32_t lo, hi;    /* h.counts[lo..hi] hold every count; the rest are stale */
+	int32_t elo, ehi;  /* the same for e2e */
 	struct hist h;
+	struct hist e2e;   /* fan-out: send -> receipt latencies of the second */
 };
 
 /* Lives in struct worker_slot (shm.h). Zero is an empty ring. */
@@ -37,9 +42,10 @@ struct series_ring {
 	struct series_sec sec[SERIES_RING];
 };
 
-/* Worker side: closes second `index` with its latency histogram and its
- * counters. `last` marks the worker's final second. */
+/* Worker side: closes second `index` with its latency histograms
+ * (corrected, and fan-out end-to-end: may be NULL) and its counters.
+ * `last` marks the worker's final second. */
 void series_publish(struct series_ring *r, uint64_t index, uint64_t now_ns, const struct hist *h,
-		    const struct series_counts *c, bool last);
+		    const struct hist *e2e, const struct series_counts *c, bool last);
 
 #endif

@@ -34,6 +34,8 @@ enum stop_why {
 	STOP_CONNS_LOST, /* every connection gone and none coming back */
 };
 
+#define SLOT_RX_CONNS 1024
+
 struct worker_slot {
 	uint32_t seq;          /* odd while a copy is in progress */
 	uint32_t state;        /* enum worker_phase */
@@ -61,6 +63,10 @@ struct worker_slot {
 	/* Its view of itself (diag.h), valid once state == PHASE_DONE. */
 	struct diag_counts diag;
 	struct diag_hists diag_h;
+	/* Fan-out: first receipts on each of its connections (local order:
+	 * connection i * n_workers + worker id), the first SLOT_RX_CONNS. */
+	uint32_t n_rx;
+	uint64_t rx_by_conn[SLOT_RX_CONNS];
 };
 
 struct shm {

@@ -13,7 +13,8 @@
  *   5. behind: what the late messages waited for, or, when the backlog
  *      never went out, what held the connections when sending ended:
  *      a full window (client: window), socket room (client: socket
- *      buffer), nothing (the loop itself was late: client: cpu). */
+ *      buffer), nothing (the loop itself was late: client: cpu); with
+ *      no connection up at all, the broker's (it dropped or refused them). */
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -105,6 +106,13 @@ static void decide_wait(struct verdict *v, const struct verdict_in *in, const ch
 	uint64_t due = in->sent + in->not_sent;
 	enum diag_wait held;
 
+	if (due && in->not_sent * 1000 > due * VERDICT_NOT_SENT_PM &&
+	    d->end_window + d->end_socket + d->end_free == 0) {
+		/* No connection was up to take the backlog: the broker had
+		 * dropped or refused them (waiting to reconnect costs no CPU). */
+		say(v, BOTTLENECK_BROKER, "%s; no connection was up when sending ended", late);
+		return;
+	}
 	if (due && in->not_sent * 1000 > due * VERDICT_NOT_SENT_PM) {
 		/* The backlog never went out: what held the connections at the end. */
 		held = d->end_window >= d->end_socket && d->end_window > d->end_free ? DIAG_WAIT_WINDOW
