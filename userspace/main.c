@@ -143,6 +143,7 @@ struct run_out {
 	struct hist **stage;   /* [HS__COUNT], added to; may be NULL */
 	char tls_note[200];    /* the first TLS failure in words */
 	uint64_t t0, t_end, t_last_send, first_send, last_recv, rss, peak;
+	uint64_t t_all_up; /* the last worker's first connections all tried */
 	uint64_t t_start, backlog, drained; /* for --find-limit: run start, backlog when
 					     * publishing stopped, end of the drains */
 	uint32_t why;
@@ -292,6 +293,8 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 			out->last_recv = s->last_recv_ns;
 		if (s->publish_start_ns && (!t0 || s->publish_start_ns < t0))
 			t0 = s->publish_start_ns;
+		if (s->publish_start_ns > out->t_all_up)
+			out->t_all_up = s->publish_start_ns;
 		if (s->end_ns > t_end)
 			t_end = s->end_ns;
 		if (s->last_send_ns > t_last_send)
@@ -442,6 +445,8 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		hist_add(all.e2e, one.e2e);
 		if (!all.t0 || one.t0 < all.t0)
 			all.t0 = one.t0;
+		if (!all.t_all_up)
+			all.t_all_up = one.t_all_up;
 		if (one.t_end > all.t_end)
 			all.t_end = one.t_end;
 		if (one.t_last_send > all.t_last_send)
@@ -485,6 +490,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		.duration_s = (double)(all.t_end - all.t0) / 1e9,
 		.publish_s = all.t_last_send > all.t0 ? (double)(all.t_last_send - all.t0) / 1e9 : 0,
 		.startup_s = all.t0 > launch_ns ? (double)(all.t0 - launch_ns) / 1e9 : 0,
+		.all_up_s = all.t_all_up > launch_ns ? (double)(all.t_all_up - launch_ns) / 1e9 : 0,
 		.setup_user_s = (double)setup_usage.ru_utime.tv_sec + setup_usage.ru_utime.tv_usec / 1e6,
 		.setup_sys_s = (double)setup_usage.ru_stime.tv_sec + setup_usage.ru_stime.tv_usec / 1e6,
 		.latency = all.lat,
@@ -586,6 +592,18 @@ static int tls_check(const struct blast_opts *o)
 	return 0;
 }
 
+/* Sockets are open files: each worker may open as many as the hard limit
+ * allows (cli/checks.c sizes --workers by it). */
+static void open_files_raise(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct blast_opts o;
@@ -593,6 +611,7 @@ int main(int argc, char **argv)
 	launch_ns = mono_ns();
 	if (argc > 1 && !strcmp(argv[1], "analyze"))
 		return analyze_main(argc - 1, argv + 1);
+	open_files_raise();
 	int r = opts_parse(&o, argc, argv);
 
 	if (r == 1)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -96,10 +97,40 @@ static void test_defaults(void)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	if (cpus > BLAST_MAX_WORKERS)
 		cpus = BLAST_MAX_WORKERS;
-	if (!GOOD(&o, "--conns", "1000000")) {
-		CHECK_EQ_INT(o.workers, cpus);
+	if (!GOOD(&o, "--conns", "1000")) {
+		CHECK_EQ_INT(o.workers, cpus > 1000 ? 1000 : cpus);
 		opts_free(&o);
 	}
+}
+
+/* Each worker opens its sockets under the hard open files limit: without
+ * --workers, as many workers as that takes; too few asked for, or more
+ * than 64 needed, is bad input. Last: the limit stays lowered. */
+static void test_workers_for_files(void)
+{
+	struct blast_opts o;
+	struct rlimit rl = { .rlim_cur = 200, .rlim_max = 200 };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		perror("setrlimit");
+		exit(T_FAIL);
+	}
+	/* 168 sockets a worker (200 less 32 held back): 1000 take 6. */
+	if (!GOOD(&o, "--conns", "1000")) {
+		CHECK_EQ_INT(o.workers, cpus > 6 ? (cpus > BLAST_MAX_WORKERS ? BLAST_MAX_WORKERS : cpus) : 6);
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "--conns", "1000", "--workers", "6")) {
+		CHECK_EQ_INT(o.workers, 6);
+		opts_free(&o);
+	}
+	BAD("use --workers 6 or more", "--conns", "1000", "--workers", "5");
+	if (!GOOD(&o, "--conns", "10752")) { /* 64 x 168 */
+		CHECK_EQ_INT(o.workers, 64);
+		opts_free(&o);
+	}
+	BAD("more than 64 workers x 168 sockets each (ulimit -n 200)", "--conns", "10753");
 }
 
 static void test_good(void)
@@ -800,6 +831,7 @@ int main(void)
 	test_help();
 	test_find_limit();
 	test_check_targets();
+	test_workers_for_files();
 	rmdir(tmpdir);
 	return t_done("test_opts");
 }

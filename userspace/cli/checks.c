@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config/opts.h"
@@ -20,6 +21,9 @@
 #include "cli/values.h"
 
 #define KAFKA_TOPIC_MAX 249 /* Kafka's own limit on a topic name */
+/* Open files a worker holds besides its sockets: stdio, the ring, the
+ * shared memory, the segment-stamp program and its map. */
+#define WORKER_SPARE_FILES 32
 
 /* Checks a template's longest expansion fits an MQTT string. */
 static int template_check(const char *flag, const char *tmpl, uint64_t max_conn)
@@ -249,15 +253,47 @@ static uint32_t default_workers(const struct blast_opts *o)
 	return (uint32_t)n;
 }
 
+/* Each worker process opens its share of the sockets under the open files
+ * limit (its hard one: main raises the soft one to it). Without --workers:
+ * default_workers, or as many more as the sockets need. */
+static int workers_for_files(struct blast_opts *o)
+{
+	struct rlimit rl;
+	uint64_t lim = 1u << 20, per;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY)
+		lim = rl.rlim_max;
+	per = lim > 2 * WORKER_SPARE_FILES ? lim - WORKER_SPARE_FILES : WORKER_SPARE_FILES;
+	uint64_t need = (o->conns + per - 1) / per;
+	bool asked = o->workers != 0;
+
+	if (need > BLAST_MAX_WORKERS)
+		return cli_fail("--conns %u: more than %d workers x %llu sockets each (ulimit -n %llu)",
+				o->conns, BLAST_MAX_WORKERS, (unsigned long long)per,
+				(unsigned long long)lim);
+	if (!asked) {
+		o->workers = default_workers(o);
+		if (o->workers < need)
+			o->workers = (uint32_t)need;
+	}
+	if (o->workers > o->conns)
+		o->workers = o->conns;
+	if (asked && o->workers < need)
+		return cli_fail("--conns %u over --workers %u: %llu sockets per worker, but a process "
+				"may open %llu files (ulimit -n); use --workers %llu or more",
+				o->conns, o->workers,
+				(unsigned long long)((o->conns + o->workers - 1) / o->workers),
+				(unsigned long long)lim, (unsigned long long)need);
+	return 0;
+}
+
 /* The checks both protocols share, last. */
 static int finish_common(struct blast_opts *o)
 {
 	int r;
 
-	if (!o->workers)
-		o->workers = default_workers(o);
-	if (o->workers > o->conns)
-		o->workers = o->conns;
+	if ((r = workers_for_files(o)))
+		return r;
 	if (o->report_path && (r = report_check("--report", o->report_path)))
 		return r;
 	if (o->hlog_path && (r = report_check("--hlog", o->hlog_path)))

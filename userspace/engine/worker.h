@@ -192,6 +192,7 @@ struct worker {
 	uint64_t t_next_publish;   /* next counters publish */
 	uint64_t t_next_second;    /* next interval boundary */
 	uint64_t t_next_scan;      /* next timeout/keepalive scan */
+	uint32_t scan_next;        /* where the next scan's slice begins */
 	uint64_t last_send_ns;
 	uint64_t peak_conns;
 	uint64_t now;              /* cached at each loop turn */

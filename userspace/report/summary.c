@@ -323,8 +323,11 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 		fprintf(f, "duration     %.3f s (publishing %.3f s), stopped by %s\n", r->duration_s,
 			r->publish_s, r->stop_reason ? r->stop_reason : "unknown");
 	fprintf(f, "connections  ok %" PRIu64 "  failed %" PRIu64 "  dropped %" PRIu64
-		   "  (peak %" PRIu64 ", reconnects %" PRIu64 ")\n",
+		   "  (peak %" PRIu64 ", reconnects %" PRIu64,
 		t->conns_ok, t->conns_failed, t->conns_dropped, r->peak_conns, t->reconnects);
+	if (r->all_up_s > 0)
+		fprintf(f, ", all tried %.2f s after launch", r->all_up_s);
+	fprintf(f, ")\n");
 	fprintf(f, "messages     sent %" PRIu64 "  acked %" PRIu64 "  failed %" PRIu64
 		   "  unacked %" PRIu64 "  not sent %" PRIu64 "\n",
 		t->sent, t->acked, t->failed, t->unacked, t->not_sent);
@@ -636,6 +639,7 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 	json_key(&w, "startup");
 	json_begin_object(&w);
 	json_kv_double3(&w, "to_schedule_ms", r->startup_s * 1e3);
+	json_kv_double3(&w, "to_all_conns_ms", r->all_up_s * 1e3);
 	json_kv_double3(&w, "setup_user_ms", r->setup_user_s * 1e3);
 	json_kv_double3(&w, "setup_sys_ms", r->setup_sys_s * 1e3);
 	json_end_object(&w);

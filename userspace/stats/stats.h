@@ -145,6 +145,8 @@ struct blast_results {
 	double duration_s;        /* from the start of the publish schedule to the end of the drain */
 	double publish_s;         /* from the start of the schedule to the last message sent */
 	double startup_s;         /* from blast's launch to the start of the schedule */
+	double all_up_s;          /* from launch until every worker had tried all its first
+				   * connections: the time to open them all */
 	double setup_user_s, setup_sys_s; /* the parent's CPU before it forked the workers */
 	const struct hist *latency;     /* scheduled send -> ack (corrected for coordinated omission) */
 	const struct hist *latency_raw; /* actual send -> ack (uncorrected) */
