@@ -11,7 +11,7 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP
 # Which room may include which is written down in scripts/check-includes.sh.
 CFLAGS   := $(BASE_CFLAGS) -I. -Iuserspace -I$(OUT)/proto -I$(OUT)/bpf
 ENC_CFLAGS := $(BASE_CFLAGS) -Iencoders
-LDLIBS   := -luring -lprotobuf-c -lcrypto -lz -lm -lbpf -lelf -lpcap -lpthread
+LDLIBS   := -luring -lprotobuf-c -lssl -lcrypto -lz -lm -lbpf -lelf -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_TIME ?= 30
 
@@ -158,16 +158,17 @@ $(OUT)/asan/tests/%: tests/unit/%.c $(ASAN_OBJS) | $(PROTO_GEN_H)
 
 # Fuzz targets link the encoders (decoders are pure), the capture matcher
 # with the histogram it records into, and the JSON reader with what it
-# reads a run report into.
+# reads a run report into, and the transport stack (TLS's layer over OpenSSL).
 FUZZ_LIB := $(ENC_SRCS) userspace/stats/hist.c userspace/witness/wire_match.c \
             userspace/witness/wire_parse.c userspace/witness/wire_pend.c \
             userspace/report/json_read.c userspace/report/report_read.c userspace/report/wire.c \
-            userspace/report/json.c
+            userspace/report/json.c userspace/transport/stack.c userspace/transport/tls.c \
+            userspace/transport/tls_ctx.c userspace/transport/tcp.c userspace/transport/websocket.c
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -Iuserspace \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ -lcrypto -lz -lm
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ -lssl -lcrypto -lz -lm
 
 $(OUT)/bench/%: bench/%.c $(LIB_OBJS)
 	$(call msg,BENCH,$@)

@@ -20,14 +20,23 @@
 # whose cluster thread does all broker work: near 1 core it is the
 # bottleneck, and msg/s then measures the mock, not the client.
 #
+# Each round also runs blast with --probe (the eBPF wire witness on lo;
+# needs root, else that row says why), right before or right after the
+# plain blast run (the order alternates by round), so the two see the same
+# machine: the probe ratio is the --probe run's msg/s over the plain run's,
+# round by round.
+#
 # Rows show each figure's median over the rounds; ratios (blast/librdkafka)
 # are the median of the rounds' ratios, which noise on a shared machine
-# moves least. Targets, per workload:
+# moves least; each round's ratios and their minimum are printed too.
+# Targets, per workload:
 #   blast >= 2 x librdkafka's messages per client CPU second
 #   blast >= librdkafka's messages/s
+#   blast --probe >= 0.90 x blast's messages/s (the probe costs <= 10%)
 #
 # Knobs (environment): MESSAGES, REPEAT, WORKLOADS, RUN_TIMEOUT (s per run),
-# BLAST_INFLIGHT (default 5), BLAST, KAFKA_MOCK, PARTITIONS (default 4).
+# BLAST_INFLIGHT (default 5), BLAST, KAFKA_MOCK, PARTITIONS (default 4),
+# PROBE (1; 0 leaves the --probe runs out).
 # Needs: make (blast, .output/bench/rdkafka_producer,
 # .output/tools/kafka_mock); Debian packages librdkafka-dev, python3,
 # time (/usr/bin/time).
@@ -47,6 +56,7 @@ WORKLOADS=${WORKLOADS:-1 all}
 RUN_TIMEOUT=${RUN_TIMEOUT:-60}
 BLAST_INFLIGHT=${BLAST_INFLIGHT:-5}
 PARTITIONS=${PARTITIONS:-4}
+PROBE=${PROBE:-1}
 PAYLOAD=100
 BATCH=65536
 LINGER=5
@@ -79,6 +89,10 @@ case $MESSAGES in '' | *[!0-9]*) die "MESSAGES must be a number" ;; esac
 # blast_state: 1 runs blast; otherwise the note every blast row shows.
 blast_state=1
 [ -x "$BLAST" ] || blast_state="blast not built (make blast)"
+# probe_state: 1 runs blast --probe too; otherwise why not.
+probe_state=1
+[ "$PROBE" = 1 ] || probe_state="PROBE=$PROBE"
+[ "$probe_state" = 1 ] && [ "$(id -u)" != 0 ] && probe_state="--probe needs root"
 
 # ---- helpers ----
 
@@ -119,12 +133,12 @@ start_mock() {
 	return 1
 }
 
-# One measured run of CLIENT (rdkafka | blast) with acks ACKS against a
+# One measured run of CLIENT (rdkafka | blast | probe: blast --probe) with acks ACKS against a
 # fresh mock. Sets R_RATE (acked/s), R_MBS, R_CPU, R_PERCPU (acked per CPU
 # s), R_CORES, R_MOCK (mock cores over the client's wall time), R_NOTE (""
 # when the run is good). run_one CLIENT ACKS
 run_one() {
-	local client=$1 acks=$2 c0 c1 t0 t1 rc line acked wall
+	local client=$1 acks=$2 c0 c1 t0 t1 rc line acked wall extra=()
 	R_RATE="" R_MBS="" R_CPU="" R_PERCPU="" R_CORES="" R_MOCK="" R_NOTE=""
 	if ! start_mock; then
 		R_NOTE="kafka_mock did not start"
@@ -139,13 +153,14 @@ run_one() {
 			--batch-size $BATCH --linger $LINGER --compression none \
 			--timeout "$RUN_TIMEOUT" >"$TMP/rkp.out" 2>"$TMP/rkp.err" 7<&-
 	else
+		[ "$client" = probe ] && extra=(--probe)
 		# /usr/bin/time: user+sys of blast and every worker it waited for.
 		/usr/bin/time -f '%U %S' -o "$TMP/blast.time" \
 			timeout -k 5 $((RUN_TIMEOUT + 10)) "$BLAST" --proto kafka \
 			--target "${MOCK_BOOT%%,*}" --topic $TOPIC --messages "$MESSAGES" \
 			--payload-size $PAYLOAD --acks "$acks" --batch-size $BATCH \
 			--linger $LINGER --conns 1 --workers 1 --inflight "$BLAST_INFLIGHT" \
-			--report "$TMP/blast.json" --quiet >"$TMP/blast.out" 2>"$TMP/blast.err" 7<&-
+			--report "$TMP/blast.json" --quiet "${extra[@]}" >"$TMP/blast.out" 2>"$TMP/blast.err" 7<&-
 	fi
 	rc=$?
 	t1=$(now)
@@ -169,7 +184,7 @@ run_one() {
 		if [ $rc -ne 0 ] && grep -qi 'kafka.*not supported' "$TMP/blast.err" 2>/dev/null; then
 			R_NOTE="blast: kafka not supported yet"
 		elif [ $rc -ne 0 ] || [ -z "$R_RATE" ]; then
-			R_NOTE="blast failed (exit $rc): $(grep -v '^$' "$TMP/blast.err" | tail -1)"
+			R_NOTE="blast${extra[*]:+ ${extra[*]}} failed (exit $rc): $(grep -v '^$' "$TMP/blast.err" | tail -1)"
 		fi
 	fi
 	if [ -z "$R_NOTE" ] && [ "$acked" != "$MESSAGES" ]; then
@@ -222,24 +237,53 @@ row() {
 CHECKS=()
 NOTES=()
 
-# workload ACKS: REPEAT rounds of librdkafka then blast, so both see the
-# same machine at about the same time; then rows, ratios and checks.
+# list_fmt VALUES...: "x1.23 x1.19 ..." (each round's ratio, in order).
+list_fmt() {
+	local v out=""
+	for v in "$@"; do out+=" $(printf 'x%.3f' "$v")"; done
+	echo "${out# }"
+}
+
+# min_of VALUES...
+min_of() {
+	printf '%s\n' "$@" | sort -g | head -1
+}
+
+# workload ACKS: REPEAT rounds of librdkafka then blast and blast --probe
+# (which of the two first alternates), so all see the same machine at
+# about the same time; then rows, ratios and checks.
 workload() {
-	local acks=$1 c i ref_rate ref_percpu r_rate=() r_cpu=() m label_cpu label_rate
+	local acks=$1 c i ref_rate ref_percpu b_rate p_rate order r_rate=() r_cpu=() r_probe=()
+	local m label_cpu label_rate label_probe why
 	runs_reset rdkafka
 	runs_reset blast
+	runs_reset probe
 	for i in $(seq "$REPEAT"); do
 		run_one rdkafka "$acks"
 		runs_take rdkafka
 		ref_rate=$R_RATE ref_percpu=$R_PERCPU
 		[ "$blast_state" = 1 ] || continue
-		run_one blast "$acks"
-		runs_take blast
-		# Unsupported stays unsupported: no need to ask every round.
-		[ "$R_NOTE" = "blast: kafka not supported yet" ] && blast_state=$R_NOTE
-		if [ -n "$R_RATE" ] && [ -n "$ref_rate" ]; then
-			r_rate+=("$(calc "$R_RATE / $ref_rate")")
-			r_cpu+=("$(calc "$R_PERCPU / $ref_percpu")")
+		order="blast probe"
+		[ $((i % 2)) = 0 ] && order="probe blast"
+		[ "$probe_state" = 1 ] || order=blast
+		b_rate="" p_rate=""
+		for c in $order; do
+			run_one "$c" "$acks"
+			runs_take "$c"
+			if [ "$c" = probe ]; then
+				p_rate=$R_RATE
+				continue
+			fi
+			b_rate=$R_RATE
+			# Unsupported stays unsupported: no need to ask every round.
+			[ "$R_NOTE" = "blast: kafka not supported yet" ] && blast_state=$R_NOTE
+			if [ -n "$R_RATE" ] && [ -n "$ref_rate" ]; then
+				r_rate+=("$(calc "$R_RATE / $ref_rate")")
+				r_cpu+=("$(calc "$R_PERCPU / $ref_percpu")")
+			fi
+		done
+		if [ -n "$b_rate" ] && [ -n "$p_rate" ]; then
+			r_probe+=("$(calc "$p_rate / $b_rate")")
 		fi
 	done
 	row "$acks" rdkafka
@@ -248,8 +292,13 @@ workload() {
 	else
 		row "$acks" blast
 	fi
+	if [ "$probe_state" != 1 ]; then
+		fmt_row "$acks" "--probe" - - - - - - "$probe_state"
+	else
+		row "$acks" probe
+	fi
 
-	for c in rdkafka blast; do
+	for c in rdkafka blast probe; do
 		m=$(runs_median $c MOCK)
 		if [ -n "$m" ] && [ "$(calc "$m >= $MOCK_BOUND")" = 1 ]; then
 			NOTES+=("acks $acks: the mock used $(printf '%.2f' "$m") core while $c ran: it is the bottleneck, msg/s measures the mock")
@@ -258,29 +307,43 @@ workload() {
 
 	label_cpu="acks $acks: blast >= 2 x librdkafka msg per client CPU s"
 	label_rate="acks $acks: blast >= librdkafka msg/s"
+	label_probe="acks $acks: blast --probe >= 0.90 x blast msg/s"
 	if [ ${#r_rate[@]} -gt 0 ]; then
 		PAIR_RATE=$(median "${r_rate[@]}")
 		PAIR_CPU=$(median "${r_cpu[@]}")
-		RATIOS+=("$(printf 'acks %-4s blast/librdkafka over %d rounds: msg/s x%.3f, msg per CPU s x%.3f' \
-			"$acks" ${#r_rate[@]} "$PAIR_RATE" "$PAIR_CPU")")
+		RATIOS+=("$(printf 'acks %-4s blast/librdkafka over %d rounds: msg/s x%.3f, msg per CPU s x%.3f (min x%.3f)' \
+			"$acks" ${#r_rate[@]} "$PAIR_RATE" "$PAIR_CPU" "$(min_of "${r_cpu[@]}")")")
+		RATIOS+=("          msg per CPU s by round: $(list_fmt "${r_cpu[@]}")")
 		check "$(calc "$PAIR_CPU >= 2")" "$label_cpu" "$(printf 'x%.3f' "$PAIR_CPU")"
 		check "$(calc "$PAIR_RATE >= 1")" "$label_rate" "$(printf 'x%.3f' "$PAIR_RATE")"
 	else
-		local why="no pair of good runs"
+		why="no pair of good runs"
 		[ "$blast_state" != 1 ] && why=$blast_state
 		RATIOS+=("acks $acks blast/librdkafka: - ($why)")
 		check_skip "$label_cpu" "$why"
 		check_skip "$label_rate" "$why"
+	fi
+	if [ ${#r_probe[@]} -gt 0 ]; then
+		m=$(median "${r_probe[@]}")
+		RATIOS+=("$(printf 'acks %-4s probe ratio (blast --probe msg/s / blast msg/s) over %d rounds: median x%.3f, min x%.3f' \
+			"$acks" ${#r_probe[@]} "$m" "$(min_of "${r_probe[@]}")")")
+		RATIOS+=("          by round: $(list_fmt "${r_probe[@]}")")
+		check "$(calc "$m >= 0.90")" "$label_probe" "$(printf 'x%.3f' "$m")"
+	else
+		why="no pair of good runs"
+		[ "$probe_state" != 1 ] && why=$probe_state
+		RATIOS+=("acks $acks probe ratio: - ($why)")
+		check_skip "$label_probe" "$why"
 	fi
 }
 
 echo "# blast Kafka bench, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, $(uname -r)"
 echo "# $MESSAGES records of $PAYLOAD B, NULL key, batch $BATCH B, linger $LINGER ms, no compression;"
 echo "# librdkafka $(dpkg-query -W -f '${Version} ' librdkafka1 2>/dev/null)producer (max.in.flight 1000000, queue holds all records)"
-echo "# vs blast --conns 1 --workers 1 --inflight $BLAST_INFLIGHT; a fresh mock cluster ($KAFKA_MOCK, 1 broker, topic $TOPIC:$PARTITIONS) per run."
+echo "# vs blast --conns 1 --workers 1 --inflight $BLAST_INFLIGHT (and the same with --probe); a fresh mock cluster ($KAFKA_MOCK, 1 broker, topic $TOPIC:$PARTITIONS) per run."
 echo "# $REPEAT alternating rounds; rows are medians over the rounds, ratios the median of the rounds' ratios."
 echo "# msg/s: acked records/s (client's own clock); MB/s: payload 10^6 B/s; cores: client cpu_s / wall;"
-echo "# mock_core: mock process CPU / client wall (~1 = the mock is the bottleneck)."
+echo "# mock_core: mock process CPU / client wall (~1 = the mock is the bottleneck); probe: blast --probe."
 header
 RATIOS=()
 for acks in $WORKLOADS; do

@@ -21,12 +21,19 @@
 # blast's workers included, a peer's interpreter start included);
 # msg/cpu_s = MESSAGES / cpu_s;
 # srv_core = the mirror's CPU (/proc/PID/stat) over the client's wall time.
-# REPEAT alternating rounds (the peers, then blast); rows are medians,
-# ratios the median of the rounds' ratios. Target: blast >= 20 x each
-# peer's messages per client CPU second.
+# REPEAT alternating rounds (the peers, then blast); rows are medians.
+# Ratios are per round (blast against the peers of the same round), then
+# their median and minimum. Target: blast >= 25 x each peer's messages per
+# client CPU second in every round (the minimum over the rounds); a round
+# where a run failed (the mirror drops messages now and then, see
+# tests/e2e) has no ratio, and the count of such rounds is printed.
+#
+# On a busy machine the mirror drops messages now and then (what one read
+# brings past its ring), for any client: such a run measures nothing, and
+# is run again, up to RETRY times; the repeats are counted and printed.
 #
 # Knobs (environment): MESSAGES (100000), PUBLISHERS (2), LISTENERS (1),
-# PAYLOAD (58), REPEAT (5), RUN_TIMEOUT (60 s), BLAST (./blast),
+# PAYLOAD (58), REPEAT (5), RUN_TIMEOUT (60 s), RETRY (2), BLAST (./blast),
 # PEER_PYTHON (/usr/bin/python3: Debian's, which has python3-websockets),
 # NODE_PATH_WS (/usr/share/nodejs, where node-ws puts ws).
 # Needs: make blast; Debian packages libwebsockets-test-server,
@@ -47,6 +54,7 @@ LISTENERS=${LISTENERS:-1}
 PAYLOAD=${PAYLOAD:-58}
 REPEAT=${REPEAT:-5}
 RUN_TIMEOUT=${RUN_TIMEOUT:-60}
+RETRY=${RETRY:-2}
 HZ=$(getconf CLK_TCK)
 
 TMP=$(mktemp -d /tmp/blast-wsbench.XXXXXX)
@@ -60,7 +68,7 @@ die() {
 	exit 1
 }
 
-for v in MESSAGES PUBLISHERS LISTENERS PAYLOAD REPEAT RUN_TIMEOUT; do
+for v in MESSAGES PUBLISHERS LISTENERS PAYLOAD REPEAT RUN_TIMEOUT RETRY; do
 	case ${!v} in '' | *[!0-9]*) die "$v must be a whole number, not '${!v}'" ;; esac
 done
 [ "$MESSAGES" -gt 0 ] && [ "$PUBLISHERS" -gt 0 ] && [ "$REPEAT" -gt 0 ] ||
@@ -166,6 +174,20 @@ run_one() {
 	R_PERCPU=$(calc "$MESSAGES / ($R_CPU > 0 ? $R_CPU : 0.001)")
 }
 
+# run_again CLIENT: run_one, and again (up to RETRY more times) while the
+# run failed; REPEATED[CLIENT] counts the runs made again.
+declare -A REPEATED
+run_again() {
+	local k
+	run_one "$1"
+	for k in $(seq "$RETRY"); do
+		[ -z "$R_NOTE" ] && return
+		REPEATED[$1]=$((${REPEATED[$1]:-0} + 1))
+		echo "# $1: $R_NOTE; run again ($k of $RETRY)" >&2
+		run_one "$1"
+	done
+}
+
 # Per-client figures of the good runs (bench/lib.sh runs_take).
 declare -A RUNS
 FIELDS="RATE RCPT P50 P99 CPU PERCPU SRV"
@@ -200,8 +222,8 @@ echo "# libwebsockets-test-server $LWS_VER (lws-mirror-protocol) on 127.0.0.1:$L
 echo "# $PUBLISHERS publisher(s) push $MESSAGES messages of $PAYLOAD B (text frames), $LISTENERS listener(s);"
 echo "# every connection counts receipts: expected $EXPECTED. blast --workers 1 vs Python websockets $PEER_VER"
 echo "# ($PEER_PYTHON bench/ws_peer.py, asyncio) and npm ws (node bench/ws_peer.js), no compression."
-echo "# $REPEAT alternating rounds, medians;"
-echo "# ratios are the median of the rounds' ratios. msg/s: messages / (first send -> last receipt);"
+echo "# $REPEAT alternating rounds, medians; ratios per round, then their median and minimum."
+echo "# msg/s: messages / (first send -> last receipt);"
 echo "# p50/p99: end to end (payload timestamp -> receipt) over every receipt, us; cpu_s: client user+sys;"
 echo "# srv_core: the mirror's CPU / client wall time."
 fmt_row client "msg/s" "rcpt/s" "e2e p50 us" "e2e p99 us" cpu_s "msg/cpu_s" srv_core note
@@ -211,16 +233,20 @@ declare -A X
 for i in $(seq "$REPEAT"); do
 	declare -A REF=()
 	for p in "${PEERS[@]}"; do
-		run_one "$p"
+		run_again "$p"
 		runs_take "$p"
 		[ -n "$R_RATE" ] && REF[$p.RATE]=$R_RATE REF[$p.PERCPU]=$R_PERCPU
 	done
-	run_one blast
+	run_again blast
 	runs_take blast
 	for p in "${PEERS[@]}"; do
 		if [ -n "$R_RATE" ] && [ -n "${REF[$p.RATE]:-}" ]; then
+			x=$(calc "$R_PERCPU / ${REF[$p.PERCPU]}")
 			X[$p.MSG]+=" $(calc "$R_RATE / ${REF[$p.RATE]}")"
-			X[$p.CPU]+=" $(calc "$R_PERCPU / ${REF[$p.PERCPU]}")"
+			X[$p.CPU]+=" $x"
+			X[$p.ROUNDS]+=" $(printf 'x%.2f' "$x")"
+		else
+			X[$p.ROUNDS]+=" -"
 		fi
 	done
 	unset REF
@@ -235,24 +261,32 @@ else
 	row node "npm ws $WS_VER (node $NODE_VER)"
 fi
 row blast "blast"
+echo "# runs made again after a failed run: python ${REPEATED[python]:-0}, node ${REPEATED[node]:-0}, blast ${REPEATED[blast]:-0}"
 echo "# blast's receipt times in its last run: ${BLAST_TIMED:-none} (--rx-stamps: segment needs root)"
 
 CHECKS=()
+TARGET=25
 echo
-echo "# ratios: blast / peer, median of the rounds' ratios"
+echo "# ratios: blast / peer, per round (- : a run of that round failed), median, minimum"
 for p in "${PEERS[@]}"; do
 	name="Python websockets"
 	[ "$p" = node ] && name="npm ws"
-	label="blast >= 20 x $name in messages per client CPU s"
+	label="blast >= $TARGET x $name in messages per client CPU s, every round"
 	l=${X[$p.CPU]:-}
 	if [ -n "${l// /}" ]; then
+		n_good=$(echo "$l" | wc -w)
 		# shellcheck disable=SC2086 # lists on purpose
 		x_cpu=$(median $l)
 		# shellcheck disable=SC2086
+		x_min=$(printf '%s\n' $l | sort -g | head -1)
+		# shellcheck disable=SC2086
 		x_msg=$(median ${X[$p.MSG]})
-		printf '%-18s over %d rounds: msg/s x%.2f, msg per client CPU s x%.2f\n' "$name" \
-			"$(echo "$l" | wc -w)" "$x_msg" "$x_cpu"
-		check "$(calc "$x_cpu >= 20")" "$label" "$(printf 'x%.2f' "$x_cpu")"
+		printf '%-18s msg per client CPU s by round:%s\n' "$name" "${X[$p.ROUNDS]}"
+		printf '%-18s over %d of %d rounds: msg/s x%.2f; msg per client CPU s median x%.2f, min x%.2f\n' \
+			"$name" "$n_good" "$REPEAT" "$x_msg" "$x_cpu" "$x_min"
+		fig=$(printf 'min x%.2f, median x%.2f over %d rounds' "$x_min" "$x_cpu" "$n_good")
+		[ "$n_good" -lt "$REPEAT" ] && fig+=" ($((REPEAT - n_good)) round(s) without a pair of good runs)"
+		check "$(calc "$x_min >= $TARGET")" "$label" "$fig"
 	else
 		printf '%-18s no round with both runs good\n' "$name"
 		check_skip "$label" "no pair of good runs"

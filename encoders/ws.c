@@ -7,9 +7,9 @@
  * (HTTP/1.1 message syntax), which the handshake borrows. */
 #include <errno.h>
 #include <limits.h>
-#include <openssl/sha.h>
 #include <string.h>
 
+#include "sha1.h"
 #include "wbuf.h"
 #include "utf8.h"
 #include "ws.h"
@@ -120,14 +120,14 @@ void ws_make_key(const uint8_t nonce[16], char out[WS_KEY_LEN + 1])
 
 int ws_accept_for_key(const char *key_b64, char out[WS_ACCEPT_LEN + 1])
 {
-	uint8_t both[WS_KEY_LEN + sizeof(WS_GUID) - 1], digest[SHA_DIGEST_LENGTH];
+	uint8_t both[WS_KEY_LEN + sizeof(WS_GUID) - 1], digest[SHA1_LEN];
 
 	if (!key_b64 || strnlen(key_b64, WS_KEY_LEN + 1) != WS_KEY_LEN)
 		return -EINVAL;
 	/* 4.2.2 step 5.4: the key as sent (base64 text, not decoded) + GUID. */
 	memcpy(both, key_b64, WS_KEY_LEN);
 	memcpy(both + WS_KEY_LEN, WS_GUID, sizeof(WS_GUID) - 1);
-	SHA1(both, sizeof(both), digest);
+	sha1(both, sizeof(both), digest);
 	base64(digest, sizeof(digest), out);
 	return 0;
 }

@@ -1,8 +1,7 @@
 /* WebSocket (RFC 6455) wire code for a client: the opening handshake, frame
  * encoding with masking, incremental frame decoding, message reassembly and
- * Close bodies. Pure: no I/O, no globals, no allocation. The only library
- * call outside libc is OpenSSL's SHA1() in ws_accept_for_key (link with
- * -lcrypto).
+ * Close bodies. Pure: no I/O, no globals, no allocation, nothing outside
+ * libc (ws_accept_for_key's SHA-1 is sha1.c's).
  *
  * Encoder contract: returns the number of bytes written, or -ENOSPC when cap
  * is too small (nothing useful is left in out then), or -EINVAL for values

@@ -20,7 +20,7 @@ PACKAGES=(
 	# a second compiler for the BPF verifier budget (make check loads both builds)
 	clang-16
 	# tests and benches
-	iproute2 mosquitto mosquitto-clients bc python3 procps psmisc coreutils util-linux time xxd
+	iproute2 openssl mosquitto mosquitto-clients bc python3 procps psmisc coreutils util-linux time xxd
 	libwebsockets-test-server python3-websockets
 	# every JSON report the tests write is checked against docs/report.schema.json
 	python3-jsonschema

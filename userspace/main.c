@@ -35,6 +35,7 @@
 #include "stats/stats.h"
 #include "engine/worker.h"
 #include "protocol/registry.h"
+#include "transport/tls.h"
 
 static volatile sig_atomic_t signals_seen;
 static struct probe *probe; /* --probe, NULL when off or impossible */
@@ -139,7 +140,10 @@ struct run_out {
 	struct blast_totals total;
 	struct hist *lat, *raw, *con, *e2e;
 	struct diag_run *diag; /* the workers' view of themselves, added to; may be NULL */
+	struct hist **stage;   /* [HS__COUNT], added to; may be NULL */
+	char tls_note[200];    /* the first TLS failure in words */
 	uint64_t t0, t_end, t_last_send, first_send, last_recv, rss, peak;
+	uint64_t t_all_up; /* the last worker's first connections all tried */
 	uint64_t t_start, backlog, drained; /* for --find-limit: run start, backlog when
 					     * publishing stopped, end of the drains */
 	uint32_t why;
@@ -276,6 +280,10 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 			hist_add(raw, &s->latency_raw);
 			hist_add(con, &s->connect);
 			hist_add(e2e, &s->e2e);
+			for (unsigned k = 0; out->stage && k < HS__COUNT; k++)
+				hist_add(out->stage[k], &s->stage[k]);
+			if (!out->tls_note[0] && s->tls_note[0])
+				memcpy(out->tls_note, s->tls_note, sizeof(out->tls_note));
 			if (out->diag)
 				diag_run_add(out->diag, &s->diag, &s->diag_h);
 		}
@@ -285,6 +293,8 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 			out->last_recv = s->last_recv_ns;
 		if (s->publish_start_ns && (!t0 || s->publish_start_ns < t0))
 			t0 = s->publish_start_ns;
+		if (s->publish_start_ns > out->t_all_up)
+			out->t_all_up = s->publish_start_ns;
 		if (s->end_ns > t_end)
 			t_end = s->end_ns;
 		if (s->last_send_ns > t_last_send)
@@ -394,8 +404,11 @@ static int limit_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 /* Runs once, or once per --steps batch, then reports. */
 static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 {
+	struct hist *stage[HS__COUNT];
+	for (unsigned k = 0; k < HS__COUNT; k++)
+		stage[k] = hist_new();
 	struct run_out all = { .lat = hist_new(), .raw = hist_new(), .con = hist_new(), .e2e = hist_new(),
-			       .diag = diag_run_new() };
+			       .diag = diag_run_new(), .stage = stage };
 	struct step_row steps[64];
 	unsigned n_steps = 0;
 	int rc = 0;
@@ -406,14 +419,17 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		return 3;
 	}
 	series = &ser;
-	if (!all.lat || !all.raw || !all.con || !all.e2e || !all.diag) {
+	bool stages_ok = true;
+	for (unsigned k = 0; k < HS__COUNT; k++)
+		stages_ok = stages_ok && stage[k];
+	if (!all.lat || !all.raw || !all.con || !all.e2e || !all.diag || !stages_ok) {
 		fprintf(stderr, "blast: out of memory\n");
 		return 3;
 	}
 	unsigned rounds = o->n_steps ? o->n_steps : 1;
 	for (unsigned k = 0; k < rounds && !signals_seen; k++) {
 		struct run_out one = { .lat = hist_new(), .raw = hist_new(), .con = hist_new(),
-				       .e2e = hist_new(), .diag = all.diag };
+				       .e2e = hist_new(), .diag = all.diag, .stage = stage };
 		if (!one.lat || !one.raw || !one.con || !one.e2e) {
 			fprintf(stderr, "blast: out of memory\n");
 			return 3;
@@ -432,6 +448,8 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		hist_add(all.e2e, one.e2e);
 		if (!all.t0 || one.t0 < all.t0)
 			all.t0 = one.t0;
+		if (!all.t_all_up)
+			all.t_all_up = one.t_all_up;
 		if (one.t_end > all.t_end)
 			all.t_end = one.t_end;
 		if (one.t_last_send > all.t_last_send)
@@ -444,6 +462,8 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		all.peak = one.peak > all.peak ? one.peak : all.peak;
 		if (all.why == STOP_NONE || one.why == STOP_SIGNAL || one.why == STOP_CONNS_LOST)
 			all.why = one.why;
+		if (!all.tls_note[0])
+			memcpy(all.tls_note, one.tls_note, sizeof(all.tls_note));
 		if (o->n_steps) {
 			struct step_row *st = &steps[n_steps++];
 			st->batch = o->steps[k];
@@ -473,11 +493,13 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		.duration_s = (double)(all.t_end - all.t0) / 1e9,
 		.publish_s = all.t_last_send > all.t0 ? (double)(all.t_last_send - all.t0) / 1e9 : 0,
 		.startup_s = all.t0 > launch_ns ? (double)(all.t0 - launch_ns) / 1e9 : 0,
+		.all_up_s = all.t_all_up > launch_ns ? (double)(all.t_all_up - launch_ns) / 1e9 : 0,
 		.setup_user_s = (double)setup_usage.ru_utime.tv_sec + setup_usage.ru_utime.tv_usec / 1e6,
 		.setup_sys_s = (double)setup_usage.ru_stime.tv_sec + setup_usage.ru_stime.tv_usec / 1e6,
 		.latency = all.lat,
 		.latency_raw = all.raw,
 		.connect = all.con,
+		.tls_note = all.tls_note[0] ? all.tls_note : NULL,
 		.e2e = all.e2e,
 		.diag = all.diag,
 		.peak_conns = all.peak,
@@ -486,6 +508,8 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		.steps = steps,
 		.n_steps = n_steps,
 	};
+	for (unsigned k = 0; k < HS__COUNT; k++)
+		res.stage[k] = stage[k];
 	if (opts_fanout(o)) {
 		res.expected = fanout_expected(o, total);
 		res.send_s = all.t_last_send > all.first_send && all.first_send ?
@@ -525,6 +549,9 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	if (!rc)
 		rc = clean ? 0 : 1;
 	res.exit_status = rc;
+	/* The first TLS failure, in OpenSSL's words: one line. */
+	if (all.tls_note[0])
+		fprintf(stderr, "blast: %s\n", all.tls_note);
 	/* A refused upgrade is the one failure a user must not miss. */
 	for (unsigned i = 0; i < 600; i++)
 		if (total->http_status[i])
@@ -544,10 +571,40 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	free(all.raw);
 	free(all.con);
 	free(all.e2e);
+	for (unsigned k = 0; k < HS__COUNT; k++)
+		free(stage[k]);
 	diag_run_free(all.diag);
 	free(wire);
 	free(wire_pcap);
 	return rc;
+}
+
+/* TLS: OpenSSL reads every file and list once, before any connection;
+ * and the probe is told what it cannot see. */
+static int tls_check(const struct blast_opts *o)
+{
+	char err[400];
+
+	if (tls_config_check(o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "blast: %s\n", err);
+		return BLAST_EXIT_USAGE;
+	}
+	if (o->probe)
+		fprintf(stderr, "blast: --probe: the wire is TLS, so the probe cannot read messages "
+				"inside it; it still counts segments, bytes, RTT and retransmits\n");
+	return 0;
+}
+
+/* Sockets are open files: each worker may open as many as the hard limit
+ * allows (cli/checks.c sizes --workers by it). */
+static void open_files_raise(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 int main(int argc, char **argv)
@@ -557,6 +614,7 @@ int main(int argc, char **argv)
 	launch_ns = mono_ns();
 	if (argc > 1 && !strcmp(argv[1], "analyze"))
 		return analyze_main(argc - 1, argv + 1);
+	open_files_raise();
 	int r = opts_parse(&o, argc, argv);
 
 	if (r == 1)
@@ -568,6 +626,8 @@ int main(int argc, char **argv)
 	if ((!o.has_messages || o.messages == 0) && !o.duration_ns)
 		o.duration_ns = 10 * NSEC_PER_SEC;
 	r = opts_check_targets(&o);
+	if (!r && o.tls)
+		r = tls_check(&o);
 	if (r) {
 		opts_free(&o);
 		return r;

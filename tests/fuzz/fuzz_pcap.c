@@ -14,7 +14,7 @@
  *
  * Built with -DWITH_MAIN it is a plain program that replays files:
  *   cc -DWITH_MAIN -Iencoders -Iuserspace tests/fuzz/fuzz_pcap.c encoders/[a-z]*.c \
- *      userspace/hist.c -lcrypto -lz -lm */
+ *      userspace/hist.c -lz -lm */
 #include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>

@@ -13,7 +13,7 @@
  *
  * Built with -DWITH_MAIN it is a plain program that replays files, so gcc
  * builds it too:
- *   cc -DWITH_MAIN -Iencoders tests/fuzz/fuzz_ws.c encoders/ws.c -lcrypto */
+ *   cc -DWITH_MAIN -Iencoders tests/fuzz/fuzz_ws.c encoders/ws.c encoders/sha1.c encoders/utf8.c */
 #include <assert.h>
 #include <errno.h>
 #include <stdbool.h>

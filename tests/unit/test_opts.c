@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -96,10 +97,40 @@ static void test_defaults(void)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	if (cpus > BLAST_MAX_WORKERS)
 		cpus = BLAST_MAX_WORKERS;
-	if (!GOOD(&o, "--conns", "1000000")) {
-		CHECK_EQ_INT(o.workers, cpus);
+	if (!GOOD(&o, "--conns", "1000")) {
+		CHECK_EQ_INT(o.workers, cpus > 1000 ? 1000 : cpus);
 		opts_free(&o);
 	}
+}
+
+/* Each worker opens its sockets under the hard open files limit: without
+ * --workers, as many workers as that takes; too few asked for, or more
+ * than 64 needed, is bad input. Last: the limit stays lowered. */
+static void test_workers_for_files(void)
+{
+	struct blast_opts o;
+	struct rlimit rl = { .rlim_cur = 200, .rlim_max = 200 };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		perror("setrlimit");
+		exit(T_FAIL);
+	}
+	/* 168 sockets a worker (200 less 32 held back): 1000 take 6. */
+	if (!GOOD(&o, "--conns", "1000")) {
+		CHECK_EQ_INT(o.workers, cpus > 6 ? (cpus > BLAST_MAX_WORKERS ? BLAST_MAX_WORKERS : cpus) : 6);
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "--conns", "1000", "--workers", "6")) {
+		CHECK_EQ_INT(o.workers, 6);
+		opts_free(&o);
+	}
+	BAD("use --workers 6 or more", "--conns", "1000", "--workers", "5");
+	if (!GOOD(&o, "--conns", "10752")) { /* 64 x 168 */
+		CHECK_EQ_INT(o.workers, 64);
+		opts_free(&o);
+	}
+	BAD("more than 64 workers x 168 sockets each (ulimit -n 200)", "--conns", "10753");
 }
 
 static void test_good(void)
@@ -499,6 +530,8 @@ static void test_help(void)
 		"--record-header", "--payload-proto", "--payload-proto-desc", "--field",
 		"--listen-target", "--publishers", "--listeners", "--fanout", "--binary",
 		"--steps", "--subscribers", "--sub-topic", "--sub-qos", "--chat", "--rx-stamps",
+		"--cacert", "--insecure", "--cert", "--cert-key", "--sni", "--alpn", "--tls-version",
+		"--ciphers", "--ciphersuites", "--groups", "--tls-resume", "--keylog",
 	};
 	struct blast_opts o;
 	int r;
@@ -722,10 +755,72 @@ static void test_check_targets(void)
 	}
 }
 
+/* TLS: mqtts:// and wss:// targets, the TLS flags and their checks (what
+ * OpenSSL itself refuses is tested end to end: tests/e2e/test_mqtt_tls.sh). */
+static void test_tls_opts(void)
+{
+	struct blast_opts o;
+
+	if (!GOOD(&o, "--target", "mqtts://127.0.0.1:8883", "--insecure", "--tls-version", "1.3",
+		  "--tls-resume", "off", "--sni", "broker.example", "--alpn", "mqtt")) {
+		CHECK(o.tls && o.targets[0].tls && !o.targets[0].ws);
+		CHECK_EQ_INT(o.targets[0].port, 8883);
+		CHECK_EQ_INT(o.transport, TRANSPORT_TCP);
+		CHECK_EQ_INT(o.tls_version, TLS_VERSION_13);
+		CHECK_EQ_INT(o.tls_resume, TLS_RESUME_OFF);
+		CHECK(o.insecure && !strcmp(o.sni, "broker.example") && !strcmp(o.alpn, "mqtt"));
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "--target", "wss://127.0.0.1:443/mqtt", "--cacert", "/etc/hostname")) {
+		CHECK(o.tls && o.targets[0].tls && o.targets[0].ws);
+		CHECK_EQ_INT(o.transport, TRANSPORT_WS);
+		CHECK(!strcmp(o.targets[0].path, "/mqtt"));
+		CHECK(!o.insecure && !strcmp(o.cacert, "/etc/hostname"));
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "--target", "mqtt://127.0.0.1:1883")) {
+		CHECK(!o.tls && !o.targets[0].tls);
+		opts_free(&o);
+	}
+	/* SSLKEYLOGFILE is --keylog when none is given. */
+	char keys[300];
+	snprintf(keys, sizeof(keys), "%s/keys.log", tmpdir);
+	setenv("SSLKEYLOGFILE", keys, 1);
+	if (!GOOD(&o, "--target", "mqtts://127.0.0.1:8883", "--insecure")) {
+		CHECK(o.keylog && !strcmp(o.keylog, keys));
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "--target", "127.0.0.1:1883")) {
+		CHECK(!o.keylog); /* no TLS, no key log */
+		opts_free(&o);
+	}
+	unsetenv("SSLKEYLOGFILE");
+	unlink(keys); /* the check made it */
+	BAD("--cacert is for TLS targets", "--cacert", "/etc/hostname");
+	BAD("--insecure is for TLS targets", "--target", "127.0.0.1:1883", "--insecure");
+	BAD("either every target is TLS", "--target", "mqtts://127.0.0.1:8883", "--target",
+	    "127.0.0.1:1883");
+	BAD("--cert and --cert-key go together", "--target", "mqtts://127.0.0.1:8883", "--cert",
+	    "/etc/hostname");
+	BAD("--tls-resume id: session ids are TLS 1.2's", "--target", "mqtts://127.0.0.1:8883",
+	    "--tls-resume", "id");
+	BAD("--tls-version 1.4: must be 1.2 or 1.3", "--target", "mqtts://127.0.0.1:8883",
+	    "--tls-version", "1.4");
+	BAD("--insecure and --cacert cannot be used together", "--target", "mqtts://127.0.0.1:8883",
+	    "--insecure", "--cacert", "/etc/hostname");
+	BAD("expected mqtts://HOST:PORT (no path)", "--target", "mqtts://127.0.0.1:8883/x");
+	BAD("the schemes are mqtt://, mqtts://, ws:// and wss://", "--target", "tcp://127.0.0.1:1");
+	BAD("--cacert /nonexistent/ca.pem: No such file", "--target", "mqtts://127.0.0.1:8883",
+	    "--cacert", "/nonexistent/ca.pem");
+	BAD("TLS is not supported for Kafka yet", "--proto", "kafka", "--target",
+	    "mqtts://127.0.0.1:9093");
+}
+
 int main(void)
 {
 	test_short_forms();
 	tmpdir_make();
+	test_tls_opts();
 	test_config_file();
 	test_defaults();
 	test_good();
@@ -736,6 +831,7 @@ int main(void)
 	test_help();
 	test_find_limit();
 	test_check_targets();
+	test_workers_for_files();
 	rmdir(tmpdir);
 	return t_done("test_opts");
 }

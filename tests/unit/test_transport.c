@@ -113,7 +113,7 @@ static void upgrade_answer(struct tstack *s, struct blast_target *tg, const char
 	char resp[512], accept[WS_ACCEPT_LEN + 1];
 
 	CHECK_EQ_INT(tlink_open(&l, s, tg, 3), 0);
-	CHECK_EQ_INT(tlink_hello(&l, buf, sizeof(buf), &off, &len), 1);
+	CHECK_EQ_INT(tlink_hello(&l, buf, sizeof(buf), sizeof(buf), &off, &len), 1);
 	buf[len] = 0;
 	char *k = strstr((char *)buf + off, "Sec-WebSocket-Key: ");
 	CHECK(k != NULL);
@@ -157,7 +157,7 @@ int main(void)
 	uint32_t off = 0, len = 0;
 
 	test_loopback();
-	tstack_build(&s, &o, &env);
+	CHECK_EQ_INT(tstack_build(&s, &o, &env, NULL, 0), 0);
 	CHECK_EQ_INT(s.n, 2);
 	CHECK(s.framed);
 	CHECK_EQ_INT(s.headroom, 14);
@@ -167,7 +167,7 @@ int main(void)
 	CHECK(!tlink_is_up(&l));
 
 	/* The upgrade request goes out first, unframed (tcp frames nothing). */
-	CHECK_EQ_INT(tlink_hello(&l, buf, sizeof(buf), &off, &len), 1);
+	CHECK_EQ_INT(tlink_hello(&l, buf, sizeof(buf), sizeof(buf), &off, &len), 1);
 	CHECK_EQ_INT(off, 0);
 	CHECK(len > 0 && memcmp(buf, "GET /mqtt HTTP/1.1\r\n", 20) == 0);
 	/* The peer closing while the upgrade waits: the layer names it. */
@@ -197,15 +197,17 @@ int main(void)
 	CHECK_EQ_INT(seen.ups, 1);
 	CHECK(tlink_is_up(&l));
 	CHECK_MEM(seen.got, seen.got_len, frame + 2, 4);
-	CHECK_EQ_INT(tlink_hello(&l, buf, sizeof(buf), &off, &len), 0);
+	CHECK_EQ_INT(tlink_hello(&l, buf, sizeof(buf), sizeof(buf), &off, &len), 0);
 	CHECK_EQ_INT(tlink_closed_err(&l, false), ERR_CONN_CLOSED);
 	CHECK_EQ_INT(tlink_closed_err(&l, true), ERR_CONN_RESET);
 
 	/* A send: the protocol writes after the headroom, the stack frames it. */
 	memcpy(buf + s.headroom, "\xe0\x00", 2); /* DISCONNECT */
 	off = s.headroom;
-	tlink_wrap(&l, buf, &off, s.headroom + 2);
+	len = s.headroom + 2;
+	CHECK_EQ_INT(tlink_wrap(&l, buf, &off, &len, sizeof(buf)), 0);
 	CHECK_EQ_INT(off, s.headroom - 6);
+	CHECK_EQ_INT(len, s.headroom + 2);
 	CHECK_EQ_INT(send(sv[0], buf + off, s.headroom + 2 - off, 0), 8);
 	n = drain(sv[1], srv, sizeof(srv));
 	uint8_t op, pl[16];
@@ -218,11 +220,11 @@ int main(void)
 	const uint8_t ping[] = { 0x89, 0x03, 'a', 'b', 'c' };
 	CHECK_EQ_INT(tlink_recv(&l, ping, 2), 0);
 	CHECK_EQ_INT(tlink_recv(&l, ping + 2, 3), 0);
-	size_t c = tlink_take_control(&l, buf, sizeof(buf));
+	size_t c = tlink_take_control(&l, buf, sizeof(buf), sizeof(buf));
 	CHECK_EQ_INT(client_payload(buf, c, &op, pl), 3);
 	CHECK_EQ_INT(op, WS_OP_PONG);
 	CHECK_MEM(pl, 3, "abc", 3);
-	CHECK_EQ_INT(tlink_take_control(&l, buf, sizeof(buf)), 0);
+	CHECK_EQ_INT(tlink_take_control(&l, buf, sizeof(buf), sizeof(buf)), 0);
 
 	/* A masked frame from the server breaks the connection. */
 	const uint8_t bad[] = { 0x82, 0x81, 1, 2, 3, 4, 5 };
@@ -236,12 +238,13 @@ int main(void)
 	struct blast_opts plain = { .proto = PROTO_MQTT };
 	struct tstack t;
 	struct tlink m = { 0 };
-	tstack_build(&t, &plain, &env);
+	CHECK_EQ_INT(tstack_build(&t, &plain, &env, NULL, 0), 0);
+	CHECK(!t.wraps);
 	CHECK_EQ_INT(t.n, 1);
 	CHECK(!t.framed);
 	CHECK_EQ_INT(t.headroom, 0);
 	CHECK_EQ_INT(tlink_open(&m, &t, &tg, 1), 0);
-	CHECK_EQ_INT(tlink_hello(&m, buf, sizeof(buf), &off, &len), 0);
+	CHECK_EQ_INT(tlink_hello(&m, buf, sizeof(buf), sizeof(buf), &off, &len), 0);
 	CHECK(tlink_is_up(&m));
 	seen.got_len = 0;
 	CHECK_EQ_INT(tlink_recv(&m, (const uint8_t *)"xyz", 3), 0);

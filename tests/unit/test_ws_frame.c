@@ -575,6 +575,26 @@ static void test_blws(void)
 	}
 	memcpy(h, "BLWs", 4);
 	CHECK_EQ_INT(blws_parse(h, BLWS_LEN, &run, &seq, &sent), -EPROTO);
+
+	/* The word-at-a-time writer and reader against printf's %016llx, and
+	 * blws_parse_numbers against blws_parse, over a spread of values. */
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	int bad_put = 0, bad_get = 0;
+	for (int i = 0; i < 100000; i++) {
+		char want[17];
+		uint8_t got[16];
+		uint64_t v = i < 64 ? 1ULL << i : x, s2 = 0, t2 = 0;
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		snprintf(want, sizeof(want), "%016llx", (unsigned long long)v);
+		blws_put_hex16(got, v);
+		bad_put += memcmp(got, want, 16) != 0;
+		blws_stamp(h, (uint32_t)x, v, ~v);
+		bad_get += blws_parse(h, BLWS_LEN, &run, &seq, &sent) || run != (uint32_t)x ||
+			   seq != v || sent != ~v || blws_parse_numbers(h, &s2, &t2) || s2 != v ||
+			   t2 != ~v;
+	}
+	CHECK_EQ_INT(bad_put, 0);
+	CHECK_EQ_INT(bad_get, 0);
 }
 
 int main(void)

@@ -1,8 +1,11 @@
 /* The checks between flags, once all are in: a flag for another protocol
  * or mode, flags that exclude each other, defaults that depend on other
  * flags, and the files and templates a run will need. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config/opts.h"
@@ -18,6 +21,9 @@
 #include "cli/values.h"
 
 #define KAFKA_TOPIC_MAX 249 /* Kafka's own limit on a topic name */
+/* Open files a worker holds besides its sockets: stdio, the ring, the
+ * shared memory, the segment-stamp program and its map. */
+#define WORKER_SPARE_FILES 32
 
 /* Checks a template's longest expansion fits an MQTT string. */
 static int template_check(const char *flag, const char *tmpl, uint64_t max_conn)
@@ -247,15 +253,47 @@ static uint32_t default_workers(const struct blast_opts *o)
 	return (uint32_t)n;
 }
 
+/* Each worker process opens its share of the sockets under the open files
+ * limit (its hard one: main raises the soft one to it). Without --workers:
+ * default_workers, or as many more as the sockets need. */
+static int workers_for_files(struct blast_opts *o)
+{
+	struct rlimit rl;
+	uint64_t lim = 1u << 20, per;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY)
+		lim = rl.rlim_max;
+	per = lim > 2 * WORKER_SPARE_FILES ? lim - WORKER_SPARE_FILES : WORKER_SPARE_FILES;
+	uint64_t need = (o->conns + per - 1) / per;
+	bool asked = o->workers != 0;
+
+	if (need > BLAST_MAX_WORKERS)
+		return cli_fail("--conns %u: more than %d workers x %llu sockets each (ulimit -n %llu)",
+				o->conns, BLAST_MAX_WORKERS, (unsigned long long)per,
+				(unsigned long long)lim);
+	if (!asked) {
+		o->workers = default_workers(o);
+		if (o->workers < need)
+			o->workers = (uint32_t)need;
+	}
+	if (o->workers > o->conns)
+		o->workers = o->conns;
+	if (asked && o->workers < need)
+		return cli_fail("--conns %u over --workers %u: %llu sockets per worker, but a process "
+				"may open %llu files (ulimit -n); use --workers %llu or more",
+				o->conns, o->workers,
+				(unsigned long long)((o->conns + o->workers - 1) / o->workers),
+				(unsigned long long)lim, (unsigned long long)need);
+	return 0;
+}
+
 /* The checks both protocols share, last. */
 static int finish_common(struct blast_opts *o)
 {
 	int r;
 
-	if (!o->workers)
-		o->workers = default_workers(o);
-	if (o->workers > o->conns)
-		o->workers = o->conns;
+	if ((r = workers_for_files(o)))
+		return r;
 	if (o->report_path && (r = report_check("--report", o->report_path)))
 		return r;
 	if (o->hlog_path && (r = report_check("--hlog", o->hlog_path)))
@@ -317,6 +355,69 @@ static int transport_finish(struct blast_opts *o)
 	if (o->proto == PROTO_MQTT && o->transport == TRANSPORT_WS && !o->ws_subprotocol &&
 	    !(o->ws_subprotocol = strdup("mqtt")))
 		return cli_fail("out of memory");
+	return 0;
+}
+
+/* A file a TLS flag names must be readable now: one line, not a failed
+ * handshake later. OpenSSL reads it again in transport/tls_ctx.c. */
+static int readable(const char *flag, const char *path)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return cli_fail("%s %s: %s", flag, cli_quote(path), strerror(errno));
+	fclose(f);
+	return 0;
+}
+
+/* TLS: mqtts:// or wss:// targets, all or none; its flags only with them. */
+static int tls_finish(struct blast_opts *o, const struct parse_state *ps)
+{
+	unsigned n_tls = 0, n_listen_tls = 0;
+	int f, r;
+
+	for (unsigned i = 0; i < o->n_targets; i++)
+		n_tls += o->targets[i].tls;
+	for (unsigned i = 0; i < o->n_listen; i++)
+		n_listen_tls += o->listen[i].tls;
+	if (n_tls && n_tls != o->n_targets)
+		return cli_fail("--target: either every target is TLS (mqtts://, wss://) or none is");
+	if (n_listen_tls != (n_tls ? o->n_listen : 0))
+		return cli_fail("--listen-target: TLS (wss://) exactly when --target is");
+	o->tls = n_tls > 0;
+	if (o->tls && o->proto == PROTO_KAFKA)
+		return cli_fail("--target: TLS is not supported for Kafka yet");
+	if (!o->tls) {
+		if ((f = flag_first_given(ps, G_TLS)) >= 0)
+			return cli_fail("--%s is for TLS targets (mqtts://HOST:PORT or "
+					"wss://HOST:PORT/PATH)", flags[f].name);
+		return 0;
+	}
+	if (!o->cert != !o->key_file)
+		return cli_fail("--cert and --cert-key go together (a client certificate and its key)");
+	if (o->tls_resume == TLS_RESUME_ID && o->tls_version != TLS_VERSION_12)
+		return cli_fail("--tls-resume id: session ids are TLS 1.2's (add --tls-version 1.2); "
+				"TLS 1.3 resumes by ticket");
+	if (o->insecure && o->cacert)
+		return cli_fail("--insecure and --cacert cannot be used together (nothing is verified "
+				"with --insecure)");
+	if (o->cacert && (r = readable("--cacert", o->cacert)))
+		return r;
+	if (o->cert && (r = readable("--cert", o->cert)))
+		return r;
+	if (o->key_file && (r = readable("--cert-key", o->key_file)))
+		return r;
+	/* The key log: --keylog, else $SSLKEYLOGFILE as browsers and curl read it. */
+	const char *env = getenv("SSLKEYLOGFILE");
+	if (!o->keylog && env && *env && !(o->keylog = strdup(env)))
+		return cli_fail("out of memory");
+	if (o->keylog) {
+		FILE *kf = fopen(o->keylog, "a");
+		if (!kf)
+			return cli_fail("%s %s: %s", ps->at[F_KEYLOG] ? "--keylog" : "SSLKEYLOGFILE",
+					cli_quote(o->keylog), strerror(errno));
+		fclose(kf);
+	}
 	return 0;
 }
 
@@ -389,6 +490,8 @@ int opts_finish(struct blast_opts *o, const struct parse_state *ps)
 	if (o->proto == PROTO_MQTT && o->sub_topic && (r = mqtt_fanout_finish(o, ps)))
 		return r;
 	if ((r = transport_finish(o)))
+		return r;
+	if ((r = tls_finish(o, ps)))
 		return r;
 	if (ps->at[F_PAYLOAD_SIZE] && o->payloads.n)
 		return cli_fail("--payload-size and --payload-file cannot be used together");

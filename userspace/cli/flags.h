@@ -84,6 +84,18 @@ enum flag_id {
 	F_TRIAL_DURATION,
 	F_SEARCH_TIMEOUT,
 	F_CEILING,
+	F_CACERT,
+	F_INSECURE,
+	F_CERT,
+	F_CERT_KEY,
+	F_SNI,
+	F_ALPN,
+	F_TLS_VERSION,
+	F_CIPHERS,
+	F_CIPHERSUITES,
+	F_GROUPS,
+	F_TLS_RESUME,
+	F_KEYLOG,
 	F_CONFIG,
 	F__COUNT,
 };
@@ -109,6 +121,7 @@ enum flag_group {
 	G_WS_ONLY = 1 << 4,      /* --proto ws only, even when MQTT fans out */
 	G_SEARCH = 1 << 5,       /* means something with --find-limit only */
 	G_NOT_SEARCH = 1 << 6,   /* --find-limit sets it for each trial */
+	G_TLS = 1 << 7,          /* TLS targets only (mqtts://, wss://) */
 };
 
 struct flag {

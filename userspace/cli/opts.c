@@ -202,6 +202,17 @@ int opts_parse(struct blast_opts *o, int argc, char **argv)
 void opts_free(struct blast_opts *o)
 {
 	free(o->topic);
+	free(o->cacert);
+	free(o->cert);
+	free(o->key_file);
+	free(o->sni);
+	free(o->alpn);
+	free(o->ciphers);
+	free(o->ciphersuites);
+	free(o->groups);
+	free(o->keylog);
+	o->cacert = o->cert = o->key_file = o->sni = o->alpn = NULL;
+	o->ciphers = o->ciphersuites = o->groups = o->keylog = NULL;
 	free(o->client_id);
 	free(o->username);
 	free(o->password);

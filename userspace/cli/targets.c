@@ -34,9 +34,11 @@ int target_add(struct blast_opts *o, const char *s)
 	const char *given = s;
 	char hostport[300];
 	strcpy(t->path, "/");
-	if (!strncmp(s, "ws://", 5)) {
+	bool ws = !strncmp(s, "ws://", 5) || !strncmp(s, "wss://", 6);
+	t->tls = !strncmp(s, "wss://", 6) || !strncmp(s, "mqtts://", 8);
+	if (ws) {
 		/* ws://HOST:PORT/PATH: the path goes in the upgrade request. */
-		const char *hp = s + 5, *slash = strchr(hp, '/');
+		const char *hp = strstr(s, "://") + 3, *slash = strchr(hp, '/');
 		size_t n = slash ? (size_t)(slash - hp) : strlen(hp);
 		if (n >= sizeof(hostport) || (slash && strlen(slash) >= sizeof(t->path)))
 			return cli_fail("--target %s: too long", cli_quote(given));
@@ -46,12 +48,17 @@ int target_add(struct blast_opts *o, const char *s)
 			strcpy(t->path, slash);
 		t->ws = true;
 		s = hostport;
+	} else if (!strncmp(s, "mqtts://", 8) || !strncmp(s, "mqtt://", 7)) {
+		s = strstr(s, "://") + 3;
+		if (strlen(s) >= sizeof(hostport) || strchr(s, '/'))
+			return cli_fail("--target %s: expected mqtts://HOST:PORT (no path)",
+					cli_quote(given));
 	} else if (strstr(s, "://")) {
-		return cli_fail("--target %s: the only scheme is ws:// (wss:// is not supported)",
+		return cli_fail("--target %s: the schemes are mqtt://, mqtts://, ws:// and wss://",
 			    cli_quote(given));
 	}
 	if (parse_hostport(s, t->host, sizeof(t->host), &t->port))
-		return cli_fail("--target %s: expected HOST:PORT or ws://HOST:PORT/PATH with a port from 1 to 65535 (IPv6 as [::1]:1883)",
+		return cli_fail("--target %s: expected HOST:PORT, mqtts://HOST:PORT or ws[s]://HOST:PORT/PATH with a port from 1 to 65535 (IPv6 as [::1]:1883)",
 			    cli_quote(given));
 	r = getaddrinfo(t->host, NULL, &hints, &res);
 	if (r)

@@ -13,6 +13,15 @@ const struct name_value transport_names[] = {
 	{ "tcp", TRANSPORT_TCP }, { "ws", TRANSPORT_WS }, { NULL, 0 },
 };
 
+const struct name_value tls_version_names[] = {
+	{ "1.2", TLS_VERSION_12 }, { "1.3", TLS_VERSION_13 }, { NULL, 0 },
+};
+
+const struct name_value tls_resume_names[] = {
+	{ "ticket", TLS_RESUME_TICKET }, { "id", TLS_RESUME_ID }, { "off", TLS_RESUME_OFF },
+	{ NULL, 0 },
+};
+
 const struct name_value rx_stamps_names[] = {
 	{ "auto", RX_STAMPS_AUTO },
 	{ "segment", RX_STAMPS_SEGMENT },

@@ -37,6 +37,10 @@ enum kafka_compression { KCOMP_NONE = 0, KCOMP_GZIP = 1 };
 
 enum blast_transport { TRANSPORT_TCP = 0, TRANSPORT_WS };
 
+/* --tls-version and --tls-resume. */
+enum tls_version { TLS_VERSION_ANY = 0, TLS_VERSION_12, TLS_VERSION_13 };
+enum tls_resume { TLS_RESUME_TICKET = 0, TLS_RESUME_ID, TLS_RESUME_OFF };
+
 /* --rx-stamps: how receipts and acks are timed (userspace/engine/rxseg.h). */
 enum rx_stamps { RX_STAMPS_AUTO = 0, RX_STAMPS_SEGMENT, RX_STAMPS_READ };
 
@@ -55,7 +59,8 @@ struct header_spec {
 struct blast_target {
 	char host[256]; /* as given */
 	uint16_t port;
-	bool ws;        /* given as ws://HOST:PORT/PATH */
+	bool ws;        /* given as ws://HOST:PORT/PATH (or wss://) */
+	bool tls;       /* given as mqtts:// or wss:// */
 	char path[256]; /* WebSocket request path, "/" by default */
 	struct sockaddr_storage addr; /* resolved once, at parse time */
 	socklen_t addr_len;
@@ -125,6 +130,20 @@ struct blast_opts {
 	char *ws_subprotocol;     /* --ws-subprotocol, default "mqtt" for MQTT */
 	char **ws_headers;        /* --header 'Name: value', repeatable */
 	uint32_t n_ws_headers;
+
+	/* TLS (mqtts:// and wss:// targets; transport/tls.c, docs/tls.md). */
+	bool tls;                 /* the targets ask for TLS */
+	char *cacert;             /* --cacert FILE (PEM); NULL = the system's store */
+	bool insecure;            /* --insecure: no certificate or host verification */
+	char *cert, *key_file;    /* --cert FILE --key FILE: a client certificate (mTLS) */
+	char *sni;                /* --sni NAME: server name sent and verified (default: host) */
+	char *alpn;               /* --alpn LIST: comma-separated protocol names */
+	uint8_t tls_version;      /* --tls-version: enum tls_version */
+	char *ciphers;            /* --ciphers: TLS 1.2 cipher list (OpenSSL syntax) */
+	char *ciphersuites;       /* --ciphersuites: TLS 1.3 suites */
+	char *groups;             /* --groups: key exchange groups */
+	uint8_t tls_resume;       /* --tls-resume: enum tls_resume */
+	char *keylog;             /* --keylog FILE, or $SSLKEYLOGFILE: NSS key log lines */
 
 	/* --proto ws: messages over WebSocket, and fan-out measurement. The
 	 * first --target takes the publishers; each node (the first target

@@ -28,10 +28,14 @@ struct chunk *chunk_get(struct worker *w, bool small)
 	if (ch) {
 		*list = ch->next;
 	} else {
-		ch = malloc(sizeof(*ch) + cap);
+		/* Fills stop at cap; a layer that grows a send (TLS
+		 * records) writes into the room after it. */
+		uint32_t tail = tstack_tailroom(&w->ts, cap);
+		ch = malloc(sizeof(*ch) + cap + tail);
 		if (!ch)
 			return NULL;
 		ch->cap = cap;
+		ch->room = cap + tail;
 		w->chunks_alloc++;
 	}
 	ch->next = NULL;

@@ -29,7 +29,6 @@
 static void count_err(struct worker *w, enum blast_err why);
 static uint64_t backoff_ns(uint32_t attempts);
 static void churn_release(struct worker *w, struct conn *c);
-static bool conn_flush_control(struct worker *w, struct conn *c);
 
 /* Messages the connection can take now. */
 uint32_t conn_room(const struct worker *w, const struct conn *c)
@@ -176,7 +175,7 @@ void conn_fail(struct worker *w, struct conn *c, enum blast_err why)
 	c->ctl_len = 0;
 	/* A transport that owes a reply (a close answered with a close) gets
 	 * that send out: only reading stops now. */
-	if (!c->tx && c->fd >= 0 && conn_flush_control(w, c))
+	if (!c->tx && c->fd >= 0 && conn_flush_control(w, c, true))
 		shutdown(c->fd, SHUT_RD);
 	else
 		shutdown(c->fd, SHUT_RDWR); /* completes the pending recv and send */
@@ -260,6 +259,7 @@ void conn_open(struct worker *w, struct conn *c)
 
 	c->state = CS_CONNECTING;
 	c->t_connect = w->now;
+	c->t_hello = 0;
 	w->connecting++;
 	if (w->o->churn) {
 		c->churn_reserved = 1;
@@ -331,17 +331,17 @@ void conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch)
 	conn_submit_send(w, c);
 }
 
-/* Control frames the transport owes (pongs and close replies)
- * go in a send of their own: they are frames beside the one that carries
- * the protocol's bytes. */
-static bool conn_flush_control(struct worker *w, struct conn *c)
+/* Control frames the transport owes (pongs and close replies, a TLS
+ * handshake's next flight) go in a send of their own: they are frames
+ * beside the one that carries the protocol's bytes. */
+bool conn_flush_control(struct worker *w, struct conn *c, bool small)
 {
 	if (!w->ts.framed || !c->tl.s)
 		return false;
-	struct chunk *ch = chunk_get(w, true);
+	struct chunk *ch = chunk_get(w, small);
 	if (!ch)
 		return false;
-	ch->len = (uint32_t)tlink_take_control(&c->tl, ch->data, ch->cap);
+	ch->len = (uint32_t)tlink_take_control(&c->tl, ch->data, ch->cap, ch->room);
 	if (!ch->len) {
 		chunk_put(w, ch);
 		return false;
@@ -359,7 +359,7 @@ void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 
 	if (c->tx || (c->state != CS_READY && c->state != CS_CLOSING))
 		return;
-	if (conn_flush_control(w, c))
+	if (conn_flush_control(w, c, true))
 		return;
 	/* Control frames alone need few bytes: thousands of connections
 	 * saying goodbye at once must not each hold a full send buffer. */
@@ -418,9 +418,15 @@ void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 		chunk_put(w, ch);
 		return;
 	}
-	if (start) {
-		ch->off = start;
-		tlink_wrap(&c->tl, ch->data, &ch->off, ch->len);
+	ch->off = start;
+	if (w->ts.wraps && tlink_wrap(&c->tl, ch->data, &ch->off, &ch->len, ch->room) < 0) {
+		/* Its messages count as sent: the failure settles them. */
+		c->tx = NULL;
+		conn_fail(w, c, ERR_SEND);
+		w->t.inflight -= w->o->qos ? 0 : ch->n_msgs;
+		w->t.failed += w->o->qos ? 0 : ch->n_msgs;
+		chunk_put(w, ch);
+		return;
 	}
 	c->tx = ch;
 	conn_submit_send(w, c);
@@ -439,6 +445,9 @@ void conn_ready(struct worker *w, struct conn *c)
 	if (w->t.conns_up > w->peak_conns)
 		w->peak_conns = w->t.conns_up;
 	hist_record(w->connect, (int64_t)(w->now - c->t_connect));
+	if (c->t_hello)
+		hist_record(w->stage[HS_PROTO], (int64_t)(w->now - c->t_hello));
+	c->t_hello = 0;
 	c->t_last_tx = w->now;
 	c->avail_wait = DIAG_WAIT_NONE;
 	conn_sendq_push(w, c);
@@ -467,7 +476,7 @@ bool conn_send_owed_control(struct worker *w, struct conn *c)
 	if (c->tx || c->fd < 0 ||
 	    (c->state != CS_READY && c->state != CS_HANDSHAKE && c->state != CS_CLOSING))
 		return false;
-	return conn_flush_control(w, c);
+	return conn_flush_control(w, c, true);
 }
 
 void conn_kick(struct worker *w, struct conn *c)

@@ -19,6 +19,7 @@ void conn_arm_recv(struct worker *w, struct conn *c);
 void conn_submit_send(struct worker *w, struct conn *c);
 void conn_close_gracefully(struct worker *w, struct conn *c);
 bool conn_owes_control(const struct worker *w, const struct conn *c);
+bool conn_flush_control(struct worker *w, struct conn *c, bool small);
 bool conn_send_owed_control(struct worker *w, struct conn *c);
 void conn_flush(struct worker *w, struct conn *c, uint32_t n);
 void conn_ready(struct worker *w, struct conn *c);

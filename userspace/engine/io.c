@@ -48,6 +48,7 @@ static void on_connect(struct worker *w, struct conn *c, int res)
 		conn_fail(w, c, tcp_connect_error(res));
 		return;
 	}
+	hist_record(w->stage[HS_TCP], (int64_t)(w->now - c->t_connect));
 	if (tlink_open(&c->tl, &w->ts, &w->addrs[c->target], c->idx) < 0) {
 		conn_fail(w, c, ERR_SEND);
 		return;
@@ -64,7 +65,7 @@ static void conn_transport_hello(struct worker *w, struct conn *c)
 		return;
 	}
 	struct chunk *ch = worker_chunk_get(w);
-	int r = ch ? tlink_hello(&c->tl, ch->data, ch->cap, &ch->off, &ch->len) : -ENOMEM;
+	int r = ch ? tlink_hello(&c->tl, ch->data, ch->cap, ch->room, &ch->off, &ch->len) : -ENOMEM;
 	if (r == 0) {
 		chunk_put(w, ch);
 		conn_send_hello(w, c);
@@ -73,7 +74,7 @@ static void conn_transport_hello(struct worker *w, struct conn *c)
 	if (r < 0) {
 		if (ch)
 			chunk_put(w, ch);
-		conn_fail(w, c, ERR_SEND);
+		conn_fail(w, c, r == -ECANCELED ? ERR__COUNT : ERR_SEND); /* the layer counted it */
 		return;
 	}
 	ch->n_frames = 1;
@@ -108,10 +109,13 @@ static void conn_send_hello(struct worker *w, struct conn *c)
 	}
 	ch->len = start + (uint32_t)r;
 	ch->n_frames = 1;
-	if (start) {
-		ch->off = start;
-		tlink_wrap(&c->tl, ch->data, &ch->off, ch->len);
+	ch->off = start;
+	if (w->ts.wraps && tlink_wrap(&c->tl, ch->data, &ch->off, &ch->len, ch->room) < 0) {
+		chunk_put(w, ch);
+		conn_fail(w, c, ERR_SEND);
+		return;
 	}
+	c->t_hello = w->now;
 	bool upgraded = c->state == CS_TRANSPORT;
 	c->state = CS_HANDSHAKE;
 	c->tx = ch;
@@ -186,6 +190,10 @@ static void on_send(struct worker *w, struct conn *c, int res)
 	if (c->hello_owed && c->state == CS_TRANSPORT) {
 		c->hello_owed = 0;
 		conn_transport_hello(w, c);
+		return;
+	}
+	if (c->state == CS_TRANSPORT) {
+		conn_flush_control(w, c, false); /* the handshake's next flight, if owed */
 		return;
 	}
 	if (c->state == CS_CLOSING) {
@@ -356,6 +364,14 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 		rx_begin(w, c, data, res);
 		if (c->state == CS_TRANSPORT) {
 			tlink_recv(&c->tl, data, (size_t)res);
+			/* Handshakes are timed: no delayed ACK holding the
+			 * server's next flight back (it may not set TCP_NODELAY). */
+			int one = 1;
+			if (c->fd >= 0)
+				setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+			/* A handshake that needs another flight from us (TLS 1.2). */
+			if (c->state == CS_TRANSPORT && !c->tx)
+				conn_flush_control(w, c, false);
 		} else if (c->state == CS_HANDSHAKE || c->state == CS_READY || c->state == CS_CLOSING) {
 			tlink_recv(&c->tl, data, (size_t)res);
 			conn_kick(w, c); /* once per receive, not once per ack */
@@ -363,9 +379,11 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 			 * TCP_NODELAY) send its next acks without the 40 ms wait;
 			 * with none outstanding there is nothing to hold back, and
 			 * the syscall and the bare ACK it sends are the largest cost
-			 * of a paced run. */
-			if (w->o->qos && w->slot_cap < 1024 && c->fd >= 0 && c->state == CS_READY &&
-			    c->inflight) {
+			 * of a paced run. The protocol's handshake is timed: its
+			 * answer is never held back either. */
+			if (c->fd >= 0 && (c->state == CS_HANDSHAKE ||
+					   (w->o->qos && w->slot_cap < 1024 && c->state == CS_READY &&
+					    c->inflight))) {
 				int one = 1;
 				setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 			}
@@ -388,6 +406,8 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 		/* Every receive buffer is taken: re-arm once some come back. */
 		if (!more && c->state != CS_DEAD && c->state != CS_DONE)
 			w->rearm[w->n_rearm++] = (uint32_t)(c - w->conns);
+	} else if (c->state == CS_TRANSPORT && res == -ECONNRESET) {
+		conn_fail(w, c, tlink_cut_short(&c->tl, true));
 	} else if (c->state != CS_DEAD && c->state != CS_DONE) {
 		conn_fail(w, c, res != -ECONNRESET ? ERR_RECV :
 				c->state == CS_TRANSPORT ? tlink_closed_err(&c->tl, true) : ERR_CONN_RESET);

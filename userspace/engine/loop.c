@@ -210,6 +210,8 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 	hist_copy(&w.slot->latency_raw, w.latency_raw);
 	hist_copy(&w.slot->connect, w.connect);
 	hist_copy(&w.slot->e2e, w.e2e);
+	for (unsigned i = 0; i < HS__COUNT; i++)
+		hist_copy(&w.slot->stage[i], w.stage[i]);
 	w.slot->first_send_ns = w.first_send_ns;
 	w.slot->last_recv_ns = w.last_recv_ns;
 	w.slot->n_rx = w.n_conns < SLOT_RX_CONNS ? w.n_conns : SLOT_RX_CONNS;

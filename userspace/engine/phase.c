@@ -98,15 +98,23 @@ void scan(struct worker *w)
 {
 	const struct proto_ops *p = w->p;
 	uint64_t ka = (uint64_t)w->o->keepalive * NSEC_PER_SEC / 2;
+	uint32_t n = w->next_open, start = 0;
 
-	for (uint32_t i = 0; i < w->next_open; i++) {
+	if (n > SCAN_BATCH) {
+		start = w->scan_next < n ? w->scan_next : 0;
+		w->scan_next = start + SCAN_BATCH < n ? start + SCAN_BATCH : 0;
+		n = start + SCAN_BATCH < n ? SCAN_BATCH : n - start;
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t i = start + k;
 		struct conn *c = &w->conns[i];
 		switch (c->state) {
 		case CS_CONNECTING:
 		case CS_TRANSPORT:
 		case CS_HANDSHAKE:
 			if (w->now - c->t_connect > HANDSHAKE_TIMEOUT_NS)
-				conn_fail(w, c, ERR_CONNECT_TIMEOUT);
+				conn_fail(w, c, c->state == CS_TRANSPORT ? tlink_cut_short(&c->tl, false) :
+									   ERR_CONNECT_TIMEOUT);
 			break;
 		case CS_READY:
 			if (ka && !c->tx && !c->ctl_len && w->now - c->t_last_tx >= ka) {

@@ -139,9 +139,11 @@ int setup(struct worker *w)
 	w->tenv = (struct transport_env){
 		.o = o, .t = &w->t, .now = &w->now, .ctx = w, .fail = tl_fail,
 		.deliver = tl_deliver, .layer_up = tl_layer_up, .rx_offset = tl_rx_offset,
-		.rx_mark_at = tl_rx_mark_at,
+		.rx_mark_at = tl_rx_mark_at, .stage = w->stage, .note = w->slot->tls_note,
+		.note_cap = sizeof(w->slot->tls_note),
 	};
-	tstack_build(&w->ts, o, &w->tenv);
+	if (tstack_build(&w->ts, o, &w->tenv, w->slot->error, sizeof(w->slot->error)) < 0)
+		return -EINVAL;
 	/* Connections: global index i belongs to worker i % n, unless the
 	 * protocol places them itself. */
 	if (w->p->place) {
@@ -246,6 +248,9 @@ int setup(struct worker *w)
 	w->latency_raw = hist_new();
 	w->connect = hist_new();
 	w->e2e = hist_new();
+	for (unsigned i = 0; i < HS__COUNT; i++)
+		if (!(w->stage[i] = hist_new()))
+			return -ENOMEM;
 	w->interval_e2e = opts_fanout(o) ? hist_new() : NULL;
 	if (!w->interval || !w->interval_raw || !w->latency || !w->latency_raw || !w->connect ||
 	    !w->e2e || (opts_fanout(o) && !w->interval_e2e) || measure_init(&w->ms) < 0)
@@ -295,6 +300,7 @@ void teardown(struct worker *w)
 	}
 	for (uint32_t i = 0; i < w->n_conns; i++)
 		tlink_close(&w->conns[i].tl);
+	tstack_free(&w->ts);
 	if (w->p && w->p->teardown)
 		w->p->teardown(w);
 	if (w->ring_ok)
@@ -325,6 +331,8 @@ void teardown(struct worker *w)
 	free(w->latency_raw);
 	free(w->connect);
 	free(w->e2e);
+	for (unsigned i = 0; i < HS__COUNT; i++)
+		free(w->stage[i]);
 	free(w->interval_e2e);
 	measure_free(&w->ms);
 	free(w->fan_addrs);

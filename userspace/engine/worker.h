@@ -42,6 +42,7 @@ struct chunk {
 	struct chunk *next;   /* free list */
 	uint32_t cap;         /* bytes data[] holds */
 	uint32_t len;         /* bytes filled */
+	uint32_t room;        /* bytes data[] holds: cap, then the transport's tailroom */
 	uint32_t off;         /* bytes already written */
 	uint32_t n_msgs;      /* publishes in it (qos 0 counts them acked when written) */
 	uint32_t n_frames;    /* all frames in it */
@@ -70,6 +71,7 @@ struct conn {
 	uint8_t avail_wait;    /* enum diag_wait: what it waited for before it last came free */
 	uint64_t avail_ns;     /* when it came free */
 	uint64_t t_connect;    /* connect start: connect latency, handshake deadline */
+	uint64_t t_hello;      /* the protocol's hello sent (0: none): its handshake's time */
 	uint64_t t_retry;      /* when to reconnect (CS_IDLE) */
 	uint64_t t_last_tx;    /* keepalive */
 	struct chunk *tx;      /* send in flight */
@@ -184,11 +186,13 @@ struct worker {
 	struct hist *interval_raw; /* uncorrected latency, current second */
 	struct hist *interval_e2e; /* fan-out: end-to-end latency, current second */
 	struct hist *latency, *latency_raw, *connect, *e2e;
+	struct hist *stage[HS__COUNT]; /* enum hs_stage: opening a connection, stage by stage */
 	uint64_t first_send_ns, last_recv_ns;
 	struct blast_target *fan_addrs; /* fan-out: the first target, then --listen-target */
 	uint64_t t_next_publish;   /* next counters publish */
 	uint64_t t_next_second;    /* next interval boundary */
 	uint64_t t_next_scan;      /* next timeout/keepalive scan */
+	uint32_t scan_next;        /* where the next scan's slice begins */
 	uint64_t last_send_ns;
 	uint64_t peak_conns;
 	uint64_t now;              /* cached at each loop turn */

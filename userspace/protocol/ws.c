@@ -36,6 +36,10 @@ static int ws_setup(struct worker *w)
 	w->payload = malloc(w->payload_len > WS_HEADER_LEN ? w->payload_len : WS_HEADER_LEN);
 	if (!w->payload)
 		return -ENOMEM;
+	/* The header as a template: "BLWS" and the run stay, fill writes the
+	 * numbers over the zeros, and receipts compare their first
+	 * BLWS_PREFIX_LEN bytes with it. */
+	blws_stamp(w->payload, w->shm->run_id, 0, 0);
 	for (uint32_t i = WS_HEADER_LEN; i < w->payload_len; i++)
 		w->payload[i] = (uint8_t)('a' + i % 26);
 	for (uint32_t i = 0; i < w->n_conns; i++) {
@@ -73,11 +77,12 @@ static ssize_t ws_frame_total(const uint8_t *buf, size_t len)
 static int ws_on_frame(struct worker *w, struct conn *c, const uint8_t *buf, size_t len)
 {
 	struct wsr *r = c->pstate;
-	uint32_t run;
 	uint64_t seq, sent;
 
-	/* Not ours (another client's, or no header): not counted. */
-	if (blws_parse(buf, len, &run, &seq, &sent) || run != w->shm->run_id)
+	/* Not ours (another client's, another run's, or no header): not
+	 * counted. Ours start with the run's prefix, kept in w->payload. */
+	if (len < BLWS_LEN || memcmp(buf, w->payload, BLWS_PREFIX_LEN) ||
+	    blws_parse_numbers(buf, &seq, &sent))
 		return 0;
 	return receipt_count(w, c, &r->rs, seq, sent);
 }
@@ -128,8 +133,12 @@ static uint32_t ws_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 	const struct blast_opts *o = w->o;
 	/* A protobuf message is not UTF-8: text frames would be refused (1007). */
 	uint8_t opcode = o->binary || w->pgen ? 0x2 : 0x1;
+	bool filler = !o->payloads.n && !w->pgen;
+	uint8_t sent_hex[16];
 	uint32_t done = 0;
 
+	/* Every message of one fill goes out at w->now. */
+	blws_put_hex16(sent_hex, w->now);
 	for (; done < n; done++) {
 		uint64_t seq = (first + done) * w->n_workers + w->id;
 		const uint8_t *body = w->payload + WS_HEADER_LEN;
@@ -154,8 +163,16 @@ static uint32_t ws_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 		memcpy(key, &r, 4);
 		uint8_t *p = ch->data + ch->len;
 		size_t h = frame_header(p, opcode, plen, key);
-		blws_stamp(p + h, w->shm->run_id, seq, w->now);
-		memcpy(p + h + WS_HEADER_LEN, body, body_len);
+		/* The template (prefix, then filler after the header), then
+		 * this message's numbers. */
+		if (filler) {
+			memcpy(p + h, w->payload, plen);
+		} else {
+			memcpy(p + h, w->payload, BLWS_PREFIX_LEN);
+			memcpy(p + h + WS_HEADER_LEN, body, body_len);
+		}
+		blws_put_hex16(p + h + BLWS_PREFIX_LEN, seq);
+		memcpy(p + h + BLWS_PREFIX_LEN + 16, sent_hex, 16);
 		mask8(p + h, plen, key);
 		ch->len += (uint32_t)(h + plen);
 		ch->n_frames++;

@@ -25,9 +25,10 @@ static void target_text(FILE *f, const struct blast_target *t)
 {
 	char port[16];
 
-	if (t->ws) {
-		fputs("ws://", f);
-	}
+	if (t->ws)
+		fputs(t->tls ? "wss://" : "ws://", f);
+	else if (t->tls)
+		fputs("mqtts://", f);
 	if (strchr(t->host, ':')) {
 		fputc('[', f);
 		html_escape(f, t->host);

@@ -187,10 +187,14 @@ static double acked_rate(const struct blast_results *r)
 }
 
 /* What carries the protocol, said in the header: MQTT over WebSocket
- * (a ws:// target) or plain TCP (nothing said). TLS would join here. */
+ * (a ws:// target), TLS under either, or plain TCP (nothing said). */
 static const char *carrier(const struct blast_opts *o)
 {
-	return o && o->proto != PROTO_WS && o->n_targets && o->targets[0].ws ? " over WebSocket" : "";
+	bool ws = o && o->proto != PROTO_WS && o->n_targets && o->targets[0].ws;
+
+	if (o && o->tls)
+		return ws ? " over WebSocket over TLS" : " over TLS";
+	return ws ? " over WebSocket" : "";
 }
 
 /* How the ack (and receipt) times were taken, in words. */
@@ -320,8 +324,11 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 		fprintf(f, "duration     %.3f s (publishing %.3f s), stopped by %s\n", r->duration_s,
 			r->publish_s, r->stop_reason ? r->stop_reason : "unknown");
 	fprintf(f, "connections  ok %" PRIu64 "  failed %" PRIu64 "  dropped %" PRIu64
-		   "  (peak %" PRIu64 ", reconnects %" PRIu64 ")\n",
+		   "  (peak %" PRIu64 ", reconnects %" PRIu64,
 		t->conns_ok, t->conns_failed, t->conns_dropped, r->peak_conns, t->reconnects);
+	if (r->all_up_s > 0)
+		fprintf(f, ", all tried %.2f s after launch", r->all_up_s);
+	fprintf(f, ")\n");
 	fprintf(f, "messages     sent %" PRIu64 "  acked %" PRIu64 "  failed %" PRIu64
 		   "  unacked %" PRIu64 "  not sent %" PRIu64 "\n",
 		t->sent, t->acked, t->failed, t->unacked, t->not_sent);
@@ -359,6 +366,16 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	latency_row(f, "corrected", r->latency);
 	latency_row(f, "uncorrected", r->latency_raw);
 	latency_row(f, "connect", r->connect);
+	/* Its stages, when the run had more than TCP to open (TLS). */
+	if (r->stage[HS_TLS_FULL] && r->stage[HS_TLS_RESUMED] &&
+	    r->stage[HS_TLS_FULL]->total + r->stage[HS_TLS_RESUMED]->total) {
+		static const char *const label[HS__COUNT] = {
+			[HS_TCP] = " tcp", [HS_TLS_FULL] = " tls full", [HS_TLS_RESUMED] = " tls resumed",
+			[HS_PROTO] = " protocol",
+		};
+		for (unsigned k = 0; k < HS__COUNT; k++)
+			latency_row(f, label[k], r->stage[k]);
+	}
 	timed_by(f, r);
 	if (r->opts && opts_fanout(r->opts)) {
 		latency_row(f, "end-to-end", r->e2e);
@@ -673,6 +690,7 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 	json_key(&w, "startup");
 	json_begin_object(&w);
 	json_kv_double3(&w, "to_schedule_ms", r->startup_s * 1e3);
+	json_kv_double3(&w, "to_all_conns_ms", r->all_up_s * 1e3);
 	json_kv_double3(&w, "setup_user_ms", r->setup_user_s * 1e3);
 	json_kv_double3(&w, "setup_sys_ms", r->setup_sys_s * 1e3);
 	json_end_object(&w);
@@ -706,6 +724,13 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 	report_json_latency(&w, "latency_us", r->latency);
 	report_json_latency(&w, "latency_uncorrected_us", r->latency_raw);
 	report_json_latency(&w, "connect_latency_us", r->connect);
+	/* Opening a connection stage by stage: counts are the handshakes. */
+	json_key(&w, "handshake_us");
+	json_begin_object(&w);
+	for (unsigned k = 0; k < HS__COUNT; k++)
+		if (r->stage[k])
+			report_json_latency(&w, hs_stage_names[k], r->stage[k]);
+	json_end_object(&w);
 	/* How each ack and receipt time was taken (worker.h, worker_rx_ns). */
 	json_key(&w, "rx_timed_by");
 	json_begin_object(&w);

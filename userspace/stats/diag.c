@@ -61,9 +61,11 @@ struct diag_run *diag_run_new(void)
 		return NULL;
 	}
 	if (r) {
-		hist_reset(&r->h->late);
-		hist_reset(&r->h->wait_window);
-		hist_reset(&r->h->wait_socket);
+		/* Fresh from calloc: clearing touches no bucket (hist_reset
+		 * would write all 3 x 221 KB). */
+		hist_clear(&r->h->late);
+		hist_clear(&r->h->wait_window);
+		hist_clear(&r->h->wait_socket);
 	}
 	return r;
 }

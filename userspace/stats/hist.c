@@ -130,7 +130,11 @@ int64_t hist_percentile(const struct hist *h, double p)
 
 	if (count < 1)
 		count = 1;
-	for (int i = 0; i < HIST_COUNTS_LEN; i++) {
+	/* Nothing is counted below min's index (used_range): start there, not
+	 * at 0, which saves most of the walk for latencies of milliseconds. */
+	int lo, hi;
+	used_range(h, &lo, &hi);
+	for (int i = lo; i <= hi; i++) {
 		sum += h->counts[i];
 		if (sum >= count) {
 			int64_t v = hist_highest_equivalent(hist_value_at_index(i));
@@ -150,7 +154,9 @@ double hist_mean(const struct hist *h)
 
 	if (!h->total)
 		return 0;
-	for (int i = 0; i < HIST_COUNTS_LEN; i++) {
+	int lo, hi;
+	used_range(h, &lo, &hi);
+	for (int i = lo; i <= hi; i++) {
 		if (!h->counts[i])
 			continue;
 		int64_t v = hist_value_at_index(i);

@@ -53,6 +53,8 @@ struct worker_slot {
 	struct hist latency_raw;
 	struct hist connect;
 	struct hist e2e;           /* fan-out receipts */
+	struct hist stage[HS__COUNT]; /* each stage of opening a connection */
+	char tls_note[200];        /* its first TLS failure in words, "" if none */
 	uint64_t first_send_ns;    /* fan-out: this worker's first and last send */
 	uint64_t last_recv_ns;     /* and its last receipt */
 	struct series_ring ring;   /* each whole second, exactly (series.h) */

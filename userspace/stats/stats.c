@@ -19,12 +19,27 @@ const char *const blast_err_names[ERR__COUNT] = {
 	[ERR_PROTOCOL] = "protocol_error",
 	[ERR_UNEXPECTED_ACK] = "unexpected_ack",
 	[ERR_FRAME_TOO_LARGE] = "frame_too_large",
+	[ERR_TLS_VERIFY] = "tls_verify",
+	[ERR_TLS_HOSTNAME] = "tls_hostname",
+	[ERR_TLS_ALERT] = "tls_alert",
+	[ERR_TLS_VERSION] = "tls_version",
+	[ERR_TLS_NOT_TLS] = "tls_not_tls",
+	[ERR_TLS_HANDSHAKE] = "tls_handshake",
+	[ERR_TLS_TIMEOUT] = "tls_handshake_timeout",
+	[ERR_TLS_RECORD] = "tls_record",
 	[ERR_UPGRADE_CLOSED] = "upgrade_refused:closed",
 	[ERR_UPGRADE_NO_UPGRADE] = "upgrade_invalid:upgrade",
 	[ERR_UPGRADE_NO_CONNECTION] = "upgrade_invalid:connection",
 	[ERR_UPGRADE_WRONG_ACCEPT] = "upgrade_invalid:accept",
 	[ERR_UPGRADE_EXTENSIONS] = "upgrade_invalid:extensions",
 	[ERR_UPGRADE_SUBPROTOCOL] = "upgrade_invalid:subprotocol",
+};
+
+const char *const hs_stage_names[HS__COUNT] = {
+	[HS_TCP] = "tcp_connect",
+	[HS_TLS_FULL] = "tls_full",
+	[HS_TLS_RESUMED] = "tls_resumed",
+	[HS_PROTO] = "protocol",
 };
 
 /* A new field in struct blast_totals must be summed below; this breaks the

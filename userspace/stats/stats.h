@@ -26,6 +26,15 @@ enum blast_err {
 	ERR_PROTOCOL,          /* malformed frame from the broker */
 	ERR_UNEXPECTED_ACK,    /* an ack for a packet id not in flight */
 	ERR_FRAME_TOO_LARGE,   /* a broker frame over the receive limit */
+	/* TLS (transport/tls.c). */
+	ERR_TLS_VERIFY,        /* the server's certificate failed verification */
+	ERR_TLS_HOSTNAME,      /* its certificate names another host (or SNI refused) */
+	ERR_TLS_ALERT,         /* the server sent a fatal alert */
+	ERR_TLS_VERSION,       /* no TLS version in common */
+	ERR_TLS_NOT_TLS,       /* the server did not answer in TLS (a plaintext port) */
+	ERR_TLS_HANDSHAKE,     /* any other handshake failure */
+	ERR_TLS_TIMEOUT,       /* the TLS handshake outlived the handshake timeout */
+	ERR_TLS_RECORD,        /* a bad record once up (decryption, framing) */
 	/* The WebSocket upgrade: the server closed (or reset) the connection
 	 * without answering it (mosquitto, asked for a subprotocol it does
 	 * not speak), or its 101 answer fails RFC 6455 4.1. A refusal with an
@@ -38,6 +47,16 @@ enum blast_err {
 	ERR_UPGRADE_SUBPROTOCOL,    /* a subprotocol that was not asked for */
 	ERR__COUNT
 };
+
+/* The stages of opening a connection, each timed apart. */
+enum hs_stage {
+	HS_TCP,         /* TCP connect: submitted -> established */
+	HS_TLS_FULL,    /* TLS handshake with a full key exchange */
+	HS_TLS_RESUMED, /* TLS handshake that resumed a session */
+	HS_PROTO,       /* the protocol's own: CONNECT -> CONNACK (transport up -> ready) */
+	HS__COUNT
+};
+extern const char *const hs_stage_names[HS__COUNT];
 
 #define KAFKA_ERR_SLOTS 128
 #define WS_CLOSE_SLOTS 32
@@ -135,10 +154,14 @@ struct blast_results {
 	double duration_s;        /* from the start of the publish schedule to the end of the drain */
 	double publish_s;         /* from the start of the schedule to the last message sent */
 	double startup_s;         /* from blast's launch to the start of the schedule */
+	double all_up_s;          /* from launch until every worker had tried all its first
+				   * connections: the time to open them all */
 	double setup_user_s, setup_sys_s; /* the parent's CPU before it forked the workers */
 	const struct hist *latency;     /* scheduled send -> ack (corrected for coordinated omission) */
 	const struct hist *latency_raw; /* actual send -> ack (uncorrected) */
 	const struct hist *connect;     /* TCP connect start -> CONNACK */
+	const struct hist *stage[HS__COUNT]; /* each stage of it apart (NULL: not taken) */
+	const char *tls_note;           /* the first TLS failure in words, NULL if none */
 	const struct hist *e2e;         /* fan-out: send -> each receipt */
 	const struct diag_run *diag;    /* the workers' view of themselves, NULL when not taken */
 	uint64_t expected;        /* fan-out: receipts expected (sent x fanout) */

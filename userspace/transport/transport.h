@@ -24,6 +24,7 @@
 #define TRANSPORT_MAX_LAYERS 4
 
 struct tlink;
+struct tstack;
 
 /* What the layers need from whoever drives them (the engine), per worker. */
 struct transport_env {
@@ -44,6 +45,13 @@ struct transport_env {
 	 * in it), and "the message being handled ends at offset off". */
 	int64_t (*rx_offset)(void *ctx, const uint8_t *p);
 	void (*rx_mark_at)(void *ctx, int64_t off);
+	/* Handshake stages a layer times itself (the TLS handshake, full or
+	 * resumed): hist_record(stage[HS_...], ns). */
+	struct hist *const *stage;
+	/* The first failure's words ("certificate has expired"), for the
+	 * parent to print once: a layer writes it while it is empty. */
+	char *note;
+	size_t note_cap;
 };
 
 /* One layer. Every hook but name may be NULL: no state, no handshake, no
@@ -62,9 +70,23 @@ struct transport_ops {
 	 * used once it is complete and accepted (the rest are payload), 0 when
 	 * more are needed, < 0 when refused or malformed (counted). */
 	ssize_t (*hello_feed)(struct tlink *l, unsigned i, const uint8_t *buf, size_t len);
-	/* Frames data[*off, len) in place: writes its header in front and moves
-	 * *off back to where the frame starts (at most headroom bytes). */
-	void (*wrap)(struct tlink *l, unsigned i, uint8_t *data, uint32_t *off, uint32_t len);
+	/* Frames data[*off, *len) in place: writes its header in front and
+	 * moves *off back to where the frame starts (at most headroom bytes);
+	 * a layer that grows what it frames (TLS records) may move *len up to
+	 * room, the buffer's size (at most tailroom(cap) bytes more). 0, or
+	 * < 0 when it cannot (the connection is failed by the caller). */
+	int (*wrap)(struct tlink *l, unsigned i, uint8_t *data, uint32_t *off, uint32_t *len,
+		    uint32_t room);
+	/* Most bytes its framing adds after a send of cap bytes (NULL: 0). */
+	uint32_t (*tailroom)(uint32_t cap);
+	/* Run-wide state (per worker), made with the stack: 0 or -errno, with
+	 * words in err. s->ctx[i] is its state. */
+	int (*stack_open)(struct tstack *s, unsigned i, char *err, size_t err_cap);
+	void (*stack_close)(struct tstack *s, unsigned i);
+	/* Its handshake was cut short: the peer closed the connection
+	 * (closed) or it outlived the handshake timeout. The reason to count
+	 * (NULL: ERR_CONN_CLOSED, ERR_CONNECT_TIMEOUT). */
+	enum blast_err (*cut_short)(struct tlink *l, unsigned i, bool closed);
 	/* Received bytes: hands the payload up with tlink_up(l, i + 1, ...).
 	 * 0, or < 0 when the connection was failed. */
 	int (*unwrap)(struct tlink *l, unsigned i, const uint8_t *buf, size_t len);
@@ -81,7 +103,9 @@ struct tstack {
 	unsigned n;
 	uint32_t headroom;  /* the layers' headroom together */
 	bool framed;        /* some layer frames the bytes: a cut send holds no whole message */
+	bool wraps;         /* some layer wraps sends (tlink_wrap is needed) */
 	const struct transport_env *env;
+	void *ctx[TRANSPORT_MAX_LAYERS]; /* each layer's run-wide state */
 };
 
 /* One connection's place in the stack. */
@@ -96,10 +120,20 @@ struct tlink {
 extern const struct transport_ops tcp_transport;
 extern const struct transport_ops ws_transport;         /* a byte stream in binary frames */
 extern const struct transport_ops ws_message_transport; /* the protocol frames its messages */
+extern const struct transport_ops tls_transport;        /* TLS records (OpenSSL, memory BIOs) */
 
-/* The stack o asks for: TCP, and WebSocket above it for --transport ws or
- * ws:// targets. env must outlive the stack. */
-void tstack_build(struct tstack *s, const struct blast_opts *o, const struct transport_env *env);
+/* The stack o asks for: TCP, TLS above it for mqtts:// and wss:// targets,
+ * and WebSocket above those for --transport ws or ws:// targets. env must
+ * outlive the stack. 0, or -errno with words in err. */
+int tstack_build(struct tstack *s, const struct blast_opts *o, const struct transport_env *env,
+		 char *err, size_t err_cap);
+/* Frees the layers' run-wide state. */
+void tstack_free(struct tstack *s);
+/* Bytes a send buffer of cap bytes needs after it for the layers' growth. */
+uint32_t tstack_tailroom(const struct tstack *s, uint32_t cap);
+/* The reason counted when a connection's transport handshake is cut
+ * short: the peer closed (closed) or the handshake timeout ran out. */
+enum blast_err tlink_cut_short(struct tlink *l, bool closed);
 
 /* Opens every layer's state for a new connection. 0 or -errno. */
 int tlink_open(struct tlink *l, const struct tstack *s, const struct blast_target *target,
@@ -111,24 +145,28 @@ static inline bool tlink_is_up(const struct tlink *l)
 	return l->s && l->up == l->s->n;
 }
 /* The next layer's handshake bytes, framed by the layers below it, into
- * data[*off, *len): layers with nothing to say come up on the way. Returns
- * 1 with bytes to send, 0 when every layer is up, or -errno. */
-int tlink_hello(struct tlink *l, uint8_t *data, uint32_t cap, uint32_t *off, uint32_t *len);
-/* Frames a send whose bytes data[s->headroom, len) the protocol wrote;
- * *off becomes where the bytes to send start. */
-void tlink_wrap(struct tlink *l, uint8_t *data, uint32_t *off, uint32_t len);
+ * data[*off, *len) (data holds room bytes, cap of them before the
+ * tailroom): layers with nothing to say come up on the way. Returns 1
+ * with bytes to send, 0 when every layer is up, or -errno. */
+int tlink_hello(struct tlink *l, uint8_t *data, uint32_t cap, uint32_t room, uint32_t *off,
+		uint32_t *len);
+/* Frames a send whose bytes data[*off, *len) the protocol wrote (*off is
+ * s->headroom); *off and *len become the bytes to send, within room.
+ * 0, or -errno (the send cannot be made: fail the connection). */
+int tlink_wrap(struct tlink *l, uint8_t *data, uint32_t *off, uint32_t *len, uint32_t room);
 /* Received bytes from the socket, up the stack. 0, or < 0 when the
  * connection was failed. */
 int tlink_recv(struct tlink *l, const uint8_t *buf, size_t len);
 /* For layers: bytes for layer i (i == n: the protocol). */
 int tlink_up(struct tlink *l, unsigned i, const uint8_t *buf, size_t len);
 /* The counter for the peer closing the connection now: the handshaking
- * layer's closed_in_hello, or conn_closed (reset: conn_reset) once every
- * layer is up or when that layer names none. */
-enum blast_err tlink_closed_err(const struct tlink *l, bool reset);
-/* Control frames the layers owe, framed for the layers below each, into
- * out: bytes (0 when none). */
-size_t tlink_take_control(struct tlink *l, uint8_t *out, size_t cap);
+ * layer's cut_short or closed_in_hello, or conn_closed (reset:
+ * conn_reset) once every layer is up or when that layer names none. */
+enum blast_err tlink_closed_err(struct tlink *l, bool reset);
+/* Control frames the layers owe (pongs, a TLS handshake's next flight),
+ * framed for the layers below each, into out (cap bytes before the
+ * tailroom, room in all): bytes (0 when none). */
+size_t tlink_take_control(struct tlink *l, uint8_t *out, size_t cap, size_t room);
 
 /* TCP, the bottom: a socket for t with blast's options (no delay, and
  * past 10,000 connections to 127.x a spread of source addresses, as one

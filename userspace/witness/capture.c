@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/filter.h>
-#include <pcap/pcap.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 
 #include "witness/analyze.h"
 #include "witness/capture.h"
+#include "witness/pcap_lib.h"
 #include "transport/addr.h"
 #include "encoders/pcapfile.h"
 
@@ -49,6 +49,9 @@ static struct {
 	unsigned n_ports;
 	int linktype;
 } cap = { .fd = -1 };
+
+/* libpcap's calls, loaded by capture_open: set whenever cap.h is. */
+static const struct pcap_lib *P;
 
 static void flush_out(void)
 {
@@ -119,10 +122,10 @@ static int take_all(void)
 {
 	int n, total = 0;
 
-	while ((n = pcap_dispatch(cap.h, -1, on_packet, NULL)) > 0)
+	while ((n = P->dispatch(cap.h, -1, on_packet, NULL)) > 0)
 		total += n;
 	if (n < 0 && n != PCAP_ERROR_BREAK) {
-		fprintf(stderr, "blast: --pcap: capture stopped: %s\n", pcap_geterr(cap.h));
+		fprintf(stderr, "blast: --pcap: capture stopped: %s\n", P->geterr(cap.h));
 		return -1;
 	}
 	return total;
@@ -153,7 +156,7 @@ static int fail(const char *what, const char *why)
 {
 	fprintf(stderr, "blast: --pcap %s: %s\n", what, why);
 	if (cap.h)
-		pcap_close(cap.h);
+		P->close(cap.h);
 	cap.h = NULL;
 	if (cap.fd >= 0)
 		close(cap.fd);
@@ -171,10 +174,10 @@ static int fail(const char *what, const char *why)
 static const char *set_filter(struct bpf_program *prog, bool lo)
 {
 	if (!lo)
-		return pcap_setfilter(cap.h, prog) ? pcap_geterr(cap.h) : NULL;
+		return P->setfilter(cap.h, prog) ? P->geterr(cap.h) : NULL;
 	struct sock_fprog fp = { .len = (unsigned short)prog->bf_len,
 				 .filter = (struct sock_filter *)prog->bf_insns };
-	if (setsockopt(pcap_get_selectable_fd(cap.h), SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)))
+	if (setsockopt(P->get_selectable_fd(cap.h), SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)))
 		return strerror(errno);
 	return NULL;
 }
@@ -216,43 +219,46 @@ int capture_open(const struct blast_opts *o, const struct kafka_meta *km)
 		return fail(cap.path, "too many ports to filter");
 	snprintf(filter + fl, sizeof(filter) - fl, ")");
 
+	P = pcap_lib(errbuf, sizeof(errbuf));
+	if (!P)
+		return fail(cap.path, errbuf);
 	cap.buf = malloc(OUT_BUF);
 	if (!cap.buf)
 		return fail(cap.path, "out of memory");
-	cap.h = pcap_create(dev, errbuf);
+	cap.h = P->create(dev, errbuf);
 	if (!cap.h)
 		return fail(dev, errbuf);
-	if (pcap_set_snaplen(cap.h, (int)cap.snaplen) || pcap_set_promisc(cap.h, 0) ||
-	    pcap_set_immediate_mode(cap.h, 0) || pcap_set_buffer_size(cap.h, KERNEL_BUF) ||
-	    pcap_set_timeout(cap.h, RETIRE_MS) ||
-	    pcap_set_tstamp_precision(cap.h, PCAP_TSTAMP_PRECISION_NANO))
+	if (P->set_snaplen(cap.h, (int)cap.snaplen) || P->set_promisc(cap.h, 0) ||
+	    P->set_immediate_mode(cap.h, 0) || P->set_buffer_size(cap.h, KERNEL_BUF) ||
+	    P->set_timeout(cap.h, RETIRE_MS) ||
+	    P->set_tstamp_precision(cap.h, PCAP_TSTAMP_PRECISION_NANO))
 		return fail(dev, "cannot set capture options");
-	int r = pcap_activate(cap.h);
+	int r = P->activate(cap.h);
 	if (r < 0) {
 		char why[PCAP_ERRBUF_SIZE + 64];
-		snprintf(why, sizeof(why), "cannot capture: %s%s", pcap_statustostr(r),
+		snprintf(why, sizeof(why), "cannot capture: %s%s", P->statustostr(r),
 			 r == PCAP_ERROR_PERM_DENIED ? " (needs root or CAP_NET_RAW)" : "");
 		if (r == PCAP_ERROR)
-			snprintf(why, sizeof(why), "cannot capture: %s", pcap_geterr(cap.h));
+			snprintf(why, sizeof(why), "cannot capture: %s", P->geterr(cap.h));
 		return fail(dev, why);
 	}
-	if (pcap_get_tstamp_precision(cap.h) != PCAP_TSTAMP_PRECISION_NANO)
+	if (P->get_tstamp_precision(cap.h) != PCAP_TSTAMP_PRECISION_NANO)
 		return fail(dev, "no nanosecond timestamps on this system");
-	if (pcap_setnonblock(cap.h, 1, errbuf))
+	if (P->setnonblock(cap.h, 1, errbuf))
 		return fail(dev, errbuf);
 	struct bpf_program prog;
-	if (pcap_compile(cap.h, &prog, filter, 1, PCAP_NETMASK_UNKNOWN))
-		return fail(filter, pcap_geterr(cap.h));
+	if (P->compile(cap.h, &prog, filter, 1, PCAP_NETMASK_UNKNOWN))
+		return fail(filter, P->geterr(cap.h));
 	const char *why = set_filter(&prog, lo);
-	pcap_freecode(&prog);
+	P->freecode(&prog);
 	if (why)
 		return fail(filter, why);
-	cap.linktype = pcap_datalink(cap.h);
+	cap.linktype = P->datalink(cap.h);
 	cap.fd = open(cap.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (cap.fd < 0)
 		return fail(cap.path, strerror(errno));
 	uint8_t hdr[64];
-	ssize_t n = pcapng_encode_header(hdr, sizeof(hdr), (uint16_t)pcap_datalink(cap.h), cap.snaplen);
+	ssize_t n = pcapng_encode_header(hdr, sizeof(hdr), (uint16_t)P->datalink(cap.h), cap.snaplen);
 	if (n < 0)
 		return fail(cap.path, "cannot encode the pcapng header");
 	out_bytes(hdr, (size_t)n);
@@ -267,7 +273,7 @@ void capture_child(void)
 {
 	if (!cap.h)
 		return;
-	close(pcap_get_selectable_fd(cap.h));
+	close(P->get_selectable_fd(cap.h));
 	close(cap.fd);
 }
 
@@ -305,7 +311,7 @@ bool capture_finish(struct wire_stats *out)
 	if (!cap.h)
 		return false;
 	capture_pause();
-	bool stats = pcap_stats(cap.h, &st) == 0;
+	bool stats = P->stats(cap.h, &st) == 0;
 	if (stats && (st.ps_drop || st.ps_ifdrop))
 		fprintf(stderr, "blast: --pcap: the kernel dropped %u packets (interface %u): "
 				"the capture misses them\n", st.ps_drop, st.ps_ifdrop);
@@ -331,7 +337,7 @@ bool capture_finish(struct wire_stats *out)
 	if (close(cap.fd) && !cap.write_err)
 		fprintf(stderr, "blast: --pcap %s: %s\n", cap.path, strerror(errno));
 	cap.fd = -1;
-	pcap_close(cap.h);
+	P->close(cap.h);
 	cap.h = NULL;
 	free(cap.buf);
 	cap.buf = NULL;

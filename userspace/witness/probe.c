@@ -105,6 +105,10 @@ static void tracefs_ensure(void)
 
 static int target_proto(const struct blast_opts *o)
 {
+	/* Inside TLS there is nothing to parse: segments, bytes, RTT and
+	 * retransmits only (the flow's parser gives up at its first byte). */
+	if (o->tls)
+		return WP_NONE;
 	switch (o->proto) {
 	case PROTO_MQTT:
 		return o->transport == TRANSPORT_WS ? WP_MQTT_WS : WP_MQTT;

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Hostile TLS servers, each a real TLS stack:
+# 1. close_notify mid-run: socat terminates TLS in front of mosquitto's
+#    plaintext port; the broker is stopped mid-run, so socat closes each
+#    TLS session (close_notify, then FIN). Every connection is counted
+#    lost, nothing hangs, and the accounting holds.
+# 2. Garbage after ServerHello: a relay in front of mosquitto's TLS
+#    listener passes the server's first record, then random bytes. The
+#    handshake fails as a TLS handshake failure (not "a plaintext port").
+# 3. A stall mid-handshake: the same relay passes the first record and
+#    then nothing; the handshake timeout (10 s) ends it, named.
+. "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
+skip_unless_cmd python3 openssl socat
+[ -x /usr/sbin/mosquitto ] || skip "/usr/sbin/mosquitto not installed"
+require_blast
+
+PKI=$T/pki
+make_test_pki "$PKI" || die "cannot make test certificates"
+P_TLS=$(free_port)
+mapfile -t lines < <(tls_listener "$P_TLS" "$PKI" server)
+start_mosquitto "${lines[@]}" || die "cannot start mosquitto"
+wait_until 5 port_open "$P_TLS" || die "TLS listener not up"
+
+log "== garbage after ServerHello"
+RELAY_PORT=$(free_port)
+start_relay() { # MODE: garbage or stall
+python3 - "$RELAY_PORT" "$P_TLS" "$1" <<'PY' >"$T/relay.out" 2>"$T/relay.err" &
+import os, socket, sys, threading, time
+lport, sport, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", lport)); ls.listen(16)
+def pump(a, b):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d: break
+            b.sendall(d)
+    except OSError:
+        pass
+def serve(c):
+    s = socket.create_connection(("127.0.0.1", sport))
+    threading.Thread(target=pump, args=(c, s), daemon=True).start()
+    buf = b""
+    while len(buf) < 5 or len(buf) < 5 + (buf[3] << 8 | buf[4]):
+        d = s.recv(65536)
+        if not d: return
+        buf += d
+    n = 5 + (buf[3] << 8 | buf[4])
+    # The ServerHello record, then garbage or nothing.
+    c.sendall(buf[:n] + (os.urandom(200) if mode == "garbage" else b""))
+    time.sleep(30)
+end = time.time() + 60
+ls.settimeout(1)
+while time.time() < end:
+    try:
+        c, _ = ls.accept()
+    except socket.timeout:
+        continue
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+RELAY_PID=$!
+track "$RELAY_PID"
+wait_until 5 port_open "$RELAY_PORT" || die "relay not up"
+}
+start_relay garbage
+r=$T/garbage.json
+run_blast 30 --target "mqtts://localhost:$RELAY_PORT" --cacert "$PKI/ca.pem" --messages 5 \
+	--report "$r" --quiet
+[ "$BLAST_RC" -ne 0 ] || fail "garbage: blast exited 0"
+[ "$BLAST_SECS" ] && [ "$(echo "$BLAST_SECS < 10" | bc)" = 1 ] || fail "garbage: took ${BLAST_SECS}s"
+expect_json "$r" errors.tls_handshake == 1
+expect_json "$r" conns_failed == 1
+check_accounting "$r"
+grep -q '^blast: TLS to localhost:[0-9]*: handshake failed: ' "$T/blast.err" ||
+	fail "garbage: no handshake failure line: $(cat "$T/blast.err")"
+stop_pid "$RELAY_PID"
+
+log "== a stall after ServerHello"
+RELAY_PORT=$(free_port)
+start_relay stall
+r=$T/stall.json
+run_blast 30 --target "mqtts://localhost:$RELAY_PORT" --cacert "$PKI/ca.pem" --messages 5 \
+	--report "$r" --quiet
+[ "$BLAST_RC" -ne 0 ] || fail "stall: blast exited 0"
+expect_json "$r" errors.tls_handshake_timeout == 1
+grep -q '^blast: TLS to localhost:[0-9]*: the handshake stalled' "$T/blast.err" ||
+	fail "stall: no line saying the handshake stalled: $(cat "$T/blast.err")"
+check_accounting "$r"
+stop_pid "$RELAY_PID"
+
+log "== close_notify mid-run (socat terminating TLS, the broker stopped)"
+P_TERM=$(free_port)
+socat "OPENSSL-LISTEN:$P_TERM,bind=127.0.0.1,reuseaddr,fork,cert=$PKI/server.pem,key=$PKI/server.key,verify=0" \
+	"TCP:127.0.0.1:$MQ_PORT" 2>"$T/socat.err" &
+SOCAT_PID=$!
+track "$SOCAT_PID"
+wait_until 5 port_open "$P_TERM" || die "socat not up"
+r=$T/notify.json
+"$BLAST" --target "mqtts://localhost:$P_TERM" --cacert "$PKI/ca.pem" --conns 3 --qos 1 \
+	--rate 300 --duration 6s --report "$r" --quiet >"$T/blast.out" 2>"$T/blast.err" &
+BPID=$!
+track "$BPID"
+sleep 2
+stop_mosquitto
+wait "$BPID"
+BLAST_RC=$?
+[ "$BLAST_RC" -ne 0 ] || fail "close_notify: blast exited 0"
+[ "$BLAST_RC" -ne 124 ] || fail "close_notify: blast hung"
+expect_json "$r" conns_ok == 3
+expect_json "$r" conns_dropped == 3
+expect_json "$r" errors.conn_closed == 3
+expect_json "$r" acked -gt 100
+check_accounting "$r"
+stop_pid "$SOCAT_PID"
+pass

@@ -1,0 +1,52 @@
+# Sourced by tests/lib.sh: certificates for TLS tests, made with openssl
+# in the test's temp dir.
+
+# make_test_pki DIR: a CA (ca.pem), and certificates it signs, each NAME.pem
+# with NAME.key: server (localhost and 127.0.0.1), client (for mTLS),
+# expired (the server's names, expired in 2020) and wronghost (other.example).
+make_test_pki() {
+	local d=$1
+	mkdir -p "$d/db" && touch "$d/db/index.txt" && echo 1000 >"$d/db/serial" || return 1
+	cat >"$d/ca.cnf" <<CNF
+[ ca ]
+default_ca = test
+[ test ]
+database = $d/db/index.txt
+new_certs_dir = $d/db
+serial = $d/db/serial
+default_md = sha256
+policy = any
+copy_extensions = copy
+unique_subject = no
+[ any ]
+commonName = supplied
+CNF
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 30 \
+		-subj "/CN=blast test CA" >/dev/null 2>&1 || return 1
+	_pki_cert "$d" server localhost "DNS:localhost,IP:127.0.0.1" || return 1
+	_pki_cert "$d" client blast-client "DNS:blast-client" || return 1
+	_pki_cert "$d" wronghost other.example "DNS:other.example" || return 1
+	_pki_cert "$d" expired localhost "DNS:localhost,IP:127.0.0.1" \
+		-startdate 20200101000000Z -enddate 20200102000000Z || return 1
+}
+
+# _pki_cert DIR NAME CN SAN [openssl ca dates]: NAME.pem signed by the CA.
+_pki_cert() {
+	local d=$1 name=$2 cn=$3 san=$4
+	shift 4
+	local dates=("$@")
+	[ ${#dates[@]} -gt 0 ] || dates=(-days 30)
+	openssl req -newkey rsa:2048 -nodes -keyout "$d/$name.key" -out "$d/$name.csr" \
+		-subj "/CN=$cn" -addext "subjectAltName=$san" >/dev/null 2>&1 &&
+		openssl ca -batch -config "$d/ca.cnf" -cert "$d/ca.pem" -keyfile "$d/ca.key" \
+			-in "$d/$name.csr" -out "$d/$name.pem" "${dates[@]}" >/dev/null 2>&1
+}
+
+# tls_listener PORT DIR CERTNAME [lines]...: mosquitto config lines for a
+# TLS listener on 127.0.0.1:PORT serving CERTNAME.pem, trusting DIR/ca.pem.
+tls_listener() {
+	local port=$1 d=$2 name=$3
+	shift 3
+	printf '%s\n' "listener $port 127.0.0.1" "cafile $d/ca.pem" "certfile $d/$name.pem" \
+		"keyfile $d/$name.key" "$@"
+}
