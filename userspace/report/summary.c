@@ -724,13 +724,19 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 	report_json_latency(&w, "latency_us", r->latency);
 	report_json_latency(&w, "latency_uncorrected_us", r->latency_raw);
 	report_json_latency(&w, "connect_latency_us", r->connect);
-	/* Opening a connection stage by stage: counts are the handshakes. */
-	json_key(&w, "handshake_us");
-	json_begin_object(&w);
+	/* Opening a connection stage by stage: counts are the handshakes.
+	 * A limit search's answer (a sum of trials) has no stages. */
+	bool staged = false;
 	for (unsigned k = 0; k < HS__COUNT; k++)
-		if (r->stage[k])
-			report_json_latency(&w, hs_stage_names[k], r->stage[k]);
-	json_end_object(&w);
+		staged |= r->stage[k] != NULL;
+	if (staged) {
+		json_key(&w, "handshake_us");
+		json_begin_object(&w);
+		for (unsigned k = 0; k < HS__COUNT; k++)
+			if (r->stage[k])
+				report_json_latency(&w, hs_stage_names[k], r->stage[k]);
+		json_end_object(&w);
+	}
 	/* How each ack and receipt time was taken (worker.h, worker_rx_ns). */
 	json_key(&w, "rx_timed_by");
 	json_begin_object(&w);
