@@ -214,6 +214,7 @@ bench: blast $(BENCH_BINS) $(TOOL_BINS)
 	$(Q)bench/probe.sh
 	$(Q)bench/probe_startup.sh
 	$(Q)bench/pacing.sh
+	$(Q)bench/limit_window.sh
 
 clean:
 	rm -rf $(OUT) blast

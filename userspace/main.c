@@ -336,7 +336,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
  * reported: an idle loopback connection sends those with nothing lost) and
  * the smoothed RTTs of the flows it followed. */
 struct probe_snap {
-	uint64_t retransmits, srtt_us_sum, srtt_flows;
+	uint64_t retransmits, segs_out, srtt_us_sum, srtt_flows;
 };
 
 static struct probe_snap probe_snapshot(void)
@@ -345,7 +345,7 @@ static struct probe_snap probe_snapshot(void)
 	struct probe_snap s = { 0 };
 
 	if (ws && probe_read(probe, ws) == 0)
-		s = (struct probe_snap){ ws->retrans_real, ws->srtt_us_sum, ws->srtt_flows };
+		s = (struct probe_snap){ ws->retrans_real, ws->segs_out, ws->srtt_us_sum, ws->srtt_flows };
 	free(ws);
 	return s;
 }
@@ -353,7 +353,8 @@ static struct probe_snap probe_snapshot(void)
 /* One --find-limit trial: a run as configured, its figures for the search. */
 static int limit_trial_run(void *ctx, struct blast_opts *o, struct limit_run *lr)
 {
-	struct run_out one = { .lat = lr->lat, .raw = lr->raw, .con = lr->con, .e2e = lr->e2e };
+	struct run_out one = { .lat = lr->lat, .raw = lr->raw, .con = lr->con, .e2e = lr->e2e,
+			       .diag = lr->diag };
 	struct probe_snap before = probe_snapshot();
 	int r = run(o, ctx, &one);
 
@@ -361,6 +362,8 @@ static int limit_trial_run(void *ctx, struct blast_opts *o, struct limit_run *lr
 	 * retransmissions and a growing RTT before it shows in errors. */
 	struct probe_snap after = probe_snapshot();
 	lr->retransmits = after.retransmits - before.retransmits;
+	lr->segs_out = after.segs_out - before.segs_out;
+	lr->probed = probe != NULL;
 	if (after.srtt_flows > before.srtt_flows)
 		lr->srtt_us = (after.srtt_us_sum - before.srtt_us_sum) /
 			      (after.srtt_flows - before.srtt_flows);

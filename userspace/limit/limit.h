@@ -4,9 +4,13 @@
  * short trials, then confirm the answer with one trial at full
  * --trial-duration.
  *
+ * A rate trial that failed on blast's own window or CPU is run again
+ * wider before the search sees it (widen.c, below).
+ *
  * The decisions (a trial's verdict, the next rate to try) are pure
- * functions of figures, unit-tested in tests/unit/test_limit.c; running
- * the trials is main.c's run(), handed in as a callback. */
+ * functions of figures, unit-tested in tests/unit/test_limit.c and
+ * test_limit_widen.c; running the trials is main.c's run(), handed in as
+ * a callback. */
 #ifndef BLAST_LIMIT_H
 #define BLAST_LIMIT_H
 
@@ -17,6 +21,7 @@
 
 #include "stats/hist.h"
 #include "stats/stats.h"
+#include "stats/verdict.h"
 #include "config/limit_cfg.h"
 
 #define LIMIT_MAX_TRIALS 48      /* per search (conns runs two: count, then connect rate) */
@@ -93,7 +98,57 @@ void limit_search_record(struct limit_search *s, int idx, bool pass);
 int limit_search_answer(const struct limit_search *s, const struct limit_trial *tr, unsigned n,
 			bool *confirmed);
 
-/* ---- running it (limit_run.c) ---- */
+/* ---- the client's own limits (widen.c) ----
+ *
+ * Each rate trial carries the run's verdict on its bottleneck
+ * (stats/verdict.h). A trial that failed because of blast itself is not
+ * the broker's failure: the search reruns the same rate with a wider
+ * window (client: window) or more workers (client: cpu), and only when
+ * blast cannot go further does the failure count, marked client-bound.
+ * A network verdict is the path's: it counts, and is said. */
+
+#define LIMIT_WIDEN_FACTOR 4          /* --inflight grows 4x a rerun */
+#define LIMIT_INFLIGHT_MAX_MQTT 65535 /* packet ids per connection */
+#define LIMIT_INFLIGHT_MAX_KAFKA 256  /* Produce requests per connection */
+#define LIMIT_MAX_WIDEN 12            /* reruns per search */
+
+/* What blast runs with, and how far it may go. */
+struct limit_client {
+	uint32_t inflight;     /* --inflight now */
+	uint32_t inflight_max; /* its bound; 0: the protocol has no window */
+	uint64_t enough;       /* a window this deep is enough for the SLO (0: no latency SLO) */
+	uint64_t offered;      /* the failed trial's rate */
+	bool busy;             /* its busiest worker waited for a CPU longer than it ran */
+	uint64_t rerun_offered; /* the last rate rerun unchanged for a busy machine */
+	uint32_t workers;      /* --workers now */
+	uint32_t conns;        /* each worker needs a connection of its own */
+	uint32_t cores;        /* online CPUs */
+};
+
+/* A failed trial judged b: is it the client's own failure? */
+bool limit_client_fault(enum bottleneck b);
+/* The window per connection that is enough at offered msg/s over conns
+ * connections: one that fills at this depth held messages twice as long
+ * as the loosest latency SLO on average (Little's law: in flight = rate x
+ * time in flight), so the trial failed on the broker's acks, not on the
+ * window. 0 without a latency SLO. */
+uint64_t limit_window_enough(const struct limit_cfg *cfg, uint64_t offered, uint32_t conns);
+
+enum limit_widened {
+	LIMIT_RERUN = 0,     /* c changed: run the rate again */
+	LIMIT_CLIENT_BOUND,  /* blast cannot go further */
+	LIMIT_NOT_CLIENT,    /* the window was deep enough: the failure is the broker's */
+};
+/* For a client fault b: what to do about it, and in what, what changed
+ * ("--inflight 256", "--workers 2") or why not ("--inflight at its bound
+ * 65535"). */
+enum limit_widened limit_widen(enum bottleneck b, struct limit_client *c, char *what, size_t cap);
+/* The failed trial that bounds the answer ans from above: the lowest rate
+ * failed among the trials the search counted (rate trials, not those
+ * rerun wider); with no answer, the lowest failed. -1 when none. */
+int limit_bound(const struct limit_trial *tr, unsigned n, int ans);
+
+/* ---- running it (run.c) ---- */
 
 struct blast_opts;
 
@@ -104,7 +159,10 @@ struct limit_run {
 	double publish_s, duration_s, ramp_s;
 	uint64_t backlog_at_stop, peak_conns, rss_bytes;
 	uint64_t retransmits;       /* real ones the wire probe saw during the trial, 0 without one */
+	uint64_t segs_out;          /* segments with payload the probe saw, 0 without one */
 	uint64_t srtt_us;           /* mean smoothed RTT of the trial's connections (probe), or 0 */
+	bool probed;                /* the wire probe watched the trial */
+	struct diag_run *diag;      /* the workers' view of themselves, merged into by the runner */
 	const char *stop_reason;
 	bool interrupted;
 };

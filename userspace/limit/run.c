@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "stats/clock.h"
+#include "stats/diag.h"
 #include "limit/limit.h"
 #include "config/opts.h"
 
@@ -25,9 +26,10 @@
 struct stored {
 	struct blast_totals t;
 	struct hist *lat, *raw, *con, *e2e;
+	struct diag_run *diag;
 	double publish_s, duration_s;
 	uint64_t peak, rss, rate, conns, duration_ns;
-	uint32_t workers, ramp;
+	uint32_t workers, ramp, inflight;
 };
 
 static void stored_drop(struct stored *s)
@@ -36,7 +38,9 @@ static void stored_drop(struct stored *s)
 	free(s->raw);
 	free(s->con);
 	free(s->e2e);
+	diag_run_free(s->diag);
 	s->lat = s->raw = s->con = s->e2e = NULL;
+	s->diag = NULL;
 }
 
 static uint64_t fanout_of(const struct blast_opts *o)
@@ -103,10 +107,48 @@ static void progress(const struct blast_opts *o, unsigned i, const struct limit_
 			i + 1, tr->offered, full ? " (full)" : "", tr->achieved, tr->acked_rate,
 			(double)tr->p99_ns / 1e3, tr->pass ? "pass" : "FAIL", tr->why);
 	else
-		fprintf(stderr, "[limit] trial %u: %" PRIu64 " msg/s for %.1fs%s -> acked %.0f/s, "
-				"p99 %.1fus: %s (%s)\n",
-			i + 1, tr->offered, tr->duration_s, full ? " (full)" : "", tr->acked_rate,
-			(double)tr->p99_ns / 1e3, tr->pass ? "pass" : "FAIL", tr->why);
+		fprintf(stderr, "[limit] trial %u: %" PRIu64 " msg/s for %.1fs%s, --inflight %u "
+				"--workers %u -> acked %.0f/s, p99 %.1fus: %s (%s)%s%s%s%s\n",
+			i + 1, tr->offered, tr->duration_s, full ? " (full)" : "", tr->inflight,
+			tr->workers, tr->acked_rate, (double)tr->p99_ns / 1e3,
+			tr->pass ? "pass" : "FAIL", tr->why, tr->judged ? "; bottleneck: " : "",
+			tr->judged ? bottleneck_name(tr->bottleneck) : "",
+			tr->widened[0] ? ", rerun with " : tr->client_bound ? ", client-bound" : "",
+			tr->widened);
+}
+
+/* A rate trial's own verdict on its bottleneck (as report/diagnosis.c
+ * judges a run): the probe's segments when it watched, else TCP_INFO's. */
+static void judge(const struct limit_run *lr, struct limit_trial *tr)
+{
+	const struct diag_run *dr = lr->diag;
+	struct verdict v;
+
+	if (!dr)
+		return;
+	struct verdict_in in = {
+		.paced = true,
+		.sent = lr->t.sent,
+		.not_sent = lr->t.not_sent,
+		.unacked = lr->t.unacked,
+		.late_p99_ns = hist_percentile(&dr->h->late, 99),
+		.d = &dr->c,
+		.retrans = lr->probed ? lr->retransmits : dr->c.tcp_retrans,
+		.segs_out = lr->probed ? lr->segs_out : dr->c.tcp_segs_out,
+		.retrans_from = lr->probed ? "probe" : "tcp_info",
+	};
+	verdict_decide(&in, &v);
+	tr->judged = 1;
+	tr->bottleneck = (uint8_t)v.what;
+	snprintf(tr->evidence, sizeof(tr->evidence), "%s", v.evidence);
+}
+
+/* Appends to a trial's evidence, "; " between. */
+static void evidence_add(struct limit_trial *tr, const char *a, const char *b)
+{
+	size_t used = strlen(tr->evidence);
+
+	snprintf(tr->evidence + used, sizeof(tr->evidence) - used, "%s%s%s", used ? "; " : "", a, b);
 }
 
 /* Sets o up for one trial. A connect-rate trial asks --ramp offered for
@@ -173,10 +215,42 @@ struct searcher {
 	unsigned n;
 	uint64_t t_begin, overhead, short_ns;
 	uint32_t base_workers;
+	struct limit_client cl; /* rate trials: the window and workers they run with */
+	unsigned widens;        /* reruns for the client's own failures */
 	bool quiet;
 	int rc;
 	bool stop; /* a signal or a failure of blast: no further stage */
 };
+
+/* A rate trial failed for the client's own reason: sets the window or the
+ * workers up for a rerun at the same rate and returns true; or marks the
+ * trial client-bound, saying why blast cannot go further; or, when its
+ * window was deep enough for the SLO, says the failure is the broker's. */
+static bool widen(struct searcher *x, const struct limit_run *lr, struct limit_trial *tr)
+{
+	const struct diag_counts *d = &lr->diag->c;
+	enum limit_widened w = LIMIT_CLIENT_BOUND;
+	char what[160];
+
+	x->cl.offered = tr->offered;
+	x->cl.busy = d->busiest_runq_pm > d->busiest_cpu_pm;
+
+	x->cl.enough = limit_window_enough(&x->o->limit, tr->offered, x->o->conns);
+	if (x->widens >= LIMIT_MAX_WIDEN)
+		snprintf(what, sizeof(what), "%u reruns already", x->widens);
+	else
+		w = limit_widen(tr->bottleneck, &x->cl, what, sizeof(what));
+	if (w == LIMIT_RERUN) {
+		snprintf(tr->widened, sizeof(tr->widened), "%.90s", what);
+		x->o->inflight = x->cl.inflight;
+		x->o->workers = x->cl.workers;
+		x->widens++;
+		return true;
+	}
+	tr->client_bound = w == LIMIT_CLIENT_BOUND;
+	evidence_add(tr, tr->client_bound ? "blast cannot go further: " : "", what);
+	return false;
+}
 
 /* Runs one stage to its end: returns why it ended, its answer (an index
  * into x->trials, -1 if none) in *ans. */
@@ -208,9 +282,9 @@ static const char *run_stage(struct searcher *x, uint8_t mode, uint64_t start, u
 		plan(o, x->base_workers, mode, offered, dur, held);
 		struct stored *k = &x->st[x->n];
 		struct limit_run lr = { .lat = hist_new(), .raw = hist_new(), .con = hist_new(),
-					.e2e = hist_new() };
-		k->lat = lr.lat, k->raw = lr.raw, k->con = lr.con, k->e2e = lr.e2e;
-		if (!lr.lat || !lr.raw || !lr.con || !lr.e2e) {
+					.e2e = hist_new(), .diag = diag_run_new() };
+		k->lat = lr.lat, k->raw = lr.raw, k->con = lr.con, k->e2e = lr.e2e, k->diag = lr.diag;
+		if (!lr.lat || !lr.raw || !lr.con || !lr.e2e || !lr.diag) {
 			fprintf(stderr, "blast: out of memory\n");
 			x->rc = 3;
 			x->stop = true;
@@ -228,14 +302,24 @@ static const char *run_stage(struct searcher *x, uint8_t mode, uint64_t start, u
 		k->duration_ns = o->duration_ns;
 		k->workers = o->workers;
 		k->ramp = o->ramp;
+		k->inflight = o->inflight;
 
 		struct limit_measure m;
 		unsigned i = x->n;
 		measure(o, &lr, offered, (double)o->duration_ns / 1e9, &m);
 		m.broken = r == 3 && !lr.interrupted;
-		limit_verdict(cfg, mode, &m, &x->trials[i]);
-		x->trials[i].retransmits = lr.retransmits;
-		x->trials[i].srtt_us = lr.srtt_us;
+		struct limit_trial *tr = &x->trials[i];
+		limit_verdict(cfg, mode, &m, tr);
+		tr->retransmits = lr.retransmits;
+		tr->srtt_us = lr.srtt_us;
+		tr->inflight = o->inflight;
+		tr->workers = o->workers;
+		bool rerun = false;
+		if (mode == LIMIT_RATE && !m.broken && !lr.interrupted) {
+			judge(&lr, tr);
+			if (!tr->pass && limit_client_fault(tr->bottleneck))
+				rerun = widen(x, &lr, tr);
+		}
 		o->quiet = x->quiet;
 		progress(o, i, &x->trials[i], full);
 		o->quiet = true;
@@ -251,7 +335,9 @@ static const char *run_stage(struct searcher *x, uint8_t mode, uint64_t start, u
 			x->stop = true;
 			break;
 		}
-		limit_search_record(&s, (int)(i - first), x->trials[i].pass);
+		/* A client's failure rerun wider is not the search's to see. */
+		if (!rerun)
+			limit_search_record(&s, (int)(i - first), tr->pass);
 		/* A failed trial is never the answer: keep only the newest one's
 		 * histograms, for a report with no answer. */
 		if (i >= first + 1 && !x->trials[i - 1].pass)
@@ -305,6 +391,21 @@ static void explain_shortfall(void *arg)
 				"count's search ended: %s)\n", s->end);
 }
 
+/* The window and workers rate trials start with, and their bounds: a
+ * window only where acks are waited for (MQTT QoS 1 and 2, Kafka). */
+static void client_init(struct limit_client *c, const struct blast_opts *o)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	c->inflight = o->inflight;
+	c->inflight_max = o->proto == PROTO_KAFKA ? LIMIT_INFLIGHT_MAX_KAFKA
+			  : o->proto == PROTO_MQTT && o->qos ? LIMIT_INFLIGHT_MAX_MQTT
+							    : 0;
+	c->workers = o->workers;
+	c->conns = o->conns;
+	c->cores = cpus < 1 ? 1 : cpus > BLAST_MAX_WORKERS ? BLAST_MAX_WORKERS : (uint32_t)cpus;
+}
+
 int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx, const struct series *ser,
 		     limit_reporter emit)
 {
@@ -344,6 +445,7 @@ int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx, const st
 		if (cpus > (long)x.base_workers)
 			x.base_workers = cpus > BLAST_MAX_WORKERS ? BLAST_MAX_WORKERS : (uint32_t)cpus;
 	}
+	client_init(&x.cl, o);
 	/* One progress line per trial replaces the per-second live line. */
 	o->quiet = true;
 	x.t_begin = mono_ns();
@@ -378,6 +480,7 @@ int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx, const st
 	o->duration_ns = k->duration_ns;
 	o->workers = k->workers;
 	o->ramp = k->ramp;
+	o->inflight = k->inflight;
 	struct blast_results res = {
 		.opts = o,
 		.t = k->t,
@@ -393,12 +496,17 @@ int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx, const st
 		.trials = trials,
 		.n_trials = n,
 		.limit_trial = ans,
+		.diag = conns_mode ? NULL : k->diag,
 		.limit_rate_trial = rate_ans >= 0 ? (unsigned)rate_ans + 1 : 0,
 		.limit_rate_connect = rate_ans >= 0 ? st[rate_ans].con : NULL,
 		.limit_rate_ended = rate_end,
 	};
 	if (o->proto == PROTO_WS)
 		res.expected = k->t.sent * fanout_of(o);
+	if (!conns_mode) {
+		int b = limit_bound(trials, n, ans);
+		res.limit_bound_trial = b >= 0 ? (unsigned)b + 1 : 0;
+	}
 	/* Conns: both answers, the most held and the fastest opened (unless
 	 * the count's search was cut short: then there was no second stage). */
 	bool rate_missing = conns_mode && rate_ans < 0 && strcmp(rate_end, "not_run");

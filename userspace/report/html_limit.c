@@ -11,7 +11,9 @@
 #include "limit/limit.h"
 #include "report/html_page.h"
 #include "report/html_parts.h"
+#include "report/report.h"
 #include "report/svg.h"
+#include "stats/verdict.h"
 
 static void fmt_dur(char *b, size_t cap, uint64_t ns)
 {
@@ -63,7 +65,10 @@ static void answer(FILE *f, const struct blast_results *r)
 	const struct limit_trial *t = &r->trials[r->limit_trial];
 	fprintf(f, "<div class=\"cards\">");
 	snprintf(b, sizeof(b), "%" PRIu64 "%s", t->offered, conns ? "" : " msg/s");
-	html_card(f, b, conns ? "connections held" : "highest sustainable offered rate", "ok");
+	bool client = limit_client_bound(r);
+	html_card(f, b, conns ? "connections held" : client ? "client-bound: blast's limit, not the broker's"
+							 : "highest sustainable offered rate",
+		  client ? "bad" : "ok");
 	snprintf(b, sizeof(b), "trial %d", r->limit_trial + 1);
 	html_card(f, b, "the answer's trial", NULL);
 	snprintf(b, sizeof(b), "%.0f/s", t->acked_rate);
@@ -75,6 +80,12 @@ static void answer(FILE *f, const struct blast_results *r)
 		html_card(f, "n/a", "p99 there (nothing acked)", "na");
 	}
 	fprintf(f, "</div>\n");
+	char line[640];
+	if (limit_bound_line(line, sizeof(line), r)) {
+		fprintf(f, "<p>");
+		html_escape(f, line);
+		fprintf(f, "</p>\n");
+	}
 }
 
 static void charts(FILE *f, const struct blast_results *r)
@@ -171,6 +182,14 @@ static void table(FILE *f, const struct blast_results *r)
 		why[sizeof(t->why)] = '\0';
 		if (!t->pass)
 			html_escape(f, why);
+		if (t->judged) {
+			fprintf(f, "; bottleneck: ");
+			html_escape(f, bottleneck_name(t->bottleneck));
+		}
+		if (t->widened[0]) {
+			fprintf(f, "; rerun with ");
+			html_escape(f, t->widened);
+		}
 		fprintf(f, "</td></tr>\n");
 	}
 	fprintf(f, "</table></div>\n");

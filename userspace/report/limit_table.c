@@ -7,6 +7,7 @@
 #include "config/opts.h"
 #include "limit/limit.h"
 #include "report/report.h"
+#include "stats/verdict.h"
 
 static double us(int64_t ns)
 {
@@ -51,6 +52,72 @@ static void print_conn_rate(FILE *f, const struct blast_results *r)
 	fputc('\n', f);
 }
 
+/* The failed trial that bounds the answer, judged; NULL when none. */
+static const struct limit_trial *bound_of(const struct blast_results *r)
+{
+	unsigned b = r->limit_bound_trial;
+
+	if (r->limit_trial < 0 || (unsigned)r->limit_trial >= r->n_trials || !b || b > r->n_trials ||
+	    !r->trials[b - 1].judged)
+		return NULL;
+	return &r->trials[b - 1];
+}
+
+bool limit_client_bound(const struct blast_results *r)
+{
+	const struct limit_trial *t = bound_of(r);
+
+	return t && t->client_bound;
+}
+
+bool limit_bound_line(char *b, size_t cap, const struct blast_results *r)
+{
+	const struct limit_trial *t = bound_of(r);
+
+	if (!t)
+		return false;
+	const char *who = t->client_bound ? "client" : t->bottleneck == BOTTLENECK_NETWORK ? "network"
+										     : "broker";
+	snprintf(b, cap, "%s-bound at %" PRIu64 " msg/s: %s (trial %u failed at %" PRIu64 " msg/s%s%s)%s",
+		 who, r->trials[r->limit_trial].offered, t->evidence, r->limit_bound_trial, t->offered,
+		 t->client_bound ? ", " : "", t->client_bound ? bottleneck_name(t->bottleneck) : "",
+		 t->bottleneck == BOTTLENECK_NETWORK ? ": a property of the path, not the broker" : "");
+	return true;
+}
+
+/* What the search changed in blast on the way: the window, the workers. */
+static void widened_line(FILE *f, const struct blast_results *r)
+{
+	const struct limit_trial *first = NULL, *a = &r->trials[r->limit_trial];
+	unsigned reruns = 0;
+
+	for (unsigned i = 0; i < r->n_trials; i++) {
+		if (r->trials[i].conn_rate)
+			continue;
+		if (!first)
+			first = &r->trials[i];
+		reruns += r->trials[i].widened[0] != 0;
+	}
+	if (!first || !reruns)
+		return;
+	fprintf(f, "widened: %u trial(s) failed on blast's own window or CPU and ran again; the "
+		   "answer ran with --inflight %u --workers %u (the search began with --inflight %u "
+		   "--workers %u)\n",
+		reruns, a->inflight, a->workers, first->inflight, first->workers);
+}
+
+/* The verdict column: pass or the failure, then the bottleneck, and what
+ * the search did about a client's failure. */
+static void verdict_cell(FILE *f, const struct limit_trial *t, bool answer)
+{
+	fprintf(f, "%s%s", t->pass ? "pass" : "FAIL: ", t->pass ? "" : t->why);
+	if (t->widened[0])
+		fprintf(f, "; rerun with %s", t->widened);
+	else if (t->client_bound)
+		fprintf(f, "; client-bound");
+	fprintf(f, "%s\n", answer ? "  <- limit" : "");
+}
+
 void limit_print(FILE *f, const struct blast_results *r)
 {
 	const struct blast_opts *o = r->opts;
@@ -68,10 +135,10 @@ void limit_print(FILE *f, const struct blast_results *r)
 		fprintf(f, "  %3s %10s %10s %10s %10s %10s %10s %10s  %s\n", "#", "conns", "trial s",
 			"held", "conn/s", "p50 us", "p99 us", "p999 us", "verdict");
 	else
-		fprintf(f, "  %3s %10s %8s %10s %10s %10s %10s %9s %9s %10s %10s %10s %s %s\n", "#",
-			"offered/s", "trial s", "achieved/s", "acked/s", "sent", "acked", "lost",
-			"not sent", "p50 us", "p99 us", "p999 us", wire ? "real retx   srtt us" : "",
-			"verdict");
+		fprintf(f, "  %3s %10s %8s %10s %10s %10s %10s %9s %9s %10s %10s %10s %s %8s %7s  %-21s "
+			   "%s\n", "#", "offered/s", "trial s", "achieved/s", "acked/s", "sent", "acked",
+			"lost", "not sent", "p50 us", "p99 us", "p999 us",
+			wire ? "real retx   srtt us" : "", "inflight", "workers", "bottleneck", "verdict");
 	for (unsigned i = 0; i < r->n_trials; i++) {
 		const struct limit_trial *t = &r->trials[i];
 		char retx[48];
@@ -83,13 +150,15 @@ void limit_print(FILE *f, const struct blast_results *r)
 				i + 1, t->offered, t->duration_s, t->achieved, t->acked_rate, us(t->p50_ns),
 				us(t->p99_ns), us(t->p999_ns), t->pass ? "pass" : "FAIL: ",
 				t->pass ? "" : t->why, (int)i == r->limit_trial ? "  <- limit" : "");
-		else
+		else {
 			fprintf(f, "  %3u %10" PRIu64 " %8.1f %10.0f %10.0f %10" PRIu64 " %10" PRIu64
-				   " %9" PRIu64 " %9" PRIu64 " %10.1f %10.1f %10.1f %s %s%s%s\n",
+				   " %9" PRIu64 " %9" PRIu64 " %10.1f %10.1f %10.1f %s %8u %7u  %-21s ",
 				i + 1, t->offered, t->duration_s, t->achieved, t->acked_rate, t->sent,
 				t->acked, t->failed + t->unacked, t->not_sent, us(t->p50_ns),
-				us(t->p99_ns), us(t->p999_ns), wire ? retx : "", t->pass ? "pass" : "FAIL: ",
-				t->pass ? "" : t->why, (int)i == r->limit_trial ? "  <- limit" : "");
+				us(t->p99_ns), us(t->p999_ns), wire ? retx : "", t->inflight, t->workers,
+				t->judged ? bottleneck_name(t->bottleneck) : "-");
+			verdict_cell(f, t, (int)i == r->limit_trial);
+		}
 	}
 	if (r->limit_trial < 0 || (unsigned)r->limit_trial >= r->n_trials) {
 		fprintf(f, "limit: none found (%s)\n", end);
@@ -101,6 +170,10 @@ void limit_print(FILE *f, const struct blast_results *r)
 	if (conns)
 		fprintf(f, "limit: %" PRIu64 " connections held, opened at %.0f/s (trial %d, %s)",
 			a->offered, a->acked_rate, r->limit_trial + 1,
+			confirmed ? "confirmed" : "UNCONFIRMED: the search was cut short");
+	else if (limit_client_bound(r))
+		fprintf(f, "limit: client-bound at %" PRIu64 " msg/s, blast's limit and not the broker's "
+			   "(trial %d, %.1f s, %s)", a->offered, r->limit_trial + 1, a->duration_s,
 			confirmed ? "confirmed" : "UNCONFIRMED: the search was cut short");
 	else
 		fprintf(f, "limit: %" PRIu64 " msg/s sustained (trial %d, %.1f s, %s)", a->offered,
@@ -114,6 +187,12 @@ void limit_print(FILE *f, const struct blast_results *r)
 	if (!strcmp(end, "ceiling"))
 		fprintf(f, " (the --ceiling: the broker may take more)");
 	fputc('\n', f);
-	if (conns)
+	if (conns) {
 		print_conn_rate(f, r);
+		return;
+	}
+	char line[640];
+	if (limit_bound_line(line, sizeof(line), r))
+		fprintf(f, "%s\n", line);
+	widened_line(f, r);
 }

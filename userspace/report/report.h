@@ -2,6 +2,8 @@
 #ifndef BLAST_REPORT_H
 #define BLAST_REPORT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -16,6 +18,13 @@ void report_print_summary(FILE *f, const struct blast_results *r);
 
 /* --find-limit's trials table and answer (report_print_summary calls it). */
 void limit_print(FILE *f, const struct blast_results *r);
+/* --find-limit: whose limit the answer is, from the failed trial that
+ * bounds it ("client-bound at 80000 msg/s: <evidence> (...)", and
+ * network-, broker-bound), into b; false when there is none to say (no
+ * answer, the ceiling, no verdict). */
+bool limit_bound_line(char *b, size_t cap, const struct blast_results *r);
+/* True when the bound is blast's own: the answer is not the broker's. */
+bool limit_client_bound(const struct blast_results *r);
 
 struct series;
 struct json_writer;

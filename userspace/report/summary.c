@@ -21,6 +21,7 @@
 #include "report/status.h"
 #include "report/wire.h"
 #include "stats/fanout.h"
+#include "stats/verdict.h"
 
 #define KEY_CAP 96
 
@@ -533,6 +534,52 @@ static void json_connect_rate(struct json_writer *w, const struct blast_results 
 	json_end_object(w);
 }
 
+/* A rate trial: blast's settings, its verdict on its own bottleneck, and
+ * what the search did about a failure that was the client's. */
+static void json_trial_client(struct json_writer *w, const struct limit_trial *t)
+{
+	json_kv_u64(w, "inflight", t->inflight);
+	json_kv_u64(w, "workers", t->workers);
+	json_key(w, "bottleneck");
+	if (t->judged)
+		json_string(w, bottleneck_name(t->bottleneck));
+	else
+		json_null(w);
+	json_kv_string(w, "evidence", t->judged ? t->evidence : "");
+	json_key(w, "rerun_with");
+	if (t->widened[0])
+		json_string(w, t->widened);
+	else
+		json_null(w);
+	json_kv_bool(w, "client_bound", t->client_bound);
+}
+
+/* The rate answer: whose limit it is (the failed trial that bounds it),
+ * and the window and workers it ran with. */
+static void json_bound(struct json_writer *w, const struct blast_results *r,
+		       const struct limit_trial *a)
+{
+	unsigned b = r->limit_bound_trial;
+	char line[640];
+
+	json_kv_u64(w, "inflight", a->inflight);
+	json_kv_u64(w, "workers", a->workers);
+	json_kv_bool(w, "client_bound", limit_client_bound(r));
+	json_key(w, "bound");
+	if (!limit_bound_line(line, sizeof(line), r)) {
+		json_null(w);
+		return;
+	}
+	const struct limit_trial *t = &r->trials[b - 1];
+	json_begin_object(w);
+	json_kv_u64(w, "trial", b); /* from 1, as every trial number */
+	json_kv_u64(w, "offered", t->offered);
+	json_kv_string(w, "bottleneck", bottleneck_name(t->bottleneck));
+	json_kv_string(w, "evidence", t->evidence);
+	json_kv_string(w, "says", line);
+	json_end_object(w);
+}
+
 /* --find-limit: every trial, the answer (null when none), the settings. */
 static void json_limit(struct json_writer *w, const struct blast_results *r)
 {
@@ -575,6 +622,8 @@ static void json_limit(struct json_writer *w, const struct blast_results *r)
 		}
 		json_kv_bool(w, "pass", t->pass);
 		json_kv_string(w, "why", t->why);
+		if (!conns)
+			json_trial_client(w, t);
 		json_end_object(w);
 	}
 	json_end_array(w);
@@ -596,6 +645,8 @@ static void json_limit(struct json_writer *w, const struct blast_results *r)
 		report_json_latency(w, "latency_us", conns ? r->connect : o->proto == PROTO_WS ? r->e2e : r->latency);
 		if (conns)
 			json_connect_rate(w, r);
+		else
+			json_bound(w, r, a);
 		json_end_object(w);
 	}
 	json_key(w, "search");

@@ -136,6 +136,15 @@ struct limit_trial {
 				* connections opened per second (--ramp asked, reached) */
 	uint64_t conns;        /* --find-limit conns: connections the trial opened */
 	char why[120];         /* the verdict's reason: "p99 71.2ms > 50ms", "backlog grew", "ok" */
+	/* Rate trials: the run's own verdict on its bottleneck (stats/verdict.h),
+	 * with its evidence, and the client's settings it ran with. */
+	uint8_t judged;        /* bottleneck and evidence are set */
+	uint8_t bottleneck;    /* enum bottleneck */
+	uint8_t client_bound;  /* failed for the client's own reason, and blast could not widen */
+	uint32_t inflight, workers;
+	char widened[96];      /* failed for the client's reason: what the next trial changed
+				* ("--inflight 256", "--workers 2"), or "" */
+	char evidence[320];    /* the verdict's, and why blast could not go further */
 };
 
 /* What a finished run hands to the report writers. */
@@ -171,6 +180,10 @@ struct blast_results {
 	const struct limit_trial *trials;
 	unsigned n_trials;
 	int limit_trial;          /* index of the highest sustainable trial, -1 if none passed */
+	/* The failed trial that bounds the answer from above (the lowest rate
+	 * failed, of the trials the search counted): 1 + its index, 0 when
+	 * none (the ceiling). Its bottleneck says whose limit the answer is. */
+	unsigned limit_bound_trial;
 	/* --find-limit conns, second stage: 1 + the index of the highest
 	 * connect rate held (0: none), its connect latency, why that stage ended. */
 	unsigned limit_rate_trial;
