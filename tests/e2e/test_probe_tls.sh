@@ -10,12 +10,7 @@ skip_unless_cmd python3 bpftool openssl
 [ -x /usr/sbin/mosquitto ] || skip "/usr/sbin/mosquitto not installed"
 require_blast
 
-PKI=$T/pki
-make_test_pki "$PKI" || die "cannot make test certificates"
-P_TLS=$(free_port)
-mapfile -t lines < <(tls_listener "$P_TLS" "$PKI" server)
-start_mosquitto "${lines[@]}" || die "cannot start mosquitto"
-wait_until 5 port_open "$P_TLS" || die "TLS listener not up"
+start_tls_mosquitto
 
 r=$T/probe.json
 run_blast 60 --target "mqtts://127.0.0.1:$P_TLS" --cacert "$PKI/ca.pem" --conns 2 --qos 1 \

@@ -50,3 +50,15 @@ tls_listener() {
 	printf '%s\n' "listener $port 127.0.0.1" "cafile $d/ca.pem" "certfile $d/$name.pem" \
 		"keyfile $d/$name.key" "$@"
 }
+
+# start_tls_mosquitto: the test's PKI in $T/pki (PKI) and a mosquitto with
+# one TLS listener on a free port (P_TLS) serving the PKI's server cert.
+start_tls_mosquitto() {
+	local lines
+	PKI=$T/pki
+	make_test_pki "$PKI" || die "cannot make test certificates"
+	P_TLS=$(free_port)
+	mapfile -t lines < <(tls_listener "$P_TLS" "$PKI" server)
+	start_mosquitto "${lines[@]}" || die "cannot start mosquitto"
+	wait_until 5 port_open "$P_TLS" || die "TLS listener not up"
+}
