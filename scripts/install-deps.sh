@@ -22,6 +22,8 @@ PACKAGES=(
 	# tests and benches
 	iproute2 openssl mosquitto mosquitto-clients bc python3 procps psmisc coreutils util-linux time xxd
 	libwebsockets-test-server python3-websockets
+	# TLS tests: a TLS terminator that closes mid-run (tests/e2e/test_tls_hostile.sh)
+	socat
 	# every JSON report the tests write is checked against docs/report.schema.json
 	python3-jsonschema
 	# bench/vs-peers.sh's peers (Tsung, with Erlang, gnuplot and matplotlib,
