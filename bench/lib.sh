@@ -136,7 +136,8 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start_mosquitto: sets MQ_PORT, MQ_PID. Config per mosquitto.conf(5):
+# start_mosquitto [LINE]...: sets MQ_PORT, MQ_PID; LINEs join the config
+# (another listener, say). Config per mosquitto.conf(5):
 # max_inflight_messages 0 removes the inflight cap (and the Receive
 # Maximum it would announce to MQTT 5 clients), so a deep client window
 # is accepted; max_queued_messages 0 never drops queued QoS 1.
@@ -156,6 +157,7 @@ start_mosquitto() {
 		echo "log_type error"
 		echo "log_type warning"
 		echo "connection_messages false"
+		[ $# -eq 0 ] || printf '%s\n' "$@"
 	} >"$TMP/mosquitto.conf"
 	"$MOSQUITTO" -c "$TMP/mosquitto.conf" >"$TMP/mosquitto.stderr" 2>&1 &
 	MQ_PID=$!
@@ -169,4 +171,34 @@ start_mosquitto() {
 	done
 	echo "mosquitto did not start: $(cat "$TMP/mosquitto.stderr" "$TMP/mosquitto.log" 2>/dev/null)" >&2
 	return 1
+}
+
+# start_sink NAME ARGS...: the discard sink ($SINK, bench/sink.c) on a free
+# port; sets SINK_PORT, SINK_PID.
+start_sink() {
+	local name=$1 i
+	shift
+	"$SINK" --port 0 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+	SINK_PID=$!
+	PIDS+=("$SINK_PID")
+	for i in $(seq 50); do
+		SINK_PORT=$(sed -n 's/^port=//p' "$TMP/$name.out" 2>/dev/null)
+		[ -n "$SINK_PORT" ] && return 0
+		sleep 0.1
+	done
+	die "sink did not start: $(cat "$TMP/$name.err")"
+}
+
+# server_drained PORT: waits (at most 10 s) until the server side holds no
+# open connection on PORT any more, i.e. it has read everything up to the
+# client's DISCONNECT or EOF and closed; prints that time. Called after the
+# client exited, so the polling costs the run nothing.
+server_drained() {
+	local i
+	for i in $(seq 1000); do
+		[ -z "$(ss -Htn state established state close-wait "( sport = :$1 )" 2>/dev/null)" ] &&
+			break
+		sleep 0.01
+	done
+	now
 }

@@ -55,37 +55,6 @@ have_blast=1
 
 # ---- helpers ----
 
-
-# start_sink NAME ARGS...: sets SINK_PORT, SINK_PID.
-start_sink() {
-	local name=$1 i
-	shift
-	"$SINK" --port 0 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-	SINK_PID=$!
-	PIDS+=("$SINK_PID")
-	for i in $(seq 50); do
-		SINK_PORT=$(sed -n 's/^port=//p' "$TMP/$name.out")
-		[ -n "$SINK_PORT" ] && return 0
-		sleep 0.1
-	done
-	die "sink did not start: $(cat "$TMP/$name.err")"
-}
-
-
-# server_drained PORT: waits (at most 10 s) until the server side holds no
-# open connection on PORT any more, i.e. it has read everything up to the
-# client's DISCONNECT or EOF and closed; prints that time. Called after the
-# client exited, so the polling costs the run nothing.
-server_drained() {
-	local i
-	for i in $(seq 1000); do
-		[ -z "$(ss -Htn state established state close-wait "( sport = :$1 )" 2>/dev/null)" ] &&
-			break
-		sleep 0.01
-	done
-	now
-}
-
 # Measures one run of CMD... against server SPID on PORT, then sets:
 #   R_WALL   seconds from launch to exit
 #   R_SRV    server cores over that time

@@ -46,33 +46,6 @@ for b in "$SINK" "$REFSEND" "$BLAST" ${BLAST_BASE:+"$BLAST_BASE"}; do
 	[ -x "$b" ] || die "$b not built (run make all)"
 done
 
-# start_sink NAME ARGS...: sets SINK_PORT, SINK_PID.
-start_sink() {
-	local name=$1 i
-	shift
-	"$SINK" --port 0 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-	SINK_PID=$!
-	PIDS+=("$SINK_PID")
-	for i in $(seq 50); do
-		SINK_PORT=$(sed -n 's/^port=//p' "$TMP/$name.out" 2>/dev/null)
-		[ -n "$SINK_PORT" ] && return 0
-		sleep 0.1
-	done
-	die "sink did not start: $(cat "$TMP/$name.err")"
-}
-
-# drained_at PORT: the time (at most 10 s from now) when the sink holds no
-# connection on PORT any more.
-drained_at() {
-	local i
-	for i in $(seq 1000); do
-		[ -z "$(ss -Htn state established state close-wait "( sport = :$1 )" 2>/dev/null)" ] &&
-			break
-		sleep 0.01
-	done
-	now
-}
-
 # run CLIENT PORT QOS: sets R_KEY (the compared figure) and R_CPU (the
 # client's user + sys seconds, its workers' included), or R_NOTE.
 run() {
@@ -100,7 +73,7 @@ run() {
 		rate=$(jget "$TMP/r.json" rate)
 		acked=$(jget "$TMP/r.json" acked)
 	fi
-	t2=$(drained_at "$port")
+	t2=$(server_drained "$port")
 	R_CPU=$(awk '{ printf "%.3f", $1 + $2 }' "$TMP/r.cpu" 2>/dev/null)
 	if [ $rc -ne 0 ] || [ -z "$rate" ]; then
 		R_NOTE="$client failed (exit $rc): $(grep -v '^$' "$TMP/r.err" | tail -1)"

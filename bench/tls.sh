@@ -45,31 +45,12 @@ die() {
 [ -x "$MOSQUITTO" ] || die "$MOSQUITTO not installed"
 make_test_pki "$TMP/pki" || die "cannot make certificates"
 
-P_PLAIN=$(free_port)
 P_TLS=$(free_port)
-{
-	[ "$(id -u)" -eq 0 ] && echo "user root"
-	echo "allow_anonymous true"
-	echo "max_inflight_messages 0"
-	echo "max_queued_messages 0"
-	echo "persistence false"
-	echo "log_dest file $TMP/mosquitto.log"
-	echo "log_type error"
-	echo "connection_messages false"
-	echo "listener $P_PLAIN 127.0.0.1"
-	tls_listener "$P_TLS" "$TMP/pki" server
-} >"$TMP/mosquitto.conf"
-"$MOSQUITTO" -c "$TMP/mosquitto.conf" >"$TMP/mosquitto.stderr" 2>&1 &
-MQ_PID=$!
-PIDS+=("$MQ_PID")
-for _ in $(seq 50); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$P_TLS") 2>/dev/null && break
-	sleep 0.1
-done
-(exec 3<>"/dev/tcp/127.0.0.1/$P_TLS") 2>/dev/null || die "mosquitto not up: $(cat "$TMP/mosquitto.stderr")"
+mapfile -t tls_lines < <(tls_listener "$P_TLS" "$TMP/pki" server)
+start_mosquitto "${tls_lines[@]}" || die "mosquitto not up"
 
 TLS=(--target "mqtts://localhost:$P_TLS" --cacert "$TMP/pki/ca.pem")
-PLAIN=(--target "127.0.0.1:$P_PLAIN")
+PLAIN=(--target "127.0.0.1:$MQ_PORT")
 
 # one NAME ARGS...: a run's figure into R (msg/s, or connections/s with
 # --churn), "" when it failed.

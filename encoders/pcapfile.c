@@ -103,6 +103,32 @@ static int ng_section(struct pcapfile_reader *r)
 	return 0;
 }
 
+/* A walk over a block body's options: o is where the next one starts;
+ * ng_option sets the current one's code, length and offset (at). */
+struct ng_opt {
+	size_t o, at;
+	uint16_t code, len;
+};
+
+/* The next option: 1, or 0 at opt_endofopt or the body's end, or bad()
+ * with overrun when the option runs past the body. */
+static int ng_option(struct pcapfile_reader *r, const uint8_t *body, size_t n, struct ng_opt *op,
+		     const char *overrun)
+{
+	if (op->o + 4 > n)
+		return 0;
+	op->at = op->o;
+	op->code = rd16(body + op->at, r->swap);
+	op->len = rd16(body + op->at + 2, r->swap);
+	if (op->code == 0)
+		return 0;
+	size_t padded = ((size_t)op->len + 3) & ~(size_t)3;
+	if (padded > n - op->at - 4)
+		return bad(r, overrun, r->pos + 8 + op->at);
+	op->o = op->at + 4 + padded;
+	return 1;
+}
+
 /* An Interface Statistics Block: its drop counters, if it has them. */
 static int ng_isb(struct pcapfile_reader *r, const uint8_t *body, size_t n)
 {
@@ -111,24 +137,18 @@ static int ng_isb(struct pcapfile_reader *r, const uint8_t *body, size_t n)
 	uint32_t ifc = rd32(body, r->swap);
 	if (ifc >= r->n_ifaces)
 		return bad(r, "statistics name an interface not described", r->pos + 8);
-	size_t o = 12;
-	while (o + 4 <= n) {
-		uint16_t code = rd16(body + o, r->swap), olen = rd16(body + o + 2, r->swap);
-		if (code == 0)
-			break;
-		size_t padded = ((size_t)olen + 3) & ~(size_t)3;
-		if (padded > n - o - 4)
-			return bad(r, "option runs past its Interface Statistics Block", r->pos + 8 + o);
-		if ((code == NG_OPT_IFDROP || code == NG_OPT_OSDROP) && olen != 8)
-			return bad(r, "a drop count is not 8 bytes", r->pos + 8 + o);
-		if (code == NG_OPT_IFDROP || code == NG_OPT_OSDROP) {
-			uint64_t v = rd64(body + o + 4, r->swap);
-			*(code == NG_OPT_IFDROP ? &r->ifdrop[ifc] : &r->osdrop[ifc]) = v;
-			r->drops_known = true;
-		}
-		o += 4 + padded;
+	struct ng_opt op = { .o = 12 };
+	int k;
+	while ((k = ng_option(r, body, n, &op, "option runs past its Interface Statistics Block")) > 0) {
+		if (op.code != NG_OPT_IFDROP && op.code != NG_OPT_OSDROP)
+			continue;
+		if (op.len != 8)
+			return bad(r, "a drop count is not 8 bytes", r->pos + 8 + op.at);
+		*(op.code == NG_OPT_IFDROP ? &r->ifdrop[ifc] : &r->osdrop[ifc]) =
+			rd64(body + op.at + 4, r->swap);
+		r->drops_known = true;
 	}
-	return 0;
+	return k;
 }
 
 bool pcapfile_drops(const struct pcapfile_reader *r, uint64_t *ifdrop, uint64_t *osdrop)
@@ -156,25 +176,21 @@ static int ng_idb(struct pcapfile_reader *r, const uint8_t *body, size_t n)
 	f->snaplen = rd32(body + 4, r->swap);
 	f->pow2 = false;
 	f->exp = 6; /* default: microseconds */
-	size_t o = 8;
-	while (o + 4 <= n) {
-		uint16_t code = rd16(body + o, r->swap), olen = rd16(body + o + 2, r->swap);
-		if (code == 0)
-			break;
-		size_t padded = ((size_t)olen + 3) & ~(size_t)3;
-		if (padded > n - o - 4)
-			return bad(r, "option runs past its Interface Description Block", r->pos + 8 + o);
-		if (code == NG_OPT_TSRESOL) {
-			if (olen != 1)
-				return bad(r, "if_tsresol is not 1 byte", r->pos + 8 + o);
-			uint8_t v = body[o + 4];
+	struct ng_opt op = { .o = 8 };
+	int k;
+	while ((k = ng_option(r, body, n, &op, "option runs past its Interface Description Block")) > 0) {
+		if (op.code == NG_OPT_TSRESOL) {
+			if (op.len != 1)
+				return bad(r, "if_tsresol is not 1 byte", r->pos + 8 + op.at);
+			uint8_t v = body[op.at + 4];
 			f->pow2 = v & 0x80;
 			f->exp = v & 0x7f;
 			if ((f->pow2 && f->exp > 63) || (!f->pow2 && f->exp > 19))
-				return bad(r, "if_tsresol out of range", r->pos + 8 + o);
+				return bad(r, "if_tsresol out of range", r->pos + 8 + op.at);
 		}
-		o += 4 + padded;
 	}
+	if (k < 0)
+		return k;
 	r->n_ifaces++;
 	return 0;
 }
