@@ -177,11 +177,24 @@ _cluster_wait_bridges() {
 WSB_PORT='' WSB_PID='' WSB_LOG=''
 
 # start_ws_bad_server MODE [ws_bad_server.py options]...: one of
+# server_port OUT PID: the port a test server prints ("port=N") into OUT,
+# waited for up to 5 s while PID lives; nothing when it never comes.
+server_port() {
+	local i port
+	for ((i = 0; i < 50; i++)); do
+		port=$(sed -n 's/^port=//p' "$1")
+		[ -n "$port" ] && { echo "$port"; return 0; }
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # tests/tools/ws_bad_server.py's misbehaving servers (400, close, drop) on
 # a free loopback port. Exports WSB_PORT, WSB_PID, WSB_LOG (its stderr, one
 # line per connection). Returns 1 if it does not print its port within 5 s.
 start_ws_bad_server() {
-	local mode=$1 out i
+	local mode=$1 out
 	shift
 	out=$(mktemp "$T/ws_bad.XXXXXX.out") || return 1
 	WSB_LOG=${out%.out}.log
@@ -189,13 +202,7 @@ start_ws_bad_server() {
 		>"$out" 2>"$WSB_LOG" </dev/null &
 	WSB_PID=$!
 	track "$WSB_PID"
-	WSB_PORT=
-	for ((i = 0; i < 50; i++)); do
-		WSB_PORT=$(sed -n 's/^port=//p' "$out")
-		[ -n "$WSB_PORT" ] && break
-		kill -0 "$WSB_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	WSB_PORT=$(server_port "$out" "$WSB_PID")
 	if [ -z "$WSB_PORT" ]; then
 		echo "ws_bad_server --mode $mode did not start:" >&2
 		cat "$WSB_LOG" >&2
@@ -213,7 +220,7 @@ start_ws_bad_server() {
 # "closed code=C reason=R" line per closed connection). Returns 1 if it does
 # not listen within 5 s.
 start_ws_ping_server() {
-	local out i
+	local out
 	/usr/bin/python3 -c 'import websockets' 2>/dev/null ||
 		{ echo "python3-websockets not installed" >&2; return 1; }
 	out=$(mktemp "$T/ws_ping.XXXXXX.out") || return 1
@@ -221,13 +228,7 @@ start_ws_ping_server() {
 	/usr/bin/python3 "$REPO/tests/tools/ws_ping_server.py" "$@" >"$out" 2>"$WSP_LOG" </dev/null &
 	WSP_PID=$!
 	track "$WSP_PID"
-	WSP_PORT=
-	for ((i = 0; i < 50; i++)); do
-		WSP_PORT=$(sed -n 's/^port=//p' "$out")
-		[ -n "$WSP_PORT" ] && break
-		kill -0 "$WSP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	WSP_PORT=$(server_port "$out" "$WSP_PID")
 	if [ -z "$WSP_PORT" ]; then
 		echo "ws_ping_server did not start:" >&2
 		cat "$WSP_LOG" >&2
