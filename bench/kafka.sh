@@ -366,6 +366,4 @@ if [ ${#NOTES[@]} -gt 0 ]; then
 fi
 echo
 echo "# targets"
-for c in "${CHECKS[@]}"; do
-	echo "$c"
-done
+printf '%s\n' "${CHECKS[@]}"

@@ -146,6 +146,4 @@ done
 
 echo
 echo "# targets"
-for c in "${CHECKS[@]}"; do
-	echo "$c"
-done
+printf '%s\n' "${CHECKS[@]}"

@@ -14,6 +14,21 @@ start_sink() {
 	export SINK_PORT SINK_PID
 }
 
+# mosquitto_common_conf LOG: the config lines every test broker shares: no
+# persistence, unlimited queues, a log file at LOG.
+mosquitto_common_conf() {
+	echo "persistence false"
+	echo "max_queued_messages 0"
+	echo "log_dest file $1"
+	echo "log_type error"
+	echo "log_type warning"
+	echo "log_type notice"
+	echo "log_type information"
+	# As root, mosquitto switches to user "mosquitto" unless told to
+	# stay; it then could not write the log in our temp dir.
+	echo "user $(id -un)"
+}
+
 # start_mosquitto [config line]...: a private broker on a free port (or on
 # $MQ_PORT when restarting). Writes $MQ_DIR/mosquitto.conf with the listener,
 # allow_anonymous true (unless a given line sets allow_anonymous), no
@@ -35,16 +50,7 @@ start_mosquitto() {
 	{
 		echo "listener $port 127.0.0.1"
 		[ $anon -eq 1 ] && echo "allow_anonymous true"
-		echo "persistence false"
-		echo "max_queued_messages 0"
-		echo "log_dest file $MQ_LOG"
-		echo "log_type error"
-		echo "log_type warning"
-		echo "log_type notice"
-		echo "log_type information"
-		# As root, mosquitto switches to user "mosquitto" unless told to
-		# stay; it then could not write the log in our temp dir.
-		echo "user $(id -un)"
+		mosquitto_common_conf "$MQ_LOG"
 		for line in "$@"; do echo "$line"; done
 	} >"$MQ_CONF"
 	_start_mosquitto_conf "$port"

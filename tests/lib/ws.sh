@@ -92,14 +92,7 @@ start_mosquitto_cluster() {
 		conf=$dir/mosquitto.conf
 		{
 			echo "allow_anonymous true"
-			echo "persistence false"
-			echo "max_queued_messages 0"
-			echo "log_dest file ${NODE_LOG[i]}"
-			echo "log_type error"
-			echo "log_type warning"
-			echo "log_type notice"
-			echo "log_type information"
-			echo "user $(id -un)"
+			mosquitto_common_conf "${NODE_LOG[i]}"
 			for line in "$@"; do echo "$line"; done
 			echo "listener ${NODE_TCP[i]} 127.0.0.1"
 			echo "listener ${NODE_WS[i]} lo"
