@@ -90,7 +90,9 @@ static void scram_messages(const uint8_t *data, size_t size)
 	}
 	s = *midway();
 	ssize_t n = sasl_client_step(&s, data, size, out, sizeof(out));
-	bool real = size == strlen(RFC7677_FINAL) && !memcmp(data, RFC7677_FINAL, size);
+	/* The real verifier, alone or followed by extensions (RFC 5802 7). */
+	size_t rl = strlen(RFC7677_FINAL);
+	bool real = size >= rl && !memcmp(data, RFC7677_FINAL, rl) && (size == rl || data[rl] == ',');
 	assert(real ? n == 0 : (n == -EACCES || n == -EPROTO));
 	assert(s.step == (real ? SASL_DONE : SASL_FAILED) && strlen(s.err) < sizeof(s.err));
 }

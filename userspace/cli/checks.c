@@ -380,17 +380,30 @@ static int tls_finish(struct blast_opts *o, const struct parse_state *ps)
 		n_tls += o->targets[i].tls;
 	for (unsigned i = 0; i < o->n_listen; i++)
 		n_listen_tls += o->listen[i].tls;
+	for (unsigned i = 0; i < o->n_targets; i++)
+		if (o->targets[i].kafka && o->proto != PROTO_KAFKA)
+			return cli_fail("--target %s:%u: kafka:// and kafka+ssl:// are for --proto kafka",
+					o->targets[i].host, o->targets[i].port);
+		else if (o->proto == PROTO_KAFKA && o->targets[i].tls && !o->targets[i].kafka)
+			return cli_fail("--target %s:%u: Kafka over TLS is kafka+ssl://HOST:PORT or --tls",
+					o->targets[i].host, o->targets[i].port);
+	if (o->tls_switch) {
+		/* --tls: every broker connection is TLS, as kafka+ssl:// says. */
+		for (unsigned i = 0; i < o->n_targets; i++)
+			o->targets[i].tls = true;
+		n_tls = o->n_targets;
+	}
 	if (n_tls && n_tls != o->n_targets)
-		return cli_fail("--target: either every target is TLS (mqtts://, wss://) or none is");
+		return cli_fail("--target: either every target is TLS (mqtts://, wss://, "
+				"kafka+ssl://) or none is");
 	if (n_listen_tls != (n_tls ? o->n_listen : 0))
 		return cli_fail("--listen-target: TLS (wss://) exactly when --target is");
 	o->tls = n_tls > 0;
-	if (o->tls && o->proto == PROTO_KAFKA)
-		return cli_fail("--target: TLS is not supported for Kafka yet");
 	if (!o->tls) {
 		if ((f = flag_first_given(ps, G_TLS)) >= 0)
-			return cli_fail("--%s is for TLS targets (mqtts://HOST:PORT or "
-					"wss://HOST:PORT/PATH)", flags[f].name);
+			return cli_fail("--%s is for TLS targets (mqtts://HOST:PORT, "
+					"wss://HOST:PORT/PATH, or Kafka with --tls or kafka+ssl://)",
+					flags[f].name);
 		return 0;
 	}
 	if (!o->cert != !o->key_file)
@@ -436,6 +449,14 @@ static int kafka_finish(struct blast_opts *o, const struct parse_state *ps)
 	for (uint32_t i = 0; i < o->n_headers; i++)
 		if ((r = template_check("--record-header", o->headers[i].value, o->conns - 1)))
 			return r;
+	/* SASL: a mechanism and both credentials, or none of them. */
+	bool user = ps->at[F_SASL_USERNAME], pass = ps->at[F_SASL_PASSWORD];
+	if (o->sasl_mech && (!user || !pass))
+		return cli_fail("--sasl-mechanism %s needs --sasl-username and --sasl-password",
+				name_of(sasl_mech_names, o->sasl_mech));
+	if (!o->sasl_mech && (user || pass))
+		return cli_fail("--%s needs --sasl-mechanism (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)",
+				user ? "sasl-username" : "sasl-password");
 	return 0;
 }
 

@@ -340,6 +340,13 @@ const struct flag flags[F__COUNT] = {
 			   .groups = G_TLS },
 	[F_KEYLOG] = { "keylog", STRING(PATH_MAX), TO(keylog), .groups = G_TLS,
 		       .empty = "needs a file name" },
+	/* Kafka's security: TLS on every broker connection, SASL on each. */
+	[F_TLS] = { "tls", SWITCH, TO(tls_switch), .groups = G_KAFKA },
+	[F_SASL_MECHANISM] = { "sasl-mechanism",
+			       NAME(sasl_mech_names, "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"),
+			       TO(sasl_mech), .groups = G_KAFKA },
+	[F_SASL_USERNAME] = { "sasl-username", STRING(255), TO(sasl_user), .groups = G_KAFKA },
+	[F_SASL_PASSWORD] = { "sasl-password", STRING(255), TO(sasl_pass), .groups = G_KAFKA },
 	/* Read before everything else (config.c); here for --help and for
 	 * the nearest-flag guess. */
 	[F_CONFIG] = { "config", STRING(SIZE_MAX), TO(config_path) },

@@ -211,6 +211,9 @@ void opts_free(struct blast_opts *o)
 	free(o->ciphersuites);
 	free(o->groups);
 	free(o->keylog);
+	free(o->sasl_user);
+	free(o->sasl_pass);
+	o->sasl_user = o->sasl_pass = NULL;
 	o->cacert = o->cert = o->key_file = o->sni = o->alpn = NULL;
 	o->ciphers = o->ciphersuites = o->groups = o->keylog = NULL;
 	free(o->client_id);

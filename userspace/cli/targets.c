@@ -35,7 +35,8 @@ int target_add(struct blast_opts *o, const char *s)
 	char hostport[300];
 	strcpy(t->path, "/");
 	bool ws = !strncmp(s, "ws://", 5) || !strncmp(s, "wss://", 6);
-	t->tls = !strncmp(s, "wss://", 6) || !strncmp(s, "mqtts://", 8);
+	t->tls = !strncmp(s, "wss://", 6) || !strncmp(s, "mqtts://", 8) ||
+		 !strncmp(s, "kafka+ssl://", 12);
 	if (ws) {
 		/* ws://HOST:PORT/PATH: the path goes in the upgrade request. */
 		const char *hp = strstr(s, "://") + 3, *slash = strchr(hp, '/');
@@ -48,13 +49,17 @@ int target_add(struct blast_opts *o, const char *s)
 			strcpy(t->path, slash);
 		t->ws = true;
 		s = hostport;
-	} else if (!strncmp(s, "mqtts://", 8) || !strncmp(s, "mqtt://", 7)) {
-		s = strstr(s, "://") + 3;
+	} else if (!strncmp(s, "mqtts://", 8) || !strncmp(s, "mqtt://", 7) ||
+		   !strncmp(s, "kafka://", 8) || !strncmp(s, "kafka+ssl://", 12)) {
+		size_t scheme = (size_t)(strstr(s, "://") - s);
+		s += scheme + 3;
 		if (strlen(s) >= sizeof(hostport) || strchr(s, '/'))
-			return cli_fail("--target %s: expected mqtts://HOST:PORT (no path)",
-					cli_quote(given));
+			return cli_fail("--target %s: expected %.*s://HOST:PORT (no path)",
+					cli_quote(given), (int)scheme, given);
+		t->kafka = given[0] == 'k';
 	} else if (strstr(s, "://")) {
-		return cli_fail("--target %s: the schemes are mqtt://, mqtts://, ws:// and wss://",
+		return cli_fail("--target %s: the schemes are mqtt://, mqtts://, ws://, wss://, "
+				"kafka:// and kafka+ssl://",
 			    cli_quote(given));
 	}
 	if (parse_hostport(s, t->host, sizeof(t->host), &t->port))

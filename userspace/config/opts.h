@@ -60,7 +60,8 @@ struct blast_target {
 	char host[256]; /* as given */
 	uint16_t port;
 	bool ws;        /* given as ws://HOST:PORT/PATH (or wss://) */
-	bool tls;       /* given as mqtts:// or wss:// */
+	bool tls;       /* given as mqtts://, wss:// or kafka+ssl:// */
+	bool kafka;     /* given as kafka:// or kafka+ssl:// */
 	char path[256]; /* WebSocket request path, "/" by default */
 	struct sockaddr_storage addr; /* resolved once, at parse time */
 	socklen_t addr_len;
@@ -131,7 +132,7 @@ struct blast_opts {
 	char **ws_headers;        /* --header 'Name: value', repeatable */
 	uint32_t n_ws_headers;
 
-	/* TLS (mqtts:// and wss:// targets; transport/tls.c, docs/tls.md). */
+	/* TLS (mqtts://, wss://, kafka+ssl:// targets or --tls; transport/tls.c, docs/tls.md). */
 	bool tls;                 /* the targets ask for TLS */
 	char *cacert;             /* --cacert FILE (PEM); NULL = the system's store */
 	bool insecure;            /* --insecure: no certificate or host verification */
@@ -144,6 +145,12 @@ struct blast_opts {
 	char *groups;             /* --groups: key exchange groups */
 	uint8_t tls_resume;       /* --tls-resume: enum tls_resume */
 	char *keylog;             /* --keylog FILE, or $SSLKEYLOGFILE: NSS key log lines */
+	bool tls_switch;          /* --tls: Kafka over TLS (as kafka+ssl:// targets ask) */
+
+	/* Kafka SASL (protocol/kafka_sasl.c, docs/kafka-security.md). */
+	uint8_t sasl_mech;        /* --sasl-mechanism: enum sasl_mech, SASL_NONE when off */
+	char *sasl_user;          /* --sasl-username */
+	char *sasl_pass;          /* --sasl-password */
 
 	/* --proto ws: messages over WebSocket, and fan-out measurement. The
 	 * first --target takes the publishers; each node (the first target

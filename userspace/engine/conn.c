@@ -325,10 +325,16 @@ bool conn_owes_control(const struct worker *w, const struct conn *c)
 	return w->p->has_control && w->p->has_control(c);
 }
 
-void conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch)
+bool conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch)
 {
+	if (w->ts.wraps && tlink_wrap(&c->tl, ch->data, &ch->off, &ch->len, ch->room) < 0) {
+		chunk_put(w, ch);
+		conn_fail(w, c, ERR_SEND);
+		return false;
+	}
 	c->tx = ch;
 	conn_submit_send(w, c);
+	return true;
 }
 
 /* Control frames the transport owes (pongs and close replies, a TLS

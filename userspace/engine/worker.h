@@ -252,8 +252,11 @@ static inline uint32_t worker_slot_mod(const struct worker *w, uint32_t x)
 uint64_t worker_msg_start(const struct worker *w, uint64_t idx);
 /* How many messages may be handed out by now. */
 uint64_t worker_sched_sendable(const struct worker *w);
-/* Sends a filled chunk on a ready connection that has no send in flight. */
-void conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch);
+/* Sends a filled chunk (its bytes at [off, len), written after the
+ * stack's headroom) on a connection that has no send in flight, framed
+ * by the transport (TLS records) first. When it cannot be framed the
+ * chunk is put back and the connection failed: false. */
+bool conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch);
 void worker_chunk_put(struct worker *w, struct chunk *ch);
 
 #endif

@@ -316,6 +316,8 @@ static void config(FILE *f, const struct blast_results *r)
 		snprintf(b, sizeof(b), "%.1f ms", (double)o->linger_ns / 1e6);
 		html_kv(f, "linger", b);
 		html_kv(f, "compression", name_of(compression_names, o->compression));
+		html_kv(f, "tls", o->tls ? "yes" : "no");
+		html_kv(f, "sasl", o->sasl_mech ? name_of(sasl_mech_names, o->sasl_mech) : "none");
 		if (o->key)
 			html_kv(f, "key", o->key);
 	}

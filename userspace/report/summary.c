@@ -288,9 +288,11 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 		fprintf(f, "blast %s  WebSocket  %u publisher(s), %u listener(s) on each of %u node(s)  ->",
 			BLAST_VERSION, o->publishers, o->listeners, 1 + o->n_listen);
 	} else if (o && o->proto == PROTO_KAFKA) {
-		fprintf(f, "blast %s  kafka  topic %s  acks %s%s  ->", BLAST_VERSION, o->topic,
+		fprintf(f, "blast %s  kafka  topic %s  acks %s%s%s%s%s  ->", BLAST_VERSION, o->topic,
 			name_of(acks_names, o->acks),
-			o->compression ? "  gzip" : "");
+			o->compression ? "  gzip" : "", o->tls ? "  tls" : "",
+			o->sasl_mech ? "  sasl " : "",
+			o->sasl_mech ? name_of(sasl_mech_names, o->sasl_mech) : "");
 	} else {
 		fprintf(f, "blast %s  %s %s%s", BLAST_VERSION, opts_proto_name(o),
 			version_name(o, b1, sizeof(b1)), carrier(o));
@@ -490,6 +492,10 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 			json_kv_string(w, "key", o->key);
 		json_kv_u64(w, "partitions_given", o->n_partitions);
 		json_kv_u64(w, "record_headers", o->n_headers);
+		json_kv_bool(w, "tls", o->tls);
+		/* The mechanism only: credentials stay out of the report. */
+		json_kv_string(w, "sasl_mechanism",
+			       o->sasl_mech ? name_of(sasl_mech_names, o->sasl_mech) : "none");
 	}
 	if (o->payload_proto)
 		json_kv_string(w, "payload_proto", o->payload_proto);

@@ -27,6 +27,7 @@ const char *const blast_err_names[ERR__COUNT] = {
 	[ERR_TLS_HANDSHAKE] = "tls_handshake",
 	[ERR_TLS_TIMEOUT] = "tls_handshake_timeout",
 	[ERR_TLS_RECORD] = "tls_record",
+	[ERR_SASL] = "sasl_failed",
 	[ERR_UPGRADE_CLOSED] = "upgrade_refused:closed",
 	[ERR_UPGRADE_NO_UPGRADE] = "upgrade_invalid:upgrade",
 	[ERR_UPGRADE_NO_CONNECTION] = "upgrade_invalid:connection",

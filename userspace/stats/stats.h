@@ -35,6 +35,10 @@ enum blast_err {
 	ERR_TLS_HANDSHAKE,     /* any other handshake failure */
 	ERR_TLS_TIMEOUT,       /* the TLS handshake outlived the handshake timeout */
 	ERR_TLS_RECORD,        /* a bad record once up (decryption, framing) */
+	ERR_SASL,              /* Kafka SASL failed on blast's side: the broker's
+				* SCRAM signature did not verify, or its SASL
+				* messages were malformed (its refusals count by
+				* their Kafka error name) */
 	/* The WebSocket upgrade: the server closed (or reset) the connection
 	 * without answering it (mosquitto, asked for a subprotocol it does
 	 * not speak), or its 101 answer fails RFC 6455 4.1. A refusal with an

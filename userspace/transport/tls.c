@@ -83,6 +83,21 @@ static bool is_ip(const char *name)
 	return inet_pton(AF_INET, name, a) == 1 || inet_pton(AF_INET6, name, a) == 1;
 }
 
+int tls_name_peer(SSL *ssl, const struct blast_opts *o, const char *host)
+{
+	const char *name = o->sni ? o->sni : host;
+
+	if (!is_ip(name) && !SSL_set_tlsext_host_name(ssl, name))
+		return -EINVAL;
+	if (!o->insecure) {
+		int ok = is_ip(name) ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) :
+				       SSL_set1_host(ssl, name);
+		if (!ok)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static void tls_close(struct tlink *l, unsigned i)
 {
 	struct tlsc *t = l->state[i];
@@ -126,15 +141,8 @@ static int tls_open(struct tlink *l, unsigned i)
 	BIO_set_mem_eof_return(t->rb, -1); /* empty: wait for more, not EOF */
 	SSL_set_bio(t->ssl, t->rb, t->wb);
 	SSL_set_connect_state(t->ssl);
-	const char *name = o->sni ? o->sni : l->target->host;
-	if (!is_ip(name) && !SSL_set_tlsext_host_name(t->ssl, name))
+	if (tls_name_peer(t->ssl, o, l->target->host) < 0)
 		return -EINVAL;
-	if (!o->insecure) {
-		int ok = is_ip(name) ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), name) :
-				       SSL_set1_host(t->ssl, name);
-		if (!ok)
-			return -EINVAL;
-	}
 	SSL_SESSION *sess = tls_session_take(r);
 	if (sess) {
 		SSL_set_session(t->ssl, sess); /* takes its own reference */

@@ -39,6 +39,10 @@ void tls_run_free(struct tls_run *r);
  * off). The caller holds a reference: SSL_SESSION_free it after use. */
 SSL_SESSION *tls_session_take(struct tls_run *r);
 
+/* The name a connection to host sends (SNI, none for an address) and
+ * verifies (unless --insecure): --sni, else host. 0 or -EINVAL. */
+int tls_name_peer(SSL *ssl, const struct blast_opts *o, const char *host);
+
 /* Builds the context once and drops it: bad files and values are found
  * before any connection. 0, or -1 with words in err. */
 int tls_config_check(const struct blast_opts *o, char *err, size_t cap);
