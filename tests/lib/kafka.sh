@@ -214,3 +214,44 @@ EOF2
 		return 1
 	fi
 }
+
+# ---- Kafka over TLS: socat terminators where the advertised addresses are
+# The mock advertises each broker as 127.0.0.1:PORT of its plaintext
+# listener. In a network namespace of the test's own, 127.0.0.1:PORT is
+# instead a socat TLS listener (the PKI's server certificate) that hands
+# each connection through a unix socket to a socat in this namespace,
+# which connects to the broker: inside the namespace, every address the
+# mock advertises (bootstrap and Metadata) speaks TLS, and clients run
+# there (in_kafka_tls_ns) need no address mapping.
+
+KAFKA_TLS_NS=''
+
+# start_kafka_tls_ns PKI_DIR: the namespace and two socats per broker of
+# the running mock (KAFKA_BOOTSTRAPS). Exports KAFKA_TLS_NS. The namespace
+# goes on any exit; the socats are tracked.
+start_kafka_tls_ns() {
+	local pki=$1 hp port pid
+	KAFKA_TLS_NS=bkt$$
+	trap 'rc=$?; ip netns del "$KAFKA_TLS_NS" 2>/dev/null; (exit $rc); _cleanup' EXIT
+	ip netns add "$KAFKA_TLS_NS" || die "ip netns add failed"
+	ip -n "$KAFKA_TLS_NS" link set lo up || die "cannot bring lo up in $KAFKA_TLS_NS"
+	for hp in ${KAFKA_BOOTSTRAPS//,/ }; do
+		port=${hp##*:}
+		socat "UNIX-LISTEN:$T/kafka-tls-$port.sock,fork" "TCP:$hp" \
+			2>>"$T/socat-plain.err" &
+		track $!
+		ip netns exec "$KAFKA_TLS_NS" socat \
+			"OPENSSL-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork,cert=$pki/server.pem,key=$pki/server.key,verify=0" \
+			"UNIX-CONNECT:$T/kafka-tls-$port.sock" 2>>"$T/socat-tls.err" &
+		pid=$!
+		track "$pid"
+		wait_until 5 in_kafka_tls_ns bash -c "(exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null" ||
+			die "socat TLS listener on $port not up: $(cat "$T/socat-tls.err")"
+	done
+	export KAFKA_TLS_NS
+}
+
+# in_kafka_tls_ns CMD...: runs CMD inside the namespace.
+in_kafka_tls_ns() {
+	ip netns exec "$KAFKA_TLS_NS" "$@"
+}

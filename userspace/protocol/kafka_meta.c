@@ -261,8 +261,8 @@ static int boot_one(struct boot_ctx *b, const struct blast_target *t)
 		r = recv_frame(&ch, &resp);
 	if (r < 0) {
 		snprintf(b->err, sizeof(b->err), "no Kafka answer to ApiVersions (%s%s)",
-			 !b->tls && r == -ECONNRESET && ch.fd >= 0 ? "is it a TLS port? " : "",
-			 r == -ECONNRESET ? "connection closed" : strerror((int)-r));
+			 r == -ECONNRESET ? "connection closed" : strerror((int)-r),
+			 !b->tls && r == -ECONNRESET ? ": is it a TLS port? use --tls" : "");
 		goto out;
 	}
 	if (kafka_parse_response_header(resp, (size_t)r, false, &corr, &body, &body_len) < 0 ||
