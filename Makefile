@@ -178,7 +178,7 @@ $(OUT)/bench/%: bench/%.c $(LIB_OBJS)
 $(OUT)/tools/%: tests/tools/%.c
 	$(call msg,TOOL,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $< -lrdkafka -lpthread
+	$(Q)$(CC) $(CFLAGS) -o $@ $< -lrdkafka -lsasl2 -lpthread
 
 test-unit: $(UNIT_BINS) $(BPF_BUDGET_OBJS)
 	$(Q)tests/run.sh $(UNIT_BINS)
