@@ -48,8 +48,9 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 E2E_TESTS := $(sort $(wildcard tests/e2e/test_*.sh))
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
-# Helper programs for the tests (a Kafka mock cluster, a consumer): real
-# implementations from librdkafka, never blast's own code.
+# Helper programs for the tests (a Kafka mock cluster, a consumer, SASL in
+# front of the mock): real implementations from librdkafka and Cyrus SASL,
+# never blast's own code.
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS))
 

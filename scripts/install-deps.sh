@@ -15,6 +15,9 @@ PACKAGES=(
 	liburing-dev libbpf-dev libelf-dev zlib1g-dev libpcap-dev
 	libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev libssl-dev
 	librdkafka-dev kcat
+	# Kafka SASL tests: Cyrus SASL's PLAIN and SCRAM server mechanisms
+	# (tests/tools/kafka_sasl_gate.c)
+	libsasl2-dev libsasl2-modules
 	# BPF objects and skeletons, libFuzzer runtime, sanitizers
 	clang llvm libclang-rt-14-dev bpftool
 	# a second compiler for the BPF verifier budget (make check loads both builds)
@@ -22,7 +25,8 @@ PACKAGES=(
 	# tests and benches
 	iproute2 openssl mosquitto mosquitto-clients bc python3 procps psmisc coreutils util-linux time xxd
 	libwebsockets-test-server python3-websockets
-	# TLS tests: a TLS terminator that closes mid-run (tests/e2e/test_tls_hostile.sh)
+	# TLS tests: a TLS terminator that closes mid-run (tests/e2e/test_tls_hostile.sh),
+	# and in front of the Kafka mock (tests/e2e/test_kafka_tls.sh, test_kafka_sasl.sh)
 	socat
 	# every JSON report the tests write is checked against docs/report.schema.json
 	python3-jsonschema

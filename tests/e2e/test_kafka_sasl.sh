@@ -13,6 +13,9 @@
 #     SCRAM-SHA-256 produces (a TLS handshake and a SASL exchange per
 #     connection), kcat reads back over SASL_SSL with PLAIN, and
 #     SCRAM-SHA-512 is refused naming what the broker enables.
+#   - an impostor (the gate changes one character of SCRAM's server
+#     signature): the broker accepted blast's proof, but blast refuses to
+#     go on with a broker that cannot prove it knows the password.
 # Debian 12's kcat (librdkafka 2.0.2) cannot read back with SCRAM here:
 # its client-final message repeats the client nonce (fixed upstream after
 # 2.0.2), which Cyrus rightly refuses.
@@ -101,5 +104,13 @@ run_blast 20 --proto kafka --target "kafka+ssl://$KAFKA_BOOTSTRAP" --cacert "$PK
 	--sasl-password "$PASS"
 expect_refused "mechanism not enabled" \
 	"^blast: $KAFKA_BOOTSTRAP: SASL SCRAM-SHA-512 refused: UNSUPPORTED_SASL_MECHANISM \(the broker enables: PLAIN, SCRAM-SHA-256\)"
+
+log "== an impostor: SCRAM's server signature does not verify"
+start_kafka_ns forge --sasl "$USER" "$PASS" "SCRAM-SHA-256" --forge
+blast_in_kafka_ns
+run_blast 20 --proto kafka --target "$KAFKA_BOOTSTRAP" --topic a --messages 10 \
+	--sasl-mechanism SCRAM-SHA-256 --sasl-username "$USER" --sasl-password "$PASS"
+expect_refused "forged signature" \
+	"^blast: $KAFKA_BOOTSTRAP: SASL SCRAM-SHA-256: the server's signature does not verify"
 
 pass

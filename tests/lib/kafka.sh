@@ -229,17 +229,19 @@ EOF2
 
 KAFKA_NS='' _KAFKA_NS_ALL=''
 
-# start_kafka_ns TAG [--tls PKI_DIR] [--sasl USER PASSWORD MECHS]: a
+# start_kafka_ns TAG [--tls PKI_DIR] [--sasl USER PASSWORD MECHS] [--forge]: a
 # namespace (KAFKA_NS, exported) in front of every broker of the running
 # mock (KAFKA_BOOTSTRAPS). MECHS: the mechanisms the gate enables, space-
-# separated. Every namespace goes on any exit; the processes are tracked.
+# separated; --forge: the gate changes SCRAM's server signature (an
+# impostor). Every namespace goes on any exit; the processes are tracked.
 start_kafka_ns() {
-	local tag=$1 pki='' user='' pass='' mechs='' hp port sock front
+	local tag=$1 pki='' user='' pass='' mechs='' forge=() hp port sock front
 	shift
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--tls) pki=$2; shift 2 ;;
 		--sasl) user=$2 pass=$3 mechs=$4; shift 4 ;;
+		--forge) forge=(--forge-signature); shift ;;
 		*) die "start_kafka_ns: $1?" ;;
 		esac
 	done
@@ -253,7 +255,8 @@ start_kafka_ns() {
 		sock=$T/k$tag-$port.sock
 		if [ -n "$user" ]; then
 			"$KAFKA_TOOLS/kafka_sasl_gate" --listen "$sock" --upstream "$hp" --user "$user" \
-				--password "$pass" --mechs "$mechs" >"$T/gate-$tag-$port.out" \
+				--password "$pass" --mechs "$mechs" "${forge[@]+"${forge[@]}"}" \
+				>"$T/gate-$tag-$port.out" \
 				2>>"$T/gate-$tag.err" &
 		else
 			socat "UNIX-LISTEN:$sock,fork" "TCP:$hp" 2>>"$T/socat-$tag.err" &

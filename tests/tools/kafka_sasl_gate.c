@@ -6,6 +6,7 @@
  *
  *   kafka_sasl_gate --listen UNIX_PATH --upstream 127.0.0.1:PORT
  *                   --user U --password P [--mechs "PLAIN SCRAM-SHA-256"]
+ *                   [--forge-signature]
  *
  * Each connection accepted on UNIX_PATH gets its own process and its own
  * connection to the broker. Until it has authenticated, the gate answers
@@ -14,7 +15,9 @@
  * closes the connection on anything else (as a broker does). Once
  * authenticated, bytes pass through both ways unchanged. A refused
  * SaslAuthenticate gets SASL_AUTHENTICATION_FAILED with Kafka's message,
- * and the connection is closed. */
+ * and the connection is closed. --forge-signature plays an impostor that
+ * does not know the password: one character of SCRAM's server signature
+ * (server-final "v=") is changed before it is sent. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -36,6 +39,7 @@
 #define FRAME_MAX (64u << 20)
 
 static const char *g_user, *g_pass, *g_mechs = "PLAIN SCRAM-SHA-256 SCRAM-SHA-512";
+static bool g_forge;
 
 /* ---- credentials: one user, given on the command line ---- */
 
@@ -380,7 +384,11 @@ static void serve(int cfd, const struct sockaddr_in *up)
 				r_bytes(&r, msg, strlen(msg));
 			}
 			r_u32(&r, olen);
+			size_t at_sig = r.n + 2;
 			r_bytes(&r, out, olen);
+			if (g_forge && rc == SASL_OK && olen > 2 && !memcmp(out, "v=", 2) &&
+			    at_sig < r.n)
+				r.b[at_sig] = r.b[at_sig] == 'A' ? 'B' : 'A';
 			if (ver >= 1)
 				r_u32(&r, 0), r_u32(&r, 0); /* session_lifetime_ms */
 			if (r_send(cfd, &r) < 0 || !ok)
@@ -406,8 +414,13 @@ int main(int argc, char **argv)
 		{ SASL_CB_LIST_END, NULL, NULL },
 	};
 
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--forge-signature"))
+			g_forge = true;
 	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--listen"))
+		if (!strcmp(argv[i], "--forge-signature"))
+			i--;
+		else if (!strcmp(argv[i], "--listen"))
 			listen_path = argv[i + 1];
 		else if (!strcmp(argv[i], "--upstream"))
 			upstream = argv[i + 1];
