@@ -16,6 +16,10 @@
 #   - an impostor (the gate changes one character of SCRAM's server
 #     signature): the broker accepted blast's proof, but blast refuses to
 #     go on with a broker that cannot prove it knows the password.
+#   - credentials revoked after the bootstrap authenticated (a 1-broker
+#     mock whose gate refuses every authentication after the first): the
+#     run's connections are refused, counted under the Kafka error's name,
+#     the broker's words printed once, every message accounted for.
 # Debian 12's kcat (librdkafka 2.0.2) cannot read back with SCRAM here:
 # its client-final message repeats the client nonce (fixed upstream after
 # 2.0.2), which Cyrus rightly refuses.
@@ -112,5 +116,23 @@ run_blast 20 --proto kafka --target "$KAFKA_BOOTSTRAP" --topic a --messages 10 \
 	--sasl-mechanism SCRAM-SHA-256 --sasl-username "$USER" --sasl-password "$PASS"
 expect_refused "forged signature" \
 	"^blast: $KAFKA_BOOTSTRAP: SASL SCRAM-SHA-256: the server's signature does not verify"
+
+log "== credentials revoked after the bootstrap: the workers' connections refused"
+stop_kafka_mock
+start_kafka_mock 1 "e:2" || die "cannot start the second Kafka mock"
+start_kafka_ns revoke --sasl "$USER" "$PASS" "PLAIN" --refuse-after 1
+blast_in_kafka_ns
+r=$T/revoked.json
+run_blast 60 --proto kafka --target "$KAFKA_BOOTSTRAP" --topic e --conns 2 --messages 20 \
+	--sasl-mechanism PLAIN --sasl-username "$USER" --sasl-password "$PASS" --report "$r" --quiet
+[ "$BLAST_RC" -ne 0 ] && [ "$BLAST_RC" -ne 2 ] ||
+	fail "revoked: exit $BLAST_RC, want a failed run: $(head -c 300 "$T/blast.err")"
+expect_json "$r" errors.SASL_AUTHENTICATION_FAILED -ge 2
+expect_json "$r" conns_ok == 0
+expect_json "$r" acked == 0
+check_accounting "$r"
+log "   refused run: exit $BLAST_RC after ${BLAST_SECS}s; $(grep -m1 '^status' "$T/blast.out" 2>/dev/null)"
+[ "$(grep -c "^blast: Kafka $KAFKA_BOOTSTRAP: SASL PLAIN as $USER refused: SASL_AUTHENTICATION_FAILED: Authentication failed" "$T/blast.err")" -eq 1 ] ||
+	fail "revoked: want the broker's words once: $(head -c 400 "$T/blast.err")"
 
 pass

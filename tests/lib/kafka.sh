@@ -229,11 +229,14 @@ EOF2
 
 KAFKA_NS='' _KAFKA_NS_ALL=''
 
-# start_kafka_ns TAG [--tls PKI_DIR] [--sasl USER PASSWORD MECHS] [--forge]: a
+# start_kafka_ns TAG [--tls PKI_DIR] [--sasl USER PASSWORD MECHS] [--forge]
+# [--refuse-after N]: a
 # namespace (KAFKA_NS, exported) in front of every broker of the running
 # mock (KAFKA_BOOTSTRAPS). MECHS: the mechanisms the gate enables, space-
 # separated; --forge: the gate changes SCRAM's server signature (an
-# impostor). Every namespace goes on any exit; the processes are tracked.
+# impostor); --refuse-after N: every authentication after the first N
+# that succeeded is refused (counted per broker: each has its own gate).
+# Every namespace goes on any exit; the processes are tracked.
 start_kafka_ns() {
 	local tag=$1 pki='' user='' pass='' mechs='' forge=() hp port sock front
 	shift
@@ -241,7 +244,8 @@ start_kafka_ns() {
 		case $1 in
 		--tls) pki=$2; shift 2 ;;
 		--sasl) user=$2 pass=$3 mechs=$4; shift 4 ;;
-		--forge) forge=(--forge-signature); shift ;;
+		--forge) forge+=(--forge-signature); shift ;;
+		--refuse-after) forge+=(--refuse-after "$2"); shift 2 ;;
 		*) die "start_kafka_ns: $1?" ;;
 		esac
 	done

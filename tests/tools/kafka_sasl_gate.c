@@ -6,7 +6,7 @@
  *
  *   kafka_sasl_gate --listen UNIX_PATH --upstream 127.0.0.1:PORT
  *                   --user U --password P [--mechs "PLAIN SCRAM-SHA-256"]
- *                   [--forge-signature]
+ *                   [--forge-signature] [--refuse-after N]
  *
  * Each connection accepted on UNIX_PATH gets its own process and its own
  * connection to the broker. Until it has authenticated, the gate answers
@@ -17,7 +17,9 @@
  * SaslAuthenticate gets SASL_AUTHENTICATION_FAILED with Kafka's message,
  * and the connection is closed. --forge-signature plays an impostor that
  * does not know the password: one character of SCRAM's server signature
- * (server-final "v=") is changed before it is sent. */
+ * (server-final "v=") is changed before it is sent. --refuse-after N
+ * refuses every authentication after the first N that succeeded (a
+ * broker whose credentials were revoked while a client runs). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -40,6 +43,8 @@
 
 static const char *g_user, *g_pass, *g_mechs = "PLAIN SCRAM-SHA-256 SCRAM-SHA-512";
 static bool g_forge;
+static long g_refuse_after = -1;
+static long *g_auth_ok; /* authentications that succeeded, shared by the children */
 
 /* ---- credentials: one user, given on the command line ---- */
 
@@ -367,6 +372,9 @@ static void serve(int cfd, const struct sockaddr_in *up)
 			}
 			int rc = started ? sasl_server_step(conn, in, al, &out, &olen) :
 					   sasl_server_start(conn, mech, in, al, &out, &olen);
+			if (rc == SASL_OK && g_refuse_after >= 0 &&
+			    __atomic_fetch_add(g_auth_ok, 1, __ATOMIC_SEQ_CST) >= g_refuse_after)
+				rc = SASL_BADAUTH, out = NULL, olen = 0;
 			started = true;
 			free(f);
 			r_begin(&r, corr);
@@ -379,7 +387,7 @@ static void serve(int cfd, const struct sockaddr_in *up)
 				snprintf(msg, sizeof(msg), "Authentication failed during authentication due "
 					 "to invalid credentials with SASL mechanism %s", mech);
 				fprintf(stderr, "kafka_sasl_gate: %s refused: %s\n", mech,
-					sasl_errdetail(conn));
+					out || rc != SASL_BADAUTH ? sasl_errdetail(conn) : "--refuse-after");
 				r_u16(&r, (uint16_t)strlen(msg));
 				r_bytes(&r, msg, strlen(msg));
 			}
@@ -430,6 +438,8 @@ int main(int argc, char **argv)
 			g_pass = argv[i + 1];
 		else if (!strcmp(argv[i], "--mechs"))
 			g_mechs = argv[i + 1];
+		else if (!strcmp(argv[i], "--refuse-after"))
+			g_refuse_after = atol(argv[i + 1]);
 	}
 	const char *colon = upstream ? strrchr(upstream, ':') : NULL;
 	if (!listen_path || !colon || !g_user || !g_pass) {
@@ -443,6 +453,12 @@ int main(int argc, char **argv)
 	if (inet_pton(AF_INET, host, &up.sin_addr) != 1) {
 		fprintf(stderr, "kafka_sasl_gate: --upstream: an IPv4 address and port\n");
 		return 2;
+	}
+	g_auth_ok = mmap(NULL, sizeof(*g_auth_ok), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			 -1, 0);
+	if (g_auth_ok == MAP_FAILED) {
+		perror("kafka_sasl_gate: mmap");
+		return 1;
 	}
 	if (sasl_auxprop_add_plugin("gate", gate_auxprop_init) != SASL_OK ||
 	    sasl_server_init(cbs, "kafka_sasl_gate") != SASL_OK) {
