@@ -284,9 +284,22 @@ static ssize_t client_final(struct sasl_client *s, const char *msg, size_t n, ui
 
 	uint8_t salted[64], ckey[64], stored[64], csig[64], skey[64];
 	unsigned int sl = 0;
-	if (!PKCS5_PBKDF2_HMAC(s->pass, (int)strlen(s->pass), f.salt, (int)f.salt_len,
-			       (int)f.iterations, md, (int)hl, salted) ||
-	    !hmac(md, salted, hl, "Client Key", 10, ckey) || !EVP_Digest(ckey, hl, stored, &sl, md, NULL) ||
+	struct scram_cache *c = s->cache;
+	if (c && c->valid && c->mech == s->mech && c->iterations == f.iterations &&
+	    c->salt_len == f.salt_len && !memcmp(c->salt, f.salt, f.salt_len)) {
+		memcpy(salted, c->salted, hl);
+	} else {
+		if (!PKCS5_PBKDF2_HMAC(s->pass, (int)strlen(s->pass), f.salt, (int)f.salt_len,
+				       (int)f.iterations, md, (int)hl, salted))
+			return fail(s, -EIO, "SCRAM: hashing failed");
+		if (c) {
+			*c = (struct scram_cache){ .mech = s->mech, .iterations = f.iterations,
+						   .salt_len = f.salt_len, .valid = true };
+			memcpy(c->salt, f.salt, f.salt_len);
+			memcpy(c->salted, salted, hl);
+		}
+	}
+	if (!hmac(md, salted, hl, "Client Key", 10, ckey) || !EVP_Digest(ckey, hl, stored, &sl, md, NULL) ||
 	    !hmac(md, stored, hl, s->auth, s->auth_len, csig) ||
 	    !hmac(md, salted, hl, "Server Key", 10, skey) ||
 	    !hmac(md, skey, hl, s->auth, s->auth_len, s->server_sig))

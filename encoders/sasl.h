@@ -28,6 +28,19 @@ enum sasl_mech {
 /* What the client is waiting for. */
 enum sasl_step { SASL_START = 0, SASL_WAIT_FIRST, SASL_WAIT_FINAL, SASL_DONE, SASL_FAILED };
 
+/* SCRAM's SaltedPassword for one (mechanism, salt, iteration count): a
+ * broker keeps one salt per user, so every connection of a run derives
+ * the same key, and PBKDF2 (thousands of HMACs) need run only once. The
+ * caller owns it and may share it between exchanges of one password. */
+struct scram_cache {
+	enum sasl_mech mech;
+	uint32_t iterations;
+	uint8_t salt[128];
+	size_t salt_len;
+	uint8_t salted[64];
+	bool valid;
+};
+
 struct sasl_client {
 	enum sasl_mech mech;
 	enum sasl_step step;
@@ -39,6 +52,7 @@ struct sasl_client {
 	uint8_t server_sig[64];
 	size_t sig_len;
 	char err[SASL_ERR_MAX];
+	struct scram_cache *cache; /* optional, set after sasl_client_init */
 };
 
 /* The mechanism's name as Kafka's SaslHandshake spells it. */

@@ -31,6 +31,38 @@ static void exchange(enum sasl_mech m, const char *nonce, const char *first, con
 	CHECK_EQ_INT(s.step, SASL_DONE);
 }
 
+/* RFC 7677's exchange with a cache: the first derives the key and keeps
+ * it, the second uses it (a cache holding its key for another salt is
+ * derived anew). Same messages every time. */
+static void test_cache(void)
+{
+	struct scram_cache cache = { 0 };
+	const char *final = "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+			    "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+
+	for (int round = 0; round < 3; round++) {
+		struct sasl_client s;
+		uint8_t out[512];
+		if (round == 2)
+			cache.salt[0] ^= 1; /* kept for another salt */
+		sasl_client_init(&s, SASL_SCRAM_SHA_256, "user", "pencil", "rOprNGfwEbeRWgbNEkqO");
+		s.cache = &cache;
+		sasl_client_first(&s, out, sizeof(out));
+		ssize_t n = sasl_client_step(&s, (const uint8_t *)SF256, strlen(SF256), out, sizeof(out));
+		CHECK_MEM(out, n > 0 ? (size_t)n : 0, final, strlen(final));
+		CHECK(cache.valid && cache.iterations == 4096 && cache.salt_len == 16);
+	}
+	/* A poisoned key with the right salt shows it is used, not re-derived. */
+	struct sasl_client s;
+	uint8_t out[512];
+	cache.salted[0] ^= 1;
+	sasl_client_init(&s, SASL_SCRAM_SHA_256, "user", "pencil", "rOprNGfwEbeRWgbNEkqO");
+	s.cache = &cache;
+	sasl_client_first(&s, out, sizeof(out));
+	ssize_t n = sasl_client_step(&s, (const uint8_t *)SF256, strlen(SF256), out, sizeof(out));
+	CHECK(n > 0 && ((size_t)n != strlen(final) || memcmp(out, final, (size_t)n)));
+}
+
 static void test_vectors(void)
 {
 	/* RFC 7677 section 3. */
@@ -191,6 +223,7 @@ static void test_kafka_responses(void)
 int main(void)
 {
 	test_vectors();
+	test_cache();
 	test_server_final_refused();
 	test_server_first_bad();
 	test_names_and_plain();

@@ -83,6 +83,7 @@ struct kstate {
 	struct kafka_header hdrs[64];
 	char hdr_buf[HDR_BUF_CAP];
 	bool settled;
+	struct scram_cache scram; /* SCRAM's key, derived once for every connection */
 };
 
 static struct kstate *kst(const struct worker *w)
@@ -750,8 +751,8 @@ static ssize_t kf_hello(struct worker *w, struct conn *c, uint8_t *out, size_t c
 {
 	struct kconn *kc = c->pstate;
 
-	return kauth_hello(w, c, ((struct kafka_meta *)w->shared)->sasl_auth_version, &kc->auth,
-			   out, cap);
+	return kauth_hello(w, c, ((struct kafka_meta *)w->shared)->sasl_auth_version,
+			   &kst(w)->scram, &kc->auth, out, cap);
 }
 
 static ssize_t kf_frame_total(const uint8_t *buf, size_t len)

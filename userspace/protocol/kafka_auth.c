@@ -41,8 +41,8 @@ void kauth_free(struct kauth **a)
 	*a = NULL;
 }
 
-ssize_t kauth_hello(struct worker *w, struct conn *c, int16_t auth_version, struct kauth **a,
-		    uint8_t *out, size_t cap)
+ssize_t kauth_hello(struct worker *w, struct conn *c, int16_t auth_version,
+		    struct scram_cache *cache, struct kauth **a, uint8_t *out, size_t cap)
 {
 	kauth_free(a);
 	if (!w->o->sasl_mech)
@@ -54,7 +54,9 @@ ssize_t kauth_hello(struct worker *w, struct conn *c, int16_t auth_version, stru
 	if (n < 0) {
 		note(w, c, (*a)->k.why);
 		kauth_free(a);
+		return n;
 	}
+	(*a)->k.c.cache = cache;
 	return n;
 }
 

@@ -21,9 +21,10 @@ struct kauth {
 };
 
 /* The connection's hello: its SaslHandshake into out (bytes), with *a
- * made anew; 0 when o asks for no SASL; < 0 on failure (counted). */
-ssize_t kauth_hello(struct worker *w, struct conn *c, int16_t auth_version, struct kauth **a,
-		    uint8_t *out, size_t cap);
+ * made anew; 0 when o asks for no SASL; < 0 on failure (counted). cache:
+ * the worker's SCRAM key, shared by its connections. */
+ssize_t kauth_hello(struct worker *w, struct conn *c, int16_t auth_version,
+		    struct scram_cache *cache, struct kauth **a, uint8_t *out, size_t cap);
 /* A response frame while authenticating: sends the next request, or
  * marks the connection ready once done (and frees *a). 0, or -1 when the
  * connection was failed (the broker's refusal counted by its Kafka error
