@@ -114,6 +114,12 @@ int analyze_write_json(FILE *f, const void *arg)
 		json_kv_u64(&j, "timed", r->timed);
 		json_kv_double3(&j, "p50_us", (double)r->p50_ns / 1e3);
 		json_kv_double3(&j, "p99_us", (double)r->p99_ns / 1e3);
+		if (r->tls != WM_TLS_NONE) {
+			static const char *const tls[] = { [WM_TLS_DECRYPTED] = "decrypted",
+							   [WM_TLS_NO_KEY] = "no_key",
+							   [WM_TLS_FAILED] = "failed" };
+			json_kv_string(&j, "tls", tls[r->tls]);
+		}
 		json_end_object(&j);
 	}
 	json_end_array(&j);
