@@ -2,7 +2,8 @@
  * simple 1-RTT handshake (section 3: each traffic secret's key and IV, and
  * the client's Finished and application data records opened through a
  * flow fed a ClientHello and ServerHello with that trace's randoms and
- * suite, whole and one byte at a time); TLS 1.2's PRF against the SHA-256
+ * suite, whole and one byte at a time, then a KeyUpdate and data under the
+ * next secret); TLS 1.2's PRF against the SHA-256
  * vector published for the IETF TLS working group, and a TLS 1.2 GCM and
  * ChaCha20 flow sealed here with OpenSSL and opened by the flow; the key
  * log reader's good and bad lines. */
@@ -143,6 +144,39 @@ static void feed(struct tls_flow *t, int client, const uint8_t *p, size_t n, boo
 		tls_flow_feed(t, client, p + i, 1, 1, sink, s);
 }
 
+/* A TLS 1.3 record sealed as a peer would (RFC 8446 5.2): the inner
+ * plaintext is the content, its type and one byte of padding. */
+static size_t seal13(const uint8_t *secret, uint64_t seq, uint8_t type, const uint8_t *pt,
+		     size_t n, uint8_t *out)
+{
+	const struct tls_suite *s = tls_suite_find(0x1301);
+	struct tls_traffic_key k;
+	uint8_t nonce[12], inner[256];
+	size_t len = n + 2 + 16;
+	int ol;
+
+	tls13_traffic_key(s, secret, 32, &k);
+	memcpy(nonce, k.iv, 12);
+	for (int i = 0; i < 8; i++)
+		nonce[4 + i] ^= (uint8_t)(seq >> (56 - 8 * i));
+	memcpy(inner, pt, n);
+	inner[n] = type;
+	inner[n + 1] = 0;
+	out[0] = 23;
+	out[1] = 3;
+	out[2] = 3;
+	out[3] = (uint8_t)(len >> 8);
+	out[4] = (uint8_t)len;
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	EVP_EncryptInit_ex(c, s->cipher(), NULL, k.key, nonce);
+	EVP_EncryptUpdate(c, NULL, &ol, out, 5);
+	EVP_EncryptUpdate(c, out + 5, &ol, inner, (int)n + 2);
+	EVP_EncryptFinal_ex(c, out + 5 + n + 2, &ol);
+	EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, out + 5 + n + 2);
+	EVP_CIPHER_CTX_free(c);
+	return 5 + len;
+}
+
 static void test_rfc8448_flow(bool bytewise, bool tamper)
 {
 	char log[1024];
@@ -192,6 +226,17 @@ static void test_rfc8448_flow(bool bytewise, bool tamper)
 		CHECK_EQ_INT(tls_flow_outcome(t), TLS_DECRYPTED);
 		CHECK_MEM(s.buf, s.n, want, 50);
 		CHECK_EQ_INT(tls_flow_records(t), 2);
+		/* A KeyUpdate (record 1 under the first secret), then data under
+		 * the next secret from sequence number 0. */
+		static const uint8_t key_update[5] = { 24, 0, 0, 1, 0 }, after[3] = { 0xd0, 0, 0x42 };
+		uint8_t sec[32];
+		unhex(C_AP, sec);
+		n = seal13(sec, 1, 22, key_update, sizeof(key_update), rec);
+		CHECK_EQ_INT(tls13_next_secret(tls_suite_find(0x1301), sec, 32), 0);
+		n += seal13(sec, 0, 23, after, sizeof(after), rec + n);
+		feed(t, 1, rec, n, bytewise, &s);
+		CHECK_EQ_INT(tls_flow_outcome(t), TLS_DECRYPTED);
+		CHECK_MEM(s.buf + 50, s.n - 50, after, sizeof(after));
 	}
 	tls_flow_free(t);
 	tls_keylog_free(&kl);
