@@ -23,13 +23,13 @@ struct hs_asm {
 	unsigned hdr_len;
 	uint32_t left; /* body bytes still to come */
 	bool keep;
-	uint8_t *body;
-	size_t len;
+	uint8_t *body; /* a hello's, freed once read */
+	size_t len, cap;
 };
 
 struct tdir {
-	uint8_t *rec; /* a record not yet whole, TLS_REC_HDR + TLS_REC_MAX */
-	size_t rec_len;
+	uint8_t *rec; /* a record not yet whole */
+	size_t rec_len, rec_cap;
 	uint64_t rec_ts;
 	struct hs_asm hs;
 	EVP_CIPHER_CTX *aead; /* NULL until keys are known */
@@ -55,8 +55,23 @@ struct tls_flow {
 	char why[160];
 	uint64_t records;
 	uint8_t *pt; /* one record's plaintext */
+	size_t pt_cap;
 	struct tdir d[2]; /* [1]: the client's direction */
 };
+
+/* Buffers grow to what the flow's records need: most records of a run
+ * are small, and a capture may hold thousands of flows. */
+static bool grow(uint8_t **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return true;
+	uint8_t *b = realloc(*buf, need);
+	if (!b)
+		return false;
+	*buf = b;
+	*cap = need;
+	return true;
+}
 
 struct tls_flow *tls_flow_new(const struct tls_keylog *kl)
 {
@@ -100,8 +115,6 @@ static bool install(struct tls_flow *t, struct tdir *d, const uint8_t *secret, s
 		d->secret_len = (uint8_t)len;
 	}
 	if (!d->aead && !(d->aead = EVP_CIPHER_CTX_new()))
-		return false;
-	if (!t->pt && !(t->pt = malloc(TLS_REC_MAX)))
 		return false;
 	d->seq = 0;
 	return EVP_DecryptInit_ex(d->aead, t->suite->cipher(), NULL, d->k.key, NULL) == 1;
@@ -224,7 +237,7 @@ static void hs_feed(struct tls_flow *t, int c, const uint8_t *p, size_t n)
 			a->len = 0;
 			a->keep = (a->hdr[0] == TLS_HS_CLIENT_HELLO || a->hdr[0] == TLS_HS_SERVER_HELLO) &&
 				  a->left <= HELLO_MAX;
-			if (a->keep && !a->body && !(a->body = malloc(HELLO_MAX))) {
+			if (a->keep && !grow(&a->body, &a->cap, a->left ? a->left : 1)) {
 				fail(t, &t->d[c], "out of memory");
 				return;
 			}
@@ -240,6 +253,11 @@ static void hs_feed(struct tls_flow *t, int c, const uint8_t *p, size_t n)
 		if (a->hdr_len == 4 && !a->left) {
 			a->hdr_len = 0;
 			hs_message(t, c, a->hdr[0], a->keep ? a->body : NULL, a->len);
+			if (a->keep) { /* a hello comes once */
+				free(a->body);
+				a->body = NULL;
+				a->cap = 0;
+			}
 		}
 	}
 }
@@ -267,6 +285,8 @@ static long open_record(struct tls_flow *t, struct tdir *d, const struct tls_rec
 			nonce[4 + i] ^= (uint8_t)(d->seq >> (56 - 8 * i));
 	}
 	ct_len = (size_t)(body + r->len - TAG - ct);
+	if (!grow(&t->pt, &t->pt_cap, ct_len ? ct_len : 1))
+		return -1;
 	memcpy(tag, ct + ct_len, TAG);
 	if (t->tls13) {
 		memcpy(aad, hdr, TLS_REC_HDR);
@@ -396,13 +416,13 @@ void tls_flow_feed(struct tls_flow *t, int from_client, const uint8_t *p, size_t
 			}
 			d->rec_ts = ts;
 		}
-		if (!d->rec && !(d->rec = malloc(TLS_REC_HDR + TLS_REC_MAX))) {
-			fail(t, d, "out of memory");
-			return;
-		}
 		size_t want = TLS_REC_HDR;
 		if (d->rec_len >= TLS_REC_HDR)
 			want += rb_be16(d->rec + 3);
+		if (!grow(&d->rec, &d->rec_cap, want)) {
+			fail(t, d, "out of memory");
+			return;
+		}
 		size_t take = want - d->rec_len < n ? want - d->rec_len : n;
 		memcpy(d->rec + d->rec_len, p, take);
 		d->rec_len += take;
