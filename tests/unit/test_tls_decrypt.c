@@ -6,7 +6,8 @@
  * next secret); TLS 1.2's PRF against the SHA-256
  * vector published for the IETF TLS working group, and a TLS 1.2 GCM and
  * ChaCha20 flow sealed here with OpenSSL and opened by the flow; the key
- * log reader's good and bad lines. */
+ * log reader's good and bad lines; a TLS 1.2 MQTT connection through the
+ * capture matcher, with its key, without one, and with a segment lost. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,8 +17,12 @@
 
 #include <openssl/evp.h>
 
+#include "encoders/pcapfile.h"
+#include "witness/analyze.h"
 #include "witness/tls_decrypt.h"
 #include "witness/tls_keys.h"
+#include "witness/wire_match.h"
+#include "pcap_build.h"
 #include "t.h"
 
 /* "a1 b2 ..." (spaces anywhere) into bytes: the count. */
@@ -336,6 +341,94 @@ static void test_tls12_flow(uint16_t suite_id, const char *suite_hex)
 	tls_keylog_free(&kl);
 }
 
+/* One packet of 10.0.0.S:sport -> 10.0.0.D:dport into the matcher. */
+static void wm_feed(struct wm *m, bool from_client, uint32_t seq, uint8_t flags, const void *pl,
+		    size_t len)
+{
+	static uint8_t pkt[2048];
+	static uint64_t ts = 1000;
+	struct pcap_pkt p = { .linktype = LINKTYPE_RAW, .data = pkt, .ts_ns = ts += 1000 };
+
+	p.caplen = p.wirelen = from_client ? ip4_tcp(pkt, 1, 2, 40000, 8883, seq, flags, pl, len)
+					   : ip4_tcp(pkt, 2, 1, 8883, 40000, seq, flags, pl, len);
+	wm_packet(m, &p);
+}
+
+/* A TLS 1.2 MQTT connection through the capture matcher: hellos, each
+ * side's ChangeCipherSpec and Finished, a CONNECT and a QoS 1 PUBLISH in
+ * one record split over two segments, CONNACK and PUBACK. With the key
+ * log: one request, one ack, the flow decrypted. Without: the flow named
+ * as encrypted. With the server's Finished segment lost: failed. */
+static void test_capture_flow(int mode)
+{
+	const char *master = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20"
+			     "2122232425262728292a2b2c2d2e2f30";
+	static const uint8_t ccs[] = { 20, 3, 3, 0, 1, 1 }, fin[16] = { 20, 0, 0, 12 };
+	static const uint8_t connect_publish[] = { 0x10, 0x0c, 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 60, 0,
+						   0, 0x32, 6, 0, 1, 't', 0, 7, 'x' };
+	static const uint8_t connack_puback[] = { 0x20, 2, 0, 0, 0x40, 2, 0, 7 };
+	const struct tls_suite *suite = tls_suite_find(0xc02f);
+	char log[300], err[200];
+	uint8_t m48[48], cr[32], sr[32], rec[512];
+	struct tls_keylog kl;
+	struct tls_traffic_key ck, sk;
+	uint32_t cs = 1000, ss = 5000;
+
+	snprintf(log, sizeof(log), "CLIENT_RANDOM %s %s\n",
+		 "cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7", master);
+	CHECK_EQ_INT(tls_keylog_parse(log, strlen(log), &kl, err, sizeof(err)), 0);
+	unhex(CLIENT_RANDOM, cr);
+	unhex(SERVER_RANDOM, sr);
+	unhex(master, m48);
+	tls12_key_block(suite, m48, 48, cr, sr, &ck, &sk);
+	struct wm_opts o = { .proto = WM_AUTO, .keylog = mode == 1 ? NULL : &kl };
+	struct wm *m = wm_new(&o);
+	wm_feed(m, true, cs - 1, TCP_SYN, NULL, 0);
+	wm_feed(m, false, ss - 1, TCP_SYN | TCP_ACK, NULL, 0);
+	size_t n = hello_record(rec, 1, CLIENT_RANDOM, "00 02 c0 2f 01 00");
+	wm_feed(m, true, cs, TCP_ACK, rec, n);
+	cs += (uint32_t)n;
+	n = hello_record(rec, 2, SERVER_RANDOM, "c0 2f 00");
+	memcpy(rec + n, ccs, sizeof(ccs));
+	n += sizeof(ccs);
+	n += seal12(suite, &sk, 0, 22, fin, sizeof(fin), rec + n);
+	if (mode != 2) /* mode 2: the capture lost this segment */
+		wm_feed(m, false, ss, TCP_ACK, rec, n);
+	ss += (uint32_t)n;
+	memcpy(rec, ccs, sizeof(ccs));
+	n = sizeof(ccs);
+	n += seal12(suite, &ck, 0, 22, fin, sizeof(fin), rec + n);
+	n += seal12(suite, &ck, 1, 23, connect_publish, sizeof(connect_publish), rec + n);
+	wm_feed(m, true, cs, TCP_ACK, rec, n - 20);
+	wm_feed(m, true, cs + (uint32_t)n - 20, TCP_ACK, rec + n - 20, 20);
+	cs += (uint32_t)n;
+	n = seal12(suite, &sk, 1, 23, connack_puback, sizeof(connack_puback), rec);
+	wm_feed(m, false, ss, TCP_ACK, rec, n);
+	struct wire_stats s;
+	struct wm_counts c;
+	wm_result(m, &s, &c);
+	CHECK_EQ_INT(s.tls_flows, 1);
+	CHECK_EQ_INT(s.requests, mode == 0 ? 1 : 0);
+	CHECK_EQ_INT(s.acks, mode == 0 ? 1 : 0);
+	CHECK_EQ_INT(s.tls_decrypted, mode == 0);
+	CHECK_EQ_INT(s.tls_no_key, mode == 1);
+	CHECK_EQ_INT(s.tls_failed, mode == 2);
+	struct analyze_warnings w;
+	analyze_warnings(&s, &c, &o, &w);
+	if (mode == 0)
+		CHECK_EQ_INT(w.n, 0);
+	if (mode == 1)
+		CHECK(w.n == 1 && w.kind[0] == AW_TLS_NO_KEY &&
+		      strstr(w.line[0], "1 flow is TLS-encrypted and not read: 10.0.0.1:40000 -> "
+					"10.0.0.2:8883; give --keylog") != NULL);
+	if (mode == 2) /* the hole before the server's next segment is a gap too */
+		CHECK(w.n >= 1 && w.kind[w.n - 1] == AW_TLS_FAILED &&
+		      strstr(w.line[w.n - 1], "1 TLS flow could not be decrypted: 10.0.0.1:40000 -> "
+					      "10.0.0.2:8883 (the capture misses bytes the server sent)"));
+	wm_free(m);
+	tls_keylog_free(&kl);
+}
+
 static void test_keylog_lines(void)
 {
 	struct tls_keylog kl;
@@ -370,5 +463,7 @@ int main(void)
 	test_tls12_flow(0xc030, "c0 30");
 	test_tls12_flow(0xcca8, "cc a8");
 	test_keylog_lines();
+	for (int mode = 0; mode < 3; mode++)
+		test_capture_flow(mode);
 	return t_done("test_tls_decrypt");
 }
