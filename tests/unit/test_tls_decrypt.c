@@ -2,8 +2,9 @@
  * simple 1-RTT handshake (section 3: each traffic secret's key and IV, and
  * the client's Finished and application data records opened through a
  * flow fed a ClientHello and ServerHello with that trace's randoms and
- * suite, whole and one byte at a time, then a KeyUpdate and data under the
- * next secret); TLS 1.2's PRF against the SHA-256
+ * suite, whole and one byte at a time, after a HelloRetryRequest, without
+ * the handshake secrets, then a KeyUpdate and data under the next
+ * secret); TLS 1.2's PRF against the SHA-256
  * vector published for the IETF TLS working group, and a TLS 1.2 GCM and
  * ChaCha20 flow sealed here with OpenSSL and opened by the flow; the key
  * log reader's good and bad lines; a TLS 1.2 MQTT connection through the
@@ -182,22 +183,34 @@ static size_t seal13(const uint8_t *secret, uint64_t seq, uint8_t type, const ui
 	return 5 + len;
 }
 
-static void test_rfc8448_flow(bool bytewise, bool tamper)
+enum {
+	F_BYTEWISE = 1, /* fed one byte at a time */
+	F_TAMPER = 2,   /* the application record's ciphertext changed */
+	F_HRR = 4,      /* a HelloRetryRequest and a second ClientHello first */
+	F_NO_HS = 8,    /* the key log lacks the handshake secrets */
+};
+
+static void test_rfc8448_flow(unsigned flags)
 {
 	char log[1024];
 	struct tls_keylog kl;
 	char err[200];
 	uint8_t rec[512], want[50];
 	struct sink s = { .n = 0 };
+	bool bytewise = flags & F_BYTEWISE, tamper = flags & F_TAMPER;
+	int at = 0;
 
-	snprintf(log, sizeof(log),
-		 "# RFC 8448\nCLIENT_HANDSHAKE_TRAFFIC_SECRET %s %s\r\n"
-		 "SERVER_HANDSHAKE_TRAFFIC_SECRET %s %s\nCLIENT_TRAFFIC_SECRET_0 %s %s\n"
+	if (!(flags & F_NO_HS))
+		at = snprintf(log, sizeof(log),
+			      "# RFC 8448\nCLIENT_HANDSHAKE_TRAFFIC_SECRET %s %s\r\n"
+			      "SERVER_HANDSHAKE_TRAFFIC_SECRET %s %s\n",
+			      "cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7",
+			      "b3eddb126e067f35a780b3abf45e2d8f3b1a950738f52e9600746a0e27a55a21",
+			      "cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7",
+			      "b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38");
+	snprintf(log + at, sizeof(log) - (size_t)at,
+		 "CLIENT_TRAFFIC_SECRET_0 %s %s\n"
 		 "SERVER_TRAFFIC_SECRET_0 %s %s\nEXPORTER_SECRET %s %s\n",
-		 "cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7",
-		 "b3eddb126e067f35a780b3abf45e2d8f3b1a950738f52e9600746a0e27a55a21",
-		 "cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7",
-		 "b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38",
 		 "cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7",
 		 "9e40646ce79a7f9dc05af8889bce6552875afa0b06df0087f792ebb7c17504a5",
 		 "cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7",
@@ -211,6 +224,13 @@ static void test_rfc8448_flow(bool bytewise, bool tamper)
 	/* suites: TLS_AES_128_GCM_SHA256; no compression; no extensions */
 	size_t n = hello_record(rec, 1, CLIENT_RANDOM, "00 02 13 01 01 00");
 	feed(t, 1, rec, n, bytewise, &s);
+	if (flags & F_HRR) { /* the HelloRetryRequest's random, then the ClientHello again */
+		n = hello_record(rec, 2, "cf 21 ad 74 e5 9a 61 11 be 1d 8c 02 1e 65 b8 91 c2 a2 11 16"
+				 " 7a bb 8c 5e 07 9e 09 e2 c8 a8 33 9c", "13 01 00 00 06 00 2b 00 02 03 04");
+		feed(t, 0, rec, n, bytewise, &s);
+		n = hello_record(rec, 1, CLIENT_RANDOM, "00 02 13 01 01 00");
+		feed(t, 1, rec, n, bytewise, &s);
+	}
 	/* suite 13 01, compression 0, supported_versions 03 04 */
 	n = hello_record(rec, 2, SERVER_RANDOM, "13 01 00 00 06 00 2b 00 02 03 04");
 	feed(t, 0, rec, n, bytewise, &s);
@@ -230,7 +250,8 @@ static void test_rfc8448_flow(bool bytewise, bool tamper)
 	} else {
 		CHECK_EQ_INT(tls_flow_outcome(t), TLS_DECRYPTED);
 		CHECK_MEM(s.buf, s.n, want, 50);
-		CHECK_EQ_INT(tls_flow_records(t), 2);
+		/* Without its key the Finished is passed over, not opened. */
+		CHECK_EQ_INT(tls_flow_records(t), flags & F_NO_HS ? 1 : 2);
 		/* A KeyUpdate (record 1 under the first secret), then data under
 		 * the next secret from sequence number 0. */
 		static const uint8_t key_update[5] = { 24, 0, 0, 1, 0 }, after[3] = { 0xd0, 0, 0x42 };
@@ -455,9 +476,11 @@ static void test_keylog_lines(void)
 int main(void)
 {
 	test_rfc8448_keys();
-	test_rfc8448_flow(false, false);
-	test_rfc8448_flow(true, false);
-	test_rfc8448_flow(false, true);
+	test_rfc8448_flow(0);
+	test_rfc8448_flow(F_BYTEWISE);
+	test_rfc8448_flow(F_TAMPER);
+	test_rfc8448_flow(F_HRR);
+	test_rfc8448_flow(F_NO_HS | F_BYTEWISE);
 	test_tls12_prf();
 	test_tls12_flow(0xc02f, "c0 2f");
 	test_tls12_flow(0xc030, "c0 30");
