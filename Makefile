@@ -158,10 +158,11 @@ $(OUT)/asan/tests/%: tests/unit/%.c $(ASAN_OBJS) | $(PROTO_GEN_H)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 # Fuzz targets link the encoders (decoders are pure), the capture matcher
-# with the histogram it records into, and the JSON reader with what it
+# with the histogram it records into and its TLS decryption, and the JSON reader with what it
 # reads a run report into, and the transport stack (TLS's layer over OpenSSL).
 FUZZ_LIB := $(ENC_SRCS) userspace/stats/hist.c userspace/witness/wire_match.c \
             userspace/witness/wire_parse.c userspace/witness/wire_pend.c \
+            userspace/witness/wire_tls.c userspace/witness/tls_decrypt.c userspace/witness/tls_keys.c \
             userspace/report/json_read.c userspace/report/report_read.c userspace/report/wire.c \
             userspace/report/json.c userspace/transport/stack.c userspace/transport/tls.c \
             userspace/transport/tls_ctx.c userspace/transport/tcp.c userspace/transport/websocket.c
