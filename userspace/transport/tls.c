@@ -29,6 +29,9 @@
 struct tlsc {
 	SSL *ssl;
 	BIO *rb, *wb;      /* owned by ssl */
+	BIO *spill;        /* records made outside a send (handshake, alerts), ours */
+	uint8_t *dst;      /* in a send: where wb puts its records, */
+	size_t dst_len, dst_cap; /* how many it put there, and the room */
 	uint64_t t0;       /* when its ClientHello was made */
 	char peer[300];    /* HOST:PORT, for the note */
 	uint8_t answered;  /* some byte came from the server */
@@ -96,6 +99,7 @@ static void tls_close(struct tlink *l, unsigned i)
 		SSL_set_shutdown(t->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	if (t->ssl)
 		SSL_free(t->ssl); /* and its BIOs */
+	BIO_free(t->spill);
 	free(t);
 	l->state[i] = NULL;
 }
@@ -117,12 +121,14 @@ static int tls_open(struct tlink *l, unsigned i)
 		 l->target->host, l->target->port);
 	t->ssl = SSL_new(r->ctx);
 	t->rb = BIO_new(BIO_s_mem());
-	t->wb = BIO_new(BIO_s_mem());
-	if (!t->ssl || !t->rb || !t->wb) {
+	t->wb = BIO_new(r->out);
+	t->spill = BIO_new(BIO_s_mem());
+	if (!t->ssl || !t->rb || !t->wb || !t->spill) {
 		BIO_free(t->rb);
 		BIO_free(t->wb);
 		return -ENOMEM;
 	}
+	BIO_set_data(t->wb, t);
 	BIO_set_mem_eof_return(t->rb, -1); /* empty: wait for more, not EOF */
 	SSL_set_bio(t->ssl, t->rb, t->wb);
 	SSL_set_connect_state(t->ssl);
@@ -143,15 +149,56 @@ static int tls_open(struct tlink *l, unsigned i)
 	return 0;
 }
 
-/* Records OpenSSL has for the server, into out. */
+/* The write BIO. In a send (t->dst set) OpenSSL's records go straight
+ * into the send buffer, with no memory BIO between (a copy, and the
+ * zeroing of its growth, less per record); otherwise they wait in the
+ * spill BIO for drain. */
+static int out_write(BIO *b, const char *in, int n)
+{
+	struct tlsc *t = BIO_get_data(b);
+
+	if (!t->dst)
+		return BIO_write(t->spill, in, n);
+	if (n < 0 || t->dst_len + (size_t)n > t->dst_cap)
+		return -1; /* more than the tailroom allows for: the send fails */
+	memcpy(t->dst + t->dst_len, in, (size_t)n);
+	t->dst_len += (size_t)n;
+	return n;
+}
+
+static long out_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)b, (void)num, (void)ptr;
+	return cmd == BIO_CTRL_FLUSH; /* written already */
+}
+
+static int out_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+BIO_METHOD *tls_out_method(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "blast tls out");
+
+	if (m && (!BIO_meth_set_write(m, out_write) || !BIO_meth_set_ctrl(m, out_ctrl) ||
+		  !BIO_meth_set_create(m, out_create))) {
+		BIO_meth_free(m);
+		m = NULL;
+	}
+	return m;
+}
+
+/* Records OpenSSL made outside a send, into out. */
 static size_t drain(struct tlsc *t, uint8_t *out, size_t cap)
 {
-	size_t pending = BIO_ctrl_pending(t->wb);
+	size_t pending = BIO_ctrl_pending(t->spill);
 	size_t n = pending < cap ? pending : cap;
 
 	if (!n)
 		return 0;
-	int got = BIO_read(t->wb, out, (int)n);
+	int got = BIO_read(t->spill, out, (int)n);
 	return got > 0 ? (size_t)got : 0;
 }
 
@@ -273,18 +320,38 @@ static ssize_t tls_hello_feed(struct tlink *l, unsigned i, const uint8_t *buf, s
 	return -EPROTO;
 }
 
-/* Seals data[*off, *len) into records written back from *off. */
+/* Seals data[*off, *len) into records written back from *off. OpenSSL
+ * takes a record's plaintext in before it writes the record out, so the
+ * records go straight over the plaintext (out_write) when nothing else
+ * is queued: one record overwrites only its own; with more, the plaintext
+ * first moves up by the growth of all of them, and no record reaches
+ * plaintext not yet taken in. Anything else to send first (an alert, a
+ * KeyUpdate, a renegotiation) takes the memory BIO, in order. */
 static int tls_wrap(struct tlink *l, unsigned i, uint8_t *data, uint32_t *off, uint32_t *len,
 		    uint32_t room)
 {
 	struct tlsc *t = l->state[i];
 	uint32_t n = *len - *off;
+	uint32_t records = (n + RECORD_MAX - 1) / RECORD_MAX;
+	uint32_t shift = records > 1 ? records * RECORD_GROWTH : 0;
+	bool direct = n && !BIO_ctrl_pending(t->spill) && !SSL_in_init(t->ssl) &&
+		      SSL_get_key_update_type(t->ssl) == SSL_KEY_UPDATE_NONE && *len + shift <= room;
 
-	if (n && SSL_write(t->ssl, data + *off, (int)n) != (int)n) {
+	if (direct) {
+		if (shift)
+			memmove(data + *off + shift, data + *off, n);
+		t->dst = data + *off;
+		t->dst_len = 0;
+		t->dst_cap = room - *off;
+	}
+	int w = n ? SSL_write(t->ssl, data + *off + shift, (int)n) : 0;
+	t->dst = NULL;
+	if (w != (int)n) {
 		ERR_clear_error();
 		return -EIO;
 	}
-	*len = *off + (uint32_t)drain(t, data + *off, room - *off);
+	l->s->env->t->tls_records_out += records;
+	*len = *off + (uint32_t)(direct ? t->dst_len : drain(t, data + *off, room - *off));
 	return 0;
 }
 

@@ -27,6 +27,7 @@ struct tls_run {
 	SSL_SESSION *sessions[TLS_SESSIONS_KEPT];
 	unsigned n_sessions;
 	int keylog_fd;        /* --keylog / SSLKEYLOGFILE, -1 when off */
+	BIO_METHOD *out;      /* the connections' write BIO (tls.c, tls_out_method) */
 	uint8_t plain[TLS_PLAIN_CAP];
 };
 
@@ -35,6 +36,9 @@ struct tls_run {
  * line of words in err (naming the flag) when OpenSSL refuses a value. */
 struct tls_run *tls_run_new(const struct blast_opts *o, char *err, size_t cap);
 void tls_run_free(struct tls_run *r);
+/* The write BIO's method: records into the send buffer being sealed, or
+ * into a memory BIO outside a send (tls.c). */
+BIO_METHOD *tls_out_method(void);
 /* A session for a new connection to resume, NULL when none (or resuming is
  * off). The caller holds a reference: SSL_SESSION_free it after use. */
 SSL_SESSION *tls_session_take(struct tls_run *r);
