@@ -28,10 +28,7 @@
 
 struct tlsc {
 	SSL *ssl;
-	BIO *rb, *wb;      /* owned by ssl */
-	BIO *spill;        /* records made outside a send (handshake, alerts), ours */
-	uint8_t *dst;      /* in a send: where wb puts its records, */
-	size_t dst_len, dst_cap; /* how many it put there, and the room */
+	struct tls_io io;  /* its BIOs (owned by ssl) and their spills */
 	uint64_t t0;       /* when its ClientHello was made */
 	char peer[300];    /* HOST:PORT, for the note */
 	uint8_t answered;  /* some byte came from the server */
@@ -99,7 +96,7 @@ static void tls_close(struct tlink *l, unsigned i)
 		SSL_set_shutdown(t->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	if (t->ssl)
 		SSL_free(t->ssl); /* and its BIOs */
-	BIO_free(t->spill);
+	tls_io_close(&t->io);
 	free(t);
 	l->state[i] = NULL;
 }
@@ -120,17 +117,8 @@ static int tls_open(struct tlink *l, unsigned i)
 	snprintf(t->peer, sizeof(t->peer), strchr(l->target->host, ':') ? "[%s]:%u" : "%s:%u",
 		 l->target->host, l->target->port);
 	t->ssl = SSL_new(r->ctx);
-	t->rb = BIO_new(BIO_s_mem());
-	t->wb = BIO_new(r->out);
-	t->spill = BIO_new(BIO_s_mem());
-	if (!t->ssl || !t->rb || !t->wb || !t->spill) {
-		BIO_free(t->rb);
-		BIO_free(t->wb);
+	if (!t->ssl || tls_io_open(&t->io, r, t->ssl) < 0)
 		return -ENOMEM;
-	}
-	BIO_set_data(t->wb, t);
-	BIO_set_mem_eof_return(t->rb, -1); /* empty: wait for more, not EOF */
-	SSL_set_bio(t->ssl, t->rb, t->wb);
 	SSL_set_connect_state(t->ssl);
 	const char *name = o->sni ? o->sni : l->target->host;
 	if (!is_ip(name) && !SSL_set_tlsext_host_name(t->ssl, name))
@@ -149,57 +137,10 @@ static int tls_open(struct tlink *l, unsigned i)
 	return 0;
 }
 
-/* The write BIO. In a send (t->dst set) OpenSSL's records go straight
- * into the send buffer, with no memory BIO between (a copy, and the
- * zeroing of its growth, less per record); otherwise they wait in the
- * spill BIO for drain. */
-static int out_write(BIO *b, const char *in, int n)
-{
-	struct tlsc *t = BIO_get_data(b);
-
-	if (!t->dst)
-		return BIO_write(t->spill, in, n);
-	if (n < 0 || t->dst_len + (size_t)n > t->dst_cap)
-		return -1; /* more than the tailroom allows for: the send fails */
-	memcpy(t->dst + t->dst_len, in, (size_t)n);
-	t->dst_len += (size_t)n;
-	return n;
-}
-
-static long out_ctrl(BIO *b, int cmd, long num, void *ptr)
-{
-	(void)b, (void)num, (void)ptr;
-	return cmd == BIO_CTRL_FLUSH; /* written already */
-}
-
-static int out_create(BIO *b)
-{
-	BIO_set_init(b, 1);
-	return 1;
-}
-
-BIO_METHOD *tls_out_method(void)
-{
-	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "blast tls out");
-
-	if (m && (!BIO_meth_set_write(m, out_write) || !BIO_meth_set_ctrl(m, out_ctrl) ||
-		  !BIO_meth_set_create(m, out_create))) {
-		BIO_meth_free(m);
-		m = NULL;
-	}
-	return m;
-}
-
 /* Records OpenSSL made outside a send, into out. */
 static size_t drain(struct tlsc *t, uint8_t *out, size_t cap)
 {
-	size_t pending = BIO_ctrl_pending(t->spill);
-	size_t n = pending < cap ? pending : cap;
-
-	if (!n)
-		return 0;
-	int got = BIO_read(t->spill, out, (int)n);
-	return got > 0 ? (size_t)got : 0;
+	return tls_io_drain(&t->io, out, cap);
 }
 
 /* An alert's name; OpenSSL 3.0 has none for TLS 1.3's new ones. */
@@ -295,7 +236,7 @@ static ssize_t tls_hello_feed(struct tlink *l, unsigned i, const uint8_t *buf, s
 			return -EPROTO;
 		}
 	}
-	if (BIO_write(t->rb, buf, (int)len) != (int)len) {
+	if (tls_io_feed(&t->io, buf, len) < 0) {
 		env->t->errors[ERR_RECV]++;
 		return -ENOMEM;
 	}
@@ -308,6 +249,11 @@ static ssize_t tls_hello_feed(struct tlink *l, unsigned i, const uint8_t *buf, s
 	    t->fed > sizeof(t->head) + ((size_t)t->head[3] << 8 | t->head[4]))
 		t->had_records = 1;
 	int r = SSL_do_handshake(t->ssl);
+	/* What follows the handshake waits for the next read. */
+	if (tls_io_keep(&t->io) < 0) {
+		env->t->errors[ERR_RECV]++;
+		return -ENOMEM;
+	}
 	if (r == 1) {
 		bool resumed = SSL_session_reused(t->ssl);
 		hist_record(env->stage[resumed ? HS_TLS_RESUMED : HS_TLS_FULL],
@@ -322,7 +268,7 @@ static ssize_t tls_hello_feed(struct tlink *l, unsigned i, const uint8_t *buf, s
 
 /* Seals data[*off, *len) into records written back from *off. OpenSSL
  * takes a record's plaintext in before it writes the record out, so the
- * records go straight over the plaintext (out_write) when nothing else
+ * records go straight over the plaintext (tls_bio.c) when nothing else
  * is queued: one record overwrites only its own; with more, the plaintext
  * first moves up by the growth of all of them, and no record reaches
  * plaintext not yet taken in. Anything else to send first (an alert, a
@@ -334,24 +280,24 @@ static int tls_wrap(struct tlink *l, unsigned i, uint8_t *data, uint32_t *off, u
 	uint32_t n = *len - *off;
 	uint32_t records = (n + RECORD_MAX - 1) / RECORD_MAX;
 	uint32_t shift = records > 1 ? records * RECORD_GROWTH : 0;
-	bool direct = n && !BIO_ctrl_pending(t->spill) && !SSL_in_init(t->ssl) &&
+	bool direct = n && !BIO_ctrl_pending(t->io.spill_out) && !SSL_in_init(t->ssl) &&
 		      SSL_get_key_update_type(t->ssl) == SSL_KEY_UPDATE_NONE && *len + shift <= room;
 
 	if (direct) {
 		if (shift)
 			memmove(data + *off + shift, data + *off, n);
-		t->dst = data + *off;
-		t->dst_len = 0;
-		t->dst_cap = room - *off;
+		t->io.dst = data + *off;
+		t->io.dst_len = 0;
+		t->io.dst_cap = room - *off;
 	}
 	int w = n ? SSL_write(t->ssl, data + *off + shift, (int)n) : 0;
-	t->dst = NULL;
+	t->io.dst = NULL;
 	if (w != (int)n) {
 		ERR_clear_error();
 		return -EIO;
 	}
 	l->s->env->t->tls_records_out += records;
-	*len = *off + (uint32_t)(direct ? t->dst_len : drain(t, data + *off, room - *off));
+	*len = *off + (uint32_t)(direct ? t->io.dst_len : drain(t, data + *off, room - *off));
 	return 0;
 }
 
@@ -364,7 +310,10 @@ static int tls_unwrap(struct tlink *l, unsigned i, const uint8_t *buf, size_t le
 
 	int64_t at = env->rx_offset(env->ctx, buf);
 
-	if (BIO_write(t->rb, buf, (int)len) != (int)len) {
+	/* OpenSSL reads buf where it lies (tls_bio.c); a record cut in two
+	 * is kept for the next read. A failed connection never reads again
+	 * without a new feed, so buf is not looked at once this returns. */
+	if (tls_io_feed(&t->io, buf, len) < 0) {
 		env->fail(env->ctx, l, ERR_RECV);
 		return -1;
 	}
@@ -375,13 +324,17 @@ static int tls_unwrap(struct tlink *l, unsigned i, const uint8_t *buf, size_t le
 			 * OpenSSL stopped reading (it reads a record at a time). */
 			if (at >= 0)
 				env->rx_mark_at(env->ctx,
-						at + (int64_t)len - (int64_t)BIO_ctrl_pending(t->rb));
+						at + (int64_t)len - (int64_t)tls_io_unread(&t->io));
 			if (tlink_up(l, i + 1, r->plain, (size_t)n) < 0)
 				return -1;
 			continue;
 		}
 		switch (SSL_get_error(t->ssl, n)) {
 		case SSL_ERROR_WANT_READ:
+			if (tls_io_keep(&t->io) < 0) {
+				env->fail(env->ctx, l, ERR_RECV);
+				return -1;
+			}
 			return 0;
 		case SSL_ERROR_ZERO_RETURN: /* close_notify: the server is closing */
 			env->fail(env->ctx, l, ERR_CONN_CLOSED);

@@ -216,8 +216,7 @@ struct tls_run *tls_run_new(const struct blast_opts *o, char *err, size_t cap)
 		goto fail;
 	}
 	SSL_CTX_set_app_data(r->ctx, r);
-	r->out = tls_out_method();
-	if (!r->out) {
+	if (tls_io_methods(r) < 0) {
 		snprintf(err, cap, "out of memory");
 		goto fail;
 	}
@@ -261,8 +260,7 @@ void tls_run_free(struct tls_run *r)
 		SSL_SESSION_free(r->sessions[i]);
 	if (r->ctx)
 		SSL_CTX_free(r->ctx);
-	if (r->out)
-		BIO_meth_free(r->out);
+	tls_io_methods_free(r);
 	if (r->keylog_fd >= 0)
 		close(r->keylog_fd);
 	free(r);
