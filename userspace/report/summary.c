@@ -717,6 +717,8 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 
 	json_kv_u64(&w, "bytes_out", t->bytes_out);
 	json_kv_u64(&w, "bytes_in", t->bytes_in);
+	if (t->tls_records_out)
+		json_kv_u64(&w, "tls_records_out", t->tls_records_out);
 	json_kv_u64(&w, "rss_bytes", r->rss_bytes);
 
 	json_kv_u64(&w, "errors_total", totals_error_count(t));

@@ -45,7 +45,7 @@ const char *const hs_stage_names[HS__COUNT] = {
 
 /* A new field in struct blast_totals must be summed below; this breaks the
  * build until it is. */
-#define TOTALS_SCALARS 20
+#define TOTALS_SCALARS 21
 _Static_assert(sizeof(struct blast_totals) ==
 		       (TOTALS_SCALARS + ERR__COUNT + 4 * 256 + KAFKA_ERR_SLOTS + 600 + WS_CLOSE_SLOTS) * sizeof(uint64_t),
 	       "struct blast_totals changed: update totals_add()");
@@ -67,6 +67,7 @@ void totals_add(struct blast_totals *dst, const struct blast_totals *src)
 
 	dst->bytes_out += src->bytes_out;
 	dst->bytes_in += src->bytes_in;
+	dst->tls_records_out += src->tls_records_out;
 	dst->received += src->received;
 	dst->duplicates += src->duplicates;
 	dst->rx_by_segment += src->rx_by_segment;

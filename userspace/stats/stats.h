@@ -85,6 +85,7 @@ struct blast_totals {
 
 	uint64_t bytes_out;
 	uint64_t bytes_in;
+	uint64_t tls_records_out; /* TLS records sealed for sends (0 without TLS) */
 
 	/* Fan-out (--proto ws): receipts of this run's messages, by connection. */
 	uint64_t received;   /* first receipt of a message on a connection */
