@@ -67,7 +67,7 @@ static void add_entry(struct err_entry *e, size_t *n, const char *key, uint64_t 
  * entry count and *out (free it), or -ENOMEM. */
 static int collect_errors(const struct blast_totals *t, int ver, struct err_entry **out)
 {
-	struct err_entry *e = calloc(ERR__COUNT + 4 * 256 + KAFKA_ERR_SLOTS + 600 + WS_CLOSE_SLOTS,
+	struct err_entry *e = calloc(ERR__COUNT + 4 * 256 + KAFKA_ERR_SLOTS + 2 * 600 + WS_CLOSE_SLOTS,
 				     sizeof(*e));
 	char key[KEY_CAP];
 	size_t n = 0;
@@ -93,6 +93,12 @@ static int collect_errors(const struct blast_totals *t, int ver, struct err_entr
 	for (unsigned i = 0; i < KAFKA_ERR_SLOTS; i++)
 		if (t->kafka_error[i])
 			add_entry(e, &n, kafka_error_name((int16_t)((int)i - 1)), t->kafka_error[i]);
+	/* HTTP: statuses --ok-status does not accept, "http:503". */
+	for (unsigned i = 0; i < 600; i++)
+		if (t->http_refused[i]) {
+			snprintf(key, sizeof(key), "http:%u", i);
+			add_entry(e, &n, key, t->http_refused[i]);
+		}
 	/* WebSocket: "upgrade_refused:400", "ws_close:1001" (ws_close:other past 1030). */
 	for (unsigned i = 0; i < 600; i++)
 		if (t->http_status[i]) {
