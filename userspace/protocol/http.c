@@ -162,6 +162,15 @@ static size_t http_on_run(struct worker *w, struct conn *c, const uint8_t *buf, 
 			conn_fail(w, c, ERR_PROTOCOL);
 			return len;
 		}
+		/* Time to first byte, from the request's send to the read that
+		 * brought its response's first byte (the kernel's stamp). It
+		 * goes in the fan-out's histogram, which HTTP has no use for:
+		 * the reports read it from there (report/http_report.c). */
+		if (http_dec_idle(&h->dec)) {
+			const struct msg_slot *s = &c->slots[h->queue[h->head]];
+			uint64_t t = w->rx_ns ? w->rx_ns : w->now;
+			hist_record(w->e2e, (int64_t)(t - s->sent_ns));
+		}
 		unsigned ev;
 		ssize_t k = http_dec_feed(&h->dec, buf + off, len - off, &ev);
 		if (k < 0) {

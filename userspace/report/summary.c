@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "report/http_report.h"
 #include "report/diagnosis.h"
 #include "report/json.h"
 #include "encoders/kafka.h"
@@ -293,6 +294,9 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	if (o && o->proto == PROTO_WS) {
 		fprintf(f, "blast %s  WebSocket  %u publisher(s), %u listener(s) on each of %u node(s)  ->",
 			BLAST_VERSION, o->publishers, o->listeners, 1 + o->n_listen);
+	} else if (o && o->proto == PROTO_HTTP) {
+		fprintf(f, "blast %s  http  %s  pipeline %u%s%s  ->", BLAST_VERSION, o->http_method,
+			o->pipeline, o->no_keepalive ? "  no keep-alive" : "", o->tls ? "  TLS" : "");
 	} else if (o && o->proto == PROTO_KAFKA) {
 		fprintf(f, "blast %s  kafka  topic %s  acks %s%s  ->", BLAST_VERSION, o->topic,
 			name_of(acks_names, o->acks),
@@ -366,6 +370,7 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	for (int i = 0; i < n; i++)
 		fprintf(f, "  %-36s %" PRIu64 "\n", e[i].key, e[i].n);
 	free(e);
+	report_http_text(f, r);
 
 	fprintf(f, "latency (us) %10s %10s %10s %10s %10s %10s %10s\n", "min", "p50", "p90", "p99",
 		"p99.9", "max", "count");
@@ -744,6 +749,7 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 		json_end_object(&w);
 	}
 	/* How each ack and receipt time was taken (worker.h, worker_rx_ns). */
+	report_http_json(&w, r);
 	json_key(&w, "rx_timed_by");
 	json_begin_object(&w);
 	json_kv_u64(&w, "segment", t->rx_by_segment);
