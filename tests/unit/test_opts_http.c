@@ -67,7 +67,6 @@ static void test_http_bad(void)
 	    "--target", "https://127.0.0.1:2/");
 	BAD("--inflight is not for --proto http", "--proto", "http", "--inflight", "4");
 	BAD("--ws-subprotocol is for WebSocket", "--proto", "http", "--ws-subprotocol", "x");
-	BAD("--reconnect: --proto http always reopens", "--proto", "http", "--reconnect");
 	BAD("--target 127.0.0.1:80: --proto http takes http://", "--proto", "http", "--target",
 	    "127.0.0.1:80");
 	BAD("--proto http takes http://", "--proto", "http", "--target", "ws://127.0.0.1:1/");

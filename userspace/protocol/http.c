@@ -55,7 +55,6 @@ static int http_setup(struct worker *w)
 	hw->content_type = o->content_type ? o->content_type
 			 : o->payload_proto ? "application/x-protobuf"
 					    : "application/octet-stream";
-	w->always_reconnect = true;
 	if (o->http_body && !o->payloads.n && !w->pgen) {
 		w->payload_len = o->payload_size;
 		w->payload = malloc(w->payload_len ? w->payload_len : 1);
