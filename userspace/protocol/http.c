@@ -21,7 +21,7 @@
  * response being read. */
 struct hconn {
 	struct http_dec dec;
-	uint16_t *queue;   /* slot indices, a ring of --pipeline */
+	uint16_t *queue;   /* slot indices, a ring of the slots (--pipeline) */
 	uint32_t head, n;
 	bool last;         /* --no-keepalive: its one request is out */
 };
@@ -65,7 +65,7 @@ static int http_setup(struct worker *w)
 	}
 	for (uint32_t i = 0; i < w->n_conns; i++) {
 		struct hconn *h = calloc(1, sizeof(*h));
-		if (!h || !(h->queue = calloc(o->pipeline, sizeof(*h->queue)))) {
+		if (!h || !(h->queue = calloc(w->slot_cap, sizeof(*h->queue)))) {
 			free(h);
 			return -ENOMEM;
 		}
@@ -129,7 +129,7 @@ static void response_done(struct worker *w, struct conn *c, struct hconn *h)
 	uint16_t slot = h->queue[h->head];
 	bool ok = d->status < HTTP_STATUS_SLOTS && w->o->http_ok[d->status];
 
-	h->head = (h->head + 1) % w->o->pipeline;
+	h->head = (h->head + 1) % w->slot_cap;
 	h->n--;
 	w->t.http_resp[d->status]++;
 	w->t.http_body_bytes += d->body;
@@ -275,7 +275,7 @@ static uint32_t http_fill(struct worker *w, struct conn *c, struct chunk *ch, ui
 		s->id = (uint16_t)(slot + 1);
 		s->intended_ns = worker_msg_start(w, idx);
 		s->sent_ns = w->now;
-		h->queue[(h->head + h->n++) % o->pipeline] = slot;
+		h->queue[(h->head + h->n++) % w->slot_cap] = slot;
 		c->inflight++;
 		w->t.inflight++;
 		if (o->no_keepalive)
