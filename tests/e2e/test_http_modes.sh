@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # --proto http's ways of sending, against nginx: --pipeline (requests in
-# flight per connection), --no-keepalive (a connection per request), HEAD
-# (answers without a body), an open-loop --rate, a body from
-# --payload-size (POST), and https:// through nginx's ssl listener with the
-# test's CA. Every run: each request answered and counted, nothing lost,
+# flight per connection), --think-time (a pause after each answer),
+# --no-keepalive (a connection per request), HEAD (answers without a
+# body), an open-loop --rate, a body from --payload-size (POST), and
+# https:// through nginx's ssl listener with the test's CA. Every run: each request answered and counted, nothing lost,
 # sent = acked + failed + unacked.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 skip_unless_cmd python3 openssl
@@ -68,6 +68,12 @@ run_blast 20 --proto http --target "$URL/ping" --conns 2 --no-keepalive --messag
 	--quiet --report "$T/nokeep.json"
 ran "$T/nokeep.json" 200 "--no-keepalive" http.server_closed == 200 conns_ok -ge 200 \
 	conns_failed == 0
+
+# --think-time: 2 connections, 5 requests each with a 100 ms pause after
+# every answer, so at least 4 pauses (0.4 s) pass before the last request.
+run_blast 20 --proto http --target "$URL/ping" --conns 2 --think-time 100ms --messages 10 \
+	--quiet --report "$T/think.json"
+ran "$T/think.json" 10 "--think-time 100ms" publish_s -ge 0.4 publish_s -lt 5
 
 run_blast 20 --proto http --method HEAD --target "$URL/static.txt" --conns 2 --messages 300 \
 	--quiet --report "$T/head.json"

@@ -52,6 +52,17 @@ static void test_http_good(void)
 		CHECK(o.tls && !strcmp(o.alpn, "http/1.1"));
 		CHECK_EQ_INT(o.targets[0].port, 8443);
 		CHECK(!strcmp(o.http_method, "HEAD") && o.no_keepalive);
+		CHECK_EQ_INT(o.think_ns, 0);
+		opts_free(&o);
+	}
+}
+
+static void test_think_time(void)
+{
+	struct blast_opts o;
+
+	if (!GOOD(&o, "--proto", "http", "--think-time", "250ms", "--conns", "10")) {
+		CHECK_EQ_INT(o.think_ns, 250000000);
 		opts_free(&o);
 	}
 }
@@ -87,12 +98,15 @@ static void test_http_bad(void)
 	BAD("there is no body", "--proto", "http", "--content-type", "text/plain");
 	BAD("--max-body 0: must be", "--proto", "http", "--max-body", "0");
 	BAD("--no-keepalive is for HTTP only", "--no-keepalive");
+	BAD("--think-time is for HTTP only", "--think-time", "1s");
+	BAD("--think-time", "--proto", "http", "--think-time", "soon");
 }
 
 int main(void)
 {
 	tmpdir_make();
 	test_http_good();
+	test_think_time();
 	test_http_bad();
 	rmdir(tmpdir);
 	return t_done("test_opts_http");
