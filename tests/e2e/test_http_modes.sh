@@ -12,11 +12,13 @@ require_blast
 PKI=$T/pki
 make_test_pki "$PKI" || die "cannot make test certificates"
 P_TLS=$(free_port)
-# nginx answers a POST to a static location with 405; "return" reads no body.
+# nginx answers a POST to a static location with 405; "return" reads no
+# body. What nginx saw of each POST goes to post.log.
+NG_HTTP_LINES="log_format post '\$request_method \$content_length \$content_type \$request_uri';"
 start_nginx 'keepalive_requests 100000;' \
 	'location = /ping { return 200 "PONG"; }' \
 	'location = /ten { keepalive_requests 10; return 200 "ten"; }' \
-	'location = /post { client_max_body_size 1m; return 200 "got"; }' \
+	"location = /post { client_max_body_size 1m; access_log $T/post.log post; return 200 \"got\"; }" \
 	"listen 127.0.0.1:$P_TLS ssl;" \
 	"ssl_certificate $PKI/server.pem;" \
 	"ssl_certificate_key $PKI/server.key;" ||
@@ -88,9 +90,24 @@ expect_jsons "$r" failed == 0 unacked == 0 errors eq '{}' http.class.2xx -ge 380
 	sent -ge 3800 exit_status == 0
 check_accounting "$r"
 
-run_blast 20 --proto http --target "$URL/post" --payload-size 1000 --conns 2 --messages 200 \
-	--quiet --report "$T/post.json"
+run_blast 20 --proto http --target "$URL/post?c={conn}&s={seq}" --payload-size 1000 --conns 2 \
+	--messages 200 --quiet --report "$T/post.json"
 ran "$T/post.json" 200 "POST 1000 bytes" http.body_bytes == 600
+# nginx saw 200 POSTs of 1000 bytes with blast's default type, each with
+# its own {seq} (0..199) and one of the two {conn} numbers.
+out=$(python3 - "$T/post.log" 2>&1 <<'PY2'
+import re, sys
+lines = open(sys.argv[1]).read().split("\n")[:-1]
+assert len(lines) == 200, f"{len(lines)} requests logged"
+seqs, conns = set(), set()
+for l in lines:
+    m = re.fullmatch(r"POST 1000 application/octet-stream /post\?c=(\d+)&s=(\d+)", l)
+    assert m, f"unexpected request: {l}"
+    conns.add(int(m[1])); seqs.add(int(m[2]))
+assert seqs == set(range(200)), "the {seq} values are not 0..199"
+assert conns == {0, 1}, f"the {{conn}} values are {sorted(conns)}"
+PY2
+) || fail "POST as nginx saw it: $(tail -n 1 <<<"$out")"
 grep -q "POST" "$T/blast.out" || fail "POST: the summary does not name the method"
 out_min=$((200 * 1000))
 expect_jsons "$T/post.json" bytes_out -ge "$out_min"
