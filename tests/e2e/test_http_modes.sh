@@ -18,6 +18,7 @@ NG_HTTP_LINES="log_format post '\$request_method \$content_length \$content_type
 start_nginx 'keepalive_requests 100000;' \
 	'location = /ping { return 200 "PONG"; }' \
 	'location = /ten { keepalive_requests 10; return 200 "ten"; }' \
+	'location = /brief { keepalive_timeout 1s; return 200 "brief"; }' \
 	"location = /post { client_max_body_size 1m; access_log $T/post.log post; return 200 \"got\"; }" \
 	"listen 127.0.0.1:$P_TLS ssl;" \
 	"ssl_certificate $PKI/server.pem;" \
@@ -116,6 +117,18 @@ run_blast 20 --proto http --target "https://127.0.0.1:$P_TLS/static.txt" --cacer
 	--conns 2 --messages 400 --quiet --report "$T/tls.json"
 ran "$T/tls.json" 400 "https" http.body_bytes == $((400 * STATIC_LEN)) \
 	handshake_us.tls_full.count -ge 2
+
+# nginx ends a TLS connection after 10 requests too: the answer that says
+# so ends it, before the close_notify that follows.
+run_blast 20 --proto http --target "https://127.0.0.1:$P_TLS/ten" --cacert "$PKI/ca.pem" \
+	--conns 1 --messages 50 --quiet --report "$T/tlsten.json"
+ran "$T/tlsten.json" 50 "https, keepalive_requests 10" http.server_closed == 5
+
+# An idle connection nginx closes (keepalive_timeout 1s, while blast
+# thinks for 1.5 s) is reopened without a loss or an error.
+run_blast 30 --proto http --target "$URL/brief" --conns 1 --think-time 1500ms --messages 3 \
+	--quiet --report "$T/idle.json"
+ran "$T/idle.json" 3 "idle close" http.server_closed == 2 reconnects == 2
 
 # A name the certificate does not carry is refused by verification; the
 # connection is not opened again (no --reconnect) and the run ends.
