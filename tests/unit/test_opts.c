@@ -809,8 +809,8 @@ static void test_tls_opts(void)
 	BAD("--insecure and --cacert cannot be used together", "--target", "mqtts://127.0.0.1:8883",
 	    "--insecure", "--cacert", "/etc/hostname");
 	BAD("expected mqtts://HOST:PORT (no path)", "--target", "mqtts://127.0.0.1:8883/x");
-	BAD("the schemes are mqtt://, mqtts://, ws://, wss://, kafka:// and kafka+ssl://", "--target",
-	    "tcp://127.0.0.1:1");
+	BAD("the schemes are mqtt://, mqtts://, ws://, wss://, kafka://, kafka+ssl://, http:// and https://",
+	    "--target", "tcp://127.0.0.1:1");
 	BAD("--cacert /nonexistent/ca.pem: No such file", "--target", "mqtts://127.0.0.1:8883",
 	    "--cacert", "/nonexistent/ca.pem");
 	BAD("Kafka over TLS is kafka+ssl://HOST:PORT or --tls", "--proto", "kafka", "--target",
