@@ -530,7 +530,7 @@ static void test_help(void)
 		"--record-header", "--payload-proto", "--payload-proto-desc", "--field",
 		"--listen-target", "--publishers", "--listeners", "--fanout", "--binary",
 		"--steps", "--subscribers", "--sub-topic", "--sub-qos", "--chat", "--rx-stamps",
-		"--cacert", "--insecure", "--cert", "--cert-key", "--sni", "--alpn", "--tls-version",
+		"--cacert", "--insecure", "--cert", "--cert-key", "--cert-dir", "--cert-list", "--sni", "--alpn", "--tls-version",
 		"--ciphers", "--ciphersuites", "--groups", "--tls-resume", "--keylog",
 	};
 	struct blast_opts o;

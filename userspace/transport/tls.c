@@ -143,7 +143,10 @@ static int tls_open(struct tlink *l, unsigned i)
 	SSL_set_connect_state(t->ssl);
 	if (tls_name_peer(t->ssl, o, l->target->host) < 0)
 		return -EINVAL;
-	SSL_SESSION *sess = tls_session_take(r);
+	SSL_set_app_data(t->ssl, tls_conn_tag(l->id));
+	if (tls_ident_use(r, t->ssl, l->id) < 0)
+		return -EINVAL;
+	SSL_SESSION *sess = tls_session_take(r, l->id);
 	if (sess) {
 		SSL_set_session(t->ssl, sess); /* takes its own reference */
 		SSL_SESSION_free(sess);

@@ -16,6 +16,16 @@
 
 #define TLS_SESSIONS_KEPT 16
 
+/* One device's client certificate (--cert-dir, --cert-list), and the
+ * session its last connection was given: a session carries the identity
+ * it was made with, so a connection resumes only its own device's. */
+struct tls_ident {
+	X509 *cert;
+	STACK_OF(X509) *chain;
+	EVP_PKEY *key;
+	SSL_SESSION *session;
+};
+
 /* A worker's TLS state, shared by its connections. */
 struct tls_run {
 	SSL_CTX *ctx;
@@ -26,6 +36,8 @@ struct tls_run {
 	 * them all. */
 	SSL_SESSION *sessions[TLS_SESSIONS_KEPT];
 	unsigned n_sessions;
+	struct tls_ident *idents; /* per-connection certificates, NULL when none */
+	unsigned n_idents;
 	int keylog_fd;        /* --keylog / SSLKEYLOGFILE, -1 when off */
 	uint8_t plain[TLS_PLAIN_CAP];
 };
@@ -35,9 +47,22 @@ struct tls_run {
  * line of words in err (naming the flag) when OpenSSL refuses a value. */
 struct tls_run *tls_run_new(const struct blast_opts *o, char *err, size_t cap);
 void tls_run_free(struct tls_run *r);
-/* A session for a new connection to resume, NULL when none (or resuming is
- * off). The caller holds a reference: SSL_SESSION_free it after use. */
-SSL_SESSION *tls_session_take(struct tls_run *r);
+/* A session for connection conn to resume, NULL when none (or resuming is
+ * off). The caller holds a reference: SSL_SESSION_free it after use. Each
+ * SSL's app data is its connection's number + 1 (tls_conn_tag). */
+SSL_SESSION *tls_session_take(struct tls_run *r, uint32_t conn);
+static inline void *tls_conn_tag(uint32_t conn)
+{
+	return (void *)((uintptr_t)conn + 1);
+}
+
+/* tls_ident.c: the pairs --cert-dir or --cert-list name, read into
+ * r->idents (0, or -1 with one line in err); freed with the run. */
+int tls_idents_load(struct tls_run *r, char *err, size_t cap);
+void tls_idents_free(struct tls_run *r);
+/* Connection conn's certificate and key on ssl (nothing without idents).
+ * 0 or -1. */
+int tls_ident_use(struct tls_run *r, SSL *ssl, uint32_t conn);
 
 /* The name a connection to host sends (SNI, none for an address) and
  * verifies (unless --insecure): --sni, else host. 0 or -EINVAL. */
