@@ -3,7 +3,8 @@
 # 1. close_notify mid-run: socat terminates TLS in front of mosquitto's
 #    plaintext port; the broker is stopped mid-run, so socat closes each
 #    TLS session (close_notify, then FIN). Every connection is counted
-#    lost, nothing hangs, and the accounting holds.
+#    lost under tls_close_notify, nothing hangs, and the accounting holds;
+#    with --reconnect, blast reconnects once the broker is back.
 # 2. Garbage after ServerHello: a relay in front of mosquitto's TLS
 #    listener passes the server's first record, then random bytes. The
 #    handshake fails as a TLS handshake failure (not "a plaintext port").
@@ -90,11 +91,17 @@ socat "OPENSSL-LISTEN:$P_TERM,bind=127.0.0.1,reuseaddr,fork,cert=$PKI/server.pem
 SOCAT_PID=$!
 track "$SOCAT_PID"
 wait_until 5 port_open "$P_TERM" || die "socat not up"
+# blast_bg SECS ARGS...: blast in the background for SECS at most (BPID).
+blast_bg() {
+	local secs=$1
+	shift
+	timeout "$secs" "$BLAST" --target "mqtts://localhost:$P_TERM" --cacert "$PKI/ca.pem" \
+		--conns 3 --qos 1 --rate 300 "$@" --quiet >"$T/blast.out" 2>"$T/blast.err" &
+	BPID=$!
+	track "$BPID"
+}
 r=$T/notify.json
-"$BLAST" --target "mqtts://localhost:$P_TERM" --cacert "$PKI/ca.pem" --conns 3 --qos 1 \
-	--rate 300 --duration 6s --report "$r" --quiet >"$T/blast.out" 2>"$T/blast.err" &
-BPID=$!
-track "$BPID"
+blast_bg 30 --duration 6s --report "$r"
 sleep 2
 stop_mosquitto
 wait "$BPID"
@@ -103,8 +110,27 @@ BLAST_RC=$?
 [ "$BLAST_RC" -ne 124 ] || fail "close_notify: blast hung"
 expect_json "$r" conns_ok == 3
 expect_json "$r" conns_dropped == 3
-expect_json "$r" errors.conn_closed == 3
+expect_json "$r" errors.tls_close_notify == 3
 expect_json "$r" acked -gt 100
+check_accounting "$r"
+[ "$(grep -c 'the server ended the TLS session (close_notify)' "$T/blast.err")" -eq 1 ] ||
+	fail "close_notify: want one line naming it: $(cat "$T/blast.err")"
+
+log "== close_notify mid-run with --reconnect: back once the broker is"
+restart_mosquitto || die "cannot restart mosquitto"
+r=$T/notify-reconnect.json
+blast_bg 40 --duration 8s --reconnect --report "$r"
+sleep 2
+stop_mosquitto
+sleep 1
+restart_mosquitto || die "cannot restart mosquitto"
+wait "$BPID"
+BLAST_RC=$?
+[ "$BLAST_RC" -ne 124 ] || fail "close_notify, --reconnect: blast hung"
+expect_json "$r" errors.tls_close_notify -ge 3
+expect_json "$r" reconnects -ge 3
+expect_json "$r" conns_ok -ge 6
+expect_json "$r" acked -gt 300
 check_accounting "$r"
 stop_pid "$SOCAT_PID"
 pass
