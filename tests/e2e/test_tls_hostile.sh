@@ -10,6 +10,8 @@
 #    handshake fails as a TLS handshake failure (not "a plaintext port").
 # 3. A stall mid-handshake: the same relay passes the first record and
 #    then nothing; the handshake timeout (10 s) ends it, named.
+# 4. Plaintext MQTT to a server that answers it with a TLS alert:
+#    tls_server_plain_client, with the scheme to use.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 skip_unless_cmd python3 openssl socat
 [ -x /usr/sbin/mosquitto ] || skip "/usr/sbin/mosquitto not installed"
@@ -83,6 +85,36 @@ grep -q '^blast: TLS to localhost:[0-9]*: the handshake stalled' "$T/blast.err" 
 	fail "stall: no line saying the handshake stalled: $(cat "$T/blast.err")"
 check_accounting "$r"
 stop_pid "$RELAY_PID"
+
+log "== plaintext to a TLS server that answers it with an alert"
+# OpenSSL's and Go's servers close without a word (test_mqtt_tls.sh);
+# others answer the plaintext with a fatal protocol_version alert record.
+P_ALERT=$(free_port)
+python3 - "$P_ALERT" <<'PY' 2>"$T/alert.err" &
+import socket, sys, time
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", int(sys.argv[1]))); ls.listen(16); ls.settimeout(1)
+end = time.time() + 60
+while time.time() < end:
+    try:
+        c, _ = ls.accept()
+    except socket.timeout:
+        continue
+    c.recv(4096)
+    c.sendall(bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]))
+    time.sleep(0.2); c.close()
+PY
+ALERT_PID=$!
+track "$ALERT_PID"
+wait_until 5 port_open "$P_ALERT" || die "alert server not up"
+r=$T/alert.json
+run_blast 30 --target "127.0.0.1:$P_ALERT" --messages 5 --report "$r" --quiet
+[ "$BLAST_RC" -eq 1 ] || fail "alert: exit $BLAST_RC, want 1"
+expect_json "$r" errors eq '{"tls_server_plain_client": 1}'
+check_accounting "$r"
+grep -q "^blast: 127.0.0.1:$P_ALERT answered in TLS (an alert): a TLS port; use mqtts://" "$T/blast.err" ||
+	fail "alert: no line naming it: $(cat "$T/blast.err")"
+stop_pid "$ALERT_PID"
 
 log "== close_notify mid-run (socat terminating TLS, the broker stopped)"
 P_TERM=$(free_port)

@@ -45,6 +45,15 @@ run_blast 30 --target "wss://127.0.0.1:$P_WSS_EXP/mqtt" --cacert "$PKI/ca.pem" -
 expect_json "$r" errors.tls_verify -ge 1
 grep -q 'certificate has expired' "$T/blast.err" || fail "wss expired: $(cat "$T/blast.err")"
 
+log "== the reverse mistake: ws:// to the wss listener"
+r=$T/ws-plain.json
+run_blast 30 --target "ws://127.0.0.1:$P_WSS/mqtt" --messages 5 --report "$r" --quiet
+[ "$BLAST_RC" -eq 1 ] || fail "ws:// to wss: exit $BLAST_RC, want 1"
+expect_json "$r" errors eq '{"tls_server_plain_client": 1}'
+check_accounting "$r"
+grep -q "^blast: 127.0.0.1:$P_WSS .*a TLS port; use wss://HOST:PORT/PATH" "$T/blast.err" ||
+	fail "ws:// to wss: no line naming it: $(cat "$T/blast.err")"
+
 log "== --proto ws over wss:// (libwebsockets' mirror with --ssl)"
 if [ -x /usr/bin/libwebsockets-test-server ]; then
 	printf '%s\n' "openssl_conf = c" "[c]" "ssl_conf = s" "[s]" "system_default = d" "[d]" \

@@ -6,6 +6,7 @@
 #define BLAST_TRANSPORT_TLS_H
 
 #include <openssl/ssl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,6 +68,14 @@ int tls_ident_use(struct tls_run *r, SSL *ssl, uint32_t conn);
 /* The name a connection to host sends (SNI, none for an address) and
  * verifies (unless --insecure): --sni, else host. 0 or -EINVAL. */
 int tls_name_peer(SSL *ssl, const struct blast_opts *o, const char *host);
+
+/* tls_plain.c, the reverse mistake (plaintext to a TLS port): bytes that
+ * are a TLS alert record; the scheme to use instead ("mqtts://HOST:PORT");
+ * and whether t's port answers a ClientHello in TLS (a blocking probe of
+ * one connection, at most timeout_ms). */
+bool tls_plain_alert(const uint8_t *buf, size_t len);
+const char *tls_scheme_hint(const struct blast_opts *o);
+bool tls_port_answers_tls(const struct blast_target *t, unsigned timeout_ms);
 
 /* Builds the context once and drops it: bad files and values are found
  * before any connection. 0, or -1 with words in err. */

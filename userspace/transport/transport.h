@@ -166,6 +166,10 @@ int tlink_up(struct tlink *l, unsigned i, const uint8_t *buf, size_t len);
  * layer's cut_short or closed_in_hello, or conn_closed (reset:
  * conn_reset) once every layer is up or when that layer names none. */
 enum blast_err tlink_closed_err(struct tlink *l, bool reset);
+/* The answer to the protocol's hello on a stack without TLS is a TLS
+ * alert: the port is TLS (counted as tls_server_plain_client by the
+ * caller; the note says to use mqtts:// or wss://). */
+bool tlink_plain_alert(struct tlink *l, const uint8_t *buf, size_t len);
 /* A clean close: the layers' closing bytes (TLS close_notify), each
  * framed for the layers below it, appended to the send data[0, len) (room
  * bytes in all). The send's new length. */
