@@ -33,8 +33,10 @@ check_marked_payloads "$sub" $N 3 40
 expect_json "$r" acked == $N
 expect_json "$r" errors eq '{}'
 expect_json "$r" handshake_us.tls_full.count == 3
+expect_json "$r" handshake_us.ws_upgrade.count == 3
 expect_json "$r" handshake_us.protocol.count == 3
 check_accounting "$r"
+grep -q "^   ws upgrade " "$T/blast.out" || fail "summary has no 'ws upgrade' row: $(cat "$T/blast.out")"
 stop_pid "$SUB_PID"
 
 log "== wss:// with an expired certificate"
@@ -76,6 +78,7 @@ if [ -x /usr/bin/libwebsockets-test-server ]; then
 	expect_json "$r" missing == 0
 	expect_json "$r" duplicates == 0
 	expect_json "$r" handshake_us.tls_full.count == 3
+	expect_json "$r" handshake_us.ws_upgrade.count == 3
 	check_accounting "$r"
 	stop_pid "$LWS_PID"
 else

@@ -42,6 +42,7 @@ const char *const hs_stage_names[HS__COUNT] = {
 	[HS_TCP] = "tcp_connect",
 	[HS_TLS_FULL] = "tls_full",
 	[HS_TLS_RESUMED] = "tls_resumed",
+	[HS_WS_UPGRADE] = "ws_upgrade",
 	[HS_PROTO] = "protocol",
 };
 

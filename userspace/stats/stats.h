@@ -59,6 +59,7 @@ enum hs_stage {
 	HS_TCP,         /* TCP connect: submitted -> established */
 	HS_TLS_FULL,    /* TLS handshake with a full key exchange */
 	HS_TLS_RESUMED, /* TLS handshake that resumed a session */
+	HS_WS_UPGRADE,  /* the WebSocket upgrade: request made -> 101 accepted */
 	HS_PROTO,       /* the protocol's own: CONNECT -> CONNACK (transport up -> ready) */
 	HS__COUNT
 };
