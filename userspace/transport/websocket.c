@@ -174,7 +174,8 @@ static ssize_t wst_hello_feed(struct tlink *l, unsigned i, const uint8_t *buf, s
 		return -EPROTO;
 	}
 	t->len = 0;
-	hist_record(l->s->env->stage[HS_WS_UPGRADE], (int64_t)(*l->s->env->now - t->t0));
+	if (l->s->env->stage && l->s->env->stage[HS_WS_UPGRADE])
+		hist_record(l->s->env->stage[HS_WS_UPGRADE], (int64_t)(*l->s->env->now - t->t0));
 	/* What came after the header block belongs to frames. */
 	return used - (ssize_t)before;
 }
