@@ -46,7 +46,8 @@ bool tlink_plain_alert(struct tlink *l, const uint8_t *buf, size_t len)
 const char *tls_scheme_hint(const struct blast_opts *o)
 {
 	return o->transport == TRANSPORT_WS ? "wss://HOST:PORT/PATH" :
-	       o->proto == PROTO_MQTT ? "mqtts://HOST:PORT" : "TLS";
+	       o->proto == PROTO_MQTT ? "mqtts://HOST:PORT" :
+	       o->proto == PROTO_KAFKA ? "kafka+ssl://HOST:PORT (or --tls)" : "TLS";
 }
 
 /* A ClientHello, as OpenSSL makes one, into out: bytes (0 on failure). */
