@@ -165,8 +165,8 @@ FUZZ_LIB := $(ENC_SRCS) userspace/stats/hist.c userspace/witness/wire_match.c \
             userspace/witness/wire_tls.c userspace/witness/tls_decrypt.c userspace/witness/tls_keys.c \
             userspace/report/json_read.c userspace/report/report_read.c userspace/report/wire.c \
             userspace/report/json.c userspace/transport/stack.c userspace/transport/tls.c \
-            userspace/transport/tls_ctx.c userspace/transport/tls_bio.c userspace/transport/tcp.c \
-            userspace/transport/websocket.c
+            userspace/transport/tls_ctx.c userspace/transport/tls_bio.c userspace/transport/tls_ident.c \
+            userspace/transport/tls_plain.c userspace/transport/tcp.c userspace/transport/websocket.c
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)

@@ -401,6 +401,25 @@ static int limit_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	return r;
 }
 
+/* Plaintext to a TLS port that closed or reset every connection without
+ * a word (OpenSSL's servers do): asked once in TLS, the port answers, so
+ * those failures are named for what they were, with the scheme to use. */
+static void plain_to_tls_port(const struct blast_opts *o, struct blast_totals *t, char *note,
+			      size_t cap)
+{
+	uint64_t silent = t->errors[ERR_CONN_RESET] + t->errors[ERR_CONN_CLOSED] +
+			  t->errors[ERR_UPGRADE_CLOSED];
+
+	if (o->tls || !o->n_targets || t->conns_ok || !t->conns_failed || silent < t->conns_failed ||
+	    note[0] || !tls_port_answers_tls(&o->targets[0], 2000))
+		return;
+	t->errors[ERR_TLS_PLAIN_CLIENT] += silent;
+	t->errors[ERR_CONN_RESET] = t->errors[ERR_CONN_CLOSED] = t->errors[ERR_UPGRADE_CLOSED] = 0;
+	snprintf(note, cap, "%.60s:%u closed every plaintext connection unanswered and answers in "
+			    "TLS: a TLS port; use %s", o->targets[0].host, o->targets[0].port,
+		 tls_scheme_hint(o));
+}
+
 /* Runs once, or once per --steps batch, then reports. */
 static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 {
@@ -484,6 +503,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		free(one.e2e);
 	}
 	struct blast_totals *total = &all.total;
+	plain_to_tls_port(o, total, all.tls_note, sizeof(all.tls_note));
 	/* Whatever a killed worker left in flight is unacked. */
 	if (total->sent > total->acked + total->failed + total->unacked && rc)
 		total->unacked = total->sent - total->acked - total->failed;

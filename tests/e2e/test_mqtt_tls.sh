@@ -7,7 +7,7 @@
 # key log, a plaintext port and a server that stalls mid-handshake, and
 # bad TLS flags refused before any connection.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
-skip_unless_cmd mosquitto_sub mosquitto_pub python3 openssl
+skip_unless_cmd mosquitto_sub mosquitto_pub python3 openssl socat
 [ -x /usr/sbin/mosquitto ] || skip "/usr/sbin/mosquitto not installed"
 require_blast
 
@@ -170,6 +170,30 @@ log "== a plaintext MQTT port asked for TLS"
 r=$T/plain.json
 run_blast 30 --target "mqtts://127.0.0.1:$MQ_PORT" "${CA[@]}" --messages 5 --report "$r" --quiet
 expect_tls_failure "plaintext port" tls_not_tls 'plaintext port' "$r"
+
+log "== the reverse mistake: plaintext MQTT to the TLS port"
+# mosquitto (OpenSSL) resets it without a word; asked in TLS, the port answers.
+r=$T/plain-client.json
+run_blast 30 --target "127.0.0.1:$P_TLS" --messages 5 --report "$r" --quiet
+[ "$BLAST_RC" -eq 1 ] || fail "plaintext to TLS: exit $BLAST_RC, want 1"
+expect_json "$r" errors eq '{"tls_server_plain_client": 1}'
+expect_json "$r" conns_failed == 1
+check_accounting "$r"
+[ "$(grep -c "^blast: 127.0.0.1:$P_TLS .*a TLS port; use mqtts://HOST:PORT" "$T/blast.err")" -eq 1 ] ||
+	fail "plaintext to TLS: want one line naming it: $(cat "$T/blast.err")"
+# A plaintext port that closes the same way (socat closing each
+# connection at once) is not taken for TLS: it does not answer in TLS.
+P_CLOSE=$(free_port)
+socat "TCP-LISTEN:$P_CLOSE,bind=127.0.0.1,reuseaddr,fork" SYSTEM:'exit 0' 2>/dev/null &
+CLOSE_PID=$!
+track "$CLOSE_PID"
+wait_until 5 port_open "$P_CLOSE" || die "closing server not up"
+r=$T/plain-closed.json
+run_blast 30 --target "127.0.0.1:$P_CLOSE" --messages 5 --report "$r" --quiet
+[ "$BLAST_RC" -eq 1 ] || fail "plaintext closed: exit $BLAST_RC, want 1"
+json_get "$r" errors | grep -qE '"conn_(closed|reset)": 1' || fail "plaintext closed: $(json_get "$r" errors)"
+! grep -q 'TLS' "$T/blast.err" || fail "a plaintext port taken for TLS: $(cat "$T/blast.err")"
+stop_pid "$CLOSE_PID"
 
 log "== a server that accepts and says nothing: the handshake timeout"
 STALL_PORT=$(free_port)

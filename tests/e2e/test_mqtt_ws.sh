@@ -27,6 +27,8 @@ for case in "0 3.1.1" "1 3.1.1" "2 3.1.1" "1 5" "2 5"; do
 	expect_json "$r" sent == $N
 	expect_json "$r" acked == $N
 	expect_json "$r" conns_ok == $CONNS
+	expect_json "$r" handshake_us.ws_upgrade.count == $CONNS
+	expect_json "$r" handshake_us.protocol.count == $CONNS
 	check_accounting "$r"
 	wait_sub_count "$sub" $N 10
 	check_marked_payloads "$sub" $N $CONNS 24

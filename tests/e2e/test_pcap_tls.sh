@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # --pcap with --keylog over TLS: tshark decrypts blast's capture with the
 # key log blast wrote and counts exactly the PUBLISH and PUBACK packets
-# blast counted (sent, acked), and a CONNECT/CONNACK per connection; blast's
+# blast counted (sent, acked), a CONNECT/CONNACK per connection, and that
+# each connection ends cleanly: DISCONNECT, then blast's close_notify; blast's
 # own reading of the capture, decrypted with the same key log, counts them too.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 skip_unless_root
@@ -28,4 +29,9 @@ count() { awk -v t="$1" '$2 == t { print $1 }' "$T/types.txt"; }
 [ "$(count 4)" = 300 ] || fail "tshark PUBACK $(count 4), want 300"
 [ "$(count 1)" = 2 ] || fail "tshark CONNECT $(count 1), want 2"
 [ "$(count 2)" = 2 ] || fail "tshark CONNACK $(count 2), want 2"
+[ "$(count 14)" = 2 ] || fail "tshark DISCONNECT $(count 14), want 2"
+notify=$(tshark -r "$T/tls.pcapng" -o "tls.keylog_file:$T/keys.log" -d "tcp.port==$P_TLS,tls" \
+	-Y "tls.alert_message.desc == 0 && tcp.dstport == $P_TLS" -T fields -e tcp.stream 2>>"$T/tshark.err" |
+	sort -u | wc -l)
+[ "$notify" = 2 ] || fail "close_notify from blast on $notify connections, want 2: $(cat "$T/tshark.err")"
 pass

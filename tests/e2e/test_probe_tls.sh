@@ -27,6 +27,8 @@ expect_json "$r" wire.unparsed == 4
 expect_json "$r" wire.bytes_out == "$(json_get "$r" bytes_out)"
 expect_json "$r" wire.bytes_in == "$(json_get "$r" bytes_in)"
 expect_json "$r" wire.segments_out -gt 0
+expect_json "$r" wire.segments_in -gt 0
+expect_json "$r" wire.retransmits -ge 0 # counted (none expected on loopback)
 expect_json "$r" wire.srtt_us_mean -gt 0
 check_accounting "$r"
 pass

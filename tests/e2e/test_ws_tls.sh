@@ -33,8 +33,10 @@ check_marked_payloads "$sub" $N 3 40
 expect_json "$r" acked == $N
 expect_json "$r" errors eq '{}'
 expect_json "$r" handshake_us.tls_full.count == 3
+expect_json "$r" handshake_us.ws_upgrade.count == 3
 expect_json "$r" handshake_us.protocol.count == 3
 check_accounting "$r"
+grep -q "^   ws upgrade " "$T/blast.out" || fail "summary has no 'ws upgrade' row: $(cat "$T/blast.out")"
 stop_pid "$SUB_PID"
 
 log "== wss:// with an expired certificate"
@@ -44,6 +46,15 @@ run_blast 30 --target "wss://127.0.0.1:$P_WSS_EXP/mqtt" --cacert "$PKI/ca.pem" -
 [ "$BLAST_RC" -ne 0 ] || fail "wss expired: blast exited 0"
 expect_json "$r" errors.tls_verify -ge 1
 grep -q 'certificate has expired' "$T/blast.err" || fail "wss expired: $(cat "$T/blast.err")"
+
+log "== the reverse mistake: ws:// to the wss listener"
+r=$T/ws-plain.json
+run_blast 30 --target "ws://127.0.0.1:$P_WSS/mqtt" --messages 5 --report "$r" --quiet
+[ "$BLAST_RC" -eq 1 ] || fail "ws:// to wss: exit $BLAST_RC, want 1"
+expect_json "$r" errors eq '{"tls_server_plain_client": 1}'
+check_accounting "$r"
+grep -q "^blast: 127.0.0.1:$P_WSS .*a TLS port; use wss://HOST:PORT/PATH" "$T/blast.err" ||
+	fail "ws:// to wss: no line naming it: $(cat "$T/blast.err")"
 
 log "== --proto ws over wss:// (libwebsockets' mirror with --ssl)"
 if [ -x /usr/bin/libwebsockets-test-server ]; then
@@ -67,6 +78,7 @@ if [ -x /usr/bin/libwebsockets-test-server ]; then
 	expect_json "$r" missing == 0
 	expect_json "$r" duplicates == 0
 	expect_json "$r" handshake_us.tls_full.count == 3
+	expect_json "$r" handshake_us.ws_upgrade.count == 3
 	check_accounting "$r"
 	stop_pid "$LWS_PID"
 else

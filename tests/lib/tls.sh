@@ -62,3 +62,15 @@ start_tls_mosquitto() {
 	start_mosquitto "${lines[@]}" || die "cannot start mosquitto"
 	wait_until 5 port_open "$P_TLS" || die "TLS listener not up"
 }
+
+# make_device_certs PKI DIR N: N client certificates signed by PKI's CA, one
+# per device, as DIR/dev-I.crt with DIR/dev-I.key (CN dev-I), I = 0..N-1.
+make_device_certs() {
+	local pki=$1 dir=$2 n=$3 i
+	mkdir -p "$dir" || return 1
+	for ((i = 0; i < n; i++)); do
+		_pki_cert "$pki" "dev-$i" "dev-$i" "DNS:dev-$i" || return 1
+		mv "$pki/dev-$i.pem" "$dir/dev-$i.crt" && mv "$pki/dev-$i.key" "$dir/dev-$i.key" ||
+			return 1
+	done
+}

@@ -530,7 +530,7 @@ static void test_help(void)
 		"--record-header", "--payload-proto", "--payload-proto-desc", "--field",
 		"--listen-target", "--publishers", "--listeners", "--fanout", "--binary",
 		"--steps", "--subscribers", "--sub-topic", "--sub-qos", "--chat", "--rx-stamps",
-		"--cacert", "--insecure", "--cert", "--cert-key", "--sni", "--alpn", "--tls-version",
+		"--cacert", "--insecure", "--cert", "--cert-key", "--cert-dir", "--cert-list", "--sni", "--alpn", "--tls-version",
 		"--ciphers", "--ciphersuites", "--groups", "--tls-resume", "--keylog",
 	};
 	struct blast_opts o;
@@ -802,6 +802,14 @@ static void test_tls_opts(void)
 	    "127.0.0.1:1883");
 	BAD("--cert and --cert-key go together", "--target", "mqtts://127.0.0.1:8883", "--cert",
 	    "/etc/hostname");
+	BAD("--cert-dir is for TLS targets", "--target", "127.0.0.1:1883", "--cert-dir", "/tmp");
+	BAD("--cert, --cert-dir and --cert-list: one source", "--target", "mqtts://127.0.0.1:8883",
+	    "--cert-dir", "/tmp", "--cert-list", "/etc/hostname");
+	BAD("--cert, --cert-dir and --cert-list: one source", "--target", "mqtts://127.0.0.1:8883",
+	    "--cert", "/etc/hostname", "--cert-key", "/etc/hostname", "--cert-dir", "/tmp");
+	BAD("--cert-list /nonexistent/list: No such file", "--target", "mqtts://127.0.0.1:8883",
+	    "--cert-list", "/nonexistent/list");
+	BAD("--cert-dir '': needs a directory", "--target", "mqtts://127.0.0.1:8883", "--cert-dir", "");
 	BAD("--tls-resume id: session ids are TLS 1.2's", "--target", "mqtts://127.0.0.1:8883",
 	    "--tls-resume", "id");
 	BAD("--tls-version 1.4: must be 1.2 or 1.3", "--target", "mqtts://127.0.0.1:8883",

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "encoders/ws.h"
+#include "stats/hist.h"
 #include "t.h"
 #include "transport/addr.h"
 #include "transport/transport.h"
@@ -147,9 +148,10 @@ int main(void)
 	struct blast_target tg = { .host = "127.0.0.1", .port = 1883, .path = "/mqtt" };
 	struct blast_totals tot = { 0 };
 	uint64_t now = 12345;
+	struct hist *stage[HS__COUNT] = { [HS_WS_UPGRADE] = hist_new() };
 	struct transport_env env = { .o = &o, .t = &tot, .now = &now, .fail = on_fail,
 				     .deliver = on_deliver, .layer_up = on_layer_up,
-				     .rx_offset = no_offset, .rx_mark_at = no_mark };
+				     .rx_offset = no_offset, .rx_mark_at = no_mark, .stage = stage };
 	struct tstack s;
 	struct tlink l = { 0 };
 	int sv[2];
@@ -193,9 +195,13 @@ int main(void)
 	memcpy(srv + hl, frame, sizeof(frame));
 	CHECK_EQ_INT(send(sv[1], srv, (size_t)hl + sizeof(frame), 0), hl + (ssize_t)sizeof(frame));
 	n = drain(sv[0], buf, sizeof(buf));
+	now += 5000000; /* the upgrade took 5 ms: its stage says so */
 	CHECK_EQ_INT(tlink_recv(&l, buf, n), 0);
 	CHECK_EQ_INT(seen.ups, 1);
 	CHECK(tlink_is_up(&l));
+	CHECK_EQ_INT(stage[HS_WS_UPGRADE]->total, 1);
+	CHECK(hist_percentile(stage[HS_WS_UPGRADE], 50) >= 4900000 &&
+	      hist_percentile(stage[HS_WS_UPGRADE], 50) <= 5100000);
 	CHECK_MEM(seen.got, seen.got_len, frame + 2, 4);
 	CHECK_EQ_INT(tlink_hello(&l, buf, sizeof(buf), sizeof(buf), &off, &len), 0);
 	CHECK_EQ_INT(tlink_closed_err(&l, false), ERR_CONN_CLOSED);
@@ -255,5 +261,6 @@ int main(void)
 
 	close(sv[0]);
 	close(sv[1]);
+	free(stage[HS_WS_UPGRADE]);
 	return t_done("test_transport");
 }

@@ -413,6 +413,8 @@ static int tls_finish(struct blast_opts *o, const struct parse_state *ps)
 	}
 	if (!o->cert != !o->key_file)
 		return cli_fail("--cert and --cert-key go together (a client certificate and its key)");
+	if ((o->cert != NULL) + (o->cert_dir != NULL) + (o->cert_list != NULL) > 1)
+		return cli_fail("--cert, --cert-dir and --cert-list: one source of client certificates");
 	if (o->tls_resume == TLS_RESUME_ID && o->tls_version != TLS_VERSION_12)
 		return cli_fail("--tls-resume id: session ids are TLS 1.2's (add --tls-version 1.2); "
 				"TLS 1.3 resumes by ticket");
@@ -424,6 +426,8 @@ static int tls_finish(struct blast_opts *o, const struct parse_state *ps)
 	if (o->cert && (r = readable("--cert", o->cert)))
 		return r;
 	if (o->key_file && (r = readable("--cert-key", o->key_file)))
+		return r;
+	if (o->cert_list && (r = readable("--cert-list", o->cert_list)))
 		return r;
 	/* The key log: --keylog, else $SSLKEYLOGFILE as browsers and curl read it. */
 	const char *env = getenv("SSLKEYLOGFILE");

@@ -88,6 +88,8 @@ enum flag_id {
 	F_INSECURE,
 	F_CERT,
 	F_CERT_KEY,
+	F_CERT_DIR,
+	F_CERT_LIST,
 	F_SNI,
 	F_ALPN,
 	F_TLS_VERSION,

@@ -205,6 +205,8 @@ void opts_free(struct blast_opts *o)
 	free(o->cacert);
 	free(o->cert);
 	free(o->key_file);
+	free(o->cert_dir);
+	free(o->cert_list);
 	free(o->sni);
 	free(o->alpn);
 	free(o->ciphers);
@@ -216,6 +218,7 @@ void opts_free(struct blast_opts *o)
 	o->sasl_user = o->sasl_pass = NULL;
 	o->cacert = o->cert = o->key_file = o->sni = o->alpn = NULL;
 	o->ciphers = o->ciphersuites = o->groups = o->keylog = NULL;
+	o->cert_dir = o->cert_list = NULL;
 	free(o->client_id);
 	free(o->username);
 	free(o->password);

@@ -141,6 +141,8 @@ struct blast_opts {
 	char *cacert;             /* --cacert FILE (PEM); NULL = the system's store */
 	bool insecure;            /* --insecure: no certificate or host verification */
 	char *cert, *key_file;    /* --cert FILE --key FILE: a client certificate (mTLS) */
+	char *cert_dir;           /* --cert-dir DIR: NAME.crt + NAME.key, one per device */
+	char *cert_list;          /* --cert-list FILE: lines "CERT KEY", one per device */
 	char *sni;                /* --sni NAME: server name sent and verified (default: host) */
 	char *alpn;               /* --alpn LIST: comma-separated protocol names */
 	uint8_t tls_version;      /* --tls-version: enum tls_version */

@@ -372,6 +372,9 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 			/* A handshake that needs another flight from us (TLS 1.2). */
 			if (c->state == CS_TRANSPORT && !c->tx)
 				conn_flush_control(w, c, false);
+		} else if (c->state == CS_HANDSHAKE && !c->carry_len &&
+			   tlink_plain_alert(&c->tl, data, (size_t)res)) {
+			conn_fail(w, c, ERR_TLS_PLAIN_CLIENT);
 		} else if (c->state == CS_HANDSHAKE || c->state == CS_READY || c->state == CS_CLOSING) {
 			tlink_recv(&c->tl, data, (size_t)res);
 			conn_kick(w, c); /* once per receive, not once per ack */

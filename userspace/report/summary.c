@@ -355,12 +355,13 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	latency_row(f, "corrected", r->latency);
 	latency_row(f, "uncorrected", r->latency_raw);
 	latency_row(f, "connect", r->connect);
-	/* Its stages, when the run had more than TCP to open (TLS). */
-	if (r->stage[HS_TLS_FULL] && r->stage[HS_TLS_RESUMED] &&
-	    r->stage[HS_TLS_FULL]->total + r->stage[HS_TLS_RESUMED]->total) {
+	/* Its stages, when the run had more than TCP to open (TLS, an upgrade). */
+	if (r->stage[HS_TLS_FULL] && r->stage[HS_TLS_RESUMED] && r->stage[HS_WS_UPGRADE] &&
+	    r->stage[HS_TLS_FULL]->total + r->stage[HS_TLS_RESUMED]->total +
+		    r->stage[HS_WS_UPGRADE]->total) {
 		static const char *const label[HS__COUNT] = {
 			[HS_TCP] = " tcp", [HS_TLS_FULL] = " tls full", [HS_TLS_RESUMED] = " tls resumed",
-			[HS_PROTO] = " protocol",
+			[HS_WS_UPGRADE] = " ws upgrade", [HS_PROTO] = " protocol",
 		};
 		for (unsigned k = 0; k < HS__COUNT; k++)
 			latency_row(f, label[k], r->stage[k]);

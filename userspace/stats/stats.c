@@ -28,6 +28,8 @@ const char *const blast_err_names[ERR__COUNT] = {
 	[ERR_TLS_TIMEOUT] = "tls_handshake_timeout",
 	[ERR_TLS_RECORD] = "tls_record",
 	[ERR_SASL] = "sasl_failed",
+	[ERR_TLS_CLOSE_NOTIFY] = "tls_close_notify",
+	[ERR_TLS_PLAIN_CLIENT] = "tls_server_plain_client",
 	[ERR_UPGRADE_CLOSED] = "upgrade_refused:closed",
 	[ERR_UPGRADE_NO_UPGRADE] = "upgrade_invalid:upgrade",
 	[ERR_UPGRADE_NO_CONNECTION] = "upgrade_invalid:connection",
@@ -40,6 +42,7 @@ const char *const hs_stage_names[HS__COUNT] = {
 	[HS_TCP] = "tcp_connect",
 	[HS_TLS_FULL] = "tls_full",
 	[HS_TLS_RESUMED] = "tls_resumed",
+	[HS_WS_UPGRADE] = "ws_upgrade",
 	[HS_PROTO] = "protocol",
 };
 

@@ -39,6 +39,8 @@ enum blast_err {
 				* SCRAM signature did not verify, or its SASL
 				* messages were malformed (its refusals count by
 				* their Kafka error name) */
+	ERR_TLS_CLOSE_NOTIFY,  /* the server ended the TLS session (close_notify) mid-run */
+	ERR_TLS_PLAIN_CLIENT,  /* plaintext sent to a TLS port: the server answered with a TLS alert */
 	/* The WebSocket upgrade: the server closed (or reset) the connection
 	 * without answering it (mosquitto, asked for a subprotocol it does
 	 * not speak), or its 101 answer fails RFC 6455 4.1. A refusal with an
@@ -57,6 +59,7 @@ enum hs_stage {
 	HS_TCP,         /* TCP connect: submitted -> established */
 	HS_TLS_FULL,    /* TLS handshake with a full key exchange */
 	HS_TLS_RESUMED, /* TLS handshake that resumed a session */
+	HS_WS_UPGRADE,  /* the WebSocket upgrade: request made -> 101 accepted */
 	HS_PROTO,       /* the protocol's own: CONNECT -> CONNACK (transport up -> ready) */
 	HS__COUNT
 };

@@ -203,3 +203,27 @@ size_t tlink_take_control(struct tlink *l, uint8_t *out, size_t cap, size_t room
 	}
 	return 0;
 }
+
+uint32_t tlink_bye(struct tlink *l, uint8_t *data, uint32_t len, uint32_t room)
+{
+	const struct tstack *s = l->s;
+
+	if (!s || !tlink_is_up(l))
+		return len;
+	for (unsigned i = s->n; i-- > 0;) {
+		const struct transport_ops *t = s->layer[i];
+		uint32_t start = len + room_below(s, i);
+		if (!t->bye || start >= room)
+			continue;
+		size_t n = t->bye(l, i, data + start, room - start);
+		if (!n)
+			continue;
+		uint32_t off = start, end = start + (uint32_t)n;
+		if (wrap_below(l, i, data, &off, &end, room) < 0)
+			return len;
+		if (off > len)
+			memmove(data + len, data + off, end - off);
+		len += end - off;
+	}
+	return len;
+}

@@ -137,7 +137,10 @@ static int tls_open(struct tlink *l, unsigned i)
 	SSL_set_connect_state(t->ssl);
 	if (tls_name_peer(t->ssl, o, l->target->host) < 0)
 		return -EINVAL;
-	SSL_SESSION *sess = tls_session_take(r);
+	SSL_set_app_data(t->ssl, tls_conn_tag(l->id));
+	if (tls_ident_use(r, t->ssl, l->id) < 0)
+		return -EINVAL;
+	SSL_SESSION *sess = tls_session_take(r, l->id);
 	if (sess) {
 		SSL_set_session(t->ssl, sess); /* takes its own reference */
 		SSL_SESSION_free(sess);
@@ -345,7 +348,10 @@ static int tls_unwrap(struct tlink *l, unsigned i, const uint8_t *buf, size_t le
 			}
 			return 0;
 		case SSL_ERROR_ZERO_RETURN: /* close_notify: the server is closing */
-			env->fail(env->ctx, l, ERR_CONN_CLOSED);
+			if (SSL_get_shutdown(t->ssl) & SSL_SENT_SHUTDOWN)
+				return 0; /* the answer to ours: its EOF follows */
+			note(l, t, "%sthe server ended the TLS session (close_notify)", NULL);
+			env->fail(env->ctx, l, ERR_TLS_CLOSE_NOTIFY);
 			return -1;
 		default:
 			env->fail(env->ctx, l, classify(l, t, false));
@@ -361,6 +367,21 @@ static size_t tls_take_control(struct tlink *l, unsigned i, uint8_t *out, size_t
 	struct tlsc *t = l->state[i];
 
 	return t ? drain(t, out, cap) : 0;
+}
+
+/* A clean close: close_notify, so the server sees the session end and
+ * not a truncation (and the session stays resumable). */
+static size_t tls_bye(struct tlink *l, unsigned i, uint8_t *out, size_t cap)
+{
+	struct tlsc *t = l->state[i];
+
+	if (!t || !SSL_is_init_finished(t->ssl) || (SSL_get_shutdown(t->ssl) & SSL_SENT_SHUTDOWN))
+		return 0;
+	if (SSL_shutdown(t->ssl) < 0) {
+		ERR_clear_error();
+		return 0;
+	}
+	return drain(t, out, cap);
 }
 
 static enum blast_err tls_cut_short(struct tlink *l, unsigned i, bool closed)
@@ -398,4 +419,5 @@ const struct transport_ops tls_transport = {
 	.stack_open = tls_stack_open,
 	.stack_close = tls_stack_close,
 	.cut_short = tls_cut_short,
+	.bye = tls_bye,
 };

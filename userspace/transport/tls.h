@@ -6,6 +6,7 @@
 #define BLAST_TRANSPORT_TLS_H
 
 #include <openssl/ssl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,16 @@
 #define TLS_PLAIN_CAP (16384 + 256)
 
 #define TLS_SESSIONS_KEPT 16
+
+/* One device's client certificate (--cert-dir, --cert-list), and the
+ * session its last connection was given: a session carries the identity
+ * it was made with, so a connection resumes only its own device's. */
+struct tls_ident {
+	X509 *cert;
+	STACK_OF(X509) *chain;
+	EVP_PKEY *key;
+	SSL_SESSION *session;
+};
 
 /* A worker's TLS state, shared by its connections. */
 struct tls_run {
@@ -26,6 +37,8 @@ struct tls_run {
 	 * them all. */
 	SSL_SESSION *sessions[TLS_SESSIONS_KEPT];
 	unsigned n_sessions;
+	struct tls_ident *idents; /* per-connection certificates, NULL when none */
+	unsigned n_idents;
 	int keylog_fd;        /* --keylog / SSLKEYLOGFILE, -1 when off */
 	BIO_METHOD *in, *out; /* the connections' BIOs (tls_bio.c) */
 	uint8_t plain[TLS_PLAIN_CAP];
@@ -64,13 +77,34 @@ int tls_io_keep(struct tls_io *io);
 size_t tls_io_unread(const struct tls_io *io);
 /* Records made outside a send, into out: bytes. */
 size_t tls_io_drain(struct tls_io *io, uint8_t *out, size_t cap);
-/* A session for a new connection to resume, NULL when none (or resuming is
- * off). The caller holds a reference: SSL_SESSION_free it after use. */
-SSL_SESSION *tls_session_take(struct tls_run *r);
+/* A session for connection conn to resume, NULL when none (or resuming is
+ * off). The caller holds a reference: SSL_SESSION_free it after use. Each
+ * SSL's app data is its connection's number + 1 (tls_conn_tag). */
+SSL_SESSION *tls_session_take(struct tls_run *r, uint32_t conn);
+static inline void *tls_conn_tag(uint32_t conn)
+{
+	return (void *)((uintptr_t)conn + 1);
+}
+
+/* tls_ident.c: the pairs --cert-dir or --cert-list name, read into
+ * r->idents (0, or -1 with one line in err); freed with the run. */
+int tls_idents_load(struct tls_run *r, char *err, size_t cap);
+void tls_idents_free(struct tls_run *r);
+/* Connection conn's certificate and key on ssl (nothing without idents).
+ * 0 or -1. */
+int tls_ident_use(struct tls_run *r, SSL *ssl, uint32_t conn);
 
 /* The name a connection to host sends (SNI, none for an address) and
  * verifies (unless --insecure): --sni, else host. 0 or -EINVAL. */
 int tls_name_peer(SSL *ssl, const struct blast_opts *o, const char *host);
+
+/* tls_plain.c, the reverse mistake (plaintext to a TLS port): bytes that
+ * are a TLS alert record; the scheme to use instead ("mqtts://HOST:PORT");
+ * and whether t's port answers a ClientHello in TLS (a blocking probe of
+ * one connection, at most timeout_ms). */
+bool tls_plain_alert(const uint8_t *buf, size_t len);
+const char *tls_scheme_hint(const struct blast_opts *o);
+bool tls_port_answers_tls(const struct blast_target *t, unsigned timeout_ms);
 
 /* Builds the context once and drops it: bad files and values are found
  * before any connection. 0, or -1 with words in err. */

@@ -46,7 +46,8 @@ struct tls_block *tls_block_connect(struct tls_run *r, int fd, const struct blas
 	uint64_t deadline = mono_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
 
 	if (!b || !(b->ssl = SSL_new(r->ctx)) || !SSL_set_fd(b->ssl, fd) ||
-	    tls_name_peer(b->ssl, r->o, t->host) < 0) {
+	    tls_name_peer(b->ssl, r->o, t->host) < 0 ||
+	    tls_ident_use(r, b->ssl, 0) < 0) { /* per-device certificates: the first device's */
 		snprintf(err, cap, "cannot set up TLS");
 		tls_block_free(b);
 		return NULL;

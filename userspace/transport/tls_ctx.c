@@ -65,6 +65,16 @@ static int keep_session(SSL *ssl, SSL_SESSION *sess)
 
 	if (!r || r->o->tls_resume == TLS_RESUME_OFF)
 		return 0;
+	if (r->n_idents) {
+		uintptr_t tag = (uintptr_t)SSL_get_app_data(ssl);
+		if (!tag)
+			return 0;
+		struct tls_ident *id = &r->idents[(tag - 1) % r->n_idents];
+		if (id->session)
+			SSL_SESSION_free(id->session); /* the newest serves */
+		id->session = sess;
+		return 1;
+	}
 	if (r->n_sessions == TLS_SESSIONS_KEPT) {
 		SSL_SESSION_free(r->sessions[0]); /* the oldest goes */
 		memmove(r->sessions, r->sessions + 1, (TLS_SESSIONS_KEPT - 1) * sizeof(*r->sessions));
@@ -74,9 +84,20 @@ static int keep_session(SSL *ssl, SSL_SESSION *sess)
 	return 1; /* the reference is ours now */
 }
 
-SSL_SESSION *tls_session_take(struct tls_run *r)
+SSL_SESSION *tls_session_take(struct tls_run *r, uint32_t conn)
 {
-	if (r->o->tls_resume == TLS_RESUME_OFF || !r->n_sessions)
+	if (r->o->tls_resume == TLS_RESUME_OFF)
+		return NULL;
+	if (r->n_idents) {
+		struct tls_ident *id = &r->idents[conn % r->n_idents];
+		SSL_SESSION *s = id->session;
+		if (s && SSL_SESSION_get_protocol_version(s) >= TLS1_3_VERSION)
+			id->session = NULL; /* a ticket: used once */
+		else if (s)
+			SSL_SESSION_up_ref(s);
+		return s;
+	}
+	if (!r->n_sessions)
 		return NULL;
 	SSL_SESSION *s = r->sessions[r->n_sessions - 1];
 	if (SSL_SESSION_get_protocol_version(s) >= TLS1_3_VERSION)
@@ -225,7 +246,7 @@ struct tls_run *tls_run_new(const struct blast_opts *o, char *err, size_t cap)
 		goto fail;
 	}
 	if (verification(r->ctx, o, err, cap) < 0 || client_cert(r->ctx, o, err, cap) < 0 ||
-	    choices(r->ctx, o, err, cap) < 0)
+	    tls_idents_load(r, err, cap) < 0 || choices(r->ctx, o, err, cap) < 0)
 		goto fail;
 	/* Sessions: the client side of the cache, kept by keep_session. */
 	if (o->tls_resume == TLS_RESUME_OFF) {
@@ -258,6 +279,7 @@ void tls_run_free(struct tls_run *r)
 		return;
 	for (unsigned i = 0; i < r->n_sessions; i++)
 		SSL_SESSION_free(r->sessions[i]);
+	tls_idents_free(r);
 	if (r->ctx)
 		SSL_CTX_free(r->ctx);
 	tls_io_methods_free(r);

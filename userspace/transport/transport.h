@@ -95,6 +95,9 @@ struct transport_ops {
 	/* What to count when the peer closes or resets the connection while
 	 * this layer's handshake waits for its answer (0: conn_closed). */
 	enum blast_err closed_in_hello;
+	/* A clean close: the bytes that end its session (TLS's close_notify)
+	 * into out, after the protocol's goodbye. */
+	size_t (*bye)(struct tlink *l, unsigned i, uint8_t *out, size_t cap);
 };
 
 /* The layers every connection of a worker goes through, bottom first. */
@@ -163,6 +166,14 @@ int tlink_up(struct tlink *l, unsigned i, const uint8_t *buf, size_t len);
  * layer's cut_short or closed_in_hello, or conn_closed (reset:
  * conn_reset) once every layer is up or when that layer names none. */
 enum blast_err tlink_closed_err(struct tlink *l, bool reset);
+/* The answer to the protocol's hello on a stack without TLS is a TLS
+ * alert: the port is TLS (counted as tls_server_plain_client by the
+ * caller; the note says to use mqtts:// or wss://). */
+bool tlink_plain_alert(struct tlink *l, const uint8_t *buf, size_t len);
+/* A clean close: the layers' closing bytes (TLS close_notify), each
+ * framed for the layers below it, appended to the send data[0, len) (room
+ * bytes in all). The send's new length. */
+uint32_t tlink_bye(struct tlink *l, uint8_t *data, uint32_t len, uint32_t room);
 /* Control frames the layers owe (pongs, a TLS handshake's next flight),
  * framed for the layers below each, into out (cap bytes before the
  * tailroom, room in all): bytes (0 when none). */

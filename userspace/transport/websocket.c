@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "encoders/ws.h"
+#include "stats/hist.h"
 #include "transport/transport.h"
 
 #define UPGRADE_MAX 16384  /* a longer response header block is refused */
@@ -27,6 +28,7 @@ struct wst {
 	uint8_t control[CONTROL_MAX];
 	uint32_t control_len;
 	uint32_t mask_state;    /* xorshift for mask keys */
+	uint64_t t0;            /* when its upgrade request was made */
 };
 
 static uint32_t next_rand(struct wst *t)
@@ -100,6 +102,7 @@ static ssize_t wst_hello(struct tlink *l, unsigned i, uint8_t *out, size_t cap)
 	ws_make_key(nonce, key);
 	if (ws_accept_for_key(key, t->accept) < 0)
 		return -EINVAL;
+	t->t0 = *l->s->env->now;
 	snprintf(host, sizeof(host), "%s:%u", tg->host, tg->port);
 	return ws_encode_upgrade(out, cap, host, tg->path, key, o->ws_subprotocol,
 				 (const char *const *)o->ws_headers, o->n_ws_headers);
@@ -171,6 +174,8 @@ static ssize_t wst_hello_feed(struct tlink *l, unsigned i, const uint8_t *buf, s
 		return -EPROTO;
 	}
 	t->len = 0;
+	if (l->s->env->stage && l->s->env->stage[HS_WS_UPGRADE])
+		hist_record(l->s->env->stage[HS_WS_UPGRADE], (int64_t)(*l->s->env->now - t->t0));
 	/* What came after the header block belongs to frames. */
 	return used - (ssize_t)before;
 }
