@@ -55,12 +55,13 @@ user, sys_, wall = map(float, open(sys.argv[2]).read().split())
 late = d["send_late_us"]
 c = d["cpu"]
 pub = max(c["publish_s"], 1e-9)
-print("%.3f %.3f %.1f %.1f %.1f %.1f %.1f %.1f %.1f %.4f %.4f" % (
+print("%.3f %.3f %.1f %.1f %.1f %.1f %.1f %.1f %.1f %.4f %.4f %.3f" % (
     c["cores"], (user + sys_) / wall, late["p50"], late["p99"],
     100.0 * d["sent_ahead"] / max(late["count"], 1),
     r["latency_us"]["p50"], r["latency_uncorrected_us"]["p50"],
     r["latency_us"]["p99"], r["latency_uncorrected_us"]["p99"],
-    c["user_s"] / pub, c["sys_s"] / pub))
+    c["user_s"] / pub, c["sys_s"] / pub,
+    1e6 * (c["user_s"] + c["sys_s"]) / max(r["acked"], 1)))
 EOF
 }
 
@@ -78,12 +79,13 @@ import sys
 f = dict(kv.split("=") for kv in sys.argv[1].split())
 secs = float(f["seconds"])
 u, s = float(f["pace_user_s"]), float(f["pace_sys_s"])
-print("%.3f %.4f %.4f" % ((u + s) / secs, u / secs, s / secs))
+print("%.3f %.4f %.4f %.3f" % ((u + s) / secs, u / secs, s / secs,
+                            1e6 * (u + s) / max(int(f["acked"]), 1)))
 EOF
 }
 
-FIGS="cores proc late50 late99 ahead c50 u50 c99 u99 user sys"
-REF_FIGS="cores user sys"
+FIGS="cores proc late50 late99 ahead c50 u50 c99 u99 user sys permsg"
+REF_FIGS="cores user sys permsg"
 CASES="2000/1 2000/default 50000/1 50000/default"
 REF_RATES=""
 [ -x "$REFSEND" ] && REF_RATES="2000 50000"
@@ -133,8 +135,8 @@ done
 echo "cores: the workers' user + system CPU while publishing over its length; proc: the whole"
 echo "process (connecting, teardown, the parent) over its wall time."
 echo
-echo "where the CPU goes (cores while publishing, user + system; medians)"
-printf '%-7s %-26s %7s %7s %7s\n' msg/s sender cores user system
+echo "where the CPU goes (cores while publishing, user + system; CPU per acked message; medians)"
+printf '%-7s %-26s %7s %7s %7s %7s\n' msg/s sender cores user system us/msg
 for rate in 2000 50000; do
 	for c in $rate/1 $rate/default $rate/refsend; do
 		[ -n "${L[$c.cores]:-}" ] || continue
@@ -142,8 +144,8 @@ for rate in 2000 50000; do
 		[ "${c#*/}" = default ] && name="blast (default workers)"
 		[ "${c#*/}" = refsend ] && name="refsend --rate (reference)"
 		# shellcheck disable=SC2086 # lists on purpose
-		printf '%-7s %-26s %7.3f %7.3f %7.3f\n' "$rate" "$name" "$(median ${L[$c.cores]})" \
-			"$(median ${L[$c.user]})" "$(median ${L[$c.sys]})"
+		printf '%-7s %-26s %7.3f %7.3f %7.3f %7.2f\n' "$rate" "$name" "$(median ${L[$c.cores]})" \
+			"$(median ${L[$c.user]})" "$(median ${L[$c.sys]})" "$(median ${L[$c.permsg]})"
 	done
 done
 [ -n "$REF_RATES" ] || echo "(refsend not built: $REFSEND; make builds it)"
