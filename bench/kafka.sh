@@ -20,11 +20,13 @@
 # whose cluster thread does all broker work: near 1 core it is the
 # bottleneck, and msg/s then measures the mock, not the client.
 #
-# Each round also runs blast with --probe (the eBPF wire witness on lo;
-# needs root, else that row says why), right before or right after the
-# plain blast run (the order alternates by round), so the two see the same
-# machine: the probe ratio is the --probe run's msg/s over the plain run's,
-# round by round.
+# Each round runs blast PROBE_PAIRS (2) times and blast --probe (the eBPF
+# wire witness on lo; needs root, else that row says why) as often, in
+# mirrored order (blast probe probe blast, the next round probe blast blast
+# probe), so both see the same machine, and a machine that slows down
+# during the round weighs on both alike: the probe ratio is the mean of
+# the round's --probe rates over the mean of its plain ones. (With one run
+# of each, single rounds went from 0.74 to 0.89 on a quiet machine.)
 #
 # Rows show each figure's median over the rounds; ratios (blast/librdkafka)
 # are the median of the rounds' ratios, which noise on a shared machine
@@ -36,7 +38,7 @@
 #
 # Knobs (environment): MESSAGES, REPEAT, WORKLOADS, RUN_TIMEOUT (s per run),
 # BLAST_INFLIGHT (default 5), BLAST, KAFKA_MOCK, PARTITIONS (default 4),
-# PROBE (1; 0 leaves the --probe runs out).
+# PROBE (1; 0 leaves the --probe runs out), PROBE_PAIRS (2).
 # Needs: make (blast, .output/bench/rdkafka_producer,
 # .output/tools/kafka_mock); Debian packages librdkafka-dev, python3,
 # time (/usr/bin/time).
@@ -57,6 +59,7 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-60}
 BLAST_INFLIGHT=${BLAST_INFLIGHT:-5}
 PARTITIONS=${PARTITIONS:-4}
 PROBE=${PROBE:-1}
+PROBE_PAIRS=${PROBE_PAIRS:-2}
 PAYLOAD=100
 BATCH=65536
 LINGER=5
@@ -84,6 +87,7 @@ die() {
 [ -x /usr/bin/time ] || die "/usr/bin/time missing (Debian package: time)"
 command -v python3 >/dev/null || die "python3 missing"
 case $MESSAGES in '' | *[!0-9]*) die "MESSAGES must be a number" ;; esac
+case $PROBE_PAIRS in '' | *[!0-9]* | 0) die "PROBE_PAIRS must be a number > 0" ;; esac
 [ "$MESSAGES" -gt 0 ] || die "MESSAGES must be > 0"
 
 # blast_state: 1 runs blast; otherwise the note every blast row shows.
@@ -249,11 +253,34 @@ min_of() {
 	printf '%s\n' "$@" | sort -g | head -1
 }
 
+# mean VALUES...
+mean() {
+	printf '%s\n' "$@" | awk '{ s += $1 } END { printf "%.6f", s / NR }'
+}
+
+# probe_order ROUND: the blast and blast --probe runs of a round, PROBE_PAIRS
+# of each, mirrored (blast probe probe blast; the next round probe blast
+# blast probe), so a machine that speeds up or slows down during the round
+# weighs on both sides alike.
+probe_order() {
+	local k out="" a=blast b=probe
+	if [ "$probe_state" != 1 ]; then
+		echo blast
+		return
+	fi
+	[ $(($1 % 2)) = 0 ] && a=probe b=blast
+	for k in $(seq "$PROBE_PAIRS"); do
+		if [ $((k % 2)) = 1 ]; then out+=" $a $b"; else out+=" $b $a"; fi
+	done
+	echo "${out# }"
+}
+
 # workload ACKS: REPEAT rounds of librdkafka then blast and blast --probe
 # (which of the two first alternates), so all see the same machine at
 # about the same time; then rows, ratios and checks.
 workload() {
-	local acks=$1 c i ref_rate ref_percpu b_rate p_rate order r_rate=() r_cpu=() r_probe=()
+	local acks=$1 c i ref_rate ref_percpu order r_rate=() r_cpu=() r_probe=()
+	local b_rates b_percpu p_rates
 	local m label_cpu label_rate label_probe why
 	runs_reset rdkafka
 	runs_reset blast
@@ -263,27 +290,29 @@ workload() {
 		runs_take rdkafka
 		ref_rate=$R_RATE ref_percpu=$R_PERCPU
 		[ "$blast_state" = 1 ] || continue
-		order="blast probe"
-		[ $((i % 2)) = 0 ] && order="probe blast"
-		[ "$probe_state" = 1 ] || order=blast
-		b_rate="" p_rate=""
+		order=$(probe_order "$i")
+		b_rates=() b_percpu=() p_rates=()
 		for c in $order; do
 			run_one "$c" "$acks"
 			runs_take "$c"
 			if [ "$c" = probe ]; then
-				p_rate=$R_RATE
+				[ -n "$R_RATE" ] && p_rates+=("$R_RATE")
 				continue
 			fi
-			b_rate=$R_RATE
 			# Unsupported stays unsupported: no need to ask every round.
 			[ "$R_NOTE" = "blast: kafka not supported yet" ] && blast_state=$R_NOTE
-			if [ -n "$R_RATE" ] && [ -n "$ref_rate" ]; then
-				r_rate+=("$(calc "$R_RATE / $ref_rate")")
-				r_cpu+=("$(calc "$R_PERCPU / $ref_percpu")")
+			[ "$blast_state" = 1 ] || break
+			if [ -n "$R_RATE" ]; then
+				b_rates+=("$R_RATE")
+				b_percpu+=("$R_PERCPU")
 			fi
 		done
-		if [ -n "$b_rate" ] && [ -n "$p_rate" ]; then
-			r_probe+=("$(calc "$p_rate / $b_rate")")
+		if [ ${#b_rates[@]} -gt 0 ] && [ -n "$ref_rate" ]; then
+			r_rate+=("$(calc "$(mean "${b_rates[@]}") / $ref_rate")")
+			r_cpu+=("$(calc "$(mean "${b_percpu[@]}") / $ref_percpu")")
+		fi
+		if [ ${#b_rates[@]} -gt 0 ] && [ ${#p_rates[@]} -gt 0 ]; then
+			r_probe+=("$(calc "$(mean "${p_rates[@]}") / $(mean "${b_rates[@]}")")")
 		fi
 	done
 	row "$acks" rdkafka
@@ -341,7 +370,7 @@ echo "# blast Kafka bench, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, $(unam
 echo "# $MESSAGES records of $PAYLOAD B, NULL key, batch $BATCH B, linger $LINGER ms, no compression;"
 echo "# librdkafka $(dpkg-query -W -f '${Version} ' librdkafka1 2>/dev/null)producer (max.in.flight 1000000, queue holds all records)"
 echo "# vs blast --conns 1 --workers 1 --inflight $BLAST_INFLIGHT (and the same with --probe); a fresh mock cluster ($KAFKA_MOCK, 1 broker, topic $TOPIC:$PARTITIONS) per run."
-echo "# $REPEAT alternating rounds; rows are medians over the rounds, ratios the median of the rounds' ratios."
+echo "# $REPEAT alternating rounds (blast and --probe $PROBE_PAIRS runs each per round, mirrored); rows are medians over the runs, ratios the median of the rounds' ratios."
 echo "# msg/s: acked records/s (client's own clock); MB/s: payload 10^6 B/s; cores: client cpu_s / wall;"
 echo "# mock_core: mock process CPU / client wall (~1 = the mock is the bottleneck); probe: blast --probe."
 header

@@ -9,15 +9,18 @@
 # late sends add). Beside them, the whole process from outside (wait4):
 # user + system CPU over the wall time, connecting and teardown included.
 # Targets: 50,000 msg/s at most 0.15 of a core; send lateness p99 under
-# 100 us at both rates.
+# 100 us at both rates. Beside blast, in the same rounds, the reference
+# paced sender (refsend --rate) at both rates: blast's and its CPU, user
+# and system apart, show what of blast's cost is the kernel's per segment.
 #
 # Knobs (environment): REPEAT (5 rounds), DURATION (3s), BLAST (./blast),
-# MOSQUITTO.
+# REFSEND (.output/bench/refsend), MOSQUITTO.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
 
 BLAST=${BLAST:-./blast}
+REFSEND=${REFSEND:-.output/bench/refsend}
 MOSQUITTO=${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
 REPEAT=${REPEAT:-5}
 DURATION=${DURATION:-3s}
@@ -50,25 +53,59 @@ r = json.load(open(sys.argv[1]))
 d = r["diagnosis"]
 user, sys_, wall = map(float, open(sys.argv[2]).read().split())
 late = d["send_late_us"]
-print("%.3f %.3f %.1f %.1f %.1f %.1f %.1f %.1f %.1f" % (
-    d["cpu"]["cores"], (user + sys_) / wall, late["p50"], late["p99"],
+c = d["cpu"]
+pub = max(c["publish_s"], 1e-9)
+print("%.3f %.3f %.1f %.1f %.1f %.1f %.1f %.1f %.1f %.4f %.4f %.3f" % (
+    c["cores"], (user + sys_) / wall, late["p50"], late["p99"],
     100.0 * d["sent_ahead"] / max(late["count"], 1),
     r["latency_us"]["p50"], r["latency_uncorrected_us"]["p50"],
-    r["latency_us"]["p99"], r["latency_uncorrected_us"]["p99"]))
+    r["latency_us"]["p99"], r["latency_uncorrected_us"]["p99"],
+    c["user_s"] / pub, c["sys_s"] / pub,
+    1e6 * (c["user_s"] + c["sys_s"]) / max(r["acked"], 1)))
 EOF
 }
 
-FIGS="cores proc late50 late99 ahead c50 u50 c99 u99"
+# run_ref RATE: the reference paced sender (bench/refsend.c --rate: one
+# thread, one send() per message, batches like blast's) over the same 10
+# connections for as long; prints its cores, user and system, while pacing.
+run_ref() {
+	local secs line
+	secs=$(calc "${DURATION%s}")
+	line=$("$REFSEND" --port "$MQ_PORT" --qos 1 --payload-size 20 --conns 10 --rate "$1" \
+		--messages "$(printf '%.0f' "$(calc "$1 * $secs")")" --timeout 60 2>"$TMP/err") ||
+		die "refsend --rate $1 failed: $(head -3 "$TMP/err")"
+	python3 - "$line" <<'EOF'
+import sys
+f = dict(kv.split("=") for kv in sys.argv[1].split())
+secs = float(f["seconds"])
+u, s = float(f["pace_user_s"]), float(f["pace_sys_s"])
+print("%.3f %.4f %.4f %.3f" % ((u + s) / secs, u / secs, s / secs,
+                            1e6 * (u + s) / max(int(f["acked"]), 1)))
+EOF
+}
+
+FIGS="cores proc late50 late99 ahead c50 u50 c99 u99 user sys permsg"
+REF_FIGS="cores user sys permsg"
 CASES="2000/1 2000/default 50000/1 50000/default"
+REF_RATES=""
+[ -x "$REFSEND" ] && REF_RATES="2000 50000"
 declare -A L
 for i in $(seq "$REPEAT"); do
-	order=$CASES
-	[ $((i % 2)) -eq 0 ] && order=$(printf '%s\n' $CASES | tac)
+	order="$CASES"
+	for r in $REF_RATES; do order+=" $r/refsend"; done
+	# shellcheck disable=SC2086 # a list on purpose
+	[ $((i % 2)) -eq 0 ] && order=$(printf '%s\n' $order | tac)
 	for c in $order; do
-		line=$(run "${c%/*}" "${c#*/}") || exit 1
+		figs=$FIGS
+		if [ "${c#*/}" = refsend ]; then
+			line=$(run_ref "${c%/*}") || exit 1
+			figs=$REF_FIGS
+		else
+			line=$(run "${c%/*}" "${c#*/}") || exit 1
+		fi
 		read -r -a v <<<"$line"
 		k=0
-		for f in $FIGS; do
+		for f in $figs; do
 			L[$c.$f]+=" ${v[$k]}"
 			k=$((k + 1))
 		done
@@ -97,4 +134,21 @@ for c in $CASES; do
 done
 echo "cores: the workers' user + system CPU while publishing over its length; proc: the whole"
 echo "process (connecting, teardown, the parent) over its wall time."
+echo
+echo "where the CPU goes (cores while publishing, user + system; CPU per acked message; medians)"
+printf '%-7s %-26s %7s %7s %7s %7s\n' msg/s sender cores user system us/msg
+for rate in 2000 50000; do
+	for c in $rate/1 $rate/default $rate/refsend; do
+		[ -n "${L[$c.cores]:-}" ] || continue
+		name="blast --workers ${c#*/}"
+		[ "${c#*/}" = default ] && name="blast (default workers)"
+		[ "${c#*/}" = refsend ] && name="refsend --rate (reference)"
+		# shellcheck disable=SC2086 # lists on purpose
+		printf '%-7s %-26s %7.3f %7.3f %7.3f %7.2f\n' "$rate" "$name" "$(median ${L[$c.cores]})" \
+			"$(median ${L[$c.user]})" "$(median ${L[$c.sys]})" "$(median ${L[$c.permsg]})"
+	done
+done
+[ -n "$REF_RATES" ] || echo "(refsend not built: $REFSEND; make builds it)"
+echo "refsend --rate: one thread, one send() per message and one recv() per connection with acks"
+echo "due, batched as blast batches: what the kernel's per-segment work costs any sender."
 printf '%s\n' "${CHECKS[@]}"

@@ -2,7 +2,7 @@
  *
  *   refsend --port P [--host 127.0.0.1] --qos 0|1 --payload-size B
  *           --messages N [--conns C] [--inflight W] [--mqtt-version 3.1.1|5]
- *           [--topic T] [--timeout S]
+ *           [--topic T] [--timeout S] [--rate R]
  *
  * One thread and one blocking socket per connection: CONNECT, wait for
  * CONNACK, then send() pre-encoded PUBLISH frames 64 KiB at a time. QoS 0
@@ -11,6 +11,12 @@
  * unacked and reads PUBACKs between sends. --messages is the total over all
  * connections. Each connection ends with DISCONNECT and waits for the
  * server to close, so the time covers everything the server had to read.
+ *
+ * --rate R paces instead, the simplest way that batches like blast: one
+ * thread sleeps until 100 us before the next message is due, sends every
+ * message due within 200 us (message k on connection k % C, one send()
+ * each), then reads the PUBACKs that came (one recv() per connection with
+ * some outstanding). Its CPU is the floor for blast's pacing at that rate.
  *
  * Prints one line on stdout:
  *   messages=N acked=N seconds=S rate=R cpu_s=C
@@ -38,6 +44,8 @@
 #define REF_BATCH	(64u << 10)
 #define REF_RBUF	(64u << 10)
 #define REF_MAX_CONNS	4096
+#define REF_PACE_EARLY_NS	100000ull
+#define REF_PACE_AHEAD_NS	200000ull
 
 struct ref_opts {
 	struct sockaddr_in addr;
@@ -49,6 +57,7 @@ struct ref_opts {
 	uint32_t inflight;
 	const char *topic;
 	double timeout_s;
+	double rate;		/* msg/s over all connections; 0: as fast as it goes */
 };
 
 struct sender {
@@ -376,12 +385,92 @@ static void *sender_run(void *arg)
 	return NULL;
 }
 
+static double tv_s(struct timeval tv)
+{
+	return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void sleep_until_ns(uint64_t t)
+{
+	struct timespec ts = { .tv_sec = t / 1000000000ull, .tv_nsec = t % 1000000000ull };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* --rate: every connection from this one thread (see the top). */
+static void paced_all(struct sender *ss, const struct ref_opts *o)
+{
+	uint32_t n = o->conns;
+	size_t id_off = 0;
+	uint64_t k = 0, t0 = mono_ns();
+	uint64_t deadline = t0 + (uint64_t)(o->timeout_s * 1e9);
+	uint16_t next_id = 1;
+	size_t flen = 0;
+	bool waiting = true;
+
+	if (publish_size(o) > REF_BATCH) {
+		ss[0].err = "--rate: payload too large";
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (ss[i].err)
+			return;
+		flen = encode_publish(ss[i].batch, o, &id_off);
+	}
+	while (waiting) {
+		uint64_t now = mono_ns();
+		uint64_t due = (uint64_t)((double)(now + REF_PACE_AHEAD_NS - t0) * o->rate / 1e9) + 1;
+
+		if (now > deadline) {
+			ss[0].err = "timeout";
+			return;
+		}
+		if (due > o->messages)
+			due = o->messages;
+		for (; k < due; k++) {
+			struct sender *s = &ss[k % n];
+
+			if (s->sent - s->acked - s->nacked >= o->inflight)
+				break;
+			if (o->qos) {
+				s->batch[id_off] = next_id >> 8;
+				s->batch[id_off + 1] = next_id & 0xff;
+				next_id = next_id == 65535 ? 1 : next_id + 1;
+			}
+			if (send_all(s, s->batch, flen))
+				return;
+			s->sent++;
+		}
+		if (k < o->messages)
+			sleep_until_ns(t0 + (uint64_t)(k / o->rate * 1e9) - REF_PACE_EARLY_NS);
+		else
+			sleep_until_ns(mono_ns() + REF_PACE_EARLY_NS);
+		waiting = k < o->messages;
+		for (uint32_t i = 0; o->qos && i < n; i++) {
+			struct sender *s = &ss[i];
+
+			if (s->sent > s->acked + s->nacked && read_acks(s, false))
+				return;
+			waiting |= s->sent > s->acked + s->nacked;
+		}
+	}
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: refsend --port P [--host 127.0.0.1] --qos 0|1 --payload-size B --messages N\n"
 		"               [--conns C] [--inflight W] [--mqtt-version 3.1.1|5] [--topic T]\n"
-		"               [--timeout S]\n");
+		"               [--timeout S] [--rate R]\n");
 	exit(2);
 }
 
@@ -398,6 +487,7 @@ static int parse_args(struct ref_opts *o, int argc, char **argv)
 	o->inflight = 65535;
 	o->topic = "bench/t";
 	o->timeout_s = 60;
+	o->rate = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -421,6 +511,8 @@ static int parse_args(struct ref_opts *o, int argc, char **argv)
 			o->inflight = strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--topic"))
 			o->topic = v;
+		else if (!strcmp(a, "--rate"))
+			o->rate = strtod(v, NULL);
 		else if (!strcmp(a, "--timeout"))
 			o->timeout_s = strtod(v, NULL);
 		else if (!strcmp(a, "--mqtt-version") && !strcmp(v, "3.1.1"))
@@ -433,7 +525,7 @@ static int parse_args(struct ref_opts *o, int argc, char **argv)
 	if (port <= 0 || port > 65535 || o->qos > 1 || o->conns < 1 ||
 	    o->conns > REF_MAX_CONNS || o->inflight < 1 || o->inflight > 65535 ||
 	    strlen(o->topic) < 1 || strlen(o->topic) > 65535 ||
-	    o->payload_size > (64u << 20) || o->timeout_s <= 0)
+	    o->payload_size > (64u << 20) || o->timeout_s <= 0 || o->rate < 0)
 		return -1;
 	o->addr.sin_family = AF_INET;
 	o->addr.sin_port = htons(port);
@@ -450,7 +542,7 @@ int main(int argc, char **argv)
 	struct sender *ss;
 	pthread_barrier_t start;
 	uint64_t sent = 0, acked = 0, nacked = 0;
-	double t0, t_end = 0, secs;
+	double t0, t_end = 0, secs, pace_user = 0, pace_sys = 0;
 	struct rusage ru;
 	int failed = 0;
 
@@ -471,18 +563,44 @@ int main(int argc, char **argv)
 		s->fd = -1;
 		s->quota = o.messages / o.conns + (i < o.messages % o.conns);
 		s->deadline = t0 + o.timeout_s;
+		if (o.rate > 0)
+			continue;
 		if (pthread_create(&s->tid, NULL, sender_run, s)) {
 			/* Threads already started wait on the barrier forever. */
 			fprintf(stderr, "refsend: pthread_create failed\n");
 			return 1;
 		}
 	}
-	pthread_barrier_wait(&start);
-	t0 = now_s();
+	if (o.rate > 0) {
+		struct rusage r0, r1;
+
+		for (uint32_t i = 0; i < o.conns; i++)
+			if (session_open(&ss[i]))
+				break;
+		getrusage(RUSAGE_SELF, &r0);
+		t0 = now_s();
+		paced_all(ss, &o);
+		t_end = now_s();
+		getrusage(RUSAGE_SELF, &r1);
+		/* What pacing cost, connecting and closing left out. */
+		pace_user = tv_s(r1.ru_utime) - tv_s(r0.ru_utime);
+		pace_sys = tv_s(r1.ru_stime) - tv_s(r0.ru_stime);
+		for (uint32_t i = 0; i < o.conns; i++)
+			if (!ss[i].err && ss[i].fd >= 0)
+				session_close(&ss[i]);
+	} else {
+		pthread_barrier_wait(&start);
+		t0 = now_s();
+	}
 	for (uint32_t i = 0; i < o.conns; i++) {
 		struct sender *s = &ss[i];
 
-		pthread_join(s->tid, NULL);
+		if (o.rate > 0) {
+			if (s->fd >= 0)
+				close(s->fd);
+		} else {
+			pthread_join(s->tid, NULL);
+		}
 		sent += s->sent;
 		acked += s->acked;
 		nacked += s->nacked;
@@ -501,10 +619,11 @@ int main(int argc, char **argv)
 	if (secs <= 0)
 		secs = 1e-9;
 	getrusage(RUSAGE_SELF, &ru);
-	printf("messages=%llu acked=%llu seconds=%.6f rate=%.0f cpu_s=%.3f\n",
+	printf("messages=%llu acked=%llu seconds=%.6f rate=%.0f cpu_s=%.3f",
 	       (unsigned long long)sent, (unsigned long long)acked, secs,
-	       (o.qos ? acked : sent) / secs,
-	       ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
-		       ru.ru_stime.tv_usec / 1e6);
+	       (o.qos ? acked : sent) / secs, tv_s(ru.ru_utime) + tv_s(ru.ru_stime));
+	if (o.rate > 0)
+		printf(" pace_user_s=%.4f pace_sys_s=%.4f", pace_user, pace_sys);
+	printf("\n");
 	return failed ? 1 : 0;
 }
