@@ -28,6 +28,7 @@
 #include "witness/probe.h"
 #include "engine/rxseg.h"
 #include "report/progress.h"
+#include "report/merge.h"
 #include "report/report.h"
 #include "report/files.h"
 #include "stats/series.h"
@@ -150,6 +151,24 @@ struct run_out {
 	int rc; /* 0, or 3 when a worker failed */
 };
 
+/* The run's start on both clocks. A split run (--shard, --start-at) starts
+ * its seconds on a wall-clock second, so that second k of every machine's
+ * series is the same second and `blast merge` adds them up exactly. */
+static void shm_start(struct shm *shm, const struct blast_opts *o)
+{
+	uint64_t mono = mono_ns(), wall = wall_ns();
+
+	if (o->shard_count || o->start_at_ns) {
+		mono -= wall % NSEC_PER_SEC;
+		wall -= wall % NSEC_PER_SEC;
+	}
+	shm->start_ns = mono;
+	shm->start_wall_ns = wall;
+	if (o->start_at_ns)
+		shm->start_at_ns = o->start_at_ns > wall ? mono + (o->start_at_ns - wall)
+							 : mono - (wall - o->start_at_ns);
+}
+
 static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *out)
 {
 	unsigned n = o->workers;
@@ -165,7 +184,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 		return 3;
 	}
 	shm->n_workers = n;
-	shm->start_ns = mono_ns();
+	shm_start(shm, o);
 	shm->run_id = (uint32_t)(getpid() * 2654435761u ^ shm->start_ns);
 
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -414,7 +433,8 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	int rc = 0;
 	struct series ser;
 
-	if (series_init(&ser, o->hlog_path != NULL) < 0) {
+	/* The report keeps each second's histogram too, for `blast merge`. */
+	if (series_init(&ser, o->hlog_path || o->report_path) < 0) {
 		fprintf(stderr, "blast: out of memory\n");
 		return 3;
 	}
@@ -614,6 +634,8 @@ int main(int argc, char **argv)
 	launch_ns = mono_ns();
 	if (argc > 1 && !strcmp(argv[1], "analyze"))
 		return analyze_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "merge"))
+		return merge_main(argc - 1, argv + 1);
 	open_files_raise();
 	int r = opts_parse(&o, argc, argv);
 
@@ -642,6 +664,8 @@ int main(int argc, char **argv)
 			return BLAST_EXIT_USAGE;
 		}
 		r = kafka_bootstrap(&o, &kmeta);
+		if (!r)
+			r = kafka_meta_shard(&kmeta, &o);
 		if (r) {
 			opts_free(&o);
 			return r;

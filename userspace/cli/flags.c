@@ -12,6 +12,7 @@
 #include "cli/fail.h"
 #include "cli/files.h"
 #include "cli/flags.h"
+#include "cli/shard.h"
 #include "cli/targets.h"
 #include "cli/usage.h"
 #include "cli/values.h"
@@ -343,6 +344,10 @@ const struct flag flags[F__COUNT] = {
 	/* Read before everything else (config.c); here for --help and for
 	 * the nearest-flag guess. */
 	[F_CONFIG] = { "config", STRING(SIZE_MAX), TO(config_path) },
+	/* A run split between machines (cli/shard.c, docs/distributed.md). */
+	[F_SHARD] = { "shard", CUSTOM(shard_arg), .groups = G_NOT_SEARCH },
+	[F_SHARDS] = { "shards", NUMBER(1, 100000), TO(shard_count), .groups = G_NOT_SEARCH },
+	[F_START_AT] = { "start-at", CUSTOM(start_at_arg) },
 };
 
 /* Writes v into the row's field, 1 to 8 bytes wide. The ranges and names

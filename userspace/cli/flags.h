@@ -97,6 +97,9 @@ enum flag_id {
 	F_TLS_RESUME,
 	F_KEYLOG,
 	F_CONFIG,
+	F_SHARD,
+	F_SHARDS,
+	F_START_AT,
 	F__COUNT,
 };
 

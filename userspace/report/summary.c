@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "report/diagnosis.h"
+#include "report/exact.h"
 #include "report/json.h"
 #include "encoders/kafka.h"
 #include "limit/limit.h"
@@ -780,6 +781,7 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 	diagnosis_json(&w, r);
 	if (r->opts && r->opts->limit.mode)
 		json_limit(&w, r);
+	report_json_exact(&w, r);
 	json_config(&w, r->opts);
 	json_end_object(&w);
 	return json_finish(&w);
