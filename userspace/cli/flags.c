@@ -12,7 +12,7 @@
 #include "cli/fail.h"
 #include "cli/files.h"
 #include "cli/flags.h"
-#include "cli/shard.h"
+#include "cli/shard_args.h"
 #include "cli/targets.h"
 #include "cli/usage.h"
 #include "cli/values.h"
