@@ -114,6 +114,7 @@ ssize_t ctl_encode(const struct ctl_msg *m, uint8_t *buf, size_t cap)
 		wb_u32be(&w, (uint32_t)m->u.done.exit_status);
 		put_counts(&w, &m->u.done.c);
 		put_blob(&w, &m->u.done.hist, &err);
+		put_blob(&w, &m->u.done.report, &err);
 		break;
 	case CTL_BYE:
 		put_str(&w, &m->u.bye.reason, &err);
@@ -255,6 +256,7 @@ int ctl_decode(const uint8_t *buf, size_t len, struct ctl_msg *m, const char **w
 		m->u.done.exit_status = (int32_t)rb_u32be(&r);
 		get_counts(&r, &m->u.done.c);
 		m->u.done.hist = get_blob(&r);
+		m->u.done.report = get_blob(&r);
 		break;
 	case CTL_BYE:
 		m->u.bye.reason = get_str(&r);

@@ -89,6 +89,7 @@ struct ctl_msg {
 			int32_t exit_status;
 			struct ctl_counts c;
 			struct ctl_str hist; /* the whole run's, V2 compressed */
+			struct ctl_str report; /* its JSON report, whose exact figures merge */
 		} done;
 		struct {
 			struct ctl_str reason;

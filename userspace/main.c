@@ -29,6 +29,8 @@
 #include "engine/rxseg.h"
 #include "report/progress.h"
 #include "report/merge.h"
+#include "dist/agent.h"
+#include "dist/coord.h"
 #include "report/report.h"
 #include "report/files.h"
 #include "stats/series.h"
@@ -627,6 +629,33 @@ static void open_files_raise(void)
 	}
 }
 
+/* `blast --control URL --agents N <run flags>`: the run's flags are checked
+ * here as share 0 of N would take them, before any agent is waited for. */
+static int coordinate(int argc, char **argv)
+{
+	struct coord_cfg c;
+	struct blast_opts o;
+	char shard[32];
+	int r = coord_args(argc, argv, &c);
+
+	if (!r) {
+		snprintf(shard, sizeof(shard), "0/%u", c.agents);
+		c.run_argv[c.run_argc] = "--shard";
+		c.run_argv[c.run_argc + 1] = shard;
+		r = opts_parse(&o, c.run_argc + 2, c.run_argv);
+		c.run_argv[c.run_argc] = NULL;
+		if (r == 1)
+			r = 0; /* --help or --version said it all */
+		else if (r == 0) {
+			struct split_whole whole = o.shard_whole;
+			opts_free(&o);
+			r = coord_run(&c, &whole);
+		}
+	}
+	free(c.run_argv);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	struct blast_opts o;
@@ -636,6 +665,10 @@ int main(int argc, char **argv)
 		return analyze_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "merge"))
 		return merge_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "agent"))
+		return agent_main(argc - 1, argv + 1);
+	if (coord_wanted(argc, argv))
+		return coordinate(argc, argv);
 	open_files_raise();
 	int r = opts_parse(&o, argc, argv);
 

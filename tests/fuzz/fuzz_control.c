@@ -36,6 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			inside(m.u.assign.args[i], data, size);
 	if (m.type == CTL_SECOND)
 		inside(m.u.sec.hist, data, size);
+	if (m.type == CTL_DONE) {
+		inside(m.u.done.hist, data, size);
+		inside(m.u.done.report, data, size);
+	}
 	/* The encoding is canonical: decoding then encoding gives the input. */
 	uint8_t *out = malloc(size);
 	if (out) {

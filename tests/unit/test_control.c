@@ -110,9 +110,10 @@ static void test_each_type(void)
 
 	m = (struct ctl_msg){ .type = CTL_DONE, .agent = S("n"), .run_id = 9,
 			      .u.done = { .exit_status = -3, .c = { 9, 8, 1, 0, 0, 0, 0 },
-					  .hist = S(hist) } };
+					  .hist = S(hist), .report = S("{}") } };
 	round_trip(&m, &b, buf, sizeof(buf));
 	CHECK_EQ_INT(b.u.done.exit_status, -3);
+	CHECK(str_eq(b.u.done.report, S("{}")));
 	CHECK(counts_eq(&b.u.done.c, &m.u.done.c));
 
 	m = (struct ctl_msg){ .type = CTL_BYE, .agent = S("n"), .u.bye.reason = S("lost") };

@@ -125,11 +125,44 @@ static int merge_args(int argc, char **argv, struct blast_opts *o, const char **
 	return *n ? 0 : merge_usage("no report to merge");
 }
 
+int merge_emit(struct merge *m, int exit_status)
+{
+	struct series s = { 0 };
+	int r;
+
+	if (m->shards && m->n < m->shards)
+		fprintf(stderr, "blast merge: %llu of the run's %llu shards: the result is partial\n",
+			(unsigned long long)m->n, (unsigned long long)m->shards);
+	if (build_series(m, &s)) {
+		fprintf(stderr, "blast merge: out of memory\n");
+		series_free(&s);
+		return 3;
+	}
+	m->o.has_messages = m->o.has_messages || m->o.messages;
+	struct blast_results res = {
+		.opts = &m->o,
+		.t = m->t,
+		.duration_s = m->end_ms > m->pub_from_ms ? (m->end_ms - m->pub_from_ms) / 1e3 : 0,
+		.publish_s = m->pub_to_ms > m->pub_from_ms ? (m->pub_to_ms - m->pub_from_ms) / 1e3 : 0,
+		.latency = m->lat,
+		.latency_raw = m->raw,
+		.connect = m->con,
+		.peak_conns = m->peak,
+		.rss_bytes = m->rss,
+		.exit_status = exit_status > m->exit_status ? exit_status : m->exit_status,
+		.stop_reason = m->stop_reason ? m->stop_reason : "unknown",
+		.merged_reports = (unsigned)m->n,
+		.merged_shards = (unsigned)m->shards,
+	};
+	r = report_emit(&res, &s, NULL, NULL);
+	series_free(&s);
+	return r;
+}
+
 int merge_main(int argc, char **argv)
 {
 	struct merge m;
 	const char **files = calloc((size_t)argc, sizeof(*files));
-	struct series s = { 0 };
 	int n, r;
 
 	if (merge_init(&m) || !files) {
@@ -147,35 +180,9 @@ int merge_main(int argc, char **argv)
 			r = merge_add(&m, files[i], buf, len);
 		free(buf);
 	}
-	if (r)
-		goto out;
-	if (m.shards && m.n < m.shards)
-		fprintf(stderr, "blast merge: %llu of the run's %llu shards: the result is partial\n",
-			(unsigned long long)m.n, (unsigned long long)m.shards);
-	if (build_series(&m, &s)) {
-		fprintf(stderr, "blast merge: out of memory\n");
-		r = 3;
-		goto out;
-	}
-	m.o.has_messages = m.o.has_messages || m.o.messages;
-	struct blast_results res = {
-		.opts = &m.o,
-		.t = m.t,
-		.duration_s = m.end_ms > m.pub_from_ms ? (m.end_ms - m.pub_from_ms) / 1e3 : 0,
-		.publish_s = m.pub_to_ms > m.pub_from_ms ? (m.pub_to_ms - m.pub_from_ms) / 1e3 : 0,
-		.latency = m.lat,
-		.latency_raw = m.raw,
-		.connect = m.con,
-		.peak_conns = m.peak,
-		.rss_bytes = m.rss,
-		.exit_status = m.exit_status,
-		.stop_reason = m.stop_reason ? m.stop_reason : "unknown",
-		.merged_reports = (unsigned)m.n,
-		.merged_shards = (unsigned)m.shards,
-	};
-	r = report_emit(&res, &s, NULL, NULL);
+	if (!r)
+		r = merge_emit(&m, 0);
 out:
-	series_free(&s);
 	merge_free(&m);
 	free(files);
 	return r;

@@ -12,4 +12,10 @@
  * bad input (unreadable or damaged reports, other versions or protocols). */
 int merge_main(int argc, char **argv);
 
+struct merge;
+/* The merged result of m (report/merge_read.h) on stdout and into the
+ * files m->o names; its exit status at least exit_status. Returns what
+ * report_emit does. */
+int merge_emit(struct merge *m, int exit_status);
+
 #endif
