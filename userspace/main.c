@@ -28,6 +28,7 @@
 #include "witness/probe.h"
 #include "engine/rxseg.h"
 #include "report/progress.h"
+#include "report/exact.h"
 #include "report/merge.h"
 #include "dist/agent.h"
 #include "dist/coord.h"
@@ -173,6 +174,7 @@ static void shm_start(struct shm *shm, const struct blast_opts *o)
 
 static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *out)
 {
+	static size_t seconds_out; /* --seconds-to: rows of the series written */
 	unsigned n = o->workers;
 	size_t shm_size = sizeof(struct shm) + n * sizeof(struct worker_slot);
 	struct shm *shm = mmap(NULL, shm_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -271,8 +273,12 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 				       &pw);
 			probe_live(probe, stderr, (double)(now - shm->start_ns) / 1e9, now);
 		}
+		if (o->seconds_to)
+			exact_seconds_out(o->seconds_to, series, &seconds_out);
 	}
 	series_poll(series); /* the seconds closed as the workers finished */
+	if (o->seconds_to)
+		exact_seconds_out(o->seconds_to, series, &seconds_out);
 
 	capture_pause();
 
@@ -436,7 +442,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	struct series ser;
 
 	/* The report keeps each second's histogram too, for `blast merge`. */
-	if (series_init(&ser, o->hlog_path || o->report_path) < 0) {
+	if (series_init(&ser, o->hlog_path || o->report_path || o->seconds_to) < 0) {
 		fprintf(stderr, "blast: out of memory\n");
 		return 3;
 	}

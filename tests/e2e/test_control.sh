@@ -48,22 +48,29 @@ wait_until 10 eval '[ "$(sub_count "$T/sub.out")" -ge 3000 ]'
 out=$(grep -o 'New client connected from [^ ]* as ctl-[0-9]*' "$target_log" | sed 's/.* as //' | sort | tr '\n' ' ')
 [ "$out" = "ctl-0 ctl-1 ctl-2 ctl-3 ctl-4 ctl-5 " ] || fail "client ids connected: $out"
 grep -q 'start at' "$T/blast.err" || fail "no T0 line: $(cat "$T/blast.err")"
+# The live line: the agents' seconds added up as they came, every message once.
+live=$(grep -o '^\[[0-9:]*\] agents 3/3 | sent [0-9]*' "$T/blast.err" | sed 's/.* sent //' | paste -sd+ | bc)
+[ "${live:-0}" -eq 3000 ] || fail "the live lines sent $live in all, not 3000: $(grep agents "$T/blast.err")"
 
-# An agent killed mid-run: lost within the heartbeat timeout, the rest merged.
+# An agent stopped mid-run: lost when its heartbeat stops for
+# --heartbeat-timeout (its connection stays up, so no Last Will yet), its
+# seconds partial, the rest merged.
 "$BLAST" --control "mqtt://127.0.0.1:$CTL" --agents 3 --heartbeat-timeout 2s \
-	--target "127.0.0.1:$TARGET" --conns 3 --qos 1 --rate 300 --duration 4s --topic 'ctl-run/{conn}' \
+	--target "127.0.0.1:$TARGET" --conns 3 --qos 1 --rate 300 --duration 3s --topic 'ctl-run/{conn}' \
 	--report "$T/lost.json" >"$T/lost.out" 2>"$T/lost.err" &
 coord=$!
 track "$coord"
 wait_until 10 eval 'grep -q "run .* assigned" "$T/a3.err"' || fail "a3 got no run"
-sleep 3
-kill -9 "${agents[2]}"
+sleep 2
+kill -STOP "${agents[2]}"
 t_kill=$(date +%s.%N)
-wait_until 20 eval 'grep -q "agent a3 lost" "$T/lost.err"' || fail "a3 not named lost: $(cat "$T/lost.err")"
+wait_until 20 eval 'grep -q "agent a3 lost (no heartbeat)" "$T/lost.err"' || fail "a3 not named lost: $(cat "$T/lost.err")"
 secs=$(echo "$(date +%s.%N) - $t_kill" | bc)
 [ "$(echo "$secs < 5" | bc)" = 1 ] || fail "a3 named lost after $secs s (timeout 2 s)"
 wait "$coord"
 rc=$?
+kill -CONT "${agents[2]}"
+grep -q 'agents 2/3 .*(partial)' "$T/lost.err" || fail "no partial live line after a3 was lost"
 [ "$rc" -eq 1 ] || fail "coordinator with a lost agent exited $rc, want 1"
 expect_json "$T/lost.json" merged.reports == 2
 check_accounting "$T/lost.json"
@@ -78,4 +85,5 @@ run_blast 20 --control "mqtt://127.0.0.1:$CTL" --agents 2 --conns 1 --target "12
 expect_rc 2
 grep -q 'cannot be split 2 ways' "$T/blast.err" || fail "a share of nothing: $(cat "$T/blast.err")"
 [ "$(wc -l <"$T/blast.err")" -eq 1 ] || fail "$(wc -l <"$T/blast.err") lines for a share of nothing"
+log "$(grep agents "$T/lost.err")"
 pass

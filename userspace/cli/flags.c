@@ -348,6 +348,8 @@ const struct flag flags[F__COUNT] = {
 	[F_SHARD] = { "shard", CUSTOM(shard_arg), .groups = G_NOT_SEARCH },
 	[F_SHARDS] = { "shards", NUMBER(1, 100000), TO(shard_count), .groups = G_NOT_SEARCH },
 	[F_START_AT] = { "start-at", CUSTOM(start_at_arg) },
+	[F_SECONDS_TO] = { "seconds-to", STRING(PATH_MAX), TO(seconds_to), .groups = G_NOT_SEARCH,
+			   .empty = "needs a file name" },
 };
 
 /* Writes v into the row's field, 1 to 8 bytes wide. The ranges and names

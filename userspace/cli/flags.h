@@ -100,6 +100,7 @@ enum flag_id {
 	F_SHARD,
 	F_SHARDS,
 	F_START_AT,
+	F_SECONDS_TO,
 	F__COUNT,
 };
 

@@ -198,6 +198,8 @@ struct blast_opts {
 	uint32_t conn_base;       /* the share's first {conn} number */
 	uint64_t start_at_ns;     /* --start-at: wall-clock ns (CLOCK_REALTIME) the open-loop
 				   * schedule starts at; 0 = once the connections are up */
+	char *seconds_to;         /* --seconds-to FILE: each second appended as it closes
+				   * (`blast agent` streams them to its coordinator) */
 };
 
 /* Connection i of this machine's share as the whole run numbers it ({conn}). */

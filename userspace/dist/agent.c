@@ -17,6 +17,7 @@
 #include "dist/agent.h"
 #include "dist/link.h"
 #include "encoders/control.h"
+#include "encoders/hdrlog.h"
 #include "stats/clock.h"
 
 #define AGENT_MAX_REPORT (256u << 20)
@@ -41,12 +42,14 @@ struct agent {
 	char **args;
 	uint32_t n_args;
 	pid_t child;
-	char report[64], log[64];
+	char report[64], log[64], seconds[64];
+	long seconds_off;    /* how much of the seconds file was sent */
 };
 
 static int send_msg(struct agent *a, const char *topic, struct ctl_msg *m, bool retain)
 {
-	size_t cap = 4096 + m->u.done.report.len * (m->type == CTL_DONE);
+	size_t cap = 4096 + (m->type == CTL_DONE ? m->u.done.report.len :
+			     m->type == CTL_SECOND ? m->u.sec.hist.len : 0);
 	uint8_t *buf = malloc(cap);
 	int r = -1;
 
@@ -102,7 +105,11 @@ static void start_run(struct agent *a, uint64_t t0_ns)
 	argv[k++] = "blast";
 	for (uint32_t i = 0; i < a->n_args; i++)
 		argv[k++] = a->args[i];
-	const char *extra[] = { "--shard", shard, "--start-at", at, "--quiet", "--report", a->report };
+	snprintf(a->seconds, sizeof(a->seconds), "/tmp/blast-agent-%d.sec", (int)getpid());
+	unlink(a->seconds);
+	a->seconds_off = 0;
+	const char *extra[] = { "--shard", shard, "--start-at", at, "--quiet", "--report", a->report,
+				"--seconds-to", a->seconds };
 	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
 		argv[k++] = (char *)extra[i];
 	argv[k] = NULL;
@@ -119,6 +126,45 @@ static void start_run(struct agent *a, uint64_t t0_ns)
 	}
 	free(argv);
 	a->state = a->child > 0 ? CTL_RUNNING : CTL_IDLE;
+}
+
+/* The seconds the child closed since the last look, each as a SECOND. */
+static void send_seconds(struct agent *a)
+{
+	FILE *f = fopen(a->seconds, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f)
+		return;
+	if (fseek(f, a->seconds_off, SEEK_SET) == 0) {
+		while ((n = getline(&line, &cap, f)) > 0 && line[n - 1] == '\n') {
+			unsigned long long v[9];
+			long long max;
+			int at = 0;
+			line[n - 1] = '\0';
+			a->seconds_off += n;
+			if (sscanf(line, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %lld %n", &v[0], &v[1],
+				   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &max, &at) < 10 || !at)
+				continue;
+			size_t hl = strlen(line + at);
+			uint8_t *raw = malloc(hl / 4 * 3 + 3);
+			long rl = raw && hl > 1 ? base64_decode(line + at, hl, raw) : -1;
+			struct ctl_msg m = {
+				.type = CTL_SECOND, .run_id = a->run_id,
+				.u.sec = { .wall_sec = (v[0] + 500) / 1000,
+					   .len_ms = v[1] > 1000 ? 1000 : (uint32_t)v[1],
+					   .c = { v[2], v[3], v[4], v[5], v[6], v[7], v[8] } },
+			};
+			if (rl > 0)
+				m.u.sec.hist = (struct ctl_str){ (const char *)raw, (size_t)rl };
+			send_msg(a, a->topic_from, &m, false);
+			free(raw);
+		}
+	}
+	free(line);
+	fclose(f);
 }
 
 /* The child is done: its report (or its exit status alone) to the coordinator. */
@@ -143,9 +189,11 @@ static void finish_run(struct agent *a, int status)
 		fprintf(stderr, "blast agent %s: run exited %d: %s", a->name, rc, line);
 	if (lg)
 		fclose(lg);
+	send_seconds(a);
 	send_msg(a, a->topic_from, &m, false);
 	free(buf);
 	unlink(a->report);
+	unlink(a->seconds);
 	unlink(a->log);
 	a->child = 0;
 	a->state = CTL_FINISHED;
@@ -248,6 +296,8 @@ int agent_main(int argc, char **argv)
 		int status;
 		if (a.child > 0 && waitpid(a.child, &status, WNOHANG) == a.child)
 			finish_run(&a, status);
+		else if (a.child > 0)
+			send_seconds(&a);
 		struct link_msg lm;
 		int p = link_poll(&a.l, 100, &lm);
 		if (p < 0) {

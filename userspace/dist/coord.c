@@ -15,6 +15,7 @@
 #include "config/version.h"
 #include "dist/coord.h"
 #include "dist/link.h"
+#include "dist/live.h"
 #include "encoders/control.h"
 #include "report/merge.h"
 #include "report/merge_read.h"
@@ -40,6 +41,8 @@ struct coord {
 	size_t n;
 	uint64_t run_id;
 	unsigned refused; /* control messages that did not decode */
+	struct live *live; /* the run's seconds, while it runs */
+	bool *active;      /* [agents]: may still send seconds */
 };
 
 int coord_wanted(int argc, char **argv)
@@ -100,6 +103,7 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 			fprintf(stderr, "blast: %s: the coordinator splits the run and picks T0 itself\n", a);
 			return BLAST_EXIT_USAGE;
 		} else {
+			c->quiet |= !strcmp(a, "--quiet");
 			c->run_argv[c->run_argc++] = argv[i];
 			continue;
 		}
@@ -168,6 +172,12 @@ static int on_message(struct coord *k, const struct link_msg *lm)
 		break;
 	case CTL_READY:
 		p->ready |= m.run_id == k->run_id;
+		break;
+	case CTL_SECOND:
+		if (m.run_id == k->run_id && k->live &&
+		    live_add(k->live, (uint32_t)(p - k->p), m.u.sec.wall_sec, m.u.sec.len_ms, &m.u.sec.c,
+			     (const uint8_t *)m.u.sec.hist.p, m.u.sec.hist.len))
+			k->refused++;
 		break;
 	case CTL_DONE:
 		if (m.run_id != k->run_id || p->done)
@@ -248,7 +258,11 @@ static bool all_done(struct coord *k)
 				p->name, p->gone ? "its Last Will came" : "no heartbeat");
 		}
 		all = all && (p->done || p->lost);
+		if (k->active)
+			k->active[i] = !p->done && !p->lost;
 	}
+	if (k->live && !k->c->quiet)
+		live_print(k->live, stderr, k->active, wall_ns());
 	return all;
 }
 
@@ -386,7 +400,11 @@ int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 	fprintf(stderr, "blast: %u agent(s) start at %llu.%03llu\n", c->agents,
 		(unsigned long long)(t0 / NSEC_PER_SEC),
 		(unsigned long long)(t0 % NSEC_PER_SEC / NSEC_PER_MSEC));
+	k.live = live_new(c->agents);
+	k.active = calloc(c->agents, sizeof(*k.active));
 	r = wait_for(&k, all_done, UINT64_MAX);
+	if (k.live && !c->quiet) /* what is left, partial or not */
+		live_print(k.live, stderr, k.active, UINT64_MAX);
 	if (r < 0) {
 		r = 3;
 		goto out;
@@ -395,6 +413,8 @@ int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 		fprintf(stderr, "blast: %u control message(s) refused as malformed\n", k.refused);
 	r = merge_reports(&k);
 out:
+	live_free(k.live);
+	free(k.active);
 	link_close(&k.l);
 	for (size_t i = 0; i < k.n; i++)
 		free(k.p[i].report);

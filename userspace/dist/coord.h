@@ -5,6 +5,7 @@
 #ifndef BLAST_DIST_COORD_H
 #define BLAST_DIST_COORD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config/split.h"
@@ -15,6 +16,7 @@ struct coord_cfg {
 	uint64_t hb_timeout_ns;   /* --heartbeat-timeout, default 3 s */
 	uint64_t wait_ns;         /* --agents-timeout: how long to wait for them, default 30 s */
 	char *report, *csv, *hlog, *html; /* the merged result's files */
+	bool quiet;               /* --quiet: no live line */
 	int run_argc;             /* the run's flags, for the agents */
 	char **run_argv;          /* [0] is "blast" */
 };

@@ -37,18 +37,14 @@ char *exact_hist_b64(const struct hist *h)
 	return b;
 }
 
-int exact_hist_parse(const char *b64, size_t len, struct hist *h)
+int exact_hist_from_v2(const uint8_t *z, size_t zlen, struct hist *h)
 {
-	uint8_t *z = malloc(len / 4 * 3 + 3);
 	struct hdr_params hp;
 	size_t filled;
 	int r = -EINVAL;
 
-	if (!z)
-		return -ENOMEM;
 	hist_reset(h);
-	long zlen = base64_decode(b64, len, z);
-	if (zlen >= 0 && !hdr_decode_compressed(z, (size_t)zlen, h->counts, HIST_COUNTS_LEN, &hp, &filled) &&
+	if (!hdr_decode_compressed(z, zlen, h->counts, HIST_COUNTS_LEN, &hp, &filled) &&
 	    hp.sigfigs == HIST_SIGFIGS && hp.lowest == HIST_LOWEST && hp.highest == HIST_HIGHEST) {
 		r = 0;
 		for (int i = 0; i < HIST_COUNTS_LEN; i++) {
@@ -66,6 +62,21 @@ int exact_hist_parse(const char *b64, size_t len, struct hist *h)
 		}
 	}
 	if (r)
+		hist_reset(h);
+	return r;
+}
+
+int exact_hist_parse(const char *b64, size_t len, struct hist *h)
+{
+	uint8_t *z = malloc(len / 4 * 3 + 3);
+	int r = -EINVAL;
+
+	if (!z)
+		return -ENOMEM;
+	long zlen = base64_decode(b64, len, z);
+	if (zlen >= 0)
+		r = exact_hist_from_v2(z, (size_t)zlen, h);
+	else
 		hist_reset(h);
 	free(z);
 	return r;
@@ -116,13 +127,41 @@ static void json_hist(struct json_writer *w, const char *key, const struct hist 
 	free(b);
 }
 
-/* The hlog line's histogram: what follows its third comma. */
-static void json_row_hist(struct json_writer *w, const char *line)
+/* The hlog line's histogram: what follows its third comma, or NULL. */
+static const char *hlog_hist(const char *line)
 {
 	const char *p = line;
 
 	for (int k = 0; p && k < 3; k++)
 		p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
+	return p;
+}
+
+int exact_seconds_out(const char *path, const struct series *s, size_t *done)
+{
+	if (!s || *done >= s->n)
+		return 0;
+	FILE *f = fopen(path, "a");
+	if (!f)
+		return -errno;
+	for (; *done < s->n; (*done)++) {
+		const struct series_row *r = &s->rows[*done];
+		const char *h = r->hlog ? hlog_hist(r->hlog) : NULL;
+		fprintf(f, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %lld %.*s\n",
+			(unsigned long long)(s->origin_wall_ms + (uint64_t)((r->t_s - r->len_s) * 1e3 + 0.5)),
+			(unsigned long long)(r->len_s * 1e3 + 0.5), (unsigned long long)r->sent,
+			(unsigned long long)r->acked, (unsigned long long)r->failed,
+			(unsigned long long)r->unacked, (unsigned long long)r->errors,
+			(unsigned long long)r->inflight, (unsigned long long)r->conns_up,
+			(long long)r->max, h ? (int)strcspn(h, "\r\n") : 1, h ? h : "-");
+	}
+	return fclose(f) ? -errno : 0;
+}
+
+static void json_row_hist(struct json_writer *w, const char *line)
+{
+	const char *p = hlog_hist(line);
+
 	json_key(w, "hdr");
 	if (p)
 		json_string_len(w, p, strcspn(p, "\r\n"));

@@ -21,6 +21,8 @@ char *exact_hist_b64(const struct hist *h);
 /* The reverse into h (reset first); min and max are the buckets' edges.
  * 0 or -EINVAL (not base64, not V2, another layout). */
 int exact_hist_parse(const char *b64, size_t len, struct hist *h);
+/* The same from the V2 compressed bytes themselves. */
+int exact_hist_from_v2(const uint8_t *z, size_t zlen, struct hist *h);
 
 /* The run's counters deflated and in base64 (they merge by totals_add;
  * `blast merge` refuses reports of another version, so the layout is the
@@ -28,5 +30,12 @@ int exact_hist_parse(const char *b64, size_t len, struct hist *h);
 char *exact_totals_b64(const struct blast_totals *t);
 /* The reverse: 0, or -EINVAL (damaged, or another layout). */
 int exact_totals_parse(const char *b64, size_t len, struct blast_totals *t);
+
+struct series;
+/* --seconds-to: appends the rows of s from *done on as lines "start_ms
+ * len_ms sent acked failed unacked errors inflight conns_up max_ns hdr"
+ * (hdr: the second's histogram, base64 V2; "-" without), then moves *done.
+ * 0 or -errno. */
+int exact_seconds_out(const char *path, const struct series *s, size_t *done);
 
 #endif
