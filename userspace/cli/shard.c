@@ -43,7 +43,7 @@ int shard_finish(struct blast_opts *o, const struct parse_state *ps)
 	bool fan = opts_fanout(o);
 	uint32_t nodes = 1 + o->n_listen;
 	struct split_whole w = {
-		.conns = o->proto == PROTO_KAFKA ? 0 : o->conns,
+		.conns = o->conns, /* Kafka: per partition leader, kept whole in each share */
 		.rate = o->rate,
 		.messages = o->messages,
 		.has_messages = o->has_messages,

@@ -80,6 +80,22 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 	c->run_argv[c->run_argc++] = argv[0];
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		char name[32];
+		const char *eq = strchr(a, '=');
+		bool joined = false; /* --flag=value */
+		if (!strncmp(a, "--", 2) && eq && (size_t)(eq - a) < sizeof(name)) {
+			memcpy(name, a, (size_t)(eq - a));
+			name[eq - a] = '\0';
+			static const char *const ours[] = { "--control", "--agents", "--heartbeat-timeout",
+							    "--agents-timeout", "--report", "--csv",
+							    "--hlog", "--html" };
+			for (size_t j = 0; j < sizeof(ours) / sizeof(ours[0]) && !joined; j++)
+				joined = !strcmp(name, ours[j]);
+			if (joined) {
+				a = name;
+				v = eq + 1;
+			}
+		}
 		char **out = !strcmp(a, "--report") ? &c->report : !strcmp(a, "--csv") ? &c->csv :
 			     !strcmp(a, "--hlog") ? &c->hlog : !strcmp(a, "--html") ? &c->html : NULL;
 		int r = 0;
@@ -109,7 +125,7 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 		}
 		if (r)
 			return r;
-		i++;
+		i += !joined;
 	}
 	if (!c->url || !c->agents) {
 		fprintf(stderr, "blast: --control mqtt://HOST:PORT needs --agents N (and the other way round)\n");
