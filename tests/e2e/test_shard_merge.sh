@@ -41,6 +41,12 @@ expect_json "$T/s1.json" config.conns == 2
 expect_json "$T/s2.json" sent == 1333
 expect_json "$T/s0.json" sent == 1334
 expect_json "$T/s1.json" shard.whole.conns == 7
+# --start-at: every shard's schedule began at that instant.
+for i in 0 1 2; do
+	ms=$(json_get "$T/s$i.json" exact.publish_start_ms)
+	[ "$(echo "d = $ms - $at * 1000; d < 5 && d > -5" | bc)" = 1 ] ||
+		fail "shard $i started publishing at $ms ms, not at --start-at $at"
+done
 # Their client ids were disjoint: every {conn} 0..6 connected once.
 out=$(grep -o 'New client connected from [^ ]* as sh-[0-9]*' "$MQ_LOG" | sed 's/.* as //' | sort | tr '\n' ' ')
 [ "$out" = "sh-0 sh-1 sh-2 sh-3 sh-4 sh-5 sh-6 " ] || fail "client ids connected: $out"
@@ -52,6 +58,7 @@ expect_json "$T/m.json" sent == 4000
 expect_json "$T/m.json" acked == 4000
 expect_json "$T/m.json" merged.reports == 3
 check_accounting "$T/m.json"
+out=$(python3 tests/tools/check_html.py parse "$T/m.html" 2>&1) || fail "merged html: $out"
 wait_until 10 eval '[ "$(sub_count "$T/sub.out")" -ge 4000 ]'
 [ "$(sub_count "$T/sub.out")" -eq 4000 ] || fail "the broker delivered $(sub_count "$T/sub.out"), not 4000"
 
