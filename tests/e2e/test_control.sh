@@ -81,7 +81,7 @@ expect_rc 2
 grep -q 'agent(s) registered' "$T/blast.err" || fail "too few agents: $(cat "$T/blast.err")"
 run_blast 20 --control "mqtt://127.0.0.1:$CTL" --conns 5
 expect_rc 2
-run_blast 20 --control "mqtt://127.0.0.1:$CTL" --agents 2 --conns 1 --target "127.0.0.1:$TARGET"
+run_blast 20 --control="mqtt://127.0.0.1:$CTL" --agents=2 --conns 1 --target "127.0.0.1:$TARGET"
 expect_rc 2
 grep -q 'cannot be split 2 ways' "$T/blast.err" || fail "a share of nothing: $(cat "$T/blast.err")"
 [ "$(wc -l <"$T/blast.err")" -eq 1 ] || fail "$(wc -l <"$T/blast.err") lines for a share of nothing"
