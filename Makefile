@@ -48,8 +48,9 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 E2E_TESTS := $(sort $(wildcard tests/e2e/test_*.sh))
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
-# Helper programs for the tests (a Kafka mock cluster, a consumer): real
-# implementations from librdkafka, never blast's own code.
+# Helper programs for the tests (a Kafka mock cluster, a consumer, SASL in
+# front of the mock): real implementations from librdkafka and Cyrus SASL,
+# never blast's own code.
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(OUT)/tools/%,$(TOOL_SRCS))
 
@@ -157,14 +158,17 @@ $(OUT)/asan/tests/%: tests/unit/%.c $(ASAN_OBJS) | $(PROTO_GEN_H)
 	$(Q)$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 # Fuzz targets link the encoders (decoders are pure), the capture matcher
-# with the histogram it records into, and the JSON reader with what it
-# reads a run report into, the reports `blast merge` reads, and the transport stack (TLS's layer over OpenSSL).
+# with the histogram it records into and its TLS decryption, and the JSON reader with what it
+# reads a run report into, the reports `blast merge` reads, and the transport stack (TLS's
+# layer over OpenSSL).
 FUZZ_LIB := $(ENC_SRCS) userspace/stats/hist.c userspace/witness/wire_match.c \
             userspace/witness/wire_parse.c userspace/witness/wire_pend.c \
+            userspace/witness/wire_tls.c userspace/witness/tls_decrypt.c userspace/witness/tls_keys.c \
             userspace/report/json_read.c userspace/report/report_read.c userspace/report/wire.c \
             userspace/report/json.c userspace/report/exact.c userspace/report/merge_read.c \
             userspace/stats/stats.c userspace/transport/stack.c userspace/transport/tls.c \
-            userspace/transport/tls_ctx.c userspace/transport/tcp.c userspace/transport/websocket.c
+            userspace/transport/tls_ctx.c userspace/transport/tls_bio.c userspace/transport/tcp.c \
+            userspace/transport/websocket.c
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
@@ -179,7 +183,7 @@ $(OUT)/bench/%: bench/%.c $(LIB_OBJS)
 $(OUT)/tools/%: tests/tools/%.c
 	$(call msg,TOOL,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -o $@ $< -lrdkafka -lpthread
+	$(Q)$(CC) $(CFLAGS) -o $@ $< -lrdkafka -lsasl2 -lpthread
 
 test-unit: $(UNIT_BINS) $(BPF_BUDGET_OBJS)
 	$(Q)tests/run.sh $(UNIT_BINS)

@@ -1,6 +1,6 @@
 /* sink: a minimal MQTT server that discards what it gets, for benchmarks.
  *
- *   sink --port P [--ack] [--threads N]
+ *   sink --port P [--ack] [--threads N] [--tls-cert FILE --tls-key FILE]
  *
  * Listens on 127.0.0.1:P (0 picks a free port), prints "port=NNNN" on
  * stdout, answers CONNECT with CONNACK and drops everything else. With
@@ -8,7 +8,9 @@
  * PUBREL (PUBCOMP) and PINGREQ (PINGRESP), all replies of one read in one
  * write. Each thread has its own SO_REUSEPORT listener and epoll set, so
  * the kernel spreads connections over threads. SIGINT/SIGTERM stop it and
- * print totals on stderr.
+ * print totals on stderr. With --tls-cert and --tls-key every connection
+ * is TLS (OpenSSL on the socket, TLS 1.2 or 1.3, session tickets on), so
+ * the same sink measures a client's TLS cost with nothing else in the way.
  *
  * Deliberately self-contained (no encoders/): it is the yardstick the
  * project's own code is measured against. */
@@ -16,6 +18,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -35,6 +39,8 @@
 /* Replies a slow reader may owe us before we stop reading its socket. */
 #define SINK_OUT_MAX	(4u << 20)
 #define SINK_MAX_THREADS 64
+/* Room a read over TLS leaves for one more record's plaintext. */
+#define SINK_TLS_RECORD	(16u << 10)
 
 /* MQTT control packet types (spec 2.1.2), fixed-header high nibble. */
 enum {
@@ -47,11 +53,13 @@ enum {
 
 struct conn {
 	int fd;
+	SSL *ssl;		/* NULL: plaintext */
 	uint8_t level;		/* protocol level from CONNECT; 0 = not yet */
 	uint32_t events;	/* what epoll watches now */
 	uint32_t skip;		/* bytes of a frame already acted on, still to drop */
 	uint8_t *part;		/* start of a frame split by a read */
 	uint32_t part_len;
+	uint8_t more;		/* TLS: OpenSSL may hold more to read */
 	uint8_t *out;		/* replies the socket did not take yet */
 	size_t out_len, out_cap;
 };
@@ -66,6 +74,7 @@ struct worker {
 };
 
 static int listener_tag;	/* epoll data.ptr for the listening socket */
+static SSL_CTX *tls_ctx;	/* --tls-cert: every connection is TLS */
 static volatile int stop;
 
 /* Outcome of parsing a run of bytes. */
@@ -207,6 +216,7 @@ partial:
 
 static void conn_close(struct conn *c)
 {
+	SSL_free(c->ssl);
 	close(c->fd);		/* also drops it from the epoll set */
 	free(c->part);
 	free(c->out);
@@ -243,21 +253,82 @@ static int out_append(struct conn *c, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* One write: the bytes the connection took (0 when it is full for now),
+ * or -1 when it is dead. Over TLS a refused write is retried with the
+ * same bytes at the front of c->out, as SSL_write requires. */
+static ssize_t conn_send(struct conn *c, const uint8_t *buf, size_t len)
+{
+	if (c->ssl) {
+		int n = SSL_write(c->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+		int e;
+
+		if (n > 0)
+			return n;
+		e = SSL_get_error(c->ssl, n);
+		ERR_clear_error();
+		return e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ ? 0 : -1;
+	}
+	for (;;) {
+		ssize_t s = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (s >= 0)
+			return s;
+		if (errno != EINTR)
+			return errno == EAGAIN ? 0 : -1;
+	}
+}
+
+/* Reads into buf: bytes (> 0), 0 when nothing is there now, -1 at EOF or
+ * on an error. Over TLS it opens records until buf is nearly full or none
+ * is left; c->more says OpenSSL may hold more than it handed over (the
+ * socket then need not be readable again: the caller reads on). */
+static ssize_t conn_recv(struct conn *c, uint8_t *buf, size_t cap)
+{
+	if (c->ssl) {
+		size_t got = 0;
+
+		c->more = 0;
+		while (cap - got >= SINK_TLS_RECORD) {
+			int n = SSL_read(c->ssl, buf + got, (int)(cap - got));
+			int e;
+
+			if (n > 0) {
+				got += n;
+				continue;
+			}
+			e = SSL_get_error(c->ssl, n);
+			ERR_clear_error();
+			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+				return got;
+			return got ? (ssize_t)got : -1; /* EOF or broken: after these */
+		}
+		c->more = 1;
+		return got;
+	}
+	for (;;) {
+		ssize_t r = read(c->fd, buf, cap);
+
+		if (r > 0)
+			return r;
+		if (r == 0)
+			return -1;
+		if (errno != EINTR)
+			return errno == EAGAIN ? 0 : -1;
+	}
+}
+
 /* Writes what is pending; returns -1 when the connection is dead. Keeps
  * reading while up to SINK_OUT_MAX is owed, so a client that only reads
  * acks between sends cannot deadlock against us. */
 static int conn_flush(struct worker *w, struct conn *c)
 {
 	while (c->out_len) {
-		ssize_t s = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t s = conn_send(c, c->out, c->out_len);
 
-		if (s < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return -1;
+		if (s < 0)
+			return -1;
+		if (s == 0)
 			break;
-		}
 		memmove(c->out, c->out + s, c->out_len - s);
 		c->out_len -= s;
 	}
@@ -268,18 +339,18 @@ static int conn_flush(struct worker *w, struct conn *c)
 
 static int conn_reply(struct worker *w, struct conn *c, const uint8_t *buf, size_t len)
 {
-	if (!c->out_len) {
-		ssize_t s = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (!c->out_len && len) {
+		ssize_t s = conn_send(c, buf, len);
 
-		if (s < 0 && errno != EAGAIN && errno != EINTR)
+		if (s < 0)
 			return -1;
-		if (s == (ssize_t)len)
-			return 0;
-		if (s > 0) {
-			buf += s;
-			len -= s;
-		}
+		if (s == 0)
+			break;
+		buf += s;
+		len -= s;
 	}
+	if (!len)
+		return 0;
 	if (out_append(c, buf, len))
 		return -1;
 	return conn_flush(w, c);
@@ -294,13 +365,9 @@ static int conn_read(struct worker *w, struct conn *c)
 	size_t n, used = 0;
 	int ret;
 
-	do
-		r = read(c->fd, data, SINK_RBUF);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return errno == EAGAIN ? 0 : -1;
-	if (r == 0)
-		return -1;
+	r = conn_recv(c, data, SINK_RBUF);
+	if (r <= 0)
+		return (int)r;
 	w->bytes += r;
 	n = r;
 	if (c->skip) {
@@ -365,6 +432,15 @@ static void accept_all(struct worker *w)
 		}
 		c->fd = fd;
 		c->events = EPOLLIN;
+		if (tls_ctx && (!(c->ssl = SSL_new(tls_ctx)) || !SSL_set_fd(c->ssl, fd))) {
+			SSL_free(c->ssl);
+			close(fd);
+			free(c);
+			w->errors++;
+			continue;
+		}
+		if (c->ssl)
+			SSL_set_accept_state(c->ssl); /* the first SSL_read answers the hello */
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 			close(fd);
@@ -397,9 +473,15 @@ static void *worker_run(void *arg)
 				conn_close(c);
 				continue;
 			}
-			if ((e & (EPOLLIN | EPOLLERR | EPOLLHUP)) && (c->events & EPOLLIN) &&
-			    conn_read(w, c))
-				conn_close(c);
+			if ((e & (EPOLLIN | EPOLLERR | EPOLLHUP)) && (c->events & EPOLLIN)) {
+				int r;
+
+				do
+					r = conn_read(w, c);
+				while (!r && c->more && (c->events & EPOLLIN));
+				if (r)
+					conn_close(c);
+			}
 		}
 	}
 	return NULL;
@@ -426,8 +508,30 @@ static int listen_on(uint16_t port)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: sink --port P [--ack] [--threads N]\n");
+	fprintf(stderr, "usage: sink --port P [--ack] [--threads N] [--tls-cert FILE --tls-key FILE]\n");
 	exit(2);
+}
+
+/* The server side of TLS: the certificate and key, and records read in
+ * bulk (read-ahead into a 64 KiB buffer: several records a syscall). */
+static SSL_CTX *tls_server(const char *cert, const char *key)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+	    SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		unsigned long e = ERR_peek_last_error();
+
+		fprintf(stderr, "sink: --tls-cert %s --tls-key %s: %s\n", cert, key,
+			e ? ERR_reason_error_string(e) : "refused");
+		exit(1);
+	}
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_default_read_buffer_len(ctx, 64 << 10);
+	return ctx;
 }
 
 int main(int argc, char **argv)
@@ -436,6 +540,7 @@ int main(int argc, char **argv)
 	long port = -1;
 	long threads = 1;
 	bool ack = false;
+	const char *cert = NULL, *key = NULL;
 	unsigned long long bytes = 0, frames = 0, conns = 0, errors = 0;
 	sigset_t set;
 	int sig;
@@ -447,11 +552,17 @@ int main(int argc, char **argv)
 			threads = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--ack"))
 			ack = true;
+		else if (!strcmp(argv[i], "--tls-cert") && i + 1 < argc)
+			cert = argv[++i];
+		else if (!strcmp(argv[i], "--tls-key") && i + 1 < argc)
+			key = argv[++i];
 		else
 			usage();
 	}
-	if (port < 0 || port > 65535 || threads < 1 || threads > SINK_MAX_THREADS)
+	if (port < 0 || port > 65535 || threads < 1 || threads > SINK_MAX_THREADS || !cert != !key)
 		usage();
+	if (cert)
+		tls_ctx = tls_server(cert, key);
 
 	/* Workers inherit this mask; only main takes the signals, in sigwait. */
 	sigemptyset(&set);

@@ -22,7 +22,9 @@
 enum kafka_api_key {
 	KAFKA_API_PRODUCE = 0,
 	KAFKA_API_METADATA = 3,
+	KAFKA_API_SASL_HANDSHAKE = 17,
 	KAFKA_API_API_VERSIONS = 18,
+	KAFKA_API_SASL_AUTHENTICATE = 36,
 };
 
 /* The versions this code speaks, per API (inclusive). */
@@ -32,6 +34,8 @@ enum kafka_api_key {
 #define KAFKA_METADATA_MAX 12
 #define KAFKA_API_VERSIONS_MIN 0
 #define KAFKA_API_VERSIONS_MAX 3
+#define KAFKA_SASL_AUTH_MIN 0 /* v2+ is flexible: not spoken */
+#define KAFKA_SASL_AUTH_MAX 1
 
 /* Is this (api, version) a flexible version (compact strings/arrays,
  * tagged fields, request header v2 / response header v1)? */
@@ -102,6 +106,13 @@ size_t kafka_gzip_bound(size_t records_len);
 size_t kafka_record_size_max(size_t key_len, size_t value_len, const struct kafka_header *h,
 			     size_t n_headers);
 
+/* SaslHandshake v1 naming the mechanism ("SCRAM-SHA-256"). */
+ssize_t kafka_encode_sasl_handshake(uint8_t *out, size_t cap, int32_t corr, const char *client_id,
+				    const char *mechanism);
+/* SaslAuthenticate v0 or v1 carrying one SASL message. */
+ssize_t kafka_encode_sasl_authenticate(uint8_t *out, size_t cap, int16_t version, int32_t corr,
+				       const char *client_id, const uint8_t *auth, size_t n);
+
 /* ---- responses ---- */
 
 /* Framing: > 0 total frame length (4-byte Size included) once the Size is
@@ -112,6 +123,23 @@ ssize_t kafka_frame_total(const uint8_t *buf, size_t len, size_t max);
  * *body points after the header inside frame. */
 int kafka_parse_response_header(const uint8_t *frame, size_t len, bool flexible, int32_t *corr,
 				const uint8_t **body, size_t *body_len);
+
+/* SaslHandshake response body: the error code, and the mechanisms the
+ * broker enables as "A, B" into mechs (cut to cap). 0 or -EPROTO. */
+int kafka_parse_sasl_handshake(const uint8_t *body, size_t len, int16_t *error, char *mechs,
+			       size_t cap);
+/* SaslAuthenticate v0/v1 response body. Spans point into body; message
+ * and auth are NULL when null. 0, -EPROTO or -EINVAL (version). */
+struct kafka_sasl_auth_resp {
+	int16_t error;
+	const char *message;
+	size_t message_len;
+	const uint8_t *auth;
+	size_t auth_len;
+	int64_t session_lifetime_ms; /* v1; 0 = no re-authentication asked */
+};
+int kafka_parse_sasl_authenticate(const uint8_t *body, size_t len, int16_t version,
+				  struct kafka_sasl_auth_resp *out);
 
 struct kafka_api_range {
 	int16_t key, min, max;

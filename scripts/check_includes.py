@@ -20,7 +20,8 @@ ALLOWED = {
     "transport": ["config", "stats", "encoders"],
     "limit": ["config", "stats"],
     "engine": ["transport", "payload", "stats", "config", "encoders", "bpf"],
-    "protocol": ["engine", "payload", "stats", "config", "encoders"],
+    # protocol/kafka_meta.c: the bootstrap speaks TLS through transport/tls_block.c.
+    "protocol": ["engine", "transport", "payload", "stats", "config", "encoders"],
     "report": ["limit", "engine", "stats", "config", "encoders"],
     # `blast analyze` writes reports of its own and reads a run's back.
     "witness": ["report", "protocol", "engine", "transport", "limit", "stats", "config", "encoders",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # --pcap with --keylog over TLS: tshark decrypts blast's capture with the
 # key log blast wrote and counts exactly the PUBLISH and PUBACK packets
-# blast counted (sent, acked), and a CONNECT/CONNACK per connection.
+# blast counted (sent, acked), and a CONNECT/CONNACK per connection; blast's
+# own reading of the capture, decrypted with the same key log, counts them too.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 skip_unless_root
 skip_unless_cmd tshark openssl mosquitto_sub
@@ -16,6 +17,8 @@ run_blast 60 --target "mqtts://127.0.0.1:$P_TLS" --cacert "$PKI/ca.pem" --conns 
 [ "$BLAST_RC" -eq 0 ] || fail "blast exited $BLAST_RC: $(blast_why "$r")"
 expect_json "$r" acked == 300
 check_accounting "$r"
+expect_json "$r" wire.requests == 300
+expect_json "$r" wire.tls.decrypted == 2
 [ -s "$T/keys.log" ] || die "no key log written"
 tshark -r "$T/tls.pcapng" -o "tls.keylog_file:$T/keys.log" -d "tcp.port==$P_TLS,tls" \
 	-d "tls.port==$P_TLS,mqtt" -Y mqtt -T fields -e mqtt.msgtype 2>"$T/tshark.err" |

@@ -11,6 +11,10 @@
  *    and WebSocket matchers see arbitrary streams. Some files end with an
  *    Interface Statistics Block, whose drops must read back.
  * The per-flow rows (in part 1 under auto-detection) must add up to the totals.
+ * Both parts read TLS flows with a key log (RFC 8448's client random with
+ * its secrets, and a TLS 1.2 master secret for it): a stream that opens
+ * with such a ClientHello goes through the decryption, and every TLS flow
+ * must be counted as decrypted, without a key or failed.
  *
  * Built with -DWITH_MAIN it is a plain program that replays files:
  *   cc -DWITH_MAIN -Iencoders -Iuserspace tests/fuzz/fuzz_pcap.c encoders/[a-z]*.c \
@@ -22,6 +26,7 @@
 #include <string.h>
 
 #include "encoders/pcapfile.h"
+#include "witness/tls_keys.h"
 #include "witness/wire_match.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,6 +39,29 @@ static bool inside(const void *p, size_t n, const void *lo, size_t len)
 }
 
 static struct wire_stats st;
+
+#define RFC8448_RANDOM "cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7"
+
+static const struct tls_keylog *keylog(void)
+{
+	static const char text[] =
+		"CLIENT_HANDSHAKE_TRAFFIC_SECRET " RFC8448_RANDOM
+		" b3eddb126e067f35a780b3abf45e2d8f3b1a950738f52e9600746a0e27a55a21\n"
+		"SERVER_HANDSHAKE_TRAFFIC_SECRET " RFC8448_RANDOM
+		" b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38\n"
+		"CLIENT_TRAFFIC_SECRET_0 " RFC8448_RANDOM
+		" 9e40646ce79a7f9dc05af8889bce6552875afa0b06df0087f792ebb7c17504a5\n"
+		"SERVER_TRAFFIC_SECRET_0 " RFC8448_RANDOM
+		" a11af9f05531f856ad47116b45a950328204b4f44bfb6b3a4b4f1f3fcb631643\n"
+		"CLIENT_RANDOM " RFC8448_RANDOM " 0102030405060708090a0b0c0d0e0f10111213141516171819"
+		"1a1b1c1d1e1f202122232425262728292a2b2c2d2e2f30\n";
+	static struct tls_keylog kl;
+	char err[200];
+
+	if (!kl.n && tls_keylog_parse(text, sizeof(text) - 1, &kl, err, sizeof(err)))
+		abort();
+	return &kl;
+}
 
 /* Analyses with per-flow rows and checks that they add up to the totals. */
 static int analyze_rows(const uint8_t *data, size_t size, const struct wm_opts *o,
@@ -57,6 +85,8 @@ static int analyze_rows(const uint8_t *data, size_t size, const struct wm_opts *
 		assert(rows[i].proto <= WM_WS);
 	}
 	assert(req == st.requests && acks == st.acks && timed == st.latency.total);
+	assert(st.tls_flows == st.tls_decrypted + st.tls_no_key + st.tls_failed);
+	assert(st.tls_flows <= st.flows);
 	free(rows);
 	return 0;
 }
@@ -79,7 +109,7 @@ static void as_file(const uint8_t *data, size_t size)
 		assert(e == 0 || r.err[0]);
 	}
 	for (int proto = WM_AUTO; proto <= WM_WS; proto++) {
-		struct wm_opts o = { .proto = (enum wm_proto)proto };
+		struct wm_opts o = { .proto = (enum wm_proto)proto, .keylog = keylog() };
 		err[0] = 0;
 		if (proto == WM_AUTO ? analyze_rows(data, size, &o, &c, err, sizeof(err)) :
 				       wm_analyze_buffer(data, size, &o, &st, &c, NULL, NULL, err,
@@ -180,7 +210,7 @@ static void as_streams(const uint8_t *data, size_t size)
 		read++;
 	assert(read == written);
 
-	struct wm_opts wo = { .proto = proto };
+	struct wm_opts wo = { .proto = proto, .keylog = keylog() };
 	struct wm_counts c;
 	char err[200];
 	assert(analyze_rows(f, o, &wo, &c, err, sizeof(err)) == 0);

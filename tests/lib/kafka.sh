@@ -12,7 +12,7 @@ _KAFKA_MOCK_FD=''
 # The test helpers are build products (make): missing ones fail the test.
 require_kafka_tools() {
 	local t
-	for t in kafka_mock kafka_consume; do
+	for t in kafka_mock kafka_consume kafka_sasl_gate; do
 		[ -x "$KAFKA_TOOLS/$t" ] || die "$KAFKA_TOOLS/$t not built (run make)"
 	done
 }
@@ -213,4 +213,82 @@ EOF2
 		fail "records in $(basename "$1"): $out"
 		return 1
 	fi
+}
+
+# ---- Kafka over TLS and SASL, where the advertised addresses are -------
+# The mock advertises each broker as 127.0.0.1:PORT of its plaintext
+# listener. In a network namespace of the test's own, 127.0.0.1:PORT is
+# instead a socat listener (TLS with the PKI's server certificate, or
+# plain TCP) that hands each connection through a unix socket to this
+# namespace: to a socat connected to the broker, or to kafka_sasl_gate
+# (tests/tools/kafka_sasl_gate.c: Cyrus SASL's PLAIN and SCRAM carried in
+# Kafka's SaslHandshake/SaslAuthenticate, then the broker's bytes). Inside
+# the namespace every address the mock advertises (bootstrap and
+# Metadata) speaks TLS and/or SASL, and clients run there (in_kafka_ns)
+# need no address mapping.
+
+KAFKA_NS='' _KAFKA_NS_ALL=''
+
+# start_kafka_ns TAG [--tls PKI_DIR] [--sasl USER PASSWORD MECHS] [--forge]
+# [--refuse-after N]: a
+# namespace (KAFKA_NS, exported) in front of every broker of the running
+# mock (KAFKA_BOOTSTRAPS). MECHS: the mechanisms the gate enables, space-
+# separated; --forge: the gate changes SCRAM's server signature (an
+# impostor); --refuse-after N: every authentication after the first N
+# that succeeded is refused (counted per broker: each has its own gate).
+# Every namespace goes on any exit; the processes are tracked.
+start_kafka_ns() {
+	local tag=$1 pki='' user='' pass='' mechs='' forge=() hp port sock front
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--tls) pki=$2; shift 2 ;;
+		--sasl) user=$2 pass=$3 mechs=$4; shift 4 ;;
+		--forge) forge+=(--forge-signature); shift ;;
+		--refuse-after) forge+=(--refuse-after "$2"); shift 2 ;;
+		*) die "start_kafka_ns: $1?" ;;
+		esac
+	done
+	KAFKA_NS=bk$tag$$
+	_KAFKA_NS_ALL="$_KAFKA_NS_ALL $KAFKA_NS"
+	trap 'rc=$?; for ns in $_KAFKA_NS_ALL; do ip netns del "$ns" 2>/dev/null; done; (exit $rc); _cleanup' EXIT
+	ip netns add "$KAFKA_NS" || die "ip netns add failed"
+	ip -n "$KAFKA_NS" link set lo up || die "cannot bring lo up in $KAFKA_NS"
+	for hp in ${KAFKA_BOOTSTRAPS//,/ }; do
+		port=${hp##*:}
+		sock=$T/k$tag-$port.sock
+		if [ -n "$user" ]; then
+			"$KAFKA_TOOLS/kafka_sasl_gate" --listen "$sock" --upstream "$hp" --user "$user" \
+				--password "$pass" --mechs "$mechs" "${forge[@]+"${forge[@]}"}" \
+				>"$T/gate-$tag-$port.out" \
+				2>>"$T/gate-$tag.err" &
+		else
+			socat "UNIX-LISTEN:$sock,fork" "TCP:$hp" 2>>"$T/socat-$tag.err" &
+		fi
+		track $!
+		wait_until 5 test -S "$sock" || die "nothing listens on $sock"
+		front="TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork"
+		[ -z "$pki" ] ||
+			front="OPENSSL-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork,cert=$pki/server.pem,key=$pki/server.key,verify=0"
+		ip netns exec "$KAFKA_NS" socat "$front" "UNIX-CONNECT:$sock" 2>>"$T/socat-$tag.err" &
+		track $!
+		wait_until 5 in_kafka_ns bash -c "(exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null" ||
+			die "socat on $port in $KAFKA_NS not up: $(cat "$T/socat-$tag.err")"
+	done
+	export KAFKA_NS
+}
+
+# in_kafka_ns CMD...: runs CMD inside the namespace start_kafka_ns made last.
+in_kafka_ns() {
+	ip netns exec "$KAFKA_NS" "$@"
+}
+
+# blast_in_kafka_ns: makes run_blast run blast inside that namespace
+# (BLAST_OUTSIDE keeps the plain path).
+blast_in_kafka_ns() {
+	BLAST_OUTSIDE=${BLAST_OUTSIDE:-$BLAST}
+	printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$KAFKA_NS" "$BLAST_OUTSIDE" \
+		>"$T/blast-$KAFKA_NS"
+	chmod +x "$T/blast-$KAFKA_NS"
+	BLAST=$T/blast-$KAFKA_NS
 }

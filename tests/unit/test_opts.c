@@ -811,11 +811,27 @@ static void test_tls_opts(void)
 	BAD("--insecure and --cacert cannot be used together", "--target", "mqtts://127.0.0.1:8883",
 	    "--insecure", "--cacert", "/etc/hostname");
 	BAD("expected mqtts://HOST:PORT (no path)", "--target", "mqtts://127.0.0.1:8883/x");
-	BAD("the schemes are mqtt://, mqtts://, ws:// and wss://", "--target", "tcp://127.0.0.1:1");
+	BAD("the schemes are mqtt://, mqtts://, ws://, wss://, kafka://, kafka+ssl://, http:// and https://",
+	    "--target", "tcp://127.0.0.1:1");
 	BAD("--cacert /nonexistent/ca.pem: No such file", "--target", "mqtts://127.0.0.1:8883",
 	    "--cacert", "/nonexistent/ca.pem");
-	BAD("TLS is not supported for Kafka yet", "--proto", "kafka", "--target",
+	BAD("Kafka over TLS is kafka+ssl://HOST:PORT or --tls", "--proto", "kafka", "--target",
 	    "mqtts://127.0.0.1:9093");
+	BAD("kafka:// and kafka+ssl:// are for --proto kafka", "--target", "kafka+ssl://127.0.0.1:9093");
+	BAD("expected kafka+ssl://HOST:PORT (no path)", "--proto", "kafka", "--target",
+	    "kafka+ssl://127.0.0.1:9093/x");
+	BAD("either every target is TLS", "--proto", "kafka", "--target", "kafka+ssl://127.0.0.1:9093",
+	    "--target", "kafka://127.0.0.1:9092");
+	BAD("--tls is for Kafka only", "--target", "127.0.0.1:1883", "--tls");
+	BAD("--cacert is for TLS targets", "--proto", "kafka", "--target", "127.0.0.1:9092", "--cacert",
+	    "/etc/hostname");
+	BAD("--sasl-mechanism PLAIN needs --sasl-username and --sasl-password", "--proto", "kafka",
+	    "--target", "127.0.0.1:9092", "--sasl-mechanism", "PLAIN", "--sasl-username", "u");
+	BAD("--sasl-password needs --sasl-mechanism", "--proto", "kafka", "--target",
+	    "127.0.0.1:9092", "--sasl-password", "p");
+	BAD("--sasl-mechanism GSSAPI: must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", "--proto",
+	    "kafka", "--target", "127.0.0.1:9092", "--sasl-mechanism", "GSSAPI");
+	BAD("--sasl-username is for Kafka only", "--target", "127.0.0.1:1883", "--sasl-username", "u");
 }
 
 int main(void)

@@ -14,6 +14,7 @@
 #include "payload/protobuf.h"
 #include "stats/fanout.h"
 #include "cli/checks.h"
+#include "cli/http_checks.h"
 #include "cli/fail.h"
 #include "cli/files.h"
 #include "cli/flags.h"
@@ -67,6 +68,10 @@ static int proto_flags_check(const struct blast_opts *o, const struct parse_stat
 {
 	int f;
 
+	if (o->proto != PROTO_HTTP && (f = flag_first_given(ps, G_HTTP)) >= 0)
+		return cli_fail("--%s is for HTTP only (needs --proto http)", flags[f].name);
+	if (o->proto == PROTO_HTTP && (f = flag_first_given(ps, G_MQTT_SESSION)) >= 0)
+		return cli_fail("--%s is for MQTT only, not --proto http", flags[f].name);
 	if (o->proto != PROTO_KAFKA && (f = flag_first_given(ps, G_KAFKA)) >= 0)
 		return cli_fail("--%s is for Kafka only (needs --proto kafka)", flags[f].name);
 	if (o->proto == PROTO_KAFKA &&
@@ -381,17 +386,30 @@ static int tls_finish(struct blast_opts *o, const struct parse_state *ps)
 		n_tls += o->targets[i].tls;
 	for (unsigned i = 0; i < o->n_listen; i++)
 		n_listen_tls += o->listen[i].tls;
+	for (unsigned i = 0; i < o->n_targets; i++)
+		if (o->targets[i].kafka && o->proto != PROTO_KAFKA)
+			return cli_fail("--target %s:%u: kafka:// and kafka+ssl:// are for --proto kafka",
+					o->targets[i].host, o->targets[i].port);
+		else if (o->proto == PROTO_KAFKA && o->targets[i].tls && !o->targets[i].kafka)
+			return cli_fail("--target %s:%u: Kafka over TLS is kafka+ssl://HOST:PORT or --tls",
+					o->targets[i].host, o->targets[i].port);
+	if (o->tls_switch) {
+		/* --tls: every broker connection is TLS, as kafka+ssl:// says. */
+		for (unsigned i = 0; i < o->n_targets; i++)
+			o->targets[i].tls = true;
+		n_tls = o->n_targets;
+	}
 	if (n_tls && n_tls != o->n_targets)
-		return cli_fail("--target: either every target is TLS (mqtts://, wss://) or none is");
+		return cli_fail("--target: either every target is TLS (mqtts://, wss://, "
+				"kafka+ssl://) or none is");
 	if (n_listen_tls != (n_tls ? o->n_listen : 0))
 		return cli_fail("--listen-target: TLS (wss://) exactly when --target is");
 	o->tls = n_tls > 0;
-	if (o->tls && o->proto == PROTO_KAFKA)
-		return cli_fail("--target: TLS is not supported for Kafka yet");
 	if (!o->tls) {
 		if ((f = flag_first_given(ps, G_TLS)) >= 0)
-			return cli_fail("--%s is for TLS targets (mqtts://HOST:PORT or "
-					"wss://HOST:PORT/PATH)", flags[f].name);
+			return cli_fail("--%s is for TLS targets (mqtts://HOST:PORT, "
+					"wss://HOST:PORT/PATH, or Kafka with --tls or kafka+ssl://)",
+					flags[f].name);
 		return 0;
 	}
 	if (!o->cert != !o->key_file)
@@ -437,6 +455,14 @@ static int kafka_finish(struct blast_opts *o, const struct parse_state *ps)
 	for (uint32_t i = 0; i < o->n_headers; i++)
 		if ((r = template_check("--record-header", o->headers[i].value, o->conns - 1)))
 			return r;
+	/* SASL: a mechanism and both credentials, or none of them. */
+	bool user = ps->at[F_SASL_USERNAME], pass = ps->at[F_SASL_PASSWORD];
+	if (o->sasl_mech && (!user || !pass))
+		return cli_fail("--sasl-mechanism %s needs --sasl-username and --sasl-password",
+				name_of(sasl_mech_names, o->sasl_mech));
+	if (!o->sasl_mech && (user || pass))
+		return cli_fail("--%s needs --sasl-mechanism (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)",
+				user ? "sasl-username" : "sasl-password");
 	return 0;
 }
 
@@ -477,6 +503,7 @@ int opts_finish(struct blast_opts *o, const struct parse_state *ps)
 		[PROTO_MQTT] = "127.0.0.1:1883",
 		[PROTO_KAFKA] = "127.0.0.1:9092",
 		[PROTO_WS] = "ws://127.0.0.1:7681/",
+		[PROTO_HTTP] = "http://127.0.0.1:8080/",
 	};
 	int r;
 
@@ -490,6 +517,10 @@ int opts_finish(struct blast_opts *o, const struct parse_state *ps)
 		return r;
 	if (o->proto == PROTO_MQTT && o->sub_topic && (r = mqtt_fanout_finish(o, ps)))
 		return r;
+	for (unsigned i = 0; i < o->n_targets; i++)
+		if (o->targets[i].http && o->proto != PROTO_HTTP)
+			return cli_fail("--target http(s)://...: for --proto http (add it, or give "
+					"HOST:PORT)");
 	if ((r = transport_finish(o)))
 		return r;
 	if ((r = tls_finish(o, ps)))
@@ -498,7 +529,9 @@ int opts_finish(struct blast_opts *o, const struct parse_state *ps)
 		return cli_fail("--payload-size and --payload-file cannot be used together");
 	if ((r = payload_proto_check(o, ps)))
 		return r;
-	if ((r = o->proto == PROTO_KAFKA ? kafka_finish(o, ps) : mqtt_finish(o, ps)))
+	if ((r = o->proto == PROTO_KAFKA ? kafka_finish(o, ps)
+		 : o->proto == PROTO_HTTP ? http_finish(o, ps)
+					  : mqtt_finish(o, ps)))
 		return r;
 	if ((r = shard_finish(o, ps)))
 		return r;

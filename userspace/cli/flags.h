@@ -96,7 +96,18 @@ enum flag_id {
 	F_GROUPS,
 	F_TLS_RESUME,
 	F_KEYLOG,
+	F_TLS,
+	F_SASL_MECHANISM,
+	F_SASL_USERNAME,
+	F_SASL_PASSWORD,
 	F_CONFIG,
+	F_METHOD,
+	F_CONTENT_TYPE,
+	F_PIPELINE,
+	F_NO_KEEPALIVE,
+	F_OK_STATUS,
+	F_MAX_BODY,
+	F_THINK_TIME,
 	F_SHARD,
 	F_SHARDS,
 	F_START_AT,
@@ -125,7 +136,8 @@ enum flag_group {
 	G_WS_ONLY = 1 << 4,      /* --proto ws only, even when MQTT fans out */
 	G_SEARCH = 1 << 5,       /* means something with --find-limit only */
 	G_NOT_SEARCH = 1 << 6,   /* --find-limit sets it for each trial */
-	G_TLS = 1 << 7,          /* TLS targets only (mqtts://, wss://) */
+	G_TLS = 1 << 7,          /* TLS targets only (mqtts://, wss://, https://) */
+	G_HTTP = 1 << 8,         /* --proto http only */
 };
 
 struct flag {

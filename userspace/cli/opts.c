@@ -211,6 +211,9 @@ void opts_free(struct blast_opts *o)
 	free(o->ciphersuites);
 	free(o->groups);
 	free(o->keylog);
+	free(o->sasl_user);
+	free(o->sasl_pass);
+	o->sasl_user = o->sasl_pass = NULL;
 	o->cacert = o->cert = o->key_file = o->sni = o->alpn = NULL;
 	o->ciphers = o->ciphersuites = o->groups = o->keylog = NULL;
 	free(o->client_id);
@@ -264,6 +267,10 @@ void opts_free(struct blast_opts *o)
 	o->n_ws_headers = 0;
 	free(o->pcap_path);
 	o->pcap_path = NULL;
+	free(o->http_method);
+	free(o->content_type);
+	free(o->ok_status);
+	o->http_method = o->content_type = o->ok_status = NULL;
 	free(o->config_path);
 	free(o->config_text);
 	o->config_path = o->config_text = NULL;

@@ -4,9 +4,11 @@
 #include "config/limit_cfg.h"
 #include "config/names.h"
 #include "config/opts.h"
+#include "encoders/sasl.h"
 
 const struct name_value proto_names[] = {
-	{ "mqtt", PROTO_MQTT }, { "kafka", PROTO_KAFKA }, { "ws", PROTO_WS }, { NULL, 0 },
+	{ "mqtt", PROTO_MQTT }, { "kafka", PROTO_KAFKA }, { "ws", PROTO_WS }, { "http", PROTO_HTTP },
+	{ NULL, 0 },
 };
 
 const struct name_value transport_names[] = {
@@ -19,6 +21,14 @@ const struct name_value tls_version_names[] = {
 
 const struct name_value tls_resume_names[] = {
 	{ "ticket", TLS_RESUME_TICKET }, { "id", TLS_RESUME_ID }, { "off", TLS_RESUME_OFF },
+	{ NULL, 0 },
+};
+
+/* As Kafka's SaslHandshake names them (and as typed in lower case). */
+const struct name_value sasl_mech_names[] = {
+	{ "PLAIN", SASL_PLAIN }, { "SCRAM-SHA-256", SASL_SCRAM_SHA_256 },
+	{ "SCRAM-SHA-512", SASL_SCRAM_SHA_512 }, { "plain", SASL_PLAIN },
+	{ "scram-sha-256", SASL_SCRAM_SHA_256 }, { "scram-sha-512", SASL_SCRAM_SHA_512 },
 	{ NULL, 0 },
 };
 

@@ -21,6 +21,7 @@ extern const struct name_value transport_names[];    /* enum blast_transport */
 extern const struct name_value rx_stamps_names[];    /* enum rx_stamps */
 extern const struct name_value tls_version_names[];  /* enum tls_version */
 extern const struct name_value tls_resume_names[];   /* enum tls_resume */
+extern const struct name_value sasl_mech_names[];    /* enum sasl_mech (encoders/sasl.h) */
 extern const struct name_value qos_names[];          /* MQTT QoS 0, 1, 2 */
 extern const struct name_value mqtt_version_names[]; /* the protocol level: 4 or 5 */
 extern const struct name_value acks_names[];         /* Kafka acks: 0, 1 or -1 */

@@ -33,7 +33,7 @@ static void churn_release(struct worker *w, struct conn *c);
 /* Messages the connection can take now. */
 uint32_t conn_room(const struct worker *w, const struct conn *c)
 {
-	if (c->state != CS_READY || c->tx || c->listener)
+	if (c->state != CS_READY || c->tx || c->listener || c->t_hold > w->now)
 		return 0;
 	if (w->o->churn)
 		return c->churn_done || c->inflight ? 0 : 1;
@@ -235,8 +235,15 @@ void conn_finalize(struct worker *w, struct conn *c, bool graceful)
 	else
 		c->attempts++;
 	bool running = w->phase == PHASE_RUNNING && !w->shm->stop;
+	bool reopen = c->reopen;
+	c->reopen = 0;
 	churn_release(w, c);
-	if (running && graceful && w->o->churn && conn_churn_may_open(w)) {
+	if (running && reopen) {
+		c->state = CS_IDLE;
+		c->t_retry = w->now;
+		w->t.reconnects++;
+		conn_reopen_push(w, c);
+	} else if (running && graceful && w->o->churn && conn_churn_may_open(w)) {
 		c->state = CS_IDLE;
 		c->t_retry = w->now;
 		w->t.reconnects++;
@@ -320,15 +327,35 @@ void conn_close_gracefully(struct worker *w, struct conn *c)
 		conn_finalize(w, c, true);
 }
 
+void conn_reopen(struct worker *w, struct conn *c)
+{
+	if (c->state != CS_READY && c->state != CS_CLOSING)
+		return;
+	conn_settle_inflight(w, c, true);
+	c->state = CS_DEAD;
+	c->reopen = 1;
+	c->ctl_len = 0;
+	w->t.conns_up--;
+	shutdown(c->fd, SHUT_RDWR); /* completes the pending recv and send */
+	if (!c->ops)
+		conn_finalize(w, c, true);
+}
+
 bool conn_owes_control(const struct worker *w, const struct conn *c)
 {
 	return w->p->has_control && w->p->has_control(c);
 }
 
-void conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch)
+bool conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch)
 {
+	if (w->ts.wraps && tlink_wrap(&c->tl, ch->data, &ch->off, &ch->len, ch->room) < 0) {
+		chunk_put(w, ch);
+		conn_fail(w, c, ERR_SEND);
+		return false;
+	}
 	c->tx = ch;
 	conn_submit_send(w, c);
+	return true;
 }
 
 /* Control frames the transport owes (pongs and close replies, a TLS

@@ -21,6 +21,7 @@
 #include "payload/marker.h"
 #include "payload/protobuf.h"
 #include "engine/protocol.h"
+#include "protocol/kafka_auth.h"
 #include "protocol/kafka_place.h"
 #include "protocol/registry.h"
 #include "engine/worker.h"
@@ -63,6 +64,7 @@ struct kconn {
 	uint32_t head, len, cap;
 	int32_t next_corr;
 	uint32_t part_rr;  /* where the next request starts among partitions */
+	struct kauth *auth; /* SASL, while the connection authenticates */
 };
 
 struct kstate {
@@ -81,6 +83,7 @@ struct kstate {
 	struct kafka_header hdrs[64];
 	char hdr_buf[HDR_BUF_CAP];
 	bool settled;
+	struct scram_cache scram; /* SCRAM's key, derived once for every connection */
 };
 
 static struct kstate *kst(const struct worker *w)
@@ -274,7 +277,8 @@ static void kf_send_produce(struct worker *w, struct conn *c, bool flush)
 	int32_t corr = kc->next_corr++;
 	uint64_t ts = realtime_ms();
 	rq->n = 0;
-	kafka_produce_begin(&pr, ch->data, ch->cap, ((struct kafka_meta *)w->shared)->produce_version, corr, "blast", o->acks,
+	uint32_t h = w->ts.headroom; /* the transport frames in front (none for TLS) */
+	kafka_produce_begin(&pr, ch->data + h, ch->cap - h, ((struct kafka_meta *)w->shared)->produce_version, corr, "blast", o->acks,
 			    REQUEST_TIMEOUT_MS, o->topic, strlen(o->topic));
 	for (uint32_t j = 0; j < k->n_parts; j++) {
 		uint32_t pi = (kc->part_rr + j) % k->n_parts;
@@ -283,7 +287,7 @@ static void kf_send_produce(struct worker *w, struct conn *c, bool flush)
 			continue;
 		/* Room for a batch header and at least one record? */
 		size_t used = (size_t)(pr.w.p - pr.w.base);
-		if (used + 256 + o->batch_size / 8 > ch->cap && rq->n)
+		if (used + 256 + o->batch_size / 8 > ch->cap - h && rq->n)
 			break;
 		kafka_produce_partition_begin(&pr, p->id);
 		kafka_batch_begin(&pr, (int64_t)ts, o->compression, k->gz, k->gz_cap);
@@ -305,7 +309,7 @@ static void kf_send_produce(struct worker *w, struct conn *c, bool flush)
 			size_t now_used = (size_t)(pr.w.p - pr.w.base);
 			if (batch_bytes && batch_bytes + need > o->batch_size)
 				break;
-			if (now_used + need + 128 > ch->cap)
+			if (now_used + need + 128 > ch->cap - h)
 				break;
 			if (req_reserve(rq, rq->n + 1) < 0)
 				break;
@@ -340,7 +344,8 @@ static void kf_send_produce(struct worker *w, struct conn *c, bool flush)
 	rq->kind = KREQ_PRODUCE;
 	rq->sent_ns = w->now;
 	kc->len++;
-	ch->len = (uint32_t)len;
+	ch->off = h;
+	ch->len = h + (uint32_t)len;
 	ch->n_msgs = rq->n;
 	ch->n_frames = 1;
 	conn_send_chunk(w, c, ch);
@@ -360,7 +365,8 @@ static void kf_send_metadata(struct worker *w)
 			return;
 		const char *topics[1] = { w->o->topic };
 		int32_t corr = kc->next_corr++;
-		ssize_t n = kafka_encode_metadata(ch->data, ch->cap, ((struct kafka_meta *)w->shared)->metadata_version, corr,
+		uint32_t h = w->ts.headroom;
+		ssize_t n = kafka_encode_metadata(ch->data + h, ch->cap - h, ((struct kafka_meta *)w->shared)->metadata_version, corr,
 						  "blast", topics, 1);
 		if (n < 0) {
 			worker_chunk_put(w, ch);
@@ -372,7 +378,8 @@ static void kf_send_metadata(struct worker *w)
 		rq->n = 0;
 		rq->sent_ns = w->now;
 		kc->len++;
-		ch->len = (uint32_t)n;
+		ch->off = h;
+		ch->len = h + (uint32_t)n;
 		ch->n_frames = 1;
 		k->md_inflight = true;
 		conn_send_chunk(w, c, ch);
@@ -397,6 +404,8 @@ static void kf_pump(struct worker *w)
 	for (uint32_t i = 0; i < w->n_conns; i++) {
 		struct conn *c = &w->conns[i];
 		struct kconn *kc = c->pstate;
+		if (kc->auth && c->state == CS_HANDSHAKE)
+			kauth_flush(w, c, kc->auth);
 		/* One slot stays free for a metadata request. */
 		if (c->state == CS_READY && !c->tx && kc->len + 1 < kc->cap)
 			kf_send_produce(w, c, flush);
@@ -492,6 +501,8 @@ static int kf_on_frame(struct worker *w, struct conn *c, const uint8_t *frame, s
 	size_t body_len;
 	int32_t corr;
 
+	if (c->state == CS_HANDSHAKE)
+		return kauth_on_frame(w, c, &kc->auth, frame, len);
 	/* With acks=0 a broker answers no Produce, but librdkafka's mock does:
 	 * an answer to a request already settled on write is let go. */
 	if (!kc->len) {
@@ -601,6 +612,7 @@ static void kf_conn_settle(struct worker *w, struct conn *c, bool lost)
 		rq->n = 0;
 	}
 	kc->head = kc->len = 0;
+	kauth_free(&kc->auth);
 	if (lost) {
 		k->need_md = true;
 		return;
@@ -717,6 +729,7 @@ static void kf_teardown(struct worker *w)
 		struct kconn *kc = w->conns[i].pstate;
 		if (!kc)
 			continue;
+		kauth_free(&kc->auth);
 		for (uint32_t j = 0; j < kc->cap; j++)
 			free(kc->reqs[j].ents);
 		free(kc->reqs);
@@ -733,10 +746,13 @@ static void kf_teardown(struct worker *w)
 	w->pstate = NULL;
 }
 
+/* Versions were settled at bootstrap: the hello is SASL's, if asked for. */
 static ssize_t kf_hello(struct worker *w, struct conn *c, uint8_t *out, size_t cap)
 {
-	(void)w, (void)c, (void)out, (void)cap;
-	return 0; /* versions were settled at bootstrap */
+	struct kconn *kc = c->pstate;
+
+	return kauth_hello(w, c, ((struct kafka_meta *)w->shared)->sasl_auth_version,
+			   &kst(w)->scram, &kc->auth, out, cap);
 }
 
 static ssize_t kf_frame_total(const uint8_t *buf, size_t len)

@@ -1,7 +1,10 @@
 /* Kafka bootstrap before the run: one short blocking exchange with a
  * bootstrap broker (like the target check every protocol gets), so that an
  * unknown topic or a port that does not speak Kafka is a usage error before
- * any worker starts. The run itself talks to brokers through io_uring. */
+ * any worker starts. The run itself talks to brokers through io_uring.
+ * With --tls the exchange goes through TLS (transport/tls_block.c, the
+ * workers' context and checks), and with --sasl-mechanism it
+ * authenticates first (kafka_sasl.c), as every worker connection will. */
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -15,14 +18,23 @@
 #include "encoders/kafka.h"
 #include "config/version.h"
 #include "protocol/kafka_meta.h"
+#include "protocol/kafka_sasl.h"
+#include "transport/tls_block.h"
 
 #define STEP_TIMEOUT_MS 5000
 #define RESP_MAX (8u << 20)
 
+/* One broker connection: the socket, and TLS on it when asked. */
+struct kchan {
+	int fd;
+	struct tls_block *tls;
+};
+
 struct boot_ctx {
 	const struct blast_opts *o;
+	struct tls_run *tls;   /* --tls: the context, made once */
 	struct kafka_meta *m;
-	char err[256];
+	char err[512];
 	int32_t n_seen;      /* partitions of our topic in the response */
 	int32_t *seen_id, *seen_leader;
 	int16_t topic_error;
@@ -54,8 +66,12 @@ static int connect_timeout(const struct blast_target *t, char *err, size_t errle
 	return fd;
 }
 
-static int send_all(int fd, const uint8_t *buf, size_t len)
+static int send_all(struct kchan *ch, const uint8_t *buf, size_t len)
 {
+	int fd = ch->fd;
+
+	if (ch->tls)
+		return tls_block_send(ch->tls, buf, len, STEP_TIMEOUT_MS);
 	while (len) {
 		struct pollfd p = { .fd = fd, .events = POLLOUT };
 		if (poll(&p, 1, STEP_TIMEOUT_MS) != 1)
@@ -71,8 +87,27 @@ static int send_all(int fd, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* Some bytes (> 0) within left_ms, or -errno (-ECONNRESET: closed). */
+static ssize_t recv_some(struct kchan *ch, uint8_t *p, size_t n, int left_ms)
+{
+	if (ch->tls)
+		return tls_block_recv(ch->tls, p, n, left_ms);
+	for (;;) {
+		struct pollfd pl = { .fd = ch->fd, .events = POLLIN };
+		if (poll(&pl, 1, left_ms) != 1)
+			return -ETIMEDOUT;
+		ssize_t got = recv(ch->fd, p, n, 0);
+		if (got == 0)
+			return -ECONNRESET;
+		if (got > 0)
+			return got;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+	}
+}
+
 /* Reads one size-prefixed response into *out (malloc'd). */
-static ssize_t recv_frame(int fd, uint8_t **out)
+static ssize_t recv_frame(struct kchan *ch, uint8_t **out)
 {
 	uint8_t *buf = NULL;
 	size_t have = 0, cap = 0;
@@ -99,23 +134,13 @@ static ssize_t recv_frame(int fd, uint8_t **out)
 			cap = want;
 		}
 		uint64_t now = mono_ns();
-		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int left = now < deadline ? (int)((deadline - now) / NSEC_PER_MSEC) : 0;
-		if (poll(&p, 1, left) != 1) {
+		ssize_t n = recv_some(ch, buf + have, want - have, left);
+		if (n < 0) {
 			free(buf);
-			return -ETIMEDOUT;
+			return n;
 		}
-		ssize_t n = recv(fd, buf + have, want - have, 0);
-		if (n == 0) {
-			free(buf);
-			return -ECONNRESET;
-		}
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			free(buf);
-			return -errno;
-		}
-		if (n > 0)
-			have += (size_t)n;
+		have += (size_t)n;
 	}
 }
 
@@ -172,6 +197,45 @@ static int on_partition(void *ctx, const char *topic, size_t topic_len, int16_t 
 	return 0;
 }
 
+/* SASL on the bootstrap connection, once ApiVersions said the broker
+ * speaks it: the versions are kept for the workers. 0, or -1 with b->err
+ * set (the broker's refusal in its own words). */
+static int authenticate(struct boot_ctx *b, struct kchan *ch, const struct kafka_api_range *ranges,
+			size_t n_ranges)
+{
+	struct ksasl k;
+	uint8_t req[KSASL_REQ_MAX], *resp = NULL;
+
+	b->m->sasl_auth_version = kafka_pick_version(ranges, n_ranges, KAFKA_API_SASL_AUTHENTICATE,
+						     KAFKA_SASL_AUTH_MIN, KAFKA_SASL_AUTH_MAX);
+	if (kafka_pick_version(ranges, n_ranges, KAFKA_API_SASL_HANDSHAKE, 1, 1) < 0 ||
+	    b->m->sasl_auth_version < 0) {
+		snprintf(b->err, sizeof(b->err), "the broker offers no SASL (its ApiVersions lists no "
+						 "SaslHandshake v1 and SaslAuthenticate v0-1)");
+		return -1;
+	}
+	ssize_t n = ksasl_begin(&k, b->o, b->m->sasl_auth_version, 100, req, sizeof(req));
+	while (n > 0) {
+		ssize_t r = send_all(ch, req, (size_t)n);
+		if (r == 0)
+			r = recv_frame(ch, &resp);
+		if (r < 0) {
+			snprintf(k.why, sizeof(k.why), "no answer to %s (%s)",
+				 k.corr == 100 ? "SaslHandshake" : "SaslAuthenticate",
+				 r == -ECONNRESET ? "connection closed" : strerror((int)-r));
+			n = r;
+			break;
+		}
+		n = ksasl_on_frame(&k, resp, (size_t)r, req, sizeof(req));
+		free(resp);
+		resp = NULL;
+	}
+	if (n == 0)
+		return 0;
+	snprintf(b->err, sizeof(b->err), "%s", k.why);
+	return -1;
+}
+
 /* One broker: ApiVersions, then Metadata. 0, or -1 with b->err set. */
 static int boot_one(struct boot_ctx *b, const struct blast_target *t)
 {
@@ -184,17 +248,21 @@ static int boot_one(struct boot_ctx *b, const struct blast_target *t)
 	int16_t err = 0;
 	int rc = -1;
 
-	int fd = connect_timeout(t, b->err, sizeof(b->err));
-	if (fd < 0)
+	struct kchan ch = { .fd = connect_timeout(t, b->err, sizeof(b->err)) };
+	if (ch.fd < 0)
 		return -1;
+	if (b->tls && !(ch.tls = tls_block_connect(b->tls, ch.fd, t, STEP_TIMEOUT_MS, b->err,
+						   sizeof(b->err))))
+		goto out;
 	/* ApiVersions v0: every broker since 0.10 answers it, in a v0 header. */
 	ssize_t n = kafka_encode_api_versions(req, sizeof(req), 0, 1, "blast", BLAST_VERSION);
-	ssize_t r = n > 0 ? send_all(fd, req, (size_t)n) : n;
+	ssize_t r = n > 0 ? send_all(&ch, req, (size_t)n) : n;
 	if (r == 0)
-		r = recv_frame(fd, &resp);
+		r = recv_frame(&ch, &resp);
 	if (r < 0) {
-		snprintf(b->err, sizeof(b->err), "no Kafka answer to ApiVersions (%s)",
-			 r == -ECONNRESET ? "connection closed" : strerror((int)-r));
+		snprintf(b->err, sizeof(b->err), "no Kafka answer to ApiVersions (%s%s)",
+			 r == -ECONNRESET ? "connection closed" : strerror((int)-r),
+			 !b->tls && r == -ECONNRESET ? ": is it a TLS port? use --tls" : "");
 		goto out;
 	}
 	if (kafka_parse_response_header(resp, (size_t)r, false, &corr, &body, &body_len) < 0 ||
@@ -217,14 +285,16 @@ static int boot_one(struct boot_ctx *b, const struct blast_target *t)
 	}
 	free(resp);
 	resp = NULL;
+	if (b->o->sasl_mech && authenticate(b, &ch, ranges, n_ranges) < 0)
+		goto out;
 
 	/* Ask for every topic: naming ours would let a broker (or the mock)
 	 * with auto-creation on create it, and a typo would go unnoticed. */
 	int16_t mv = b->m->metadata_version;
 	n = kafka_encode_metadata(req, sizeof(req), mv, 2, "blast", NULL, 0);
-	r = n > 0 ? send_all(fd, req, (size_t)n) : n;
+	r = n > 0 ? send_all(&ch, req, (size_t)n) : n;
 	if (r == 0)
-		r = recv_frame(fd, &resp);
+		r = recv_frame(&ch, &resp);
 	if (r < 0) {
 		snprintf(b->err, sizeof(b->err), "no answer to Metadata (%s)", strerror((int)-r));
 		goto out;
@@ -245,7 +315,8 @@ static int boot_one(struct boot_ctx *b, const struct blast_target *t)
 	rc = 0;
 out:
 	free(resp);
-	close(fd);
+	tls_block_free(ch.tls);
+	close(ch.fd);
 	return rc;
 }
 
@@ -263,6 +334,10 @@ int kafka_bootstrap(const struct blast_opts *o, struct kafka_meta *m)
 	unsigned i;
 
 	memset(m, 0, sizeof(*m));
+	if (o->tls && !(b.tls = tls_run_new(o, b.err, sizeof(b.err)))) {
+		fprintf(stderr, "blast: %s\n", b.err);
+		return BLAST_EXIT_USAGE;
+	}
 	for (i = 0; i < o->n_targets; i++) {
 		b.err[0] = 0;
 		m->n_brokers = 0;
@@ -332,10 +407,12 @@ int kafka_bootstrap(const struct blast_opts *o, struct kafka_meta *m)
 	}
 	free(b.seen_id);
 	free(b.seen_leader);
+	tls_run_free(b.tls);
 	return 0;
 fail:
 	free(b.seen_id);
 	free(b.seen_leader);
+	tls_run_free(b.tls);
 	kafka_meta_free(m);
 	return BLAST_EXIT_USAGE;
 }

@@ -14,6 +14,7 @@
 struct kafka_meta {
 	int16_t produce_version;
 	int16_t metadata_version;
+	int16_t sasl_auth_version; /* SaslAuthenticate v0 or v1, with --sasl-mechanism */
 	uint32_t n_brokers;
 	int32_t broker_id[KMETA_MAX_BROKERS];
 	struct blast_target broker_addr[KMETA_MAX_BROKERS];

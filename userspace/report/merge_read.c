@@ -178,7 +178,8 @@ static void take_config(struct merge *m, const struct json_val *root)
 
 	if (!json_member(root, "config", &c))
 		return;
-	o->proto = !strcmp(m->proto, "kafka") ? PROTO_KAFKA : !strcmp(m->proto, "ws") ? PROTO_WS : PROTO_MQTT;
+	o->proto = !strcmp(m->proto, "kafka") ? PROTO_KAFKA : !strcmp(m->proto, "ws") ? PROTO_WS :
+		   !strcmp(m->proto, "http") ? PROTO_HTTP : PROTO_MQTT;
 	o->qos = (uint8_t)u64_of(&c, "qos");
 	o->inflight = (uint32_t)u64_of(&c, "inflight");
 	o->payload_size = (uint32_t)u64_of(&c, "payload_size");

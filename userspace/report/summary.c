@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "report/http_report.h"
 #include "report/diagnosis.h"
 #include "report/exact.h"
 #include "report/json.h"
@@ -68,7 +69,7 @@ static void add_entry(struct err_entry *e, size_t *n, const char *key, uint64_t 
  * entry count and *out (free it), or -ENOMEM. */
 static int collect_errors(const struct blast_totals *t, int ver, struct err_entry **out)
 {
-	struct err_entry *e = calloc(ERR__COUNT + 4 * 256 + KAFKA_ERR_SLOTS + 600 + WS_CLOSE_SLOTS,
+	struct err_entry *e = calloc(ERR__COUNT + 4 * 256 + KAFKA_ERR_SLOTS + 2 * 600 + WS_CLOSE_SLOTS,
 				     sizeof(*e));
 	char key[KEY_CAP];
 	size_t n = 0;
@@ -94,6 +95,12 @@ static int collect_errors(const struct blast_totals *t, int ver, struct err_entr
 	for (unsigned i = 0; i < KAFKA_ERR_SLOTS; i++)
 		if (t->kafka_error[i])
 			add_entry(e, &n, kafka_error_name((int16_t)((int)i - 1)), t->kafka_error[i]);
+	/* HTTP: statuses --ok-status does not accept, "http:503". */
+	for (unsigned i = 0; i < 600; i++)
+		if (t->http_refused[i]) {
+			snprintf(key, sizeof(key), "http:%u", i);
+			add_entry(e, &n, key, t->http_refused[i]);
+		}
 	/* WebSocket: "upgrade_refused:400", "ws_close:1001" (ws_close:other past 1030). */
 	for (unsigned i = 0; i < 600; i++)
 		if (t->http_status[i]) {
@@ -120,30 +127,6 @@ static int collect_errors(const struct blast_totals *t, int ver, struct err_entr
 		}
 	*out = e;
 	return (int)n;
-}
-
-void report_upgrade_refusals(FILE *f, const struct blast_totals *t, const struct blast_opts *o)
-{
-	static const char *const why[] = {
-		[ERR_UPGRADE_NO_UPGRADE - ERR_UPGRADE_NO_UPGRADE] = "no \"Upgrade: websocket\" header",
-		[ERR_UPGRADE_NO_CONNECTION - ERR_UPGRADE_NO_UPGRADE] = "no \"Connection: Upgrade\" header",
-		[ERR_UPGRADE_WRONG_ACCEPT - ERR_UPGRADE_NO_UPGRADE] =
-			"its Sec-WebSocket-Accept is not the one for the key sent",
-		[ERR_UPGRADE_EXTENSIONS - ERR_UPGRADE_NO_UPGRADE] = "it chose an extension none was offered",
-		[ERR_UPGRADE_SUBPROTOCOL - ERR_UPGRADE_NO_UPGRADE] = "it chose a subprotocol not asked for",
-	};
-	const char *sub = o && o->ws_subprotocol ? o->ws_subprotocol : NULL;
-
-	if (t->errors[ERR_UPGRADE_CLOSED])
-		fprintf(f, "blast: WebSocket upgrade refused: the server closed %" PRIu64
-			   " connection(s) without answering it%s%s%s\n",
-			t->errors[ERR_UPGRADE_CLOSED], sub ? " (subprotocol asked for: " : "",
-			sub ? sub : "", sub ? "; one it does not speak?)" : "");
-	for (unsigned e = ERR_UPGRADE_NO_UPGRADE; e <= ERR_UPGRADE_SUBPROTOCOL; e++)
-		if (t->errors[e])
-			fprintf(f, "blast: WebSocket upgrade answered 101 but invalid on %" PRIu64
-				   " connection(s): %s (%s)\n",
-				t->errors[e], why[e - ERR_UPGRADE_NO_UPGRADE], blast_err_names[e]);
 }
 
 void report_each_error(const struct blast_totals *t, int mqtt_version,
@@ -283,10 +266,15 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	if (o && o->proto == PROTO_WS) {
 		fprintf(f, "blast %s  WebSocket  %u publisher(s), %u listener(s) on each of %u node(s)  ->",
 			BLAST_VERSION, o->publishers, o->listeners, 1 + o->n_listen);
+	} else if (o && o->proto == PROTO_HTTP) {
+		fprintf(f, "blast %s  http  %s  pipeline %u%s%s  ->", BLAST_VERSION, o->http_method,
+			o->pipeline, o->no_keepalive ? "  no keep-alive" : "", o->tls ? "  TLS" : "");
 	} else if (o && o->proto == PROTO_KAFKA) {
-		fprintf(f, "blast %s  kafka  topic %s  acks %s%s  ->", BLAST_VERSION, o->topic,
+		fprintf(f, "blast %s  kafka  topic %s  acks %s%s%s%s%s  ->", BLAST_VERSION, o->topic,
 			name_of(acks_names, o->acks),
-			o->compression ? "  gzip" : "");
+			o->compression ? "  gzip" : "", o->tls ? "  tls" : "",
+			o->sasl_mech ? "  sasl " : "",
+			o->sasl_mech ? name_of(sasl_mech_names, o->sasl_mech) : "");
 	} else {
 		fprintf(f, "blast %s  %s %s%s", BLAST_VERSION, opts_proto_name(o),
 			version_name(o, b1, sizeof(b1)), carrier(o));
@@ -356,6 +344,7 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	for (int i = 0; i < n; i++)
 		fprintf(f, "  %-36s %" PRIu64 "\n", e[i].key, e[i].n);
 	free(e);
+	report_http_text(f, r);
 
 	fprintf(f, "latency (us) %10s %10s %10s %10s %10s %10s %10s\n", "min", "p50", "p90", "p99",
 		"p99.9", "max", "count");
@@ -486,9 +475,14 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 			json_kv_string(w, "key", o->key);
 		json_kv_u64(w, "partitions_given", o->n_partitions);
 		json_kv_u64(w, "record_headers", o->n_headers);
+		json_kv_bool(w, "tls", o->tls);
+		/* The mechanism only: credentials stay out of the report. */
+		json_kv_string(w, "sasl_mechanism",
+			       o->sasl_mech ? name_of(sasl_mech_names, o->sasl_mech) : "none");
 	}
 	if (o->payload_proto)
 		json_kv_string(w, "payload_proto", o->payload_proto);
+	report_http_config_json(w, o);
 	if (o->proto == PROTO_MQTT && opts_fanout(o)) {
 		json_kv_u64(w, "publishers", o->publishers);
 		json_kv_u64(w, "subscribers", o->subscribers);
@@ -707,6 +701,8 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 
 	json_kv_u64(&w, "bytes_out", t->bytes_out);
 	json_kv_u64(&w, "bytes_in", t->bytes_in);
+	if (t->tls_records_out)
+		json_kv_u64(&w, "tls_records_out", t->tls_records_out);
 	json_kv_u64(&w, "rss_bytes", r->rss_bytes);
 
 	json_kv_u64(&w, "errors_total", totals_error_count(t));
@@ -734,6 +730,7 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 		json_end_object(&w);
 	}
 	/* How each ack and receipt time was taken (worker.h, worker_rx_ns). */
+	report_http_json(&w, r);
 	json_key(&w, "rx_timed_by");
 	json_begin_object(&w);
 	json_kv_u64(&w, "segment", t->rx_by_segment);

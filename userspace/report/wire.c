@@ -201,6 +201,15 @@ void report_wire_witness_json(struct json_writer *j, const char *key, const stru
 	json_kv_u64(j, "srtt_us_mean", w->srtt_us_mean);
 	json_kv_u64(j, "srtt_us_max", w->srtt_us_max);
 	json_hist(j, "latency_us", &w->latency);
+	if (w->tls_flows) {
+		json_key(j, "tls");
+		json_begin_object(j);
+		json_kv_u64(j, "flows", w->tls_flows);
+		json_kv_u64(j, "decrypted", w->tls_decrypted);
+		json_kv_u64(j, "no_key", w->tls_no_key);
+		json_kv_u64(j, "failed", w->tls_failed);
+		json_end_object(j);
+	}
 	if (c) {
 		int64_t diff[WIRE_NCOLS];
 		for (unsigned i = 0; i < WIRE_NCOLS; i++)

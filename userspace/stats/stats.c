@@ -27,6 +27,7 @@ const char *const blast_err_names[ERR__COUNT] = {
 	[ERR_TLS_HANDSHAKE] = "tls_handshake",
 	[ERR_TLS_TIMEOUT] = "tls_handshake_timeout",
 	[ERR_TLS_RECORD] = "tls_record",
+	[ERR_SASL] = "sasl_failed",
 	[ERR_UPGRADE_CLOSED] = "upgrade_refused:closed",
 	[ERR_UPGRADE_NO_UPGRADE] = "upgrade_invalid:upgrade",
 	[ERR_UPGRADE_NO_CONNECTION] = "upgrade_invalid:connection",
@@ -44,9 +45,9 @@ const char *const hs_stage_names[HS__COUNT] = {
 
 /* A new field in struct blast_totals must be summed below; this breaks the
  * build until it is. */
-#define TOTALS_SCALARS 20
+#define TOTALS_SCALARS 24
 _Static_assert(sizeof(struct blast_totals) ==
-		       (TOTALS_SCALARS + ERR__COUNT + 4 * 256 + KAFKA_ERR_SLOTS + 600 + WS_CLOSE_SLOTS) * sizeof(uint64_t),
+		       (TOTALS_SCALARS + ERR__COUNT + 4 * 256 + KAFKA_ERR_SLOTS + 3 * 600 + WS_CLOSE_SLOTS) * sizeof(uint64_t),
 	       "struct blast_totals changed: update totals_add()");
 
 void totals_add(struct blast_totals *dst, const struct blast_totals *src)
@@ -66,6 +67,7 @@ void totals_add(struct blast_totals *dst, const struct blast_totals *src)
 
 	dst->bytes_out += src->bytes_out;
 	dst->bytes_in += src->bytes_in;
+	dst->tls_records_out += src->tls_records_out;
 	dst->received += src->received;
 	dst->duplicates += src->duplicates;
 	dst->rx_by_segment += src->rx_by_segment;
@@ -81,8 +83,14 @@ void totals_add(struct blast_totals *dst, const struct blast_totals *src)
 	}
 	for (int i = 0; i < KAFKA_ERR_SLOTS; i++)
 		dst->kafka_error[i] += src->kafka_error[i];
-	for (int i = 0; i < 600; i++)
+	for (int i = 0; i < 600; i++) {
 		dst->http_status[i] += src->http_status[i];
+		dst->http_resp[i] += src->http_resp[i];
+		dst->http_refused[i] += src->http_refused[i];
+	}
+	dst->http_interim += src->http_interim;
+	dst->http_body_bytes += src->http_body_bytes;
+	dst->http_server_closed += src->http_server_closed;
 	for (int i = 0; i < WS_CLOSE_SLOTS; i++)
 		dst->ws_close[i] += src->ws_close[i];
 	dst->matched += src->matched;
@@ -105,7 +113,7 @@ uint64_t totals_error_count(const struct blast_totals *t)
 	for (int i = 0; i < KAFKA_ERR_SLOTS; i++)
 		n += t->kafka_error[i];
 	for (int i = 0; i < 600; i++)
-		n += t->http_status[i];
+		n += t->http_status[i] + t->http_refused[i];
 	/* A normal closure (1000) is not an error. */
 	for (int i = 1; i < WS_CLOSE_SLOTS; i++)
 		n += t->ws_close[i];

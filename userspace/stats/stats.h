@@ -36,6 +36,10 @@ enum blast_err {
 	ERR_TLS_HANDSHAKE,     /* any other handshake failure */
 	ERR_TLS_TIMEOUT,       /* the TLS handshake outlived the handshake timeout */
 	ERR_TLS_RECORD,        /* a bad record once up (decryption, framing) */
+	ERR_SASL,              /* Kafka SASL failed on blast's side: the broker's
+				* SCRAM signature did not verify, or its SASL
+				* messages were malformed (its refusals count by
+				* their Kafka error name) */
 	/* The WebSocket upgrade: the server closed (or reset) the connection
 	 * without answering it (mosquitto, asked for a subprotocol it does
 	 * not speak), or its 101 answer fails RFC 6455 4.1. A refusal with an
@@ -82,6 +86,7 @@ struct blast_totals {
 
 	uint64_t bytes_out;
 	uint64_t bytes_in;
+	uint64_t tls_records_out; /* TLS records sealed for sends (0 without TLS) */
 
 	/* Fan-out (--proto ws): receipts of this run's messages, by connection. */
 	uint64_t received;   /* first receipt of a message on a connection */
@@ -106,6 +111,13 @@ struct blast_totals {
 	 * message (exact), from the kernel's stamp of the read (its newest
 	 * segment: an upper bound), or from the loop's clock (no stamp). */
 	uint64_t rx_by_segment, rx_by_read, rx_by_loop;
+	/* --proto http: final responses by status, and those of them
+	 * --ok-status refused (errors "http:CODE"); 1xx answers, response
+	 * body bytes, and connections the server ended (Connection: close,
+	 * or the end of the stream between responses). */
+	uint64_t http_resp[600];
+	uint64_t http_refused[600];
+	uint64_t http_interim, http_body_bytes, http_server_closed;
 };
 
 /* dst += src, gauges included. */

@@ -41,6 +41,9 @@ struct wire_stats {
 	uint64_t srtt_us_sum;   /* the sum and count behind that mean, so that a */
 	uint64_t srtt_flows;    /* later reading minus an earlier one gives the flows between */
 	struct hist latency;    /* request seen leaving -> ack seen arriving, ns */
+	/* A capture's TLS flows, and how each ended (blast analyze --keylog):
+	 * decrypted and matched as in the clear, no key for it, or failed. */
+	uint64_t tls_flows, tls_decrypted, tls_no_key, tls_failed;
 };
 
 /* Retransmissions that were not needed: they add up to retransmits with

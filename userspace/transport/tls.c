@@ -28,7 +28,7 @@
 
 struct tlsc {
 	SSL *ssl;
-	BIO *rb, *wb;      /* owned by ssl */
+	struct tls_io io;  /* its BIOs (owned by ssl) and their spills */
 	uint64_t t0;       /* when its ClientHello was made */
 	char peer[300];    /* HOST:PORT, for the note */
 	uint8_t answered;  /* some byte came from the server */
@@ -83,6 +83,21 @@ static bool is_ip(const char *name)
 	return inet_pton(AF_INET, name, a) == 1 || inet_pton(AF_INET6, name, a) == 1;
 }
 
+int tls_name_peer(SSL *ssl, const struct blast_opts *o, const char *host)
+{
+	const char *name = o->sni ? o->sni : host;
+
+	if (!is_ip(name) && !SSL_set_tlsext_host_name(ssl, name))
+		return -EINVAL;
+	if (!o->insecure) {
+		int ok = is_ip(name) ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) :
+				       SSL_set1_host(ssl, name);
+		if (!ok)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static void tls_close(struct tlink *l, unsigned i)
 {
 	struct tlsc *t = l->state[i];
@@ -96,6 +111,7 @@ static void tls_close(struct tlink *l, unsigned i)
 		SSL_set_shutdown(t->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 	if (t->ssl)
 		SSL_free(t->ssl); /* and its BIOs */
+	tls_io_close(&t->io);
 	free(t);
 	l->state[i] = NULL;
 }
@@ -116,25 +132,11 @@ static int tls_open(struct tlink *l, unsigned i)
 	snprintf(t->peer, sizeof(t->peer), strchr(l->target->host, ':') ? "[%s]:%u" : "%s:%u",
 		 l->target->host, l->target->port);
 	t->ssl = SSL_new(r->ctx);
-	t->rb = BIO_new(BIO_s_mem());
-	t->wb = BIO_new(BIO_s_mem());
-	if (!t->ssl || !t->rb || !t->wb) {
-		BIO_free(t->rb);
-		BIO_free(t->wb);
+	if (!t->ssl || tls_io_open(&t->io, r, t->ssl) < 0)
 		return -ENOMEM;
-	}
-	BIO_set_mem_eof_return(t->rb, -1); /* empty: wait for more, not EOF */
-	SSL_set_bio(t->ssl, t->rb, t->wb);
 	SSL_set_connect_state(t->ssl);
-	const char *name = o->sni ? o->sni : l->target->host;
-	if (!is_ip(name) && !SSL_set_tlsext_host_name(t->ssl, name))
+	if (tls_name_peer(t->ssl, o, l->target->host) < 0)
 		return -EINVAL;
-	if (!o->insecure) {
-		int ok = is_ip(name) ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), name) :
-				       SSL_set1_host(t->ssl, name);
-		if (!ok)
-			return -EINVAL;
-	}
 	SSL_SESSION *sess = tls_session_take(r);
 	if (sess) {
 		SSL_set_session(t->ssl, sess); /* takes its own reference */
@@ -143,16 +145,10 @@ static int tls_open(struct tlink *l, unsigned i)
 	return 0;
 }
 
-/* Records OpenSSL has for the server, into out. */
+/* Records OpenSSL made outside a send, into out. */
 static size_t drain(struct tlsc *t, uint8_t *out, size_t cap)
 {
-	size_t pending = BIO_ctrl_pending(t->wb);
-	size_t n = pending < cap ? pending : cap;
-
-	if (!n)
-		return 0;
-	int got = BIO_read(t->wb, out, (int)n);
-	return got > 0 ? (size_t)got : 0;
+	return tls_io_drain(&t->io, out, cap);
 }
 
 /* An alert's name; OpenSSL 3.0 has none for TLS 1.3's new ones. */
@@ -248,7 +244,7 @@ static ssize_t tls_hello_feed(struct tlink *l, unsigned i, const uint8_t *buf, s
 			return -EPROTO;
 		}
 	}
-	if (BIO_write(t->rb, buf, (int)len) != (int)len) {
+	if (tls_io_feed(&t->io, buf, len) < 0) {
 		env->t->errors[ERR_RECV]++;
 		return -ENOMEM;
 	}
@@ -261,6 +257,11 @@ static ssize_t tls_hello_feed(struct tlink *l, unsigned i, const uint8_t *buf, s
 	    t->fed > sizeof(t->head) + ((size_t)t->head[3] << 8 | t->head[4]))
 		t->had_records = 1;
 	int r = SSL_do_handshake(t->ssl);
+	/* What follows the handshake waits for the next read. */
+	if (tls_io_keep(&t->io) < 0) {
+		env->t->errors[ERR_RECV]++;
+		return -ENOMEM;
+	}
 	if (r == 1) {
 		bool resumed = SSL_session_reused(t->ssl);
 		hist_record(env->stage[resumed ? HS_TLS_RESUMED : HS_TLS_FULL],
@@ -273,18 +274,38 @@ static ssize_t tls_hello_feed(struct tlink *l, unsigned i, const uint8_t *buf, s
 	return -EPROTO;
 }
 
-/* Seals data[*off, *len) into records written back from *off. */
+/* Seals data[*off, *len) into records written back from *off. OpenSSL
+ * takes a record's plaintext in before it writes the record out, so the
+ * records go straight over the plaintext (tls_bio.c) when nothing else
+ * is queued: one record overwrites only its own; with more, the plaintext
+ * first moves up by the growth of all of them, and no record reaches
+ * plaintext not yet taken in. Anything else to send first (an alert, a
+ * KeyUpdate, a renegotiation) takes the memory BIO, in order. */
 static int tls_wrap(struct tlink *l, unsigned i, uint8_t *data, uint32_t *off, uint32_t *len,
 		    uint32_t room)
 {
 	struct tlsc *t = l->state[i];
 	uint32_t n = *len - *off;
+	uint32_t records = (n + RECORD_MAX - 1) / RECORD_MAX;
+	uint32_t shift = records > 1 ? records * RECORD_GROWTH : 0;
+	bool direct = n && !BIO_ctrl_pending(t->io.spill_out) && !SSL_in_init(t->ssl) &&
+		      SSL_get_key_update_type(t->ssl) == SSL_KEY_UPDATE_NONE && *len + shift <= room;
 
-	if (n && SSL_write(t->ssl, data + *off, (int)n) != (int)n) {
+	if (direct) {
+		if (shift)
+			memmove(data + *off + shift, data + *off, n);
+		t->io.dst = data + *off;
+		t->io.dst_len = 0;
+		t->io.dst_cap = room - *off;
+	}
+	int w = n ? SSL_write(t->ssl, data + *off + shift, (int)n) : 0;
+	t->io.dst = NULL;
+	if (w != (int)n) {
 		ERR_clear_error();
 		return -EIO;
 	}
-	*len = *off + (uint32_t)drain(t, data + *off, room - *off);
+	l->s->env->t->tls_records_out += records;
+	*len = *off + (uint32_t)(direct ? t->io.dst_len : drain(t, data + *off, room - *off));
 	return 0;
 }
 
@@ -297,7 +318,10 @@ static int tls_unwrap(struct tlink *l, unsigned i, const uint8_t *buf, size_t le
 
 	int64_t at = env->rx_offset(env->ctx, buf);
 
-	if (BIO_write(t->rb, buf, (int)len) != (int)len) {
+	/* OpenSSL reads buf where it lies (tls_bio.c); a record cut in two
+	 * is kept for the next read. A failed connection never reads again
+	 * without a new feed, so buf is not looked at once this returns. */
+	if (tls_io_feed(&t->io, buf, len) < 0) {
 		env->fail(env->ctx, l, ERR_RECV);
 		return -1;
 	}
@@ -308,13 +332,17 @@ static int tls_unwrap(struct tlink *l, unsigned i, const uint8_t *buf, size_t le
 			 * OpenSSL stopped reading (it reads a record at a time). */
 			if (at >= 0)
 				env->rx_mark_at(env->ctx,
-						at + (int64_t)len - (int64_t)BIO_ctrl_pending(t->rb));
+						at + (int64_t)len - (int64_t)tls_io_unread(&t->io));
 			if (tlink_up(l, i + 1, r->plain, (size_t)n) < 0)
 				return -1;
 			continue;
 		}
 		switch (SSL_get_error(t->ssl, n)) {
 		case SSL_ERROR_WANT_READ:
+			if (tls_io_keep(&t->io) < 0) {
+				env->fail(env->ctx, l, ERR_RECV);
+				return -1;
+			}
 			return 0;
 		case SSL_ERROR_ZERO_RETURN: /* close_notify: the server is closing */
 			env->fail(env->ctx, l, ERR_CONN_CLOSED);

@@ -16,6 +16,7 @@
 #include "config/opts.h"
 #include "report/files.h"
 #include "report/report_read.h"
+#include "witness/tls_keys.h"
 
 static int usage_fail(const char *fmt, const char *arg)
 {
@@ -89,6 +90,23 @@ int analyze_file(const char *path, const struct wm_opts *o, struct wire_stats *o
 	return r;
 }
 
+int analyze_keylog_read(const char *path, struct tls_keylog *kl, char *err, size_t err_cap)
+{
+	const uint8_t *buf;
+	size_t len;
+	void *map;
+	char why[200];
+	int r = file_map(path, &buf, &len, &map, err, err_cap);
+
+	if (r)
+		return r;
+	r = tls_keylog_parse((const char *)buf, len, kl, why, sizeof(why));
+	if (r)
+		snprintf(err, err_cap, "%s: %s", path, why);
+	file_unmap(map, len);
+	return r;
+}
+
 /* --against: the run report's client figures. 0, or -errno with err set. */
 static int against_read(const char *path, struct wire_client *client, char *err, size_t err_cap)
 {
@@ -137,6 +155,10 @@ void analyze_print(FILE *f, const struct wire_stats *s, const struct wm_counts *
 	fprintf(f, "stream       unparsed %" PRIu64 "  gaps %" PRIu64 "  retransmits %" PRIu64
 		   "  real %" PRIu64 "  reported duplicate by the receiver (DSACK) %" PRIu64 "\n",
 		s->unparsed, c->gaps, s->retransmits, s->retrans_real, s->retrans_dsack);
+	if (s->tls_flows)
+		fprintf(f, "tls          %" PRIu64 " flows: decrypted %" PRIu64 "  no key %" PRIu64
+			   "  failed %" PRIu64 "\n", s->tls_flows, s->tls_decrypted, s->tls_no_key,
+			s->tls_failed);
 	if (c->drops_known)
 		fprintf(f, "drops        %" PRIu64 " recorded in the file (capture %" PRIu64
 			   ", interface %" PRIu64 ")\n", c->osdrop + c->ifdrop, c->osdrop, c->ifdrop);
@@ -155,13 +177,14 @@ static const struct option aopts[] = {
 	{ "report", required_argument, NULL, 'r' },
 	{ "html", required_argument, NULL, 'H' },
 	{ "against", required_argument, NULL, 'a' },
+	{ "keylog", required_argument, NULL, 'k' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char help[] =
 	"usage: blast analyze FILE [--proto mqtt|kafka|ws] [--port N]... [--report OUT.json]\n"
-	"                     [--html OUT.html] [--against RUN.json]\n"
+	"                     [--html OUT.html] [--against RUN.json] [--keylog KEYS]\n"
 	"Reads a pcap or pcapng capture, reassembles its TCP streams and matches\n"
 	"requests with acks: MQTT PUBLISH -> PUBACK/PUBCOMP, Kafka Produce ->\n"
 	"response, WebSocket messages with blast's header -> receipts.\n"
@@ -172,9 +195,12 @@ static const char help[] =
 	"  --html OUT.html   the same as a self-contained page\n"
 	"  --against RUN.json  a run's report (blast ... --report RUN.json): its client\n"
 	"                    figures beside the capture's, and client - wire per percentile\n"
+	"  --keylog KEYS     an NSS key log (blast --keylog, SSLKEYLOGFILE): TLS 1.2 and\n"
+	"                    1.3 flows it holds keys for are decrypted and matched too\n"
 	"Exit status 1, with a warning line each, when the figures are partial (gaps in\n"
-	"the streams, drops the file records, acks with no request, a damaged tail) or\n"
-	"no flow or message matches; 2 for bad flags or a file with nothing readable.\n";
+	"the streams, drops the file records, acks with no request, a damaged tail, TLS\n"
+	"flows not decrypted) or no flow or message matches; 2 for bad flags, a file\n"
+	"with nothing readable or a key log that is not one.\n";
 
 /* A flag that takes a file, given once. */
 static int set_once(const char **slot, const char *flag, const char *arg)
@@ -210,7 +236,7 @@ static int write_outputs(const char *json, const char *html, const struct analys
 int analyze_main(int argc, char **argv)
 {
 	struct wm_opts o = { .proto = WM_AUTO };
-	const char *path = NULL, *json = NULL, *html = NULL, *against = NULL;
+	const char *path = NULL, *json = NULL, *html = NULL, *against = NULL, *keylog = NULL;
 	int bad = 0;
 
 	opterr = 0;
@@ -254,6 +280,8 @@ int analyze_main(int argc, char **argv)
 			bad = set_once(&html, "--html", optarg);
 		} else if (c == 'a') {
 			bad = set_once(&against, "--against", optarg);
+		} else if (c == 'k') {
+			bad = set_once(&keylog, "--keylog", optarg);
 		}
 		if (bad)
 			return bad;
@@ -268,12 +296,19 @@ int analyze_main(int argc, char **argv)
 		fprintf(stderr, "blast: analyze --against %s\n", err);
 		return BLAST_EXIT_USAGE;
 	}
+	struct tls_keylog kl = { 0 };
+	if (keylog && analyze_keylog_read(keylog, &kl, err, sizeof(err))) {
+		fprintf(stderr, "blast: analyze --keylog %s\n", err);
+		return BLAST_EXIT_USAGE;
+	}
+	o.keylog = keylog ? &kl : NULL;
 	struct wire_stats *s = malloc(sizeof(*s));
 	struct wm_counts c;
 	struct wm_flow_row *rows = NULL;
 	size_t n_rows = 0;
 	if (!s) {
 		fprintf(stderr, "blast: out of memory\n");
+		tls_keylog_free(&kl);
 		return 1;
 	}
 	o.flow_rows = json || html;
@@ -281,6 +316,7 @@ int analyze_main(int argc, char **argv)
 	if (r) {
 		fprintf(stderr, "blast: analyze %s\n", err);
 		free(s);
+		tls_keylog_free(&kl);
 		return BLAST_EXIT_USAGE;
 	}
 	struct analyze_warnings warn;
@@ -303,5 +339,6 @@ int analyze_main(int argc, char **argv)
 		rc = 1;
 	free(rows);
 	free(s);
+	tls_keylog_free(&kl);
 	return rc;
 }

@@ -27,6 +27,11 @@ int analyze_file(const char *path, const struct wm_opts *o, struct wire_stats *o
 		 struct wm_counts *c, struct wm_flow_row **rows, size_t *n_rows, char *err,
 		 size_t err_cap);
 
+/* --keylog: an NSS key log read into kl (tls_keylog_free releases it).
+ * 0, or -errno with err set to one line (no "blast: " prefix). */
+struct tls_keylog;
+int analyze_keylog_read(const char *path, struct tls_keylog *kl, char *err, size_t err_cap);
+
 /* The table: counts, then latency percentiles, as a run prints them. */
 void analyze_print(FILE *f, const struct wire_stats *s, const struct wm_counts *c);
 
@@ -38,12 +43,14 @@ enum analyze_warning {
 	AW_UNMATCHED,   /* acks whose request is not in the capture */
 	AW_NO_FLOW,     /* no TCP flow (on the --port given) */
 	AW_NO_MESSAGE,  /* flows, but no request or ack (as the --proto given) */
+	AW_TLS_NO_KEY,  /* TLS flows without --keylog, or whose keys it lacks */
+	AW_TLS_FAILED,  /* TLS flows whose keys did not open them */
 };
-#define ANALYZE_MAX_WARN 6
+#define ANALYZE_MAX_WARN 8
 struct analyze_warnings {
 	unsigned n;
 	enum analyze_warning kind[ANALYZE_MAX_WARN];
-	char line[ANALYZE_MAX_WARN][320]; /* one sentence each, no "blast: " */
+	char line[ANALYZE_MAX_WARN][480]; /* one sentence each, no "blast: " */
 };
 void analyze_warnings(const struct wire_stats *s, const struct wm_counts *c,
 		      const struct wm_opts *o, struct analyze_warnings *w);

@@ -33,6 +33,15 @@ static void row_text(const struct wm_flow_row *r, struct row_text *t)
 	endpoint(t->server, sizeof(t->server), r->family, r->server_addr, r->server_port);
 }
 
+/* A flow row's "tls" word: NULL in the clear. */
+static const char *tls_word(enum wm_tls t)
+{
+	static const char *const words[] = { [WM_TLS_DECRYPTED] = "decrypted",
+					     [WM_TLS_NO_KEY] = "no_key",
+					     [WM_TLS_FAILED] = "failed" };
+	return t == WM_TLS_NONE ? NULL : words[t];
+}
+
 static double span_s(const struct wm_counts *c)
 {
 	return c->last_ns > c->first_ns ? (double)(c->last_ns - c->first_ns) / 1e9 : 0;
@@ -114,6 +123,8 @@ int analyze_write_json(FILE *f, const void *arg)
 		json_kv_u64(&j, "timed", r->timed);
 		json_kv_double3(&j, "p50_us", (double)r->p50_ns / 1e3);
 		json_kv_double3(&j, "p99_us", (double)r->p99_ns / 1e3);
+		if (tls_word(r->tls))
+			json_kv_string(&j, "tls", tls_word(r->tls));
 		json_end_object(&j);
 	}
 	json_end_array(&j);
@@ -138,6 +149,10 @@ static void capture_section(FILE *f, const struct analysis *a)
 		   ", pending %" PRIu64 ", unparsed %" PRIu64 ", gaps %" PRIu64 "</td></tr>\n",
 		c->req_frames, c->ack_frames, s->requests, s->acks, s->unmatched, c->pending,
 		s->unparsed, c->gaps);
+	if (s->tls_flows)
+		fprintf(f, "<tr><td>TLS</td><td>%" PRIu64 " flows: decrypted %" PRIu64 ", no key %"
+			   PRIu64 ", failed %" PRIu64 "</td></tr>\n", s->tls_flows, s->tls_decrypted,
+			s->tls_no_key, s->tls_failed);
 	fprintf(f, "<tr><td>TCP payload</td><td>out %" PRIu64 " B in %" PRIu64 " B, segments out %"
 		   PRIu64 " in %" PRIu64 "</td></tr>\n</table></section>\n", s->bytes_out, s->bytes_in,
 		s->segs_out, s->segs_in);
@@ -155,8 +170,9 @@ static void flows_section(FILE *f, const struct analysis *a)
 		html_escape(f, t.client);
 		fprintf(f, "</td><td>");
 		html_escape(f, t.server);
-		fprintf(f, "</td><td>%s</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td>",
-			wm_proto_name(r->proto), r->requests, r->acks);
+		fprintf(f, "</td><td>%s%s%s</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td>",
+			wm_proto_name(r->proto), tls_word(r->tls) ? " over TLS, " : "",
+			tls_word(r->tls) ? tls_word(r->tls) : "", r->requests, r->acks);
 		if (r->timed) {
 			html_us_cell(f, r->p50_ns);
 			html_us_cell(f, r->p99_ns);

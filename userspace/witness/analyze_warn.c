@@ -53,9 +53,20 @@ void analyze_warnings(const struct wire_stats *s, const struct wm_counts *c,
 	if (s->unmatched)
 		say(w, AW_UNMATCHED, "%" PRIu64 " acks matched no request: the capture missed their"
 			" requests, or began after them", s->unmatched);
+	if (s->tls_no_key && !o->keylog)
+		say(w, AW_TLS_NO_KEY, "%" PRIu64 " flow%s TLS-encrypted and not read: %s; give"
+			" --keylog FILE (blast --keylog, SSLKEYLOGFILE) to decrypt", s->tls_no_key,
+			s->tls_no_key == 1 ? " is" : "s are", c->tls_no_key_names);
+	else if (s->tls_no_key)
+		say(w, AW_TLS_NO_KEY, "%" PRIu64 " TLS flow%s no key in the --keylog file, not"
+			" decrypted: %s", s->tls_no_key, s->tls_no_key == 1 ? " has" : "s have",
+			c->tls_no_key_names);
+	if (s->tls_failed)
+		say(w, AW_TLS_FAILED, "%" PRIu64 " TLS flow%s could not be decrypted: %s",
+		    s->tls_failed, s->tls_failed == 1 ? "" : "s", c->tls_failed_names);
 	if (!s->flows)
 		say(w, AW_NO_FLOW, "no TCP flow%s in the capture", ports);
-	else if (!c->req_frames && !c->ack_frames)
+	else if (!c->req_frames && !c->ack_frames && s->tls_no_key + s->tls_failed < s->flows)
 		say(w, AW_NO_MESSAGE, "none of the %" PRIu64 " flows%s carried a request or an ack%s%s",
 		    s->flows, ports, o->proto == WM_AUTO ? "" : " as --proto ",
 		    o->proto == WM_AUTO ? "" : wm_proto_name(o->proto));
@@ -66,7 +77,8 @@ const char *analyze_warning_name(enum analyze_warning kind)
 	static const char *const names[] = {
 		[AW_READ] = "damaged_file", [AW_DROPS] = "drops_recorded", [AW_GAPS] = "gaps",
 		[AW_UNMATCHED] = "unmatched_acks", [AW_NO_FLOW] = "no_flow",
-		[AW_NO_MESSAGE] = "no_message",
+		[AW_NO_MESSAGE] = "no_message", [AW_TLS_NO_KEY] = "tls_no_key",
+		[AW_TLS_FAILED] = "tls_failed",
 	};
 	return names[kind];
 }

@@ -14,6 +14,7 @@
 #include "witness/analyze.h"
 #include "witness/capture.h"
 #include "witness/pcap_lib.h"
+#include "witness/tls_keys.h"
 #include "transport/addr.h"
 #include "encoders/pcapfile.h"
 
@@ -32,6 +33,7 @@ static struct {
 	pcap_t *h;
 	int fd;
 	const char *path;
+	const char *keylog;   /* the run's --keylog: its TLS is decrypted with it */
 	enum blast_proto proto;
 	bool over_ws;         /* MQTT over WebSocket: frames first, MQTT inside */
 	uint32_t snaplen;
@@ -190,6 +192,7 @@ int capture_open(const struct blast_opts *o, const struct kafka_meta *km)
 	if (!o->pcap_path)
 		return 0;
 	cap.path = o->pcap_path;
+	cap.keylog = o->keylog;
 	cap.proto = o->proto;
 	cap.over_ws = o->transport == TRANSPORT_WS;
 	cap.snaplen = o->pcap_snaplen;
@@ -350,6 +353,12 @@ bool capture_finish(struct wire_stats *out)
 	wo.n_ports = cap.n_ports;
 	struct wm_counts c;
 	char err[300];
+	/* The run's own key log, complete now that its connections are closed. */
+	struct tls_keylog kl = { 0 };
+	if (cap.keylog && analyze_keylog_read(cap.keylog, &kl, err, sizeof(err)) == 0)
+		wo.keylog = &kl;
+	else if (cap.keylog)
+		fprintf(stderr, "blast: --pcap: cannot decrypt the capture: --keylog %s\n", err);
 	if (analyze_file(cap.path, &wo, out, &c, NULL, NULL, err, sizeof(err))) {
 		fprintf(stderr, "blast: --pcap: cannot analyse the capture: %s\n", err);
 	} else {
@@ -365,5 +374,6 @@ bool capture_finish(struct wire_stats *out)
 			out->unmatched, out->unparsed, out->retransmits, out->retrans_real,
 			(double)hist_percentile(&out->latency, 50) / 1e3);
 	}
+	tls_keylog_free(&kl);
 	return ok;
 }

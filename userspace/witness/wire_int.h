@@ -40,6 +40,7 @@ struct dir {
 	uint8_t *inner;
 	size_t inner_len, inner_cap;
 	uint64_t inner_ts;
+	bool started;    /* bytes were delivered (the first ones may open TLS) */
 	/* The last retransmitted ranges, [lo, hi), until a DSACK names one. */
 	uint32_t rtx[WM_RTX_KEPT][2];
 	unsigned n_rtx;
@@ -64,6 +65,7 @@ struct flow {
 	bool ws_mqtt;     /* WebSocket carrying MQTT (a client's first message is a CONNECT) */
 	bool ws_checked;  /* the client's first WebSocket message was looked at */
 	struct dir d[2];
+	struct tls_flow *tls; /* opened with a ClientHello; NULL in the clear */
 	uint64_t requests, acks; /* this flow's share of the totals */
 	/* With wm_opts.flow_rows: every ack's latency, for the flow's percentiles. */
 	struct wm_sample *lat;
@@ -106,6 +108,22 @@ struct wm {
 	size_t p_cap, p_used, p_tombs;
 	bool oom;
 };
+
+/* In-order bytes of a direction in the clear (or decrypted), to the
+ * protocol's parser (wire_match.c). */
+void wm_deliver_clear(struct wm *m, uint32_t fid, struct flow *f, int side, const uint8_t *p,
+		      size_t n, uint64_t ts);
+
+/* TLS flows (wire_tls.c). wm_tls_start: do a flow's first bytes open TLS?
+ * Then it takes them, and every later byte, through wm_tls_feed. */
+bool wm_tls_start(struct wm *m, struct flow *f, int side, const uint8_t *p, size_t n);
+void wm_tls_feed(struct wm *m, uint32_t fid, struct flow *f, int side, const uint8_t *p,
+		 size_t n, uint64_t ts);
+void wm_tls_gap(struct flow *f, int side);
+/* The TLS counts and names, at the end. */
+void wm_tls_result(const struct wm *m, struct wire_stats *s, struct wm_counts *c);
+enum wm_tls wm_tls_of(const struct flow *f);
+void wm_tls_free(struct flow *f);
 
 static inline uint64_t mix(uint64_t x)
 {

@@ -102,8 +102,8 @@ static bool keep(struct wm *m, struct dir *d, const uint8_t *p, size_t n)
 
 /* New in-order bytes of one direction. Frames are parsed in place when
  * nothing is carried; only an unfinished frame's bytes are copied. */
-static void deliver(struct wm *m, uint32_t fid, struct flow *f, int side, const uint8_t *p,
-		    size_t n, uint64_t ts)
+void wm_deliver_clear(struct wm *m, uint32_t fid, struct flow *f, int side, const uint8_t *p,
+		      size_t n, uint64_t ts)
 {
 	struct dir *d = &f->d[side];
 
@@ -135,6 +135,25 @@ static void deliver(struct wm *m, uint32_t fid, struct flow *f, int side, const 
 	if (used) /* a frame still growing stays where it is */
 		memmove(d->buf, d->buf + used, d->len - used);
 	d->len -= used;
+}
+
+/* A flow whose first bytes are a ClientHello is TLS: its bytes are
+ * decrypted on the way to the parsers. */
+static void deliver(struct wm *m, uint32_t fid, struct flow *f, int side, const uint8_t *p,
+		    size_t n, uint64_t ts)
+{
+	if (f->tls || wm_tls_start(m, f, side, p, n))
+		wm_tls_feed(m, fid, f, side, p, n, ts);
+	else
+		wm_deliver_clear(m, fid, f, side, p, n, ts);
+}
+
+/* Bytes of the stream the capture does not have. */
+static void stream_gap(struct wm *m, struct flow *f, int side)
+{
+	m->c.gaps++;
+	gap(m, &f->d[side]);
+	wm_tls_gap(f, side);
 }
 
 static void count_bytes(struct wm *m, const struct flow *f, int side, size_t n)
@@ -202,10 +221,8 @@ static void take(struct wm *m, uint32_t fid, struct flow *f, int side, uint32_t 
 		deliver(m, fid, f, side, data + skip, cap - skip, ts);
 	}
 	d->next = seq + (uint32_t)wire;
-	if (cap < wire) { /* the capture's snap length cut the rest off */
-		m->c.gaps++;
-		gap(m, d);
-	}
+	if (cap < wire) /* the capture's snap length cut the rest off */
+		stream_gap(m, f, side);
 }
 
 static void drain_held(struct wm *m, uint32_t fid, struct flow *f, int side)
@@ -239,8 +256,7 @@ static void skip_hole(struct wm *m, uint32_t fid, struct flow *f, int side)
 	for (unsigned i = 1; i < d->n_held; i++)
 		if ((int32_t)(d->held[i].seq - d->held[lo].seq) < 0)
 			lo = i;
-	m->c.gaps++;
-	gap(m, d);
+	stream_gap(m, f, side);
 	d->next = d->held[lo].seq;
 	drain_held(m, fid, f, side);
 }
@@ -528,6 +544,7 @@ void wm_result(struct wm *m, struct wire_stats *out, struct wm_counts *c)
 	/* A capture cannot tell a tail-loss probe from a retransmission;
 	 * only the receiver's DSACKs mark the spurious ones. */
 	m->s.retrans_real = m->s.retransmits - m->s.retrans_dsack;
+	wm_tls_result(m, &m->s, &m->c);
 	*out = m->s;
 	if (c) {
 		*c = m->c;
@@ -546,6 +563,7 @@ static void flow_row(const struct flow *f, struct hist *scratch, struct wm_flow_
 		.proto = (enum wm_proto)f->proto,
 		.requests = f->requests,
 		.acks = f->acks,
+		.tls = wm_tls_of(f),
 	};
 	memcpy(r->client_addr, f->addr[f->client], 16);
 	memcpy(r->server_addr, f->addr[server], 16);
@@ -594,6 +612,7 @@ void wm_free(struct wm *m)
 			free(f->d[s].inner);
 		}
 		free(f->lat);
+		wm_tls_free(f);
 		free(f);
 	}
 	for (size_t i = 0; i < m->p_cap; i++)

@@ -7,6 +7,10 @@
 #include <stdint.h>
 
 enum wm_proto { WM_AUTO = 0, WM_MQTT, WM_KAFKA, WM_WS };
+/* A flow's TLS: none (in the clear), or how its decryption ended. */
+enum wm_tls { WM_TLS_NONE = 0, WM_TLS_DECRYPTED, WM_TLS_NO_KEY, WM_TLS_FAILED };
+
+struct tls_keylog;
 
 #define WM_MAX_PORTS 64
 #define WM_MAX_HELD 64                 /* out-of-order segments held per direction */
@@ -20,6 +24,9 @@ struct wm_opts {
 	 * 16 bytes an ack (a Produce response counts once), where without it
 	 * memory is bounded by what is in flight. */
 	bool flow_rows;
+	/* --keylog: TLS flows whose keys it holds are decrypted and matched
+	 * as in the clear; NULL: TLS flows are counted, not read. */
+	const struct tls_keylog *keylog;
 };
 
 /* Figures beyond struct wire_stats, for `blast analyze`. */
@@ -39,6 +46,10 @@ struct wm_counts {
 	uint64_t ifdrop, osdrop; /* those drops: by the interface, by the capture */
 	char read_err[160];    /* the file's corrupt or truncated tail, "" if none:
 				* the figures are what was read before it */
+	/* TLS flows not decrypted (struct wire_stats counts them): the first
+	 * few named, "client -> server", and for failures why. */
+	char tls_no_key_names[200];
+	char tls_failed_names[320];
 };
 
 /* One connection's row: who talked to whom, and its share of the
@@ -52,6 +63,7 @@ struct wm_flow_row {
 	uint64_t requests, acks;
 	uint64_t timed;                    /* acks with a latency (not QoS 0, acks=0) */
 	int64_t p50_ns, p99_ns;            /* 0 without wm_opts.flow_rows or timed acks */
+	enum wm_tls tls;                   /* WM_TLS_NONE: in the clear */
 };
 
 #endif
