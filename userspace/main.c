@@ -28,6 +28,10 @@
 #include "witness/probe.h"
 #include "engine/rxseg.h"
 #include "report/progress.h"
+#include "report/exact.h"
+#include "report/merge.h"
+#include "dist/agent.h"
+#include "dist/coord.h"
 #include "report/report.h"
 #include "report/files.h"
 #include "stats/series.h"
@@ -150,8 +154,27 @@ struct run_out {
 	int rc; /* 0, or 3 when a worker failed */
 };
 
+/* The run's start on both clocks. A split run (--shard, --start-at) starts
+ * its seconds on a wall-clock second, so that second k of every machine's
+ * series is the same second and `blast merge` adds them up exactly. */
+static void shm_start(struct shm *shm, const struct blast_opts *o)
+{
+	uint64_t mono = mono_ns(), wall = wall_ns();
+
+	if (o->shard_count || o->start_at_ns) {
+		mono -= wall % NSEC_PER_SEC;
+		wall -= wall % NSEC_PER_SEC;
+	}
+	shm->start_ns = mono;
+	shm->start_wall_ns = wall;
+	if (o->start_at_ns)
+		shm->start_at_ns = o->start_at_ns > wall ? mono + (o->start_at_ns - wall)
+							 : mono - (wall - o->start_at_ns);
+}
+
 static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *out)
 {
+	static size_t seconds_out; /* --seconds-to: rows of the series written */
 	unsigned n = o->workers;
 	size_t shm_size = sizeof(struct shm) + n * sizeof(struct worker_slot);
 	struct shm *shm = mmap(NULL, shm_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -165,7 +188,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 		return 3;
 	}
 	shm->n_workers = n;
-	shm->start_ns = mono_ns();
+	shm_start(shm, o);
 	shm->run_id = (uint32_t)(getpid() * 2654435761u ^ shm->start_ns);
 
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -250,8 +273,12 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 				       &pw);
 			probe_live(probe, stderr, (double)(now - shm->start_ns) / 1e9, now);
 		}
+		if (o->seconds_to)
+			exact_seconds_out(o->seconds_to, series, &seconds_out);
 	}
 	series_poll(series); /* the seconds closed as the workers finished */
+	if (o->seconds_to)
+		exact_seconds_out(o->seconds_to, series, &seconds_out);
 
 	capture_pause();
 
@@ -433,7 +460,8 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	int rc = 0;
 	struct series ser;
 
-	if (series_init(&ser, o->hlog_path != NULL) < 0) {
+	/* The report keeps each second's histogram too, for `blast merge`. */
+	if (series_init(&ser, o->hlog_path || o->report_path || o->seconds_to) < 0) {
 		fprintf(stderr, "blast: out of memory\n");
 		return 3;
 	}
@@ -627,6 +655,33 @@ static void open_files_raise(void)
 	}
 }
 
+/* `blast --control URL --agents N <run flags>`: the run's flags are checked
+ * here as share 0 of N would take them, before any agent is waited for. */
+static int coordinate(int argc, char **argv)
+{
+	struct coord_cfg c;
+	struct blast_opts o;
+	char shard[32];
+	int r = coord_args(argc, argv, &c);
+
+	if (!r) {
+		snprintf(shard, sizeof(shard), "0/%u", c.agents);
+		c.run_argv[c.run_argc] = "--shard";
+		c.run_argv[c.run_argc + 1] = shard;
+		r = opts_parse(&o, c.run_argc + 2, c.run_argv);
+		c.run_argv[c.run_argc] = NULL;
+		if (r == 1)
+			r = 0; /* --help or --version said it all */
+		else if (r == 0) {
+			struct split_whole whole = o.shard_whole;
+			opts_free(&o);
+			r = coord_run(&c, &whole);
+		}
+	}
+	free(c.run_argv);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	struct blast_opts o;
@@ -634,6 +689,12 @@ int main(int argc, char **argv)
 	launch_ns = mono_ns();
 	if (argc > 1 && !strcmp(argv[1], "analyze"))
 		return analyze_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "merge"))
+		return merge_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "agent"))
+		return agent_main(argc - 1, argv + 1);
+	if (coord_wanted(argc, argv))
+		return coordinate(argc, argv);
 	open_files_raise();
 	int r = opts_parse(&o, argc, argv);
 
@@ -662,6 +723,8 @@ int main(int argc, char **argv)
 			return BLAST_EXIT_USAGE;
 		}
 		r = kafka_bootstrap(&o, &kmeta);
+		if (!r)
+			r = kafka_meta_shard(&kmeta, &o);
 		if (r) {
 			opts_free(&o);
 			return r;

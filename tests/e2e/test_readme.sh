@@ -87,7 +87,7 @@ def rewrite(args):
             continue
         out.append(a)
         i += 1
-    if out and out[0] != "analyze":
+    if out and out[0] not in ("analyze", "merge"):
         if "--target" not in has:
             out += ["--target", addr["127.0.0.1:1883"]]
         if "--find-limit" in has:
@@ -115,7 +115,7 @@ while i < len(text):
         i += 1
         continue
     cmd = re.sub(r"^\$ ", "", stripped)
-    if not re.match(r"blast (-|analyze )", cmd):
+    if not re.match(r"blast (-|analyze |merge )", cmd):
         i += 1
         continue
     start = i
@@ -163,7 +163,7 @@ while IFS=$'\x1f' read -r line reason words; do
 	eval "args=($words)" # the README's quoting, as a shell reads it
 	ran=$((ran + 1))
 	quiet=(--quiet)
-	[ "${args[0]}" = analyze ] && quiet=()
+	case ${args[0]} in analyze | merge) quiet=() ;; esac
 	t0=$(date +%s.%N)
 	(cd "$work" && exec timeout -k 5 120 "$BLAST" "${args[@]}" "${quiet[@]+"${quiet[@]}"}") \
 		</dev/null >"$T/cmd.out" 2>"$T/cmd.err" &

@@ -532,6 +532,8 @@ static void test_help(void)
 		"--steps", "--subscribers", "--sub-topic", "--sub-qos", "--chat", "--rx-stamps",
 		"--cacert", "--insecure", "--cert", "--cert-key", "--cert-dir", "--cert-list", "--sni", "--alpn", "--tls-version",
 		"--ciphers", "--ciphersuites", "--groups", "--tls-resume", "--keylog",
+		"--shard", "--shards", "--start-at", "--seconds-to", "--heartbeat-timeout",
+		"--agents-timeout",
 	};
 	struct blast_opts o;
 	int r;

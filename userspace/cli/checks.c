@@ -18,6 +18,7 @@
 #include "cli/fail.h"
 #include "cli/files.h"
 #include "cli/flags.h"
+#include "cli/shard.h"
 #include "cli/targets.h"
 #include "cli/values.h"
 
@@ -535,6 +536,8 @@ int opts_finish(struct blast_opts *o, const struct parse_state *ps)
 	if ((r = o->proto == PROTO_KAFKA ? kafka_finish(o, ps)
 		 : o->proto == PROTO_HTTP ? http_finish(o, ps)
 					  : mqtt_finish(o, ps)))
+		return r;
+	if ((r = shard_finish(o, ps)))
 		return r;
 	return finish_common(o);
 }

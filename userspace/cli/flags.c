@@ -12,6 +12,7 @@
 #include "cli/fail.h"
 #include "cli/files.h"
 #include "cli/flags.h"
+#include "cli/shard_args.h"
 #include "cli/targets.h"
 #include "cli/usage.h"
 #include "cli/values.h"
@@ -394,6 +395,12 @@ const struct flag flags[F__COUNT] = {
 	[F_OK_STATUS] = { "ok-status", CUSTOM(set_ok_status), .groups = G_HTTP },
 	[F_MAX_BODY] = { "max-body", NUMBER(1, 1ull << 40), TO(max_body), .groups = G_HTTP },
 	[F_THINK_TIME] = { "think-time", DURATION(true), TO(think_ns), .groups = G_HTTP },
+	/* A run split between machines (cli/shard.c, docs/distributed.md). */
+	[F_SHARD] = { "shard", CUSTOM(shard_arg), .groups = G_NOT_SEARCH },
+	[F_SHARDS] = { "shards", NUMBER(1, 100000), TO(shard_count), .groups = G_NOT_SEARCH },
+	[F_START_AT] = { "start-at", CUSTOM(start_at_arg) },
+	[F_SECONDS_TO] = { "seconds-to", STRING(PATH_MAX), TO(seconds_to), .groups = G_NOT_SEARCH,
+			   .empty = "needs a file name" },
 };
 
 /* Writes v into the row's field, 1 to 8 bytes wide. The ranges and names

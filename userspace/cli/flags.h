@@ -110,6 +110,10 @@ enum flag_id {
 	F_OK_STATUS,
 	F_MAX_BODY,
 	F_THINK_TIME,
+	F_SHARD,
+	F_SHARDS,
+	F_START_AT,
+	F_SECONDS_TO,
 	F__COUNT,
 };
 

@@ -225,6 +225,8 @@ void opts_free(struct blast_opts *o)
 	free(o->report_path);
 	o->topic = o->client_id = o->username = o->password = o->report_path = NULL;
 	free(o->hlog_path);
+	free(o->seconds_to);
+	o->seconds_to = NULL;
 	free(o->csv_path);
 	free(o->html_path);
 	o->hlog_path = o->csv_path = o->html_path = NULL;

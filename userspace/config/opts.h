@@ -12,6 +12,7 @@
 
 #include "encoders/blws.h"
 #include "config/limit_cfg.h"
+#include "config/split.h"
 
 #define BLAST_EXIT_USAGE 2
 #define BLAST_MAX_TARGETS 64
@@ -214,7 +215,25 @@ struct blast_opts {
 	uint64_t pcap_max_bytes;  /* --pcap-max-bytes: the file stops growing here; 0 = no bound */
 	/* --find-limit and its settings (config/limit_cfg.h, limit/limit.h). */
 	struct limit_cfg limit;
+
+	/* --shard I/N (or $JOB_COMPLETION_INDEX with --shards N): this machine
+	 * runs share I of the run (config/split.h, docs/distributed.md); the
+	 * fields above hold the share, shard_whole what was asked of all N.
+	 * shard_count 0 = the whole run here. */
+	uint32_t shard_index, shard_count;
+	struct split_whole shard_whole;
+	uint32_t conn_base;       /* the share's first {conn} number */
+	uint64_t start_at_ns;     /* --start-at: wall-clock ns (CLOCK_REALTIME) the open-loop
+				   * schedule starts at; 0 = once the connections are up */
+	char *seconds_to;         /* --seconds-to FILE: each second appended as it closes
+				   * (`blast agent` streams them to its coordinator) */
 };
+
+/* Connection i of this machine's share as the whole run numbers it ({conn}). */
+static inline uint64_t opts_conn_no(const struct blast_opts *o, uint64_t i)
+{
+	return o->conn_base + i;
+}
 
 /* The protocol's name, as --proto takes it and the reports print it
  * ("mqtt" when there are no options). In config/names.c. */

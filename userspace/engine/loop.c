@@ -56,6 +56,9 @@ static uint64_t next_wakeup(const struct worker *w)
 	/* Wake on the second's boundary: the series closes it right there. */
 	if (w->t_next_second < t)
 		t = w->t_next_second;
+	/* --start-at: the schedule's first instant. */
+	if (!w->t0 && w->shm->start_at_ns > w->now && w->shm->start_at_ns < t)
+		t = w->shm->start_at_ns;
 	/* The next paced send; but messages already due that found no room
 	 * wait for the ack or send completion that makes some, not a timer. */
 	if (publishing(w) && w->rate && w->next_msg < w->limit && w->next_msg >= sched_sendable(w)) {

@@ -233,8 +233,13 @@ bool advance_phase(struct worker *w)
 				w->slot->ramp_done = 1;
 				ramp_done = false;
 			}
+			/* --start-at: every machine's schedule starts at the
+			 * same instant; one that came up late is late from it. */
+			uint64_t at = w->shm->start_at_ns;
+			if (ramp_done && at && w->now < at)
+				ramp_done = false;
 			if (ramp_done || w->shm->stop) {
-				w->t0 = w->now;
+				w->t0 = ramp_done && at ? at : w->now;
 				measure_publish_start(w);
 				if (o->duration_ns)
 					w->t_end = w->t0 + o->duration_ns;

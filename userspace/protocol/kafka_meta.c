@@ -417,6 +417,35 @@ fail:
 	return BLAST_EXIT_USAGE;
 }
 
+int kafka_meta_shard(struct kafka_meta *m, struct blast_opts *o)
+{
+	if (!o->shard_count || o->key)
+		return 0;
+	uint32_t n = o->shard_count;
+	if (m->n_parts < n) {
+		fprintf(stderr, "blast: --shard: topic %s has %u partition(s) to produce to, fewer than "
+				"the %u machines (each needs one)\n", o->topic, m->n_parts, n);
+		return BLAST_EXIT_USAGE;
+	}
+	struct split_whole w = { .partitions = m->n_parts };
+	struct split_share s;
+	split_share(&w, o->shard_index, n, &s);
+	int32_t *ids = malloc((size_t)s.partitions * sizeof(*ids));
+	if (!ids) {
+		fprintf(stderr, "blast: out of memory\n");
+		return 3;
+	}
+	memmove(m->part_id, m->part_id + s.partition_base, s.partitions * sizeof(*m->part_id));
+	memmove(m->leader, m->leader + s.partition_base, s.partitions * sizeof(*m->leader));
+	m->n_parts = s.partitions;
+	memcpy(ids, m->part_id, s.partitions * sizeof(*ids));
+	free(o->partitions);
+	o->partitions = ids; /* what a worker's Metadata refresh keeps to */
+	o->n_partitions = s.partitions;
+	o->shard_whole.partitions = w.partitions;
+	return 0;
+}
+
 void kafka_meta_free(struct kafka_meta *m)
 {
 	free(m->part_id);

@@ -30,6 +30,11 @@ struct kafka_meta {
  * --partitions not in the topic) and returns BLAST_EXIT_USAGE. */
 int kafka_bootstrap(const struct blast_opts *o, struct kafka_meta *m);
 void kafka_meta_free(struct kafka_meta *m);
+/* --shard: keeps this machine's share of the partitions (config/split.h)
+ * in m and as o's --partitions. Not with --key (the key decides). 0, or
+ * one line and BLAST_EXIT_USAGE when there are fewer partitions than
+ * machines. */
+int kafka_meta_shard(struct kafka_meta *m, struct blast_opts *o);
 
 /* Index of a broker id in m->broker_id, or -1. */
 int kafka_meta_broker_index(const struct kafka_meta *m, int32_t id);

@@ -40,7 +40,8 @@ static ssize_t mq_hello(struct worker *w, struct conn *c, uint8_t *out, size_t c
 {
 	const struct blast_opts *o = w->o;
 	char *client_id = w->scratch;
-	int n = template_expand(client_id, SCRATCH_LEN, o->client_id, c->idx, 0, (uint64_t)getppid());
+	int n = template_expand(client_id, SCRATCH_LEN, o->client_id, opts_conn_no(o, c->idx), 0,
+				(uint64_t)getppid());
 
 	if (n < 0)
 		return n;
@@ -52,8 +53,8 @@ static ssize_t mq_hello(struct worker *w, struct conn *c, uint8_t *out, size_t c
 		.clean_start = true,
 	};
 	if (o->tokens.n) {
-		mc.username = o->tokens.lines[c->idx];
-		mc.username_len = o->tokens.lens[c->idx];
+		mc.username = o->tokens.lines[opts_conn_no(o, c->idx)];
+		mc.username_len = o->tokens.lens[opts_conn_no(o, c->idx)];
 	} else if (o->username) {
 		mc.username = o->username;
 		mc.username_len = strlen(o->username);
@@ -332,7 +333,8 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 	}
 
 	char *topic = w->scratch;
-	int tl = template_expand(topic, SCRATCH_LEN, o->topic, c->idx, first * w->n_workers + w->id, 0);
+	int tl = template_expand(topic, SCRATCH_LEN, o->topic, opts_conn_no(o, c->idx),
+				 first * w->n_workers + w->id, 0);
 	if (tl < 0) {
 		ch->len = (uint32_t)len;
 		return 0;
@@ -382,7 +384,7 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 			memcpy(dst, tmpl, lay.frame_len);
 		} else {
 			if (o->topic_has_seq) {
-				tl = template_expand(topic, SCRATCH_LEN, o->topic, c->idx, seq, 0);
+				tl = template_expand(topic, SCRATCH_LEN, o->topic, opts_conn_no(o, c->idx), seq, 0);
 				if (tl < 0)
 					break;
 				pub.topic_len = (size_t)tl;

@@ -193,7 +193,9 @@ int report_emit(const struct blast_results *r, const struct series *s,
 	if (explain)
 		explain(arg);
 	if (o->report_path) {
-		int w = report_write_json(o->report_path, r);
+		struct blast_results with = *r;
+		with.series = s;
+		int w = report_write_json(o->report_path, &with);
 		if (w < 0) {
 			fprintf(stderr, "blast: cannot write report %s: %s\n", o->report_path, strerror(-w));
 			rc = rc ? rc : 1;

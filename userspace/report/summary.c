@@ -11,6 +11,7 @@
 
 #include "report/http_report.h"
 #include "report/diagnosis.h"
+#include "report/exact.h"
 #include "report/json.h"
 #include "encoders/kafka.h"
 #include "limit/limit.h"
@@ -162,11 +163,6 @@ static const char *target_str(char *buf, size_t cap, const struct blast_target *
 	else
 		snprintf(buf, cap, "%s:%u", t->host, t->port);
 	return buf;
-}
-
-static double acked_rate(const struct blast_results *r)
-{
-	return report_acked_rate(r);
 }
 
 /* What carries the protocol, said in the header: MQTT over WebSocket
@@ -330,7 +326,7 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 		fprintf(f, "rate         %.1f deliveries/s received (publishers outside blast)",
 			deliveries_rate(r));
 	else
-		fprintf(f, "rate         %.1f msg/s acked over %.3f s of publishing", acked_rate(r),
+		fprintf(f, "rate         %.1f msg/s acked over %.3f s of publishing", report_acked_rate(r),
 			r->publish_s > 0 ? r->publish_s : r->duration_s);
 	if (o && o->rate)
 		fprintf(f, " (target %" PRIu64 " msg/s)", o->rate);
@@ -702,7 +698,7 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 	json_kv_u64(&w, "unacked", t->unacked);
 	json_kv_u64(&w, "not_sent", t->not_sent);
 	json_kv_bool(&w, "accounting_ok", accounting_ok(t));
-	json_kv_double3(&w, "rate", acked_rate(r));
+	json_kv_double3(&w, "rate", report_acked_rate(r));
 
 	json_kv_u64(&w, "bytes_out", t->bytes_out);
 	json_kv_u64(&w, "bytes_in", t->bytes_in);
@@ -778,6 +774,7 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 	diagnosis_json(&w, r);
 	if (r->opts && r->opts->limit.mode)
 		json_limit(&w, r);
+	report_json_exact(&w, r);
 	json_config(&w, r->opts);
 	json_end_object(&w);
 	return json_finish(&w);

@@ -18,4 +18,14 @@ static inline uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+/* The wall clock (CLOCK_REALTIME), for what other machines must agree on:
+ * --start-at, and the seconds a split run's reports are merged by. */
+static inline uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
 #endif

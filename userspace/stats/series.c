@@ -74,12 +74,11 @@ void series_begin_run(struct series *s, const struct shm *shm)
 		return;
 	}
 	if (!s->origin_ns) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		uint64_t wall_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-		uint64_t ago_ms = (mono_ns() - shm->start_ns) / NSEC_PER_MSEC;
+		uint64_t wall = shm->start_wall_ns;
+		if (!wall)
+			wall = wall_ns() - (mono_ns() - shm->start_ns);
 		s->origin_ns = shm->start_ns;
-		s->origin_wall_ms = wall_ms - ago_ms;
+		s->origin_wall_ms = wall / NSEC_PER_MSEC;
 	}
 	struct series_run *runs = realloc(s->runs, (s->n_runs + 1) * sizeof(*runs));
 	if (runs) {

@@ -79,6 +79,8 @@ struct shm {
 	uint32_t run_id;            /* fan-out: tells this run's messages from others' */
 	uint32_t n_workers;
 	uint64_t start_ns;          /* run start, set by the parent before fork */
+	uint64_t start_wall_ns;     /* the same instant on the wall clock */
+	uint64_t start_at_ns;       /* --start-at on the monotonic clock; 0 = none */
 	struct worker_slot w[];
 };
 

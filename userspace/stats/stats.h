@@ -10,6 +10,7 @@
 
 struct wire_stats;
 struct diag_run;
+struct series;
 
 /* Transport and protocol failures, counted by reason. Broker reason codes
  * (CONNACK, PUBACK, DISCONNECT) are counted in the arrays below instead. */
@@ -179,6 +180,9 @@ struct blast_results {
 	const char *tls_note;           /* the first TLS failure in words, NULL if none */
 	const struct hist *e2e;         /* fan-out: send -> each receipt */
 	const struct diag_run *diag;    /* the workers' view of themselves, NULL when not taken */
+	const struct series *series;    /* the per-second series (report_emit sets it), or NULL */
+	unsigned merged_reports;  /* `blast merge`: the reports added up (0: a run) */
+	unsigned merged_shards;   /* ...and their --shard count (0: not split) */
 	uint64_t expected;        /* fan-out: receipts expected (sent x fanout) */
 	double batch_s;           /* fan-out: first send -> last receipt */
 	double send_s;            /* fan-out: first send -> last send */

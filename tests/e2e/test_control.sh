@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The coordinator and its agents on loopback: a control mosquitto, a target
+# mosquitto, 3 `blast agent` processes and `blast --control --agents 3`:
+# - the run is split 3 ways, started at one T0, and merged exactly:
+#   merged counts = the sum of the agents' = what a subscriber got from the
+#   broker, the merged report says 3 reports;
+# - an agent killed mid-run is lost within --heartbeat-timeout: the
+#   coordinator names it, merges the others and exits 1;
+# - bad input: too few agents in --agents-timeout, --control without
+#   --agents, a bad run flag: one line, exit status 2, no agent runs.
+. "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
+. tests/lib/mosquitto.sh
+skip_unless_cmd mosquitto_sub
+[ -x /usr/sbin/mosquitto ] || skip "/usr/sbin/mosquitto not installed"
+require_blast
+
+start_mosquitto || die "cannot start the target mosquitto"
+TARGET=$MQ_PORT
+target_log=$MQ_LOG
+start_sub "$T/sub.out" -t 'ctl-run/#' -q 1 || die "subscriber not ready"
+# The control broker: a second mosquitto.
+saved=("$MQ_PORT" "$MQ_PID" "$MQ_DIR")
+MQ_PORT='' MQ_DIR=''
+start_mosquitto || die "cannot start the control mosquitto"
+CTL=$MQ_PORT
+
+agents=()
+for n in a1 a2 a3; do
+	"$BLAST" agent --control "mqtt://127.0.0.1:$CTL" --name "$n" >"$T/$n.out" 2>"$T/$n.err" &
+	agents+=($!)
+	track "${agents[-1]}"
+done
+wait_until 10 eval 'grep -q registered "$T/a1.err" && grep -q registered "$T/a2.err" && grep -q registered "$T/a3.err"' ||
+	fail "agents did not register: $(cat "$T"/a*.err)"
+
+run_blast 60 --control "mqtt://127.0.0.1:$CTL" --agents 3 --target "127.0.0.1:$TARGET" --conns 6 \
+	--qos 1 --rate 1500 --messages 3000 --topic 'ctl-run/{conn}' --client-id 'ctl-{conn}' \
+	--report "$T/m.json" --csv "$T/m.csv"
+expect_rc 0
+[ "$BLAST_RC" -eq 0 ] || log "$(cat "$T/blast.err")"
+expect_json "$T/m.json" sent == 3000
+expect_json "$T/m.json" acked == 3000
+expect_json "$T/m.json" merged.reports == 3
+expect_json "$T/m.json" merged.shards == 3
+check_accounting "$T/m.json"
+wait_until 10 eval '[ "$(sub_count "$T/sub.out")" -ge 3000 ]'
+[ "$(sub_count "$T/sub.out")" -eq 3000 ] || fail "the broker delivered $(sub_count "$T/sub.out"), not 3000"
+out=$(grep -o 'New client connected from [^ ]* as ctl-[0-9]*' "$target_log" | sed 's/.* as //' | sort | tr '\n' ' ')
+[ "$out" = "ctl-0 ctl-1 ctl-2 ctl-3 ctl-4 ctl-5 " ] || fail "client ids connected: $out"
+grep -q 'start at' "$T/blast.err" || fail "no T0 line: $(cat "$T/blast.err")"
+# The live line: the agents' seconds added up as they came, every message once.
+live=$(grep -o '^\[[0-9:]*\] agents 3/3 | sent [0-9]*' "$T/blast.err" | sed 's/.* sent //' | paste -sd+ | bc)
+[ "${live:-0}" -eq 3000 ] || fail "the live lines sent $live in all, not 3000: $(grep agents "$T/blast.err")"
+
+# An agent stopped mid-run: lost when its heartbeat stops for
+# --heartbeat-timeout (its connection stays up, so no Last Will yet), its
+# seconds partial, the rest merged.
+"$BLAST" --control "mqtt://127.0.0.1:$CTL" --agents 3 --heartbeat-timeout 2s \
+	--target "127.0.0.1:$TARGET" --conns 3 --qos 1 --rate 300 --duration 3s --topic 'ctl-run/{conn}' \
+	--report "$T/lost.json" >"$T/lost.out" 2>"$T/lost.err" &
+coord=$!
+track "$coord"
+wait_until 10 eval 'grep -q "run .* assigned" "$T/a3.err"' || fail "a3 got no run"
+sleep 2
+kill -STOP "${agents[2]}"
+t_kill=$(date +%s.%N)
+wait_until 20 eval 'grep -q "agent a3 lost (no heartbeat)" "$T/lost.err"' || fail "a3 not named lost: $(cat "$T/lost.err")"
+secs=$(echo "$(date +%s.%N) - $t_kill" | bc)
+[ "$(echo "$secs < 5" | bc)" = 1 ] || fail "a3 named lost after $secs s (timeout 2 s)"
+wait "$coord"
+rc=$?
+kill -CONT "${agents[2]}"
+grep -q 'agents 2/3 .*(partial)' "$T/lost.err" || fail "no partial live line after a3 was lost"
+[ "$rc" -eq 1 ] || fail "coordinator with a lost agent exited $rc, want 1"
+expect_json "$T/lost.json" merged.reports == 2
+check_accounting "$T/lost.json"
+
+# Bad input: one line, exit status 2.
+run_blast 20 --control "mqtt://127.0.0.1:$CTL" --agents 5 --agents-timeout 2 --target "127.0.0.1:$TARGET" --conns 5
+expect_rc 2
+grep -q 'agent(s) registered' "$T/blast.err" || fail "too few agents: $(cat "$T/blast.err")"
+run_blast 20 --control "mqtt://127.0.0.1:$CTL" --conns 5
+expect_rc 2
+run_blast 20 --control="mqtt://127.0.0.1:$CTL" --agents=2 --conns 1 --target "127.0.0.1:$TARGET"
+expect_rc 2
+grep -q 'cannot be split 2 ways' "$T/blast.err" || fail "a share of nothing: $(cat "$T/blast.err")"
+[ "$(wc -l <"$T/blast.err")" -eq 1 ] || fail "$(wc -l <"$T/blast.err") lines for a share of nothing"
+log "$(grep agents "$T/lost.err")"
+pass

@@ -1,0 +1,324 @@
+/* blast agent (see agent.h). It registers with a retained message whose
+ * Last Will says it is gone, beats every second, and runs each assignment
+ * as a child blast: the run's flags, --shard I/N and --start-at the GO's
+ * T0, its report in a temporary file. Once the child exits it sends DONE
+ * with the report, whose exact figures the coordinator merges. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config/opts.h"
+#include "config/version.h"
+#include "dist/agent.h"
+#include "dist/link.h"
+#include "encoders/control.h"
+#include "encoders/hdrlog.h"
+#include "stats/clock.h"
+
+#define AGENT_MAX_REPORT (256u << 20)
+
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+struct agent {
+	struct link l;
+	char name[128];
+	char topic_agent[200], topic_hb[200], topic_from[200], topic_to[200];
+	uint8_t state;       /* enum ctl_state */
+	uint64_t hb_seq;
+	/* The assignment. */
+	uint64_t run_id;
+	struct ctl_share share;
+	char **args;
+	uint32_t n_args;
+	pid_t child;
+	char report[64], log[64], seconds[64];
+	long seconds_off;    /* how much of the seconds file was sent */
+};
+
+static int send_msg(struct agent *a, const char *topic, struct ctl_msg *m, bool retain)
+{
+	size_t cap = 4096 + (m->type == CTL_DONE ? m->u.done.report.len :
+			     m->type == CTL_SECOND ? m->u.sec.hist.len : 0);
+	uint8_t *buf = malloc(cap);
+	int r = -1;
+
+	m->agent = (struct ctl_str){ a->name, strlen(a->name) };
+	ssize_t n = buf ? ctl_encode(m, buf, cap) : -ENOMEM;
+	if (n > 0)
+		r = link_publish(&a->l, topic, buf, (size_t)n, retain);
+	free(buf);
+	return r;
+}
+
+static void free_args(struct agent *a)
+{
+	for (uint32_t i = 0; i < a->n_args; i++)
+		free(a->args[i]);
+	free(a->args);
+	a->args = NULL;
+	a->n_args = 0;
+}
+
+static void take_assign(struct agent *a, const struct ctl_msg *m)
+{
+	if (a->state == CTL_RUNNING || a->state == CTL_CONNECTING)
+		return; /* one run at a time */
+	free_args(a);
+	a->args = calloc(m->u.assign.n_args + 1, sizeof(char *));
+	for (uint32_t i = 0; a->args && i < m->u.assign.n_args; i++)
+		a->args[a->n_args++] = strndup(m->u.assign.args[i].p, m->u.assign.args[i].len);
+	a->run_id = m->run_id;
+	a->share = m->u.assign.share;
+	a->state = CTL_WAITING_GO;
+	struct ctl_msg ready = { .type = CTL_READY, .run_id = a->run_id };
+	send_msg(a, a->topic_from, &ready, false);
+	fprintf(stderr, "blast agent %s: run %llx assigned, share %u/%u\n", a->name,
+		(unsigned long long)a->run_id, a->share.index, a->share.count);
+}
+
+/* The child blast: the run's flags, this share, T0, its report. */
+static void start_run(struct agent *a, uint64_t t0_ns)
+{
+	char shard[32], at[40];
+	char **argv = calloc(a->n_args + 12, sizeof(char *));
+	int k = 0;
+
+	if (!argv)
+		return;
+	snprintf(shard, sizeof(shard), "%u/%u", a->share.index, a->share.count);
+	snprintf(at, sizeof(at), "%llu.%09llu", (unsigned long long)(t0_ns / NSEC_PER_SEC),
+		 (unsigned long long)(t0_ns % NSEC_PER_SEC));
+	snprintf(a->report, sizeof(a->report), "/tmp/blast-agent-%d.json", (int)getpid());
+	snprintf(a->log, sizeof(a->log), "/tmp/blast-agent-%d.log", (int)getpid());
+	unlink(a->report);
+	argv[k++] = "blast";
+	for (uint32_t i = 0; i < a->n_args; i++)
+		argv[k++] = a->args[i];
+	snprintf(a->seconds, sizeof(a->seconds), "/tmp/blast-agent-%d.sec", (int)getpid());
+	unlink(a->seconds);
+	a->seconds_off = 0;
+	const char *extra[] = { "--shard", shard, "--start-at", at, "--quiet", "--report", a->report,
+				"--seconds-to", a->seconds };
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+		argv[k++] = (char *)extra[i];
+	argv[k] = NULL;
+	fflush(NULL);
+	a->child = fork();
+	if (a->child == 0) {
+		int fd = open(a->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execv("/proc/self/exe", argv);
+		_exit(3);
+	}
+	free(argv);
+	a->state = a->child > 0 ? CTL_RUNNING : CTL_IDLE;
+}
+
+/* The seconds the child closed since the last look, each as a SECOND. */
+static void send_seconds(struct agent *a)
+{
+	FILE *f = fopen(a->seconds, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f)
+		return;
+	if (fseek(f, a->seconds_off, SEEK_SET) == 0) {
+		while ((n = getline(&line, &cap, f)) > 0 && line[n - 1] == '\n') {
+			unsigned long long v[9];
+			long long max;
+			int at = 0;
+			line[n - 1] = '\0';
+			a->seconds_off += n;
+			if (sscanf(line, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %lld %n", &v[0], &v[1],
+				   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &max, &at) < 10 || !at)
+				continue;
+			size_t hl = strlen(line + at);
+			uint8_t *raw = malloc(hl / 4 * 3 + 3);
+			long rl = raw && hl > 1 ? base64_decode(line + at, hl, raw) : -1;
+			struct ctl_msg m = {
+				.type = CTL_SECOND, .run_id = a->run_id,
+				.u.sec = { .wall_sec = (v[0] + 500) / 1000,
+					   .len_ms = v[1] > 1000 ? 1000 : (uint32_t)v[1],
+					   .c = { v[2], v[3], v[4], v[5], v[6], v[7], v[8] } },
+			};
+			if (rl > 0)
+				m.u.sec.hist = (struct ctl_str){ (const char *)raw, (size_t)rl };
+			send_msg(a, a->topic_from, &m, false);
+			free(raw);
+		}
+	}
+	free(line);
+	fclose(f);
+}
+
+/* The child is done: its report (or its exit status alone) to the coordinator. */
+static void finish_run(struct agent *a, int status)
+{
+	int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 3;
+	struct ctl_msg m = { .type = CTL_DONE, .run_id = a->run_id, .u.done.exit_status = rc };
+	char *buf = NULL;
+	FILE *f = fopen(a->report, "rb");
+
+	if (f) {
+		buf = malloc(AGENT_MAX_REPORT);
+		size_t n = buf ? fread(buf, 1, AGENT_MAX_REPORT, f) : 0;
+		if (buf && n < AGENT_MAX_REPORT)
+			m.u.done.report = (struct ctl_str){ buf, n };
+		fclose(f);
+	}
+	/* The run's one-line complaint, when it refused to start. */
+	FILE *lg = fopen(a->log, "r");
+	char line[300];
+	if (rc >= 2 && lg && fgets(line, sizeof(line), lg))
+		fprintf(stderr, "blast agent %s: run exited %d: %s", a->name, rc, line);
+	if (lg)
+		fclose(lg);
+	send_seconds(a);
+	send_msg(a, a->topic_from, &m, false);
+	free(buf);
+	unlink(a->report);
+	unlink(a->seconds);
+	unlink(a->log);
+	a->child = 0;
+	a->state = CTL_FINISHED;
+	fprintf(stderr, "blast agent %s: run %llx done, exit %d\n", a->name,
+		(unsigned long long)a->run_id, rc);
+}
+
+static void on_message(struct agent *a, const struct link_msg *lm)
+{
+	static struct ctl_msg m;
+	const char *why;
+
+	if (ctl_decode(lm->payload, lm->payload_len, &m, &why)) {
+		fprintf(stderr, "blast agent %s: control message refused: %s\n", a->name, why);
+		return;
+	}
+	if (m.type == CTL_ASSIGN && m.u.assign.agent_to.len == strlen(a->name) &&
+	    !memcmp(m.u.assign.agent_to.p, a->name, strlen(a->name)))
+		take_assign(a, &m);
+	else if (m.type == CTL_GO && m.run_id == a->run_id && a->state == CTL_WAITING_GO)
+		start_run(a, m.u.go.t0_wall_ns);
+}
+
+static int agent_args(int argc, char **argv, const char **url, const char **name)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--control") && i + 1 < argc)
+			*url = argv[++i];
+		else if (!strcmp(argv[i], "--name") && i + 1 < argc)
+			*name = argv[++i];
+		else {
+			fprintf(stderr, "blast agent: %s: unknown (usage: blast agent --control "
+					"mqtt://HOST:PORT [--name NAME])\n", argv[i]);
+			return BLAST_EXIT_USAGE;
+		}
+	}
+	if (!*url) {
+		fprintf(stderr, "blast agent: --control mqtt://HOST:PORT is needed\n");
+		return BLAST_EXIT_USAGE;
+	}
+	if (*name && (!**name || strlen(*name) > 100 || strpbrk(*name, "/+#"))) {
+		fprintf(stderr, "blast agent: --name %s: 1 to 100 characters, none of / + #\n", *name);
+		return BLAST_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int agent_main(int argc, char **argv)
+{
+	static struct agent a;
+	const char *url = NULL, *name = NULL;
+	char err[300], host[64] = "agent";
+	int r = agent_args(argc, argv, &url, &name);
+
+	if (r)
+		return r;
+	gethostname(host, sizeof(host) - 1);
+	if (name)
+		snprintf(a.name, sizeof(a.name), "%s", name);
+	else
+		snprintf(a.name, sizeof(a.name), "%s-%d", host, (int)getpid());
+	snprintf(a.topic_agent, sizeof(a.topic_agent), CTL_TOPIC_AGENT "%s", a.name);
+	snprintf(a.topic_hb, sizeof(a.topic_hb), CTL_TOPIC_HB "%s", a.name);
+	snprintf(a.topic_from, sizeof(a.topic_from), CTL_TOPIC_FROM "%s", a.name);
+	snprintf(a.topic_to, sizeof(a.topic_to), CTL_TOPIC_TO "%s", a.name);
+	/* The Will: a retained bye in place of the registration. */
+	uint8_t will[256];
+	struct ctl_msg bye = { .type = CTL_BYE, .agent = { a.name, strlen(a.name) },
+			       .u.bye.reason = { "lost", 4 } };
+	ssize_t wl = ctl_encode(&bye, will, sizeof(will));
+	char cid[160];
+	snprintf(cid, sizeof(cid), "blast-agent-%s", a.name);
+	if (wl < 0 || link_open(&a.l, url, cid, a.topic_agent, will, (size_t)wl, err, sizeof(err))) {
+		fprintf(stderr, "blast agent: %s\n", wl < 0 ? "name too long" : err);
+		return BLAST_EXIT_USAGE;
+	}
+	struct sigaction sa = { .sa_handler = on_stop };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	struct ctl_msg reg = { .type = CTL_REGISTER,
+			       .u.reg = { { "blast " BLAST_VERSION, strlen("blast " BLAST_VERSION) },
+					  (uint32_t)sysconf(_SC_NPROCESSORS_ONLN) } };
+	if (link_subscribe(&a.l, a.topic_to) || send_msg(&a, a.topic_agent, &reg, true)) {
+		fprintf(stderr, "blast agent: the control link broke while registering\n");
+		link_close(&a.l);
+		return 3;
+	}
+	fprintf(stderr, "blast agent %s: registered on %s\n", a.name, url);
+	uint64_t next_hb = 0;
+	r = 0;
+	while (!stopping) {
+		uint64_t now = mono_ns();
+		if (now >= next_hb) {
+			struct ctl_msg hb = { .type = CTL_HEARTBEAT, .u.hb = { ++a.hb_seq, a.state } };
+			send_msg(&a, a.topic_hb, &hb, false);
+			next_hb = now + NSEC_PER_SEC;
+		}
+		int status;
+		if (a.child > 0 && waitpid(a.child, &status, WNOHANG) == a.child)
+			finish_run(&a, status);
+		else if (a.child > 0)
+			send_seconds(&a);
+		struct link_msg lm;
+		int p = link_poll(&a.l, 100, &lm);
+		if (p < 0) {
+			fprintf(stderr, "blast agent %s: the control link to %s is gone\n", a.name, url);
+			r = 3;
+			break;
+		}
+		if (p > 0)
+			on_message(&a, &lm);
+	}
+	if (a.child > 0) {
+		kill(a.child, SIGINT);
+		waitpid(a.child, NULL, 0);
+	}
+	/* Leaving on purpose: the retained registration goes, the Will is not sent. */
+	if (!r) {
+		link_publish(&a.l, a.topic_agent, (const uint8_t *)"", 0, true);
+		link_close(&a.l);
+	} else {
+		link_close(&a.l);
+	}
+	free_args(&a);
+	return r;
+}

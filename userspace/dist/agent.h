@@ -1,0 +1,11 @@
+/* `blast agent --control mqtt://HOST:PORT [--name NAME]`: waits on the
+ * control broker for runs from a coordinator and runs them
+ * (docs/distributed.md). */
+#ifndef BLAST_DIST_AGENT_H
+#define BLAST_DIST_AGENT_H
+
+/* argv[0] is "agent". Runs until SIGINT/SIGTERM or the control link is
+ * lost: 0, or 2 after one line for bad flags or an unreachable broker. */
+int agent_main(int argc, char **argv);
+
+#endif

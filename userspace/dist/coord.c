@@ -1,0 +1,439 @@
+/* The coordinator (see coord.h). It listens on the control broker for
+ * registrations (retained, so agents that came first are seen), their
+ * heartbeats and their replies; assigns share i of N to the i-th agent by
+ * name; sends GO with T0 two seconds ahead once all are ready; marks an
+ * agent lost when its heartbeat stops for --heartbeat-timeout; and merges
+ * the reports the agents send with DONE. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/opts.h"
+#include "config/version.h"
+#include "dist/coord.h"
+#include "dist/link.h"
+#include "dist/live.h"
+#include "encoders/control.h"
+#include "report/merge.h"
+#include "report/merge_read.h"
+#include "stats/clock.h"
+
+#define COORD_MAX_AGENTS 1024
+#define COORD_READY_NS (10 * NSEC_PER_SEC)
+#define COORD_GO_AHEAD_NS (2 * NSEC_PER_SEC)
+
+struct peer {
+	char name[128];
+	bool registered, gone, ready, done, lost;
+	uint64_t last_hb_ns;
+	int exit_status;
+	char *report;
+	size_t report_len;
+};
+
+struct coord {
+	const struct coord_cfg *c;
+	struct link l;
+	struct peer *p;
+	size_t n;
+	uint64_t run_id;
+	unsigned refused; /* control messages that did not decode */
+	struct live *live; /* the run's seconds, while it runs */
+	bool *active;      /* [agents]: may still send seconds */
+};
+
+int coord_wanted(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "agent"))
+		return 0;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--control") || !strncmp(argv[i], "--control=", 10))
+			return 1;
+	return 0;
+}
+
+static int seconds_arg(const char *flag, const char *v, uint64_t *ns)
+{
+	char *end;
+	double s = strtod(v, &end);
+
+	if (end == v || (*end && strcmp(end, "s")) || !(s > 0 && s <= 3600)) {
+		fprintf(stderr, "blast: %s %s: must be seconds (3, 3s), above 0 and at most 3600\n",
+			flag, v);
+		return BLAST_EXIT_USAGE;
+	}
+	*ns = (uint64_t)(s * 1e9);
+	return 0;
+}
+
+int coord_args(int argc, char **argv, struct coord_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->hb_timeout_ns = 3 * NSEC_PER_SEC;
+	c->wait_ns = 30 * NSEC_PER_SEC;
+	c->run_argv = calloc((size_t)argc + 3, sizeof(char *)); /* room for --shard I/N */
+	if (!c->run_argv)
+		return 3;
+	c->run_argv[c->run_argc++] = argv[0];
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		char name[32];
+		const char *eq = strchr(a, '=');
+		bool joined = false; /* --flag=value */
+		if (!strncmp(a, "--", 2) && eq && (size_t)(eq - a) < sizeof(name)) {
+			memcpy(name, a, (size_t)(eq - a));
+			name[eq - a] = '\0';
+			static const char *const ours[] = { "--control", "--agents", "--heartbeat-timeout",
+							    "--agents-timeout", "--report", "--csv",
+							    "--hlog", "--html" };
+			for (size_t j = 0; j < sizeof(ours) / sizeof(ours[0]) && !joined; j++)
+				joined = !strcmp(name, ours[j]);
+			if (joined) {
+				a = name;
+				v = eq + 1;
+			}
+		}
+		char **out = !strcmp(a, "--report") ? &c->report : !strcmp(a, "--csv") ? &c->csv :
+			     !strcmp(a, "--hlog") ? &c->hlog : !strcmp(a, "--html") ? &c->html : NULL;
+		int r = 0;
+		if (!strcmp(a, "--control") && v) {
+			c->url = v;
+		} else if (!strcmp(a, "--agents") && v) {
+			char *end;
+			unsigned long n = strtoul(v, &end, 10);
+			if (*end || !*v || n < 1 || n > COORD_MAX_AGENTS) {
+				fprintf(stderr, "blast: --agents %s: must be 1 to %d\n", v, COORD_MAX_AGENTS);
+				return BLAST_EXIT_USAGE;
+			}
+			c->agents = (uint32_t)n;
+		} else if (!strcmp(a, "--heartbeat-timeout") && v) {
+			r = seconds_arg(a, v, &c->hb_timeout_ns);
+		} else if (!strcmp(a, "--agents-timeout") && v) {
+			r = seconds_arg(a, v, &c->wait_ns);
+		} else if (out && v) {
+			*out = (char *)v; /* the merged result's, not each agent's */
+		} else if (!strcmp(a, "--shard") || !strcmp(a, "--shards") || !strcmp(a, "--start-at")) {
+			fprintf(stderr, "blast: %s: the coordinator splits the run and picks T0 itself\n", a);
+			return BLAST_EXIT_USAGE;
+		} else {
+			c->quiet |= !strcmp(a, "--quiet");
+			c->run_argv[c->run_argc++] = argv[i];
+			continue;
+		}
+		if (r)
+			return r;
+		i += !joined;
+	}
+	if (!c->url || !c->agents) {
+		fprintf(stderr, "blast: --control mqtt://HOST:PORT needs --agents N (and the other way round)\n");
+		return BLAST_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static struct peer *peer_of(struct coord *k, struct ctl_str name, bool add)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (strlen(k->p[i].name) == name.len && !memcmp(k->p[i].name, name.p, name.len))
+			return &k->p[i];
+	if (!add || k->n >= COORD_MAX_AGENTS || name.len >= sizeof(k->p[0].name))
+		return NULL;
+	struct peer *p = realloc(k->p, (k->n + 1) * sizeof(*p));
+	if (!p)
+		return NULL;
+	k->p = p;
+	p = &p[k->n++];
+	memset(p, 0, sizeof(*p));
+	memcpy(p->name, name.p, name.len);
+	return p;
+}
+
+/* One control message. Returns -1 for an agent of another version. */
+static int on_message(struct coord *k, const struct link_msg *lm)
+{
+	static struct ctl_msg m;
+	const char *why;
+
+	if (!lm->payload_len)
+		return 0; /* a registration cleared */
+	if (ctl_decode(lm->payload, lm->payload_len, &m, &why)) {
+		k->refused++;
+		return 0;
+	}
+	struct peer *p = peer_of(k, m.agent, m.type == CTL_REGISTER);
+	if (!p)
+		return 0;
+	uint64_t now = mono_ns();
+	switch (m.type) {
+	case CTL_REGISTER:
+		if (m.u.reg.version.len != strlen("blast " BLAST_VERSION) ||
+		    memcmp(m.u.reg.version.p, "blast " BLAST_VERSION, m.u.reg.version.len)) {
+			fprintf(stderr, "blast: agent %s is %.*s, this is blast %s: runs of different "
+					"versions do not merge\n", p->name, (int)m.u.reg.version.len,
+				m.u.reg.version.p, BLAST_VERSION);
+			return -1;
+		}
+		p->registered = true;
+		p->gone = false;
+		p->last_hb_ns = now;
+		break;
+	case CTL_BYE:
+		p->gone = true;
+		break;
+	case CTL_HEARTBEAT:
+		p->last_hb_ns = now;
+		break;
+	case CTL_READY:
+		p->ready |= m.run_id == k->run_id;
+		break;
+	case CTL_SECOND:
+		if (m.run_id == k->run_id && k->live &&
+		    live_add(k->live, (uint32_t)(p - k->p), m.u.sec.wall_sec, m.u.sec.len_ms, &m.u.sec.c,
+			     (const uint8_t *)m.u.sec.hist.p, m.u.sec.hist.len))
+			k->refused++;
+		break;
+	case CTL_DONE:
+		if (m.run_id != k->run_id || p->done)
+			break;
+		p->done = true;
+		p->exit_status = m.u.done.exit_status;
+		if (m.u.done.report.len && (p->report = malloc(m.u.done.report.len))) {
+			memcpy(p->report, m.u.done.report.p, m.u.done.report.len);
+			p->report_len = m.u.done.report.len;
+		}
+		break;
+	}
+	return 0;
+}
+
+/* Polls until done(k) or deadline; -1 when the link breaks or an agent
+ * of another version registers. */
+static int wait_for(struct coord *k, bool (*done)(struct coord *k), uint64_t deadline)
+{
+	while (!done(k)) {
+		struct link_msg lm;
+		uint64_t now = mono_ns();
+		if (now >= deadline)
+			return 1;
+		int r = link_poll(&k->l, 100, &lm);
+		if (r < 0) {
+			fprintf(stderr, "blast: the control link to %s broke\n", k->c->url);
+			return -1;
+		}
+		if (r > 0 && on_message(k, &lm) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The agents of the run: the first N registered, by name. */
+static size_t live_agents(struct coord *k)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < k->n; i++)
+		n += k->p[i].registered && !k->p[i].gone;
+	return n;
+}
+
+static bool enough(struct coord *k)
+{
+	return live_agents(k) >= k->c->agents;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct peer *x = a, *y = b;
+	int xs = x->registered && !x->gone, ys = y->registered && !y->gone;
+
+	return xs != ys ? ys - xs : strcmp(x->name, y->name);
+}
+
+static bool all_ready(struct coord *k)
+{
+	for (size_t i = 0; i < k->c->agents; i++)
+		if (!k->p[i].ready)
+			return false;
+	return true;
+}
+
+/* Every agent done or lost; lost ones named once. */
+static bool all_done(struct coord *k)
+{
+	uint64_t now = mono_ns();
+	bool all = true;
+
+	for (size_t i = 0; i < k->c->agents; i++) {
+		struct peer *p = &k->p[i];
+		if (!p->done && !p->lost && (p->gone || now - p->last_hb_ns > k->c->hb_timeout_ns)) {
+			p->lost = true;
+			fprintf(stderr, "blast: agent %s lost (%s): its share is missing from the result\n",
+				p->name, p->gone ? "its Last Will came" : "no heartbeat");
+		}
+		all = all && (p->done || p->lost);
+		if (k->active)
+			k->active[i] = !p->done && !p->lost;
+	}
+	if (k->live && !k->c->quiet)
+		live_print(k->live, stderr, k->active, wall_ns());
+	return all;
+}
+
+static int send_to(struct coord *k, const struct peer *p, const struct ctl_msg *m)
+{
+	static uint8_t buf[1 << 20];
+	char topic[200];
+	ssize_t n = ctl_encode(m, buf, sizeof(buf));
+
+	snprintf(topic, sizeof(topic), CTL_TOPIC_TO "%s", p->name);
+	return n < 0 ? -1 : link_publish(&k->l, topic, buf, (size_t)n, false);
+}
+
+static int assign_all(struct coord *k, const struct split_whole *whole)
+{
+	static struct ctl_msg m;
+	const struct coord_cfg *c = k->c;
+
+	if (c->run_argc - 1 > CTL_MAX_ARGS) {
+		fprintf(stderr, "blast: more than %d run flags for the agents\n", CTL_MAX_ARGS);
+		return -1;
+	}
+	for (uint32_t i = 0; i < c->agents; i++) {
+		struct split_share s;
+		split_share(whole, i, c->agents, &s);
+		memset(&m, 0, sizeof(m));
+		m.type = CTL_ASSIGN;
+		m.run_id = k->run_id;
+		m.u.assign.agent_to = (struct ctl_str){ k->p[i].name, strlen(k->p[i].name) };
+		m.u.assign.share = (struct ctl_share){
+			.index = i, .count = c->agents, .conns = s.conns, .conn_base = s.conn_base,
+			.rate = s.rate, .messages = s.messages, .has_messages = whole->has_messages,
+			.publishers = s.publishers, .publisher_base = s.publisher_base,
+			.receivers = s.receivers, .receiver_base = s.receiver_base,
+			.partitions = s.partitions, .partition_base = s.partition_base,
+		};
+		m.u.assign.n_args = (uint32_t)c->run_argc - 1;
+		for (int a = 1; a < c->run_argc; a++)
+			m.u.assign.args[a - 1] = (struct ctl_str){ c->run_argv[a], strlen(c->run_argv[a]) };
+		if (send_to(k, &k->p[i], &m))
+			return -1;
+	}
+	return 0;
+}
+
+/* The agents' reports merged; lost or failed agents make it exit 1. */
+static int merge_reports(struct coord *k)
+{
+	struct merge m;
+	int worst = 0, r = 0;
+
+	if (merge_init(&m)) {
+		merge_free(&m);
+		return 3;
+	}
+	m.o.report_path = k->c->report ? strdup(k->c->report) : NULL;
+	m.o.csv_path = k->c->csv ? strdup(k->c->csv) : NULL;
+	m.o.hlog_path = k->c->hlog ? strdup(k->c->hlog) : NULL;
+	m.o.html_path = k->c->html ? strdup(k->c->html) : NULL;
+	for (size_t i = 0; i < k->c->agents; i++) {
+		struct peer *p = &k->p[i];
+		char who[160];
+		snprintf(who, sizeof(who), "agent %s", p->name);
+		if (p->lost || !p->report) {
+			worst = worst > 1 ? worst : 1;
+			if (p->done)
+				fprintf(stderr, "blast: agent %s: its run exited %d without a report\n",
+					p->name, p->exit_status);
+			continue;
+		}
+		worst = p->exit_status > worst ? p->exit_status : worst;
+		if ((r = merge_add(&m, who, p->report, p->report_len)))
+			break;
+	}
+	if (!r && !m.n) {
+		fprintf(stderr, "blast: no agent sent a report: nothing to merge\n");
+		r = 1;
+	}
+	if (!r)
+		r = merge_emit(&m, worst > 1 ? 1 : worst);
+	merge_free(&m);
+	return r;
+}
+
+int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
+{
+	struct coord k = { .c = c };
+	char err[300], cid[64];
+	int r;
+
+	snprintf(cid, sizeof(cid), "blast-coord-%d", (int)getpid());
+	if (link_open(&k.l, c->url, cid, NULL, NULL, 0, err, sizeof(err))) {
+		fprintf(stderr, "blast: --control: %s\n", err);
+		return BLAST_EXIT_USAGE;
+	}
+	if (link_subscribe(&k.l, CTL_TOPIC_AGENT "+") || link_subscribe(&k.l, CTL_TOPIC_HB "+") ||
+	    link_subscribe(&k.l, CTL_TOPIC_FROM "+")) {
+		fprintf(stderr, "blast: the control link to %s broke\n", c->url);
+		link_close(&k.l);
+		return 3;
+	}
+	fprintf(stderr, "blast: waiting for %u agent(s) on %s\n", c->agents, c->url);
+	r = wait_for(&k, enough, mono_ns() + c->wait_ns);
+	if (r) {
+		if (r > 0)
+			fprintf(stderr, "blast: --agents %u: %zu agent(s) registered on %s within %.0f s\n",
+				c->agents, live_agents(&k), c->url, (double)c->wait_ns / 1e9);
+		r = BLAST_EXIT_USAGE;
+		goto out;
+	}
+	qsort(k.p, k.n, sizeof(*k.p), by_name);
+	k.run_id = wall_ns() ^ ((uint64_t)getpid() << 40);
+	if (assign_all(&k, whole)) {
+		r = 3;
+		goto out;
+	}
+	r = wait_for(&k, all_ready, mono_ns() + COORD_READY_NS);
+	if (r) {
+		fprintf(stderr, "blast: not every agent was ready within %.0f s\n", COORD_READY_NS / 1e9);
+		r = 3;
+		goto out;
+	}
+	/* T0 whole seconds ahead, so each agent's seconds are the same seconds. */
+	uint64_t t0 = (wall_ns() + COORD_GO_AHEAD_NS) / NSEC_PER_SEC * NSEC_PER_SEC;
+	if (t0 < wall_ns() + NSEC_PER_SEC)
+		t0 += NSEC_PER_SEC;
+	struct ctl_msg go = { .type = CTL_GO, .run_id = k.run_id, .u.go.t0_wall_ns = t0 };
+	for (uint32_t i = 0; i < c->agents; i++) {
+		if (send_to(&k, &k.p[i], &go)) {
+			r = 3;
+			goto out;
+		}
+		k.p[i].last_hb_ns = mono_ns();
+	}
+	fprintf(stderr, "blast: %u agent(s) start at %llu.%03llu\n", c->agents,
+		(unsigned long long)(t0 / NSEC_PER_SEC),
+		(unsigned long long)(t0 % NSEC_PER_SEC / NSEC_PER_MSEC));
+	k.live = live_new(c->agents);
+	k.active = calloc(c->agents, sizeof(*k.active));
+	r = wait_for(&k, all_done, UINT64_MAX);
+	if (k.live && !c->quiet) /* what is left, partial or not */
+		live_print(k.live, stderr, k.active, UINT64_MAX);
+	if (r < 0) {
+		r = 3;
+		goto out;
+	}
+	if (k.refused)
+		fprintf(stderr, "blast: %u control message(s) refused as malformed\n", k.refused);
+	r = merge_reports(&k);
+out:
+	live_free(k.live);
+	free(k.active);
+	link_close(&k.l);
+	for (size_t i = 0; i < k.n; i++)
+		free(k.p[i].report);
+	free(k.p);
+	return r;
+}

@@ -1,0 +1,34 @@
+/* The coordinator: `blast --control mqtt://HOST:PORT --agents N <run
+ * flags>` waits for N agents on the control broker, gives each its share
+ * of the run (config/split.c), starts them at one T0 and merges their
+ * reports exactly (report/merge.c). docs/distributed.md. */
+#ifndef BLAST_DIST_COORD_H
+#define BLAST_DIST_COORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/split.h"
+
+struct coord_cfg {
+	const char *url;          /* --control */
+	uint32_t agents;          /* --agents N */
+	uint64_t hb_timeout_ns;   /* --heartbeat-timeout, default 3 s */
+	uint64_t wait_ns;         /* --agents-timeout: how long to wait for them, default 30 s */
+	char *report, *csv, *hlog, *html; /* the merged result's files */
+	bool quiet;               /* --quiet: no live line */
+	int run_argc;             /* the run's flags, for the agents */
+	char **run_argv;          /* [0] is "blast" */
+};
+
+/* True when argv asks for a coordinator (--control without "agent"). */
+int coord_wanted(int argc, char **argv);
+/* Splits argv into the coordinator's flags and the run's (run_argv is
+ * malloc'd). 0, or one line and BLAST_EXIT_USAGE. */
+int coord_args(int argc, char **argv, struct coord_cfg *c);
+/* Runs it; whole is what the run's flags ask of all agents together.
+ * Returns the merged result's exit status (1 when an agent was lost or
+ * failed), or 2 after one line when the agents never came. */
+int coord_run(const struct coord_cfg *c, const struct split_whole *whole);
+
+#endif

@@ -1,0 +1,50 @@
+/* The control link: a small blocking MQTT 3.1.1 client (blast's own
+ * encoders, one TCP socket, poll) that agents and the coordinator speak
+ * through a control broker. QoS 0 publishes, retained where asked; a Will
+ * when opened with one; PINGREQ when idle. Not for load: for a handful of
+ * messages a second. */
+#ifndef BLAST_DIST_LINK_H
+#define BLAST_DIST_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LINK_MAX_FRAME (64u << 20)
+
+struct link {
+	int fd;
+	uint8_t *in;          /* bytes received, not yet a whole frame */
+	size_t in_len, in_cap;
+	size_t consumed;      /* the last frame handed out, dropped on the next poll */
+	uint64_t last_send_ns;
+	uint16_t next_id;
+};
+
+struct link_msg {
+	const char *topic;    /* not NUL-terminated */
+	size_t topic_len;
+	const uint8_t *payload;
+	size_t payload_len;
+};
+
+/* Connects to url ("mqtt://HOST:PORT" or "HOST:PORT") as client_id, with a
+ * retained Will when will_topic is given. 0, or -1 with err set. */
+int link_open(struct link *l, const char *url, const char *client_id, const char *will_topic,
+	      const uint8_t *will, size_t will_len, char *err, size_t err_cap);
+/* 0 or -1 (the connection is gone). */
+int link_subscribe(struct link *l, const char *filter);
+int link_publish(struct link *l, const char *topic, const uint8_t *p, size_t n, bool retain);
+/* Waits up to timeout_ms for a PUBLISH: 1 with *m (valid until the next
+ * call), 0 on timeout, -1 when the connection is gone or broken. */
+int link_poll(struct link *l, int timeout_ms, struct link_msg *m);
+/* DISCONNECT (the Will is not sent), then close. */
+void link_close(struct link *l);
+
+/* Topics. */
+#define CTL_TOPIC_AGENT "blast/ctl/agent/"  /* + name: retained register, or its bye */
+#define CTL_TOPIC_HB "blast/ctl/hb/"        /* + name: heartbeats */
+#define CTL_TOPIC_FROM "blast/ctl/from/"    /* + name: ready, second, done */
+#define CTL_TOPIC_TO "blast/ctl/to/"        /* + name: assign, go, bye */
+
+#endif

@@ -1,0 +1,252 @@
+/* The report's exact figures (see exact.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "config/opts.h"
+#include "encoders/hdrlog.h"
+#include "report/exact.h"
+#include "report/json.h"
+#include "stats/series.h"
+
+static const struct hdr_params blast_params = {
+	.sigfigs = HIST_SIGFIGS,
+	.lowest = HIST_LOWEST,
+	.highest = HIST_HIGHEST,
+};
+
+static char *b64_of(const uint8_t *z, size_t zlen)
+{
+	char *b = malloc(base64_len(zlen) + 1);
+
+	if (b)
+		base64_encode(z, zlen, b);
+	return b;
+}
+
+char *exact_hist_b64(const struct hist *h)
+{
+	uint8_t *z;
+	size_t zlen;
+
+	if (hdr_encode_compressed(h->counts, HIST_COUNTS_LEN, &blast_params, &z, &zlen))
+		return NULL;
+	char *b = b64_of(z, zlen);
+	free(z);
+	return b;
+}
+
+int exact_hist_from_v2(const uint8_t *z, size_t zlen, struct hist *h)
+{
+	struct hdr_params hp;
+	size_t filled;
+	int r = -EINVAL;
+
+	hist_reset(h);
+	if (!hdr_decode_compressed(z, zlen, h->counts, HIST_COUNTS_LEN, &hp, &filled) &&
+	    hp.sigfigs == HIST_SIGFIGS && hp.lowest == HIST_LOWEST && hp.highest == HIST_HIGHEST) {
+		r = 0;
+		for (int i = 0; i < HIST_COUNTS_LEN; i++) {
+			if (!h->counts[i])
+				continue;
+			if (h->total + h->counts[i] < h->total) {
+				r = -EINVAL; /* counts that overflow are no histogram */
+				break;
+			}
+			int64_t v = hist_value_at_index(i);
+			if (!h->total)
+				h->min = v;
+			h->max = hist_highest_equivalent(v);
+			h->total += h->counts[i];
+		}
+	}
+	if (r)
+		hist_reset(h);
+	return r;
+}
+
+int exact_hist_parse(const char *b64, size_t len, struct hist *h)
+{
+	uint8_t *z = malloc(len / 4 * 3 + 3);
+	int r = -EINVAL;
+
+	if (!z)
+		return -ENOMEM;
+	long zlen = base64_decode(b64, len, z);
+	if (zlen >= 0)
+		r = exact_hist_from_v2(z, (size_t)zlen, h);
+	else
+		hist_reset(h);
+	free(z);
+	return r;
+}
+
+char *exact_totals_b64(const struct blast_totals *t)
+{
+	uLongf zlen = compressBound(sizeof(*t));
+	uint8_t *z = malloc(zlen);
+	char *b = NULL;
+
+	if (z && compress2(z, &zlen, (const Bytef *)t, sizeof(*t), Z_BEST_COMPRESSION) == Z_OK)
+		b = b64_of(z, zlen);
+	free(z);
+	return b;
+}
+
+int exact_totals_parse(const char *b64, size_t len, struct blast_totals *t)
+{
+	uint8_t *z = malloc(len / 4 * 3 + 3);
+	int r = -EINVAL;
+
+	if (!z)
+		return -ENOMEM;
+	long zlen = base64_decode(b64, len, z);
+	uLongf out = sizeof(*t);
+	if (zlen > 0 && uncompress((Bytef *)t, &out, z, (uLong)zlen) == Z_OK && out == sizeof(*t))
+		r = 0;
+	free(z);
+	return r;
+}
+
+/* key: {"min_ns", "max_ns", "clamped", "hdr"}, or null without h. */
+static void json_hist(struct json_writer *w, const char *key, const struct hist *h)
+{
+	json_key(w, key);
+	char *b = h ? exact_hist_b64(h) : NULL;
+	if (!b) {
+		json_null(w);
+		return;
+	}
+	json_begin_object(w);
+	json_kv_i64(w, "min_ns", h->total ? h->min : 0);
+	json_kv_i64(w, "max_ns", h->total ? h->max : 0);
+	json_kv_u64(w, "clamped", h->clamped);
+	json_kv_string(w, "hdr", b);
+	json_end_object(w);
+	free(b);
+}
+
+/* The hlog line's histogram: what follows its third comma, or NULL. */
+static const char *hlog_hist(const char *line)
+{
+	const char *p = line;
+
+	for (int k = 0; p && k < 3; k++)
+		p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
+	return p;
+}
+
+int exact_seconds_out(const char *path, const struct series *s, size_t *done)
+{
+	if (!s || *done >= s->n)
+		return 0;
+	FILE *f = fopen(path, "a");
+	if (!f)
+		return -errno;
+	for (; *done < s->n; (*done)++) {
+		const struct series_row *r = &s->rows[*done];
+		const char *h = r->hlog ? hlog_hist(r->hlog) : NULL;
+		fprintf(f, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %lld %.*s\n",
+			(unsigned long long)(s->origin_wall_ms + (uint64_t)((r->t_s - r->len_s) * 1e3 + 0.5)),
+			(unsigned long long)(r->len_s * 1e3 + 0.5), (unsigned long long)r->sent,
+			(unsigned long long)r->acked, (unsigned long long)r->failed,
+			(unsigned long long)r->unacked, (unsigned long long)r->errors,
+			(unsigned long long)r->inflight, (unsigned long long)r->conns_up,
+			(long long)r->max, h ? (int)strcspn(h, "\r\n") : 1, h ? h : "-");
+	}
+	return fclose(f) ? -errno : 0;
+}
+
+static void json_row_hist(struct json_writer *w, const char *line)
+{
+	const char *p = hlog_hist(line);
+
+	json_key(w, "hdr");
+	if (p)
+		json_string_len(w, p, strcspn(p, "\r\n"));
+	else
+		json_null(w);
+}
+
+static void json_seconds(struct json_writer *w, const struct series *s)
+{
+	json_key(w, "seconds");
+	json_begin_array(w);
+	for (size_t i = 0; s && i < s->n; i++) {
+		const struct series_row *r = &s->rows[i];
+		json_begin_object(w);
+		/* Its start on the wall clock, ms: the key it merges by. */
+		json_kv_u64(w, "start_ms", s->origin_wall_ms + (uint64_t)((r->t_s - r->len_s) * 1e3 + 0.5));
+		json_kv_double3(w, "len_s", r->len_s);
+		json_kv_u64(w, "sent", r->sent);
+		json_kv_u64(w, "acked", r->acked);
+		json_kv_u64(w, "failed", r->failed);
+		json_kv_u64(w, "unacked", r->unacked);
+		json_kv_u64(w, "errors", r->errors);
+		json_kv_u64(w, "inflight", r->inflight);
+		json_kv_u64(w, "conns_up", r->conns_up);
+		json_kv_u64(w, "cpu_ns", r->cpu_ns);
+		json_kv_u64(w, "late_ns", r->late_ns);
+		json_kv_u64(w, "window_ns", r->window_ns);
+		json_kv_u64(w, "socket_ns", r->socket_ns);
+		json_kv_u64(w, "count", r->count);
+		json_kv_i64(w, "max_ns", r->max);
+		json_kv_bool(w, "publishing", r->publishing);
+		if (r->hlog)
+			json_row_hist(w, r->hlog);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+void report_json_exact(struct json_writer *w, const struct blast_results *r)
+{
+	const struct blast_opts *o = r->opts;
+	const struct series *s = r->series;
+
+	if (o && o->shard_count) {
+		const struct split_whole *wh = &o->shard_whole;
+		json_key(w, "shard");
+		json_begin_object(w);
+		json_kv_u64(w, "index", o->shard_index);
+		json_kv_u64(w, "count", o->shard_count);
+		json_key(w, "whole");
+		json_begin_object(w);
+		json_kv_u64(w, "conns", wh->conns);
+		json_kv_u64(w, "rate", wh->rate);
+		json_key(w, "messages");
+		if (wh->has_messages)
+			json_u64(w, wh->messages);
+		else
+			json_null(w);
+		json_kv_u64(w, "publishers", wh->publishers);
+		json_kv_u64(w, "receivers", wh->receivers);
+		json_kv_u64(w, "partitions", wh->partitions);
+		json_end_object(w);
+		json_end_object(w);
+	}
+	if (r->merged_reports) {
+		json_key(w, "merged");
+		json_begin_object(w);
+		json_kv_u64(w, "reports", r->merged_reports);
+		json_kv_u64(w, "shards", r->merged_shards);
+		json_end_object(w);
+	}
+	json_key(w, "exact");
+	json_begin_object(w);
+	json_kv_u64(w, "origin_ms", s ? s->origin_wall_ms : 0);
+	/* When publishing started and ended on the wall clock: a merge's span. */
+	double from = s && s->n_runs ? s->runs[0].publish_from : 0;
+	json_kv_double3(w, "publish_start_ms", s ? (double)s->origin_wall_ms + from * 1e3 : 0);
+	char *t = exact_totals_b64(&r->t);
+	json_kv_string(w, "totals", t);
+	free(t);
+	json_kv_u64(w, "totals_size", sizeof(r->t));
+	json_hist(w, "latency", r->latency);
+	json_hist(w, "latency_uncorrected", r->latency_raw);
+	json_hist(w, "connect", r->connect);
+	json_hist(w, "e2e", o && opts_fanout(o) ? r->e2e : NULL);
+	json_seconds(w, s);
+	json_end_object(w);
+}
