@@ -211,6 +211,7 @@ bench: blast $(BENCH_BINS) $(TOOL_BINS)
 	$(Q)bench/mqtt.sh
 	$(Q)bench/kafka.sh
 	$(Q)bench/ws.sh
+	$(Q)bench/http.sh
 	$(Q)bench/probe.sh
 	$(Q)bench/probe_startup.sh
 	$(Q)bench/pacing.sh
