@@ -127,10 +127,12 @@ void analyze_print(FILE *f, const struct wire_stats *s, const struct wm_counts *
 	fprintf(f, "capture      %" PRIu64 " packets over %.3f s, %" PRIu64 " TCP segments analysed"
 		   ", %" PRIu64 " bad\n", c->packets, span, c->tcp, c->bad_packets);
 	fprintf(f, "flows        %" PRIu64 "  (mqtt %" PRIu64 ", kafka %" PRIu64 ", ws %" PRIu64
-		   ", not recognised %" PRIu64 ")\n", s->flows, c->flows_by_proto[WM_MQTT],
-		c->flows_by_proto[WM_KAFKA], c->flows_by_proto[WM_WS], c->flows_by_proto[WM_AUTO]);
+		   ", http %" PRIu64 ", not recognised %" PRIu64 ")\n", s->flows,
+		c->flows_by_proto[WM_MQTT], c->flows_by_proto[WM_KAFKA], c->flows_by_proto[WM_WS],
+		c->flows_by_proto[WM_HTTP], c->flows_by_proto[WM_AUTO]);
 	fprintf(f, "frames       requests %" PRIu64 "  acks %" PRIu64
-		   "  (PUBLISH / Produce requests / BLWS messages; PUBACK+PUBCOMP / Produce responses / receipts)\n",
+		   "  (PUBLISH / Produce requests / BLWS messages / HTTP requests; PUBACK+PUBCOMP / Produce"
+		   " responses / receipts / HTTP responses)\n",
 		c->req_frames, c->ack_frames);
 	fprintf(f, "messages     requests %" PRIu64 "  acks %" PRIu64 "  unmatched %" PRIu64
 		   "  pending %" PRIu64 "\n", s->requests, s->acks, s->unmatched, c->pending);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "witness/wire_http.h"
 #include "witness/wire_int.h"
 #include "witness/wire_match.h"
 #include "witness/wire_parse.h"
@@ -13,7 +14,12 @@
 
 const char *wm_proto_name(enum wm_proto p)
 {
-	return p == WM_MQTT ? "mqtt" : p == WM_KAFKA ? "kafka" : p == WM_WS ? "ws" : "unknown";
+	static const char *const names[] = {
+		[WM_AUTO] = "unknown", [WM_MQTT] = "mqtt", [WM_KAFKA] = "kafka",
+		[WM_WS] = "ws", [WM_HTTP] = "http",
+	};
+
+	return (unsigned)p <= WM_HTTP ? names[p] : "unknown";
 }
 
 /* ---- pending requests: open addressing, tombstones ---- */
@@ -42,8 +48,8 @@ static size_t parse(struct wm *m, uint32_t fid, struct flow *f, int side, const 
 		if (side != f->client && f->client_sure)
 			return 0; /* the server's bytes wait for the client's first */
 		int g = wm_sniff(p, n);
-		if (g == WM_AUTO)
-			return n > 64 ? n : 0;
+		if (g == WM_AUTO) /* an HTTP GET's head may be long */
+			return n > HTTP_MAX ? n : 0;
 		if (g < 0) {
 			if (!f->client_sure) { /* maybe the other side opened it */
 				return n > 64 ? n : 0;
@@ -64,6 +70,8 @@ static size_t parse(struct wm *m, uint32_t fid, struct flow *f, int side, const 
 		return wm_parse_kafka(m, fid, f, side, p, n, carried, cts, nts);
 	case WM_WS:
 		return wm_parse_ws(m, fid, f, side, p, n, carried, cts, nts);
+	case WM_HTTP:
+		return wm_parse_http(m, fid, f, side, p, n, carried, cts, nts);
 	default:
 		return n;
 	}
@@ -593,6 +601,7 @@ void wm_free(struct wm *m)
 			free(f->d[s].buf);
 			free(f->d[s].inner);
 		}
+		wm_http_free(f);
 		free(f->lat);
 		free(f);
 	}
