@@ -101,8 +101,9 @@ static void response(struct wm *m, uint32_t fid, struct flow *f, uint16_t status
 		m->s.unmatched++;
 		return;
 	}
-	/* As blast counts it by default: 2xx acked, anything else failed. */
-	if (status >= 200 && status < 300)
+	/* As blast counts it by default (--ok-status 2xx,3xx); any other
+	 * status is blast's failed. */
+	if (status >= 200 && status < 400)
 		wm_acked(m, fid, e->ts, ts, 1);
 	wm_pend_del(m, e);
 }
