@@ -809,7 +809,7 @@ static void test_tls_opts(void)
 	BAD("--insecure and --cacert cannot be used together", "--target", "mqtts://127.0.0.1:8883",
 	    "--insecure", "--cacert", "/etc/hostname");
 	BAD("expected mqtts://HOST:PORT (no path)", "--target", "mqtts://127.0.0.1:8883/x");
-	BAD("the schemes are mqtt://, mqtts://, ws:// and wss://", "--target", "tcp://127.0.0.1:1");
+	BAD("the schemes are mqtt://, mqtts://, ws://, wss://, http:// and https://", "--target", "tcp://127.0.0.1:1");
 	BAD("--cacert /nonexistent/ca.pem: No such file", "--target", "mqtts://127.0.0.1:8883",
 	    "--cacert", "/nonexistent/ca.pem");
 	BAD("TLS is not supported for Kafka yet", "--proto", "kafka", "--target",

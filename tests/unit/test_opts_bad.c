@@ -59,8 +59,8 @@ static void test_bad(void)
 	BAD("--quiet does not take a value", "--quiet=yes");
 	BAD("--probe does not take a value", "--probe=yes");
 	/* Protocol and version. */
-	BAD("--proto amqp: must be mqtt, kafka or ws", "--proto", "amqp");
-	BAD("--proto '': must be mqtt, kafka or ws", "--proto", "");
+	BAD("--proto amqp: must be mqtt, kafka, ws or http", "--proto", "amqp");
+	BAD("--proto '': must be mqtt, kafka, ws or http", "--proto", "");
 	BAD("--qos is for MQTT only, not --proto ws", "--proto", "ws", "--qos", "1");
 	BAD("--publishers is for fan-out: --proto ws, or --proto mqtt with --subscribers",
 	    "--publishers", "2");

@@ -14,6 +14,7 @@
 #include "payload/protobuf.h"
 #include "stats/fanout.h"
 #include "cli/checks.h"
+#include "cli/http_checks.h"
 #include "cli/fail.h"
 #include "cli/files.h"
 #include "cli/flags.h"
@@ -66,6 +67,10 @@ static int proto_flags_check(const struct blast_opts *o, const struct parse_stat
 {
 	int f;
 
+	if (o->proto != PROTO_HTTP && (f = flag_first_given(ps, G_HTTP)) >= 0)
+		return cli_fail("--%s is for HTTP only (needs --proto http)", flags[f].name);
+	if (o->proto == PROTO_HTTP && (f = flag_first_given(ps, G_MQTT_SESSION)) >= 0)
+		return cli_fail("--%s is for MQTT only, not --proto http", flags[f].name);
 	if (o->proto != PROTO_KAFKA && (f = flag_first_given(ps, G_KAFKA)) >= 0)
 		return cli_fail("--%s is for Kafka only (needs --proto kafka)", flags[f].name);
 	if (o->proto == PROTO_KAFKA &&
@@ -476,6 +481,7 @@ int opts_finish(struct blast_opts *o, const struct parse_state *ps)
 		[PROTO_MQTT] = "127.0.0.1:1883",
 		[PROTO_KAFKA] = "127.0.0.1:9092",
 		[PROTO_WS] = "ws://127.0.0.1:7681/",
+		[PROTO_HTTP] = "http://127.0.0.1:8080/",
 	};
 	int r;
 
@@ -497,7 +503,9 @@ int opts_finish(struct blast_opts *o, const struct parse_state *ps)
 		return cli_fail("--payload-size and --payload-file cannot be used together");
 	if ((r = payload_proto_check(o, ps)))
 		return r;
-	if ((r = o->proto == PROTO_KAFKA ? kafka_finish(o, ps) : mqtt_finish(o, ps)))
+	if ((r = o->proto == PROTO_KAFKA ? kafka_finish(o, ps)
+		 : o->proto == PROTO_HTTP ? http_finish(o, ps)
+					  : mqtt_finish(o, ps)))
 		return r;
 	return finish_common(o);
 }

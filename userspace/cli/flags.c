@@ -122,6 +122,35 @@ static int set_ws_header(struct blast_opts *o, const char *flag, const char *arg
 	return 0;
 }
 
+/* --ok-status 2xx,3xx,404: the statuses counted as acked. */
+static int set_ok_status(struct blast_opts *o, const char *flag, const char *arg)
+{
+	bool ok[HTTP_STATUS_SLOTS] = { false };
+
+	for (const char *p = arg;; p++) {
+		size_t n = strcspn(p, ",");
+		int d0 = p[0] - '0';
+
+		if (n != 3 || d0 < 1 || d0 > 5)
+			return cli_fail("--ok-status %s: expected classes and codes like 2xx,3xx,404",
+					cli_quote(arg));
+		if ((p[1] | 0x20) == 'x' && (p[2] | 0x20) == 'x') {
+			for (int s = d0 * 100; s < d0 * 100 + 100; s++)
+				ok[s] = true;
+		} else if (p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9') {
+			ok[d0 * 100 + (p[1] - '0') * 10 + (p[2] - '0')] = true;
+		} else {
+			return cli_fail("--ok-status %s: expected classes and codes like 2xx,3xx,404",
+					cli_quote(arg));
+		}
+		p += n;
+		if (!*p)
+			break;
+	}
+	memcpy(o->http_ok, ok, sizeof(ok));
+	return str_arg(&o->ok_status, flag, arg, SIZE_MAX);
+}
+
 static int messages_given(struct blast_opts *o, const char *flag)
 {
 	(void)flag;
@@ -233,12 +262,13 @@ static int show_version(struct blast_opts *o, const char *flag, const char *arg)
 #define DURATION(zero_ok) .kind = FLAG_DURATION, .min = (zero_ok) ? 0 : 1
 
 const struct flag flags[F__COUNT] = {
-	[F_PROTO] = { "proto", NAME(proto_names, "mqtt, kafka or ws"), TO(proto) },
+	[F_PROTO] = { "proto", NAME(proto_names, "mqtt, kafka, ws or http"), TO(proto) },
 	[F_TARGET] = { "target", CUSTOM(set_target) },
 	[F_TRANSPORT] = { "transport", NAME(transport_names, "tcp or ws"), TO(transport),
 			  .groups = G_MQTT_SESSION },
 	[F_WS_SUBPROTOCOL] = { "ws-subprotocol", CUSTOM(set_ws_subprotocol),
 			       .groups = G_WS_UPGRADE },
+	/* The WebSocket upgrade's headers, or every HTTP request's. */
 	[F_HEADER] = { "header", .letter = 'H', CUSTOM(set_ws_header), .groups = G_WS_UPGRADE },
 	[F_LISTEN_TARGET] = { "listen-target", CUSTOM(set_listen_target), .groups = G_FANOUT },
 	[F_PUBLISHERS] = { "publishers", NUMBER(0, CONNS_MAX), TO(publishers), .groups = G_FANOUT },
@@ -343,6 +373,15 @@ const struct flag flags[F__COUNT] = {
 	/* Read before everything else (config.c); here for --help and for
 	 * the nearest-flag guess. */
 	[F_CONFIG] = { "config", STRING(SIZE_MAX), TO(config_path) },
+	/* HTTP (docs/http.md). */
+	[F_METHOD] = { "method", STRING(64), TO(http_method), .groups = G_HTTP,
+		       .empty = "needs a method name" },
+	[F_CONTENT_TYPE] = { "content-type", STRING(1024), TO(content_type), .groups = G_HTTP,
+			     .empty = "needs a media type" },
+	[F_PIPELINE] = { "pipeline", NUMBER(1, 1024), TO(pipeline), .groups = G_HTTP },
+	[F_NO_KEEPALIVE] = { "no-keepalive", SWITCH, TO(no_keepalive), .groups = G_HTTP },
+	[F_OK_STATUS] = { "ok-status", CUSTOM(set_ok_status), .groups = G_HTTP },
+	[F_MAX_BODY] = { "max-body", NUMBER(1, 1ull << 40), TO(max_body), .groups = G_HTTP },
 };
 
 /* Writes v into the row's field, 1 to 8 bytes wide. The ranges and names

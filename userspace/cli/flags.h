@@ -97,6 +97,12 @@ enum flag_id {
 	F_TLS_RESUME,
 	F_KEYLOG,
 	F_CONFIG,
+	F_METHOD,
+	F_CONTENT_TYPE,
+	F_PIPELINE,
+	F_NO_KEEPALIVE,
+	F_OK_STATUS,
+	F_MAX_BODY,
 	F__COUNT,
 };
 
@@ -121,7 +127,8 @@ enum flag_group {
 	G_WS_ONLY = 1 << 4,      /* --proto ws only, even when MQTT fans out */
 	G_SEARCH = 1 << 5,       /* means something with --find-limit only */
 	G_NOT_SEARCH = 1 << 6,   /* --find-limit sets it for each trial */
-	G_TLS = 1 << 7,          /* TLS targets only (mqtts://, wss://) */
+	G_TLS = 1 << 7,          /* TLS targets only (mqtts://, wss://, https://) */
+	G_HTTP = 1 << 8,         /* --proto http only */
 };
 
 struct flag {

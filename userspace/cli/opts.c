@@ -262,6 +262,10 @@ void opts_free(struct blast_opts *o)
 	o->n_ws_headers = 0;
 	free(o->pcap_path);
 	o->pcap_path = NULL;
+	free(o->http_method);
+	free(o->content_type);
+	free(o->ok_status);
+	o->http_method = o->content_type = o->ok_status = NULL;
 	free(o->config_path);
 	free(o->config_text);
 	o->config_path = o->config_text = NULL;

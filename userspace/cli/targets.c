@@ -35,9 +35,11 @@ int target_add(struct blast_opts *o, const char *s)
 	char hostport[300];
 	strcpy(t->path, "/");
 	bool ws = !strncmp(s, "ws://", 5) || !strncmp(s, "wss://", 6);
-	t->tls = !strncmp(s, "wss://", 6) || !strncmp(s, "mqtts://", 8);
-	if (ws) {
-		/* ws://HOST:PORT/PATH: the path goes in the upgrade request. */
+	bool http = !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8);
+	t->tls = !strncmp(s, "wss://", 6) || !strncmp(s, "mqtts://", 8) || !strncmp(s, "https://", 8);
+	if (ws || http) {
+		/* ws://HOST:PORT/PATH: the path goes in the upgrade request;
+		 * http://HOST[:PORT][/PATH]: in every request. */
 		const char *hp = strstr(s, "://") + 3, *slash = strchr(hp, '/');
 		size_t n = slash ? (size_t)(slash - hp) : strlen(hp);
 		if (n >= sizeof(hostport) || (slash && strlen(slash) >= sizeof(t->path)))
@@ -46,7 +48,12 @@ int target_add(struct blast_opts *o, const char *s)
 		hostport[n] = 0;
 		if (slash)
 			strcpy(t->path, slash);
-		t->ws = true;
+		t->ws = ws;
+		t->http = http;
+		/* HTTP's default ports when none is given ("[::1]" or "host"). */
+		const char *close = strrchr(hostport, ']');
+		if (http && !strchr(close ? close : hostport, ':') && n + 5 < sizeof(hostport))
+			strcat(hostport, t->tls ? ":443" : ":80");
 		s = hostport;
 	} else if (!strncmp(s, "mqtts://", 8) || !strncmp(s, "mqtt://", 7)) {
 		s = strstr(s, "://") + 3;
@@ -54,7 +61,8 @@ int target_add(struct blast_opts *o, const char *s)
 			return cli_fail("--target %s: expected mqtts://HOST:PORT (no path)",
 					cli_quote(given));
 	} else if (strstr(s, "://")) {
-		return cli_fail("--target %s: the schemes are mqtt://, mqtts://, ws:// and wss://",
+		return cli_fail("--target %s: the schemes are mqtt://, mqtts://, ws://, wss://, http:// "
+				"and https://",
 			    cli_quote(given));
 	}
 	if (parse_hostport(s, t->host, sizeof(t->host), &t->port))

@@ -6,7 +6,8 @@
 #include "config/opts.h"
 
 const struct name_value proto_names[] = {
-	{ "mqtt", PROTO_MQTT }, { "kafka", PROTO_KAFKA }, { "ws", PROTO_WS }, { NULL, 0 },
+	{ "mqtt", PROTO_MQTT }, { "kafka", PROTO_KAFKA }, { "ws", PROTO_WS }, { "http", PROTO_HTTP },
+	{ NULL, 0 },
 };
 
 const struct name_value transport_names[] = {

@@ -31,7 +31,10 @@
 #define PCAP_SNAPLEN_MIN 128
 #define PCAP_SNAPLEN_MAX 262144
 
-enum blast_proto { PROTO_MQTT = 0, PROTO_KAFKA, PROTO_WS };
+enum blast_proto { PROTO_MQTT = 0, PROTO_KAFKA, PROTO_WS, PROTO_HTTP };
+
+/* --proto http: status codes 0..HTTP_STATUS_SLOTS-1 are counted one by one. */
+#define HTTP_STATUS_SLOTS 600
 
 enum kafka_compression { KCOMP_NONE = 0, KCOMP_GZIP = 1 };
 
@@ -61,7 +64,8 @@ struct blast_target {
 	uint16_t port;
 	bool ws;        /* given as ws://HOST:PORT/PATH (or wss://) */
 	bool tls;       /* given as mqtts:// or wss:// */
-	char path[256]; /* WebSocket request path, "/" by default */
+	char path[256]; /* WebSocket or HTTP request path, "/" by default */
+	bool http;      /* given as http://HOST[:PORT][/PATH] (or https://) */
 	struct sockaddr_storage addr; /* resolved once, at parse time */
 	socklen_t addr_len;
 };
@@ -176,6 +180,19 @@ struct blast_opts {
 	char *payload_proto_desc; /* --payload-proto-desc FILE.desc (protoc -o) */
 	struct field_spec *fields; /* --field, repeatable */
 	uint32_t n_fields;
+
+	/* HTTP (--proto http, docs/http.md). The request headers are
+	 * --header's, in ws_headers. Requests await their responses as QoS 1
+	 * publishes await their acks: opts_finish sets qos 1 and --inflight
+	 * from --pipeline. */
+	char *http_method;        /* --method, default GET, or POST with a body */
+	char *content_type;       /* --content-type, NULL: by the payload's kind */
+	bool http_body;           /* a body was asked for (--payload-size/-file/-proto) */
+	uint32_t pipeline;        /* --pipeline: requests in flight per connection, default 1 */
+	bool no_keepalive;        /* --no-keepalive: a connection per request */
+	char *ok_status;          /* --ok-status, default "2xx,3xx" */
+	bool http_ok[HTTP_STATUS_SLOTS]; /* status -> acked, from ok_status */
+	uint64_t max_body;        /* --max-body bytes, default 1 GiB */
 
 	/* --config FILE: the run file read, and its content (the report keeps it). */
 	char *config_path;

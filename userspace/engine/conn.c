@@ -235,8 +235,15 @@ void conn_finalize(struct worker *w, struct conn *c, bool graceful)
 	else
 		c->attempts++;
 	bool running = w->phase == PHASE_RUNNING && !w->shm->stop;
+	bool reopen = c->reopen;
+	c->reopen = 0;
 	churn_release(w, c);
-	if (running && graceful && w->o->churn && conn_churn_may_open(w)) {
+	if (running && reopen) {
+		c->state = CS_IDLE;
+		c->t_retry = w->now;
+		w->t.reconnects++;
+		conn_reopen_push(w, c);
+	} else if (running && graceful && w->o->churn && conn_churn_may_open(w)) {
 		c->state = CS_IDLE;
 		c->t_retry = w->now;
 		w->t.reconnects++;
@@ -316,6 +323,20 @@ void conn_close_gracefully(struct worker *w, struct conn *c)
 	c->goodbye_sent = 1;
 	w->t.conns_up--;
 	shutdown(c->fd, c->recv_armed ? SHUT_WR : SHUT_RDWR);
+	if (!c->ops)
+		conn_finalize(w, c, true);
+}
+
+void conn_reopen(struct worker *w, struct conn *c)
+{
+	if (c->state != CS_READY && c->state != CS_CLOSING)
+		return;
+	conn_settle_inflight(w, c, true);
+	c->state = CS_DEAD;
+	c->reopen = 1;
+	c->ctl_len = 0;
+	w->t.conns_up--;
+	shutdown(c->fd, SHUT_RDWR); /* completes the pending recv and send */
 	if (!c->ops)
 		conn_finalize(w, c, true);
 }

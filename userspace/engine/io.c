@@ -398,6 +398,8 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 		/* During a layer's handshake, the layer names it (a refused upgrade). */
 		if (c->state == CS_TRANSPORT)
 			conn_fail(w, c, tlink_closed_err(&c->tl, false));
+		else if (c->state == CS_READY && w->p->on_eof && w->p->on_eof(w, c))
+			; /* the protocol settled it */
 		else if (c->state == CS_HANDSHAKE || c->state == CS_READY)
 			conn_fail(w, c, ERR_CONN_CLOSED);
 		else if (c->state == CS_CLOSING)

@@ -67,6 +67,11 @@ struct proto_ops {
 	void (*conn_settle)(struct worker *w, struct conn *c, bool lost);
 	/* A chunk was written (whole or written bytes only): acks=0 counts. */
 	void (*on_written)(struct worker *w, struct conn *c, struct chunk *ch, uint32_t written);
+	/* The server ended the stream (TCP FIN) on a ready connection: true
+	 * when the protocol took care of it (HTTP: the end of a body read to
+	 * the close, or a keep-alive connection ended between requests, which
+	 * it reopens with conn_reopen); false fails it as conn_closed. */
+	bool (*on_eof)(struct worker *w, struct conn *c);
 	/* Nothing queued in the protocol itself (drain can end). */
 	bool (*idle)(const struct worker *w);
 	/* Earliest time the protocol wants the loop awake (linger), or 0. */

@@ -90,6 +90,7 @@ struct conn {
 	struct tlink tl;        /* its place in the transport stack */
 	uint8_t hello_owed : 1; /* upgraded while a send was in flight */
 	uint8_t listener : 1;   /* fan-out: receives only */
+	uint8_t reopen : 1;     /* closed in good order by conn_reopen: open it again */
 	uint64_t received;      /* fan-out: first receipts on this connection */
 	uint8_t seg_stamped : 1; /* the segment-stamp filter is on its socket */
 	struct rxseg_cur rxs;   /* its place in its ring of segment stamps */
@@ -230,6 +231,11 @@ void conn_msg_done(struct worker *w, struct conn *c, struct msg_slot *s, bool ok
  * worker_rx_mark). */
 void conn_acks_done(struct worker *w, struct conn *c, const uint16_t *slots, const int32_t *ends,
 		    uint32_t n);
+/* The server ended c in good order (an HTTP server's Connection: close):
+ * whatever still awaits an answer on it is failed, and it is closed and
+ * opened again at once while the run goes on. Not a dropped connection;
+ * counted in reconnects. */
+void conn_reopen(struct worker *w, struct conn *c);
 /* The handshake answer arrived and accepted the connection. */
 void conn_handshake_done(struct worker *w, struct conn *c);
 /* After acks: send owed control frames, or queue the connection for more

@@ -8,6 +8,7 @@
 extern const struct proto_ops mqtt_proto;
 extern const struct proto_ops kafka_proto;
 extern const struct proto_ops ws_proto;
+extern const struct proto_ops http_proto;
 
 /* The ops table for o->proto. */
 const struct proto_ops *protocol_for(const struct blast_opts *o);

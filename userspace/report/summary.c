@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "report/http_report.h"
 #include "report/diagnosis.h"
 #include "report/json.h"
 #include "encoders/kafka.h"
@@ -67,7 +68,7 @@ static void add_entry(struct err_entry *e, size_t *n, const char *key, uint64_t 
  * entry count and *out (free it), or -ENOMEM. */
 static int collect_errors(const struct blast_totals *t, int ver, struct err_entry **out)
 {
-	struct err_entry *e = calloc(ERR__COUNT + 4 * 256 + KAFKA_ERR_SLOTS + 600 + WS_CLOSE_SLOTS,
+	struct err_entry *e = calloc(ERR__COUNT + 4 * 256 + KAFKA_ERR_SLOTS + 2 * 600 + WS_CLOSE_SLOTS,
 				     sizeof(*e));
 	char key[KEY_CAP];
 	size_t n = 0;
@@ -93,6 +94,12 @@ static int collect_errors(const struct blast_totals *t, int ver, struct err_entr
 	for (unsigned i = 0; i < KAFKA_ERR_SLOTS; i++)
 		if (t->kafka_error[i])
 			add_entry(e, &n, kafka_error_name((int16_t)((int)i - 1)), t->kafka_error[i]);
+	/* HTTP: statuses --ok-status does not accept, "http:503". */
+	for (unsigned i = 0; i < 600; i++)
+		if (t->http_refused[i]) {
+			snprintf(key, sizeof(key), "http:%u", i);
+			add_entry(e, &n, key, t->http_refused[i]);
+		}
 	/* WebSocket: "upgrade_refused:400", "ws_close:1001" (ws_close:other past 1030). */
 	for (unsigned i = 0; i < 600; i++)
 		if (t->http_status[i]) {
@@ -287,6 +294,9 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	if (o && o->proto == PROTO_WS) {
 		fprintf(f, "blast %s  WebSocket  %u publisher(s), %u listener(s) on each of %u node(s)  ->",
 			BLAST_VERSION, o->publishers, o->listeners, 1 + o->n_listen);
+	} else if (o && o->proto == PROTO_HTTP) {
+		fprintf(f, "blast %s  http  %s  pipeline %u%s%s  ->", BLAST_VERSION, o->http_method,
+			o->pipeline, o->no_keepalive ? "  no keep-alive" : "", o->tls ? "  TLS" : "");
 	} else if (o && o->proto == PROTO_KAFKA) {
 		fprintf(f, "blast %s  kafka  topic %s  acks %s%s  ->", BLAST_VERSION, o->topic,
 			name_of(acks_names, o->acks),
@@ -360,6 +370,7 @@ void report_print_summary(FILE *f, const struct blast_results *r)
 	for (int i = 0; i < n; i++)
 		fprintf(f, "  %-36s %" PRIu64 "\n", e[i].key, e[i].n);
 	free(e);
+	report_http_text(f, r);
 
 	fprintf(f, "latency (us) %10s %10s %10s %10s %10s %10s %10s\n", "min", "p50", "p90", "p99",
 		"p99.9", "max", "count");
@@ -738,6 +749,7 @@ int report_write_json_stream(FILE *f, const struct blast_results *r)
 		json_end_object(&w);
 	}
 	/* How each ack and receipt time was taken (worker.h, worker_rx_ns). */
+	report_http_json(&w, r);
 	json_key(&w, "rx_timed_by");
 	json_begin_object(&w);
 	json_kv_u64(&w, "segment", t->rx_by_segment);

@@ -44,9 +44,9 @@ const char *const hs_stage_names[HS__COUNT] = {
 
 /* A new field in struct blast_totals must be summed below; this breaks the
  * build until it is. */
-#define TOTALS_SCALARS 20
+#define TOTALS_SCALARS 23
 _Static_assert(sizeof(struct blast_totals) ==
-		       (TOTALS_SCALARS + ERR__COUNT + 4 * 256 + KAFKA_ERR_SLOTS + 600 + WS_CLOSE_SLOTS) * sizeof(uint64_t),
+		       (TOTALS_SCALARS + ERR__COUNT + 4 * 256 + KAFKA_ERR_SLOTS + 3 * 600 + WS_CLOSE_SLOTS) * sizeof(uint64_t),
 	       "struct blast_totals changed: update totals_add()");
 
 void totals_add(struct blast_totals *dst, const struct blast_totals *src)
@@ -81,8 +81,14 @@ void totals_add(struct blast_totals *dst, const struct blast_totals *src)
 	}
 	for (int i = 0; i < KAFKA_ERR_SLOTS; i++)
 		dst->kafka_error[i] += src->kafka_error[i];
-	for (int i = 0; i < 600; i++)
+	for (int i = 0; i < 600; i++) {
 		dst->http_status[i] += src->http_status[i];
+		dst->http_resp[i] += src->http_resp[i];
+		dst->http_refused[i] += src->http_refused[i];
+	}
+	dst->http_interim += src->http_interim;
+	dst->http_body_bytes += src->http_body_bytes;
+	dst->http_server_closed += src->http_server_closed;
 	for (int i = 0; i < WS_CLOSE_SLOTS; i++)
 		dst->ws_close[i] += src->ws_close[i];
 	dst->matched += src->matched;
@@ -105,7 +111,7 @@ uint64_t totals_error_count(const struct blast_totals *t)
 	for (int i = 0; i < KAFKA_ERR_SLOTS; i++)
 		n += t->kafka_error[i];
 	for (int i = 0; i < 600; i++)
-		n += t->http_status[i];
+		n += t->http_status[i] + t->http_refused[i];
 	/* A normal closure (1000) is not an error. */
 	for (int i = 1; i < WS_CLOSE_SLOTS; i++)
 		n += t->ws_close[i];

@@ -105,6 +105,13 @@ struct blast_totals {
 	 * message (exact), from the kernel's stamp of the read (its newest
 	 * segment: an upper bound), or from the loop's clock (no stamp). */
 	uint64_t rx_by_segment, rx_by_read, rx_by_loop;
+	/* --proto http: final responses by status, and those of them
+	 * --ok-status refused (errors "http:CODE"); 1xx answers, response
+	 * body bytes, and connections the server ended (Connection: close,
+	 * or the end of the stream between responses). */
+	uint64_t http_resp[600];
+	uint64_t http_refused[600];
+	uint64_t http_interim, http_body_bytes, http_server_closed;
 };
 
 /* dst += src, gauges included. */

@@ -116,6 +116,8 @@ static int target_proto(const struct blast_opts *o)
 		return WP_KAFKA;
 	case PROTO_WS:
 		return WP_WS;
+	case PROTO_HTTP:
+		return WP_NONE; /* no HTTP parser on the wire yet: segments and bytes */
 	}
 	return -1;
 }
