@@ -162,11 +162,12 @@ static const struct option aopts[] = {
 };
 
 static const char help[] =
-	"usage: blast analyze FILE [--proto mqtt|kafka|ws] [--port N]... [--report OUT.json]\n"
+	"usage: blast analyze FILE [--proto mqtt|kafka|ws|http] [--port N]... [--report OUT.json]\n"
 	"                     [--html OUT.html] [--against RUN.json]\n"
 	"Reads a pcap or pcapng capture, reassembles its TCP streams and matches\n"
 	"requests with acks: MQTT PUBLISH -> PUBACK/PUBCOMP, Kafka Produce ->\n"
-	"response, WebSocket messages with blast's header -> receipts.\n"
+	"response, WebSocket messages with blast's header -> receipts, HTTP/1.1\n"
+	"requests -> responses (in order per connection, pipelined or not).\n"
 	"  --proto P         decode every flow as P (default: by port, then by first bytes)\n"
 	"  --port N          only flows to server port N (repeatable)\n"
 	"  --report OUT.json the \"wire\" object of a --pcap run's report, the capture's\n"
@@ -238,10 +239,11 @@ int analyze_main(int argc, char **argv)
 		if (c == 'P') {
 			static const enum wm_proto wm_of[] = {
 				[PROTO_MQTT] = WM_MQTT, [PROTO_KAFKA] = WM_KAFKA, [PROTO_WS] = WM_WS,
+				[PROTO_HTTP] = WM_HTTP,
 			};
 			int proto;
 			if (name_find(proto_names, optarg, &proto))
-				return usage_fail("--proto %s: must be mqtt, kafka or ws", optarg);
+				return usage_fail("--proto %s: must be mqtt, kafka, ws or http", optarg);
 			o.proto = wm_of[proto];
 		} else if (c == 'p') {
 			uint64_t v;

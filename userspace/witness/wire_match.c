@@ -528,7 +528,7 @@ void wm_result(struct wm *m, struct wire_stats *out, struct wm_counts *c)
 		if (e->state != P_USED)
 			continue;
 		int kind = (int)(e->a >> 56);
-		if (kind == K_MQTT || (kind == K_KAFKA && e->flags == KF_PRODUCE))
+		if (kind == K_MQTT || kind == K_HTTP || (kind == K_KAFKA && e->flags == KF_PRODUCE))
 			m->c.pending += kind == K_KAFKA ? e->n : 1;
 		else if (kind == K_WS && e->n == 0)
 			m->c.pending++;
