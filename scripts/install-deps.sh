@@ -2,11 +2,11 @@
 # Installs every Debian 12 package blast needs to build, test, fuzz and
 # bench. Idempotent: run it as often as you like. Needs root (or sudo).
 #
-# It never leaves a mosquitto system service running: the tests start their
-# own brokers on free ports. Package installs are told not to start services
-# (a temporary policy-rc.d, unless one exists already), and if a mosquitto
-# daemon appeared during this run anyway, it is stopped by the PID in
-# /run/mosquitto/mosquitto.pid.
+# It never leaves a mosquitto or nginx system service running: the tests
+# start their own servers on free ports. Package installs are told not to
+# start services (a temporary policy-rc.d, unless one exists already), and
+# if a mosquitto or nginx daemon appeared during this run anyway, it is
+# stopped by the PID in /run/mosquitto/mosquitto.pid or /run/nginx.pid.
 set -euo pipefail
 
 PACKAGES=(
@@ -22,6 +22,8 @@ PACKAGES=(
 	# tests and benches
 	iproute2 openssl mosquitto mosquitto-clients bc python3 procps psmisc coreutils util-linux time xxd
 	libwebsockets-test-server python3-websockets
+	# --proto http's server (tests/lib/nginx.sh starts its own, in the foreground)
+	nginx
 	# TLS tests: a TLS terminator that closes mid-run (tests/e2e/test_tls_hostile.sh)
 	socat
 	# every JSON report the tests write is checked against docs/report.schema.json
@@ -61,15 +63,19 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 
 MQ_PIDFILE=/run/mosquitto/mosquitto.pid
+NGINX_PIDFILE=/run/nginx.pid
 
-mosquitto_daemon_pid() {
+# daemon_pid PIDFILE COMM: the PID in PIDFILE if that process is COMM.
+daemon_pid() {
 	local pid
-	[ -r "$MQ_PIDFILE" ] || return 1
-	pid=$(cat "$MQ_PIDFILE" 2>/dev/null) || return 1
+	[ -r "$1" ] || return 1
+	pid=$(cat "$1" 2>/dev/null) || return 1
 	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	[ "$(cat /proc/"$pid"/comm 2>/dev/null)" = mosquitto ] || return 1
+	[ "$(cat /proc/"$pid"/comm 2>/dev/null)" = "$2" ] || return 1
 	echo "$pid"
 }
+mosquitto_daemon_pid() { daemon_pid "$MQ_PIDFILE" mosquitto; }
+nginx_daemon_pid() { daemon_pid "$NGINX_PIDFILE" nginx; }
 
 # Which packages are missing? Skip apt entirely when none are.
 missing=()
@@ -85,9 +91,10 @@ fi
 echo "install-deps: installing ${missing[*]}"
 
 before_pid=$(mosquitto_daemon_pid || true)
+before_nginx=$(nginx_daemon_pid || true)
 # Services of the other brokers (and RabbitMQ's epmd) that run before the
 # install, so that only those the install started are stopped after it.
-SERVICES=(nats-server rabbitmq-server epmd.socket epmd)
+SERVICES=(nats-server rabbitmq-server epmd.socket epmd nginx)
 services_active() {
 	local s
 	command -v systemctl >/dev/null && [ -d /run/systemd/system ] || return 0
@@ -134,6 +141,17 @@ if [ -n "$after_pid" ] && [ "$after_pid" != "$before_pid" ]; then
 	$SUDO kill "$after_pid"
 	for _ in $(seq 50); do
 		[ -d /proc/"$after_pid" ] || break
+		sleep 0.1
+	done
+fi
+
+after_nginx=$(nginx_daemon_pid || true)
+if [ -n "$after_nginx" ] && [ "$after_nginx" != "$before_nginx" ]; then
+	echo "install-deps: stopping the nginx service the install started (pid $after_nginx)"
+	$SUDO systemctl disable nginx >/dev/null 2>&1 || true
+	$SUDO kill -QUIT "$after_nginx" # graceful: the master takes its workers along
+	for _ in $(seq 50); do
+		[ -d /proc/"$after_nginx" ] || break
 		sleep 0.1
 	done
 fi

@@ -52,6 +52,17 @@ static void test_http_good(void)
 		CHECK(o.tls && !strcmp(o.alpn, "http/1.1"));
 		CHECK_EQ_INT(o.targets[0].port, 8443);
 		CHECK(!strcmp(o.http_method, "HEAD") && o.no_keepalive);
+		CHECK_EQ_INT(o.think_ns, 0);
+		opts_free(&o);
+	}
+}
+
+static void test_think_time(void)
+{
+	struct blast_opts o;
+
+	if (!GOOD(&o, "--proto", "http", "--think-time", "250ms", "--conns", "10")) {
+		CHECK_EQ_INT(o.think_ns, 250000000);
 		opts_free(&o);
 	}
 }
@@ -67,7 +78,6 @@ static void test_http_bad(void)
 	    "--target", "https://127.0.0.1:2/");
 	BAD("--inflight is not for --proto http", "--proto", "http", "--inflight", "4");
 	BAD("--ws-subprotocol is for WebSocket", "--proto", "http", "--ws-subprotocol", "x");
-	BAD("--reconnect: --proto http always reopens", "--proto", "http", "--reconnect");
 	BAD("--target 127.0.0.1:80: --proto http takes http://", "--proto", "http", "--target",
 	    "127.0.0.1:80");
 	BAD("--proto http takes http://", "--proto", "http", "--target", "ws://127.0.0.1:1/");
@@ -88,12 +98,15 @@ static void test_http_bad(void)
 	BAD("there is no body", "--proto", "http", "--content-type", "text/plain");
 	BAD("--max-body 0: must be", "--proto", "http", "--max-body", "0");
 	BAD("--no-keepalive is for HTTP only", "--no-keepalive");
+	BAD("--think-time is for HTTP only", "--think-time", "1s");
+	BAD("--think-time", "--proto", "http", "--think-time", "soon");
 }
 
 int main(void)
 {
 	tmpdir_make();
 	test_http_good();
+	test_think_time();
 	test_http_bad();
 	rmdir(tmpdir);
 	return t_done("test_opts_http");

@@ -382,6 +382,7 @@ const struct flag flags[F__COUNT] = {
 	[F_NO_KEEPALIVE] = { "no-keepalive", SWITCH, TO(no_keepalive), .groups = G_HTTP },
 	[F_OK_STATUS] = { "ok-status", CUSTOM(set_ok_status), .groups = G_HTTP },
 	[F_MAX_BODY] = { "max-body", NUMBER(1, 1ull << 40), TO(max_body), .groups = G_HTTP },
+	[F_THINK_TIME] = { "think-time", DURATION(true), TO(think_ns), .groups = G_HTTP },
 };
 
 /* Writes v into the row's field, 1 to 8 bytes wide. The ranges and names

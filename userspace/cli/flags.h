@@ -103,6 +103,7 @@ enum flag_id {
 	F_NO_KEEPALIVE,
 	F_OK_STATUS,
 	F_MAX_BODY,
+	F_THINK_TIME,
 	F__COUNT,
 };
 

@@ -26,9 +26,6 @@ int http_finish(struct blast_opts *o, const struct parse_state *ps)
 	if (ps->at[F_TOPIC])
 		return cli_fail("--topic is not for --proto http (a request goes to its target's "
 				"path)");
-	if (ps->at[F_RECONNECT])
-		return cli_fail("--reconnect: --proto http always reopens a connection the server "
-				"closed");
 	o->http_body = ps->at[F_PAYLOAD_SIZE] || o->payloads.n || o->payload_proto;
 	if (!o->http_method &&
 	    (r = str_arg(&o->http_method, "--method", o->http_body ? "POST" : "GET", 16)))

@@ -39,6 +39,8 @@ static const char usage_text[] =
 "                        or application/x-protobuf for --payload-proto)\n"
 "  --pipeline N          requests in flight per connection (default 1)\n"
 "  --no-keepalive        one request per connection, then a new connection\n"
+"  --think-time T        each connection's pause after a response before its\n"
+"                        next request (500ms, 2s)\n"
 "  --ok-status LIST      statuses counted as acked, classes and codes like\n"
 "                        2xx,3xx,404 (default 2xx,3xx); others are failed\n"
 "  --max-body SIZE       largest response body accepted (default 1g)\n"

@@ -190,6 +190,7 @@ struct blast_opts {
 	bool http_body;           /* a body was asked for (--payload-size/-file/-proto) */
 	uint32_t pipeline;        /* --pipeline: requests in flight per connection, default 1 */
 	bool no_keepalive;        /* --no-keepalive: a connection per request */
+	uint64_t think_ns;        /* --think-time: a connection's pause after each response */
 	char *ok_status;          /* --ok-status, default "2xx,3xx" */
 	bool http_ok[HTTP_STATUS_SLOTS]; /* status -> acked, from ok_status */
 	uint64_t max_body;        /* --max-body bytes, default 1 GiB */

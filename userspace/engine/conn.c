@@ -33,7 +33,7 @@ static void churn_release(struct worker *w, struct conn *c);
 /* Messages the connection can take now. */
 uint32_t conn_room(const struct worker *w, const struct conn *c)
 {
-	if (c->state != CS_READY || c->tx || c->listener)
+	if (c->state != CS_READY || c->tx || c->listener || c->t_hold > w->now)
 		return 0;
 	if (w->o->churn)
 		return c->churn_done || c->inflight ? 0 : 1;

@@ -22,13 +22,17 @@
 #include "stats/clock.h"
 #include "transport/transport.h"
 
-/* Hands out the messages due now to connections that have room. */
 void pump(struct worker *w)
 {
-	if (w->p->pump) {
+	if (w->p->pump)
 		w->p->pump(w);
-		return;
-	}
+	else
+		pump_default(w);
+}
+
+/* Hands out the messages due now to connections that have room. */
+void pump_default(struct worker *w)
+{
 	uint64_t due = sched_sendable(w);
 	uint64_t pending = due > w->next_msg ? due - w->next_msg : 0;
 

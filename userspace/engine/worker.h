@@ -91,6 +91,7 @@ struct conn {
 	uint8_t hello_owed : 1; /* upgraded while a send was in flight */
 	uint8_t listener : 1;   /* fan-out: receives only */
 	uint8_t reopen : 1;     /* closed in good order by conn_reopen: open it again */
+	uint64_t t_hold;        /* takes no message before this (a protocol's pause) */
 	uint64_t received;      /* fan-out: first receipts on this connection */
 	uint8_t seg_stamped : 1; /* the segment-stamp filter is on its socket */
 	struct rxseg_cur rxs;   /* its place in its ring of segment stamps */
@@ -258,6 +259,9 @@ static inline uint32_t worker_slot_mod(const struct worker *w, uint32_t x)
 uint64_t worker_msg_start(const struct worker *w, uint64_t idx);
 /* How many messages may be handed out by now. */
 uint64_t worker_sched_sendable(const struct worker *w);
+/* The engine's own hand-out of due messages, for a protocol whose pump
+ * hook does something first (releases the connections it held). */
+void pump_default(struct worker *w);
 /* Sends a filled chunk on a ready connection that has no send in flight. */
 void conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch);
 void worker_chunk_put(struct worker *w, struct chunk *ch);

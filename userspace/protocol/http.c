@@ -21,15 +21,20 @@
  * response being read. */
 struct hconn {
 	struct http_dec dec;
-	uint16_t *queue;   /* slot indices, a ring of --pipeline */
+	uint16_t *queue;   /* slot indices, a ring of the slots (--pipeline) */
 	uint32_t head, n;
 	bool last;         /* --no-keepalive: its one request is out */
 };
 
-/* The worker's request template: the Host of each target. */
+/* The worker's request template: the Host of each target; and the
+ * connections pausing for --think-time, in the order their pauses end
+ * (they all last as long). */
 struct hworker {
 	char (*host)[300];
 	const char *content_type;
+	uint32_t *held;
+	uint32_t held_head, held_n;
+	uint8_t *is_held;
 };
 
 static int http_setup(struct worker *w)
@@ -52,10 +57,12 @@ static int http_setup(struct worker *w)
 		snprintf(hw->host[i], sizeof(hw->host[i]), "%s%s%s%s%.0u", v6 ? "[" : "", t->host,
 			 v6 ? "]" : "", dflt ? "" : ":", dflt ? 0 : t->port);
 	}
+	if (o->think_ns && (!(hw->held = calloc(w->n_conns ? w->n_conns : 1, sizeof(*hw->held))) ||
+			    !(hw->is_held = calloc(w->n_conns ? w->n_conns : 1, 1))))
+		return -ENOMEM;
 	hw->content_type = o->content_type ? o->content_type
 			 : o->payload_proto ? "application/x-protobuf"
 					    : "application/octet-stream";
-	w->always_reconnect = true;
 	if (o->http_body && !o->payloads.n && !w->pgen) {
 		w->payload_len = o->payload_size;
 		w->payload = malloc(w->payload_len ? w->payload_len : 1);
@@ -66,7 +73,7 @@ static int http_setup(struct worker *w)
 	}
 	for (uint32_t i = 0; i < w->n_conns; i++) {
 		struct hconn *h = calloc(1, sizeof(*h));
-		if (!h || !(h->queue = calloc(o->pipeline, sizeof(*h->queue)))) {
+		if (!h || !(h->queue = calloc(w->slot_cap, sizeof(*h->queue)))) {
 			free(h);
 			return -ENOMEM;
 		}
@@ -88,8 +95,11 @@ static void http_teardown(struct worker *w)
 		free(h);
 		w->conns[i].pstate = NULL;
 	}
-	if (hw)
+	if (hw) {
 		free(hw->host);
+		free(hw->held);
+		free(hw->is_held);
+	}
 	free(hw);
 	w->pstate = NULL;
 }
@@ -123,6 +133,47 @@ static int http_on_frame(struct worker *w, struct conn *c, const uint8_t *buf, s
 	return -1;
 }
 
+/* --think-time: c takes no request until the pause is over; http_pump
+ * lets it go on then. */
+static void think(struct worker *w, struct conn *c)
+{
+	struct hworker *hw = w->pstate;
+	uint32_t i = (uint32_t)(c - w->conns);
+
+	c->t_hold = w->now + w->o->think_ns;
+	if (hw->is_held[i])
+		return; /* already waiting (pipelined answers): it waits longer */
+	hw->is_held[i] = 1;
+	hw->held[(hw->held_head + hw->held_n++) % w->n_conns] = i;
+}
+
+/* Releases the connections whose pause is over, then hands out messages. */
+static void http_pump(struct worker *w)
+{
+	struct hworker *hw = w->pstate;
+
+	while (hw->held_n) {
+		uint32_t i = hw->held[hw->held_head];
+		struct conn *c = &w->conns[i];
+		if (c->t_hold > w->now)
+			break;
+		hw->held_head = (hw->held_head + 1) % w->n_conns;
+		hw->held_n--;
+		hw->is_held[i] = 0;
+		c->t_hold = 0;
+		conn_kick(w, c);
+	}
+	pump_default(w);
+}
+
+/* The loop wakes when the first pause ends. */
+static uint64_t http_next_wakeup(const struct worker *w)
+{
+	const struct hworker *hw = w->pstate;
+
+	return hw && hw->held_n ? w->conns[hw->held[hw->held_head]].t_hold : 0;
+}
+
 /* The request at the queue's head got its whole response. */
 static void response_done(struct worker *w, struct conn *c, struct hconn *h)
 {
@@ -130,13 +181,15 @@ static void response_done(struct worker *w, struct conn *c, struct hconn *h)
 	uint16_t slot = h->queue[h->head];
 	bool ok = d->status < HTTP_STATUS_SLOTS && w->o->http_ok[d->status];
 
-	h->head = (h->head + 1) % w->o->pipeline;
+	h->head = (h->head + 1) % w->slot_cap;
 	h->n--;
 	w->t.http_resp[d->status]++;
 	w->t.http_body_bytes += d->body;
 	if (!ok)
 		w->t.http_refused[d->status]++;
 	conn_msg_done(w, c, &c->slots[slot], ok);
+	if (w->o->think_ns)
+		think(w, c);
 }
 
 /* The server ended the connection in good order: requests it leaves
@@ -276,7 +329,7 @@ static uint32_t http_fill(struct worker *w, struct conn *c, struct chunk *ch, ui
 		s->id = (uint16_t)(slot + 1);
 		s->intended_ns = worker_msg_start(w, idx);
 		s->sent_ns = w->now;
-		h->queue[(h->head + h->n++) % o->pipeline] = slot;
+		h->queue[(h->head + h->n++) % w->slot_cap] = slot;
 		c->inflight++;
 		w->t.inflight++;
 		if (o->no_keepalive)
@@ -320,5 +373,7 @@ const struct proto_ops http_proto = {
 	.fill = http_fill,
 	.count_msgs = http_count_msgs,
 	.chunk_size = http_chunk_size,
+	.pump = http_pump,
+	.next_wakeup = http_next_wakeup,
 	.teardown = http_teardown,
 };

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# --proto http's ways of sending, against nginx: --pipeline (requests in
+# flight per connection), --think-time (a pause after each answer),
+# --no-keepalive (a connection per request), HEAD (answers without a
+# body), an open-loop --rate, a body from --payload-size (POST), and
+# https:// through nginx's ssl listener with the test's CA. Every run: each request answered and counted, nothing lost,
+# sent = acked + failed + unacked.
+. "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
+skip_unless_cmd python3 openssl
+require_blast
+
+PKI=$T/pki
+make_test_pki "$PKI" || die "cannot make test certificates"
+P_TLS=$(free_port)
+# nginx answers a POST to a static location with 405; "return" reads no body.
+start_nginx 'keepalive_requests 100000;' \
+	'location = /ping { return 200 "PONG"; }' \
+	'location = /ten { keepalive_requests 10; return 200 "ten"; }' \
+	'location = /post { client_max_body_size 1m; return 200 "got"; }' \
+	"listen 127.0.0.1:$P_TLS ssl;" \
+	"ssl_certificate $PKI/server.pem;" \
+	"ssl_certificate_key $PKI/server.key;" ||
+	die "cannot start nginx"
+printf 'hello from a static file\n' >"$NG_DIR/www/static.txt"
+STATIC_LEN=$(stat -c %s "$NG_DIR/www/static.txt")
+URL=http://127.0.0.1:$NG_PORT
+
+# ran REPORT N WHAT [KEY OP VALUE]...: N requests all answered 200.
+ran() {
+	local r=$1 n=$2 what=$3
+	shift 3
+	[ -s "$r" ] || { fail "$what: no report written"; return; }
+	log "$what: ${BLAST_SECS}s"
+	expect_jsons "$r" proto eq http sent == "$n" acked == "$n" failed == 0 unacked == 0 \
+		errors eq '{}' http.status.http:200 == "$n" conns_dropped == 0 exit_status == 0 "$@"
+	check_accounting "$r"
+}
+
+run_blast 20 --proto http --target "$URL/ping" --conns 2 --pipeline 16 --messages 4000 \
+	--quiet --report "$T/pipe.json"
+ran "$T/pipe.json" 4000 "--pipeline 16" http.body_bytes == 16000 config.inflight == 16
+
+# Pipelined requests behind the answer with which nginx ends a connection
+# (keepalive_requests 10) are never answered: each is failed, the
+# connection reopens, and the rest goes on.
+run_blast 20 --proto http --target "$URL/ten" --conns 1 --pipeline 4 --messages 400 \
+	--quiet --report "$T/pipeclose.json"
+r=$T/pipeclose.json
+log "--pipeline 4 with closes: ${BLAST_SECS}s"
+expect_jsons "$r" sent == 400 unacked == 0 http.server_closed -gt 0 conns_dropped == 0
+check_accounting "$r"
+out=$(python3 - "$r" 2>&1 <<'PY2'
+import json, sys
+r = json.load(open(sys.argv[1]))
+h = r["http"]
+# Every answer is a 200; what is not answered is failed, at most the three
+# requests behind each closing answer, and the errors name the closes.
+assert r["acked"] == h["status"]["http:200"] == h["responses"], "acked != 200s"
+assert r["failed"] <= 3 * h["server_closed"], "more failed than pipelined behind closes"
+assert r["failed"] == 0 or r["errors"].get("conn_closed", 0) > 0, "failures without conn_closed"
+assert r["acked"] >= 10 * h["server_closed"] - 10, "fewer answers than the closes show"
+PY2
+) || fail "--pipeline 4 with closes: $(tail -n 1 <<<"$out")"
+
+# Each request on its own connection: nginx answers "Connection: close"
+# to blast's, and blast opens the next one.
+run_blast 20 --proto http --target "$URL/ping" --conns 2 --no-keepalive --messages 200 \
+	--quiet --report "$T/nokeep.json"
+ran "$T/nokeep.json" 200 "--no-keepalive" http.server_closed == 200 conns_ok -ge 200 \
+	conns_failed == 0
+
+# --think-time: 2 connections, 5 requests each with a 100 ms pause after
+# every answer, so at least 4 pauses (0.4 s) pass before the last request.
+run_blast 20 --proto http --target "$URL/ping" --conns 2 --think-time 100ms --messages 10 \
+	--quiet --report "$T/think.json"
+ran "$T/think.json" 10 "--think-time 100ms" publish_s -ge 0.4 publish_s -lt 5
+
+run_blast 20 --proto http --method HEAD --target "$URL/static.txt" --conns 2 --messages 300 \
+	--quiet --report "$T/head.json"
+ran "$T/head.json" 300 "HEAD" http.body_bytes == 0
+
+# Open loop: 2000 requests a second for 2 s, latency from each one's
+# scheduled time.
+run_blast 20 --proto http --target "$URL/ping" --conns 4 --rate 2000 --duration 2s \
+	--quiet --report "$T/rate.json"
+r=$T/rate.json
+expect_jsons "$r" failed == 0 unacked == 0 errors eq '{}' http.class.2xx -ge 3800 \
+	sent -ge 3800 exit_status == 0
+check_accounting "$r"
+
+run_blast 20 --proto http --target "$URL/post" --payload-size 1000 --conns 2 --messages 200 \
+	--quiet --report "$T/post.json"
+ran "$T/post.json" 200 "POST 1000 bytes" http.body_bytes == 600
+grep -q "POST" "$T/blast.out" || fail "POST: the summary does not name the method"
+out_min=$((200 * 1000))
+expect_jsons "$T/post.json" bytes_out -ge "$out_min"
+
+run_blast 20 --proto http --target "https://127.0.0.1:$P_TLS/static.txt" --cacert "$PKI/ca.pem" \
+	--conns 2 --messages 400 --quiet --report "$T/tls.json"
+ran "$T/tls.json" 400 "https" http.body_bytes == $((400 * STATIC_LEN)) \
+	handshake_us.tls_full.count -ge 2
+
+# A name the certificate does not carry is refused by verification; the
+# connection is not opened again (no --reconnect) and the run ends.
+run_blast 20 --proto http --target "https://127.0.0.1:$P_TLS/ping" --cacert "$PKI/ca.pem" \
+	--sni other.example --conns 1 --messages 10 --quiet --report "$T/tlsbad.json"
+[ "$BLAST_RC" -ne 0 ] || fail "https with a wrong --sni: blast exited 0"
+expect_jsons "$T/tlsbad.json" acked == 0 errors.tls_hostname -ge 1
+
+pass
