@@ -38,8 +38,8 @@
 # (16), RATE (4000), SECTIONS ("closed pipeline open sink"), BLAST
 # (./blast), HTTP_SINK (.output/bench/http_sink), PEER_PYTHON
 # (/usr/bin/python3).
-# Needs: make (blast, bench binaries); Debian packages nginx-light (or
-# nginx), wrk, python3-locust (all in scripts/install-deps.sh).
+# Needs: make (blast, bench binaries); Debian packages nginx,
+# wrk, python3-locust (all in scripts/install-deps.sh).
 # R_* figures are read back by name (${!v}), which shellcheck cannot see.
 # shellcheck disable=SC2034
 set -u
@@ -75,7 +75,7 @@ for v in ROUNDS CONNS DURATION PIPELINE RATE; do
 	case ${!v} in '' | *[!0-9]*) die "$v must be a whole number, not '${!v}'" ;; esac
 	[ "${!v}" -gt 0 ] || die "$v must be > 0"
 done
-[ -x "$NGINX" ] || die "$NGINX missing (Debian package nginx-light)"
+[ -x "$NGINX" ] || die "$NGINX missing (Debian package nginx)"
 command -v wrk >/dev/null || die "wrk missing (Debian package wrk)"
 [ -x "$HTTP_SINK" ] || die "$HTTP_SINK not built (run make)"
 [ -x "$BLAST" ] || die "$BLAST not built (run make)"
