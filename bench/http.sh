@@ -26,6 +26,13 @@
 #   sink      blast --workers 1 --pipeline PIPELINE into bench/http_sink
 #             (one thread): requests/s per worker; target >= 3 million.
 #             wrk with the pipelining script beside it, for scale.
+#   instr     (not in the default SECTIONS: slow) user-space instructions
+#             per request under valgrind --tool=callgrind, closed loop into
+#             bench/http_sink, blast (workers and parent) against wrk -t1:
+#             the difference of two runs of different lengths over the
+#             difference of their requests, so start-up cancels out.
+#             Repeatable on a loaded machine, where times are not; kernel
+#             work (system calls) is not counted.
 #
 # Figures per run: req = responses the client counted (blast: acked; wrk:
 # its "requests"; Locust: its request count, failures must be 0); req/s =
@@ -35,7 +42,8 @@
 # req/cpu_s = req / cpu_s; srv_core = server CPU / client wall time.
 #
 # Knobs (environment): ROUNDS (3), CONNS (16), DURATION (5 s), PIPELINE
-# (16), RATE (4000), SECTIONS ("closed pipeline open sink"), BLAST
+# (16), RATE (4000), SECTIONS ("closed pipeline open sink"; add instr),
+# INSTR_REQS (20000: blast's shorter run, the longer is twice), BLAST
 # (./blast), HTTP_SINK (.output/bench/http_sink), PEER_PYTHON
 # (/usr/bin/python3).
 # Needs: make (blast, bench binaries); Debian packages nginx,
@@ -56,6 +64,7 @@ DURATION=${DURATION:-5}
 PIPELINE=${PIPELINE:-16}
 RATE=${RATE:-4000}
 SECTIONS=${SECTIONS:-closed pipeline open sink}
+INSTR_REQS=${INSTR_REQS:-20000}
 HZ=$(getconf CLK_TCK)
 
 TMP=$(mktemp -d /tmp/blast-httpbench.XXXXXX)
@@ -71,7 +80,7 @@ die() {
 	exit 1
 }
 
-for v in ROUNDS CONNS DURATION PIPELINE RATE; do
+for v in ROUNDS CONNS DURATION PIPELINE RATE INSTR_REQS; do
 	case ${!v} in '' | *[!0-9]*) die "$v must be a whole number, not '${!v}'" ;; esac
 	[ "${!v}" -gt 0 ] || die "$v must be > 0"
 done
@@ -324,6 +333,22 @@ take() {
 	ROUND[$1.$2.PERCPU]=$R_PERCPU
 }
 
+# start_sink_http: bench/http_sink (one thread) on a free port; sets
+# SINK_PORT, SINK_PID.
+start_sink_http() {
+	local i
+	rm -f "$TMP/sink.out"
+	"$HTTP_SINK" --port 0 >"$TMP/sink.out" 2>"$TMP/sink.err" &
+	SINK_PID=$!
+	PIDS+=("$SINK_PID")
+	for i in $(seq 50); do
+		SINK_PORT=$(sed -n 's/^port=//p' "$TMP/sink.out" 2>/dev/null)
+		[ -n "$SINK_PORT" ] && return 0
+		sleep 0.1
+	done
+	die "http_sink did not start: $(cat "$TMP/sink.err")"
+}
+
 start_nginx
 NGW=$(nginx_worker)
 [ -n "$NGW" ] || die "no nginx worker process"
@@ -406,18 +431,6 @@ fi
 if has sink; then
 	echo
 	echo "## into bench/http_sink (1 thread), $PIPELINE requests in flight per connection"
-	start_sink_http() {
-		local i
-		"$HTTP_SINK" --port 0 >"$TMP/sink.out" 2>"$TMP/sink.err" &
-		SINK_PID=$!
-		PIDS+=("$SINK_PID")
-		for i in $(seq 50); do
-			SINK_PORT=$(sed -n 's/^port=//p' "$TMP/sink.out" 2>/dev/null)
-			[ -n "$SINK_PORT" ] && return 0
-			sleep 0.1
-		done
-		die "http_sink did not start: $(cat "$TMP/sink.err")"
-	}
 	start_sink_http
 	SINK_URL="http://127.0.0.1:$SINK_PORT/"
 	fmt_row client "req/s" cpu_s "req/cpu_s" srv_core p50 p99 p999 note
@@ -437,6 +450,57 @@ if has sink; then
 		check_skip "$label" "${RUNS[s_blast.NOTE]:-no good run}"
 	fi
 	stop_pid "$SINK_PID"
+fi
+
+# ir FILE...: the instructions (Ir) callgrind counted, summed over files.
+ir() {
+	awk '/^summary:/ { s += $2 } END { printf "%d", s }' "$@"
+}
+
+if has instr; then
+	echo
+	echo "## user-space instructions per request (valgrind --tool=callgrind), into bench/http_sink, $CONNS connections, closed loop"
+	if ! command -v valgrind >/dev/null; then
+		check_skip "instructions per request" "valgrind not installed (Debian package valgrind)"
+	else
+		start_sink_http
+		SINK_URL="http://127.0.0.1:$SINK_PORT/"
+		declare -A IR
+		for k in 1 2; do
+			rm -f "$TMP"/cg.*
+			if [ -z "$BLAST_NOTE" ]; then
+				timeout 600 valgrind --tool=callgrind --trace-children=yes \
+					--callgrind-out-file="$TMP/cg.b.%p" "$BLAST" --proto http \
+					--target "$SINK_URL" --conns "$CONNS" --workers 1 \
+					--messages $((INSTR_REQS * k)) --quiet --report "$TMP/cg.json" \
+					>/dev/null 2>"$TMP/cg.err"
+				[ "$(jget "$TMP/cg.json" acked)" = $((INSTR_REQS * k)) ] &&
+					IR[b$k]=$(ir "$TMP"/cg.b.*) IR[bn$k]=$((INSTR_REQS * k))
+			fi
+			timeout 600 valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.w.%p" \
+				wrk -t1 -c"$CONNS" -d$((2 * k))s "$SINK_URL" >"$TMP/cg.wrk" 2>/dev/null
+			IR[w$k]=$(ir "$TMP"/cg.w.*)
+			IR[wn$k]=$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' "$TMP/cg.wrk")
+		done
+		stop_pid "$SINK_PID"
+		per_req() { # per_req PREFIX: marginal instructions per request
+			local a=${IR[${1}1]:-} b=${IR[${1}2]:-} na=${IR[${1}n1]:-} nb=${IR[${1}n2]:-}
+			[ -n "$a" ] && [ -n "$b" ] && [ -n "$na" ] && [ -n "$nb" ] && [ "$nb" -gt "$na" ] &&
+				calc "($b - $a) / ($nb - $na)"
+		}
+		WI=$(per_req w)
+		BI=$(per_req b)
+		printf '%-34s %s\n' "wrk -t1" "${WI:+$(printf '%.0f instructions/request (%s and %s requests)' "$WI" "${IR[wn1]}" "${IR[wn2]}")}${WI:-a run failed}"
+		if [ -n "$BI" ]; then
+			printf '%-34s %.0f instructions/request (%s and %s requests)\n' "blast --workers 1" \
+				"$BI" "${IR[bn1]}" "${IR[bn2]}"
+		else
+			printf '%-34s %s\n' "blast --workers 1" "${BLAST_NOTE:-a run failed: $(errline "$TMP/cg.err")}"
+		fi
+		if [ -n "$WI" ] && [ -n "$BI" ]; then
+			echo "# blast / wrk: $(printf 'x%.2f' "$(calc "$BI / $WI")") the instructions per request"
+		fi
+	fi
 fi
 
 kill -0 "$NG_PID" 2>/dev/null || die "nginx died: $(tail -3 "$TMP/ng/error.log")"
