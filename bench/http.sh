@@ -490,7 +490,12 @@ if has instr; then
 		}
 		WI=$(per_req w)
 		BI=$(per_req b)
-		printf '%-34s %s\n' "wrk -t1" "${WI:+$(printf '%.0f instructions/request (%s and %s requests)' "$WI" "${IR[wn1]}" "${IR[wn2]}")}${WI:-a run failed}"
+		if [ -n "$WI" ]; then
+			printf '%-34s %.0f instructions/request (%s and %s requests)\n' "wrk -t1" \
+				"$WI" "${IR[wn1]}" "${IR[wn2]}"
+		else
+			printf '%-34s %s\n' "wrk -t1" "a run failed"
+		fi
 		if [ -n "$BI" ]; then
 			printf '%-34s %.0f instructions/request (%s and %s requests)\n' "blast --workers 1" \
 				"$BI" "${IR[bn1]}" "${IR[bn2]}"
