@@ -146,7 +146,8 @@ check "--payload-proto-desc $tmp/two: not a FileDescriptorSet" \
 	--payload-proto TagData --payload-proto-desc "$tmp/two"
 # WebSocket transport.
 check "must be tcp or ws" --transport udp
-check "the schemes are mqtt://, mqtts://, ws:// and wss://" --target http://127.0.0.1:1/mqtt
+check "the schemes are mqtt://, mqtts://, ws://, wss://, http:// and https://" --target tcp://127.0.0.1:1/mqtt
+check "--target http(s)://...: for --proto http" --target http://127.0.0.1:1/mqtt
 check "--cacert is for TLS targets" --cacert /etc/hostname
 check "Kafka speaks TCP only" --proto kafka --target ws://127.0.0.1:9092/
 check "either every target is ws://" --target ws://127.0.0.1:1/mqtt --target 127.0.0.1:2

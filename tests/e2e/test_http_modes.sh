@@ -12,11 +12,14 @@ require_blast
 PKI=$T/pki
 make_test_pki "$PKI" || die "cannot make test certificates"
 P_TLS=$(free_port)
-# nginx answers a POST to a static location with 405; "return" reads no body.
+# nginx answers a POST to a static location with 405; "return" reads no
+# body. What nginx saw of each POST goes to post.log.
+NG_HTTP_LINES="log_format post '\$request_method \$content_length \$content_type \$request_uri';"
 start_nginx 'keepalive_requests 100000;' \
 	'location = /ping { return 200 "PONG"; }' \
 	'location = /ten { keepalive_requests 10; return 200 "ten"; }' \
-	'location = /post { client_max_body_size 1m; return 200 "got"; }' \
+	'location = /brief { keepalive_timeout 1s; return 200 "brief"; }' \
+	"location = /post { client_max_body_size 1m; access_log $T/post.log post; return 200 \"got\"; }" \
 	"listen 127.0.0.1:$P_TLS ssl;" \
 	"ssl_certificate $PKI/server.pem;" \
 	"ssl_certificate_key $PKI/server.key;" ||
@@ -88,9 +91,24 @@ expect_jsons "$r" failed == 0 unacked == 0 errors eq '{}' http.class.2xx -ge 380
 	sent -ge 3800 exit_status == 0
 check_accounting "$r"
 
-run_blast 20 --proto http --target "$URL/post" --payload-size 1000 --conns 2 --messages 200 \
-	--quiet --report "$T/post.json"
+run_blast 20 --proto http --target "$URL/post?c={conn}&s={seq}" --payload-size 1000 --conns 2 \
+	--messages 200 --quiet --report "$T/post.json"
 ran "$T/post.json" 200 "POST 1000 bytes" http.body_bytes == 600
+# nginx saw 200 POSTs of 1000 bytes with blast's default type, each with
+# its own {seq} (0..199) and one of the two {conn} numbers.
+out=$(python3 - "$T/post.log" 2>&1 <<'PY2'
+import re, sys
+lines = open(sys.argv[1]).read().split("\n")[:-1]
+assert len(lines) == 200, f"{len(lines)} requests logged"
+seqs, conns = set(), set()
+for l in lines:
+    m = re.fullmatch(r"POST 1000 application/octet-stream /post\?c=(\d+)&s=(\d+)", l)
+    assert m, f"unexpected request: {l}"
+    conns.add(int(m[1])); seqs.add(int(m[2]))
+assert seqs == set(range(200)), "the {seq} values are not 0..199"
+assert conns == {0, 1}, f"the {{conn}} values are {sorted(conns)}"
+PY2
+) || fail "POST as nginx saw it: $(tail -n 1 <<<"$out")"
 grep -q "POST" "$T/blast.out" || fail "POST: the summary does not name the method"
 out_min=$((200 * 1000))
 expect_jsons "$T/post.json" bytes_out -ge "$out_min"
@@ -99,6 +117,18 @@ run_blast 20 --proto http --target "https://127.0.0.1:$P_TLS/static.txt" --cacer
 	--conns 2 --messages 400 --quiet --report "$T/tls.json"
 ran "$T/tls.json" 400 "https" http.body_bytes == $((400 * STATIC_LEN)) \
 	handshake_us.tls_full.count -ge 2
+
+# nginx ends a TLS connection after 10 requests too: the answer that says
+# so ends it, before the close_notify that follows.
+run_blast 20 --proto http --target "https://127.0.0.1:$P_TLS/ten" --cacert "$PKI/ca.pem" \
+	--conns 1 --messages 50 --quiet --report "$T/tlsten.json"
+ran "$T/tlsten.json" 50 "https, keepalive_requests 10" http.server_closed == 5
+
+# An idle connection nginx closes (keepalive_timeout 1s, while blast
+# thinks for 1.5 s) is reopened without a loss or an error.
+run_blast 30 --proto http --target "$URL/brief" --conns 1 --think-time 1500ms --messages 3 \
+	--quiet --report "$T/idle.json"
+ran "$T/idle.json" 3 "idle close" http.server_closed == 2 reconnects == 2
 
 # A name the certificate does not carry is refused by verification; the
 # connection is not opened again (no --reconnect) and the run ends.

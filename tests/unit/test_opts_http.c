@@ -99,6 +99,9 @@ static void test_http_bad(void)
 	BAD("--max-body 0: must be", "--proto", "http", "--max-body", "0");
 	BAD("--no-keepalive is for HTTP only", "--no-keepalive");
 	BAD("--think-time is for HTTP only", "--think-time", "1s");
+	BAD("--target http(s)://...: for --proto http", "--target", "http://127.0.0.1:1/");
+	BAD("--target http(s)://...: for --proto http", "--proto", "kafka", "--target",
+	    "https://127.0.0.1:1/");
 	BAD("--think-time", "--proto", "http", "--think-time", "soon");
 }
 

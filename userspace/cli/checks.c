@@ -495,6 +495,10 @@ int opts_finish(struct blast_opts *o, const struct parse_state *ps)
 		return r;
 	if (o->proto == PROTO_MQTT && o->sub_topic && (r = mqtt_fanout_finish(o, ps)))
 		return r;
+	for (unsigned i = 0; i < o->n_targets; i++)
+		if (o->targets[i].http && o->proto != PROTO_HTTP)
+			return cli_fail("--target http(s)://...: for --proto http (add it, or give "
+					"HOST:PORT)");
 	if ((r = transport_finish(o)))
 		return r;
 	if ((r = tls_finish(o, ps)))

@@ -279,9 +279,18 @@ static void config(FILE *f, const struct blast_results *r)
 	html_kv(f, "drain timeout", b);
 	if (o->proto == PROTO_KAFKA)
 		html_kv(f, "acks", name_of(acks_names, o->acks));
-	else
+	else if (o->proto != PROTO_HTTP)
 		kv_u64(f, "qos", o->qos);
-	kv_u64(f, "inflight", o->inflight);
+	if (o->proto == PROTO_HTTP) {
+		html_kv(f, "method", o->http_method);
+		kv_u64(f, "pipeline", o->pipeline);
+		html_kv(f, "keep-alive", o->no_keepalive ? "no" : "yes");
+		html_kv(f, "ok status", o->ok_status);
+		snprintf(b, sizeof(b), "%.3f s", (double)o->think_ns / 1e9);
+		html_kv(f, "think time", b);
+	} else {
+		kv_u64(f, "inflight", o->inflight);
+	}
 	if (opts_fanout(o)) {
 		kv_u64(f, "publishers", o->publishers);
 		kv_u64(f, o->proto == PROTO_WS ? "listeners per node" : "subscribers per node",
@@ -292,7 +301,8 @@ static void config(FILE *f, const struct blast_results *r)
 		if (o->fanout)
 			kv_u64(f, "fanout", o->fanout);
 	}
-	html_kv(f, "topic", o->topic);
+	if (o->proto != PROTO_HTTP)
+		html_kv(f, "topic", o->topic);
 	if (o->payloads.n)
 		kv_u64(f, "payload file lines", o->payloads.n);
 	else

@@ -46,6 +46,19 @@ void report_http_text(FILE *f, const struct blast_results *r)
 	fprintf(f, "%s\n", all ? "" : " none");
 }
 
+void report_http_config_json(struct json_writer *w, const struct blast_opts *o)
+{
+	if (!o || o->proto != PROTO_HTTP)
+		return;
+	json_kv_string(w, "http_method", o->http_method);
+	json_kv_u64(w, "pipeline", o->pipeline);
+	json_kv_bool(w, "no_keepalive", o->no_keepalive);
+	json_kv_double3(w, "think_time_s", (double)o->think_ns / 1e9);
+	json_kv_string(w, "ok_status", o->ok_status ? o->ok_status : "");
+	json_kv_u64(w, "max_body", o->max_body);
+	json_kv_bool(w, "http_body", o->http_body);
+}
+
 void report_http_json(struct json_writer *w, const struct blast_results *r)
 {
 	const struct blast_totals *t = &r->t;

@@ -128,30 +128,6 @@ static int collect_errors(const struct blast_totals *t, int ver, struct err_entr
 	return (int)n;
 }
 
-void report_upgrade_refusals(FILE *f, const struct blast_totals *t, const struct blast_opts *o)
-{
-	static const char *const why[] = {
-		[ERR_UPGRADE_NO_UPGRADE - ERR_UPGRADE_NO_UPGRADE] = "no \"Upgrade: websocket\" header",
-		[ERR_UPGRADE_NO_CONNECTION - ERR_UPGRADE_NO_UPGRADE] = "no \"Connection: Upgrade\" header",
-		[ERR_UPGRADE_WRONG_ACCEPT - ERR_UPGRADE_NO_UPGRADE] =
-			"its Sec-WebSocket-Accept is not the one for the key sent",
-		[ERR_UPGRADE_EXTENSIONS - ERR_UPGRADE_NO_UPGRADE] = "it chose an extension none was offered",
-		[ERR_UPGRADE_SUBPROTOCOL - ERR_UPGRADE_NO_UPGRADE] = "it chose a subprotocol not asked for",
-	};
-	const char *sub = o && o->ws_subprotocol ? o->ws_subprotocol : NULL;
-
-	if (t->errors[ERR_UPGRADE_CLOSED])
-		fprintf(f, "blast: WebSocket upgrade refused: the server closed %" PRIu64
-			   " connection(s) without answering it%s%s%s\n",
-			t->errors[ERR_UPGRADE_CLOSED], sub ? " (subprotocol asked for: " : "",
-			sub ? sub : "", sub ? "; one it does not speak?)" : "");
-	for (unsigned e = ERR_UPGRADE_NO_UPGRADE; e <= ERR_UPGRADE_SUBPROTOCOL; e++)
-		if (t->errors[e])
-			fprintf(f, "blast: WebSocket upgrade answered 101 but invalid on %" PRIu64
-				   " connection(s): %s (%s)\n",
-				t->errors[e], why[e - ERR_UPGRADE_NO_UPGRADE], blast_err_names[e]);
-}
-
 void report_each_error(const struct blast_totals *t, int mqtt_version,
 		       void (*fn)(const char *key, uint64_t n, void *arg), void *arg)
 {
@@ -504,6 +480,7 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 	}
 	if (o->payload_proto)
 		json_kv_string(w, "payload_proto", o->payload_proto);
+	report_http_config_json(w, o);
 	if (o->proto == PROTO_MQTT && opts_fanout(o)) {
 		json_kv_u64(w, "publishers", o->publishers);
 		json_kv_u64(w, "subscribers", o->subscribers);
