@@ -161,7 +161,7 @@ $(OUT)/asan/tests/%: tests/unit/%.c $(ASAN_OBJS) | $(PROTO_GEN_H)
 # reads a run report into, and the transport stack (TLS's layer over OpenSSL).
 FUZZ_LIB := $(ENC_SRCS) userspace/stats/hist.c userspace/witness/wire_match.c \
             userspace/witness/wire_parse.c userspace/witness/wire_pend.c userspace/witness/wire_http.c \
-            userspace/report/json_read.c userspace/report/report_read.c userspace/report/wire.c \
+            userspace/config/names.c userspace/report/json_read.c userspace/report/report_read.c userspace/report/wire.c \
             userspace/report/json.c userspace/transport/stack.c userspace/transport/tls.c \
             userspace/transport/tls_ctx.c userspace/transport/tcp.c userspace/transport/websocket.c
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
