@@ -650,6 +650,29 @@ static void test_http(void)
 	CHECK_EQ_INT(s.acks, 0);
 	CHECK_EQ_INT(s.unparsed, 1);
 	wm_free(m);
+
+	/* A body without length runs until the server's FIN; one cut by a
+	 * FIN mid-length stays pending. */
+	m = wm_new(&o);
+	const char *eof = "HTTP/1.1 200 OK\r\n\r\nuntil the close";
+	const char *cut2 = "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort";
+	for (int k = 0; k < 2; k++) {
+		uint16_t cp = (uint16_t)(40010 + k);
+		const char *r = k ? cut2 : eof;
+		feed(m, 1, 2, cp, port, 0, TCP_SYN, NULL, 0);
+		feed(m, 2, 1, port, cp, 0, TCP_SYN | TCP_ACK, NULL, 0);
+		feed(m, 1, 2, cp, port, 1, TCP_ACK | TCP_PSH, req, 31);
+		feed(m, 2, 1, port, cp, 1, TCP_ACK | TCP_PSH, r, strlen(r));
+		wm_result(m, &s, &c);
+		CHECK_EQ_INT(s.acks, k); /* this flow's answer waits for the FIN */
+		feed(m, 2, 1, port, cp, 1 + (uint32_t)strlen(r), TCP_ACK | TCP_FIN, NULL, 0);
+	}
+	wm_result(m, &s, &c);
+	CHECK_EQ_INT(s.requests, 2);
+	CHECK_EQ_INT(s.acks, 1);
+	CHECK_EQ_INT(c.pending, 1);
+	CHECK_EQ_INT(s.unparsed, 0);
+	wm_free(m);
 }
 
 int main(void)

@@ -55,7 +55,7 @@ static long request_head(const uint8_t *p, size_t n, uint64_t *body, bool *head)
 			}
 			while (v < le && (*v == ' ' || *v == '\t'))
 				v++;
-			if (!digit || v != le)
+			if (!digit || v != le || x > WM_MAX_FRAME)
 				return -1;
 			*body = x;
 		} else if (field_is(l, le, "transfer-encoding:")) {
@@ -146,6 +146,16 @@ size_t wm_parse_http(struct wm *m, uint32_t fid, struct flow *f, int side, const
 	if (side == f->client)
 		return requests(m, fid, f, p, n, carried, cts, nts);
 	return responses(m, fid, f, p, n, carried, cts, nts);
+}
+
+void wm_http_eof(struct wm *m, uint32_t fid, struct flow *f, uint64_t ts)
+{
+	if (!f->hdec || f->http_eof)
+		return;
+	f->http_eof = true;
+	/* A response cut short stays pending: blast fails its request. */
+	if (http_dec_eof(f->hdec) == HTTP_EV_DONE)
+		response(m, fid, f, f->hdec->status, ts);
 }
 
 void wm_http_free(struct flow *f)

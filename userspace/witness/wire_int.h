@@ -71,6 +71,7 @@ struct flow {
 	 * the server side's decoder (encoders/http.h), once it has spoken. */
 	uint64_t http_req, http_resp;
 	struct http_dec *hdec;
+	bool http_eof;     /* the server's FIN was given to hdec */
 	uint64_t requests, acks; /* this flow's share of the totals */
 	/* With wm_opts.flow_rows: every ack's latency, for the flow's percentiles. */
 	struct wm_sample *lat;

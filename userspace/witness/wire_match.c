@@ -145,6 +145,17 @@ static void deliver(struct wm *m, uint32_t fid, struct flow *f, int side, const 
 	d->len -= used;
 }
 
+/* Every byte up to a FIN delivered: an HTTP body that runs until the
+ * server closes is whole now. */
+static void fin_reached(struct wm *m, uint32_t fid, struct flow *f, int side, uint64_t ts)
+{
+	const struct dir *d = &f->d[side];
+
+	if (f->proto == WM_HTTP && side != f->client && d->fin && d->seq_known &&
+	    d->next == d->fin_end && !d->resync)
+		wm_http_eof(m, fid, f, ts);
+}
+
 static void count_bytes(struct wm *m, const struct flow *f, int side, size_t n)
 {
 	if (side == f->client)
@@ -310,8 +321,10 @@ static void segment(struct wm *m, uint32_t fid, struct flow *f, int side, const 
 		d->fin = true;
 		d->fin_end = seq + (uint32_t)t->payload_wire;
 	}
-	if (!t->payload_wire)
+	if (!t->payload_wire) {
+		fin_reached(m, fid, f, side, ts);
 		return;
+	}
 	if (side == f->client)
 		m->s.segs_out++;
 	else
@@ -328,6 +341,7 @@ static void segment(struct wm *m, uint32_t fid, struct flow *f, int side, const 
 	take(m, fid, f, side, seq, t->payload, t->payload_len, t->payload_wire, ts);
 	if (d->n_held)
 		drain_held(m, fid, f, side);
+	fin_reached(m, fid, f, side, ts);
 }
 
 /* ---- flows ---- */
