@@ -29,7 +29,8 @@
 #   instr     (not in the default SECTIONS: slow) user-space instructions
 #             per request under valgrind --tool=callgrind, closed loop into
 #             bench/http_sink, blast (workers and parent) against wrk -t1:
-#             the difference of two runs of different lengths over the
+#             the difference of two runs of different lengths (blast
+#             INSTR_REQS and twice that; wrk 2 s and 6 s) over the
 #             difference of their requests, so start-up cancels out.
 #             Repeatable on a loaded machine, where times are not; kernel
 #             work (system calls) is not counted.
@@ -478,7 +479,7 @@ if has instr; then
 					IR[b$k]=$(ir "$TMP"/cg.b.*) IR[bn$k]=$((INSTR_REQS * k))
 			fi
 			timeout 600 valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.w.%p" \
-				wrk -t1 -c"$CONNS" -d$((2 * k))s "$SINK_URL" >"$TMP/cg.wrk" 2>/dev/null
+				wrk -t1 -c"$CONNS" -d$((4 * k - 2))s "$SINK_URL" >"$TMP/cg.wrk" 2>/dev/null
 			IR[w$k]=$(ir "$TMP"/cg.w.*)
 			IR[wn$k]=$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' "$TMP/cg.wrk")
 		done
@@ -494,7 +495,7 @@ if has instr; then
 			printf '%-34s %.0f instructions/request (%s and %s requests)\n' "wrk -t1" \
 				"$WI" "${IR[wn1]}" "${IR[wn2]}"
 		else
-			printf '%-34s %s\n' "wrk -t1" "a run failed"
+			printf '%-34s %s\n' "wrk -t1" "no figure: ${IR[wn1]:-?} requests in 2 s, ${IR[wn2]:-?} in 6 s"
 		fi
 		if [ -n "$BI" ]; then
 			printf '%-34s %.0f instructions/request (%s and %s requests)\n' "blast --workers 1" \
