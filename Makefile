@@ -162,9 +162,9 @@ $(OUT)/asan/tests/%: tests/unit/%.c $(ASAN_OBJS) | $(PROTO_GEN_H)
 # reads a run report into, the reports `blast merge` reads, and the transport stack (TLS's
 # layer over OpenSSL).
 FUZZ_LIB := $(ENC_SRCS) userspace/stats/hist.c userspace/witness/wire_match.c \
-            userspace/witness/wire_parse.c userspace/witness/wire_pend.c \
+            userspace/witness/wire_parse.c userspace/witness/wire_pend.c userspace/witness/wire_http.c \
             userspace/witness/wire_tls.c userspace/witness/tls_decrypt.c userspace/witness/tls_keys.c \
-            userspace/report/json_read.c userspace/report/report_read.c userspace/report/wire.c \
+            userspace/config/names.c userspace/report/json_read.c userspace/report/report_read.c userspace/report/wire.c \
             userspace/report/json.c userspace/report/exact.c userspace/report/merge_read.c \
             userspace/stats/stats.c userspace/transport/stack.c userspace/transport/tls.c \
             userspace/transport/tls_ctx.c userspace/transport/tls_bio.c userspace/transport/tls_ident.c \
@@ -216,6 +216,7 @@ bench: blast $(BENCH_BINS) $(TOOL_BINS)
 	$(Q)bench/mqtt.sh
 	$(Q)bench/kafka.sh
 	$(Q)bench/ws.sh
+	$(Q)bench/http.sh
 	$(Q)bench/probe.sh
 	$(Q)bench/probe_startup.sh
 	$(Q)bench/pacing.sh

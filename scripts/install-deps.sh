@@ -41,6 +41,8 @@ PACKAGES=(
 	tshark tcpdump
 	# reports: HdrHistogram's JS (npm, below) and Java readers for --hlog, a browser for --html
 	nodejs chromium default-jre-headless libhdrhistogram-java
+	# HTTP: Flask as a server of the tests, wrk as bench/http.sh's peer
+	python3-flask wrk
 	# bench/compare-brokers.sh: more brokers, run in the foreground on free ports
 	nats-server rabbitmq-server
 )

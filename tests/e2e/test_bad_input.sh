@@ -105,7 +105,7 @@ check "--pcap-snaplen 10: must be between 128 and 262144" --pcap-snaplen 10
 check "--pcap-max-bytes 1: must be at least 4096" --pcap-max-bytes 1
 check "analyze $tmp/none.pcap: No such file or directory" analyze "$tmp/none.pcap"
 check "analyze: needs a capture file" analyze
-check "analyze: --proto amqp: must be mqtt, kafka or ws" analyze x.pcap --proto amqp
+check "analyze: --proto amqp: must be mqtt, kafka, ws or http" analyze x.pcap --proto amqp
 check "analyze: --port 0: must be a port number" analyze x.pcap --port 0
 printf 'not a capture' >"$tmp/junk.pcap"
 check "analyze $tmp/junk.pcap: not a pcap or pcapng file" analyze "$tmp/junk.pcap"

@@ -82,7 +82,7 @@ static int analyze_rows(const uint8_t *data, size_t size, const struct wm_opts *
 		acks += rows[i].acks;
 		timed += rows[i].timed;
 		assert(rows[i].p50_ns <= rows[i].p99_ns);
-		assert(rows[i].proto <= WM_WS);
+		assert(rows[i].proto <= WM_HTTP);
 	}
 	assert(req == st.requests && acks == st.acks && timed == st.latency.total);
 	assert(st.tls_flows == st.tls_decrypted + st.tls_no_key + st.tls_failed);
@@ -108,7 +108,7 @@ static void as_file(const uint8_t *data, size_t size)
 		}
 		assert(e == 0 || r.err[0]);
 	}
-	for (int proto = WM_AUTO; proto <= WM_WS; proto++) {
+	for (int proto = WM_AUTO; proto <= WM_HTTP; proto++) {
 		struct wm_opts o = { .proto = (enum wm_proto)proto, .keylog = keylog() };
 		err[0] = 0;
 		if (proto == WM_AUTO ? analyze_rows(data, size, &o, &c, err, sizeof(err)) :
@@ -150,7 +150,7 @@ static void as_streams(const uint8_t *data, size_t size)
 {
 	if (size < 2)
 		return;
-	enum wm_proto proto = (enum wm_proto)(data[0] & 3);
+	enum wm_proto proto = (enum wm_proto)(data[0] % 5);
 	uint8_t ctl = data[1];
 	data += 2;
 	size -= 2;

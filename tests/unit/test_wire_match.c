@@ -573,6 +573,108 @@ static void test_warnings(void)
 	CHECK(strstr(w.line[0], "none of the 3 flows to --port 9092, 9093 carried a request or an ack as --proto kafka") != NULL);
 }
 
+/* HTTP/1.1, recognised by its first bytes: pipelined requests (one with a
+ * body, one HEAD) split across segments, answered in order: a length,
+ * a HEAD's (no body whatever its Content-Length says), a chunked one split
+ * mid-chunk after a 100 Continue, and a 500 (answered, not acked). A GET
+ * asking to upgrade is WebSocket. */
+static void test_http(void)
+{
+	const uint16_t port = 8080;
+	struct wm_opts o = { .proto = WM_AUTO, .flow_rows = true };
+	struct wire_stats s;
+	struct wm_counts c;
+	struct wm_flow_row *rows;
+	size_t n;
+	struct wm *m = wm_new(&o);
+	const char *req = "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"
+			  "POST /p HTTP/1.1\r\nHost: x\r\ncontent-length: 5\r\n\r\nhello"
+			  "HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n"
+			  "GET /c HTTP/1.1\r\nHost: x\r\n\r\n"
+			  "GET /e HTTP/1.1\r\nHost: x\r\n\r\n";
+	const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nPONG"
+			   "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"
+			   "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+			   "HTTP/1.1 100 Continue\r\n\r\n"
+			   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+			   "HTTP/1.1 500 Oops\r\nContent-Length: 2\r\n\r\nno";
+	size_t rl = strlen(req), sl = strlen(resp), cut = 30, scut = sl - 50;
+	uint32_t cs = 1, ss = 1;
+
+	SYNS(m, cs, ss);
+	C2S(m, cs, req, 7); /* too few bytes to tell */
+	C2S(m, cs + 7, req + 7, cut - 7);
+	C2S(m, cs + (uint32_t)cut, req + cut, rl - cut);
+	cs += (uint32_t)rl;
+	S2C(m, ss, resp, scut);
+	wm_result(m, &s, &c);
+	CHECK_EQ_INT(s.requests, 5);
+	CHECK_EQ_INT(c.ack_frames, 3);
+	S2C(m, ss + (uint32_t)scut, resp + scut, sl - scut);
+	ss += (uint32_t)sl;
+	wm_result(m, &s, &c);
+	CHECK_EQ_INT(c.flows_by_proto[WM_HTTP], 1);
+	CHECK_EQ_INT(c.req_frames, 5);
+	CHECK_EQ_INT(c.ack_frames, 5);
+	CHECK_EQ_INT(s.requests, 5);
+	CHECK_EQ_INT(s.acks, 4);
+	CHECK_EQ_INT(c.pending, 0);
+	CHECK_EQ_INT(s.unmatched, 0);
+	CHECK_EQ_INT(s.unparsed, 0);
+	CHECK_EQ_INT(wm_flow_rows(m, &rows, &n), 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(rows[0].proto, WM_HTTP);
+	CHECK_EQ_INT(rows[0].timed, 4);
+	CHECK(rows[0].p50_ns > 0);
+	free(rows);
+	/* A response nobody asked for. */
+	const char *extra = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	S2C(m, ss, extra, strlen(extra));
+	wm_result(m, &s, &c);
+	CHECK_EQ_INT(s.unmatched, 1);
+	wm_free(m);
+
+	/* An upgrade is WebSocket; a bad chunk size is unparsed. */
+	m = wm_new(&o);
+	const char *up = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+	feed(m, 1, 2, 40001, port, 1, TCP_ACK | TCP_PSH, up, strlen(up));
+	feed(m, 1, 2, 40002, port, 0, TCP_SYN, NULL, 0);
+	feed(m, 2, 1, port, 40002, 0, TCP_SYN | TCP_ACK, NULL, 0);
+	feed(m, 1, 2, 40002, port, 1, TCP_ACK | TCP_PSH, req, 31);
+	const char *bad = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
+	feed(m, 2, 1, port, 40002, 1, TCP_ACK | TCP_PSH, bad, strlen(bad));
+	wm_result(m, &s, &c);
+	CHECK_EQ_INT(c.flows_by_proto[WM_WS], 1);
+	CHECK_EQ_INT(c.flows_by_proto[WM_HTTP], 1);
+	CHECK_EQ_INT(s.requests, 1);
+	CHECK_EQ_INT(s.acks, 0);
+	CHECK_EQ_INT(s.unparsed, 1);
+	wm_free(m);
+
+	/* A body without length runs until the server's FIN; one cut by a
+	 * FIN mid-length stays pending. */
+	m = wm_new(&o);
+	const char *eof = "HTTP/1.1 200 OK\r\n\r\nuntil the close";
+	const char *cut2 = "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort";
+	for (int k = 0; k < 2; k++) {
+		uint16_t cp = (uint16_t)(40010 + k);
+		const char *r = k ? cut2 : eof;
+		feed(m, 1, 2, cp, port, 0, TCP_SYN, NULL, 0);
+		feed(m, 2, 1, port, cp, 0, TCP_SYN | TCP_ACK, NULL, 0);
+		feed(m, 1, 2, cp, port, 1, TCP_ACK | TCP_PSH, req, 31);
+		feed(m, 2, 1, port, cp, 1, TCP_ACK | TCP_PSH, r, strlen(r));
+		wm_result(m, &s, &c);
+		CHECK_EQ_INT(s.acks, k); /* this flow's answer waits for the FIN */
+		feed(m, 2, 1, port, cp, 1 + (uint32_t)strlen(r), TCP_ACK | TCP_FIN, NULL, 0);
+	}
+	wm_result(m, &s, &c);
+	CHECK_EQ_INT(s.requests, 2);
+	CHECK_EQ_INT(s.acks, 1);
+	CHECK_EQ_INT(c.pending, 1);
+	CHECK_EQ_INT(s.unparsed, 0);
+	wm_free(m);
+}
+
 int main(void)
 {
 	test_warnings();
@@ -581,6 +683,7 @@ int main(void)
 	test_kafka();
 	test_ws();
 	test_ws_mqtt();
+	test_http();
 	test_dsack();
 	test_gaps();
 	test_buffer();

@@ -5,7 +5,7 @@
 
 static const char usage_text[] =
 "Usage: blast [--flag value]...\n"
-"       blast analyze FILE [--proto mqtt|kafka|ws] [--port N]...\n"
+"       blast analyze FILE [--proto mqtt|kafka|ws|http] [--port N]...\n"
 "                     [--report OUT.json] [--html OUT.html] [--against RUN.json]\n"
 "                     (a capture; blast analyze --help)\n"
 "Opens many connections to a message broker, publishes at a fixed rate and\n"

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "report/json.h"
+#include "config/names.h"
 #include "config/opts.h"
 #include "report/wire.h"
 #include "stats/wire.h"
@@ -51,7 +52,7 @@ void report_wire_client(const struct blast_results *r, struct wire_client *c)
 	const struct blast_totals *t = &r->t;
 
 	*c = (struct wire_client){
-		.proto = is_ws(r) ? "ws" : r->opts && r->opts->proto == PROTO_KAFKA ? "kafka" : "mqtt",
+		.proto = r->opts ? name_of(proto_names, (int)r->opts->proto) : "mqtt",
 		.sent = t->sent,
 		.acked = is_ws(r) ? t->received + t->duplicates : t->acked,
 		.conns = r->peak_conns,

@@ -145,10 +145,12 @@ void analyze_print(FILE *f, const struct wire_stats *s, const struct wm_counts *
 	fprintf(f, "capture      %" PRIu64 " packets over %.3f s, %" PRIu64 " TCP segments analysed"
 		   ", %" PRIu64 " bad\n", c->packets, span, c->tcp, c->bad_packets);
 	fprintf(f, "flows        %" PRIu64 "  (mqtt %" PRIu64 ", kafka %" PRIu64 ", ws %" PRIu64
-		   ", not recognised %" PRIu64 ")\n", s->flows, c->flows_by_proto[WM_MQTT],
-		c->flows_by_proto[WM_KAFKA], c->flows_by_proto[WM_WS], c->flows_by_proto[WM_AUTO]);
+		   ", http %" PRIu64 ", not recognised %" PRIu64 ")\n", s->flows,
+		c->flows_by_proto[WM_MQTT], c->flows_by_proto[WM_KAFKA], c->flows_by_proto[WM_WS],
+		c->flows_by_proto[WM_HTTP], c->flows_by_proto[WM_AUTO]);
 	fprintf(f, "frames       requests %" PRIu64 "  acks %" PRIu64
-		   "  (PUBLISH / Produce requests / BLWS messages; PUBACK+PUBCOMP / Produce responses / receipts)\n",
+		   "  (PUBLISH / Produce requests / BLWS messages / HTTP requests; PUBACK+PUBCOMP / Produce"
+		   " responses / receipts / HTTP responses)\n",
 		c->req_frames, c->ack_frames);
 	fprintf(f, "messages     requests %" PRIu64 "  acks %" PRIu64 "  unmatched %" PRIu64
 		   "  pending %" PRIu64 "\n", s->requests, s->acks, s->unmatched, c->pending);
@@ -183,11 +185,12 @@ static const struct option aopts[] = {
 };
 
 static const char help[] =
-	"usage: blast analyze FILE [--proto mqtt|kafka|ws] [--port N]... [--report OUT.json]\n"
+	"usage: blast analyze FILE [--proto mqtt|kafka|ws|http] [--port N]... [--report OUT.json]\n"
 	"                     [--html OUT.html] [--against RUN.json] [--keylog KEYS]\n"
 	"Reads a pcap or pcapng capture, reassembles its TCP streams and matches\n"
 	"requests with acks: MQTT PUBLISH -> PUBACK/PUBCOMP, Kafka Produce ->\n"
-	"response, WebSocket messages with blast's header -> receipts.\n"
+	"response, WebSocket messages with blast's header -> receipts, HTTP/1.1\n"
+	"requests -> responses (in order per connection, pipelined or not).\n"
 	"  --proto P         decode every flow as P (default: by port, then by first bytes)\n"
 	"  --port N          only flows to server port N (repeatable)\n"
 	"  --report OUT.json the \"wire\" object of a --pcap run's report, the capture's\n"
@@ -262,10 +265,11 @@ int analyze_main(int argc, char **argv)
 		if (c == 'P') {
 			static const enum wm_proto wm_of[] = {
 				[PROTO_MQTT] = WM_MQTT, [PROTO_KAFKA] = WM_KAFKA, [PROTO_WS] = WM_WS,
+				[PROTO_HTTP] = WM_HTTP,
 			};
 			int proto;
 			if (name_find(proto_names, optarg, &proto))
-				return usage_fail("--proto %s: must be mqtt, kafka or ws", optarg);
+				return usage_fail("--proto %s: must be mqtt, kafka, ws or http", optarg);
 			o.proto = wm_of[proto];
 		} else if (c == 'p') {
 			uint64_t v;

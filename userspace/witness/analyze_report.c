@@ -88,7 +88,7 @@ static void json_capture(struct json_writer *j, const struct analysis *a)
 	json_end_array(j);
 	json_key(j, "flows_by_proto");
 	json_begin_object(j);
-	for (int p = WM_AUTO; p <= WM_WS; p++)
+	for (int p = WM_AUTO; p <= WM_HTTP; p++)
 		json_kv_u64(j, wm_proto_name((enum wm_proto)p), c->flows_by_proto[p]);
 	json_end_object(j);
 	json_end_object(j);
@@ -141,9 +141,9 @@ static void capture_section(FILE *f, const struct analysis *a)
 		   "<tr><td>packets</td><td>%" PRIu64 " over %.3f s, %" PRIu64 " TCP segments analysed, %"
 		   PRIu64 " bad</td></tr>\n", c->packets, span_s(c), c->tcp, c->bad_packets);
 	fprintf(f, "<tr><td>flows</td><td>%" PRIu64 " (mqtt %" PRIu64 ", kafka %" PRIu64 ", ws %"
-		   PRIu64 ", not recognised %" PRIu64 ")</td></tr>\n", s->flows,
+		   PRIu64 ", http %" PRIu64 ", not recognised %" PRIu64 ")</td></tr>\n", s->flows,
 		c->flows_by_proto[WM_MQTT], c->flows_by_proto[WM_KAFKA], c->flows_by_proto[WM_WS],
-		c->flows_by_proto[WM_AUTO]);
+		c->flows_by_proto[WM_HTTP], c->flows_by_proto[WM_AUTO]);
 	fprintf(f, "<tr><td>frames</td><td>requests %" PRIu64 ", acks %" PRIu64 "</td></tr>\n"
 		   "<tr><td>messages</td><td>requests %" PRIu64 ", acks %" PRIu64 ", unmatched %" PRIu64
 		   ", pending %" PRIu64 ", unparsed %" PRIu64 ", gaps %" PRIu64 "</td></tr>\n",

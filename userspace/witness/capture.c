@@ -348,6 +348,7 @@ bool capture_finish(struct wire_stats *out)
 		cap.path, cap.packets - cap.not_written, cap.written);
 
 	struct wm_opts wo = { .proto = cap.proto == PROTO_KAFKA ? WM_KAFKA :
+				       cap.proto == PROTO_HTTP ? WM_HTTP :
 				       cap.proto == PROTO_WS || cap.over_ws ? WM_WS : WM_MQTT };
 	memcpy(wo.ports, cap.ports, sizeof(wo.ports));
 	wo.n_ports = cap.n_ports;

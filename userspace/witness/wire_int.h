@@ -1,6 +1,7 @@
 /* Internals shared by the capture witness's files: wire_match.c (flows,
  * TCP streams, the table of requests awaiting acks, the API) and
- * wire_parse.c (MQTT, Kafka and WebSocket frames matched). Not an API. */
+ * wire_parse.c (MQTT, Kafka and WebSocket frames matched) and wire_http.c
+ * (HTTP/1.1 requests and responses). Not an API. */
 #ifndef BLAST_WIRE_INT_H
 #define BLAST_WIRE_INT_H
 
@@ -12,8 +13,10 @@
 #include "stats/wire.h"
 #include "witness/wire_types.h"
 
+struct http_dec;
+
 #define PARSE_ERR ((size_t)-1)
-#define HTTP_MAX 16384 /* an upgrade request or response longer than this is not one */
+#define HTTP_MAX 16384 /* an upgrade, or an HTTP request's or response's head, longer than this is not one */
 #define WM_RTX_KEPT 8  /* retransmitted ranges a direction remembers for DSACKs */
 
 struct held {
@@ -66,6 +69,11 @@ struct flow {
 	bool ws_checked;  /* the client's first WebSocket message was looked at */
 	struct dir d[2];
 	struct tls_flow *tls; /* opened with a ClientHello; NULL in the clear */
+	/* HTTP/1.1: requests and responses so far, which pair by number, and
+	 * the server side's decoder (encoders/http.h), once it has spoken. */
+	uint64_t http_req, http_resp;
+	struct http_dec *hdec;
+	bool http_eof;     /* the server's FIN was given to hdec */
 	uint64_t requests, acks; /* this flow's share of the totals */
 	/* With wm_opts.flow_rows: every ack's latency, for the flow's percentiles. */
 	struct wm_sample *lat;
@@ -74,7 +82,7 @@ struct flow {
 
 
 /* Requests awaiting an ack: (a, b) -> when, how many messages. */
-enum { K_MQTT = 1, K_KAFKA = 2, K_WS = 3 };
+enum { K_MQTT = 1, K_KAFKA = 2, K_WS = 3, K_HTTP = 4 };
 enum { P_EMPTY = 0, P_USED, P_TOMB };
 enum { KF_OTHER = 0, KF_PRODUCE, KF_ACKS0 };
 

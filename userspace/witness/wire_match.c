@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "witness/wire_http.h"
 #include "witness/wire_int.h"
 #include "witness/wire_match.h"
 #include "witness/wire_parse.h"
@@ -13,7 +14,12 @@
 
 const char *wm_proto_name(enum wm_proto p)
 {
-	return p == WM_MQTT ? "mqtt" : p == WM_KAFKA ? "kafka" : p == WM_WS ? "ws" : "unknown";
+	static const char *const names[] = {
+		[WM_AUTO] = "unknown", [WM_MQTT] = "mqtt", [WM_KAFKA] = "kafka",
+		[WM_WS] = "ws", [WM_HTTP] = "http",
+	};
+
+	return (unsigned)p <= WM_HTTP ? names[p] : "unknown";
 }
 
 /* ---- pending requests: open addressing, tombstones ---- */
@@ -42,8 +48,8 @@ static size_t parse(struct wm *m, uint32_t fid, struct flow *f, int side, const 
 		if (side != f->client && f->client_sure)
 			return 0; /* the server's bytes wait for the client's first */
 		int g = wm_sniff(p, n);
-		if (g == WM_AUTO)
-			return n > 64 ? n : 0;
+		if (g == WM_AUTO) /* an HTTP GET's head may be long */
+			return n > HTTP_MAX ? n : 0;
 		if (g < 0) {
 			if (!f->client_sure) { /* maybe the other side opened it */
 				return n > 64 ? n : 0;
@@ -64,6 +70,8 @@ static size_t parse(struct wm *m, uint32_t fid, struct flow *f, int side, const 
 		return wm_parse_kafka(m, fid, f, side, p, n, carried, cts, nts);
 	case WM_WS:
 		return wm_parse_ws(m, fid, f, side, p, n, carried, cts, nts);
+	case WM_HTTP:
+		return wm_parse_http(m, fid, f, side, p, n, carried, cts, nts);
 	default:
 		return n;
 	}
@@ -154,6 +162,17 @@ static void stream_gap(struct wm *m, struct flow *f, int side)
 	m->c.gaps++;
 	gap(m, &f->d[side]);
 	wm_tls_gap(f, side);
+}
+
+/* Every byte up to a FIN delivered: an HTTP body that runs until the
+ * server closes is whole now. */
+static void fin_reached(struct wm *m, uint32_t fid, struct flow *f, int side, uint64_t ts)
+{
+	const struct dir *d = &f->d[side];
+
+	if (f->proto == WM_HTTP && side != f->client && d->fin && d->seq_known &&
+	    d->next == d->fin_end && !d->resync)
+		wm_http_eof(m, fid, f, ts);
 }
 
 static void count_bytes(struct wm *m, const struct flow *f, int side, size_t n)
@@ -318,8 +337,10 @@ static void segment(struct wm *m, uint32_t fid, struct flow *f, int side, const 
 		d->fin = true;
 		d->fin_end = seq + (uint32_t)t->payload_wire;
 	}
-	if (!t->payload_wire)
+	if (!t->payload_wire) {
+		fin_reached(m, fid, f, side, ts);
 		return;
+	}
 	if (side == f->client)
 		m->s.segs_out++;
 	else
@@ -336,6 +357,7 @@ static void segment(struct wm *m, uint32_t fid, struct flow *f, int side, const 
 	take(m, fid, f, side, seq, t->payload, t->payload_len, t->payload_wire, ts);
 	if (d->n_held)
 		drain_held(m, fid, f, side);
+	fin_reached(m, fid, f, side, ts);
 }
 
 /* ---- flows ---- */
@@ -536,7 +558,7 @@ void wm_result(struct wm *m, struct wire_stats *out, struct wm_counts *c)
 		if (e->state != P_USED)
 			continue;
 		int kind = (int)(e->a >> 56);
-		if (kind == K_MQTT || (kind == K_KAFKA && e->flags == KF_PRODUCE))
+		if (kind == K_MQTT || kind == K_HTTP || (kind == K_KAFKA && e->flags == KF_PRODUCE))
 			m->c.pending += kind == K_KAFKA ? e->n : 1;
 		else if (kind == K_WS && e->n == 0)
 			m->c.pending++;
@@ -611,6 +633,7 @@ void wm_free(struct wm *m)
 			free(f->d[s].buf);
 			free(f->d[s].inner);
 		}
+		wm_http_free(f);
 		free(f->lat);
 		wm_tls_free(f);
 		free(f);

@@ -13,6 +13,7 @@
 #include "encoders/mqtt.h"
 #include "encoders/rbuf.h"
 #include "encoders/ws.h"
+#include "witness/wire_http.h"
 #include "witness/wire_parse.h"
 #include "witness/wire_pend.h"
 
@@ -537,8 +538,8 @@ size_t wm_parse_ws(struct wm *m, uint32_t fid, struct flow *f, int side, const u
 
 int wm_sniff(const uint8_t *p, size_t n)
 {
-	if (n >= 4 && !memcmp(p, "GET ", 4))
-		return WM_WS;
+	if (n && p[0] >= 'A' && p[0] <= 'Z') /* a request line: HTTP, or a WebSocket upgrade */
+		return wm_sniff_http(p, n);
 	if (n >= 1 && p[0] == 0x10) { /* CONNECT: fixed header, then "MQTT" or "MQIsdp" */
 		/* Only skips the remaining length to find the name: the frame
 		 * itself is held to the spec's rules by mqtt_decode_frame. */

@@ -18,7 +18,7 @@ size_t wm_parse_kafka(struct wm *m, uint32_t fid, struct flow *f, int side, cons
 size_t wm_parse_ws(struct wm *m, uint32_t fid, struct flow *f, int side, const uint8_t *p,
 		   size_t n, size_t carried, uint64_t cts, uint64_t nts);
 /* From a client's first bytes: WM_AUTO when there are too few to tell,
- * -1 when they are none of the three. */
+ * -1 when they are none of the four (HTTP by wire_http.c). */
 int wm_sniff(const uint8_t *p, size_t n);
 
 #endif

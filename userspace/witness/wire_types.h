@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum wm_proto { WM_AUTO = 0, WM_MQTT, WM_KAFKA, WM_WS };
+enum wm_proto { WM_AUTO = 0, WM_MQTT, WM_KAFKA, WM_WS, WM_HTTP };
 /* A flow's TLS: none (in the clear), or how its decryption ended. */
 enum wm_tls { WM_TLS_NONE = 0, WM_TLS_DECRYPTED, WM_TLS_NO_KEY, WM_TLS_FAILED };
 
@@ -34,10 +34,10 @@ struct wm_counts {
 	uint64_t packets;      /* packets in the file */
 	uint64_t tcp;          /* TCP segments on the flows analysed */
 	uint64_t bad_packets;  /* headers cut short or inconsistent */
-	uint64_t req_frames;   /* MQTT PUBLISH frames, Kafka Produce requests, WebSocket messages with a header */
-	uint64_t ack_frames;   /* PUBACK + PUBCOMP frames, Produce responses, receipts */
+	uint64_t req_frames;   /* MQTT PUBLISH frames, Kafka Produce requests, WebSocket messages with a header, HTTP requests */
+	uint64_t ack_frames;   /* PUBACK + PUBCOMP frames, Produce responses, receipts, HTTP responses */
 	uint64_t pending;      /* requests still awaiting their ack at the end */
-	uint64_t flows_by_proto[4]; /* index enum wm_proto (WM_AUTO: not recognised) */
+	uint64_t flows_by_proto[5]; /* index enum wm_proto (WM_AUTO: not recognised) */
 	uint64_t first_ns, last_ns; /* capture time span */
 	/* What makes the figures partial (see analyze_warnings): */
 	uint64_t gaps;         /* stream holes: bytes a peer acknowledged, or the snap

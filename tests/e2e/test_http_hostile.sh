@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# --proto http against servers that misbehave (tests/tools/http_bad_server.py
+# playing them): each run must end on its own within its bound, exit 1 with
+# one clear reason (in errors, or the status line for what never came), and
+# account for every request: sent = acked + failed + unacked, sent equal to
+# the requests the server read.
+#   silent     never answers: the requests are unacked at the drain timeout
+#   nolength   a 200 with neither length nor close: its body never ends,
+#              the request is unacked at the drain timeout
+#   huge       Content-Length: 10 GB, over --max-body: failed, too large
+#   badchunk   a chunk size that is not hexadecimal: failed, protocol error
+#   reset      a reset in the middle of a body: failed, connection reset
+. "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
+skip_unless_cmd python3
+require_blast
+
+# bad_server MODE: the misbehaving server on a free port; sets BS_PORT,
+# BS_PID, BS_LOG (one "requests=N" line per request head it read).
+bad_server() {
+	BS_LOG=$T/bad_$1.log
+	python3 "$REPO/tests/tools/http_bad_server.py" --mode "$1" >"$T/bad_$1.out" \
+		2>"$BS_LOG" </dev/null &
+	BS_PID=$!
+	track "$BS_PID"
+	BS_PORT=$(server_port "$T/bad_$1.out" "$BS_PID") ||
+		die "http_bad_server --mode $1 did not start: $(tail -3 "$BS_LOG")"
+}
+
+# server_requests: the request heads the server read.
+server_requests() {
+	sed -n 's/^requests=//p' "$BS_LOG" | tail -1
+}
+
+# hostile MODE ERROR_KEY TEXT BLAST_FLAGS...: one run against MODE;
+# ERROR_KEY must be the report's only error (every request failed with it),
+# or "" for none (every request unacked); TEXT must be in the summary.
+hostile() {
+	local mode=$1 key=$2 text=$3 r=$T/$1.json sent out
+	shift 3
+	bad_server "$mode"
+	run_blast 15 --proto http --target "http://127.0.0.1:$BS_PORT/" --conns 2 --workers 1 \
+		--drain-timeout 1s --report "$r" "$@"
+	[ -s "$r" ] || { fail "$mode: no report: $(blast_why)"; stop_pid "$BS_PID"; return; }
+	log "$mode: exit $BLAST_RC in ${BLAST_SECS}s; $(grep '^status' "$T/blast.out")"
+	expect_rc 1
+	# One interpreter for every check of the report: each start costs.
+	out=$(python3 - "$r" "$key" <<'PY'
+import json, sys
+r, key = json.load(open(sys.argv[1])), sys.argv[2]
+bad = []
+s, a, f, u = (r[k] for k in ("sent", "acked", "failed", "unacked"))
+if s != a + f + u:
+    bad.append(f"sent {s} != acked {a} + failed {f} + unacked {u}")
+if s <= 0 or a != 0:
+    bad.append(f"sent {s}, acked {a}: want some sent, none acked")
+want_err = {key: s} if key else {}
+if r["errors"] != want_err:
+    bad.append(f"errors {r['errors']}, want {want_err}")
+if (f, u) != ((s, 0) if key else (0, s)):
+    bad.append(f"failed {f}, unacked {u}: want every request " + ("failed" if key else "unacked"))
+print("; ".join(bad) if bad else f"sent={s}")
+sys.exit(1 if bad else 0)
+PY
+	) || fail "$mode: $out"
+	sent=${out#sent=}
+	wait_until 5 eval '[ "$(server_requests)" = "$sent" ]' ||
+		fail "$mode: blast sent $sent requests, the server read $(server_requests)"
+	grep -q "$text" "$T/blast.out" || fail "$mode: no '$text' in the summary: $(head -5 "$T/blast.out")"
+	stop_pid "$BS_PID"
+}
+
+# What never comes: bounded by --duration, then the drain.
+hostile silent "" "^status .* unacked at the drain timeout" --duration 1s
+hostile nolength "" "^status .* unacked at the drain timeout" --duration 1s
+# What comes wrong: each request fails on its own connection, which reopens.
+hostile huge frame_too_large "^  frame_too_large " --messages 6
+hostile badchunk protocol_error "^  protocol_error " --messages 6
+hostile reset conn_reset "^  conn_reset " --messages 6
+pass
