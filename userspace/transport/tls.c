@@ -283,7 +283,10 @@ static ssize_t tls_hello_feed(struct tlink *l, unsigned i, const uint8_t *buf, s
  * is queued: one record overwrites only its own; with more, the plaintext
  * first moves up by the growth of all of them, and no record reaches
  * plaintext not yet taken in. Anything else to send first (an alert, a
- * KeyUpdate, a renegotiation) takes the memory BIO, in order. */
+ * KeyUpdate, a handshake's last flight not yet taken by take_control, as
+ * on a protocol that sends without asking for control frames first)
+ * takes the memory BIO, in order: the plaintext is read where it lies,
+ * and the spill drained over it once OpenSSL is done with it. */
 static int tls_wrap(struct tlink *l, unsigned i, uint8_t *data, uint32_t *off, uint32_t *len,
 		    uint32_t room)
 {
@@ -293,15 +296,18 @@ static int tls_wrap(struct tlink *l, unsigned i, uint8_t *data, uint32_t *off, u
 	uint32_t shift = records > 1 ? records * RECORD_GROWTH : 0;
 	bool direct = n && !BIO_ctrl_pending(t->io.spill_out) && !SSL_in_init(t->ssl) &&
 		      SSL_get_key_update_type(t->ssl) == SSL_KEY_UPDATE_NONE && *len + shift <= room;
+	const uint8_t *plain = data + *off;
 
 	if (direct) {
-		if (shift)
+		if (shift) {
 			memmove(data + *off + shift, data + *off, n);
+			plain += shift; /* only here: the spill's way reads it in place */
+		}
 		t->io.dst = data + *off;
 		t->io.dst_len = 0;
 		t->io.dst_cap = room - *off;
 	}
-	int w = n ? SSL_write(t->ssl, data + *off + shift, (int)n) : 0;
+	int w = n ? SSL_write(t->ssl, plain, (int)n) : 0;
 	t->io.dst = NULL;
 	if (w != (int)n) {
 		ERR_clear_error();
