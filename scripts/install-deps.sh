@@ -13,7 +13,7 @@ PACKAGES=(
 	# build
 	build-essential make gcc pkg-config
 	liburing-dev libbpf-dev libelf-dev zlib1g-dev libpcap-dev
-	libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev libssl-dev
+	libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev libssl-dev libmicrohttpd-dev
 	librdkafka-dev kcat
 	# Kafka SASL tests: Cyrus SASL's PLAIN and SCRAM server mechanisms
 	# (tests/tools/kafka_sasl_gate.c)

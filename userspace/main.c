@@ -28,6 +28,7 @@
 #include "witness/probe.h"
 #include "engine/rxseg.h"
 #include "report/progress.h"
+#include "report/dashboard.h"
 #include "report/exact.h"
 #include "report/merge.h"
 #include "dist/agent.h"
@@ -45,6 +46,8 @@ static volatile sig_atomic_t signals_seen;
 static struct probe *probe; /* --probe, NULL when off or impossible */
 /* Every run's seconds, for the live line and the report files. */
 static struct series *series;
+/* --dashboard: the live page, NULL when off. */
+static struct dashboard *dash;
 /* What blast costs before its first message: the launch, and the parent's
  * CPU when it forks the first run's workers (flags, metadata, --probe's
  * load and attach, --pcap's capture). */
@@ -71,6 +74,20 @@ static void read_totals(const struct worker_slot *s, struct blast_totals *out, u
 		if (__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) == a)
 			return;
 	}
+}
+
+/* The dashboard's newest seconds and this run's errors by reason. */
+static void dash_feed(struct shm *shm, unsigned n)
+{
+	struct blast_totals sum, t;
+	uint32_t state = 0;
+
+	memset(&sum, 0, sizeof(sum));
+	for (unsigned i = 0; i < n; i++) {
+		read_totals(&shm->w[i], &t, &state);
+		totals_add(&sum, &t);
+	}
+	dashboard_update(dash, series, sum.errors);
 }
 
 /* Fan-out: once every worker has stopped sending, the receipts expected
@@ -210,6 +227,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 			break;
 		}
 		if (pid == 0) {
+			dashboard_forget(dash);
 			probe_worker_init(probe);
 			capture_child();
 			_exit(worker_run(o, shm, i, o->workers, protocol_for(o), kmeta));
@@ -227,6 +245,8 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 	while (alive) {
 		struct timespec nap = { 0, 50 * 1000 * 1000 };
 		nanosleep(&nap, NULL);
+		if (dashboard_take_stop(dash))
+			signals_seen++; /* POST /api/stop: drained like Ctrl-C */
 		if (signals_seen != seen) {
 			seen = signals_seen;
 			shm->stop = 1;
@@ -265,7 +285,10 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 				if (!exited[i])
 					kill(pids[i], SIGKILL);
 		}
-		if (series_poll(series) > 0 && !o->quiet && alive) {
+		int added = series_poll(series);
+		if (added > 0 && dash)
+			dash_feed(shm, n);
+		if (added > 0 && !o->quiet && alive) {
 			struct progress_wait pw;
 			progress_wait_read(shm, o, exited, n, &pw);
 			progress_print(stderr, series, o,
@@ -277,6 +300,8 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 			exact_seconds_out(o->seconds_to, series, &seconds_out);
 	}
 	series_poll(series); /* the seconds closed as the workers finished */
+	if (dash)
+		dash_feed(shm, n);
 	if (o->seconds_to)
 		exact_seconds_out(o->seconds_to, series, &seconds_out);
 
@@ -418,6 +443,7 @@ static int limit_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	}
 	series = &ser;
 	int r = limit_search_run(o, limit_trial_run, kmeta, &ser, report_emit);
+	dashboard_finish(dash, NULL, "find-limit", o->html_path);
 	/* A capture spans every trial: closed and summed up on stderr. */
 	struct wire_stats *wire_pcap = o->pcap_path ? malloc(sizeof(*wire_pcap)) : NULL;
 	if (wire_pcap)
@@ -613,6 +639,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 	if (wire_pcap && capture_finish(wire_pcap))
 		res.wire_pcap = wire_pcap;
 	rc = report_emit(&res, &ser, NULL, NULL);
+	dashboard_finish(dash, total, res.stop_reason, o->html_path);
 	series_free(&ser);
 	series = NULL;
 	free(all.lat);
@@ -682,6 +709,36 @@ static int coordinate(int argc, char **argv)
 	return r;
 }
 
+/* --dashboard: binds before the run (a port in use stops it here). The
+ * final report is served from --html, or from a page written to tmp.
+ * Returns 1 when serving, 0 after one line on stderr. */
+static int dashboard_open(struct blast_opts *o, char *tmp)
+{
+	char err[200];
+
+	if (!o->html_path) {
+		int fd = mkstemp(tmp);
+		if (fd < 0 || !(o->html_path = strdup(tmp))) {
+			fprintf(stderr, "blast: --dashboard: cannot make a file for the final page: %s\n",
+				strerror(errno));
+			if (fd >= 0) {
+				close(fd);
+				unlink(tmp);
+			}
+			return 0;
+		}
+		close(fd);
+	}
+	dash = dashboard_start(o->dashboard, err, sizeof(err));
+	if (!dash) {
+		fprintf(stderr, "blast: %s\n", err);
+		if (tmp[21] != 'X')
+			unlink(tmp);
+		return 0;
+	}
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct blast_opts o;
@@ -712,6 +769,11 @@ int main(int argc, char **argv)
 	if (r) {
 		opts_free(&o);
 		return r;
+	}
+	char page_tmp[] = "/tmp/blast-dashboard-XXXXXX";
+	if (o.dashboard && !dashboard_open(&o, page_tmp)) {
+		opts_free(&o);
+		return BLAST_EXIT_USAGE;
 	}
 	struct kafka_meta kmeta = { 0 };
 	uint32_t total_conns = o.conns;
@@ -758,6 +820,17 @@ int main(int argc, char **argv)
 		probe = probe_start(&o, &kmeta);
 	r = o.limit.mode ? limit_and_report(&o, &kmeta) : run_and_report(&o, &kmeta);
 	probe_stop(probe);
+	if (dash) {
+		/* The final report stays up until Ctrl-C or --dashboard-linger. */
+		struct sigaction sa = { .sa_handler = on_signal };
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		dashboard_linger(dash, o.dashboard_linger_ns, &signals_seen);
+		dashboard_free(dash);
+		if (page_tmp[21] != 'X')
+			unlink(page_tmp);
+	}
 	kafka_meta_free(&kmeta);
 	opts_free(&o);
 	return r;

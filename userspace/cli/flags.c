@@ -401,6 +401,8 @@ const struct flag flags[F__COUNT] = {
 	[F_START_AT] = { "start-at", CUSTOM(start_at_arg) },
 	[F_SECONDS_TO] = { "seconds-to", STRING(PATH_MAX), TO(seconds_to), .groups = G_NOT_SEARCH,
 			   .empty = "needs a file name" },
+	[F_DASHBOARD] = { "dashboard", STRING(64), TO(dashboard), .empty = "needs ADDR:PORT" },
+	[F_DASHBOARD_LINGER] = { "dashboard-linger", DURATION(true), TO(dashboard_linger_ns) },
 };
 
 /* Writes v into the row's field, 1 to 8 bytes wide. The ranges and names

@@ -114,6 +114,8 @@ enum flag_id {
 	F_SHARDS,
 	F_START_AT,
 	F_SECONDS_TO,
+	F_DASHBOARD,
+	F_DASHBOARD_LINGER,
 	F__COUNT,
 };
 

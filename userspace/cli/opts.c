@@ -229,6 +229,8 @@ void opts_free(struct blast_opts *o)
 	o->seconds_to = NULL;
 	free(o->csv_path);
 	free(o->html_path);
+	free(o->dashboard);
+	o->dashboard = NULL;
 	o->hlog_path = o->csv_path = o->html_path = NULL;
 	line_list_free(&o->payloads);
 	line_list_free(&o->tokens);

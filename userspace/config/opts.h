@@ -113,6 +113,8 @@ struct blast_opts {
 	char *hlog_path;        /* --hlog FILE: HdrHistogram interval log */
 	char *csv_path;         /* --csv FILE: the per-second series */
 	char *html_path;        /* --html FILE: a self-contained page */
+	char *dashboard;        /* --dashboard ADDR:PORT: the live page */
+	uint64_t dashboard_linger_ns; /* --dashboard-linger: serve the report this long, 0 till Ctrl-C */
 	bool quiet;             /* --quiet: no live line */
 	bool probe;             /* --probe: kernel programs count and time requests on the wire */
 	uint8_t rx_stamps;      /* --rx-stamps: enum rx_stamps */

@@ -115,6 +115,10 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 			r = seconds_arg(a, v, &c->wait_ns);
 		} else if (out && v) {
 			*out = (char *)v; /* the merged result's, not each agent's */
+		} else if (!strncmp(a, "--dashboard", 11)) {
+			fprintf(stderr, "blast: --dashboard: not yet for a distributed run; "
+					"see docs/dashboard.md\n");
+			return BLAST_EXIT_USAGE;
 		} else if (!strcmp(a, "--shard") || !strcmp(a, "--shards") || !strcmp(a, "--start-at")) {
 			fprintf(stderr, "blast: %s: the coordinator splits the run and picks T0 itself\n", a);
 			return BLAST_EXIT_USAGE;

@@ -1,0 +1,39 @@
+/* --dashboard ADDR:PORT: a page served by blast itself while it runs, fed
+ * each second from the merged series, and the final HTML report once the
+ * run is over. libmicrohttpd answers in its own thread; the parent only
+ * copies the newest rows in (under a mutex), so the workers never wait. */
+#ifndef BLAST_DASHBOARD_H
+#define BLAST_DASHBOARD_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stats/series.h"
+#include "stats/stats.h"
+
+struct dashboard;
+
+/* Binds ADDR:PORT (IPv4; port 0 picks a free one) and starts serving;
+ * prints the address and the token on stderr. NULL with one line in err
+ * on a bad address or a port in use. */
+struct dashboard *dashboard_start(const char *addr_port, char *err, size_t cap);
+/* In a forked worker: lets go of the listening socket. */
+void dashboard_forget(struct dashboard *d);
+/* Copies the rows the series gained and this run's errors by reason. */
+void dashboard_update(struct dashboard *d, const struct series *s, const uint64_t *errors);
+/* True once after an accepted POST /api/stop. */
+bool dashboard_take_stop(struct dashboard *d);
+/* The run is over: its totals, stop reason and HTML report (read from
+ * html_path, NULL for none) are served from now on. */
+void dashboard_finish(struct dashboard *d, const struct blast_totals *t, const char *stop_reason,
+		      const char *html_path);
+/* Keeps serving until a signal (signals changes) or linger_ns (0: no end). */
+void dashboard_linger(struct dashboard *d, uint64_t linger_ns, volatile sig_atomic_t *signals);
+void dashboard_free(struct dashboard *d);
+
+/* The page (dashboard_page.c). */
+extern const char dashboard_page[];
+
+#endif
