@@ -709,36 +709,6 @@ static int coordinate(int argc, char **argv)
 	return r;
 }
 
-/* --dashboard: binds before the run (a port in use stops it here). The
- * final report is served from --html, or from a page written to tmp.
- * Returns 1 when serving, 0 after one line on stderr. */
-static int dashboard_open(struct blast_opts *o, char *tmp)
-{
-	char err[200];
-
-	if (!o->html_path) {
-		int fd = mkstemp(tmp);
-		if (fd < 0 || !(o->html_path = strdup(tmp))) {
-			fprintf(stderr, "blast: --dashboard: cannot make a file for the final page: %s\n",
-				strerror(errno));
-			if (fd >= 0) {
-				close(fd);
-				unlink(tmp);
-			}
-			return 0;
-		}
-		close(fd);
-	}
-	dash = dashboard_start(o->dashboard, err, sizeof(err));
-	if (!dash) {
-		fprintf(stderr, "blast: %s\n", err);
-		if (tmp[21] != 'X')
-			unlink(tmp);
-		return 0;
-	}
-	return 1;
-}
-
 int main(int argc, char **argv)
 {
 	struct blast_opts o;
@@ -771,7 +741,7 @@ int main(int argc, char **argv)
 		return r;
 	}
 	char page_tmp[] = "/tmp/blast-dashboard-XXXXXX";
-	if (o.dashboard && !dashboard_open(&o, page_tmp)) {
+	if (o.dashboard && !(dash = dashboard_open_run(&o, page_tmp))) {
 		opts_free(&o);
 		return BLAST_EXIT_USAGE;
 	}
@@ -826,10 +796,7 @@ int main(int argc, char **argv)
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
-		dashboard_linger(dash, o.dashboard_linger_ns, &signals_seen);
-		dashboard_free(dash);
-		if (page_tmp[21] != 'X')
-			unlink(page_tmp);
+		dashboard_close_run(dash, &o, page_tmp, &signals_seen);
 	}
 	kafka_meta_free(&kmeta);
 	opts_free(&o);

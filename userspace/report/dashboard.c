@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config/opts.h"
 #include "report/dashboard.h"
 #include "stats/clock.h"
 
@@ -395,4 +396,47 @@ void dashboard_free(struct dashboard *d)
 	free(d->rows);
 	free(d->report);
 	free(d);
+}
+
+/* mkstemp fills the template's Xs: a page was made when they are gone. */
+static void page_unlink(char *tmp)
+{
+	size_t n = strlen(tmp);
+
+	if (n >= 6 && strcmp(tmp + n - 6, "XXXXXX"))
+		unlink(tmp);
+}
+
+struct dashboard *dashboard_open_run(struct blast_opts *o, char *tmp)
+{
+	char err[200];
+	struct dashboard *d;
+
+	if (!o->html_path) {
+		int fd = mkstemp(tmp);
+		if (fd < 0 || !(o->html_path = strdup(tmp))) {
+			fprintf(stderr, "blast: --dashboard: cannot make a file for the final page: %s\n",
+				strerror(errno));
+			if (fd >= 0) {
+				close(fd);
+				unlink(tmp);
+			}
+			return NULL;
+		}
+		close(fd);
+	}
+	d = dashboard_start(o->dashboard, err, sizeof(err));
+	if (!d) {
+		fprintf(stderr, "blast: %s\n", err);
+		page_unlink(tmp);
+	}
+	return d;
+}
+
+void dashboard_close_run(struct dashboard *d, const struct blast_opts *o, char *tmp,
+			 volatile sig_atomic_t *signals)
+{
+	dashboard_linger(d, o->dashboard_linger_ns, signals);
+	dashboard_free(d);
+	page_unlink(tmp);
 }

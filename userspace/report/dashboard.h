@@ -33,6 +33,17 @@ void dashboard_finish(struct dashboard *d, const struct blast_totals *t, const c
 void dashboard_linger(struct dashboard *d, uint64_t linger_ns, volatile sig_atomic_t *signals);
 void dashboard_free(struct dashboard *d);
 
+struct blast_opts;
+/* --dashboard for a run: binds before it (a port in use stops it there),
+ * and when --html names no file, points o->html_path at a page made from
+ * tmp (an mkstemp template) for the final report. NULL after one line on
+ * stderr. */
+struct dashboard *dashboard_open_run(struct blast_opts *o, char *tmp);
+/* After the run: serves the final report until a signal or
+ * --dashboard-linger, then frees d and the page made from tmp. */
+void dashboard_close_run(struct dashboard *d, const struct blast_opts *o, char *tmp,
+			 volatile sig_atomic_t *signals);
+
 /* The page (dashboard_page.c). */
 extern const char dashboard_page[];
 
