@@ -670,18 +670,6 @@ static int tls_check(const struct blast_opts *o)
 	return 0;
 }
 
-/* Sockets are open files: each worker may open as many as the hard limit
- * allows (cli/checks.c sizes --workers by it). */
-static void open_files_raise(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 /* `blast --control URL --agents N <run flags>`: the run's flags are checked
  * here as share 0 of N would take them, before any agent is waited for. */
 static int coordinate(int argc, char **argv)
@@ -722,7 +710,6 @@ int main(int argc, char **argv)
 		return agent_main(argc - 1, argv + 1);
 	if (coord_wanted(argc, argv))
 		return coordinate(argc, argv);
-	open_files_raise();
 	int r = opts_parse(&o, argc, argv);
 
 	if (r == 1)

@@ -260,15 +260,22 @@ static uint32_t default_workers(const struct blast_opts *o)
 }
 
 /* Each worker process opens its share of the sockets under the open files
- * limit (its hard one: main raises the soft one to it). Without --workers:
- * default_workers, or as many more as the sockets need. */
+ * limit: its hard one, as the soft one is raised to it here (sockets are
+ * open files). Without --workers: default_workers, or as many more as the
+ * sockets need. */
 static int workers_for_files(struct blast_opts *o)
 {
 	struct rlimit rl;
 	uint64_t lim = 1u << 20, per;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY)
-		lim = rl.rlim_max;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if (rl.rlim_max != RLIM_INFINITY)
+			lim = rl.rlim_max;
+	}
 	per = lim > 2 * WORKER_SPARE_FILES ? lim - WORKER_SPARE_FILES : WORKER_SPARE_FILES;
 	uint64_t need = (o->conns + per - 1) / per;
 	bool asked = o->workers != 0;
