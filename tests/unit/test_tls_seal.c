@@ -3,8 +3,8 @@
  * sealed by tlink_wrap, and the server must open exactly the bytes the
  * protocol wrote. Both ways of sealing are taken: records written straight
  * over the plaintext, and records queued behind bytes still owed (TLS
- * 1.3's Finished left in the layer, as a protocol that sends without
- * taking control frames first leaves it), which go through the spill.
+ * 1.3's Finished left in the layer, as a protocol's hello finds it),
+ * which go through the spill.
  * With a client certificate the server requires, the whole last flight is
  * owed: longer than a full send's spare room, what does not fit stays in
  * the layer for take_control; taken first (the engine's order), the send
