@@ -229,20 +229,22 @@ EOF2
 
 KAFKA_NS='' _KAFKA_NS_ALL=''
 
-# start_kafka_ns TAG [--tls PKI_DIR] [--sasl USER PASSWORD MECHS] [--forge]
+# start_kafka_ns TAG [--tls PKI_DIR] [--mtls] [--sasl USER PASSWORD MECHS] [--forge]
 # [--refuse-after N]: a
 # namespace (KAFKA_NS, exported) in front of every broker of the running
 # mock (KAFKA_BOOTSTRAPS). MECHS: the mechanisms the gate enables, space-
-# separated; --forge: the gate changes SCRAM's server signature (an
+# separated; --mtls: the TLS terminators require a client certificate
+# signed by PKI_DIR's CA; --forge: the gate changes SCRAM's server signature (an
 # impostor); --refuse-after N: every authentication after the first N
 # that succeeded is refused (counted per broker: each has its own gate).
 # Every namespace goes on any exit; the processes are tracked.
 start_kafka_ns() {
-	local tag=$1 pki='' user='' pass='' mechs='' forge=() hp port sock front
+	local tag=$1 pki='' verify=verify=0 user='' pass='' mechs='' forge=() hp port sock front
 	shift
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--tls) pki=$2; shift 2 ;;
+		--mtls) verify="verify=1,cafile=$pki/ca.pem"; shift ;;
 		--sasl) user=$2 pass=$3 mechs=$4; shift 4 ;;
 		--forge) forge+=(--forge-signature); shift ;;
 		--refuse-after) forge+=(--refuse-after "$2"); shift 2 ;;
@@ -269,7 +271,7 @@ start_kafka_ns() {
 		wait_until 5 test -S "$sock" || die "nothing listens on $sock"
 		front="TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork"
 		[ -z "$pki" ] ||
-			front="OPENSSL-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork,cert=$pki/server.pem,key=$pki/server.key,verify=0"
+			front="OPENSSL-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork,cert=$pki/server.pem,key=$pki/server.key,$verify"
 		ip netns exec "$KAFKA_NS" socat "$front" "UNIX-CONNECT:$sock" 2>>"$T/socat-$tag.err" &
 		track $!
 		wait_until 5 in_kafka_ns bash -c "(exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null" ||

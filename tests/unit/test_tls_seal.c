@@ -3,13 +3,21 @@
  * sealed by tlink_wrap, and the server must open exactly the bytes the
  * protocol wrote. Both ways of sealing are taken: records written straight
  * over the plaintext, and records queued behind bytes still owed (TLS
- * 1.3's Finished left in the layer, as a protocol that sends without
- * taking control frames first leaves it), which go through the spill. */
+ * 1.3's Finished left in the layer, as a protocol's hello finds it),
+ * which go through the spill.
+ * With a client certificate the server requires, the whole last flight is
+ * owed: longer than a full send's spare room, what does not fit stays in
+ * the layer for take_control; taken first (the engine's order), the send
+ * is sealed straight and nothing stays. */
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "stats/hist.h"
 #include "t.h"
@@ -48,31 +56,77 @@ static void no_mark(void *ctx, int64_t off)
 	(void)ctx, (void)off;
 }
 
-/* A server context with a fresh self-signed P-256 certificate. */
-static SSL_CTX *server_ctx(int max_version)
+/* A fresh self-signed P-256 certificate for CN, its key in *key. */
+static X509 *self_signed(const char *cn, EVP_PKEY **key)
 {
-	EVP_PKEY *key = EVP_EC_gen("P-256");
 	X509 *x = X509_new();
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
-	if (!key || !x || !ctx)
+	*key = EVP_EC_gen("P-256");
+	if (!*key || !x) {
+		X509_free(x);
 		return NULL;
+	}
 	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
 	X509_gmtime_adj(X509_getm_notBefore(x), 0);
 	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, key);
+	X509_set_pubkey(x, *key);
 	X509_NAME *name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost",
-				   -1, -1, 0);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
 	X509_set_issuer_name(x, name);
-	if (!X509_sign(x, key, EVP_sha256()) || !SSL_CTX_use_certificate(ctx, x) ||
-	    !SSL_CTX_use_PrivateKey(ctx, key) || !SSL_CTX_set_max_proto_version(ctx, max_version)) {
+	if (!X509_sign(x, *key, EVP_sha256())) {
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+static int accept_any(int ok, X509_STORE_CTX *st)
+{
+	(void)ok, (void)st;
+	return 1;
+}
+
+/* A server context with a fresh self-signed certificate; with
+ * want_client_cert it requires one of the client (any). */
+static SSL_CTX *server_ctx(int max_version, bool want_client_cert)
+{
+	EVP_PKEY *key = NULL;
+	X509 *x = self_signed("localhost", &key);
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (!x || !ctx || !SSL_CTX_use_certificate(ctx, x) || !SSL_CTX_use_PrivateKey(ctx, key) ||
+	    !SSL_CTX_set_max_proto_version(ctx, max_version)) {
 		SSL_CTX_free(ctx);
 		ctx = NULL;
 	}
+	if (ctx && want_client_cert)
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any);
 	X509_free(x);
 	EVP_PKEY_free(key);
 	return ctx;
+}
+
+/* dir/cert.pem (the certificate `copies` times: a long chain) and
+ * dir/key.pem, for --cert and --cert-key. */
+static bool client_cert_files(const char *dir, int copies, char *cert, char *key, size_t cap)
+{
+	EVP_PKEY *k = NULL;
+	X509 *x = self_signed("blast-client", &k);
+	bool ok = x != NULL;
+
+	snprintf(cert, cap, "%s/cert.pem", dir);
+	snprintf(key, cap, "%s/key.pem", dir);
+	FILE *fc = ok ? fopen(cert, "w") : NULL, *fk = ok ? fopen(key, "w") : NULL;
+	for (int i = 0; ok && fc && i < copies; i++)
+		ok = PEM_write_X509(fc, x) == 1;
+	ok = ok && fc && fk && PEM_write_PrivateKey(fk, k, NULL, NULL, 0, NULL, NULL) == 1;
+	if (fc)
+		ok = fclose(fc) == 0 && ok;
+	if (fk)
+		ok = fclose(fk) == 0 && ok;
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return ok;
 }
 
 /* The server's side: bytes in, its records out. */
@@ -149,11 +203,56 @@ static void seal_and_open(struct tlink *l, struct server *sv, uint8_t *buf, uint
 	CHECK_MEM(got, opened, want, n);
 }
 
-static void run(int version, const char *label)
+enum owed_order { NO_CLIENT_CERT, CONTROL_FIRST, WRAP_FIRST };
+
+/* A full send while a client certificate's flight (far longer than the
+ * send's spare room) is owed. CONTROL_FIRST: the engine's order, the
+ * flight taken whole first, then the send sealed straight: its records
+ * and nothing more. WRAP_FIRST: sealed behind the flight, the send fills
+ * its room and the rest stays in the layer until taken. */
+static void flight_then_send(struct tlink *l, struct server *sv, uint8_t *buf, uint32_t room,
+			     enum owed_order order)
+{
+	static uint8_t want[CAP], got[CAP + 1];
+	uint32_t h = l->s->headroom, n = CAP - h, off = h, len = h + n;
+	size_t fed = 0, c;
+
+	for (uint32_t k = 0; k < n; k++)
+		want[k] = (uint8_t)(k * 7 + k / 509);
+	if (order == CONTROL_FIRST) {
+		while ((c = tlink_take_control(l, buf, CAP, room)) > 0) {
+			server_feed(sv, buf, c);
+			fed += c;
+		}
+		CHECK(fed > room - CAP); /* the flight alone is longer than the spare room */
+	}
+	memcpy(buf + h, want, n);
+	CHECK_EQ_INT(tlink_wrap(l, buf, &off, &len, room), 0);
+	CHECK(len <= room);
+	server_feed(sv, buf + off, len - off);
+	if (order == CONTROL_FIRST) {
+		CHECK_EQ_INT(len - off, n + 3 * 22); /* straight: three records, 22 bytes each */
+		CHECK_EQ_INT(tlink_take_control(l, buf, CAP, room), 0);
+	} else {
+		CHECK_EQ_INT(len, room); /* the room filled, and more owed */
+		size_t rest = 0;
+		while ((c = tlink_take_control(l, buf, CAP, room)) > 0) {
+			server_feed(sv, buf, c);
+			rest += c;
+		}
+		CHECK(rest > 0);
+	}
+	size_t opened = server_open(sv, got, sizeof(got));
+	CHECK_MEM(got, opened, want, n);
+	CHECK_EQ_INT(SSL_is_init_finished(sv->ssl), 1);
+}
+
+static void run(int version, enum owed_order order, const char *label)
 {
 	struct blast_opts o = { .proto = PROTO_KAFKA, .tls = true, .insecure = true,
 				.tls_version = version == TLS1_2_VERSION ? TLS_VERSION_12 :
 									   TLS_VERSION_13 };
+	char dir[] = "/tmp/test_tls_seal.XXXXXX", cert[64], key[64];
 	struct blast_target tg = { .host = "127.0.0.1", .port = 9093 };
 	struct blast_totals tot = { 0 };
 	uint64_t now = 1;
@@ -166,11 +265,17 @@ static void run(int version, const char *label)
 	struct tlink l = { 0 };
 	struct server sv;
 	char err[200] = "";
-	SSL_CTX *sctx = server_ctx(version);
+	SSL_CTX *sctx = server_ctx(version, order != NO_CLIENT_CERT);
 
 	fprintf(stderr, "%s\n", label);
 	ups = fails = 0;
 	CHECK(sctx != NULL);
+	if (order != NO_CLIENT_CERT) {
+		CHECK(mkdtemp(dir) != NULL);
+		CHECK(client_cert_files(dir, 12, cert, key, sizeof(cert)));
+		o.cert = cert;
+		o.key_file = key;
+	}
 	CHECK_EQ_INT(tstack_build(&s, &o, &env, err, sizeof(err)), 0);
 	if (!sctx || !s.wraps) {
 		fprintf(stderr, "no stack: %s\n", err);
@@ -186,6 +291,16 @@ static void run(int version, const char *label)
 	CHECK_EQ_INT(tlink_open(&l, &s, &tg, 0), 0);
 
 	handshake(&l, &sv, buf, room);
+	if (order != NO_CLIENT_CERT) {
+		flight_then_send(&l, &sv, buf, room, order);
+		seal_and_open(&l, &sv, buf, room, 100, 5, "one small record after");
+		CHECK_EQ_INT(fails, 0);
+		CHECK_EQ_INT(ups, 1);
+		unlink(cert);
+		unlink(key);
+		rmdir(dir);
+		goto out;
+	}
 	uint32_t full = CAP - s.headroom; /* a chunk filled to its cap, as Kafka fills them */
 	seal_and_open(&l, &sv, buf, room, full, 1, "first send, after the handshake");
 	seal_and_open(&l, &sv, buf, room, full, 2, "second send of several records");
@@ -194,7 +309,7 @@ static void run(int version, const char *label)
 	CHECK_EQ_INT(tot.tls_records_out, 3 + 3 + 2 + 1);
 	CHECK_EQ_INT(fails, 0);
 	CHECK_EQ_INT(ups, 1);
-
+out:
 	tlink_close(&l);
 	SSL_free(sv.ssl);
 	SSL_CTX_free(sctx);
@@ -206,7 +321,11 @@ static void run(int version, const char *label)
 
 int main(void)
 {
-	run(TLS1_3_VERSION, "TLS 1.3 (the Finished waits for the first send)");
-	run(TLS1_2_VERSION, "TLS 1.2 (nothing owed once up)");
+	run(TLS1_3_VERSION, NO_CLIENT_CERT, "TLS 1.3 (the Finished waits for the first send)");
+	run(TLS1_2_VERSION, NO_CLIENT_CERT, "TLS 1.2 (nothing owed once up)");
+	run(TLS1_3_VERSION, CONTROL_FIRST,
+	    "TLS 1.3, a client certificate's flight owed: taken first, the send sealed straight");
+	run(TLS1_3_VERSION, WRAP_FIRST,
+	    "TLS 1.3, a client certificate's flight owed: sealed behind it, the rest stays owed");
 	return t_done("test_tls_seal");
 }

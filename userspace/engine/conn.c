@@ -348,6 +348,14 @@ bool conn_owes_control(const struct worker *w, const struct conn *c)
 
 bool conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch)
 {
+	/* Owed control first (TLS 1.3's client Finished, a client certificate's
+	 * whole flight): sealed behind it, the send would go through the
+	 * transport's spill, and what did not fit its room would wait for a
+	 * next send that may never come. Sent whole, the chunk follows. */
+	if (conn_flush_control(w, c, false)) {
+		c->tx_after = ch;
+		return true;
+	}
 	if (w->ts.wraps && tlink_wrap(&c->tl, ch->data, &ch->off, &ch->len, ch->room) < 0) {
 		chunk_put(w, ch);
 		conn_fail(w, c, ERR_SEND);

@@ -179,12 +179,24 @@ static void on_send(struct worker *w, struct conn *c, int res)
 	c->tx = NULL;
 	c->short_write = 0;
 	chunk_settle(w, c, ch);
+	/* A protocol's send that waited for the control bytes owed before it:
+	 * written not at all if the connection went. */
+	struct chunk *next = c->tx_after;
+	c->tx_after = NULL;
+	if (next && (res < 0 || c->state == CS_DEAD)) {
+		chunk_settle(w, c, next);
+		next = NULL;
+	}
 	if (res < 0 && c->state != CS_DEAD)
 		conn_fail(w, c, res != -EPIPE && res != -ECONNRESET ? ERR_SEND :
 				c->state == CS_TRANSPORT ? tlink_closed_err(&c->tl, true) : ERR_CONN_RESET);
 	if (c->state == CS_DEAD) {
 		if (!c->ops)
 			conn_finalize(w, c, false);
+		return;
+	}
+	if (next) {
+		conn_send_chunk(w, c, next); /* or more control first, if still owed */
 		return;
 	}
 	if (c->hello_owed && c->state == CS_TRANSPORT) {

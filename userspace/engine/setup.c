@@ -297,6 +297,7 @@ void teardown(struct worker *w)
 		free(c->slots);
 		if (c->tx)
 			free(c->tx);
+		free(c->tx_after);
 	}
 	for (uint32_t i = 0; i < w->n_conns; i++)
 		tlink_close(&w->conns[i].tl);

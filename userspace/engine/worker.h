@@ -75,6 +75,7 @@ struct conn {
 	uint64_t t_retry;      /* when to reconnect (CS_IDLE) */
 	uint64_t t_last_tx;    /* keepalive */
 	struct chunk *tx;      /* send in flight */
+	struct chunk *tx_after; /* a protocol's send waiting for the control bytes owed before it */
 	uint8_t *carry;        /* bytes of a frame that straddles receives */
 	uint32_t carry_len, carry_cap;
 	/* Ack bookkeeping (qos > 0), allocated when the connection is ready. */
@@ -264,8 +265,10 @@ uint64_t worker_sched_sendable(const struct worker *w);
 void pump_default(struct worker *w);
 /* Sends a filled chunk (its bytes at [off, len), written after the
  * stack's headroom) on a connection that has no send in flight, framed
- * by the transport (TLS records) first. When it cannot be framed the
- * chunk is put back and the connection failed: false. */
+ * by the transport (TLS records) first. Control bytes the transport owes
+ * (a TLS handshake's last flight) leave before it, in a send of their own.
+ * When it cannot be framed the chunk is put back and the connection
+ * failed: false. */
 bool conn_send_chunk(struct worker *w, struct conn *c, struct chunk *ch);
 void worker_chunk_put(struct worker *w, struct chunk *ch);
 

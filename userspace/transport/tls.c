@@ -284,7 +284,7 @@ static ssize_t tls_hello_feed(struct tlink *l, unsigned i, const uint8_t *buf, s
  * first moves up by the growth of all of them, and no record reaches
  * plaintext not yet taken in. Anything else to send first (an alert, a
  * KeyUpdate, a handshake's last flight not yet taken by take_control, as
- * on a protocol that sends without asking for control frames first)
+ * behind a protocol's hello: the engine takes it first before other sends)
  * takes the memory BIO, in order: the plaintext is read where it lies,
  * and the spill drained over it once OpenSSL is done with it. */
 static int tls_wrap(struct tlink *l, unsigned i, uint8_t *data, uint32_t *off, uint32_t *len,
