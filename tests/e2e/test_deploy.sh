@@ -52,13 +52,21 @@ fi
 # The image: each library blast links comes from a package the runtime
 # stage installs.
 runtime=$(awk '/^FROM debian:12$/ {last = 1} last' deploy/Dockerfile)
-while read -r lib; do
-	# By its multiarch directory and name: /lib is /usr/lib on Debian 12.
-	pkg=$(dpkg -S "*/$(basename "$(dirname "$lib")")/$(basename "$lib")" 2>/dev/null | head -1 | cut -d: -f1)
+# By its multiarch directory and name (/lib is /usr/lib on Debian 12), all
+# in one dpkg -S.
+mapfile -t libs < <(ldd "$BLAST" | awk '$3 ~ /^\// {print $3}')
+pats=()
+for lib in "${libs[@]}"; do
+	pats+=("*/$(basename "$(dirname "$lib")")/$(basename "$lib")")
+done
+owners=$(dpkg -S "${pats[@]}" 2>/dev/null)
+for lib in "${libs[@]}"; do
+	tail=/$(basename "$(dirname "$lib")")/$(basename "$lib")
+	pkg=$(awk -v t="$tail" 'substr($NF, length($NF) - length(t) + 1) == t {sub(/:.*/, "", $1); print $1; exit}' <<<"$owners")
 	[ -n "$pkg" ] || { fail "blast links $lib, of no Debian package"; continue; }
 	[ "$pkg" != libc6 ] || continue # in debian:12 already
 	grep -qw -- "$pkg" <<<"$runtime" || fail "deploy/Dockerfile's runtime stage lacks $pkg ($lib)"
-done < <(ldd "$BLAST" | awk '$3 ~ /^\// {print $3}')
+done
 
 # The control broker: mosquitto on the ConfigMap's own mosquitto.conf,
 # listening on a free loopback port instead of 1883 on every address.
@@ -74,9 +82,10 @@ MQ_LOG=$MQ_DIR/stderr
 grep -q "^listener $CTL 127.0.0.1$" "$MQ_CONF" || fail "the ConfigMap's mosquitto.conf has no 'listener 1883 0.0.0.0'"
 _start_mosquitto_conf "$CTL" || die "mosquitto does not start on the ConfigMap's mosquitto.conf"
 
-# registers NAME: the retained registration a subscriber gets at once.
+# registration NAME: the retained registration (hex) a subscriber gets at
+# once, if any (a retained message comes with the SUBACK: 1 s is plenty).
 registration() {
-	timeout 5 mosquitto_sub -p "$CTL" -t "blast/ctl/agent/$1" -C 1 -W 2 -F '%x' 2>/dev/null
+	timeout 5 mosquitto_sub -p "$CTL" -t "blast/ctl/agent/$1" -C 1 -W 1 -F '%x' 2>/dev/null
 }
 # agent_lives TAG NAME CMD...: CMD (an agent) registers as NAME, and on
 # SIGTERM ends within 3 s and takes its registration back.
@@ -160,16 +169,23 @@ out=$("$BLAST" --control "mqtt://127.0.0.1:$CLOSED" --agents 3 "${fl[@]}" --conn
 [ $? -eq 2 ] && grep -q 'cannot be split 3 ways' <<<"$out" || fail "a share of nothing passed: $out"
 
 # The Indexed Job: its three pods' exact args, then smaller figures (the
-# last of a repeated flag counts), all at one --start-at 3 s ahead, run in
+# last of a repeated flag counts), all at one --start-at 2 s ahead, run in
 # parallel against the control mosquitto (as good a target as any); each
 # writes /reports/shard-$JOB_COMPLETION_INDEX.json. Its exact figures are
 # parsed with --help appended (each flag and value, the split, the time).
-START=$(($(date +%s) + 3))
-pids=()
 for i in 0 1 2; do
 	mapfile -t a < <(argv_of shards-job.yaml/shard "$i") || fail "no shard container in shards-job.yaml"
 	out=$(JOB_COMPLETION_INDEX=$i "$BLAST" "${a[@]}" --help 2>&1 >/dev/null) || fail "shards-job index $i: $out"
-	JOB_COMPLETION_INDEX=$i timeout -k 5 20 "$BLAST" "${a[@]}" --conns 3 --rate 300 --messages 30 \
+	printf '%s\n' "${a[@]}" >"$T/shard$i.argv"
+done
+# The argv carry START (300 s ahead); the runs get one 2 s ahead, set just
+# before they start (a --start-at more than 1 s past is refused).
+old=$START
+START=$(($(date +%s) + 2))
+pids=()
+for i in 0 1 2; do
+	mapfile -t a <"$T/shard$i.argv"
+	JOB_COMPLETION_INDEX=$i timeout -k 5 20 "$BLAST" "${a[@]/#$old/$START}" --conns 3 --rate 300 --messages 30 \
 		--topic 'deploy/{conn}' >"$T/shard$i.out" 2>"$T/shard$i.err" &
 	pids+=($!)
 	track "${pids[-1]}"
@@ -177,17 +193,15 @@ done
 for i in 0 1 2; do
 	wait "${pids[$i]}" || fail "shard $i exited $?: $(cat "$T/shard$i.err")"
 	[ -s "$T/reports/shard-$i.json" ] || fail "shard $i wrote no reports/shard-$i.json"
-	expect_json "$T/reports/shard-$i.json" shard.index == "$i"
-	expect_json "$T/reports/shard-$i.json" shard.count == 3
+	# Its publishing began at --start-at, not when the pod came up.
+	expect_jsons "$T/reports/shard-$i.json" shard.index == "$i" shard.count == 3 \
+		exact.publish_start_ms -ge $((START * 1000)) exact.publish_start_ms -lt $((START * 1000 + 1000))
 done
 # The merge job on them.
 mapfile -t a < <(argv_of merge-job.yaml/merge) || fail "no merge container in merge-job.yaml"
 run_blast 20 "${a[@]}"
 expect_rc 0
-expect_json "$T/reports/all.json" sent == 30
-expect_json "$T/reports/all.json" acked == 30
-expect_json "$T/reports/all.json" merged.reports == 3
-expect_json "$T/reports/all.json" merged.shards == 3
+expect_jsons "$T/reports/all.json" sent == 30 acked == 30 merged.reports == 3 merged.shards == 3
 check_accounting "$T/reports/all.json"
 [ -s "$T/reports/all.html" ] || fail "the merge job wrote no all.html"
 
