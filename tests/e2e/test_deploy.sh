@@ -3,10 +3,11 @@
 # - every Kubernetes manifest and the playbook are YAML, the playbook passes
 #   ansible-playbook --syntax-check, the unit passes systemd-analyze verify
 #   and its offline exposure score stays at or below 2.0;
-# - every blast command line in them parses: the run flags with --help
-#   appended (blast checks every flag, value and the share split, then
-#   prints the help instead of running), the merge job on three real shard
-#   reports, the agent commands by starting them;
+# - every blast command line in them is taken by blast: the coordinators'
+#   flags by blast's whole parse (the coordinator checks a run's flags
+#   before it reaches for its control broker), the Indexed Job's pods run
+#   for real (smaller figures appended) at one --start-at, the merge Job
+#   merges their reports, the agent commands start;
 # - the unit's exact ExecStart (its env file's host and port replaced by a
 #   loopback control broker, %H by a name) starts under the unit's
 #   LimitNOFILE, registers (its retained BLCP message on
