@@ -45,6 +45,9 @@ PACKAGES=(
 	python3-flask wrk
 	# bench/compare-brokers.sh: more brokers, run in the foreground on free ports
 	nats-server rabbitmq-server
+	# tests/e2e/test_deploy.sh: the manifests' YAML, the playbook's syntax
+	# (ansible-core: ansible-playbook alone, 8 MB; the full ansible is 259 MB)
+	python3-yaml ansible-core
 )
 # A nodejs that bundles npm (nodesource's) conflicts with Debian's npm.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
