@@ -85,5 +85,10 @@ run_blast 20 --control="mqtt://127.0.0.1:$CTL" --agents=2 --conns 1 --target "12
 expect_rc 2
 grep -q 'cannot be split 2 ways' "$T/blast.err" || fail "a share of nothing: $(cat "$T/blast.err")"
 [ "$(wc -l <"$T/blast.err")" -eq 1 ] || fail "$(wc -l <"$T/blast.err") lines for a share of nothing"
+"$BLAST" agent --help >"$T/agent-help.out" 2>&1 || fail "blast agent --help exited $?"
+grep -q 'usage: blast agent --control' "$T/agent-help.out" || fail "agent --help: $(cat "$T/agent-help.out")"
+rc=0
+"$BLAST" agent --control "mqtt://127.0.0.1:$CTL" --bogus 2>"$T/agent-bad.err" || rc=$?
+[ "$rc" -eq 2 ] && [ "$(wc -l <"$T/agent-bad.err")" -eq 1 ] || fail "agent --bogus: exit $rc, $(cat "$T/agent-bad.err")"
 log "$(grep agents "$T/lost.err")"
 pass

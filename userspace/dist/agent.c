@@ -224,7 +224,13 @@ static int agent_args(int argc, char **argv, const char **url, const char **name
 			*url = argv[++i];
 		else if (!strcmp(argv[i], "--name") && i + 1 < argc)
 			*name = argv[++i];
-		else {
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: blast agent --control mqtt://HOST:PORT [--name NAME]\n"
+			       "Registers with the control broker, then runs the shares of the runs a\n"
+			       "coordinator (blast --control URL --agents N ...) gives it\n"
+			       "(docs/distributed.md). NAME: default the host name.\n");
+			return 1;
+		} else {
 			fprintf(stderr, "blast agent: %s: unknown (usage: blast agent --control "
 					"mqtt://HOST:PORT [--name NAME])\n", argv[i]);
 			return BLAST_EXIT_USAGE;
@@ -249,7 +255,7 @@ int agent_main(int argc, char **argv)
 	int r = agent_args(argc, argv, &url, &name);
 
 	if (r)
-		return r;
+		return r == 1 ? 0 : r; /* 1: --help said it all */
 	gethostname(host, sizeof(host) - 1);
 	if (name)
 		snprintf(a.name, sizeof(a.name), "%s", name);
