@@ -24,7 +24,7 @@
 #define USER_MAX 255
 #define PASS_MAX 255
 
-const char *sasl_mech_name(enum sasl_mech m)
+const char *sasl_exchange_mech_name(enum sasl_mech m)
 {
 	switch (m) {
 	case SASL_PLAIN:
@@ -71,7 +71,7 @@ static void say(char *err, size_t cap, const char *words)
 		snprintf(err, cap, "%s", words);
 }
 
-int sasl_client_init(struct sasl_client *s, enum sasl_mech m, const char *user, const char *pass,
+int sasl_exchange_init(struct sasl_client *s, enum sasl_mech m, const char *user, const char *pass,
 		     const char *nonce)
 {
 	memset(s, 0, sizeof(*s));
@@ -114,7 +114,7 @@ static size_t put_saslname(char *out, size_t cap, const char *user)
 	return o;
 }
 
-ssize_t sasl_client_first(struct sasl_client *s, uint8_t *out, size_t cap)
+ssize_t sasl_exchange_first(struct sasl_client *s, uint8_t *out, size_t cap)
 {
 	if (s->step != SASL_START)
 		return fail(s, -EINVAL, "SASL exchange already started");
@@ -338,7 +338,7 @@ static int server_final(struct sasl_client *s, const char *msg, size_t n)
 	return 0;
 }
 
-ssize_t sasl_client_step(struct sasl_client *s, const uint8_t *in, size_t n, uint8_t *out,
+ssize_t sasl_exchange_step(struct sasl_client *s, const uint8_t *in, size_t n, uint8_t *out,
 			 size_t cap)
 {
 	switch (s->step) {

@@ -52,27 +52,27 @@ struct sasl_client {
 	uint8_t server_sig[64];
 	size_t sig_len;
 	char err[SASL_ERR_MAX];
-	struct scram_cache *cache; /* optional, set after sasl_client_init */
+	struct scram_cache *cache; /* optional, set after sasl_exchange_init */
 };
 
 /* The mechanism's name as Kafka's SaslHandshake spells it. */
-const char *sasl_mech_name(enum sasl_mech m);
+const char *sasl_exchange_mech_name(enum sasl_mech m);
 
 /* Starts an exchange. nonce: printable ASCII without ',' (RFC 5802
  * "printable"), at most SASL_NONCE_MAX; ignored by PLAIN. 0, or -EINVAL
  * (user or password too long, a bad nonce) with err set. */
-int sasl_client_init(struct sasl_client *s, enum sasl_mech m, const char *user, const char *pass,
+int sasl_exchange_init(struct sasl_client *s, enum sasl_mech m, const char *user, const char *pass,
 		     const char *nonce);
 
 /* The client's first message (PLAIN's whole message, SCRAM's
  * client-first-message) into out: bytes, or < 0 with err set. */
-ssize_t sasl_client_first(struct sasl_client *s, uint8_t *out, size_t cap);
+ssize_t sasl_exchange_first(struct sasl_client *s, uint8_t *out, size_t cap);
 
 /* The server's answer to the last message: bytes of the next message
  * to send (SCRAM's client-final-message), 0 when the exchange is complete,
  * or < 0 (-EPROTO malformed, -EACCES the server failed to prove itself or
  * sent "e=", -ENOSPC) with err set. */
-ssize_t sasl_client_step(struct sasl_client *s, const uint8_t *in, size_t n, uint8_t *out,
+ssize_t sasl_exchange_step(struct sasl_client *s, const uint8_t *in, size_t n, uint8_t *out,
 			 size_t cap);
 
 /* SCRAM's server-first-message, parsed (RFC 5802 section 7). */

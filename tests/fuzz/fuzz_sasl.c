@@ -40,9 +40,9 @@ static const struct sasl_client *midway(void)
 	uint8_t out[512];
 
 	if (!made) {
-		sasl_client_init(&s, SASL_SCRAM_SHA_256, "user", "pencil", "rOprNGfwEbeRWgbNEkqO");
-		sasl_client_first(&s, out, sizeof(out));
-		assert(sasl_client_step(&s, (const uint8_t *)RFC7677_FIRST, strlen(RFC7677_FIRST), out,
+		sasl_exchange_init(&s, SASL_SCRAM_SHA_256, "user", "pencil", "rOprNGfwEbeRWgbNEkqO");
+		sasl_exchange_first(&s, out, sizeof(out));
+		assert(sasl_exchange_step(&s, (const uint8_t *)RFC7677_FIRST, strlen(RFC7677_FIRST), out,
 					sizeof(out)) > 0);
 		made = true;
 	}
@@ -81,15 +81,15 @@ static void scram_messages(const uint8_t *data, size_t size)
 		assert(inside(f.nonce, f.nonce_len, data, size) && f.nonce_len > 0);
 		assert(f.iterations >= 1 && f.salt_len > 0 && f.salt_len <= sizeof(f.salt));
 		if (f.iterations <= 16) {
-			sasl_client_init(&s, SASL_SCRAM_SHA_512, "user", "pencil", "fuzz");
-			sasl_client_first(&s, out, sizeof(out));
-			ssize_t n = sasl_client_step(&s, data, size, out, sizeof(out));
+			sasl_exchange_init(&s, SASL_SCRAM_SHA_512, "user", "pencil", "fuzz");
+			sasl_exchange_first(&s, out, sizeof(out));
+			ssize_t n = sasl_exchange_step(&s, data, size, out, sizeof(out));
 			assert(n > 0 || n == -EPROTO);
 			assert(n < 0 || (size_t)n < sizeof(out));
 		}
 	}
 	s = *midway();
-	ssize_t n = sasl_client_step(&s, data, size, out, sizeof(out));
+	ssize_t n = sasl_exchange_step(&s, data, size, out, sizeof(out));
 	/* The real verifier, alone or followed by extensions (RFC 5802 7). */
 	size_t rl = strlen(RFC7677_FINAL);
 	bool real = size >= rl && !memcmp(data, RFC7677_FINAL, rl) && (size == rl || data[rl] == ',');

@@ -21,12 +21,12 @@ static void exchange(enum sasl_mech m, const char *nonce, const char *first, con
 	uint8_t out[1024];
 	ssize_t n;
 
-	CHECK_EQ_INT(sasl_client_init(&s, m, "user", "pencil", nonce), 0);
-	n = sasl_client_first(&s, out, sizeof(out));
+	CHECK_EQ_INT(sasl_exchange_init(&s, m, "user", "pencil", nonce), 0);
+	n = sasl_exchange_first(&s, out, sizeof(out));
 	CHECK_MEM(out, n > 0 ? (size_t)n : 0, first, strlen(first));
-	n = sasl_client_step(&s, (const uint8_t *)sfirst, strlen(sfirst), out, sizeof(out));
+	n = sasl_exchange_step(&s, (const uint8_t *)sfirst, strlen(sfirst), out, sizeof(out));
 	CHECK_MEM(out, n > 0 ? (size_t)n : 0, final, strlen(final));
-	CHECK_EQ_INT(sasl_client_step(&s, (const uint8_t *)sfinal, strlen(sfinal), out, sizeof(out)),
+	CHECK_EQ_INT(sasl_exchange_step(&s, (const uint8_t *)sfinal, strlen(sfinal), out, sizeof(out)),
 		     0);
 	CHECK_EQ_INT(s.step, SASL_DONE);
 }
@@ -45,10 +45,10 @@ static void test_cache(void)
 		uint8_t out[512];
 		if (round == 2)
 			cache.salt[0] ^= 1; /* kept for another salt */
-		sasl_client_init(&s, SASL_SCRAM_SHA_256, "user", "pencil", "rOprNGfwEbeRWgbNEkqO");
+		sasl_exchange_init(&s, SASL_SCRAM_SHA_256, "user", "pencil", "rOprNGfwEbeRWgbNEkqO");
 		s.cache = &cache;
-		sasl_client_first(&s, out, sizeof(out));
-		ssize_t n = sasl_client_step(&s, (const uint8_t *)SF256, strlen(SF256), out, sizeof(out));
+		sasl_exchange_first(&s, out, sizeof(out));
+		ssize_t n = sasl_exchange_step(&s, (const uint8_t *)SF256, strlen(SF256), out, sizeof(out));
 		CHECK_MEM(out, n > 0 ? (size_t)n : 0, final, strlen(final));
 		CHECK(cache.valid && cache.iterations == 4096 && cache.salt_len == 16);
 	}
@@ -56,10 +56,10 @@ static void test_cache(void)
 	struct sasl_client s;
 	uint8_t out[512];
 	cache.salted[0] ^= 1;
-	sasl_client_init(&s, SASL_SCRAM_SHA_256, "user", "pencil", "rOprNGfwEbeRWgbNEkqO");
+	sasl_exchange_init(&s, SASL_SCRAM_SHA_256, "user", "pencil", "rOprNGfwEbeRWgbNEkqO");
 	s.cache = &cache;
-	sasl_client_first(&s, out, sizeof(out));
-	ssize_t n = sasl_client_step(&s, (const uint8_t *)SF256, strlen(SF256), out, sizeof(out));
+	sasl_exchange_first(&s, out, sizeof(out));
+	ssize_t n = sasl_exchange_step(&s, (const uint8_t *)SF256, strlen(SF256), out, sizeof(out));
 	CHECK(n > 0 && ((size_t)n != strlen(final) || memcmp(out, final, (size_t)n)));
 }
 
@@ -87,9 +87,9 @@ static void past_first(struct sasl_client *s)
 {
 	uint8_t out[1024];
 
-	sasl_client_init(s, SASL_SCRAM_SHA_256, "user", "pencil", "rOprNGfwEbeRWgbNEkqO");
-	sasl_client_first(s, out, sizeof(out));
-	CHECK(sasl_client_step(s, (const uint8_t *)SF256, strlen(SF256), out, sizeof(out)) > 0);
+	sasl_exchange_init(s, SASL_SCRAM_SHA_256, "user", "pencil", "rOprNGfwEbeRWgbNEkqO");
+	sasl_exchange_first(s, out, sizeof(out));
+	CHECK(sasl_exchange_step(s, (const uint8_t *)SF256, strlen(SF256), out, sizeof(out)) > 0);
 }
 
 static void test_server_final_refused(void)
@@ -101,16 +101,16 @@ static void test_server_final_refused(void)
 	const char *e = "e=invalid-proof";
 
 	past_first(&s);
-	CHECK_EQ_INT(sasl_client_step(&s, (const uint8_t *)bad, strlen(bad), out, sizeof(out)), -EACCES);
+	CHECK_EQ_INT(sasl_exchange_step(&s, (const uint8_t *)bad, strlen(bad), out, sizeof(out)), -EACCES);
 	CHECK(strstr(s.err, "does not verify") != NULL);
 	CHECK_EQ_INT(s.step, SASL_FAILED);
 	past_first(&s);
-	CHECK_EQ_INT(sasl_client_step(&s, (const uint8_t *)e, strlen(e), out, sizeof(out)), -EACCES);
+	CHECK_EQ_INT(sasl_exchange_step(&s, (const uint8_t *)e, strlen(e), out, sizeof(out)), -EACCES);
 	CHECK(strstr(s.err, "invalid-proof") != NULL);
 	past_first(&s);
-	CHECK_EQ_INT(sasl_client_step(&s, (const uint8_t *)"v=", 2, out, sizeof(out)), -EACCES);
+	CHECK_EQ_INT(sasl_exchange_step(&s, (const uint8_t *)"v=", 2, out, sizeof(out)), -EACCES);
 	past_first(&s);
-	CHECK_EQ_INT(sasl_client_step(&s, (const uint8_t *)"x", 1, out, sizeof(out)), -EPROTO);
+	CHECK_EQ_INT(sasl_exchange_step(&s, (const uint8_t *)"x", 1, out, sizeof(out)), -EPROTO);
 }
 
 static void bad_first(const char *sfirst, const char *words)
@@ -118,9 +118,9 @@ static void bad_first(const char *sfirst, const char *words)
 	struct sasl_client s;
 	uint8_t out[1024];
 
-	sasl_client_init(&s, SASL_SCRAM_SHA_256, "user", "pencil", "abc");
-	sasl_client_first(&s, out, sizeof(out));
-	CHECK_EQ_INT(sasl_client_step(&s, (const uint8_t *)sfirst, strlen(sfirst), out, sizeof(out)),
+	sasl_exchange_init(&s, SASL_SCRAM_SHA_256, "user", "pencil", "abc");
+	sasl_exchange_first(&s, out, sizeof(out));
+	CHECK_EQ_INT(sasl_exchange_step(&s, (const uint8_t *)sfirst, strlen(sfirst), out, sizeof(out)),
 		     -EPROTO);
 	if (!strstr(s.err, words)) {
 		CHECK(!"error words");
@@ -157,18 +157,18 @@ static void test_names_and_plain(void)
 	ssize_t n;
 
 	/* saslname: ',' and '=' escaped (RFC 5802 5.1). */
-	sasl_client_init(&s, SASL_SCRAM_SHA_512, "a,b=c", "p", "N");
-	n = sasl_client_first(&s, out, sizeof(out));
+	sasl_exchange_init(&s, SASL_SCRAM_SHA_512, "a,b=c", "p", "N");
+	n = sasl_exchange_first(&s, out, sizeof(out));
 	CHECK_MEM(out, n > 0 ? (size_t)n : 0, "n,,n=a=2Cb=3Dc,r=N", 18);
-	CHECK_EQ_INT(sasl_client_init(&s, SASL_SCRAM_SHA_256, "u", "p", "a,b"), -EINVAL);
-	CHECK_EQ_INT(sasl_client_init(&s, SASL_SCRAM_SHA_256, "u", "p", ""), -EINVAL);
+	CHECK_EQ_INT(sasl_exchange_init(&s, SASL_SCRAM_SHA_256, "u", "p", "a,b"), -EINVAL);
+	CHECK_EQ_INT(sasl_exchange_init(&s, SASL_SCRAM_SHA_256, "u", "p", ""), -EINVAL);
 	/* PLAIN: NUL user NUL password (RFC 4616), done on the broker's yes. */
-	CHECK_EQ_INT(sasl_client_init(&s, SASL_PLAIN, "alice", "s3cret", NULL), 0);
-	n = sasl_client_first(&s, out, sizeof(out));
+	CHECK_EQ_INT(sasl_exchange_init(&s, SASL_PLAIN, "alice", "s3cret", NULL), 0);
+	n = sasl_exchange_first(&s, out, sizeof(out));
 	CHECK_MEM(out, n > 0 ? (size_t)n : 0, "\0alice\0s3cret", 13);
-	CHECK_EQ_INT(sasl_client_step(&s, NULL, 0, out, sizeof(out)), 0);
+	CHECK_EQ_INT(sasl_exchange_step(&s, NULL, 0, out, sizeof(out)), 0);
 	CHECK_EQ_INT(s.step, SASL_DONE);
-	CHECK(!strcmp(sasl_mech_name(SASL_SCRAM_SHA_512), "SCRAM-SHA-512"));
+	CHECK(!strcmp(sasl_exchange_mech_name(SASL_SCRAM_SHA_512), "SCRAM-SHA-512"));
 }
 
 static void test_kafka_requests(void)

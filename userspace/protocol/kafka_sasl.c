@@ -42,7 +42,7 @@ ssize_t ksasl_begin(struct ksasl *k, const struct blast_opts *o, int16_t auth_ve
 		snprintf(k->why, sizeof(k->why), "no random bytes for the SASL nonce");
 		return -EIO;
 	}
-	if (sasl_client_init(&k->c, (enum sasl_mech)o->sasl_mech, o->sasl_user, o->sasl_pass,
+	if (sasl_exchange_init(&k->c, (enum sasl_mech)o->sasl_mech, o->sasl_user, o->sasl_pass,
 			     nonce) < 0) {
 		snprintf(k->why, sizeof(k->why), "SASL: %s", k->c.err);
 		return -EINVAL;
@@ -50,7 +50,7 @@ ssize_t ksasl_begin(struct ksasl *k, const struct blast_opts *o, int16_t auth_ve
 	k->corr = corr;
 	k->waiting = WAIT_HANDSHAKE;
 	ssize_t n = kafka_encode_sasl_handshake(out, cap, corr, CLIENT_ID,
-						 sasl_mech_name(k->c.mech));
+						 sasl_exchange_mech_name(k->c.mech));
 	if (n < 0)
 		snprintf(k->why, sizeof(k->why), "SaslHandshake does not fit");
 	return n;
@@ -82,10 +82,10 @@ static ssize_t on_handshake(struct ksasl *k, const uint8_t *body, size_t len, ui
 	if (err) {
 		k->error = err;
 		snprintf(k->why, sizeof(k->why), "SASL %s refused: %s (the broker enables: %s)",
-			 sasl_mech_name(k->c.mech), kafka_error_name(err), mechs[0] ? mechs : "none");
+			 sasl_exchange_mech_name(k->c.mech), kafka_error_name(err), mechs[0] ? mechs : "none");
 		return -EACCES;
 	}
-	ssize_t n = sasl_client_first(&k->c, msg, sizeof(msg));
+	ssize_t n = sasl_exchange_first(&k->c, msg, sizeof(msg));
 	if (n < 0) {
 		snprintf(k->why, sizeof(k->why), "SASL: %s", k->c.err);
 		return n;
@@ -113,14 +113,14 @@ static ssize_t on_authenticate(struct ksasl *k, const uint8_t *body, size_t len,
 		said[n] = 0;
 		k->error = r.error;
 		snprintf(k->why, sizeof(k->why), "SASL %s as %s refused: %s%s%s",
-			 sasl_mech_name(k->c.mech), k->c.user, kafka_error_name(r.error),
+			 sasl_exchange_mech_name(k->c.mech), k->c.user, kafka_error_name(r.error),
 			 n ? ": " : "", said);
 		return -EACCES;
 	}
-	ssize_t next = sasl_client_step(&k->c, r.auth ? r.auth : (const uint8_t *)"", r.auth_len,
+	ssize_t next = sasl_exchange_step(&k->c, r.auth ? r.auth : (const uint8_t *)"", r.auth_len,
 					msg, sizeof(msg));
 	if (next < 0) {
-		snprintf(k->why, sizeof(k->why), "SASL %s: %s", sasl_mech_name(k->c.mech), k->c.err);
+		snprintf(k->why, sizeof(k->why), "SASL %s: %s", sasl_exchange_mech_name(k->c.mech), k->c.err);
 		return next;
 	}
 	if (next == 0) {
