@@ -374,6 +374,50 @@ static long http_step(__u32 i, void *arg)
 	return http_one(s->skb, s->fl, &s->in) ? 1 : 0;
 }
 
+/* HTTP/1.1: one byte of the stream. The k-th "HTTP/1." from the client is
+ * the k-th request line, the k-th from the server the k-th status line,
+ * which answers it (keep-alive answers in order, pipelined or not). */
+__noinline int h1_one(struct __sk_buff *skb, struct wp_flow *fl, const struct seg_info *s)
+{
+	/* "HTTP/1.", its first byte lowest: no read-only data to load. */
+	const __u64 pat = 0x2e312f50545448ull;
+	__u8 b;
+
+	if (!skb || !fl || !s)
+		return 1;
+	struct wp_dir *d = &fl->dir[s->dir & 1];
+	if (d->state != WP_D_H1)
+		return 1;
+	__s32 off = (__s32)(d->next - s->seq);
+	if (off < 0)
+		return give_up(d);
+	if ((__u32)off >= s->len)
+		return 1;
+	if (bpf_skb_load_bytes(skb, s->poff + (__u32)off, &b, 1))
+		return give_up(d);
+	d->next++;
+	/* No proper suffix of a prefix of the pattern is a prefix of it, so a
+	 * mismatch restarts at 0, or at 1 on an 'H'. */
+	__u8 m = d->http_match & 7;
+	m = b == (__u8)(pat >> (8 * m)) ? m + 1 : b == 'H';
+	if (m == 7) {
+		struct frame f = { .act = (s->dir & 1) ? ACT_ACK : ACT_REQ, .id = d->kcorr++,
+				   .weight = 1 };
+		act(fl, &f, s->now);
+		m = 0;
+	}
+	d->http_match = m;
+	return 0;
+}
+
+static long h1_step(__u32 i, void *arg)
+{
+	struct seg *s = arg;
+
+	(void)i;
+	return h1_one(s->skb, s->fl, &s->in) ? 1 : 0;
+}
+
 /* The flow of a packet seen leaving the server: k turned around. Not
  * inlined: its frame is not on the stack while frame_step runs. */
 static __noinline struct wp_flow *flow_reversed(struct wp_flow_key *k)
@@ -483,6 +527,10 @@ static __always_inline int handle(struct __sk_buff *skb, __u32 egress)
 			d->far = 0;
 			act(fl, &f, s.in.now);
 		}
+	}
+	if (d->state == WP_D_H1) {
+		bpf_loop(s.in.len, h1_step, &s, 0);
+		return TC_ACT_OK;
 	}
 	if (d->state == WP_D_HTTP)
 		bpf_loop(s.in.len, http_step, &s, 0);
@@ -634,6 +682,10 @@ int wp_sockops(struct bpf_sock_ops *o)
 		if (v.proto == WP_WS || v.proto == WP_MQTT_WS) {
 			v.dir[0].state = WP_D_HTTP;
 			v.dir[1].state = WP_D_HTTP;
+		}
+		if (v.proto == WP_HTTP) {
+			v.dir[0].state = WP_D_H1;
+			v.dir[1].state = WP_D_H1;
 		}
 		if (bpf_map_update_elem(&flows, &k, &v, BPF_ANY))
 			return 1;

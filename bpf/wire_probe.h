@@ -7,7 +7,7 @@
 #include <linux/types.h>
 
 /* What a flow carries, from the targets map (set by userspace). */
-enum wp_proto { WP_NONE = 0, WP_MQTT, WP_KAFKA, WP_WS, WP_MQTT_WS };
+enum wp_proto { WP_NONE = 0, WP_MQTT, WP_KAFKA, WP_WS, WP_MQTT_WS, WP_HTTP };
 
 /* A target blast connects to: address (IPv4 in addr[0], the rest 0) and
  * port, network order. Value: enum wp_proto. */
@@ -29,7 +29,10 @@ struct wp_flow_key {
 #define WP_CARRY 128 /* room for a 64-byte frame head at any offset below 64 */
 #define WP_HEAD 64   /* bytes of a frame's start parsed at most */
 
-enum wp_dir_state { WP_D_FRAMES = 0, WP_D_HTTP, WP_D_DEAD };
+/* WP_D_H1: an HTTP/1.1 stream, scanned byte by byte for "HTTP/1." (the
+ * request line's version from the client, the status line's from the
+ * server); kcorr counts the matches, http_match the bytes matched. */
+enum wp_dir_state { WP_D_FRAMES = 0, WP_D_HTTP, WP_D_DEAD, WP_D_H1 };
 
 /* Where a walk through a Kafka Produce request is: each step parses one
  * item (a header, a string, a count, a record batch's head) from its first

@@ -151,9 +151,20 @@ static const char *stop_name(uint32_t why)
 		return "messages";
 	case STOP_DURATION:
 		return "duration";
+	case STOP_ACKS_STALLED:
+		return "acks_stalled";
 	default:
 		return "unknown";
 	}
+}
+
+/* The most telling reason wins: a signal, lost connections, a stall. */
+static bool stop_outranks(uint32_t why, uint32_t over)
+{
+	static const uint8_t rank[] = { [STOP_SIGNAL] = 4, [STOP_CONNS_LOST] = 3,
+					[STOP_ACKS_STALLED] = 2 };
+	uint8_t a = why < sizeof(rank) ? rank[why] : 0, b = over < sizeof(rank) ? rank[over] : 0;
+	return over == STOP_NONE || a > b;
 }
 
 /* One run's merged figures. The histograms are the caller's. */
@@ -357,8 +368,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 		if (s->drained_ns > out->drained)
 			out->drained = s->drained_ns;
 		/* The most telling reason wins: a signal, then lost connections. */
-		if (s->stop_why == STOP_SIGNAL || (s->stop_why == STOP_CONNS_LOST && why != STOP_SIGNAL) ||
-		    why == STOP_NONE)
+		if (stop_outranks(s->stop_why, why))
 			why = s->stop_why;
 	}
 	if (!t0)
@@ -533,7 +543,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 			all.last_recv = one.last_recv;
 		all.rss = one.rss > all.rss ? one.rss : all.rss;
 		all.peak = one.peak > all.peak ? one.peak : all.peak;
-		if (all.why == STOP_NONE || one.why == STOP_SIGNAL || one.why == STOP_CONNS_LOST)
+		if (stop_outranks(one.why, all.why))
 			all.why = one.why;
 		if (!all.tls_note[0])
 			memcpy(all.tls_note, one.tls_note, sizeof(all.tls_note));

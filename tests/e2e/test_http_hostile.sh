@@ -4,7 +4,9 @@
 # one clear reason (in errors, or the status line for what never came), and
 # account for every request: sent = acked + failed + unacked, sent equal to
 # the requests the server read.
-#   silent     never answers: the requests are unacked at the drain timeout
+#   silent     never answers: with --messages alone the run still ends once
+#              nothing moved for the drain timeout (stop_reason acks_stalled),
+#              the requests in flight unacked, the rest never sent
 #   nolength   a 200 with neither length nor close: its body never ends,
 #              the request is unacked at the drain timeout
 #   huge       Content-Length: 10 GB, over --max-body: failed, too large
@@ -69,8 +71,17 @@ PY
 	stop_pid "$BS_PID"
 }
 
-# What never comes: bounded by --duration, then the drain.
-hostile silent "" "^status .* unacked at the drain timeout" --duration 1s
+# What never comes: --messages alone must still end. The two requests in
+# flight are never answered, so the other 8 can never go out: publishing
+# stops once nothing moved for the drain timeout (1 s), then the close.
+hostile silent "" "^status .* publishing stopped: nothing moved for the drain timeout, 8 messages never sent" \
+	--messages 10
+[ "$(json_get "$T/silent.json" stop_reason)" = acks_stalled ] ||
+	fail "silent: stop_reason $(json_get "$T/silent.json" stop_reason), want acks_stalled"
+[ "$(json_get "$T/silent.json" not_sent)" = 8 ] ||
+	fail "silent: not_sent $(json_get "$T/silent.json" not_sent), want 8 (10 less the 2 in flight)"
+# 1 s stall + at most 1 s of close + start-up, well under run_blast's 15 s.
+[ "$(echo "$BLAST_SECS < 6" | bc)" = 1 ] || fail "silent: took ${BLAST_SECS}s, want under 6 s"
 hostile nolength "" "^status .* unacked at the drain timeout" --duration 1s
 # What comes wrong: each request fails on its own connection, which reopens.
 hostile huge frame_too_large "^  frame_too_large " --messages 6

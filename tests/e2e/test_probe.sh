@@ -2,7 +2,8 @@
 # --probe, the kernel's witness. For a finished QoS 1 MQTT run against
 # mosquitto, a Kafka acks=1 run against librdkafka's mock cluster and a
 # --proto ws fan-out through libwebsockets' mirror (and MQTT QoS 2, MQTT
-# over WebSocket, 40 connections), the programs' counts
+# over WebSocket, 40 connections, HTTP keep-alive GETs to nginx, plain and
+# pipelined), the programs' counts
 # agree exactly with blast's own: wire.requests == sent, wire.acks == acked
 # (receipts for ws), nothing unparsed or unmatched, one latency sample per
 # ack, one flow per connection. No program, link, tc filter or qdisc stays
@@ -169,4 +170,22 @@ if start_lws_mirror; then
 else
 	fail "cannot start libwebsockets-test-server"
 fi
+
+# HTTP/1.1 keep-alive GETs against nginx, one at a time and pipelined: the
+# k-th status line answers the k-th request line of a connection. nginx
+# keeps each connection for the whole run (keepalive_requests), so every
+# request is answered and blast's flows are its connections.
+log "== HTTP keep-alive, unpipelined and --pipeline 8"
+start_nginx 'location = /ping { return 200 "PONG"; }' 'keepalive_requests 1000000;' ||
+	die "cannot start nginx"
+for pl in 1 8; do
+	r=$T/http-$pl.json
+	run_blast 60 --proto http --target "http://127.0.0.1:$NG_PORT/ping" --conns 3 \
+		--pipeline "$pl" --messages 6000 --probe --report "$r" --quiet
+	[ "$BLAST_RC" -eq 0 ] || fail "http --pipeline $pl: blast exited $BLAST_RC: $(cat "$T/blast.err")"
+	expect_json "$r" sent == 6000
+	expect_json "$r" acked == 6000
+	check_wire "$r" sent acked 3
+done
+stop_nginx
 pass

@@ -55,6 +55,8 @@ static void flow_new_slot(struct tflow *f, __u32 proto, __u32 slot)
 	v.slot = slot;
 	if (proto == WP_WS || proto == WP_MQTT_WS) /* an HTTP upgrade first */
 		v.dir[0].state = v.dir[1].state = WP_D_HTTP;
+	if (proto == WP_HTTP)
+		v.dir[0].state = v.dir[1].state = WP_D_H1;
 	CHECK_EQ_INT(bpf_map_update_elem(probe_map_fd(P, "flows"), &f->key, &v, BPF_ANY), 0);
 }
 
@@ -695,6 +697,28 @@ static void test_hist_buckets(void)
 	CHECK_EQ_INT(wp_hist_value(wp_hist_index(77)), 77);
 }
 
+/* HTTP/1.1: three pipelined GETs, answered in order; "HTTP/1." cut by
+ * segment ends (3 bytes a segment), and an 'H' just before one. */
+static void test_http(void)
+{
+	static const char req[] = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nHH";
+	struct tflow f;
+
+	flow_new(&f, WP_HTTP);
+	mark();
+	for (int i = 0; i < 3; i++)
+		seg(&f, 0, req, sizeof(req) - 1);
+	EXPECT(3, 0, 0, 0);
+	mark();
+	for (int i = 0; i < 3; i++)
+		stream(&f, 1, (const uint8_t *)resp, sizeof(resp) - 1, 3);
+	EXPECT(0, 3, 0, 0);
+	mark();
+	stream(&f, 1, (const uint8_t *)resp, sizeof(resp) - 1, 7); /* answers nothing */
+	EXPECT(0, 0, 1, 0);
+}
+
 int main(void)
 {
 	test_hist_buckets();
@@ -717,6 +741,7 @@ int main(void)
 	test_kafka(9);
 	test_ws();
 	test_mqtt_ws();
+	test_http();
 	test_reorder();
 	probe_stop(P);
 	free(before);

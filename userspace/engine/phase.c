@@ -27,6 +27,7 @@
 static bool all_settled(const struct worker *w);
 static void begin_closing(struct worker *w);
 static bool fanout_publishers_gone(const struct worker *w);
+static bool acks_stalled(struct worker *w);
 
 void open_more(struct worker *w)
 {
@@ -214,6 +215,30 @@ static bool fanout_publishers_gone(const struct worker *w)
 	return true;
 }
 
+/* A --messages run with no --duration ends only when its budget is sent,
+ * and a full window that no ack ever frees (a server that never answers)
+ * would keep it from ever sending the rest. So when messages are in flight
+ * and nothing moved (no send, ack, failure, receipt or reconnect attempt) for --drain-timeout,
+ * publishing stops: what is in flight is unacked, as after a drain that ran
+ * out. With --duration the run is bounded anyway and a stall is measured. */
+static bool acks_stalled(struct worker *w)
+{
+	const struct blast_totals *t = &w->t;
+	/* Reconnect attempts count as moving: a broker that restarts gets
+	 * its connections back and resends, as before. */
+	uint64_t mark = t->sent + t->acked + t->failed + t->received + t->reconnects +
+			t->conns_failed + t->conns_dropped;
+
+	if (w->t_end || !w->t0)
+		return false;
+	if (mark != w->progress_mark || !w->t_progress || !t->inflight) {
+		w->progress_mark = mark;
+		w->t_progress = w->now;
+		return false;
+	}
+	return w->now - w->t_progress >= w->o->drain_timeout_ns;
+}
+
 /* Moves the worker through its phases. Returns false when it is over. */
 bool advance_phase(struct worker *w)
 {
@@ -250,8 +275,9 @@ bool advance_phase(struct worker *w)
 		bool budget_done = w->t0 && w->next_msg >= w->limit &&
 				   (w->limit || o->messages);
 		bool senders_gone = w->t0 && !budget_done && fanout_publishers_gone(w);
+		bool stalled = !budget_done && acks_stalled(w);
 		if (w->shm->stop || w->live == 0 || (w->t_end && w->now >= w->t_end) || budget_done ||
-		    senders_gone) {
+		    senders_gone || stalled) {
 			/* A loop that woke late (a loaded machine) still hands
 			 * out what fell due before the end, where a connection
 			 * has room; their corrected latency shows the delay. */
@@ -262,6 +288,9 @@ bool advance_phase(struct worker *w)
 			uint64_t due = sched_due(w);
 			if (w->rate && due > w->next_msg)
 				w->t.not_sent = due - w->next_msg;
+			/* A stall leaves the rest of --messages unsent. */
+			if (stalled && w->limit > w->next_msg)
+				w->t.not_sent = w->limit - w->next_msg;
 			w->slot->backlog_at_stop = w->t.not_sent + w->t.inflight;
 			measure_publish_end(w);
 			if (w->shm->stop)
@@ -270,10 +299,13 @@ bool advance_phase(struct worker *w)
 				w->slot->stop_why = STOP_CONNS_LOST;
 			else if (budget_done)
 				w->slot->stop_why = STOP_MESSAGES;
+			else if (stalled)
+				w->slot->stop_why = STOP_ACKS_STALLED;
 			else
 				w->slot->stop_why = STOP_DURATION;
 			w->phase = PHASE_DRAINING;
-			w->t_drain_end = w->now + o->drain_timeout_ns;
+			/* A stall already waited its drain timeout. */
+			w->t_drain_end = w->now + (stalled ? 0 : o->drain_timeout_ns);
 		}
 		break;
 	case PHASE_DRAINING:

@@ -166,6 +166,9 @@ struct worker {
 	uint64_t t_end;        /* end of the publish phase (duration) */
 	uint64_t t_drain_end;
 	uint64_t t_close_end;
+	/* --messages without --duration: the last change of what counts as
+	 * progress, and when it came (see acks_stalled in phase.c). */
+	uint64_t progress_mark, t_progress;
 	uint32_t phase;        /* enum worker_phase */
 	uint32_t slot_cap;     /* ack slots per connection */
 	uint64_t slot_cap_m;   /* worker_slot_mod's multiplier for slot_cap */

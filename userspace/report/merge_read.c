@@ -291,11 +291,12 @@ int merge_add(struct merge *m, const char *path, const char *buf, size_t len)
 	uint64_t es = u64_of(&root, "exit_status");
 	m->exit_status = (int)es > m->exit_status ? (int)es : m->exit_status;
 	/* The most telling reason wins, as between a run's workers. */
-	static const char *const stops[] = { "signal", "all_connections_lost", "duration", "messages" };
-	for (unsigned k = 0; k < 4; k++)
+	static const char *const stops[] = { "signal", "all_connections_lost", "acks_stalled",
+					      "duration", "messages" };
+	for (unsigned k = 0; k < 5; k++)
 		if (json_member(&root, "stop_reason", &v) && json_string_eq(&v, stops[k])) {
-			unsigned cur = 4;
-			for (unsigned j = 0; j < 4; j++)
+			unsigned cur = 5;
+			for (unsigned j = 0; j < 5; j++)
 				if (m->stop_reason && !strcmp(m->stop_reason, stops[j]))
 					cur = j;
 			if (k < cur)

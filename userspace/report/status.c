@@ -91,6 +91,9 @@ bool report_status(const struct blast_results *r, char *buf, size_t cap)
 	if (fanout && r->expected > t->received)
 		add(&l, "%" PRIu64 " of %" PRIu64 " receipts missing", r->expected - t->received,
 		    r->expected);
+	if (r->stop_reason && !strcmp(r->stop_reason, "acks_stalled"))
+		add(&l, "publishing stopped: nothing moved for the drain timeout, %" PRIu64
+			" messages never sent", t->not_sent, 0);
 	if (t->conns_ok && r->stop_reason && !strcmp(r->stop_reason, "all_connections_lost"))
 		add(&l, "every connection was lost", 0, 0);
 	if (t->sent != t->acked + t->failed + t->unacked)

@@ -32,6 +32,7 @@ enum stop_why {
 	STOP_MESSAGES,
 	STOP_SIGNAL,
 	STOP_CONNS_LOST, /* every connection gone and none coming back */
+	STOP_ACKS_STALLED, /* --messages unfinished, nothing moved for --drain-timeout */
 };
 
 #define SLOT_RX_CONNS 1024

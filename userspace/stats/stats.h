@@ -191,7 +191,7 @@ struct blast_results {
 	uint64_t peak_conns;
 	uint64_t rss_bytes;       /* peak resident memory of the workers, summed */
 	int exit_status;          /* 0 ok, 1 when connections dropped or nothing was acked */
-	const char *stop_reason;  /* "duration", "messages", "signal", "all_connections_lost" */
+	const char *stop_reason;  /* "duration", "messages", "signal", "all_connections_lost", "acks_stalled" */
 	/* The wire's view (witness/wire.h), NULL when not asked for. */
 	const struct wire_stats *wire_probe; /* --probe */
 	const struct wire_stats *wire_pcap;  /* --pcap, analysed after the run */

@@ -117,7 +117,7 @@ static int target_proto(const struct blast_opts *o)
 	case PROTO_WS:
 		return WP_WS;
 	case PROTO_HTTP:
-		return WP_NONE; /* no HTTP parser on the wire yet: segments and bytes */
+		return WP_HTTP;
 	}
 	return -1;
 }
