@@ -140,33 +140,6 @@ static void progress_wait_read(struct shm *shm, const struct blast_opts *o, cons
 	last_ns = now;
 }
 
-static const char *stop_name(uint32_t why)
-{
-	switch (why) {
-	case STOP_SIGNAL:
-		return "signal";
-	case STOP_CONNS_LOST:
-		return "all_connections_lost";
-	case STOP_MESSAGES:
-		return "messages";
-	case STOP_DURATION:
-		return "duration";
-	case STOP_ACKS_STALLED:
-		return "acks_stalled";
-	default:
-		return "unknown";
-	}
-}
-
-/* The most telling reason wins: a signal, lost connections, a stall. */
-static bool stop_outranks(uint32_t why, uint32_t over)
-{
-	static const uint8_t rank[] = { [STOP_SIGNAL] = 4, [STOP_CONNS_LOST] = 3,
-					[STOP_ACKS_STALLED] = 2 };
-	uint8_t a = why < sizeof(rank) ? rank[why] : 0, b = over < sizeof(rank) ? rank[over] : 0;
-	return over == STOP_NONE || a > b;
-}
-
 /* One run's merged figures. The histograms are the caller's. */
 struct run_out {
 	struct blast_totals total;
@@ -368,7 +341,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 		if (s->drained_ns > out->drained)
 			out->drained = s->drained_ns;
 		/* The most telling reason wins: a signal, then lost connections. */
-		if (stop_outranks(s->stop_why, why))
+		if (stop_why_outranks(s->stop_why, why))
 			why = s->stop_why;
 	}
 	if (!t0)
@@ -437,7 +410,7 @@ static int limit_trial_run(void *ctx, struct blast_opts *o, struct limit_run *lr
 	lr->backlog_at_stop = one.backlog;
 	lr->peak_conns = one.peak;
 	lr->rss_bytes = one.rss;
-	lr->stop_reason = stop_name(one.why);
+	lr->stop_reason = stop_why_name(one.why);
 	lr->interrupted = signals_seen != 0;
 	return r;
 }
@@ -543,7 +516,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 			all.last_recv = one.last_recv;
 		all.rss = one.rss > all.rss ? one.rss : all.rss;
 		all.peak = one.peak > all.peak ? one.peak : all.peak;
-		if (stop_outranks(one.why, all.why))
+		if (stop_why_outranks(one.why, all.why))
 			all.why = one.why;
 		if (!all.tls_note[0])
 			memcpy(all.tls_note, one.tls_note, sizeof(all.tls_note));
@@ -588,7 +561,7 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		.diag = all.diag,
 		.peak_conns = all.peak,
 		.rss_bytes = all.rss,
-		.stop_reason = stop_name(all.why),
+		.stop_reason = stop_why_name(all.why),
 		.steps = steps,
 		.n_steps = n_steps,
 	};

@@ -35,6 +35,35 @@ enum stop_why {
 	STOP_ACKS_STALLED, /* --messages unfinished, nothing moved for --drain-timeout */
 };
 
+/* The report's stop_reason. */
+static inline const char *stop_why_name(uint32_t why)
+{
+	switch (why) {
+	case STOP_SIGNAL:
+		return "signal";
+	case STOP_CONNS_LOST:
+		return "all_connections_lost";
+	case STOP_MESSAGES:
+		return "messages";
+	case STOP_DURATION:
+		return "duration";
+	case STOP_ACKS_STALLED:
+		return "acks_stalled";
+	default:
+		return "unknown";
+	}
+}
+
+/* Merging workers' reasons, the most telling wins: a signal, lost
+ * connections, a stall. */
+static inline bool stop_why_outranks(uint32_t why, uint32_t over)
+{
+	static const uint8_t rank[] = { [STOP_SIGNAL] = 4, [STOP_CONNS_LOST] = 3,
+					[STOP_ACKS_STALLED] = 2 };
+	uint8_t a = why < sizeof(rank) ? rank[why] : 0, b = over < sizeof(rank) ? rank[over] : 0;
+	return over == STOP_NONE || a > b;
+}
+
 #define SLOT_RX_CONNS 1024
 
 struct worker_slot {
