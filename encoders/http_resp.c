@@ -465,6 +465,77 @@ static const uint8_t byte_class[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
+/* n, a run of tchars, against a lowercase name of letters and '-':
+ * c | 0x20 is c lowercased for a letter, and no other tchar turns into a
+ * letter or '-' by it. */
+static bool name_is(const uint8_t *n, size_t len, const char *want, size_t want_len)
+{
+	if (len != want_len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((n[i] | 0x20) != (uint8_t)want[i])
+			return false;
+	return true;
+}
+
+static int known_name(const uint8_t *n, size_t len)
+{
+	if (name_is(n, len, "content-length", 14))
+		return H_LENGTH;
+	if (name_is(n, len, "connection", 10))
+		return H_CONNECTION;
+	if (name_is(n, len, "transfer-encoding", 17))
+		return H_TE;
+	return H_OTHER;
+}
+
+/* The usual values as servers write them: "Content-Length: 42",
+ * "Connection: keep-alive" or "close". True when v was one and is applied;
+ * false sends it through field_end. */
+static bool fast_value(struct http_dec *d, const uint8_t *v, size_t n)
+{
+	if (d->hdr == H_CONNECTION) {
+		if (n == 10 && !memcmp(v, "keep-alive", 10))
+			return d->keep_alive = true;
+		if (n == 5 && !memcmp(v, "close", 5))
+			return d->close = true;
+		return false;
+	}
+	if (d->hdr != H_LENGTH || !n || n > 18 || d->have_len)
+		return false;
+	uint64_t len = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+		len = len * 10 + (uint64_t)(v[i] - '0');
+	}
+	d->length = len;
+	d->have_len = true;
+	return true;
+}
+
+/* Past the line bytes from q, eight at a time while no byte of the eight
+ * is a control byte (< 0x20, the CR ending the line among them) or DEL
+ * (the "has a byte less than n" test is exact for n <= 0x80, and bytes
+ * >= 0x80 are obs-text, allowed); then one at a time, HTAB included. */
+static const uint8_t *skip_line_bytes(const uint8_t *q, const uint8_t *end)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+
+	while (end - q >= 8) {
+		uint64_t x, y;
+
+		memcpy(&x, q, 8);
+		y = x ^ (0x7f * ones);
+		if (((x - 0x20 * ones) & ~x & highs) | ((y - ones) & ~y & highs))
+			break;
+		q += 8;
+	}
+	while (q < end && (byte_class[*q] & C_LINE))
+		q++;
+	return q;
+}
+
 /* The common response's head in one pass: a final status line and fields
  * each ending in CRLF, the whole head in buf and within max_head. Returns
  * its length with the fields applied, or 0 when anything is unusual (a
@@ -483,8 +554,7 @@ static size_t fast_head(struct http_dec *d, const uint8_t *p, size_t n)
 	d->status = (uint16_t)((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0'));
 	q = p + 12;
 	if (*q == ' ')
-		for (q++; q < end && (byte_class[*q] & C_LINE); q++)
-			;
+		q = skip_line_bytes(q + 1, end);
 	if (end - q < 2 || q[0] != '\r' || q[1] != '\n')
 		return 0;
 	for (q += 2;;) {
@@ -502,23 +572,18 @@ static size_t fast_head(struct http_dec *d, const uint8_t *p, size_t n)
 		while (q < end && (*q == ' ' || *q == '\t'))
 			q++;
 		v = q;
-		while (q < end && (byte_class[*q] & C_LINE))
-			q++;
+		q = skip_line_bytes(q, end);
 		if (end - q < 2 || q[0] != '\r' || q[1] != '\n')
 			return 0;
 		ve = q;
 		q += 2;
-		size_t nl = (size_t)(colon - name);
-		if (nl != 14 && nl != 17 && nl != 10)
-			continue;
-		d->name_len = (uint8_t)nl;
-		for (size_t k = 0; k < nl; k++)
-			d->name[k] = lower((char)name[k]);
-		name_end(d);
+		d->hdr = (uint8_t)known_name(name, (size_t)(colon - name));
 		if (d->hdr == H_OTHER)
 			continue;
 		if ((size_t)(ve - v) > HTTP_VALUE_MAX)
 			return 0;
+		if (fast_value(d, v, (size_t)(ve - v)))
+			continue;
 		memcpy(d->val, v, (size_t)(ve - v));
 		d->val_len = (uint32_t)(ve - v);
 		if (field_end(d))
