@@ -1,7 +1,10 @@
 /* The incremental HTTP/1.1 response decoder (http.h): one state per place
  * in the grammar of RFC 9112 (status line 4, fields 5, message body
  * length 6.3, chunked coding 7.1), fed a byte at a time through the head
- * and in runs through bodies, so a split anywhere needs no buffer. */
+ * and in runs through bodies, so a split anywhere needs no buffer. A head
+ * that arrives whole and plain (the common case) is read in one pass
+ * first (fast_head), with the byte at a time parser behind it for the
+ * rest. */
 #include <errno.h>
 #include <string.h>
 
