@@ -7,7 +7,8 @@
  * buffered (bodies are counted and skipped; of the header block only the
  * values of Content-Length, Transfer-Encoding and Connection are looked
  * at, through a small fixed buffer). It never reads outside the bytes it
- * is given. Section numbers below are RFC 9112's unless named. */
+ * is given (a whole, plain head in one buffer is read in one pass, to the
+ * same outcome). Section numbers below are RFC 9112's unless named. */
 #ifndef BLAST_HTTP_H
 #define BLAST_HTTP_H
 

@@ -1,7 +1,10 @@
 /* The incremental HTTP/1.1 response decoder (http.h): one state per place
  * in the grammar of RFC 9112 (status line 4, fields 5, message body
  * length 6.3, chunked coding 7.1), fed a byte at a time through the head
- * and in runs through bodies, so a split anywhere needs no buffer. */
+ * and in runs through bodies, so a split anywhere needs no buffer. A head
+ * that arrives whole and plain (the common case) is read in one pass
+ * first (fast_head), with the byte at a time parser behind it for the
+ * rest. */
 #include <errno.h>
 #include <string.h>
 
@@ -126,9 +129,13 @@ static int each_elem(struct http_dec *d, int (*f)(struct http_dec *, const char 
 	return 0;
 }
 
-static bool token_is(const char *s, size_t n, const char *want)
+/* token_is(s, n, "lowercase literal"): its length known at compile time,
+ * so most names fail on the length alone. */
+#define token_is(s, n, want) token_is_n(s, n, want, sizeof(want) - 1)
+
+static bool token_is_n(const char *s, size_t n, const char *want, size_t want_len)
 {
-	if (n != strlen(want))
+	if (n != want_len)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (lower(s[i]) != want[i])
@@ -200,11 +207,12 @@ static void name_end(struct http_dec *d)
 	d->hdr = H_OTHER;
 	if (n >= sizeof(d->name))
 		return;
-	if (token_is(d->name, n, "content-length"))
+	/* d->name is lowercased already */
+	if (n == 14 && !memcmp(d->name, "content-length", 14))
 		d->hdr = H_LENGTH;
-	else if (token_is(d->name, n, "transfer-encoding"))
+	else if (n == 17 && !memcmp(d->name, "transfer-encoding", 17))
 		d->hdr = H_TE;
-	else if (token_is(d->name, n, "connection"))
+	else if (n == 10 && !memcmp(d->name, "connection", 10))
 		d->hdr = H_CONNECTION;
 }
 
@@ -437,6 +445,155 @@ static bool in_head(uint8_t st)
 	return st <= S_HEAD_LF;
 }
 
+/* is_line_byte (C_LINE) and is_tchar (C_TCHAR) of every byte, one lookup
+ * a byte for the fast head below; tests/fuzz/fuzz_http.c feeds heads whole
+ * (this path) and in small pieces (step) and wants the same outcome. */
+enum { C_LINE = 1, C_TCHAR = 2 };
+static const uint8_t byte_class[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 3, 1, 3, 3, 3, 3, 3, 1, 1, 3, 3, 1, 3, 3, 1,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1,
+	1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 3, 1, 3, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/* n, a run of tchars, against a lowercase name of letters and '-':
+ * c | 0x20 is c lowercased for a letter, and no other tchar turns into a
+ * letter or '-' by it. */
+static bool name_is(const uint8_t *n, size_t len, const char *want, size_t want_len)
+{
+	if (len != want_len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((n[i] | 0x20) != (uint8_t)want[i])
+			return false;
+	return true;
+}
+
+static int known_name(const uint8_t *n, size_t len)
+{
+	if (name_is(n, len, "content-length", 14))
+		return H_LENGTH;
+	if (name_is(n, len, "connection", 10))
+		return H_CONNECTION;
+	if (name_is(n, len, "transfer-encoding", 17))
+		return H_TE;
+	return H_OTHER;
+}
+
+/* The usual values as servers write them: "Content-Length: 42",
+ * "Connection: keep-alive" or "close". True when v was one and is applied;
+ * false sends it through field_end. */
+static bool fast_value(struct http_dec *d, const uint8_t *v, size_t n)
+{
+	if (d->hdr == H_CONNECTION) {
+		if (n == 10 && !memcmp(v, "keep-alive", 10))
+			return d->keep_alive = true;
+		if (n == 5 && !memcmp(v, "close", 5))
+			return d->close = true;
+		return false;
+	}
+	if (d->hdr != H_LENGTH || !n || n > 18 || d->have_len)
+		return false;
+	uint64_t len = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+		len = len * 10 + (uint64_t)(v[i] - '0');
+	}
+	d->length = len;
+	d->have_len = true;
+	return true;
+}
+
+/* Past the line bytes from q, eight at a time while no byte of the eight
+ * is a control byte (< 0x20, the CR ending the line among them) or DEL
+ * (the "has a byte less than n" test is exact for n <= 0x80, and bytes
+ * >= 0x80 are obs-text, allowed); then one at a time, HTAB included. */
+static const uint8_t *skip_line_bytes(const uint8_t *q, const uint8_t *end)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+
+	while (end - q >= 8) {
+		uint64_t x, y;
+
+		memcpy(&x, q, 8);
+		y = x ^ (0x7f * ones);
+		if (((x - 0x20 * ones) & ~x & highs) | ((y - ones) & ~y & highs))
+			break;
+		q += 8;
+	}
+	while (q < end && (byte_class[*q] & C_LINE))
+		q++;
+	return q;
+}
+
+/* The common response's head in one pass: a final status line and fields
+ * each ending in CRLF, the whole head in buf and within max_head. Returns
+ * its length with the fields applied, or 0 when anything is unusual (a
+ * 1xx, a bare LF, obs-fold, a bad byte, a head cut by the read's end, a
+ * value past its limit): the caller resets the head and lets the byte at
+ * a time parser take it from its first byte, which finds the same end or
+ * error, so this path only ever accepts. */
+static size_t fast_head(struct http_dec *d, const uint8_t *p, size_t n)
+{
+	const uint8_t *end = p + (n < d->max_head ? n : d->max_head), *q;
+
+	if (end - p < 16 || memcmp(p, "HTTP/1.", 7) || p[7] < '0' || p[7] > '9' || p[8] != ' ' ||
+	    p[9] < '2' || p[9] > '5' || p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9')
+		return 0;
+	d->minor = (uint8_t)(p[7] - '0');
+	d->status = (uint16_t)((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0'));
+	q = p + 12;
+	if (*q == ' ')
+		q = skip_line_bytes(q + 1, end);
+	if (end - q < 2 || q[0] != '\r' || q[1] != '\n')
+		return 0;
+	for (q += 2;;) {
+		const uint8_t *name = q, *colon, *v, *ve;
+
+		if (end - q < 2)
+			return 0;
+		if (q[0] == '\r')
+			return q[1] == '\n' ? (size_t)(q + 2 - p) : 0;
+		while (q < end && (byte_class[*q] & C_TCHAR))
+			q++;
+		if (q == name || q == end || *q != ':')
+			return 0;
+		colon = q++;
+		while (q < end && (*q == ' ' || *q == '\t'))
+			q++;
+		v = q;
+		q = skip_line_bytes(q, end);
+		if (end - q < 2 || q[0] != '\r' || q[1] != '\n')
+			return 0;
+		ve = q;
+		q += 2;
+		d->hdr = (uint8_t)known_name(name, (size_t)(colon - name));
+		if (d->hdr == H_OTHER)
+			continue;
+		if ((size_t)(ve - v) > HTTP_VALUE_MAX)
+			return 0;
+		if (fast_value(d, v, (size_t)(ve - v)))
+			continue;
+		memcpy(d->val, v, (size_t)(ve - v));
+		d->val_len = (uint32_t)(ve - v);
+		if (field_end(d))
+			return 0;
+	}
+}
+
 ssize_t http_dec_feed(struct http_dec *d, const uint8_t *buf, size_t len, unsigned *ev)
 {
 	size_t i = 0;
@@ -446,6 +603,19 @@ ssize_t http_dec_feed(struct http_dec *d, const uint8_t *buf, size_t len, unsign
 		return -EPROTO;
 	if (len && !d->started)
 		response_start(d);
+	if (d->st == S_VER && !d->val_len && !d->head_bytes) {
+		size_t h = fast_head(d, buf, len);
+
+		if (h) {
+			d->head_bytes = (uint32_t)h;
+			d->wire += h;
+			int r = head_end(d, ev);
+			if (r < 0)
+				return fail(d, r);
+			return (ssize_t)h;
+		}
+		head_reset(d);
+	}
 	while (i < len) {
 		if (d->st == S_BODY || d->st == S_CHUNK_DATA || d->st == S_BODY_EOF) {
 			size_t take = len - i;

@@ -407,6 +407,52 @@ static void test_limits(void)
 	CHECK_EQ_INT(feed(&d, nginx_pong, strlen(nginx_pong), 5, 0).err, -EMSGSIZE);
 }
 
+/* Heads the one-pass reader takes (or hands on) fed whole, against the
+ * byte at a time parser: the same responses, framing and close. */
+static void test_whole_heads(void)
+{
+	static const struct {
+		const char *s;
+		uint64_t body;
+		bool close;
+	} ok[] = {
+		{ "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nab", 2, false },
+		{ "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nCONTENT-LENGTH: 2\r\n\r\nab", 2, false },
+		{ "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nab", 2, true },
+		{ "HTTP/1.1 200\r\nContent-Length: 2 \r\n\r\nab", 2, false },
+		{ "HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nConnection: close\r\n\r\nab", 2, true },
+		{ "HTTP/1.1 200 OK\r\nConnection: Close , x\r\nContent-Length: 0\r\n\r\n", 0, true },
+		{ "HTTP/1.1 200 OK\r\nX-Long: \xc3\xa9t\xc3\xa9\tand more than eight bytes\r\n"
+		  "Content-Length: 1\r\n\r\nz", 1, false },
+		{ "HTTP/1.1 200 OK\nContent-Length: 1\n\nz", 1, false },
+		{ "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz", 1, false },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		size_t len = strlen(ok[i].s);
+		struct seen w = decode(ok[i].s, len, false, len, 0);
+		struct seen b = decode(ok[i].s, len, false, 1, 0);
+
+		if (w.err || w.done != 1 || w.body != ok[i].body || w.close != ok[i].close ||
+		    w.wire != b.wire || b.done != 1 || b.close != w.close)
+			fprintf(stderr, "whole head %zu: err %d done %u body %llu close %d\n", i, w.err,
+				w.done, (unsigned long long)w.body, w.close);
+		CHECK(!w.err && w.done == 1 && w.body == ok[i].body && w.close == ok[i].close);
+		CHECK(w.wire == len && b.wire == len && b.done == 1 && b.close == w.close);
+	}
+	/* A DEL among the eight bytes read at once. */
+	static const char del[] = "HTTP/1.1 200 OK\r\nA: abcdefg\x7fhijklmnop\r\n\r\n";
+	CHECK_EQ_INT(decode(del, strlen(del), false, strlen(del), 0).err, -EPROTO);
+	/* A whole head of exactly max_head bytes passes; one byte less fails. */
+	size_t head = strstr(nginx_pong, "\r\n\r\n") + 4 - nginx_pong;
+	struct http_dec d;
+	http_dec_init(&d, (uint32_t)head, HTTP_MAX_BODY_DEFAULT);
+	struct seen v = feed(&d, nginx_pong, strlen(nginx_pong), strlen(nginx_pong), 0);
+	CHECK(!v.err && v.done == 1);
+	http_dec_init(&d, (uint32_t)head - 1, HTTP_MAX_BODY_DEFAULT);
+	CHECK_EQ_INT(feed(&d, nginx_pong, strlen(nginx_pong), strlen(nginx_pong), 0).err, -EMSGSIZE);
+}
+
 int main(void)
 {
 	if (guard_init(1 << 16))
@@ -423,5 +469,6 @@ int main(void)
 	test_eof_cuts();
 	test_refused();
 	test_limits();
+	test_whole_heads();
 	return t_done("test_http");
 }

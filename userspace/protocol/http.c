@@ -29,8 +29,16 @@ struct hconn {
 /* The worker's request template: the Host of each target; and the
  * connections pausing for --think-time, in the order their pauses end
  * (they all last as long). */
+struct hhead {
+	uint8_t *bytes;    /* NULL until the first request to the target */
+	size_t len;
+	uint64_t body_len; /* the Content-Length it was made with */
+};
+
 struct hworker {
 	char (*host)[300];
+	struct hhead *heads; /* per target, when its path has no {seq}/{conn} */
+	bool *static_path;
 	const char *content_type;
 	uint32_t *held;
 	uint32_t held_head, held_n;
@@ -46,8 +54,12 @@ static int http_setup(struct worker *w)
 		return -ENOMEM;
 	w->pstate = hw;
 	hw->host = calloc(w->n_addrs ? w->n_addrs : 1, sizeof(*hw->host));
-	if (!hw->host)
+	hw->heads = calloc(w->n_addrs ? w->n_addrs : 1, sizeof(*hw->heads));
+	hw->static_path = calloc(w->n_addrs ? w->n_addrs : 1, sizeof(*hw->static_path));
+	if (!hw->host || !hw->heads || !hw->static_path)
 		return -ENOMEM;
+	for (uint32_t i = 0; i < w->n_addrs; i++)
+		hw->static_path[i] = !strchr(w->addrs[i].path, '{');
 	/* RFC 9112 3.2: the authority, its port left out when it is the
 	 * scheme's default; an IPv6 literal in brackets. */
 	for (uint32_t i = 0; i < w->n_addrs; i++) {
@@ -96,6 +108,10 @@ static void http_teardown(struct worker *w)
 		w->conns[i].pstate = NULL;
 	}
 	if (hw) {
+		for (uint32_t i = 0; hw->heads && i < w->n_addrs; i++)
+			free(hw->heads[i].bytes);
+		free(hw->heads);
+		free(hw->static_path);
 		free(hw->host);
 		free(hw->held);
 		free(hw->is_held);
@@ -283,6 +299,33 @@ static const uint8_t *request_body(struct worker *w, uint64_t seq, size_t *n)
 	return w->payload;
 }
 
+/* The head of req into out: a copy of the target's last one when its path
+ * has no template and the body's length is the same (every byte else
+ * depends on the run's flags alone), else encoded afresh and kept. */
+static ssize_t request_head(struct hworker *hw, uint32_t target, uint8_t *out, size_t cap,
+			    const struct http_req *req)
+{
+	struct hhead *hh = &hw->heads[target];
+
+	if (hh->bytes && hh->body_len == req->body_len) {
+		if (hh->len > cap)
+			return -ENOSPC;
+		memcpy(out, hh->bytes, hh->len);
+		return (ssize_t)hh->len;
+	}
+	ssize_t r = http_encode_head(out, cap, req);
+	if (r < 0 || !hw->static_path[target])
+		return r;
+	uint8_t *b = realloc(hh->bytes, (size_t)r);
+	if (b) { /* without it, the next request is encoded again */
+		memcpy(b, out, (size_t)r);
+		hh->bytes = b;
+		hh->len = (size_t)r;
+		hh->body_len = req->body_len;
+	}
+	return r;
+}
+
 static uint32_t http_fill(struct worker *w, struct conn *c, struct chunk *ch, uint64_t first,
 			  uint32_t n)
 {
@@ -313,7 +356,7 @@ static uint32_t http_fill(struct worker *w, struct conn *c, struct chunk *ch, ui
 			break;
 		req.seq = idx * w->n_workers + w->id;
 		req.body_len = blen;
-		ssize_t r = http_encode_head(ch->data + ch->len, ch->cap - ch->len, &req);
+		ssize_t r = request_head(hw, c->target, ch->data + ch->len, ch->cap - ch->len, &req);
 		if (r < 0 || ch->cap - ch->len - (size_t)r < blen) {
 			if (o->payloads.n)
 				w->payload_next--; /* the line goes with the next send */
