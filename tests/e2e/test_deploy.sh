@@ -50,12 +50,15 @@ fi
 [ -d /run/systemd/system ] ||
 	log "LIMITED: systemd is not PID 1 here: the unit's sandbox is not exercised, its ExecStart runs outside it"
 
-# The image: each library blast links comes from a package the runtime
-# stage installs.
+# The image: each library blast links directly comes from a package the
+# runtime stage installs (apt brings those packages' own dependencies).
 runtime=$(awk '/^FROM debian:12$/ {last = 1} last' deploy/Dockerfile)
+needed=$(readelf -d "$BLAST" | awk '/\(NEEDED\)/ {gsub(/[][]/, "", $5); print $5}')
 # By its multiarch directory and name (/lib is /usr/lib on Debian 12), all
 # in one dpkg -S.
-mapfile -t libs < <(ldd "$BLAST" | awk '$3 ~ /^\// {print $3}')
+mapfile -t libs < <(ldd "$BLAST" | awk -v need="$needed" \
+	'BEGIN {split(need, n, "\n"); for (i in n) want[n[i]] = 1} $3 ~ /^\// && ($1 in want) {print $3}')
+[ "${#libs[@]}" -ge 5 ] || fail "found ${#libs[@]} libraries blast links directly: $needed"
 pats=()
 for lib in "${libs[@]}"; do
 	pats+=("*/$(basename "$(dirname "$lib")")/$(basename "$lib")")
