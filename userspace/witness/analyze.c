@@ -71,9 +71,11 @@ static void file_unmap(void *map, size_t len)
 		munmap(map, len);
 }
 
-int analyze_file(const char *path, const struct wm_opts *o, struct wire_stats *out,
-		 struct wm_counts *c, struct wm_flow_row **rows, size_t *n_rows, char *err,
-		 size_t err_cap)
+/* Maps path and hands its bytes to read (which fills why on failure):
+ * 0, or what read or the mapping returned, with "path: reason" in err. */
+static int file_read_with(const char *path,
+			  int (*read)(const uint8_t *, size_t, void *, char *, size_t), void *ctx,
+			  char *err, size_t err_cap)
 {
 	const uint8_t *buf;
 	size_t len;
@@ -83,46 +85,56 @@ int analyze_file(const char *path, const struct wm_opts *o, struct wire_stats *o
 
 	if (r)
 		return r;
-	r = wm_analyze_buffer(buf, len, o, out, c, rows, n_rows, why, sizeof(why));
+	r = read(buf, len, ctx, why, sizeof(why));
 	if (r)
 		snprintf(err, err_cap, "%s: %s", path, why);
 	file_unmap(map, len);
 	return r;
 }
 
+struct capture_read {
+	const struct wm_opts *o;
+	struct wire_stats *out;
+	struct wm_counts *c;
+	struct wm_flow_row **rows;
+	size_t *n_rows;
+};
+
+static int capture_of(const uint8_t *buf, size_t len, void *ctx, char *why, size_t cap)
+{
+	struct capture_read *cr = ctx;
+
+	return wm_analyze_buffer(buf, len, cr->o, cr->out, cr->c, cr->rows, cr->n_rows, why, cap);
+}
+
+int analyze_file(const char *path, const struct wm_opts *o, struct wire_stats *out,
+		 struct wm_counts *c, struct wm_flow_row **rows, size_t *n_rows, char *err,
+		 size_t err_cap)
+{
+	struct capture_read cr = { o, out, c, rows, n_rows };
+
+	return file_read_with(path, capture_of, &cr, err, err_cap);
+}
+
+static int keylog_of(const uint8_t *buf, size_t len, void *kl, char *why, size_t cap)
+{
+	return tls_keylog_parse((const char *)buf, len, kl, why, cap);
+}
+
 int analyze_keylog_read(const char *path, struct tls_keylog *kl, char *err, size_t err_cap)
 {
-	const uint8_t *buf;
-	size_t len;
-	void *map;
-	char why[200];
-	int r = file_map(path, &buf, &len, &map, err, err_cap);
+	return file_read_with(path, keylog_of, kl, err, err_cap);
+}
 
-	if (r)
-		return r;
-	r = tls_keylog_parse((const char *)buf, len, kl, why, sizeof(why));
-	if (r)
-		snprintf(err, err_cap, "%s: %s", path, why);
-	file_unmap(map, len);
-	return r;
+static int client_of(const uint8_t *buf, size_t len, void *client, char *why, size_t cap)
+{
+	return report_read_client((const char *)buf, len, client, why, cap);
 }
 
 /* --against: the run report's client figures. 0, or -errno with err set. */
 static int against_read(const char *path, struct wire_client *client, char *err, size_t err_cap)
 {
-	const uint8_t *buf;
-	size_t len;
-	void *map;
-	char why[200];
-	int r = file_map(path, &buf, &len, &map, err, err_cap);
-
-	if (r)
-		return r;
-	r = report_read_client((const char *)buf, len, client, why, sizeof(why));
-	if (r)
-		snprintf(err, err_cap, "%s: %s", path, why);
-	file_unmap(map, len);
-	return r;
+	return file_read_with(path, client_of, client, err, err_cap);
 }
 
 static void row(FILE *f, const char *name, const struct hist *h)
