@@ -336,24 +336,38 @@ static long frame_step(__u32 i, void *arg)
 	return frame_one(s->skb, s->fl, &s->in) ? 1 : 0; /* bpf_loop takes 0 or 1 */
 }
 
-/* WebSocket: one byte of the HTTP upgrade, which ends at its blank line. */
-__noinline int http_one(struct __sk_buff *skb, struct wp_flow *fl, const struct seg_info *s)
+/* The next byte of s's direction of fl, while that direction is in state:
+ * 0 with it in *b (and *d the direction), or what the caller returns: 1 to
+ * stop for this segment, give_up's 1 on a hole. */
+static __always_inline int next_byte(struct __sk_buff *skb, struct wp_flow *fl,
+				     const struct seg_info *s, __u8 state, struct wp_dir **dp, __u8 *b)
 {
-	__u8 b;
-
 	if (!skb || !fl || !s)
 		return 1;
 	struct wp_dir *d = &fl->dir[s->dir & 1];
-	if (d->state != WP_D_HTTP)
+	*dp = d;
+	if (d->state != state)
 		return 1;
 	__s32 off = (__s32)(d->next - s->seq);
 	if (off < 0)
 		return give_up(d);
 	if ((__u32)off >= s->len)
 		return 1;
-	if (bpf_skb_load_bytes(skb, s->poff + (__u32)off, &b, 1))
+	if (bpf_skb_load_bytes(skb, s->poff + (__u32)off, b, 1))
 		return give_up(d);
 	d->next++;
+	return 0;
+}
+
+/* WebSocket: one byte of the HTTP upgrade, which ends at its blank line. */
+__noinline int http_one(struct __sk_buff *skb, struct wp_flow *fl, const struct seg_info *s)
+{
+	struct wp_dir *d;
+	__u8 b;
+	int r = next_byte(skb, fl, s, WP_D_HTTP, &d, &b);
+
+	if (r)
+		return r;
 	__u8 m = d->http_match;
 	__u8 want = (m & 1) ? '\n' : '\r';
 	if (b == want)
@@ -381,21 +395,12 @@ __noinline int h1_one(struct __sk_buff *skb, struct wp_flow *fl, const struct se
 {
 	/* "HTTP/1.", its first byte lowest: no read-only data to load. */
 	const __u64 pat = 0x2e312f50545448ull;
+	struct wp_dir *d;
 	__u8 b;
+	int r = next_byte(skb, fl, s, WP_D_H1, &d, &b);
 
-	if (!skb || !fl || !s)
-		return 1;
-	struct wp_dir *d = &fl->dir[s->dir & 1];
-	if (d->state != WP_D_H1)
-		return 1;
-	__s32 off = (__s32)(d->next - s->seq);
-	if (off < 0)
-		return give_up(d);
-	if ((__u32)off >= s->len)
-		return 1;
-	if (bpf_skb_load_bytes(skb, s->poff + (__u32)off, &b, 1))
-		return give_up(d);
-	d->next++;
+	if (r)
+		return r;
 	/* No proper suffix of a prefix of the pattern is a prefix of it, so a
 	 * mismatch restarts at 0, or at 1 on an 'H'. */
 	__u8 m = d->http_match & 7;
