@@ -88,6 +88,7 @@ static void dash_feed(struct shm *shm, unsigned n)
 		totals_add(&sum, &t);
 	}
 	dashboard_update(dash, series, sum.errors);
+	dashboard_wire_feed(dash, probe);
 }
 
 /* Fan-out: once every worker has stopped sending, the receipts expected
@@ -425,7 +426,8 @@ static int limit_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		return 3;
 	}
 	series = &ser;
-	int r = limit_search_run(o, limit_trial_run, kmeta, &ser, report_emit);
+	int r = limit_search_run(o, limit_trial_run, kmeta, &ser, report_emit,
+				 dashboard_limit_watch(dash, o->limit.mode == LIMIT_CONNS));
 	dashboard_finish(dash, NULL, "find-limit", o->html_path);
 	/* A capture spans every trial: closed and summed up on stderr. */
 	struct wire_stats *wire_pcap = o->pcap_path ? malloc(sizeof(*wire_pcap)) : NULL;

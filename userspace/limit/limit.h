@@ -177,11 +177,22 @@ struct series;
 typedef int (*limit_reporter)(const struct blast_results *r, const struct series *s,
 			      void (*explain)(void *arg), void *arg);
 
+/* Who follows the search as it goes (the live dashboard). Called in the
+ * parent between trials; either function may be NULL. */
+struct limit_watch {
+	/* After each trial: every trial so far, the newest last. */
+	void (*trials)(void *arg, const struct limit_trial *tr, unsigned n);
+	/* The search's answer, just before it is reported. */
+	void (*answer)(void *arg, const struct blast_results *r);
+	void *arg;
+};
+
 /* Runs the whole search, then reports the trials table and the answer
- * through emit (ser holds every second of every trial). Returns the exit
- * status: 0 with an answer, 1 without one, 3 when blast failed. */
+ * through emit (ser holds every second of every trial); watch (may be
+ * NULL) sees each trial as it ends. Returns the exit status: 0 with an
+ * answer, 1 without one, 3 when blast failed. */
 int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx, const struct series *ser,
-		     limit_reporter emit);
+		     limit_reporter emit, const struct limit_watch *watch);
 
 
 #endif

@@ -210,6 +210,7 @@ struct searcher {
 	struct blast_opts *o;
 	limit_runner run;
 	void *ctx;
+	const struct limit_watch *watch;
 	struct limit_trial *trials;
 	struct stored *st;
 	unsigned n;
@@ -324,6 +325,8 @@ static const char *run_stage(struct searcher *x, uint8_t mode, uint64_t start, u
 		progress(o, i, &x->trials[i], full);
 		o->quiet = true;
 		x->n++;
+		if (x->watch && x->watch->trials)
+			x->watch->trials(x->watch->arg, x->trials, x->n);
 		if (lr.interrupted) {
 			end = "signal";
 			x->stop = true;
@@ -407,7 +410,7 @@ static void client_init(struct limit_client *c, const struct blast_opts *o)
 }
 
 int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx, const struct series *ser,
-		     limit_reporter emit)
+		     limit_reporter emit, const struct limit_watch *watch)
 {
 	const struct limit_cfg *cfg = &o->limit;
 	bool conns_mode = cfg->mode == LIMIT_CONNS;
@@ -417,7 +420,7 @@ int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx, const st
 					: conns_mode ? DEFAULT_CEILING_CONNS : DEFAULT_CEILING_RATE;
 	uint32_t ramp = o->ramp;
 	struct searcher x = {
-		.o = o, .run = run, .ctx = ctx, .short_ns = cfg->trial_ns / 5,
+		.o = o, .run = run, .ctx = ctx, .watch = watch, .short_ns = cfg->trial_ns / 5,
 		.base_workers = o->workers, .quiet = o->quiet,
 		/* Both stages of conns: each one's trials. */
 		.trials = calloc(2 * LIMIT_MAX_TRIALS, sizeof(struct limit_trial)),
@@ -514,6 +517,8 @@ int limit_search_run(struct blast_opts *o, limit_runner run, void *ctx, const st
 	struct shortfall why = { .o = o, .trials = trials, .n = n, .ans = ans, .rate_ans = rate_ans,
 				 .conns_mode = conns_mode, .rate_missing = rate_missing,
 				 .end = end, .rate_end = rate_end };
+	if (watch && watch->answer)
+		watch->answer(watch->arg, &res);
 	res.exit_status = emit(&res, ser, explain_shortfall, &why);
 	for (unsigned i = 0; i < n; i++)
 		stored_drop(&st[i]);

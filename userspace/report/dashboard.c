@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "config/opts.h"
+#include "limit/limit.h"
 #include "report/dashboard.h"
+#include "report/dashboard_parts.h"
 #include "stats/clock.h"
 
 /* The figures of one second the page shows. */
@@ -39,16 +41,24 @@ struct dashboard {
 	char stop_reason[40];
 	char *report; /* the HTML report, once done */
 	size_t report_len;
+	struct dash_trials trials; /* --find-limit (dashboard_trials.c) */
+	struct dash_wire wire;     /* --probe (dashboard_wire.c) */
+	struct limit_watch watch;
 };
 
-static void json_row(FILE *f, const struct dash_row *r)
+/* Second i: the series' figures, and the wire's when probed. */
+static void json_row(FILE *f, const struct dashboard *d, size_t i)
 {
+	const struct dash_row *r = &d->rows[i];
+
 	fprintf(f, "{\"t\":%.3f,\"len\":%.3f,\"sent\":%" PRIu64 ",\"acked\":%" PRIu64
 		   ",\"failed\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"conns\":%" PRIu64
 		   ",\"inflight\":%" PRIu64 ",\"count\":%" PRIu64 ",\"p50_us\":%.1f,\"p99_us\":%.1f"
-		   ",\"p999_us\":%.1f}",
+		   ",\"p999_us\":%.1f",
 		r->t_s, r->len_s, r->sent, r->acked, r->failed, r->errors, r->conns_up, r->inflight,
 		r->count, (double)r->p50 / 1e3, (double)r->p99 / 1e3, (double)r->p999 / 1e3);
+	dash_wire_row_json(f, &d->wire, i);
+	fputc('}', f);
 }
 
 /* Everything but the rows: totals so far, errors by reason, the end. */
@@ -94,17 +104,19 @@ static char *json_answer(struct dashboard *d, bool all, size_t *len)
 	pthread_mutex_lock(&d->mu);
 	fputc('{', f);
 	json_head(f, d);
+	dash_wire_total_json(f, &d->wire);
+	dash_trials_json(f, &d->trials);
 	if (all) {
 		fputs(",\"rows\":[", f);
 		for (size_t i = 0; i < d->n; i++) {
 			if (i)
 				fputc(',', f);
-			json_row(f, &d->rows[i]);
+			json_row(f, d, i);
 		}
 		fputc(']', f);
 	} else if (d->n) {
 		fputs(",\"now\":", f);
-		json_row(f, &d->rows[d->n - 1]);
+		json_row(f, d, d->n - 1);
 	}
 	fputs("}\n", f);
 	pthread_mutex_unlock(&d->mu);
@@ -395,6 +407,8 @@ void dashboard_free(struct dashboard *d)
 	pthread_mutex_destroy(&d->mu);
 	free(d->rows);
 	free(d->report);
+	dash_trials_free(&d->trials);
+	dash_wire_free(&d->wire);
 	free(d);
 }
 
@@ -439,4 +453,50 @@ void dashboard_close_run(struct dashboard *d, const struct blast_opts *o, char *
 	dashboard_linger(d, o->dashboard_linger_ns, signals);
 	dashboard_free(d);
 	page_unlink(tmp);
+}
+
+void dashboard_wire_feed(struct dashboard *d, struct probe *p)
+{
+	struct dash_wire_row one, all;
+
+	if (!d || !p)
+		return;
+	/* d->n and the histograms change only in this thread: the probe is
+	 * read and the percentiles taken outside the lock. */
+	size_t row = d->n ? d->n - 1 : 0;
+	if (dash_wire_take(&d->wire, p, row, &one, &all))
+		return;
+	pthread_mutex_lock(&d->mu);
+	dash_wire_store(&d->wire, row, &one, &all);
+	pthread_mutex_unlock(&d->mu);
+}
+
+static void watch_trials(void *arg, const struct limit_trial *tr, unsigned n)
+{
+	struct dashboard *d = arg;
+
+	pthread_mutex_lock(&d->mu);
+	dash_trials_set(&d->trials, tr, n);
+	pthread_mutex_unlock(&d->mu);
+}
+
+static void watch_answer(void *arg, const struct blast_results *r)
+{
+	struct dashboard *d = arg;
+
+	pthread_mutex_lock(&d->mu);
+	dash_trials_answer(&d->trials, r);
+	pthread_mutex_unlock(&d->mu);
+}
+
+const struct limit_watch *dashboard_limit_watch(struct dashboard *d, bool conns)
+{
+	if (!d)
+		return NULL;
+	pthread_mutex_lock(&d->mu);
+	d->trials.on = true;
+	d->trials.conns = conns;
+	pthread_mutex_unlock(&d->mu);
+	d->watch = (struct limit_watch){ watch_trials, watch_answer, d };
+	return &d->watch;
 }

@@ -23,6 +23,14 @@ struct dashboard *dashboard_start(const char *addr_port, char *err, size_t cap);
 void dashboard_forget(struct dashboard *d);
 /* Copies the rows the series gained and this run's errors by reason. */
 void dashboard_update(struct dashboard *d, const struct series *s, const uint64_t *errors);
+struct probe;
+/* --probe: the wire latencies recorded since the last call, as the newest
+ * second's (after dashboard_update) and the run's. Nothing for a NULL p. */
+void dashboard_wire_feed(struct dashboard *d, struct probe *p);
+struct limit_watch;
+/* --find-limit (conns: its conns mode): what shows each trial as it ends
+ * and the answer; NULL for a NULL d. */
+const struct limit_watch *dashboard_limit_watch(struct dashboard *d, bool conns);
 /* True once after an accepted POST /api/stop. */
 bool dashboard_take_stop(struct dashboard *d);
 /* The run is over: its totals, stop reason and HTML report (read from

@@ -56,6 +56,7 @@ struct probe {
 	uint64_t *live_buckets; /* [WP_HIST_BUCKETS] */
 	struct hist *live_hist;
 	uint64_t live_t_ns;
+	uint64_t *dash_buckets; /* [WP_HIST_BUCKETS]: as probe_latency_new last read them */
 };
 
 static void warn(const char *fmt, ...)
@@ -469,30 +470,43 @@ int probe_read(struct probe *p, struct wire_stats *out)
 	return 0;
 }
 
+/* Adds to out the latencies the buckets gained since *seen (allocated on
+ * the first call: every latency so far), and moves *seen up to them. */
+static int bucket_growth(struct probe *p, uint64_t **seen, struct hist *out)
+{
+	if (!*seen && !(*seen = calloc(WP_HIST_BUCKETS, sizeof(uint64_t))))
+		return -ENOMEM;
+	for (__u32 i = 0; i < WP_HIST_BUCKETS; i++) {
+		uint64_t n;
+		int err = bucket(p, i, &n);
+		if (err)
+			return err;
+		if (n > (*seen)[i])
+			hist_record_n(out, (int64_t)wp_hist_value(i), n - (*seen)[i]);
+		(*seen)[i] = n;
+	}
+	return 0;
+}
+
+int probe_latency_new(struct probe *p, struct hist *out)
+{
+	return p ? bucket_growth(p, &p->dash_buckets, out) : -EINVAL;
+}
+
 void probe_live(struct probe *p, FILE *f, double elapsed_s, uint64_t now_ns)
 {
 	struct wp_counters c;
 
 	if (!p)
 		return;
-	if (!p->live_buckets) {
-		p->live_buckets = calloc(WP_HIST_BUCKETS, sizeof(uint64_t));
-		p->live_hist = malloc(sizeof(*p->live_hist));
-		if (!p->live_buckets || !p->live_hist)
-			return;
-	}
+	if (!p->live_hist && !(p->live_hist = malloc(sizeof(*p->live_hist))))
+		return;
 	if (sum_counters(p, &c))
 		return;
 	/* The last interval's latencies: the buckets' growth since then. */
 	hist_reset(p->live_hist);
-	for (__u32 i = 0; i < WP_HIST_BUCKETS; i++) {
-		uint64_t n;
-		if (bucket(p, i, &n))
-			return;
-		if (n > p->live_buckets[i])
-			hist_record_n(p->live_hist, (int64_t)wp_hist_value(i), n - p->live_buckets[i]);
-		p->live_buckets[i] = n;
-	}
+	if (bucket_growth(p, &p->live_buckets, p->live_hist))
+		return;
 	double dt = p->live_t_ns && now_ns > p->live_t_ns ? (double)(now_ns - p->live_t_ns) / 1e9 : 1;
 	uint64_t real = wp_rtx_real(&c);
 	fprintf(f, "[%6.1fs] wire | requests %.0f/s acks %.0f/s | unparsed %llu | "
@@ -520,5 +534,6 @@ void probe_stop(struct probe *p)
 	free(p->hist_percpu);
 	free(p->live_buckets);
 	free(p->live_hist);
+	free(p->dash_buckets);
 	free(p);
 }

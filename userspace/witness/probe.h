@@ -24,6 +24,11 @@ struct probe *probe_start(const struct blast_opts *o, const struct kafka_meta *k
 void probe_worker_init(struct probe *p);
 /* Sums the programs' maps into *out (source WIRE_PROBE). 0 or -errno. */
 int probe_read(struct probe *p, struct wire_stats *out);
+/* Adds to out (an empty or used histogram) the wire latencies recorded
+ * since the last call, every one so far on the first: for the live
+ * dashboard, which keeps its own count apart from the live line's. 0 or
+ * -errno. */
+int probe_latency_new(struct probe *p, struct hist *out);
 /* The live line's second half: the wire's requests and acks per second,
  * and its p50 and p99 since the last call. NULL prints nothing. */
 void probe_live(struct probe *p, FILE *f, double elapsed_s, uint64_t now_ns);
