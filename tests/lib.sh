@@ -450,7 +450,7 @@ bpf_prog_ids() {
 }
 
 # Brokers and servers, by kind.
-for _lib in mosquitto kafka ws nats netns tls nginx; do
+for _lib in mosquitto kafka ws nats netns tls nginx dashboard; do
 	. "$REPO/tests/lib/$_lib.sh"
 done
 unset _lib
