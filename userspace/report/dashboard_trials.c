@@ -52,6 +52,11 @@ void dash_trials_answer(struct dash_trials *t, const struct blast_results *r)
 		snprintf(t->says, sizeof(t->says), "%s%" PRIu64 " msg/s %s(trial %d, %.1f s, %s)",
 			 t->client_bound ? "client-bound at " : "", a->offered,
 			 t->client_bound ? "" : "sustained ", t->trial + 1, a->duration_s, how);
+	if (t->conns && t->rate_trial && t->rate_trial <= r->n_trials) {
+		size_t used = strlen(t->says);
+		snprintf(t->says + used, sizeof(t->says) - used, "; connect rate %" PRIu64 "/s (trial %u)",
+			 r->trials[t->rate_trial - 1].offered, t->rate_trial);
+	}
 	if (!t->conns)
 		limit_bound_line(t->bound, sizeof(t->bound), r);
 }
