@@ -76,6 +76,12 @@ static void read_totals(const struct worker_slot *s, struct blast_totals *out, u
 	}
 }
 
+/* The probe's newest wire latencies, handed to the dashboard. */
+static int dash_wire_read(void *p, struct hist *out)
+{
+	return probe_latency_new(p, out);
+}
+
 /* The dashboard's newest seconds and this run's errors by reason. */
 static void dash_feed(struct shm *shm, unsigned n)
 {
@@ -88,7 +94,8 @@ static void dash_feed(struct shm *shm, unsigned n)
 		totals_add(&sum, &t);
 	}
 	dashboard_update(dash, series, sum.errors);
-	dashboard_wire_feed(dash, probe);
+	if (probe)
+		dashboard_wire_feed(dash, dash_wire_read, probe);
 }
 
 /* Fan-out: once every worker has stopped sending, the receipts expected

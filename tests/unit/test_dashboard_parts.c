@@ -106,7 +106,7 @@ static void test_wire(void)
 	char *s = doc(write_wire_total, &w, &len);
 	CHECK(!strcmp(s, "{\"x\":0}")); /* not probed: nothing */
 	free(s);
-	CHECK_EQ_INT(dash_wire_take(&w, NULL, 0, &got, &all), -1);
+	CHECK_EQ_INT(dash_wire_take(&w, NULL, NULL, 0, &got, &all), -1);
 
 	dash_wire_store(&w, 5, &one, &all);
 	s = doc(write_wire_total, &w, &len);

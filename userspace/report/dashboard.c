@@ -455,16 +455,17 @@ void dashboard_close_run(struct dashboard *d, const struct blast_opts *o, char *
 	page_unlink(tmp);
 }
 
-void dashboard_wire_feed(struct dashboard *d, struct probe *p)
+void dashboard_wire_feed(struct dashboard *d, int (*read_new)(void *arg, struct hist *out),
+			 void *arg)
 {
 	struct dash_wire_row one, all;
 
-	if (!d || !p)
+	if (!d || !read_new)
 		return;
 	/* d->n and the histograms change only in this thread: the probe is
 	 * read and the percentiles taken outside the lock. */
 	size_t row = d->n ? d->n - 1 : 0;
-	if (dash_wire_take(&d->wire, p, row, &one, &all))
+	if (dash_wire_take(&d->wire, read_new, arg, row, &one, &all))
 		return;
 	pthread_mutex_lock(&d->mu);
 	dash_wire_store(&d->wire, row, &one, &all);

@@ -23,10 +23,11 @@ struct dashboard *dashboard_start(const char *addr_port, char *err, size_t cap);
 void dashboard_forget(struct dashboard *d);
 /* Copies the rows the series gained and this run's errors by reason. */
 void dashboard_update(struct dashboard *d, const struct series *s, const uint64_t *errors);
-struct probe;
-/* --probe: the wire latencies recorded since the last call, as the newest
- * second's (after dashboard_update) and the run's. Nothing for a NULL p. */
-void dashboard_wire_feed(struct dashboard *d, struct probe *p);
+/* --probe: the wire latencies read_new(arg, out) adds to out (those
+ * recorded since its last call), as the newest second's (after
+ * dashboard_update) and the run's. */
+void dashboard_wire_feed(struct dashboard *d, int (*read_new)(void *arg, struct hist *out),
+			 void *arg);
 struct limit_watch;
 /* --find-limit (conns: its conns mode): what shows each trial as it ends
  * and the answer; NULL for a NULL d. */

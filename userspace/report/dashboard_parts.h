@@ -51,12 +51,14 @@ struct dash_wire {
 	size_t cur_row;
 };
 
-struct probe;
-/* Outside the lock: reads what the probe recorded since the last call,
- * adds it to second row (row: the dashboard's newest), and sets *one and
- * *all to that second's and the run's figures. -1 when nothing is to be stored. */
-int dash_wire_take(struct dash_wire *w, struct probe *p, size_t row, struct dash_wire_row *one,
-		   struct dash_wire_row *all);
+/* Adds to out the wire latencies recorded since its last call; 0 or -errno. */
+typedef int (*dash_wire_reader)(void *arg, struct hist *out);
+/* Outside the lock: reads what the probe recorded since the last call
+ * (read_new(arg, ...)), adds it to second row (row: the dashboard's
+ * newest), and sets *one and *all to that second's and the run's figures.
+ * -1 when nothing is to be stored. */
+int dash_wire_take(struct dash_wire *w, dash_wire_reader read_new, void *arg, size_t row,
+		   struct dash_wire_row *one, struct dash_wire_row *all);
 /* Under the lock: stores them (rows up to row zeroed if new). */
 void dash_wire_store(struct dash_wire *w, size_t row, const struct dash_wire_row *one,
 		     const struct dash_wire_row *all);

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "report/dashboard_parts.h"
-#include "witness/probe.h"
 
 static void figures(const struct hist *h, struct dash_wire_row *r)
 {
@@ -19,10 +18,10 @@ static void figures(const struct hist *h, struct dash_wire_row *r)
 	r->max = h->total ? h->max : 0;
 }
 
-int dash_wire_take(struct dash_wire *w, struct probe *p, size_t row, struct dash_wire_row *one,
-		   struct dash_wire_row *all)
+int dash_wire_take(struct dash_wire *w, dash_wire_reader read_new, void *arg, size_t row,
+		   struct dash_wire_row *one, struct dash_wire_row *all)
 {
-	if (!p)
+	if (!read_new)
 		return -1;
 	if (!w->cur && !(w->cur = hist_new()))
 		return -1;
@@ -31,7 +30,7 @@ int dash_wire_take(struct dash_wire *w, struct probe *p, size_t row, struct dash
 	if (!w->scratch && !(w->scratch = hist_new()))
 		return -1;
 	hist_clear(w->scratch);
-	if (probe_latency_new(p, w->scratch))
+	if (read_new(arg, w->scratch))
 		return -1;
 	if (row != w->cur_row) {
 		hist_clear(w->cur);
