@@ -83,7 +83,7 @@ static int split_url(const char *url, char *host, size_t cap, char *port)
 }
 
 int link_open(struct link *l, const char *url, const char *client_id, const char *will_topic,
-	      const uint8_t *will, size_t will_len, char *err, size_t err_cap)
+	      const uint8_t *will, size_t will_len, bool will_retain, char *err, size_t err_cap)
 {
 	char host[256], port[8];
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
@@ -112,7 +112,7 @@ int link_open(struct link *l, const char *url, const char *client_id, const char
 		.version = MQTT_V311, .client_id = client_id, .client_id_len = strlen(client_id),
 		.keepalive = LINK_KEEPALIVE_S, .clean_start = true,
 		.will_topic = will_topic, .will_topic_len = will_topic ? strlen(will_topic) : 0,
-		.will_payload = will, .will_payload_len = will_len, .will_retain = will_topic != NULL,
+		.will_payload = will, .will_payload_len = will_len, .will_retain = will_topic && will_retain,
 	};
 	uint8_t buf[1024];
 	ssize_t n = mqtt_encode_connect(buf, sizeof(buf), &c);
