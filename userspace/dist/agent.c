@@ -90,6 +90,7 @@ static void take_assign(struct agent *a, const struct ctl_msg *m)
 		a->args[a->n_args++] = strndup(m->u.assign.args[i].p, m->u.assign.args[i].len);
 	a->run_id = m->run_id;
 	a->share = m->u.assign.share;
+	a->coord[0] = '\0'; /* the first coordinator to beat from now on is this run's */
 	a->state = CTL_WAITING_GO;
 	struct ctl_msg ready = { .type = CTL_READY, .run_id = a->run_id };
 	send_msg(a, a->topic_from, &ready, false);
@@ -281,19 +282,22 @@ static void on_message(struct agent *a, const struct link_msg *lm)
 				     .u.time = { m.u.time.seq, m.u.time.t1, t2, 0 } };
 		r.u.time.t3 = wall_ns();
 		send_msg(a, a->topic_from, &r, false);
-	} else if (m.type == CTL_HEARTBEAT && to_me && m.agent.len < sizeof(a->coord)) {
+	} else if (m.type == CTL_HEARTBEAT && to_me && m.agent.len < sizeof(a->coord) &&
+		   (!a->coord[0] || str_is(m.agent, a->coord))) {
 		memcpy(a->coord, m.agent.p, m.agent.len);
 		a->coord[m.agent.len] = '\0';
 		a->coord_hb_ns = mono_ns();
 	} else if (m.type == CTL_BYE && !to_me && a->coord[0] && str_is(m.agent, a->coord)) {
 		lose_coordinator(a, "its Will came");
 	} else if (m.type == CTL_BYE && to_me) {
-		/* The coordinator's word: refused, or stop (the run drains and reports). */
-		fprintf(stderr, "blast agent %s: the coordinator says: %.*s\n", a->name,
-			(int)m.u.bye.reason.len, m.u.bye.reason.p);
-		if (a->child > 0)
+		/* A coordinator's word: refused, or (from this run's) stop: the run
+		 * drains and reports. */
+		bool mine = a->coord[0] && str_is(m.agent, a->coord);
+		fprintf(stderr, "blast agent %s: coordinator %.*s says: %.*s\n", a->name,
+			(int)m.agent.len, m.agent.p, (int)m.u.bye.reason.len, m.u.bye.reason.p);
+		if (mine && a->child > 0)
 			kill(a->child, SIGINT);
-		else if (a->state == CTL_WAITING_GO)
+		else if (mine && a->state == CTL_WAITING_GO)
 			a->state = CTL_IDLE;
 	}
 }

@@ -191,7 +191,7 @@ static int on_message(struct coord *k, const struct link_msg *lm)
 		    memcmp(m.u.reg.version.p, "blast " BLAST_VERSION, m.u.reg.version.len)) {
 			/* Runs of different versions do not merge: not one of ours. */
 			if (!p->refused && !p->registered)
-				coord_watch_refuse(&k->l, p->name, m.u.reg.version.p, m.u.reg.version.len);
+				coord_watch_refuse(&k->w, &k->l, p->name, m.u.reg.version.p, m.u.reg.version.len);
 			p->refused = true;
 			return 0;
 		}
@@ -315,16 +315,14 @@ static int send_to(struct coord *k, const struct peer *p, const struct ctl_msg *
 	return coord_watch_send(&k->l, p->name, m);
 }
 
-static bool clocks_back(struct coord *k)
+static bool clock_back(struct coord *k)
 {
-	for (size_t i = 0; i < k->c->agents; i++)
-		if (k->p[i].clk_round != k->w.clk_round)
-			return false;
-	return true;
+	return k->p[k->w.clk_agent].clk_round == k->w.clk_round;
 }
 
-/* Each agent's clock, before GO: rounds of time requests, each waited for
- * up to a second; an agent that does not answer is named, not waited for. */
+/* Each agent's clock, before GO: rounds of one time request to one agent
+ * at a time (replies that came together would wait on each other in the
+ * broker's TCP), each waited for up to a second. */
 static int sync_clocks(struct coord *k)
 {
 	const struct coord_cfg *c = k->c;
@@ -335,11 +333,11 @@ static int sync_clocks(struct coord *k)
 			struct ctl_msg m = { .type = CTL_TIME_REQUEST,
 					     .agent = { k->p[i].name, strlen(k->p[i].name) },
 					     .u.time = { .seq = round, .t1 = wall_ns() } };
-			if (send_to(k, &k->p[i], &m))
+			k->w.clk_agent = i;
+			if (send_to(k, &k->p[i], &m) ||
+			    wait_for(k, clock_back, mono_ns() + NSEC_PER_SEC) < 0)
 				return -1;
 		}
-		if (wait_for(k, clocks_back, mono_ns() + NSEC_PER_SEC) < 0)
-			return -1;
 	}
 	for (uint32_t i = 0; i < c->agents; i++)
 		coord_watch_clock(&k->w, k->p[i].name, &k->p[i].clk, c->max_clock_offset_ms);

@@ -106,7 +106,8 @@ int coord_watch_tick(struct coord_watch *w, struct link *l, uint64_t now, bool r
 	return 0;
 }
 
-void coord_watch_refuse(struct link *l, const char *agent, const char *version, size_t len)
+void coord_watch_refuse(const struct coord_watch *w, struct link *l, const char *agent,
+			const char *version, size_t len)
 {
 	char reason[200];
 
@@ -114,7 +115,7 @@ void coord_watch_refuse(struct link *l, const char *agent, const char *version, 
 		version, BLAST_VERSION);
 	snprintf(reason, sizeof(reason), "refused: you run %.*s, the coordinator blast %s",
 		 (int)(len > 64 ? 64 : len), version, BLAST_VERSION);
-	struct ctl_msg bye = { .type = CTL_BYE, .agent = { "coordinator", 11 },
+	struct ctl_msg bye = { .type = CTL_BYE, .agent = { w->name, strlen(w->name) },
 			       .u.bye.reason = { reason, strlen(reason) } };
 	coord_watch_send(l, agent, &bye);
 }

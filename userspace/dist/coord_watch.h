@@ -22,6 +22,7 @@ struct coord_watch {
 	size_t n;
 	uint64_t next_beat_ns, beat_seq;
 	uint32_t clk_round;          /* the clock exchange's round (0: none yet) */
+	size_t clk_agent;            /* ...and the agent it waits for */
 	bool stop_sent, interrupted;
 	char beyond[512];            /* agents whose clock is off by more than the bound */
 };
@@ -41,7 +42,8 @@ int coord_watch_tick(struct coord_watch *w, struct link *l, uint64_t now, bool r
 /* m to agent's topic; 0 or -1. */
 int coord_watch_send(struct link *l, const char *agent, const struct ctl_msg *m);
 /* An agent of another version: one line, and a bye telling it why. */
-void coord_watch_refuse(struct link *l, const char *agent, const char *version, size_t len);
+void coord_watch_refuse(const struct coord_watch *w, struct link *l, const char *agent,
+			const char *version, size_t len);
 /* "--max-clock-offset 5" in ms, 0 to 60000: 0, or one line and BLAST_EXIT_USAGE. */
 int coord_watch_ms_arg(const char *flag, const char *v, double *ms);
 /* One agent's clock on stderr; those off by more than bound_ms are noted
