@@ -194,6 +194,41 @@ for how in STOP KILL; do
 	unset mark
 done
 
+# The control broker killed mid-run: the coordinator says so in one line
+# and exits 3; each agent stops its run, keeps its report, and exits 3 (no
+# retry: its supervisor restarts it).
+declare -A mark=()
+for n in a1 a2 a3; do mark[$n]=$(($(wc -l <"$T/$n.err") + 1)); done
+"$BLAST" --control "$URL" --agents 3 --target "127.0.0.1:$TARGET" --conns 3 --qos 1 --rate 300 \
+	--duration 60s --topic 'flt/{conn}' >"$T/gone.out" 2>"$T/gone.err" &
+coord=$!
+track "$coord"
+wait_until 20 grep -q 'agents 3/3 | sent [1-9]' "$T/gone.err" || fail "no run: $(cat "$T/gone.err")"
+kill9_mosquitto
+t_kill=$(date +%s.%N)
+wait "$coord"
+rc=$?
+[ "$rc" -eq 3 ] || fail "coordinator without its control broker exited $rc"
+[ "$(grep -c "the control link to $URL broke" "$T/gone.err")" -eq 1 ] ||
+	fail "coordinator without its control broker: $(cat "$T/gone.err")"
+for i in 0 1 2; do
+	n=a$((i + 1))
+	wait "${agents[$i]}"
+	rc=$?
+	[ "$rc" -eq 3 ] || fail "$n without its control broker exited $rc"
+	f=$(kept_report "$n" "${mark[$n]}")
+	if [ -n "$f" ] && [ -f "$f" ]; then
+		mv "$f" "$T/kept-gone-$n.json"
+		expect_json "$T/kept-gone-$n.json" stop_reason eq signal
+	else
+		fail "$n kept no report: $(tail -n +"${mark[$n]}" "$T/$n.err")"
+	fi
+	grep -q 'control link .* is gone' "$T/$n.err" || fail "$n did not say its link is gone"
+done
+secs=$(since "$t_kill")
+[ "$(echo "$secs < 15" | bc)" = 1 ] || fail "agents took $secs s to end without their control broker"
+log "control broker killed: coordinator and agents out in $secs s"
+
 # A control broker that is down: one line, exit status 2, no retry.
 down=$(free_port)
 for who in agent coordinator; do
