@@ -187,10 +187,11 @@ static void keep_report(struct agent *a, int rc)
 
 	snprintf(kept, sizeof(kept), "/tmp/blast-agent-%s-%llx.json", a->name,
 		 (unsigned long long)a->run_id);
-	if (access(a->report, F_OK) == 0 && rename(a->report, kept) == 0)
+	if (access(a->report, F_OK) == 0 && rename(a->report, kept) == 0) {
 		fprintf(stderr, "blast agent %s: run %llx stopped (%s), exit %d: its report is kept "
 				"in %s\n", a->name, (unsigned long long)a->run_id, a->orphaned, rc, kept);
-	else
+		unlink(a->log);
+	} else
 		fprintf(stderr, "blast agent %s: run %llx stopped (%s), exit %d, without a report "
 				"(its output: %s)\n", a->name, (unsigned long long)a->run_id, a->orphaned,
 			rc, a->log);
@@ -247,8 +248,8 @@ static void lose_coordinator(struct agent *a, const char *why)
 		return;
 	snprintf(a->orphan_why, sizeof(a->orphan_why), "%s", why);
 	a->orphaned = a->orphan_why;
-	fprintf(stderr, "blast agent %s: the coordinator %s is gone (%s): stopping run %llx\n",
-		a->name, a->coord[0] ? a->coord : "", why, (unsigned long long)a->run_id);
+	fprintf(stderr, "blast agent %s: the coordinator%s%s is gone (%s): stopping run %llx\n",
+		a->name, a->coord[0] ? " " : "", a->coord, why, (unsigned long long)a->run_id);
 	if (a->child > 0)
 		kill(a->child, SIGINT);
 }

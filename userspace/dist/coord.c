@@ -172,8 +172,7 @@ static int on_message(struct coord *k, const struct link_msg *lm)
 {
 	static struct ctl_msg m;
 	const char *why;
-
-	uint64_t t4 = wall_ns();
+	uint64_t t4 = wall_ns(); /* a time reply's arrival */
 
 	if (!lm->payload_len)
 		return 0; /* a registration cleared */
@@ -191,7 +190,8 @@ static int on_message(struct coord *k, const struct link_msg *lm)
 		    memcmp(m.u.reg.version.p, "blast " BLAST_VERSION, m.u.reg.version.len)) {
 			/* Runs of different versions do not merge: not one of ours. */
 			if (!p->refused && !p->registered)
-				coord_watch_refuse(&k->w, &k->l, p->name, m.u.reg.version.p, m.u.reg.version.len);
+				coord_watch_refuse(&k->w, &k->l, p->name, m.u.reg.version.p,
+						   m.u.reg.version.len);
 			p->refused = true;
 			return 0;
 		}
