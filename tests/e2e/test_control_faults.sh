@@ -74,6 +74,7 @@ pub -t blast/ctl/hb/a1 -f "$T/unknown-type"
 pub -t blast/ctl/from/a1 -m 'BLCP'
 pub -t blast/ctl/to/a1 -m garbage
 pub -t blast/ctl/to/a2 -f "$T/unknown-type"
+pub -t blast/ctl/coord/junk -m 'BLCP'   # where coordinators' Wills come: every agent
 wait_until 10 grep -q 'control message refused (1 so far)' "$T/a1.err" ||
 	fail "a1 did not count the garbage: $(cat "$T/a1.err")"
 start_agent a3
@@ -94,6 +95,7 @@ grep -qx 'blast: 3 control message(s) refused as malformed' "$T/run.err" ||
 	fail "coordinator's count of garbage: $(grep refused "$T/run.err")"
 for n in a1 a2; do
 	kill -0 "${agents[${n#a} - 1]}" 2>/dev/null || fail "agent $n died of garbage"
+	grep -q 'control message refused (2 so far)' "$T/$n.err" || fail "$n counted: $(grep refused "$T/$n.err")"
 done
 expect_json "$T/run.json" sent == 600
 expect_json "$T/run.json" merged.reports == 3
