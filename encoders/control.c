@@ -9,7 +9,8 @@
 static const char *const type_names[CTL__COUNT] = {
 	[CTL_REGISTER] = "register", [CTL_HEARTBEAT] = "heartbeat", [CTL_ASSIGN] = "assign",
 	[CTL_READY] = "ready",       [CTL_GO] = "go",               [CTL_SECOND] = "second",
-	[CTL_DONE] = "done",         [CTL_BYE] = "bye",
+	[CTL_DONE] = "done",         [CTL_BYE] = "bye",             [CTL_TIME_REQUEST] = "time-request",
+	[CTL_TIME_REPLY] = "time-reply",
 };
 
 const char *ctl_type_name(unsigned type)
@@ -101,6 +102,17 @@ ssize_t ctl_encode(const struct ctl_msg *m, uint8_t *buf, size_t cap)
 	case CTL_GO:
 		wb_u64be(&w, m->run_id);
 		wb_u64be(&w, m->u.go.t0_wall_ns);
+		wb_u32be(&w, m->u.go.hb_timeout_ms);
+		break;
+	case CTL_TIME_REQUEST:
+		wb_u32be(&w, m->u.time.seq);
+		wb_u64be(&w, m->u.time.t1);
+		break;
+	case CTL_TIME_REPLY:
+		wb_u32be(&w, m->u.time.seq);
+		wb_u64be(&w, m->u.time.t1);
+		wb_u64be(&w, m->u.time.t2);
+		wb_u64be(&w, m->u.time.t3);
 		break;
 	case CTL_SECOND:
 		wb_u64be(&w, m->run_id);
@@ -241,6 +253,19 @@ int ctl_decode(const uint8_t *buf, size_t len, struct ctl_msg *m, const char **w
 	case CTL_GO:
 		m->run_id = rb_u64be(&r);
 		m->u.go.t0_wall_ns = rb_u64be(&r);
+		m->u.go.hb_timeout_ms = rb_u32be(&r);
+		break;
+	case CTL_TIME_REQUEST:
+		m->u.time.seq = rb_u32be(&r);
+		m->u.time.t1 = rb_u64be(&r);
+		break;
+	case CTL_TIME_REPLY:
+		m->u.time.seq = rb_u32be(&r);
+		m->u.time.t1 = rb_u64be(&r);
+		m->u.time.t2 = rb_u64be(&r);
+		m->u.time.t3 = rb_u64be(&r);
+		if (!r.bad && m->u.time.t3 < m->u.time.t2)
+			*why = "answered before it came (t3 < t2)";
 		break;
 	case CTL_SECOND:
 		m->run_id = rb_u64be(&r);

@@ -29,7 +29,9 @@ enum ctl_type {
 	CTL_GO,           /* coordinator: start the schedule at t0 */
 	CTL_SECOND,       /* agent: one second's counters and histogram */
 	CTL_DONE,         /* agent: the run's end and its figures */
-	CTL_BYE,          /* either: leaving, and why */
+	CTL_BYE,          /* either: leaving, and why (from the coordinator: stop) */
+	CTL_TIME_REQUEST, /* coordinator: your clock, please (t1: mine at sending) */
+	CTL_TIME_REPLY,   /* agent: t1 back, t2 when it came, t3 when I answer */
 	CTL__COUNT
 };
 
@@ -59,7 +61,9 @@ struct ctl_counts {
 
 struct ctl_msg {
 	uint8_t type;             /* enum ctl_type */
-	struct ctl_str agent;     /* the agent's name (every message but GO and ASSIGN) */
+	struct ctl_str agent;     /* the agent's name (every message but GO and ASSIGN; the
+				   * coordinator's own in its heartbeats and Will, the
+				   * addressee's in a time request) */
 	uint64_t run_id;          /* ASSIGN, READY, GO, SECOND, DONE */
 	union {
 		struct {
@@ -78,7 +82,14 @@ struct ctl_msg {
 		} assign;
 		struct {
 			uint64_t t0_wall_ns; /* the schedule's start on the wall clock */
+			uint32_t hb_timeout_ms; /* the run ends when the coordinator's heartbeat
+						 * stops this long */
 		} go;
+		struct {
+			uint32_t seq;        /* which round of the exchange */
+			uint64_t t1, t2, t3; /* wall-clock ns: request sent (coordinator's
+					      * clock), received and answered (agent's) */
+		} time;
 		struct {
 			uint64_t wall_sec;   /* which second (seconds since the epoch) */
 			uint32_t len_ms;     /* how much of it (a last second is shorter) */

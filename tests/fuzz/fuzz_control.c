@@ -36,6 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			inside(m.u.assign.args[i], data, size);
 	if (m.type == CTL_SECOND)
 		inside(m.u.sec.hist, data, size);
+	if (m.type == CTL_TIME_REPLY)
+		assert(m.u.time.t3 >= m.u.time.t2); /* the decoder's rule */
 	if (m.type == CTL_DONE) {
 		inside(m.u.done.hist, data, size);
 		inside(m.u.done.report, data, size);

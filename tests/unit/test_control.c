@@ -96,9 +96,10 @@ static void test_each_type(void)
 	round_trip(&m, &b, buf, sizeof(buf));
 	CHECK(b.run_id == 9 && str_eq(b.agent, S("n")));
 
-	m = (struct ctl_msg){ .type = CTL_GO, .run_id = 9, .u.go.t0_wall_ns = 1796612400000000000ull };
+	m = (struct ctl_msg){ .type = CTL_GO, .run_id = 9,
+			      .u.go = { .t0_wall_ns = 1796612400000000000ull, .hb_timeout_ms = 3000 } };
 	round_trip(&m, &b, buf, sizeof(buf));
-	CHECK(b.u.go.t0_wall_ns == 1796612400000000000ull);
+	CHECK(b.u.go.t0_wall_ns == 1796612400000000000ull && b.u.go.hb_timeout_ms == 3000);
 
 	m = (struct ctl_msg){ .type = CTL_SECOND, .agent = S("n"), .run_id = 9,
 			      .u.sec = { .wall_sec = 1796612401, .len_ms = 1000,
@@ -120,6 +121,34 @@ static void test_each_type(void)
 	round_trip(&m, &b, buf, sizeof(buf));
 	CHECK(str_eq(b.u.bye.reason, S("lost")));
 	CHECK(!strcmp(ctl_type_name(CTL_BYE), "bye") && !strcmp(ctl_type_name(0), "unknown"));
+	CHECK(!strcmp(ctl_type_name(CTL_TIME_REPLY), "time-reply"));
+	CHECK(!strcmp(ctl_type_name(CTL__COUNT), "unknown"));
+}
+
+/* The clock exchange: the request's bytes by hand, the reply's fields. */
+static void test_time(void)
+{
+	struct ctl_msg m = { .type = CTL_TIME_REQUEST, .agent = S("a1"),
+			     .u.time = { .seq = 3, .t1 = 0x0102030405060708ull } }, b;
+	static const uint8_t want[] = { 'B', 'L', 'C', 'P', 1, CTL_TIME_REQUEST, 0, 2, 'a', '1',
+					0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8 };
+	uint8_t buf[256];
+	const char *why;
+	ssize_t n = round_trip(&m, &b, buf, sizeof(buf));
+
+	CHECK_MEM(buf, n, want, sizeof(want));
+	CHECK(b.u.time.seq == 3 && b.u.time.t1 == m.u.time.t1 && str_eq(b.agent, S("a1")));
+
+	m = (struct ctl_msg){ .type = CTL_TIME_REPLY, .agent = S("a1"),
+			      .u.time = { .seq = 7, .t1 = 100, .t2 = 250, .t3 = 260 } };
+	n = round_trip(&m, &b, buf, sizeof(buf));
+	CHECK_EQ_INT(n, CTL_HEADER_LEN + 4 + 4 + 3 * 8);
+	CHECK(b.u.time.seq == 7 && b.u.time.t1 == 100 && b.u.time.t2 == 250 && b.u.time.t3 == 260);
+	/* An agent cannot answer before the request came. */
+	m.u.time.t3 = 249;
+	n = ctl_encode(&m, buf, sizeof(buf));
+	CHECK_EQ_INT(ctl_decode(buf, (size_t)n, &b, &why), -EPROTO);
+	CHECK(why && !strcmp(why, "answered before it came (t3 < t2)"));
 }
 
 /* Bytes that break one rule each, and the reason given. */
@@ -133,7 +162,7 @@ static void test_refusals(void)
 	CHECK(!strcmp(why, "not a control message"));
 	CHECK_EQ_INT(ctl_decode((const uint8_t *)"BLCP\x02\x01", 6, &b, &why), -EPROTO);
 	CHECK(!strcmp(why, "another control protocol version"));
-	CHECK_EQ_INT(ctl_decode((const uint8_t *)"BLCP\x01\x09", 6, &b, &why), -EPROTO);
+	CHECK_EQ_INT(ctl_decode((const uint8_t *)"BLCP\x01\x7f", 6, &b, &why), -EPROTO);
 	CHECK(!strcmp(why, "unknown type"));
 	CHECK_EQ_INT(ctl_decode((const uint8_t *)"BLCP\x01\x04\x00\x00", 8, &b, &why), -EPROTO);
 	CHECK(!strcmp(why, "empty agent name"));
@@ -188,5 +217,6 @@ int main(void)
 	test_register_bytes();
 	test_each_type();
 	test_refusals();
+	test_time();
 	return t_done("control");
 }

@@ -533,7 +533,7 @@ static void test_help(void)
 		"--cacert", "--insecure", "--cert", "--cert-key", "--cert-dir", "--cert-list", "--sni", "--alpn", "--tls-version",
 		"--ciphers", "--ciphersuites", "--groups", "--tls-resume", "--keylog",
 		"--shard", "--shards", "--start-at", "--seconds-to", "--heartbeat-timeout",
-		"--agents-timeout", "--dashboard", "--dashboard-linger",
+		"--agents-timeout", "--max-clock-offset", "--dashboard", "--dashboard-linger",
 	};
 	struct blast_opts o;
 	int r;

@@ -268,6 +268,8 @@ static const char usage_text[] =
 "                        start them at one T0, merge their results\n"
 "  --heartbeat-timeout T an agent silent this long is lost (default 3s)\n"
 "  --agents-timeout T    how long to wait for the agents (default 30s)\n"
+"  --max-clock-offset MS warn when an agent's clock is off by more than MS\n"
+"                        from the coordinator's (default 10)\n"
 "\n"
 "  -h, --help            print this text\n"
 "  --version             print the version\n"

@@ -2,7 +2,10 @@
  * Last Will says it is gone, beats every second, and runs each assignment
  * as a child blast: the run's flags, --shard I/N and --start-at the GO's
  * T0, its report in a temporary file. Once the child exits it sends DONE
- * with the report, whose exact figures the coordinator merges. */
+ * with the report, whose exact figures the coordinator merges. It answers
+ * the coordinator's time requests; from GO on it watches the coordinator's
+ * heartbeats and Will: without a coordinator (or a control link) the run
+ * is stopped, drains, and its report is kept on this machine. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -44,6 +47,13 @@ struct agent {
 	pid_t child;
 	char report[64], log[64], seconds[64];
 	long seconds_off;    /* how much of the seconds file was sent */
+	/* The run's coordinator, watched from GO until the run ends. */
+	char coord[128];           /* its name, from its heartbeats */
+	uint64_t coord_hb_ns;      /* its last heartbeat (monotonic) */
+	uint64_t coord_timeout_ns; /* GO's heartbeat timeout; 0: not watched */
+	const char *orphaned;      /* why the run was stopped without it, or NULL */
+	char orphan_why[64];
+	unsigned refused;          /* control messages that did not decode */
 };
 
 static int send_msg(struct agent *a, const char *topic, struct ctl_msg *m, bool retain)
@@ -80,6 +90,7 @@ static void take_assign(struct agent *a, const struct ctl_msg *m)
 		a->args[a->n_args++] = strndup(m->u.assign.args[i].p, m->u.assign.args[i].len);
 	a->run_id = m->run_id;
 	a->share = m->u.assign.share;
+	a->coord[0] = '\0'; /* the first coordinator to beat from now on is this run's */
 	a->state = CTL_WAITING_GO;
 	struct ctl_msg ready = { .type = CTL_READY, .run_id = a->run_id };
 	send_msg(a, a->topic_from, &ready, false);
@@ -114,6 +125,8 @@ static void start_run(struct agent *a, uint64_t t0_ns)
 		argv[k++] = (char *)extra[i];
 	argv[k] = NULL;
 	fflush(NULL);
+	a->coord_timeout_ns = a->coord_hb_ns = 0;
+	a->orphaned = NULL;
 	a->child = fork();
 	if (a->child == 0) {
 		int fd = open(a->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -167,10 +180,36 @@ static void send_seconds(struct agent *a)
 	fclose(f);
 }
 
+/* A run stopped without its coordinator: the report stays here, named. */
+static void keep_report(struct agent *a, int rc)
+{
+	char kept[300];
+
+	snprintf(kept, sizeof(kept), "/tmp/blast-agent-%s-%llx.json", a->name,
+		 (unsigned long long)a->run_id);
+	if (access(a->report, F_OK) == 0 && rename(a->report, kept) == 0) {
+		fprintf(stderr, "blast agent %s: run %llx stopped (%s), exit %d: its report is kept "
+				"in %s\n", a->name, (unsigned long long)a->run_id, a->orphaned, rc, kept);
+		unlink(a->log);
+	} else
+		fprintf(stderr, "blast agent %s: run %llx stopped (%s), exit %d, without a report "
+				"(its output: %s)\n", a->name, (unsigned long long)a->run_id, a->orphaned,
+			rc, a->log);
+	unlink(a->seconds);
+	a->child = 0;
+	a->state = CTL_FINISHED;
+	a->coord_timeout_ns = 0;
+}
+
 /* The child is done: its report (or its exit status alone) to the coordinator. */
 static void finish_run(struct agent *a, int status)
 {
 	int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 3;
+
+	if (a->orphaned) {
+		keep_report(a, rc);
+		return;
+	}
 	struct ctl_msg m = { .type = CTL_DONE, .run_id = a->run_id, .u.done.exit_status = rc };
 	char *buf = NULL;
 	FILE *f = fopen(a->report, "rb");
@@ -197,24 +236,71 @@ static void finish_run(struct agent *a, int status)
 	unlink(a->log);
 	a->child = 0;
 	a->state = CTL_FINISHED;
+	a->coord_timeout_ns = 0;
 	fprintf(stderr, "blast agent %s: run %llx done, exit %d\n", a->name,
 		(unsigned long long)a->run_id, rc);
+}
+
+/* The run goes on without its coordinator: stop it; finish_run keeps its report. */
+static void lose_coordinator(struct agent *a, const char *why)
+{
+	if (a->orphaned || a->state != CTL_RUNNING)
+		return;
+	snprintf(a->orphan_why, sizeof(a->orphan_why), "%s", why);
+	a->orphaned = a->orphan_why;
+	fprintf(stderr, "blast agent %s: the coordinator%s%s is gone (%s): stopping run %llx\n",
+		a->name, a->coord[0] ? " " : "", a->coord, why, (unsigned long long)a->run_id);
+	if (a->child > 0)
+		kill(a->child, SIGINT);
+}
+
+static bool str_is(struct ctl_str s, const char *z)
+{
+	return s.len == strlen(z) && !memcmp(s.p, z, s.len);
 }
 
 static void on_message(struct agent *a, const struct link_msg *lm)
 {
 	static struct ctl_msg m;
 	const char *why;
+	uint64_t t2 = wall_ns();
+	bool to_me = lm->topic_len == strlen(a->topic_to) &&
+		     !memcmp(lm->topic, a->topic_to, lm->topic_len);
 
 	if (ctl_decode(lm->payload, lm->payload_len, &m, &why)) {
-		fprintf(stderr, "blast agent %s: control message refused: %s\n", a->name, why);
+		fprintf(stderr, "blast agent %s: control message refused (%u so far): %s\n", a->name,
+			++a->refused, why);
 		return;
 	}
-	if (m.type == CTL_ASSIGN && m.u.assign.agent_to.len == strlen(a->name) &&
-	    !memcmp(m.u.assign.agent_to.p, a->name, strlen(a->name)))
+	if (m.type == CTL_ASSIGN && str_is(m.u.assign.agent_to, a->name))
 		take_assign(a, &m);
-	else if (m.type == CTL_GO && m.run_id == a->run_id && a->state == CTL_WAITING_GO)
+	else if (m.type == CTL_GO && m.run_id == a->run_id && a->state == CTL_WAITING_GO) {
 		start_run(a, m.u.go.t0_wall_ns);
+		a->coord_hb_ns = mono_ns();
+		a->coord_timeout_ns = (uint64_t)m.u.go.hb_timeout_ms * NSEC_PER_MSEC;
+	} else if (m.type == CTL_TIME_REQUEST && to_me && str_is(m.agent, a->name)) {
+		struct ctl_msg r = { .type = CTL_TIME_REPLY,
+				     .u.time = { m.u.time.seq, m.u.time.t1, t2, 0 } };
+		r.u.time.t3 = wall_ns();
+		send_msg(a, a->topic_from, &r, false);
+	} else if (m.type == CTL_HEARTBEAT && to_me && m.agent.len < sizeof(a->coord) &&
+		   (!a->coord[0] || str_is(m.agent, a->coord))) {
+		memcpy(a->coord, m.agent.p, m.agent.len);
+		a->coord[m.agent.len] = '\0';
+		a->coord_hb_ns = mono_ns();
+	} else if (m.type == CTL_BYE && !to_me && a->coord[0] && str_is(m.agent, a->coord)) {
+		lose_coordinator(a, "its Will came");
+	} else if (m.type == CTL_BYE && to_me) {
+		/* A coordinator's word: refused, or (from this run's) stop: the run
+		 * drains and reports. */
+		bool mine = a->coord[0] && str_is(m.agent, a->coord);
+		fprintf(stderr, "blast agent %s: coordinator %.*s says: %.*s\n", a->name,
+			(int)m.agent.len, m.agent.p, (int)m.u.bye.reason.len, m.u.bye.reason.p);
+		if (mine && a->child > 0)
+			kill(a->child, SIGINT);
+		else if (mine && a->state == CTL_WAITING_GO)
+			a->state = CTL_IDLE;
+	}
 }
 
 static int agent_args(int argc, char **argv, const char **url, const char **name)
@@ -272,7 +358,8 @@ int agent_main(int argc, char **argv)
 	ssize_t wl = ctl_encode(&bye, will, sizeof(will));
 	char cid[160];
 	snprintf(cid, sizeof(cid), "blast-agent-%s", a.name);
-	if (wl < 0 || link_open(&a.l, url, cid, a.topic_agent, will, (size_t)wl, err, sizeof(err))) {
+	if (wl < 0 ||
+	    link_open(&a.l, url, cid, a.topic_agent, will, (size_t)wl, true, err, sizeof(err))) {
 		fprintf(stderr, "blast agent: %s\n", wl < 0 ? "name too long" : err);
 		return BLAST_EXIT_USAGE;
 	}
@@ -284,7 +371,8 @@ int agent_main(int argc, char **argv)
 	struct ctl_msg reg = { .type = CTL_REGISTER,
 			       .u.reg = { { "blast " BLAST_VERSION, strlen("blast " BLAST_VERSION) },
 					  (uint32_t)sysconf(_SC_NPROCESSORS_ONLN) } };
-	if (link_subscribe(&a.l, a.topic_to) || send_msg(&a, a.topic_agent, &reg, true)) {
+	if (link_subscribe(&a.l, a.topic_to) || link_subscribe(&a.l, CTL_TOPIC_COORD "+") ||
+	    send_msg(&a, a.topic_agent, &reg, true)) {
 		fprintf(stderr, "blast agent: the control link broke while registering\n");
 		link_close(&a.l);
 		return 3;
@@ -298,6 +386,13 @@ int agent_main(int argc, char **argv)
 			struct ctl_msg hb = { .type = CTL_HEARTBEAT, .u.hb = { ++a.hb_seq, a.state } };
 			send_msg(&a, a.topic_hb, &hb, false);
 			next_hb = now + NSEC_PER_SEC;
+		}
+		if (a.coord_timeout_ns && a.state == CTL_RUNNING &&
+		    now - a.coord_hb_ns > a.coord_timeout_ns) {
+			char why[64];
+			snprintf(why, sizeof(why), "no heartbeat for %.1f s",
+				 (double)a.coord_timeout_ns / 1e9);
+			lose_coordinator(&a, why);
 		}
 		int status;
 		if (a.child > 0 && waitpid(a.child, &status, WNOHANG) == a.child)
@@ -315,9 +410,16 @@ int agent_main(int argc, char **argv)
 			on_message(&a, &lm);
 	}
 	if (a.child > 0) {
-		kill(a.child, SIGINT);
-		waitpid(a.child, NULL, 0);
+		/* Stopping with a run under way: it drains, its report stays here. */
+		int status = 0;
+		lose_coordinator(&a, r ? "the control link is gone" : "the agent was stopped");
+		while (waitpid(a.child, &status, 0) < 0 && errno == EINTR)
+			;
+		finish_run(&a, status);
 	}
+	if (a.refused)
+		fprintf(stderr, "blast agent %s: %u control message(s) refused as malformed\n", a.name,
+			a.refused);
 	/* Leaving on purpose: the retained registration goes, the Will is not sent. */
 	if (!r) {
 		link_publish(&a.l, a.topic_agent, (const uint8_t *)"", 0, true);

@@ -3,7 +3,10 @@
  * heartbeats and their replies; assigns share i of N to the i-th agent by
  * name; sends GO with T0 two seconds ahead once all are ready; marks an
  * agent lost when its heartbeat stops for --heartbeat-timeout; and merges
- * the reports the agents send with DONE. */
+ * the reports the agents send with DONE. Before GO it measures each
+ * agent's clock (dist/clock.h); from the assignment on it beats to each
+ * agent every second, and its Will tells them when it is gone; SIGINT
+ * stops the agents' runs, which drain and report (dist/coord_watch.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +16,9 @@
 
 #include "config/opts.h"
 #include "config/version.h"
+#include "dist/clock.h"
 #include "dist/coord.h"
+#include "dist/coord_watch.h"
 #include "dist/link.h"
 #include "dist/live.h"
 #include "encoders/control.h"
@@ -28,6 +33,9 @@
 struct peer {
 	char name[128];
 	bool registered, gone, ready, done, lost;
+	bool refused;         /* another blast version, told once */
+	struct dist_clock clk;
+	uint32_t clk_round;   /* the last time request it answered */
 	uint64_t last_hb_ns;
 	int exit_status;
 	char *report;
@@ -43,6 +51,7 @@ struct coord {
 	unsigned refused; /* control messages that did not decode */
 	struct live *live; /* the run's seconds, while it runs */
 	bool *active;      /* [agents]: may still send seconds */
+	struct coord_watch w; /* heartbeats, SIGINT, the clock exchange's round */
 };
 
 int coord_wanted(int argc, char **argv)
@@ -74,6 +83,7 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 	memset(c, 0, sizeof(*c));
 	c->hb_timeout_ns = 3 * NSEC_PER_SEC;
 	c->wait_ns = 30 * NSEC_PER_SEC;
+	c->max_clock_offset_ms = DIST_CLOCK_MAX_OFFSET_MS;
 	c->run_argv = calloc((size_t)argc + 3, sizeof(char *)); /* room for --shard I/N */
 	if (!c->run_argv)
 		return 3;
@@ -88,7 +98,7 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 			name[eq - a] = '\0';
 			static const char *const ours[] = { "--control", "--agents", "--heartbeat-timeout",
 							    "--agents-timeout", "--report", "--csv",
-							    "--hlog", "--html" };
+							    "--hlog", "--html", "--max-clock-offset" };
 			for (size_t j = 0; j < sizeof(ours) / sizeof(ours[0]) && !joined; j++)
 				joined = !strcmp(name, ours[j]);
 			if (joined) {
@@ -113,6 +123,8 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 			r = seconds_arg(a, v, &c->hb_timeout_ns);
 		} else if (!strcmp(a, "--agents-timeout") && v) {
 			r = seconds_arg(a, v, &c->wait_ns);
+		} else if (!strcmp(a, "--max-clock-offset") && v) {
+			r = coord_watch_ms_arg(a, v, &c->max_clock_offset_ms);
 		} else if (out && v) {
 			*out = (char *)v; /* the merged result's, not each agent's */
 		} else if (!strncmp(a, "--dashboard", 11)) {
@@ -160,6 +172,7 @@ static int on_message(struct coord *k, const struct link_msg *lm)
 {
 	static struct ctl_msg m;
 	const char *why;
+	uint64_t t4 = wall_ns(); /* a time reply's arrival */
 
 	if (!lm->payload_len)
 		return 0; /* a registration cleared */
@@ -175,11 +188,14 @@ static int on_message(struct coord *k, const struct link_msg *lm)
 	case CTL_REGISTER:
 		if (m.u.reg.version.len != strlen("blast " BLAST_VERSION) ||
 		    memcmp(m.u.reg.version.p, "blast " BLAST_VERSION, m.u.reg.version.len)) {
-			fprintf(stderr, "blast: agent %s is %.*s, this is blast %s: runs of different "
-					"versions do not merge\n", p->name, (int)m.u.reg.version.len,
-				m.u.reg.version.p, BLAST_VERSION);
-			return -1;
+			/* Runs of different versions do not merge: not one of ours. */
+			if (!p->refused && !p->registered)
+				coord_watch_refuse(&k->w, &k->l, p->name, m.u.reg.version.p,
+						   m.u.reg.version.len);
+			p->refused = true;
+			return 0;
 		}
+		p->refused = false;
 		p->registered = true;
 		p->gone = false;
 		p->last_hb_ns = now;
@@ -189,6 +205,12 @@ static int on_message(struct coord *k, const struct link_msg *lm)
 		break;
 	case CTL_HEARTBEAT:
 		p->last_hb_ns = now;
+		break;
+	case CTL_TIME_REPLY:
+		if (m.u.time.seq == k->w.clk_round && p->clk_round != m.u.time.seq) {
+			p->clk_round = m.u.time.seq;
+			dist_clock_add(&p->clk, m.u.time.t1, m.u.time.t2, m.u.time.t3, t4);
+		}
 		break;
 	case CTL_READY:
 		p->ready |= m.run_id == k->run_id;
@@ -222,6 +244,8 @@ static int wait_for(struct coord *k, bool (*done)(struct coord *k), uint64_t dea
 		uint64_t now = mono_ns();
 		if (now >= deadline)
 			return 1;
+		if (coord_watch_tick(&k->w, &k->l, now, k->live != NULL) < 0)
+			return -1;
 		int r = link_poll(&k->l, 100, &lm);
 		if (r < 0) {
 			fprintf(stderr, "blast: the control link to %s broke\n", k->c->url);
@@ -288,12 +312,37 @@ static bool all_done(struct coord *k)
 
 static int send_to(struct coord *k, const struct peer *p, const struct ctl_msg *m)
 {
-	static uint8_t buf[1 << 20];
-	char topic[200];
-	ssize_t n = ctl_encode(m, buf, sizeof(buf));
+	return coord_watch_send(&k->l, p->name, m);
+}
 
-	snprintf(topic, sizeof(topic), CTL_TOPIC_TO "%s", p->name);
-	return n < 0 ? -1 : link_publish(&k->l, topic, buf, (size_t)n, false);
+static bool clock_back(struct coord *k)
+{
+	return k->p[k->w.clk_agent].clk_round == k->w.clk_round;
+}
+
+/* Each agent's clock, before GO: rounds of one time request to one agent
+ * at a time (replies that came together would wait on each other in the
+ * broker's TCP), each waited for up to a second. */
+static int sync_clocks(struct coord *k)
+{
+	const struct coord_cfg *c = k->c;
+
+	for (uint32_t round = 1; round <= DIST_CLOCK_ROUNDS; round++) {
+		k->w.clk_round = round;
+		for (uint32_t i = 0; i < c->agents; i++) {
+			struct ctl_msg m = { .type = CTL_TIME_REQUEST,
+					     .agent = { k->p[i].name, strlen(k->p[i].name) },
+					     .u.time = { .seq = round, .t1 = wall_ns() } };
+			k->w.clk_agent = i;
+			if (send_to(k, &k->p[i], &m) ||
+			    wait_for(k, clock_back, mono_ns() + NSEC_PER_SEC) < 0)
+				return -1;
+		}
+	}
+	for (uint32_t i = 0; i < c->agents; i++)
+		coord_watch_clock(&k->w, k->p[i].name, &k->p[i].clk, c->max_clock_offset_ms);
+	coord_watch_clock_warn(&k->w, c->max_clock_offset_ms);
+	return 0;
 }
 
 static int assign_all(struct coord *k, const struct split_whole *whole)
@@ -333,11 +382,27 @@ static int merge_reports(struct coord *k)
 {
 	struct merge m;
 	int worst = 0, r = 0;
+	struct report_agent *rows = calloc(k->c->agents, sizeof(*rows));
 
-	if (merge_init(&m)) {
+	if (merge_init(&m) || !rows) {
 		merge_free(&m);
+		free(rows);
 		return 3;
 	}
+	for (size_t i = 0; i < k->c->agents; i++) {
+		const struct peer *p = &k->p[i];
+		rows[i] = (struct report_agent){
+			.name = p->name, .clock_samples = p->clk.samples,
+			.clock_offset_ms = dist_clock_offset_ms(&p->clk),
+			.clock_uncertainty_ms = dist_clock_uncertainty_ms(&p->clk),
+			.clock_beyond = p->clk.samples &&
+					dist_clock_beyond(&p->clk, k->c->max_clock_offset_ms),
+			.lost = p->lost, .exit_status = p->done ? p->exit_status : -1,
+		};
+	}
+	m.agents = rows;
+	m.n_agents = k->c->agents;
+	m.max_clock_offset_ms = k->c->max_clock_offset_ms;
 	m.o.report_path = k->c->report ? strdup(k->c->report) : NULL;
 	m.o.csv_path = k->c->csv ? strdup(k->c->csv) : NULL;
 	m.o.hlog_path = k->c->hlog ? strdup(k->c->hlog) : NULL;
@@ -364,17 +429,20 @@ static int merge_reports(struct coord *k)
 	if (!r)
 		r = merge_emit(&m, worst > 1 ? 1 : worst);
 	merge_free(&m);
+	free(rows);
 	return r;
 }
 
 int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 {
 	struct coord k = { .c = c };
-	char err[300], cid[64];
+	char err[300], will_topic[200];
+	uint8_t will[256];
 	int r;
 
-	snprintf(cid, sizeof(cid), "blast-coord-%d", (int)getpid());
-	if (link_open(&k.l, c->url, cid, NULL, NULL, 0, err, sizeof(err))) {
+	coord_watch_init(&k.w);
+	size_t wl = coord_watch_will(&k.w, will_topic, sizeof(will_topic), will, sizeof(will));
+	if (link_open(&k.l, c->url, k.w.name, will_topic, will, wl, false, err, sizeof(err))) {
 		fprintf(stderr, "blast: --control: %s\n", err);
 		return BLAST_EXIT_USAGE;
 	}
@@ -395,13 +463,24 @@ int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 	}
 	qsort(k.p, k.n, sizeof(*k.p), by_name);
 	k.run_id = wall_ns() ^ ((uint64_t)getpid() << 40);
-	if (assign_all(&k, whole)) {
+	const char **names = calloc(c->agents, sizeof(*names));
+	for (uint32_t i = 0; names && i < c->agents; i++)
+		names[i] = k.p[i].name;
+	r = names ? coord_watch_agents(&k.w, names, c->agents) : -1;
+	free(names);
+	if (r || assign_all(&k, whole)) {
 		r = 3;
 		goto out;
 	}
 	r = wait_for(&k, all_ready, mono_ns() + COORD_READY_NS);
 	if (r) {
-		fprintf(stderr, "blast: not every agent was ready within %.0f s\n", COORD_READY_NS / 1e9);
+		if (r > 0)
+			fprintf(stderr, "blast: not every agent was ready within %.0f s\n",
+				COORD_READY_NS / 1e9);
+		r = 3;
+		goto out;
+	}
+	if (sync_clocks(&k)) {
 		r = 3;
 		goto out;
 	}
@@ -409,7 +488,8 @@ int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 	uint64_t t0 = (wall_ns() + COORD_GO_AHEAD_NS) / NSEC_PER_SEC * NSEC_PER_SEC;
 	if (t0 < wall_ns() + NSEC_PER_SEC)
 		t0 += NSEC_PER_SEC;
-	struct ctl_msg go = { .type = CTL_GO, .run_id = k.run_id, .u.go.t0_wall_ns = t0 };
+	struct ctl_msg go = { .type = CTL_GO, .run_id = k.run_id,
+			      .u.go = { t0, (uint32_t)(c->hb_timeout_ns / NSEC_PER_MSEC) } };
 	for (uint32_t i = 0; i < c->agents; i++) {
 		if (send_to(&k, &k.p[i], &go)) {
 			r = 3;
@@ -433,6 +513,9 @@ int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 		fprintf(stderr, "blast: %u control message(s) refused as malformed\n", k.refused);
 	r = merge_reports(&k);
 out:
+	if (k.w.interrupted && r > 1)
+		r = 1; /* stopped, not refused */
+	coord_watch_free(&k.w);
 	live_free(k.live);
 	free(k.active);
 	link_close(&k.l);

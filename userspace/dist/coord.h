@@ -15,6 +15,7 @@ struct coord_cfg {
 	uint32_t agents;          /* --agents N */
 	uint64_t hb_timeout_ns;   /* --heartbeat-timeout, default 3 s */
 	uint64_t wait_ns;         /* --agents-timeout: how long to wait for them, default 30 s */
+	double max_clock_offset_ms; /* --max-clock-offset: warn above, default 10 ms */
 	char *report, *csv, *hlog, *html; /* the merged result's files */
 	bool quiet;               /* --quiet: no live line */
 	int run_argc;             /* the run's flags, for the agents */

@@ -1,6 +1,8 @@
 /* The control link (see link.h). */
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +50,10 @@ static int fill(struct link *l, int timeout_ms)
 	ssize_t n = recv(l->fd, l->in + l->in_len, l->in_cap - l->in_len, 0);
 	if (n <= 0)
 		return n < 0 && errno == EINTR ? 0 : -1;
+	/* ACK at once (Linux turns it off again): a broker that does not set
+	 * TCP_NODELAY holds its next small message until this ACK comes. */
+	int one = 1;
+	setsockopt(l->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 	l->in_len += (size_t)n;
 	return 1;
 }
@@ -83,7 +89,7 @@ static int split_url(const char *url, char *host, size_t cap, char *port)
 }
 
 int link_open(struct link *l, const char *url, const char *client_id, const char *will_topic,
-	      const uint8_t *will, size_t will_len, char *err, size_t err_cap)
+	      const uint8_t *will, size_t will_len, bool will_retain, char *err, size_t err_cap)
 {
 	char host[256], port[8];
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
@@ -108,11 +114,15 @@ int link_open(struct link *l, const char *url, const char *client_id, const char
 		return -1;
 	}
 	freeaddrinfo(ai);
+	/* A few small messages that wait on each other (a time request and its
+	 * reply): Nagle's algorithm with delayed ACKs would hold one back ~40 ms. */
+	int one = 1;
+	setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	struct mqtt_connect c = {
 		.version = MQTT_V311, .client_id = client_id, .client_id_len = strlen(client_id),
 		.keepalive = LINK_KEEPALIVE_S, .clean_start = true,
 		.will_topic = will_topic, .will_topic_len = will_topic ? strlen(will_topic) : 0,
-		.will_payload = will, .will_payload_len = will_len, .will_retain = will_topic != NULL,
+		.will_payload = will, .will_payload_len = will_len, .will_retain = will_topic && will_retain,
 	};
 	uint8_t buf[1024];
 	ssize_t n = mqtt_encode_connect(buf, sizeof(buf), &c);

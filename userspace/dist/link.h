@@ -29,9 +29,9 @@ struct link_msg {
 };
 
 /* Connects to url ("mqtt://HOST:PORT" or "HOST:PORT") as client_id, with a
- * retained Will when will_topic is given. 0, or -1 with err set. */
+ * Will when will_topic is given (retained or not). 0, or -1 with err set. */
 int link_open(struct link *l, const char *url, const char *client_id, const char *will_topic,
-	      const uint8_t *will, size_t will_len, char *err, size_t err_cap);
+	      const uint8_t *will, size_t will_len, bool will_retain, char *err, size_t err_cap);
 /* 0 or -1 (the connection is gone). */
 int link_subscribe(struct link *l, const char *filter);
 int link_publish(struct link *l, const char *topic, const uint8_t *p, size_t n, bool retain);
@@ -45,6 +45,8 @@ void link_close(struct link *l);
 #define CTL_TOPIC_AGENT "blast/ctl/agent/"  /* + name: retained register, or its bye */
 #define CTL_TOPIC_HB "blast/ctl/hb/"        /* + name: heartbeats */
 #define CTL_TOPIC_FROM "blast/ctl/from/"    /* + name: ready, second, done */
-#define CTL_TOPIC_TO "blast/ctl/to/"        /* + name: assign, go, bye */
+#define CTL_TOPIC_TO "blast/ctl/to/"        /* + name: assign, go, bye, time request, the
+					     * coordinator's heartbeat */
+#define CTL_TOPIC_COORD "blast/ctl/coord/"  /* + the coordinator's name: its Will (bye) */
 
 #endif

@@ -200,6 +200,35 @@ static void json_seconds(struct json_writer *w, const struct series *s)
 	json_end_array(w);
 }
 
+/* A coordinator's agents: their clocks against its own, and how each ended. */
+static void json_agents(struct json_writer *w, const struct blast_results *r)
+{
+	json_kv_double3(w, "max_clock_offset_ms", r->max_clock_offset_ms);
+	json_key(w, "agents");
+	json_begin_array(w);
+	for (unsigned i = 0; i < r->n_agents; i++) {
+		const struct report_agent *a = &r->agents[i];
+		json_begin_object(w);
+		json_kv_string(w, "name", a->name);
+		json_key(w, "clock_offset_ms");
+		if (a->clock_samples)
+			json_double3(w, a->clock_offset_ms);
+		else
+			json_null(w);
+		json_key(w, "clock_uncertainty_ms");
+		if (a->clock_samples)
+			json_double3(w, a->clock_uncertainty_ms);
+		else
+			json_null(w);
+		json_kv_u64(w, "clock_samples", a->clock_samples);
+		json_kv_bool(w, "clock_beyond_max", a->clock_beyond);
+		json_kv_bool(w, "lost", a->lost);
+		json_kv_i64(w, "exit_status", a->exit_status);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
 void report_json_exact(struct json_writer *w, const struct blast_results *r)
 {
 	const struct blast_opts *o = r->opts;
@@ -233,6 +262,8 @@ void report_json_exact(struct json_writer *w, const struct blast_results *r)
 		json_kv_u64(w, "shards", r->merged_shards);
 		json_end_object(w);
 	}
+	if (r->n_agents)
+		json_agents(w, r);
 	json_key(w, "exact");
 	json_begin_object(w);
 	json_kv_u64(w, "origin_ms", s ? s->origin_wall_ms : 0);

@@ -153,6 +153,9 @@ int merge_emit(struct merge *m, int exit_status)
 		.stop_reason = m->stop_reason ? m->stop_reason : "unknown",
 		.merged_reports = (unsigned)m->n,
 		.merged_shards = (unsigned)m->shards,
+		.agents = m->agents,
+		.n_agents = m->n_agents,
+		.max_clock_offset_ms = m->max_clock_offset_ms,
 	};
 	r = report_emit(&res, &s, NULL, NULL);
 	series_free(&s);

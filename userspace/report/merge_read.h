@@ -33,6 +33,10 @@ struct merge {
 	bool *shard_seen;
 	struct blast_opts o;     /* the whole run, from the reports' config */
 	struct hist *tmp;        /* scratch */
+	/* A coordinator's: its agents for the report (not owned), or none. */
+	const struct report_agent *agents;
+	unsigned n_agents;
+	double max_clock_offset_ms;
 };
 
 /* 0, or -ENOMEM. */

@@ -4,6 +4,7 @@
 #ifndef BLAST_STATS_H
 #define BLAST_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "stats/hist.h"
@@ -163,6 +164,17 @@ struct limit_trial {
 	char evidence[320];    /* the verdict's, and why blast could not go further */
 };
 
+/* A distributed run's agent (dist/coord.c), as its merged report names it. */
+struct report_agent {
+	const char *name;
+	unsigned clock_samples;   /* time exchanges answered (0: offset unknown) */
+	double clock_offset_ms;   /* its clock minus the coordinator's */
+	double clock_uncertainty_ms;
+	bool clock_beyond;        /* more than --max-clock-offset either way */
+	bool lost;
+	int exit_status;          /* its run's, -1 when it never said */
+};
+
 /* What a finished run hands to the report writers. */
 struct blast_results {
 	const struct blast_opts *opts;
@@ -183,6 +195,9 @@ struct blast_results {
 	const struct series *series;    /* the per-second series (report_emit sets it), or NULL */
 	unsigned merged_reports;  /* `blast merge`: the reports added up (0: a run) */
 	unsigned merged_shards;   /* ...and their --shard count (0: not split) */
+	const struct report_agent *agents; /* a coordinator's: its agents, n_agents of them */
+	unsigned n_agents;
+	double max_clock_offset_ms;        /* ...and the bound on their clocks */
 	uint64_t expected;        /* fan-out: receipts expected (sent x fanout) */
 	double batch_s;           /* fan-out: first send -> last receipt */
 	double send_s;            /* fan-out: first send -> last send */
