@@ -49,6 +49,7 @@ static int fill(struct link *l, int timeout_ms)
 	if (n <= 0)
 		return n < 0 && errno == EINTR ? 0 : -1;
 	l->in_len += (size_t)n;
+	l->bytes_in += (uint64_t)n;
 	return 1;
 }
 

@@ -33,6 +33,7 @@ struct merge {
 	bool *shard_seen;
 	struct blast_opts o;     /* the whole run, from the reports' config */
 	struct hist *tmp;        /* scratch */
+	const struct control_figures *control; /* the coordinator's work, or NULL */
 };
 
 /* 0, or -ENOMEM. */

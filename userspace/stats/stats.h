@@ -164,6 +164,18 @@ struct limit_trial {
 };
 
 /* What a finished run hands to the report writers. */
+/* A distributed run's coordinator, its own work (dist/coord_stats.c):
+ * the report's "control" member. */
+struct control_figures {
+	unsigned agents;
+	double run_s;                   /* GO sent .. every agent done or lost */
+	uint64_t messages_in, bytes_in; /* from the agents, on the control link */
+	double messages_in_per_agent_s, bytes_in_per_agent_s;
+	unsigned merge_seconds;         /* the seconds the figures below are of */
+	double merge_us_mean, merge_us_median, merge_us_max; /* merge work per second */
+	double final_merge_ms;          /* the agents' reports merged */
+};
+
 struct blast_results {
 	const struct blast_opts *opts;
 	struct blast_totals t;
@@ -183,6 +195,7 @@ struct blast_results {
 	const struct series *series;    /* the per-second series (report_emit sets it), or NULL */
 	unsigned merged_reports;  /* `blast merge`: the reports added up (0: a run) */
 	unsigned merged_shards;   /* ...and their --shard count (0: not split) */
+	const struct control_figures *control; /* a coordinator's merge, or NULL */
 	uint64_t expected;        /* fan-out: receipts expected (sent x fanout) */
 	double batch_s;           /* fan-out: first send -> last receipt */
 	double send_s;            /* fan-out: first send -> last send */
