@@ -231,7 +231,7 @@ static int wait_for(struct coord *k, bool (*done)(struct coord *k), uint64_t dea
 			return -1;
 		}
 		if (r > 0)
-			coord_stats_msg(&k->st);
+			coord_stats_msg(&k->st, lm.payload, lm.payload_len);
 		if (r > 0 && on_message(k, &lm) < 0)
 			return -1;
 	}

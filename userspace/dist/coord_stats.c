@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dist/coord_stats.h"
+#include "encoders/control.h"
 #include "stats/clock.h"
 
 void coord_stats_start(struct coord_stats *s, uint64_t now_ns, uint64_t link_bytes_in)
@@ -13,10 +14,13 @@ void coord_stats_start(struct coord_stats *s, uint64_t now_ns, uint64_t link_byt
 	s->first = SIZE_MAX;
 }
 
-void coord_stats_msg(struct coord_stats *s)
+void coord_stats_msg(struct coord_stats *s, const uint8_t *msg, size_t len)
 {
-	if (s->from_ns && !s->to_ns)
-		s->msgs++;
+	if (!s->from_ns || s->to_ns)
+		return;
+	s->msgs++;
+	if (len > CTL_HEADER_LEN && msg[CTL_HEADER_LEN - 1] == CTL_DONE)
+		s->done_bytes += len;
 }
 
 void coord_stats_merge(struct coord_stats *s, uint64_t t0_ns, uint64_t t1_ns, int second)
@@ -64,8 +68,10 @@ void coord_stats_figures(const struct coord_stats *s, uint32_t agents, struct co
 	f->run_s = (double)(s->to_ns - s->from_ns) / 1e9;
 	f->messages_in = s->msgs;
 	f->bytes_in = s->bytes_to - s->bytes_from;
+	f->report_bytes_in = s->done_bytes;
 	if (f->run_s > 0) {
 		f->bytes_in_per_agent_s = (double)f->bytes_in / agents / f->run_s;
+		f->bytes_in_per_agent_s_running = (double)(f->bytes_in - f->report_bytes_in) / agents / f->run_s;
 		f->messages_in_per_agent_s = (double)f->messages_in / agents / f->run_s;
 	}
 	f->final_merge_ms = (double)s->final_ns / 1e6;
@@ -92,10 +98,13 @@ void coord_stats_print(const struct control_figures *f, FILE *out)
 {
 	if (!f->agents)
 		return;
-	fprintf(out, "blast: control: %u agents, %.2f KiB/s in per agent (%.1f messages/s), merge %.0f us "
-		     "per second (median %.0f, max %.0f us, %u s), final merge %.1f ms\n",
-		f->agents, f->bytes_in_per_agent_s / 1024, f->messages_in_per_agent_s, f->merge_us_mean,
-		f->merge_us_median, f->merge_us_max, f->merge_seconds, f->final_merge_ms);
+	fprintf(out, "blast: control: %u agents, %.2f KiB/s in per agent (%.1f messages/s; %.2f KiB/s "
+		     "without the reports at the end, %.1f KiB each), merge %.0f us per second (median "
+		     "%.0f, max %.0f us, %u s), final merge %.1f ms\n",
+		f->agents, f->bytes_in_per_agent_s / 1024, f->messages_in_per_agent_s,
+		f->bytes_in_per_agent_s_running / 1024, (double)f->report_bytes_in / f->agents / 1024,
+		f->merge_us_mean, f->merge_us_median, f->merge_us_max, f->merge_seconds,
+		f->final_merge_ms);
 }
 
 void coord_stats_free(struct coord_stats *s)

@@ -17,6 +17,7 @@ struct coord_stats {
 	uint64_t from_ns, to_ns;       /* GO sent .. every agent done or lost (mono) */
 	uint64_t bytes_from, bytes_to; /* the link's bytes in at those moments */
 	uint64_t msgs;                 /* control messages in between */
+	uint64_t done_bytes;           /* ...of them DONE's (each carries a whole report) */
 	uint64_t *merge_ns;            /* [n]: merge work in second i after GO */
 	size_t n;
 	size_t first, last;            /* the seconds that got an agent's second */
@@ -24,8 +25,8 @@ struct coord_stats {
 };
 
 void coord_stats_start(struct coord_stats *s, uint64_t now_ns, uint64_t link_bytes_in);
-/* A control message in (counted only between start and end). */
-void coord_stats_msg(struct coord_stats *s);
+/* A control message of len bytes in (counted only between start and end). */
+void coord_stats_msg(struct coord_stats *s, const uint8_t *msg, size_t len);
 /* Merge work from t0 to t1; second: it added an agent's second. */
 void coord_stats_merge(struct coord_stats *s, uint64_t t0_ns, uint64_t t1_ns, int second);
 void coord_stats_end(struct coord_stats *s, uint64_t now_ns, uint64_t link_bytes_in);

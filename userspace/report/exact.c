@@ -211,6 +211,8 @@ static void json_control(struct json_writer *w, const struct control_figures *c)
 	json_kv_u64(w, "bytes_in", c->bytes_in);
 	json_kv_double3(w, "messages_in_per_agent_s", c->messages_in_per_agent_s);
 	json_kv_double3(w, "bytes_in_per_agent_s", c->bytes_in_per_agent_s);
+	json_kv_u64(w, "report_bytes_in", c->report_bytes_in);
+	json_kv_double3(w, "bytes_in_per_agent_s_without_reports", c->bytes_in_per_agent_s_running);
 	json_kv_u64(w, "merge_seconds", c->merge_seconds);
 	json_kv_double3(w, "merge_us_mean", c->merge_us_mean);
 	json_kv_double3(w, "merge_us_median", c->merge_us_median);

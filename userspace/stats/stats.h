@@ -170,7 +170,9 @@ struct control_figures {
 	unsigned agents;
 	double run_s;                   /* GO sent .. every agent done or lost */
 	uint64_t messages_in, bytes_in; /* from the agents, on the control link */
+	uint64_t report_bytes_in;       /* ...of them the DONEs', each with a whole report */
 	double messages_in_per_agent_s, bytes_in_per_agent_s;
+	double bytes_in_per_agent_s_running; /* without the DONEs */
 	unsigned merge_seconds;         /* the seconds the figures below are of */
 	double merge_us_mean, merge_us_median, merge_us_max; /* merge work per second */
 	double final_merge_ms;          /* the agents' reports merged */
