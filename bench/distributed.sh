@@ -15,14 +15,19 @@
 #     --shard 0/3 of 3x the connections and rate) against one of three
 #     agents run by a coordinator (the merged rate / 3), alternating the
 #     order, REPEAT (3) rounds of DURATION (5) s, the medians and the
-#     median of the rounds' ratios. A fixed RATE (200000 msg/s) per agent
-#     at QoS 1 over CONNS (4) connections, --workers 1: what three of them
-#     on this machine can all keep.
+#     median of the rounds' ratios; p99 latency and the client's CPU
+#     (blast alone; agent a1 with its run, from /proc). A fixed RATE
+#     (200000 msg/s) per agent at QoS 1 over CONNS (4) connections,
+#     --workers 1: what three of them on this machine can all keep.
+# (c) At full speed (no --rate): blast directly against the same run as
+#     one agent under a coordinator (--agents 1): what coordination (the
+#     agent's loop, its seconds file, the control link) takes from the
+#     maximum rate, with no neighbour agent sharing the cores.
 #
 # Knobs (environment): AGENTS, FAKE_SECONDS, REPEAT, DURATION, RATE,
 # CONNS, BLAST (./blast), OUT (.output), MOSQUITTO.
 # Needs: make blast, make .output/bench/sink .output/bench/fake_agents
-# (make all), mosquitto, python3. About 90 s.
+# (make all), mosquitto, python3. About 2.5 min.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . bench/lib.sh
@@ -107,8 +112,9 @@ for p in "${PIDS[@]}"; do
 	[ "$p" = "$FAKE_PID" ] || keep+=("$p")
 done
 PIDS=("${keep[@]}")
-[ $rc -eq 0 ] && [ $frc -eq 0 ] ||
+if [ $rc -ne 0 ] || [ $frc -ne 0 ]; then
 	die "coordinator exited $rc, fake agents $frc: $(tail -3 "$TMP/coord.err") $(tail -2 "$TMP/fake.err")"
+fi
 read -r med max mean secs fin bps bpsr rep mps run_s reports <<<"$(jfields "$TMP/coord.json" \
 	control.merge_us_median control.merge_us_max control.merge_us_mean control.merge_seconds \
 	control.final_merge_ms control.bytes_in_per_agent_s control.bytes_in_per_agent_s_without_reports \
@@ -127,86 +133,126 @@ printf '%-44s %s\n' "coordinator CPU (user+sys), all its work" "$(printf '%.3f s
 check "$(calc "$max < 100000")" "the coordinator keeps up with $AGENTS agents: merge < 0.1 s in every second" \
 	"$(printf 'max %.1f ms' "$(calc "$max / 1000")")"
 
-# --- (b) one real agent alone and as one of three ---
-echo
-echo "# (b) one agent into the acking sink: alone (blast --shard 0/3 directly) vs one of 3 agents;"
-echo "#     $RATE msg/s QoS 1 over $CONNS connections each, --workers 1, $DURATION s, $REPEAT rounds alternating"
+# --- (b), (c): one real agent alone and under a coordinator ---
 for n in a1 a2 a3; do
 	"$BLAST" agent --control "$CTL" --name "$n" >"$TMP/$n.out" 2>"$TMP/$n.err" &
 	PIDS+=("$!")
+	[ "$n" = a1 ] && A1_PID=$!
 done
+HZ=$(getconf CLK_TCK)
+# agent_cpu: a1's CPU seconds so far, its runs' (children it waited for)
+# included. The coordinator picks agents by name: a1 is always share 0.
+agent_cpu() {
+	awk -v hz="$HZ" '{ printf "%.3f", ($14 + $15 + $16 + $17) / hz }' "/proc/$A1_PID/stat"
+}
 for _ in $(seq 100); do
 	[ "$(cat "$TMP"/a?.err 2>/dev/null | grep -c registered)" -ge 3 ] && break
 	sleep 0.1
 done
 [ "$(cat "$TMP"/a?.err | grep -c registered)" -ge 3 ] || die "agents did not register: $(cat "$TMP"/a?.err)"
-RUN=(--target "127.0.0.1:$SINK_PORT" --conns $((CONNS * 3)) --rate $((RATE * 3)) --qos 1 --workers 1
-	--duration "${DURATION}s")
 
-# one KIND: R_RATE (msg/s acked per agent), R_P99 (corrected, ms), or R_NOTE.
+# one KIND N FLAGS...: KIND alone (blast directly, share 0 of N) or coord
+# (N agents under a coordinator, FLAGS their whole run). Sets R_RATE
+# (msg/s acked per agent), R_P99 (corrected, ms), R_CPU (the client's
+# user + sys seconds: blast alone, or agent a1 with its run), or R_NOTE.
 one() {
-	local rc f
-	R_RATE="" R_P99="" R_NOTE=""
-	f=$TMP/$1.json
+	local kind=$1 n=$2 rc f c0 rate p99 acked sent
+	shift 2
+	R_RATE="" R_P99="" R_CPU="" R_NOTE=""
+	f=$TMP/$kind.json
 	rm -f "$f"
-	if [ "$1" = alone ]; then
-		timeout 60 "$BLAST" "${RUN[@]}" --shard 0/3 --quiet --report "$f" >"$TMP/$1.out" 2>&1
+	if [ "$kind" = alone ]; then
+		local shard=()
+		[ "$n" -gt 1 ] && shard=(--shard "0/$n")
+		cpu_time "$TMP/alone.cpu" timeout 60 "$BLAST" "$@" "${shard[@]}" --quiet --report "$f" \
+			>"$TMP/$kind.out" 2>&1
+		rc=$?
+		R_CPU=$(awk '{ printf "%.3f", $1 + $2 }' "$TMP/alone.cpu")
 	else
-		timeout 90 "$BLAST" --control "$CTL" --agents 3 "${RUN[@]}" --quiet --report "$f" \
-			>"$TMP/$1.out" 2>&1
+		c0=$(agent_cpu)
+		timeout 90 "$BLAST" --control "$CTL" --agents "$n" "$@" --quiet --report "$f" \
+			>"$TMP/$kind.out" 2>&1
+		rc=$?
+		# a1 sends DONE once its run was reaped: its CPU is in.
+		R_CPU=$(calc "$(agent_cpu) - $c0")
 	fi
-	rc=$?
 	read -r rate p99 acked sent <<<"$(jfields "$f" rate latency_us.p99 acked sent)"
 	if [ $rc -ne 0 ] || [ "$rate" = - ]; then
-		R_NOTE="$1 exited $rc: $(grep -v '^$' "$TMP/$1.out" | tail -1)"
+		R_NOTE="$kind exited $rc: $(grep -v '^$' "$TMP/$kind.out" | tail -1)"
 		return
 	fi
-	[ "$1" = trio ] && rate=$(calc "$rate / 3")
+	if [ "$acked" != "$sent" ]; then
+		R_NOTE="$kind acked $acked of $sent"
+		return
+	fi
 	R_RATE=$rate
+	[ "$kind" = coord ] && R_RATE=$(calc "$rate / $n") # the merged run's, per agent
 	R_P99=$(calc "$p99 / 1000")
 }
 
-declare -A FIG=() P99=()
-RATIOS=""
-NOTES=""
-for i in $(seq "$REPEAT"); do
-	order="alone trio"
-	[ $((i % 2)) = 0 ] && order="trio alone"
-	unset got
-	declare -A got=()
-	for kind in $order; do
-		one "$kind"
-		if [ -n "$R_NOTE" ]; then
-			NOTES+=" [$R_NOTE]"
+# compare LABEL N FLAGS...: REPEAT rounds of alone and coord, the order
+# alternating; the medians, and the median of the rounds' ratios.
+compare() {
+	local label=$1 n=$2 i kind order l r
+	shift 2
+	declare -A FIG=() P99=() CPU=() got=()
+	local ratios="" notes=""
+	for i in $(seq "$REPEAT"); do
+		order="alone coord"
+		[ $((i % 2)) = 0 ] && order="coord alone"
+		got=()
+		for kind in $order; do
+			one "$kind" "$n" "$@"
+			if [ -n "$R_NOTE" ]; then
+				notes+=" [$R_NOTE]"
+				continue
+			fi
+			FIG[$kind]+=" $R_RATE"
+			P99[$kind]+=" $R_P99"
+			CPU[$kind]+=" $R_CPU"
+			got[$kind]=$R_RATE
+		done
+		if [ -n "${got[alone]:-}" ] && [ -n "${got[coord]:-}" ]; then
+			ratios+=" $(calc "${got[coord]} / ${got[alone]}")"
+		fi
+	done
+	printf '%-34s %14s %10s %8s  %s\n' "" "msg/s/agent" "p99 ms" "cpu_s" "rounds (msg/s)"
+	for kind in alone coord; do
+		l=${FIG[$kind]:-}
+		if [ -z "${l// /}" ]; then
+			printf '%-34s %14s %10s %8s  %s\n' "$kind" - - - "no figure"
 			continue
 		fi
-		FIG[$kind]+=" $R_RATE"
-		P99[$kind]+=" $R_P99"
-		got[$kind]=$R_RATE
+		# shellcheck disable=SC2086 # lists on purpose
+		printf '%-34s %14.0f %10.2f %8.2f  %s\n' "$([ "$kind" = alone ] && echo alone || echo "$label")" \
+			"$(median $l)" "$(median ${P99[$kind]})" "$(median ${CPU[$kind]})" \
+			"$(for v in $l; do printf '%.0f ' "$v"; done)"
 	done
-	[ -n "${got[alone]:-}" ] && [ -n "${got[trio]:-}" ] &&
-		RATIOS+=" $(calc "${got[trio]} / ${got[alone]}")"
-done
-printf '%-24s %14s %10s  %s\n' "" "msg/s/agent" "p99 ms" "rounds (msg/s)"
-for kind in alone trio; do
-	l=${FIG[$kind]:-}
-	if [ -z "${l// /}" ]; then
-		printf '%-24s %14s %10s  %s\n' "$kind" - - "no figure"
-		continue
+	if [ -n "${ratios// /}" ]; then
+		# shellcheck disable=SC2086
+		r=$(median $ratios)
+		printf '%-34s %14.3f                     %s\n' "ratio ($label / alone)" "$r" \
+			"$(for v in $ratios; do printf '%.3f ' "$v"; done)"
+		check "$(calc "$r >= 0.97")" "$label keeps >= 0.97 of its rate alone" "$(printf '%.3f' "$r")"
+	else
+		check 0 "$label against alone" "no ratio"
 	fi
-	label="alone"
-	[ "$kind" = trio ] && label="one of 3 agents"
-	# shellcheck disable=SC2086 # lists on purpose
-	printf '%-24s %14.0f %10.2f  %s\n' "$label" "$(median $l)" "$(median ${P99[$kind]})" \
-		"$(for v in $l; do printf '%.0f ' "$v"; done)"
-done
-if [ -n "${RATIOS// /}" ]; then
-	# shellcheck disable=SC2086
-	r=$(median $RATIOS)
-	printf '%-24s %14.3f            %s\n' "ratio (one of 3 / alone)" "$r" "$(for v in $RATIOS; do printf '%.3f ' "$v"; done)"
-	check "$(calc "$r >= 0.97")" "one of 3 agents keeps >= 0.97 of its rate alone" "$(printf '%.3f' "$r")"
-fi
-[ -n "$NOTES" ] && echo "failed runs:$NOTES"
+	if [ -n "$notes" ]; then
+		echo "failed runs:$notes"
+	fi
+}
+
+echo
+echo "# (b) one agent into the acking sink: alone (blast --shard 0/3 directly) vs one of 3 agents;"
+echo "#     $RATE msg/s QoS 1 over $CONNS connections each, --workers 1, $DURATION s, $REPEAT rounds alternating"
+compare "one of 3 agents" 3 --target "127.0.0.1:$SINK_PORT" --conns $((CONNS * 3)) --rate $((RATE * 3)) \
+	--qos 1 --workers 1 --duration "${DURATION}s"
+
+echo
+echo "# (c) at full speed: blast directly vs the same run as 1 agent under a coordinator;"
+echo "#     no --rate, QoS 1 over $CONNS connections, --inflight 1024, --workers 1, $DURATION s, $REPEAT rounds"
+compare "1 agent, coordinated" 1 --target "127.0.0.1:$SINK_PORT" --conns "$CONNS" --inflight 1024 \
+	--qos 1 --workers 1 --duration "${DURATION}s"
 
 echo
 echo "# targets"
