@@ -134,11 +134,13 @@ check "$(calc "$max < 100000")" "the coordinator keeps up with $AGENTS agents: m
 	"$(printf 'max %.1f ms' "$(calc "$max / 1000")")"
 
 # --- (b), (c): one real agent alone and under a coordinator ---
+AGENT_PIDS=()
 for n in a1 a2 a3; do
 	"$BLAST" agent --control "$CTL" --name "$n" >"$TMP/$n.out" 2>"$TMP/$n.err" &
 	PIDS+=("$!")
-	[ "$n" = a1 ] && A1_PID=$!
+	AGENT_PIDS+=("$!")
 done
+A1_PID=${AGENT_PIDS[0]}
 HZ=$(getconf CLK_TCK)
 # agent_cpu: a1's CPU seconds so far, its runs' (children it waited for)
 # included. The coordinator picks agents by name: a1 is always share 0.
@@ -154,11 +156,12 @@ done
 # one KIND N FLAGS...: KIND alone (blast directly, share 0 of N) or coord
 # (N agents under a coordinator, FLAGS their whole run). Sets R_RATE
 # (msg/s acked per agent), R_P99 (corrected, ms), R_CPU (the client's
-# user + sys seconds: blast alone, or agent a1 with its run), or R_NOTE.
+# user + sys seconds: blast alone, or agent a1 with its run), R_NS (that
+# CPU per message it sent: a coordinated run's acked / N), or R_NOTE.
 one() {
 	local kind=$1 n=$2 rc f c0 rate p99 acked sent
 	shift 2
-	R_RATE="" R_P99="" R_CPU="" R_NOTE=""
+	R_RATE="" R_P99="" R_CPU="" R_NS="" R_NOTE=""
 	f=$TMP/$kind.json
 	rm -f "$f"
 	if [ "$kind" = alone ]; then
@@ -188,6 +191,7 @@ one() {
 	R_RATE=$rate
 	[ "$kind" = coord ] && R_RATE=$(calc "$rate / $n") # the merged run's, per agent
 	R_P99=$(calc "$p99 / 1000")
+	R_NS=$(calc "$R_CPU * 1e9 / $acked * ($kind == \"coord\" ? $n : 1)")
 }
 
 # compare LABEL N FLAGS...: REPEAT rounds of alone and coord, the order
@@ -195,7 +199,7 @@ one() {
 compare() {
 	local label=$1 n=$2 i kind order l r
 	shift 2
-	declare -A FIG=() P99=() CPU=() got=()
+	declare -A FIG=() P99=() CPU=() NS=() got=()
 	local ratios="" notes=""
 	for i in $(seq "$REPEAT"); do
 		order="alone coord"
@@ -210,28 +214,29 @@ compare() {
 			FIG[$kind]+=" $R_RATE"
 			P99[$kind]+=" $R_P99"
 			CPU[$kind]+=" $R_CPU"
+			NS[$kind]+=" $R_NS"
 			got[$kind]=$R_RATE
 		done
 		if [ -n "${got[alone]:-}" ] && [ -n "${got[coord]:-}" ]; then
 			ratios+=" $(calc "${got[coord]} / ${got[alone]}")"
 		fi
 	done
-	printf '%-34s %14s %10s %8s  %s\n' "" "msg/s/agent" "p99 ms" "cpu_s" "rounds (msg/s)"
+	printf '%-34s %14s %10s %8s %10s  %s\n' "" "msg/s/agent" "p99 ms" "cpu_s" "cpu ns/msg" "rounds (msg/s)"
 	for kind in alone coord; do
 		l=${FIG[$kind]:-}
 		if [ -z "${l// /}" ]; then
-			printf '%-34s %14s %10s %8s  %s\n' "$kind" - - - "no figure"
+			printf '%-34s %14s %10s %8s %10s  %s\n' "$kind" - - - - "no figure"
 			continue
 		fi
 		# shellcheck disable=SC2086 # lists on purpose
-		printf '%-34s %14.0f %10.2f %8.2f  %s\n' "$([ "$kind" = alone ] && echo alone || echo "$label")" \
-			"$(median $l)" "$(median ${P99[$kind]})" "$(median ${CPU[$kind]})" \
+		printf '%-34s %14.0f %10.2f %8.2f %10.1f  %s\n' "$([ "$kind" = alone ] && echo alone || echo "$label")" \
+			"$(median $l)" "$(median ${P99[$kind]})" "$(median ${CPU[$kind]})" "$(median ${NS[$kind]})" \
 			"$(for v in $l; do printf '%.0f ' "$v"; done)"
 	done
 	if [ -n "${ratios// /}" ]; then
 		# shellcheck disable=SC2086
 		r=$(median $ratios)
-		printf '%-34s %14.3f                     %s\n' "ratio ($label / alone)" "$r" \
+		printf '%-34s %14.3f                                %s\n' "ratio ($label / alone)" "$r" \
 			"$(for v in $ratios; do printf '%.3f ' "$v"; done)"
 		check "$(calc "$r >= 0.97")" "$label keeps >= 0.97 of its rate alone" "$(printf '%.3f' "$r")"
 	else
@@ -248,6 +253,10 @@ echo "#     $RATE msg/s QoS 1 over $CONNS connections each, --workers 1, $DURATI
 compare "one of 3 agents" 3 --target "127.0.0.1:$SINK_PORT" --conns $((CONNS * 3)) --rate $((RATE * 3)) \
 	--qos 1 --workers 1 --duration "${DURATION}s"
 
+# A coordinator takes the first N agents it hears of: a2 and a3 leave
+# (clearing their registrations), so that the one agent is a1.
+stop_pid "${AGENT_PIDS[1]}"
+stop_pid "${AGENT_PIDS[2]}"
 echo
 echo "# (c) at full speed: blast directly vs the same run as 1 agent under a coordinator;"
 echo "#     no --rate, QoS 1 over $CONNS connections, --inflight 1024, --workers 1, $DURATION s, $REPEAT rounds"
