@@ -191,7 +191,9 @@ one() {
 	R_RATE=$rate
 	[ "$kind" = coord ] && R_RATE=$(calc "$rate / $n") # the merged run's, per agent
 	R_P99=$(calc "$p99 / 1000")
-	R_NS=$(calc "$R_CPU * 1e9 / $acked * ($kind == \"coord\" ? $n : 1)")
+	local per=$acked
+	[ "$kind" = coord ] && per=$(calc "$acked / $n")
+	R_NS=$(calc "$R_CPU * 1e9 / $per")
 }
 
 # compare LABEL N FLAGS...: REPEAT rounds of alone and coord, the order
