@@ -221,6 +221,7 @@ bench: blast $(BENCH_BINS) $(TOOL_BINS)
 	$(Q)bench/probe_startup.sh
 	$(Q)bench/pacing.sh
 	$(Q)bench/limit_window.sh
+	$(Q)bench/distributed.sh
 
 clean:
 	rm -rf $(OUT) blast

@@ -3,7 +3,8 @@
 # mosquitto, 3 `blast agent` processes and `blast --control --agents 3`:
 # - the run is split 3 ways, started at one T0, and merged exactly:
 #   merged counts = the sum of the agents' = what a subscriber got from the
-#   broker, the merged report says 3 reports;
+#   broker, the merged report says 3 reports and the coordinator's own
+#   work (control messages in, merge time);
 # - an agent killed mid-run is lost within --heartbeat-timeout: the
 #   coordinator names it, merges the others and exits 1;
 # - bad input: too few agents in --agents-timeout, --control without
@@ -42,6 +43,13 @@ expect_json "$T/m.json" sent == 3000
 expect_json "$T/m.json" acked == 3000
 expect_json "$T/m.json" merged.reports == 3
 expect_json "$T/m.json" merged.shards == 3
+# The coordinator's own work: 3 agents' seconds and beats came in, merged.
+expect_json "$T/m.json" control.agents == 3
+expect_json "$T/m.json" control.messages_in -ge 9
+expect_json "$T/m.json" control.report_bytes_in -ge 3000
+expect_json "$T/m.json" control.merge_seconds -ge 1
+grep -q '^blast: control: 3 agents, .* KiB/s in per agent' "$T/blast.err" ||
+	fail "no control line: $(tail -3 "$T/blast.err")"
 check_accounting "$T/m.json"
 wait_until 10 eval '[ "$(sub_count "$T/sub.out")" -ge 3000 ]'
 [ "$(sub_count "$T/sub.out")" -eq 3000 ] || fail "the broker delivered $(sub_count "$T/sub.out"), not 3000"

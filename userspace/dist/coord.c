@@ -19,6 +19,7 @@
 #include "dist/clock.h"
 #include "dist/coord.h"
 #include "dist/coord_watch.h"
+#include "dist/coord_stats.h"
 #include "dist/link.h"
 #include "dist/live.h"
 #include "encoders/control.h"
@@ -52,6 +53,7 @@ struct coord {
 	struct live *live; /* the run's seconds, while it runs */
 	bool *active;      /* [agents]: may still send seconds */
 	struct coord_watch w; /* heartbeats, SIGINT, the clock exchange's round */
+	struct coord_stats st; /* its own work, measured */
 };
 
 int coord_wanted(int argc, char **argv)
@@ -220,6 +222,7 @@ static int on_message(struct coord *k, const struct link_msg *lm)
 		    live_add(k->live, (uint32_t)(p - k->p), m.u.sec.wall_sec, m.u.sec.len_ms, &m.u.sec.c,
 			     (const uint8_t *)m.u.sec.hist.p, m.u.sec.hist.len))
 			k->refused++;
+		coord_stats_merge(&k->st, now, mono_ns(), 1);
 		break;
 	case CTL_DONE:
 		if (m.run_id != k->run_id || p->done)
@@ -251,6 +254,8 @@ static int wait_for(struct coord *k, bool (*done)(struct coord *k), uint64_t dea
 			fprintf(stderr, "blast: the control link to %s broke\n", k->c->url);
 			return -1;
 		}
+		if (r > 0)
+			coord_stats_msg(&k->st, lm.payload, lm.payload_len);
 		if (r > 0 && on_message(k, &lm) < 0)
 			return -1;
 	}
@@ -307,6 +312,7 @@ static bool all_done(struct coord *k)
 	}
 	if (k->live && !k->c->quiet)
 		live_print(k->live, stderr, k->active, wall_ns());
+	coord_stats_merge(&k->st, now, mono_ns(), 0);
 	return all;
 }
 
@@ -419,15 +425,22 @@ static int merge_reports(struct coord *k)
 			continue;
 		}
 		worst = p->exit_status > worst ? p->exit_status : worst;
-		if ((r = merge_add(&m, who, p->report, p->report_len)))
+		uint64_t t = mono_ns();
+		r = merge_add(&m, who, p->report, p->report_len);
+		k->st.final_ns += mono_ns() - t;
+		if (r)
 			break;
 	}
+	struct control_figures cf;
+	coord_stats_figures(&k->st, k->c->agents, &cf);
+	m.control = &cf;
 	if (!r && !m.n) {
 		fprintf(stderr, "blast: no agent sent a report: nothing to merge\n");
 		r = 1;
 	}
 	if (!r)
 		r = merge_emit(&m, worst > 1 ? 1 : worst);
+	coord_stats_print(&cf, stderr);
 	merge_free(&m);
 	free(rows);
 	return r;
@@ -502,7 +515,9 @@ int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 		(unsigned long long)(t0 % NSEC_PER_SEC / NSEC_PER_MSEC));
 	k.live = live_new(c->agents);
 	k.active = calloc(c->agents, sizeof(*k.active));
+	coord_stats_start(&k.st, mono_ns(), k.l.bytes_in);
 	r = wait_for(&k, all_done, UINT64_MAX);
+	coord_stats_end(&k.st, mono_ns(), k.l.bytes_in);
 	if (k.live && !c->quiet) /* what is left, partial or not */
 		live_print(k.live, stderr, k.active, UINT64_MAX);
 	if (r < 0) {
@@ -517,6 +532,7 @@ out:
 		r = 1; /* stopped, not refused */
 	coord_watch_free(&k.w);
 	live_free(k.live);
+	coord_stats_free(&k.st);
 	free(k.active);
 	link_close(&k.l);
 	for (size_t i = 0; i < k.n; i++)

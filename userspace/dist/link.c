@@ -55,6 +55,7 @@ static int fill(struct link *l, int timeout_ms)
 	int one = 1;
 	setsockopt(l->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 	l->in_len += (size_t)n;
+	l->bytes_in += (uint64_t)n;
 	return 1;
 }
 

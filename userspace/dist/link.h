@@ -19,6 +19,7 @@ struct link {
 	size_t consumed;      /* the last frame handed out, dropped on the next poll */
 	uint64_t last_send_ns;
 	uint16_t next_id;
+	uint64_t bytes_in;    /* read from the socket, all told */
 };
 
 struct link_msg {

@@ -229,6 +229,27 @@ static void json_agents(struct json_writer *w, const struct blast_results *r)
 	json_end_array(w);
 }
 
+/* The coordinator's own work (dist/coord_stats.c). */
+static void json_control(struct json_writer *w, const struct control_figures *c)
+{
+	json_key(w, "control");
+	json_begin_object(w);
+	json_kv_u64(w, "agents", c->agents);
+	json_kv_double3(w, "run_s", c->run_s);
+	json_kv_u64(w, "messages_in", c->messages_in);
+	json_kv_u64(w, "bytes_in", c->bytes_in);
+	json_kv_double3(w, "messages_in_per_agent_s", c->messages_in_per_agent_s);
+	json_kv_double3(w, "bytes_in_per_agent_s", c->bytes_in_per_agent_s);
+	json_kv_u64(w, "report_bytes_in", c->report_bytes_in);
+	json_kv_double3(w, "bytes_in_per_agent_s_without_reports", c->bytes_in_per_agent_s_running);
+	json_kv_u64(w, "merge_seconds", c->merge_seconds);
+	json_kv_double3(w, "merge_us_mean", c->merge_us_mean);
+	json_kv_double3(w, "merge_us_median", c->merge_us_median);
+	json_kv_double3(w, "merge_us_max", c->merge_us_max);
+	json_kv_double3(w, "final_merge_ms", c->final_merge_ms);
+	json_end_object(w);
+}
+
 void report_json_exact(struct json_writer *w, const struct blast_results *r)
 {
 	const struct blast_opts *o = r->opts;
@@ -264,6 +285,8 @@ void report_json_exact(struct json_writer *w, const struct blast_results *r)
 	}
 	if (r->n_agents)
 		json_agents(w, r);
+	if (r->control && r->control->agents)
+		json_control(w, r->control);
 	json_key(w, "exact");
 	json_begin_object(w);
 	json_kv_u64(w, "origin_ms", s ? s->origin_wall_ms : 0);

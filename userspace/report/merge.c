@@ -156,6 +156,7 @@ int merge_emit(struct merge *m, int exit_status)
 		.agents = m->agents,
 		.n_agents = m->n_agents,
 		.max_clock_offset_ms = m->max_clock_offset_ms,
+		.control = m->control,
 	};
 	r = report_emit(&res, &s, NULL, NULL);
 	series_free(&s);

@@ -37,6 +37,7 @@ struct merge {
 	const struct report_agent *agents;
 	unsigned n_agents;
 	double max_clock_offset_ms;
+	const struct control_figures *control; /* the coordinator's work, or NULL */
 };
 
 /* 0, or -ENOMEM. */

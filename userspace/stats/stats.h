@@ -176,6 +176,20 @@ struct report_agent {
 };
 
 /* What a finished run hands to the report writers. */
+/* A distributed run's coordinator, its own work (dist/coord_stats.c):
+ * the report's "control" member. */
+struct control_figures {
+	unsigned agents;
+	double run_s;                   /* GO sent .. every agent done or lost */
+	uint64_t messages_in, bytes_in; /* from the agents, on the control link */
+	uint64_t report_bytes_in;       /* ...of them the DONEs', each with a whole report */
+	double messages_in_per_agent_s, bytes_in_per_agent_s;
+	double bytes_in_per_agent_s_running; /* without the DONEs */
+	unsigned merge_seconds;         /* the seconds the figures below are of */
+	double merge_us_mean, merge_us_median, merge_us_max; /* merge work per second */
+	double final_merge_ms;          /* the agents' reports merged */
+};
+
 struct blast_results {
 	const struct blast_opts *opts;
 	struct blast_totals t;
@@ -198,6 +212,7 @@ struct blast_results {
 	const struct report_agent *agents; /* a coordinator's: its agents, n_agents of them */
 	unsigned n_agents;
 	double max_clock_offset_ms;        /* ...and the bound on their clocks */
+	const struct control_figures *control; /* a coordinator's merge, or NULL */
 	uint64_t expected;        /* fan-out: receipts expected (sent x fanout) */
 	double batch_s;           /* fan-out: first send -> last receipt */
 	double send_s;            /* fan-out: first send -> last send */
