@@ -141,6 +141,7 @@ static void on_message(struct fake *f, const struct link_msg *lm)
 {
 	static struct ctl_msg m;
 	const char *why;
+	uint64_t t2 = wall_ns();
 
 	if (ctl_decode(lm->payload, lm->payload_len, &m, &why)) {
 		fprintf(stderr, "fake_agents %s: control message refused: %s\n", f->name, why);
@@ -154,6 +155,12 @@ static void on_message(struct fake *f, const struct link_msg *lm)
 	} else if (m.type == CTL_GO && m.run_id == f->run_id && f->state == CTL_WAITING_GO) {
 		f->t0_ns = m.u.go.t0_wall_ns;
 		f->state = CTL_RUNNING;
+	} else if (m.type == CTL_TIME_REQUEST && m.agent.len == strlen(f->name) &&
+		   !memcmp(m.agent.p, f->name, m.agent.len)) {
+		struct ctl_msg r = { .type = CTL_TIME_REPLY,
+				     .u.time = { m.u.time.seq, m.u.time.t1, t2, 0 } };
+		r.u.time.t3 = wall_ns();
+		fake_send(f, f->t_from, &r, false);
 	}
 }
 
@@ -219,7 +226,7 @@ int main(int argc, char **argv)
 				       .u.bye.reason = { "lost", 4 } };
 		ssize_t wl = ctl_encode(&bye, will, sizeof(will));
 		snprintf(cid, sizeof(cid), "blast-agent-%s", f->name);
-		if (wl < 0 || link_open(&f->l, url, cid, f->t_agent, will, (size_t)wl, err, sizeof(err))) {
+		if (wl < 0 || link_open(&f->l, url, cid, f->t_agent, will, (size_t)wl, true, err, sizeof(err))) {
 			fprintf(stderr, "fake_agents: %s: %s\n", f->name, err);
 			return 1;
 		}
