@@ -565,6 +565,10 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		.steps = steps,
 		.n_steps = n_steps,
 	};
+	if (all.first_send) {
+		uint64_t mono = mono_ns(), wall = wall_ns();
+		res.first_send_wall_ms = (double)(wall - (mono - all.first_send)) / 1e6;
+	}
 	for (unsigned k = 0; k < HS__COUNT; k++)
 		res.stage[k] = stage[k];
 	if (opts_fanout(o)) {

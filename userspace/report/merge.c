@@ -153,6 +153,7 @@ int merge_emit(struct merge *m, int exit_status)
 		.stop_reason = m->stop_reason ? m->stop_reason : "unknown",
 		.merged_reports = (unsigned)m->n,
 		.merged_shards = (unsigned)m->shards,
+		.first_send_wall_ms = m->first_send_ms,
 	};
 	r = report_emit(&res, &s, NULL, NULL);
 	series_free(&s);

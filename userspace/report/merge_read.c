@@ -283,6 +283,9 @@ int merge_add(struct merge *m, const char *path, const char *buf, size_t len)
 	double from = dbl_of(&ex, "publish_start_ms");
 	if (from > 0 && (!m->pub_from_ms || from < m->pub_from_ms))
 		m->pub_from_ms = from;
+	double first = dbl_of(&ex, "first_send_ms");
+	if (first > 0 && (!m->first_send_ms || first < m->first_send_ms))
+		m->first_send_ms = first;
 	double to = from + dbl_of(&root, "publish_s") * 1e3, end = from + dbl_of(&root, "duration_s") * 1e3;
 	m->pub_to_ms = to > m->pub_to_ms ? to : m->pub_to_ms;
 	m->end_ms = end > m->end_ms ? end : m->end_ms;

@@ -27,6 +27,7 @@ struct merge {
 	struct msec *secs;
 	size_t n_secs;
 	double pub_from_ms, pub_to_ms, end_ms; /* the runs' span on the wall clock */
+	double first_send_ms;    /* the earliest first send of them */
 	uint64_t peak, rss, n, shards;
 	int exit_status;
 	const char *stop_reason;
