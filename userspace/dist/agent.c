@@ -94,7 +94,8 @@ static void take_assign(struct agent *a, const struct ctl_msg *m)
 static void start_run(struct agent *a, uint64_t t0_ns)
 {
 	char shard[32], at[40];
-	char **argv = calloc(a->n_args + 16, sizeof(char *)) /* "blast", the flags, extra, --hlog, NULL */;
+	/* "blast", the run's flags, extra[], --hlog FILE, NULL. */
+	char **argv = calloc(a->n_args + 16, sizeof(char *));
 	int k = 0;
 
 	if (!argv)

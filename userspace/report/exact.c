@@ -248,7 +248,8 @@ void report_json_exact(struct json_writer *w, const struct blast_results *r)
 	json_hist(w, "latency", r->latency);
 	json_hist(w, "latency_uncorrected", r->latency_raw);
 	json_hist(w, "connect", r->connect);
-	json_hist(w, "e2e", o && opts_fanout(o) ? r->e2e : NULL);
+	/* --proto http's time to first byte is kept where fan-out's is. */
+	json_hist(w, "e2e", o && (opts_fanout(o) || o->proto == PROTO_HTTP) ? r->e2e : NULL);
 	json_seconds(w, s);
 	json_end_object(w);
 }

@@ -147,6 +147,7 @@ int merge_emit(struct merge *m, int exit_status)
 		.latency = m->lat,
 		.latency_raw = m->raw,
 		.connect = m->con,
+		.e2e = m->e2e,
 		.peak_conns = m->peak,
 		.rss_bytes = m->rss,
 		.exit_status = exit_status > m->exit_status ? exit_status : m->exit_status,

@@ -167,6 +167,43 @@ static int add_seconds(struct merge *m, const char *path, const struct json_val 
 	return 0;
 }
 
+static bool bool_of(const struct json_val *o, const char *key)
+{
+	struct json_val v;
+
+	return json_member(o, key, &v) && json_type_of(&v) == JSON_TRUE;
+}
+
+/* --proto http: the settings its summary shows, and which statuses
+ * counted as acked ("2xx,3xx,404", as the report wrote --ok-status). */
+static void take_http_config(struct blast_opts *o, const struct json_val *c)
+{
+	const char *p;
+	size_t len;
+
+	if (str_of(c, "http_method", &p, &len))
+		o->http_method = strndup(p, len);
+	o->pipeline = (uint32_t)u64_of(c, "pipeline");
+	o->no_keepalive = bool_of(c, "no_keepalive");
+	o->think_ns = (uint64_t)(dbl_of(c, "think_time_s") * 1e9);
+	o->max_body = u64_of(c, "max_body");
+	o->http_body = bool_of(c, "http_body");
+	if (!str_of(c, "ok_status", &p, &len))
+		return;
+	o->ok_status = strndup(p, len);
+	for (size_t i = 0; i + 3 <= len; i += 4) {
+		int d0 = p[i] - '0';
+		if (d0 < 1 || d0 > 5)
+			continue;
+		if ((p[i + 1] | 0x20) == 'x') {
+			for (int st = d0 * 100; st < d0 * 100 + 100; st++)
+				o->http_ok[st] = true;
+		} else if (p[i + 1] >= '0' && p[i + 1] <= '9' && p[i + 2] >= '0' && p[i + 2] <= '9') {
+			o->http_ok[d0 * 100 + (p[i + 1] - '0') * 10 + (p[i + 2] - '0')] = true;
+		}
+	}
+}
+
 /* The whole run's settings from the first report's config: the figures a
  * summary and a page show. Shares add up to the whole. */
 static void take_config(struct merge *m, const struct json_val *root)
@@ -193,6 +230,8 @@ static void take_config(struct merge *m, const struct json_val *root)
 	if (str_of(&c, "client_id", &p, &len))
 		o->client_id = strndup(p, len);
 	o->has_messages = json_member(&c, "messages", &v) && json_type_of(&v) == JSON_NUMBER;
+	if (o->proto == PROTO_HTTP)
+		take_http_config(o, &c);
 }
 
 /* One report into the merge. */
@@ -265,7 +304,7 @@ int merge_add(struct merge *m, const char *path, const char *buf, size_t len)
 		return bad(path, "not a shard (--shard) while the first report is");
 	}
 	if (add_hist(&ex, "latency", m->lat, tmp) || add_hist(&ex, "latency_uncorrected", m->raw, tmp) ||
-	    add_hist(&ex, "connect", m->con, tmp))
+	    add_hist(&ex, "connect", m->con, tmp) || add_hist(&ex, "e2e", m->e2e, tmp))
 		return bad(path, "a histogram in exact is damaged");
 	int r = add_seconds(m, path, &ex, tmp);
 	if (r)
@@ -315,8 +354,9 @@ int merge_init(struct merge *m)
 	m->lat = hist_new();
 	m->raw = hist_new();
 	m->con = hist_new();
+	m->e2e = hist_new();
 	m->tmp = hist_new();
-	return m->lat && m->raw && m->con && m->tmp ? 0 : -ENOMEM;
+	return m->lat && m->raw && m->con && m->e2e && m->tmp ? 0 : -ENOMEM;
 }
 
 void merge_free(struct merge *m)
@@ -327,10 +367,13 @@ void merge_free(struct merge *m)
 	free(m->lat);
 	free(m->raw);
 	free(m->con);
+	free(m->e2e);
 	free(m->tmp);
 	free(m->shard_seen);
 	free(m->o.topic);
 	free(m->o.client_id);
+	free(m->o.http_method);
+	free(m->o.ok_status);
 	free(m->o.report_path);
 	free(m->o.csv_path);
 	free(m->o.hlog_path);
