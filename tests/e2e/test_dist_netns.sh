@@ -222,7 +222,10 @@ start_nginx "access_log $T/access.log;" 'location = /ping { return 200 "PONG"; }
 	die "cannot start nginx"
 coordinate http --proto http --target "http://$SRV:8080/ping" --conns 6 --rate 1500 --messages 3000
 check_run http 1500 6 0
-expect_json "$T/http.json" acked == 3000
+# The merge keeps --proto http's settings and its time to first byte.
+expect_jsons "$T/http.json" acked == 3000 http.status.http:200 == 3000 http.ttfb_us.count == 3000 \
+	http.ok_status eq 2xx,3xx config.http_method eq GET config.pipeline == 1
+grep -q 'http:200 3000 (failed)' "$T/http.out" && fail "http: the merged summary calls 200 failed"
 wait_until 5 eval '[ "$(wc -l <"$T/access.log")" -ge 3000 ]'
 got=$(wc -l <"$T/access.log")
 [ "$got" -eq 3000 ] || fail "http: nginx logged $got requests, not 3000"
