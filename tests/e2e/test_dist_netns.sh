@@ -17,7 +17,8 @@
 #   topic's partitions);
 # - T0: each agent's schedule anchor (exact.publish_start_ms) and its first
 #   send (exact.first_send_ms; Kafka's after --linger) are within 5 ms of
-#   the T0 the coordinator sent with GO.
+#   the T0 the coordinator sent with GO, and no second before T0 sent
+#   anything.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 skip_unless_root
 skip_unless_cmd python3 java node socat mosquitto_sub
@@ -146,6 +147,10 @@ for i, a in enumerate(agents):
         if not -1 <= ex[k] - wait - t0 <= 5:
             bad.append(f"agent {i}: {k} {ex[k]:.3f} is {ex[k] - t0:+.3f} ms from T0 {t0:.0f}"
                        f"{f' (linger {wait} ms)' if wait else ''}")
+    # Nothing went before T0: the seconds before it sent nothing.
+    early = sum(x["sent"] for x in ex["seconds"] if x["start_ms"] < t0)
+    if early:
+        bad.append(f"agent {i}: {early} sent in the seconds before T0")
 lag = max(a["exact"]["first_send_ms"] - a["config"].get("linger_ms", 0) - t0 for a in agents)
 print("; ".join(bad) if bad else
       f"sent {m['sent']} acked {m['acked']}, p99 {m['latency_us']['p99']} us, first sends "
