@@ -237,4 +237,10 @@ got=$(wc -l <"$T/access.log")
 out=$(awk '{ print $1 }' "$T/access.log" | sort | uniq -c | awk '{ print $2 "=" $1 }' | tr '\n' ' ')
 [ "$out" = "10.201.0.11=1000 10.201.0.12=1000 10.201.0.13=1000 " ] ||
 	fail "http: requests by agent address: $out"
+
+# Bad input: a --reports-dir it cannot write is one line, exit status 2.
+rc=0
+"$BLAST" agent --control "mqtt://127.0.0.1:1" --reports-dir "$T/nowhere" 2>"$T/agent-bad.err" || rc=$?
+[ "$rc" -eq 2 ] && [ "$(wc -l <"$T/agent-bad.err")" -eq 1 ] ||
+	fail "agent --reports-dir nowhere: exit $rc, $(cat "$T/agent-bad.err")"
 pass
