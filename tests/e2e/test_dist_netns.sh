@@ -5,7 +5,7 @@
 # inside these namespaces only). For a QoS 1 MQTT run into mosquitto, a
 # Kafka run into librdkafka's mock cluster (its advertised 127.0.0.1:PORT
 # relayed to the servers' namespace from each agent's) and an HTTP run
-# into nginx:
+# into nginx (its flags from a --config file the coordinator reads):
 # - counts: the merged report's = the sum of the agents' own reports (kept
 #   by --reports-dir) = what the server saw (a subscriber's count, the
 #   records read back, nginx's access log lines);
@@ -225,8 +225,14 @@ check_kafka_records "$T/kafka.records" count=3000 partitions=6
 NG_NETNS=${LAN_NS[srv]} NG_ADDR=$SRV NG_PORT=8080
 start_nginx "access_log $T/access.log;" 'location = /ping { return 200 "PONG"; }' ||
 	die "cannot start nginx"
-coordinate http --proto http --target "http://$SRV:8080/ping" --conns 6 --rate 1500 --messages 3000
+# The run's flags from a --config file: the coordinator reads it and the
+# agents get its flags, not its path (a file their machines may not have).
+printf '%s\n' 'proto http' "target http://$SRV:8080/ping" 'conns = 6' '--rate 1500' >"$T/http.conf"
+coordinate http --config "$T/http.conf" --messages 3000
 check_run http 1500 6 0
+for f in "$T"/keep-a?/*.json; do
+	! json_get "$f" config.config_file >/dev/null || fail "http: an agent was given the --config path"
+done
 # The merge keeps --proto http's settings and its time to first byte.
 expect_jsons "$T/http.json" acked == 3000 http.status.http:200 == 3000 http.ttfb_us.count == 3000 \
 	http.ok_status eq 2xx,3xx config.http_method eq GET config.pipeline == 1
