@@ -181,8 +181,10 @@ static void take_http_config(struct blast_opts *o, const struct json_val *c)
 	const char *p;
 	size_t len;
 
-	if (str_of(c, "http_method", &p, &len))
+	if (str_of(c, "http_method", &p, &len)) {
+		free(o->http_method);
 		o->http_method = strndup(p, len);
+	}
 	o->pipeline = (uint32_t)u64_of(c, "pipeline");
 	o->no_keepalive = bool_of(c, "no_keepalive");
 	o->think_ns = (uint64_t)(dbl_of(c, "think_time_s") * 1e9);
@@ -190,6 +192,7 @@ static void take_http_config(struct blast_opts *o, const struct json_val *c)
 	o->http_body = bool_of(c, "http_body");
 	if (!str_of(c, "ok_status", &p, &len))
 		return;
+	free(o->ok_status);
 	o->ok_status = strndup(p, len);
 	for (size_t i = 0; i + 3 <= len; i += 4) {
 		int d0 = p[i] - '0';
