@@ -2,10 +2,12 @@
  * run keeps the settings its summary shows (method, pipeline, which
  * statuses count as acked) and adds up the time to first byte, which a
  * report keeps in exact.e2e, bucket by bucket. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/http_ok.h"
 #include "config/version.h"
 #include "report/exact.h"
 #include "report/merge_read.h"
@@ -80,8 +82,28 @@ static void test_http_merge(void)
 	free(b);
 }
 
+/* The one reading of --ok-status, the command line's and a merge's. */
+static void test_ok_parse(void)
+{
+	static bool ok[HTTP_STATUS_SLOTS];
+
+	CHECK_EQ_INT(http_ok_parse("2XX,404,1xx", 11, ok), 0);
+	CHECK(ok[100] && ok[199] && ok[200] && ok[299] && ok[404]);
+	CHECK(!ok[300] && !ok[403] && !ok[405] && !ok[500]);
+	/* A span, not a string: what follows len is not read. */
+	CHECK_EQ_INT(http_ok_parse("503,junk", 3, ok), 0);
+	CHECK(ok[503] && !ok[200]);
+	static const char *const bad[] = { "", "2xx,", ",2xx", "2x", "2xxx", "600", "0xx", "2x4",
+					   "20", "2xx,,3xx", "abc" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		CHECK_EQ_INT(http_ok_parse(bad[i], strlen(bad[i]), ok), -EINVAL);
+		CHECK(ok[503] && !ok[200]); /* untouched */
+	}
+}
+
 int main(void)
 {
+	test_ok_parse();
 	test_http_merge();
 	return t_done("merge_http");
 }

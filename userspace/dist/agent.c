@@ -218,9 +218,9 @@ static void finish_run(struct agent *a, int status)
 	unlink(a->seconds);
 	a->child = 0;
 	a->state = CTL_FINISHED;
+	bool kept = m.u.done.report.len && a->keep_dir;
 	fprintf(stderr, "blast agent %s: run %llx done, exit %d%s%s\n", a->name,
-		(unsigned long long)a->run_id, rc, m.u.done.report.len && a->keep_dir ? ", report kept in " : "",
-		m.u.done.report.len && a->keep_dir ? a->report : "");
+		(unsigned long long)a->run_id, rc, kept ? ", report kept in " : "", kept ? a->report : "");
 }
 
 static void on_message(struct agent *a, const struct link_msg *lm)

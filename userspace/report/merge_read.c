@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/http_ok.h"
 #include "config/version.h"
 #include "report/exact.h"
 #include "report/json_read.h"
@@ -194,17 +195,7 @@ static void take_http_config(struct blast_opts *o, const struct json_val *c)
 		return;
 	free(o->ok_status);
 	o->ok_status = strndup(p, len);
-	for (size_t i = 0; i + 3 <= len; i += 4) {
-		int d0 = p[i] - '0';
-		if (d0 < 1 || d0 > 5)
-			continue;
-		if ((p[i + 1] | 0x20) == 'x') {
-			for (int st = d0 * 100; st < d0 * 100 + 100; st++)
-				o->http_ok[st] = true;
-		} else if (p[i + 1] >= '0' && p[i + 1] <= '9' && p[i + 2] >= '0' && p[i + 2] <= '9') {
-			o->http_ok[d0 * 100 + (p[i + 1] - '0') * 10 + (p[i + 2] - '0')] = true;
-		}
-	}
+	http_ok_parse(p, len, o->http_ok); /* as the run read it: it wrote what it took */
 }
 
 /* The whole run's settings from the first report's config: the figures a
