@@ -151,6 +151,8 @@ for i, a in enumerate(agents):
     early = sum(x["sent"] for x in ex["seconds"] if x["start_ms"] < t0)
     if early:
         bad.append(f"agent {i}: {early} sent in the seconds before T0")
+if m["exact"]["first_send_ms"] != min(a["exact"]["first_send_ms"] for a in agents):
+    bad.append("the merged first_send_ms is not the agents' earliest")
 lag = max(a["exact"]["first_send_ms"] - a["config"].get("linger_ms", 0) - t0 for a in agents)
 print("; ".join(bad) if bad else
       f"sent {m['sent']} acked {m['acked']}, p99 {m['latency_us']['p99']} us, first sends "
