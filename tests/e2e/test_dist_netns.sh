@@ -5,7 +5,8 @@
 # inside these namespaces only). For a QoS 1 MQTT run into mosquitto, a
 # Kafka run into librdkafka's mock cluster (its advertised 127.0.0.1:PORT
 # relayed to the servers' namespace from each agent's) and an HTTP run
-# into nginx (its flags from a --config file the coordinator reads):
+# into nginx on three ports (its flags from a --config file the coordinator
+# reads; connection {conn} to target {conn} % 3, as on one machine):
 # - counts: the merged report's = the sum of the agents' own reports (kept
 #   by --reports-dir) = what the server saw (a subscriber's count, the
 #   records read back, nginx's access log lines);
@@ -223,13 +224,16 @@ expect_json "$T/kafka.json" acked == 3000
 kafka_consume dk 3000 10 >"$T/kafka.records" || fail "kafka: the consumer reported errors"
 check_kafka_records "$T/kafka.records" count=3000 partitions=6
 
-# (3) HTTP into nginx, its access log one line a request.
+# (3) HTTP into nginx on three ports (three targets), its access log one
+# line a request: the client's address and the port it came to.
 NG_NETNS=${LAN_NS[srv]} NG_ADDR=$SRV NG_PORT=8080
-start_nginx "access_log $T/access.log;" 'location = /ping { return 200 "PONG"; }' ||
-	die "cannot start nginx"
+NG_HTTP_LINES='log_format dn "$remote_addr $server_port";'
+start_nginx "listen $SRV:8081;" "listen $SRV:8082;" "access_log $T/access.log dn;" \
+	'location = /ping { return 200 "PONG"; }' || die "cannot start nginx"
 # The run's flags from a --config file: the coordinator reads it and the
 # agents get its flags, not its path (a file their machines may not have).
-printf '%s\n' 'proto http' "target http://$SRV:8080/ping" 'conns = 6' '--rate 1500' >"$T/http.conf"
+printf '%s\n' 'proto http' "target http://$SRV:8080/ping" "target http://$SRV:8081/ping" \
+	"target http://$SRV:8082/ping" 'conns = 6' '--rate 1500' >"$T/http.conf"
 coordinate http --config "$T/http.conf" --messages 3000
 check_run http 1500 6 0
 for f in "$T"/keep-a?/*.json; do
@@ -245,6 +249,11 @@ got=$(wc -l <"$T/access.log")
 out=$(awk '{ print $1 }' "$T/access.log" | sort | uniq -c | awk '{ print $2 "=" $1 }' | tr '\n' ' ')
 [ "$out" = "10.201.0.11=1000 10.201.0.12=1000 10.201.0.13=1000 " ] ||
 	fail "http: requests by agent address: $out"
+# Connection {conn} goes to target {conn} % 3 as on one machine: agent 2's
+# connections 2 and 3 to ports 8082 and 8080, no port left out.
+out=$(sort -u "$T/access.log" | tr '\n' ' ')
+want="10.201.0.11 8080 10.201.0.11 8081 10.201.0.12 8080 10.201.0.12 8082 10.201.0.13 8081 10.201.0.13 8082 "
+[ "$out" = "$want" ] || fail "http: agents' connections by target port: $out"
 
 # Bad input: a --reports-dir it cannot write is one line, exit status 2.
 rc=0

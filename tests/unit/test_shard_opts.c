@@ -63,6 +63,15 @@ static void test_shares(void)
 		CHECK_EQ_INT(o.conns, 5);
 		opts_free(&o);
 	}
+	/* Several targets: connection {conn} to target {conn} % 3, as on one
+	 * machine, so share 1's connections 2 and 3 go to targets 2 and 0. */
+	if (!GOOD(&o, "--target", "127.0.0.1:1", "--target", "127.0.0.1:2", "--target", "127.0.0.1:3",
+		  "--conns", "6", "--shard", "1/3", "--quiet")) {
+		CHECK_EQ_INT(o.conns, 2);
+		CHECK_EQ_INT(opts_conn_target(&o, 0, o.n_targets), 2);
+		CHECK_EQ_INT(opts_conn_target(&o, 1, o.n_targets), 0);
+		opts_free(&o);
+	}
 	/* Kafka: --conns stays per leader; given --partitions are the whole's. */
 	if (!GOOD(&o, "--proto", "kafka", "--target", "127.0.0.1:9092", "--topic", "t", "--conns", "2",
 		  "--partitions", "0,1,2,3", "--shard", "1/3", "--quiet")) {
