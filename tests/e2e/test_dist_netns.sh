@@ -34,24 +34,8 @@ AGENTS=(a1 a2 a3)
 lan_start d ctl=10.201.0.2 srv=10.201.0.3 a1=10.201.0.11 a2=10.201.0.12 a3=10.201.0.13
 CTL=${LAN_IP[ctl]} SRV=${LAN_IP[srv]}
 
-# ns_mosquitto NAME: mosquitto in NAME's namespace on its address and its
-# loopback, port 1883; its log is $T/mq-NAME/mosquitto.log.
-ns_mosquitto() {
-	local name=$1 dir=$T/mq-$1
-	mkdir -p "$dir" && chmod 755 "$dir"
-	{
-		echo "listener 1883 ${LAN_IP[$name]}"
-		echo "listener 1883 127.0.0.1"
-		echo "allow_anonymous true"
-		mosquitto_common_conf "$dir/mosquitto.log"
-	} >"$dir/mosquitto.conf"
-	in_lan "$name" /usr/sbin/mosquitto -c "$dir/mosquitto.conf" >"$dir/stderr" 2>&1 &
-	track $!
-	wait_until 5 lan_port_open "$name" "${LAN_IP[$name]}" 1883 ||
-		die "mosquitto in $name not listening: $(cat "$dir/stderr")"
-}
-ns_mosquitto ctl
-ns_mosquitto srv
+lan_mosquitto ctl
+lan_mosquitto srv
 for n in "${AGENTS[@]}"; do
 	lan_port_open "$n" "$CTL" 1883 || die "$n cannot reach the control broker on $CTL"
 	lan_port_open "$n" "$SRV" 1883 || die "$n cannot reach the target broker on $SRV"

@@ -95,6 +95,23 @@ lan_port_open() {
 	in_lan "$1" bash -c "(exec 3<>/dev/tcp/$2/$3) 2>/dev/null"
 }
 
+# lan_mosquitto NAME: mosquitto in NAME's namespace on its address and its
+# loopback, port 1883; its log is $T/mq-NAME/mosquitto.log.
+lan_mosquitto() {
+	local name=$1 dir=$T/mq-$1
+	mkdir -p "$dir" && chmod 755 "$dir"
+	{
+		echo "listener 1883 ${LAN_IP[$name]}"
+		echo "listener 1883 127.0.0.1"
+		echo "allow_anonymous true"
+		mosquitto_common_conf "$dir/mosquitto.log"
+	} >"$dir/mosquitto.conf"
+	in_lan "$name" /usr/sbin/mosquitto -c "$dir/mosquitto.conf" >"$dir/stderr" 2>&1 &
+	track $!
+	wait_until 5 lan_port_open "$name" "${LAN_IP[$name]}" 1883 ||
+		die "mosquitto in $name not listening: $(cat "$dir/stderr")"
+}
+
 lan_cleanup() {
 	local pid ns
 	for pid in "${_PIDS[@]+"${_PIDS[@]}"}"; do
