@@ -8,8 +8,9 @@
 # into nginx on three ports (its flags from a --config file the coordinator
 # reads; connection {conn} to target {conn} % 3, as on one machine):
 # - counts: the merged report's = the sum of the agents' own reports (kept
-#   by --reports-dir) = what the server saw (a subscriber's count, the
-#   records read back, nginx's access log lines);
+#   by --reports-dir) = the coordinator's live lines added up = what the
+#   server saw (a subscriber's count, the records read back, nginx's access
+#   log lines);
 # - histogram: the merged report's = `blast merge` of the agents' reports,
 #   bucket for bucket; HdrHistogram's Java HistogramLogProcessor reading
 #   the agents' hlogs together, and its JS port reading the merged hlog,
@@ -89,6 +90,10 @@ check_run() {
 		check_accounting "${files[-1]}"
 	done
 	check_accounting "$T/$tag.json"
+	# The live lines: the agents' seconds as they came, every message once.
+	out=$(grep -o '^\[[0-9:]*\] agents 3/3 | sent [0-9]*' "$T/$tag.err" | sed 's/.* sent //' | paste -sd+ | bc)
+	[ "${out:-0}" = "$(json_get "$T/$tag.json" sent)" ] ||
+		fail "$tag: the live lines sent $out in all: $(grep agents "$T/$tag.err")"
 	"$BLAST" merge "${files[@]}" --report "$T/$tag-merge.json" >"$T/$tag-merge.out" \
 		2>"$T/$tag-merge.err" || fail "$tag: blast merge exited $?: $(head -3 "$T/$tag-merge.err")"
 	out=$(python3 - "$t0" "$rate" "$conns" "$parts" "$T/$tag.json" "$T/$tag-merge.json" "${files[@]}" <<'PY'

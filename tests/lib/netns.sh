@@ -55,7 +55,7 @@ shaped_netns_cleanup() {
 # namespaces only: nothing here routes anywhere else, and the host's own
 # namespace gets no interface at all. in_lan NAME CMD... runs CMD there
 # (its PID is CMD's: ip execs it); LAN_NS[NAME] and LAN_IP[NAME] name
-# them. On any exit the processes the test tracked are stopped, then
+# them; lan_port_open and lan_mosquitto below. On any exit the processes the test tracked are stopped, then
 # whatever is left in the namespaces, then the namespaces go.
 declare -gA LAN_NS=() LAN_IP=()
 LAN_HUB=''
