@@ -164,7 +164,7 @@ $(OUT)/asan/tests/%: tests/unit/%.c $(ASAN_OBJS) | $(PROTO_GEN_H)
 FUZZ_LIB := $(ENC_SRCS) userspace/stats/hist.c userspace/witness/wire_match.c \
             userspace/witness/wire_parse.c userspace/witness/wire_pend.c userspace/witness/wire_http.c \
             userspace/witness/wire_tls.c userspace/witness/tls_decrypt.c userspace/witness/tls_keys.c \
-            userspace/config/names.c userspace/report/json_read.c userspace/report/report_read.c userspace/report/wire.c \
+            userspace/config/names.c userspace/config/http_ok.c userspace/report/json_read.c userspace/report/report_read.c userspace/report/wire.c \
             userspace/report/json.c userspace/report/exact.c userspace/report/merge_read.c \
             userspace/stats/stats.c userspace/transport/stack.c userspace/transport/tls.c \
             userspace/transport/tls_ctx.c userspace/transport/tls_bio.c userspace/transport/tls_ident.c \

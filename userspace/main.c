@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/config.h"
 #include "witness/analyze.h"
 #include "witness/capture.h"
 #include "stats/clock.h"
@@ -574,6 +575,10 @@ static int run_and_report(struct blast_opts *o, struct kafka_meta *kmeta)
 		.steps = steps,
 		.n_steps = n_steps,
 	};
+	if (all.first_send) {
+		uint64_t mono = mono_ns(), wall = wall_ns();
+		res.first_send_wall_ms = (double)(wall - (mono - all.first_send)) / 1e6;
+	}
 	for (unsigned k = 0; k < HS__COUNT; k++)
 		res.stage[k] = stage[k];
 	if (opts_fanout(o)) {
@@ -663,13 +668,19 @@ static int tls_check(const struct blast_opts *o)
 }
 
 /* `blast --control URL --agents N <run flags>`: the run's flags are checked
- * here as share 0 of N would take them, before any agent is waited for. */
+ * here as share 0 of N would take them, before any agent is waited for. A
+ * --config file is read here: the agents get its flags, not a path to a
+ * file their machines may not have. */
 static int coordinate(int argc, char **argv)
 {
-	struct coord_cfg c;
+	struct coord_cfg c = { 0 };
 	struct blast_opts o;
+	struct config_args ca;
 	char shard[32];
-	int r = coord_args(argc, argv, &c);
+	int r = config_expand(argc, argv, &ca);
+
+	if (!r)
+		r = coord_args(ca.argc, ca.argv, &c);
 
 	if (!r) {
 		snprintf(shard, sizeof(shard), "0/%u", c.agents);
@@ -686,6 +697,7 @@ static int coordinate(int argc, char **argv)
 		}
 	}
 	free(c.run_argv);
+	config_args_free(&ca);
 	return r;
 }
 

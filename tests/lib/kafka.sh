@@ -21,7 +21,9 @@ require_kafka_tools() {
 # BROKERS brokers (ids 1..BROKERS) on loopback with these topics. Exports
 # KAFKA_BOOTSTRAP (broker 1's HOST:PORT), KAFKA_BOOTSTRAPS (every broker,
 # comma-separated), KAFKA_MOCK_PID and KAFKA_MOCK_DIR (its out and err
-# files). Returns 1 if it does not print its addresses within 5 s.
+# files). Returns 1 if it does not print its addresses within 5 s. With
+# KAFKA_IN_NS set, the mock (and kafka_consume) run in that network
+# namespace, on its loopback.
 start_kafka_mock() {
 	local brokers=$1 spec args=() i
 	shift
@@ -29,7 +31,8 @@ start_kafka_mock() {
 	for spec in "$@"; do args+=(--topic "$spec"); done
 	KAFKA_MOCK_DIR=$(mktemp -d "$T/kafka_mock.XXXXXX") || return 1
 	mkfifo "$KAFKA_MOCK_DIR/in" || return 1
-	"$KAFKA_TOOLS/kafka_mock" --brokers "$brokers" "${args[@]+"${args[@]}"}" \
+	${KAFKA_IN_NS:+ip netns exec "$KAFKA_IN_NS"} \
+		"$KAFKA_TOOLS/kafka_mock" --brokers "$brokers" "${args[@]+"${args[@]}"}" \
 		<"$KAFKA_MOCK_DIR/in" >"$KAFKA_MOCK_DIR/out" 2>"$KAFKA_MOCK_DIR/err" &
 	KAFKA_MOCK_PID=$!
 	track "$KAFKA_MOCK_PID"
@@ -100,7 +103,8 @@ stop_kafka_mock() {
 # consumer's status: 0, or 1 if librdkafka reported an error (bad CRC...).
 kafka_consume() {
 	local topic=$1 n=$2 secs=$3 pid rc
-	"$KAFKA_TOOLS/kafka_consume" --bootstrap "$KAFKA_BOOTSTRAPS" --topic "$topic" \
+	${KAFKA_IN_NS:+ip netns exec "$KAFKA_IN_NS"} \
+		"$KAFKA_TOOLS/kafka_consume" --bootstrap "$KAFKA_BOOTSTRAPS" --topic "$topic" \
 		--count "$n" --timeout "$secs" --max-time $((secs + 60)) \
 		2>>"$T/kafka_consume.err" &
 	pid=$!

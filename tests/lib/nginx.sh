@@ -8,6 +8,9 @@
 # second listener's line (listen 127.0.0.1:P ssl) is just a server line.
 # The document root is $NG_DIR/www. Exports NG_PORT, NG_PID, NG_DIR,
 # NG_LOG. Returns 1 if nginx does not accept connections within 5 s.
+# NG_ADDR (default 127.0.0.1) is the address it listens on; with NG_NETNS
+# set, it runs in that network namespace (give NG_PORT: free_port looks
+# at this one).
 start_nginx() {
 	local port line i
 	[ -x /usr/sbin/nginx ] || skip "nginx not installed (scripts/install-deps.sh)"
@@ -31,13 +34,14 @@ start_nginx() {
 		done
 		echo "  ${NG_HTTP_LINES:-}"
 		echo "  server {"
-		echo "    listen 127.0.0.1:$port;"
+		echo "    listen ${NG_ADDR:-127.0.0.1}:$port;"
 		echo "    root $NG_DIR/www;"
 		for line in "$@"; do echo "    $line"; done
 		echo "  }"
 		echo "}"
 	} >"$NG_DIR/nginx.conf"
-	/usr/sbin/nginx -p "$NG_DIR" -c "$NG_DIR/nginx.conf" -g 'daemon off;' \
+	${NG_NETNS:+ip netns exec "$NG_NETNS"} \
+		/usr/sbin/nginx -p "$NG_DIR" -c "$NG_DIR/nginx.conf" -g 'daemon off;' \
 		>>"$NG_DIR/stderr" 2>&1 &
 	NG_PID=$!
 	track "$NG_PID"
@@ -51,10 +55,15 @@ start_nginx() {
 			NG_PID=
 			return 1
 		fi
-		port_open "$port" && return 0
+		if [ -n "${NG_NETNS:-}" ]; then
+			ip netns exec "$NG_NETNS" bash -c "(exec 3<>/dev/tcp/${NG_ADDR:-127.0.0.1}/$port) 2>/dev/null" &&
+				return 0
+		else
+			port_open "$port" && return 0
+		fi
 		sleep 0.1
 	done
-	echo "nginx not accepting on 127.0.0.1:$port after 5 s" >&2
+	echo "nginx not accepting on ${NG_ADDR:-127.0.0.1}:$port after 5 s" >&2
 	stop_pid "$NG_PID"
 	NG_PID=
 	return 1

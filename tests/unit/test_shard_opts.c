@@ -63,6 +63,27 @@ static void test_shares(void)
 		CHECK_EQ_INT(o.conns, 5);
 		opts_free(&o);
 	}
+	/* Several targets: connection {conn} to target {conn} % 3, as on one
+	 * machine, so share 1's connections 2 and 3 go to targets 2 and 0. */
+	if (!GOOD(&o, "--target", "127.0.0.1:1", "--target", "127.0.0.1:2", "--target", "127.0.0.1:3",
+		  "--conns", "6", "--shard", "1/3", "--quiet")) {
+		CHECK_EQ_INT(o.conns, 2);
+		CHECK_EQ_INT(opts_conn_target(&o, 0, o.n_targets), 2);
+		CHECK_EQ_INT(opts_conn_target(&o, 1, o.n_targets), 0);
+		opts_free(&o);
+	}
+	/* Kafka: --conns stays per leader; given --partitions are the whole's. */
+	if (!GOOD(&o, "--proto", "kafka", "--target", "127.0.0.1:9092", "--topic", "t", "--conns", "2",
+		  "--partitions", "0,1,2,3", "--shard", "1/3", "--quiet")) {
+		CHECK_EQ_INT(o.conns, 2);
+		CHECK_EQ_INT(o.shard_whole.partitions, 4);
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "--proto", "kafka", "--target", "127.0.0.1:9092", "--topic", "t", "--shard", "0/3",
+		  "--quiet")) {
+		CHECK_EQ_INT(o.shard_whole.partitions, 0); /* from the metadata, later */
+		opts_free(&o);
+	}
 	/* --start-at a second ahead. */
 	char at[32];
 	snprintf(at, sizeof(at), "%lld", (long long)time(NULL) + 2);
@@ -80,6 +101,8 @@ static void test_bad(void)
 	BAD("cannot be split 4 ways", "--conns", "3", "--shard", "0/4");
 	BAD("--messages 3 cannot be split", "--conns", "8", "--messages", "3", "--shard", "0/4");
 	BAD("--rate 2 cannot be split", "--conns", "8", "--rate", "2", "--shard", "0/4");
+	BAD("--partitions 2 cannot be split 3 ways", "--proto", "kafka", "--target", "127.0.0.1:9092",
+	    "--topic", "t", "--partitions", "0,1", "--shard", "0/3");
 	BAD("cannot be used together", "--conns", "8", "--shard", "0/4", "--shards", "4");
 	BAD("--shard cannot be used with --find-limit", "--find-limit", "--shard", "0/2", "--conns", "2");
 	unsetenv("JOB_COMPLETION_INDEX");

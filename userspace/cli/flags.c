@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/http_ok.h"
 #include "config/names.h"
 #include "config/opts.h"
 #include "limit/limit.h"
@@ -126,29 +127,9 @@ static int set_ws_header(struct blast_opts *o, const char *flag, const char *arg
 /* --ok-status 2xx,3xx,404: the statuses counted as acked. */
 static int set_ok_status(struct blast_opts *o, const char *flag, const char *arg)
 {
-	bool ok[HTTP_STATUS_SLOTS] = { false };
-
-	for (const char *p = arg;; p++) {
-		size_t n = strcspn(p, ",");
-		int d0 = p[0] - '0';
-
-		if (n != 3 || d0 < 1 || d0 > 5)
-			return cli_fail("--ok-status %s: expected classes and codes like 2xx,3xx,404",
-					cli_quote(arg));
-		if ((p[1] | 0x20) == 'x' && (p[2] | 0x20) == 'x') {
-			for (int s = d0 * 100; s < d0 * 100 + 100; s++)
-				ok[s] = true;
-		} else if (p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9') {
-			ok[d0 * 100 + (p[1] - '0') * 10 + (p[2] - '0')] = true;
-		} else {
-			return cli_fail("--ok-status %s: expected classes and codes like 2xx,3xx,404",
-					cli_quote(arg));
-		}
-		p += n;
-		if (!*p)
-			break;
-	}
-	memcpy(o->http_ok, ok, sizeof(ok));
+	if (http_ok_parse(arg, strlen(arg), o->http_ok))
+		return cli_fail("--ok-status %s: expected classes and codes like 2xx,3xx,404",
+				cli_quote(arg));
 	return str_arg(&o->ok_status, flag, arg, SIZE_MAX);
 }
 

@@ -57,6 +57,14 @@ int shard_finish(struct blast_opts *o, const struct parse_state *ps)
 		return each_needs("--publishers", w.publishers, n);
 	if (fan && w.receivers < n)
 		return each_needs(o->proto == PROTO_WS ? "--listeners" : "--subscribers", w.receivers, n);
+	/* Kafka's --partitions, when given, are known before any metadata: a
+	 * coordinator's assignment carries their split, and too few for N
+	 * machines is refused before any machine connects. */
+	if (o->proto == PROTO_KAFKA && !o->key) {
+		w.partitions = o->n_partitions;
+		if (w.partitions && w.partitions < n)
+			return each_needs("--partitions", w.partitions, n);
+	}
 	if (w.rate && w.rate < n)
 		return each_needs("--rate", w.rate, n);
 	if (w.has_messages && w.messages && w.messages < n)

@@ -237,6 +237,13 @@ static inline uint64_t opts_conn_no(const struct blast_opts *o, uint64_t i)
 	return o->conn_base + i;
 }
 
+/* The target (of n) connection i of this share goes to: by its {conn}
+ * number, so a split run's shares load the targets as one machine would. */
+static inline uint32_t opts_conn_target(const struct blast_opts *o, uint64_t i, uint32_t n)
+{
+	return (uint32_t)(opts_conn_no(o, i) % n);
+}
+
 /* The protocol's name, as --proto takes it and the reports print it
  * ("mqtt" when there are no options). In config/names.c. */
 const char *opts_proto_name(const struct blast_opts *o);

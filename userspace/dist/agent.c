@@ -8,6 +8,7 @@
  * is stopped, drains, and its report is kept on this machine. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,9 @@ struct agent {
 	char **args;
 	uint32_t n_args;
 	pid_t child;
-	char report[64], log[64], seconds[64];
+	char report[PATH_MAX], log[PATH_MAX], seconds[PATH_MAX];
+	char hlog[PATH_MAX];
+	const char *keep_dir; /* --reports-dir: each run's files are kept there */
 	long seconds_off;    /* how much of the seconds file was sent */
 	/* The run's coordinator, watched from GO until the run ends. */
 	char coord[128];           /* its name, from its heartbeats */
@@ -102,7 +105,8 @@ static void take_assign(struct agent *a, const struct ctl_msg *m)
 static void start_run(struct agent *a, uint64_t t0_ns)
 {
 	char shard[32], at[40];
-	char **argv = calloc(a->n_args + 12, sizeof(char *));
+	/* "blast", the run's flags, extra[], --hlog FILE, NULL. */
+	char **argv = calloc(a->n_args + 16, sizeof(char *));
 	int k = 0;
 
 	if (!argv)
@@ -110,8 +114,19 @@ static void start_run(struct agent *a, uint64_t t0_ns)
 	snprintf(shard, sizeof(shard), "%u/%u", a->share.index, a->share.count);
 	snprintf(at, sizeof(at), "%llu.%09llu", (unsigned long long)(t0_ns / NSEC_PER_SEC),
 		 (unsigned long long)(t0_ns % NSEC_PER_SEC));
-	snprintf(a->report, sizeof(a->report), "/tmp/blast-agent-%d.json", (int)getpid());
-	snprintf(a->log, sizeof(a->log), "/tmp/blast-agent-%d.log", (int)getpid());
+	/* Kept: DIR/RUN-NAME.{json,hlog,log}, this share's own report; else
+	 * temporary files, gone once the report is sent. */
+	if (a->keep_dir) {
+		char base[PATH_MAX - 8];
+		snprintf(base, sizeof(base), "%s/%llx-%s", a->keep_dir, (unsigned long long)a->run_id,
+			 a->name);
+		snprintf(a->report, sizeof(a->report), "%s.json", base);
+		snprintf(a->log, sizeof(a->log), "%s.log", base);
+		snprintf(a->hlog, sizeof(a->hlog), "%s.hlog", base);
+	} else {
+		snprintf(a->report, sizeof(a->report), "/tmp/blast-agent-%d.json", (int)getpid());
+		snprintf(a->log, sizeof(a->log), "/tmp/blast-agent-%d.log", (int)getpid());
+	}
 	unlink(a->report);
 	argv[k++] = "blast";
 	for (uint32_t i = 0; i < a->n_args; i++)
@@ -123,6 +138,10 @@ static void start_run(struct agent *a, uint64_t t0_ns)
 				"--seconds-to", a->seconds };
 	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
 		argv[k++] = (char *)extra[i];
+	if (a->keep_dir) {
+		argv[k++] = "--hlog";
+		argv[k++] = a->hlog;
+	}
 	argv[k] = NULL;
 	fflush(NULL);
 	a->coord_timeout_ns = a->coord_hb_ns = 0;
@@ -183,11 +202,14 @@ static void send_seconds(struct agent *a)
 /* A run stopped without its coordinator: the report stays here, named. */
 static void keep_report(struct agent *a, int rc)
 {
-	char kept[300];
+	char kept[sizeof(a->report)];
 
-	snprintf(kept, sizeof(kept), "/tmp/blast-agent-%s-%llx.json", a->name,
-		 (unsigned long long)a->run_id);
-	if (access(a->report, F_OK) == 0 && rename(a->report, kept) == 0) {
+	if (a->keep_dir) /* already where --reports-dir keeps it */
+		snprintf(kept, sizeof(kept), "%s", a->report);
+	else
+		snprintf(kept, sizeof(kept), "/tmp/blast-agent-%s-%llx.json", a->name,
+			 (unsigned long long)a->run_id);
+	if (access(a->report, F_OK) == 0 && (a->keep_dir || rename(a->report, kept) == 0)) {
 		fprintf(stderr, "blast agent %s: run %llx stopped (%s), exit %d: its report is kept "
 				"in %s\n", a->name, (unsigned long long)a->run_id, a->orphaned, rc, kept);
 		unlink(a->log);
@@ -231,14 +253,17 @@ static void finish_run(struct agent *a, int status)
 	send_seconds(a);
 	send_msg(a, a->topic_from, &m, false);
 	free(buf);
-	unlink(a->report);
+	if (!a->keep_dir) {
+		unlink(a->report);
+		unlink(a->log);
+	}
 	unlink(a->seconds);
-	unlink(a->log);
 	a->child = 0;
 	a->state = CTL_FINISHED;
 	a->coord_timeout_ns = 0;
-	fprintf(stderr, "blast agent %s: run %llx done, exit %d\n", a->name,
-		(unsigned long long)a->run_id, rc);
+	bool kept = m.u.done.report.len && a->keep_dir;
+	fprintf(stderr, "blast agent %s: run %llx done, exit %d%s%s\n", a->name,
+		(unsigned long long)a->run_id, rc, kept ? ", report kept in " : "", kept ? a->report : "");
 }
 
 /* The run goes on without its coordinator: stop it; finish_run keeps its report. */
@@ -303,18 +328,23 @@ static void on_message(struct agent *a, const struct link_msg *lm)
 	}
 }
 
-static int agent_args(int argc, char **argv, const char **url, const char **name)
+static int agent_args(int argc, char **argv, const char **url, const char **name,
+		      const char **keep)
 {
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--control") && i + 1 < argc)
 			*url = argv[++i];
+		else if (!strcmp(argv[i], "--reports-dir") && i + 1 < argc)
+			*keep = argv[++i];
 		else if (!strcmp(argv[i], "--name") && i + 1 < argc)
 			*name = argv[++i];
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: blast agent --control mqtt://HOST:PORT [--name NAME]\n"
+			printf("usage: blast agent --control mqtt://HOST:PORT [--name NAME] "
+			       "[--reports-dir DIR]\n"
 			       "Registers with the control broker, then runs the shares of the runs a\n"
 			       "coordinator (blast --control URL --agents N ...) gives it\n"
-			       "(docs/distributed.md). NAME: default the host name.\n");
+			       "(docs/distributed.md). NAME: default the host name. DIR: keep each\n"
+			       "run's own report, hlog and log there as RUN-NAME.json, .hlog, .log.\n");
 			return 1;
 		} else {
 			fprintf(stderr, "blast agent: %s: unknown (usage: blast agent --control "
@@ -324,6 +354,10 @@ static int agent_args(int argc, char **argv, const char **url, const char **name
 	}
 	if (!*url) {
 		fprintf(stderr, "blast agent: --control mqtt://HOST:PORT is needed\n");
+		return BLAST_EXIT_USAGE;
+	}
+	if (*keep && access(*keep, W_OK | X_OK)) {
+		fprintf(stderr, "blast agent: --reports-dir %s: %s\n", *keep, strerror(errno));
 		return BLAST_EXIT_USAGE;
 	}
 	if (*name && (!**name || strlen(*name) > 100 || strpbrk(*name, "/+#"))) {
@@ -336,12 +370,13 @@ static int agent_args(int argc, char **argv, const char **url, const char **name
 int agent_main(int argc, char **argv)
 {
 	static struct agent a;
-	const char *url = NULL, *name = NULL;
+	const char *url = NULL, *name = NULL, *keep = NULL;
 	char err[300], host[64] = "agent";
-	int r = agent_args(argc, argv, &url, &name);
+	int r = agent_args(argc, argv, &url, &name, &keep);
 
 	if (r)
 		return r == 1 ? 0 : r; /* 1: --help said it all */
+	a.keep_dir = keep;
 	gethostname(host, sizeof(host) - 1);
 	if (name)
 		snprintf(a.name, sizeof(a.name), "%s", name);

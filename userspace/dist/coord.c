@@ -100,7 +100,8 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 			name[eq - a] = '\0';
 			static const char *const ours[] = { "--control", "--agents", "--heartbeat-timeout",
 							    "--agents-timeout", "--report", "--csv",
-							    "--hlog", "--html", "--max-clock-offset" };
+							    "--hlog", "--html", "--max-clock-offset",
+							    "--config" };
 			for (size_t j = 0; j < sizeof(ours) / sizeof(ours[0]) && !joined; j++)
 				joined = !strcmp(name, ours[j]);
 			if (joined) {
@@ -129,6 +130,8 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 			r = coord_watch_ms_arg(a, v, &c->max_clock_offset_ms);
 		} else if (out && v) {
 			*out = (char *)v; /* the merged result's, not each agent's */
+		} else if (!strcmp(a, "--config") && v) {
+			/* Its flags are in argv already (config_expand): not passed on. */
 		} else if (!strncmp(a, "--dashboard", 11)) {
 			fprintf(stderr, "blast: --dashboard: not yet for a distributed run; "
 					"see docs/dashboard.md\n");

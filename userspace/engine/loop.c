@@ -144,6 +144,12 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 
 	for (;;) {
 		w.now = mono_ns();
+		/* The second closes before this turn sends: a message due on
+		 * the boundary (--start-at's first) is the new second's. */
+		if (w.now >= w.t_next_second) {
+			publish_interval(&w, false);
+			w.t_next_second += NSEC_PER_SEC;
+		}
 		if (!advance_phase(&w))
 			break;
 		open_more(&w);
@@ -159,10 +165,6 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 		}
 		w.n_rearm = 0;
 		pump(&w);
-		if (w.now >= w.t_next_second) {
-			publish_interval(&w, false);
-			w.t_next_second += NSEC_PER_SEC;
-		}
 		if (w.now >= w.t_next_publish) {
 			publish_counters(&w);
 			w.t_next_publish = w.now + PUBLISH_NS;

@@ -176,7 +176,7 @@ int setup(struct worker *w)
 		struct conn *c = &w->conns[i];
 		c->fd = -1;
 		c->idx = i * w->n_workers + w->id;
-		c->target = (uint8_t)(c->idx % w->n_addrs);
+		c->target = (uint8_t)opts_conn_target(o, c->idx, w->n_addrs);
 		if (opts_fanout(o)) {
 			/* Publishers first, all on the first target; then
 			 * --listeners (--subscribers) per node, the first

@@ -323,6 +323,8 @@ static void kf_send_produce(struct worker *w, struct conn *c, bool flush)
 				k->queued_fresh--;
 				w->t.sent++;
 				w->t.inflight++;
+				if (!w->first_send_ns)
+					w->first_send_ns = w->now;
 				w->last_send_ns = w->now;
 			}
 			rq->ents[rq->n++] = (struct kent){ .m = m, .part = pi };

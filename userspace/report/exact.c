@@ -293,6 +293,8 @@ void report_json_exact(struct json_writer *w, const struct blast_results *r)
 	/* When publishing started and ended on the wall clock: a merge's span. */
 	double from = s && s->n_runs ? s->runs[0].publish_from : 0;
 	json_kv_double3(w, "publish_start_ms", s ? (double)s->origin_wall_ms + from * 1e3 : 0);
+	/* The schedule's anchor says when sending was due; this, when it began. */
+	json_kv_double3(w, "first_send_ms", r->first_send_wall_ms);
 	char *t = exact_totals_b64(&r->t);
 	json_kv_string(w, "totals", t);
 	free(t);
@@ -300,7 +302,8 @@ void report_json_exact(struct json_writer *w, const struct blast_results *r)
 	json_hist(w, "latency", r->latency);
 	json_hist(w, "latency_uncorrected", r->latency_raw);
 	json_hist(w, "connect", r->connect);
-	json_hist(w, "e2e", o && opts_fanout(o) ? r->e2e : NULL);
+	/* --proto http's time to first byte is kept where fan-out's is. */
+	json_hist(w, "e2e", o && (opts_fanout(o) || o->proto == PROTO_HTTP) ? r->e2e : NULL);
 	json_seconds(w, s);
 	json_end_object(w);
 }

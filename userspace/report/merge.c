@@ -147,6 +147,7 @@ int merge_emit(struct merge *m, int exit_status)
 		.latency = m->lat,
 		.latency_raw = m->raw,
 		.connect = m->con,
+		.e2e = m->e2e,
 		.peak_conns = m->peak,
 		.rss_bytes = m->rss,
 		.exit_status = exit_status > m->exit_status ? exit_status : m->exit_status,
@@ -157,6 +158,7 @@ int merge_emit(struct merge *m, int exit_status)
 		.n_agents = m->n_agents,
 		.max_clock_offset_ms = m->max_clock_offset_ms,
 		.control = m->control,
+		.first_send_wall_ms = m->first_send_ms,
 	};
 	r = report_emit(&res, &s, NULL, NULL);
 	series_free(&s);

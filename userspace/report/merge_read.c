@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/http_ok.h"
 #include "config/version.h"
 #include "report/exact.h"
 #include "report/json_read.h"
@@ -167,6 +168,36 @@ static int add_seconds(struct merge *m, const char *path, const struct json_val 
 	return 0;
 }
 
+static bool bool_of(const struct json_val *o, const char *key)
+{
+	struct json_val v;
+
+	return json_member(o, key, &v) && json_type_of(&v) == JSON_TRUE;
+}
+
+/* --proto http: the settings its summary shows, and which statuses
+ * counted as acked ("2xx,3xx,404", as the report wrote --ok-status). */
+static void take_http_config(struct blast_opts *o, const struct json_val *c)
+{
+	const char *p;
+	size_t len;
+
+	if (str_of(c, "http_method", &p, &len)) {
+		free(o->http_method);
+		o->http_method = strndup(p, len);
+	}
+	o->pipeline = (uint32_t)u64_of(c, "pipeline");
+	o->no_keepalive = bool_of(c, "no_keepalive");
+	o->think_ns = (uint64_t)(dbl_of(c, "think_time_s") * 1e9);
+	o->max_body = u64_of(c, "max_body");
+	o->http_body = bool_of(c, "http_body");
+	if (!str_of(c, "ok_status", &p, &len))
+		return;
+	free(o->ok_status);
+	o->ok_status = strndup(p, len);
+	http_ok_parse(p, len, o->http_ok); /* as the run read it: it wrote what it took */
+}
+
 /* The whole run's settings from the first report's config: the figures a
  * summary and a page show. Shares add up to the whole. */
 static void take_config(struct merge *m, const struct json_val *root)
@@ -193,6 +224,8 @@ static void take_config(struct merge *m, const struct json_val *root)
 	if (str_of(&c, "client_id", &p, &len))
 		o->client_id = strndup(p, len);
 	o->has_messages = json_member(&c, "messages", &v) && json_type_of(&v) == JSON_NUMBER;
+	if (o->proto == PROTO_HTTP)
+		take_http_config(o, &c);
 }
 
 /* One report into the merge. */
@@ -265,7 +298,7 @@ int merge_add(struct merge *m, const char *path, const char *buf, size_t len)
 		return bad(path, "not a shard (--shard) while the first report is");
 	}
 	if (add_hist(&ex, "latency", m->lat, tmp) || add_hist(&ex, "latency_uncorrected", m->raw, tmp) ||
-	    add_hist(&ex, "connect", m->con, tmp))
+	    add_hist(&ex, "connect", m->con, tmp) || add_hist(&ex, "e2e", m->e2e, tmp))
 		return bad(path, "a histogram in exact is damaged");
 	int r = add_seconds(m, path, &ex, tmp);
 	if (r)
@@ -283,6 +316,9 @@ int merge_add(struct merge *m, const char *path, const char *buf, size_t len)
 	double from = dbl_of(&ex, "publish_start_ms");
 	if (from > 0 && (!m->pub_from_ms || from < m->pub_from_ms))
 		m->pub_from_ms = from;
+	double first = dbl_of(&ex, "first_send_ms");
+	if (first > 0 && (!m->first_send_ms || first < m->first_send_ms))
+		m->first_send_ms = first;
 	double to = from + dbl_of(&root, "publish_s") * 1e3, end = from + dbl_of(&root, "duration_s") * 1e3;
 	m->pub_to_ms = to > m->pub_to_ms ? to : m->pub_to_ms;
 	m->end_ms = end > m->end_ms ? end : m->end_ms;
@@ -312,8 +348,9 @@ int merge_init(struct merge *m)
 	m->lat = hist_new();
 	m->raw = hist_new();
 	m->con = hist_new();
+	m->e2e = hist_new();
 	m->tmp = hist_new();
-	return m->lat && m->raw && m->con && m->tmp ? 0 : -ENOMEM;
+	return m->lat && m->raw && m->con && m->e2e && m->tmp ? 0 : -ENOMEM;
 }
 
 void merge_free(struct merge *m)
@@ -324,10 +361,13 @@ void merge_free(struct merge *m)
 	free(m->lat);
 	free(m->raw);
 	free(m->con);
+	free(m->e2e);
 	free(m->tmp);
 	free(m->shard_seen);
 	free(m->o.topic);
 	free(m->o.client_id);
+	free(m->o.http_method);
+	free(m->o.ok_status);
 	free(m->o.report_path);
 	free(m->o.csv_path);
 	free(m->o.hlog_path);

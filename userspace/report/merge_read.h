@@ -24,9 +24,11 @@ struct merge {
 	char version[64], proto[16];
 	struct blast_totals t;
 	struct hist *lat, *raw, *con;
+	struct hist *e2e;        /* --proto http: time to first byte */
 	struct msec *secs;
 	size_t n_secs;
 	double pub_from_ms, pub_to_ms, end_ms; /* the runs' span on the wall clock */
+	double first_send_ms;    /* the earliest first send of them */
 	uint64_t peak, rss, n, shards;
 	int exit_status;
 	const char *stop_reason;

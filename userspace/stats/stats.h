@@ -216,6 +216,8 @@ struct blast_results {
 	uint64_t expected;        /* fan-out: receipts expected (sent x fanout) */
 	double batch_s;           /* fan-out: first send -> last receipt */
 	double send_s;            /* fan-out: first send -> last send */
+	double first_send_wall_ms; /* the first message handed to a connection, wall clock
+				    * (ms since the epoch); 0 when none was */
 	const struct step_row *steps; /* --steps rows, n_steps of them */
 	unsigned n_steps;
 	uint64_t peak_conns;
