@@ -93,6 +93,11 @@ run_blast 20 --control="mqtt://127.0.0.1:$CTL" --agents=2 --conns 1 --target "12
 expect_rc 2
 grep -q 'cannot be split 2 ways' "$T/blast.err" || fail "a share of nothing: $(cat "$T/blast.err")"
 [ "$(wc -l <"$T/blast.err")" -eq 1 ] || fail "$(wc -l <"$T/blast.err") lines for a share of nothing"
+# A fan-out run: refused before any agent is asked (its receipts do not add up).
+run_blast 20 --control "mqtt://127.0.0.1:$CTL" --agents 3 --target "127.0.0.1:$TARGET" --conns 6 --subscribers 3
+expect_rc 2
+grep -q 'fan-out runs are not merged across agents' "$T/blast.err" || fail "fan-out: $(cat "$T/blast.err")"
+[ "$(wc -l <"$T/blast.err")" -eq 1 ] || fail "$(wc -l <"$T/blast.err") lines for a fan-out run"
 "$BLAST" agent --help >"$T/agent-help.out" 2>&1 || fail "blast agent --help exited $?"
 grep -q 'usage: blast agent --control' "$T/agent-help.out" || fail "agent --help: $(cat "$T/agent-help.out")"
 rc=0
