@@ -33,6 +33,7 @@
 #include "report/merge.h"
 #include "dist/agent.h"
 #include "dist/coord.h"
+#include "dist/coord_dash.h"
 #include "report/report.h"
 #include "report/files.h"
 #include "stats/series.h"
@@ -673,7 +674,7 @@ static int coordinate(int argc, char **argv)
 		else if (r == 0) {
 			struct split_whole whole = o.shard_whole;
 			opts_free(&o);
-			r = coord_run(&c, &whole);
+			r = c.dashboard ? coord_dash_main(&c, &whole) : coord_run(&c, &whole);
 		}
 	}
 	free(c.run_argv);

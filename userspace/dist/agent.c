@@ -201,6 +201,20 @@ static void finish_run(struct agent *a, int status)
 		(unsigned long long)a->run_id, rc);
 }
 
+/* The coordinator's stop (its Ctrl-C, a POST /api/stop on its page): the
+ * child drains as on Ctrl-C and its report goes out with DONE as usual;
+ * an assignment not started yet is dropped. */
+static void stop_run(struct agent *a)
+{
+	if (a->child > 0) {
+		kill(a->child, SIGINT);
+		fprintf(stderr, "blast agent %s: run %llx stopped by the coordinator\n", a->name,
+			(unsigned long long)a->run_id);
+	} else if (a->state == CTL_WAITING_GO) {
+		a->state = CTL_IDLE;
+	}
+}
+
 static void on_message(struct agent *a, const struct link_msg *lm)
 {
 	static struct ctl_msg m;
@@ -215,6 +229,8 @@ static void on_message(struct agent *a, const struct link_msg *lm)
 		take_assign(a, &m);
 	else if (m.type == CTL_GO && m.run_id == a->run_id && a->state == CTL_WAITING_GO)
 		start_run(a, m.u.go.t0_wall_ns);
+	else if (m.type == CTL_BYE && m.u.bye.reason.len == 4 && !memcmp(m.u.bye.reason.p, "stop", 4))
+		stop_run(a);
 }
 
 static int agent_args(int argc, char **argv, const char **url, const char **name)

@@ -5,6 +5,7 @@
  * agent lost when its heartbeat stops for --heartbeat-timeout; and merges
  * the reports the agents send with DONE. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +15,15 @@
 #include "config/opts.h"
 #include "config/version.h"
 #include "dist/coord.h"
+#include "dist/coord_dash.h"
 #include "dist/link.h"
 #include "dist/live.h"
 #include "encoders/control.h"
 #include "report/merge.h"
+#include "report/exact.h"
 #include "report/merge_read.h"
 #include "stats/clock.h"
+#include "stats/hist.h"
 
 #define COORD_MAX_AGENTS 1024
 #define COORD_READY_NS (10 * NSEC_PER_SEC)
@@ -29,6 +33,13 @@ struct peer {
 	char name[128];
 	bool registered, gone, ready, done, lost;
 	uint64_t last_hb_ns;
+	/* For the live page: what it says of itself, and its last second. */
+	char version[40];
+	uint32_t cores;
+	uint8_t hb_state;
+	bool has_second, partial;
+	uint64_t last_sec;
+	double rate, p99_us;
 	int exit_status;
 	char *report;
 	size_t report_len;
@@ -43,7 +54,19 @@ struct coord {
 	unsigned refused; /* control messages that did not decode */
 	struct live *live; /* the run's seconds, while it runs */
 	bool *active;      /* [agents]: may still send seconds */
+	bool going;        /* GO was sent */
+	sig_atomic_t stops_seen; /* stop requests acted on */
+	uint64_t next_dash_ns;   /* when the page's agent rows are due */
+	struct hist *tmp;  /* an agent's second, for its p99 */
 };
+
+static volatile sig_atomic_t coord_signals;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	coord_signals++;
+}
 
 int coord_wanted(int argc, char **argv)
 {
@@ -88,7 +111,8 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 			name[eq - a] = '\0';
 			static const char *const ours[] = { "--control", "--agents", "--heartbeat-timeout",
 							    "--agents-timeout", "--report", "--csv",
-							    "--hlog", "--html" };
+							    "--hlog", "--html", "--dashboard",
+							    "--dashboard-linger" };
 			for (size_t j = 0; j < sizeof(ours) / sizeof(ours[0]) && !joined; j++)
 				joined = !strcmp(name, ours[j]);
 			if (joined) {
@@ -115,10 +139,14 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 			r = seconds_arg(a, v, &c->wait_ns);
 		} else if (out && v) {
 			*out = (char *)v; /* the merged result's, not each agent's */
-		} else if (!strncmp(a, "--dashboard", 11)) {
-			fprintf(stderr, "blast: --dashboard: not yet for a distributed run; "
-					"see docs/dashboard.md\n");
-			return BLAST_EXIT_USAGE;
+		} else if (!strcmp(a, "--dashboard") && v) {
+			c->dashboard = v;
+		} else if (!strcmp(a, "--dashboard-linger") && v) {
+			if (parse_duration_ns(v, &c->dashboard_linger_ns)) {
+				fprintf(stderr, "blast: --dashboard-linger %s: expected a duration (30s, 5m)\n",
+					v);
+				return BLAST_EXIT_USAGE;
+			}
 		} else if (!strcmp(a, "--shard") || !strcmp(a, "--shards") || !strcmp(a, "--start-at")) {
 			fprintf(stderr, "blast: %s: the coordinator splits the run and picks T0 itself\n", a);
 			return BLAST_EXIT_USAGE;
@@ -155,6 +183,22 @@ static struct peer *peer_of(struct coord *k, struct ctl_str name, bool add)
 	return p;
 }
 
+/* An agent's own second, for its row on the live page. */
+static void peer_second(struct coord *k, struct peer *p, const struct ctl_msg *m)
+{
+	if (m->u.sec.wall_sec > p->last_sec)
+		p->last_sec = m->u.sec.wall_sec;
+	if (!k->c->dash || !k->tmp)
+		return;
+	hist_reset(k->tmp);
+	if (m->u.sec.hist.len &&
+	    exact_hist_from_v2((const uint8_t *)m->u.sec.hist.p, m->u.sec.hist.len, k->tmp))
+		return;
+	p->has_second = true;
+	p->rate = (double)m->u.sec.c.sent * 1000.0 / (m->u.sec.len_ms ? m->u.sec.len_ms : 1000);
+	p->p99_us = (double)hist_percentile(k->tmp, 99) / 1e3;
+}
+
 /* One control message. Returns -1 for an agent of another version. */
 static int on_message(struct coord *k, const struct link_msg *lm)
 {
@@ -183,12 +227,16 @@ static int on_message(struct coord *k, const struct link_msg *lm)
 		p->registered = true;
 		p->gone = false;
 		p->last_hb_ns = now;
+		snprintf(p->version, sizeof(p->version), "%.*s", (int)m.u.reg.version.len,
+			 m.u.reg.version.p);
+		p->cores = m.u.reg.cores;
 		break;
 	case CTL_BYE:
 		p->gone = true;
 		break;
 	case CTL_HEARTBEAT:
 		p->last_hb_ns = now;
+		p->hb_state = m.u.hb.state;
 		break;
 	case CTL_READY:
 		p->ready |= m.run_id == k->run_id;
@@ -198,6 +246,8 @@ static int on_message(struct coord *k, const struct link_msg *lm)
 		    live_add(k->live, (uint32_t)(p - k->p), m.u.sec.wall_sec, m.u.sec.len_ms, &m.u.sec.c,
 			     (const uint8_t *)m.u.sec.hist.p, m.u.sec.hist.len))
 			k->refused++;
+		if (m.run_id == k->run_id)
+			peer_second(k, p, &m);
 		break;
 	case CTL_DONE:
 		if (m.run_id != k->run_id || p->done)
@@ -213,8 +263,60 @@ static int on_message(struct coord *k, const struct link_msg *lm)
 	return 0;
 }
 
+static int send_to(struct coord *k, const struct peer *p, const struct ctl_msg *m);
+
+/* The agents' rows for the live page: the run's first, then the others. */
+static void dash_agents(struct coord *k)
+{
+	struct cdash_agent *rows = k->n ? calloc(k->n, sizeof(*rows)) : NULL;
+	size_t n = 0;
+
+	if (k->n && !rows)
+		return;
+	for (size_t i = 0; i < k->n; i++) {
+		const struct peer *p = &k->p[i];
+		if (!p->registered && !p->lost)
+			continue;
+		struct cdash_agent *a = &rows[n++];
+		snprintf(a->name, sizeof(a->name), "%s", p->name);
+		snprintf(a->version, sizeof(a->version), "%s", p->version);
+		a->cores = p->cores;
+		a->state = p->hb_state;
+		a->lost = p->lost || p->gone;
+		a->partial = p->partial;
+		a->in_run = k->run_id && i < k->c->agents;
+		a->last_hb_ns = p->last_hb_ns;
+		a->has_second = p->has_second;
+		a->rate = p->rate;
+		a->p99_us = p->p99_us;
+	}
+	coord_dash_agents(k->c->dash, rows, n);
+	free(rows);
+}
+
+/* A stop asked for (a signal, POST /api/stop) since the last look. */
+static bool stop_asked(struct coord *k)
+{
+	sig_atomic_t now = k->c->signals ? *k->c->signals : coord_signals;
+	bool asked = now != k->stops_seen;
+
+	k->stops_seen = now;
+	return coord_dash_take_stop(k->c->dash) || asked;
+}
+
+/* Tells the run's agents to drain and stop, as Ctrl-C does to one blast. */
+static void stop_agents(struct coord *k)
+{
+	struct ctl_msg bye = { .type = CTL_BYE, .u.bye.reason = { "stop", 4 } };
+
+	for (uint32_t i = 0; i < k->c->agents && i < k->n; i++) {
+		bye.agent = (struct ctl_str){ k->p[i].name, strlen(k->p[i].name) };
+		send_to(k, &k->p[i], &bye);
+	}
+}
+
 /* Polls until done(k) or deadline; -1 when the link breaks or an agent
- * of another version registers. */
+ * of another version registers; -2 when a stop came before GO. */
 static int wait_for(struct coord *k, bool (*done)(struct coord *k), uint64_t deadline)
 {
 	while (!done(k)) {
@@ -222,6 +324,17 @@ static int wait_for(struct coord *k, bool (*done)(struct coord *k), uint64_t dea
 		uint64_t now = mono_ns();
 		if (now >= deadline)
 			return 1;
+		if (stop_asked(k)) {
+			if (k->run_id)
+				stop_agents(k);
+			if (!k->going)
+				return -2;
+			fprintf(stderr, "blast: stopping: the agents drain and send their reports\n");
+		}
+		if (k->c->dash && now >= k->next_dash_ns) {
+			dash_agents(k);
+			k->next_dash_ns = now + 250 * NSEC_PER_MSEC;
+		}
 		int r = link_poll(&k->l, 100, &lm);
 		if (r < 0) {
 			fprintf(stderr, "blast: the control link to %s broke\n", k->c->url);
@@ -264,6 +377,16 @@ static bool all_ready(struct coord *k)
 	return true;
 }
 
+/* A merged second: to the page, and the agents missing from it marked. */
+static void on_row(void *ctx, const struct live_row *r)
+{
+	struct coord *k = ctx;
+
+	for (uint32_t i = 0; r->agents < r->of && i < k->c->agents; i++)
+		k->p[i].partial |= k->p[i].last_sec < r->sec;
+	coord_dash_row(k->c->dash, r);
+}
+
 /* Every agent done or lost; lost ones named once. */
 static bool all_done(struct coord *k)
 {
@@ -281,8 +404,8 @@ static bool all_done(struct coord *k)
 		if (k->active)
 			k->active[i] = !p->done && !p->lost;
 	}
-	if (k->live && !k->c->quiet)
-		live_print(k->live, stderr, k->active, wall_ns());
+	if (k->live)
+		live_emit(k->live, k->c->quiet ? NULL : stderr, k->active, wall_ns(), on_row, k);
 	return all;
 }
 
@@ -384,8 +507,21 @@ int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 		link_close(&k.l);
 		return 3;
 	}
+	if (!c->signals) {
+		struct sigaction sa = { .sa_handler = on_signal };
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	k.stops_seen = c->signals ? *c->signals : coord_signals;
+	k.tmp = c->dash ? hist_new() : NULL;
 	fprintf(stderr, "blast: waiting for %u agent(s) on %s\n", c->agents, c->url);
 	r = wait_for(&k, enough, mono_ns() + c->wait_ns);
+	if (r == -2) {
+		fprintf(stderr, "blast: stopped before the agents started: no run\n");
+		r = 1;
+		goto out;
+	}
 	if (r) {
 		if (r > 0)
 			fprintf(stderr, "blast: --agents %u: %zu agent(s) registered on %s within %.0f s\n",
@@ -400,6 +536,11 @@ int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 		goto out;
 	}
 	r = wait_for(&k, all_ready, mono_ns() + COORD_READY_NS);
+	if (r == -2) {
+		fprintf(stderr, "blast: stopped before the agents started: no run\n");
+		r = 1;
+		goto out;
+	}
 	if (r) {
 		fprintf(stderr, "blast: not every agent was ready within %.0f s\n", COORD_READY_NS / 1e9);
 		r = 3;
@@ -420,11 +561,15 @@ int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 	fprintf(stderr, "blast: %u agent(s) start at %llu.%03llu\n", c->agents,
 		(unsigned long long)(t0 / NSEC_PER_SEC),
 		(unsigned long long)(t0 % NSEC_PER_SEC / NSEC_PER_MSEC));
+	k.going = true;
+	coord_dash_begin(c->dash, t0 / NSEC_PER_SEC);
 	k.live = live_new(c->agents);
 	k.active = calloc(c->agents, sizeof(*k.active));
 	r = wait_for(&k, all_done, UINT64_MAX);
-	if (k.live && !c->quiet) /* what is left, partial or not */
-		live_print(k.live, stderr, k.active, UINT64_MAX);
+	if (k.live) /* what is left, partial or not */
+		live_emit(k.live, c->quiet ? NULL : stderr, k.active, UINT64_MAX, on_row, &k);
+	if (c->dash)
+		dash_agents(&k);
 	if (r < 0) {
 		r = 3;
 		goto out;
@@ -435,6 +580,7 @@ int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 out:
 	live_free(k.live);
 	free(k.active);
+	free(k.tmp);
 	link_close(&k.l);
 	for (size_t i = 0; i < k.n; i++)
 		free(k.p[i].report);

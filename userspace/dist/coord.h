@@ -5,6 +5,7 @@
 #ifndef BLAST_DIST_COORD_H
 #define BLAST_DIST_COORD_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -19,6 +20,14 @@ struct coord_cfg {
 	bool quiet;               /* --quiet: no live line */
 	int run_argc;             /* the run's flags, for the agents */
 	char **run_argv;          /* [0] is "blast" */
+	const char *dashboard;    /* --dashboard [ADDR:]PORT, NULL for none */
+	uint64_t dashboard_linger_ns; /* --dashboard-linger */
+	/* Set by the caller of coord_run: the live page to feed (NULL: none),
+	 * and a count of stop requests (SIGINT, SIGTERM) it keeps; NULL:
+	 * coord_run counts SIGINT and SIGTERM itself. Each new request, like a
+	 * POST /api/stop, tells the agents to drain and stop. */
+	struct coord_dash *dash;
+	volatile sig_atomic_t *signals;
 };
 
 /* True when argv asks for a coordinator (--control without "agent"). */

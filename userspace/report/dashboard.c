@@ -39,6 +39,7 @@ struct dashboard {
 	char stop_reason[40];
 	char *report; /* the HTML report, once done */
 	size_t report_len;
+	struct dashboard_hooks hooks;
 };
 
 static void json_row(FILE *f, const struct dash_row *r)
@@ -106,8 +107,10 @@ static char *json_answer(struct dashboard *d, bool all, size_t *len)
 		fputs(",\"now\":", f);
 		json_row(f, &d->rows[d->n - 1]);
 	}
-	fputs("}\n", f);
 	pthread_mutex_unlock(&d->mu);
+	if (d->hooks.json)
+		d->hooks.json(d->hooks.ctx, f);
+	fputs("}\n", f);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;
@@ -147,6 +150,21 @@ static bool token_ok(const struct dashboard *d, const char *got)
 	return diff == 0;
 }
 
+static const char *query_arg(void *q, const char *key)
+{
+	return MHD_lookup_connection_value(q, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static enum MHD_Result hook_post(struct dashboard *d, struct MHD_Connection *c, const char *url)
+{
+	char msg[400] = "";
+	unsigned status = d->hooks.post(d->hooks.ctx, url, query_arg, c, msg, sizeof(msg) - 1);
+	size_t n = strlen(msg);
+
+	msg[n++] = '\n';
+	return reply(c, status, "text/plain", msg, n, MHD_RESPMEM_MUST_COPY);
+}
+
 static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **state)
@@ -166,10 +184,12 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 			*upload_size = 0;
 			return MHD_YES;
 		}
-		if (strcmp(url, "/api/stop"))
+		if (strcmp(url, "/api/stop") && (!d->hooks.post || strncmp(url, "/api/", 5)))
 			return text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 		if (!token_ok(d, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Blast-Token")))
 			return text(c, MHD_HTTP_FORBIDDEN, "a valid X-Blast-Token header is needed\n");
+		if (strcmp(url, "/api/stop"))
+			return hook_post(d, c, url);
 		__atomic_store_n(&d->stop, 1, __ATOMIC_RELEASE);
 		return text(c, MHD_HTTP_OK, "stopping\n");
 	}
@@ -312,6 +332,27 @@ void dashboard_update(struct dashboard *d, const struct series *s, const uint64_
 	d->n = s->n;
 	if (errors)
 		memcpy(d->errors, errors, sizeof(d->errors));
+	pthread_mutex_unlock(&d->mu);
+}
+
+void dashboard_set_hooks(struct dashboard *d, const struct dashboard_hooks *h)
+{
+	if (d)
+		d->hooks = *h;
+}
+
+void dashboard_reset(struct dashboard *d)
+{
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->mu);
+	d->n = 0;
+	memset(d->errors, 0, sizeof(d->errors));
+	d->done = d->has_final = false;
+	d->stop_reason[0] = '\0';
+	free(d->report);
+	d->report = NULL;
+	d->report_len = 0;
 	pthread_mutex_unlock(&d->mu);
 }
 
