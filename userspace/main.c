@@ -34,6 +34,7 @@
 #include "dist/agent.h"
 #include "dist/coord.h"
 #include "dist/coord_dash.h"
+#include "dist/control_dash.h"
 #include "report/report.h"
 #include "report/files.h"
 #include "stats/series.h"
@@ -654,29 +655,17 @@ static int tls_check(const struct blast_opts *o)
 	return 0;
 }
 
-/* `blast --control URL --agents N <run flags>`: the run's flags are checked
- * here as share 0 of N would take them, before any agent is waited for. */
+/* `blast --control URL --agents N <run flags>`. */
 static int coordinate(int argc, char **argv)
 {
 	struct coord_cfg c;
-	struct blast_opts o;
-	char shard[32];
-	int r = coord_args(argc, argv, &c);
+	struct split_whole whole;
+	int r = coord_setup(argc, argv, &c, &whole);
 
-	if (!r) {
-		snprintf(shard, sizeof(shard), "0/%u", c.agents);
-		c.run_argv[c.run_argc] = "--shard";
-		c.run_argv[c.run_argc + 1] = shard;
-		r = opts_parse(&o, c.run_argc + 2, c.run_argv);
-		c.run_argv[c.run_argc] = NULL;
-		if (r == 1)
-			r = 0; /* --help or --version said it all */
-		else if (r == 0) {
-			struct split_whole whole = o.shard_whole;
-			opts_free(&o);
-			r = c.dashboard ? coord_dash_main(&c, &whole) : coord_run(&c, &whole);
-		}
-	}
+	if (r == 1)
+		r = 0; /* --help or --version said it all */
+	else if (r == 0)
+		r = c.dashboard ? coord_dash_main(&c, &whole) : coord_run(&c, &whole);
 	free(c.run_argv);
 	return r;
 }
@@ -692,6 +681,8 @@ int main(int argc, char **argv)
 		return merge_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "agent"))
 		return agent_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "dashboard"))
+		return control_dash_main(argc - 1, argv + 1);
 	if (coord_wanted(argc, argv))
 		return coordinate(argc, argv);
 	int r = opts_parse(&o, argc, argv);

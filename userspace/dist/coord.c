@@ -166,6 +166,27 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 	return 0;
 }
 
+int coord_setup(int argc, char **argv, struct coord_cfg *c, struct split_whole *whole)
+{
+	struct blast_opts o;
+	char shard[32];
+	int r = coord_args(argc, argv, c);
+
+	if (r)
+		return r;
+	snprintf(shard, sizeof(shard), "0/%u", c->agents);
+	c->run_argv[c->run_argc] = "--shard";
+	c->run_argv[c->run_argc + 1] = shard;
+	r = opts_parse(&o, c->run_argc + 2, c->run_argv);
+	c->run_argv[c->run_argc] = NULL;
+	c->run_argv[c->run_argc + 1] = NULL;
+	if (r == 0) {
+		*whole = o.shard_whole;
+		opts_free(&o);
+	}
+	return r;
+}
+
 static struct peer *peer_of(struct coord *k, struct ctl_str name, bool add)
 {
 	for (size_t i = 0; i < k->n; i++)
@@ -281,7 +302,7 @@ static void dash_agents(struct coord *k)
 		snprintf(a->name, sizeof(a->name), "%s", p->name);
 		snprintf(a->version, sizeof(a->version), "%s", p->version);
 		a->cores = p->cores;
-		a->state = p->hb_state;
+		a->state = p->done && i < k->c->agents ? CTL_FINISHED : p->hb_state;
 		a->lost = p->lost || p->gone;
 		a->partial = p->partial;
 		a->in_run = k->run_id && i < k->c->agents;

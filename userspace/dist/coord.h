@@ -35,6 +35,11 @@ int coord_wanted(int argc, char **argv);
 /* Splits argv into the coordinator's flags and the run's (run_argv is
  * malloc'd). 0, or one line and BLAST_EXIT_USAGE. */
 int coord_args(int argc, char **argv, struct coord_cfg *c);
+/* coord_args, then the run's flags checked as share 0 of N would take
+ * them (opts_parse), before any agent is waited for: 0 with *whole set,
+ * 1 after --help or --version, or the error's exit status after one line.
+ * c->run_argv is malloc'd in every case. */
+int coord_setup(int argc, char **argv, struct coord_cfg *c, struct split_whole *whole);
 /* Runs it; whole is what the run's flags ask of all agents together.
  * Returns the merged result's exit status (1 when an agent was lost or
  * failed), or 2 after one line when the agents never came. */

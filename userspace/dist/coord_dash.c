@@ -171,7 +171,8 @@ void coord_dash_row(void *ctx, const struct live_row *r)
 		cd->s.rows = rows;
 		cd->s.cap = cap;
 	}
-	double t = (double)(r->sec - cd->t0_sec) + len_ms / 1e3;
+	/* Seconds before T0 (the agents connecting) come out at or below 0. */
+	double t = (double)((int64_t)r->sec - (int64_t)cd->t0_sec) + len_ms / 1e3;
 	cd->s.rows[cd->s.n++] = (struct series_row){
 		.t_s = t, .len_s = len_ms / 1e3, .sent = r->c.sent, .acked = r->c.acked,
 		.failed = r->c.failed, .errors = r->c.errors, .inflight = r->c.inflight,
