@@ -234,6 +234,11 @@ static int watch_open(struct ctl_dash *x, char *err, size_t cap)
 		link_close(&x->l);
 		return -1;
 	}
+	/* Not watched while the link was down (a run's coordinator watched
+	 * them): aged from now, not marked lost for that. */
+	for (size_t i = 0; i < x->n; i++)
+		if (!x->a[i].lost)
+			x->a[i].last_hb_ns = mono_ns();
 	x->link_up = true;
 	return 0;
 }
