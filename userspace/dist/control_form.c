@@ -54,8 +54,8 @@ static bool whole_number(const char *v, size_t n)
 	return true;
 }
 
-int control_form_argv(struct control_form *f, const char *url,
-		      const char *(*arg)(void *q, const char *key), void *q, char *err, size_t cap)
+static int form_argv(struct control_form *f, const char *url,
+		     const char *(*arg)(void *q, const char *key), void *q, char *err, size_t cap)
 {
 	static const char *const numbers[][2] = { { "conns", "--conns" }, { "rate", "--rate" },
 						  { "messages", "--messages" } };
@@ -145,4 +145,16 @@ int control_form_argv(struct control_form *f, const char *url,
 full:
 	snprintf(err, cap, "the form's values are too long");
 	return -1;
+}
+
+int control_form_argv(struct control_form *f, const char *url,
+		      const char *(*arg)(void *q, const char *key), void *q, char *err, size_t cap)
+{
+	int r = form_argv(f, url, arg, q, err, cap);
+
+	/* One line, whatever the values quoted in it hold. */
+	for (char *p = err; r && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return r;
 }

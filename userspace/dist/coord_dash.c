@@ -293,7 +293,9 @@ int coord_dash_main(struct coord_cfg *c, const struct split_whole *whole)
 	c->signals = &cdash_signals;
 	r = coord_run(c, whole);
 	coord_dash_finish(cd, c->report, c->html);
-	dashboard_linger(d, c->dashboard_linger_ns, &cdash_signals);
+	/* No run (the agents never came, the link failed): nothing to show. */
+	if (r != BLAST_EXIT_USAGE)
+		dashboard_linger(d, c->dashboard_linger_ns, &cdash_signals);
 out:
 	coord_dash_free(cd);
 	dashboard_free(d);
