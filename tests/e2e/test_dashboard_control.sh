@@ -5,7 +5,8 @@
 #   with its rate), the merged counts grow, and at the end /api/series and
 #   /api/now's final figures equal the merged JSON report; POST /api/stop
 #   without the token is 403, with it every agent drains (stop reason
-#   "signal", every message accounted for);
+#   "signal", every message accounted for), as Ctrl-C at a coordinator
+#   without a page does;
 # - `blast dashboard`: the agents listed; POST /api/run without the token
 #   403, with bad values 400 and one line; a run started through the API
 #   completes and its report (--reports DIR) equals the figures shown;
@@ -113,6 +114,19 @@ expect_json "$T/s.json" merged.reports == 2
 check_accounting "$T/s.json"
 grep -q 'stopped by the coordinator' "$T/a1.err" && grep -q 'stopped by the coordinator' "$T/a2.err" ||
 	fail "the agents were not told to stop: $(cat "$T"/a*.err)"
+
+# The same stop by Ctrl-C at a coordinator without a page.
+"$BLAST" --control "mqtt://127.0.0.1:$CTL" --agents 2 --target "127.0.0.1:$TARGET" --conns 4 --qos 1 \
+	--rate 400 --duration 60s --report "$T/i.json" >"$T/int.out" 2>"$T/int.err" &
+coord=$!
+track "$coord"
+wait_until 20 grep -q 'agents 2/2 | sent [1-9]' "$T/int.err" || fail "nothing sent: $(cat "$T/int.err")"
+kill -INT "$coord"
+wait_until 30 sh -c "! kill -0 $coord 2>/dev/null" || fail "coordinator still running after SIGINT"
+wait "$coord"
+expect_json "$T/i.json" stop_reason eq signal
+expect_json "$T/i.json" merged.reports == 2
+check_accounting "$T/i.json"
 
 # 3. blast dashboard: the agents listed, runs from the API.
 mkdir -p "$T/rep"
