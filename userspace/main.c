@@ -33,7 +33,7 @@
 #include "report/merge.h"
 #include "dist/agent.h"
 #include "dist/coord.h"
-#include "dist/coord_dash.h"
+#include "dist/coord_page.h"
 #include "dist/control_dash.h"
 #include "report/report.h"
 #include "report/files.h"
@@ -665,7 +665,7 @@ static int coordinate(int argc, char **argv)
 	if (r == 1)
 		r = 0; /* --help or --version said it all */
 	else if (r == 0)
-		r = c.dashboard ? coord_dash_main(&c, &whole) : coord_run(&c, &whole);
+		r = c.dashboard ? coord_page_main(&c, &whole) : coord_run(&c, &whole);
 	free(c.run_argv);
 	return r;
 }

@@ -1,14 +1,11 @@
 /* The live page of a distributed run (see coord_dash.h). The coordinator's
  * thread copies the agents' rows and each merged second in; the server's
  * thread writes them out as JSON under the same mutex. */
-#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "config/opts.h"
 #include "dist/coord_dash.h"
@@ -236,72 +233,4 @@ void coord_dash_finish(struct coord_dash *cd, const char *report_path, const cha
 		snprintf(reason, sizeof(reason), "%.*s", (int)(v.len - 2), v.p + 1);
 	dashboard_finish(cd->d, ok ? &t : NULL, reason[0] ? reason : "no report", html_path);
 	free(doc);
-}
-
-static volatile sig_atomic_t cdash_signals;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	cdash_signals++;
-}
-
-/* mkstemp's template made into a file, or kept as is when asked for. */
-static int temp_file(char **path, char *tmpl, const char *what)
-{
-	int fd;
-
-	if (*path)
-		return 0;
-	fd = mkstemp(tmpl);
-	if (fd < 0) {
-		fprintf(stderr, "blast: --dashboard: cannot make a file for %s: %s\n", what,
-			strerror(errno));
-		return -1;
-	}
-	close(fd);
-	*path = tmpl;
-	return 0;
-}
-
-int coord_dash_main(struct coord_cfg *c, const struct split_whole *whole)
-{
-	char json_tmp[] = "/tmp/blast-coord-report-XXXXXX", html_tmp[] = "/tmp/blast-coord-page-XXXXXX";
-	char err[200];
-	struct dashboard *d = NULL;
-	struct coord_dash *cd = NULL;
-	int r = BLAST_EXIT_USAGE;
-
-	if (temp_file(&c->report, json_tmp, "the merged report") ||
-	    temp_file(&c->html, html_tmp, "the final page"))
-		goto out;
-	d = dashboard_start(c->dashboard, err, sizeof(err));
-	if (!d) {
-		fprintf(stderr, "blast: %s\n", err);
-		goto out;
-	}
-	cd = coord_dash_new(d, NULL);
-	if (!cd) {
-		r = 3;
-		goto out;
-	}
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	c->dash = cd;
-	c->signals = &cdash_signals;
-	r = coord_run(c, whole);
-	coord_dash_finish(cd, c->report, c->html);
-	/* No run (the agents never came, the link failed): nothing to show. */
-	if (r != BLAST_EXIT_USAGE)
-		dashboard_linger(d, c->dashboard_linger_ns, &cdash_signals);
-out:
-	coord_dash_free(cd);
-	dashboard_free(d);
-	if (c->report == json_tmp)
-		unlink(json_tmp);
-	if (c->html == html_tmp)
-		unlink(html_tmp);
-	return r;
 }

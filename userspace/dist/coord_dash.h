@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dist/coord.h"
 #include "dist/live.h"
 #include "report/dashboard.h"
 
@@ -46,9 +45,5 @@ bool coord_dash_take_stop(struct coord_dash *cd);
 /* The run is over: the merged report (JSON at report_path, HTML at
  * html_path; either may be missing) is what the page shows from now on. */
 void coord_dash_finish(struct coord_dash *cd, const char *report_path, const char *html_path);
-
-/* `blast --control URL --agents N --dashboard ADDR:PORT ...`: coord_run
- * with the page, then the final report until Ctrl-C or the linger. */
-int coord_dash_main(struct coord_cfg *c, const struct split_whole *whole);
 
 #endif
