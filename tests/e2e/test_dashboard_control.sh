@@ -13,6 +13,7 @@
 # - in headless Chromium (puppeteer-core): the agents on the page, a run
 #   started from the page's form, the chart growing, the end figures equal
 #   to the JSON, and a POST without the token refused;
+# - an agent lost mid-run: its row says lost, partial seconds are listed;
 # - bad input to `blast dashboard`: one line, exit status 2.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 . tests/lib/mosquitto.sh
@@ -28,8 +29,10 @@ MQ_PORT='' MQ_DIR=''
 start_mosquitto || die "cannot start the control mosquitto"
 CTL=$MQ_PORT
 
+agents=()
 for n in a1 a2; do
 	"$BLAST" agent --control "mqtt://127.0.0.1:$CTL" --name "$n" >"$T/$n.out" 2>"$T/$n.err" &
+	agents+=($!)
 	track $!
 done
 wait_until 15 eval 'grep -q registered "$T/a1.err" && grep -q registered "$T/a2.err"' ||
@@ -166,7 +169,30 @@ wait "$dash"
 rc=$?
 [ "$rc" -eq 0 ] || fail "blast dashboard exited $rc on SIGINT"
 
-# 5. Bad input: one line, exit status 2.
+# 5. An agent lost mid-run: its row says so, the seconds without its share
+# are listed partial, the coordinator exits 1.
+"$BLAST" --control "mqtt://127.0.0.1:$CTL" --agents 2 --heartbeat-timeout 2s --dashboard 127.0.0.1:0 \
+	--dashboard-linger 1s --target "127.0.0.1:$TARGET" --conns 4 --qos 1 --rate 400 --duration 5s \
+	>"$T/lost.out" 2>"$T/lost.err" &
+coord=$!
+track "$coord"
+dash_line lost
+wait_until 20 sh -c "curl -sf '$DASH_URL/api/now' | grep -q '\"sent\":[1-9]'" || fail "nothing sent: $(api /api/now)"
+a2=${agents[1]}
+kill -STOP "$a2"
+wait_until 15 sh -c "curl -sf '$DASH_URL/api/now' | grep -q '\"name\":\"a2\"[^}]*\"state\":\"lost\"'" ||
+	fail "a2 not shown lost: $(api /api/now)"
+wait_until 20 sh -c "curl -sf '$DASH_URL/api/now' | grep -q '\"done\":true'" || fail "run never done"
+api /api/now >"$T/lost.now" || fail "GET /api/now failed"
+kill -CONT "$a2"
+[ "$(field agents.1.partial <"$T/lost.now")" = True ] || fail "a2 not marked partial: $(cat "$T/lost.now")"
+[ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["partial"]))' "$T/lost.now")" -gt 0 ] ||
+	fail "no partial second listed: $(cat "$T/lost.now")"
+wait "$coord"
+rc=$?
+[ "$rc" -eq 1 ] || fail "coordinator with a lost agent exited $rc, want 1"
+
+# 6. Bad input: one line, exit status 2.
 for args in "--listen 127.0.0.1:0" "--control mqtt://127.0.0.1:$CTL --listen 127.0.0.1:$CTL" \
 	"--control mqtt://127.0.0.1:$CTL --bogus 1" "--control mqtt://127.0.0.1:1 --listen 127.0.0.1:0"; do
 	rc=0

@@ -34,6 +34,7 @@
 "  d.agents.map(a=>'<tr class=\"agent\"><td>'+esc(a.name)+'</td><td>'+a.state+'</td><td>'+num(a.hb_age_s,v=>v.toFixed(1))+'</td><td>'+esc(a.version)+\n" \
 "  '</td><td>'+a.cores+'</td><td>'+num(a.rate,fmt)+'</td><td>'+num(a.p99_us,v=>v.toFixed(1))+'</td><td>'+(a.lost?'lost ':'')+(a.partial?'partial':'')+'</td></tr>').join(''):'<tr><td>none yet</td></tr>';\n" \
 " $('partial').textContent=d.partial&&d.partial.length?'Partial seconds (an agent\\'s share missing), t = '+d.partial.map(t=>t.toFixed(0)).join(', '):'';\n" \
+" markPartial(d);\n" \
 " const c=d.control;if(!c)return;\n" \
 " $('runform').hidden=false;$('runbtn').disabled=c.running||!token;\n" \
 " $('runtok').textContent=token?'':'The address has no #token=...: the form cannot start a run.';\n" \
@@ -41,6 +42,14 @@
 " if(!c.runs&&!c.running)$('state').textContent='idle: no run yet';\n" \
 " else if(c.running&&!d.rows.length)$('state').textContent='starting: waiting for the agents';\n" \
 " if(c.message)$('runmsg').textContent=c.message;\n" \
+"}\n" \
+"/* A red tick under each partial second of the throughput chart (its x as chart() puts it). */\n" \
+"function markPartial(d){\n" \
+" const svg=$('c_tp'),n=Math.max(d.rows.length-1,1),P=36,W=600,H=180;\n" \
+" for(const t of d.partial||[]){const i=d.rows.findIndex(r=>Math.abs(r.t-t)<1e-3);if(i<0)continue;\n" \
+"  const m=document.createElementNS(NS,'rect');m.setAttribute('class','partial');\n" \
+"  m.setAttribute('x',(P+(W-P-6)*i/n-2).toFixed(1));m.setAttribute('y',H-16);m.setAttribute('width',4);\n" \
+"  m.setAttribute('height',8);m.setAttribute('fill','#d62728');svg.appendChild(m);}\n" \
 "}\n" \
 "const draw0=draw;\n" \
 "draw=function(d){draw0(d);drawAgents(d);};\n" \
