@@ -212,10 +212,16 @@ static void on_control(struct ctl_dash *x, const struct link_msg *lm)
 	}
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct cdash_agent *)a)->name, ((const struct cdash_agent *)b)->name);
+}
+
 static void push_agents(struct ctl_dash *x)
 {
 	uint64_t now = mono_ns();
 
+	qsort(x->a, x->n, sizeof(*x->a), by_name);
 	for (size_t i = 0; i < x->n; i++)
 		if (x->a[i].last_hb_ns && now - x->a[i].last_hb_ns > x->hb_timeout_ns)
 			x->a[i].lost = true;

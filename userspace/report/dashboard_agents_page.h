@@ -41,7 +41,7 @@
 " if(!c.running)$('stop').hidden=true;\n" \
 " if(!c.runs&&!c.running)$('state').textContent='idle: no run yet';\n" \
 " else if(c.running&&!d.rows.length)$('state').textContent='starting: waiting for the agents';\n" \
-" if(c.message)$('runmsg').textContent=c.message;\n" \
+" $('runmsg').textContent=c.running&&d.rows.length?'run '+c.runs+': running':c.message;\n" \
 "}\n" \
 "/* A red tick under each partial second of the throughput chart (its x as chart() puts it). */\n" \
 "function markPartial(d){\n" \
