@@ -428,8 +428,8 @@ int control_dash_main(int argc, char **argv)
 			on_control(&x, &lm);
 		}
 	}
-	coord_dash_free(x.cd);
 	dashboard_free(x.d);
+	coord_dash_free(x.cd);
 	if (x.link_up)
 		link_close(&x.l);
 	free(x.a);

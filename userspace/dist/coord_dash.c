@@ -109,8 +109,6 @@ void coord_dash_free(struct coord_dash *cd)
 {
 	if (!cd)
 		return;
-	struct dashboard_hooks none = { 0 };
-	dashboard_set_hooks(cd->d, &none);
 	pthread_mutex_destroy(&cd->mu);
 	free(cd->a);
 	free(cd->s.rows);

@@ -33,6 +33,7 @@ struct coord_dash;
 /* Attaches to d (its hooks: the agents' JSON; more's post and json when
  * given, for `blast dashboard`). NULL when out of memory. */
 struct coord_dash *coord_dash_new(struct dashboard *d, const struct dashboard_hooks *more);
+/* After dashboard_free of its page (whose server may call its hooks). */
 void coord_dash_free(struct coord_dash *cd);
 /* A run starts at the wall-clock second t0_sec: seconds and marks cleared. */
 void coord_dash_begin(struct coord_dash *cd, uint64_t t0_sec);

@@ -69,8 +69,8 @@ int coord_page_main(struct coord_cfg *c, const struct split_whole *whole)
 	if (r != BLAST_EXIT_USAGE)
 		dashboard_linger(d, c->dashboard_linger_ns, &cdash_signals);
 out:
-	coord_dash_free(cd);
 	dashboard_free(d);
+	coord_dash_free(cd);
 	if (c->report == json_tmp)
 		unlink(json_tmp);
 	if (c->html == html_tmp)

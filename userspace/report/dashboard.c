@@ -107,9 +107,10 @@ static char *json_answer(struct dashboard *d, bool all, size_t *len)
 		fputs(",\"now\":", f);
 		json_row(f, &d->rows[d->n - 1]);
 	}
+	struct dashboard_hooks h = d->hooks;
 	pthread_mutex_unlock(&d->mu);
-	if (d->hooks.json)
-		d->hooks.json(d->hooks.ctx, f);
+	if (h.json)
+		h.json(h.ctx, f);
 	fputs("}\n", f);
 	if (fclose(f)) {
 		free(buf);
@@ -157,10 +158,18 @@ static const char *query_arg(void *q, const char *key)
 
 static enum MHD_Result hook_post(struct dashboard *d, struct MHD_Connection *c, const char *url)
 {
-	char msg[400] = "";
-	unsigned status = d->hooks.post(d->hooks.ctx, url, query_arg, c, msg, sizeof(msg) - 1);
-	size_t n = strlen(msg);
+	char msg[400] = "not found";
+	unsigned status = MHD_HTTP_NOT_FOUND;
+	struct dashboard_hooks h;
 
+	pthread_mutex_lock(&d->mu);
+	h = d->hooks;
+	pthread_mutex_unlock(&d->mu);
+	if (h.post) {
+		msg[0] = '\0';
+		status = h.post(h.ctx, url, query_arg, c, msg, sizeof(msg) - 1);
+	}
+	size_t n = strlen(msg);
 	msg[n++] = '\n';
 	return reply(c, status, "text/plain", msg, n, MHD_RESPMEM_MUST_COPY);
 }
@@ -184,7 +193,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 			*upload_size = 0;
 			return MHD_YES;
 		}
-		if (strcmp(url, "/api/stop") && (!d->hooks.post || strncmp(url, "/api/", 5)))
+		if (strncmp(url, "/api/", 5))
 			return text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 		if (!token_ok(d, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Blast-Token")))
 			return text(c, MHD_HTTP_FORBIDDEN, "a valid X-Blast-Token header is needed\n");
@@ -337,8 +346,11 @@ void dashboard_update(struct dashboard *d, const struct series *s, const uint64_
 
 void dashboard_set_hooks(struct dashboard *d, const struct dashboard_hooks *h)
 {
-	if (d)
-		d->hooks = *h;
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->mu);
+	d->hooks = *h;
+	pthread_mutex_unlock(&d->mu);
 }
 
 void dashboard_reset(struct dashboard *d)
