@@ -221,7 +221,8 @@ static void push_agents(struct ctl_dash *x)
 {
 	uint64_t now = mono_ns();
 
-	qsort(x->a, x->n, sizeof(*x->a), by_name);
+	if (x->n > 1)
+		qsort(x->a, x->n, sizeof(*x->a), by_name);
 	for (size_t i = 0; i < x->n; i++)
 		if (x->a[i].last_hb_ns && now - x->a[i].last_hb_ns > x->hb_timeout_ns)
 			x->a[i].lost = true;
