@@ -144,7 +144,7 @@ q="agents=2&target=127.0.0.1:$TARGET&conns=4&rate=400&duration=3s&qos=1"
 [ "$(post "$DASH_URL/api/run?$q")" = 403 ] || fail "POST /api/run without the token was not 403"
 for bad in "agents=2&target=127.0.0.1:$TARGET&conns=abc" "agents=2&target=127.0.0.1:$TARGET&conns=1" \
 	"agents=0&target=127.0.0.1:$TARGET" "agents=2&target=127.0.0.1:$TARGET&duration=3x" \
-	"agents=2&target=127.0.0.1:$TARGET&proto=smtp" "agents=2&target="; do
+	"agents=2&target=127.0.0.1:$TARGET&proto=smtp" "agents=2&target=" "agents=3&target=127.0.0.1:$TARGET"; do
 	code=$(post -H "X-Blast-Token: $DASH_TOKEN" "$DASH_URL/api/run?$bad")
 	[ "$code" = 400 ] && [ "$(wc -l <"$T/post.out")" -eq 1 ] ||
 		fail "POST /api/run?$bad: $code, $(cat "$T/post.out")"

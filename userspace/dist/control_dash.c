@@ -35,6 +35,7 @@ struct ctl_dash {
 	struct cdash_agent *a;     /* the agents seen on the broker */
 	size_t n;
 	pthread_mutex_t mu;        /* guards what follows */
+	size_t alive;              /* agents listed and not lost */
 	bool running;              /* a run accepted and not over */
 	bool pending;              /* ... and not started yet */
 	unsigned runs;             /* runs started */
@@ -118,6 +119,21 @@ static int check_flags(struct control_form *form, char *err, size_t cap)
 	return -1;
 }
 
+/* More agents asked for than the broker lists: said now, not after
+ * --agents-timeout. */
+static bool too_few(struct ctl_dash *x, const struct control_form *form, char *msg, size_t cap)
+{
+	unsigned long want = strtoul(form->argv[4], NULL, 10); /* "blast --control URL --agents N" */
+
+	pthread_mutex_lock(&x->mu);
+	size_t alive = x->alive;
+	pthread_mutex_unlock(&x->mu);
+	if (want <= alive)
+		return false;
+	snprintf(msg, cap, "agents %lu: %zu agent(s) on the control broker now", want, alive);
+	return true;
+}
+
 static unsigned on_post(void *ctx, const char *url, const char *(*arg)(void *q, const char *key),
 			void *q, char *msg, size_t cap)
 {
@@ -136,7 +152,8 @@ static unsigned on_post(void *ctx, const char *url, const char *(*arg)(void *q, 
 	unsigned status = 409;
 	if (busy)
 		snprintf(msg, cap, "a run is going: stop it first");
-	else if (control_form_argv(&form, x->url, arg, q, msg, cap) || check_flags(&form, msg, cap))
+	else if (control_form_argv(&form, x->url, arg, q, msg, cap) || check_flags(&form, msg, cap) ||
+		 too_few(x, &form, msg, cap))
 		status = 400;
 	else {
 		pthread_mutex_lock(&x->mu);
@@ -226,6 +243,12 @@ static void push_agents(struct ctl_dash *x)
 	for (size_t i = 0; i < x->n; i++)
 		if (x->a[i].last_hb_ns && now - x->a[i].last_hb_ns > x->hb_timeout_ns)
 			x->a[i].lost = true;
+	size_t alive = 0;
+	for (size_t i = 0; i < x->n; i++)
+		alive += !x->a[i].lost;
+	pthread_mutex_lock(&x->mu);
+	x->alive = alive;
+	pthread_mutex_unlock(&x->mu);
 	coord_dash_agents(x->cd, x->a, x->n);
 }
 

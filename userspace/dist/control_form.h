@@ -9,7 +9,7 @@
 #define FORM_MAX_ARGS 160
 
 struct control_form {
-	char *argv[FORM_MAX_ARGS + 1]; /* "blast", "--control", URL, "--agents", N, ... */
+	char *argv[FORM_MAX_ARGS + 1]; /* "blast", "--control", URL, "--agents", N, ... (in this order) */
 	int argc;
 	char buf[4096];                /* the strings argv points into */
 	size_t used;
