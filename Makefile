@@ -160,7 +160,7 @@ $(OUT)/asan/tests/%: tests/unit/%.c $(ASAN_OBJS) | $(PROTO_GEN_H)
 # Fuzz targets link the encoders (decoders are pure), the capture matcher
 # with the histogram it records into and its TLS decryption, and the JSON reader with what it
 # reads a run report into, the reports `blast merge` reads, and the transport stack (TLS's
-# layer over OpenSSL).
+# layer over OpenSSL), and the run form of `blast dashboard`.
 FUZZ_LIB := $(ENC_SRCS) userspace/stats/hist.c userspace/witness/wire_match.c \
             userspace/witness/wire_parse.c userspace/witness/wire_pend.c userspace/witness/wire_http.c \
             userspace/witness/wire_tls.c userspace/witness/tls_decrypt.c userspace/witness/tls_keys.c \
@@ -168,7 +168,8 @@ FUZZ_LIB := $(ENC_SRCS) userspace/stats/hist.c userspace/witness/wire_match.c \
             userspace/report/json.c userspace/report/exact.c userspace/report/merge_read.c \
             userspace/stats/stats.c userspace/transport/stack.c userspace/transport/tls.c \
             userspace/transport/tls_ctx.c userspace/transport/tls_bio.c userspace/transport/tls_ident.c \
-            userspace/transport/tls_plain.c userspace/transport/tcp.c userspace/transport/websocket.c
+            userspace/transport/tls_plain.c userspace/transport/tcp.c userspace/transport/websocket.c \
+            userspace/dist/control_form.c
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)

@@ -52,12 +52,13 @@ PACKAGES=(
 # A nodejs that bundles npm (nodesource's) conflicts with Debian's npm.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
-# hdr-histogram-js, pinned by tests/node/package-lock.json, into tests/node
+# hdr-histogram-js and puppeteer-core, pinned by tests/node/package-lock.json, into tests/node
 # (project-local, never global). Skipped when already there.
 install_node_tools() {
 	local dir
 	dir="$(cd "$(dirname "$0")/.." && pwd)/tests/node"
-	[ -f "$dir/node_modules/hdr-histogram-js/package.json" ] && return 0
+	[ -f "$dir/node_modules/hdr-histogram-js/package.json" ] &&
+		[ -f "$dir/node_modules/puppeteer-core/package.json" ] && return 0
 	echo "install-deps: npm ci in tests/node"
 	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 }

@@ -34,6 +34,8 @@
 #include "report/merge.h"
 #include "dist/agent.h"
 #include "dist/coord.h"
+#include "dist/coord_page.h"
+#include "dist/control_dash.h"
 #include "report/report.h"
 #include "report/files.h"
 #include "stats/series.h"
@@ -667,35 +669,23 @@ static int tls_check(const struct blast_opts *o)
 	return 0;
 }
 
-/* `blast --control URL --agents N <run flags>`: the run's flags are checked
- * here as share 0 of N would take them, before any agent is waited for. A
- * --config file is read here: the agents get its flags, not a path to a
- * file their machines may not have. */
+/* `blast --control URL --agents N <run flags>`. A --config file is read
+ * here: the agents get its flags, not a path to a file their machines may
+ * not have. */
 static int coordinate(int argc, char **argv)
 {
 	struct coord_cfg c = { 0 };
-	struct blast_opts o;
+	struct split_whole whole;
 	struct config_args ca;
-	char shard[32];
 	int r = config_expand(argc, argv, &ca);
 
 	if (!r)
-		r = coord_args(ca.argc, ca.argv, &c);
+		r = coord_setup(ca.argc, ca.argv, &c, &whole);
 
-	if (!r) {
-		snprintf(shard, sizeof(shard), "0/%u", c.agents);
-		c.run_argv[c.run_argc] = "--shard";
-		c.run_argv[c.run_argc + 1] = shard;
-		r = opts_parse(&o, c.run_argc + 2, c.run_argv);
-		c.run_argv[c.run_argc] = NULL;
-		if (r == 1)
-			r = 0; /* --help or --version said it all */
-		else if (r == 0) {
-			struct split_whole whole = o.shard_whole;
-			opts_free(&o);
-			r = coord_run(&c, &whole);
-		}
-	}
+	if (r == 1)
+		r = 0; /* --help or --version said it all */
+	else if (r == 0)
+		r = c.dashboard ? coord_page_main(&c, &whole) : coord_run(&c, &whole);
 	free(c.run_argv);
 	config_args_free(&ca);
 	return r;
@@ -712,6 +702,8 @@ int main(int argc, char **argv)
 		return merge_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "agent"))
 		return agent_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "dashboard"))
+		return control_dash_main(argc - 1, argv + 1);
 	if (coord_wanted(argc, argv))
 		return coordinate(argc, argv);
 	int r = opts_parse(&o, argc, argv);

@@ -7,8 +7,8 @@
 # - POST /api/stop without the token is refused (403); with it the run
 #   drains and stops early with the stop reason of Ctrl-C ("signal"), every
 #   message accounted for;
-# - a port in use, a bad address, and a distributed run's coordinator (not
-#   yet): one line, exit 2, no run.
+# - a port in use, a bad address (also a distributed run's coordinator's):
+#   one line, exit 2, no run.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 skip_unless_cmd python3 curl chromium
 [ -x /usr/sbin/mosquitto ] || skip "/usr/sbin/mosquitto not installed"
@@ -117,10 +117,11 @@ for bad in 127.0.0.1:70000 300.1.2.3:8080 localhost:x ''; do
 	[ "$(wc -l <"$T/bad.err")" -eq 1 ] || fail "--dashboard '$bad': $(cat "$T/bad.err")"
 	grep -q 'dashboard' "$T/bad.err" || fail "--dashboard '$bad': $(cat "$T/bad.err")"
 done
-# Not yet for a distributed run: the coordinator says so, before any link.
-"$BLAST" --control "mqtt://127.0.0.1:$MQ_PORT" --agents 1 --dashboard 0 --duration 1s \
+# A distributed run's coordinator takes --dashboard (tests/e2e/
+# test_dashboard_control.sh); a bad address is one line before any link.
+"$BLAST" --control "mqtt://127.0.0.1:$MQ_PORT" --agents 1 --dashboard 300.1.2.3:8080 --duration 1s \
 	>"$T/coord.out" 2>"$T/coord.err"
 rc=$?
 [ "$rc" -eq 2 ] && [ "$(wc -l <"$T/coord.err")" -eq 1 ] && grep -q 'dashboard' "$T/coord.err" ||
-	fail "coordinator with --dashboard: exit $rc: $(cat "$T/coord.err")"
+	fail "coordinator with a bad --dashboard: exit $rc: $(cat "$T/coord.err")"
 pass

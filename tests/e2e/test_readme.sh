@@ -87,7 +87,7 @@ def rewrite(args):
             continue
         out.append(a)
         i += 1
-    if out and out[0] not in ("analyze", "merge"):
+    if out and out[0] not in ("analyze", "merge", "agent", "dashboard"):
         if "--target" not in has:
             out += ["--target", addr["127.0.0.1:1883"]]
         if "--find-limit" in has:
@@ -115,7 +115,7 @@ while i < len(text):
         i += 1
         continue
     cmd = re.sub(r"^\$ ", "", stripped)
-    if not re.match(r"blast (-|analyze |merge )", cmd):
+    if not re.match(r"blast (-|analyze |merge |agent |dashboard )", cmd):
         i += 1
         continue
     start = i

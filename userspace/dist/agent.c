@@ -321,8 +321,11 @@ static void on_message(struct agent *a, const struct link_msg *lm)
 		bool mine = a->coord[0] && str_is(m.agent, a->coord);
 		fprintf(stderr, "blast agent %s: coordinator %.*s says: %.*s\n", a->name,
 			(int)m.agent.len, m.agent.p, (int)m.u.bye.reason.len, m.u.bye.reason.p);
-		if (mine && a->child > 0)
+		if (mine && a->child > 0) {
 			kill(a->child, SIGINT);
+			fprintf(stderr, "blast agent %s: run %llx stopped by the coordinator\n", a->name,
+				(unsigned long long)a->run_id);
+		}
 		else if (mine && a->state == CTL_WAITING_GO)
 			a->state = CTL_IDLE;
 	}

@@ -18,14 +18,17 @@
 #include "config/version.h"
 #include "dist/clock.h"
 #include "dist/coord.h"
-#include "dist/coord_watch.h"
+#include "dist/coord_dash.h"
 #include "dist/coord_stats.h"
+#include "dist/coord_watch.h"
 #include "dist/link.h"
 #include "dist/live.h"
 #include "encoders/control.h"
+#include "report/exact.h"
 #include "report/merge.h"
 #include "report/merge_read.h"
 #include "stats/clock.h"
+#include "stats/hist.h"
 
 #define COORD_MAX_AGENTS 1024
 #define COORD_READY_NS (10 * NSEC_PER_SEC)
@@ -41,6 +44,13 @@ struct peer {
 	int exit_status;
 	char *report;
 	size_t report_len;
+	/* For the live page: what it says of itself, and its last second. */
+	char version[40];
+	uint32_t cores;
+	uint8_t hb_state;
+	bool has_second, partial;
+	uint64_t last_sec;
+	double rate, p99_us;
 };
 
 struct coord {
@@ -54,6 +64,9 @@ struct coord {
 	bool *active;      /* [agents]: may still send seconds */
 	struct coord_watch w; /* heartbeats, SIGINT, the clock exchange's round */
 	struct coord_stats st; /* its own work, measured */
+	bool going;        /* GO was sent */
+	uint64_t next_dash_ns;   /* when the page's agent rows are due */
+	struct hist *tmp;  /* an agent's second, for its p99 */
 };
 
 int coord_wanted(int argc, char **argv)
@@ -101,7 +114,8 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 			static const char *const ours[] = { "--control", "--agents", "--heartbeat-timeout",
 							    "--agents-timeout", "--report", "--csv",
 							    "--hlog", "--html", "--max-clock-offset",
-							    "--config" };
+							    "--config", "--dashboard",
+							    "--dashboard-linger" };
 			for (size_t j = 0; j < sizeof(ours) / sizeof(ours[0]) && !joined; j++)
 				joined = !strcmp(name, ours[j]);
 			if (joined) {
@@ -132,10 +146,14 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 			*out = (char *)v; /* the merged result's, not each agent's */
 		} else if (!strcmp(a, "--config") && v) {
 			/* Its flags are in argv already (config_expand): not passed on. */
-		} else if (!strncmp(a, "--dashboard", 11)) {
-			fprintf(stderr, "blast: --dashboard: not yet for a distributed run; "
-					"see docs/dashboard.md\n");
-			return BLAST_EXIT_USAGE;
+		} else if (!strcmp(a, "--dashboard") && v) {
+			c->dashboard = v;
+		} else if (!strcmp(a, "--dashboard-linger") && v) {
+			if (parse_duration_ns(v, &c->dashboard_linger_ns)) {
+				fprintf(stderr, "blast: --dashboard-linger %s: expected a duration (30s, 5m)\n",
+					v);
+				return BLAST_EXIT_USAGE;
+			}
 		} else if (!strcmp(a, "--shard") || !strcmp(a, "--shards") || !strcmp(a, "--start-at")) {
 			fprintf(stderr, "blast: %s: the coordinator splits the run and picks T0 itself\n", a);
 			return BLAST_EXIT_USAGE;
@@ -155,6 +173,27 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 	return 0;
 }
 
+int coord_setup(int argc, char **argv, struct coord_cfg *c, struct split_whole *whole)
+{
+	struct blast_opts o;
+	char shard[32];
+	int r = coord_args(argc, argv, c);
+
+	if (r)
+		return r;
+	snprintf(shard, sizeof(shard), "0/%u", c->agents);
+	c->run_argv[c->run_argc] = "--shard";
+	c->run_argv[c->run_argc + 1] = shard;
+	r = opts_parse(&o, c->run_argc + 2, c->run_argv);
+	c->run_argv[c->run_argc] = NULL;
+	c->run_argv[c->run_argc + 1] = NULL;
+	if (r == 0) {
+		*whole = o.shard_whole;
+		opts_free(&o);
+	}
+	return r;
+}
+
 static struct peer *peer_of(struct coord *k, struct ctl_str name, bool add)
 {
 	for (size_t i = 0; i < k->n; i++)
@@ -170,6 +209,22 @@ static struct peer *peer_of(struct coord *k, struct ctl_str name, bool add)
 	memset(p, 0, sizeof(*p));
 	memcpy(p->name, name.p, name.len);
 	return p;
+}
+
+/* An agent's own second, for its row on the live page. */
+static void peer_second(struct coord *k, struct peer *p, const struct ctl_msg *m)
+{
+	if (m->u.sec.wall_sec > p->last_sec)
+		p->last_sec = m->u.sec.wall_sec;
+	if (!k->c->dash || !k->tmp)
+		return;
+	hist_reset(k->tmp);
+	if (m->u.sec.hist.len &&
+	    exact_hist_from_v2((const uint8_t *)m->u.sec.hist.p, m->u.sec.hist.len, k->tmp))
+		return;
+	p->has_second = true;
+	p->rate = (double)m->u.sec.c.sent * 1000.0 / (m->u.sec.len_ms ? m->u.sec.len_ms : 1000);
+	p->p99_us = (double)hist_percentile(k->tmp, 99) / 1e3;
 }
 
 /* One control message. Returns -1 for an agent of another version. */
@@ -203,6 +258,9 @@ static int on_message(struct coord *k, const struct link_msg *lm)
 		p->refused = false;
 		p->registered = true;
 		p->gone = false;
+		snprintf(p->version, sizeof(p->version), "%.*s", (int)m.u.reg.version.len,
+			 m.u.reg.version.p);
+		p->cores = m.u.reg.cores;
 		p->last_hb_ns = now;
 		break;
 	case CTL_BYE:
@@ -210,6 +268,7 @@ static int on_message(struct coord *k, const struct link_msg *lm)
 		break;
 	case CTL_HEARTBEAT:
 		p->last_hb_ns = now;
+		p->hb_state = m.u.hb.state;
 		break;
 	case CTL_TIME_REPLY:
 		if (m.u.time.seq == k->w.clk_round && p->clk_round != m.u.time.seq) {
@@ -225,6 +284,8 @@ static int on_message(struct coord *k, const struct link_msg *lm)
 		    live_add(k->live, (uint32_t)(p - k->p), m.u.sec.wall_sec, m.u.sec.len_ms, &m.u.sec.c,
 			     (const uint8_t *)m.u.sec.hist.p, m.u.sec.hist.len))
 			k->refused++;
+		if (m.run_id == k->run_id)
+			peer_second(k, p, &m);
 		coord_stats_merge(&k->st, now, mono_ns(), 1);
 		break;
 	case CTL_DONE:
@@ -241,6 +302,35 @@ static int on_message(struct coord *k, const struct link_msg *lm)
 	return 0;
 }
 
+/* The agents' rows for the live page: the run's first, then the others. */
+static void dash_agents(struct coord *k)
+{
+	struct cdash_agent *rows = k->n ? calloc(k->n, sizeof(*rows)) : NULL;
+	size_t n = 0;
+
+	if (k->n && !rows)
+		return;
+	for (size_t i = 0; i < k->n; i++) {
+		const struct peer *p = &k->p[i];
+		if (!p->registered && !p->lost)
+			continue;
+		struct cdash_agent *a = &rows[n++];
+		snprintf(a->name, sizeof(a->name), "%s", p->name);
+		snprintf(a->version, sizeof(a->version), "%s", p->version);
+		a->cores = p->cores;
+		a->state = p->done && i < k->c->agents ? CTL_FINISHED : p->hb_state;
+		a->lost = p->lost || p->gone;
+		a->partial = p->partial;
+		a->in_run = k->run_id && i < k->c->agents;
+		a->last_hb_ns = p->last_hb_ns;
+		a->has_second = p->has_second;
+		a->rate = p->rate;
+		a->p99_us = p->p99_us;
+	}
+	coord_dash_agents(k->c->dash, rows, n);
+	free(rows);
+}
+
 /* Polls until done(k) or deadline; -1 when the link breaks or an agent
  * of another version registers. */
 static int wait_for(struct coord *k, bool (*done)(struct coord *k), uint64_t deadline)
@@ -250,8 +340,14 @@ static int wait_for(struct coord *k, bool (*done)(struct coord *k), uint64_t dea
 		uint64_t now = mono_ns();
 		if (now >= deadline)
 			return 1;
-		if (coord_watch_tick(&k->w, &k->l, now, k->live != NULL) < 0)
+		if (coord_dash_take_stop(k->c->dash))
+			coord_watch_stop(&k->w); /* POST /api/stop: as Ctrl-C */
+		if (coord_watch_tick(&k->w, &k->l, now, k->going) < 0)
 			return -1;
+		if (k->c->dash && now >= k->next_dash_ns) {
+			dash_agents(k);
+			k->next_dash_ns = now + 250 * NSEC_PER_MSEC;
+		}
 		int r = link_poll(&k->l, 100, &lm);
 		if (r < 0) {
 			fprintf(stderr, "blast: the control link to %s broke\n", k->c->url);
@@ -296,6 +392,16 @@ static bool all_ready(struct coord *k)
 	return true;
 }
 
+/* A merged second: to the page, and the agents missing from it marked. */
+static void on_row(void *ctx, const struct live_row *r)
+{
+	struct coord *k = ctx;
+
+	for (uint32_t i = 0; r->agents < r->of && i < k->c->agents; i++)
+		k->p[i].partial |= k->p[i].last_sec < r->sec;
+	coord_dash_row(k->c->dash, r);
+}
+
 /* Every agent done or lost; lost ones named once. */
 static bool all_done(struct coord *k)
 {
@@ -313,8 +419,8 @@ static bool all_done(struct coord *k)
 		if (k->active)
 			k->active[i] = !p->done && !p->lost;
 	}
-	if (k->live && !k->c->quiet)
-		live_print(k->live, stderr, k->active, wall_ns());
+	if (k->live)
+		live_emit(k->live, k->c->quiet ? NULL : stderr, k->active, wall_ns(), on_row, k);
 	coord_stats_merge(&k->st, now, mono_ns(), 0);
 	return all;
 }
@@ -463,7 +569,8 @@ int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 				"run them on one machine\n");
 		return BLAST_EXIT_USAGE;
 	}
-	coord_watch_init(&k.w);
+	coord_watch_init(&k.w, c->signals);
+	k.tmp = c->dash ? hist_new() : NULL;
 	size_t wl = coord_watch_will(&k.w, will_topic, sizeof(will_topic), will, sizeof(will));
 	if (link_open(&k.l, c->url, k.w.name, will_topic, will, wl, false, err, sizeof(err))) {
 		fprintf(stderr, "blast: --control: %s\n", err);
@@ -525,11 +632,15 @@ int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 		(unsigned long long)(t0 % NSEC_PER_SEC / NSEC_PER_MSEC));
 	k.live = live_new(c->agents);
 	k.active = calloc(c->agents, sizeof(*k.active));
+	k.going = true;
+	coord_dash_begin(c->dash, t0 / NSEC_PER_SEC);
 	coord_stats_start(&k.st, mono_ns(), k.l.bytes_in);
 	r = wait_for(&k, all_done, UINT64_MAX);
 	coord_stats_end(&k.st, mono_ns(), k.l.bytes_in);
-	if (k.live && !c->quiet) /* what is left, partial or not */
-		live_print(k.live, stderr, k.active, UINT64_MAX);
+	if (k.live) /* what is left, partial or not */
+		live_emit(k.live, c->quiet ? NULL : stderr, k.active, UINT64_MAX, on_row, &k);
+	if (c->dash)
+		dash_agents(&k);
 	if (r < 0) {
 		r = 3;
 		goto out;
@@ -544,6 +655,7 @@ out:
 	live_free(k.live);
 	coord_stats_free(&k.st);
 	free(k.active);
+	free(k.tmp);
 	link_close(&k.l);
 	for (size_t i = 0; i < k.n; i++)
 		free(k.p[i].report);

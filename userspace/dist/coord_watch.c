@@ -20,17 +20,26 @@ static void on_signal(int sig)
 	signals_seen++;
 }
 
-void coord_watch_init(struct coord_watch *w)
+void coord_watch_init(struct coord_watch *w, volatile sig_atomic_t *signals)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
-
 	memset(w, 0, sizeof(*w));
 	snprintf(w->name, sizeof(w->name), "blast-coord-%d", (int)getpid());
-	signals_seen = 0;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	if (!signals) {
+		struct sigaction sa = { .sa_handler = on_signal };
+		signals_seen = 0;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		signals = &signals_seen;
+	}
+	w->signals = signals;
+	w->signals_base = *signals;
 	signal(SIGPIPE, SIG_IGN);
+}
+
+void coord_watch_stop(struct coord_watch *w)
+{
+	w->stops_asked++;
 }
 
 int coord_watch_agents(struct coord_watch *w, const char *const *names, size_t n)
@@ -82,16 +91,18 @@ static void bye_all(struct coord_watch *w, struct link *l, const char *reason)
 
 int coord_watch_tick(struct coord_watch *w, struct link *l, uint64_t now, bool running)
 {
+	unsigned signals_seen = (unsigned)(*w->signals - w->signals_base) + w->stops_asked;
+
 	if (signals_seen && (!running || signals_seen > 1)) {
 		w->interrupted = true;
-		bye_all(w, l, "stop: the coordinator was interrupted");
+		bye_all(w, l, "stop");
 		fprintf(stderr, "blast: interrupted%s\n", running ? " again: leaving without the agents' "
 							     "reports" : " before the run started");
 		return -1;
 	}
 	if (signals_seen && !w->stop_sent) {
 		w->stop_sent = w->interrupted = true;
-		bye_all(w, l, "stop: the coordinator was interrupted");
+		bye_all(w, l, "stop");
 		fprintf(stderr, "blast: interrupted: the agents stop, drain and report (again to leave "
 				"without them)\n");
 	}

@@ -6,6 +6,7 @@
 #ifndef BLAST_DIST_COORD_WATCH_H
 #define BLAST_DIST_COORD_WATCH_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,11 +25,17 @@ struct coord_watch {
 	uint32_t clk_round;          /* the clock exchange's round (0: none yet) */
 	size_t clk_agent;            /* ...and the agent it waits for */
 	bool stop_sent, interrupted;
+	volatile sig_atomic_t *signals; /* SIGINT and SIGTERM seen, counted */
+	sig_atomic_t signals_base;   /* ...before the run */
+	unsigned stops_asked;        /* other stops (the live page's) */
 	char beyond[512];            /* agents whose clock is off by more than the bound */
 };
 
-/* Names the coordinator and catches SIGINT and SIGTERM. */
-void coord_watch_init(struct coord_watch *w);
+/* Names the coordinator and catches SIGINT and SIGTERM, or reads the
+ * count its caller keeps of them (signals, when not NULL). */
+void coord_watch_init(struct coord_watch *w, volatile sig_atomic_t *signals);
+/* A stop asked for otherwise (POST /api/stop): taken as a SIGINT. */
+void coord_watch_stop(struct coord_watch *w);
 /* The agents the run was assigned to (copied): 0 or -1. */
 int coord_watch_agents(struct coord_watch *w, const char *const *names, size_t n);
 void coord_watch_free(struct coord_watch *w);

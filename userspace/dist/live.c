@@ -13,7 +13,7 @@ struct lsec {
 	uint64_t sec;
 	struct ctl_counts c;
 	struct hist *h;
-	uint32_t agents;
+	uint32_t agents, len_ms;
 };
 
 struct live {
@@ -56,7 +56,6 @@ void live_free(struct live *lv)
 int live_add(struct live *lv, uint32_t i, uint64_t wall_sec, uint32_t len_ms,
 	     const struct ctl_counts *c, const uint8_t *hist, size_t hist_len)
 {
-	(void)len_ms;
 	if (i >= lv->n || wall_sec <= lv->printed)
 		return 0; /* late: its second is printed already (the final report has it) */
 	if (hist_len && exact_hist_from_v2(hist, hist_len, lv->tmp))
@@ -90,6 +89,8 @@ int live_add(struct live *lv, uint32_t i, uint64_t wall_sec, uint32_t len_ms,
 	if (hist_len)
 		hist_add(s->h, lv->tmp);
 	s->agents++;
+	if (len_ms > s->len_ms)
+		s->len_ms = len_ms;
 	return 0;
 }
 
@@ -111,6 +112,12 @@ static void print_sec(FILE *f, const struct lsec *s, uint32_t n)
 
 void live_print(struct live *lv, FILE *f, const bool *active, uint64_t now_wall_ns)
 {
+	live_emit(lv, f, active, now_wall_ns, NULL, NULL);
+}
+
+void live_emit(struct live *lv, FILE *f, const bool *active, uint64_t now_wall_ns,
+	       void (*row)(void *ctx, const struct live_row *r), void *ctx)
+{
 	while (lv->n_s) {
 		struct lsec *s = &lv->s[0];
 		bool complete = true;
@@ -118,7 +125,12 @@ void live_print(struct live *lv, FILE *f, const bool *active, uint64_t now_wall_
 			complete = complete && (!active[i] || lv->last[i] >= s->sec);
 		if (!complete && now_wall_ns / NSEC_PER_SEC < s->sec + LIVE_LATE_S)
 			return;
-		print_sec(f, s, lv->n);
+		if (f)
+			print_sec(f, s, lv->n);
+		if (row) {
+			struct live_row r = { s->sec, s->len_ms, s->agents, lv->n, s->c, s->h };
+			row(ctx, &r);
+		}
 		lv->printed = s->sec;
 		free(s->h);
 		memmove(&lv->s[0], &lv->s[1], (lv->n_s - 1) * sizeof(*s));

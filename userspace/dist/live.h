@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "encoders/control.h"
+#include "stats/hist.h"
 
 #define LIVE_LATE_S 3
 
@@ -23,5 +24,18 @@ int live_add(struct live *lv, uint32_t i, uint64_t wall_sec, uint32_t len_ms,
 	     const struct ctl_counts *c, const uint8_t *hist, size_t hist_len);
 /* Prints the seconds that are complete; active[i]: agent i may still send. */
 void live_print(struct live *lv, FILE *f, const bool *active, uint64_t now_wall_ns);
+
+/* A merged second as it is printed (for the dashboard). */
+struct live_row {
+	uint64_t sec;          /* wall-clock second */
+	uint32_t len_ms;       /* the longest of its agents' */
+	uint32_t agents, of;   /* agents in it, of how many (fewer: partial) */
+	struct ctl_counts c;
+	const struct hist *h;  /* its corrected latency */
+};
+/* live_print (f may be NULL: nothing printed), handing each second to
+ * row(ctx, r) too. */
+void live_emit(struct live *lv, FILE *f, const bool *active, uint64_t now_wall_ns,
+	       void (*row)(void *ctx, const struct live_row *r), void *ctx);
 
 #endif

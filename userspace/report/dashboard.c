@@ -44,6 +44,7 @@ struct dashboard {
 	struct dash_trials trials; /* --find-limit (dashboard_trials.c) */
 	struct dash_wire wire;     /* --probe (dashboard_wire.c) */
 	struct limit_watch watch;
+	struct dashboard_hooks hooks;
 };
 
 /* Second i: the series' figures, and the wire's when probed. */
@@ -118,8 +119,11 @@ static char *json_answer(struct dashboard *d, bool all, size_t *len)
 		fputs(",\"now\":", f);
 		json_row(f, d, d->n - 1);
 	}
-	fputs("}\n", f);
+	struct dashboard_hooks h = d->hooks;
 	pthread_mutex_unlock(&d->mu);
+	if (h.json)
+		h.json(h.ctx, f);
+	fputs("}\n", f);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;
@@ -159,6 +163,29 @@ static bool token_ok(const struct dashboard *d, const char *got)
 	return diff == 0;
 }
 
+static const char *query_arg(void *q, const char *key)
+{
+	return MHD_lookup_connection_value(q, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static enum MHD_Result hook_post(struct dashboard *d, struct MHD_Connection *c, const char *url)
+{
+	char msg[400] = "not found";
+	unsigned status = MHD_HTTP_NOT_FOUND;
+	struct dashboard_hooks h;
+
+	pthread_mutex_lock(&d->mu);
+	h = d->hooks;
+	pthread_mutex_unlock(&d->mu);
+	if (h.post) {
+		msg[0] = '\0';
+		status = h.post(h.ctx, url, query_arg, c, msg, sizeof(msg) - 1);
+	}
+	size_t n = strlen(msg);
+	msg[n++] = '\n';
+	return reply(c, status, "text/plain", msg, n, MHD_RESPMEM_MUST_COPY);
+}
+
 static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **state)
@@ -178,10 +205,12 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 			*upload_size = 0;
 			return MHD_YES;
 		}
-		if (strcmp(url, "/api/stop"))
+		if (strncmp(url, "/api/", 5))
 			return text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 		if (!token_ok(d, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Blast-Token")))
 			return text(c, MHD_HTTP_FORBIDDEN, "a valid X-Blast-Token header is needed\n");
+		if (strcmp(url, "/api/stop"))
+			return hook_post(d, c, url);
 		__atomic_store_n(&d->stop, 1, __ATOMIC_RELEASE);
 		return text(c, MHD_HTTP_OK, "stopping\n");
 	}
@@ -324,6 +353,30 @@ void dashboard_update(struct dashboard *d, const struct series *s, const uint64_
 	d->n = s->n;
 	if (errors)
 		memcpy(d->errors, errors, sizeof(d->errors));
+	pthread_mutex_unlock(&d->mu);
+}
+
+void dashboard_set_hooks(struct dashboard *d, const struct dashboard_hooks *h)
+{
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->mu);
+	d->hooks = *h;
+	pthread_mutex_unlock(&d->mu);
+}
+
+void dashboard_reset(struct dashboard *d)
+{
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->mu);
+	d->n = 0;
+	memset(d->errors, 0, sizeof(d->errors));
+	d->done = d->has_final = false;
+	d->stop_reason[0] = '\0';
+	free(d->report);
+	d->report = NULL;
+	d->report_len = 0;
 	pthread_mutex_unlock(&d->mu);
 }
 

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "stats/series.h"
 #include "stats/stats.h"
@@ -52,6 +53,24 @@ struct dashboard *dashboard_open_run(struct blast_opts *o, char *tmp);
  * --dashboard-linger, then frees d and the page made from tmp. */
 void dashboard_close_run(struct dashboard *d, const struct blast_opts *o, char *tmp,
 			 volatile sig_atomic_t *signals);
+
+/* What a caller adds to the dashboard (the coordinator's agents, the
+ * `blast dashboard` run form). json writes extra members of /api/now and
+ * /api/series, each starting with ','; it runs in the server's thread.
+ * post answers a POST other than /api/stop once its X-Blast-Token was
+ * checked: arg(q, KEY) reads a field of the request's query string; it
+ * fills msg (one line) and returns the HTTP status (404 for a URL it does
+ * not know). */
+struct dashboard_hooks {
+	void *ctx;
+	void (*json)(void *ctx, FILE *f);
+	unsigned (*post)(void *ctx, const char *url, const char *(*arg)(void *q, const char *key),
+			 void *q, char *msg, size_t cap);
+};
+/* Before the first request is served, or with no run going. */
+void dashboard_set_hooks(struct dashboard *d, const struct dashboard_hooks *h);
+/* A new run on the same page: its seconds, errors and end cleared. */
+void dashboard_reset(struct dashboard *d);
 
 /* The page (dashboard_page.c). */
 extern const char dashboard_page[];

@@ -3,6 +3,7 @@
  * once the run is over it shows the final report below them. The token
  * comes in the address's #fragment, which the browser never sends. */
 #include "report/dashboard.h"
+#include "report/dashboard_agents_page.h"
 
 const char dashboard_page[] =
 "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\n"
@@ -106,4 +107,6 @@ const char dashboard_page[] =
 "$('stop').onclick=async()=>{const r=await fetch('/api/stop',{method:'POST',headers:{'X-Blast-Token':token}});\n"
 " $('stopmsg').textContent=r.ok?'stopping: draining like Ctrl-C':'refused ('+r.status+')';};\n"
 "tick();\n"
-"</script></body></html>\n";
+"</script>\n"
+DASHBOARD_AGENTS_PAGE
+"</body></html>\n";
