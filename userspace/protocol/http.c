@@ -27,6 +27,7 @@
 struct hretry {
 	uint64_t intended_ns, seq;
 	uint32_t line;     /* its --payload-file line */
+	uint8_t target;    /* the --target it was made for */
 	uint8_t tries;     /* times resent, this one included */
 };
 
@@ -43,6 +44,8 @@ struct hconn {
 	uint64_t *seq;     /* per slot */
 	uint32_t *line;
 	uint8_t *tries;
+	uint8_t *target;   /* per slot */
+	uint8_t turn;      /* the target of its next new request */
 	struct hretry *retry; /* a ring of slot_cap */
 	uint32_t retry_head, retry_n;
 };
@@ -65,6 +68,9 @@ struct hworker {
 	uint32_t held_head, held_n;
 	uint8_t *is_held;
 	bool idempotent;   /* --method may be resent (RFC 9110 9.2.2) */
+	/* Per target, the next one at the same host, port and scheme: a
+	 * connection takes those in turn, request by request. */
+	uint8_t *next_same;
 };
 
 static bool method_idempotent(const char *m)
@@ -91,6 +97,20 @@ static int http_setup(struct worker *w)
 	if (!hw->host || !hw->heads || !hw->static_path)
 		return -ENOMEM;
 	hw->idempotent = method_idempotent(o->http_method);
+	if (!(hw->next_same = calloc(w->n_addrs ? w->n_addrs : 1, 1)))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < w->n_addrs; i++) {
+		const struct blast_target *a = &w->addrs[i];
+		hw->next_same[i] = (uint8_t)i;
+		for (uint32_t k = 1; k < w->n_addrs; k++) {
+			uint32_t j = (i + k) % w->n_addrs;
+			const struct blast_target *b = &w->addrs[j];
+			if (a->port == b->port && a->tls == b->tls && !strcmp(a->host, b->host)) {
+				hw->next_same[i] = (uint8_t)j;
+				break;
+			}
+		}
+	}
 	for (uint32_t i = 0; i < w->n_addrs; i++)
 		hw->static_path[i] = !strchr(w->addrs[i].path, '{');
 	/* RFC 9112 3.2: the authority, its port left out when it is the
@@ -125,8 +145,9 @@ static int http_setup(struct worker *w)
 		h->seq = calloc(w->slot_cap, sizeof(*h->seq));
 		h->line = calloc(w->slot_cap, sizeof(*h->line));
 		h->tries = calloc(w->slot_cap, sizeof(*h->tries));
+		h->target = calloc(w->slot_cap, sizeof(*h->target));
 		h->retry = calloc(w->slot_cap, sizeof(*h->retry));
-		if (!h->queue || !h->seq || !h->line || !h->tries || !h->retry)
+		if (!h->queue || !h->seq || !h->line || !h->tries || !h->target || !h->retry)
 			return -ENOMEM;
 		http_dec_init(&h->dec, HTTP_MAX_HEAD_DEFAULT, o->max_body);
 		h->dec.head_req = !strcmp(o->http_method, "HEAD");
@@ -145,6 +166,7 @@ static void http_teardown(struct worker *w)
 			free(h->seq);
 			free(h->line);
 			free(h->tries);
+			free(h->target);
 			free(h->retry);
 		}
 		free(h);
@@ -155,6 +177,7 @@ static void http_teardown(struct worker *w)
 			free(hw->heads[i].bytes);
 		free(hw->heads);
 		free(hw->static_path);
+		free(hw->next_same);
 		free(hw->host);
 		free(hw->held);
 		free(hw->is_held);
@@ -176,6 +199,7 @@ static ssize_t http_hello(struct worker *w, struct conn *c, uint8_t *out, size_t
 	h->head = h->n = 0;
 	h->last = false;
 	h->answered = 0;
+	h->turn = c->target;
 	return 0;
 }
 
@@ -270,6 +294,7 @@ static void keep_for_retry(struct worker *w, struct conn *c, struct hconn *h)
 			.intended_ns = s->intended_ns,
 			.seq = h->seq[slot],
 			.line = h->line[slot],
+			.target = h->target[slot],
 			.tries = (uint8_t)(h->tries[slot] + 1),
 		};
 		s->state = 0;
@@ -456,9 +481,12 @@ static bool put_request(struct worker *w, struct conn *c, struct chunk *ch, stru
 
 	if (w->o->http_body && !body && blen)
 		return false;
+	const struct blast_target *t = &w->addrs[r->target];
+	req->path = t->path;
+	req->host = hw->host[r->target];
 	req->seq = r->seq;
 	req->body_len = blen;
-	ssize_t k = request_head(hw, c->target, ch->data + ch->len, ch->cap - ch->len, req);
+	ssize_t k = request_head(hw, r->target, ch->data + ch->len, ch->cap - ch->len, req);
 	if (k < 0 || ch->cap - ch->len - (size_t)k < blen)
 		return false;
 	if (blen)
@@ -474,6 +502,7 @@ static bool put_request(struct worker *w, struct conn *c, struct chunk *ch, stru
 	h->seq[slot] = r->seq;
 	h->line[slot] = r->line;
 	h->tries[slot] = r->tries;
+	h->target[slot] = r->target;
 	h->queue[(h->head + h->n++) % w->slot_cap] = slot;
 	c->inflight++;
 	return true;
@@ -487,13 +516,10 @@ static uint32_t http_fill(struct worker *w, struct conn *c, struct chunk *ch, ui
 	const struct blast_opts *o = w->o;
 	struct hworker *hw = w->pstate;
 	struct hconn *h = c->pstate;
-	const struct blast_target *t = &w->addrs[c->target];
 	uint32_t done = 0;
 
 	struct http_req req = {
 		.method = o->http_method,
-		.path = t->path,
-		.host = hw->host[c->target],
 		.headers = (const char *const *)o->ws_headers,
 		.n_headers = o->n_ws_headers,
 		.content_type = o->http_body ? hw->content_type : NULL,
@@ -520,9 +546,11 @@ static uint32_t http_fill(struct worker *w, struct conn *c, struct chunk *ch, ui
 			.intended_ns = worker_msg_start(w, idx),
 			.seq = idx * w->n_workers + w->id,
 			.line = o->payloads.n ? (uint32_t)(w->payload_next % o->payloads.n) : 0,
+			.target = h->turn,
 		};
 		if (!put_request(w, c, ch, &req, &r))
 			break;
+		h->turn = hw->next_same[h->turn];
 		if (o->payloads.n)
 			w->payload_next++;
 		w->t.inflight++;
