@@ -123,6 +123,11 @@ ran "$T/tls.json" 400 "https" http.body_bytes == $((400 * STATIC_LEN)) \
 run_blast 20 --proto http --target "https://127.0.0.1:$P_TLS/ten" --cacert "$PKI/ca.pem" \
 	--conns 1 --messages 50 --quiet --report "$T/tlsten.json"
 ran "$T/tlsten.json" 50 "https, keepalive_requests 10" http.server_closed == 5
+# Pipelined over TLS: the requests behind each closing answer are resent.
+run_blast 20 --proto http --target "https://127.0.0.1:$P_TLS/ten" --cacert "$PKI/ca.pem" \
+	--conns 1 --pipeline 4 --messages 200 --quiet --report "$T/tlspipe.json"
+ran "$T/tlspipe.json" 200 "https, --pipeline 4, keepalive_requests 10" \
+	http.server_closed -ge 20 http.retried -gt 0
 
 # An idle connection nginx closes (keepalive_timeout 1s, while blast
 # thinks for 1.5 s) is reopened without a loss or an error.
