@@ -366,6 +366,10 @@ static size_t http_on_run(struct worker *w, struct conn *c, const uint8_t *buf, 
 	struct hconn *h = c->pstate;
 	size_t off = 0;
 
+	/* The run is over and what it awaited was settled (unacked): late
+	 * answers are not counted again. */
+	if (c->state == CS_CLOSING)
+		return len;
 	while (off < len) {
 		if (!h->n) {
 			/* An answer to nothing: not an HTTP server, or a broken one. */
