@@ -3,12 +3,14 @@
 # its own capture (--pcap), pipelined (--pipeline 8) over 3 connections
 # that nginx closes after every 700 answers (keepalive_requests): the
 # requests already written behind the 700th are never answered, and blast
-# counts them failed (conn_closed) and reopens. `blast analyze` must pair
-# every response with its request, in order per connection:
-#   - wire requests == the run's sent, wire acks == its acked, the requests
-#     left without an answer (pending) == its failed, nothing unmatched or
-#     unparsed, and the same figures as the run's own analysis of its
-#     capture (the "wire" object of its report);
+# reopens and resends them (http.retried), so each is on the wire twice:
+# once unanswered on the closed connection, once answered on the new one.
+# `blast analyze` must pair every response with its request, in order per
+# connection:
+#   - wire requests == the run's sent + retried, wire acks == its acked,
+#     the requests left without an answer (pending) == its failed +
+#     retried, nothing unmatched or unparsed, and the same figures as the
+#     run's own analysis of its capture (the "wire" object of its report);
 #   - one flow row per connection that carried requests, the rows adding
 #     up to the totals, every ack timed;
 #   - tshark's HTTP dissector counts the same requests per client port and
@@ -51,9 +53,12 @@ def eq(name, got, want):
         bad.append(f"{name}: got {got!r}, want {want!r}")
 w, flows = an["wire"], an["flows"]
 eq("the run's sent", run["sent"], int(n))
-eq("wire.requests vs the run's sent", w["requests"], run["sent"])
+retried = run["http"]["retried"]
+if not retried:
+    bad.append("nothing retried: the closes should have left pipelined requests to resend")
+eq("wire.requests vs the run's sent + retried", w["requests"], run["sent"] + retried)
 eq("wire.acks vs the run's acked", w["acks"], run["acked"])
-eq("capture.pending vs the run's failed", an["capture"]["pending"], run["failed"])
+eq("capture.pending vs the run's failed + retried", an["capture"]["pending"], run["failed"] + retried)
 eq("the run's error kinds", sorted(run["errors"]), ["conn_closed"] if run["failed"] else [])
 eq("wire.unmatched", w["unmatched"], 0)
 eq("wire.unparsed", w["unparsed"], 0)
@@ -73,7 +78,7 @@ for line in open(ts_p):
         req[sp] += len(meth.split(","))
     if code:
         resp[dp] += len(code.split(","))
-eq("tshark's requests", sum(req.values()), int(n))
+eq("tshark's requests", sum(req.values()), int(n) + retried)
 eq("tshark's responses", sum(resp.values()), run["acked"])
 for f in busy:
     c = f["client"].rsplit(":", 1)[1]

@@ -12,6 +12,9 @@
 #   huge       Content-Length: 10 GB, over --max-body: failed, too large
 #   badchunk   a chunk size that is not hexadecimal: failed, protocol error
 #   reset      a reset in the middle of a body: failed, connection reset
+#   oneeach    one answer per connection, then a clean close (FIN): the GETs
+#              pipelined behind it are resent on the next connection, each
+#              at most 3 times, then failed (http_retries_exhausted)
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 skip_unless_cmd python3
 require_blast
@@ -87,4 +90,24 @@ hostile nolength "" "^status .* unacked at the drain timeout" --duration 1s
 hostile huge frame_too_large "^  frame_too_large " --messages 6
 hostile badchunk protocol_error "^  protocol_error " --messages 6
 hostile reset conn_reset "^  conn_reset " --messages 6
+
+# One answer per connection, 8 GETs pipelined on one connection: the k-th
+# is answered on the k-th connection after k-1 resends, so GETs 1-4 are
+# acked (0+1+2+3 resends), 5-8 are resent 3 times each and then fail:
+# retried = 7 + 6 + 5 = 18, the server answered 4.
+bad_server oneeach
+r=$T/oneeach.json
+run_blast 15 --proto http --target "http://127.0.0.1:$BS_PORT/" --conns 1 --workers 1 \
+	--pipeline 8 --messages 8 --drain-timeout 2s --report "$r"
+log "oneeach: exit $BLAST_RC in ${BLAST_SECS}s; $(grep '^status' "$T/blast.out")"
+expect_rc 1
+expect_jsons "$r" sent == 8 acked == 4 failed == 4 unacked == 0 http.retried == 18 \
+	errors.http_retries_exhausted == 4 errors_total == 4 http.server_closed == 4 \
+	conns_dropped == 0
+check_accounting "$r"
+wait_until 5 eval '[ "$(server_requests)" = 4 ]' ||
+	fail "oneeach: the server answered $(server_requests) requests, want 4"
+grep -q "^  http_retries_exhausted " "$T/blast.out" ||
+	fail "oneeach: no http_retries_exhausted in the summary: $(cat "$T/blast.out")"
+stop_pid "$BS_PID"
 pass

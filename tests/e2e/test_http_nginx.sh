@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # --proto http against nginx (tests/lib/nginx.sh): a fixed answer, a static
-# file, a chunked answer (SSI), keep-alive connections nginx closes after
+# file, two --target paths taken in turn on one connection, a chunked
+# answer (SSI), keep-alive connections nginx closes after
 # 10 requests, and limit_req answering 503. Each run's report must count
 # every request, by status, with its body bytes, and add up:
 # sent = acked + failed + unacked.
@@ -52,6 +53,14 @@ expect_jsons "$T/ping.json" http.server_closed == 0 conns_ok == 4
 run_blast 20 --proto http --target "$URL/static.txt" --conns 2 --messages 500 --quiet \
 	--report "$T/static.json"
 all_ok "$T/static.json" 500 "$(stat -c %s "$NG_DIR/www/static.txt")" "static file"
+
+# Two --target URLs on the same server, one connection: its requests take
+# the two paths in turn, 100 each (the body bytes tell them apart).
+STATIC_LEN=$(stat -c %s "$NG_DIR/www/static.txt")
+run_blast 20 --proto http --target "$URL/ping" --target "$URL/static.txt" --conns 1 \
+	--pipeline 4 --messages 200 --quiet --report "$T/two.json"
+expect_jsons "$T/two.json" acked == 200 failed == 0 http.body_bytes == $((100 * 4 + 100 * STATIC_LEN))
+check_accounting "$T/two.json"
 
 SSI_LEN=$(body_len /ssi.html) || die "cannot read /ssi.html from nginx"
 run_blast 20 --proto http --target "$URL/ssi.html" --conns 2 --messages 300 --quiet \

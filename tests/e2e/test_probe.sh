@@ -4,7 +4,8 @@
 # --proto ws fan-out through libwebsockets' mirror (and MQTT QoS 2, MQTT
 # over WebSocket, 40 connections, HTTP keep-alive GETs to nginx, plain and
 # pipelined), the programs' counts
-# agree exactly with blast's own: wire.requests == sent, wire.acks == acked
+# agree exactly with blast's own: wire.requests == sent (HTTP: + the
+# requests resent after nginx's keep-alive closes), wire.acks == acked
 # (receipts for ws), nothing unparsed or unmatched, one latency sample per
 # ack, one flow per connection. No program, link, tc filter or qdisc stays
 # behind after a normal end, after SIGINT, after SIGKILL of blast. Without
@@ -187,5 +188,24 @@ for pl in 1 8; do
 	expect_json "$r" acked == 6000
 	check_wire "$r" sent acked 3
 done
+stop_nginx
+
+# Keep-alive closes (keepalive_requests 7) with --pipeline 8: the requests
+# behind each closing answer are resent on the reopened connection, so the
+# probe sees each of them twice (unanswered on the old flow, answered on
+# the new one): requests == sent + http.retried, acks == acked, one flow
+# per connection opened.
+log "== HTTP keep-alive closes, requests resent"
+NG_DIR= NG_PORT=
+start_nginx 'location = /ping { return 200 "PONG"; }' 'keepalive_requests 7;' ||
+	die "cannot start nginx"
+r=$T/http-retry.json
+run_blast 60 --proto http --target "http://127.0.0.1:$NG_PORT/ping" --conns 3 --pipeline 8 \
+	--messages 3000 --probe --report "$r" --quiet
+[ "$BLAST_RC" -eq 0 ] || fail "http retries: blast exited $BLAST_RC: $(cat "$T/blast.err")"
+expect_jsons "$r" sent == 3000 acked == 3000 failed == 0 http.retried -gt 0 wire.unparsed == 0 \
+	wire.unmatched == 0 wire.acks == 3000 wire.latency_us.count == 3000
+expect_json "$r" wire.requests == $((3000 + $(json_get "$r" http.retried)))
+expect_json "$r" wire.flows == "$(json_get "$r" conns_ok)"
 stop_nginx
 pass

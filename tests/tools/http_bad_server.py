@@ -15,10 +15,15 @@ each in one of these ways:
                     that is not hexadecimal ("zz")
   --mode reset      "200 OK" with Content-Length: 1000, 100 body bytes,
                     then a reset (SO_LINGER 0) mid-body
+  --mode oneeach    answers the first request of each connection (a whole
+                    keep-alive "200 OK"), then ends it in good order (FIN,
+                    reading on until the client closes, as nginx's
+                    lingering close): the requests pipelined behind are
+                    never answered nor processed
 
 Every connection runs on its own thread. Prints "port=N" (stdout, flushed)
 once it listens (port 0 unless --port), one "requests=N" line on stderr per
-request head read, and exits 0 on SIGTERM or SIGINT. Standard library only.
+request head read (oneeach: per request answered), and exits 0 on SIGTERM or SIGINT. Standard library only.
 """
 import argparse
 import signal
@@ -32,6 +37,7 @@ ANSWERS = {
     "huge": b"HTTP/1.1 200 OK\r\nContent-Length: 10000000000\r\n\r\nfirst bytes",
     "badchunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
     "reset": b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 100,
+    "oneeach": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
 }
 
 lock = threading.Lock()
@@ -83,6 +89,11 @@ def serve(sock, mode):
             if mode == "silent":
                 continue
             sock.sendall(ANSWERS[mode])
+            if mode == "oneeach":
+                sock.shutdown(socket.SHUT_WR)
+                while sock.recv(65536):
+                    pass
+                break
             if mode == "reset":
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 break

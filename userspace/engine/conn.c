@@ -235,6 +235,11 @@ void conn_finalize(struct worker *w, struct conn *c, bool graceful)
 	else
 		c->attempts++;
 	bool running = w->phase == PHASE_RUNNING && !w->shm->stop;
+	/* A connection that still owes resends (HTTP requests a closing
+	 * server left unanswered) reopens during the drain too. */
+	if (!running && c->reopen && w->phase == PHASE_DRAINING && !w->shm->stop &&
+	    conn_owes_control(w, c))
+		running = true;
 	bool reopen = c->reopen;
 	c->reopen = 0;
 	churn_release(w, c);
@@ -499,6 +504,9 @@ void conn_ready(struct worker *w, struct conn *c)
 	c->t_last_tx = w->now;
 	c->avail_wait = DIAG_WAIT_NONE;
 	conn_sendq_push(w, c);
+	/* Owed frames go now: in the drain no new message would carry them. */
+	if (conn_owes_control(w, c))
+		conn_flush(w, c, 0);
 }
 
 void conn_handshake_done(struct worker *w, struct conn *c)

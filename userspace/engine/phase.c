@@ -60,13 +60,16 @@ void open_more(struct worker *w)
 /* Opens the connections queued for reopening, within the connect bound. */
 void reopen_now(struct worker *w)
 {
-	while (w->reopen_len && w->connecting < w->max_connecting && w->phase == PHASE_RUNNING &&
-	       !w->shm->stop) {
+	while (w->reopen_len && w->connecting < w->max_connecting &&
+	       (w->phase == PHASE_RUNNING || w->phase == PHASE_DRAINING) && !w->shm->stop) {
 		struct conn *c = &w->conns[w->reopenq[w->reopen_head]];
 		w->reopen_head = (w->reopen_head + 1) % w->n_conns;
 		w->reopen_len--;
 		c->in_reopenq = 0;
 		if (c->state != CS_IDLE)
+			continue;
+		/* The drain reopens only what owes resends (conn_finalize). */
+		if (w->phase == PHASE_DRAINING && !conn_owes_control(w, c))
 			continue;
 		if (w->o->churn && !conn_churn_may_open(w)) {
 			c->state = CS_DONE;

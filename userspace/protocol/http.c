@@ -5,7 +5,9 @@
  * Responses are decoded as they stream in (encoders/http.h): nothing is
  * gathered, bodies are counted and skipped. A server that ends a
  * connection in good order (Connection: close, or closing between
- * responses) gets it reopened at once. */
+ * responses) gets it reopened at once, and the idempotent requests it left
+ * unanswered (never processed: RFC 9112 9.3.2, 9.6) are resent on it,
+ * each keeping its scheduled time, at most HTTP_MAX_RETRIES times. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,13 +19,35 @@
 #include "payload/protobuf.h"
 #include "protocol/registry.h"
 
+/* Times one request is resent before it fails (http_retries_exhausted). */
+#define HTTP_MAX_RETRIES 3
+
+/* A request to send again: what it was made from, and when the schedule
+ * wanted it first (its corrected latency counts from there). */
+struct hretry {
+	uint64_t intended_ns, seq;
+	uint32_t line;     /* its --payload-file line */
+	uint8_t target;    /* the --target it was made for */
+	uint8_t tries;     /* times resent, this one included */
+};
+
 /* A connection's requests awaiting responses, oldest first, and the
- * response being read. */
+ * response being read; per slot, what its request was made from; the
+ * requests to resend once it is open again. */
 struct hconn {
 	struct http_dec dec;
 	uint16_t *queue;   /* slot indices, a ring of the slots (--pipeline) */
 	uint32_t head, n;
 	bool last;         /* --no-keepalive: its one request is out */
+	bool reopening;    /* its unanswered requests went to retry[]: keep them */
+	uint64_t answered; /* final responses since it opened */
+	uint64_t *seq;     /* per slot */
+	uint32_t *line;
+	uint8_t *tries;
+	uint8_t *target;   /* per slot */
+	uint8_t turn;      /* the target of its next new request */
+	struct hretry *retry; /* a ring of slot_cap */
+	uint32_t retry_head, retry_n;
 };
 
 /* The worker's request template: the Host of each target; and the
@@ -43,7 +67,21 @@ struct hworker {
 	uint32_t *held;
 	uint32_t held_head, held_n;
 	uint8_t *is_held;
+	bool idempotent;   /* --method may be resent (RFC 9110 9.2.2) */
+	/* Per target, the next one at the same host, port and scheme: a
+	 * connection takes those in turn, request by request. */
+	uint8_t *next_same;
 };
+
+static bool method_idempotent(const char *m)
+{
+	static const char *const ok[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strcmp(m, ok[i]))
+			return true;
+	return false;
+}
 
 static int http_setup(struct worker *w)
 {
@@ -58,6 +96,21 @@ static int http_setup(struct worker *w)
 	hw->static_path = calloc(w->n_addrs ? w->n_addrs : 1, sizeof(*hw->static_path));
 	if (!hw->host || !hw->heads || !hw->static_path)
 		return -ENOMEM;
+	hw->idempotent = method_idempotent(o->http_method);
+	if (!(hw->next_same = calloc(w->n_addrs ? w->n_addrs : 1, 1)))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < w->n_addrs; i++) {
+		const struct blast_target *a = &w->addrs[i];
+		hw->next_same[i] = (uint8_t)i;
+		for (uint32_t k = 1; k < w->n_addrs; k++) {
+			uint32_t j = (i + k) % w->n_addrs;
+			const struct blast_target *b = &w->addrs[j];
+			if (a->port == b->port && a->tls == b->tls && !strcmp(a->host, b->host)) {
+				hw->next_same[i] = (uint8_t)j;
+				break;
+			}
+		}
+	}
 	for (uint32_t i = 0; i < w->n_addrs; i++)
 		hw->static_path[i] = !strchr(w->addrs[i].path, '{');
 	/* RFC 9112 3.2: the authority, its port left out when it is the
@@ -85,13 +138,19 @@ static int http_setup(struct worker *w)
 	}
 	for (uint32_t i = 0; i < w->n_conns; i++) {
 		struct hconn *h = calloc(1, sizeof(*h));
-		if (!h || !(h->queue = calloc(w->slot_cap, sizeof(*h->queue)))) {
-			free(h);
+		if (!h)
 			return -ENOMEM;
-		}
+		w->conns[i].pstate = h;
+		h->queue = calloc(w->slot_cap, sizeof(*h->queue));
+		h->seq = calloc(w->slot_cap, sizeof(*h->seq));
+		h->line = calloc(w->slot_cap, sizeof(*h->line));
+		h->tries = calloc(w->slot_cap, sizeof(*h->tries));
+		h->target = calloc(w->slot_cap, sizeof(*h->target));
+		h->retry = calloc(w->slot_cap, sizeof(*h->retry));
+		if (!h->queue || !h->seq || !h->line || !h->tries || !h->target || !h->retry)
+			return -ENOMEM;
 		http_dec_init(&h->dec, HTTP_MAX_HEAD_DEFAULT, o->max_body);
 		h->dec.head_req = !strcmp(o->http_method, "HEAD");
-		w->conns[i].pstate = h;
 	}
 	return 0;
 }
@@ -102,8 +161,14 @@ static void http_teardown(struct worker *w)
 
 	for (uint32_t i = 0; i < w->n_conns; i++) {
 		struct hconn *h = w->conns[i].pstate;
-		if (h)
+		if (h) {
 			free(h->queue);
+			free(h->seq);
+			free(h->line);
+			free(h->tries);
+			free(h->target);
+			free(h->retry);
+		}
 		free(h);
 		w->conns[i].pstate = NULL;
 	}
@@ -112,6 +177,7 @@ static void http_teardown(struct worker *w)
 			free(hw->heads[i].bytes);
 		free(hw->heads);
 		free(hw->static_path);
+		free(hw->next_same);
 		free(hw->host);
 		free(hw->held);
 		free(hw->is_held);
@@ -132,6 +198,8 @@ static ssize_t http_hello(struct worker *w, struct conn *c, uint8_t *out, size_t
 	h->dec.head_req = head_req;
 	h->head = h->n = 0;
 	h->last = false;
+	h->answered = 0;
+	h->turn = c->target;
 	return 0;
 }
 
@@ -199,6 +267,7 @@ static void response_done(struct worker *w, struct conn *c, struct hconn *h)
 
 	h->head = (h->head + 1) % w->slot_cap;
 	h->n--;
+	h->answered++;
 	w->t.http_resp[d->status]++;
 	w->t.http_body_bytes += d->body;
 	if (!ok)
@@ -208,15 +277,87 @@ static void response_done(struct worker *w, struct conn *c, struct hconn *h)
 		think(w, c);
 }
 
-/* The server ended the connection in good order: requests it leaves
- * unanswered are lost with it (conn_closed), and it opens again. */
-static void server_closed(struct worker *w, struct conn *c, struct hconn *h)
+/* The requests c still awaits answers to, never processed by a server
+ * that closed after a complete response, go to its retry ring (they stay
+ * in flight), or fail when they were resent too often. */
+static void keep_for_retry(struct worker *w, struct conn *c, struct hconn *h)
 {
+	for (; h->n; h->n--, h->head = (h->head + 1) % w->slot_cap) {
+		uint16_t slot = h->queue[h->head];
+		struct msg_slot *s = &c->slots[slot];
+		if (h->tries[slot] >= HTTP_MAX_RETRIES) {
+			w->t.errors[ERR_HTTP_RETRIES]++;
+			conn_msg_done(w, c, s, false);
+			continue;
+		}
+		h->retry[(h->retry_head + h->retry_n++) % w->slot_cap] = (struct hretry){
+			.intended_ns = s->intended_ns,
+			.seq = h->seq[slot],
+			.line = h->line[slot],
+			.target = h->target[slot],
+			.tries = (uint8_t)(h->tries[slot] + 1),
+		};
+		s->state = 0;
+		c->free_slots[c->n_free++] = slot;
+		c->inflight--;
+	}
+}
+
+/* The server ended the connection in good order, and it opens again.
+ * Requests it leaves unanswered are resent when may_retry (a complete
+ * response came before on it) and the method is idempotent; else they
+ * are lost with it (conn_closed, once for the connection). */
+static void server_closed(struct worker *w, struct conn *c, struct hconn *h, bool may_retry)
+{
+	struct hworker *hw = w->pstate;
+
 	w->t.http_server_closed++;
+	if (h->n && may_retry && hw->idempotent && c->state == CS_READY)
+		keep_for_retry(w, c, h);
 	if (h->n)
 		w->t.errors[ERR_CONN_CLOSED]++;
-	h->n = 0;
+	h->reopening = true;
 	conn_reopen(w, c);
+	h->reopening = false;
+}
+
+/* What c carried when it broke (lost) or the run ended: its requests in
+ * flight and those waiting to be resent fail or stay unacked. A server's
+ * orderly close (reopening) keeps the ones waiting to be resent. */
+static void http_conn_settle(struct worker *w, struct conn *c, bool lost)
+{
+	struct hconn *h = c->pstate;
+
+	for (uint32_t i = 0; c->slots && i < w->slot_cap && c->inflight; i++) {
+		struct msg_slot *s = &c->slots[i];
+		if (!s->state)
+			continue;
+		if (lost)
+			w->t.failed++;
+		else
+			w->t.unacked++;
+		s->state = 0;
+		c->free_slots[c->n_free++] = (uint16_t)i;
+		c->inflight--;
+		w->t.inflight--;
+	}
+	h->n = 0;
+	if (h->reopening)
+		return;
+	if (lost)
+		w->t.failed += h->retry_n;
+	else
+		w->t.unacked += h->retry_n;
+	w->t.inflight -= h->retry_n;
+	h->retry_n = 0;
+}
+
+/* Requests to resend: the connection sends them before any new one. */
+static int http_has_control(const struct conn *c)
+{
+	const struct hconn *h = c->pstate;
+
+	return h && h->retry_n;
 }
 
 /* Takes every byte: the decoder keeps its place between reads. */
@@ -225,6 +366,10 @@ static size_t http_on_run(struct worker *w, struct conn *c, const uint8_t *buf, 
 	struct hconn *h = c->pstate;
 	size_t off = 0;
 
+	/* The run is over and what it awaited was settled (unacked): late
+	 * answers are not counted again. */
+	if (c->state == CS_CLOSING)
+		return len;
 	while (off < len) {
 		if (!h->n) {
 			/* An answer to nothing: not an HTTP server, or a broken one. */
@@ -254,7 +399,7 @@ static size_t http_on_run(struct worker *w, struct conn *c, const uint8_t *buf, 
 		worker_rx_mark(w, buf + off);
 		response_done(w, c, h);
 		if (h->dec.close || (h->last && !h->n)) {
-			server_closed(w, c, h);
+			server_closed(w, c, h, true);
 			return len;
 		}
 	}
@@ -270,13 +415,16 @@ static bool http_on_eof(struct worker *w, struct conn *c)
 		return false; /* a response cut short: conn_closed */
 	if (r == HTTP_EV_DONE && h->n)
 		response_done(w, c, h); /* its body ran to the close */
-	server_closed(w, c, h);
+	/* Between responses, after one came whole on this connection: the
+	 * rest were not processed (nginx's keepalive_requests, a
+	 * keepalive_timeout racing a request). With none yet, fail them. */
+	server_closed(w, c, h, h->answered > 0);
 	return true;
 }
 
-/* The body of request seq: filler, a --payload-file line, or a protobuf
- * message. NULL with *n 0 when there is none. */
-static const uint8_t *request_body(struct worker *w, uint64_t seq, size_t *n)
+/* The body of request seq: filler, --payload-file line `line`, or a
+ * protobuf message. NULL with *n 0 when there is none. */
+static const uint8_t *request_body(struct worker *w, uint64_t seq, uint32_t line, size_t *n)
 {
 	const struct blast_opts *o = w->o;
 
@@ -291,7 +439,6 @@ static const uint8_t *request_body(struct worker *w, uint64_t seq, size_t *n)
 		return w->pbuf;
 	}
 	if (o->payloads.n) {
-		size_t line = w->payload_next++ % o->payloads.n;
 		*n = o->payloads.lens[line];
 		return (const uint8_t *)o->payloads.lines[line];
 	}
@@ -326,19 +473,57 @@ static ssize_t request_head(struct hworker *hw, uint32_t target, uint8_t *out, s
 	return r;
 }
 
+/* Writes one request into ch and gives it a slot: false when ch has no
+ * room for it (or its body could not be made). */
+static bool put_request(struct worker *w, struct conn *c, struct chunk *ch, struct http_req *req,
+			const struct hretry *r)
+{
+	struct hworker *hw = w->pstate;
+	struct hconn *h = c->pstate;
+	size_t blen;
+	const uint8_t *body = request_body(w, r->seq, r->line, &blen);
+
+	if (w->o->http_body && !body && blen)
+		return false;
+	const struct blast_target *t = &w->addrs[r->target];
+	req->path = t->path;
+	req->host = hw->host[r->target];
+	req->seq = r->seq;
+	req->body_len = blen;
+	ssize_t k = request_head(hw, r->target, ch->data + ch->len, ch->cap - ch->len, req);
+	if (k < 0 || ch->cap - ch->len - (size_t)k < blen)
+		return false;
+	if (blen)
+		memcpy(ch->data + ch->len + k, body, blen);
+	ch->len += (uint32_t)((size_t)k + blen);
+	ch->n_frames++;
+	uint16_t slot = c->free_slots[--c->n_free];
+	struct msg_slot *s = &c->slots[slot];
+	s->state = 1;
+	s->id = (uint16_t)(slot + 1);
+	s->intended_ns = r->intended_ns;
+	s->sent_ns = w->now;
+	h->seq[slot] = r->seq;
+	h->line[slot] = r->line;
+	h->tries[slot] = r->tries;
+	h->target[slot] = r->target;
+	h->queue[(h->head + h->n++) % w->slot_cap] = slot;
+	c->inflight++;
+	return true;
+}
+
+/* Requests to resend first (already counted sent and in flight), then up
+ * to n new ones. */
 static uint32_t http_fill(struct worker *w, struct conn *c, struct chunk *ch, uint64_t first,
 			  uint32_t n)
 {
 	const struct blast_opts *o = w->o;
 	struct hworker *hw = w->pstate;
 	struct hconn *h = c->pstate;
-	const struct blast_target *t = &w->addrs[c->target];
 	uint32_t done = 0;
 
 	struct http_req req = {
 		.method = o->http_method,
-		.path = t->path,
-		.host = hw->host[c->target],
 		.headers = (const char *const *)o->ws_headers,
 		.n_headers = o->n_ws_headers,
 		.content_type = o->http_body ? hw->content_type : NULL,
@@ -346,34 +531,32 @@ static uint32_t http_fill(struct worker *w, struct conn *c, struct chunk *ch, ui
 		.close = o->no_keepalive,
 		.conn = c->idx,
 	};
+	while (h->retry_n && !h->last && c->n_free && c->inflight < c->window) {
+		if (!put_request(w, c, ch, &req, &h->retry[h->retry_head]))
+			return 0;
+		h->retry_head = (h->retry_head + 1) % w->slot_cap;
+		h->retry_n--;
+		w->t.http_retried++;
+		if (o->no_keepalive)
+			h->last = true;
+	}
+	if (h->retry_n)
+		return 0;
 	for (; done < n && !h->last; done++) {
 		uint64_t idx = first + done;
 		if (!c->n_free || c->inflight >= c->window)
 			break;
-		size_t blen;
-		const uint8_t *body = request_body(w, idx * w->n_workers + w->id, &blen);
-		if (o->http_body && !body && blen)
+		struct hretry r = {
+			.intended_ns = worker_msg_start(w, idx),
+			.seq = idx * w->n_workers + w->id,
+			.line = o->payloads.n ? (uint32_t)(w->payload_next % o->payloads.n) : 0,
+			.target = h->turn,
+		};
+		if (!put_request(w, c, ch, &req, &r))
 			break;
-		req.seq = idx * w->n_workers + w->id;
-		req.body_len = blen;
-		ssize_t r = request_head(hw, c->target, ch->data + ch->len, ch->cap - ch->len, &req);
-		if (r < 0 || ch->cap - ch->len - (size_t)r < blen) {
-			if (o->payloads.n)
-				w->payload_next--; /* the line goes with the next send */
-			break;
-		}
-		if (blen)
-			memcpy(ch->data + ch->len + r, body, blen);
-		ch->len += (uint32_t)((size_t)r + blen);
-		ch->n_frames++;
-		uint16_t slot = c->free_slots[--c->n_free];
-		struct msg_slot *s = &c->slots[slot];
-		s->state = 1;
-		s->id = (uint16_t)(slot + 1);
-		s->intended_ns = worker_msg_start(w, idx);
-		s->sent_ns = w->now;
-		h->queue[(h->head + h->n++) % w->slot_cap] = slot;
-		c->inflight++;
+		h->turn = hw->next_same[h->turn];
+		if (o->payloads.n)
+			w->payload_next++;
 		w->t.inflight++;
 		if (o->no_keepalive)
 			h->last = true;
@@ -415,6 +598,8 @@ const struct proto_ops http_proto = {
 	.on_eof = http_on_eof,
 	.fill = http_fill,
 	.count_msgs = http_count_msgs,
+	.has_control = http_has_control,
+	.conn_settle = http_conn_settle,
 	.chunk_size = http_chunk_size,
 	.pump = http_pump,
 	.next_wakeup = http_next_wakeup,

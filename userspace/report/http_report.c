@@ -37,7 +37,8 @@ void report_http_text(FILE *f, const struct blast_results *r)
 		if (class_count(t, cls))
 			fprintf(f, "  %uxx %" PRIu64, cls, class_count(t, cls));
 	fprintf(f, "  (1xx interim %" PRIu64 ", body bytes %" PRIu64 ", server closed %" PRIu64
-		   ")\n", t->http_interim, t->http_body_bytes, t->http_server_closed);
+		   ", retried %" PRIu64 ")\n", t->http_interim, t->http_body_bytes,
+		t->http_server_closed, t->http_retried);
 	fprintf(f, "  statuses  ");
 	for (unsigned s = 0; s < 600; s++)
 		if (t->http_resp[s])
@@ -91,6 +92,7 @@ void report_http_json(struct json_writer *w, const struct blast_results *r)
 	json_kv_u64(w, "body_bytes", t->http_body_bytes);
 	report_json_latency(w, "ttfb_us", r->e2e);
 	json_kv_u64(w, "server_closed", t->http_server_closed);
+	json_kv_u64(w, "retried", t->http_retried);
 	json_kv_string(w, "ok_status", r->opts->ok_status ? r->opts->ok_status : "");
 	json_end_object(w);
 }

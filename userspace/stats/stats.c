@@ -36,6 +36,7 @@ const char *const blast_err_names[ERR__COUNT] = {
 	[ERR_UPGRADE_WRONG_ACCEPT] = "upgrade_invalid:accept",
 	[ERR_UPGRADE_EXTENSIONS] = "upgrade_invalid:extensions",
 	[ERR_UPGRADE_SUBPROTOCOL] = "upgrade_invalid:subprotocol",
+	[ERR_HTTP_RETRIES] = "http_retries_exhausted",
 };
 
 const char *const hs_stage_names[HS__COUNT] = {
@@ -48,7 +49,7 @@ const char *const hs_stage_names[HS__COUNT] = {
 
 /* A new field in struct blast_totals must be summed below; this breaks the
  * build until it is. */
-#define TOTALS_SCALARS 24
+#define TOTALS_SCALARS 25
 _Static_assert(sizeof(struct blast_totals) ==
 		       (TOTALS_SCALARS + ERR__COUNT + 4 * 256 + KAFKA_ERR_SLOTS + 3 * 600 + WS_CLOSE_SLOTS) * sizeof(uint64_t),
 	       "struct blast_totals changed: update totals_add()");
@@ -94,6 +95,7 @@ void totals_add(struct blast_totals *dst, const struct blast_totals *src)
 	dst->http_interim += src->http_interim;
 	dst->http_body_bytes += src->http_body_bytes;
 	dst->http_server_closed += src->http_server_closed;
+	dst->http_retried += src->http_retried;
 	for (int i = 0; i < WS_CLOSE_SLOTS; i++)
 		dst->ws_close[i] += src->ws_close[i];
 	dst->matched += src->matched;

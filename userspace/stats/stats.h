@@ -53,6 +53,9 @@ enum blast_err {
 	ERR_UPGRADE_WRONG_ACCEPT,   /* Sec-WebSocket-Accept missing or not the key's */
 	ERR_UPGRADE_EXTENSIONS,     /* an extension none was offered */
 	ERR_UPGRADE_SUBPROTOCOL,    /* a subprotocol that was not asked for */
+	/* --proto http: a request a closing server left unanswered, resent
+	 * on each reopened connection until its retries ran out. */
+	ERR_HTTP_RETRIES,
 	ERR__COUNT
 };
 
@@ -118,10 +121,11 @@ struct blast_totals {
 	/* --proto http: final responses by status, and those of them
 	 * --ok-status refused (errors "http:CODE"); 1xx answers, response
 	 * body bytes, and connections the server ended (Connection: close,
-	 * or the end of the stream between responses). */
+	 * or the end of the stream between responses); requests resent
+	 * after such a close left them unanswered (each resend counts). */
 	uint64_t http_resp[600];
 	uint64_t http_refused[600];
-	uint64_t http_interim, http_body_bytes, http_server_closed;
+	uint64_t http_interim, http_body_bytes, http_server_closed, http_retried;
 };
 
 /* dst += src, gauges included. */
