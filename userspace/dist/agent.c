@@ -25,6 +25,7 @@
 #include "stats/clock.h"
 
 #define AGENT_MAX_REPORT (256u << 20)
+#define AGENT_GO_WAIT_NS (60 * NSEC_PER_SEC) /* assignment to GO, at most */
 
 static volatile sig_atomic_t stopping;
 
@@ -54,6 +55,7 @@ struct agent {
 	char coord[128];           /* its name, from its heartbeats */
 	uint64_t coord_hb_ns;      /* its last heartbeat (monotonic) */
 	uint64_t coord_timeout_ns; /* GO's heartbeat timeout; 0: not watched */
+	uint64_t assigned_ns;      /* when the run waiting for GO was assigned */
 	const char *orphaned;      /* why the run was stopped without it, or NULL */
 	char orphan_why[64];
 	unsigned refused;          /* control messages that did not decode */
@@ -95,6 +97,7 @@ static void take_assign(struct agent *a, const struct ctl_msg *m)
 	a->share = m->u.assign.share;
 	a->coord[0] = '\0'; /* the first coordinator to beat from now on is this run's */
 	a->state = CTL_WAITING_GO;
+	a->assigned_ns = mono_ns();
 	struct ctl_msg ready = { .type = CTL_READY, .run_id = a->run_id };
 	send_msg(a, a->topic_from, &ready, false);
 	fprintf(stderr, "blast agent %s: run %llx assigned, share %u/%u\n", a->name,
@@ -284,6 +287,14 @@ static bool str_is(struct ctl_str s, const char *z)
 	return s.len == strlen(z) && !memcmp(s.p, z, s.len);
 }
 
+/* A run assigned but never started: forgotten, the agent free again. */
+static void drop_assignment(struct agent *a, const char *why)
+{
+	fprintf(stderr, "blast agent %s: run %llx dropped before its start: %s\n", a->name,
+		(unsigned long long)a->run_id, why);
+	a->state = CTL_IDLE;
+}
+
 static void on_message(struct agent *a, const struct link_msg *lm)
 {
 	static struct ctl_msg m;
@@ -314,7 +325,10 @@ static void on_message(struct agent *a, const struct link_msg *lm)
 		a->coord[m.agent.len] = '\0';
 		a->coord_hb_ns = mono_ns();
 	} else if (m.type == CTL_BYE && !to_me && a->coord[0] && str_is(m.agent, a->coord)) {
-		lose_coordinator(a, "its Will came");
+		if (a->state == CTL_WAITING_GO)
+			drop_assignment(a, "its coordinator's Will came");
+		else
+			lose_coordinator(a, "its Will came");
 	} else if (m.type == CTL_BYE && to_me) {
 		/* A coordinator's word: refused, or (from this run's) stop: the run
 		 * drains and reports. */
@@ -325,9 +339,9 @@ static void on_message(struct agent *a, const struct link_msg *lm)
 			kill(a->child, SIGINT);
 			fprintf(stderr, "blast agent %s: run %llx stopped by the coordinator\n", a->name,
 				(unsigned long long)a->run_id);
+		} else if (mine && a->state == CTL_WAITING_GO) {
+			drop_assignment(a, "its coordinator stopped it");
 		}
-		else if (mine && a->state == CTL_WAITING_GO)
-			a->state = CTL_IDLE;
 	}
 }
 
@@ -425,6 +439,10 @@ int agent_main(int argc, char **argv)
 			send_msg(&a, a.topic_hb, &hb, false);
 			next_hb = now + NSEC_PER_SEC;
 		}
+		/* A coordinator that assigned and went quiet (frozen, or its
+		 * link lost without a Will): GO comes within seconds or never. */
+		if (a.state == CTL_WAITING_GO && now - a.assigned_ns > AGENT_GO_WAIT_NS)
+			drop_assignment(&a, "no GO within 60 s");
 		if (a.coord_timeout_ns && a.state == CTL_RUNNING &&
 		    now - a.coord_hb_ns > a.coord_timeout_ns) {
 			char why[64];
