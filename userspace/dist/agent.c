@@ -23,6 +23,7 @@
 #include "encoders/control.h"
 #include "encoders/hdrlog.h"
 #include "stats/clock.h"
+#include "stats/stats.h"
 
 #define AGENT_MAX_REPORT (256u << 20)
 #define AGENT_GO_WAIT_NS (60 * NSEC_PER_SEC) /* assignment to GO, at most */
@@ -164,6 +165,27 @@ static void start_run(struct agent *a, uint64_t t0_ns)
 }
 
 /* The seconds the child closed since the last look, each as a SECOND. */
+/* A --seconds-to line's "e=E0,E1,... " (the run's errors by reason so far,
+ * in stats.h's order) into m's nonzero reasons by name. Returns the bytes
+ * it took (0 when the line has none). */
+static size_t seconds_errors(const char *p, struct ctl_msg *m)
+{
+	const char *s = p + 2;
+
+	if (strncmp(p, "e=", 2))
+		return 0;
+	for (int e = 0; e < ERR__COUNT && *s >= '0' && *s <= '9'; e++) {
+		char *end;
+		unsigned long long c = strtoull(s, &end, 10);
+		if (c && m->u.sec.n_errors < CTL_MAX_ERRORS)
+			m->u.sec.errors[m->u.sec.n_errors++] =
+				(struct ctl_err){ { blast_err_names[e], strlen(blast_err_names[e]) }, c };
+		s = end + (*end == ',');
+	}
+	s += strcspn(s, " ");
+	return (size_t)(s - p) + (*s == ' ');
+}
+
 static void send_seconds(struct agent *a)
 {
 	FILE *f = fopen(a->seconds, "r");
@@ -183,15 +205,14 @@ static void send_seconds(struct agent *a)
 			if (sscanf(line, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %lld %n", &v[0], &v[1],
 				   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &max, &at) < 10 || !at)
 				continue;
+			struct ctl_msg m = { .type = CTL_SECOND, .run_id = a->run_id };
+			at += seconds_errors(line + at, &m);
 			size_t hl = strlen(line + at);
 			uint8_t *raw = malloc(hl / 4 * 3 + 3);
 			long rl = raw && hl > 1 ? base64_decode(line + at, hl, raw) : -1;
-			struct ctl_msg m = {
-				.type = CTL_SECOND, .run_id = a->run_id,
-				.u.sec = { .wall_sec = (v[0] + 500) / 1000,
-					   .len_ms = v[1] > 1000 ? 1000 : (uint32_t)v[1],
-					   .c = { v[2], v[3], v[4], v[5], v[6], v[7], v[8] } },
-			};
+			m.u.sec.wall_sec = (v[0] + 500) / 1000;
+			m.u.sec.len_ms = v[1] > 1000 ? 1000 : (uint32_t)v[1];
+			m.u.sec.c = (struct ctl_counts){ v[2], v[3], v[4], v[5], v[6], v[7], v[8] };
 			if (rl > 0)
 				m.u.sec.hist = (struct ctl_str){ (const char *)raw, (size_t)rl };
 			send_msg(a, a->topic_from, &m, false);

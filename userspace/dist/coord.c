@@ -29,6 +29,7 @@
 #include "report/merge_read.h"
 #include "stats/clock.h"
 #include "stats/hist.h"
+#include "stats/stats.h"
 
 #define COORD_MAX_AGENTS 1024
 #define COORD_READY_NS (10 * NSEC_PER_SEC)
@@ -51,6 +52,7 @@ struct peer {
 	bool has_second, partial;
 	uint64_t last_sec;
 	double rate, p99_us;
+	uint64_t errors[ERR__COUNT]; /* its run's errors by reason so far */
 };
 
 struct coord {
@@ -216,6 +218,12 @@ static void peer_second(struct coord *k, struct peer *p, const struct ctl_msg *m
 {
 	if (m->u.sec.wall_sec > p->last_sec)
 		p->last_sec = m->u.sec.wall_sec;
+	for (uint16_t i = 0; i < m->u.sec.n_errors; i++) /* running totals, by name */
+		for (int e = 0; e < ERR__COUNT; e++)
+			if (m->u.sec.errors[i].name.len == strlen(blast_err_names[e]) &&
+			    !memcmp(m->u.sec.errors[i].name.p, blast_err_names[e],
+				    m->u.sec.errors[i].name.len))
+				p->errors[e] = m->u.sec.errors[i].count;
 	if (!k->c->dash || !k->tmp)
 		return;
 	hist_reset(k->tmp);
@@ -329,6 +337,11 @@ static void dash_agents(struct coord *k)
 	}
 	coord_dash_agents(k->c->dash, rows, n);
 	free(rows);
+	uint64_t errors[ERR__COUNT] = { 0 };
+	for (size_t i = 0; i < k->c->agents && i < k->n; i++)
+		for (int e = 0; e < ERR__COUNT; e++)
+			errors[e] += k->p[i].errors[e];
+	coord_dash_errors(k->c->dash, errors);
 }
 
 /* Polls until done(k) or deadline; -1 when the link breaks or an agent

@@ -137,7 +137,8 @@ static const char *hlog_hist(const char *line)
 	return p;
 }
 
-int exact_seconds_out(const char *path, const struct series *s, size_t *done)
+int exact_seconds_out(const char *path, const struct series *s, size_t *done,
+		      const uint64_t *errors)
 {
 	if (!s || *done >= s->n)
 		return 0;
@@ -147,13 +148,16 @@ int exact_seconds_out(const char *path, const struct series *s, size_t *done)
 	for (; *done < s->n; (*done)++) {
 		const struct series_row *r = &s->rows[*done];
 		const char *h = r->hlog ? hlog_hist(r->hlog) : NULL;
-		fprintf(f, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %lld %.*s\n",
+		fprintf(f, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %lld e=",
 			(unsigned long long)(s->origin_wall_ms + (uint64_t)((r->t_s - r->len_s) * 1e3 + 0.5)),
 			(unsigned long long)(r->len_s * 1e3 + 0.5), (unsigned long long)r->sent,
 			(unsigned long long)r->acked, (unsigned long long)r->failed,
 			(unsigned long long)r->unacked, (unsigned long long)r->errors,
 			(unsigned long long)r->inflight, (unsigned long long)r->conns_up,
-			(long long)r->max, h ? (int)strcspn(h, "\r\n") : 1, h ? h : "-");
+			(long long)r->max);
+		for (int e = 0; e < ERR__COUNT; e++)
+			fprintf(f, "%s%llu", e ? "," : "", (unsigned long long)errors[e]);
+		fprintf(f, " %.*s\n", h ? (int)strcspn(h, "\r\n") : 1, h ? h : "-");
 	}
 	return fclose(f) ? -errno : 0;
 }
