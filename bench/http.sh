@@ -436,6 +436,12 @@ if has open; then
 	row o_blast "blast --rate $RATE, corrected"
 	row o_blastu "blast --rate $RATE, uncorrected"
 	[ -n "$PACE_BATCH" ] && row o_blastb "blast --rate $RATE --pace-batch $PACE_BATCH"
+	line="# client CPU per request, us (medians):"
+	for c in o_locust:Locust o_wrk:wrk o_blast:blast o_blastb:"blast --pace-batch $PACE_BATCH"; do
+		v=$(runs_median "${c%%:*}" PERCPU)
+		[ -n "$v" ] && line+=" ${c#*:} $(calc "1e6 / ($v > 0 ? $v : 1e-9)" | xargs printf '%.1f'),"
+	done
+	echo "${line%,}"
 	target "fixed rate: blast >= 20 x Locust FastHttpUser in requests per client CPU s" \
 		o_blast o_locust PERCPU 20
 	[ -n "$PACE_BATCH" ] &&
