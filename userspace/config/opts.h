@@ -289,7 +289,7 @@ void opts_free(struct blast_opts *o);
 
 /* Parsers shared with tests: each returns 0 or -EINVAL. */
 int parse_u64(const char *s, uint64_t *out);          /* decimal, optional k/m/g suffix (x1000) */
-int parse_duration_ns(const char *s, uint64_t *out);  /* "500ms", "30s", "2m", "1h", bare number = seconds */
+int parse_duration_ns(const char *s, uint64_t *out);  /* "200us", "500ms", "30s", "2m", "1h", bare number = seconds */
 int parse_hostport(const char *s, char *host, size_t host_cap, uint16_t *port); /* "h:p", "[v6]:p" */
 
 /* Expands {conn}, {seq}, {pid} in tmpl into out (NUL-terminated). Returns
