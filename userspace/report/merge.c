@@ -148,6 +148,7 @@ int merge_emit(struct merge *m, int exit_status)
 		.latency_raw = m->raw,
 		.connect = m->con,
 		.e2e = m->e2e,
+		.expected = m->fan_owed, /* fan-out: the shares' owed receipts, summed */
 		.peak_conns = m->peak,
 		.rss_bytes = m->rss,
 		.exit_status = exit_status > m->exit_status ? exit_status : m->exit_status,
