@@ -87,7 +87,10 @@ int shard_finish(struct blast_opts *o, const struct parse_state *ps)
 		else
 			o->subscribers = s.receivers;
 		o->conns = s.publishers + s.receivers * nodes;
-		o->conn_base = 0;
+		/* {conn}: the whole run's numbers, so client ids and marks of
+		 * the shares never meet. */
+		o->conn_base = s.publisher_base;
+		o->recv_conn_base = w.publishers + s.receiver_base * nodes;
 	} else if (o->proto != PROTO_KAFKA) {
 		o->conns = s.conns;
 		o->conn_base = s.conn_base;
