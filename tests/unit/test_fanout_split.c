@@ -82,6 +82,21 @@ static void test_whole_receivers(void)
 	CHECK_EQ_INT(o.publishers, 2);
 	CHECK_EQ_INT(fanout_scale_to_whole(&o, 50), 125);
 
+	/* Every receipt in: ends the drain, except that a split run with
+	 * shared subscriptions waits its --drain-timeout out. */
+	share_of(&o, 0, false);
+	struct blast_totals in = { .sent = o.messages, .matched = o.messages, .received = 1000 * 2 };
+	CHECK(fanout_all_in(&o, &in));
+	in.received--;
+	CHECK(!fanout_all_in(&o, &in));
+	char *shared[] = { "$share/g/chat/#" };
+	o.sub_topics = shared;
+	o.n_sub_topics = 1;
+	in.received = 1u << 30;
+	CHECK(!fanout_all_in(&o, &in));
+	o.shard_count = 0;
+	CHECK(fanout_all_in(&o, &in));
+
 	/* Unsplit: unchanged. */
 	memset(&o, 0, sizeof(o));
 	o.proto = PROTO_MQTT;

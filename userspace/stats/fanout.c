@@ -62,6 +62,13 @@ uint64_t fanout_expected(const struct blast_opts *o, const struct blast_totals *
 	       (all ? (uint64_t)((unsigned __int128)shared * mine / all) : 0);
 }
 
+bool fanout_all_in(const struct blast_opts *o, const struct blast_totals *t)
+{
+	if (o->shard_count && o->proto == PROTO_MQTT && fanout_share_groups(o))
+		return false;
+	return t->received >= fanout_expected(o, t);
+}
+
 uint32_t fanout_publisher_no(const struct blast_opts *o, uint32_t idx)
 {
 	if (!o->shard_count)

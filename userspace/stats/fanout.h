@@ -38,6 +38,12 @@ uint64_t fanout_owed(const struct blast_opts *o, const struct blast_totals *t);
  * exact when every share published its part of the same topics. */
 uint64_t fanout_scale_to_whole(const struct blast_opts *o, uint64_t share_count);
 
+/* Whether every receipt expected is in, so the workers may stop draining
+ * before --drain-timeout. Never for a split run with shared subscriptions:
+ * which share's member the broker picks is not known, so a share that
+ * reached its estimate may still have receipts coming. */
+bool fanout_all_in(const struct blast_opts *o, const struct blast_totals *t);
+
 /* The marker's connection and sequence numbers of local publisher idx's
  * message seq: the publisher's number in the whole run (its share's first
  * publisher + idx), and seq x N + I, so the shares' numbers never meet and
