@@ -7,8 +7,9 @@
 # flags says: the same expected and received, missing 0, duplicates 0, one
 # end-to-end latency per receipt, sent = acked + failed + unacked. The chat
 # case (every connection publishes and subscribes) likewise; a shared
-# subscription ($share) adds up to one receipt per message. A --proto ws
-# run is refused at --shard with one line.
+# subscription ($share) adds up to one receipt per message. Refused with
+# one line and exit status 2: a --proto ws run at --shard, and a fan-out
+# report merged with a publishing one.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 . tests/lib/mosquitto.sh
 skip_unless_cmd python3
@@ -103,6 +104,14 @@ split_run sh 1 "${shared[@]}"
 expect_json "$T/sh-m.json" expected == $M
 expect_json "$T/sh-m.json" received == $M
 expect_json "$T/sh-m.json" missing == 0
+
+# A fan-out report and a publishing one do not merge: one line, status 2.
+run_blast 30 --target "127.0.0.1:$MQ_PORT" --conns 1 --messages 10 --topic 'pub/x' --quiet --report "$T/pub.json"
+expect_rc 0
+rc=0
+"$BLAST" merge "$T/fo0.json" "$T/pub.json" >/dev/null 2>"$T/mix.err" || rc=$?
+[ "$rc" -eq 2 ] && [ "$(wc -l <"$T/mix.err")" -eq 1 ] && grep -q 'do not merge' "$T/mix.err" ||
+	fail "fan-out + publishing merge: exit $rc, $(cat "$T/mix.err")"
 
 # WebSocket listeners: not split yet, one line.
 run_blast 10 --proto ws --target "127.0.0.1:$MQ_PORT" --listeners 3 --shard 0/3
