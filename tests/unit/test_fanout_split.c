@@ -82,6 +82,14 @@ static void test_whole_receivers(void)
 	CHECK_EQ_INT(o.publishers, 2);
 	CHECK_EQ_INT(fanout_scale_to_whole(&o, 50), 125);
 
+	/* --fanout F: F receipts per message of the whole run, this share's
+	 * part by its receivers (2 of 4); owed by its own messages. */
+	share_of(&o, 0, false);
+	o.fanout = 2;
+	struct blast_totals f = { .sent = o.messages };
+	CHECK_EQ_INT(fanout_expected(&o, &f), 1000);
+	CHECK_EQ_INT(fanout_owed(&o, &f), (uint64_t)o.messages * 2);
+
 	/* Every receipt in: ends the drain, except that a split run with
 	 * shared subscriptions waits its --drain-timeout out. */
 	share_of(&o, 0, false);

@@ -48,18 +48,27 @@ uint64_t fanout_scale_to_whole(const struct blast_opts *o, uint64_t n)
 	return part ? (uint64_t)((unsigned __int128)n * whole / part) : n;
 }
 
+/* n of the whole run's receipts, by this share's part of the receivers. */
+static uint64_t mine_of(const struct blast_opts *o, uint64_t n)
+{
+	uint64_t all = fanout_receivers_whole(o);
+
+	return all ? (uint64_t)((unsigned __int128)n * fanout_receivers(o) / all) : 0;
+}
+
 uint64_t fanout_expected(const struct blast_opts *o, const struct blast_totals *t)
 {
+	bool split = o->shard_count && o->proto == PROTO_MQTT;
+
 	if (o->fanout)
-		return t->sent * o->fanout;
+		return split ? mine_of(o, fanout_scale_to_whole(o, t->sent) * o->fanout)
+			     : t->sent * o->fanout;
 	if (o->proto == PROTO_WS)
 		return t->sent * o->conns;
-	if (!o->shard_count)
+	if (!split)
 		return t->matched * fanout_receivers(o) + t->share_receipts;
-	uint64_t mine = fanout_receivers(o), all = fanout_receivers_whole(o);
-	uint64_t shared = fanout_scale_to_whole(o, t->share_receipts);
-	return fanout_scale_to_whole(o, t->matched) * mine +
-	       (all ? (uint64_t)((unsigned __int128)shared * mine / all) : 0);
+	return fanout_scale_to_whole(o, t->matched) * fanout_receivers(o) +
+	       mine_of(o, fanout_scale_to_whole(o, t->share_receipts));
 }
 
 bool fanout_all_in(const struct blast_opts *o, const struct blast_totals *t)

@@ -17,7 +17,8 @@
  * expects the whole run's messages on its own receivers: the matched
  * scaled to the whole (fanout_scale_to_whole) x fanout_receivers, shared
  * receipts by the share's part of the receivers (the broker picks the
- * member: an estimate; the merge's sum of fanout_owed is exact). */
+ * member: an estimate; the merge's sum of fanout_owed is exact), and
+ * --fanout F's receipts (of the whole run's messages) likewise. */
 uint64_t fanout_expected(const struct blast_opts *o, const struct blast_totals *t);
 
 /* MQTT: the connections that subscribe: --subscribers on every node, and
