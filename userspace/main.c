@@ -163,7 +163,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 	}
 	shm->n_workers = n;
 	shm_start(shm, o);
-	shm->run_id = (uint32_t)(getpid() * 2654435761u ^ shm->start_ns);
+	shm->run_id = fanout_run_id(o, (uint32_t)getpid(), shm->start_ns);
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);

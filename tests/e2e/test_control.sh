@@ -5,6 +5,8 @@
 #   merged counts = the sum of the agents' = what a subscriber got from the
 #   broker, the merged report says 3 reports and the coordinator's own
 #   work (control messages in, merge time);
+# - the MQTT chat case (--chat: every connection publishes and subscribes)
+#   split 3 ways: merged receipts = publishes x receivers, missing 0;
 # - an agent killed mid-run is lost within --heartbeat-timeout: the
 #   coordinator names it, merges the others and exits 1;
 # - bad input: too few agents in --agents-timeout, --control without
@@ -60,6 +62,33 @@ grep -q 'start at' "$T/blast.err" || fail "no T0 line: $(cat "$T/blast.err")"
 live=$(grep -o '^\[[0-9:]*\] agents 3/3 | sent [0-9]*' "$T/blast.err" | sed 's/.* sent //' | paste -sd+ | bc)
 [ "${live:-0}" -eq 3000 ] || fail "the live lines sent $live in all, not 3000: $(grep agents "$T/blast.err")"
 
+# The chat case through the agents: every connection of every agent
+# publishes and subscribes; each agent's subscribers count every agent's
+# messages, so the merged receipts are publishes x receivers (3 + 3).
+run_blast 90 --control "mqtt://127.0.0.1:$CTL" --agents 3 --target "127.0.0.1:$TARGET" --chat \
+	--publishers 3 --subscribers 3 --qos 1 --sub-qos 1 --rate 900 --messages 900 \
+	--topic 'ctl-chat/{conn}' --sub-topic 'ctl-chat/#' --client-id 'chat-{conn}' --report "$T/chat.json"
+expect_rc 0
+[ "$BLAST_RC" -eq 0 ] || log "$(cat "$T/blast.err")"
+check_accounting "$T/chat.json"
+expect_json "$T/chat.json" sent == 900
+expect_json "$T/chat.json" acked == 900
+expect_json "$T/chat.json" merged.shards == 3
+expect_json "$T/chat.json" config.chat eq true
+expect_json "$T/chat.json" expected == 5400
+expect_json "$T/chat.json" received == 5400
+expect_json "$T/chat.json" missing == 0
+expect_json "$T/chat.json" duplicates == 0
+expect_json "$T/chat.json" e2e_latency_us.count == 5400
+# The end-to-end latencies cross agents: each agent's clock offset is reported.
+python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1]))["agents"]
+sys.exit(not (len(a) == 3 and all(isinstance(x["clock_offset_ms"], (int, float)) for x in a)))' \
+	"$T/chat.json" || fail "chat: agents[].clock_offset_ms missing"
+out=$(grep -o 'New client connected from [^ ]* as chat-[0-9]*' "$target_log" | sed 's/.* as //' | sort | tr '\n' ' ')
+[ "$out" = "chat-0 chat-1 chat-2 chat-3 chat-4 chat-5 " ] || fail "chat client ids connected: $out"
+
 # An agent stopped mid-run: lost when its heartbeat stops for
 # --heartbeat-timeout (its connection stays up, so no Last Will yet), its
 # seconds partial, the rest merged.
@@ -93,11 +122,11 @@ run_blast 20 --control="mqtt://127.0.0.1:$CTL" --agents=2 --conns 1 --target "12
 expect_rc 2
 grep -q 'cannot be split 2 ways' "$T/blast.err" || fail "a share of nothing: $(cat "$T/blast.err")"
 [ "$(wc -l <"$T/blast.err")" -eq 1 ] || fail "$(wc -l <"$T/blast.err") lines for a share of nothing"
-# A fan-out run: refused before any agent is asked (its receipts do not add up).
-run_blast 20 --control "mqtt://127.0.0.1:$CTL" --agents 3 --target "127.0.0.1:$TARGET" --conns 6 --subscribers 3
+# --proto ws listeners: not split yet, refused before any agent is asked.
+run_blast 20 --control "mqtt://127.0.0.1:$CTL" --agents 3 --proto ws --target "127.0.0.1:$TARGET" --listeners 3
 expect_rc 2
-grep -q 'fan-out runs are not merged across agents' "$T/blast.err" || fail "fan-out: $(cat "$T/blast.err")"
-[ "$(wc -l <"$T/blast.err")" -eq 1 ] || fail "$(wc -l <"$T/blast.err") lines for a fan-out run"
+grep -q 'cannot be split between machines yet' "$T/blast.err" || fail "ws: $(cat "$T/blast.err")"
+[ "$(wc -l <"$T/blast.err")" -eq 1 ] || fail "$(wc -l <"$T/blast.err") lines for a ws run"
 "$BLAST" agent --help >"$T/agent-help.out" 2>&1 || fail "blast agent --help exited $?"
 grep -q 'usage: blast agent --control' "$T/agent-help.out" || fail "agent --help: $(cat "$T/agent-help.out")"
 rc=0

@@ -229,7 +229,8 @@ struct blast_opts {
 	 * shard_count 0 = the whole run here. */
 	uint32_t shard_index, shard_count;
 	struct split_whole shard_whole;
-	uint32_t conn_base;       /* the share's first {conn} number */
+	uint32_t conn_base;       /* the share's first {conn} number (fan-out: publisher's) */
+	uint32_t recv_conn_base;  /* fan-out: its first receiver's; 0 = unsplit */
 	uint64_t start_at_ns;     /* --start-at: wall-clock ns (CLOCK_REALTIME) the open-loop
 				   * schedule starts at; 0 = once the connections are up */
 	char *seconds_to;         /* --seconds-to FILE: each second appended as it closes
@@ -239,6 +240,9 @@ struct blast_opts {
 /* Connection i of this machine's share as the whole run numbers it ({conn}). */
 static inline uint64_t opts_conn_no(const struct blast_opts *o, uint64_t i)
 {
+	/* Fan-out: publishers first, then receivers, as one machine numbers them. */
+	if (o->recv_conn_base && i >= o->publishers)
+		return o->recv_conn_base + (i - o->publishers);
 	return o->conn_base + i;
 }
 

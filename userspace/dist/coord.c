@@ -575,13 +575,6 @@ int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 	uint8_t will[256];
 	int r;
 
-	if (whole->receivers) {
-		/* Each agent's receivers count only its own publishers' messages:
-		 * their sum is not the run's (docs/distributed.md). */
-		fprintf(stderr, "blast: --control: fan-out runs are not merged across agents yet: "
-				"run them on one machine\n");
-		return BLAST_EXIT_USAGE;
-	}
 	coord_watch_init(&k.w, c->signals);
 	k.tmp = c->dash ? hist_new() : NULL;
 	size_t wl = coord_watch_will(&k.w, will_topic, sizeof(will_topic), will, sizeof(will));

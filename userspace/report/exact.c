@@ -8,6 +8,7 @@
 #include "encoders/hdrlog.h"
 #include "report/exact.h"
 #include "report/json.h"
+#include "stats/fanout.h"
 #include "stats/series.h"
 
 static const struct hdr_params blast_params = {
@@ -173,7 +174,7 @@ static void json_row_hist(struct json_writer *w, const char *line)
 		json_null(w);
 }
 
-static void json_seconds(struct json_writer *w, const struct series *s)
+static void json_seconds(struct json_writer *w, const struct series *s, bool fan)
 {
 	json_key(w, "seconds");
 	json_begin_array(w);
@@ -197,6 +198,11 @@ static void json_seconds(struct json_writer *w, const struct series *s)
 		json_kv_u64(w, "count", r->count);
 		json_kv_i64(w, "max_ns", r->max);
 		json_kv_bool(w, "publishing", r->publishing);
+		if (fan) {
+			json_kv_u64(w, "received", r->received);
+			json_kv_u64(w, "matched", r->matched);
+			json_kv_u64(w, "share_receipts", r->share_receipts);
+		}
 		if (r->hlog)
 			json_row_hist(w, r->hlog);
 		json_end_object(w);
@@ -308,6 +314,17 @@ void report_json_exact(struct json_writer *w, const struct blast_results *r)
 	json_hist(w, "connect", r->connect);
 	/* --proto http's time to first byte is kept where fan-out's is. */
 	json_hist(w, "e2e", o && (opts_fanout(o) || o->proto == PROTO_HTTP) ? r->e2e : NULL);
-	json_seconds(w, s);
+	json_seconds(w, s, o && opts_fanout(o));
+	/* Fan-out: what this run's publishes owe every receiver of the whole
+	 * run (a share's to all shares'): the merge's expected is their sum. */
+	if (o && opts_fanout(o)) {
+		json_key(w, "fanout");
+		json_begin_object(w);
+		json_kv_u64(w, "receivers_whole", fanout_receivers_whole(o));
+		json_kv_u64(w, "owed", fanout_owed(o, &r->t));
+		json_kv_u64(w, "nodes", 1 + o->n_listen);
+		json_kv_bool(w, "chat", o->chat);
+		json_end_object(w);
+	}
 	json_end_object(w);
 }

@@ -43,6 +43,6 @@ void shm_check_fanout(struct shm *shm, const struct blast_opts *o)
 		totals_add(&sum, &t);
 	}
 	shm->sends_done = 1; /* the drain timeouts start counting now */
-	if (sum.received >= fanout_expected(o, &sum))
+	if (fanout_all_in(o, &sum))
 		shm->fanout_done = 1;
 }
