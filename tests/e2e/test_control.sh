@@ -7,8 +7,10 @@
 #   work (control messages in, merge time);
 # - the MQTT chat case (--chat: every connection publishes and subscribes)
 #   split 3 ways: merged receipts = publishes x receivers, missing 0;
-# - an agent killed mid-run is lost within --heartbeat-timeout: the
-#   coordinator names it, merges the others and exits 1;
+# - --agents NAME,NAME: those agents, in that order; a name missing or
+#   given twice: one line, exit status 2;
+# - an agent killed mid-run (SIGKILL) is lost at once by its Will, its run
+#   ends with it: the coordinator names it, merges the others and exits 1;
 # - bad input: too few agents in --agents-timeout, --control without
 #   --agents, a bad run flag: one line, exit status 2, no agent runs.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
@@ -28,6 +30,7 @@ start_mosquitto || die "cannot start the control mosquitto"
 CTL=$MQ_PORT
 
 agents=()
+declare -A mark=()
 for n in a1 a2 a3; do
 	"$BLAST" agent --control "mqtt://127.0.0.1:$CTL" --name "$n" >"$T/$n.out" 2>"$T/$n.err" &
 	agents+=($!)
@@ -89,24 +92,52 @@ sys.exit(not (len(a) == 3 and all(isinstance(x["clock_offset_ms"], (int, float))
 out=$(grep -o 'New client connected from [^ ]* as chat-[0-9]*' "$target_log" | sed 's/.* as //' | sort | tr '\n' ' ')
 [ "$out" = "chat-0 chat-1 chat-2 chat-3 chat-4 chat-5 " ] || fail "chat client ids connected: $out"
 
-# An agent stopped mid-run: lost when its heartbeat stops for
-# --heartbeat-timeout (its connection stays up, so no Last Will yet), its
-# seconds partial, the rest merged.
+# --agents NAME,NAME: those agents, share i to the i-th named; a2 idle.
+for n in a1 a2 a3; do mark[$n]=$(($(wc -l <"$T/$n.err") + 1)); done
+run_blast 60 --control "mqtt://127.0.0.1:$CTL" --agents a3,a1 --target "127.0.0.1:$TARGET" --conns 4 \
+	--qos 1 --rate 400 --messages 400 --topic 'ctl-named/{conn}' --report "$T/named.json"
+expect_rc 0
+expect_json "$T/named.json" merged.reports == 2
+expect_json "$T/named.json" acked == 400
+grep -q 'waiting for agents a3,a1' "$T/blast.err" || fail "named: $(head -3 "$T/blast.err")"
+tail -n +"${mark[a3]}" "$T/a3.err" | grep -q 'assigned, share 0/2' || fail "a3 not share 0/2: $(cat "$T/a3.err")"
+tail -n +"${mark[a1]}" "$T/a1.err" | grep -q 'assigned, share 1/2' || fail "a1 not share 1/2: $(cat "$T/a1.err")"
+! tail -n +"${mark[a2]}" "$T/a2.err" | grep -q assigned || fail "a2 got a share: $(cat "$T/a2.err")"
+run_blast 20 --control "mqtt://127.0.0.1:$CTL" --agents a1,nobody --agents-timeout 2 \
+	--target "127.0.0.1:$TARGET" --conns 4
+expect_rc 2
+grep -q -- '--agents a1,nobody: 1 of them registered' "$T/blast.err" || fail "named, missing: $(cat "$T/blast.err")"
+for v in a1,a1 'a1,,a2' 'a/1'; do
+	run_blast 20 --control "mqtt://127.0.0.1:$CTL" --agents "$v" --target "127.0.0.1:$TARGET" --conns 4
+	expect_rc 2
+	[ "$(wc -l <"$T/blast.err")" -eq 1 ] || fail "--agents $v: $(cat "$T/blast.err")"
+done
+
+# An agent killed mid-run (SIGKILL): lost at once by its Last Will, its
+# seconds partial, the rest merged; its run ends with it (nothing left
+# loading the target). A frozen agent (no Will, the heartbeat path) is in
+# test_dashboard_control.sh.
 "$BLAST" --control "mqtt://127.0.0.1:$CTL" --agents 3 --heartbeat-timeout 2s \
-	--target "127.0.0.1:$TARGET" --conns 3 --qos 1 --rate 300 --duration 3s --topic 'ctl-run/{conn}' \
+	--target "127.0.0.1:$TARGET" --conns 3 --qos 1 --rate 300 --duration 4s --topic 'ctl-run/{conn}' \
 	--report "$T/lost.json" >"$T/lost.out" 2>"$T/lost.err" &
 coord=$!
 track "$coord"
 wait_until 10 eval 'grep -q "run .* assigned" "$T/a3.err"' || fail "a3 got no run"
-sleep 2
-kill -STOP "${agents[2]}"
+wait_until 10 eval 'grep -q "agents 3/3 | sent [1-9]" "$T/lost.err"' || fail "no run: $(cat "$T/lost.err")"
+run3=$(pgrep -P "${agents[2]}")
+kill -KILL "${agents[2]}"
 t_kill=$(date +%s.%N)
-wait_until 20 eval 'grep -q "agent a3 lost (no heartbeat)" "$T/lost.err"' || fail "a3 not named lost: $(cat "$T/lost.err")"
+wait_until 20 eval 'grep -q "agent a3 lost (its Last Will came)" "$T/lost.err"' || fail "a3 not named lost: $(cat "$T/lost.err")"
 secs=$(echo "$(date +%s.%N) - $t_kill" | bc)
-[ "$(echo "$secs < 5" | bc)" = 1 ] || fail "a3 named lost after $secs s (timeout 2 s)"
+[ "$(echo "$secs < 2" | bc)" = 1 ] || fail "a3 named lost after $secs s (its Will)"
+[ -n "$run3" ] && wait_until 5 eval '! kill -0 "$run3" 2>/dev/null' || fail "a3's run outlived it: ${run3:-none found}"
 wait "$coord"
 rc=$?
-kill -CONT "${agents[2]}"
+m3=$(($(wc -l <"$T/a3.err") + 1))
+"$BLAST" agent --control "mqtt://127.0.0.1:$CTL" --name a3 >>"$T/a3.err" 2>&1 &
+agents[2]=$!
+track "${agents[2]}"
+wait_until 10 eval 'tail -n +"$m3" "$T/a3.err" | grep -q registered' || fail "a3 did not come back"
 grep -q 'agents 2/3 .*(partial)' "$T/lost.err" || fail "no partial live line after a3 was lost"
 [ "$rc" -eq 1 ] || fail "coordinator with a lost agent exited $rc, want 1"
 expect_json "$T/lost.json" merged.reports == 2

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -150,8 +151,13 @@ static void start_run(struct agent *a, uint64_t t0_ns)
 	fflush(NULL);
 	a->coord_timeout_ns = a->coord_hb_ns = 0;
 	a->orphaned = NULL;
+	pid_t agent = getpid();
 	a->child = fork();
 	if (a->child == 0) {
+		/* An agent killed outright: its run drains and ends (as on Ctrl-C)
+		 * rather than load the target with no one to report to. */
+		if (prctl(PR_SET_PDEATHSIG, SIGINT) || getppid() != agent)
+			_exit(3);
 		int fd = open(a->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd >= 0) {
 			dup2(fd, 1);
@@ -164,7 +170,6 @@ static void start_run(struct agent *a, uint64_t t0_ns)
 	a->state = a->child > 0 ? CTL_RUNNING : CTL_IDLE;
 }
 
-/* The seconds the child closed since the last look, each as a SECOND. */
 /* A --seconds-to line's "e=E0,E1,... " (the run's errors by reason so far,
  * in stats.h's order) into m's nonzero reasons by name. Returns the bytes
  * it took (0 when the line has none). */
@@ -186,6 +191,7 @@ static size_t seconds_errors(const char *p, struct ctl_msg *m)
 	return (size_t)(s - p) + (*s == ' ');
 }
 
+/* The seconds the child closed since the last look, each as a SECOND. */
 static void send_seconds(struct agent *a)
 {
 	FILE *f = fopen(a->seconds, "r");

@@ -39,6 +39,7 @@ struct peer {
 	char name[128];
 	bool registered, gone, ready, done, lost;
 	bool refused;         /* another blast version, told once */
+	int rank;             /* its place in --agents NAME,NAME (-1: not listed; 0: no list) */
 	struct dist_clock clk;
 	uint32_t clk_round;   /* the last time request it answered */
 	uint64_t last_hb_ns;
@@ -95,6 +96,56 @@ static int seconds_arg(const char *flag, const char *v, uint64_t *ns)
 	return 0;
 }
 
+/* NAME's place in a --agents NAME,NAME list, or -1. */
+static int name_rank(const char *list, const char *name, size_t len)
+{
+	int i = 0;
+
+	for (const char *p = list;; i++) {
+		size_t n = strcspn(p, ",");
+		if (n == len && !memcmp(p, name, n))
+			return i;
+		if (!p[n])
+			return -1;
+		p += n + 1;
+	}
+}
+
+/* --agents N, or --agents NAME,NAME (names as `blast agent --name` takes
+ * them, each once). */
+static int agents_arg(const char *v, struct coord_cfg *c)
+{
+	char *end;
+	unsigned long n = strtoul(v, &end, 10);
+
+	if (*v >= '0' && *v <= '9' && !*end) {
+		if (n < 1 || n > COORD_MAX_AGENTS) {
+			fprintf(stderr, "blast: --agents %s: must be 1 to %d\n", v, COORD_MAX_AGENTS);
+			return BLAST_EXIT_USAGE;
+		}
+		c->agents = (uint32_t)n;
+		c->agent_names = NULL;
+		return 0;
+	}
+	n = 0;
+	for (const char *p = v;; n++) {
+		size_t len = strcspn(p, ",");
+		if (!len || len > 100 || memchr(p, '/', len) || memchr(p, '+', len) ||
+		    memchr(p, '#', len) || name_rank(v, p, len) != (int)n || n >= COORD_MAX_AGENTS) {
+			fprintf(stderr, "blast: --agents %s: a count (1 to %d) or agent names separated "
+					"by commas, each once, 1 to 100 characters, none of / + #\n",
+				v, COORD_MAX_AGENTS);
+			return BLAST_EXIT_USAGE;
+		}
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	c->agents = (uint32_t)n + 1;
+	c->agent_names = v;
+	return 0;
+}
+
 int coord_args(int argc, char **argv, struct coord_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -131,13 +182,8 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 		if (!strcmp(a, "--control") && v) {
 			c->url = v;
 		} else if (!strcmp(a, "--agents") && v) {
-			char *end;
-			unsigned long n = strtoul(v, &end, 10);
-			if (*end || !*v || n < 1 || n > COORD_MAX_AGENTS) {
-				fprintf(stderr, "blast: --agents %s: must be 1 to %d\n", v, COORD_MAX_AGENTS);
-				return BLAST_EXIT_USAGE;
-			}
-			c->agents = (uint32_t)n;
+			if ((r = agents_arg(v, c)))
+				return r;
 		} else if (!strcmp(a, "--heartbeat-timeout") && v) {
 			r = seconds_arg(a, v, &c->hb_timeout_ns);
 		} else if (!strcmp(a, "--agents-timeout") && v) {
@@ -374,13 +420,17 @@ static int wait_for(struct coord *k, bool (*done)(struct coord *k), uint64_t dea
 	return 0;
 }
 
-/* The agents of the run: the first N registered, by name. */
+/* The agents of the run: the first N registered, by name, or those
+ * --agents names, in its order. */
 static size_t live_agents(struct coord *k)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < k->n; i++)
-		n += k->p[i].registered && !k->p[i].gone;
+	for (size_t i = 0; i < k->n; i++) {
+		struct peer *p = &k->p[i];
+		p->rank = k->c->agent_names ? name_rank(k->c->agent_names, p->name, strlen(p->name)) : 0;
+		n += p->registered && !p->gone && p->rank >= 0;
+	}
 	return n;
 }
 
@@ -392,9 +442,12 @@ static bool enough(struct coord *k)
 static int by_name(const void *a, const void *b)
 {
 	const struct peer *x = a, *y = b;
-	int xs = x->registered && !x->gone, ys = y->registered && !y->gone;
+	int xs = x->registered && !x->gone && x->rank >= 0;
+	int ys = y->registered && !y->gone && y->rank >= 0;
 
-	return xs != ys ? ys - xs : strcmp(x->name, y->name);
+	if (xs != ys)
+		return ys - xs;
+	return x->rank != y->rank ? x->rank - y->rank : strcmp(x->name, y->name);
 }
 
 static bool all_ready(struct coord *k)
@@ -588,10 +641,16 @@ int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 		link_close(&k.l);
 		return 3;
 	}
-	fprintf(stderr, "blast: waiting for %u agent(s) on %s\n", c->agents, c->url);
+	if (c->agent_names)
+		fprintf(stderr, "blast: waiting for agents %s on %s\n", c->agent_names, c->url);
+	else
+		fprintf(stderr, "blast: waiting for %u agent(s) on %s\n", c->agents, c->url);
 	r = wait_for(&k, enough, mono_ns() + c->wait_ns);
 	if (r) {
-		if (r > 0)
+		if (r > 0 && c->agent_names)
+			fprintf(stderr, "blast: --agents %s: %zu of them registered on %s within %.0f s\n",
+				c->agent_names, live_agents(&k), c->url, (double)c->wait_ns / 1e9);
+		else if (r > 0)
 			fprintf(stderr, "blast: --agents %u: %zu agent(s) registered on %s within %.0f s\n",
 				c->agents, live_agents(&k), c->url, (double)c->wait_ns / 1e9);
 		r = BLAST_EXIT_USAGE;
