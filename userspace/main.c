@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/config.h"
+#include "cli/shard_args.h"
 #include "witness/analyze.h"
 #include "witness/capture.h"
 #include "stats/clock.h"
@@ -226,12 +227,12 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 				series_worker_gone(series, i);
 			}
 		}
-		if (opts_fanout(o) && !shm->go) {
+		if ((opts_fanout(o) || o->hold_fd) && !shm->go) {
 			unsigned ready = 0;
 			for (unsigned i = 0; i < n; i++)
 				ready += shm->w[i].ramp_done || exited[i];
-			if (ready == n)
-				shm->go = 1;
+			if (ready == n && (!o->hold_fd || hold_start_step(o, shm)))
+				__atomic_store_n(&shm->go, 1, __ATOMIC_RELEASE);
 		}
 		if (opts_fanout(o) && !shm->fanout_done)
 			shm_check_fanout(shm, o);

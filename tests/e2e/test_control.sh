@@ -61,6 +61,9 @@ wait_until 10 eval '[ "$(sub_count "$T/sub.out")" -ge 3000 ]'
 out=$(grep -o 'New client connected from [^ ]* as ctl-[0-9]*' "$target_log" | sed 's/.* as //' | sort | tr '\n' ' ')
 [ "$out" = "ctl-0 ctl-1 ctl-2 ctl-3 ctl-4 ctl-5 " ] || fail "client ids connected: $out"
 grep -q 'start at' "$T/blast.err" || fail "no T0 line: $(cat "$T/blast.err")"
+for n in a1 a2 a3; do # each share's connections were up before GO
+	grep -q 'connected, ready in' "$T/$n.err" || fail "$n never said its share was connected: $(cat "$T/$n.err")"
+done
 # The live line: the agents' seconds added up as they came, every message once.
 live=$(grep -o '^\[[0-9:]*\] agents 3/3 | sent [0-9]*' "$T/blast.err" | sed 's/.* sent //' | paste -sd+ | bc)
 [ "${live:-0}" -eq 3000 ] || fail "the live lines sent $live in all, not 3000: $(grep agents "$T/blast.err")"
@@ -153,6 +156,12 @@ run_blast 20 --control="mqtt://127.0.0.1:$CTL" --agents=2 --conns 1 --target "12
 expect_rc 2
 grep -q 'cannot be split 2 ways' "$T/blast.err" || fail "a share of nothing: $(cat "$T/blast.err")"
 [ "$(wc -l <"$T/blast.err")" -eq 1 ] || fail "$(wc -l <"$T/blast.err") lines for a share of nothing"
+# A share that cannot start (its target refuses): named, the others stand
+# down, the run ends before GO with that share's status.
+run_blast 40 --control "mqtt://127.0.0.1:$CTL" --agents 3 --target 127.0.0.1:1 --conns 3 --rate 100 --duration 2s
+expect_rc 2
+grep -q 'agent a[123] could not start its share (exit status 2' "$T/blast.err" || fail "target down: $(cat "$T/blast.err")"
+! grep -q 'start at' "$T/blast.err" || fail "target down: GO was sent: $(cat "$T/blast.err")"
 # --proto ws listeners: not split yet, refused before any agent is asked.
 run_blast 20 --control "mqtt://127.0.0.1:$CTL" --agents 3 --proto ws --target "127.0.0.1:$TARGET" --listeners 3
 expect_rc 2

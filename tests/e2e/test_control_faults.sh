@@ -42,7 +42,8 @@ agents_alone() {
 	local pid
 	for pid in "${agents[@]}"; do
 		kill -0 "$pid" 2>/dev/null || { fail "agent $pid is gone"; continue; }
-		[ -z "$(pgrep -P "$pid")" ] || fail "agent $pid still has a run: $(pgrep -a -P "$pid")"
+		wait_until 10 eval '[ -z "$(pgrep -P "$pid")" ]' ||
+			fail "agent $pid still has a run: $(pgrep -a -P "$pid")"
 	done
 }
 

@@ -534,7 +534,7 @@ static void test_help(void)
 		"--steps", "--subscribers", "--sub-topic", "--sub-qos", "--chat", "--rx-stamps",
 		"--cacert", "--insecure", "--cert", "--cert-key", "--cert-dir", "--cert-list", "--sni", "--alpn", "--tls-version",
 		"--ciphers", "--ciphersuites", "--groups", "--tls-resume", "--keylog",
-		"--shard", "--shards", "--start-at", "--seconds-to", "--heartbeat-timeout",
+		"--shard", "--shards", "--start-at", "--hold-start", "--seconds-to", "--heartbeat-timeout",
 		"--agents-timeout", "--max-clock-offset", "--dashboard", "--dashboard-linger",
 	};
 	struct blast_opts o;

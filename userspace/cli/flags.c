@@ -381,6 +381,7 @@ const struct flag flags[F__COUNT] = {
 	[F_SHARD] = { "shard", CUSTOM(shard_arg), .groups = G_NOT_SEARCH },
 	[F_SHARDS] = { "shards", NUMBER(1, 100000), TO(shard_count), .groups = G_NOT_SEARCH },
 	[F_START_AT] = { "start-at", CUSTOM(start_at_arg) },
+	[F_HOLD_START] = { "hold-start", CUSTOM(hold_start_arg), .groups = G_NOT_SEARCH },
 	[F_SECONDS_TO] = { "seconds-to", STRING(PATH_MAX), TO(seconds_to), .groups = G_NOT_SEARCH,
 			   .empty = "needs a file name" },
 	[F_DASHBOARD] = { "dashboard", STRING(64), TO(dashboard), .empty = "needs ADDR:PORT" },

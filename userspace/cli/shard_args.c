@@ -1,12 +1,18 @@
-/* The flags of a split run: --shard I/N and --start-at (see shard_args.h). */
+/* The flags of a split run: --shard I/N, --start-at and --hold-start (see
+ * shard_args.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/fail.h"
 #include "cli/shard_args.h"
+#include "stats/clock.h"
+#include "stats/shm.h"
 
 /* --start-at more than this far ahead is taken for a mistake. */
 #define START_AT_AHEAD_MAX_S (24 * 3600)
@@ -115,6 +121,58 @@ int parse_wall_time(const char *s, uint64_t *ns)
 		return -EINVAL;
 	*ns = (uint64_t)((long long)t - off) * 1000000000ull + (uint64_t)frac;
 	return 0;
+}
+
+int hold_start_arg(struct blast_opts *o, const char *flag, const char *arg)
+{
+	char *end;
+	unsigned long fd = strtoul(arg, &end, 10);
+	unsigned long long tag = *end == ':' ? strtoull(end + 1, &end, 16) : 0;
+
+	if (fd < 3 || fd > 1023 || *end || !tag || fcntl((int)fd, F_GETFD) < 0)
+		return cli_fail("%s %s: FD:TAG, an open descriptor (3 or more) and a hex run id "
+				"(it is blast agent's)", flag, cli_quote(arg));
+	o->hold_fd = (int)fd;
+	o->hold_tag = tag;
+	return 0;
+}
+
+bool hold_start_step(const struct blast_opts *o, struct shm *shm)
+{
+	static bool said;
+	static char line[64];
+	static size_t n;
+	uint64_t at;
+
+	if (!said) {
+		said = true;
+		if (write(o->hold_fd, "connected\n", 10) != 10)
+			goto gone;
+	}
+	ssize_t r = recv(o->hold_fd, line + n, sizeof(line) - 1 - n, MSG_DONTWAIT);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return false;
+	if (r <= 0)
+		goto gone;
+	n += (size_t)r;
+	line[n] = '\0';
+	char *nl = strchr(line, '\n');
+	if (!nl)
+		return n == sizeof(line) - 1 ? (fprintf(stderr, "blast: --hold-start: no start time\n"),
+						 shm->stop = 1, true) : false;
+	*nl = '\0';
+	if (parse_wall_time(line, &at)) {
+		fprintf(stderr, "blast: --hold-start: %s: not a start time\n", cli_quote(line));
+		shm->stop = 1;
+		return true;
+	}
+	uint64_t mono = mono_ns(), wall = wall_ns();
+	shm->start_at_ns = at > wall ? mono + (at - wall) : mono - (wall - at);
+	return true;
+gone:
+	fprintf(stderr, "blast: --hold-start: no start came (its agent is gone)\n");
+	shm->stop = 1;
+	return true;
 }
 
 int start_at_arg(struct blast_opts *o, const char *flag, const char *arg)

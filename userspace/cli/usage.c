@@ -264,6 +264,8 @@ static const char usage_text[] =
 "                        Indexed Job)\n"
 "  --start-at TIME       start the open-loop schedule at TIME (RFC 3339, or\n"
 "                        seconds since the epoch), on every machine alike\n"
+"  --hold-start FD:TAG   (blast agent's runs) connect, say so on FD, start at\n"
+"                        the time read from it; TAG: the run's id\n"
 "  --seconds-to FILE     append each second (counters, histogram) as it\n"
 "                        closes: what `blast agent` streams\n"
 "  blast merge R.json... [--report F] [--csv F] [--hlog F] [--html F]\n"

@@ -233,6 +233,10 @@ struct blast_opts {
 	uint32_t recv_conn_base;  /* fan-out: its first receiver's; 0 = unsplit */
 	uint64_t start_at_ns;     /* --start-at: wall-clock ns (CLOCK_REALTIME) the open-loop
 				   * schedule starts at; 0 = once the connections are up */
+	int hold_fd;              /* --hold-start FD:TAG (blast agent's run): once connected,
+				   * "connected" on FD, then the start time read from it;
+				   * 0 = none */
+	uint64_t hold_tag;        /* ...TAG: the run's id, the same on every share */
 	char *seconds_to;         /* --seconds-to FILE: each second appended as it closes
 				   * (`blast agent` streams them to its coordinator) */
 };

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,12 +50,14 @@ struct agent {
 	char **args;
 	uint32_t n_args;
 	pid_t child;
+	int hold;            /* the child's --hold-start socket: "connected" from it, T0 to it */
 	char report[PATH_MAX], log[PATH_MAX], seconds[PATH_MAX];
 	char hlog[PATH_MAX];
 	const char *keep_dir; /* --reports-dir: each run's files are kept there */
 	long seconds_off;    /* how much of the seconds file was sent */
 	/* The run's coordinator, watched from GO until the run ends. */
 	char coord[128];           /* its name, from its heartbeats */
+	char hb_from[128];         /* the last coordinator that beat to this agent */
 	uint64_t coord_hb_ns;      /* its last heartbeat (monotonic) */
 	uint64_t coord_timeout_ns; /* GO's heartbeat timeout; 0: not watched */
 	uint64_t assigned_ns;      /* when the run waiting for GO was assigned */
@@ -62,6 +65,12 @@ struct agent {
 	char orphan_why[64];
 	unsigned refused;          /* control messages that did not decode */
 };
+
+/* Assigned, its run connecting or waiting for GO. */
+static bool before_go(const struct agent *a)
+{
+	return a->state == CTL_CONNECTING || a->state == CTL_WAITING_GO;
+}
 
 static int send_msg(struct agent *a, const char *topic, struct ctl_msg *m, bool retain)
 {
@@ -87,9 +96,11 @@ static void free_args(struct agent *a)
 	a->n_args = 0;
 }
 
+static void start_run(struct agent *a);
+
 static void take_assign(struct agent *a, const struct ctl_msg *m)
 {
-	if (a->state == CTL_RUNNING || a->state == CTL_CONNECTING)
+	if (a->child > 0)
 		return; /* one run at a time */
 	free_args(a);
 	a->args = calloc(m->u.assign.n_args + 1, sizeof(char *));
@@ -97,19 +108,52 @@ static void take_assign(struct agent *a, const struct ctl_msg *m)
 		a->args[a->n_args++] = strndup(m->u.assign.args[i].p, m->u.assign.args[i].len);
 	a->run_id = m->run_id;
 	a->share = m->u.assign.share;
-	a->coord[0] = '\0'; /* the first coordinator to beat from now on is this run's */
-	a->state = CTL_WAITING_GO;
+	/* A coordinator beats to its agents before it assigns them: the last
+	 * one that did is this run's. */
+	snprintf(a->coord, sizeof(a->coord), "%s", a->hb_from);
+	a->coord_hb_ns = mono_ns();
 	a->assigned_ns = mono_ns();
-	struct ctl_msg ready = { .type = CTL_READY, .run_id = a->run_id };
-	send_msg(a, a->topic_from, &ready, false);
-	fprintf(stderr, "blast agent %s: run %llx assigned, share %u/%u\n", a->name,
+	fprintf(stderr, "blast agent %s: run %llx assigned, share %u/%u: connecting\n", a->name,
 		(unsigned long long)a->run_id, a->share.index, a->share.count);
+	start_run(a);
 }
 
-/* The child blast: the run's flags, this share, T0, its report. */
-static void start_run(struct agent *a, uint64_t t0_ns)
+/* The held run says its connections are up: ready for GO. */
+static void poll_hold(struct agent *a)
 {
-	char shard[32], at[40];
+	char buf[16];
+
+	if (a->hold < 0 || a->state != CTL_CONNECTING || a->orphaned)
+		return;
+	ssize_t n = recv(a->hold, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 10 || memcmp(buf, "connected\n", 10))
+		return; /* not yet; a child gone is finish_run's */
+	a->state = CTL_WAITING_GO;
+	struct ctl_msg ready = { .type = CTL_READY, .run_id = a->run_id };
+	send_msg(a, a->topic_from, &ready, false);
+	fprintf(stderr, "blast agent %s: run %llx connected, ready in %.2f s\n", a->name,
+		(unsigned long long)a->run_id, (double)(mono_ns() - a->assigned_ns) / 1e9);
+}
+
+/* GO: the held run starts at T0. */
+static void go_run(struct agent *a, uint64_t t0_ns)
+{
+	char at[48];
+	int n = snprintf(at, sizeof(at), "%llu.%09llu\n", (unsigned long long)(t0_ns / NSEC_PER_SEC),
+			 (unsigned long long)(t0_ns % NSEC_PER_SEC));
+
+	if (write(a->hold, at, (size_t)n) != n)
+		fprintf(stderr, "blast agent %s: run %llx: its blast is gone before GO\n", a->name,
+			(unsigned long long)a->run_id);
+	a->state = CTL_RUNNING;
+}
+
+/* The child blast: the run's flags, this share, its report; it connects
+ * and holds until go_run gives it T0. */
+static void start_run(struct agent *a)
+{
+	char shard[32], hold[48];
+	int sv[2];
 	/* "blast", the run's flags, extra[], --hlog FILE, NULL. */
 	char **argv = calloc(a->n_args + 16, sizeof(char *));
 	int k = 0;
@@ -117,8 +161,12 @@ static void start_run(struct agent *a, uint64_t t0_ns)
 	if (!argv)
 		return;
 	snprintf(shard, sizeof(shard), "%u/%u", a->share.index, a->share.count);
-	snprintf(at, sizeof(at), "%llu.%09llu", (unsigned long long)(t0_ns / NSEC_PER_SEC),
-		 (unsigned long long)(t0_ns % NSEC_PER_SEC));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		fprintf(stderr, "blast agent %s: socketpair: %s\n", a->name, strerror(errno));
+		free(argv);
+		return;
+	}
+	snprintf(hold, sizeof(hold), "%d:%llx", sv[1], (unsigned long long)a->run_id);
 	/* Kept: DIR/RUN-NAME.{json,hlog,log}, this share's own report; else
 	 * temporary files, gone once the report is sent. */
 	if (a->keep_dir) {
@@ -139,7 +187,7 @@ static void start_run(struct agent *a, uint64_t t0_ns)
 	snprintf(a->seconds, sizeof(a->seconds), "/tmp/blast-agent-%d.sec", (int)getpid());
 	unlink(a->seconds);
 	a->seconds_off = 0;
-	const char *extra[] = { "--shard", shard, "--start-at", at, "--quiet", "--report", a->report,
+	const char *extra[] = { "--shard", shard, "--hold-start", hold, "--quiet", "--report", a->report,
 				"--seconds-to", a->seconds };
 	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
 		argv[k++] = (char *)extra[i];
@@ -152,11 +200,19 @@ static void start_run(struct agent *a, uint64_t t0_ns)
 	a->coord_timeout_ns = a->coord_hb_ns = 0;
 	a->orphaned = NULL;
 	pid_t agent = getpid();
+	sigset_t stops, was;
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stops, &was); /* a stop before exec is not the agent's */
 	a->child = fork();
 	if (a->child == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &was, NULL);
 		/* An agent killed outright: its run drains and ends (as on Ctrl-C)
 		 * rather than load the target with no one to report to. */
-		if (prctl(PR_SET_PDEATHSIG, SIGINT) || getppid() != agent)
+		if (prctl(PR_SET_PDEATHSIG, SIGINT) || getppid() != agent || fcntl(sv[1], F_SETFD, 0))
 			_exit(3);
 		int fd = open(a->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd >= 0) {
@@ -166,8 +222,11 @@ static void start_run(struct agent *a, uint64_t t0_ns)
 		execv("/proc/self/exe", argv);
 		_exit(3);
 	}
+	sigprocmask(SIG_SETMASK, &was, NULL);
 	free(argv);
-	a->state = a->child > 0 ? CTL_RUNNING : CTL_IDLE;
+	close(sv[1]);
+	a->hold = a->child > 0 ? sv[0] : (close(sv[0]), -1);
+	a->state = a->child > 0 ? CTL_CONNECTING : CTL_IDLE;
 }
 
 /* A --seconds-to line's "e=E0,E1,... " (the run's errors by reason so far,
@@ -239,16 +298,23 @@ static void keep_report(struct agent *a, int rc)
 	else
 		snprintf(kept, sizeof(kept), "/tmp/blast-agent-%s-%llx.json", a->name,
 			 (unsigned long long)a->run_id);
-	if (access(a->report, F_OK) == 0 && (a->keep_dir || rename(a->report, kept) == 0)) {
+	if (before_go(a)) { /* dropped before its start, said so: nothing to keep */
+		unlink(a->report);
+		unlink(a->log);
+	} else if (access(a->report, F_OK) == 0 && (a->keep_dir || rename(a->report, kept) == 0)) {
 		fprintf(stderr, "blast agent %s: run %llx stopped (%s), exit %d: its report is kept "
 				"in %s\n", a->name, (unsigned long long)a->run_id, a->orphaned, rc, kept);
 		unlink(a->log);
-	} else
+	} else {
 		fprintf(stderr, "blast agent %s: run %llx stopped (%s), exit %d, without a report "
 				"(its output: %s)\n", a->name, (unsigned long long)a->run_id, a->orphaned,
 			rc, a->log);
+	}
 	unlink(a->seconds);
 	a->child = 0;
+	if (a->hold >= 0)
+		close(a->hold);
+	a->hold = -1;
 	a->state = CTL_FINISHED;
 	a->coord_timeout_ns = 0;
 }
@@ -289,6 +355,9 @@ static void finish_run(struct agent *a, int status)
 	}
 	unlink(a->seconds);
 	a->child = 0;
+	if (a->hold >= 0)
+		close(a->hold);
+	a->hold = -1;
 	a->state = CTL_FINISHED;
 	a->coord_timeout_ns = 0;
 	bool kept = m.u.done.report.len && a->keep_dir;
@@ -317,9 +386,15 @@ static bool str_is(struct ctl_str s, const char *z)
 /* A run assigned but never started: forgotten, the agent free again. */
 static void drop_assignment(struct agent *a, const char *why)
 {
+	if (a->orphaned)
+		return;
 	fprintf(stderr, "blast agent %s: run %llx dropped before its start: %s\n", a->name,
 		(unsigned long long)a->run_id, why);
-	a->state = CTL_IDLE;
+	a->orphaned = "dropped before its start";
+	if (a->child > 0)
+		kill(a->child, SIGINT); /* it stops connecting; finish_run reaps it */
+	else
+		a->state = CTL_IDLE;
 }
 
 static void on_message(struct agent *a, const struct link_msg *lm)
@@ -338,7 +413,7 @@ static void on_message(struct agent *a, const struct link_msg *lm)
 	if (m.type == CTL_ASSIGN && str_is(m.u.assign.agent_to, a->name))
 		take_assign(a, &m);
 	else if (m.type == CTL_GO && m.run_id == a->run_id && a->state == CTL_WAITING_GO) {
-		start_run(a, m.u.go.t0_wall_ns);
+		go_run(a, m.u.go.t0_wall_ns);
 		a->coord_hb_ns = mono_ns();
 		a->coord_timeout_ns = (uint64_t)m.u.go.hb_timeout_ms * NSEC_PER_MSEC;
 	} else if (m.type == CTL_TIME_REQUEST && to_me && str_is(m.agent, a->name)) {
@@ -346,13 +421,13 @@ static void on_message(struct agent *a, const struct link_msg *lm)
 				     .u.time = { m.u.time.seq, m.u.time.t1, t2, 0 } };
 		r.u.time.t3 = wall_ns();
 		send_msg(a, a->topic_from, &r, false);
-	} else if (m.type == CTL_HEARTBEAT && to_me && m.agent.len < sizeof(a->coord) &&
-		   (!a->coord[0] || str_is(m.agent, a->coord))) {
-		memcpy(a->coord, m.agent.p, m.agent.len);
-		a->coord[m.agent.len] = '\0';
-		a->coord_hb_ns = mono_ns();
+	} else if (m.type == CTL_HEARTBEAT && to_me && m.agent.len < sizeof(a->coord)) {
+		memcpy(a->hb_from, m.agent.p, m.agent.len);
+		a->hb_from[m.agent.len] = '\0';
+		if (str_is(m.agent, a->coord))
+			a->coord_hb_ns = mono_ns();
 	} else if (m.type == CTL_BYE && !to_me && a->coord[0] && str_is(m.agent, a->coord)) {
-		if (a->state == CTL_WAITING_GO)
+		if (before_go(a))
 			drop_assignment(a, "its coordinator's Will came");
 		else
 			lose_coordinator(a, "its Will came");
@@ -362,12 +437,12 @@ static void on_message(struct agent *a, const struct link_msg *lm)
 		bool mine = a->coord[0] && str_is(m.agent, a->coord);
 		fprintf(stderr, "blast agent %s: coordinator %.*s says: %.*s\n", a->name,
 			(int)m.agent.len, m.agent.p, (int)m.u.bye.reason.len, m.u.bye.reason.p);
-		if (mine && a->child > 0) {
+		if (mine && before_go(a)) {
+			drop_assignment(a, "its coordinator stopped it");
+		} else if (mine && a->child > 0) {
 			kill(a->child, SIGINT);
 			fprintf(stderr, "blast agent %s: run %llx stopped by the coordinator\n", a->name,
 				(unsigned long long)a->run_id);
-		} else if (mine && a->state == CTL_WAITING_GO) {
-			drop_assignment(a, "its coordinator stopped it");
 		}
 	}
 }
@@ -420,6 +495,7 @@ int agent_main(int argc, char **argv)
 
 	if (r)
 		return r == 1 ? 0 : r; /* 1: --help said it all */
+	a.hold = -1;
 	a.keep_dir = keep;
 	gethostname(host, sizeof(host) - 1);
 	if (name)
@@ -468,8 +544,9 @@ int agent_main(int argc, char **argv)
 		}
 		/* A coordinator that assigned and went quiet (frozen, or its
 		 * link lost without a Will): GO comes within seconds or never. */
-		if (a.state == CTL_WAITING_GO && now - a.assigned_ns > AGENT_GO_WAIT_NS)
-			drop_assignment(&a, "no GO within 60 s");
+		if (before_go(&a) && now - a.assigned_ns > AGENT_GO_WAIT_NS)
+			drop_assignment(&a, "no GO within 60 s of its assignment");
+		poll_hold(&a);
 		if (a.coord_timeout_ns && a.state == CTL_RUNNING &&
 		    now - a.coord_hb_ns > a.coord_timeout_ns) {
 			char why[64];

@@ -32,7 +32,7 @@
 #include "stats/stats.h"
 
 #define COORD_MAX_AGENTS 1024
-#define COORD_READY_NS (10 * NSEC_PER_SEC)
+#define COORD_READY_NS (30 * NSEC_PER_SEC) /* assignment to every agent connected */
 #define COORD_GO_AHEAD_NS (2 * NSEC_PER_SEC)
 
 struct peer {
@@ -450,12 +450,29 @@ static int by_name(const void *a, const void *b)
 	return x->rank != y->rank ? x->rank - y->rank : strcmp(x->name, y->name);
 }
 
+/* Every agent connected its share (or one's ended before: failed_start). */
 static bool all_ready(struct coord *k)
 {
+	for (size_t i = 0; i < k->c->agents; i++)
+		if (k->p[i].done)
+			return true;
 	for (size_t i = 0; i < k->c->agents; i++)
 		if (!k->p[i].ready)
 			return false;
 	return true;
+}
+
+/* An agent whose share ended before GO (it could not connect, or a flag
+ * its machine refuses): named, and its exit status, or 0. */
+static int failed_start(struct coord *k)
+{
+	for (size_t i = 0; i < k->c->agents; i++)
+		if (k->p[i].done) {
+			fprintf(stderr, "blast: agent %s could not start its share (exit status %d; "
+					"its stderr says why)\n", k->p[i].name, k->p[i].exit_status);
+			return k->p[i].exit_status > 1 ? k->p[i].exit_status : 3;
+		}
+	return 0;
 }
 
 /* A merged second: to the page, and the agents missing from it marked. */
@@ -663,16 +680,20 @@ int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 		names[i] = k.p[i].name;
 	r = names ? coord_watch_agents(&k.w, names, c->agents) : -1;
 	free(names);
-	if (r || assign_all(&k, whole)) {
+	/* A beat first: an agent knows its coordinator (and its Will) before
+	 * the assignment comes. */
+	if (r || coord_watch_tick(&k.w, &k.l, mono_ns(), false) < 0 || assign_all(&k, whole)) {
 		r = 3;
 		goto out;
 	}
 	r = wait_for(&k, all_ready, mono_ns() + COORD_READY_NS);
-	if (r) {
+	int failed = r ? 0 : failed_start(&k);
+	if (r || failed) {
 		if (r > 0)
-			fprintf(stderr, "blast: not every agent was ready within %.0f s\n",
+			fprintf(stderr, "blast: not every agent connected its share within %.0f s\n",
 				COORD_READY_NS / 1e9);
-		r = 3;
+		coord_watch_bye_all(&k.w, &k.l, "stop"); /* the others stand down */
+		r = failed ? failed : 3;
 		goto out;
 	}
 	if (sync_clocks(&k)) {

@@ -80,7 +80,7 @@ int coord_watch_send(struct link *l, const char *agent, const struct ctl_msg *m)
 	return n < 0 ? -1 : link_publish(l, topic, buf, (size_t)n, false);
 }
 
-static void bye_all(struct coord_watch *w, struct link *l, const char *reason)
+void coord_watch_bye_all(struct coord_watch *w, struct link *l, const char *reason)
 {
 	struct ctl_msg bye = { .type = CTL_BYE, .agent = { w->name, strlen(w->name) },
 			       .u.bye.reason = { reason, strlen(reason) } };
@@ -95,14 +95,14 @@ int coord_watch_tick(struct coord_watch *w, struct link *l, uint64_t now, bool r
 
 	if (signals_seen && (!running || signals_seen > 1)) {
 		w->interrupted = true;
-		bye_all(w, l, "stop");
+		coord_watch_bye_all(w, l, "stop");
 		fprintf(stderr, "blast: interrupted%s\n", running ? " again: leaving without the agents' "
 							     "reports" : " before the run started");
 		return -1;
 	}
 	if (signals_seen && !w->stop_sent) {
 		w->stop_sent = w->interrupted = true;
-		bye_all(w, l, "stop");
+		coord_watch_bye_all(w, l, "stop");
 		fprintf(stderr, "blast: interrupted: the agents stop, drain and report (again to leave "
 				"without them)\n");
 	}

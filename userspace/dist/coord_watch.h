@@ -46,6 +46,8 @@ size_t coord_watch_will(const struct coord_watch *w, char *topic, size_t topic_c
  * once (running: they drain and report, 0) or gives up (before GO, or a
  * second SIGINT: -1 after one line). */
 int coord_watch_tick(struct coord_watch *w, struct link *l, uint64_t now, bool running);
+/* A bye with reason to every agent of the run. */
+void coord_watch_bye_all(struct coord_watch *w, struct link *l, const char *reason);
 /* m to agent's topic; 0 or -1. */
 int coord_watch_send(struct link *l, const char *agent, const struct ctl_msg *m);
 /* An agent of another version: one line, and a bye telling it why. */

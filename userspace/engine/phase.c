@@ -256,8 +256,10 @@ bool advance_phase(struct worker *w)
 					 (o->churn || w->connecting == 0);
 			/* Fan-out: every receiver of every worker must be
 			 * connected before anyone publishes, or it misses the
-			 * first messages. The parent says go. */
-			if (ramp_done && opts_fanout(o) && !w->shm->go) {
+			 * first messages; --hold-start: every connection is up
+			 * before the agent says ready. The parent says go. */
+			if (ramp_done && (opts_fanout(o) || o->hold_fd) &&
+			    !__atomic_load_n(&w->shm->go, __ATOMIC_ACQUIRE)) {
 				w->slot->ramp_done = 1;
 				ramp_done = false;
 			}

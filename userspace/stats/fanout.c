@@ -92,8 +92,9 @@ uint64_t fanout_seq(const struct blast_opts *o, uint64_t seq)
 
 uint32_t fanout_run_id(const struct blast_opts *o, uint32_t pid, uint64_t start_ns)
 {
-	if (o->shard_count && o->start_at_ns) {
-		uint64_t x = (o->start_at_ns ^ (uint64_t)o->shard_count << 52) * 0x9e3779b97f4a7c15ull;
+	if (o->shard_count && (o->start_at_ns || o->hold_tag)) {
+		uint64_t t = o->start_at_ns ? o->start_at_ns : o->hold_tag;
+		uint64_t x = (t ^ (uint64_t)o->shard_count << 52) * 0x9e3779b97f4a7c15ull;
 		return (uint32_t)(x >> 32);
 	}
 	return (uint32_t)(pid * 2654435761u ^ start_ns);
