@@ -485,6 +485,11 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 	if (o->payload_proto)
 		json_kv_string(w, "payload_proto", o->payload_proto);
 	report_http_config_json(w, o);
+	if (o->proto == PROTO_WS) {
+		json_kv_u64(w, "publishers", o->publishers);
+		json_kv_u64(w, "listeners", o->listeners);
+		json_kv_u64(w, "nodes", 1 + o->n_listen);
+	}
 	if (o->proto == PROTO_MQTT && opts_fanout(o)) {
 		json_kv_u64(w, "publishers", o->publishers);
 		json_kv_u64(w, "subscribers", o->subscribers);
