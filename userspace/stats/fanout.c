@@ -17,8 +17,10 @@ static bool publishers_receive(const struct blast_opts *o)
 
 uint32_t fanout_receivers(const struct blast_opts *o)
 {
-	return opts_receivers_per_node(o) * (1 + o->n_listen) +
-	       (publishers_receive(o) ? o->publishers : 0);
+	/* ws: every connection, which is publishers + listeners x nodes. */
+	if (o->proto == PROTO_WS)
+		return o->conns;
+	return o->subscribers * (1 + o->n_listen) + (o->chat ? o->publishers : 0);
 }
 
 uint32_t fanout_receivers_whole(const struct blast_opts *o)
