@@ -53,7 +53,7 @@ for i in 0 1 2; do
 	expect_json "$T/ws$i.json" exact.fanout.owed == $((M / 3 * (S + K)))
 done
 "$BLAST" merge "$T/ws0.json" "$T/ws1.json" "$T/ws2.json" --report "$T/m.json" --csv "$T/m.csv" \
-	>"$T/m.out" 2>"$T/m.err" || fail "merge exited $?: $(head -3 "$T/m.err")"
+	--html "$T/m.html" >"$T/m.out" 2>"$T/m.err" || fail "merge exited $?: $(head -3 "$T/m.err")"
 check_accounting "$T/m.json"
 for k in sent expected received missing duplicates e2e_latency_us.count; do
 	expect_json "$T/m.json" "$k" == "$(json_get "$T/one.json" "$k")"
@@ -66,6 +66,7 @@ expect_json "$T/m.json" config.listeners == $K
 grep -q "^fan-out  *expected $((M * (S + K)))  received $((M * (S + K)))  missing 0" "$T/m.out" ||
 	fail "merge summary: $(grep fan-out "$T/m.out")"
 grep -q "$S publisher(s), $K listener(s)" "$T/m.out" || fail "merge header: $(head -1 "$T/m.out")"
+grep -q 'listeners per node' "$T/m.html" || fail "merged page without its listeners"
 # The merged seconds carry the receipts: their sum is the run's.
 got=$(python3 -c "
 import csv, sys
