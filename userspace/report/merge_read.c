@@ -203,8 +203,7 @@ static void take_http_config(struct blast_opts *o, const struct json_val *c)
 
 /* Fan-out: the settings the summary shows and fanout_expected (the
  * seconds' expected) needs, with --publishers and --subscribers (or
- * --listeners) the whole
- * run's (taken with the shard's whole). */
+ * --listeners) the whole run's (taken with the shard's whole). */
 static void take_fanout(struct blast_opts *o, const struct json_val *root, const struct json_val *fo)
 {
 	struct json_val c;
