@@ -1,8 +1,9 @@
 /* The header blast puts at the start of every --proto ws message, 44 ASCII
  * bytes so that it survives a text frame:
  *
- *     "BLWS" run(8 hex) seq(16 hex) sent(16 hex, CLOCK_MONOTONIC ns)
+ *     "BLWS" run(8 hex) seq(16 hex) sent(16 hex, CLOCK_REALTIME ns)
  *
+ * seq is unique in the run (a split run's shares too: stats/fanout.h).
  * Written by the sender, read by every receiver and by the capture
  * analysis (the kernel probe has its own reader in bpf/). */
 #ifndef BLAST_BLWS_H

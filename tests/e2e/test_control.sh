@@ -7,6 +7,8 @@
 #   work (control messages in, merge time);
 # - the MQTT chat case (--chat: every connection publishes and subscribes)
 #   split 3 ways: merged receipts = publishes x receivers, missing 0;
+# - --proto ws fan-out (publishers and listeners against libwebsockets'
+#   mirror server) likewise;
 # - --agents NAME,NAME: those agents, in that order; a name missing or
 #   given twice: one line, exit status 2;
 # - an agent killed mid-run (SIGKILL) is lost at once by its Will, its run
@@ -17,6 +19,7 @@
 . tests/lib/mosquitto.sh
 skip_unless_cmd mosquitto_sub
 [ -x /usr/sbin/mosquitto ] || skip "/usr/sbin/mosquitto not installed"
+[ -x /usr/bin/libwebsockets-test-server ] || skip "libwebsockets-test-server not installed"
 require_blast
 
 start_mosquitto || die "cannot start the target mosquitto"
@@ -95,6 +98,27 @@ sys.exit(not (len(a) == 3 and all(isinstance(x["clock_offset_ms"], (int, float))
 out=$(grep -o 'New client connected from [^ ]* as chat-[0-9]*' "$target_log" | sed 's/.* as //' | sort | tr '\n' ' ')
 [ "$out" = "chat-0 chat-1 chat-2 chat-3 chat-4 chat-5 " ] || fail "chat client ids connected: $out"
 
+# WebSocket fan-out through the agents: libwebsockets' mirror relays every
+# message to every connection, so each agent's publisher and listener count
+# every agent's messages: merged receipts = publishes x receivers (3 + 3).
+start_lws_mirror || die "cannot start libwebsockets-test-server"
+run_blast 90 --control "mqtt://127.0.0.1:$CTL" --agents 3 --proto ws \
+	--target "ws://127.0.0.1:$LWS_PORT/" --ws-subprotocol lws-mirror-protocol --publishers 3 \
+	--listeners 3 --messages 300 --rate 600 --payload-size 58 --report "$T/ws.json"
+expect_rc 0
+[ "$BLAST_RC" -eq 0 ] || log "$(cat "$T/blast.err")"
+check_accounting "$T/ws.json"
+expect_json "$T/ws.json" proto eq ws
+expect_json "$T/ws.json" sent == 300
+expect_json "$T/ws.json" merged.shards == 3
+expect_json "$T/ws.json" config.publishers == 3
+expect_json "$T/ws.json" config.listeners == 3
+expect_json "$T/ws.json" expected == 1800
+expect_json "$T/ws.json" received == 1800
+expect_json "$T/ws.json" missing == 0
+expect_json "$T/ws.json" duplicates == 0
+expect_json "$T/ws.json" e2e_latency_us.count == 1800
+
 # --agents NAME,NAME: those agents, share i to the i-th named; a2 idle.
 for n in a1 a2 a3; do mark[$n]=$(($(wc -l <"$T/$n.err") + 1)); done
 run_blast 60 --control "mqtt://127.0.0.1:$CTL" --agents a3,a1 --target "127.0.0.1:$TARGET" --conns 4 \
@@ -162,11 +186,6 @@ run_blast 40 --control "mqtt://127.0.0.1:$CTL" --agents 3 --target 127.0.0.1:1 -
 expect_rc 2
 grep -q 'agent a[123] could not start its share (exit status 2' "$T/blast.err" || fail "target down: $(cat "$T/blast.err")"
 ! grep -q 'start at' "$T/blast.err" || fail "target down: GO was sent: $(cat "$T/blast.err")"
-# --proto ws listeners: not split yet, refused before any agent is asked.
-run_blast 20 --control "mqtt://127.0.0.1:$CTL" --agents 3 --proto ws --target "127.0.0.1:$TARGET" --listeners 3
-expect_rc 2
-grep -q 'cannot be split between machines yet' "$T/blast.err" || fail "ws: $(cat "$T/blast.err")"
-[ "$(wc -l <"$T/blast.err")" -eq 1 ] || fail "$(wc -l <"$T/blast.err") lines for a ws run"
 "$BLAST" agent --help >"$T/agent-help.out" 2>&1 || fail "blast agent --help exited $?"
 grep -q 'usage: blast agent --control' "$T/agent-help.out" || fail "agent --help: $(cat "$T/agent-help.out")"
 rc=0

@@ -8,8 +8,8 @@
 # end-to-end latency per receipt, sent = acked + failed + unacked. The chat
 # case (every connection publishes and subscribes) likewise; a shared
 # subscription ($share) adds up to one receipt per message. Refused with
-# one line and exit status 2: a --proto ws run at --shard, and a fan-out
-# report merged with a publishing one.
+# one line and exit status 2: a --proto ws run with fewer listeners than
+# shares, and a fan-out report merged with a publishing one.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 . tests/lib/mosquitto.sh
 skip_unless_cmd python3
@@ -113,9 +113,10 @@ rc=0
 [ "$rc" -eq 2 ] && [ "$(wc -l <"$T/mix.err")" -eq 1 ] && grep -q 'do not merge' "$T/mix.err" ||
 	fail "fan-out + publishing merge: exit $rc, $(cat "$T/mix.err")"
 
-# WebSocket listeners: not split yet, one line.
-run_blast 10 --proto ws --target "127.0.0.1:$MQ_PORT" --listeners 3 --shard 0/3
+# Too few WebSocket listeners for 3 shares: one line (the split itself is
+# tests/e2e/test_shard_ws_fanout.sh).
+run_blast 10 --proto ws --target "127.0.0.1:$MQ_PORT" --publishers 3 --listeners 2 --shard 0/3
 expect_rc 2
-[ "$(wc -l <"$T/blast.err")" -eq 1 ] && grep -q 'cannot be split between machines yet' "$T/blast.err" ||
+[ "$(wc -l <"$T/blast.err")" -eq 1 ] && grep -q -- '--listeners 2 cannot be split 3 ways' "$T/blast.err" ||
 	fail "ws --shard: $(cat "$T/blast.err")"
 pass

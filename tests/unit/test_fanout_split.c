@@ -1,7 +1,8 @@
 /* A fan-out run split between machines (userspace/stats/fanout.c): each
  * share's receivers expect the whole run's messages, each share's
  * publishes owe every receiver of the run (their sum is the merge's
- * expected), and the markers' numbers never meet between shares. */
+ * expected), and the markers' numbers never meet between shares; the
+ * same for --proto ws, whose every connection receives. */
 #include <stdint.h>
 #include <string.h>
 
@@ -118,6 +119,59 @@ static void test_whole_receivers(void)
 	CHECK_EQ_INT(fanout_scale_to_whole(&o, 10), 10);
 }
 
+/* --proto ws, --publishers 3 --listeners 3 --messages 300 split 3 ways:
+ * the broadcast server gives every connection (publishers too) every
+ * message, so each share expects 300 x its 2 connections and owes its
+ * 100 messages x the run's 6; both sum to one machine's 300 x 6. */
+static void test_ws_split(void)
+{
+	struct blast_opts o;
+	struct split_share s;
+	uint64_t owed = 0, expected = 0;
+
+	for (uint32_t i = 0; i < 3; i++) {
+		memset(&o, 0, sizeof(o));
+		o.proto = PROTO_WS;
+		o.shard_count = 3;
+		o.shard_index = i;
+		o.shard_whole = (struct split_whole){ .conns = 6, .messages = 300, .has_messages = 1,
+						      .publishers = 3, .receivers = 3 };
+		split_share(&o.shard_whole, i, 3, &s);
+		o.publishers = s.publishers;
+		o.listeners = s.receivers;
+		o.messages = s.messages;
+		o.conns = o.publishers + o.listeners;
+		CHECK_EQ_INT(fanout_receivers(&o), 2);
+		CHECK_EQ_INT(fanout_receivers_whole(&o), 6);
+		/* ws counts every message sent: matched stays 0. */
+		struct blast_totals t = { .sent = o.messages };
+		CHECK_EQ_INT(fanout_owed(&o, &t), 600);
+		CHECK_EQ_INT(fanout_expected(&o, &t), 600);
+		owed += fanout_owed(&o, &t);
+		expected += fanout_expected(&o, &t);
+		t.received = 600;
+		CHECK(fanout_all_in(&o, &t));
+		t.received--;
+		CHECK(!fanout_all_in(&o, &t));
+	}
+	CHECK_EQ_INT(owed, 1800);
+	CHECK_EQ_INT(expected, 1800);
+
+	/* Unsplit, two nodes: every connection on both, as before. */
+	memset(&o, 0, sizeof(o));
+	o.proto = PROTO_WS;
+	o.publishers = 2;
+	o.listeners = 3;
+	o.n_listen = 1;
+	o.conns = 2 + 3 * 2;
+	struct blast_totals t = { .sent = 10 };
+	CHECK_EQ_INT(fanout_receivers(&o), 8);
+	CHECK_EQ_INT(fanout_expected(&o, &t), 80);
+	CHECK_EQ_INT(fanout_owed(&o, &t), 80);
+	o.fanout = 3;
+	CHECK_EQ_INT(fanout_expected(&o, &t), 30);
+}
+
 static void test_marker_numbers(void)
 {
 	struct blast_opts o;
@@ -162,6 +216,7 @@ static void test_run_id(void)
 int main(void)
 {
 	test_whole_receivers();
+	test_ws_split();
 	test_marker_numbers();
 	test_run_id();
 	return t_done("test_fanout_split");

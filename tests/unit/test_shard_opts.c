@@ -73,6 +73,20 @@ static void test_shares(void)
 		CHECK_EQ_INT(opts_conn_no(&o, 3), 8);
 		opts_free(&o);
 	}
+	/* --proto ws: publishers and listeners split likewise (4 listeners as
+	 * 2+1+1), the whole run's kept for what every share's receive. */
+	if (!GOOD(&o, "--proto", "ws", "--target", "127.0.0.1:80", "--publishers", "3", "--listeners",
+		  "4", "--messages", "300", "--shard", "1/3", "--quiet")) {
+		CHECK_EQ_INT(o.publishers, 1);
+		CHECK_EQ_INT(o.listeners, 1);
+		CHECK_EQ_INT(o.conns, 2);
+		CHECK_EQ_INT(o.messages, 100);
+		CHECK_EQ_INT(o.shard_whole.publishers, 3);
+		CHECK_EQ_INT(o.shard_whole.receivers, 4);
+		CHECK_EQ_INT(opts_conn_no(&o, 0), 1);
+		CHECK_EQ_INT(opts_conn_no(&o, 1), 5); /* after the 3 publishers, 2 listeners */
+		opts_free(&o);
+	}
 	/* Several targets: connection {conn} to target {conn} % 3, as on one
 	 * machine, so share 1's connections 2 and 3 go to targets 2 and 0. */
 	if (!GOOD(&o, "--target", "127.0.0.1:1", "--target", "127.0.0.1:2", "--target", "127.0.0.1:3",
@@ -109,8 +123,10 @@ static void test_bad(void)
 	BAD("below N", "--shard", "3/3");
 	BAD("N must be 1 to 100000", "--shard", "0/0");
 	BAD("cannot be split 4 ways", "--conns", "3", "--shard", "0/4");
-	BAD("--proto ws (listeners) cannot be split", "--proto", "ws", "--target", "127.0.0.1:80",
-	    "--shard", "0/2");
+	BAD("--listeners 1 cannot be split 2 ways", "--proto", "ws", "--target", "127.0.0.1:80",
+	    "--publishers", "2", "--shard", "0/2");
+	BAD("--publishers 1 cannot be split 2 ways", "--proto", "ws", "--target", "127.0.0.1:80",
+	    "--listeners", "2", "--shard", "0/2");
 	BAD("--messages 3 cannot be split", "--conns", "8", "--messages", "3", "--shard", "0/4");
 	BAD("--rate 2 cannot be split", "--conns", "8", "--rate", "2", "--shard", "0/4");
 	BAD("--partitions 2 cannot be split 3 ways", "--proto", "kafka", "--target", "127.0.0.1:9092",

@@ -11,6 +11,7 @@
 #include "protocol/mqtt_fanout.h"
 #include "payload/protobuf.h"
 #include "engine/protocol.h"
+#include "protocol/receipts.h"
 #include "protocol/registry.h"
 #include "stats/fanout.h"
 #include "engine/worker.h"
@@ -433,7 +434,7 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 		}
 		if (fanout)
 			marker_stamp_fanout(dst + lay.payload_off, fanout_publisher_no(o, c->idx),
-					    fanout_seq(o, seq), w->shm->run_id, w->now + mqfo_wall_off(w));
+					    fanout_seq(o, seq), w->shm->run_id, w->now + receipt_wall_off(w));
 		else if (marked)
 			marker_stamp(dst + lay.payload_off, c->idx, seq);
 		w->t.matched += match.every;

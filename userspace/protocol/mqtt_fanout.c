@@ -61,11 +61,6 @@ void mqfo_teardown(struct worker *w)
 	w->pstate = NULL;
 }
 
-uint64_t mqfo_wall_off(const struct worker *w)
-{
-	return w->shm->start_wall_ns - w->shm->start_ns;
-}
-
 bool mqfo_subscribes(const struct worker *w, const struct conn *c)
 {
 	return w->o->chat || c->idx >= w->o->publishers;
@@ -151,7 +146,7 @@ static int owe(struct worker *w, struct conn *c, uint8_t type, uint16_t id)
 static int subscribe_only_count(struct worker *w, const struct mqtt_publish *p)
 {
 	struct marker_fanout m;
-	uint64_t t = worker_rx_ns(w), wall = t + mqfo_wall_off(w);
+	uint64_t t = worker_rx_ns(w), wall = t + receipt_wall_off(w);
 
 	w->t.received++;
 	w->last_recv_ns = t;
@@ -179,12 +174,10 @@ int mqfo_on_publish(struct worker *w, struct conn *c, const struct mqtt_frame *f
 	/* Another run's message (retained, or queued for an old session) or
 	 * someone else's: not counted. A sequence number past anything this
 	 * run can send is not ours either. */
-	if (marker_read_fanout(p.payload, p.payload_len, &m) || m.run != w->shm->run_id ||
-	    m.seq >= (1ull << 40))
+	if (marker_read_fanout(p.payload, p.payload_len, &m) || m.run != w->shm->run_id)
 		return 0;
 	struct mqfo_conn *s = c->pstate;
-	/* The send time back on this host's monotonic clock, as the receipt is. */
-	return receipt_count(w, c, &s->rs, m.seq, m.sent_ns - mqfo_wall_off(w));
+	return receipt_count_marked(w, c, &s->rs, m.seq, m.sent_ns);
 }
 
 int mqfo_on_pubrel(struct worker *w, struct conn *c, const struct mqtt_frame *f)

@@ -40,6 +40,20 @@ int receipt_count(struct worker *w, struct conn *c, struct receipt_set *rs, uint
 	return 0;
 }
 
+uint64_t receipt_wall_off(const struct worker *w)
+{
+	return w->shm->start_wall_ns - w->shm->start_ns;
+}
+
+int receipt_count_marked(struct worker *w, struct conn *c, struct receipt_set *rs, uint64_t seq,
+			 uint64_t sent_wall_ns)
+{
+	if (seq >= RECEIPT_SEQ_LIMIT)
+		return 0;
+	/* The send time back on this host's monotonic clock, as the receipt is. */
+	return receipt_count(w, c, rs, seq, sent_wall_ns - receipt_wall_off(w));
+}
+
 void receipt_set_free(struct receipt_set *rs)
 {
 	free(rs->seen);

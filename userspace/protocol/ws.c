@@ -1,12 +1,16 @@
 /* --proto ws: messages over WebSocket, one frame each, and the fan-out
  * measurement. Every message starts with a fixed 44-byte ASCII header,
  *
- *     "BLWS" run(8 hex) seq(16 hex) sent(16 hex, CLOCK_MONOTONIC ns)
+ *     "BLWS" run(8 hex) seq(16 hex) sent(16 hex, CLOCK_REALTIME ns)
  *
  * readable in a text frame, so any connection that receives it (the
  * sender's too, when the server echoes) can tell this run's messages from
- * others, count each one once per connection, and time it on the same
- * clock without any synchronisation: publishers and listeners share a host.
+ * others, count each one once per connection, and time it. As MQTT's
+ * fan-out marks (stats/fanout.h), a split run's shares agree on the run id
+ * (from --start-at), their sequence numbers never meet (the header needs
+ * no publisher number: a sequence number is unique in the run), and the
+ * send time is on the wall clock, so every share's listeners count and
+ * time every share's messages.
  * The body after the header is filler, a --payload-file line, or a
  * --payload-proto message.
  * A message counts as acked once written whole; receipts are counted
@@ -21,6 +25,7 @@
 #include "engine/protocol.h"
 #include "protocol/registry.h"
 #include "protocol/receipts.h"
+#include "stats/fanout.h"
 #include "engine/worker.h"
 
 /* What a connection has received. */
@@ -84,7 +89,7 @@ static int ws_on_frame(struct worker *w, struct conn *c, const uint8_t *buf, siz
 	if (len < BLWS_LEN || memcmp(buf, w->payload, BLWS_PREFIX_LEN) ||
 	    blws_parse_numbers(buf, &seq, &sent))
 		return 0;
-	return receipt_count(w, c, &r->rs, seq, sent);
+	return receipt_count_marked(w, c, &r->rs, seq, sent);
 }
 
 /* Frame header for a client frame of n payload bytes with mask key. */
@@ -137,8 +142,8 @@ static uint32_t ws_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 	uint8_t sent_hex[16];
 	uint32_t done = 0;
 
-	/* Every message of one fill goes out at w->now. */
-	blws_put_hex16(sent_hex, w->now);
+	/* Every message of one fill goes out at w->now (on the wall clock). */
+	blws_put_hex16(sent_hex, w->now + receipt_wall_off(w));
 	for (; done < n; done++) {
 		uint64_t seq = (first + done) * w->n_workers + w->id;
 		const uint8_t *body = w->payload + WS_HEADER_LEN;
@@ -171,7 +176,7 @@ static uint32_t ws_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 			memcpy(p + h, w->payload, BLWS_PREFIX_LEN);
 			memcpy(p + h + WS_HEADER_LEN, body, body_len);
 		}
-		blws_put_hex16(p + h + BLWS_PREFIX_LEN, seq);
+		blws_put_hex16(p + h + BLWS_PREFIX_LEN, fanout_seq(o, seq));
 		memcpy(p + h + BLWS_PREFIX_LEN + 16, sent_hex, 16);
 		mask8(p + h, plen, key);
 		ch->len += (uint32_t)(h + plen);

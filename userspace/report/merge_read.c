@@ -202,8 +202,8 @@ static void take_http_config(struct blast_opts *o, const struct json_val *c)
 }
 
 /* Fan-out: the settings the summary shows and fanout_expected (the
- * seconds' expected) needs, with --publishers and --subscribers the whole
- * run's (taken with the shard's whole). */
+ * seconds' expected) needs, with --publishers and --subscribers (or
+ * --listeners) the whole run's (taken with the shard's whole). */
 static void take_fanout(struct blast_opts *o, const struct json_val *root, const struct json_val *fo)
 {
 	struct json_val c;
@@ -299,8 +299,6 @@ int merge_add(struct merge *m, const char *path, const char *buf, size_t len)
 		return bad(path, "no exact figures (written without --report by a blast before merge?)");
 	bool fan = json_member(&root, "e2e_latency_us", &v);
 	struct json_val fo;
-	if (fan && !strcmp(proto, "ws"))
-		return bad(path, "--proto ws (listeners) runs do not merge (yet)");
 	if (fan && (!json_member(&ex, "fanout", &fo) || json_type_of(&fo) != JSON_OBJECT))
 		return bad(path, "a fan-out run without exact.fanout (from a blast before fan-out merged?)");
 	if (m->n && fan != m->fan)
@@ -328,7 +326,11 @@ int merge_add(struct merge *m, const char *path, const char *buf, size_t len)
 			m->o.rate = u64_of(&wh, "rate");
 			m->o.messages = u64_of(&wh, "messages");
 			m->o.publishers = (uint32_t)u64_of(&wh, "publishers");
-			m->o.subscribers = (uint32_t)u64_of(&wh, "receivers");
+			/* Receivers per node: --listeners (ws) or --subscribers. */
+			if (!strcmp(proto, "ws"))
+				m->o.listeners = (uint32_t)u64_of(&wh, "receivers");
+			else
+				m->o.subscribers = (uint32_t)u64_of(&wh, "receivers");
 		}
 	} else if (m->shards) {
 		return bad(path, "not a shard (--shard) while the first report is");
@@ -348,6 +350,7 @@ int merge_add(struct merge *m, const char *path, const char *buf, size_t len)
 		m->o.messages += u64_of(&c, "messages");
 		m->o.publishers += (uint32_t)u64_of(&c, "publishers");
 		m->o.subscribers += (uint32_t)u64_of(&c, "subscribers");
+		m->o.listeners += (uint32_t)u64_of(&c, "listeners");
 	}
 	if (fan) {
 		m->fan = true;

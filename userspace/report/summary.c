@@ -485,10 +485,13 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 	if (o->payload_proto)
 		json_kv_string(w, "payload_proto", o->payload_proto);
 	report_http_config_json(w, o);
-	if (o->proto == PROTO_MQTT && opts_fanout(o)) {
+	if (opts_fanout(o)) {
 		json_kv_u64(w, "publishers", o->publishers);
-		json_kv_u64(w, "subscribers", o->subscribers);
+		json_kv_u64(w, o->proto == PROTO_WS ? "listeners" : "subscribers",
+			    opts_receivers_per_node(o));
 		json_kv_u64(w, "nodes", 1 + o->n_listen);
+	}
+	if (o->proto == PROTO_MQTT && opts_fanout(o)) {
 		json_kv_string(w, "sub_topic", o->sub_topic);
 		json_key(w, "sub_topics");
 		json_begin_array(w);

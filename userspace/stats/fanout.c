@@ -8,8 +8,18 @@
 #define SHARE_PREFIX "$share/"
 #define SHARE_PREFIX_LEN (sizeof(SHARE_PREFIX) - 1)
 
+/* Publishers receive too: with --chat, and always for --proto ws (the
+ * broadcast server sends every message to every connection). */
+static bool publishers_receive(const struct blast_opts *o)
+{
+	return o->chat || o->proto == PROTO_WS;
+}
+
 uint32_t fanout_receivers(const struct blast_opts *o)
 {
+	/* ws: every connection, which is publishers + listeners x nodes. */
+	if (o->proto == PROTO_WS)
+		return o->conns;
 	return o->subscribers * (1 + o->n_listen) + (o->chat ? o->publishers : 0);
 }
 
@@ -19,16 +29,21 @@ uint32_t fanout_receivers_whole(const struct blast_opts *o)
 
 	if (!o->shard_count)
 		return fanout_receivers(o);
-	return w->receivers * (1 + o->n_listen) + (o->chat ? w->publishers : 0);
+	return w->receivers * (1 + o->n_listen) + (publishers_receive(o) ? w->publishers : 0);
+}
+
+/* The messages every receiver takes: for --proto ws every one sent, for
+ * MQTT those a plain filter matches. */
+static uint64_t to_every(const struct blast_opts *o, const struct blast_totals *t)
+{
+	return o->proto == PROTO_WS ? t->sent : t->matched;
 }
 
 uint64_t fanout_owed(const struct blast_opts *o, const struct blast_totals *t)
 {
 	if (o->fanout)
 		return t->sent * o->fanout;
-	if (o->proto == PROTO_WS)
-		return t->sent * o->conns;
-	return t->matched * fanout_receivers_whole(o) + t->share_receipts;
+	return to_every(o, t) * fanout_receivers_whole(o) + t->share_receipts;
 }
 
 uint64_t fanout_scale_to_whole(const struct blast_opts *o, uint64_t n)
@@ -58,16 +73,14 @@ static uint64_t mine_of(const struct blast_opts *o, uint64_t n)
 
 uint64_t fanout_expected(const struct blast_opts *o, const struct blast_totals *t)
 {
-	bool split = o->shard_count && o->proto == PROTO_MQTT;
+	bool split = o->shard_count;
 
 	if (o->fanout)
 		return split ? mine_of(o, fanout_scale_to_whole(o, t->sent) * o->fanout)
 			     : t->sent * o->fanout;
-	if (o->proto == PROTO_WS)
-		return t->sent * o->conns;
 	if (!split)
-		return t->matched * fanout_receivers(o) + t->share_receipts;
-	return fanout_scale_to_whole(o, t->matched) * fanout_receivers(o) +
+		return to_every(o, t) * fanout_receivers(o) + t->share_receipts;
+	return fanout_scale_to_whole(o, to_every(o, t)) * fanout_receivers(o) +
 	       mine_of(o, fanout_scale_to_whole(o, t->share_receipts));
 }
 

@@ -1,4 +1,4 @@
-/* Fan-out figures shared by --proto ws and MQTT subscribers. */
+/* Fan-out figures shared by --proto ws listeners and MQTT subscribers. */
 #ifndef BLAST_FANOUT_H
 #define BLAST_FANOUT_H
 
@@ -10,19 +10,21 @@
 #include "stats/stats.h"
 
 /* Receipts a run's totals make expected: sent x --fanout F when given;
- * for --proto ws every message on every connection (sent x connections);
- * for MQTT t->matched x fanout_receivers (messages a plain filter matches
- * reach every subscribing connection) + t->share_receipts (one per
- * matching shared subscription for the rest). A split MQTT run's share
- * expects the whole run's messages on its own receivers: the matched
- * scaled to the whole (fanout_scale_to_whole) x fanout_receivers, shared
+ * for --proto ws every message on every connection (sent x
+ * fanout_receivers); for MQTT t->matched x fanout_receivers (messages a
+ * plain filter matches reach every subscribing connection) +
+ * t->share_receipts (one per matching shared subscription for the rest).
+ * A split run's share expects the whole run's messages on its own
+ * receivers: the sent (ws) or matched (MQTT) scaled to the whole
+ * (fanout_scale_to_whole) x fanout_receivers, shared
  * receipts by the share's part of the receivers (the broker picks the
  * member: an estimate; the merge's sum of fanout_owed is exact), and
  * --fanout F's receipts (of the whole run's messages) likewise. */
 uint64_t fanout_expected(const struct blast_opts *o, const struct blast_totals *t);
 
-/* MQTT: the connections that subscribe: --subscribers on every node, and
- * with --chat the publishers too. */
+/* The connections that receive: --subscribers (MQTT) or --listeners (ws)
+ * on every node, and the publishers too with --chat or --proto ws (the
+ * broadcast server sends every connection every message). */
 uint32_t fanout_receivers(const struct blast_opts *o);
 
 /* A split run (--shard, an agent's share): every machine's receivers take
@@ -30,8 +32,8 @@ uint32_t fanout_receivers(const struct blast_opts *o);
  * The subscribing connections of all shares together: */
 uint32_t fanout_receivers_whole(const struct blast_opts *o);
 /* Receipts this machine's publishes owe the whole run (every share's
- * receivers): t->matched x fanout_receivers_whole + t->share_receipts,
- * or sent x --fanout. Exact; summed over the shares it is the run's
+ * receivers): t->matched (ws: sent) x fanout_receivers_whole +
+ * t->share_receipts, or sent x --fanout. Exact; summed over the shares it is the run's
  * expected, which is what `blast merge` does. Unsplit: fanout_expected. */
 uint64_t fanout_owed(const struct blast_opts *o, const struct blast_totals *t);
 /* The whole run's t->matched (or share_receipts) from this share's, by the
