@@ -46,9 +46,11 @@
 # Knobs (environment): ROUNDS (3), CONNS (16), DURATION (5 s), PIPELINE
 # (16), RATE (4000), SECTIONS ("closed pipeline open sink"; add instr),
 # INSTR_REQS (20000: blast's shorter run, the longer is twice), BLAST
-# (./blast), HTTP_SINK (.output/bench/http_sink), PEER_PYTHON
-# (/usr/bin/python3), PACE_BATCH (1ms: the open section also runs blast
-# --pace-batch this wide; empty: not).
+# (./blast), BLAST_BASE (unset; another blast build, say main's, run
+# beside BLAST in every round of the closed, pipeline and sink sections,
+# with its own rows and its ratios to BLAST), HTTP_SINK
+# (.output/bench/http_sink), PEER_PYTHON (/usr/bin/python3), PACE_BATCH
+# (1ms: the open section also runs blast --pace-batch this wide; empty: not).
 # Needs: make (blast, bench binaries); Debian packages nginx,
 # wrk, python3-locust (all in scripts/install-deps.sh).
 # R_* figures are read back by name (${!v}), which shellcheck cannot see.
@@ -92,6 +94,8 @@ done
 command -v wrk >/dev/null || die "wrk missing (Debian package wrk)"
 [ -x "$HTTP_SINK" ] || die "$HTTP_SINK not built (run make)"
 [ -x "$BLAST" ] || die "$BLAST not built (run make)"
+BLAST_BASE=${BLAST_BASE:-}
+[ -z "$BLAST_BASE" ] || [ -x "$BLAST_BASE" ] || die "BLAST_BASE $BLAST_BASE is not an executable"
 # blast's side waits for its HTTP protocol; until then its rows say so.
 BLAST_NOTE=""
 "$BLAST" --help 2>&1 | grep -q -- '--pipeline' ||
@@ -340,6 +344,27 @@ take() {
 	ROUND[$1.$2.PERCPU]=$R_PERCPU
 }
 
+# base_run KEY ROUND SERVER_PID URL [FLAGS...]: with BLAST_BASE, the base
+# build's run of the round, folded in as KEY.
+base_run() {
+	local key=$1 i=$2
+	shift 2
+	[ -n "$BLAST_BASE" ] || return 0
+	BLAST=$BLAST_BASE run_blast "$@"
+	take "$key" "$i"
+}
+
+# base_rows KEY NEW LABEL: the base build's row and this build's ratios to it.
+base_rows() {
+	[ -n "$BLAST_BASE" ] || return 0
+	row "$1" "$3"
+	ratios "$2" "$1" RATE
+	[ -n "$X_MED" ] && printf '# this build / BLAST_BASE: req/s median x%.2f (min x%.2f)' "$X_MED" "$X_MIN"
+	ratios "$2" "$1" PERCPU
+	[ -n "$X_MED" ] && printf ', req/cpu_s median x%.2f (min x%.2f)' "$X_MED" "$X_MIN"
+	echo
+}
+
 # start_sink_http: bench/http_sink (one thread) on a free port; sets
 # SINK_PORT, SINK_PID.
 start_sink_http() {
@@ -382,9 +407,11 @@ if has closed; then
 		take c_wrk "$i"
 		run_blast "$NGW" "$NG_URL"
 		take c_blast "$i"
+		base_run c_base "$i" "$NGW" "$NG_URL"
 	done
 	row c_wrk "wrk -t1"
 	row c_blast "blast --workers 1"
+	base_rows c_base c_blast "BLAST_BASE --workers 1"
 	target "closed loop: blast >= wrk in requests/s" c_blast c_wrk RATE 1
 	target "closed loop: blast >= 1.5 x wrk in requests per client CPU s" c_blast c_wrk PERCPU 1.5
 fi
@@ -398,9 +425,11 @@ if has pipeline; then
 		take p_wrk "$i"
 		run_blast "$NGW" "$NG_URL" --pipeline "$PIPELINE"
 		take p_blast "$i"
+		base_run p_base "$i" "$NGW" "$NG_URL" --pipeline "$PIPELINE"
 	done
 	row p_wrk "wrk -t1 wrk_pipeline.lua $PIPELINE"
 	row p_blast "blast --pipeline $PIPELINE"
+	base_rows p_base p_blast "BLAST_BASE --pipeline $PIPELINE"
 	target "pipelined: blast >= wrk in requests/s" p_blast p_wrk RATE 1
 	target "pipelined: blast >= 1.5 x wrk in requests per client CPU s" p_blast p_wrk PERCPU 1.5
 fi
@@ -460,9 +489,11 @@ if has sink; then
 		take s_wrk "$i"
 		run_blast "$SINK_PID" "$SINK_URL" --pipeline "$PIPELINE"
 		take s_blast "$i"
+		base_run s_base "$i" "$SINK_PID" "$SINK_URL" --pipeline "$PIPELINE"
 	done
 	row s_wrk "wrk -t1 wrk_pipeline.lua $PIPELINE"
 	row s_blast "blast --pipeline $PIPELINE"
+	base_rows s_base s_blast "BLAST_BASE --pipeline $PIPELINE"
 	label="http_sink: blast >= 3,000,000 requests/s per worker"
 	v=$(runs_median s_blast RATE)
 	if [ -n "$v" ]; then

@@ -141,4 +141,36 @@ static inline bool http_dec_idle(const struct http_dec *d)
 	return !d->started;
 }
 
+/* ---- whole responses, remembered ---- */
+
+/* A server answering the same request again mostly sends the same bytes
+ * (a fixed 200; nginx's differ once a second, by Date). http_memo keeps
+ * the last response a decoder read whole, from idle, in one call of
+ * http_dec_feed_resp, with the state that reading it left; the next
+ * response that starts with the same bytes is then taken with one
+ * memcmp. The decoder is a function of its bytes from idle (and of
+ * head_req and its limits, which must match too), so the result is the
+ * same as reading it afresh. One memo may serve many decoders (a worker's
+ * connections to the same server). */
+#define HTTP_MEMO_MAX 256 /* longest response remembered */
+
+struct http_memo {
+	uint16_t len;         /* bytes remembered; 0: none */
+	unsigned ev;          /* the events reading them raised */
+	bool head_req;        /* the decoder's settings when they were read */
+	uint32_t max_head;
+	uint64_t max_body;
+	struct http_dec after; /* the decoder's state after them */
+	uint8_t bytes[HTTP_MEMO_MAX];
+};
+
+/* http_dec_feed over buf, going on past HTTP_EV_HEAD: it stops after the
+ * byte that ends a response (DONE) or a 1xx head (INTERIM), at the end of
+ * buf, or at an error (returned as http_dec_feed would). *ev is every
+ * event raised. memo may be NULL; else a response that starts at buf
+ * while d is idle and matches memo is taken from it, and one read whole
+ * from idle here (at most HTTP_MEMO_MAX bytes, no 1xx) replaces it. */
+ssize_t http_dec_feed_resp(struct http_dec *d, struct http_memo *memo, const uint8_t *buf,
+			   size_t len, unsigned *ev);
+
 #endif

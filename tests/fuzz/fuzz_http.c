@@ -8,6 +8,10 @@
  * anywhere; nothing may read past the input (ASan), no body may pass its
  * limit, and feed must consume what it is given or stop at an event. Then
  * the server closes: http_dec_eof must agree with where the stream ended.
+ * A third decoding goes through http_dec_feed_resp with a memo (whole
+ * responses remembered, encoders/http_memo.c), in the same pieces: every
+ * response must end at the same byte with the same figures, 1xx heads and
+ * errors the same.
  *
  * Built with -DWITH_MAIN it replays files, so gcc builds it too:
  *   cc -DWITH_MAIN -Iencoders tests/fuzz/fuzz_http.c encoders/http_resp.c */
@@ -27,11 +31,21 @@ struct trace {
 	int err;
 	uint64_t err_wire; /* where in its response a malformed byte was */
 	int eof;
+	uint64_t ends;     /* a digest of every response's end and figures */
+	unsigned interim;
 };
 
 static void mix(struct trace *t, uint64_t v)
 {
 	t->sum = (t->sum ^ v) * 0x100000001b3ull;
+}
+
+static void ended(struct trace *t, const struct http_dec *d, uint64_t at)
+{
+	uint64_t v[] = { at, d->status, d->minor, d->framing, d->close, d->length, d->body, d->wire };
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		t->ends = (t->ends ^ v[i]) * 0x100000001b3ull;
 }
 
 static struct trace run(const uint8_t *p, size_t n, size_t piece, bool head_req,
@@ -71,7 +85,10 @@ static struct trace run(const uint8_t *p, size_t n, size_t piece, bool head_req,
 				assert(d.status >= 200 && d.status <= 599);
 			if (ev & HTTP_EV_INTERIM)
 				assert(d.status >= 100 && d.status < 200);
+			if (ev & HTTP_EV_INTERIM)
+				t.interim++;
 			if (ev & HTTP_EV_DONE) {
+				ended(&t, &d, off + i);
 				mix(&t, d.body);
 				mix(&t, d.wire);
 				mix(&t, d.close);
@@ -89,6 +106,46 @@ static struct trace run(const uint8_t *p, size_t n, size_t piece, bool head_req,
 	return t;
 }
 
+/* The same stream through http_dec_feed_resp and a memo. */
+static struct trace run_resp(const uint8_t *p, size_t n, size_t piece, bool head_req,
+			     uint32_t max_head, uint64_t max_body)
+{
+	static struct http_memo memo;
+	struct http_dec d;
+	struct trace t = { 0 };
+	size_t off = 0;
+
+	memset(&memo, 0, sizeof(memo));
+	http_dec_init(&d, max_head, max_body);
+	d.head_req = head_req;
+	while (off < n && !t.err) {
+		size_t len = n - off < piece ? n - off : piece, i = 0;
+
+		while (i < len) {
+			unsigned ev = 0;
+			ssize_t k = http_dec_feed_resp(&d, &memo, p + off + i, len - i, &ev);
+
+			if (k < 0) {
+				t.err = (int)k;
+				if (k == -EPROTO)
+					t.err_wire = d.wire;
+				break;
+			}
+			assert(k > 0 && (size_t)k <= len - i);
+			assert((size_t)k == len - i || ev & (HTTP_EV_DONE | HTTP_EV_INTERIM));
+			i += (size_t)k;
+			if (ev & HTTP_EV_INTERIM)
+				t.interim++;
+			if (ev & HTTP_EV_DONE)
+				ended(&t, &d, off + i);
+		}
+		off += len;
+	}
+	if (!t.err)
+		t.eof = http_dec_eof(&d);
+	return t;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 2)
@@ -102,6 +159,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct trace b = run(data + 2, size - 2, piece, head_req, max_head, max_body);
 	assert(a.sum == b.sum && a.n_ev == b.n_ev && a.err == b.err && a.err_wire == b.err_wire &&
 	       a.eof == b.eof);
+	struct trace c = run_resp(data + 2, size - 2, piece, head_req, max_head, max_body);
+	assert(a.ends == c.ends && a.interim == c.interim && a.err == c.err &&
+	       a.err_wire == c.err_wire && a.eof == c.eof);
 	return 0;
 }
 

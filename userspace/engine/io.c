@@ -34,6 +34,7 @@ static void on_send(struct worker *w, struct conn *c, int res);
 static int carry_append(struct worker *w, struct conn *c, const uint8_t *buf, size_t n);
 static void conn_consume(struct worker *w, struct conn *c, const uint8_t *buf, size_t len);
 static struct conn *tl_conn(struct tlink *l);
+static bool send_carries_ack(const struct worker *w, const struct conn *c);
 static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe);
 
 static void on_connect(struct worker *w, struct conn *c, int res)
@@ -355,6 +356,21 @@ void tl_rx_mark_at(void *ctx, int64_t off)
 	worker_rx_mark_at(ctx, off);
 }
 
+/* Unpaced, a receive that freed a good batch of c's window (pump_default's
+ * rule) is answered by a send in this turn's pump, with enough messages
+ * for every connection queued: that send carries the ACK of what was read,
+ * so a quick ACK would only add a syscall and a bare segment. */
+static bool send_carries_ack(const struct worker *w, const struct conn *c)
+{
+	if (w->rate || !c->in_sendq)
+		return false;
+	uint32_t room = conn_room(w, c);
+	uint32_t batch_min = c->window / 4 < w->batch_min ? c->window / 4 : w->batch_min;
+	uint64_t due = sched_sendable(w);
+	uint64_t pending = due > w->next_msg ? due - w->next_msg : 0;
+	return room && room >= batch_min && pending >= (uint64_t)(w->sendq_len + 1) * room;
+}
+
 static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 {
 	bool more = cqe->flags & IORING_CQE_F_MORE;
@@ -398,7 +414,7 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 			 * answer is never held back either. */
 			if (c->fd >= 0 && (c->state == CS_HANDSHAKE ||
 					   (w->o->qos && w->slot_cap < 1024 && c->state == CS_READY &&
-					    c->inflight))) {
+					    c->inflight && !send_carries_ack(w, c)))) {
 				int one = 1;
 				setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 			}

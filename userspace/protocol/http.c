@@ -71,6 +71,7 @@ struct hworker {
 	/* Per target, the next one at the same host, port and scheme: a
 	 * connection takes those in turn, request by request. */
 	uint8_t *next_same;
+	struct http_memo *memo; /* per target: its last response (http.h) */
 };
 
 static bool method_idempotent(const char *m)
@@ -97,7 +98,8 @@ static int http_setup(struct worker *w)
 	if (!hw->host || !hw->heads || !hw->static_path)
 		return -ENOMEM;
 	hw->idempotent = method_idempotent(o->http_method);
-	if (!(hw->next_same = calloc(w->n_addrs ? w->n_addrs : 1, 1)))
+	if (!(hw->next_same = calloc(w->n_addrs ? w->n_addrs : 1, 1)) ||
+	    !(hw->memo = calloc(w->n_addrs ? w->n_addrs : 1, sizeof(*hw->memo))))
 		return -ENOMEM;
 	for (uint32_t i = 0; i < w->n_addrs; i++) {
 		const struct blast_target *a = &w->addrs[i];
@@ -178,6 +180,7 @@ static void http_teardown(struct worker *w)
 		free(hw->heads);
 		free(hw->static_path);
 		free(hw->next_same);
+		free(hw->memo);
 		free(hw->host);
 		free(hw->held);
 		free(hw->is_held);
@@ -360,19 +363,68 @@ static int http_has_control(const struct conn *c)
 	return h && h->retry_n;
 }
 
+/* Responses ended in one read and acked together (conn_acks_done): one
+ * arrival lookup per segment, not per response. */
+#define HTTP_ACK_BATCH 64
+
+struct hacks {
+	uint16_t slots[HTTP_ACK_BATCH];
+	int32_t ends[HTTP_ACK_BATCH];
+	uint32_t n;
+};
+
+static void acks_flush(struct worker *w, struct conn *c, struct hacks *a)
+{
+	if (a->n)
+		conn_acks_done(w, c, a->slots, a->ends, a->n);
+	a->n = 0;
+}
+
+/* The response at the queue's head ended at end (an offset in the read,
+ * or -1) and leaves the connection open: response_done, its ack batched
+ * when it is a plain success (no --think-time pause to start). */
+static void response_ok(struct worker *w, struct conn *c, struct hconn *h, struct hacks *a,
+			int64_t end)
+{
+	const struct http_dec *d = &h->dec;
+	if (w->o->think_ns || d->status >= HTTP_STATUS_SLOTS || !w->o->http_ok[d->status]) {
+		acks_flush(w, c, a);
+		if (end >= 0)
+			worker_rx_mark_at(w, end);
+		response_done(w, c, h);
+		return;
+	}
+	uint16_t slot = h->queue[h->head];
+	h->head = h->head + 1 == w->slot_cap ? 0 : h->head + 1;
+	h->n--;
+	h->answered++;
+	w->t.http_resp[d->status]++;
+	w->t.http_body_bytes += d->body;
+	c->slots[slot].state = 0;
+	a->slots[a->n] = slot;
+	a->ends[a->n] = end >= 0 && end <= INT32_MAX ? (int32_t)end : -1;
+	if (++a->n == HTTP_ACK_BATCH)
+		acks_flush(w, c, a);
+}
+
 /* Takes every byte: the decoder keeps its place between reads. */
 static size_t http_on_run(struct worker *w, struct conn *c, const uint8_t *buf, size_t len)
 {
+	struct hworker *hw = w->pstate;
 	struct hconn *h = c->pstate;
+	struct hacks a;
 	size_t off = 0;
+	int64_t base = worker_rx_offset(w, buf);
 
 	/* The run is over and what it awaited was settled (unacked): late
 	 * answers are not counted again. */
 	if (c->state == CS_CLOSING)
 		return len;
+	a.n = 0;
 	while (off < len) {
 		if (!h->n) {
 			/* An answer to nothing: not an HTTP server, or a broken one. */
+			acks_flush(w, c, &a);
 			conn_fail(w, c, ERR_PROTOCOL);
 			return len;
 		}
@@ -386,8 +438,11 @@ static size_t http_on_run(struct worker *w, struct conn *c, const uint8_t *buf, 
 			hist_record(w->e2e, (int64_t)(t - s->sent_ns));
 		}
 		unsigned ev;
-		ssize_t k = http_dec_feed(&h->dec, buf + off, len - off, &ev);
+		/* The memo of the target this response answers. */
+		struct http_memo *memo = &hw->memo[h->target[h->queue[h->head]]];
+		ssize_t k = http_dec_feed_resp(&h->dec, memo, buf + off, len - off, &ev);
 		if (k < 0) {
+			acks_flush(w, c, &a);
 			conn_fail(w, c, k == -EMSGSIZE ? ERR_FRAME_TOO_LARGE : ERR_PROTOCOL);
 			return len;
 		}
@@ -396,13 +451,16 @@ static size_t http_on_run(struct worker *w, struct conn *c, const uint8_t *buf, 
 			w->t.http_interim++;
 		if (!(ev & HTTP_EV_DONE))
 			continue;
-		worker_rx_mark(w, buf + off);
-		response_done(w, c, h);
-		if (h->dec.close || (h->last && !h->n)) {
+		if (h->dec.close || (h->last && h->n == 1)) {
+			acks_flush(w, c, &a);
+			worker_rx_mark(w, buf + off);
+			response_done(w, c, h);
 			server_closed(w, c, h, true);
 			return len;
 		}
+		response_ok(w, c, h, &a, base < 0 ? -1 : base + (int64_t)off);
 	}
+	acks_flush(w, c, &a);
 	return len;
 }
 
