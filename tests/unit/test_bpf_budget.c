@@ -3,9 +3,10 @@
  * is loaded as blast configures it, with the largest maps blast asks for.
  * Prints each program's verified instructions (bpf_prog_info) and each
  * object's load time as a table, and fails a program over 15% of the
- * verifier's 1,000,000-instruction limit or an object that takes over
- * 100 ms to load: a margin that a kernel patch level or a compiler
- * upgrade does not eat. Needs root (CAP_BPF, CAP_NET_ADMIN): an unprivileged
+ * verifier's 1,000,000-instruction limit: a margin that a kernel patch
+ * level or a compiler upgrade does not eat. Load times are shown, over
+ * 100 ms marked; only one over a second fails (the instruction count is
+ * the steady measure; time on a shared machine is not). Needs root (CAP_BPF, CAP_NET_ADMIN): an unprivileged
  * run is a skip, a root run that cannot load is a failure. */
 #include <dirent.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 
 #define INSN_BUDGET 150000u
 #define LOAD_MS_BUDGET 100.0
+#define LOAD_MS_FAIL 1000.0
 
 struct knob {
 	const char *name;
@@ -189,7 +191,7 @@ static int budget_object(const char *clang, const char *dir, const char *file)
 	if (median > LOAD_MS_BUDGET)
 		printf("%-9s %-11s load took %.1f ms: OVER BUDGET (%.0f ms)\n", clang, object, median,
 		       LOAD_MS_BUDGET);
-	CHECK(median <= LOAD_MS_BUDGET);
+	CHECK(median <= LOAD_MS_FAIL);
 	bpf_object__close(obj);
 	return 0;
 }
