@@ -166,6 +166,7 @@ FUZZ_LIB := $(ENC_SRCS) userspace/stats/hist.c userspace/witness/wire_match.c \
             userspace/witness/wire_tls.c userspace/witness/tls_decrypt.c userspace/witness/tls_keys.c \
             userspace/config/names.c userspace/config/http_ok.c userspace/report/json_read.c userspace/report/report_read.c userspace/report/wire.c \
             userspace/report/json.c userspace/report/exact.c userspace/report/merge_read.c \
+            userspace/stats/fanout.c userspace/config/split.c \
             userspace/stats/stats.c userspace/transport/stack.c userspace/transport/tls.c \
             userspace/transport/tls_ctx.c userspace/transport/tls_bio.c userspace/transport/tls_ident.c \
             userspace/transport/tls_plain.c userspace/transport/tcp.c userspace/transport/websocket.c \

@@ -40,13 +40,15 @@
 # req / publishing time (blast's rate) or the tool's own figure (wrk's
 # Requests/sec, Locust's Requests/s); cpu_s = client user+sys to the
 # microsecond (bench/lib.sh cpu_time; an interpreter's start-up included);
-# req/cpu_s = req / cpu_s; srv_core = server CPU / client wall time.
+# req/cpu_s = req / cpu_s; wakes/req = the client's voluntary context
+# switches (sleeps) per request; srv_core = server CPU / client wall time.
 #
 # Knobs (environment): ROUNDS (3), CONNS (16), DURATION (5 s), PIPELINE
 # (16), RATE (4000), SECTIONS ("closed pipeline open sink"; add instr),
 # INSTR_REQS (20000: blast's shorter run, the longer is twice), BLAST
 # (./blast), HTTP_SINK (.output/bench/http_sink), PEER_PYTHON
-# (/usr/bin/python3).
+# (/usr/bin/python3), PACE_BATCH (1ms: the open section also runs blast
+# --pace-batch this wide; empty: not).
 # Needs: make (blast, bench binaries); Debian packages nginx,
 # wrk, python3-locust (all in scripts/install-deps.sh).
 # R_* figures are read back by name (${!v}), which shellcheck cannot see.
@@ -64,6 +66,7 @@ CONNS=${CONNS:-16}
 DURATION=${DURATION:-5}
 PIPELINE=${PIPELINE:-16}
 RATE=${RATE:-4000}
+PACE_BATCH=${PACE_BATCH-1ms}
 SECTIONS=${SECTIONS:-closed pipeline open sink}
 INSTR_REQS=${INSTR_REQS:-20000}
 HZ=$(getconf CLK_TCK)
@@ -154,7 +157,7 @@ us() {
 measure() {
 	local srv=$1 c0 c1 t0 t1
 	shift
-	rm -f "$TMP/time"
+	rm -f "$TMP/time" "$TMP/time.csw"
 	c0=$(cpu_ticks "$srv")
 	t0=$(now)
 	cpu_time "$TMP/time" timeout -k 5 $((DURATION + 60)) "$@" >"$TMP/run.out" 2>"$TMP/run.err"
@@ -171,7 +174,7 @@ errline() {
 
 # The run's figures, reset before each run.
 reset_r() {
-	R_REQ="" R_RATE="" R_CPU="" R_PERCPU="" R_SRV="" R_NOTE=""
+	R_REQ="" R_RATE="" R_CPU="" R_PERCPU="" R_WAKES="" R_SRV="" R_NOTE=""
 	R_P50="" R_P99="" R_P999="" R_U50="" R_U99="" R_U999=""
 }
 
@@ -184,6 +187,8 @@ finish_r() {
 		return
 	fi
 	R_PERCPU=$(calc "$R_REQ / ($R_CPU > 0 ? $R_CPU : 0.001)")
+	# Sleeps the client took (voluntary context switches) per request.
+	[ -s "$TMP/time.csw" ] && R_WAKES=$(calc "$(cat "$TMP/time.csw") / ($R_REQ > 0 ? $R_REQ : 1)")
 }
 
 # run_wrk SERVER_PID URL [SCRIPT ARG]: wrk -t1 for DURATION.
@@ -269,10 +274,10 @@ EOF
 }
 
 declare -A RUNS
-FIELDS="REQ RATE CPU PERCPU SRV P50 P99 P999 U50 U99 U999"
+FIELDS="REQ RATE CPU PERCPU WAKES SRV P50 P99 P999 U50 U99 U999"
 
 fmt_row() {
-	printf '%-34s %11s %9s %11s %8s %9s %9s %9s  %s\n' "$@"
+	printf '%-40s %11s %9s %11s %9s %8s %9s %9s %9s  %s\n' "$@"
 }
 
 # num FMT CLIENT FIELD: the median, formatted; "-" when there is none.
@@ -288,11 +293,12 @@ row() {
 	local n note=${RUNS[$1.NOTE]:-}
 	n=${RUNS[$1.N]:-0}
 	if [ "$n" = 0 ]; then
-		fmt_row "$2" - - - - - - - "${note:-no run}"
+		fmt_row "$2" - - - - - - - - "${note:-no run}"
 		return
 	fi
 	[ "$n" -lt "$ROUNDS" ] && note="$n of $ROUNDS runs good${note:+; last failure: $note}"
 	fmt_row "$2" "$(num %.0f "$1" RATE)" "$(num %.4f "$1" CPU)" "$(num %.0f "$1" PERCPU)" \
+		"$(num %.3f "$1" WAKES)" \
 		"$(num %.2f "$1" SRV)" "$(num %.0f "$1" P50)" "$(num %.0f "$1" P99)" \
 		"$(num %.0f "$1" P999)" "$note"
 }
@@ -370,7 +376,7 @@ has() {
 if has closed; then
 	echo
 	echo "## closed loop, 1 request in flight per connection, vs nginx"
-	fmt_row client "req/s" cpu_s "req/cpu_s" srv_core p50 p99 p999 note
+	fmt_row client "req/s" cpu_s "req/cpu_s" wakes/req srv_core p50 p99 p999 note
 	for i in $(seq "$ROUNDS"); do
 		run_wrk "$NGW" "$NG_URL"
 		take c_wrk "$i"
@@ -386,7 +392,7 @@ fi
 if has pipeline; then
 	echo
 	echo "## closed loop, $PIPELINE requests in flight per connection (pipelined), vs nginx"
-	fmt_row client "req/s" cpu_s "req/cpu_s" srv_core p50 p99 p999 note
+	fmt_row client "req/s" cpu_s "req/cpu_s" wakes/req srv_core p50 p99 p999 note
 	for i in $(seq "$ROUNDS"); do
 		run_wrk "$NGW" "$NG_URL" bench/wrk_pipeline.lua "$PIPELINE"
 		take p_wrk "$i"
@@ -405,7 +411,7 @@ if has open; then
 	echo "# blast --rate: open loop; wrk: closed loop held near the rate by a ${GAP_MS} ms gap"
 	echo "# per connection after each answer (bench/wrk_rate.lua; wrk2 is not packaged);"
 	echo "# Locust: FastHttpUser, constant_throughput $(calc "$RATE / $CONNS") per user."
-	fmt_row client "req/s" cpu_s "req/cpu_s" srv_core p50 p99 p999 note
+	fmt_row client "req/s" cpu_s "req/cpu_s" wakes/req srv_core p50 p99 p999 note
 	for i in $(seq "$ROUNDS"); do
 		run_locust "$NGW" "http://127.0.0.1:$NG_PORT"
 		take o_locust "$i"
@@ -414,19 +420,33 @@ if has open; then
 		run_blast "$NGW" "$NG_URL" --rate "$RATE"
 		take o_blast "$i"
 		[ -n "$R_NOTE" ] || RUNS[o_blastu.N]=$((${RUNS[o_blastu.N]:-0} + 1))
-		for f in RATE CPU PERCPU SRV; do
+		for f in RATE CPU PERCPU WAKES SRV; do
 			v=R_$f
 			[ -n "${!v}" ] && RUNS[o_blastu.$f]+=" ${!v}"
 		done
 		[ -n "$R_U50" ] && RUNS[o_blastu.P50]+=" $R_U50" RUNS[o_blastu.P99]+=" $R_U99" \
 			RUNS[o_blastu.P999]+=" $R_U999"
+		if [ -n "$PACE_BATCH" ]; then
+			run_blast "$NGW" "$NG_URL" --rate "$RATE" --pace-batch "$PACE_BATCH"
+			take o_blastb "$i"
+		fi
 	done
 	row o_locust "Locust FastHttpUser"
 	row o_wrk "wrk -t1 wrk_rate.lua $GAP_MS (closed)"
 	row o_blast "blast --rate $RATE, corrected"
 	row o_blastu "blast --rate $RATE, uncorrected"
+	[ -n "$PACE_BATCH" ] && row o_blastb "blast --rate $RATE --pace-batch $PACE_BATCH"
+	line="# client CPU per request, us (medians):"
+	for c in o_locust:Locust o_wrk:wrk o_blast:blast o_blastb:"blast --pace-batch $PACE_BATCH"; do
+		v=$(runs_median "${c%%:*}" PERCPU)
+		[ -n "$v" ] && line+=" ${c#*:} $(calc "1e6 / ($v > 0 ? $v : 1e-9)" | xargs printf '%.1f'),"
+	done
+	echo "${line%,}"
 	target "fixed rate: blast >= 20 x Locust FastHttpUser in requests per client CPU s" \
 		o_blast o_locust PERCPU 20
+	[ -n "$PACE_BATCH" ] &&
+		target "fixed rate, --pace-batch $PACE_BATCH: blast >= 20 x Locust FastHttpUser in requests per client CPU s" \
+			o_blastb o_locust PERCPU 20
 fi
 
 if has sink; then
@@ -434,7 +454,7 @@ if has sink; then
 	echo "## into bench/http_sink (1 thread), $PIPELINE requests in flight per connection"
 	start_sink_http
 	SINK_URL="http://127.0.0.1:$SINK_PORT/"
-	fmt_row client "req/s" cpu_s "req/cpu_s" srv_core p50 p99 p999 note
+	fmt_row client "req/s" cpu_s "req/cpu_s" wakes/req srv_core p50 p99 p999 note
 	for i in $(seq "$ROUNDS"); do
 		run_wrk "$SINK_PID" "$SINK_URL" bench/wrk_pipeline.lua "$PIPELINE"
 		take s_wrk "$i"

@@ -9,7 +9,8 @@ cpu_ticks() {
 # cpu_time OUT CMD...: runs CMD and writes "user sys wall" (seconds, to the
 # microsecond; CPU of it and every descendant it waited for) into OUT: what
 # /usr/bin/time gives, without its 10 ms rounding, which is a sixth of a
-# run that takes 0.06 s. Exits as CMD did.
+# run that takes 0.06 s. Exits as CMD did. OUT.csw gets the voluntary
+# context switches of the same processes: how often they slept and woke.
 cpu_time() {
 	python3 - "$@" <<'EOF'
 import os, sys, time
@@ -25,6 +26,8 @@ _, status, ru = os.wait4(pid, 0)
 wall = time.monotonic() - t0
 with open(out, "w") as f:
     f.write("%.6f %.6f %.6f\n" % (ru.ru_utime, ru.ru_stime, wall))
+with open(out + ".csw", "w") as f:
+    f.write("%d\n" % ru.ru_nvcsw)
 sys.exit(os.waitstatus_to_exitcode(status))
 EOF
 }

@@ -13,7 +13,15 @@
 # paced sender (refsend --rate) at both rates: blast's and its CPU, user
 # and system apart, show what of blast's cost is the kernel's per segment.
 #
+# Each run also gives its wakes per message: the loop's turns (each at most
+# one io_uring_enter) over the messages sent, and the whole process's
+# voluntary context switches over them (comparable with any binary).
+# PACE_BATCHES adds one-worker runs with wider paced batches (--pace-batch),
+# and BLAST_OLD one-worker runs of another build (say, main's), both in
+# the same alternating rounds.
+#
 # Knobs (environment): REPEAT (5 rounds), DURATION (3s), BLAST (./blast),
+# PACE_BATCHES ("1ms"; "" for none), BLAST_OLD (none),
 # REFSEND (.output/bench/refsend), MOSQUITTO.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -23,6 +31,8 @@ BLAST=${BLAST:-./blast}
 REFSEND=${REFSEND:-.output/bench/refsend}
 MOSQUITTO=${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
 REPEAT=${REPEAT:-5}
+PACE_BATCHES=${PACE_BATCHES-1ms}
+BLAST_OLD=${BLAST_OLD:-}
 DURATION=${DURATION:-3s}
 TMP=$(mktemp -d /tmp/blast-bench-pacing.XXXXXX)
 PIDS=()
@@ -39,29 +49,41 @@ die() {
 start_mosquitto
 
 # run RATE WORKERS: one run; prints its figures in FIGS order, or fails.
+# WORKERS: 1, default, old (BLAST_OLD, one worker) or 1@T (--pace-batch T).
 run() {
-	local extra=() r="$TMP/r.json"
-	[ "$2" = default ] || extra=(--workers "$2")
-	cpu_time "$TMP/time" timeout -k 5 60 "$BLAST" --target "127.0.0.1:$MQ_PORT" --conns 10 \
+	local extra=() r="$TMP/r.json" bin=$BLAST
+	case $2 in
+	default) ;;
+	old) bin=$BLAST_OLD extra=(--workers 1) ;;
+	1@*) extra=(--workers 1 --pace-batch "${2#1@}") ;;
+	*) extra=(--workers "$2") ;;
+	esac
+	rm -f "$r"
+	cpu_time "$TMP/time" timeout -k 5 60 "$bin" --target "127.0.0.1:$MQ_PORT" --conns 10 \
 		--qos 1 --rate "$1" --duration "$DURATION" --report "$r" --quiet "${extra[@]}" \
-		>"$TMP/out" 2>"$TMP/err" || die "$1 msg/s: blast exited $?: $(head -3 "$TMP/err")"
+		>"$TMP/out" 2>"$TMP/err" || die "$1 msg/s: $bin exited $?: $(head -3 "$TMP/err")"
 	[ "$(jget "$r" accounting_ok)" = True ] || die "$1 msg/s: accounting does not add up"
 	[ "$(jget "$r" unacked)" = 0 ] || die "$1 msg/s: $(jget "$r" unacked) unacked"
 	python3 - "$r" "$TMP/time" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
+csw = int(open(sys.argv[2] + ".csw").read())
 d = r["diagnosis"]
 user, sys_, wall = map(float, open(sys.argv[2]).read().split())
 late = d["send_late_us"]
 c = d["cpu"]
 pub = max(c["publish_s"], 1e-9)
-print("%.3f %.3f %.1f %.1f %.1f %.1f %.1f %.1f %.1f %.4f %.4f %.3f" % (
+turns = d["io_uring"].get("turns")
+sent = max(r["sent"], 1)
+print("%.3f %.3f %.1f %.1f %.1f %.1f %.1f %.1f %.1f %.4f %.4f %.3f %s %.3f %.2f" % (
     c["cores"], (user + sys_) / wall, late["p50"], late["p99"],
     100.0 * d["sent_ahead"] / max(late["count"], 1),
     r["latency_us"]["p50"], r["latency_uncorrected_us"]["p50"],
     r["latency_us"]["p99"], r["latency_uncorrected_us"]["p99"],
     c["user_s"] / pub, c["sys_s"] / pub,
-    1e6 * (c["user_s"] + c["sys_s"]) / max(r["acked"], 1)))
+    1e6 * (c["user_s"] + c["sys_s"]) / max(r["acked"], 1),
+    "%.3f" % (turns / sent) if turns is not None else "-", csw / sent,
+    1e6 * (user + sys_) / max(r["acked"], 1)))
 EOF
 }
 
@@ -84,9 +106,11 @@ print("%.3f %.4f %.4f %.3f" % ((u + s) / secs, u / secs, s / secs,
 EOF
 }
 
-FIGS="cores proc late50 late99 ahead c50 u50 c99 u99 user sys permsg"
+FIGS="cores proc late50 late99 ahead c50 u50 c99 u99 user sys permsg turns csw procmsg"
 REF_FIGS="cores user sys permsg"
 CASES="2000/1 2000/default 50000/1 50000/default"
+for b in $PACE_BATCHES; do CASES+=" 2000/1@$b 50000/1@$b"; done
+[ -n "$BLAST_OLD" ] && CASES+=" 2000/old 50000/old"
 REF_RATES=""
 [ -x "$REFSEND" ] && REF_RATES="2000 50000"
 declare -A L
@@ -113,18 +137,23 @@ for i in $(seq "$REPEAT"); do
 done
 
 echo "blast --conns 10 --qos 1 --rate R --duration $DURATION to mosquitto, $REPEAT alternating rounds, medians"
-printf '%-7s %-8s %7s %7s %9s %9s %7s %17s %17s\n' msg/s workers cores "proc" "late p50" "late p99" ahead \
-	"p50 corr/uncorr" "p99 corr/uncorr"
-printf '%-7s %-8s %7s %7s %9s %9s %7s %17s %17s\n' "" "" "" "" us us % us us
+printf '%-7s %-10s %7s %7s %9s %9s %7s %17s %17s %7s %7s %7s\n' msg/s workers cores "proc" \
+	"late p50" "late p99" ahead "p50 corr/uncorr" "p99 corr/uncorr" turns csw "proc"
+printf '%-7s %-10s %7s %7s %9s %9s %7s %17s %17s %7s %7s %7s\n' "" "" "" "" us us % us us /msg /msg us/msg
 for c in $CASES; do
 	declare -A m=()
 	for f in $FIGS; do
+		if [ "$f" = turns ] && [ "${c#*/}" = old ]; then
+			m[$f]=- # an older build may not count its turns
+			continue
+		fi
 		# shellcheck disable=SC2086 # a list on purpose
 		m[$f]=$(median ${L[$c.$f]})
 	done
-	printf '%-7s %-8s %7.3f %7.3f %9.1f %9.1f %7.1f %8.1f/%-8.1f %8.1f/%-8.1f\n' "${c%/*}" "${c#*/}" \
-		"${m[cores]}" "${m[proc]}" "${m[late50]}" "${m[late99]}" "${m[ahead]}" \
-		"${m[c50]}" "${m[u50]}" "${m[c99]}" "${m[u99]}"
+	[ "${m[turns]}" = - ] || m[turns]=$(printf '%.3f' "${m[turns]}")
+	printf '%-7s %-10s %7.3f %7.3f %9.1f %9.1f %7.1f %8.1f/%-8.1f %8.1f/%-8.1f %7s %7.3f %7.2f\n' \
+		"${c%/*}" "${c#*/}" "${m[cores]}" "${m[proc]}" "${m[late50]}" "${m[late99]}" "${m[ahead]}" \
+		"${m[c50]}" "${m[u50]}" "${m[c99]}" "${m[u99]}" "${m[turns]}" "${m[csw]}" "${m[procmsg]}"
 	check "$(calc "${m[late99]} < 100 ? 1 : 0")" "${c%/*} msg/s, ${c#*/} workers: send lateness p99 under 100 us" \
 		"${m[late99]} us"
 	if [ "${c%/*}" = 50000 ]; then
@@ -133,15 +162,23 @@ for c in $CASES; do
 	fi
 done
 echo "cores: the workers' user + system CPU while publishing over its length; proc: the whole"
-echo "process (connecting, teardown, the parent) over its wall time."
+echo "process (connecting, teardown, the parent) over its wall time. turns/msg: the workers'"
+echo "loop turns (each at most one io_uring_enter) per message sent; csw/msg: the process's"
+echo "voluntary context switches (its sleeps, each ending in a wake) per message; proc us/msg:"
+echo "the process's CPU per acked message. workers 1@T: one worker, --pace-batch T;"
+echo "old: one worker of BLAST_OLD${BLAST_OLD:+ ($BLAST_OLD)}."
 echo
 echo "where the CPU goes (cores while publishing, user + system; CPU per acked message; medians)"
 printf '%-7s %-26s %7s %7s %7s %7s\n' msg/s sender cores user system us/msg
 for rate in 2000 50000; do
-	for c in $rate/1 $rate/default $rate/refsend; do
+	bs=""
+	for b in $PACE_BATCHES; do bs+=" $rate/1@$b"; done
+	for c in $rate/1 $bs $rate/default $rate/old $rate/refsend; do
 		[ -n "${L[$c.cores]:-}" ] || continue
 		name="blast --workers ${c#*/}"
 		[ "${c#*/}" = default ] && name="blast (default workers)"
+		[ "${c#*/}" = old ] && name="BLAST_OLD --workers 1"
+		case ${c#*/} in 1@*) name="blast -w 1 --pace-batch ${c#*/1@}" ;; esac
 		[ "${c#*/}" = refsend ] && name="refsend --rate (reference)"
 		# shellcheck disable=SC2086 # lists on purpose
 		printf '%-7s %-26s %7.3f %7.3f %7.3f %7.2f\n' "$rate" "$name" "$(median ${L[$c.cores]})" \

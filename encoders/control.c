@@ -120,6 +120,13 @@ ssize_t ctl_encode(const struct ctl_msg *m, uint8_t *buf, size_t cap)
 		wb_u32be(&w, m->u.sec.len_ms);
 		put_counts(&w, &m->u.sec.c);
 		put_blob(&w, &m->u.sec.hist, &err);
+		if (m->u.sec.n_errors > CTL_MAX_ERRORS)
+			return -EINVAL;
+		wb_u16be(&w, m->u.sec.n_errors);
+		for (uint16_t i = 0; i < m->u.sec.n_errors; i++) {
+			put_str(&w, &m->u.sec.errors[i].name, &err);
+			wb_u64be(&w, m->u.sec.errors[i].count);
+		}
 		break;
 	case CTL_DONE:
 		wb_u64be(&w, m->run_id);
@@ -273,6 +280,16 @@ int ctl_decode(const uint8_t *buf, size_t len, struct ctl_msg *m, const char **w
 		m->u.sec.len_ms = rb_u32be(&r);
 		get_counts(&r, &m->u.sec.c);
 		m->u.sec.hist = get_blob(&r);
+		m->u.sec.n_errors = rb_u16be(&r);
+		if (m->u.sec.n_errors > CTL_MAX_ERRORS) {
+			*why = "more than 64 error reasons";
+			m->u.sec.n_errors = 0;
+			break;
+		}
+		for (uint16_t i = 0; i < m->u.sec.n_errors; i++) {
+			m->u.sec.errors[i].name = get_str(&r);
+			m->u.sec.errors[i].count = rb_u64be(&r);
+		}
 		if (!r.bad && m->u.sec.len_ms > 1000)
 			*why = "a second longer than 1000 ms";
 		break;

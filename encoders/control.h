@@ -19,6 +19,7 @@
 #define CTL_VERSION 1
 #define CTL_HEADER_LEN 6
 #define CTL_MAX_ARGS 256      /* a run's flags in an assignment */
+#define CTL_MAX_ERRORS 64     /* error reasons in a second */
 #define CTL_MAX_BLOB (16u << 20) /* a histogram blob */
 
 enum ctl_type {
@@ -52,6 +53,12 @@ struct ctl_share {
 	uint8_t has_messages;
 	uint32_t publishers, publisher_base, receivers, receiver_base;
 	uint32_t partitions, partition_base;
+};
+
+/* An error reason (stats.h's blast_err_names) and its count. */
+struct ctl_err {
+	struct ctl_str name;
+	uint64_t count;
 };
 
 /* A second's or a run's counters. */
@@ -95,6 +102,8 @@ struct ctl_msg {
 			uint32_t len_ms;     /* how much of it (a last second is shorter) */
 			struct ctl_counts c; /* during it (inflight, conns_up: at its end) */
 			struct ctl_str hist; /* HdrHistogram V2 compressed (encoders/hdrlog.h) */
+			uint16_t n_errors;   /* the run's errors by reason so far, */
+			struct ctl_err errors[CTL_MAX_ERRORS]; /* those not zero */
 		} sec;
 		struct {
 			int32_t exit_status;

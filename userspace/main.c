@@ -64,21 +64,6 @@ static void on_signal(int sig)
 	signals_seen++;
 }
 
-/* Copies a worker's counters, retrying while the worker is mid-update. */
-static void read_totals(const struct worker_slot *s, struct blast_totals *out, uint32_t *state)
-{
-	for (int tries = 0; tries < 1000; tries++) {
-		uint32_t a = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-		if (a & 1)
-			continue;
-		memcpy(out, &s->t, sizeof(*out));
-		*state = s->state;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) == a)
-			return;
-	}
-}
-
 /* The probe's newest wire latencies, handed to the dashboard. */
 static int dash_wire_read(void *p, struct hist *out)
 {
@@ -88,36 +73,12 @@ static int dash_wire_read(void *p, struct hist *out)
 /* The dashboard's newest seconds and this run's errors by reason. */
 static void dash_feed(struct shm *shm, unsigned n)
 {
-	struct blast_totals sum, t;
-	uint32_t state = 0;
+	struct blast_totals sum;
 
-	memset(&sum, 0, sizeof(sum));
-	for (unsigned i = 0; i < n; i++) {
-		read_totals(&shm->w[i], &t, &state);
-		totals_add(&sum, &t);
-	}
+	shm_totals(shm, n, &sum);
 	dashboard_update(dash, series, sum.errors);
 	if (probe)
 		dashboard_wire_feed(dash, dash_wire_read, probe);
-}
-
-/* Fan-out: once every worker has stopped sending, the receipts expected
- * are known; when they are all in, the workers may stop draining. */
-static void check_fanout(struct shm *shm, const struct blast_opts *o)
-{
-	struct blast_totals sum, t;
-	uint32_t state = 0;
-
-	memset(&sum, 0, sizeof(sum));
-	for (unsigned i = 0; i < shm->n_workers; i++) {
-		read_totals(&shm->w[i], &t, &state);
-		if (state < PHASE_DRAINING)
-			return;
-		totals_add(&sum, &t);
-	}
-	shm->sends_done = 1; /* the drain timeouts start counting now */
-	if (sum.received >= fanout_expected(o, &sum))
-		shm->fanout_done = 1;
 }
 
 /* For the live line: whether every worker stopped sending, and the fan-out
@@ -131,7 +92,7 @@ static void progress_wait_read(struct shm *shm, const struct blast_opts *o, cons
 	memset(&sum, 0, sizeof(sum));
 	pw->draining = true;
 	for (unsigned i = 0; i < n; i++) {
-		read_totals(&shm->w[i], &t, &state);
+		shm_read_slot(&shm->w[i], &t, &state);
 		if (state < PHASE_DRAINING && !exited[i])
 			pw->draining = false;
 		totals_add(&sum, &t);
@@ -187,6 +148,7 @@ static void shm_start(struct shm *shm, const struct blast_opts *o)
 static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *out)
 {
 	static size_t seconds_out; /* --seconds-to: rows of the series written */
+	struct blast_totals sum; /* ...with the errors by reason so far */
 	unsigned n = o->workers;
 	size_t shm_size = sizeof(struct shm) + n * sizeof(struct worker_slot);
 	struct shm *shm = mmap(NULL, shm_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -201,7 +163,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 	}
 	shm->n_workers = n;
 	shm_start(shm, o);
-	shm->run_id = (uint32_t)(getpid() * 2654435761u ^ shm->start_ns);
+	shm->run_id = fanout_run_id(o, (uint32_t)getpid(), shm->start_ns);
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
@@ -272,7 +234,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 				shm->go = 1;
 		}
 		if (opts_fanout(o) && !shm->fanout_done)
-			check_fanout(shm, o);
+			shm_check_fanout(shm, o);
 		uint64_t now = mono_ns();
 		if (kill_at && now > kill_at) {
 			/* A worker that outlives its drain and close timeouts is stuck. */
@@ -291,14 +253,18 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 				       &pw);
 			probe_live(probe, stderr, (double)(now - shm->start_ns) / 1e9, now);
 		}
-		if (o->seconds_to)
-			exact_seconds_out(o->seconds_to, series, &seconds_out);
+		if (o->seconds_to && added > 0) {
+			shm_totals(shm, n, &sum);
+			exact_seconds_out(o->seconds_to, series, &seconds_out, sum.errors);
+		}
 	}
 	series_poll(series); /* the seconds closed as the workers finished */
 	if (dash)
 		dash_feed(shm, n);
-	if (o->seconds_to)
-		exact_seconds_out(o->seconds_to, series, &seconds_out);
+	if (o->seconds_to) {
+		shm_totals(shm, n, &sum);
+		exact_seconds_out(o->seconds_to, series, &seconds_out, sum.errors);
+	}
 
 	capture_pause();
 
@@ -312,7 +278,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 		const struct worker_slot *s = &shm->w[i];
 		struct blast_totals t;
 		uint32_t state = 0;
-		read_totals(s, &t, &state);
+		shm_read_slot(s, &t, &state);
 		totals_add(&total, &t);
 		if (state == PHASE_FAILED || !WIFEXITED(wstatus[i]) || WEXITSTATUS(wstatus[i]) != 0) {
 			if (s->error[0])

@@ -14,7 +14,8 @@
 # - a coordinator stopped (SIGSTOP) or killed (SIGKILL): every agent stops
 #   its run within --heartbeat-timeout (by the missing heartbeat, or the
 #   coordinator's Will), keeps its report locally and says where; no run is
-#   left behind, the agents stay;
+#   left behind, the agents stay; killed before GO: the agents drop the
+#   assignment;
 # - a control broker that is down: one line and exit status 2 for an agent
 #   and a coordinator.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
@@ -195,6 +196,26 @@ for how in STOP KILL; do
 	{ kill -KILL "$coord" && kill -CONT "$coord" && wait "$coord"; } 2>/dev/null
 	unset mark
 done
+
+# A coordinator killed between its assignment and GO (it waits for a3's
+# ready, a3 frozen): a1 and a2 drop the assignment on its Will and are
+# free for the next run.
+declare -A mark=()
+for n in a1 a2; do mark[$n]=$(($(wc -l <"$T/$n.err") + 1)); done
+kill -STOP "${agents[2]}"
+"$BLAST" --control "$URL" --agents 3 --target "127.0.0.1:$TARGET" --conns 3 --qos 1 --rate 300 \
+	--duration 5s --topic 'flt/{conn}' >"$T/prego.out" 2>"$T/prego.err" &
+coord=$!
+track "$coord"
+wait_until 10 eval 'tail -n +"${mark[a1]}" "$T/a1.err" | grep -q assigned' || fail "pre-GO: a1 not assigned: $(cat "$T/prego.err")"
+kill -KILL "$coord"
+for n in a1 a2; do
+	wait_until 5 eval 'tail -n +"${mark[$n]}" "$T/$n.err" | grep -q "dropped before its start: its coordinator.s Will came"' ||
+		fail "pre-GO: $n kept the assignment: $(tail -n +"${mark[$n]}" "$T/$n.err")"
+done
+kill -CONT "${agents[2]}"
+agents_alone
+unset mark
 
 # The control broker killed mid-run: the coordinator says so in one line
 # and exits 3; each agent stops its run, keeps its report, and exits 3 (no

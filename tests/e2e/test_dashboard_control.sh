@@ -14,6 +14,8 @@
 #   started from the page's form, the chart growing, the end figures equal
 #   to the JSON, and a POST without the token refused;
 # - an agent lost mid-run: its row says lost, partial seconds are listed;
+# - the target killed mid-run: the errors by reason show while it runs and
+#   equal the merged report's at the end;
 # - bad input to `blast dashboard`: one line, exit status 2.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 . tests/lib/mosquitto.sh
@@ -191,6 +193,37 @@ kill -CONT "$a2"
 wait "$coord"
 rc=$?
 [ "$rc" -eq 1 ] || fail "coordinator with a lost agent exited $rc, want 1"
+
+# 5b. Errors by reason, live: the target killed mid-run, the agents' errors
+# come in their seconds; at the end they equal the merged report's.
+saved_mq=("$MQ_PORT" "$MQ_PID")
+MQ_PORT='' MQ_DIR=''
+start_mosquitto || die "cannot start the mosquitto to kill"
+"$BLAST" --control "mqtt://127.0.0.1:$CTL" --agents 2 --dashboard 127.0.0.1:0 --dashboard-linger 30s \
+	--target "127.0.0.1:$MQ_PORT" --conns 4 --qos 1 --rate 400 --duration 6s --reconnect --report "$T/err.json" \
+	>"$T/err.out" 2>"$T/err.err" &
+coord=$!
+track "$coord"
+dash_line err
+wait_until 20 sh -c "curl -sf '$DASH_URL/api/now' | grep -q '\"sent\":[1-9]'" || fail "nothing sent: $(api /api/now)"
+stop_pid "$MQ_PID"
+wait_until 10 sh -c "curl -sf '$DASH_URL/api/now' | grep -q '\"errors_by_reason\":{\"'" ||
+	fail "no errors by reason while the run goes on: $(api /api/now)"
+[ "$(api /api/now | field done)" = False ] || fail "the errors came only with the end"
+wait_until 20 sh -c "curl -sf '$DASH_URL/api/now' | grep -q '\"done\":true'" || fail "run never done"
+api /api/now >"$T/err.now" || fail "GET /api/now failed"
+out=$(python3 - "$T/err.now" "$T/err.json" <<'PY'
+import json, sys
+n, r = (json.load(open(p)) for p in sys.argv[1:3])
+page, rep = n["errors_by_reason"], r.get("errors", {})
+bad = [f"{k}: page {v}, report {rep.get(k)}" for k, v in page.items() if rep.get(k) != v]
+if not page: bad.append("no errors on the page")
+print("; ".join(bad)); sys.exit(1 if bad else 0)
+PY
+) || fail "errors by reason, page against report: $out"
+kill -INT "$coord"
+wait "$coord"
+MQ_PORT=${saved_mq[0]} MQ_PID=${saved_mq[1]}
 
 # 6. Bad input: one line, exit status 2.
 for args in "--listen 127.0.0.1:0" "--control mqtt://127.0.0.1:$CTL --listen 127.0.0.1:$CTL" \

@@ -17,6 +17,8 @@
 #   find the merged percentiles;
 # - shares: each agent ran a third of --rate and of --conns (Kafka: of the
 #   topic's partitions);
+# - the MQTT chat case (--chat): each agent's subscribers count every
+#   agent's messages; merged receipts = publishes x receivers, missing 0;
 # - T0: each agent's schedule anchor (exact.publish_start_ms) and its first
 #   send (exact.first_send_ms; Kafka's after --linger) are within 5 ms of
 #   the T0 the coordinator sent with GO, and no second before T0 sent
@@ -191,6 +193,19 @@ out=$(grep -o 'New client connected from [0-9.]*:[0-9]* as dn-[0-9]*' "$T/mq-srv
 	sed 's/.* from \([0-9.]*\):[0-9]* as /\1 /' | sort -k2 | tr '\n' ' ')
 want="10.201.0.11 dn-0 10.201.0.11 dn-1 10.201.0.12 dn-2 10.201.0.12 dn-3 10.201.0.13 dn-4 10.201.0.13 dn-5 "
 [ "$out" = "$want" ] || fail "mqtt: client ids by agent address: $out"
+
+# (1b) The MQTT chat case: every connection of every agent publishes and
+# subscribes, so each agent's two connections receive all three agents'
+# 900 messages (timed end to end across namespaces), and the merged
+# receipts are 900 x 6.
+coordinate chat --target "$SRV:1883" --chat --publishers 3 --subscribers 3 --qos 1 --sub-qos 1 \
+	--rate 900 --messages 900 --topic 'dc/{conn}' --sub-topic 'dc/#' --client-id 'dc-{conn}'
+check_run chat 900 6 0
+expect_jsons "$T/chat.json" expected == 5400 received == 5400 missing == 0 duplicates == 0 \
+	e2e_latency_us.count == 5400
+for f in "$T"/keep-a?/*.json; do
+	expect_jsons "$f" sent == 300 expected == 1800 received == 1800 missing == 0
+done
 
 # (2) Kafka into the mock cluster, in the servers' namespace. It advertises
 # 127.0.0.1:PORT: a relay there on the LAN address, and one on each

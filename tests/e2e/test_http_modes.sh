@@ -2,7 +2,8 @@
 # --proto http's ways of sending, against nginx: --pipeline (requests in
 # flight per connection), --think-time (a pause after each answer),
 # --no-keepalive (a connection per request), HEAD (answers without a
-# body), an open-loop --rate, a body from --payload-size (POST), and
+# body), an open-loop --rate (also with --pace-batch), a body from
+# --payload-size (POST), and
 # https:// through nginx's ssl listener with the test's CA. Every run: each request answered and counted, nothing lost,
 # sent = acked + failed + unacked.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
@@ -90,6 +91,19 @@ r=$T/rate.json
 expect_jsons "$r" failed == 0 unacked == 0 errors eq '{}' http.class.2xx -ge 3800 \
 	sent -ge 3800 exit_status == 0
 check_accounting "$r"
+
+# The same with 2 ms paced batches: four requests a wake, each on its own
+# connection (one in flight each), so well under one loop turn a request.
+run_blast 20 --proto http --target "$URL/ping" --conns 4 --rate 2000 --duration 2s \
+	--pace-batch 2ms --quiet --report "$T/batch.json"
+r=$T/batch.json
+expect_jsons "$r" failed == 0 unacked == 0 errors eq '{}' sent -ge 3800 exit_status == 0 \
+	config.pace_batch_us == 2000
+check_accounting "$r"
+turns=$(json_get "$r" diagnosis.io_uring.turns)
+sent=$(json_get "$r" sent)
+[ "$(python3 -c "print(int($turns < 0.6 * $sent))")" = 1 ] ||
+	fail "--pace-batch 2ms: $turns loop turns for $sent requests, want under 0.6 a request"
 
 run_blast 20 --proto http --target "$URL/post?c={conn}&s={seq}" --payload-size 1000 --conns 2 \
 	--messages 200 --quiet --report "$T/post.json"

@@ -2,7 +2,7 @@
 # Subscribe only (--publishers 0): blast's subscribers count what
 # publishers that are not blast deliver (mosquitto_pub here), per second
 # and in all, and time end to end the messages whose payload starts with
-# blast's fan-out marker (send time on this host's CLOCK_MONOTONIC). A
+# blast's fan-out marker (send time on the wall clock, CLOCK_REALTIME). A
 # marked message claiming a send time in the future is counted but not
 # timed. Then: nothing published at all is a failed run (exit 1, one line
 # on stderr), and flags that pace or count sends are refused.
@@ -18,7 +18,7 @@ SUBS=2 PLAIN=20 MARKED=5
 marked() {
 	python3 - "$1" "${2:-0}" <<'PY'
 import struct, sys, time
-sent = time.monotonic_ns() + int(float(sys.argv[2]) * 1e9)
+sent = time.time_ns() + int(float(sys.argv[2]) * 1e9)
 with open(sys.argv[1], "wb") as f:
     f.write(b"BLST" + struct.pack("<IQ", 7, 1) + b"FANO" + struct.pack("<IQ", 99, sent) + b"outside")
 PY

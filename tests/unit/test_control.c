@@ -108,6 +108,28 @@ static void test_each_type(void)
 	CHECK(b.u.sec.wall_sec == 1796612401 && b.u.sec.len_ms == 1000);
 	CHECK(counts_eq(&b.u.sec.c, &m.u.sec.c));
 	CHECK(str_eq(b.u.sec.hist, S(hist)));
+	CHECK_EQ_INT(b.u.sec.n_errors, 0);
+	/* ...with the run's errors by reason so far. */
+	m.u.sec.n_errors = 2;
+	m.u.sec.errors[0] = (struct ctl_err){ S("conn_reset"), 3 };
+	m.u.sec.errors[1] = (struct ctl_err){ S("upgrade_refused:closed"), 1ull << 40 };
+	round_trip(&m, &b, buf, sizeof(buf));
+	CHECK_EQ_INT(b.u.sec.n_errors, 2);
+	CHECK(str_eq(b.u.sec.errors[0].name, S("conn_reset")) && b.u.sec.errors[0].count == 3);
+	CHECK(str_eq(b.u.sec.errors[1].name, S("upgrade_refused:closed")) &&
+	      b.u.sec.errors[1].count == 1ull << 40);
+	m.u.sec.n_errors = CTL_MAX_ERRORS + 1;
+	CHECK(ctl_encode(&m, buf, sizeof(buf)) == -EINVAL);
+	{ /* a count of reasons over the bound, on the wire: refused by name */
+		m.u.sec.n_errors = 0;
+		ssize_t n = ctl_encode(&m, buf, sizeof(buf));
+		CHECK(n > 2);
+		buf[n - 2] = 0;
+		buf[n - 1] = CTL_MAX_ERRORS + 1;
+		const char *why2 = NULL;
+		CHECK(ctl_decode(buf, (size_t)n, &b, &why2) == -EPROTO);
+		CHECK(why2 && !strcmp(why2, "more than 64 error reasons"));
+	}
 
 	m = (struct ctl_msg){ .type = CTL_DONE, .agent = S("n"), .run_id = 9,
 			      .u.done = { .exit_status = -3, .c = { 9, 8, 1, 0, 0, 0, 0 },

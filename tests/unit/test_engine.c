@@ -68,18 +68,31 @@ static void test_schedule(void)
 	CHECK_EQ_INT(sched_due(&w), 40);
 }
 
-/* Paced batches: a send may go up to PACE_AHEAD_NS early; the loop wakes
- * PACE_WAKE_EARLY_NS before the next one; an early send's latency starts
- * when it left, a late one's at its scheduled time. */
+/* Paced batches: a send may go up to --pace-batch early; the loop wakes
+ * PACE_WAKE_EARLY_NS (at most half the batch) before the next one; an
+ * early send's latency starts when it left, a late one's at its
+ * scheduled time. */
 static void test_pacing(void)
 {
-	struct worker w = { .phase = PHASE_RUNNING, .limit = UINT64_MAX, .rate = 10000 };
+	struct blast_opts o = { .pace_batch_ns = PACE_BATCH_DEFAULT_NS };
+	struct worker w = { .o = &o, .phase = PHASE_RUNNING, .limit = UINT64_MAX, .rate = 10000 };
 
 	w.t0 = 5 * NSEC_PER_SEC;
 	w.now = w.t0;
 	/* 10,000/s: one every 100 us; 200 us ahead holds 0, 1 and 2. */
 	CHECK_EQ_INT(sched_due(&w), 1);
-	CHECK_EQ_INT(sched_sendable(&w), 1 + PACE_AHEAD_NS / (100 * NSEC_PER_USEC));
+	CHECK_EQ_INT(sched_sendable(&w), 3);
+	/* A 1 ms batch holds 11; none holds only what is due, woken on time. */
+	o.pace_batch_ns = NSEC_PER_MSEC;
+	CHECK_EQ_INT(sched_sendable(&w), 11);
+	o.pace_batch_ns = 0;
+	CHECK_EQ_INT(sched_sendable(&w), 1);
+	w.next_msg = 3;
+	CHECK_EQ_INT(sched_wake(&w), w.t0 + 300 * NSEC_PER_USEC);
+	o.pace_batch_ns = 60 * NSEC_PER_USEC;
+	CHECK_EQ_INT(sched_wake(&w), w.t0 + 270 * NSEC_PER_USEC);
+	o.pace_batch_ns = PACE_BATCH_DEFAULT_NS;
+	w.next_msg = 0;
 	w.next_msg = 3;
 	CHECK_EQ_INT(sched_wake(&w), w.t0 + 300 * NSEC_PER_USEC - PACE_WAKE_EARLY_NS);
 	/* Sent 30 us ahead: timed from when it left; 30 us late: from its time. */

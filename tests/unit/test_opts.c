@@ -39,6 +39,7 @@ static void test_defaults(void)
 	CHECK(!o.has_messages);
 	CHECK(o.duration_ns == 0);
 	CHECK(o.drain_timeout_ns == 5000000000ull);
+	CHECK(o.pace_batch_ns == 200000ull);
 	CHECK_EQ_INT(o.qos, 0);
 	CHECK_EQ_INT(o.inflight, 64);
 	CHECK(o.topic && !strcmp(o.topic, "blast/{conn}"));
@@ -221,7 +222,8 @@ static void test_good(void)
 		  "--drain-timeout=0", "--qos=2", "--inflight=65535", "--topic=a/{conn}/{seq}",
 		  "--payload-size=0", "--retain", "--client-id=c{conn}", "--username=u",
 		  "--password=p", "--keepalive=0", "--mqtt-version=5", "--reconnect", "--churn",
-		  "--workers=3", "--quiet")) {
+		  "--workers=3", "--quiet", "--pace-batch=750us")) {
+		CHECK(o.pace_batch_ns == 750000ull);
 		CHECK_EQ_INT(o.conns, 2000);
 		CHECK(o.rate == 1000000);
 		CHECK(o.has_messages && o.messages == 0);

@@ -157,6 +157,8 @@ static void test_bad(void)
 	BAD("--duration 0ms: must be greater than zero", "--duration", "0ms");
 	BAD("--duration 9999999999h: too long", "--duration", "9999999999h");
 	BAD("--drain-timeout 5d: not a duration", "--drain-timeout", "5d");
+	BAD("--pace-batch: at most 10 ms", "--pace-batch", "11ms");
+	BAD("--pace-batch 1.5ms: not a duration", "--pace-batch", "1.5ms");
 	/* Topics and client ids. */
 	BAD("blast: --topic a/+/b: wildcards + and # are not allowed in a publish topic\n",
 	    "--topic", "a/+/b");

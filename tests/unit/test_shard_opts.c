@@ -61,6 +61,16 @@ static void test_shares(void)
 		CHECK_EQ_INT(o.publishers, 3);
 		CHECK_EQ_INT(o.subscribers, 2);
 		CHECK_EQ_INT(o.conns, 5);
+		/* {conn}: publishers 0..2 here, receivers after the whole's 5. */
+		CHECK_EQ_INT(opts_conn_no(&o, 2), 2);
+		CHECK_EQ_INT(opts_conn_no(&o, 3), 5);
+		opts_free(&o);
+	}
+	if (!GOOD(&o, "--publishers", "5", "--subscribers", "4", "--shard", "1/2", "--quiet")) {
+		CHECK_EQ_INT(opts_conn_no(&o, 0), 3);
+		CHECK_EQ_INT(opts_conn_no(&o, 1), 4);
+		CHECK_EQ_INT(opts_conn_no(&o, 2), 7); /* its first subscriber */
+		CHECK_EQ_INT(opts_conn_no(&o, 3), 8);
 		opts_free(&o);
 	}
 	/* Several targets: connection {conn} to target {conn} % 3, as on one
@@ -99,6 +109,8 @@ static void test_bad(void)
 	BAD("below N", "--shard", "3/3");
 	BAD("N must be 1 to 100000", "--shard", "0/0");
 	BAD("cannot be split 4 ways", "--conns", "3", "--shard", "0/4");
+	BAD("--proto ws (listeners) cannot be split", "--proto", "ws", "--target", "127.0.0.1:80",
+	    "--shard", "0/2");
 	BAD("--messages 3 cannot be split", "--conns", "8", "--messages", "3", "--shard", "0/4");
 	BAD("--rate 2 cannot be split", "--conns", "8", "--rate", "2", "--shard", "0/4");
 	BAD("--partitions 2 cannot be split 3 ways", "--proto", "kafka", "--target", "127.0.0.1:9092",

@@ -307,6 +307,8 @@ static int finish_common(struct blast_opts *o)
 
 	if ((r = workers_for_files(o)))
 		return r;
+	if (o->pace_batch_ns > PACE_BATCH_MAX_NS)
+		return cli_fail("--pace-batch: at most %llu ms", PACE_BATCH_MAX_NS / 1000000ull);
 	if (o->report_path && (r = report_check("--report", o->report_path)))
 		return r;
 	if (o->hlog_path && (r = report_check("--hlog", o->hlog_path)))

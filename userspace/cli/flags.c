@@ -267,6 +267,7 @@ const struct flag flags[F__COUNT] = {
 	[F_CONNS] = { "conns", .letter = 'c', NUMBER(1, CONNS_MAX), TO(conns) },
 	[F_RAMP] = { "ramp", NUMBER(1, UINT32_MAX), TO(ramp) },
 	[F_RATE] = { "rate", .letter = 'r', NUMBER(1, UINT64_MAX), TO(rate) },
+	[F_PACE_BATCH] = { "pace-batch", DURATION(true), TO(pace_batch_ns) },
 	[F_MESSAGES] = { "messages", .letter = 'L', NUMBER(0, UINT64_MAX), TO(messages), .groups = G_NOT_SEARCH,
 			 .then = messages_given },
 	[F_DURATION] = { "duration", .letter = 'd', DURATION(false), TO(duration_ns), .groups = G_NOT_SEARCH },

@@ -38,6 +38,7 @@ enum flag_id {
 	F_CONNS,
 	F_RAMP,
 	F_RATE,
+	F_PACE_BATCH,
 	F_MESSAGES,
 	F_DURATION,
 	F_DRAIN_TIMEOUT,

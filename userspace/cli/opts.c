@@ -173,6 +173,7 @@ int opts_parse(struct blast_opts *o, int argc, char **argv)
 	o->proto = PROTO_MQTT;
 	o->conns = 1;
 	o->drain_timeout_ns = 5000000000ull;
+	o->pace_batch_ns = PACE_BATCH_DEFAULT_NS;
 	o->pcap_snaplen = PCAP_SNAPLEN_DEFAULT;
 	o->inflight = 64;
 	o->payload_size = 32;

@@ -41,6 +41,11 @@ int shard_finish(struct blast_opts *o, const struct parse_state *ps)
 	if (o->n_steps)
 		return cli_fail("--steps cannot be split between machines (--shard)");
 	bool fan = opts_fanout(o);
+	/* A broadcast server's listeners see every machine's messages, but
+	 * its markers (proto/ws) carry no whole-run numbers yet. */
+	if (o->proto == PROTO_WS)
+		return cli_fail("--proto ws (listeners) cannot be split between machines yet: "
+				"run it on one machine");
 	uint32_t nodes = 1 + o->n_listen;
 	struct split_whole w = {
 		.conns = o->conns, /* Kafka: per partition leader, kept whole in each share */
@@ -82,7 +87,10 @@ int shard_finish(struct blast_opts *o, const struct parse_state *ps)
 		else
 			o->subscribers = s.receivers;
 		o->conns = s.publishers + s.receivers * nodes;
-		o->conn_base = 0;
+		/* {conn}: the whole run's numbers, so client ids and marks of
+		 * the shares never meet. */
+		o->conn_base = s.publisher_base;
+		o->recv_conn_base = w.publishers + s.receiver_base * nodes;
 	} else if (o->proto != PROTO_KAFKA) {
 		o->conns = s.conns;
 		o->conn_base = s.conn_base;

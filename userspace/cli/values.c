@@ -76,7 +76,7 @@ static int duration_parse(const char *s, uint64_t *out)
 	} units[] = {
 		{ "", 1000000000ull },	    { "s", 1000000000ull },
 		{ "ms", 1000000ull },	    { "m", 60000000000ull },
-		{ "h", 3600000000000ull },
+		{ "h", 3600000000000ull },  { "us", 1000ull }, /* --pace-batch 200us */
 	};
 	uint64_t v;
 	int n = digits(s, &v);
@@ -221,7 +221,7 @@ int duration_arg(const char *flag, const char *s, bool zero_ok, uint64_t *out)
 	if (r == -ERANGE)
 		return cli_fail("%s %s: too long", flag, cli_quote(s));
 	if (r)
-		return cli_fail("%s %s: not a duration (like 500ms, 30s, 2m or 1h; a bare number is seconds)",
+		return cli_fail("%s %s: not a duration (like 200us, 500ms, 30s, 2m or 1h; a bare number is seconds)",
 			    flag, cli_quote(s));
 	if (!v && !zero_ok)
 		return cli_fail("%s %s: must be greater than zero", flag, cli_quote(s));

@@ -23,6 +23,10 @@
  * workers than this asks for (cli/checks.c). */
 #define BLAST_PACED_RATE_PER_WORKER 100000u
 #define BLAST_MAX_SUB_TOPICS 16
+/* --pace-batch (engine/sched.h): how far ahead of its time a paced send
+ * may leave to share a wake; docs/pacing.md measures the trade. */
+#define PACE_BATCH_DEFAULT_NS 200000ull
+#define PACE_BATCH_MAX_NS 10000000ull
 /* --proto ws: the ASCII header every message starts with (encoders/blws.h). */
 #define WS_HEADER_LEN BLWS_LEN
 #define WS_DEFAULT_PAYLOAD 58 /* --proto ws: 2 + 4 (mask) + 58 = a 64-byte frame */
@@ -89,6 +93,7 @@ struct blast_opts {
 	uint32_t conns;         /* --conns, default 1 */
 	uint32_t ramp;          /* --ramp: connections opened per second; 0 = as fast as accepted */
 	uint64_t rate;          /* --rate: messages per second in total; 0 = unlimited */
+	uint64_t pace_batch_ns; /* --pace-batch: a paced wake sends what is due this far ahead */
 	uint64_t messages;      /* --messages; 0 with has_messages = connect only */
 	bool has_messages;
 	uint64_t duration_ns;   /* --duration; 0 = until --messages or SIGINT */
@@ -224,7 +229,8 @@ struct blast_opts {
 	 * shard_count 0 = the whole run here. */
 	uint32_t shard_index, shard_count;
 	struct split_whole shard_whole;
-	uint32_t conn_base;       /* the share's first {conn} number */
+	uint32_t conn_base;       /* the share's first {conn} number (fan-out: publisher's) */
+	uint32_t recv_conn_base;  /* fan-out: its first receiver's; 0 = unsplit */
 	uint64_t start_at_ns;     /* --start-at: wall-clock ns (CLOCK_REALTIME) the open-loop
 				   * schedule starts at; 0 = once the connections are up */
 	char *seconds_to;         /* --seconds-to FILE: each second appended as it closes
@@ -234,6 +240,9 @@ struct blast_opts {
 /* Connection i of this machine's share as the whole run numbers it ({conn}). */
 static inline uint64_t opts_conn_no(const struct blast_opts *o, uint64_t i)
 {
+	/* Fan-out: publishers first, then receivers, as one machine numbers them. */
+	if (o->recv_conn_base && i >= o->publishers)
+		return o->recv_conn_base + (i - o->publishers);
 	return o->conn_base + i;
 }
 
@@ -284,7 +293,7 @@ void opts_free(struct blast_opts *o);
 
 /* Parsers shared with tests: each returns 0 or -EINVAL. */
 int parse_u64(const char *s, uint64_t *out);          /* decimal, optional k/m/g suffix (x1000) */
-int parse_duration_ns(const char *s, uint64_t *out);  /* "500ms", "30s", "2m", "1h", bare number = seconds */
+int parse_duration_ns(const char *s, uint64_t *out);  /* "200us", "500ms", "30s", "2m", "1h", bare number = seconds */
 int parse_hostport(const char *s, char *host, size_t host_cap, uint16_t *port); /* "h:p", "[v6]:p" */
 
 /* Expands {conn}, {seq}, {pid} in tmpl into out (NUL-terminated). Returns

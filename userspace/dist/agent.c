@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,8 +24,10 @@
 #include "encoders/control.h"
 #include "encoders/hdrlog.h"
 #include "stats/clock.h"
+#include "stats/stats.h"
 
 #define AGENT_MAX_REPORT (256u << 20)
+#define AGENT_GO_WAIT_NS (60 * NSEC_PER_SEC) /* assignment to GO, at most */
 
 static volatile sig_atomic_t stopping;
 
@@ -54,6 +57,7 @@ struct agent {
 	char coord[128];           /* its name, from its heartbeats */
 	uint64_t coord_hb_ns;      /* its last heartbeat (monotonic) */
 	uint64_t coord_timeout_ns; /* GO's heartbeat timeout; 0: not watched */
+	uint64_t assigned_ns;      /* when the run waiting for GO was assigned */
 	const char *orphaned;      /* why the run was stopped without it, or NULL */
 	char orphan_why[64];
 	unsigned refused;          /* control messages that did not decode */
@@ -95,6 +99,7 @@ static void take_assign(struct agent *a, const struct ctl_msg *m)
 	a->share = m->u.assign.share;
 	a->coord[0] = '\0'; /* the first coordinator to beat from now on is this run's */
 	a->state = CTL_WAITING_GO;
+	a->assigned_ns = mono_ns();
 	struct ctl_msg ready = { .type = CTL_READY, .run_id = a->run_id };
 	send_msg(a, a->topic_from, &ready, false);
 	fprintf(stderr, "blast agent %s: run %llx assigned, share %u/%u\n", a->name,
@@ -146,8 +151,13 @@ static void start_run(struct agent *a, uint64_t t0_ns)
 	fflush(NULL);
 	a->coord_timeout_ns = a->coord_hb_ns = 0;
 	a->orphaned = NULL;
+	pid_t agent = getpid();
 	a->child = fork();
 	if (a->child == 0) {
+		/* An agent killed outright: its run drains and ends (as on Ctrl-C)
+		 * rather than load the target with no one to report to. */
+		if (prctl(PR_SET_PDEATHSIG, SIGINT) || getppid() != agent)
+			_exit(3);
 		int fd = open(a->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd >= 0) {
 			dup2(fd, 1);
@@ -158,6 +168,27 @@ static void start_run(struct agent *a, uint64_t t0_ns)
 	}
 	free(argv);
 	a->state = a->child > 0 ? CTL_RUNNING : CTL_IDLE;
+}
+
+/* A --seconds-to line's "e=E0,E1,... " (the run's errors by reason so far,
+ * in stats.h's order) into m's nonzero reasons by name. Returns the bytes
+ * it took (0 when the line has none). */
+static size_t seconds_errors(const char *p, struct ctl_msg *m)
+{
+	const char *s = p + 2;
+
+	if (strncmp(p, "e=", 2))
+		return 0;
+	for (int e = 0; e < ERR__COUNT && *s >= '0' && *s <= '9'; e++) {
+		char *end;
+		unsigned long long c = strtoull(s, &end, 10);
+		if (c && m->u.sec.n_errors < CTL_MAX_ERRORS)
+			m->u.sec.errors[m->u.sec.n_errors++] =
+				(struct ctl_err){ { blast_err_names[e], strlen(blast_err_names[e]) }, c };
+		s = end + (*end == ',');
+	}
+	s += strcspn(s, " ");
+	return (size_t)(s - p) + (*s == ' ');
 }
 
 /* The seconds the child closed since the last look, each as a SECOND. */
@@ -180,15 +211,14 @@ static void send_seconds(struct agent *a)
 			if (sscanf(line, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %lld %n", &v[0], &v[1],
 				   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &max, &at) < 10 || !at)
 				continue;
+			struct ctl_msg m = { .type = CTL_SECOND, .run_id = a->run_id };
+			at += seconds_errors(line + at, &m);
 			size_t hl = strlen(line + at);
 			uint8_t *raw = malloc(hl / 4 * 3 + 3);
 			long rl = raw && hl > 1 ? base64_decode(line + at, hl, raw) : -1;
-			struct ctl_msg m = {
-				.type = CTL_SECOND, .run_id = a->run_id,
-				.u.sec = { .wall_sec = (v[0] + 500) / 1000,
-					   .len_ms = v[1] > 1000 ? 1000 : (uint32_t)v[1],
-					   .c = { v[2], v[3], v[4], v[5], v[6], v[7], v[8] } },
-			};
+			m.u.sec.wall_sec = (v[0] + 500) / 1000;
+			m.u.sec.len_ms = v[1] > 1000 ? 1000 : (uint32_t)v[1];
+			m.u.sec.c = (struct ctl_counts){ v[2], v[3], v[4], v[5], v[6], v[7], v[8] };
 			if (rl > 0)
 				m.u.sec.hist = (struct ctl_str){ (const char *)raw, (size_t)rl };
 			send_msg(a, a->topic_from, &m, false);
@@ -284,6 +314,14 @@ static bool str_is(struct ctl_str s, const char *z)
 	return s.len == strlen(z) && !memcmp(s.p, z, s.len);
 }
 
+/* A run assigned but never started: forgotten, the agent free again. */
+static void drop_assignment(struct agent *a, const char *why)
+{
+	fprintf(stderr, "blast agent %s: run %llx dropped before its start: %s\n", a->name,
+		(unsigned long long)a->run_id, why);
+	a->state = CTL_IDLE;
+}
+
 static void on_message(struct agent *a, const struct link_msg *lm)
 {
 	static struct ctl_msg m;
@@ -314,7 +352,10 @@ static void on_message(struct agent *a, const struct link_msg *lm)
 		a->coord[m.agent.len] = '\0';
 		a->coord_hb_ns = mono_ns();
 	} else if (m.type == CTL_BYE && !to_me && a->coord[0] && str_is(m.agent, a->coord)) {
-		lose_coordinator(a, "its Will came");
+		if (a->state == CTL_WAITING_GO)
+			drop_assignment(a, "its coordinator's Will came");
+		else
+			lose_coordinator(a, "its Will came");
 	} else if (m.type == CTL_BYE && to_me) {
 		/* A coordinator's word: refused, or (from this run's) stop: the run
 		 * drains and reports. */
@@ -325,9 +366,9 @@ static void on_message(struct agent *a, const struct link_msg *lm)
 			kill(a->child, SIGINT);
 			fprintf(stderr, "blast agent %s: run %llx stopped by the coordinator\n", a->name,
 				(unsigned long long)a->run_id);
+		} else if (mine && a->state == CTL_WAITING_GO) {
+			drop_assignment(a, "its coordinator stopped it");
 		}
-		else if (mine && a->state == CTL_WAITING_GO)
-			a->state = CTL_IDLE;
 	}
 }
 
@@ -425,6 +466,10 @@ int agent_main(int argc, char **argv)
 			send_msg(&a, a.topic_hb, &hb, false);
 			next_hb = now + NSEC_PER_SEC;
 		}
+		/* A coordinator that assigned and went quiet (frozen, or its
+		 * link lost without a Will): GO comes within seconds or never. */
+		if (a.state == CTL_WAITING_GO && now - a.assigned_ns > AGENT_GO_WAIT_NS)
+			drop_assignment(&a, "no GO within 60 s");
 		if (a.coord_timeout_ns && a.state == CTL_RUNNING &&
 		    now - a.coord_hb_ns > a.coord_timeout_ns) {
 			char why[64];

@@ -29,6 +29,7 @@
 #include "report/merge_read.h"
 #include "stats/clock.h"
 #include "stats/hist.h"
+#include "stats/stats.h"
 
 #define COORD_MAX_AGENTS 1024
 #define COORD_READY_NS (10 * NSEC_PER_SEC)
@@ -38,6 +39,7 @@ struct peer {
 	char name[128];
 	bool registered, gone, ready, done, lost;
 	bool refused;         /* another blast version, told once */
+	int rank;             /* its place in --agents NAME,NAME (-1: not listed; 0: no list) */
 	struct dist_clock clk;
 	uint32_t clk_round;   /* the last time request it answered */
 	uint64_t last_hb_ns;
@@ -51,6 +53,7 @@ struct peer {
 	bool has_second, partial;
 	uint64_t last_sec;
 	double rate, p99_us;
+	uint64_t errors[ERR__COUNT]; /* its run's errors by reason so far */
 };
 
 struct coord {
@@ -93,6 +96,56 @@ static int seconds_arg(const char *flag, const char *v, uint64_t *ns)
 	return 0;
 }
 
+/* NAME's place in a --agents NAME,NAME list, or -1. */
+static int name_rank(const char *list, const char *name, size_t len)
+{
+	int i = 0;
+
+	for (const char *p = list;; i++) {
+		size_t n = strcspn(p, ",");
+		if (n == len && !memcmp(p, name, n))
+			return i;
+		if (!p[n])
+			return -1;
+		p += n + 1;
+	}
+}
+
+/* --agents N, or --agents NAME,NAME (names as `blast agent --name` takes
+ * them, each once). */
+static int agents_arg(const char *v, struct coord_cfg *c)
+{
+	char *end;
+	unsigned long n = strtoul(v, &end, 10);
+
+	if (*v >= '0' && *v <= '9' && !*end) {
+		if (n < 1 || n > COORD_MAX_AGENTS) {
+			fprintf(stderr, "blast: --agents %s: must be 1 to %d\n", v, COORD_MAX_AGENTS);
+			return BLAST_EXIT_USAGE;
+		}
+		c->agents = (uint32_t)n;
+		c->agent_names = NULL;
+		return 0;
+	}
+	n = 0;
+	for (const char *p = v;; n++) {
+		size_t len = strcspn(p, ",");
+		if (!len || len > 100 || memchr(p, '/', len) || memchr(p, '+', len) ||
+		    memchr(p, '#', len) || name_rank(v, p, len) != (int)n || n >= COORD_MAX_AGENTS) {
+			fprintf(stderr, "blast: --agents %s: a count (1 to %d) or agent names separated "
+					"by commas, each once, 1 to 100 characters, none of / + #\n",
+				v, COORD_MAX_AGENTS);
+			return BLAST_EXIT_USAGE;
+		}
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	c->agents = (uint32_t)n + 1;
+	c->agent_names = v;
+	return 0;
+}
+
 int coord_args(int argc, char **argv, struct coord_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -129,13 +182,8 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 		if (!strcmp(a, "--control") && v) {
 			c->url = v;
 		} else if (!strcmp(a, "--agents") && v) {
-			char *end;
-			unsigned long n = strtoul(v, &end, 10);
-			if (*end || !*v || n < 1 || n > COORD_MAX_AGENTS) {
-				fprintf(stderr, "blast: --agents %s: must be 1 to %d\n", v, COORD_MAX_AGENTS);
-				return BLAST_EXIT_USAGE;
-			}
-			c->agents = (uint32_t)n;
+			if ((r = agents_arg(v, c)))
+				return r;
 		} else if (!strcmp(a, "--heartbeat-timeout") && v) {
 			r = seconds_arg(a, v, &c->hb_timeout_ns);
 		} else if (!strcmp(a, "--agents-timeout") && v) {
@@ -216,6 +264,12 @@ static void peer_second(struct coord *k, struct peer *p, const struct ctl_msg *m
 {
 	if (m->u.sec.wall_sec > p->last_sec)
 		p->last_sec = m->u.sec.wall_sec;
+	for (uint16_t i = 0; i < m->u.sec.n_errors; i++) /* running totals, by name */
+		for (int e = 0; e < ERR__COUNT; e++)
+			if (m->u.sec.errors[i].name.len == strlen(blast_err_names[e]) &&
+			    !memcmp(m->u.sec.errors[i].name.p, blast_err_names[e],
+				    m->u.sec.errors[i].name.len))
+				p->errors[e] = m->u.sec.errors[i].count;
 	if (!k->c->dash || !k->tmp)
 		return;
 	hist_reset(k->tmp);
@@ -329,6 +383,11 @@ static void dash_agents(struct coord *k)
 	}
 	coord_dash_agents(k->c->dash, rows, n);
 	free(rows);
+	uint64_t errors[ERR__COUNT] = { 0 };
+	for (size_t i = 0; i < k->c->agents && i < k->n; i++)
+		for (int e = 0; e < ERR__COUNT; e++)
+			errors[e] += k->p[i].errors[e];
+	coord_dash_errors(k->c->dash, errors);
 }
 
 /* Polls until done(k) or deadline; -1 when the link breaks or an agent
@@ -361,13 +420,17 @@ static int wait_for(struct coord *k, bool (*done)(struct coord *k), uint64_t dea
 	return 0;
 }
 
-/* The agents of the run: the first N registered, by name. */
+/* The agents of the run: the first N registered, by name, or those
+ * --agents names, in its order. */
 static size_t live_agents(struct coord *k)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < k->n; i++)
-		n += k->p[i].registered && !k->p[i].gone;
+	for (size_t i = 0; i < k->n; i++) {
+		struct peer *p = &k->p[i];
+		p->rank = k->c->agent_names ? name_rank(k->c->agent_names, p->name, strlen(p->name)) : 0;
+		n += p->registered && !p->gone && p->rank >= 0;
+	}
 	return n;
 }
 
@@ -379,9 +442,12 @@ static bool enough(struct coord *k)
 static int by_name(const void *a, const void *b)
 {
 	const struct peer *x = a, *y = b;
-	int xs = x->registered && !x->gone, ys = y->registered && !y->gone;
+	int xs = x->registered && !x->gone && x->rank >= 0;
+	int ys = y->registered && !y->gone && y->rank >= 0;
 
-	return xs != ys ? ys - xs : strcmp(x->name, y->name);
+	if (xs != ys)
+		return ys - xs;
+	return x->rank != y->rank ? x->rank - y->rank : strcmp(x->name, y->name);
 }
 
 static bool all_ready(struct coord *k)
@@ -562,13 +628,6 @@ int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 	uint8_t will[256];
 	int r;
 
-	if (whole->receivers) {
-		/* Each agent's receivers count only its own publishers' messages:
-		 * their sum is not the run's (docs/distributed.md). */
-		fprintf(stderr, "blast: --control: fan-out runs are not merged across agents yet: "
-				"run them on one machine\n");
-		return BLAST_EXIT_USAGE;
-	}
 	coord_watch_init(&k.w, c->signals);
 	k.tmp = c->dash ? hist_new() : NULL;
 	size_t wl = coord_watch_will(&k.w, will_topic, sizeof(will_topic), will, sizeof(will));
@@ -582,10 +641,16 @@ int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 		link_close(&k.l);
 		return 3;
 	}
-	fprintf(stderr, "blast: waiting for %u agent(s) on %s\n", c->agents, c->url);
+	if (c->agent_names)
+		fprintf(stderr, "blast: waiting for agents %s on %s\n", c->agent_names, c->url);
+	else
+		fprintf(stderr, "blast: waiting for %u agent(s) on %s\n", c->agents, c->url);
 	r = wait_for(&k, enough, mono_ns() + c->wait_ns);
 	if (r) {
-		if (r > 0)
+		if (r > 0 && c->agent_names)
+			fprintf(stderr, "blast: --agents %s: %zu of them registered on %s within %.0f s\n",
+				c->agent_names, live_agents(&k), c->url, (double)c->wait_ns / 1e9);
+		else if (r > 0)
 			fprintf(stderr, "blast: --agents %u: %zu agent(s) registered on %s within %.0f s\n",
 				c->agents, live_agents(&k), c->url, (double)c->wait_ns / 1e9);
 		r = BLAST_EXIT_USAGE;

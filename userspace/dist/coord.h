@@ -13,7 +13,8 @@
 
 struct coord_cfg {
 	const char *url;          /* --control */
-	uint32_t agents;          /* --agents N */
+	uint32_t agents;          /* --agents N, or how many names it lists */
+	const char *agent_names;  /* --agents NAME,NAME: these, share i to the i-th (NULL: any N) */
 	uint64_t hb_timeout_ns;   /* --heartbeat-timeout, default 3 s */
 	uint64_t wait_ns;         /* --agents-timeout: how long to wait for them, default 30 s */
 	double max_clock_offset_ms; /* --max-clock-offset: warn above, default 10 ms */

@@ -148,6 +148,15 @@ void coord_dash_agents(struct coord_dash *cd, const struct cdash_agent *a, size_
 	pthread_mutex_unlock(&cd->mu);
 }
 
+void coord_dash_errors(struct coord_dash *cd, const uint64_t *errors)
+{
+	if (!cd)
+		return;
+	pthread_mutex_lock(&cd->mu);
+	dashboard_update(cd->d, &cd->s, errors);
+	pthread_mutex_unlock(&cd->mu);
+}
+
 void coord_dash_row(void *ctx, const struct live_row *r)
 {
 	struct coord_dash *cd = ctx;

@@ -39,6 +39,8 @@ void coord_dash_free(struct coord_dash *cd);
 void coord_dash_begin(struct coord_dash *cd, uint64_t t0_sec);
 /* The agents' rows now (copied). */
 void coord_dash_agents(struct coord_dash *cd, const struct cdash_agent *a, size_t n);
+/* The run's errors by reason so far, all agents' (errors[ERR__COUNT]). */
+void coord_dash_errors(struct coord_dash *cd, const uint64_t *errors);
 /* A merged second (live_emit's row callback; ctx is the coord_dash). */
 void coord_dash_row(void *ctx, const struct live_row *r);
 /* True once after an accepted POST /api/stop (false for a NULL cd). */

@@ -93,6 +93,7 @@ void measure_sends(struct worker *w, const struct conn *c, uint64_t first, uint3
 
 void measure_turn(struct diag_worker *m, unsigned sqes, unsigned cqes)
 {
+	m->c.turns++;
 	if (sqes) {
 		m->c.submits++;
 		m->c.sqes += sqes;

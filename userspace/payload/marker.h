@@ -28,10 +28,13 @@ static inline void marker_restamp_seq(uint8_t *p, uint64_t seq)
 }
 
 /* Fan-out runs (MQTT subscribers) need more: the 16 bytes above, then
- * "FANO", u32 run id, u64 send time on the host's CLOCK_MONOTONIC, so a
- * subscriber on the same host times each receipt without clock sync, and
- * messages of other runs (retained, or queued for a session) are told
- * apart. 32 bytes, little-endian like the rest. */
+ * "FANO", u32 run id, u64 send time on the wall clock (CLOCK_REALTIME ns,
+ * as the sender's monotonic clock plus its offset at run start), so a
+ * subscriber on any host times each receipt (across hosts as well as their
+ * clocks agree), and messages of other runs (retained, or queued for a
+ * session) are told apart. 32 bytes, little-endian like the rest. A split
+ * run's markers carry the publisher's number in the whole run and
+ * sequence numbers no other share uses (stats/fanout.h). */
 #define MARKER_FANOUT_TAG "FANO"
 #define MARKER_FANOUT_LEN 32
 

@@ -432,7 +432,8 @@ static uint32_t mq_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 			w->t.inflight++;
 		}
 		if (fanout)
-			marker_stamp_fanout(dst + lay.payload_off, c->idx, seq, w->shm->run_id, w->now);
+			marker_stamp_fanout(dst + lay.payload_off, fanout_publisher_no(o, c->idx),
+					    fanout_seq(o, seq), w->shm->run_id, w->now + mqfo_wall_off(w));
 		else if (marked)
 			marker_stamp(dst + lay.payload_off, c->idx, seq);
 		w->t.matched += match.every;

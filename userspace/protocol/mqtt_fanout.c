@@ -61,6 +61,11 @@ void mqfo_teardown(struct worker *w)
 	w->pstate = NULL;
 }
 
+uint64_t mqfo_wall_off(const struct worker *w)
+{
+	return w->shm->start_wall_ns - w->shm->start_ns;
+}
+
 bool mqfo_subscribes(const struct worker *w, const struct conn *c)
 {
 	return w->o->chat || c->idx >= w->o->publishers;
@@ -141,20 +146,19 @@ static int owe(struct worker *w, struct conn *c, uint8_t type, uint16_t id)
 
 /* Subscribe only (--publishers 0): every delivery counts, whoever sent
  * it; one whose payload starts with blast's fan-out marker (another blast
- * run on this host: the send time is this host's CLOCK_MONOTONIC) is timed
- * end to end too. Receipts cannot be told apart (sequence numbers of
+ * run: the send time is on the wall clock) is timed end to end too. Receipts cannot be told apart (sequence numbers of
  * different publishers collide), so none is a duplicate. */
 static int subscribe_only_count(struct worker *w, const struct mqtt_publish *p)
 {
 	struct marker_fanout m;
-	uint64_t t = worker_rx_ns(w);
+	uint64_t t = worker_rx_ns(w), wall = t + mqfo_wall_off(w);
 
 	w->t.received++;
 	w->last_recv_ns = t;
-	/* A send time in the future or over an hour back is not this host's. */
-	if (!marker_read_fanout(p->payload, p->payload_len, &m) && m.sent_ns <= t &&
-	    t - m.sent_ns < 3600 * NSEC_PER_SEC)
-		hist_record(w->e2e, (int64_t)(t - m.sent_ns));
+	/* A send time in the future or over an hour back is not a clock's. */
+	if (!marker_read_fanout(p->payload, p->payload_len, &m) && m.sent_ns <= wall &&
+	    wall - m.sent_ns < 3600 * NSEC_PER_SEC)
+		hist_record(w->e2e, (int64_t)(wall - m.sent_ns));
 	return 0;
 }
 
@@ -179,7 +183,8 @@ int mqfo_on_publish(struct worker *w, struct conn *c, const struct mqtt_frame *f
 	    m.seq >= (1ull << 40))
 		return 0;
 	struct mqfo_conn *s = c->pstate;
-	return receipt_count(w, c, &s->rs, m.seq, m.sent_ns);
+	/* The send time back on this host's monotonic clock, as the receipt is. */
+	return receipt_count(w, c, &s->rs, m.seq, m.sent_ns - mqfo_wall_off(w));
 }
 
 int mqfo_on_pubrel(struct worker *w, struct conn *c, const struct mqtt_frame *f)

@@ -3,7 +3,8 @@
  * with its CONNECT, is ready once the SUBACK is in, answers the broker's
  * QoS 1/2 deliveries, and counts each message of this run it receives
  * (blast's fan-out marker at the start of the payload) once, the rest as
- * duplicates, timed from the send on the same monotonic clock. */
+ * duplicates, timed from the send on the wall clock (the same machine's
+ * or, in a split run, another's: docs/distributed.md). */
 #ifndef BLAST_MQTT_FANOUT_H
 #define BLAST_MQTT_FANOUT_H
 
@@ -33,6 +34,10 @@ int mqfo_on_pubrel(struct worker *w, struct conn *c, const struct mqtt_frame *f)
 /* Owed PUBACK/PUBREC/PUBCOMP frames into out, as many as fit; bytes. */
 size_t mqfo_put_acks(struct worker *w, struct conn *c, uint8_t *out, size_t cap, uint32_t *frames);
 bool mqfo_owes(const struct conn *c);
+/* What to add to this host's CLOCK_MONOTONIC for the wall clock: the
+ * markers carry wall-clock send times, so a receiver on another machine
+ * (a split run) times them too, as well as the clocks agree. */
+uint64_t mqfo_wall_off(const struct worker *w);
 /* A file line or protobuf message with room for the marker in front.
  * NULL when out of memory. */
 const uint8_t *mqfo_payload(struct worker *w, const uint8_t *body, size_t n, size_t *len);

@@ -120,6 +120,7 @@ void diagnosis_json(struct json_writer *j, const struct blast_results *r)
 	json_kv_u64(j, "longest_ack_stall_s", d->stall_run_s);
 	json_key(j, "io_uring");
 	json_begin_object(j);
+	json_kv_u64(j, "turns", d->turns);
 	json_kv_u64(j, "submits", d->submits);
 	json_kv_u64(j, "sqes", d->sqes);
 	json_kv_double3(j, "sqe_per_submit", per(d->sqes, d->submits));

@@ -8,6 +8,7 @@
 #include "encoders/hdrlog.h"
 #include "report/exact.h"
 #include "report/json.h"
+#include "stats/fanout.h"
 #include "stats/series.h"
 
 static const struct hdr_params blast_params = {
@@ -137,7 +138,8 @@ static const char *hlog_hist(const char *line)
 	return p;
 }
 
-int exact_seconds_out(const char *path, const struct series *s, size_t *done)
+int exact_seconds_out(const char *path, const struct series *s, size_t *done,
+		      const uint64_t *errors)
 {
 	if (!s || *done >= s->n)
 		return 0;
@@ -147,13 +149,16 @@ int exact_seconds_out(const char *path, const struct series *s, size_t *done)
 	for (; *done < s->n; (*done)++) {
 		const struct series_row *r = &s->rows[*done];
 		const char *h = r->hlog ? hlog_hist(r->hlog) : NULL;
-		fprintf(f, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %lld %.*s\n",
+		fprintf(f, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %lld e=",
 			(unsigned long long)(s->origin_wall_ms + (uint64_t)((r->t_s - r->len_s) * 1e3 + 0.5)),
 			(unsigned long long)(r->len_s * 1e3 + 0.5), (unsigned long long)r->sent,
 			(unsigned long long)r->acked, (unsigned long long)r->failed,
 			(unsigned long long)r->unacked, (unsigned long long)r->errors,
 			(unsigned long long)r->inflight, (unsigned long long)r->conns_up,
-			(long long)r->max, h ? (int)strcspn(h, "\r\n") : 1, h ? h : "-");
+			(long long)r->max);
+		for (int e = 0; e < ERR__COUNT; e++)
+			fprintf(f, "%s%llu", e ? "," : "", (unsigned long long)errors[e]);
+		fprintf(f, " %.*s\n", h ? (int)strcspn(h, "\r\n") : 1, h ? h : "-");
 	}
 	return fclose(f) ? -errno : 0;
 }
@@ -169,7 +174,7 @@ static void json_row_hist(struct json_writer *w, const char *line)
 		json_null(w);
 }
 
-static void json_seconds(struct json_writer *w, const struct series *s)
+static void json_seconds(struct json_writer *w, const struct series *s, bool fan)
 {
 	json_key(w, "seconds");
 	json_begin_array(w);
@@ -193,6 +198,11 @@ static void json_seconds(struct json_writer *w, const struct series *s)
 		json_kv_u64(w, "count", r->count);
 		json_kv_i64(w, "max_ns", r->max);
 		json_kv_bool(w, "publishing", r->publishing);
+		if (fan) {
+			json_kv_u64(w, "received", r->received);
+			json_kv_u64(w, "matched", r->matched);
+			json_kv_u64(w, "share_receipts", r->share_receipts);
+		}
 		if (r->hlog)
 			json_row_hist(w, r->hlog);
 		json_end_object(w);
@@ -304,6 +314,17 @@ void report_json_exact(struct json_writer *w, const struct blast_results *r)
 	json_hist(w, "connect", r->connect);
 	/* --proto http's time to first byte is kept where fan-out's is. */
 	json_hist(w, "e2e", o && (opts_fanout(o) || o->proto == PROTO_HTTP) ? r->e2e : NULL);
-	json_seconds(w, s);
+	json_seconds(w, s, o && opts_fanout(o));
+	/* Fan-out: what this run's publishes owe every receiver of the whole
+	 * run (a share's to all shares'): the merge's expected is their sum. */
+	if (o && opts_fanout(o)) {
+		json_key(w, "fanout");
+		json_begin_object(w);
+		json_kv_u64(w, "receivers_whole", fanout_receivers_whole(o));
+		json_kv_u64(w, "owed", fanout_owed(o, &r->t));
+		json_kv_u64(w, "nodes", 1 + o->n_listen);
+		json_kv_bool(w, "chat", o->chat);
+		json_end_object(w);
+	}
 	json_end_object(w);
 }

@@ -148,6 +148,7 @@ int merge_emit(struct merge *m, int exit_status)
 		.latency_raw = m->raw,
 		.connect = m->con,
 		.e2e = m->e2e,
+		.expected = m->fan_owed, /* fan-out: the shares' owed receipts, summed */
 		.peak_conns = m->peak,
 		.rss_bytes = m->rss,
 		.exit_status = exit_status > m->exit_status ? exit_status : m->exit_status,
@@ -160,6 +161,10 @@ int merge_emit(struct merge *m, int exit_status)
 		.control = m->control,
 		.first_send_wall_ms = m->first_send_ms,
 	};
+	/* Fan-out's send and all-received times: the spans of publishing and
+	 * of the run (the reports keep no last receipt's time). */
+	res.send_s = res.publish_s;
+	res.batch_s = res.duration_s;
 	r = report_emit(&res, &s, NULL, NULL);
 	series_free(&s);
 	return r;

@@ -149,6 +149,9 @@ static int add_seconds(struct merge *m, const char *path, const struct json_val 
 		r->late_ns += u64_of(&it, "late_ns");
 		r->window_ns += u64_of(&it, "window_ns");
 		r->socket_ns += u64_of(&it, "socket_ns");
+		r->received += u64_of(&it, "received");
+		r->matched += u64_of(&it, "matched");
+		r->share_receipts += u64_of(&it, "share_receipts");
 		struct json_val pv;
 		r->publishing |= json_member(&it, "publishing", &pv) && json_type_of(&pv) == JSON_TRUE;
 		double len = dbl_of(&it, "len_s");
@@ -196,6 +199,29 @@ static void take_http_config(struct blast_opts *o, const struct json_val *c)
 	free(o->ok_status);
 	o->ok_status = strndup(p, len);
 	http_ok_parse(p, len, o->http_ok); /* as the run read it: it wrote what it took */
+}
+
+/* Fan-out: the settings the summary shows and fanout_expected (the
+ * seconds' expected) needs, with --publishers and --subscribers the whole
+ * run's (taken with the shard's whole). */
+static void take_fanout(struct blast_opts *o, const struct json_val *root, const struct json_val *fo)
+{
+	struct json_val c;
+	const char *p;
+	size_t len;
+
+	o->chat = bool_of(fo, "chat");
+	uint64_t nodes = u64_of(fo, "nodes");
+	o->n_listen = nodes > 1 && nodes < 1000 ? (uint32_t)nodes - 1 : 0;
+	if (!json_member(root, "config", &c))
+		return;
+	o->sub_qos = (uint8_t)u64_of(&c, "sub_qos");
+	if (str_of(&c, "sub_topic", &p, &len)) {
+		free(o->sub_topic);
+		o->sub_topic = strndup(p, len);
+	}
+	if (!o->sub_topic)
+		o->sub_topic = strdup("#"); /* escaped in the report: a fan-out run all the same */
 }
 
 /* The whole run's settings from the first report's config: the figures a
@@ -267,10 +293,18 @@ int merge_add(struct merge *m, const char *path, const char *buf, size_t len)
 				"do not merge\n", m->first, m->proto, path, proto);
 		return BLAST_EXIT_USAGE;
 	}
-	if (json_member(&root, "e2e_latency_us", &v) || json_member(&root, "trials", &v))
-		return bad(path, "fan-out and --find-limit runs do not merge (yet): only publishing runs");
+	if (json_member(&root, "trials", &v))
+		return bad(path, "--find-limit runs do not merge (yet): only runs of fixed load");
 	if (!json_member(&root, "exact", &ex) || json_type_of(&ex) != JSON_OBJECT)
 		return bad(path, "no exact figures (written without --report by a blast before merge?)");
+	bool fan = json_member(&root, "e2e_latency_us", &v);
+	struct json_val fo;
+	if (fan && !strcmp(proto, "ws"))
+		return bad(path, "--proto ws (listeners) runs do not merge (yet)");
+	if (fan && (!json_member(&ex, "fanout", &fo) || json_type_of(&fo) != JSON_OBJECT))
+		return bad(path, "a fan-out run without exact.fanout (from a blast before fan-out merged?)");
+	if (m->n && fan != m->fan)
+		return bad(path, "a fan-out run and a publishing run do not merge");
 	struct blast_totals t;
 	if (!str_of(&ex, "totals", &p, &plen) || u64_of(&ex, "totals_size") != sizeof(t) ||
 	    exact_totals_parse(p, plen, &t))
@@ -293,6 +327,8 @@ int merge_add(struct merge *m, const char *path, const char *buf, size_t len)
 			m->o.conns = (uint32_t)u64_of(&wh, "conns");
 			m->o.rate = u64_of(&wh, "rate");
 			m->o.messages = u64_of(&wh, "messages");
+			m->o.publishers = (uint32_t)u64_of(&wh, "publishers");
+			m->o.subscribers = (uint32_t)u64_of(&wh, "receivers");
 		}
 	} else if (m->shards) {
 		return bad(path, "not a shard (--shard) while the first report is");
@@ -310,6 +346,14 @@ int merge_add(struct merge *m, const char *path, const char *buf, size_t len)
 		m->o.conns += (uint32_t)u64_of(&c, "conns");
 		m->o.rate += u64_of(&c, "rate");
 		m->o.messages += u64_of(&c, "messages");
+		m->o.publishers += (uint32_t)u64_of(&c, "publishers");
+		m->o.subscribers += (uint32_t)u64_of(&c, "subscribers");
+	}
+	if (fan) {
+		m->fan = true;
+		m->fan_owed += u64_of(&fo, "owed");
+		if (!m->n)
+			take_fanout(&m->o, &root, &fo);
 	}
 	if (json_member(&root, "config", &c))
 		m->o.workers += (uint32_t)u64_of(&c, "workers");
@@ -365,6 +409,7 @@ void merge_free(struct merge *m)
 	free(m->tmp);
 	free(m->shard_seen);
 	free(m->o.topic);
+	free(m->o.sub_topic);
 	free(m->o.client_id);
 	free(m->o.http_method);
 	free(m->o.ok_status);

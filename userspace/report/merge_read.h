@@ -40,6 +40,10 @@ struct merge {
 	unsigned n_agents;
 	double max_clock_offset_ms;
 	const struct control_figures *control; /* the coordinator's work, or NULL */
+	/* Fan-out: the receipts the reports' publishes owe the whole run
+	 * (exact.fanout.owed summed), the run's expected. */
+	bool fan;
+	uint64_t fan_owed;
 };
 
 /* 0, or -ENOMEM. */

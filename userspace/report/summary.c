@@ -444,6 +444,7 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 	json_kv_u64(w, "conns", o->conns);
 	json_kv_u64(w, "ramp", o->ramp);
 	json_kv_u64(w, "rate", o->rate);
+	json_kv_u64(w, "pace_batch_us", o->pace_batch_ns / 1000);
 	json_key(w, "messages");
 	if (o->has_messages)
 		json_u64(w, o->messages);

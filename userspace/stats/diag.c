@@ -36,6 +36,7 @@ void diag_counts_add(struct diag_counts *dst, const struct diag_counts *src)
 	dst->end_free += src->end_free;
 	dst->stalled_s += src->stalled_s;
 	dst->stall_run_s = max_u64(dst->stall_run_s, src->stall_run_s);
+	dst->turns += src->turns;
 	dst->submits += src->submits;
 	dst->sqes += src->sqes;
 	dst->reaps += src->reaps;

@@ -45,9 +45,10 @@ struct diag_counts {
 	/* Seconds that began and ended with messages in flight and saw no
 	 * ack, and the longest run of them. */
 	uint64_t stalled_s, stall_run_s;
-	/* io_uring: submit calls and SQEs, completion batches and CQEs, and
-	 * both batch sizes by power of two. */
-	uint64_t submits, sqes, reaps, cqes;
+	/* io_uring: loop turns (each one io_uring_enter at most: it submits
+	 * and waits in one call), submit calls and SQEs, completion batches
+	 * and CQEs, and both batch sizes by power of two. */
+	uint64_t turns, submits, sqes, reaps, cqes;
 	uint64_t sqe_batch[DIAG_BATCH_BUCKETS], cqe_batch[DIAG_BATCH_BUCKETS];
 	/* TCP_INFO of the connections open when sending ended: how many,
 	 * retransmitted and sent segments, the largest smoothed RTT and the

@@ -114,4 +114,12 @@ struct shm {
 	struct worker_slot w[];
 };
 
+/* Copies a worker's counters, retrying while the worker is mid-update. */
+void shm_read_slot(const struct worker_slot *s, struct blast_totals *out, uint32_t *state);
+/* The first n workers' counters added up. */
+void shm_totals(struct shm *shm, unsigned n, struct blast_totals *sum);
+/* Fan-out: once every worker has stopped sending, the receipts expected
+ * are known; when they are all in, the workers may stop draining. */
+void shm_check_fanout(struct shm *shm, const struct blast_opts *o);
+
 #endif
