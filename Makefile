@@ -11,7 +11,7 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -MMD -MP
 # Which room may include which is written down in scripts/check-includes.sh.
 CFLAGS   := $(BASE_CFLAGS) -I. -Iuserspace -I$(OUT)/proto -I$(OUT)/bpf
 ENC_CFLAGS := $(BASE_CFLAGS) -Iencoders
-LDLIBS   := -luring -lprotobuf-c -lssl -lcrypto -lz -lm -lbpf -lelf -lmicrohttpd -lpthread
+LDLIBS   := -luring -lprotobuf-c -lssl -lcrypto -lz -lm -lbpf -lelf -lpthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_TIME ?= 30
 

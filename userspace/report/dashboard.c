@@ -17,7 +17,11 @@
 #include "limit/limit.h"
 #include "report/dashboard.h"
 #include "report/dashboard_parts.h"
+#include "report/mhd_lib.h"
 #include "stats/clock.h"
+
+/* libmicrohttpd's calls, loaded by the first dashboard_start. */
+static const struct mhd_lib *mhd;
 
 /* The figures of one second the page shows. */
 struct dash_row {
@@ -134,14 +138,14 @@ static char *json_answer(struct dashboard *d, bool all, size_t *len)
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
 			     void *body, size_t len, enum MHD_ResponseMemoryMode mode)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
+	struct MHD_Response *r = mhd->create_response_from_buffer(len, body, mode);
 
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", type);
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	enum MHD_Result ok = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
+	mhd->add_response_header(r, "Content-Type", type);
+	mhd->add_response_header(r, "Cache-Control", "no-store");
+	enum MHD_Result ok = mhd->queue_response(c, status, r);
+	mhd->destroy_response(r);
 	return ok;
 }
 
@@ -165,7 +169,7 @@ static bool token_ok(const struct dashboard *d, const char *got)
 
 static const char *query_arg(void *q, const char *key)
 {
-	return MHD_lookup_connection_value(q, MHD_GET_ARGUMENT_KIND, key);
+	return mhd->lookup_connection_value(q, MHD_GET_ARGUMENT_KIND, key);
 }
 
 static enum MHD_Result hook_post(struct dashboard *d, struct MHD_Connection *c, const char *url)
@@ -207,7 +211,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 		}
 		if (strncmp(url, "/api/", 5))
 			return text(c, MHD_HTTP_NOT_FOUND, "not found\n");
-		if (!token_ok(d, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Blast-Token")))
+		if (!token_ok(d, mhd->lookup_connection_value(c, MHD_HEADER_KIND, "X-Blast-Token")))
 			return text(c, MHD_HTTP_FORBIDDEN, "a valid X-Blast-Token header is needed\n");
 		if (strcmp(url, "/api/stop"))
 			return hook_post(d, c, url);
@@ -279,6 +283,8 @@ struct dashboard *dashboard_start(const char *addr_port, char *err, size_t cap)
 
 	if (parse_addr(addr_port, &sa, err, cap) < 0)
 		return NULL;
+	if (!mhd && !(mhd = mhd_lib(err, cap)))
+		return NULL;
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		snprintf(err, cap, "--dashboard: no random token: %s", strerror(errno));
 		return NULL;
@@ -304,7 +310,7 @@ struct dashboard *dashboard_start(const char *addr_port, char *err, size_t cap)
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(d->token + 2 * i, 3, "%02x", rnd[i]);
 	pthread_mutex_init(&d->mu, NULL);
-	d->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, answer, d,
+	d->mhd = mhd->start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, answer, d,
 				  MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, 64u,
 				  MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
 	if (!d->mhd) {
@@ -455,7 +461,7 @@ void dashboard_free(struct dashboard *d)
 {
 	if (!d)
 		return;
-	MHD_stop_daemon(d->mhd);
+	mhd->stop_daemon(d->mhd);
 	close(d->fd);
 	pthread_mutex_destroy(&d->mu);
 	free(d->rows);

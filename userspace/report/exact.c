@@ -31,7 +31,7 @@ char *exact_hist_b64(const struct hist *h)
 	uint8_t *z;
 	size_t zlen;
 
-	if (hdr_encode_compressed(h->counts, HIST_COUNTS_LEN, &blast_params, &z, &zlen))
+	if (hdr_encode_compressed(h->counts, hist_used_len(h), &blast_params, &z, &zlen))
 		return NULL;
 	char *b = b64_of(z, zlen);
 	free(z);

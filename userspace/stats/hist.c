@@ -69,6 +69,16 @@ static void used_range(const struct hist *h, int *lo, int *hi)
 	*hi = hist_index_of(h->max > HIST_HIGHEST ? HIST_HIGHEST : h->max < HIST_LOWEST ? HIST_LOWEST : h->max);
 }
 
+size_t hist_used_len(const struct hist *h)
+{
+	int lo, hi;
+
+	if (!h->total)
+		return 0;
+	used_range(h, &lo, &hi);
+	return (size_t)hi + 1;
+}
+
 void hist_clear(struct hist *h)
 {
 	if (h->total) {

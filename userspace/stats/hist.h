@@ -33,6 +33,9 @@ void hist_reset(struct hist *h);
 /* Makes an empty or used histogram empty (not for uninitialised memory:
  * zeroed memory is fine), touching only the counts it used. */
 void hist_clear(struct hist *h);
+/* How many leading buckets may hold counts (past them all are zero):
+ * what an encoder need read, without touching the rest's pages. */
+size_t hist_used_len(const struct hist *h);
 /* dst = src; dst empty, used or zeroed. Copies only the counts in use. */
 void hist_copy(struct hist *dst, const struct hist *src);
 void hist_add(struct hist *dst, const struct hist *src);

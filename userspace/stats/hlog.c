@@ -37,7 +37,7 @@ char *hlog_interval_line(double start_s, double len_s, const struct hist *h)
 	size_t zlen;
 	char *line = NULL;
 
-	if (hdr_encode_compressed(h->counts, HIST_COUNTS_LEN, &blast_params, &z, &zlen))
+	if (hdr_encode_compressed(h->counts, hist_used_len(h), &blast_params, &z, &zlen))
 		return NULL;
 	char *b = malloc(base64_len(zlen) + 1);
 	if (b) {

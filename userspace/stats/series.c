@@ -13,8 +13,10 @@ int series_init(struct series *s, bool keep_hlog)
 {
 	memset(s, 0, sizeof(*s));
 	s->keep_hlog = keep_hlog;
-	s->merged = malloc(sizeof(*s->merged));
-	s->merged_e2e = malloc(sizeof(*s->merged_e2e));
+	/* Fresh zero pages, cleared over the buckets used only (hist_clear):
+	 * a second's merge touches the pages of its latencies, not 2 x 221 KB. */
+	s->merged = calloc(1, sizeof(*s->merged));
+	s->merged_e2e = calloc(1, sizeof(*s->merged_e2e));
 	return s->merged && s->merged_e2e ? 0 : -1;
 }
 
@@ -186,8 +188,8 @@ int series_poll(struct series *s)
 
 		struct series_row row;
 		memset(&row, 0, sizeof(row));
-		hist_reset(s->merged);
-		hist_reset(s->merged_e2e);
+		hist_clear(s->merged);
+		hist_clear(s->merged_e2e);
 		uint64_t sec_start = shm->start_ns + k * NSEC_PER_SEC, end = sec_start;
 		for (unsigned i = 0; i < shm->n_workers; i++) {
 			const struct series_ring *r = &shm->w[i].ring;
