@@ -15,28 +15,13 @@ skip_unless_cmd python3 curl chromium
 require_blast
 start_mosquitto || die "mosquitto did not start"
 
-# start_dash NAME ARGS...: blast with --dashboard on a port of its choice,
-# in the background; sets DASH_PID, DASH_URL (http://127.0.0.1:PORT) and
-# DASH_TOKEN once the start-up line is out.
-start_dash() {
-	local name=$1 line
-	shift
-	"$BLAST" --dashboard 127.0.0.1:0 "$@" >"$T/$name.out" 2>"$T/$name.err" &
-	DASH_PID=$!
-	track "$DASH_PID"
-	wait_until 5 grep -q 'dashboard on http' "$T/$name.err" || die "$name: no dashboard line"
-	line=$(grep -o 'http://[0-9.:]*/#token=[0-9a-f]*' "$T/$name.err" | head -n1)
-	DASH_URL=${line%%/#*}
-	DASH_TOKEN=${line##*token=}
-	[ ${#DASH_TOKEN} -eq 32 ] || die "$name: no token in: $line"
-}
-api() { curl -sf --max-time 3 "$DASH_URL$1"; }
+api() { dash_api "$@"; }
 field() { python3 -c 'import json,sys; v=json.load(sys.stdin)
 for k in sys.argv[1].split("."): v=v[k]
 print(v)' "$1"; }
 
 # 1. A run of 4 s: counts grow, the end equals the report.
-start_dash run --target "mqtt://127.0.0.1:$MQ_PORT" --conns 4 --rate 400 --duration 4s \
+dash_start run --target "mqtt://127.0.0.1:$MQ_PORT" --conns 4 --rate 400 --duration 4s \
 	--qos 1 --report "$T/run.json" --dashboard-linger 20s
 wait_until 5 sh -c "curl -sf '$DASH_URL/api/now' | grep -q '\"now\"'" || fail "no second in /api/now"
 a=$(api /api/now | field total.sent) || fail "GET /api/now failed"
@@ -88,7 +73,7 @@ rc=$?
 [ "$rc" -eq 0 ] || fail "the run exited $rc"
 
 # 2. POST /api/stop with the token drains a 30 s run early, like Ctrl-C.
-start_dash stop --target "mqtt://127.0.0.1:$MQ_PORT" --conns 2 --rate 200 --duration 30s \
+dash_start stop --target "mqtt://127.0.0.1:$MQ_PORT" --conns 2 --rate 200 --duration 30s \
 	--qos 1 --report "$T/stop.json" --dashboard-linger 500ms
 wait_until 5 sh -c "curl -sf '$DASH_URL/api/now' | grep -q '\"now\"'" || fail "no second in /api/now"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "X-Blast-Token: $DASH_TOKEN" \

@@ -288,6 +288,18 @@ static void send_seconds(struct agent *a)
 	fclose(f);
 }
 
+/* The child is reaped: the agent is free for the next run. */
+static void run_over(struct agent *a)
+{
+	unlink(a->seconds);
+	a->child = 0;
+	if (a->hold >= 0)
+		close(a->hold);
+	a->hold = -1;
+	a->state = CTL_FINISHED;
+	a->coord_timeout_ns = 0;
+}
+
 /* A run stopped without its coordinator: the report stays here, named. */
 static void keep_report(struct agent *a, int rc)
 {
@@ -310,13 +322,7 @@ static void keep_report(struct agent *a, int rc)
 				"(its output: %s)\n", a->name, (unsigned long long)a->run_id, a->orphaned,
 			rc, a->log);
 	}
-	unlink(a->seconds);
-	a->child = 0;
-	if (a->hold >= 0)
-		close(a->hold);
-	a->hold = -1;
-	a->state = CTL_FINISHED;
-	a->coord_timeout_ns = 0;
+	run_over(a);
 }
 
 /* The child is done: its report (or its exit status alone) to the coordinator. */
@@ -353,13 +359,7 @@ static void finish_run(struct agent *a, int status)
 		unlink(a->report);
 		unlink(a->log);
 	}
-	unlink(a->seconds);
-	a->child = 0;
-	if (a->hold >= 0)
-		close(a->hold);
-	a->hold = -1;
-	a->state = CTL_FINISHED;
-	a->coord_timeout_ns = 0;
+	run_over(a);
 	bool kept = m.u.done.report.len && a->keep_dir;
 	fprintf(stderr, "blast agent %s: run %llx done, exit %d%s%s\n", a->name,
 		(unsigned long long)a->run_id, rc, kept ? ", report kept in " : "", kept ? a->report : "");

@@ -82,18 +82,7 @@ static void trial_json(struct json_writer *w, const struct limit_trial *t, unsig
 		json_kv_u64(w, "conns", t->conns);
 	json_kv_bool(w, "pass", t->pass);
 	json_kv_string(w, "why", t->why);
-	json_key(w, "bottleneck");
-	if (t->judged)
-		json_string(w, bottleneck_name(t->bottleneck));
-	else
-		json_null(w);
-	json_kv_string(w, "evidence", t->judged ? t->evidence : "");
-	json_key(w, "rerun_with");
-	if (t->widened[0])
-		json_string(w, t->widened);
-	else
-		json_null(w);
-	json_kv_bool(w, "client_bound", t->client_bound);
+	report_json_trial_verdict(w, t);
 	json_end_object(w);
 }
 

@@ -6,6 +6,7 @@
 
 #include "config/opts.h"
 #include "limit/limit.h"
+#include "report/json.h"
 #include "report/report.h"
 #include "stats/verdict.h"
 
@@ -195,4 +196,20 @@ void limit_print(FILE *f, const struct blast_results *r)
 	if (limit_bound_line(line, sizeof(line), r))
 		fprintf(f, "%s\n", line);
 	widened_line(f, r);
+}
+
+void report_json_trial_verdict(struct json_writer *w, const struct limit_trial *t)
+{
+	json_key(w, "bottleneck");
+	if (t->judged)
+		json_string(w, bottleneck_name(t->bottleneck));
+	else
+		json_null(w);
+	json_kv_string(w, "evidence", t->judged ? t->evidence : "");
+	json_key(w, "rerun_with");
+	if (t->widened[0])
+		json_string(w, t->widened);
+	else
+		json_null(w);
+	json_kv_bool(w, "client_bound", t->client_bound);
 }

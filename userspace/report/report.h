@@ -31,6 +31,10 @@ struct json_writer;
 /* h as an object under key: min, p50, p90, p99, p999, max, mean (us),
  * count, clamped; zeros when h is NULL or empty. */
 void report_json_latency(struct json_writer *w, const char *key, const struct hist *h);
+/* A limit-search trial's verdict members: bottleneck, evidence, rerun_with,
+ * client_bound (the report's and the live page's). */
+struct limit_trial;
+void report_json_trial_verdict(struct json_writer *w, const struct limit_trial *t);
 
 /* Everything a run reports, in this order: the summary on stdout, then
  * explain(arg) when given (lines on stderr that follow the summary), the

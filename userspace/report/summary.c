@@ -535,18 +535,7 @@ static void json_trial_client(struct json_writer *w, const struct limit_trial *t
 {
 	json_kv_u64(w, "inflight", t->inflight);
 	json_kv_u64(w, "workers", t->workers);
-	json_key(w, "bottleneck");
-	if (t->judged)
-		json_string(w, bottleneck_name(t->bottleneck));
-	else
-		json_null(w);
-	json_kv_string(w, "evidence", t->judged ? t->evidence : "");
-	json_key(w, "rerun_with");
-	if (t->widened[0])
-		json_string(w, t->widened);
-	else
-		json_null(w);
-	json_kv_bool(w, "client_bound", t->client_bound);
+	report_json_trial_verdict(w, t);
 }
 
 /* The rate answer: whose limit it is (the failed trial that bounds it),
