@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every blast command README.md shows in a fenced block runs, so that an
-# example can never go stale. Each is taken as a shell reads it (the
+# example can never go stale; so do those of the pages README hands whole
+# sections to (DOCS below), after README's. Each is taken as a shell reads it (the
 # README's quoting, continuation lines joined) and run in one scratch
 # directory, in README order (a `blast analyze run.pcapng` reads the
 # capture an earlier example wrote), with two kinds of change only:
@@ -29,16 +30,16 @@ require_blast
 require_kafka_tools
 
 MARK='# not run by tests/e2e/test_readme.sh:'
+DOCS=(README.md docs/fanout.md docs/wire.md)
 
 # README's commands: LINE, REASON, WORDS (apart by the byte 0x1f), REASON empty when it runs,
 # WORDS the rewritten arguments after "blast", shell-quoted. Addresses come
 # from the environment (see below); a bad mark or address ends in "!ERROR".
 extract() {
-	python3 - "$REPO/README.md" "$MARK" <<'EOF'
+	(cd "$REPO" && python3 - "$MARK" "${DOCS[@]}") <<'EOF'
 import os, re, shlex, sys
 
-text = open(sys.argv[1]).read().split("\n")
-mark = sys.argv[2]
+mark = sys.argv[1]
 addr = {
     "127.0.0.1:1883": "127.0.0.1:" + os.environ["MQ_PORT"],
     "ws://127.0.0.1:8080/mqtt": "ws://127.0.0.1:%s/mqtt" % os.environ["MQ_WS_PORT"],
@@ -95,45 +96,48 @@ def rewrite(args):
             out += [] if "--search-timeout" in has else ["--search-timeout", "30s"]
     return out
 
-fenced, pending, n = False, None, 0
-i = 0
-while i < len(text):
-    line = text[i]
-    if line.lstrip().startswith("```"):
-        fenced = not fenced
-        if not fenced and pending:
-            print("%d\x1f\x1f!ERROR mark with no command under it" % pending[0])
-            pending = None
+n = 0
+for path in sys.argv[2:]:
+    text = open(path).read().split("\n")
+    fenced, pending = False, None
+    i = 0
+    while i < len(text):
+        line = text[i]
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            if not fenced and pending:
+                print("%s:%d\x1f\x1f!ERROR mark with no command under it" % (path, pending[0]))
+                pending = None
+            i += 1
+            continue
+        if not fenced:
+            i += 1
+            continue
+        stripped = line.strip()
+        if stripped.startswith(mark):
+            pending = (i + 1, stripped[len(mark):].strip() or "no reason given")
+            i += 1
+            continue
+        cmd = re.sub(r"^\$ ", "", stripped)
+        if not re.match(r"blast (-|analyze |merge |agent |dashboard )", cmd):
+            i += 1
+            continue
+        start = i
+        while cmd.endswith("\\") and i + 1 < len(text):
+            i += 1
+            cmd = cmd[:-1] + " " + text[i].strip()
+        reason = pending[1] if pending else ""
+        pending = None
+        try:
+            words = shlex.split(cmd, comments=True)[1:]
+            words = words if reason else rewrite(words)
+            print("%s:%d\x1f%s\x1f%s" % (path, start + 1, reason, shlex.join(words)))
+        except ValueError as e:
+            print("%s:%d\x1f\x1f!ERROR %s" % (path, start + 1, e))
+        n += 1
         i += 1
-        continue
-    if not fenced:
-        i += 1
-        continue
-    stripped = line.strip()
-    if stripped.startswith(mark):
-        pending = (i + 1, stripped[len(mark):].strip() or "no reason given")
-        i += 1
-        continue
-    cmd = re.sub(r"^\$ ", "", stripped)
-    if not re.match(r"blast (-|analyze |merge |agent |dashboard )", cmd):
-        i += 1
-        continue
-    start = i
-    while cmd.endswith("\\") and i + 1 < len(text):
-        i += 1
-        cmd = cmd[:-1] + " " + text[i].strip()
-    reason = pending[1] if pending else ""
-    pending = None
-    try:
-        words = shlex.split(cmd, comments=True)[1:]
-        words = words if reason else rewrite(words)
-        print("%d\x1f%s\x1f%s" % (start + 1, reason, shlex.join(words)))
-    except ValueError as e:
-        print("%d\x1f\x1f!ERROR %s" % (start + 1, e))
-    n += 1
-    i += 1
 if n == 0:
-    print("0\x1f\x1f!ERROR no blast command in README's fenced blocks")
+    print("README.md:0\x1f\x1f!ERROR no blast command in README's fenced blocks")
 EOF
 }
 
@@ -153,11 +157,11 @@ done >"$work/telemetry.jsonl"
 ran=0 marked=0
 while IFS=$'\x1f' read -r line reason words; do
 	case $words in
-	'!ERROR'*) fail "README.md:$line: ${words#!ERROR }"; continue ;;
+	'!ERROR'*) fail "$line: ${words#!ERROR }"; continue ;;
 	esac
 	if [ -n "$reason" ]; then
 		marked=$((marked + 1))
-		log "README.md:$line: not run here: $reason"
+		log "$line: not run here: $reason"
 		continue
 	fi
 	eval "args=($words)" # the README's quoting, as a shell reads it
@@ -173,10 +177,10 @@ while IFS=$'\x1f' read -r line reason words; do
 	rc=$?
 	secs=$(printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)")
 	if [ "$rc" -ne 0 ]; then
-		fail "README.md:$line: exit $rc: blast $words: $(tail -n 3 "$T/cmd.err" | tr '\n' ' ')"
+		fail "$line: exit $rc: blast $words: $(tail -n 3 "$T/cmd.err" | tr '\n' ' ')"
 		continue
 	fi
-	log "README.md:$line: ok in ${secs}s: blast $words"
+	log "$line: ok in ${secs}s: blast $words"
 	for ((k = 0; k < ${#args[@]} - 1; k++)); do
 		[ "${args[k]}" = --report ] && [ "${args[0]}" != analyze ] &&
 			check_accounting "$work/${args[k + 1]}"
