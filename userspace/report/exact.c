@@ -10,6 +10,7 @@
 #include "report/json.h"
 #include "stats/fanout.h"
 #include "stats/series.h"
+#include "stats/wire.h"
 
 static const struct hdr_params blast_params = {
 	.sigfigs = HIST_SIGFIGS,
@@ -314,6 +315,8 @@ void report_json_exact(struct json_writer *w, const struct blast_results *r)
 	json_hist(w, "connect", r->connect);
 	/* --proto http's time to first byte is kept where fan-out's is. */
 	json_hist(w, "e2e", o && (opts_fanout(o) || o->proto == PROTO_HTTP) ? r->e2e : NULL);
+	/* --probe: the wire's latencies, so that shards' wire figures add up. */
+	json_hist(w, "wire_latency", r->wire_probe ? &r->wire_probe->latency : NULL);
 	json_seconds(w, s, o && opts_fanout(o));
 	/* Fan-out: what this run's publishes owe every receiver of the whole
 	 * run (a share's to all shares'): the merge's expected is their sum. */

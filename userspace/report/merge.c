@@ -160,7 +160,12 @@ int merge_emit(struct merge *m, int exit_status)
 		.max_clock_offset_ms = m->max_clock_offset_ms,
 		.control = m->control,
 		.first_send_wall_ms = m->first_send_ms,
+		.wire_probe = m->wire_reports ? m->wire : NULL,
 	};
+	if (m->wire_reports && m->wire_reports < m->n)
+		fprintf(stderr, "blast merge: %llu of %llu reports were probed: the wire figures are "
+				"theirs only\n", (unsigned long long)m->wire_reports,
+			(unsigned long long)m->n);
 	/* Fan-out's send and all-received times: the spans of publishing and
 	 * of the run (the reports keep no last receipt's time). */
 	res.send_s = res.publish_s;

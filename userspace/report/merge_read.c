@@ -254,6 +254,41 @@ static void take_config(struct merge *m, const struct json_val *root)
 		take_http_config(o, &c);
 }
 
+/* --probe's figures: counts summed, the wire's latencies added bucket by
+ * bucket, the mean smoothed RTT weighted by flows, the largest kept. */
+static int add_wire(struct merge *m, const struct json_val *root, const struct json_val *ex)
+{
+	struct json_val w, h;
+	const char *src;
+	size_t len;
+
+	if (!json_member(root, "wire", &w) || !str_of(&w, "source", &src, &len) ||
+	    len != strlen("probe") || memcmp(src, "probe", len) ||
+	    !json_member(ex, "wire_latency", &h) || json_type_of(&h) == JSON_NULL)
+		return 0;
+	struct wire_stats *s = m->wire;
+	s->source = WIRE_PROBE;
+	s->requests += u64_of(&w, "requests");
+	s->acks += u64_of(&w, "acks");
+	s->unmatched += u64_of(&w, "unmatched");
+	s->unparsed += u64_of(&w, "unparsed");
+	s->retransmits += u64_of(&w, "retransmits");
+	s->retrans_real += u64_of(&w, "retransmits_real");
+	s->retrans_tlp += u64_of(&w, "retransmits_tlp");
+	s->retrans_dsack += u64_of(&w, "retransmits_dsack");
+	s->bytes_out += u64_of(&w, "bytes_out");
+	s->bytes_in += u64_of(&w, "bytes_in");
+	s->segs_out += u64_of(&w, "segments_out");
+	s->segs_in += u64_of(&w, "segments_in");
+	uint64_t flows = u64_of(&w, "flows"), max = u64_of(&w, "srtt_us_max");
+	s->flows += flows;
+	m->srtt_weighted += u64_of(&w, "srtt_us_mean") * flows;
+	s->srtt_us_mean = s->flows ? m->srtt_weighted / s->flows : 0;
+	s->srtt_us_max = max > s->srtt_us_max ? max : s->srtt_us_max;
+	m->wire_reports++;
+	return add_hist(ex, "wire_latency", &s->latency, m->tmp);
+}
+
 /* One report into the merge. */
 int merge_add(struct merge *m, const char *path, const char *buf, size_t len)
 {
@@ -338,6 +373,8 @@ int merge_add(struct merge *m, const char *path, const char *buf, size_t len)
 	if (add_hist(&ex, "latency", m->lat, tmp) || add_hist(&ex, "latency_uncorrected", m->raw, tmp) ||
 	    add_hist(&ex, "connect", m->con, tmp) || add_hist(&ex, "e2e", m->e2e, tmp))
 		return bad(path, "a histogram in exact is damaged");
+	if (add_wire(m, &root, &ex))
+		return bad(path, "its wire figures are damaged");
 	int r = add_seconds(m, path, &ex, tmp);
 	if (r)
 		return r;
@@ -397,7 +434,10 @@ int merge_init(struct merge *m)
 	m->con = hist_new();
 	m->e2e = hist_new();
 	m->tmp = hist_new();
-	return m->lat && m->raw && m->con && m->e2e && m->tmp ? 0 : -ENOMEM;
+	m->wire = calloc(1, sizeof(*m->wire)); /* zeroed: its histogram's pages stay untouched */
+	if (m->wire)
+		m->wire->latency.min = INT64_MAX; /* empty */
+	return m->lat && m->raw && m->con && m->e2e && m->tmp && m->wire ? 0 : -ENOMEM;
 }
 
 void merge_free(struct merge *m)
@@ -410,6 +450,7 @@ void merge_free(struct merge *m)
 	free(m->con);
 	free(m->e2e);
 	free(m->tmp);
+	free(m->wire);
 	free(m->shard_seen);
 	free(m->o.topic);
 	free(m->o.sub_topic);

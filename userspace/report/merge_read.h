@@ -11,6 +11,7 @@
 #include "config/opts.h"
 #include "stats/series.h"
 #include "stats/stats.h"
+#include "stats/wire.h"
 
 /* One merged second, by its wall-clock second. */
 struct msec {
@@ -44,6 +45,10 @@ struct merge {
 	 * (exact.fanout.owed summed), the run's expected. */
 	bool fan;
 	uint64_t fan_owed;
+	/* --probe: the probed reports' wire figures added up (wire_reports of
+	 * them; a merge of probed and unprobed shards says so). */
+	struct wire_stats *wire;
+	uint64_t wire_reports, srtt_weighted;
 };
 
 /* 0, or -ENOMEM. */
