@@ -127,6 +127,7 @@ ssize_t ctl_encode(const struct ctl_msg *m, uint8_t *buf, size_t cap)
 			put_str(&w, &m->u.sec.errors[i].name, &err);
 			wb_u64be(&w, m->u.sec.errors[i].count);
 		}
+		put_blob(&w, &m->u.sec.wire, &err);
 		break;
 	case CTL_DONE:
 		wb_u64be(&w, m->run_id);
@@ -290,6 +291,7 @@ int ctl_decode(const uint8_t *buf, size_t len, struct ctl_msg *m, const char **w
 			m->u.sec.errors[i].name = get_str(&r);
 			m->u.sec.errors[i].count = rb_u64be(&r);
 		}
+		m->u.sec.wire = get_blob(&r);
 		if (!r.bad && m->u.sec.len_ms > 1000)
 			*why = "a second longer than 1000 ms";
 		break;

@@ -104,6 +104,7 @@ struct ctl_msg {
 			struct ctl_str hist; /* HdrHistogram V2 compressed (encoders/hdrlog.h) */
 			uint16_t n_errors;   /* the run's errors by reason so far, */
 			struct ctl_err errors[CTL_MAX_ERRORS]; /* those not zero */
+			struct ctl_str wire; /* --probe: the wire's latencies in it, V2 (may be empty) */
 		} sec;
 		struct {
 			int32_t exit_status;

@@ -71,6 +71,18 @@ static int dash_wire_read(void *p, struct hist *out)
 	return probe_latency_new(p, out);
 }
 
+/* --seconds-to's wire latencies: the probe's new ones, unless the page
+ * takes them (a blast agent's run has none). */
+static const struct hist *seconds_wire(void)
+{
+	static struct hist *h;
+
+	if (!probe || dash || (!h && !(h = hist_new())))
+		return NULL;
+	hist_reset(h);
+	return probe_latency_new(probe, h) ? NULL : h;
+}
+
 /* The dashboard's newest seconds and this run's errors by reason. */
 static void dash_feed(struct shm *shm, unsigned n)
 {
@@ -256,7 +268,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 		}
 		if (o->seconds_to && added > 0) {
 			shm_totals(shm, n, &sum);
-			exact_seconds_out(o->seconds_to, series, &seconds_out, sum.errors);
+			exact_seconds_out(o->seconds_to, series, &seconds_out, sum.errors, seconds_wire());
 		}
 	}
 	series_poll(series); /* the seconds closed as the workers finished */
@@ -264,7 +276,7 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 		dash_feed(shm, n);
 	if (o->seconds_to) {
 		shm_totals(shm, n, &sum);
-		exact_seconds_out(o->seconds_to, series, &seconds_out, sum.errors);
+		exact_seconds_out(o->seconds_to, series, &seconds_out, sum.errors, seconds_wire());
 	}
 
 	capture_pause();

@@ -16,6 +16,8 @@
 # - an agent lost mid-run: its row says lost, partial seconds are listed;
 # - the target killed mid-run: the errors by reason show while it runs and
 #   equal the merged report's at the end;
+# - --probe through the agents: the page's wire latency per second adds up
+#   to the merged report's wire count;
 # - bad input to `blast dashboard`: one line, exit status 2.
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
 . tests/lib/mosquitto.sh
@@ -224,6 +226,35 @@ PY
 kill -INT "$coord"
 wait "$coord"
 MQ_PORT=${saved_mq[0]} MQ_PID=${saved_mq[1]}
+
+# 5c. --probe through the agents (root): the page's wire latency per
+# second adds up to the merged report's wire count, every request once.
+if [ "$(id -u)" -eq 0 ]; then
+	"$BLAST" --control "mqtt://127.0.0.1:$CTL" --agents 2 --dashboard 127.0.0.1:0 --dashboard-linger 30s \
+		--target "127.0.0.1:$TARGET" --conns 4 --qos 1 --rate 400 --duration 3s --probe \
+		--report "$T/wire.json" >"$T/wire.out" 2>"$T/wire.err" &
+	coord=$!
+	track "$coord"
+	dash_line wire
+	wait_until 40 sh -c "curl -sf '$DASH_URL/api/now' | grep -q '\"done\":true'" || fail "probed run never done"
+	api /api/series >"$T/wire.series" || fail "GET /api/series failed"
+	out=$(python3 - "$T/wire.series" "$T/wire.json" <<'PY'
+import json, sys
+s, r = (json.load(open(p)) for p in sys.argv[1:3])
+rows = sum(x.get("wire", {}).get("count", 0) for x in s["rows"])
+want = r["wire"]["latency_us"]["count"]
+bad = []
+if rows != want: bad.append(f"page's seconds {rows} != report's {want}")
+if want != r["sent"]: bad.append(f"wire count {want} != sent {r['sent']}")
+if s.get("wire", {}).get("count") != want: bad.append(f"page's total {s.get('wire')}")
+print("; ".join(bad)); sys.exit(1 if bad else 0)
+PY
+	) || fail "probed run's wire on the page: $out"
+	kill -INT "$coord"
+	wait "$coord"
+else
+	log "not root: the probed distributed run is not checked here (tests/e2e/test_dashboard_probe.sh needs root too)"
+fi
 
 # 6. Bad input: one line, exit status 2.
 for args in "--listen 127.0.0.1:0" "--control mqtt://127.0.0.1:$CTL --listen 127.0.0.1:$CTL" \

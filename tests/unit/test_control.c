@@ -118,14 +118,18 @@ static void test_each_type(void)
 	CHECK(str_eq(b.u.sec.errors[0].name, S("conn_reset")) && b.u.sec.errors[0].count == 3);
 	CHECK(str_eq(b.u.sec.errors[1].name, S("upgrade_refused:closed")) &&
 	      b.u.sec.errors[1].count == 1ull << 40);
+	m.u.sec.wire = S(hist); /* ...and the wire's latencies in it */
+	round_trip(&m, &b, buf, sizeof(buf));
+	CHECK(str_eq(b.u.sec.wire, S(hist)) && b.u.sec.n_errors == 2);
+	m.u.sec.wire = (struct ctl_str){ 0 };
 	m.u.sec.n_errors = CTL_MAX_ERRORS + 1;
 	CHECK(ctl_encode(&m, buf, sizeof(buf)) == -EINVAL);
 	{ /* a count of reasons over the bound, on the wire: refused by name */
 		m.u.sec.n_errors = 0;
 		ssize_t n = ctl_encode(&m, buf, sizeof(buf));
-		CHECK(n > 2);
-		buf[n - 2] = 0;
-		buf[n - 1] = CTL_MAX_ERRORS + 1;
+		CHECK(n > 6); /* ... n_errors (2 bytes), an empty wire blob (4) */
+		buf[n - 6] = 0;
+		buf[n - 5] = CTL_MAX_ERRORS + 1;
 		const char *why2 = NULL;
 		CHECK(ctl_decode(buf, (size_t)n, &b, &why2) == -EPROTO);
 		CHECK(why2 && !strcmp(why2, "more than 64 error reasons"));

@@ -250,6 +250,21 @@ static size_t seconds_errors(const char *p, struct ctl_msg *m)
 	return (size_t)(s - p) + (*s == ' ');
 }
 
+/* A --seconds-to line's "w=WIRE " (--probe's latencies, base64 V2, or
+ * "-") into m (*buf holds them; free it). Returns the bytes it took. */
+static size_t seconds_wire(const char *p, struct ctl_msg *m, uint8_t **buf)
+{
+	if (strncmp(p, "w=", 2))
+		return 0;
+	size_t n = strcspn(p + 2, " ");
+	if (n > 1 && (*buf = malloc(n / 4 * 3 + 3))) {
+		long len = base64_decode(p + 2, n, *buf);
+		if (len > 0)
+			m->u.sec.wire = (struct ctl_str){ (const char *)*buf, (size_t)len };
+	}
+	return 2 + n + (p[2 + n] == ' ');
+}
+
 /* The seconds the child closed since the last look, each as a SECOND. */
 static void send_seconds(struct agent *a)
 {
@@ -272,6 +287,8 @@ static void send_seconds(struct agent *a)
 				continue;
 			struct ctl_msg m = { .type = CTL_SECOND, .run_id = a->run_id };
 			at += seconds_errors(line + at, &m);
+			uint8_t *wire = NULL;
+			at += seconds_wire(line + at, &m, &wire);
 			size_t hl = strlen(line + at);
 			uint8_t *raw = malloc(hl / 4 * 3 + 3);
 			long rl = raw && hl > 1 ? base64_decode(line + at, hl, raw) : -1;
@@ -282,6 +299,7 @@ static void send_seconds(struct agent *a)
 				m.u.sec.hist = (struct ctl_str){ (const char *)raw, (size_t)rl };
 			send_msg(a, a->topic_from, &m, false);
 			free(raw);
+			free(wire);
 		}
 	}
 	free(line);

@@ -335,8 +335,10 @@ static int on_message(struct coord *k, const struct link_msg *lm)
 		break;
 	case CTL_SECOND:
 		if (m.run_id == k->run_id && k->live &&
-		    live_add(k->live, (uint32_t)(p - k->p), m.u.sec.wall_sec, m.u.sec.len_ms, &m.u.sec.c,
-			     (const uint8_t *)m.u.sec.hist.p, m.u.sec.hist.len))
+		    (live_add(k->live, (uint32_t)(p - k->p), m.u.sec.wall_sec, m.u.sec.len_ms, &m.u.sec.c,
+			      (const uint8_t *)m.u.sec.hist.p, m.u.sec.hist.len) ||
+		     live_add_wire(k->live, m.u.sec.wall_sec, (const uint8_t *)m.u.sec.wire.p,
+				   m.u.sec.wire.len)))
 			k->refused++;
 		if (m.run_id == k->run_id)
 			peer_second(k, p, &m);

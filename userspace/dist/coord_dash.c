@@ -157,6 +157,12 @@ void coord_dash_errors(struct coord_dash *cd, const uint64_t *errors)
 	pthread_mutex_unlock(&cd->mu);
 }
 
+static int add_wire(void *wire, struct hist *out)
+{
+	hist_add(out, wire);
+	return 0;
+}
+
 void coord_dash_row(void *ctx, const struct live_row *r)
 {
 	struct coord_dash *cd = ctx;
@@ -197,6 +203,8 @@ void coord_dash_row(void *ctx, const struct live_row *r)
 	}
 	dashboard_update(cd->d, &cd->s, NULL);
 	pthread_mutex_unlock(&cd->mu);
+	if (r->wire) /* --probe: the agents' wire latencies of this second */
+		dashboard_wire_feed(cd->d, add_wire, (void *)r->wire);
 }
 
 /* A whole file (the merged report), NUL-terminated; NULL when unreadable. */

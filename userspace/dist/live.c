@@ -13,6 +13,7 @@ struct lsec {
 	uint64_t sec;
 	struct ctl_counts c;
 	struct hist *h;
+	struct hist *w;      /* --probe: the wire's, NULL before any */
 	uint32_t agents, len_ms;
 };
 
@@ -45,8 +46,10 @@ void live_free(struct live *lv)
 {
 	if (!lv)
 		return;
-	for (size_t i = 0; i < lv->n_s; i++)
+	for (size_t i = 0; i < lv->n_s; i++) {
 		free(lv->s[i].h);
+		free(lv->s[i].w);
+	}
 	free(lv->s);
 	free(lv->last);
 	free(lv->tmp);
@@ -94,6 +97,23 @@ int live_add(struct live *lv, uint32_t i, uint64_t wall_sec, uint32_t len_ms,
 	return 0;
 }
 
+int live_add_wire(struct live *lv, uint64_t wall_sec, const uint8_t *wire, size_t len)
+{
+	size_t k = 0;
+
+	while (k < lv->n_s && lv->s[k].sec != wall_sec)
+		k++;
+	if (k == lv->n_s || !len)
+		return 0; /* printed already, or nothing */
+	if (exact_hist_from_v2(wire, len, lv->tmp))
+		return -EINVAL;
+	struct lsec *s = &lv->s[k];
+	if (!s->w && !(s->w = hist_new()))
+		return -ENOMEM;
+	hist_add(s->w, lv->tmp);
+	return 0;
+}
+
 static void print_sec(FILE *f, const struct lsec *s, uint32_t n)
 {
 	time_t t = (time_t)s->sec;
@@ -128,11 +148,12 @@ void live_emit(struct live *lv, FILE *f, const bool *active, uint64_t now_wall_n
 		if (f)
 			print_sec(f, s, lv->n);
 		if (row) {
-			struct live_row r = { s->sec, s->len_ms, s->agents, lv->n, s->c, s->h };
+			struct live_row r = { s->sec, s->len_ms, s->agents, lv->n, s->c, s->h, s->w };
 			row(ctx, &r);
 		}
 		lv->printed = s->sec;
 		free(s->h);
+		free(s->w);
 		memmove(&lv->s[0], &lv->s[1], (lv->n_s - 1) * sizeof(*s));
 		lv->n_s--;
 	}

@@ -22,6 +22,9 @@ void live_free(struct live *lv);
  * when the histogram does not decode (counted by the caller). */
 int live_add(struct live *lv, uint32_t i, uint64_t wall_sec, uint32_t len_ms,
 	     const struct ctl_counts *c, const uint8_t *hist, size_t hist_len);
+/* --probe: an agent's wire latencies of second wall_sec (V2 compressed),
+ * after its live_add. -EINVAL when they do not decode. */
+int live_add_wire(struct live *lv, uint64_t wall_sec, const uint8_t *wire, size_t len);
 /* Prints the seconds that are complete; active[i]: agent i may still send. */
 void live_print(struct live *lv, FILE *f, const bool *active, uint64_t now_wall_ns);
 
@@ -32,6 +35,7 @@ struct live_row {
 	uint32_t agents, of;   /* agents in it, of how many (fewer: partial) */
 	struct ctl_counts c;
 	const struct hist *h;  /* its corrected latency */
+	const struct hist *wire; /* --probe: the wire's latency, NULL when no agent sent one */
 };
 /* live_print (f may be NULL: nothing printed), handing each second to
  * row(ctx, r) too. */

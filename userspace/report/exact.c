@@ -140,7 +140,7 @@ static const char *hlog_hist(const char *line)
 }
 
 int exact_seconds_out(const char *path, const struct series *s, size_t *done,
-		      const uint64_t *errors)
+		      const uint64_t *errors, const struct hist *wire)
 {
 	if (!s || *done >= s->n)
 		return 0;
@@ -159,7 +159,9 @@ int exact_seconds_out(const char *path, const struct series *s, size_t *done,
 			(long long)r->max);
 		for (int e = 0; e < ERR__COUNT; e++)
 			fprintf(f, "%s%llu", e ? "," : "", (unsigned long long)errors[e]);
-		fprintf(f, " %.*s\n", h ? (int)strcspn(h, "\r\n") : 1, h ? h : "-");
+		char *w = *done + 1 == s->n && wire && wire->total ? exact_hist_b64(wire) : NULL;
+		fprintf(f, " w=%s %.*s\n", w ? w : "-", h ? (int)strcspn(h, "\r\n") : 1, h ? h : "-");
+		free(w);
 	}
 	return fclose(f) ? -errno : 0;
 }

@@ -34,10 +34,12 @@ int exact_totals_parse(const char *b64, size_t len, struct blast_totals *t);
 struct series;
 /* --seconds-to: appends the rows of s from *done on as lines "start_ms
  * len_ms sent acked failed unacked errors inflight conns_up max_ns
- * e=E0,E1,... hdr" (E: the run's errors so far by reason, in stats.h's
- * order, from errors[ERR__COUNT]; hdr: the second's histogram, base64 V2;
- * "-" without), then moves *done. 0 or -errno. */
+ * e=E0,E1,... w=WIRE hdr" (E: the run's errors so far by reason, in
+ * stats.h's order, from errors[ERR__COUNT]; WIRE: --probe's latencies
+ * since the last call, on the newest row, base64 V2, "-" without; hdr:
+ * the second's histogram, base64 V2, "-" without), then moves *done. 0 or
+ * -errno. */
 int exact_seconds_out(const char *path, const struct series *s, size_t *done,
-		      const uint64_t *errors);
+		      const uint64_t *errors, const struct hist *wire);
 
 #endif
