@@ -590,7 +590,11 @@ int agent_main(int argc, char **argv)
 	if (a.child > 0) {
 		/* Stopping with a run under way: it drains, its report stays here. */
 		int status = 0;
-		lose_coordinator(&a, r ? "the control link is gone" : "the agent was stopped");
+		const char *why = r ? "the control link is gone" : "the agent was stopped";
+		if (before_go(&a)) /* held for GO: it would wait forever */
+			drop_assignment(&a, why);
+		else
+			lose_coordinator(&a, why);
 		while (waitpid(a.child, &status, 0) < 0 && errno == EINTR)
 			;
 		finish_run(&a, status);
