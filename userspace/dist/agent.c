@@ -430,7 +430,8 @@ static void on_message(struct agent *a, const struct link_msg *lm)
 	}
 	if (m.type == CTL_ASSIGN && str_is(m.u.assign.agent_to, a->name))
 		take_assign(a, &m);
-	else if (m.type == CTL_GO && m.run_id == a->run_id && a->state == CTL_WAITING_GO) {
+	else if (m.type == CTL_GO && m.run_id == a->run_id && a->state == CTL_WAITING_GO &&
+		   !a->orphaned) {
 		go_run(a, m.u.go.t0_wall_ns);
 		a->coord_hb_ns = mono_ns();
 		a->coord_timeout_ns = (uint64_t)m.u.go.hb_timeout_ms * NSEC_PER_MSEC;
