@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # MQTT publishers and subscribers apart (the default), against a real
 # mosquitto on a free loopback port:
-# 1. README's examples (section "MQTT fan-out"), run as printed with only
+# 1. The examples of docs/fanout.md (README's "MQTT fan-out" points there),
+#    run as printed with only
 #    the port changed: fan-in (1,000 publishers -> 1 subscriber), fan-out
 #    (1 -> 1,000), two shared-subscription groups, and --chat. Each exits
-#    0 with received = expected by the README's rules, nothing missing or
+#    0 with received = expected by the page's rules, nothing missing or
 #    duplicated, one end-to-end latency per receipt, sent = acked + failed
 #    + unacked.
 # 2. mosquitto's subscribe log: the fan-in run's only subscription is its
@@ -28,13 +29,11 @@ subscriptions() {
 	grep -cE '^[0-9]+: blast-[0-9]+-[0-9]+ [0-2] ' "$MQ_LOG" || true
 }
 
-# README's examples: LABEL<TAB>ARGS (shell words, one line) per "# LABEL:"
-# comment followed by a blast command in the section's sh blocks.
-python3 - README.md >"$T/examples.txt" <<'EOF' || die "cannot read README's examples"
+# The page's examples: LABEL<TAB>ARGS (shell words, one line) per "# LABEL:"
+# comment followed by a blast command in its sh blocks.
+python3 - docs/fanout.md >"$T/examples.txt" <<'EOF' || die "cannot read docs/fanout.md's examples"
 import re, sys
-text = open(sys.argv[1]).read()
-sec = text[re.search(r"^##+ MQTT fan-out\n", text, re.M).start():]
-sec = sec[:re.search(r"\n##+ ", sec[5:]).start() + 5]
+sec = open(sys.argv[1]).read()
 for block in re.findall(r"```sh\n(.*?)```", sec, re.S):
     label = None
     for line in block.replace("\\\n", " ").splitlines():
@@ -46,7 +45,7 @@ for block in re.findall(r"```sh\n(.*?)```", sec, re.S):
             label = None
 EOF
 for want in fan-in fan-out shared chat; do
-	grep -q "^$want	" "$T/examples.txt" || fail "README has no '# $want:' example"
+	grep -q "^$want	" "$T/examples.txt" || fail "docs/fanout.md has no '# $want:' example"
 done
 
 # check_clean REPORT WHAT EXPECTED: a run with every receipt in.
@@ -62,7 +61,7 @@ check_clean() {
 }
 
 while IFS=$'\t' read -r label words; do
-	eval "args=($words)" # the README's quoting, as a shell reads it
+	eval "args=($words)" # the page's quoting, as a shell reads it
 	args=("${args[@]/127.0.0.1:1883/127.0.0.1:$MQ_PORT}")
 	r=$T/readme-$label.json
 	subs_before=$(subscriptions)
@@ -73,14 +72,14 @@ while IFS=$'\t' read -r label words; do
 	fan-out) want=$((100 * 1000)) subs=1000 ;;
 	shared) want=$((2 * 5000)) subs=8 ;;
 	chat) want=$((5000 * (4 + 16))) subs=20 ;;
-	*) fail "README example '$label' is not checked here"; continue ;;
+	*) fail "docs/fanout.md example '$label' is not checked here"; continue ;;
 	esac
-	check_clean "$r" "README $label" $want
+	check_clean "$r" "docs/fanout.md $label" $want
 	expect_json "$r" duplicates == 0
 	expect_json "$r" acked == "$(json_get "$r" sent)"
 	got=$(($(subscriptions) - subs_before))
-	[ "$got" -eq $subs ] || fail "README $label: mosquitto logged $got subscriptions, want $subs"
-	log "README $label: $(json_get "$r" received) receipts, e2e p50 $(json_get "$r" e2e_latency_us.p50) us"
+	[ "$got" -eq $subs ] || fail "docs/fanout.md $label: mosquitto logged $got subscriptions, want $subs"
+	log "docs/fanout.md $label: $(json_get "$r" received) receipts, e2e p50 $(json_get "$r" e2e_latency_us.p50) us"
 	[ "$label" = fan-in ] || continue
 	# The fan-in run as a third party saw it: every message, each publisher's.
 	wait_sub_count "$T/witness.txt" $want 10

@@ -8,7 +8,7 @@
 #     PUBLISH / PUBACK (Kafka Produce requests / responses) equals blast's
 #     (for Kafka, equals the Produce requests `blast analyze` matched).
 # Then: `blast analyze` of a tcpdump capture of mosquitto_pub -l -q 1
-# sending N lines (README's tcpdump line, which must not drop) gives N, and
+# sending N lines (docs/wire.md's tcpdump line, which must not drop) gives N, and
 # so does that line under blast sending 200,000 QoS 1 messages, where
 # --immediate-mode drops: analyze of that capture warns and exits 1 (or,
 # if only pure ACKs were lost, is exact);
@@ -128,7 +128,7 @@ check_analyze "mqtt over ws" "$T/mqtt-ws.pcapng" 1000
 log "== tcpdump of mosquitto_pub -q 1 -l"
 NL=321
 seq 1 $NL | sed 's/^/line /' >"$T/lines"
-# README's line (Capture and analyze), with this broker's port.
+# docs/wire.md's tcpdump line (Capture and analyze), with this broker's port.
 tcpdump -i lo -B 131072 -w "$T/pub.pcap" "tcp port $MQ_PORT" 2>"$T/tcpdump.err" &
 TD_PID=$!
 track $TD_PID
@@ -158,11 +158,11 @@ tcpdump_blast() {
 	log "$what: tcpdump dropped $TD_DROPPED packets"
 }
 
-log "== README's tcpdump line under a fast client: nothing dropped, exact counts"
+log "== docs/wire.md's tcpdump line under a fast client: nothing dropped, exact counts"
 B=200000
-tcpdump_blast "README's line" $B -B 131072
-[ "$TD_DROPPED" -eq 0 ] || fail "README's tcpdump line dropped $TD_DROPPED packets"
-check_analyze "README's tcpdump line" "$T/td.pcap" $B
+tcpdump_blast "docs/wire.md's line" $B -B 131072
+[ "$TD_DROPPED" -eq 0 ] || fail "docs/wire.md's tcpdump line dropped $TD_DROPPED packets"
+check_analyze "docs/wire.md's tcpdump line" "$T/td.pcap" $B
 
 log "== a capture that drops: the witness says so, or is exact"
 # --immediate-mode's TPACKET_V2 ring drops under this load (measured: 77,643
