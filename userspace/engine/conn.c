@@ -125,12 +125,8 @@ void conn_acks_done(struct worker *w, struct conn *c, const uint16_t *slots, con
 
 /* Every message still awaiting an ack on c becomes failed (connection lost)
  * or unacked (run over). */
-void conn_settle_inflight(struct worker *w, struct conn *c, bool lost)
+void conn_settle_slots(struct worker *w, struct conn *c, bool lost)
 {
-	if (w->p->conn_settle) {
-		w->p->conn_settle(w, c, lost);
-		return;
-	}
 	if (!c->slots || !c->inflight)
 		return;
 	for (uint32_t i = 0; i < w->slot_cap && c->inflight; i++) {
@@ -146,6 +142,15 @@ void conn_settle_inflight(struct worker *w, struct conn *c, bool lost)
 		c->inflight--;
 		w->t.inflight--;
 	}
+}
+
+void conn_settle_inflight(struct worker *w, struct conn *c, bool lost)
+{
+	if (w->p->conn_settle) {
+		w->p->conn_settle(w, c, lost);
+		return;
+	}
+	conn_settle_slots(w, c, lost);
 	c->n_rel = 0;
 }
 

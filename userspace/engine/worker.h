@@ -229,6 +229,9 @@ void conn_fail(struct worker *w, struct conn *c, enum blast_err why);
 void conn_sendq_push(struct worker *w, struct conn *c);
 /* A message acked (or refused): frees its slot, records latency. */
 void conn_msg_done(struct worker *w, struct conn *c, struct msg_slot *s, bool ok);
+/* Every message awaiting an ack on c becomes failed (lost) or unacked:
+ * the engine's settle, for a protocol's own conn_settle to call. */
+void conn_settle_slots(struct worker *w, struct conn *c, bool lost);
 /* n messages acked, in arrival order: conn_msg_done(ok) for each of
  * c->slots[slots[i]], whose state the caller has already cleared (so a
  * repeated id in the same run is caught by the caller), timed as ending

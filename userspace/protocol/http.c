@@ -331,19 +331,7 @@ static void http_conn_settle(struct worker *w, struct conn *c, bool lost)
 {
 	struct hconn *h = c->pstate;
 
-	for (uint32_t i = 0; c->slots && i < w->slot_cap && c->inflight; i++) {
-		struct msg_slot *s = &c->slots[i];
-		if (!s->state)
-			continue;
-		if (lost)
-			w->t.failed++;
-		else
-			w->t.unacked++;
-		s->state = 0;
-		c->free_slots[c->n_free++] = (uint16_t)i;
-		c->inflight--;
-		w->t.inflight--;
-	}
+	conn_settle_slots(w, c, lost);
 	h->n = 0;
 	if (h->reopening)
 		return;
