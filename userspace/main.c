@@ -6,6 +6,7 @@
  * a stop request, and writes the report once they are done. */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "protocol/kafka_meta.h"
 #include "limit/limit.h"
 #include "config/opts.h"
+#include "config/tmpdir.h"
 #include "witness/probe.h"
 #include "engine/rxseg.h"
 #include "report/progress.h"
@@ -702,7 +704,8 @@ int main(int argc, char **argv)
 		opts_free(&o);
 		return r;
 	}
-	char page_tmp[] = "/tmp/blast-dashboard-XXXXXX";
+	char page_tmp[PATH_MAX];
+	tmp_path(page_tmp, sizeof(page_tmp), "blast-dashboard-XXXXXX");
 	if (o.dashboard && !(dash = dashboard_open_run(&o, page_tmp))) {
 		opts_free(&o);
 		return BLAST_EXIT_USAGE;

@@ -35,7 +35,8 @@ CTL=$MQ_PORT
 agents=()
 declare -A mark=()
 for n in a1 a2 a3; do
-	"$BLAST" agent --control "mqtt://127.0.0.1:$CTL" --name "$n" >"$T/$n.out" 2>"$T/$n.err" &
+	mkdir "$T/tmp-$n" # each agent's temporary files go to its TMPDIR
+	TMPDIR="$T/tmp-$n" "$BLAST" agent --control "mqtt://127.0.0.1:$CTL" --name "$n" >"$T/$n.out" 2>"$T/$n.err" &
 	agents+=($!)
 	track "${agents[-1]}"
 done
@@ -70,6 +71,11 @@ done
 # The live line: the agents' seconds added up as they came, every message once.
 live=$(grep -o '^\[[0-9:]*\] agents 3/3 | sent [0-9]*' "$T/blast.err" | sed 's/.* sent //' | paste -sd+ | bc)
 [ "${live:-0}" -eq 3000 ] || fail "the live lines sent $live in all, not 3000: $(grep agents "$T/blast.err")"
+
+for n in a1 a2 a3; do # a finished share leaves nothing behind
+	left=$(ls -A "$T/tmp-$n")
+	[ -z "$left" ] || fail "$n left files in its TMPDIR: $left"
+done
 
 # The chat case through the agents: every connection of every agent
 # publishes and subscribes; each agent's subscribers count every agent's
@@ -160,8 +166,11 @@ secs=$(echo "$(date +%s.%N) - $t_kill" | bc)
 [ -n "$run3" ] && wait_until 5 eval '! kill -0 "$run3" 2>/dev/null' || fail "a3's run outlived it: ${run3:-none found}"
 wait "$coord"
 rc=$?
+# What a SIGKILLed agent cannot clean up is in its TMPDIR, not in /tmp.
+ls "$T/tmp-a3/blast-agent-${agents[2]}".* >/dev/null 2>&1 || fail "a3's files not in its TMPDIR: $(ls -A "$T/tmp-a3")"
+! ls /tmp/blast-agent-"${agents[2]}".* >/dev/null 2>&1 || fail "a3 wrote into /tmp despite TMPDIR"
 m3=$(($(wc -l <"$T/a3.err") + 1))
-"$BLAST" agent --control "mqtt://127.0.0.1:$CTL" --name a3 >>"$T/a3.err" 2>&1 &
+TMPDIR="$T/tmp-a3" "$BLAST" agent --control "mqtt://127.0.0.1:$CTL" --name a3 >>"$T/a3.err" 2>&1 &
 agents[2]=$!
 track "${agents[2]}"
 wait_until 10 eval 'tail -n +"$m3" "$T/a3.err" | grep -q registered' || fail "a3 did not come back"

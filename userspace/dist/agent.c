@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config/opts.h"
+#include "config/tmpdir.h"
 #include "config/version.h"
 #include "dist/agent.h"
 #include "dist/link.h"
@@ -177,14 +178,14 @@ static void start_run(struct agent *a)
 		snprintf(a->log, sizeof(a->log), "%s.log", base);
 		snprintf(a->hlog, sizeof(a->hlog), "%s.hlog", base);
 	} else {
-		snprintf(a->report, sizeof(a->report), "/tmp/blast-agent-%d.json", (int)getpid());
-		snprintf(a->log, sizeof(a->log), "/tmp/blast-agent-%d.log", (int)getpid());
+		snprintf(a->report, sizeof(a->report), "%s/blast-agent-%d.json", tmp_dir(), (int)getpid());
+		snprintf(a->log, sizeof(a->log), "%s/blast-agent-%d.log", tmp_dir(), (int)getpid());
 	}
 	unlink(a->report);
 	argv[k++] = "blast";
 	for (uint32_t i = 0; i < a->n_args; i++)
 		argv[k++] = a->args[i];
-	snprintf(a->seconds, sizeof(a->seconds), "/tmp/blast-agent-%d.sec", (int)getpid());
+	snprintf(a->seconds, sizeof(a->seconds), "%s/blast-agent-%d.sec", tmp_dir(), (int)getpid());
 	unlink(a->seconds);
 	a->seconds_off = 0;
 	const char *extra[] = { "--shard", shard, "--hold-start", hold, "--quiet", "--report", a->report,
@@ -326,7 +327,7 @@ static void keep_report(struct agent *a, int rc)
 	if (a->keep_dir) /* already where --reports-dir keeps it */
 		snprintf(kept, sizeof(kept), "%s", a->report);
 	else
-		snprintf(kept, sizeof(kept), "/tmp/blast-agent-%s-%llx.json", a->name,
+		snprintf(kept, sizeof(kept), "%s/blast-agent-%s-%llx.json", tmp_dir(), a->name,
 			 (unsigned long long)a->run_id);
 	if (before_go(a)) { /* dropped before its start, said so: nothing to keep */
 		unlink(a->report);

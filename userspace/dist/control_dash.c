@@ -5,6 +5,7 @@
  * only checks a form and hands it over under the mutex. */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "config/opts.h"
+#include "config/tmpdir.h"
 #include "dist/control_dash.h"
 #include "dist/control_form.h"
 #include "dist/coord.h"
@@ -278,7 +280,7 @@ static void run_one(struct ctl_dash *x)
 {
 	struct coord_cfg c;
 	struct split_whole whole;
-	char json[300], html[300];
+	char json[PATH_MAX], html[PATH_MAX];
 	unsigned run;
 	int r;
 
@@ -292,8 +294,10 @@ static void run_one(struct ctl_dash *x)
 		snprintf(json, sizeof(json), "%s/run-%u.json", x->reports, run);
 		snprintf(html, sizeof(html), "%s/run-%u.html", x->reports, run);
 	} else {
-		snprintf(json, sizeof(json), "/tmp/blast-dashboard-%d-%u.json", (int)getpid(), run);
-		snprintf(html, sizeof(html), "/tmp/blast-dashboard-%d-%u.html", (int)getpid(), run);
+		snprintf(json, sizeof(json), "%s/blast-dashboard-%d-%u.json", tmp_dir(), (int)getpid(),
+			 run);
+		snprintf(html, sizeof(html), "%s/blast-dashboard-%d-%u.html", tmp_dir(), (int)getpid(),
+			 run);
 	}
 	unlink(json);
 	unlink(html);

@@ -1,5 +1,6 @@
 /* The coordinator with its live page (see coord_page.h). */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "config/opts.h"
+#include "config/tmpdir.h"
 #include "dist/coord_dash.h"
 #include "dist/coord_page.h"
 
@@ -38,12 +40,14 @@ static int temp_file(char **path, char *tmpl, const char *what)
 
 int coord_page_main(struct coord_cfg *c, const struct split_whole *whole)
 {
-	char json_tmp[] = "/tmp/blast-coord-report-XXXXXX", html_tmp[] = "/tmp/blast-coord-page-XXXXXX";
+	char json_tmp[PATH_MAX], html_tmp[PATH_MAX];
 	char err[200];
 	struct dashboard *d = NULL;
 	struct coord_dash *cd = NULL;
 	int r = BLAST_EXIT_USAGE;
 
+	tmp_path(json_tmp, sizeof(json_tmp), "blast-coord-report-XXXXXX");
+	tmp_path(html_tmp, sizeof(html_tmp), "blast-coord-page-XXXXXX");
 	if (temp_file(&c->report, json_tmp, "the merged report") ||
 	    temp_file(&c->html, html_tmp, "the final page"))
 		goto out;
