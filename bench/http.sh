@@ -49,7 +49,9 @@
 # (./blast), BLAST_BASE (unset; another blast build, say main's, run
 # beside BLAST in every round of the closed, pipeline and sink sections,
 # with its own rows and its ratios to BLAST), HTTP_SINK
-# (.output/bench/http_sink), PEER_PYTHON (/usr/bin/python3), PACE_BATCH
+# (.output/bench/http_sink), HTTP_SINK_BASE (unset; another http_sink
+# build: the sink section also runs blast, and BLAST_BASE, into it every
+# round, with the ratios), PEER_PYTHON (/usr/bin/python3), PACE_BATCH
 # (1ms: the open section also runs blast --pace-batch this wide; empty: not).
 # Needs: make (blast, bench binaries); Debian packages nginx,
 # wrk, python3-locust (all in scripts/install-deps.sh).
@@ -61,6 +63,7 @@ cd "$(dirname "$0")/.." || exit 1
 
 BLAST=${BLAST:-./blast}
 HTTP_SINK=${HTTP_SINK:-.output/bench/http_sink}
+HTTP_SINK_BASE=${HTTP_SINK_BASE:-}
 PEER_PYTHON=${PEER_PYTHON:-/usr/bin/python3}
 NGINX=/usr/sbin/nginx
 ROUNDS=${ROUNDS:-3}
@@ -93,6 +96,7 @@ done
 [ -x "$NGINX" ] || die "$NGINX missing (Debian package nginx)"
 command -v wrk >/dev/null || die "wrk missing (Debian package wrk)"
 [ -x "$HTTP_SINK" ] || die "$HTTP_SINK not built (run make)"
+[ -z "$HTTP_SINK_BASE" ] || [ -x "$HTTP_SINK_BASE" ] || die "HTTP_SINK_BASE $HTTP_SINK_BASE is not an executable"
 [ -x "$BLAST" ] || die "$BLAST not built (run make)"
 BLAST_BASE=${BLAST_BASE:-}
 [ -z "$BLAST_BASE" ] || [ -x "$BLAST_BASE" ] || die "BLAST_BASE $BLAST_BASE is not an executable"
@@ -365,12 +369,12 @@ base_rows() {
 	echo
 }
 
-# start_sink_http: bench/http_sink (one thread) on a free port; sets
-# SINK_PORT, SINK_PID.
+# start_sink_http [BINARY]: bench/http_sink (one thread; or BINARY) on a
+# free port; sets SINK_PORT, SINK_PID.
 start_sink_http() {
 	local i
 	rm -f "$TMP/sink.out"
-	"$HTTP_SINK" --port 0 >"$TMP/sink.out" 2>"$TMP/sink.err" &
+	"${1:-$HTTP_SINK}" --port 0 >"$TMP/sink.out" 2>"$TMP/sink.err" &
 	SINK_PID=$!
 	PIDS+=("$SINK_PID")
 	for i in $(seq 50); do
@@ -481,6 +485,10 @@ fi
 if has sink; then
 	echo
 	echo "## into bench/http_sink (1 thread), $PIPELINE requests in flight per connection"
+	if [ -n "$HTTP_SINK_BASE" ]; then
+		start_sink_http "$HTTP_SINK_BASE"
+		SB_PID=$SINK_PID SB_URL="http://127.0.0.1:$SINK_PORT/"
+	fi
 	start_sink_http
 	SINK_URL="http://127.0.0.1:$SINK_PORT/"
 	fmt_row client "req/s" cpu_s "req/cpu_s" wakes/req srv_core p50 p99 p999 note
@@ -490,10 +498,25 @@ if has sink; then
 		run_blast "$SINK_PID" "$SINK_URL" --pipeline "$PIPELINE"
 		take s_blast "$i"
 		base_run s_base "$i" "$SINK_PID" "$SINK_URL" --pipeline "$PIPELINE"
+		[ -n "$HTTP_SINK_BASE" ] || continue
+		run_blast "$SB_PID" "$SB_URL" --pipeline "$PIPELINE"
+		take s_sb "$i"
+		base_run s_bsb "$i" "$SB_PID" "$SB_URL" --pipeline "$PIPELINE"
 	done
 	row s_wrk "wrk -t1 wrk_pipeline.lua $PIPELINE"
 	row s_blast "blast --pipeline $PIPELINE"
 	base_rows s_base s_blast "BLAST_BASE --pipeline $PIPELINE"
+	if [ -n "$HTTP_SINK_BASE" ]; then
+		row s_sb "blast into HTTP_SINK_BASE"
+		ratios s_blast s_sb RATE
+		[ -n "$X_MED" ] && printf '# HTTP_SINK / HTTP_SINK_BASE (this build): req/s median x%.2f (min x%.2f)\n' "$X_MED" "$X_MIN"
+		if [ -n "$BLAST_BASE" ]; then
+			row s_bsb "BLAST_BASE into HTTP_SINK_BASE"
+			ratios s_blast s_bsb RATE
+			[ -n "$X_MED" ] && printf '# this build into HTTP_SINK / BLAST_BASE into HTTP_SINK_BASE: req/s median x%.2f (min x%.2f)\n' "$X_MED" "$X_MIN"
+		fi
+		stop_pid "$SB_PID"
+	fi
 	label="http_sink: blast >= 3,000,000 requests/s per worker"
 	v=$(runs_median s_blast RATE)
 	if [ -n "$v" ]; then

@@ -83,8 +83,8 @@ struct http_dec {
 	 * request this response answers was HEAD (6.3 item 1: no body); set
 	 * it before the response's first byte is fed. */
 	uint32_t max_head;   /* bytes of a head (status line and fields; each 1xx too) */
-	uint64_t max_body;   /* body bytes, whatever the framing */
 	bool head_req;
+	uint64_t max_body;   /* body bytes, whatever the framing */
 
 	/* The response in progress (or just ended), read-only. */
 	uint16_t status;     /* 100..599 once the status line is read, else 0 */

@@ -395,8 +395,10 @@ static void response_ok(struct worker *w, struct conn *c, struct hconn *h, struc
 		acks_flush(w, c, a);
 }
 
-/* Takes every byte: the decoder keeps its place between reads. */
-static size_t http_on_run(struct worker *w, struct conn *c, const uint8_t *buf, size_t len)
+/* The responses in buf, their times to first byte recorded through ttfb
+ * (http_on_run). */
+static size_t on_run(struct worker *w, struct conn *c, const uint8_t *buf, size_t len,
+		     struct hist_run *ttfb)
 {
 	struct hworker *hw = w->pstate;
 	struct hconn *h = c->pstate;
@@ -423,7 +425,7 @@ static size_t http_on_run(struct worker *w, struct conn *c, const uint8_t *buf, 
 		if (http_dec_idle(&h->dec)) {
 			const struct msg_slot *s = &c->slots[h->queue[h->head]];
 			uint64_t t = w->rx_ns ? w->rx_ns : w->now;
-			hist_record(w->e2e, (int64_t)(t - s->sent_ns));
+			hist_run_record(w->e2e, ttfb, (int64_t)(t - s->sent_ns));
 		}
 		unsigned ev;
 		/* The memo of the target this response answers. */
@@ -450,6 +452,18 @@ static size_t http_on_run(struct worker *w, struct conn *c, const uint8_t *buf, 
 	}
 	acks_flush(w, c, &a);
 	return len;
+}
+
+/* Takes every byte: the decoder keeps its place between reads. Times to
+ * first byte go in as a run: the responses one read brings to requests
+ * sent together have the same one. */
+static size_t http_on_run(struct worker *w, struct conn *c, const uint8_t *buf, size_t len)
+{
+	struct hist_run ttfb = hist_run_start(w->e2e);
+	size_t k = on_run(w, c, buf, len, &ttfb);
+
+	hist_run_end(w->e2e, &ttfb);
+	return k;
 }
 
 static bool http_on_eof(struct worker *w, struct conn *c)
@@ -553,7 +567,8 @@ static bool put_request(struct worker *w, struct conn *c, struct chunk *ch, stru
 	h->line[slot] = r->line;
 	h->tries[slot] = r->tries;
 	h->target[slot] = r->target;
-	h->queue[(h->head + h->n++) % w->slot_cap] = slot;
+	uint32_t q = h->head + h->n++; /* a ring: no division per request */
+	h->queue[q < w->slot_cap ? q : q - w->slot_cap] = slot;
 	c->inflight++;
 	return true;
 }
