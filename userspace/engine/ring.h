@@ -30,6 +30,7 @@ enum op {
  * listener than that get their SYNs dropped and wait a 1 s retransmit. The
  * budget is per listener (setup.c: connects_in_flight). */
 #define CONNECTS_IN_FLIGHT 64
+#define CONNECTS_PER_WORKER 16
 #define NO_CONN UINT32_MAX
 /* Batched waits (batch_waits()): return at this many completions, or this
  * long after the wait began. */

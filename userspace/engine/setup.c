@@ -140,30 +140,32 @@ static bool same_endpoint(const struct blast_target *a, const struct blast_targe
 	return a->addr_len == b->addr_len && !memcmp(&a->addr, &b->addr, a->addr_len);
 }
 
-/* Handshakes one worker keeps in flight. The accept backlog is per
- * listener: connections dealt round robin over T distinct targets give each
- * its share, so a worker may take CONNECTS_IN_FLIGHT * T / workers (at most
- * CONNECTS_IN_FLIGHT). With 27 workers on 27 brokers that is 64 each, not
- * 2: a worker whose broker answers late no longer idles, and both sides
- * take their connects in larger batches (less CPU per connection).
- * Fan-out and placed connections (Kafka) are not dealt evenly: they share
- * the one budget as before. */
+/* Handshakes one worker keeps in flight: CONNECTS_IN_FLIGHT shared by the
+ * workers. The accept backlog is per listener, though: with connections
+ * dealt round robin over T distinct targets each worker may take
+ * CONNECTS_IN_FLIGHT * T / workers, up to CONNECTS_PER_WORKER. With 27
+ * workers on 27 brokers that is 16 each, not 2: each wake of a worker or
+ * a broker then finds a batch of connects, not one or two (a third less
+ * CPU per connection on both sides, docs/scale.md); past 16 the broker's
+ * queue only adds to the connect latency. Fan-out and placed connections
+ * (Kafka) are not dealt evenly: they share the one budget. */
 static uint32_t connects_in_flight(const struct worker *w)
 {
-	uint32_t distinct = 1;
+	uint32_t shared = CONNECTS_IN_FLIGHT / w->n_workers, distinct = 0;
 
-	if (!w->p->place && !opts_fanout(w->o)) {
-		distinct = 0;
-		for (uint32_t i = 0; i < w->n_addrs; i++) {
-			uint32_t j = 0;
-			while (j < i && !same_endpoint(&w->addrs[i], &w->addrs[j]))
-				j++;
-			distinct += j == i;
-		}
+	if (w->p->place || opts_fanout(w->o))
+		return shared ? shared : 1;
+	for (uint32_t i = 0; i < w->n_addrs; i++) {
+		uint32_t j = 0;
+		while (j < i && !same_endpoint(&w->addrs[i], &w->addrs[j]))
+			j++;
+		distinct += j == i;
 	}
 	uint64_t n = (uint64_t)CONNECTS_IN_FLIGHT * distinct / w->n_workers;
-	if (n > CONNECTS_IN_FLIGHT)
-		n = CONNECTS_IN_FLIGHT;
+	if (n > CONNECTS_PER_WORKER)
+		n = CONNECTS_PER_WORKER;
+	if (n < shared)
+		n = shared;
 	return n ? (uint32_t)n : 1;
 }
 
