@@ -257,10 +257,12 @@ PIDS+=("$bpid")
 # cpu_time's child, timeout: stopping it stops blast (cpu_time would not).
 sleep 0.2
 for p in $(pgrep -P "$bpid"); do PIDS+=("$p"); done
-# blast's live line (each second) says when every connection is up.
+# blast's live line (each second) says when every connection is up. The
+# watch forks once a turn (tail), not four times: its CPU is taken from
+# the two the open needs.
 seen_s=""
 while kill -0 "$bpid" 2>/dev/null; do
-	if [ -z "$seen_s" ] && tail -c 300 "$TMP/hold.err" | tr '\r' '\n' | grep -q "conns $COUNT/$COUNT "; then
+	if [ -z "$seen_s" ] && [[ $(tail -c 300 "$TMP/hold.err") == *"conns $COUNT/$COUNT "* ]]; then
 		seen_s=$(calc "$(now) - $t0")
 		mqt1=$(brokers_ticks)
 		busy1=$(busy_ticks)
@@ -269,7 +271,7 @@ while kill -0 "$bpid" 2>/dev/null; do
 		sleep 1 # let the CONNACKs and the brokers' allocations settle
 		read -r slab1 tcpm1 mq1 avail1 inuse1 ct1 sun1 <<<"$(snapshot)"
 	fi
-	sleep 0.1
+	sleep 0.2
 done
 wait "$bpid"
 rc=$?
@@ -388,8 +390,15 @@ fi
 echo "conntrack: $ct0 -> ${ct1:-?} entries of $("${IN[@]}" cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null || echo -)" \
 	"(0: no rule tracks this namespace's loopback; with one, nf_conntrack_max is a limit)"
 echo "handshakes lost or retried in the namespace (nstat): open ${drops1:-?}; both runs $(tcp_drops)"
-echo "accept queue: mosquitto listens with a backlog of 100 (somaxconn caps it); blast keeps" \
-	"at most 64 connects in flight over all its workers"
+# blast's handshakes in flight (engine/setup.c): 64 shared by the workers,
+# or 64 x listeners / workers each, at most 16, when there are more listeners.
+hs=$((64 * N_BROKERS / WORKERS))
+[ "$hs" -gt 16 ] && hs=16
+[ "$hs" -lt $((64 / WORKERS)) ] && hs=$((64 / WORKERS))
+[ "$hs" -ge 1 ] || hs=1
+echo "accept queue: mosquitto listens with a backlog of 100 (somaxconn caps it); each of blast's" \
+	"$WORKERS workers keeps at most $hs handshakes in flight (64 x $N_BROKERS listeners / $WORKERS workers," \
+	"at most 16; 64 shared by all with one listener), about $((hs * WORKERS / N_BROKERS > 0 ? hs * WORKERS / N_BROKERS : 1)) per listener"
 
 cp "$TMP/hold.json" "$KEEP/hold.json" 2>/dev/null
 cp "$TMP/qos1.json" "$KEEP/qos1.json" 2>/dev/null

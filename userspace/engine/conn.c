@@ -288,7 +288,8 @@ void conn_open(struct worker *w, struct conn *c)
 		return;
 	}
 	c->fd = fd;
-	rxstamp_enable(fd); /* without stamps, receipts are timed by the loop */
+	if (w->stamp_reads)
+		rxstamp_enable(fd); /* without stamps, receipts are timed by the loop */
 	c->seg_stamped = w->rxs && rxseg_attach(w->rxs, (uint32_t)(c - w->conns), fd, &c->rxs) == 0;
 	struct io_uring_sqe *sqe = get_sqe(w);
 	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&t->addr, t->addr_len);

@@ -126,6 +126,7 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 	signal(SIGINT, SIG_IGN);          /* Ctrl-C reaches the parent, which tells us */
 	signal(SIGPIPE, SIG_IGN);
 	srand((unsigned)(getpid() ^ mono_ns()));
+	w.run_pid = (uint64_t)getppid(); /* once: each CONNECT's {pid} would cost a syscall */
 	if (setup(&w) < 0) {
 		if (!w.slot->error[0])
 			snprintf(w.slot->error, sizeof(w.slot->error), "worker setup: out of memory");

@@ -26,9 +26,11 @@ enum op {
 #define PUBLISH_NS (100 * NSEC_PER_MSEC)
 #define HANDSHAKE_TIMEOUT_NS (10 * NSEC_PER_SEC)
 #define CLOSE_TIMEOUT_NS (2 * NSEC_PER_SEC)
-/* mosquitto listens with a backlog of 100: more handshakes in flight than
- * that get their SYNs dropped and wait a 1 s retransmit. */
+/* mosquitto listens with a backlog of 100: more handshakes in flight to one
+ * listener than that get their SYNs dropped and wait a 1 s retransmit. The
+ * budget is per listener (setup.c: connects_in_flight). */
 #define CONNECTS_IN_FLIGHT 64
+#define CONNECTS_PER_WORKER 16
 #define NO_CONN UINT32_MAX
 /* Batched waits (batch_waits()): return at this many completions, or this
  * long after the wait began. */

@@ -27,6 +27,8 @@ static bool batch_capable(const struct proto_ops *p, const struct blast_opts *o)
 static bool rbuf_geometry(const struct proto_ops *p, const struct blast_opts *o, bool seg_stamps,
 			  uint32_t n_conns, uint32_t *size, uint32_t *count);
 static int setup_ring(struct worker *w);
+static bool same_endpoint(const struct blast_target *a, const struct blast_target *b);
+static uint32_t connects_in_flight(const struct worker *w);
 
 /* Runs that time what arrives: acks (qos > 0, or as the protocol says)
  * or receipts (fan-out). Others have nothing to stamp. */
@@ -132,6 +134,41 @@ static int setup_ring(struct worker *w)
 	return 0;
 }
 
+/* The same listening socket: address and port. */
+static bool same_endpoint(const struct blast_target *a, const struct blast_target *b)
+{
+	return a->addr_len == b->addr_len && !memcmp(&a->addr, &b->addr, a->addr_len);
+}
+
+/* Handshakes one worker keeps in flight: CONNECTS_IN_FLIGHT shared by the
+ * workers. The accept backlog is per listener, though: with connections
+ * dealt round robin over T distinct targets each worker may take
+ * CONNECTS_IN_FLIGHT * T / workers, up to CONNECTS_PER_WORKER. With 27
+ * workers on 27 brokers that is 16 each, not 2: each wake of a worker or
+ * a broker then finds a batch of connects, not one or two (a third less
+ * CPU per connection on both sides, docs/scale.md); past 16 the broker's
+ * queue only adds to the connect latency. Fan-out and placed connections
+ * (Kafka) are not dealt evenly: they share the one budget. */
+static uint32_t connects_in_flight(const struct worker *w)
+{
+	uint32_t shared = CONNECTS_IN_FLIGHT / w->n_workers, distinct = 0;
+
+	if (w->p->place || opts_fanout(w->o))
+		return shared ? shared : 1;
+	for (uint32_t i = 0; i < w->n_addrs; i++) {
+		uint32_t j = 0;
+		while (j < i && !same_endpoint(&w->addrs[i], &w->addrs[j]))
+			j++;
+		distinct += j == i;
+	}
+	uint64_t n = (uint64_t)CONNECTS_IN_FLIGHT * distinct / w->n_workers;
+	if (n > CONNECTS_PER_WORKER)
+		n = CONNECTS_PER_WORKER;
+	if (n < shared)
+		n = shared;
+	return n ? (uint32_t)n : 1;
+}
+
 int setup(struct worker *w)
 {
 	const struct blast_opts *o = w->o;
@@ -195,9 +232,11 @@ int setup(struct worker *w)
 	}
 	w->live = w->n_conns;
 	w->sendq_head = w->sendq_tail = NO_CONN;
-	w->max_connecting = CONNECTS_IN_FLIGHT / w->n_workers;
-	if (w->max_connecting < 1)
-		w->max_connecting = 1;
+	w->max_connecting = connects_in_flight(w);
+	/* A connect-only run (--messages 0, no receivers) times nothing it
+	 * reads: its sockets go without receive stamps (one setsockopt less
+	 * per connection). */
+	w->stamp_reads = !(o->has_messages && o->messages == 0 && !opts_fanout(o));
 
 	/* The schedule share of this worker. */
 	w->rate = o->rate ? o->rate / w->n_workers + (w->id < o->rate % w->n_workers) : 0;

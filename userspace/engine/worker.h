@@ -140,6 +140,7 @@ struct worker {
 	struct msghdr rx_msg;
 	struct rx_clock rxc;
 	uint64_t rx_ns;
+	bool stamp_reads;         /* sockets ask for receive stamps: the run times something it reads */
 	/* Segment stamps (rxseg.h), when loaded: the read being parsed, the
 	 * sequence number of its first byte, and where in it the message
 	 * being handled ends (worker_rx_mark). */
@@ -177,6 +178,7 @@ struct worker {
 
 	/* Room for a topic or client id once expanded (at most 65535 bytes). */
 	char *scratch;
+	uint64_t run_pid;      /* the blast process that forked this worker: {pid} */
 	/* Protobuf payloads: one generator per worker, and its output buffer. */
 	struct payload_gen *pgen;
 	uint8_t *pbuf;

@@ -42,7 +42,7 @@ static ssize_t mq_hello(struct worker *w, struct conn *c, uint8_t *out, size_t c
 	const struct blast_opts *o = w->o;
 	char *client_id = w->scratch;
 	int n = template_expand(client_id, SCRATCH_LEN, o->client_id, opts_conn_no(o, c->idx), 0,
-				(uint64_t)getppid());
+				w->run_pid);
 
 	if (n < 0)
 		return n;
