@@ -52,7 +52,8 @@
 # (.output/bench/http_sink), HTTP_SINK_BASE (unset; another http_sink
 # build: the sink section also runs blast, and BLAST_BASE, into it every
 # round, with the ratios), PEER_PYTHON (/usr/bin/python3), PACE_BATCH
-# (1ms: the open section also runs blast --pace-batch this wide; empty: not).
+# (auto: the open section also runs blast --pace-batch auto, 2 ms at 4000/s
+# over 16 connections; or a width such as 1ms; empty: not).
 # Needs: make (blast, bench binaries); Debian packages nginx,
 # wrk, python3-locust (all in scripts/install-deps.sh).
 # R_* figures are read back by name (${!v}), which shellcheck cannot see.
@@ -71,7 +72,7 @@ CONNS=${CONNS:-16}
 DURATION=${DURATION:-5}
 PIPELINE=${PIPELINE:-16}
 RATE=${RATE:-4000}
-PACE_BATCH=${PACE_BATCH-1ms}
+PACE_BATCH=${PACE_BATCH-auto}
 SECTIONS=${SECTIONS:-closed pipeline open sink}
 INSTR_REQS=${INSTR_REQS:-20000}
 HZ=$(getconf CLK_TCK)

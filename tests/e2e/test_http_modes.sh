@@ -105,6 +105,20 @@ sent=$(json_get "$r" sent)
 [ "$(python3 -c "print(int($turns < 0.6 * $sent))")" = 1 ] ||
 	fail "--pace-batch 2ms: $turns loop turns for $sent requests, want under 0.6 a request"
 
+# --pace-batch auto from the rate: 2000/s over 4 connections is a request
+# every 500 us, 8 of them 4 ms, but half a connection's interval (2 ms) is
+# 1 ms: two requests a wake, each on its own connection.
+run_blast 20 --proto http --target "$URL/ping" --conns 4 --rate 2000 --duration 2s \
+	--pace-batch auto --quiet --report "$T/auto.json"
+r=$T/auto.json
+expect_jsons "$r" failed == 0 unacked == 0 errors eq '{}' sent -ge 3800 exit_status == 0 \
+	config.pace_batch_us == 1000 config.pace_batch_auto eq true
+check_accounting "$r"
+turns=$(json_get "$r" diagnosis.io_uring.turns)
+sent=$(json_get "$r" sent)
+[ "$(python3 -c "print(int($turns < 0.75 * $sent))")" = 1 ] ||
+	fail "--pace-batch auto: $turns loop turns for $sent requests, want under 0.75 a request"
+
 run_blast 20 --proto http --target "$URL/post?c={conn}&s={seq}" --payload-size 1000 --conns 2 \
 	--messages 200 --quiet --report "$T/post.json"
 ran "$T/post.json" 200 "POST 1000 bytes" http.body_bytes == 600

@@ -75,7 +75,8 @@ static void test_schedule(void)
 static void test_pacing(void)
 {
 	struct blast_opts o = { .pace_batch_ns = PACE_BATCH_DEFAULT_NS };
-	struct worker w = { .o = &o, .phase = PHASE_RUNNING, .limit = UINT64_MAX, .rate = 10000 };
+	struct worker w = { .o = &o, .phase = PHASE_RUNNING, .limit = UINT64_MAX, .rate = 10000,
+			    .pace_batch_ns = PACE_BATCH_DEFAULT_NS };
 
 	w.t0 = 5 * NSEC_PER_SEC;
 	w.now = w.t0;
@@ -83,15 +84,15 @@ static void test_pacing(void)
 	CHECK_EQ_INT(sched_due(&w), 1);
 	CHECK_EQ_INT(sched_sendable(&w), 3);
 	/* A 1 ms batch holds 11; none holds only what is due, woken on time. */
-	o.pace_batch_ns = NSEC_PER_MSEC;
+	w.pace_batch_ns = NSEC_PER_MSEC;
 	CHECK_EQ_INT(sched_sendable(&w), 11);
-	o.pace_batch_ns = 0;
+	w.pace_batch_ns = 0;
 	CHECK_EQ_INT(sched_sendable(&w), 1);
 	w.next_msg = 3;
 	CHECK_EQ_INT(sched_wake(&w), w.t0 + 300 * NSEC_PER_USEC);
-	o.pace_batch_ns = 60 * NSEC_PER_USEC;
+	w.pace_batch_ns = 60 * NSEC_PER_USEC;
 	CHECK_EQ_INT(sched_wake(&w), w.t0 + 270 * NSEC_PER_USEC);
-	o.pace_batch_ns = PACE_BATCH_DEFAULT_NS;
+	w.pace_batch_ns = PACE_BATCH_DEFAULT_NS;
 	w.next_msg = 0;
 	w.next_msg = 3;
 	CHECK_EQ_INT(sched_wake(&w), w.t0 + 300 * NSEC_PER_USEC - PACE_WAKE_EARLY_NS);
@@ -106,6 +107,26 @@ static void test_pacing(void)
 	w.now = w.t_end - NSEC_PER_USEC;
 	CHECK_EQ_INT(sched_sendable(&w), 10);
 	CHECK_EQ_INT(sched_due(&w), 10);
+}
+
+/* --pace-batch auto: 8 messages' worth of a worker's schedule, at most
+ * one per connection (half a connection's interval) and 2 ms, at least
+ * the default; a set --pace-batch is taken as it is. */
+static void test_pace_auto(void)
+{
+	struct blast_opts o = { .pace_batch_ns = 750000, .pace_batch_auto = false };
+
+	CHECK_EQ_INT(opts_pace_batch_ns(&o, 4000, 16), 750000);
+	o.pace_batch_auto = true;
+	CHECK_EQ_INT(opts_pace_batch_ns(&o, 4000, 16), 2000000);  /* 8 x 250 us */
+	CHECK_EQ_INT(opts_pace_batch_ns(&o, 10000, 16), 800000);  /* 8 x 100 us */
+	CHECK_EQ_INT(opts_pace_batch_ns(&o, 10000, 4), 200000);   /* 4 x 100 us / 2 */
+	CHECK_EQ_INT(opts_pace_batch_ns(&o, 2000, 10), 2000000);  /* 8 x 500 us, capped */
+	CHECK_EQ_INT(opts_pace_batch_ns(&o, 50000, 10), PACE_BATCH_DEFAULT_NS);
+	CHECK_EQ_INT(opts_pace_batch_ns(&o, 100, 1), 2000000);
+	CHECK_EQ_INT(opts_pace_batch_ns(&o, 0, 16), PACE_BATCH_DEFAULT_NS);
+	o.rate = 4000, o.conns = 16, o.workers = 2;               /* 2000/s over 8 each */
+	CHECK_EQ_INT(opts_pace_batch_run_ns(&o), 2000000);
 }
 
 static void test_sendq(void)
@@ -140,6 +161,7 @@ int main(void)
 {
 	test_schedule();
 	test_pacing();
+	test_pace_auto();
 	test_sendq();
 	return t_done("test_engine");
 }

@@ -39,7 +39,7 @@ static void test_defaults(void)
 	CHECK(!o.has_messages);
 	CHECK(o.duration_ns == 0);
 	CHECK(o.drain_timeout_ns == 5000000000ull);
-	CHECK(o.pace_batch_ns == 200000ull);
+	CHECK(o.pace_batch_ns == 200000ull && !o.pace_batch_auto);
 	CHECK_EQ_INT(o.qos, 0);
 	CHECK_EQ_INT(o.inflight, 64);
 	CHECK(o.topic && !strcmp(o.topic, "blast/{conn}"));
@@ -223,7 +223,7 @@ static void test_good(void)
 		  "--payload-size=0", "--retain", "--client-id=c{conn}", "--username=u",
 		  "--password=p", "--keepalive=0", "--mqtt-version=5", "--reconnect", "--churn",
 		  "--workers=3", "--quiet", "--pace-batch=750us")) {
-		CHECK(o.pace_batch_ns == 750000ull);
+		CHECK(o.pace_batch_ns == 750000ull && !o.pace_batch_auto);
 		CHECK_EQ_INT(o.conns, 2000);
 		CHECK(o.rate == 1000000);
 		CHECK(o.has_messages && o.messages == 0);
@@ -243,6 +243,11 @@ static void test_good(void)
 		CHECK_EQ_INT(o.workers, 3);
 		opts_free(&o);
 	}
+	if (!GOOD(&o, "--rate", "4000", "--conns", "16", "--pace-batch", "auto")) {
+		CHECK(o.pace_batch_auto && opts_pace_batch_run_ns(&o) == 2000000ull);
+		opts_free(&o);
+	}
+	BAD("--pace-batch soon: a duration (like 200us or 2ms) or auto", "--pace-batch", "soon");
 	/* Repeated flags: the last one wins and nothing leaks. */
 	if (!GOOD(&o, "--topic", "x", "--topic", "y/{conn}", "--qos", "2", "--qos", "0",
 		  "--username", "a", "--username", "b")) {

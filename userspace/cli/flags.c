@@ -48,6 +48,19 @@ static int set_listen_target(struct blast_opts *o, const char *flag, const char 
 	return listen_target_add(o, arg);
 }
 
+/* --pace-batch T, or auto: as wide as the rate asks (opts_pace_batch_ns). */
+static int set_pace_batch(struct blast_opts *o, const char *flag, const char *arg)
+{
+	o->pace_batch_auto = strcmp(arg, "auto") == 0;
+	if (o->pace_batch_auto) {
+		o->pace_batch_ns = PACE_BATCH_DEFAULT_NS;
+		return 0;
+	}
+	if (*arg && (*arg < '0' || *arg > '9'))
+		return cli_fail("%s %s: a duration (like 200us or 2ms) or auto", flag, cli_quote(arg));
+	return duration_arg(flag, arg, true, &o->pace_batch_ns);
+}
+
 /* --steps 10,100,1000: a ladder of batch sizes. */
 static int set_steps(struct blast_opts *o, const char *flag, const char *arg)
 {
@@ -267,7 +280,7 @@ const struct flag flags[F__COUNT] = {
 	[F_CONNS] = { "conns", .letter = 'c', NUMBER(1, CONNS_MAX), TO(conns) },
 	[F_RAMP] = { "ramp", NUMBER(1, UINT32_MAX), TO(ramp) },
 	[F_RATE] = { "rate", .letter = 'r', NUMBER(1, UINT64_MAX), TO(rate) },
-	[F_PACE_BATCH] = { "pace-batch", DURATION(true), TO(pace_batch_ns) },
+	[F_PACE_BATCH] = { "pace-batch", CUSTOM(set_pace_batch) },
 	[F_MESSAGES] = { "messages", .letter = 'L', NUMBER(0, UINT64_MAX), TO(messages), .groups = G_NOT_SEARCH,
 			 .then = messages_given },
 	[F_DURATION] = { "duration", .letter = 'd', DURATION(false), TO(duration_ns), .groups = G_NOT_SEARCH },

@@ -27,6 +27,10 @@
  * may leave to share a wake; docs/pacing.md measures the trade. */
 #define PACE_BATCH_DEFAULT_NS 200000ull
 #define PACE_BATCH_MAX_NS 10000000ull
+/* --pace-batch auto: about PACE_AUTO_MSGS messages of a worker's schedule
+ * per wake, at most PACE_AUTO_MAX_NS (opts_pace_batch_ns). */
+#define PACE_AUTO_MSGS 8u
+#define PACE_AUTO_MAX_NS 2000000ull
 /* --proto ws: the ASCII header every message starts with (encoders/blws.h). */
 #define WS_HEADER_LEN BLWS_LEN
 #define WS_DEFAULT_PAYLOAD 58 /* --proto ws: 2 + 4 (mask) + 58 = a 64-byte frame */
@@ -94,6 +98,7 @@ struct blast_opts {
 	uint32_t ramp;          /* --ramp: connections opened per second; 0 = as fast as accepted */
 	uint64_t rate;          /* --rate: messages per second in total; 0 = unlimited */
 	uint64_t pace_batch_ns; /* --pace-batch: a paced wake sends what is due this far ahead */
+	bool pace_batch_auto;   /* --pace-batch auto: from the rate (opts_pace_batch_ns) */
 	uint64_t messages;      /* --messages; 0 with has_messages = connect only */
 	bool has_messages;
 	uint64_t duration_ns;   /* --duration; 0 = until --messages or SIGINT */
@@ -266,6 +271,39 @@ const char *opts_proto_name(const struct blast_opts *o);
 static inline bool opts_fanout(const struct blast_opts *o)
 {
 	return o->proto == PROTO_WS || (o->proto == PROTO_MQTT && o->sub_topic);
+}
+
+/* The paced batch of a worker sending rate messages/s over senders
+ * connections. --pace-batch auto gathers PACE_AUTO_MSGS messages' worth of
+ * the schedule per wake, but no more than half a connection's own interval
+ * (so a batch gives each connection at most one message: a broker without
+ * TCP_NODELAY holds a second ack, docs/pacing.md), and no more than
+ * PACE_AUTO_MAX_NS; never less than the default. Fewer wakes, but the
+ * server gets the batch at once: docs/pacing.md measures what it costs. */
+static inline uint64_t opts_pace_batch_ns(const struct blast_opts *o, uint64_t rate,
+					  uint64_t senders)
+{
+	if (!o->pace_batch_auto)
+		return o->pace_batch_ns;
+	if (!rate)
+		return PACE_BATCH_DEFAULT_NS;
+	uint64_t interval = 1000000000ull / rate;
+	uint64_t b = PACE_AUTO_MSGS * interval;
+	uint64_t per_conn = (senders ? senders : 1) * interval / 2;
+	if (b > per_conn)
+		b = per_conn;
+	if (b > PACE_AUTO_MAX_NS)
+		b = PACE_AUTO_MAX_NS;
+	return b < PACE_BATCH_DEFAULT_NS ? PACE_BATCH_DEFAULT_NS : b;
+}
+
+/* The paced batch the report names: the first worker's (workers' shares
+ * of the rate and connections differ by one at most). */
+static inline uint64_t opts_pace_batch_run_ns(const struct blast_opts *o)
+{
+	uint64_t n = o->workers ? o->workers : 1;
+	uint64_t senders = (opts_fanout(o) ? o->publishers : o->conns) + n - 1;
+	return opts_pace_batch_ns(o, o->rate ? (o->rate + n - 1) / n : 0, senders / n);
 }
 
 /* MQTT subscribe-only (--publishers 0): the subscribers count deliveries

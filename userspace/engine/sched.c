@@ -40,7 +40,7 @@ uint64_t sched_due(const struct worker *w)
 
 uint64_t sched_sendable(const struct worker *w)
 {
-	return due_by(w, w->now + w->o->pace_batch_ns);
+	return due_by(w, w->now + w->pace_batch_ns);
 }
 
 uint64_t sched_time(const struct worker *w, uint64_t idx)
@@ -53,8 +53,8 @@ uint64_t sched_time(const struct worker *w, uint64_t idx)
 uint64_t sched_wake(const struct worker *w)
 {
 	uint64_t due = sched_time(w, w->next_msg);
-	uint64_t early = w->o->pace_batch_ns / 2 < PACE_WAKE_EARLY_NS ? w->o->pace_batch_ns / 2
-								      : PACE_WAKE_EARLY_NS;
+	uint64_t early = w->pace_batch_ns / 2 < PACE_WAKE_EARLY_NS ? w->pace_batch_ns / 2
+								   : PACE_WAKE_EARLY_NS;
 	return due > early ? due - early : 0;
 }
 

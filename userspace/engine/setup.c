@@ -259,6 +259,13 @@ int setup(struct worker *w)
 		w->limit = o->has_messages || !pubs ? lim : UINT64_MAX;
 		w->rate = o->rate && pubs && !rt ? 1 : rt;
 	}
+	uint64_t senders = w->n_conns;
+	if (opts_fanout(o)) {
+		senders = 0;
+		for (uint64_t pb = w->id; pb < o->publishers; pb += w->n_workers)
+			senders++;
+	}
+	w->pace_batch_ns = opts_pace_batch_ns(o, w->rate, senders);
 	w->slot_cap = o->qos ? o->inflight : 0;
 	w->slot_cap_m = w->slot_cap ? UINT64_MAX / w->slot_cap + 1 : 0;
 

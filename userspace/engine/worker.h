@@ -162,6 +162,7 @@ struct worker {
 	uint64_t t_ramp_start;
 	uint64_t t0;           /* schedule start (0 = not started) */
 	uint64_t rate;         /* this worker's share of --rate, 0 = unlimited */
+	uint64_t pace_batch_ns; /* --pace-batch, or what auto makes of this worker's rate */
 	uint64_t limit;        /* this worker's share of --messages, UINT64_MAX = none */
 	uint64_t next_msg;     /* schedule index of the next message to assign */
 	uint64_t t_end;        /* end of the publish phase (duration) */

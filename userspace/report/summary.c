@@ -444,7 +444,8 @@ static void json_config(struct json_writer *w, const struct blast_opts *o)
 	json_kv_u64(w, "conns", o->conns);
 	json_kv_u64(w, "ramp", o->ramp);
 	json_kv_u64(w, "rate", o->rate);
-	json_kv_u64(w, "pace_batch_us", o->pace_batch_ns / 1000);
+	json_kv_u64(w, "pace_batch_us", opts_pace_batch_run_ns(o) / 1000);
+	json_kv_bool(w, "pace_batch_auto", o->pace_batch_auto);
 	json_key(w, "messages");
 	if (o->has_messages)
 		json_u64(w, o->messages);
