@@ -234,8 +234,8 @@ int setup(struct worker *w)
 	w->sendq_head = w->sendq_tail = NO_CONN;
 	w->max_connecting = connects_in_flight(w);
 	/* A connect-only run (--messages 0, no receivers) times nothing it
-	 * reads: its sockets go without receive stamps (one setsockopt less
-	 * per connection). */
+	 * reads (handshakes are timed by the loop's clock): its sockets go
+	 * without receive stamps or the segment filter. */
 	w->stamp_reads = !(o->has_messages && o->messages == 0 && !opts_fanout(o));
 
 	/* The schedule share of this worker. */
@@ -322,7 +322,7 @@ int setup(struct worker *w)
 			 strerror(-r));
 		return r;
 	}
-	if (o->rx_stamps != RX_STAMPS_READ && w->n_conns && times_arrivals(w->p, o)) {
+	if (o->rx_stamps != RX_STAMPS_READ && w->n_conns && w->stamp_reads && times_arrivals(w->p, o)) {
 		char why[96];
 		if (rxseg_open(&w->rxs, w->n_conns, why, sizeof(why)) < 0 &&
 		    o->rx_stamps == RX_STAMPS_SEGMENT) {
