@@ -361,14 +361,16 @@ limits() {
 	fi
 }
 # resume_limits WHAT RESUMED FULL: how many times the full rate the
-# resumed one can be, by mosquitto's one thread (its ms per full handshake
-# over its ms per resumed one) and by the machine's total CPU (blast's and
-# mosquitto's together), beside what blast got.
+# resumed one is when both run at mosquitto's one-thread ceiling (its ms
+# per full handshake over its ms per resumed one) and when both run at the
+# machine's total-CPU ceiling (blast's and mosquitto's together), beside
+# what blast got (below the ceilings, as on a loaded machine, the ratio of
+# the rates is the scheduler's).
 resume_limits() {
 	local what=$1 r=$2 f=$3 rc rm fc fm
 	rc=$(med "$r" cpu) rm=$(med "$r" mq) fc=$(med "$f" cpu) fm=$(med "$f" mq)
 	for v in "$rc" "$rm" "$fc" "$fm"; do [ "$v" = - ] && return; done
-	printf '%s: ms per handshake full %s + %s, resumed %s + %s (blast + mosquitto): resumed/full at most x%.2f by mosquitto'"'"'s one thread, x%.2f by total CPU; got x%s\n' \
+	printf '%s: ms per handshake full %s + %s, resumed %s + %s (blast + mosquitto): resumed/full x%.2f when both are at mosquitto'"'"'s one-thread ceiling, x%.2f at the total-CPU one; got x%s\n' \
 		"$what" "$fc" "$fm" "$rc" "$rm" "$(calc "$fm / $rm")" "$(calc "($fc + $fm) / ($rc + $rm)")" \
 		"$(rmed "$r/$f")"
 }
