@@ -341,7 +341,7 @@ echo
 # and the machine's total-CPU ceiling, as conn/s and as multiples of
 # s_time's rate, which binds, and where blast got.
 limits() {
-	local what=$1 b=$2 s=$3 bc bm sc sm sr br one tot
+	local what=$1 b=$2 s=$3 bc bm sc sm sr br one tot sq
 	bc=$(med "$b" cpu) bm=$(med "$b" mq) sc=$(med "$s" cpu) sm=$(med "$s" mq)
 	sr=$(med "$s" rate) br=$(med "$b" rate)
 	for v in "$bc" "$bm" "$sc" "$sm" "$sr" "$br"; do [ "$v" = - ] && return; done
@@ -352,6 +352,13 @@ limits() {
 		"$(calc "$one / $sr")"
 	printf '  %s-core total-CPU ceiling %s*1000/(%s+%s) = %.0f conn/s = x%.2f s_time\n' "$CORES" \
 		"$CORES" "$bc" "$bm" "$tot" "$(calc "$tot / $sr")"
+	# s_time keeps one handshake going: on an idle machine its rate is
+	# 1000 / (its ms + mosquitto's ms); against that rate the ceilings do
+	# not move with the load.
+	sq=$(calc "1000 / ($sc + $sm)")
+	printf '  against s_time on an idle machine, 1000/(%s+%s) = %.0f conn/s: one-thread ceiling x%.2f, %s-core ceiling x%.2f; 3x needs %.1f cores at this CPU per handshake\n' \
+		"$sc" "$sm" "$sq" "$(calc "$one / $sq")" "$CORES" "$(calc "$tot / $sq")" \
+		"$(calc "3 * $sq * ($bc + $bm) / 1000")"
 	if [ "$(calc "$one <= $tot")" = 1 ]; then
 		printf '  binds: mosquitto'"'"'s one thread (x%.2f); blast got %.0f conn/s = x%.2f s_time = %.0f%% of it; 3x s_time needs %.0f conn/s\n' \
 			"$(calc "$one / $sr")" "$br" "$(calc "$br / $sr")" "$(calc "100 * $br / $one")" "$(calc "3 * $sr")"
