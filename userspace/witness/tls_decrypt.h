@@ -4,9 +4,10 @@
  * and for the suite and version, and each protected record decrypted with
  * its AEAD (AES-GCM, AES-CCM, ChaCha20-Poly1305) or, under TLS 1.2, its
  * AES-CBC and HMAC (MAC then encrypt, or encrypt then MAC when the
- * ServerHello agrees to it), checking padding and MAC: TLS 1.3 with the handshake, then
- * the application traffic secrets (and KeyUpdate's next ones), TLS 1.2
- * with the key block from the master secret after ChangeCipherSpec.
+ * ServerHello agrees to it), padding and MAC checked: TLS 1.3 with the
+ * handshake, then the application traffic secrets (and KeyUpdate's next
+ * ones), TLS 1.2 with the key block from the master secret after
+ * ChangeCipherSpec.
  * Application data goes to a callback, to be matched as if it had been
  * sent in the clear. Bytes come from a file: whatever they are, nothing
  * is read outside them, and a record that does not decrypt stops that

@@ -189,16 +189,22 @@ void tls_keylog_free(struct tls_keylog *kl)
 
 /* ---- suites ---- */
 
+/* id, name, TLS 1.3, seal (A: AEAD, C: CCM, B: CBC), key bytes, fixed IV
+ * bytes, tag bytes, explicit nonce, cipher, PRF/HKDF hash, MAC hash. */
 #define A TLS_SEAL_AEAD
 #define C TLS_SEAL_CCM
 #define B TLS_SEAL_CBC
 static const struct tls_suite suites[] = {
-	{ 0x1301, "TLS_AES_128_GCM_SHA256", true, A, 16, 12, 16, false, EVP_aes_128_gcm, EVP_sha256, NULL },
-	{ 0x1302, "TLS_AES_256_GCM_SHA384", true, A, 32, 12, 16, false, EVP_aes_256_gcm, EVP_sha384, NULL },
+	{ 0x1301, "TLS_AES_128_GCM_SHA256", true, A, 16, 12, 16, false,
+	  EVP_aes_128_gcm, EVP_sha256, NULL },
+	{ 0x1302, "TLS_AES_256_GCM_SHA384", true, A, 32, 12, 16, false,
+	  EVP_aes_256_gcm, EVP_sha384, NULL },
 	{ 0x1303, "TLS_CHACHA20_POLY1305_SHA256", true, A, 32, 12, 16, false, EVP_chacha20_poly1305,
 	  EVP_sha256, NULL },
-	{ 0x1304, "TLS_AES_128_CCM_SHA256", true, C, 16, 12, 16, false, EVP_aes_128_ccm, EVP_sha256, NULL },
-	{ 0x1305, "TLS_AES_128_CCM_8_SHA256", true, C, 16, 12, 8, false, EVP_aes_128_ccm, EVP_sha256, NULL },
+	{ 0x1304, "TLS_AES_128_CCM_SHA256", true, C, 16, 12, 16, false,
+	  EVP_aes_128_ccm, EVP_sha256, NULL },
+	{ 0x1305, "TLS_AES_128_CCM_8_SHA256", true, C, 16, 12, 8, false,
+	  EVP_aes_128_ccm, EVP_sha256, NULL },
 	{ 0x009c, "RSA-AES128-GCM-SHA256", false, A, 16, 4, 16, true, EVP_aes_128_gcm, EVP_sha256, NULL },
 	{ 0x009d, "RSA-AES256-GCM-SHA384", false, A, 32, 4, 16, true, EVP_aes_256_gcm, EVP_sha384, NULL },
 	{ 0x009e, "DHE-RSA-AES128-GCM-SHA256", false, A, 16, 4, 16, true, EVP_aes_128_gcm,
