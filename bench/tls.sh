@@ -13,7 +13,17 @@
 #    handshakes in TLS 1.3 (blast --tls-resume off, s_time -new); resumed
 #    ones in TLS 1.2 by session id (blast --tls-resume id, s_time -reuse:
 #    s_time resumes session ids only); and blast's TLS 1.3 tickets (the
-#    default). Beside each: the client's and mosquitto's CPU per handshake.
+#    default). Beside each: the client's and mosquitto's CPU per handshake,
+#    and the arithmetic of the limits: mosquitto's one-thread ceiling
+#    (1000 / its ms per handshake) and the machine's total-CPU ceiling
+#    (cores * 1000 / (blast's + mosquitto's ms per handshake)), each as a
+#    multiple of s_time's rate, and which one binds. Per server key (KEY:
+#    rsa = RSA-2048, ec = ECDSA P-256; "rsa ec" alternates both in each
+#    round). Then TLS 1.3 resumption by psk_ke (blast --tls-resume psk: no
+#    ECDHE on resumption, no forward secrecy for resumed sessions) against a
+#    second mosquitto whose OpenSSL allows it (OPENSSL_CONF: Options =
+#    AllowNoDHEKEX, Groups = P-256), beside full handshakes and tickets
+#    (psk_dhe_ke) on that same broker (blast --groups P-256 there).
 #    Targets: blast >= 3x s_time, full and resumed; tickets >= 3x full.
 # 2. Publishing into mosquitto, QoS 0 and QoS 1, CONNS connections, over
 #    plaintext and TLS 1.3: msg/s (QoS 1: acked / publish time; QoS 0:
@@ -25,8 +35,9 @@
 #    (the sink acks; with the default window of 64 and with 1024):
 #    messages per second of blast CPU (per core), TLS beside plaintext.
 #
-# Knobs (environment): REPEAT (5), HS_CONNS (16), HS_MSGS (2000: handshakes
-# per blast run), STIME (3: seconds per s_time run), CONNS (4), MESSAGES
+# Knobs (environment): REPEAT (5), KEY ("rsa": the server key, or "ec",
+# or "rsa ec"), PSK (1: the psk_ke part of 1; 0: none), HS_CONNS (16),
+# HS_MSGS (2000: handshakes per blast run), STIME (3: seconds per s_time run), CONNS (4), MESSAGES
 # (200000: QoS 1 into mosquitto), Q0_MESSAGES (1000000), SINK_MSGS
 # (5000000), PARTS ("hs pub sink"), BLAST (./blast), OUT (.output).
 # Needs: make all (blast, bench/sink); Debian packages mosquitto, openssl.
@@ -48,6 +59,8 @@ MESSAGES=${MESSAGES:-200000}
 Q0_MESSAGES=${Q0_MESSAGES:-1000000}
 SINK_MSGS=${SINK_MSGS:-5000000}
 PARTS=${PARTS:-hs pub sink}
+KEY=${KEY:-rsa}
+PSK=${PSK:-1}
 CORES=$(nproc)
 TMP=$(mktemp -d /tmp/blast-tlsbench.XXXXXX)
 PIDS=()
@@ -68,14 +81,45 @@ part() {
 [ -x "$BLAST" ] || die "$BLAST not built (run make)"
 [ -x "$MOSQUITTO" ] || die "$MOSQUITTO not installed"
 command -v openssl >/dev/null || die "openssl not installed"
+for k in $KEY; do
+	case $k in rsa | ec) ;; *) die "KEY: rsa, ec or \"rsa ec\", not $k" ;; esac
+done
 make_test_pki "$TMP/pki" || die "cannot make certificates"
 PKI=$TMP/pki
+make_ec_server_cert "$PKI" || die "cannot make the ECDSA certificate"
+# cert_of KEY: the PKI's certificate name for that server key.
+cert_of() { if [ "$1" = ec ]; then echo server-ec; else echo server; fi; }
 
-P_TLS=$(free_port)
-mapfile -t tls_lines < <(tls_listener "$P_TLS" "$PKI" server)
+# One TLS listener per server key (P_rsa, P_ec); the first key's serves
+# the publishing part.
+tls_lines=()
+declare -A P_KEY
+for k in $KEY; do
+	P_KEY[$k]=$(free_port)
+	mapfile -t -O "${#tls_lines[@]}" tls_lines < <(tls_listener "${P_KEY[$k]}" "$PKI" "$(cert_of "$k")")
+done
+FIRST_KEY=${KEY%% *}
+P_TLS=${P_KEY[$FIRST_KEY]}
 start_mosquitto "${tls_lines[@]}" || die "mosquitto not up"
+MQ_MAIN_PID=$MQ_PID
 TLS=(--target "mqtts://localhost:$P_TLS" --cacert "$PKI/ca.pem")
 PLAIN=(--target "127.0.0.1:$MQ_PORT")
+# The psk_ke broker: its own process, for its own OpenSSL config.
+declare -A PP_KEY
+if part hs && [ "$PSK" = 1 ]; then
+	printf '%s\n' "openssl_conf = init" "[init]" "ssl_conf = ssl" "[ssl]" "system_default = sys" \
+		"[sys]" "Options = AllowNoDHEKEX" "Groups = P-256" >"$TMP/psk.cnf"
+	psk_lines=()
+	for k in $KEY; do
+		PP_KEY[$k]=$(free_port)
+		mapfile -t -O "${#psk_lines[@]}" psk_lines < <(tls_listener "${PP_KEY[$k]}" "$PKI" "$(cert_of "$k")")
+	done
+	mkdir -p "$TMP/psk"
+	save_port=$MQ_PORT psk_conf=$TMP/psk.cnf psk_tmp=$TMP/psk
+	TMP=$psk_tmp OPENSSL_CONF=$psk_conf start_mosquitto "${psk_lines[@]}" || die "psk mosquitto not up"
+	MQ_PSK_PID=$MQ_PID
+	MQ_PID=$MQ_MAIN_PID MQ_PORT=$save_port
+fi
 
 # blast_run NAME ARGS...: one blast run; sets R_TIME (user sys wall), the
 # report in $TMP/NAME.json, or R_NOTE.
@@ -95,15 +139,17 @@ blast_run() {
 }
 
 # hs_blast NAME RESUME [ARGS]...: handshakes per second (R_rate), blast's
-# and mosquitto's CPU per handshake in ms (R_cpu, R_mq).
+# and mosquitto's CPU per handshake in ms (R_cpu, R_mq), into the broker
+# HS_PID listening on HS_PORT.
 hs_blast() {
 	local name=$1 resume=$2 m0 m1 n full res
 	shift 2
 	R_rate= R_cpu= R_mq= R_rec= R_bytes=
-	m0=$(cpu_ticks "$MQ_PID")
-	blast_run "$name" "${TLS[@]}" --churn --qos 0 --conns "$HS_CONNS" --workers "$CORES" \
-		--messages "$HS_MSGS" --tls-resume "$resume" "$@" || return
-	m1=$(cpu_ticks "$MQ_PID")
+	m0=$(cpu_ticks "$HS_PID")
+	blast_run "$name" --target "mqtts://localhost:$HS_PORT" --cacert "$PKI/ca.pem" --churn \
+		--qos 0 --conns "$HS_CONNS" --workers "$CORES" --messages "$HS_MSGS" \
+		--tls-resume "$resume" "$@" || return
+	m1=$(cpu_ticks "$HS_PID")
 	full=$(jget "$TMP/$name.json" handshake_us.tls_full.count)
 	res=$(jget "$TMP/$name.json" handshake_us.tls_resumed.count)
 	n=$((full + res))
@@ -123,11 +169,11 @@ hs_stime() {
 	local name=$1 m0 m1 n
 	shift
 	R_rate= R_cpu= R_mq= R_rec= R_bytes= R_NOTE=
-	m0=$(cpu_ticks "$MQ_PID")
+	m0=$(cpu_ticks "$HS_PID")
 	cpu_time "$TMP/$name.cpu" timeout -k 5 $((STIME + 60)) openssl s_time \
-		-connect "127.0.0.1:$P_TLS" -CAfile "$PKI/ca.pem" -verify 2 -time "$STIME" "$@" \
+		-connect "127.0.0.1:$HS_PORT" -CAfile "$PKI/ca.pem" -verify 2 -time "$STIME" "$@" \
 		>"$TMP/$name.out" 2>&1
-	m1=$(cpu_ticks "$MQ_PID")
+	m1=$(cpu_ticks "$HS_PID")
 	n=$(sed -n 's/^\([0-9]*\) connections in [0-9]* real seconds.*/\1/p' "$TMP/$name.out" | tail -1)
 	if [ -z "$n" ] || [ "$n" -eq 0 ] || grep -q ':error:' "$TMP/$name.out"; then
 		R_NOTE="s_time failed: $(grep -m1 -i error "$TMP/$name.out" | head -c 200)"
@@ -224,14 +270,24 @@ echo "# $CORES cores; $(openssl version); $("$MOSQUITTO" -h 2>/dev/null | head -
 for round in $(seq "$REPEAT"); do
 	RUN_RATE=()
 	if part hs; then
-		one st_full hs_stime -new
-		one b_full hs_blast off
-		one b_tick hs_blast ticket
-		one st_res hs_stime -reuse -tls1_2
-		one b_id hs_blast id --tls-version 1.2
-		ratio_of b_full st_full
-		ratio_of b_id st_res
-		ratio_of b_tick b_full
+		for k in $KEY; do
+			HS_PORT=${P_KEY[$k]} HS_PID=$MQ_MAIN_PID
+			one "st_full_$k" hs_stime -new
+			one "b_full_$k" hs_blast off
+			one "b_tick_$k" hs_blast ticket
+			one "st_res_$k" hs_stime -reuse -tls1_2
+			one "b_id_$k" hs_blast id --tls-version 1.2
+			ratio_of "b_full_$k" "st_full_$k"
+			ratio_of "b_id_$k" "st_res_$k"
+			ratio_of "b_tick_$k" "b_full_$k"
+			[ "$PSK" = 1 ] || continue
+			HS_PORT=${PP_KEY[$k]} HS_PID=$MQ_PSK_PID
+			one "p_full_$k" hs_blast off --groups P-256
+			one "p_tick_$k" hs_blast ticket --groups P-256
+			one "p_psk_$k" hs_blast psk --groups P-256
+			ratio_of "p_tick_$k" "p_full_$k"
+			ratio_of "p_psk_$k" "p_full_$k"
+		done
 	fi
 	if part pub; then
 		for q in 1 0; do
@@ -279,31 +335,89 @@ rmed() {
 	median $l
 }
 echo
+# limits WHAT BLAST STIME: the arithmetic of what bounds blast's rate
+# against s_time's: CPU per handshake (blast's, mosquitto's under blast,
+# s_time's and mosquitto's under s_time), mosquitto's one-thread ceiling
+# and the machine's total-CPU ceiling, as conn/s and as multiples of
+# s_time's rate, which binds, and where blast got.
+limits() {
+	local what=$1 b=$2 s=$3 bc bm sc sm sr br one tot sq
+	bc=$(med "$b" cpu) bm=$(med "$b" mq) sc=$(med "$s" cpu) sm=$(med "$s" mq)
+	sr=$(med "$s" rate) br=$(med "$b" rate)
+	for v in "$bc" "$bm" "$sc" "$sm" "$sr" "$br"; do [ "$v" = - ] && return; done
+	one=$(calc "1000 / $bm")
+	tot=$(calc "$CORES * 1000 / ($bc + $bm)")
+	echo "$what: ms per handshake: blast $bc + mosquitto $bm; s_time $sc + mosquitto $sm (one at a time: $(printf '%.0f' "$sr") conn/s)"
+	printf '  mosquitto one-thread ceiling 1000/%s = %.0f conn/s = x%.2f s_time\n' "$bm" "$one" \
+		"$(calc "$one / $sr")"
+	printf '  %s-core total-CPU ceiling %s*1000/(%s+%s) = %.0f conn/s = x%.2f s_time\n' "$CORES" \
+		"$CORES" "$bc" "$bm" "$tot" "$(calc "$tot / $sr")"
+	# s_time keeps one handshake going: on an idle machine its rate is
+	# 1000 / (its ms + mosquitto's ms); against that rate the ceilings do
+	# not move with the load.
+	sq=$(calc "1000 / ($sc + $sm)")
+	printf '  against s_time on an idle machine, 1000/(%s+%s) = %.0f conn/s: one-thread ceiling x%.2f, %s-core ceiling x%.2f; 3x needs %.1f cores at this CPU per handshake\n' \
+		"$sc" "$sm" "$sq" "$(calc "$one / $sq")" "$CORES" "$(calc "$tot / $sq")" \
+		"$(calc "3 * $sq * ($bc + $bm) / 1000")"
+	if [ "$(calc "$one <= $tot")" = 1 ]; then
+		printf '  binds: mosquitto'"'"'s one thread (x%.2f); blast got %.0f conn/s = x%.2f s_time = %.0f%% of it; 3x s_time needs %.0f conn/s\n' \
+			"$(calc "$one / $sr")" "$br" "$(calc "$br / $sr")" "$(calc "100 * $br / $one")" "$(calc "3 * $sr")"
+	else
+		printf '  binds: the machine'"'"'s %s cores (x%.2f); blast got %.0f conn/s = x%.2f s_time = %.0f%% of it; 3x s_time needs %.0f conn/s\n' \
+			"$CORES" "$(calc "$tot / $sr")" "$br" "$(calc "$br / $sr")" "$(calc "100 * $br / $tot")" "$(calc "3 * $sr")"
+	fi
+}
+# resume_limits WHAT RESUMED FULL: how many times the full rate the
+# resumed one is when both run at mosquitto's one-thread ceiling (its ms
+# per full handshake over its ms per resumed one) and when both run at the
+# machine's total-CPU ceiling (blast's and mosquitto's together), beside
+# what blast got (below the ceilings, as on a loaded machine, the ratio of
+# the rates is the scheduler's).
+resume_limits() {
+	local what=$1 r=$2 f=$3 rc rm fc fm
+	rc=$(med "$r" cpu) rm=$(med "$r" mq) fc=$(med "$f" cpu) fm=$(med "$f" mq)
+	for v in "$rc" "$rm" "$fc" "$fm"; do [ "$v" = - ] && return; done
+	printf '%s: ms per handshake full %s + %s, resumed %s + %s (blast + mosquitto): resumed/full x%.2f when both are at mosquitto'"'"'s one-thread ceiling, x%.2f at the total-CPU one; got x%s\n' \
+		"$what" "$fc" "$fm" "$rc" "$rm" "$(calc "$fm / $rm")" "$(calc "($fc + $fm) / ($rc + $rm)")" \
+		"$(rmed "$r/$f")"
+}
 if part hs; then
-	echo "# handshakes into mosquitto's TLS listener (blast: $HS_CONNS connections, $CORES workers, --churn --qos 0)"
-	printf '%-40s %10s %14s %14s\n' case "conn/s" "client ms/hs" "mosq ms/hs"
-	for c in "st_full:s_time -new (TLS 1.3, full)" "b_full:blast --tls-resume off (full)" \
-		"b_tick:blast tickets (TLS 1.3, resumed)" "st_res:s_time -reuse -tls1_2 (id)" \
-		"b_id:blast --tls-resume id (TLS 1.2)"; do
-		k=${c%%:*}
-		printf '%-40s %10s %14s %14s %s\n' "${c#*:}" "$(num %.1f "$(med "$k" rate)")" \
-			"$(num %.3f "$(med "$k" cpu)")" "$(num %.3f "$(med "$k" mq)")" "${RUNS[$k.NOTE]:-}"
+	for k in $KEY; do
+		kn="RSA-2048"
+		[ "$k" = ec ] && kn="ECDSA P-256"
+		echo "# handshakes into mosquitto's TLS listener, $kn server key (blast: $HS_CONNS connections, $CORES workers, --churn --qos 0)"
+		printf '%-44s %10s %14s %14s\n' case "conn/s" "client ms/hs" "mosq ms/hs"
+		rows=("st_full_$k:s_time -new (TLS 1.3, full)" "b_full_$k:blast --tls-resume off (full)"
+			"b_tick_$k:blast tickets (TLS 1.3, resumed)" "st_res_$k:s_time -reuse -tls1_2 (id)"
+			"b_id_$k:blast --tls-resume id (TLS 1.2)")
+		[ "$PSK" = 1 ] && rows+=("p_full_$k:psk broker: blast full (P-256)"
+			"p_tick_$k:psk broker: blast tickets (psk_dhe_ke)"
+			"p_psk_$k:psk broker: blast --tls-resume psk (psk_ke)")
+		for c in "${rows[@]}"; do
+			r=${c%%:*}
+			printf '%-44s %10s %14s %14s %s\n' "${c#*:}" "$(num %.1f "$(med "$r" rate)")" \
+				"$(num %.3f "$(med "$r" cpu)")" "$(num %.3f "$(med "$r" mq)")" "${RUNS[$r.NOTE]:-}"
+		done
+		r=$(rmed "b_full_$k/st_full_$k")
+		check "$(calc "${r/-/0} >= 3")" "$k key: full handshakes/s: blast >= 3x openssl s_time" "x$r"
+		r=$(rmed "b_id_$k/st_res_$k")
+		check "$(calc "${r/-/0} >= 3")" "$k key: resumed handshakes/s (TLS 1.2 ids): blast >= 3x openssl s_time" "x$r"
+		r=$(rmed "b_tick_$k/b_full_$k")
+		check "$(calc "${r/-/0} >= 3")" "$k key: blast: resumed (tickets) >= 3x full handshakes/s" "x$r"
+		if [ "$PSK" = 1 ]; then
+			r=$(rmed "p_psk_$k/p_full_$k")
+			check "$(calc "${r/-/0} >= 3")" "$k key: blast: resumed (tickets, psk_ke) >= 3x full handshakes/s" "x$r"
+			echo "$k key, psk broker: tickets (psk_dhe_ke) x$(rmed "p_tick_$k/p_full_$k") full"
+		fi
+		limits "$k key, full" "b_full_$k" "st_full_$k"
+		limits "$k key, resumed (TLS 1.2 ids)" "b_id_$k" "st_res_$k"
+		resume_limits "$k key, tickets (psk_dhe_ke)" "b_tick_$k" "b_full_$k"
+		if [ "$PSK" = 1 ]; then
+			resume_limits "$k key, psk broker, tickets (psk_dhe_ke)" "p_tick_$k" "p_full_$k"
+			resume_limits "$k key, psk broker, --tls-resume psk (psk_ke)" "p_psk_$k" "p_full_$k"
+		fi
+		echo
 	done
-	r=$(rmed b_full/st_full)
-	check "$(calc "${r/-/0} >= 3")" "full handshakes/s: blast >= 3x openssl s_time" "x$r"
-	r=$(rmed b_id/st_res)
-	check "$(calc "${r/-/0} >= 3")" "resumed handshakes/s (TLS 1.2 ids): blast >= 3x openssl s_time" "x$r"
-	r=$(rmed b_tick/b_full)
-	check "$(calc "${r/-/0} >= 3")" "blast: resumed (tickets) >= 3x full handshakes/s" "x$r"
-	# What any client can get out of one mosquitto thread, against what
-	# s_time's one-at-a-time loop got: the highest ratio this broker allows.
-	for c in "full:b_full:st_full" "resumed (TLS 1.2 ids):b_id:st_res"; do
-		IFS=: read -r what b s <<<"$c"
-		bm=$(med "$b" mq) sm=$(med "$s" mq) sc=$(med "$s" cpu) sr=$(med "$s" rate)
-		{ [ "$bm" = - ] || [ "$sr" = - ]; } && continue
-		echo "$what: mosquitto spends $bm ms of its one thread per blast handshake: at most $(printf '%.0f' "$(calc "1000 / $bm")") conn/s, x$(printf '%.2f' "$(calc "1000 / $bm / $sr")") s_time's rate (s_time: $sc ms client + $sm ms mosquitto per handshake, one at a time)"
-	done
-	echo
 fi
 if part pub; then
 	echo "# publishing into mosquitto, $CONNS connections (QoS 1: $MESSAGES, QoS 0: $Q0_MESSAGES messages)"

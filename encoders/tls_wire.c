@@ -85,6 +85,10 @@ int tls_server_hello(const uint8_t *b, size_t n, struct tls_hello *h)
 			if (elen != 2)
 				return -1;
 			h->version = rb_be16(body);
+		} else if (type == 22) { /* encrypt_then_mac: empty */
+			if (elen)
+				return -1;
+			h->etm = true;
 		}
 	}
 	if (e.bad)

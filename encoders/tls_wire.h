@@ -53,6 +53,7 @@ struct tls_hello {
 	uint16_t suite;   /* ServerHello: the suite chosen; ClientHello: 0 */
 	uint16_t version; /* ServerHello: supported_versions if present, else legacy_version */
 	bool hrr;         /* a HelloRetryRequest (RFC 8446 4.1.3), not a ServerHello */
+	bool etm;         /* ServerHello: encrypt_then_mac (RFC 7366) agreed */
 };
 
 /* A hello's body (after the 4-byte handshake header): 0, or -1 when it is

@@ -135,7 +135,7 @@ check other - "$T/other.json" an.wire.tls.no_key=2 an.wire.requests=0
 # Every secret's last digit changed.
 sed -e 's/[0-9a-e]$/f/;t' -e 's/f$/0/' "$c12/keys.log" >"$T/wrong.log"
 analyze wrong 1 "$c12/cap.pcapng" --keylog "$T/wrong.log" --report "$T/wrong.json"
-grep -q "warning: 2 TLS flows could not be decrypted: 127.0.0.1:[0-9]* -> 127.0.0.1:$P_TLS (the .*'s record 1 does not decrypt with the logged keys)" \
+grep -q "warning: 2 TLS flows could not be decrypted: 127.0.0.1:[0-9]* -> 127.0.0.1:$P_TLS (the .*'s record 1 does not decrypt with the logged keys: its tag does not match)" \
 	"$T/wrong.err" || fail "wrong secrets: $(cat "$T/wrong.err")"
 check wrong - "$T/wrong.json" an.wire.tls.failed=2 an.wire.requests=0
 pass

@@ -4,11 +4,20 @@
  *   1: the rest is a hello's body, read as a ClientHello and a ServerHello;
  *   else: a flow. A ClientHello with RFC 8448's client random (which a
  *      fixed key log holds secrets for) opens it, then a ServerHello for
- *      TLS 1.3 or 1.2 and a suite the first byte picks, then the rest in
- *      chunks: a control byte (top bit: the client's direction, else the
- *      server's; low bits: the chunk's length) and that many bytes, so
- *      records span chunks or share them. Seeds hold RFC 8448's client
- *      Finished and application data records, which open.
+ *      TLS 1.3 or 1.2 (bit 0) and a suite the first byte picks (bits 1-2
+ *      and 5: GCM, ChaCha20, CCM, CCM-8, and under TLS 1.2 CBC with
+ *      HMAC-SHA1, -SHA256, -SHA384), agreeing to encrypt_then_mac when bit
+ *      6 is set, then the rest in chunks: a control byte (top bit: the
+ *      client's direction, else the server's; low bits: the chunk's
+ *      length) and that many bytes, so records span chunks or share them.
+ *      Seeds hold RFC 8448's client Finished and application data
+ *      records, which open. With bit 7 set each chunk's bytes are instead
+ *      a plaintext the harness seals (tests/tls_seal.h) as the next record
+ *      of that direction with the flow's keys, after a spoil byte (bit 0:
+ *      CBC padding bytes disagree; 1: another MAC or AEAD key; 2: the last
+ *      byte flipped; 3: one byte cut; 4: a handshake record, else
+ *      application data; 5-7: extra CBC padding blocks), so the fuzzer
+ *      reaches what lies past the tag, MAC and padding checks.
  * Plaintext handed on must be at most one record long; nothing may read
  * outside the input.
  *
@@ -23,6 +32,7 @@
 #include "encoders/tls_wire.h"
 #include "witness/tls_decrypt.h"
 #include "witness/tls_keys.h"
+#include "tests/tls_seal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -78,10 +88,69 @@ static size_t hello(uint8_t *out, uint8_t type, const uint8_t *tail, size_t tail
 	return 44 + tail_len;
 }
 
+/* The direction's keys, as the flow derives them from the key log. */
+static void dir_keys(const struct tls_suite *s, const struct tls_keylog *kl, int client,
+		     struct tls_traffic_key *k)
+{
+	const struct tls_key_entry *e = &kl->e[0];
+
+	if (s->tls13) {
+		int ap = client ? TS_CLIENT_AP : TS_SERVER_AP;
+		tls13_traffic_key(s, e->secret[ap], e->len[ap], k);
+	} else {
+		struct tls_traffic_key ck, sk;
+		tls12_key_block(s, e->secret[TS_MASTER], e->len[TS_MASTER], random_bytes,
+				random_bytes, &ck, &sk);
+		*k = client ? ck : sk;
+	}
+}
+
+/* Bit 7's chunks: spoil byte, then plaintext sealed into a record. */
+static void sealed(struct tls_flow *t, const struct tls_suite *s, const struct tls_keylog *kl,
+		   bool etm, const uint8_t *data, size_t size, size_t *plain)
+{
+	static uint8_t rec[1024];
+	static const uint8_t ccs[] = { 20, 3, 3, 0, 1, 1 };
+	struct tls_traffic_key keys[2];
+	uint64_t seq[2] = { 0, 0 };
+
+	dir_keys(s, kl, 0, &keys[0]);
+	dir_keys(s, kl, 1, &keys[1]);
+	if (!s->tls13)
+		for (int c = 0; c < 2; c++)
+			tls_flow_feed(t, c, ccs, sizeof(ccs), 0, sink, plain);
+	size_t at = 0;
+	while (at + 2 <= size) {
+		uint8_t ctl = data[at++], spoil = data[at++];
+		int c = ctl >> 7;
+		size_t n = ctl & 0x7f;
+		if (n > size - at)
+			n = size - at;
+		struct tls_traffic_key k = keys[c];
+		if (spoil & 2) {
+			k.mac[0] ^= 1;
+			k.key[0] ^= 1;
+		}
+		struct seal_opts o = { .tls13 = s->tls13, .etm = etm, .bad_pad = spoil & 1,
+				       .extra_blocks = (uint8_t)(spoil >> 5) };
+		size_t len = seal_record(s, &k, &o, seq[c]++, spoil & 16 ? 22 : 23, data + at, n, rec);
+		if (spoil & 4)
+			rec[len - 1] ^= 1;
+		if (spoil & 8) {
+			len--;
+			seal_header(rec, rec[0], len - 5);
+		}
+		tls_flow_feed(t, c, rec, len, at, sink, plain);
+		at += n;
+	}
+}
+
 static void as_flow(const uint8_t *data, size_t size, uint8_t mode)
 {
-	static const uint16_t suites13[] = { 0x1301, 0x1302, 0x1303, 0x1304 };
-	static const uint16_t suites12[] = { 0xc02f, 0xc030, 0xcca8, 0xc013 };
+	static const uint16_t suites13[] = { 0x1301, 0x1302, 0x1303, 0x1304,
+					     0x1305, 0x1304, 0x1305, 0x1303 };
+	static const uint16_t suites12[] = { 0xc02f, 0xc030, 0xcca8, 0xc013,
+					     0xc0ac, 0xc0a0, 0xc028, 0x003c };
 	struct tls_keylog kl;
 	char err[200];
 	uint8_t rec[128];
@@ -92,17 +161,23 @@ static void as_flow(const uint8_t *data, size_t size, uint8_t mode)
 	struct tls_flow *t = tls_flow_new(&kl);
 	if (!t)
 		abort();
-	bool v13 = mode & 1;
-	uint16_t s = v13 ? suites13[(mode >> 1) & 3] : suites12[(mode >> 1) & 3];
+	bool v13 = mode & 1, etm = mode & 0x40;
+	unsigned i = ((mode >> 1) & 3) | ((mode >> 3) & 4);
+	uint16_t s = v13 ? suites13[i] : suites12[i];
 	uint8_t ch[] = { 0, 2, (uint8_t)(s >> 8), (uint8_t)s, 1, 0 };
 	tls_flow_feed(t, 1, rec, hello(rec, 1, ch, sizeof(ch)), 0, sink, &plain);
 	uint8_t sh13[] = { (uint8_t)(s >> 8), (uint8_t)s, 0, 0, 6, 0, 0x2b, 0, 2, 3, 4 };
-	uint8_t sh12[] = { (uint8_t)(s >> 8), (uint8_t)s, 0 };
+	uint8_t sh12[] = { (uint8_t)(s >> 8), (uint8_t)s, 0, 0, 4, 0, 22, 0, 0 };
 	if (v13)
 		tls_flow_feed(t, 0, rec, hello(rec, 2, sh13, sizeof(sh13)), 0, sink, &plain);
 	else
-		tls_flow_feed(t, 0, rec, hello(rec, 2, sh12, sizeof(sh12)), 0, sink, &plain);
+		tls_flow_feed(t, 0, rec, hello(rec, 2, sh12, etm ? sizeof(sh12) : 3), 0, sink,
+			      &plain);
 	size_t at = 0;
+	if (mode & 0x80) {
+		sealed(t, tls_suite_find(s), &kl, etm, data, size, &plain);
+		at = size;
+	}
 	while (at < size) {
 		uint8_t ctl = data[at++];
 		size_t n = ctl & 0x7f;

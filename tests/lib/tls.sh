@@ -30,13 +30,22 @@ CNF
 		-startdate 20200101000000Z -enddate 20200102000000Z || return 1
 }
 
-# _pki_cert DIR NAME CN SAN [openssl ca dates]: NAME.pem signed by the CA.
+# make_ec_server_cert DIR: DIR/server-ec.pem with server-ec.key, the server's
+# names on an ECDSA P-256 key (for ECDHE-ECDSA suites), signed by DIR's CA.
+make_ec_server_cert() {
+	PKI_NEWKEY=ec PKI_KEYOPT=ec_paramgen_curve:P-256 \
+		_pki_cert "$1" server-ec localhost "DNS:localhost,IP:127.0.0.1"
+}
+
+# _pki_cert DIR NAME CN SAN [openssl ca dates]: NAME.pem signed by the CA,
+# on an RSA-2048 key unless PKI_NEWKEY (and PKI_KEYOPT) say otherwise.
 _pki_cert() {
 	local d=$1 name=$2 cn=$3 san=$4
 	shift 4
-	local dates=("$@")
+	local dates=("$@") keyopt=()
 	[ ${#dates[@]} -gt 0 ] || dates=(-days 30)
-	openssl req -newkey rsa:2048 -nodes -keyout "$d/$name.key" -out "$d/$name.csr" \
+	[ -z "${PKI_KEYOPT:-}" ] || keyopt=(-pkeyopt "$PKI_KEYOPT")
+	openssl req -newkey "${PKI_NEWKEY:-rsa:2048}" "${keyopt[@]}" -nodes -keyout "$d/$name.key" -out "$d/$name.csr" \
 		-subj "/CN=$cn" -addext "subjectAltName=$san" >/dev/null 2>&1 &&
 		openssl ca -batch -config "$d/ca.cnf" -cert "$d/ca.pem" -keyfile "$d/ca.key" \
 			-in "$d/$name.csr" -out "$d/$name.pem" "${dates[@]}" >/dev/null 2>&1

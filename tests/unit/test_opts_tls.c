@@ -65,6 +65,12 @@ static void test_tls_opts(void)
 	BAD("--cert-dir '': needs a directory", "--target", "mqtts://127.0.0.1:8883", "--cert-dir", "");
 	BAD("--tls-resume id: session ids are TLS 1.2's", "--target", "mqtts://127.0.0.1:8883",
 	    "--tls-resume", "id");
+	BAD("--tls-resume psk: psk_ke resumes TLS 1.3 tickets", "--target",
+	    "mqtts://127.0.0.1:8883", "--tls-resume", "psk", "--tls-version", "1.2");
+	if (!GOOD(&o, "--target", "mqtts://127.0.0.1:8883", "--insecure", "--tls-resume", "psk")) {
+		CHECK_EQ_INT(o.tls_resume, TLS_RESUME_PSK);
+		opts_free(&o);
+	}
 	BAD("--tls-version 1.4: must be 1.2 or 1.3", "--target", "mqtts://127.0.0.1:8883",
 	    "--tls-version", "1.4");
 	BAD("--insecure and --cacert cannot be used together", "--target", "mqtts://127.0.0.1:8883",

@@ -232,6 +232,23 @@ int main(void)
 	CHECK_MEM(pl, 3, "abc", 3);
 	CHECK_EQ_INT(tlink_take_control(&l, buf, sizeof(buf), sizeof(buf)), 0);
 
+	/* A clean close: after the protocol's goodbye, the layer's close
+	 * frame (1000), once; the server's answering close is the end of the
+	 * closing handshake, not a close counted or a failure. */
+	CHECK(s.byes);
+	memcpy(buf, "\xe0\x00", 2);
+	uint32_t bl = tlink_bye(&l, buf, 2, sizeof(buf));
+	CHECK_EQ_INT(bl, 2 + 8);
+	CHECK_EQ_INT(client_payload(buf + 2, bl - 2, &op, pl), 2);
+	CHECK_EQ_INT(op, WS_OP_CLOSE);
+	CHECK_MEM(pl, 2, "\x03\xe8", 2);
+	CHECK_EQ_INT(tlink_bye(&l, buf, 2, sizeof(buf)), 2);
+	const uint8_t answer[] = { 0x88, 0x02, 0x03, 0xe8 };
+	CHECK_EQ_INT(tlink_recv(&l, answer, sizeof(answer)), 0);
+	CHECK_EQ_INT(seen.fails, 0);
+	CHECK_EQ_INT(tot.ws_close[0], 0);
+	CHECK_EQ_INT(tlink_take_control(&l, buf, sizeof(buf), sizeof(buf)), 0);
+
 	/* A masked frame from the server breaks the connection. */
 	const uint8_t bad[] = { 0x82, 0x81, 1, 2, 3, 4, 5 };
 	CHECK(tlink_recv(&l, bad, sizeof(bad)) < 0);
@@ -246,6 +263,7 @@ int main(void)
 	struct tlink m = { 0 };
 	CHECK_EQ_INT(tstack_build(&t, &plain, &env, NULL, 0), 0);
 	CHECK(!t.wraps);
+	CHECK(!t.byes);
 	CHECK_EQ_INT(t.n, 1);
 	CHECK(!t.framed);
 	CHECK_EQ_INT(t.headroom, 0);

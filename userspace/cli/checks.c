@@ -425,6 +425,9 @@ static int tls_finish(struct blast_opts *o, const struct parse_state *ps)
 		return cli_fail("--cert and --cert-key go together (a client certificate and its key)");
 	if ((o->cert != NULL) + (o->cert_dir != NULL) + (o->cert_list != NULL) > 1)
 		return cli_fail("--cert, --cert-dir and --cert-list: one source of client certificates");
+	if (o->tls_resume == TLS_RESUME_PSK && o->tls_version == TLS_VERSION_12)
+		return cli_fail("--tls-resume psk: psk_ke resumes TLS 1.3 tickets (drop --tls-version "
+				"1.2, or use --tls-resume id)");
 	if (o->tls_resume == TLS_RESUME_ID && o->tls_version != TLS_VERSION_12)
 		return cli_fail("--tls-resume id: session ids are TLS 1.2's (add --tls-version 1.2); "
 				"TLS 1.3 resumes by ticket");

@@ -366,7 +366,7 @@ const struct flag flags[F__COUNT] = {
 			     .empty = "needs a list of suites" },
 	[F_GROUPS] = { "groups", STRING(4096), TO(groups), .groups = G_TLS,
 		       .empty = "needs a list of groups" },
-	[F_TLS_RESUME] = { "tls-resume", NAME(tls_resume_names, "off, id or ticket"), TO(tls_resume),
+	[F_TLS_RESUME] = { "tls-resume", NAME(tls_resume_names, "off, id, ticket or psk"), TO(tls_resume),
 			   .groups = G_TLS },
 	[F_KEYLOG] = { "keylog", STRING(PATH_MAX), TO(keylog), .groups = G_TLS,
 		       .empty = "needs a file name" },

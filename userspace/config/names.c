@@ -21,6 +21,7 @@ const struct name_value tls_version_names[] = {
 
 const struct name_value tls_resume_names[] = {
 	{ "ticket", TLS_RESUME_TICKET }, { "id", TLS_RESUME_ID }, { "off", TLS_RESUME_OFF },
+	{ "psk", TLS_RESUME_PSK },
 	{ NULL, 0 },
 };
 

@@ -51,7 +51,8 @@ enum blast_transport { TRANSPORT_TCP = 0, TRANSPORT_WS };
 
 /* --tls-version and --tls-resume. */
 enum tls_version { TLS_VERSION_ANY = 0, TLS_VERSION_12, TLS_VERSION_13 };
-enum tls_resume { TLS_RESUME_TICKET = 0, TLS_RESUME_ID, TLS_RESUME_OFF };
+/* TLS_RESUME_PSK: tickets resumed by psk_ke, no (EC)DHE (tls_ctx.c). */
+enum tls_resume { TLS_RESUME_TICKET = 0, TLS_RESUME_ID, TLS_RESUME_OFF, TLS_RESUME_PSK };
 
 /* --rx-stamps: how receipts and acks are timed (userspace/engine/rxseg.h). */
 enum rx_stamps { RX_STAMPS_AUTO = 0, RX_STAMPS_SEGMENT, RX_STAMPS_READ };

@@ -433,10 +433,11 @@ void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 		c->goodbye_sent = 1;
 		n = 0;
 		if (ch->len == start) {
-			/* No goodbye in this protocol: the transport's own (TLS's
-			 * close_notify) alone, or close now. */
+			/* No goodbye in this protocol: the transport's own (a
+			 * WebSocket close frame, TLS's close_notify) alone, or
+			 * close now. */
 			ch->off = start;
-			if (w->ts.wraps)
+			if (w->ts.byes)
 				ch->len = tlink_bye(&c->tl, ch->data, start, ch->room);
 			if (ch->len == start) {
 				chunk_put(w, ch);
@@ -484,8 +485,9 @@ void conn_flush(struct worker *w, struct conn *c, uint32_t n)
 		chunk_put(w, ch);
 		return;
 	}
-	/* After a goodbye, the transport's: TLS's close_notify. */
-	if (c->state == CS_CLOSING && w->ts.wraps)
+	/* After a goodbye, the transport's: a WebSocket close frame, TLS's
+	 * close_notify. */
+	if (c->state == CS_CLOSING && w->ts.byes)
 		ch->len = tlink_bye(&c->tl, ch->data, ch->len, ch->room);
 	c->tx = ch;
 	conn_submit_send(w, c);

@@ -187,20 +187,6 @@ static uint32_t ws_fill(struct worker *w, struct conn *c, struct chunk *ch, uint
 	return done;
 }
 
-static ssize_t ws_goodbye(struct worker *w, struct conn *c, uint8_t *out, size_t cap)
-{
-	const uint8_t key[4] = { 0x0b, 0x1a, 0x57, 0x00 };
-	const uint8_t code[2] = { 1000 >> 8, 1000 & 0xff }; /* normal closure */
-
-	(void)w, (void)c;
-	if (cap < 8)
-		return -ENOSPC;
-	size_t h = frame_header(out, 0x8, 2, key);
-	memcpy(out + h, code, 2);
-	mask8(out + h, 2, key);
-	return (ssize_t)(h + 2);
-}
-
 /* Receipts can still be on their way after the last send: the drain lasts
  * until the parent sees every expected receipt (or the drain times out). */
 static bool ws_idle(const struct worker *w)
@@ -215,7 +201,6 @@ const struct proto_ops ws_proto = {
 	.frame_total = ws_frame_total,
 	.on_frame = ws_on_frame,
 	.fill = ws_fill,
-	.goodbye = ws_goodbye,
 	.idle = ws_idle,
 	.teardown = ws_teardown,
 };

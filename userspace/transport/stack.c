@@ -20,6 +20,8 @@ int tstack_build(struct tstack *s, const struct blast_opts *o, const struct tran
 			s->framed = true;
 		if (s->layer[i]->wrap)
 			s->wraps = true;
+		if (s->layer[i]->bye)
+			s->byes = true;
 		int r = s->layer[i]->stack_open ? s->layer[i]->stack_open(s, i, err, err_cap) : 0;
 		if (r < 0) {
 			s->n = i; /* the layers below are freed */

@@ -142,6 +142,17 @@ static int tls_open(struct tlink *l, unsigned i)
 		return -EINVAL;
 	SSL_SESSION *sess = tls_session_take(r, l->id);
 	if (sess) {
+		/* --tls-resume psk: OpenSSL's client offers psk_dhe_ke too, and
+		 * a server before OpenSSL 3.3 takes it whenever a group is
+		 * shared. Resuming, offer X25519 alone: a server that allows
+		 * psk_ke and has no X25519 resumes without a key exchange; one
+		 * that has it does X25519, as with tickets. */
+		if (o->tls_resume == TLS_RESUME_PSK &&
+		    SSL_SESSION_get_protocol_version(sess) >= TLS1_3_VERSION &&
+		    !SSL_set1_groups_list(t->ssl, "X25519")) {
+			SSL_SESSION_free(sess);
+			return -EINVAL;
+		}
 		SSL_set_session(t->ssl, sess); /* takes its own reference */
 		SSL_SESSION_free(sess);
 	}

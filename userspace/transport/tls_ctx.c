@@ -255,6 +255,11 @@ struct tls_run *tls_run_new(const struct blast_opts *o, char *err, size_t cap)
 	} else {
 		if (o->tls_resume == TLS_RESUME_ID)
 			SSL_CTX_set_options(r->ctx, SSL_OP_NO_TICKET);
+		/* psk_ke offered beside psk_dhe_ke: no key exchange on
+		 * resumption, and no forward secrecy for what a resumed
+		 * session carries (RFC 8446 2.2, E.1). */
+		if (o->tls_resume == TLS_RESUME_PSK)
+			SSL_CTX_set_options(r->ctx, SSL_OP_ALLOW_NO_DHE_KEX);
 		SSL_CTX_set_session_cache_mode(r->ctx,
 					       SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 		SSL_CTX_sess_set_new_cb(r->ctx, keep_session);

@@ -95,8 +95,9 @@ struct transport_ops {
 	/* What to count when the peer closes or resets the connection while
 	 * this layer's handshake waits for its answer (0: conn_closed). */
 	enum blast_err closed_in_hello;
-	/* A clean close: the bytes that end its session (TLS's close_notify)
-	 * into out, after the protocol's goodbye. */
+	/* A clean close: the bytes that end its session (WebSocket's close
+	 * frame, TLS's close_notify) into out, after the protocol's goodbye
+	 * and before the layers below end theirs. */
 	size_t (*bye)(struct tlink *l, unsigned i, uint8_t *out, size_t cap);
 };
 
@@ -107,6 +108,7 @@ struct tstack {
 	uint32_t headroom;  /* the layers' headroom together */
 	bool framed;        /* some layer frames the bytes: a cut send holds no whole message */
 	bool wraps;         /* some layer wraps sends (tlink_wrap is needed) */
+	bool byes;          /* some layer ends a clean close with bytes (tlink_bye is needed) */
 	const struct transport_env *env;
 	void *ctx[TRANSPORT_MAX_LAYERS]; /* each layer's run-wide state */
 };
@@ -170,9 +172,10 @@ enum blast_err tlink_closed_err(struct tlink *l, bool reset);
  * alert: the port is TLS (counted as tls_server_plain_client by the
  * caller; the note says to use mqtts:// or wss://). */
 bool tlink_plain_alert(struct tlink *l, const uint8_t *buf, size_t len);
-/* A clean close: the layers' closing bytes (TLS close_notify), each
- * framed for the layers below it, appended to the send data[0, len) (room
- * bytes in all). The send's new length. */
+/* A clean close: the layers' closing bytes from the top down (a WebSocket
+ * close frame, then TLS's close_notify), each framed for the layers below
+ * it, appended to the send data[0, len) (room bytes in all). The send's
+ * new length. */
 uint32_t tlink_bye(struct tlink *l, uint8_t *data, uint32_t len, uint32_t room);
 /* Control frames the layers owe (pongs, a TLS handshake's next flight),
  * framed for the layers below each, into out (cap bytes before the

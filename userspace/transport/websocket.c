@@ -28,6 +28,7 @@ struct wst {
 	uint8_t control[CONTROL_MAX];
 	uint32_t control_len;
 	uint32_t mask_state;    /* xorshift for mask keys */
+	bool close_sent;        /* our close frame is out: a close now is its answer */
 	uint64_t t0;            /* when its upgrade request was made */
 };
 
@@ -53,6 +54,7 @@ static int wst_open(struct tlink *l, unsigned i, bool messages)
 	}
 	t->len = 0;
 	t->control_len = 0;
+	t->close_sent = false;
 	if (messages && !t->as_buf) {
 		t->as_buf = malloc(FRAME_MAX);
 		if (!t->as_buf)
@@ -279,6 +281,11 @@ static int handle_frame(struct tlink *l, unsigned i, const struct ws_frame *f)
 	case WS_OP_PONG:
 		return 0;
 	case WS_OP_CLOSE: {
+		/* The answer to our close (RFC 6455 5.5.1): the closing
+		 * handshake is done; the server closes the TCP connection,
+		 * which the clean close waits for. */
+		if (t->close_sent)
+			return 0;
 		/* Count its code; the reply close goes out if a send can
 		 * still be made, and the connection is over either way. */
 		uint16_t code = 1005;
@@ -379,6 +386,26 @@ static int wst_unwrap(struct tlink *l, unsigned i, const uint8_t *buf, size_t le
 	return 0;
 }
 
+/* A clean close: a close frame, normal closure (RFC 6455 5.5.1, 7.4.1),
+ * after the protocol's goodbye (MQTT's DISCONNECT; --proto ws has none)
+ * and before the layers below end theirs (TLS's close_notify). */
+static size_t wst_bye(struct tlink *l, unsigned i, uint8_t *out, size_t cap)
+{
+	struct wst *t = l->state[i];
+	uint8_t key[4];
+	uint32_t r;
+
+	if (!t || t->close_sent)
+		return 0;
+	r = next_rand(t);
+	memcpy(key, &r, 4);
+	ssize_t n = ws_encode_close(out, cap, key, WS_CLOSE_NORMAL, NULL, 0);
+	if (n <= 0)
+		return 0;
+	t->close_sent = true;
+	return (size_t)n;
+}
+
 const struct transport_ops ws_transport = {
 	.name = "websocket",
 	.headroom = HEADROOM,
@@ -390,6 +417,7 @@ const struct transport_ops ws_transport = {
 	.unwrap = wst_unwrap,
 	.take_control = wst_take_control,
 	.closed_in_hello = ERR_UPGRADE_CLOSED,
+	.bye = wst_bye,
 };
 
 const struct transport_ops ws_message_transport = {
@@ -401,4 +429,5 @@ const struct transport_ops ws_message_transport = {
 	.unwrap = wst_unwrap,
 	.take_control = wst_take_control,
 	.closed_in_hello = ERR_UPGRADE_CLOSED,
+	.bye = wst_bye,
 };

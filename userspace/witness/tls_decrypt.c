@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "encoders/rbuf.h"
 #include "witness/tls_decrypt.h"
@@ -50,6 +52,8 @@ struct tls_flow {
 	const struct tls_key_entry *keys;
 	const struct tls_suite *suite;
 	bool have_ch, have_sh, tls13;
+	bool etm; /* TLS 1.2 CBC: encrypt_then_mac (RFC 7366) */
+	const char *bad; /* why the last record did not open */
 	uint8_t server_random[TLS_RANDOM];
 	enum tls_outcome outcome;
 	char why[160];
@@ -122,7 +126,7 @@ static bool install(struct tls_flow *t, struct tdir *d, const uint8_t *secret, s
 
 /* After the ServerHello: the suite and version are known, and with them
  * what each direction's records are sealed with. */
-static void keys_ready(struct tls_flow *t, uint16_t suite)
+static void keys_ready(struct tls_flow *t, uint16_t suite, uint16_t version)
 {
 	const struct tls_key_entry *e = t->keys;
 
@@ -132,8 +136,13 @@ static void keys_ready(struct tls_flow *t, uint16_t suite)
 	}
 	t->suite = tls_suite_find(suite);
 	if (!t->suite || t->suite->tls13 != t->tls13) {
-		fail(t, &t->d[0], "cipher suite 0x%04x is not one blast decrypts (AES-GCM, "
-		     "ChaCha20-Poly1305)", suite);
+		fail(t, &t->d[0], "cipher suite 0x%04x is not one blast decrypts (AES-GCM, AES-CCM, "
+		     "ChaCha20-Poly1305; TLS 1.2 AES-CBC with HMAC)", suite);
+		t->d[1].dead = true;
+		return;
+	}
+	if (!t->tls13 && version != TLS_V12) {
+		fail(t, &t->d[0], "it is TLS 0x%04x: blast decrypts TLS 1.2 and 1.3", version);
 		t->d[1].dead = true;
 		return;
 	}
@@ -210,7 +219,8 @@ static void hs_message(struct tls_flow *t, int c, uint8_t type, const uint8_t *b
 		t->have_sh = true;
 		t->tls13 = h.version == TLS_V13;
 		memcpy(t->server_random, h.random, TLS_RANDOM);
-		keys_ready(t, h.suite);
+		t->etm = h.etm;
+		keys_ready(t, h.suite, h.version);
 	} else if (type == TLS_HS_FINISHED && d->epoch == EP_HS) {
 		d->next = NX_APP;
 	} else if (type == TLS_HS_KEY_UPDATE && d->epoch == EP_APP && t->tls13) {
@@ -264,48 +274,77 @@ static void hs_feed(struct tls_flow *t, int c, const uint8_t *p, size_t n)
 
 /* ---- records ---- */
 
-/* Opens a protected record into t->pt: its plaintext length and inner
- * type, or -1 when it does not authenticate. */
-static long open_record(struct tls_flow *t, struct tdir *d, const struct tls_rec *r,
-			const uint8_t *hdr, const uint8_t *body, uint8_t *type)
+/* The 13 bytes TLS 1.2 authenticates with a record: its sequence number,
+ * type, version and a length (RFC 5246 6.2.3.1, 6.2.3.3). */
+static void tls12_aad(uint8_t aad[13], uint64_t seq, const struct tls_rec *r, size_t len)
 {
+	for (int i = 0; i < 8; i++)
+		aad[i] = (uint8_t)(seq >> (56 - 8 * i));
+	aad[8] = r->type;
+	aad[9] = (uint8_t)(r->version >> 8);
+	aad[10] = (uint8_t)r->version;
+	aad[11] = (uint8_t)(len >> 8);
+	aad[12] = (uint8_t)len;
+}
+
+/* An AEAD's ciphertext into t->pt: true when its tag authenticates. */
+static bool aead_open(struct tls_flow *t, struct tdir *d, const uint8_t *nonce,
+		      const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len,
+		      uint8_t *tag)
+{
+	const struct tls_suite *s = t->suite;
+	int ol = 0, fl = 0;
+
+	if (s->seal == TLS_SEAL_CCM) /* CCM's tag and nonce lengths are fixed when it is keyed */
+		return EVP_DecryptInit_ex(d->aead, s->cipher(), NULL, NULL, NULL) == 1 &&
+		       EVP_CIPHER_CTX_ctrl(d->aead, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) == 1 &&
+		       EVP_CIPHER_CTX_ctrl(d->aead, EVP_CTRL_AEAD_SET_TAG, s->tag_len, tag) == 1 &&
+		       EVP_DecryptInit_ex(d->aead, NULL, NULL, d->k.key, nonce) == 1 &&
+		       EVP_DecryptUpdate(d->aead, NULL, &ol, NULL, (int)ct_len) == 1 &&
+		       EVP_DecryptUpdate(d->aead, NULL, &ol, aad, (int)aad_len) == 1 &&
+		       EVP_DecryptUpdate(d->aead, t->pt, &ol, ct, (int)ct_len) == 1;
+	return EVP_DecryptInit_ex(d->aead, NULL, NULL, NULL, nonce) == 1 &&
+	       EVP_CIPHER_CTX_ctrl(d->aead, EVP_CTRL_AEAD_SET_TAG, s->tag_len, tag) == 1 &&
+	       EVP_DecryptUpdate(d->aead, NULL, &ol, aad, (int)aad_len) == 1 &&
+	       (!ct_len || EVP_DecryptUpdate(d->aead, t->pt, &ol, ct, (int)ct_len) == 1) &&
+	       EVP_DecryptFinal_ex(d->aead, t->pt + (ct_len ? ol : 0), &fl) == 1;
+}
+
+/* An AEAD record into t->pt: its plaintext length and inner type, or -1. */
+static long open_aead(struct tls_flow *t, struct tdir *d, const struct tls_rec *r,
+		      const uint8_t *hdr, const uint8_t *body, uint8_t *type)
+{
+	const struct tls_suite *s = t->suite;
 	uint8_t nonce[12], aad[13], tag[TAG];
 	const uint8_t *ct = body;
 	size_t ct_len, aad_len = TLS_REC_HDR;
-	int ol = 0, fl = 0;
 
-	if (r->len < TAG + (t->suite->explicit_nonce ? 8 : 0) + (t->tls13 ? 1 : 0))
+	if (r->len < s->tag_len + (s->explicit_nonce ? 8 : 0) + (t->tls13 ? 1 : 0)) {
+		t->bad = "it is shorter than its tag";
 		return -1;
+	}
 	memcpy(nonce, d->k.iv, 12);
-	if (t->suite->explicit_nonce) { /* TLS 1.2 GCM: salt, then the record's 8 bytes */
+	if (s->explicit_nonce) { /* TLS 1.2 GCM, CCM: salt, then the record's 8 bytes */
 		memcpy(nonce + 4, body, 8);
 		ct += 8;
 	} else { /* the IV XOR the sequence number, right-aligned */
 		for (int i = 0; i < 8; i++)
 			nonce[4 + i] ^= (uint8_t)(d->seq >> (56 - 8 * i));
 	}
-	ct_len = (size_t)(body + r->len - TAG - ct);
+	ct_len = (size_t)(body + r->len - s->tag_len - ct);
 	if (!grow(&t->pt, &t->pt_cap, ct_len ? ct_len : 1))
 		return -1;
-	memcpy(tag, ct + ct_len, TAG);
+	memcpy(tag, ct + ct_len, s->tag_len);
 	if (t->tls13) {
 		memcpy(aad, hdr, TLS_REC_HDR);
-	} else { /* seq, type, version, the plaintext's length */
-		for (int i = 0; i < 8; i++)
-			aad[i] = (uint8_t)(d->seq >> (56 - 8 * i));
-		aad[8] = r->type;
-		aad[9] = (uint8_t)(r->version >> 8);
-		aad[10] = (uint8_t)r->version;
-		aad[11] = (uint8_t)(ct_len >> 8);
-		aad[12] = (uint8_t)ct_len;
+	} else {
+		tls12_aad(aad, d->seq, r, ct_len);
 		aad_len = 13;
 	}
-	if (EVP_DecryptInit_ex(d->aead, NULL, NULL, NULL, nonce) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(d->aead, EVP_CTRL_AEAD_SET_TAG, TAG, tag) != 1 ||
-	    EVP_DecryptUpdate(d->aead, NULL, &ol, aad, (int)aad_len) != 1 ||
-	    (ct_len && EVP_DecryptUpdate(d->aead, t->pt, &ol, ct, (int)ct_len) != 1) ||
-	    EVP_DecryptFinal_ex(d->aead, t->pt + (ct_len ? ol : 0), &fl) != 1)
+	if (!aead_open(t, d, nonce, aad, aad_len, ct, ct_len, tag)) {
+		t->bad = "its tag does not match";
 		return -1;
+	}
 	if (!t->tls13) {
 		*type = r->type;
 		return (long)ct_len;
@@ -314,10 +353,104 @@ static long open_record(struct tls_flow *t, struct tdir *d, const struct tls_rec
 	size_t n = ct_len;
 	while (n && !t->pt[n - 1])
 		n--;
-	if (!n)
+	if (!n) {
+		t->bad = "it holds no content type";
 		return -1;
+	}
 	*type = t->pt[n - 1];
 	return (long)n - 1;
+}
+
+/* CBC: n bytes at in (whole blocks) decrypted into out with the IV before them. */
+static bool cbc_decrypt(struct tdir *d, const uint8_t *iv, const uint8_t *in, size_t n,
+			uint8_t *out)
+{
+	int ol = 0, fl = 0;
+
+	return EVP_DecryptInit_ex(d->aead, NULL, NULL, NULL, iv) == 1 &&
+	       EVP_CIPHER_CTX_set_padding(d->aead, 0) == 1 &&
+	       EVP_DecryptUpdate(d->aead, out, &ol, in, (int)n) == 1 &&
+	       EVP_DecryptFinal_ex(d->aead, out + ol, &fl) == 1 && (size_t)(ol + fl) == n;
+}
+
+/* TLS's CBC padding at the end of p[0, n): the bytes it takes, or -1 when
+ * they are not all the padding length's value. */
+static long cbc_padding(const uint8_t *p, size_t n)
+{
+	uint8_t pad = p[n - 1];
+
+	if ((size_t)pad + 1 > n)
+		return -1;
+	for (size_t i = n - 1 - pad; i < n - 1; i++)
+		if (p[i] != pad)
+			return -1;
+	return (long)pad + 1;
+}
+
+/* A TLS 1.2 CBC record into t->pt: IV, then either the ciphertext of
+ * content, MAC and padding (MAC then encrypt), or the ciphertext of
+ * content and padding followed by a MAC over IV and ciphertext (RFC 7366).
+ * Its plaintext length, or -1 with t->bad saying why. The MAC and t->pt
+ * both start past 13 bytes kept for the MAC's header. */
+static long open_cbc(struct tls_flow *t, struct tdir *d, const struct tls_rec *r,
+		     const uint8_t *body, uint8_t *type)
+{
+	const size_t bs = 16, ml = d->k.mac_len;
+	uint8_t mac[EVP_MAX_MD_SIZE];
+	unsigned int got = 0;
+	size_t ct_len = t->etm ? (r->len >= ml ? r->len - ml : 0) : r->len;
+	size_t min = t->etm ? 2 * bs : bs + ((ml + 1 + bs - 1) / bs) * bs;
+
+	*type = r->type;
+	if (ct_len < min || ct_len % bs) {
+		t->bad = "its length is not an IV, whole blocks and a MAC";
+		return -1;
+	}
+	if (!grow(&t->pt, &t->pt_cap, 13 + r->len))
+		return -1;
+	uint8_t *p = t->pt + 13;
+	size_t n = ct_len - bs;
+	if (t->etm) { /* the MAC first, over what was sent */
+		tls12_aad(t->pt, d->seq, r, ct_len);
+		memcpy(p, body, ct_len);
+		if (!HMAC(t->suite->mac(), d->k.mac, ml, t->pt, 13 + ct_len, mac, &got) ||
+		    got != ml || CRYPTO_memcmp(mac, body + ct_len, ml)) {
+			t->bad = "its MAC does not match";
+			return -1;
+		}
+	}
+	if (!cbc_decrypt(d, body, body + bs, n, p)) {
+		t->bad = "it does not decrypt";
+		return -1;
+	}
+	long pad = cbc_padding(p, n);
+	if (pad < 0 || (size_t)pad + (t->etm ? 0 : ml) > n) {
+		t->bad = "its padding is bad";
+		return -1;
+	}
+	n -= (size_t)pad;
+	if (!t->etm) { /* the MAC last, over the plaintext */
+		n -= ml;
+		tls12_aad(t->pt, d->seq, r, n);
+		if (!HMAC(t->suite->mac(), d->k.mac, ml, t->pt, 13 + n, mac, &got) || got != ml ||
+		    CRYPTO_memcmp(mac, p + n, ml)) {
+			t->bad = "its MAC does not match";
+			return -1;
+		}
+	}
+	memmove(t->pt, p, n);
+	return (long)n;
+}
+
+/* Opens a protected record into t->pt: its plaintext length and inner
+ * type, or -1 when it does not authenticate (t->bad says why). */
+static long open_record(struct tls_flow *t, struct tdir *d, const struct tls_rec *r,
+			const uint8_t *hdr, const uint8_t *body, uint8_t *type)
+{
+	t->bad = "";
+	if (t->suite->seal == TLS_SEAL_CBC)
+		return open_cbc(t, d, r, body, type);
+	return open_aead(t, d, r, hdr, body, type);
 }
 
 /* A record that would not open under the handshake key may be the first
@@ -381,8 +514,8 @@ static void record(struct tls_flow *t, int c, const struct tls_rec *r, const uin
 	if (n < 0) {
 		if (d->trial) /* still the handshake, whose key the log lacks */
 			return;
-		fail(t, d, "the %s's record %llu does not decrypt with the logged keys",
-		     dir_name(t, d), (unsigned long long)d->seq + 1);
+		fail(t, d, "the %s's record %llu does not decrypt with the logged keys%s%s",
+		     dir_name(t, d), (unsigned long long)d->seq + 1, t->bad[0] ? ": " : "", t->bad);
 		return;
 	}
 	d->trial = false;

@@ -2,9 +2,12 @@
  * direction reassembled (a record may span segments, a segment hold many),
  * the hellos read for the client random that names the connection's keys
  * and for the suite and version, and each protected record decrypted with
- * its AEAD (AES-GCM, ChaCha20-Poly1305): TLS 1.3 with the handshake, then
- * the application traffic secrets (and KeyUpdate's next ones), TLS 1.2
- * with the key block from the master secret after ChangeCipherSpec.
+ * its AEAD (AES-GCM, AES-CCM, ChaCha20-Poly1305) or, under TLS 1.2, its
+ * AES-CBC and HMAC (MAC then encrypt, or encrypt then MAC when the
+ * ServerHello agrees to it), padding and MAC checked: TLS 1.3 with the
+ * handshake, then the application traffic secrets (and KeyUpdate's next
+ * ones), TLS 1.2 with the key block from the master secret after
+ * ChangeCipherSpec.
  * Application data goes to a callback, to be matched as if it had been
  * sent in the clear. Bytes come from a file: whatever they are, nothing
  * is read outside them, and a record that does not decrypt stops that
@@ -24,7 +27,8 @@ enum tls_outcome {
 	TLS_WAITING,   /* no ServerHello yet: nothing to say */
 	TLS_DECRYPTED, /* keys found, every record opened so far */
 	TLS_NO_KEY,    /* no key log, or its client random is not in it */
-	TLS_FAILED,    /* keys found but a record would not open, or the suite is not supported */
+	TLS_FAILED,    /* keys found but a record would not open (bad tag, MAC, padding or
+			* length), or the suite is not supported */
 };
 
 /* Plaintext of one direction, seen at ts (when its record began). */

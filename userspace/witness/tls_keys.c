@@ -127,6 +127,15 @@ int tls_keylog_parse(const char *text, size_t len, struct tls_keylog *kl, char *
 		if (k == 0 || p[0] == '#')
 			continue;
 		uint8_t random[TLS_RANDOM], secret[TLS_SECRET_MAX];
+		int s = 0;
+		while (s < TS__COUNT && (strlen(labels[s]) != w[0].n ||
+					 memcmp(labels[s], w[0].p, w[0].n)))
+			s++;
+		/* Exporter and early-data secrets, and RSA key exchange's "RSA
+		 * <8 bytes> <premaster>" (its CLIENT_RANDOM line has the master
+		 * secret): nothing a capture needs. */
+		if (k == 3 && label_word(&w[0]) && s == TS__COUNT)
+			continue;
 		if (k != 3 || !label_word(&w[0]) || w[1].n != 2 * TLS_RANDOM ||
 		    unhex(w[1].p, w[1].n, random) || w[2].n > 2 * TLS_SECRET_MAX || w[2].n < 32 ||
 		    unhex(w[2].p, w[2].n, secret)) {
@@ -135,12 +144,6 @@ int tls_keylog_parse(const char *text, size_t len, struct tls_keylog *kl, char *
 			tls_keylog_free(kl);
 			return -EINVAL;
 		}
-		int s = 0;
-		while (s < TS__COUNT && (strlen(labels[s]) != w[0].n ||
-					 memcmp(labels[s], w[0].p, w[0].n)))
-			s++;
-		if (s == TS__COUNT)
-			continue; /* exporter, early data: nothing a capture needs */
 		if (kl->n == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
 			struct tls_key_entry *e = realloc(kl->e, ncap * sizeof(*e));
@@ -186,26 +189,95 @@ void tls_keylog_free(struct tls_keylog *kl)
 
 /* ---- suites ---- */
 
+/* id, name, TLS 1.3, seal (A: AEAD, C: CCM, B: CBC), key bytes, fixed IV
+ * bytes, tag bytes, explicit nonce, cipher, PRF/HKDF hash, MAC hash. */
+#define A TLS_SEAL_AEAD
+#define C TLS_SEAL_CCM
+#define B TLS_SEAL_CBC
 static const struct tls_suite suites[] = {
-	{ 0x1301, "TLS_AES_128_GCM_SHA256", true, 16, 12, false, EVP_aes_128_gcm, EVP_sha256 },
-	{ 0x1302, "TLS_AES_256_GCM_SHA384", true, 32, 12, false, EVP_aes_256_gcm, EVP_sha384 },
-	{ 0x1303, "TLS_CHACHA20_POLY1305_SHA256", true, 32, 12, false, EVP_chacha20_poly1305,
+	{ 0x1301, "TLS_AES_128_GCM_SHA256", true, A, 16, 12, 16, false,
+	  EVP_aes_128_gcm, EVP_sha256, NULL },
+	{ 0x1302, "TLS_AES_256_GCM_SHA384", true, A, 32, 12, 16, false,
+	  EVP_aes_256_gcm, EVP_sha384, NULL },
+	{ 0x1303, "TLS_CHACHA20_POLY1305_SHA256", true, A, 32, 12, 16, false, EVP_chacha20_poly1305,
+	  EVP_sha256, NULL },
+	{ 0x1304, "TLS_AES_128_CCM_SHA256", true, C, 16, 12, 16, false,
+	  EVP_aes_128_ccm, EVP_sha256, NULL },
+	{ 0x1305, "TLS_AES_128_CCM_8_SHA256", true, C, 16, 12, 8, false,
+	  EVP_aes_128_ccm, EVP_sha256, NULL },
+	{ 0x009c, "RSA-AES128-GCM-SHA256", false, A, 16, 4, 16, true, EVP_aes_128_gcm, EVP_sha256, NULL },
+	{ 0x009d, "RSA-AES256-GCM-SHA384", false, A, 32, 4, 16, true, EVP_aes_256_gcm, EVP_sha384, NULL },
+	{ 0x009e, "DHE-RSA-AES128-GCM-SHA256", false, A, 16, 4, 16, true, EVP_aes_128_gcm,
+	  EVP_sha256, NULL },
+	{ 0x009f, "DHE-RSA-AES256-GCM-SHA384", false, A, 32, 4, 16, true, EVP_aes_256_gcm,
+	  EVP_sha384, NULL },
+	{ 0xc02b, "ECDHE-ECDSA-AES128-GCM-SHA256", false, A, 16, 4, 16, true, EVP_aes_128_gcm,
+	  EVP_sha256, NULL },
+	{ 0xc02c, "ECDHE-ECDSA-AES256-GCM-SHA384", false, A, 32, 4, 16, true, EVP_aes_256_gcm,
+	  EVP_sha384, NULL },
+	{ 0xc02f, "ECDHE-RSA-AES128-GCM-SHA256", false, A, 16, 4, 16, true, EVP_aes_128_gcm,
+	  EVP_sha256, NULL },
+	{ 0xc030, "ECDHE-RSA-AES256-GCM-SHA384", false, A, 32, 4, 16, true, EVP_aes_256_gcm,
+	  EVP_sha384, NULL },
+	{ 0xcca8, "ECDHE-RSA-CHACHA20-POLY1305", false, A, 32, 12, 16, false, EVP_chacha20_poly1305,
+	  EVP_sha256, NULL },
+	{ 0xcca9, "ECDHE-ECDSA-CHACHA20-POLY1305", false, A, 32, 12, 16, false,
+	  EVP_chacha20_poly1305, EVP_sha256, NULL },
+	{ 0xccaa, "DHE-RSA-CHACHA20-POLY1305", false, A, 32, 12, 16, false, EVP_chacha20_poly1305,
+	  EVP_sha256, NULL },
+	/* AES-CCM (RFC 6655, 7251): the PRF is SHA-256's for every key length. */
+	{ 0xc09c, "AES128-CCM", false, C, 16, 4, 16, true, EVP_aes_128_ccm, EVP_sha256, NULL },
+	{ 0xc09d, "AES256-CCM", false, C, 32, 4, 16, true, EVP_aes_256_ccm, EVP_sha256, NULL },
+	{ 0xc09e, "DHE-RSA-AES128-CCM", false, C, 16, 4, 16, true, EVP_aes_128_ccm, EVP_sha256, NULL },
+	{ 0xc09f, "DHE-RSA-AES256-CCM", false, C, 32, 4, 16, true, EVP_aes_256_ccm, EVP_sha256, NULL },
+	{ 0xc0a0, "AES128-CCM8", false, C, 16, 4, 8, true, EVP_aes_128_ccm, EVP_sha256, NULL },
+	{ 0xc0a1, "AES256-CCM8", false, C, 32, 4, 8, true, EVP_aes_256_ccm, EVP_sha256, NULL },
+	{ 0xc0a2, "DHE-RSA-AES128-CCM8", false, C, 16, 4, 8, true, EVP_aes_128_ccm, EVP_sha256, NULL },
+	{ 0xc0a3, "DHE-RSA-AES256-CCM8", false, C, 32, 4, 8, true, EVP_aes_256_ccm, EVP_sha256, NULL },
+	{ 0xc0ac, "ECDHE-ECDSA-AES128-CCM", false, C, 16, 4, 16, true, EVP_aes_128_ccm,
+	  EVP_sha256, NULL },
+	{ 0xc0ad, "ECDHE-ECDSA-AES256-CCM", false, C, 32, 4, 16, true, EVP_aes_256_ccm,
+	  EVP_sha256, NULL },
+	{ 0xc0ae, "ECDHE-ECDSA-AES128-CCM8", false, C, 16, 4, 8, true, EVP_aes_128_ccm,
+	  EVP_sha256, NULL },
+	{ 0xc0af, "ECDHE-ECDSA-AES256-CCM8", false, C, 32, 4, 8, true, EVP_aes_256_ccm,
+	  EVP_sha256, NULL },
+	/* AES-CBC with HMAC: under TLS 1.2 the PRF is SHA-256's unless the
+	 * suite names SHA-384 (RFC 5246 5, RFC 5289). */
+	{ 0x002f, "AES128-SHA", false, B, 16, 0, 0, false, EVP_aes_128_cbc, EVP_sha256, EVP_sha1 },
+	{ 0x0035, "AES256-SHA", false, B, 32, 0, 0, false, EVP_aes_256_cbc, EVP_sha256, EVP_sha1 },
+	{ 0x003c, "AES128-SHA256", false, B, 16, 0, 0, false, EVP_aes_128_cbc, EVP_sha256,
 	  EVP_sha256 },
-	{ 0x009c, "RSA-AES128-GCM-SHA256", false, 16, 4, true, EVP_aes_128_gcm, EVP_sha256 },
-	{ 0x009d, "RSA-AES256-GCM-SHA384", false, 32, 4, true, EVP_aes_256_gcm, EVP_sha384 },
-	{ 0x009e, "DHE-RSA-AES128-GCM-SHA256", false, 16, 4, true, EVP_aes_128_gcm, EVP_sha256 },
-	{ 0x009f, "DHE-RSA-AES256-GCM-SHA384", false, 32, 4, true, EVP_aes_256_gcm, EVP_sha384 },
-	{ 0xc02b, "ECDHE-ECDSA-AES128-GCM-SHA256", false, 16, 4, true, EVP_aes_128_gcm, EVP_sha256 },
-	{ 0xc02c, "ECDHE-ECDSA-AES256-GCM-SHA384", false, 32, 4, true, EVP_aes_256_gcm, EVP_sha384 },
-	{ 0xc02f, "ECDHE-RSA-AES128-GCM-SHA256", false, 16, 4, true, EVP_aes_128_gcm, EVP_sha256 },
-	{ 0xc030, "ECDHE-RSA-AES256-GCM-SHA384", false, 32, 4, true, EVP_aes_256_gcm, EVP_sha384 },
-	{ 0xcca8, "ECDHE-RSA-CHACHA20-POLY1305", false, 32, 12, false, EVP_chacha20_poly1305,
+	{ 0x003d, "AES256-SHA256", false, B, 32, 0, 0, false, EVP_aes_256_cbc, EVP_sha256,
 	  EVP_sha256 },
-	{ 0xcca9, "ECDHE-ECDSA-CHACHA20-POLY1305", false, 32, 12, false, EVP_chacha20_poly1305,
+	{ 0x0033, "DHE-RSA-AES128-SHA", false, B, 16, 0, 0, false, EVP_aes_128_cbc, EVP_sha256,
+	  EVP_sha1 },
+	{ 0x0039, "DHE-RSA-AES256-SHA", false, B, 32, 0, 0, false, EVP_aes_256_cbc, EVP_sha256,
+	  EVP_sha1 },
+	{ 0x0067, "DHE-RSA-AES128-SHA256", false, B, 16, 0, 0, false, EVP_aes_128_cbc, EVP_sha256,
 	  EVP_sha256 },
-	{ 0xccaa, "DHE-RSA-CHACHA20-POLY1305", false, 32, 12, false, EVP_chacha20_poly1305,
+	{ 0x006b, "DHE-RSA-AES256-SHA256", false, B, 32, 0, 0, false, EVP_aes_256_cbc, EVP_sha256,
 	  EVP_sha256 },
+	{ 0xc009, "ECDHE-ECDSA-AES128-SHA", false, B, 16, 0, 0, false, EVP_aes_128_cbc, EVP_sha256,
+	  EVP_sha1 },
+	{ 0xc00a, "ECDHE-ECDSA-AES256-SHA", false, B, 32, 0, 0, false, EVP_aes_256_cbc, EVP_sha256,
+	  EVP_sha1 },
+	{ 0xc013, "ECDHE-RSA-AES128-SHA", false, B, 16, 0, 0, false, EVP_aes_128_cbc, EVP_sha256,
+	  EVP_sha1 },
+	{ 0xc014, "ECDHE-RSA-AES256-SHA", false, B, 32, 0, 0, false, EVP_aes_256_cbc, EVP_sha256,
+	  EVP_sha1 },
+	{ 0xc023, "ECDHE-ECDSA-AES128-SHA256", false, B, 16, 0, 0, false, EVP_aes_128_cbc,
+	  EVP_sha256, EVP_sha256 },
+	{ 0xc024, "ECDHE-ECDSA-AES256-SHA384", false, B, 32, 0, 0, false, EVP_aes_256_cbc,
+	  EVP_sha384, EVP_sha384 },
+	{ 0xc027, "ECDHE-RSA-AES128-SHA256", false, B, 16, 0, 0, false, EVP_aes_128_cbc, EVP_sha256,
+	  EVP_sha256 },
+	{ 0xc028, "ECDHE-RSA-AES256-SHA384", false, B, 32, 0, 0, false, EVP_aes_256_cbc, EVP_sha384,
+	  EVP_sha384 },
 };
+#undef A
+#undef C
+#undef B
 
 const struct tls_suite *tls_suite_find(uint16_t id)
 {
@@ -307,20 +379,28 @@ int tls12_key_block(const struct tls_suite *s, const uint8_t *master, size_t mas
 		    const uint8_t server_random[TLS_RANDOM], struct tls_traffic_key *client,
 		    struct tls_traffic_key *server)
 {
-	uint8_t seed[2 * TLS_RANDOM], block[2 * (32 + 12)];
-	size_t kl = s->key_len, il = s->fixed_iv;
+	uint8_t seed[2 * TLS_RANDOM], block[2 * (TLS_SECRET_MAX + 32 + 12)];
+	size_t ml = s->mac ? (size_t)EVP_MD_get_size(s->mac()) : 0, kl = s->key_len,
+	       il = s->fixed_iv;
 
-	/* RFC 5246 6.3: server_random first here, unlike the master secret's seed. */
+	if (ml > TLS_SECRET_MAX)
+		return -1;
+	/* RFC 5246 6.3: server_random first here, unlike the master secret's
+	 * seed; the block is both MAC keys, both write keys, both IVs (CBC's
+	 * are not needed: TLS 1.2 records carry their own). */
 	memcpy(seed, server_random, TLS_RANDOM);
 	memcpy(seed + TLS_RANDOM, client_random, TLS_RANDOM);
 	if (tls12_prf(s->md(), master, master_len, "key expansion", seed, sizeof(seed), block,
-		      2 * (kl + il)))
+		      2 * (ml + kl + il)))
 		return -1;
 	memset(client, 0, sizeof(*client));
 	memset(server, 0, sizeof(*server));
-	memcpy(client->key, block, kl);
-	memcpy(server->key, block + kl, kl);
-	memcpy(client->iv, block + 2 * kl, il);
-	memcpy(server->iv, block + 2 * kl + il, il);
+	client->mac_len = server->mac_len = (uint8_t)ml;
+	memcpy(client->mac, block, ml);
+	memcpy(server->mac, block + ml, ml);
+	memcpy(client->key, block + 2 * ml, kl);
+	memcpy(server->key, block + 2 * ml + kl, kl);
+	memcpy(client->iv, block + 2 * (ml + kl), il);
+	memcpy(server->iv, block + 2 * (ml + kl) + il, il);
 	return 0;
 }

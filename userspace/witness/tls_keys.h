@@ -39,31 +39,47 @@ struct tls_keylog {
 };
 
 /* A key log's text: 0, or -EINVAL with err saying which line is not a key
- * log line (labels other than the five above are skipped: exporter and
- * early-data secrets), -ENODATA when no line holds a key, -ENOMEM. */
+ * log line (lines with labels other than the five above are skipped
+ * whatever their words: exporter and early-data secrets, RSA key
+ * exchange's premaster), -ENODATA when no line holds a key, -ENOMEM. */
 int tls_keylog_parse(const char *text, size_t len, struct tls_keylog *kl, char *err,
 		     size_t err_cap);
 const struct tls_key_entry *tls_keylog_find(const struct tls_keylog *kl,
 					    const uint8_t random[TLS_RANDOM]);
 void tls_keylog_free(struct tls_keylog *kl);
 
-/* An AEAD suite a capture can be decrypted under. */
+/* How a suite seals its records. */
+enum tls_seal {
+	TLS_SEAL_AEAD, /* AES-GCM, ChaCha20-Poly1305: tag after the ciphertext */
+	TLS_SEAL_CCM,  /* AES-CCM (RFC 6655, 8446): the same, but OpenSSL wants
+			* the tag and the lengths before the data */
+	TLS_SEAL_CBC,  /* TLS 1.2 AES-CBC with HMAC (RFC 5246 6.2.3.2): explicit
+			* IV, MAC then encrypt, or encrypt then MAC (RFC 7366) */
+};
+
+/* A suite a capture can be decrypted under. */
 struct tls_suite {
 	uint16_t id;
 	const char *name;
 	bool tls13;
+	uint8_t seal;    /* enum tls_seal */
 	uint8_t key_len;
-	uint8_t fixed_iv; /* IV bytes from the key schedule: 12, or 4 for TLS 1.2's GCM salt */
-	bool explicit_nonce; /* TLS 1.2 GCM: 8 bytes of nonce open each record */
+	uint8_t fixed_iv; /* IV bytes from the key schedule: 12, 4 for TLS 1.2's
+			   * GCM and CCM salt, 0 for CBC (each record brings its IV) */
+	uint8_t tag_len;  /* AEAD tag: 16, CCM_8's 8; CBC: 0 */
+	bool explicit_nonce; /* TLS 1.2 GCM, CCM: 8 bytes of nonce open each record */
 	const EVP_CIPHER *(*cipher)(void);
-	const EVP_MD *(*md)(void);
+	const EVP_MD *(*md)(void);  /* the PRF's or HKDF's hash */
+	const EVP_MD *(*mac)(void); /* CBC: the record MAC's hash; AEAD: NULL */
 };
-/* NULL for a suite not in the table (CBC, CCM, anything not an AEAD). */
+/* NULL for a suite not in the table (TLS 1.2 without AES, NULL ciphers). */
 const struct tls_suite *tls_suite_find(uint16_t id);
 
 struct tls_traffic_key {
 	uint8_t key[32];
 	uint8_t iv[12];
+	uint8_t mac[TLS_SECRET_MAX]; /* CBC: the MAC key (mac_len bytes) */
+	uint8_t mac_len;
 };
 
 /* HKDF-Expand-Label(secret, label, context, len), "tls13 " prefixed. 0 or -1. */
@@ -79,7 +95,8 @@ int tls13_next_secret(const struct tls_suite *s, uint8_t *secret, size_t secret_
 /* TLS 1.2's PRF: P_hash(secret, label + seed) to len bytes. 0 or -1. */
 int tls12_prf(const EVP_MD *md, const uint8_t *secret, size_t secret_len, const char *label,
 	      const uint8_t *seed, size_t seed_len, uint8_t *out, size_t len);
-/* The key block's write keys and IVs (AEAD suites have no MAC keys). 0 or -1. */
+/* The key block's MAC keys (CBC suites), write keys and IVs (AEAD suites).
+ * 0 or -1. */
 int tls12_key_block(const struct tls_suite *s, const uint8_t *master, size_t master_len,
 		    const uint8_t client_random[TLS_RANDOM],
 		    const uint8_t server_random[TLS_RANDOM], struct tls_traffic_key *client,
