@@ -42,33 +42,6 @@ tshark_count() {
 		tr ',' '\n' | awk '$1 == 3 { p++ } $1 == 4 { a++ } END { print p + 0, a + 0 }'
 }
 
-# check NAME RUN.json AN.json KEY=VALUE...: one python for every figure
-# (dotted keys, list indexes too, into the run's report "run." or the
-# analysis "an.").
-check() {
-	local out
-	out=$(python3 - "$@" <<'PYEOF'
-import json, sys
-name, run_p, an_p, *want = sys.argv[1:]
-docs = {"run": json.load(open(run_p)) if run_p != "-" else {}, "an": json.load(open(an_p))}
-bad = []
-for kv in want:
-    k, v = kv.split("=", 1)
-    cur = docs
-    for part in k.split("."):
-        if isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
-            cur = cur[int(part)]
-        else:
-            cur = cur.get(part) if isinstance(cur, dict) else None
-    if str(cur) != v:
-        bad.append(f"{k} = {cur}, want {v}")
-if bad:
-    print(f"{name}: " + "; ".join(bad))
-    sys.exit(1)
-PYEOF
-	) || fail "$out"
-}
-
 for c in "1.3 TLS_AES_256_GCM_SHA384 tshark" "1.3 TLS_CHACHA20_POLY1305_SHA256 -" \
 	"1.2 ECDHE-RSA-AES128-GCM-SHA256 tshark" "1.2 ECDHE-RSA-CHACHA20-POLY1305 -"; do
 	read -r v suite ts <<<"$c"
@@ -90,7 +63,7 @@ for c in "1.3 TLS_AES_256_GCM_SHA384 tshark" "1.3 TLS_CHACHA20_POLY1305_SHA256 -
 	analyze "$suite" 0 "$d/cap.pcapng" --keylog "$d/keys.log" --report "$d/an.json" \
 		--html "$d/an.html"
 	# The run's own reading of its capture (with its own key log) and analyze's.
-	check "$suite" "$d/run.json" "$d/an.json" run.acked=$N run.wire.source=pcap \
+	check_analysis "$suite" "$d/run.json" "$d/an.json" run.acked=$N run.wire.source=pcap \
 		run.wire.requests=$N run.wire.acks=$N run.wire.tls.decrypted=2 \
 		an.wire.requests="$pub" an.wire.acks="$ack" an.wire.unmatched=0 an.wire.unparsed=0 \
 		an.wire.tls.flows=2 an.wire.tls.decrypted=2 an.wire.tls.no_key=0 an.wire.tls.failed=0 \
@@ -109,7 +82,7 @@ c12=$T/ECDHE-RSA-AES128-GCM-SHA256
 analyze nokeys 1 "$c13/cap.pcapng" --report "$T/nokeys.json"
 grep -q "warning: 2 flows are TLS-encrypted and not read: 127.0.0.1:[0-9]* -> 127.0.0.1:$P_TLS, 127.0.0.1:[0-9]* -> 127.0.0.1:$P_TLS; give --keylog FILE" "$T/nokeys.err" ||
 	fail "without --keylog: $(cat "$T/nokeys.err")"
-check nokeys - "$T/nokeys.json" an.wire.requests=0 an.wire.tls.no_key=2 an.wire.tls.decrypted=0 \
+check_analysis nokeys - "$T/nokeys.json" an.wire.requests=0 an.wire.tls.no_key=2 an.wire.tls.decrypted=0 \
 	an.capture.complete=False an.capture.warnings.0.kind=tls_no_key an.flows.0.tls=no_key
 
 # Bad key logs: one line, exit 2.
@@ -129,7 +102,7 @@ done
 analyze other 1 "$c13/cap.pcapng" --keylog "$c12/keys.log" --report "$T/other.json"
 grep -q "warning: 2 TLS flows have no key in the --keylog file, not decrypted: 127.0.0.1:" "$T/other.err" ||
 	fail "key log of another run: $(cat "$T/other.err")"
-check other - "$T/other.json" an.wire.tls.no_key=2 an.wire.requests=0
+check_analysis other - "$T/other.json" an.wire.tls.no_key=2 an.wire.requests=0
 
 # The right client randoms with wrong secrets: named as failed, with why.
 # Every secret's last digit changed.
@@ -137,5 +110,5 @@ sed -e 's/[0-9a-e]$/f/;t' -e 's/f$/0/' "$c12/keys.log" >"$T/wrong.log"
 analyze wrong 1 "$c12/cap.pcapng" --keylog "$T/wrong.log" --report "$T/wrong.json"
 grep -q "warning: 2 TLS flows could not be decrypted: 127.0.0.1:[0-9]* -> 127.0.0.1:$P_TLS (the .*'s record 1 does not decrypt with the logged keys: its tag does not match)" \
 	"$T/wrong.err" || fail "wrong secrets: $(cat "$T/wrong.err")"
-check wrong - "$T/wrong.json" an.wire.tls.failed=2 an.wire.requests=0
+check_analysis wrong - "$T/wrong.json" an.wire.tls.failed=2 an.wire.requests=0
 pass

@@ -36,41 +36,7 @@ start_mosquitto "${lines[@]}" || die "cannot start mosquitto"
 wait_until 5 port_open "$P_RSA" && wait_until 5 port_open "$P_EC" || die "TLS listeners not up"
 
 # An OpenSSL config under which blast does not offer encrypt_then_mac.
-cat >"$T/no-etm.cnf" <<'CNF'
-openssl_conf = init
-[init]
-ssl_conf = ssl
-[ssl]
-system_default = sys
-[sys]
-Options = -EncryptThenMac
-CNF
-
-# check NAME RUN.json AN.json KEY=VALUE...: dotted keys into the run's
-# report ("run.") or the analysis ("an.").
-check() {
-	local out
-	out=$(python3 - "$@" <<'PYEOF'
-import json, sys
-name, run_p, an_p, *want = sys.argv[1:]
-docs = {"run": json.load(open(run_p)) if run_p != "-" else {}, "an": json.load(open(an_p))}
-bad = []
-for kv in want:
-    k, v = kv.split("=", 1)
-    cur = docs
-    for part in k.split("."):
-        if isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
-            cur = cur[int(part)]
-        else:
-            cur = cur.get(part) if isinstance(cur, dict) else None
-    if str(cur) != v:
-        bad.append(f"{k} = {cur}, want {v}")
-if bad:
-    print(f"{name}: " + "; ".join(bad))
-    sys.exit(1)
-PYEOF
-	) || fail "$out"
-}
+openssl_sys_conf "$T/no-etm.cnf" "Options = -EncryptThenMac"
 
 # tshark_read CAP KEYS PORT: "SUITES ETM PUBLISH PUBACK": the ServerHellos'
 # suites (hex, sorted, unique), how many agreed to encrypt_then_mac (type
@@ -127,7 +93,7 @@ for c in "${cases[@]}"; do
 	[ "$pub" = $N ] && [ "$ack" = $N ] || fail "$name: tshark PUBLISH $pub PUBACK $ack, want $N each"
 	timeout 30 "$BLAST" analyze "$d/cap.pcapng" --keylog "$d/keys.log" --report "$d/an.json" \
 		>"$d/an.out" 2>"$d/an.err" || fail "$name: blast analyze exited $?: $(head -c 600 "$d/an.err")"
-	check "$name" "$d/run.json" "$d/an.json" run.acked=$N run.wire.requests=$N run.wire.acks=$N \
+	check_analysis "$name" "$d/run.json" "$d/an.json" run.acked=$N run.wire.requests=$N run.wire.acks=$N \
 		run.wire.tls.decrypted=2 an.wire.requests="$pub" an.wire.acks="$ack" \
 		an.wire.unmatched=0 an.wire.unparsed=0 an.wire.tls.flows=2 an.wire.tls.decrypted=2 \
 		an.wire.tls.failed=0 an.flows.0.tls=decrypted an.flows.1.tls=decrypted
@@ -146,6 +112,6 @@ for c in "ECDHE-RSA-AES128-SHA-etm1 its MAC does not match" \
 	[ "$rc" -eq 1 ] || fail "$name, wrong secrets: exit $rc, want 1"
 	grep -Eq "warning: 2 TLS flows could not be decrypted: .*the (client|server)'s record 1 does not decrypt with the logged keys: $why\)" \
 		"$d/wrong.err" || fail "$name, wrong secrets: $(cat "$d/wrong.err")"
-	check "$name" - "$d/wrong.json" an.wire.tls.failed=2 an.wire.requests=0 an.wire.acks=0
+	check_analysis "$name" - "$d/wrong.json" an.wire.tls.failed=2 an.wire.requests=0 an.wire.acks=0
 done
 pass

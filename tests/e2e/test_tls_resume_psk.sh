@@ -17,16 +17,7 @@ skip_unless_cmd tshark openssl
 [ -x /usr/sbin/mosquitto ] || skip "/usr/sbin/mosquitto not installed"
 require_blast
 
-cat >"$T/psk.cnf" <<'CNF'
-openssl_conf = init
-[init]
-ssl_conf = ssl
-[ssl]
-system_default = sys
-[sys]
-Options = AllowNoDHEKEX
-Groups = P-256
-CNF
+openssl_sys_conf "$T/psk.cnf" "Options = AllowNoDHEKEX" "Groups = P-256"
 PKI=$T/pki
 make_test_pki "$PKI" || die "cannot make test certificates"
 P_PSK=$(free_port)

@@ -30,23 +30,10 @@ start_mosquitto "listener $P_WS lo" "protocol websockets" \
 	"certfile $PKI/server.pem" "keyfile $PKI/server.key" || die "cannot start mosquitto"
 wait_until 5 port_open "$P_WS" && wait_until 5 port_open "$P_WSS" || die "websockets listeners not up"
 
-printf '%s\n' "openssl_conf = c" "[c]" "ssl_conf = s" "[s]" "system_default = d" "[d]" \
-	"CipherString = DEFAULT@SECLEVEL=0" >"$T/lws-openssl.cnf"
-# start_lws PORT [--ssl]: libwebsockets' test server, its PID in LWS_PID.
-start_lws() {
-	local port=$1
-	shift
-	OPENSSL_CONF=$T/lws-openssl.cnf /usr/bin/libwebsockets-test-server -p "$port" -i lo "$@" \
-		-r /usr/share/libwebsockets-test-server/ >"$T/lws-$port.log" 2>&1 </dev/null &
-	LWS_PID=$!
-	track "$LWS_PID"
-	wait_until 5 port_open "$port" || die "lws $* not up: $(tail -3 "$T/lws-$port.log")"
-}
-P_LWS=$(free_port)
-start_lws "$P_LWS"
-P_LWSS=$(free_port)
-while [ "$P_LWSS" = "$P_LWS" ]; do P_LWSS=$(free_port); done
-start_lws "$P_LWSS" --ssl
+start_lws_mirror || die "libwebsockets' test server not up"
+P_LWS=$LWS_PORT
+start_lws_mirror --ssl || die "libwebsockets' test server with --ssl not up"
+P_LWSS=$LWS_PORT
 
 # closes CAP PORT TLS(0|1) [KEYS]: per WebSocket connection blast opened
 # (tcp.stream with an upgrade request), one line "STREAM CLOSES CODE CLOSE_AT NOTIFY_AT DISCONNECT_AT": blast's

@@ -58,14 +58,7 @@ grep -q "^blast: 127.0.0.1:$P_WSS .*a TLS port; use wss://HOST:PORT/PATH" "$T/bl
 
 log "== --proto ws over wss:// (libwebsockets' mirror with --ssl)"
 if [ -x /usr/bin/libwebsockets-test-server ]; then
-	printf '%s\n' "openssl_conf = c" "[c]" "ssl_conf = s" "[s]" "system_default = d" "[d]" \
-		"CipherString = DEFAULT@SECLEVEL=0" >"$T/lws-openssl.cnf"
-	LWS_PORT=$(free_port)
-	OPENSSL_CONF=$T/lws-openssl.cnf /usr/bin/libwebsockets-test-server -p "$LWS_PORT" -i lo \
-		--ssl -r /usr/share/libwebsockets-test-server/ >"$T/lws.log" 2>&1 </dev/null &
-	LWS_PID=$!
-	track "$LWS_PID"
-	wait_until 5 port_open "$LWS_PORT" || die "lws --ssl not up: $(tail -3 "$T/lws.log")"
+	start_lws_mirror --ssl || die "libwebsockets' test server with --ssl not up"
 	# The mirror drops what a lagging client's ring cannot hold; decrypting,
 	# it lags sooner on a loaded machine: a gentler rate than the plain test.
 	r=$T/ws-mirror.json

@@ -83,3 +83,41 @@ make_device_certs() {
 			return 1
 	done
 }
+
+# check_analysis NAME RUN.json AN.json KEY=VALUE...: dotted keys (list
+# indexes too) into a run's report ("run.", "-" for none) or a `blast
+# analyze` report ("an."); every mismatch named in one failure.
+check_analysis() {
+	local out
+	out=$(python3 - "$@" <<'PYEOF'
+import json, sys
+name, run_p, an_p, *want = sys.argv[1:]
+docs = {"run": json.load(open(run_p)) if run_p != "-" else {}, "an": json.load(open(an_p))}
+bad = []
+for kv in want:
+    k, v = kv.split("=", 1)
+    cur = docs
+    for part in k.split("."):
+        if isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+        else:
+            cur = cur.get(part) if isinstance(cur, dict) else None
+    if str(cur) != v:
+        bad.append(f"{k} = {cur}, want {v}")
+if bad:
+    print(f"{name}: " + "; ".join(bad))
+    sys.exit(1)
+PYEOF
+	) || fail "$out"
+}
+
+# openssl_sys_conf FILE SETTING...: an OpenSSL config (for OPENSSL_CONF)
+# whose system default applies SETTING ("Options = AllowNoDHEKEX") to every
+# TLS context the process makes: how a test sets a server's or blast's
+# TLS defaults without a flag of their own.
+openssl_sys_conf() {
+	local f=$1
+	shift
+	printf '%s\n' "openssl_conf = init" "[init]" "ssl_conf = ssl" "[ssl]" "system_default = sys" \
+		"[sys]" "$@" >"$f"
+}

@@ -20,13 +20,20 @@ LWS_RESOURCES=/usr/share/libwebsockets-test-server
 # 4096-byte read is relayed as two messages. So keep frames a divisor of
 # 4096 (client payload 26, 58 or 122 bytes: masked frame = payload + 6) to
 # get one relayed message per message sent. Exports LWS_PORT, LWS_PID,
-# LWS_LOG. Returns 1 if the port is not open within 5 s.
+# LWS_LOG. Returns 1 if the port is not open within 5 s. Arguments go to
+# the server: --ssl serves TLS with its bundled certificate, which is
+# below OpenSSL 3's default security level (so the server gets a config
+# that allows it).
 start_lws_mirror() {
-	local i
+	local i conf=()
 	[ -x /usr/bin/libwebsockets-test-server ] || { echo "libwebsockets-test-server not installed" >&2; return 1; }
 	LWS_PORT=$(free_port) || return 1
 	LWS_LOG=$(mktemp "$T/lws.XXXXXX.log") || return 1
-	/usr/bin/libwebsockets-test-server -p "$LWS_PORT" -i lo -r "$LWS_RESOURCES/" \
+	if [ "${1:-}" = --ssl ]; then
+		openssl_sys_conf "$T/lws-openssl.cnf" "CipherString = DEFAULT@SECLEVEL=0"
+		conf=("OPENSSL_CONF=$T/lws-openssl.cnf")
+	fi
+	env "${conf[@]}" /usr/bin/libwebsockets-test-server -p "$LWS_PORT" -i lo -r "$LWS_RESOURCES/" "$@" \
 		>"$LWS_LOG" 2>&1 </dev/null &
 	LWS_PID=$!
 	track "$LWS_PID"
