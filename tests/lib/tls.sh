@@ -21,13 +21,16 @@ unique_subject = no
 [ any ]
 commonName = supplied
 CNF
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 30 \
-		-subj "/CN=blast test CA" >/dev/null 2>&1 || return 1
-	_pki_cert "$d" server localhost "DNS:localhost,IP:127.0.0.1" || return 1
-	_pki_cert "$d" client blast-client "DNS:blast-client" || return 1
-	_pki_cert "$d" wronghost other.example "DNS:other.example" || return 1
-	_pki_cert "$d" expired localhost "DNS:localhost,IP:127.0.0.1" \
-		-startdate 20200101000000Z -enddate 20200102000000Z || return 1
+	if ! { openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 30 \
+		-subj "/CN=blast test CA" >>"$d/openssl.log" 2>&1 &&
+		_pki_cert "$d" server localhost "DNS:localhost,IP:127.0.0.1" &&
+		_pki_cert "$d" client blast-client "DNS:blast-client" &&
+		_pki_cert "$d" wronghost other.example "DNS:other.example" &&
+		_pki_cert "$d" expired localhost "DNS:localhost,IP:127.0.0.1" \
+			-startdate 20200101000000Z -enddate 20200102000000Z; }; then
+		tail -n 5 "$d/openssl.log" >&2 # what openssl said, for the test's failure
+		return 1
+	fi
 }
 
 # make_ec_server_cert DIR: DIR/server-ec.pem with server-ec.key, the server's
@@ -46,9 +49,9 @@ _pki_cert() {
 	[ ${#dates[@]} -gt 0 ] || dates=(-days 30)
 	[ -z "${PKI_KEYOPT:-}" ] || keyopt=(-pkeyopt "$PKI_KEYOPT")
 	openssl req -newkey "${PKI_NEWKEY:-rsa:2048}" "${keyopt[@]}" -nodes -keyout "$d/$name.key" -out "$d/$name.csr" \
-		-subj "/CN=$cn" -addext "subjectAltName=$san" >/dev/null 2>&1 &&
+		-subj "/CN=$cn" -addext "subjectAltName=$san" >>"$d/openssl.log" 2>&1 &&
 		openssl ca -batch -config "$d/ca.cnf" -cert "$d/ca.pem" -keyfile "$d/ca.key" \
-			-in "$d/$name.csr" -out "$d/$name.pem" "${dates[@]}" >/dev/null 2>&1
+			-in "$d/$name.csr" -out "$d/$name.pem" "${dates[@]}" >>"$d/openssl.log" 2>&1
 }
 
 # tls_listener PORT DIR CERTNAME [lines]...: mosquitto config lines for a
