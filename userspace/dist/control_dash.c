@@ -361,7 +361,7 @@ static int dash_args(int argc, char **argv, struct ctl_dash *x, const char **lis
 			return BLAST_EXIT_USAGE;
 		}
 		if (t >= 0) {
-			x->url = x->link.url;
+			x->url = x->link.host[0] ? x->link.url : NULL;
 			i += t;
 			continue;
 		}

@@ -186,7 +186,7 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 			return BLAST_EXIT_USAGE;
 		}
 		if (t >= 0) {
-			c->url = c->link.url;
+			c->url = c->link.host[0] ? c->link.url : NULL;
 			i += t && !joined;
 			continue;
 		}
