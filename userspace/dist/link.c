@@ -217,12 +217,15 @@ int link_open(struct link *l, const struct link_cfg *c, const char *client_id, c
 	struct mqtt_connack ack;
 	int r = 0;
 	if (n < 0 || send_all(l, buf, (size_t)n)) {
+		if (l->tb && !l->tls_why[0])
+			fill(l, 500); /* the alert that came before, if still there to read */
 		if (l->tls_why[0])
 			snprintf(why, sizeof(why), "TLS failed after the handshake: %s%s", l->tls_why,
 				 strstr(l->tls_why, "certificate") ? " (--control-cert and --control-key?)" : "");
 		else
 			snprintf(why, sizeof(why), "cannot send CONNECT (closed at once%s)",
-				 c->tls ? "" : "; a TLS port? then mqtts://");
+				 c->tls ? "; does it want a client certificate? --control-cert" :
+					  "; a TLS port? then mqtts://");
 		snprintf(err, err_cap, "control broker %s: %s", c->url, why);
 		link_close(l);
 		return -1;
