@@ -11,7 +11,8 @@
 # - failures, each one line naming the control broker, exit status 2 and
 #   nothing left running: a certificate not trusted (no --control-cacert),
 #   the wrong host name, mqtts:// on the plaintext port, mqtt:// on the
-#   TLS port, a wrong password (CONNACK refused), no client certificate;
+#   TLS port, a wrong password (CONNACK refused), no client certificate,
+#   a CA file missing, a key not the certificate's;
 #   and bad flags (--control-cert without --control-key, --control-cacert
 #   on mqtt://).
 . "$(cd "$(dirname "$0")" && pwd)/../lib.sh"
@@ -115,6 +116,10 @@ agent_fails "wrong password" "$tls_port: CONNACK refused the control link: .*cod
 agent_fails "no password (plaintext)" "control broker mqtt://127.0.0.1:$CTL: CONNACK refused" \
 	"mqtt://127.0.0.1:$CTL"
 agent_fails "no client certificate" "$tls_port: .*certificate" "$URL_AUTH" --control-cacert "$PKI/ca.pem"
+agent_fails "no CA file" "$tls_port: --control-cacert $T/none.pem: no CA certificate read" "$URL_AUTH" \
+	--control-cacert "$T/none.pem"
+agent_fails "key of another certificate" "$tls_port: --control-key $PKI/server.key does not match --control-cert $PKI/client.pem" "$URL_AUTH" \
+	--control-cacert "$PKI/ca.pem" --control-cert "$PKI/client.pem" --control-key "$PKI/server.key"
 agent_fails "cert without key" "--control-cert and --control-key go together" "$URL_AUTH" \
 	--control-cert "$PKI/client.pem"
 agent_fails "cacert on mqtt://" "need an mqtts:// control URL" "mqtt://127.0.0.1:$CTL" \

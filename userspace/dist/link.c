@@ -140,8 +140,22 @@ static int tls_start(struct link *l, const struct link_cfg *c, char *err, size_t
 		snprintf(err, cap, "%s", strerror(errno));
 		return -1;
 	}
-	if (!(l->tls = tls_run_new(l->tls_opts, why, sizeof(why))) ||
-	    !(l->tb = tls_block_connect(l->tls, l->fd, &t, LINK_TLS_TIMEOUT_MS, why, sizeof(why)))) {
+	if (!(l->tls = tls_run_new(l->tls_opts, why, sizeof(why)))) {
+		/* It names the run's flags (--cacert FILE: ...): ours are --control-*. */
+		if (!strncmp(why, "--cert-key", 10))
+			snprintf(err, cap, "--control-key%s", why + 10);
+		else if (!strncmp(why, "--", 2))
+			snprintf(err, cap, "--control-%s", why + 2);
+		else
+			snprintf(err, cap, "%s", why);
+		char *also = strstr(err, " --cert ");
+		if (also && strlen(err) + 8 < cap) { /* "does not match --cert FILE" */
+			memmove(also + 11, also + 3, strlen(also + 3) + 1);
+			memcpy(also + 3, "control-", 8);
+		}
+		return -1;
+	}
+	if (!(l->tb = tls_block_connect(l->tls, l->fd, &t, LINK_TLS_TIMEOUT_MS, why, sizeof(why)))) {
 		snprintf(err, cap, "%s", why);
 		return -1;
 	}
