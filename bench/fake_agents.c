@@ -210,10 +210,14 @@ int main(int argc, char **argv)
 	buf = malloc(buf_cap);
 	if (!a || !pf || !buf || make_pool(samples))
 		return usage("out of memory");
+	static struct link_cfg ctl; /* plain mqtt:// only: the links are polled on their fds */
+	char cerr[300];
+	if (link_cfg_url(&ctl, url, cerr, sizeof(cerr)) || ctl.tls)
+		return usage(ctl.tls ? "--control: mqtt:// only" : cerr);
 	uint64_t start = mono_ns();
 	for (unsigned i = 0; i < n; i++) {
 		struct fake *f = &a[i];
-		char err[200], cid[100];
+		char err[600], cid[100];
 		snprintf(f->name, sizeof(f->name), "%s-%04u", prefix, i);
 		snprintf(f->t_agent, sizeof(f->t_agent), CTL_TOPIC_AGENT "%s", f->name);
 		snprintf(f->t_hb, sizeof(f->t_hb), CTL_TOPIC_HB "%s", f->name);
@@ -226,7 +230,7 @@ int main(int argc, char **argv)
 				       .u.bye.reason = { "lost", 4 } };
 		ssize_t wl = ctl_encode(&bye, will, sizeof(will));
 		snprintf(cid, sizeof(cid), "blast-agent-%s", f->name);
-		if (wl < 0 || link_open(&f->l, url, cid, f->t_agent, will, (size_t)wl, true, err, sizeof(err))) {
+		if (wl < 0 || link_open(&f->l, &ctl, cid, f->t_agent, will, (size_t)wl, true, err, sizeof(err))) {
 			fprintf(stderr, "fake_agents: %s: %s\n", f->name, err);
 			return 1;
 		}

@@ -27,9 +27,9 @@ ALLOWED = {
     "witness": ["report", "protocol", "engine", "transport", "limit", "stats", "config", "encoders",
                 "bpf"],
     "cli": ["protocol", "limit", "payload", "stats", "config", "encoders"],
-    # `blast agent` and the coordinator: the control link, and the reports
-    # they merge.
-    "dist": ["report", "stats", "config", "encoders"],
+    # `blast agent` and the coordinator: the control link (TLS for mqtts://
+    # through transport/tls_block.c), and the reports they merge.
+    "dist": ["report", "transport", "stats", "config", "encoders"],
     # userspace/main.c wires the rooms together; tests and benches may
     # reach anything they exercise.
     "main": "*",

@@ -467,23 +467,33 @@ static void on_message(struct agent *a, const struct link_msg *lm)
 	}
 }
 
-static int agent_args(int argc, char **argv, const char **url, const char **name,
+static int agent_args(int argc, char **argv, struct link_cfg *c, const char **name,
 		      const char **keep)
 {
+	char err[300];
+
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--control") && i + 1 < argc)
-			*url = argv[++i];
+		int t = link_cfg_flag(c, argv[i], i + 1 < argc ? argv[i + 1] : NULL, err, sizeof(err));
+		if (t == -2) {
+			fprintf(stderr, "blast agent: %s\n", err);
+			return BLAST_EXIT_USAGE;
+		}
+		if (t >= 0)
+			i += t;
 		else if (!strcmp(argv[i], "--reports-dir") && i + 1 < argc)
 			*keep = argv[++i];
 		else if (!strcmp(argv[i], "--name") && i + 1 < argc)
 			*name = argv[++i];
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: blast agent --control mqtt://HOST:PORT [--name NAME] "
-			       "[--reports-dir DIR]\n"
+			printf("usage: blast agent --control mqtt[s]://[USER[:PASS]@]HOST:PORT [--name NAME] "
+			       "[--reports-dir DIR]\n       " LINK_CFG_USAGE "\n"
 			       "Registers with the control broker, then runs the shares of the runs a\n"
 			       "coordinator (blast --control URL --agents N ...) gives it\n"
 			       "(docs/distributed.md). NAME: default the host name. DIR: keep each\n"
-			       "run's own report, hlog and log there as RUN-NAME.json, .hlog, .log.\n");
+			       "run's own report, hlog and log there as RUN-NAME.json, .hlog, .log.\n"
+			       "mqtts://: TLS to the control broker, verified against --control-cacert\n"
+			       "(default the system's store). The password may come from\n"
+			       "$BLAST_CONTROL_PASSWORD instead.\n");
 			return 1;
 		} else {
 			fprintf(stderr, "blast agent: %s: unknown (usage: blast agent --control "
@@ -491,8 +501,12 @@ static int agent_args(int argc, char **argv, const char **url, const char **name
 			return BLAST_EXIT_USAGE;
 		}
 	}
-	if (!*url) {
+	if (!c->host[0]) {
 		fprintf(stderr, "blast agent: --control mqtt://HOST:PORT is needed\n");
+		return BLAST_EXIT_USAGE;
+	}
+	if (link_cfg_done(c, err, sizeof(err))) {
+		fprintf(stderr, "blast agent: %s\n", err);
 		return BLAST_EXIT_USAGE;
 	}
 	if (*keep && access(*keep, W_OK | X_OK)) {
@@ -509,9 +523,10 @@ static int agent_args(int argc, char **argv, const char **url, const char **name
 int agent_main(int argc, char **argv)
 {
 	static struct agent a;
-	const char *url = NULL, *name = NULL, *keep = NULL;
-	char err[300], host[64] = "agent";
-	int r = agent_args(argc, argv, &url, &name, &keep);
+	static struct link_cfg ctl;
+	const char *name = NULL, *keep = NULL, *url = ctl.url;
+	char err[600], host[64] = "agent";
+	int r = agent_args(argc, argv, &ctl, &name, &keep);
 
 	if (r)
 		return r == 1 ? 0 : r; /* 1: --help said it all */
@@ -534,7 +549,7 @@ int agent_main(int argc, char **argv)
 	char cid[160];
 	snprintf(cid, sizeof(cid), "blast-agent-%s", a.name);
 	if (wl < 0 ||
-	    link_open(&a.l, url, cid, a.topic_agent, will, (size_t)wl, true, err, sizeof(err))) {
+	    link_open(&a.l, &ctl, cid, a.topic_agent, will, (size_t)wl, true, err, sizeof(err))) {
 		fprintf(stderr, "blast agent: %s\n", wl < 0 ? "name too long" : err);
 		return BLAST_EXIT_USAGE;
 	}

@@ -28,7 +28,8 @@
 #define CDASH_MAX_AGENTS 1024
 
 struct ctl_dash {
-	const char *url, *reports; /* --control, --reports DIR */
+	const char *url, *reports; /* --control (as shown: link.url), --reports DIR */
+	struct link_cfg link;      /* --control and the --control-* flags */
 	uint64_t hb_timeout_ns;
 	struct dashboard *d;
 	struct coord_dash *cd;
@@ -259,7 +260,7 @@ static int watch_open(struct ctl_dash *x, char *err, size_t cap)
 	char cid[64];
 
 	snprintf(cid, sizeof(cid), "blast-dashboard-%d", (int)getpid());
-	if (link_open(&x->l, x->url, cid, NULL, NULL, 0, false, err, cap))
+	if (link_open(&x->l, &x->link, cid, NULL, NULL, 0, false, err, cap))
 		return -1;
 	if (link_subscribe(&x->l, CTL_TOPIC_AGENT "+") || link_subscribe(&x->l, CTL_TOPIC_HB "+")) {
 		snprintf(err, cap, "the control link to %s broke", x->url);
@@ -311,6 +312,8 @@ static void run_one(struct ctl_dash *x)
 	fputc('\n', stderr);
 	r = coord_setup(x->form.argc, x->form.argv, &c, &whole);
 	if (!r) {
+		c.link = x->link; /* the form names the broker; credentials and TLS are ours */
+		c.url = c.link.url;
 		c.report = json;
 		c.html = html;
 		c.dash = x->cd;
@@ -333,13 +336,15 @@ static void run_one(struct ctl_dash *x)
 
 static int usage(FILE *f, int status)
 {
-	fprintf(f, "usage: blast dashboard --control mqtt://HOST:PORT [--listen [ADDR:]PORT]\n"
-		   "                       [--reports DIR] [--heartbeat-timeout S]\n"
+	fprintf(f, "usage: blast dashboard --control mqtt[s]://[USER[:PASS]@]HOST:PORT\n"
+		   "                       [--listen [ADDR:]PORT] [--reports DIR] [--heartbeat-timeout S]\n"
+		   "                       " LINK_CFG_USAGE "\n"
 		   "Serves a page that lists the agents on the control broker and starts and\n"
 		   "stops distributed runs from a form (docs/dashboard.md). --listen: default\n"
 		   "127.0.0.1:8080 (PORT alone binds 127.0.0.1; 0 picks a free port). Starting\n"
 		   "and stopping a run need the token printed at start-up. --reports DIR keeps\n"
-		   "each run's merged report as DIR/run-N.json and DIR/run-N.html.\n");
+		   "each run's merged report as DIR/run-N.json and DIR/run-N.html. mqtts://:\n"
+		   "TLS to the control broker; the password may come from $BLAST_CONTROL_PASSWORD.\n");
 	return status;
 }
 
@@ -349,15 +354,24 @@ static int dash_args(int argc, char **argv, struct ctl_dash *x, const char **lis
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h"))
 			return usage(stdout, 1);
+		char err[300];
+		int t = link_cfg_flag(&x->link, a, v, err, sizeof(err));
+		if (t == -2) {
+			fprintf(stderr, "blast dashboard: %s\n", err);
+			return BLAST_EXIT_USAGE;
+		}
+		if (t >= 0) {
+			x->url = x->link.host[0] ? x->link.url : NULL;
+			i += t;
+			continue;
+		}
 		if (!v || strncmp(a, "--", 2)) {
 			fprintf(stderr, "blast dashboard: %s: unknown or without its value (usage: blast "
 					"dashboard --control mqtt://HOST:PORT [--listen [ADDR:]PORT])\n", a);
 			return BLAST_EXIT_USAGE;
 		}
 		i++;
-		if (!strcmp(a, "--control")) {
-			x->url = v;
-		} else if (!strcmp(a, "--listen")) {
+		if (!strcmp(a, "--listen")) {
 			*listen = v;
 		} else if (!strcmp(a, "--reports")) {
 			x->reports = v;
@@ -377,6 +391,11 @@ static int dash_args(int argc, char **argv, struct ctl_dash *x, const char **lis
 		fprintf(stderr, "blast dashboard: --control mqtt://HOST:PORT is needed\n");
 		return BLAST_EXIT_USAGE;
 	}
+	char err[300];
+	if (link_cfg_done(&x->link, err, sizeof(err))) {
+		fprintf(stderr, "blast dashboard: %s\n", err);
+		return BLAST_EXIT_USAGE;
+	}
 	if (x->reports && access(x->reports, W_OK) < 0) {
 		fprintf(stderr, "blast dashboard: --reports %s: not a directory blast can write to: "
 				"%s\n", x->reports, strerror(errno));
@@ -390,7 +409,7 @@ int control_dash_main(int argc, char **argv)
 	static struct ctl_dash x = { .hb_timeout_ns = 3 * NSEC_PER_SEC,
 				     .mu = PTHREAD_MUTEX_INITIALIZER };
 	const char *listen = "127.0.0.1:8080";
-	char err[300];
+	char err[600];
 	int r = dash_args(argc, argv, &x, &listen);
 
 	if (r)

@@ -164,7 +164,10 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 		if (!strncmp(a, "--", 2) && eq && (size_t)(eq - a) < sizeof(name)) {
 			memcpy(name, a, (size_t)(eq - a));
 			name[eq - a] = '\0';
-			static const char *const ours[] = { "--control", "--agents", "--heartbeat-timeout",
+			static const char *const ours[] = { "--control", "--control-cacert",
+							    "--control-cert", "--control-key",
+							    "--control-username",
+							    "--control-password", "--agents", "--heartbeat-timeout",
 							    "--agents-timeout", "--report", "--csv",
 							    "--hlog", "--html", "--max-clock-offset",
 							    "--config", "--dashboard",
@@ -176,12 +179,21 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 				v = eq + 1;
 			}
 		}
+		char lerr[300];
+		int t = link_cfg_flag(&c->link, a, v, lerr, sizeof(lerr));
+		if (t == -2) {
+			fprintf(stderr, "blast: %s\n", lerr);
+			return BLAST_EXIT_USAGE;
+		}
+		if (t >= 0) {
+			c->url = c->link.host[0] ? c->link.url : NULL;
+			i += t && !joined;
+			continue;
+		}
 		char **out = !strcmp(a, "--report") ? &c->report : !strcmp(a, "--csv") ? &c->csv :
 			     !strcmp(a, "--hlog") ? &c->hlog : !strcmp(a, "--html") ? &c->html : NULL;
 		int r = 0;
-		if (!strcmp(a, "--control") && v) {
-			c->url = v;
-		} else if (!strcmp(a, "--agents") && v) {
+		if (!strcmp(a, "--agents") && v) {
 			if ((r = agents_arg(v, c)))
 				return r;
 		} else if (!strcmp(a, "--heartbeat-timeout") && v) {
@@ -216,6 +228,11 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 	}
 	if (!c->url || !c->agents) {
 		fprintf(stderr, "blast: --control mqtt://HOST:PORT needs --agents N (and the other way round)\n");
+		return BLAST_EXIT_USAGE;
+	}
+	char lerr[300];
+	if (link_cfg_done(&c->link, lerr, sizeof(lerr))) {
+		fprintf(stderr, "blast: %s\n", lerr);
 		return BLAST_EXIT_USAGE;
 	}
 	return 0;
@@ -643,14 +660,14 @@ static int merge_reports(struct coord *k)
 int coord_run(const struct coord_cfg *c, const struct split_whole *whole)
 {
 	struct coord k = { .c = c };
-	char err[300], will_topic[200];
+	char err[600], will_topic[200];
 	uint8_t will[256];
 	int r;
 
 	coord_watch_init(&k.w, c->signals);
 	k.tmp = c->dash ? hist_new() : NULL;
 	size_t wl = coord_watch_will(&k.w, will_topic, sizeof(will_topic), will, sizeof(will));
-	if (link_open(&k.l, c->url, k.w.name, will_topic, will, wl, false, err, sizeof(err))) {
+	if (link_open(&k.l, &c->link, k.w.name, will_topic, will, wl, false, err, sizeof(err))) {
 		fprintf(stderr, "blast: --control: %s\n", err);
 		return BLAST_EXIT_USAGE;
 	}

@@ -10,9 +10,11 @@
 #include <stdint.h>
 
 #include "config/split.h"
+#include "dist/link_cfg.h"
 
 struct coord_cfg {
-	const char *url;          /* --control */
+	const char *url;          /* --control, as shown (link.url) */
+	struct link_cfg link;     /* --control and the --control-* flags */
 	uint32_t agents;          /* --agents N, or how many names it lists */
 	const char *agent_names;  /* --agents NAME,NAME: these, share i to the i-th (NULL: any N) */
 	uint64_t hb_timeout_ns;   /* --heartbeat-timeout, default 3 s */

@@ -1,23 +1,48 @@
 /* The control link (see link.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "config/opts.h"
 #include "dist/link.h"
 #include "encoders/mqtt.h"
 #include "stats/clock.h"
+#include "transport/tls.h"
+#include "transport/tls_block.h"
 
 #define LINK_KEEPALIVE_S 10
+#define LINK_TLS_TIMEOUT_MS 5000
+
+/* OpenSSL's reason for the last failure (an alert from the broker, such
+ * as "certificate required"), kept for the line that reports it. */
+static void note_tls_error(struct link *l)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	if (e && ERR_reason_error_string(e))
+		snprintf(l->tls_why, sizeof(l->tls_why), "%s", ERR_reason_error_string(e));
+}
 
 static int send_all(struct link *l, const uint8_t *p, size_t n)
 {
+	if (l->tb) {
+		ERR_clear_error();
+		if (tls_block_send(l->tb, p, n, LINK_TLS_TIMEOUT_MS) < 0) {
+			note_tls_error(l);
+			return -1;
+		}
+		n = 0;
+	}
 	while (n) {
 		ssize_t w = send(l->fd, p, n, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
@@ -34,11 +59,6 @@ static int send_all(struct link *l, const uint8_t *p, size_t n)
 /* Reads more bytes, waiting up to timeout_ms: 1 got some, 0 none, -1 gone. */
 static int fill(struct link *l, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
-	int r = poll(&pfd, 1, timeout_ms);
-
-	if (r <= 0)
-		return r < 0 && errno != EINTR ? -1 : 0;
 	if (l->in_cap - l->in_len < 65536) {
 		size_t cap = l->in_cap ? l->in_cap * 2 : 131072;
 		uint8_t *in = realloc(l->in, cap);
@@ -47,9 +67,26 @@ static int fill(struct link *l, int timeout_ms)
 		l->in = in;
 		l->in_cap = cap;
 	}
-	ssize_t n = recv(l->fd, l->in + l->in_len, l->in_cap - l->in_len, 0);
-	if (n <= 0)
-		return n < 0 && errno == EINTR ? 0 : -1;
+	ssize_t n;
+	if (l->tb) {
+		/* OpenSSL may hold a record already read: asked before any poll. */
+		ERR_clear_error();
+		n = tls_block_recv(l->tb, l->in + l->in_len, l->in_cap - l->in_len, timeout_ms);
+		if (n == -ETIMEDOUT)
+			return 0;
+		if (n == -EPROTO)
+			note_tls_error(l);
+		if (n < 0)
+			return -1;
+	} else {
+		struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
+		int r = poll(&pfd, 1, timeout_ms);
+		if (r <= 0)
+			return r < 0 && errno != EINTR ? -1 : 0;
+		n = recv(l->fd, l->in + l->in_len, l->in_cap - l->in_len, 0);
+		if (n <= 0)
+			return n < 0 && errno == EINTR ? 0 : -1;
+	}
 	/* ACK at once (Linux turns it off again): a broker that does not set
 	 * TCP_NODELAY holds its next small message until this ACK comes. */
 	int one = 1;
@@ -76,40 +113,94 @@ static int next_frame(struct link *l, struct mqtt_frame *f)
 	return 1;
 }
 
-static int split_url(const char *url, char *host, size_t cap, char *port)
+/* The TLS handshake over l->fd with the --control-* flags' context. */
+static int tls_start(struct link *l, const struct link_cfg *c, char *err, size_t cap)
 {
-	const char *s = strncmp(url, "mqtt://", 7) ? url : url + 7;
-	const char *colon = strrchr(s, ':');
+	char why[256];
+	struct blast_target t = { 0 };
 
-	if (!colon || colon == s || (size_t)(colon - s) >= cap || !colon[1] || strlen(colon + 1) > 5)
+	l->tls_opts = calloc(1, sizeof(*l->tls_opts));
+	if (!l->tls_opts) {
+		snprintf(err, cap, "out of memory");
 		return -1;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	strcpy(port, colon + 1);
-	return strspn(port, "0123456789") == strlen(port) ? 0 : -1;
+	}
+	l->tls_opts->cacert = (char *)c->cacert;
+	l->tls_opts->cert = (char *)c->cert;
+	l->tls_opts->key_file = (char *)c->key;
+	l->tls_opts->insecure = c->insecure;
+	l->tls_opts->tls_resume = TLS_RESUME_OFF;
+	snprintf(t.host, sizeof(t.host), "%s", c->host);
+	/* OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a broker that
+	 * closed would end the process by SIGPIPE instead of an error line. */
+	struct sigaction old;
+	if (!sigaction(SIGPIPE, NULL, &old) && old.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
+	int fl = fcntl(l->fd, F_GETFL);
+	if (fl < 0 || fcntl(l->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		snprintf(err, cap, "%s", strerror(errno));
+		return -1;
+	}
+	if (!(l->tls = tls_run_new(l->tls_opts, why, sizeof(why)))) {
+		/* It names the run's flags (--cacert FILE: ...): ours are --control-*. */
+		if (!strncmp(why, "--cert-key", 10))
+			snprintf(err, cap, "--control-key%s", why + 10);
+		else if (!strncmp(why, "--", 2))
+			snprintf(err, cap, "--control-%s", why + 2);
+		else
+			snprintf(err, cap, "%s", why);
+		char *also = strstr(err, " --cert ");
+		if (also && strlen(err) + 8 < cap) { /* "does not match --cert FILE" */
+			memmove(also + 11, also + 3, strlen(also + 3) + 1);
+			memcpy(also + 3, "control-", 8);
+		}
+		return -1;
+	}
+	if (!(l->tb = tls_block_connect(l->tls, l->fd, &t, LINK_TLS_TIMEOUT_MS, why, sizeof(why)))) {
+		snprintf(err, cap, "%s", why);
+		return -1;
+	}
+	return 0;
 }
 
-int link_open(struct link *l, const char *url, const char *client_id, const char *will_topic,
+/* Why a CONNECT got no CONNACK accepting it, in words. */
+static void connack_why(struct link *l, int r, const struct mqtt_frame *f, char *err, size_t cap)
+{
+	struct mqtt_connack ack;
+
+	if (r == 1 && f->type == MQTT_CONNACK && !mqtt_parse_connack(f, MQTT_V311, &ack))
+		snprintf(err, cap, "CONNACK refused the control link: %s (code %u)%s",
+			 mqtt_connack_name(MQTT_V311, ack.code), ack.code,
+			 ack.code == 4 || ack.code == 5 ? "; check --control-username and "
+							   "--control-password" : "");
+	else if (r == 1)
+		snprintf(err, cap, "answered CONNECT with something other than a CONNACK%s",
+			 l->tls ? "" : " (is it a TLS port? then mqtts://)");
+	else if (r < 0)
+		snprintf(err, cap, "sent bytes that are not MQTT%s",
+			 l->tls ? "" : " (is it a TLS port? then mqtts://)");
+	else
+		snprintf(err, cap, "no CONNACK within 5 s (closed, or not an MQTT broker%s)",
+			 l->tls ? "" : "; a TLS port? then mqtts://");
+}
+
+int link_open(struct link *l, const struct link_cfg *c, const char *client_id, const char *will_topic,
 	      const uint8_t *will, size_t will_len, bool will_retain, char *err, size_t err_cap)
 {
-	char host[256], port[8];
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	char why[512];
 
 	memset(l, 0, sizeof(*l));
 	l->fd = -1;
 	l->next_id = 1;
-	if (split_url(url, host, sizeof(host), port)) {
-		snprintf(err, err_cap, "%s: must be mqtt://HOST:PORT", url);
-		return -1;
-	}
-	int g = getaddrinfo(host, port, &hints, &ai);
+	int g = getaddrinfo(c->host, c->port, &hints, &ai);
 	if (g) {
-		snprintf(err, err_cap, "%s: %s", url, gai_strerror(g));
+		snprintf(err, err_cap, "control broker %s: %s", c->url, gai_strerror(g));
 		return -1;
 	}
 	l->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (l->fd < 0 || connect(l->fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-		snprintf(err, err_cap, "cannot connect to %s: %s", url, strerror(errno));
+		snprintf(err, err_cap, "cannot connect to control broker %s: %s", c->url,
+			 strerror(errno));
 		freeaddrinfo(ai);
 		link_close(l);
 		return -1;
@@ -119,31 +210,62 @@ int link_open(struct link *l, const char *url, const char *client_id, const char
 	 * reply): Nagle's algorithm with delayed ACKs would hold one back ~40 ms. */
 	int one = 1;
 	setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	struct mqtt_connect c = {
+	if (c->tls && tls_start(l, c, why, sizeof(why))) {
+		snprintf(err, err_cap, "control broker %s: %s", c->url, why);
+		link_close(l);
+		return -1;
+	}
+	struct mqtt_connect m = {
 		.version = MQTT_V311, .client_id = client_id, .client_id_len = strlen(client_id),
 		.keepalive = LINK_KEEPALIVE_S, .clean_start = true,
 		.will_topic = will_topic, .will_topic_len = will_topic ? strlen(will_topic) : 0,
 		.will_payload = will, .will_payload_len = will_len, .will_retain = will_topic && will_retain,
+		.username = c->has_user ? c->username : NULL,
+		.username_len = c->has_user ? strlen(c->username) : 0,
+		.password = c->has_pass ? (const uint8_t *)c->password : NULL,
+		.password_len = c->has_pass ? strlen(c->password) : 0,
 	};
-	uint8_t buf[1024];
-	ssize_t n = mqtt_encode_connect(buf, sizeof(buf), &c);
+	uint8_t buf[2048];
+	ssize_t n = mqtt_encode_connect(buf, sizeof(buf), &m);
 	struct mqtt_frame f;
 	struct mqtt_connack ack;
 	int r = 0;
 	if (n < 0 || send_all(l, buf, (size_t)n)) {
-		snprintf(err, err_cap, "%s: cannot send CONNECT", url);
+		if (l->tb && !l->tls_why[0])
+			fill(l, 500); /* the alert that came before, if still there to read */
+		if (l->tls_why[0])
+			snprintf(why, sizeof(why), "TLS failed after the handshake: %s%s", l->tls_why,
+				 strstr(l->tls_why, "certificate") ? " (--control-cert and --control-key?)" : "");
+		else
+			snprintf(why, sizeof(why), "cannot send CONNECT (closed at once%s)",
+				 c->tls ? "; does it want a client certificate? --control-cert" :
+					  "; a TLS port? then mqtts://");
+		snprintf(err, err_cap, "control broker %s: %s", c->url, why);
 		link_close(l);
 		return -1;
 	}
 	uint64_t until = mono_ns() + 5 * NSEC_PER_SEC;
+	bool closed = false;
 	while ((r = next_frame(l, &f)) == 0 && mono_ns() < until)
-		if (fill(l, 100) < 0)
+		if (fill(l, 100) < 0) {
+			closed = true;
 			break;
+		}
 	if (r != 1 || f.type != MQTT_CONNACK || mqtt_parse_connack(&f, MQTT_V311, &ack) || ack.code) {
-		snprintf(err, err_cap, "%s: no CONNACK accepting blast's control link", url);
+		if (r == 0 && closed && l->tls_why[0])
+			snprintf(why, sizeof(why), "TLS failed after the handshake: %s%s", l->tls_why,
+				 strstr(l->tls_why, "certificate") ? " (--control-cert and --control-key?)" : "");
+		else if (r == 0 && closed)
+			snprintf(why, sizeof(why), "closed the connection before a CONNACK%s",
+				 c->tls ? " (does it want a client certificate? --control-cert)" :
+					  " (a TLS port? then mqtts://)");
+		else
+			connack_why(l, r, &f, why, sizeof(why));
+		snprintf(err, err_cap, "control broker %s: %s", c->url, why);
 		link_close(l);
 		return -1;
 	}
+	l->up = true;
 	return 0;
 }
 
@@ -208,13 +330,21 @@ int link_poll(struct link *l, int timeout_ms, struct link_msg *m)
 
 void link_close(struct link *l)
 {
-	if (l->fd >= 0) {
+	if (l->fd >= 0 && l->up) {
 		uint8_t d[4];
 		ssize_t n = mqtt_encode_disconnect(d, sizeof(d), MQTT_V311, 0);
 		if (n > 0)
 			send_all(l, d, (size_t)n);
-		close(l->fd);
 	}
+	tls_block_free(l->tb);
+	if (l->fd >= 0)
+		close(l->fd);
+	l->up = false;
+	tls_run_free(l->tls);
+	free(l->tls_opts);
+	l->tb = NULL;
+	l->tls = NULL;
+	l->tls_opts = NULL;
 	free(l->in);
 	l->in = NULL;
 	l->fd = -1;

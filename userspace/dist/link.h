@@ -1,5 +1,6 @@
 /* The control link: a small blocking MQTT 3.1.1 client (blast's own
- * encoders, one TCP socket, poll) that agents and the coordinator speak
+ * encoders, one TCP socket, poll; TLS for mqtts:// through
+ * transport/tls_block.c, a user and password when given) that agents and the coordinator speak
  * through a control broker. QoS 0 publishes, retained where asked; a Will
  * when opened with one; PINGREQ when idle. Not for load: for a handful of
  * messages a second. */
@@ -9,6 +10,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "dist/link_cfg.h"
+
+struct blast_opts;
+struct tls_run;
+struct tls_block;
 
 #define LINK_MAX_FRAME (64u << 20)
 
@@ -20,6 +27,13 @@ struct link {
 	uint64_t last_send_ns;
 	uint16_t next_id;
 	uint64_t bytes_in;    /* read from the socket, all told */
+	/* mqtts://: the context (made from the --control-* flags) and the
+	 * connection; NULL over plain TCP. */
+	struct blast_opts *tls_opts;
+	struct tls_run *tls;
+	struct tls_block *tb;
+	char tls_why[128];    /* OpenSSL's reason when a read failed (an alert) */
+	bool up;              /* CONNACK accepted: a DISCONNECT is owed */
 };
 
 struct link_msg {
@@ -29,9 +43,10 @@ struct link_msg {
 	size_t payload_len;
 };
 
-/* Connects to url ("mqtt://HOST:PORT" or "HOST:PORT") as client_id, with a
- * Will when will_topic is given (retained or not). 0, or -1 with err set. */
-int link_open(struct link *l, const char *url, const char *client_id, const char *will_topic,
+/* Connects to the control broker c names as client_id, with a Will when
+ * will_topic is given (retained or not). 0, or -1 with one line in err
+ * naming the broker and why (refused, TLS, credentials). */
+int link_open(struct link *l, const struct link_cfg *c, const char *client_id, const char *will_topic,
 	      const uint8_t *will, size_t will_len, bool will_retain, char *err, size_t err_cap);
 /* 0 or -1 (the connection is gone). */
 int link_subscribe(struct link *l, const char *filter);
