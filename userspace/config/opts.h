@@ -90,6 +90,11 @@ struct line_list {
 	char *data; /* one allocation holding every line */
 };
 
+/* Which command-line flags set a TLS context's files (error lines name them). */
+struct tls_flag_names {
+	const char *cacert, *cert, *key;
+};
+
 struct blast_opts {
 	enum blast_proto proto;
 	struct blast_target targets[BLAST_MAX_TARGETS];
@@ -155,6 +160,10 @@ struct blast_opts {
 	char *cacert;             /* --cacert FILE (PEM); NULL = the system's store */
 	bool insecure;            /* --insecure: no certificate or host verification */
 	char *cert, *key_file;    /* --cert FILE --key FILE: a client certificate (mTLS) */
+	/* The flags an error names for cacert, cert and key_file: NULL for
+	 * the run's (--cacert, --cert, --cert-key); the control link's are
+	 * --control-*. */
+	const struct tls_flag_names *tls_flags;
 	char *cert_dir;           /* --cert-dir DIR: NAME.crt + NAME.key, one per device */
 	char *cert_list;          /* --cert-list FILE: lines "CERT KEY", one per device */
 	char *sni;                /* --sni NAME: server name sent and verified (default: host) */

@@ -113,10 +113,12 @@ static int next_frame(struct link *l, struct mqtt_frame *f)
 	return 1;
 }
 
+static const struct tls_flag_names control_flags = { "--control-cacert", "--control-cert",
+						     "--control-key" };
+
 /* The TLS handshake over l->fd with the --control-* flags' context. */
 static int tls_start(struct link *l, const struct link_cfg *c, char *err, size_t cap)
 {
-	char why[256];
 	struct blast_target t = { 0 };
 
 	l->tls_opts = calloc(1, sizeof(*l->tls_opts));
@@ -129,6 +131,7 @@ static int tls_start(struct link *l, const struct link_cfg *c, char *err, size_t
 	l->tls_opts->key_file = (char *)c->key;
 	l->tls_opts->insecure = c->insecure;
 	l->tls_opts->tls_resume = TLS_RESUME_OFF;
+	l->tls_opts->tls_flags = &control_flags;
 	snprintf(t.host, sizeof(t.host), "%s", c->host);
 	/* OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a broker that
 	 * closed would end the process by SIGPIPE instead of an error line. */
@@ -140,26 +143,10 @@ static int tls_start(struct link *l, const struct link_cfg *c, char *err, size_t
 		snprintf(err, cap, "%s", strerror(errno));
 		return -1;
 	}
-	if (!(l->tls = tls_run_new(l->tls_opts, why, sizeof(why)))) {
-		/* It names the run's flags (--cacert FILE: ...): ours are --control-*. */
-		if (!strncmp(why, "--cert-key", 10))
-			snprintf(err, cap, "--control-key%s", why + 10);
-		else if (!strncmp(why, "--", 2))
-			snprintf(err, cap, "--control-%s", why + 2);
-		else
-			snprintf(err, cap, "%s", why);
-		char *also = strstr(err, " --cert ");
-		if (also && strlen(err) + 8 < cap) { /* "does not match --cert FILE" */
-			memmove(also + 11, also + 3, strlen(also + 3) + 1);
-			memcpy(also + 3, "control-", 8);
-		}
+	if (!(l->tls = tls_run_new(l->tls_opts, err, cap)))
 		return -1;
-	}
-	if (!(l->tb = tls_block_connect(l->tls, l->fd, &t, LINK_TLS_TIMEOUT_MS, why, sizeof(why)))) {
-		snprintf(err, cap, "%s", why);
-		return -1;
-	}
-	return 0;
+	l->tb = tls_block_connect(l->tls, l->fd, &t, LINK_TLS_TIMEOUT_MS, err, cap);
+	return l->tb ? 0 : -1;
 }
 
 /* Why a CONNECT got no CONNACK accepting it, in words. */

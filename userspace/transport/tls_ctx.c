@@ -118,6 +118,13 @@ static int versions(SSL_CTX *ctx, const struct blast_opts *o)
 	return SSL_CTX_set_min_proto_version(ctx, lo) && SSL_CTX_set_max_proto_version(ctx, hi);
 }
 
+static const struct tls_flag_names run_flags = { "--cacert", "--cert", "--cert-key" };
+
+static const struct tls_flag_names *flags_of(const struct blast_opts *o)
+{
+	return o->tls_flags ? o->tls_flags : &run_flags;
+}
+
 static int verification(SSL_CTX *ctx, const struct blast_opts *o, char *err, size_t cap)
 {
 	if (o->insecure) {
@@ -128,7 +135,8 @@ static int verification(SSL_CTX *ctx, const struct blast_opts *o, char *err, siz
 	if (o->cacert) {
 		if (!SSL_CTX_load_verify_locations(ctx, o->cacert, NULL)) {
 			char what[300];
-			snprintf(what, sizeof(what), "--cacert %s: no CA certificate read", o->cacert);
+			snprintf(what, sizeof(what), "%s %s: no CA certificate read", flags_of(o)->cacert,
+				 o->cacert);
 			why(err, cap, what);
 			return -1;
 		}
@@ -146,24 +154,24 @@ static int client_cert(SSL_CTX *ctx, const struct blast_opts *o, char *err, size
 	if (!o->cert)
 		return 0;
 	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1) {
-		snprintf(what, sizeof(what), "--cert %s: not a PEM certificate", o->cert);
+		snprintf(what, sizeof(what), "%s %s: not a PEM certificate", flags_of(o)->cert, o->cert);
 		why(err, cap, what);
 		return -1;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, o->key_file, SSL_FILETYPE_PEM) != 1) {
 		bool other = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
 		if (other)
-			snprintf(what, sizeof(what), "--cert-key %s does not match --cert %s",
-				 o->key_file, o->cert);
+			snprintf(what, sizeof(what), "%s %s does not match %s %s", flags_of(o)->key,
+				 o->key_file, flags_of(o)->cert, o->cert);
 		else
-			snprintf(what, sizeof(what), "--cert-key %s: not a PEM private key",
+			snprintf(what, sizeof(what), "%s %s: not a PEM private key", flags_of(o)->key,
 				 o->key_file);
 		why(err, cap, what);
 		return -1;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
-		snprintf(what, sizeof(what), "--cert-key %s does not match --cert %s", o->key_file,
-			 o->cert);
+		snprintf(what, sizeof(what), "%s %s does not match %s %s", flags_of(o)->key,
+			 o->key_file, flags_of(o)->cert, o->cert);
 		why(err, cap, what);
 		return -1;
 	}
