@@ -142,8 +142,9 @@ static bool same_endpoint(const struct blast_target *a, const struct blast_targe
 
 /* Handshakes one worker keeps in flight: CONNECTS_IN_FLIGHT shared by the
  * workers. The accept backlog is per listener, though: with connections
- * dealt round robin over T distinct targets each worker may take
- * CONNECTS_IN_FLIGHT * T / workers, up to CONNECTS_PER_WORKER. With 27
+ * dealt round robin over T targets, of which the busiest listener is named
+ * M times, each worker may take CONNECTS_IN_FLIGHT * T / (M * workers), up
+ * to CONNECTS_PER_WORKER. With 27
  * workers on 27 brokers that is 16 each, not 2: each wake of a worker or
  * a broker then finds a batch of connects, not one or two (a third less
  * CPU per connection on both sides, docs/scale.md); past 16 the broker's
@@ -151,17 +152,18 @@ static bool same_endpoint(const struct blast_target *a, const struct blast_targe
  * (Kafka) are not dealt evenly: they share the one budget. */
 static uint32_t connects_in_flight(const struct worker *w)
 {
-	uint32_t shared = CONNECTS_IN_FLIGHT / w->n_workers, distinct = 0;
+	uint32_t shared = CONNECTS_IN_FLIGHT / w->n_workers, busiest = 1;
 
-	if (w->p->place || opts_fanout(w->o))
+	if (w->p->place || opts_fanout(w->o) || !w->n_addrs)
 		return shared ? shared : 1;
 	for (uint32_t i = 0; i < w->n_addrs; i++) {
-		uint32_t j = 0;
-		while (j < i && !same_endpoint(&w->addrs[i], &w->addrs[j]))
-			j++;
-		distinct += j == i;
+		uint32_t named = 0;
+		for (uint32_t j = 0; j < w->n_addrs; j++)
+			named += same_endpoint(&w->addrs[i], &w->addrs[j]);
+		if (named > busiest)
+			busiest = named;
 	}
-	uint64_t n = (uint64_t)CONNECTS_IN_FLIGHT * distinct / w->n_workers;
+	uint64_t n = (uint64_t)CONNECTS_IN_FLIGHT * w->n_addrs / ((uint64_t)busiest * w->n_workers);
 	if (n > CONNECTS_PER_WORKER)
 		n = CONNECTS_PER_WORKER;
 	if (n < shared)
