@@ -154,7 +154,7 @@ full_parse() {
 	local name=$1
 	shift
 	out=$("$BLAST" "$@" 2>&1 >/dev/null)
-	[ $? -eq 2 ] && [ "$out" = "blast: --control: cannot connect to mqtt://127.0.0.1:$CLOSED: Connection refused" ] ||
+	[ $? -eq 2 ] && [ "$out" = "blast: --control: cannot connect to control broker mqtt://127.0.0.1:$CLOSED: Connection refused" ] ||
 		fail "$name: blast refuses its flags: $out"
 }
 mapfile -t a < <(argv_of coordinator-job.yaml/coordinator) || fail "no coordinator in coordinator-job.yaml"
