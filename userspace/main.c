@@ -184,7 +184,6 @@ static int run(struct blast_opts *o, struct kafka_meta *kmeta, struct run_out *o
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	fflush(NULL);
 	if (!setup_taken)
@@ -677,6 +676,10 @@ int main(int argc, char **argv)
 	struct blast_opts o;
 
 	launch_ns = mono_ns();
+	/* Every command writes sockets (the ring, the control link, TLS through
+	 * OpenSSL's write(2)): a peer that closed is an error to report, never
+	 * a signal that ends the process. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && !strcmp(argv[1], "analyze"))
 		return analyze_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "merge"))

@@ -557,7 +557,6 @@ int agent_main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	struct ctl_msg reg = { .type = CTL_REGISTER,
 			       .u.reg = { { "blast " BLAST_VERSION, strlen("blast " BLAST_VERSION) },
 					  (uint32_t)sysconf(_SC_NPROCESSORS_ONLN) } };

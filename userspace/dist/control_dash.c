@@ -414,7 +414,6 @@ int control_dash_main(int argc, char **argv)
 
 	if (r)
 		return r == 1 ? 0 : r;
-	signal(SIGPIPE, SIG_IGN);
 	if (watch_open(&x, err, sizeof(err))) {
 		fprintf(stderr, "blast dashboard: --control: %s\n", err);
 		return BLAST_EXIT_USAGE;

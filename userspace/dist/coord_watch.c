@@ -34,7 +34,6 @@ void coord_watch_init(struct coord_watch *w, volatile sig_atomic_t *signals)
 	}
 	w->signals = signals;
 	w->signals_base = *signals;
-	signal(SIGPIPE, SIG_IGN);
 }
 
 void coord_watch_stop(struct coord_watch *w)

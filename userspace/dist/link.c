@@ -6,7 +6,6 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,11 +132,6 @@ static int tls_start(struct link *l, const struct link_cfg *c, char *err, size_t
 	l->tls_opts->tls_resume = TLS_RESUME_OFF;
 	l->tls_opts->tls_flags = &control_flags;
 	snprintf(t.host, sizeof(t.host), "%s", c->host);
-	/* OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a broker that
-	 * closed would end the process by SIGPIPE instead of an error line. */
-	struct sigaction old;
-	if (!sigaction(SIGPIPE, NULL, &old) && old.sa_handler == SIG_DFL)
-		signal(SIGPIPE, SIG_IGN);
 	int fl = fcntl(l->fd, F_GETFL);
 	if (fl < 0 || fcntl(l->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
 		snprintf(err, cap, "%s", strerror(errno));
