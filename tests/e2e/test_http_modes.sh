@@ -18,6 +18,7 @@ P_TLS=$(free_port)
 NG_HTTP_LINES="log_format post '\$request_method \$content_length \$content_type \$request_uri';"
 start_nginx 'keepalive_requests 100000;' \
 	'location = /ping { return 200 "PONG"; }' \
+	'location = /nagle { tcp_nodelay off; return 200 "PONG"; }' \
 	'location = /ten { keepalive_requests 10; return 200 "ten"; }' \
 	'location = /brief { keepalive_timeout 1s; return 200 "brief"; }' \
 	"location = /post { client_max_body_size 1m; access_log $T/post.log post; return 200 \"got\"; }" \
@@ -43,6 +44,16 @@ ran() {
 run_blast 20 --proto http --target "$URL/ping" --conns 2 --pipeline 16 --messages 4000 \
 	--quiet --report "$T/pipe.json"
 ran "$T/pipe.json" 4000 "--pipeline 16" http.body_bytes == 16000 config.inflight == 16
+
+# A server that sets no TCP_NODELAY holds each answer behind the last until
+# it is ACKed: pipelined, every window would wait 40 ms for blast's delayed
+# ACK (20,000 requests over 4 connections: 12 s) without the quick ACKs
+# blast sends it (engine/quickack.c), also once it has seen that nginx
+# with TCP_NODELAY needs none.
+run_blast 30 --proto http --target "$URL/nagle" --conns 4 --pipeline 16 --messages 20000 \
+	--quiet --report "$T/nagle.json"
+ran "$T/nagle.json" 20000 "--pipeline 16, tcp_nodelay off"
+[ "$(echo "$BLAST_SECS < 6" | bc)" = 1 ] || fail "--pipeline 16 into tcp_nodelay off took ${BLAST_SECS}s: held by delayed ACKs"
 
 # Pipelined requests behind the answer with which nginx ends a connection
 # (keepalive_requests 10) are never answered (nor processed): the

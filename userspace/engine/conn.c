@@ -16,6 +16,7 @@
 
 #include "engine/chunk.h"
 #include "engine/conn.h"
+#include "engine/quickack.h"
 #include "engine/measure.h"
 #include "engine/protocol.h"
 #include "engine/ring.h"
@@ -42,6 +43,17 @@ uint32_t conn_room(const struct worker *w, const struct conn *c)
 	uint32_t window = c->window < w->slot_cap ? c->window : w->slot_cap;
 	uint32_t free_slots = c->inflight < window ? window - c->inflight : 0;
 	return free_slots < w->chunk_msgs ? free_slots : w->chunk_msgs;
+}
+
+/* Unpaced with a deep window, the fewest messages worth a send: acks free
+ * a good batch before c sends again, instead of answering every few acks
+ * with a tiny send (the peer then reads tiny segments too). Refilled
+ * whole, the peer reads each window in one go, as wrk pipelines. */
+uint32_t conn_batch_min(const struct worker *w, const struct conn *c)
+{
+	if (w->refill_whole)
+		return c->window;
+	return c->window / 4 < w->batch_min ? c->window / 4 : w->batch_min;
 }
 
 int conn_alloc_slots(struct worker *w, struct conn *c)
@@ -290,6 +302,7 @@ void conn_open(struct worker *w, struct conn *c)
 	c->fd = fd;
 	if (w->stamp_reads)
 		rxstamp_enable(fd); /* without stamps, receipts are timed by the loop */
+	quickack_reset(c);
 	c->seg_stamped = w->rxs && rxseg_attach(w->rxs, (uint32_t)(c - w->conns), fd, &c->rxs) == 0;
 	struct io_uring_sqe *sqe = get_sqe(w);
 	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&t->addr, t->addr_len);

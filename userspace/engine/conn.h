@@ -8,6 +8,7 @@
 #include "engine/worker.h"
 
 uint32_t conn_room(const struct worker *w, const struct conn *c);
+uint32_t conn_batch_min(const struct worker *w, const struct conn *c);
 /* c's ack slots (w->slot_cap of them, all free). 0 or -ENOMEM. */
 int conn_alloc_slots(struct worker *w, struct conn *c);
 void conn_settle_inflight(struct worker *w, struct conn *c, bool lost);

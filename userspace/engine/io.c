@@ -17,6 +17,7 @@
 #include "engine/conn.h"
 #include "engine/io.h"
 #include "engine/protocol.h"
+#include "engine/quickack.h"
 #include "engine/ring.h"
 #include "engine/rx.h"
 #include "engine/sched.h"
@@ -34,7 +35,6 @@ static void on_send(struct worker *w, struct conn *c, int res);
 static int carry_append(struct worker *w, struct conn *c, const uint8_t *buf, size_t n);
 static void conn_consume(struct worker *w, struct conn *c, const uint8_t *buf, size_t len);
 static struct conn *tl_conn(struct tlink *l);
-static bool send_carries_ack(const struct worker *w, const struct conn *c);
 static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe);
 
 static void on_connect(struct worker *w, struct conn *c, int res)
@@ -356,21 +356,6 @@ void tl_rx_mark_at(void *ctx, int64_t off)
 	worker_rx_mark_at(ctx, off);
 }
 
-/* Unpaced, a receive that freed a good batch of c's window (pump_default's
- * rule) is answered by a send in this turn's pump, with enough messages
- * for every connection queued: that send carries the ACK of what was read,
- * so a quick ACK would only add a syscall and a bare segment. */
-static bool send_carries_ack(const struct worker *w, const struct conn *c)
-{
-	if (w->rate || !c->in_sendq)
-		return false;
-	uint32_t room = conn_room(w, c);
-	uint32_t batch_min = c->window / 4 < w->batch_min ? c->window / 4 : w->batch_min;
-	uint64_t due = sched_sendable(w);
-	uint64_t pending = due > w->next_msg ? due - w->next_msg : 0;
-	return room && room >= batch_min && pending >= (uint64_t)(w->sendq_len + 1) * room;
-}
-
 static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 {
 	bool more = cqe->flags & IORING_CQE_F_MORE;
@@ -389,6 +374,7 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 		res = -EBADMSG; /* bytes without a buffer: not a reply to this recv */
 	if (res > 0) {
 		w->t.bytes_in += (uint64_t)res;
+		w->recvs_data++;
 		rx_begin(w, c, data, res);
 		if (c->state == CS_TRANSPORT) {
 			tlink_recv(&c->tl, data, (size_t)res);
@@ -406,18 +392,7 @@ static void on_recv(struct worker *w, struct conn *c, struct io_uring_cqe *cqe)
 		} else if (c->state == CS_HANDSHAKE || c->state == CS_READY || c->state == CS_CLOSING) {
 			tlink_recv(&c->tl, data, (size_t)res);
 			conn_kick(w, c); /* once per receive, not once per ack */
-			/* A quick ACK lets a Nagle-bound broker (mosquitto sets no
-			 * TCP_NODELAY) send its next acks without the 40 ms wait;
-			 * with none outstanding there is nothing to hold back, and
-			 * the syscall and the bare ACK it sends are the largest cost
-			 * of a paced run. The protocol's handshake is timed: its
-			 * answer is never held back either. */
-			if (c->fd >= 0 && (c->state == CS_HANDSHAKE ||
-					   (w->o->qos && w->slot_cap < 1024 && c->state == CS_READY &&
-					    c->inflight && !send_carries_ack(w, c)))) {
-				int one = 1;
-				setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
-			}
+			quickack_after_read(w, c);
 		}
 		rx_end(w, c);
 		bool reading = c->state == CS_TRANSPORT || c->state == CS_HANDSHAKE ||

@@ -20,6 +20,7 @@
 #include "engine/measure.h"
 #include "engine/protocol.h"
 #include "engine/pump.h"
+#include "engine/quickack.h"
 #include "engine/ring.h"
 #include "engine/sched.h"
 #include "engine/setup.h"
@@ -33,6 +34,8 @@ static uint64_t next_wakeup(const struct worker *w);
 static bool paced_waits(const struct worker *w);
 static bool batch_waits(const struct worker *w);
 static unsigned wait_want(const struct worker *w, uint64_t *wait);
+static void note_answers(struct worker *w);
+static uint64_t answer_wait(const struct worker *w);
 
 static uint64_t peak_rss(void)
 {
@@ -100,10 +103,69 @@ static bool batch_waits(const struct worker *w)
 	       (w->phase == PHASE_RUNNING || w->phase == PHASE_DRAINING) && w->last_reaped > 0;
 }
 
+/* Closed-loop pipelining with whole refills (worker.h): how long until
+ * about a quarter of what is in flight is answered, at the pace answers
+ * came so far; 0 = do not wait for that. The server keeps three quarters
+ * of its queue meanwhile, and the loop then reads several answers per
+ * connection and refills whole windows: against nginx --pipeline 16 took
+ * a receive per 3 answers and a wake per 3.4 before (docs/bench-http.md).
+ * Only with segment stamps: a read's own stamp would time every answer in
+ * it by its last segment. A server that runs dry while the loop sleeps
+ * makes answers come slower per wait, which shortens the next. */
+static uint64_t answer_wait(const struct worker *w)
+{
+	if (!w->refill_whole || !w->rxs || !w->answer_ns || !w->answers_per_recv16 ||
+	    w->phase != PHASE_RUNNING ||
+	    w->connecting || w->sends_rest)
+		return 0;
+	uint64_t ns = w->t.inflight / 4 * w->answer_ns;
+	return ns < BATCH_NS ? ns : BATCH_NS;
+}
+
+/* The pace of answers and how many a receive brings, smoothed over turns:
+ * each turn that reaped some weighs in by the time and the receives since
+ * the last such turn. */
+static void note_answers(struct worker *w)
+{
+	uint64_t n = w->t.acked + w->t.failed;
+	uint64_t recvs = w->recvs_data - w->recvs_seen;
+
+	if (n <= w->answers_seen) {
+		if (!w->t_answers_seen)
+			w->t_answers_seen = w->now;
+		return;
+	}
+	if (w->t_answers_seen) {
+		uint64_t per = (w->now - w->t_answers_seen) / (n - w->answers_seen);
+		w->answer_ns = w->answer_ns ? (w->answer_ns * 7 + per) / 8 : per;
+	}
+	if (recvs) {
+		uint64_t per16 = (n - w->answers_seen) * 16 / recvs;
+		per16 = per16 ? per16 : 1;
+		w->answers_per_recv16 = w->answers_per_recv16 ? (w->answers_per_recv16 * 7 + per16) / 8
+							      : per16;
+		w->recvs_seen = w->recvs_data;
+	}
+	w->answers_seen = n;
+	w->t_answers_seen = w->now;
+}
+
 /* Completions to wait for, and the wait (ns) shortened to BATCH_NS when
  * that is more than one. The wait never passes the next due send. */
 static unsigned wait_want(const struct worker *w, uint64_t *wait)
 {
+	uint64_t answers = answer_wait(w);
+
+	if (answers) {
+		/* Or until the receives that bring that many have completed,
+		 * besides this turn's sends: a server faster than the loop has
+		 * them ready at once, and the loop does not sleep at all. */
+		uint64_t recvs = w->t.inflight / 4 * 16 / w->answers_per_recv16;
+		uint64_t want = w->sends_fresh + (recvs ? recvs : 1);
+		if (*wait > answers)
+			*wait = answers;
+		return want < BATCH_CQES ? (unsigned)want : BATCH_CQES;
+	}
 	if (!batch_waits(w))
 		return 1;
 	/* The long wait only while no send waits for room: a peer that
@@ -172,6 +234,11 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 		}
 
 		uint64_t wake = next_wakeup(&w);
+		if (w.n_ackq) {
+			uint64_t ack = quickack_watch(&w);
+			if (ack < wake)
+				wake = ack;
+		}
 		wake = wake_unless_stalled(&w, wake);
 		uint64_t wait = wake > w.now ? wake - w.now : 0;
 		unsigned want = wait_want(&w, &wait);
@@ -195,6 +262,8 @@ int worker_run(const struct blast_opts *o, struct shm *shm, unsigned id, unsigne
 		}
 		io_uring_cq_advance(&w.ring, seen);
 		w.last_reaped = seen;
+		if (w.refill_whole)
+			note_answers(&w);
 		measure_turn(&w.ms, to_submit, seen);
 	}
 

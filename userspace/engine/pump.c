@@ -47,10 +47,7 @@ void pump_default(struct worker *w)
 		}
 		if (!pending)
 			break;
-		/* Unpaced with a deep window: let acks free a good batch
-		 * before sending again, instead of answering every few acks
-		 * with a tiny send (the broker then reads tiny segments too). */
-		uint32_t batch_min = c->window / 4 < w->batch_min ? c->window / 4 : w->batch_min;
+		uint32_t batch_min = conn_batch_min(w, c);
 		if (room < batch_min && room < pending && c->inflight) {
 			sendq_pop(w); /* the next receive kicks it back */
 			continue;

@@ -42,6 +42,7 @@ void rx_begin(struct worker *w, struct conn *c, const uint8_t *data, int res)
 	w->rx_len = (uint32_t)res;
 	w->rx_mark = (uint32_t)res; /* unmarked: by the read's last byte */
 	w->rx_seg = false;
+	w->rx_first_ns = w->rx_last_ns = 0;
 	if (!c->seg_stamped)
 		return;
 	if (!rxseg_ready(w->rxs, (uint32_t)(c - w->conns), &c->rxs)) {
@@ -96,6 +97,9 @@ uint64_t worker_rx_ns(struct worker *w)
 		int r = rxseg_time(w->rxs, (uint32_t)(w->rx_conn - w->conns), &w->rx_conn->rxs,
 				   w->rx_seq0 + w->rx_mark, &ns);
 		if (r == 1 && ns <= w->now) {
+			if (!w->rx_first_ns)
+				w->rx_first_ns = ns;
+			w->rx_last_ns = ns;
 			w->t.rx_by_segment++;
 			return ns;
 		}

@@ -208,8 +208,9 @@ int setup(struct worker *w)
 	}
 	w->conns = calloc(w->n_conns ? w->n_conns : 1, sizeof(*w->conns));
 	w->rearm = calloc(w->n_conns ? w->n_conns : 1, sizeof(*w->rearm));
+	w->ackq = calloc(w->n_conns ? w->n_conns : 1, sizeof(*w->ackq));
 	w->reopenq = calloc(w->n_conns ? w->n_conns : 1, sizeof(*w->reopenq));
-	if (!w->conns || !w->rearm || !w->reopenq)
+	if (!w->conns || !w->rearm || !w->ackq || !w->reopenq)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < w->n_conns; i++) {
 		struct conn *c = &w->conns[i];
@@ -368,6 +369,7 @@ void teardown(struct worker *w)
 	free(w->rbufs);
 	free(w->conns);
 	free(w->rearm);
+	free(w->ackq);
 	free(w->reopenq);
 	free(w->payload);
 	free(w->scratch);

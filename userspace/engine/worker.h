@@ -95,6 +95,16 @@ struct conn {
 	uint64_t t_hold;        /* takes no message before this (a protocol's pause) */
 	uint64_t received;      /* fan-out: first receipts on this connection */
 	uint8_t seg_stamped : 1; /* the segment-stamp filter is on its socket */
+	/* Quick ACKs (quickack.c): the peer was seen to send answers without
+	 * waiting for an ACK, or to wait; answers were outstanding at its
+	 * last read. */
+	uint8_t peer_pushes : 1;
+	uint8_t peer_waits : 1;
+	uint8_t rx_owed : 1;
+	uint8_t in_ackq : 1;
+	uint8_t reads;          /* reads since it opened, up to quickack's probation */
+	uint64_t t_quickack;    /* its last quick ACK */
+	uint64_t t_last_read;
 	struct rxseg_cur rxs;   /* its place in its ring of segment stamps */
 };
 
@@ -135,6 +145,7 @@ struct worker {
 	uint8_t *rbufs;
 	uint32_t rbuf_size, rbuf_count;
 	uint32_t *rearm; uint32_t n_rearm; /* connections whose multishot recv ended on ENOBUFS */
+	uint32_t *ackq; uint32_t n_ackq;   /* quickack.c: connections owed answers without a quick ACK */
 	/* Receipt timing (rxstamp.h): the recvmsg layout, the clock offset,
 	 * and the arrival time of the read being parsed (0 outside one). */
 	struct msghdr rx_msg;
@@ -149,6 +160,7 @@ struct worker {
 	const uint8_t *rx_buf;
 	uint32_t rx_len, rx_mark, rx_seq0;
 	bool rx_seg;              /* rx_conn's read can be timed by segment */
+	uint64_t rx_first_ns, rx_last_ns; /* its first and last message's segment stamps */
 	uint64_t batch_ns;        /* longest batched wait */
 	unsigned last_reaped;     /* completions the last loop turn handled */
 	uint32_t sends_fresh;     /* sends in the ring that are not the rest of a short write */
@@ -176,6 +188,14 @@ struct worker {
 	uint64_t slot_cap_m;   /* worker_slot_mod's multiplier for slot_cap */
 	uint32_t chunk_msgs;   /* upper bound of messages per chunk */
 	uint32_t batch_min;    /* unpaced qos > 0: fewest messages worth a send */
+	/* Closed-loop pipelining (HTTP --pipeline): each connection's window
+	 * is refilled whole, and with segment stamps the loop sleeps until
+	 * about a quarter of what is in flight is answered (loop.c). */
+	bool refill_whole;
+	uint64_t answer_ns;              /* time per answer, smoothed */
+	uint64_t answers_per_recv16;     /* answers a receive brings, x16, smoothed */
+	uint64_t answers_seen, t_answers_seen;
+	uint64_t recvs_data, recvs_seen; /* receives that brought bytes */
 
 	/* Room for a topic or client id once expanded (at most 65535 bytes). */
 	char *scratch;

@@ -124,6 +124,8 @@ static int http_setup(struct worker *w)
 		snprintf(hw->host[i], sizeof(hw->host[i]), "%s%s%s%s%.0u", v6 ? "[" : "", t->host,
 			 v6 ? "]" : "", dflt ? "" : ":", dflt ? 0 : t->port);
 	}
+	/* Closed-loop pipelining: windows refilled whole (worker.h). */
+	w->refill_whole = !o->rate && !o->think_ns && w->slot_cap > 1;
 	if (o->think_ns && (!(hw->held = calloc(w->n_conns ? w->n_conns : 1, sizeof(*hw->held))) ||
 			    !(hw->is_held = calloc(w->n_conns ? w->n_conns : 1, 1))))
 		return -ENOMEM;

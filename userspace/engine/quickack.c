@@ -1,0 +1,130 @@
+/* Quick ACKs after a receive.
+ *
+ * A peer that sets no TCP_NODELAY (mosquitto; nginx with tcp_nodelay off)
+ * holds a small answer back while an earlier one is unacknowledged, and
+ * this side's delayed ACK then costs it 40 ms per flight: so a receive
+ * that leaves answers outstanding is answered by TCP_QUICKACK. Each is a
+ * syscall and a bare segment the peer processes: with HTTP --pipeline 16
+ * into nginx, one per three answers and a tenth of the client's CPU.
+ *
+ * With windows refilled whole (HTTP pipelining) and segment stamps, a read
+ * tells whether the peer needs them: two of its answers in different
+ * segments that both arrived after this side's last quick ACK were sent
+ * without waiting for one. That peer gets no more. The proof can deceive:
+ * this kernel also ACKs at once at times (a connection's start, a segment
+ * bigger than it expects), which lets a Nagle-bound peer go on too. So
+ * the first PROBATION reads are not judged, and a connection let go that
+ * then waits STALL_NS for answers it is owed gets a quick ACK at once and
+ * quick ACKs for good: the price of a wrong proof is one wait of STALL_NS
+ * to a loop turn more, once per connection. */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "engine/conn.h"
+#include "engine/quickack.h"
+#include "engine/sched.h"
+#include "stats/clock.h"
+
+#define PROBATION 32
+#define STALL_NS (2 * NSEC_PER_MSEC)
+
+static bool send_carries_ack(const struct worker *w, const struct conn *c);
+static void judge_peer(struct worker *w, struct conn *c);
+static void quickack(struct worker *w, struct conn *c);
+
+void quickack_reset(struct conn *c)
+{
+	c->peer_pushes = 0;
+	c->peer_waits = 0;
+	c->rx_owed = 0;
+	c->reads = 0;
+	c->t_quickack = 0;
+	c->t_last_read = 0;
+}
+
+/* Unpaced, a receive that freed a good batch of c's window (pump_default's
+ * rule) is answered by a send in this turn's pump, with enough messages
+ * for every connection queued: that send carries the ACK of what was read,
+ * so a quick ACK would only add a syscall and a bare segment. */
+static bool send_carries_ack(const struct worker *w, const struct conn *c)
+{
+	if (w->rate || !c->in_sendq)
+		return false;
+	uint32_t room = conn_room(w, c);
+	uint64_t due = sched_sendable(w);
+	uint64_t pending = due > w->next_msg ? due - w->next_msg : 0;
+	return room && room >= conn_batch_min(w, c) && pending >= (uint64_t)(w->sendq_len + 1) * room;
+}
+
+static void judge_peer(struct worker *w, struct conn *c)
+{
+	if (c->reads < PROBATION) {
+		c->reads++;
+		return;
+	}
+	if (!c->peer_waits && w->rx_first_ns && w->rx_last_ns > w->rx_first_ns &&
+	    w->rx_first_ns > c->t_quickack)
+		c->peer_pushes = 1;
+}
+
+static void quickack(struct worker *w, struct conn *c)
+{
+	int one = 1;
+
+	setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+	c->t_quickack = w->now;
+}
+
+void quickack_after_read(struct worker *w, struct conn *c)
+{
+	bool owed = c->state == CS_READY && c->inflight;
+
+	if (w->refill_whole && c->seg_stamped)
+		judge_peer(w, c);
+	c->rx_owed = owed;
+	c->t_last_read = w->now;
+	if (c->fd < 0)
+		return;
+	if (c->peer_pushes) {
+		if (owed && !c->in_ackq) {
+			c->in_ackq = 1;
+			w->ackq[w->n_ackq++] = (uint32_t)(c - w->conns);
+		}
+		return;
+	}
+	/* With none outstanding there is nothing to hold back, and the
+	 * syscall and the bare ACK it sends are the largest cost of a paced
+	 * run. The protocol's handshake is timed: its answer is never held
+	 * back. */
+	if (c->state == CS_HANDSHAKE ||
+	    (owed && w->o->qos && w->slot_cap < 1024 && !send_carries_ack(w, c)))
+		quickack(w, c);
+}
+
+uint64_t quickack_watch(struct worker *w)
+{
+	uint64_t next = UINT64_MAX;
+	uint32_t kept = 0;
+
+	for (uint32_t i = 0; i < w->n_ackq; i++) {
+		struct conn *c = &w->conns[w->ackq[i]];
+		if (c->fd < 0 || c->state != CS_READY || !c->rx_owed || !c->peer_pushes) {
+			c->in_ackq = 0;
+			continue;
+		}
+		uint64_t due = c->t_last_read + STALL_NS;
+		if (w->now >= due) {
+			quickack(w, c);
+			c->peer_pushes = 0;
+			c->peer_waits = 1;
+			c->in_ackq = 0;
+			continue;
+		}
+		if (due < next)
+			next = due;
+		w->ackq[kept++] = w->ackq[i];
+	}
+	w->n_ackq = kept;
+	return next;
+}
