@@ -16,7 +16,6 @@
 
 #include "engine/chunk.h"
 #include "engine/conn.h"
-#include "engine/quickack.h"
 #include "engine/measure.h"
 #include "engine/protocol.h"
 #include "engine/ring.h"
@@ -302,7 +301,7 @@ void conn_open(struct worker *w, struct conn *c)
 	c->fd = fd;
 	if (w->stamp_reads)
 		rxstamp_enable(fd); /* without stamps, receipts are timed by the loop */
-	quickack_reset(c);
+	c->qa = (struct conn_qack){ 0 };
 	c->seg_stamped = w->rxs && rxseg_attach(w->rxs, (uint32_t)(c - w->conns), fd, &c->rxs) == 0;
 	struct io_uring_sqe *sqe = get_sqe(w);
 	io_uring_prep_connect(sqe, fd, (const struct sockaddr *)&t->addr, t->addr_len);

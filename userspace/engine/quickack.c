@@ -33,16 +33,6 @@ static bool send_carries_ack(const struct worker *w, const struct conn *c);
 static void judge_peer(struct worker *w, struct conn *c);
 static void quickack(struct worker *w, struct conn *c);
 
-void quickack_reset(struct conn *c)
-{
-	c->peer_pushes = 0;
-	c->peer_waits = 0;
-	c->rx_owed = 0;
-	c->reads = 0;
-	c->t_quickack = 0;
-	c->t_last_read = 0;
-}
-
 /* Unpaced, a receive that freed a good batch of c's window (pump_default's
  * rule) is answered by a send in this turn's pump, with enough messages
  * for every connection queued: that send carries the ACK of what was read,
@@ -59,13 +49,13 @@ static bool send_carries_ack(const struct worker *w, const struct conn *c)
 
 static void judge_peer(struct worker *w, struct conn *c)
 {
-	if (c->reads < PROBATION) {
-		c->reads++;
+	if (c->qa.reads < PROBATION) {
+		c->qa.reads++;
 		return;
 	}
-	if (!c->peer_waits && w->rx_first_ns && w->rx_last_ns > w->rx_first_ns &&
-	    w->rx_first_ns > c->t_quickack)
-		c->peer_pushes = 1;
+	if (!c->qa.peer_waits && w->rx_first_ns && w->rx_last_ns > w->rx_first_ns &&
+	    w->rx_first_ns > c->qa.t_quickack)
+		c->qa.peer_pushes = 1;
 }
 
 static void quickack(struct worker *w, struct conn *c)
@@ -73,7 +63,7 @@ static void quickack(struct worker *w, struct conn *c)
 	int one = 1;
 
 	setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
-	c->t_quickack = w->now;
+	c->qa.t_quickack = w->now;
 }
 
 void quickack_after_read(struct worker *w, struct conn *c)
@@ -82,13 +72,15 @@ void quickack_after_read(struct worker *w, struct conn *c)
 
 	if (w->refill_whole && c->seg_stamped)
 		judge_peer(w, c);
-	c->rx_owed = owed;
-	c->t_last_read = w->now;
+	c->qa.rx_owed = owed;
+	c->qa.t_last_read = w->now;
 	if (c->fd < 0)
 		return;
-	if (c->peer_pushes) {
-		if (owed && !c->in_ackq) {
-			c->in_ackq = 1;
+	if (c->qa.peer_pushes) {
+		/* A reopened connection's stale entry is dropped by the
+		 * next watch; the bound keeps a duplicate from overflowing. */
+		if (owed && !c->qa.in_ackq && w->n_ackq < w->n_conns) {
+			c->qa.in_ackq = 1;
 			w->ackq[w->n_ackq++] = (uint32_t)(c - w->conns);
 		}
 		return;
@@ -109,16 +101,16 @@ uint64_t quickack_watch(struct worker *w)
 
 	for (uint32_t i = 0; i < w->n_ackq; i++) {
 		struct conn *c = &w->conns[w->ackq[i]];
-		if (c->fd < 0 || c->state != CS_READY || !c->rx_owed || !c->peer_pushes) {
-			c->in_ackq = 0;
+		if (c->fd < 0 || c->state != CS_READY || !c->qa.rx_owed || !c->qa.peer_pushes) {
+			c->qa.in_ackq = 0;
 			continue;
 		}
-		uint64_t due = c->t_last_read + STALL_NS;
+		uint64_t due = c->qa.t_last_read + STALL_NS;
 		if (w->now >= due) {
 			quickack(w, c);
-			c->peer_pushes = 0;
-			c->peer_waits = 1;
-			c->in_ackq = 0;
+			c->qa.peer_pushes = 0;
+			c->qa.peer_waits = 1;
+			c->qa.in_ackq = 0;
 			continue;
 		}
 		if (due < next)

@@ -17,7 +17,4 @@ void quickack_after_read(struct worker *w, struct conn *c);
  * Returns when it should be called next (UINT64_MAX: not needed). */
 uint64_t quickack_watch(struct worker *w);
 
-/* A fresh connection: nothing is known of its peer yet. */
-void quickack_reset(struct conn *c);
-
 #endif

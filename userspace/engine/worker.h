@@ -51,6 +51,19 @@ struct chunk {
 	uint8_t data[];
 };
 
+/* A connection's quick ACKs (quickack.c), zeroed when it opens: the peer
+ * was seen to send answers without waiting for an ACK, or to wait;
+ * answers were outstanding at its last read. */
+struct conn_qack {
+	uint8_t peer_pushes : 1;
+	uint8_t peer_waits : 1;
+	uint8_t rx_owed : 1;
+	uint8_t in_ackq : 1;
+	uint8_t reads;       /* reads since it opened, up to the probation */
+	uint64_t t_quickack; /* its last quick ACK */
+	uint64_t t_last_read;
+};
+
 struct conn {
 	int fd;
 	uint32_t idx;          /* global connection number: {conn} */
@@ -95,16 +108,7 @@ struct conn {
 	uint64_t t_hold;        /* takes no message before this (a protocol's pause) */
 	uint64_t received;      /* fan-out: first receipts on this connection */
 	uint8_t seg_stamped : 1; /* the segment-stamp filter is on its socket */
-	/* Quick ACKs (quickack.c): the peer was seen to send answers without
-	 * waiting for an ACK, or to wait; answers were outstanding at its
-	 * last read. */
-	uint8_t peer_pushes : 1;
-	uint8_t peer_waits : 1;
-	uint8_t rx_owed : 1;
-	uint8_t in_ackq : 1;
-	uint8_t reads;          /* reads since it opened, up to quickack's probation */
-	uint64_t t_quickack;    /* its last quick ACK */
-	uint64_t t_last_read;
+	struct conn_qack qa;
 	struct rxseg_cur rxs;   /* its place in its ring of segment stamps */
 };
 
