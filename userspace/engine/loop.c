@@ -106,10 +106,10 @@ static bool batch_waits(const struct worker *w)
 /* Closed-loop pipelining with whole refills (worker.h): how long until
  * about a quarter of what is in flight is answered, at the pace answers
  * came so far; 0 = do not wait for that. The server keeps three quarters
- * of its queue meanwhile, and the loop then reads several answers per
- * connection and refills whole windows: against nginx --pipeline 16 took
- * a receive per 3 answers and a wake per 3.4 before (docs/bench-http.md).
- * Only with segment stamps: a read's own stamp would time every answer in
+ * of its queue meanwhile, and each turn of the loop handles several
+ * connections' answers and refills whole windows (into nginx with
+ * --pipeline 16 a turn handled 3.4 answers before, 60 after:
+ * docs/bench-http.md). Only with segment stamps: a read's own stamp would time every answer in
  * it by its last segment. A server that runs dry while the loop sleeps
  * makes answers come slower per wait, which shortens the next. */
 static uint64_t answer_wait(const struct worker *w)
