@@ -109,9 +109,10 @@ static bool batch_waits(const struct worker *w)
  * of its queue meanwhile, and each turn of the loop handles several
  * connections' answers and refills whole windows (into nginx with
  * --pipeline 16 a turn handled 3.4 answers before, 60 after:
- * docs/bench-http.md). Only with segment stamps: a read's own stamp would time every answer in
- * it by its last segment. A server that runs dry while the loop sleeps
- * makes answers come slower per wait, which shortens the next. */
+ * docs/bench-http.md). Only with segment stamps: a read's own stamp
+ * would time every answer in it by its last segment. A server that runs
+ * dry while the loop sleeps makes answers come slower per wait, which
+ * shortens the next. */
 static uint64_t answer_wait(const struct worker *w)
 {
 	if (!w->refill_whole || !w->rxs || !w->answer_ns || !w->answers_per_recv16 ||
