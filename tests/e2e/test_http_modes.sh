@@ -44,6 +44,14 @@ ran() {
 run_blast 20 --proto http --target "$URL/ping" --conns 2 --pipeline 16 --messages 4000 \
 	--quiet --report "$T/pipe.json"
 ran "$T/pipe.json" 4000 "--pipeline 16" http.body_bytes == 16000 config.inflight == 16
+# nginx sets TCP_NODELAY: as root (segment stamps), blast's reads show it
+# sending answers unacked, and it gets quick ACKs only until that is seen
+# (60 to 90; about 1,000 when every read that left answers outstanding got
+# one).
+if [ "$(id -u)" -eq 0 ]; then
+	expect_jsons "$T/pipe.json" diagnosis.quick_acks.peers_sending_unacked == 2 \
+		diagnosis.quick_acks.sent -le 300
+fi
 
 # A server that sets no TCP_NODELAY holds each answer behind the last until
 # it is ACKed: pipelined, every window would wait 40 ms for blast's delayed
@@ -54,6 +62,8 @@ run_blast 30 --proto http --target "$URL/nagle" --conns 4 --pipeline 16 --messag
 	--quiet --report "$T/nagle.json"
 ran "$T/nagle.json" 20000 "--pipeline 16, tcp_nodelay off"
 [ "$(echo "$BLAST_SECS < 6" | bc)" = 1 ] || fail "--pipeline 16 into tcp_nodelay off took ${BLAST_SECS}s: held by delayed ACKs"
+# At least one per window of 16 that came in more than one read.
+expect_json "$T/nagle.json" diagnosis.quick_acks.sent -ge 1250
 
 # Pipelined requests behind the answer with which nginx ends a connection
 # (keepalive_requests 10) are never answered (nor processed): the

@@ -60,6 +60,7 @@ struct conn_qack {
 	uint8_t rx_owed : 1;
 	uint8_t in_ackq : 1;
 	uint8_t reads;       /* reads since it opened, up to the probation */
+	uint8_t proofs;      /* reads judged to show a peer sending unacked */
 	uint64_t t_quickack; /* its last quick ACK */
 	uint64_t t_last_read;
 };

@@ -139,6 +139,12 @@ void diagnosis_json(struct json_writer *j, const struct blast_results *r)
 	json_kv_u64(j, "srtt_us_max", d->srtt_us_max);
 	json_kv_u64(j, "min_rtt_us", d->min_rtt_us);
 	json_end_object(j);
+	json_key(j, "quick_acks");
+	json_begin_object(j);
+	json_kv_u64(j, "sent", d->quick_acks);
+	json_kv_u64(j, "peers_sending_unacked", d->peers_push);
+	json_kv_u64(j, "peers_then_waiting", d->peers_wait);
+	json_end_object(j);
 	json_end_object(j);
 }
 

@@ -48,6 +48,9 @@ void diag_counts_add(struct diag_counts *dst, const struct diag_counts *src)
 	dst->tcp_conns += src->tcp_conns;
 	dst->tcp_retrans += src->tcp_retrans;
 	dst->tcp_segs_out += src->tcp_segs_out;
+	dst->quick_acks += src->quick_acks;
+	dst->peers_push += src->peers_push;
+	dst->peers_wait += src->peers_wait;
 	dst->srtt_us_max = max_u64(dst->srtt_us_max, src->srtt_us_max);
 	if (src->min_rtt_us && (!dst->min_rtt_us || src->min_rtt_us < dst->min_rtt_us))
 		dst->min_rtt_us = src->min_rtt_us;

@@ -54,6 +54,10 @@ struct diag_counts {
 	 * retransmitted and sent segments, the largest smoothed RTT and the
 	 * smallest minimum RTT (us; 0 when unknown). */
 	uint64_t tcp_conns, tcp_retrans, tcp_segs_out, srtt_us_max, min_rtt_us;
+	/* TCP_QUICKACK calls after receives (engine/quickack.c), connections
+	 * whose reads showed the peer sending without waiting for an ACK (so
+	 * got no more), and those of them that then waited for one. */
+	uint64_t quick_acks, peers_push, peers_wait;
 };
 
 /* A worker's histograms, ns: lateness of every message sent under --rate,
