@@ -470,14 +470,10 @@ static void on_message(struct agent *a, const struct link_msg *lm)
 static int agent_args(int argc, char **argv, struct link_cfg *c, const char **name,
 		      const char **keep)
 {
-	char err[300];
-
 	for (int i = 1; i < argc; i++) {
-		int t = link_cfg_flag(c, argv[i], i + 1 < argc ? argv[i + 1] : NULL, err, sizeof(err));
-		if (t == -2) {
-			fprintf(stderr, "blast agent: %s\n", err);
+		int t = link_cfg_arg(c, "blast agent", argv[i], i + 1 < argc ? argv[i + 1] : NULL);
+		if (t == -2)
 			return BLAST_EXIT_USAGE;
-		}
 		if (t >= 0)
 			i += t;
 		else if (!strcmp(argv[i], "--reports-dir") && i + 1 < argc)
@@ -505,10 +501,8 @@ static int agent_args(int argc, char **argv, struct link_cfg *c, const char **na
 		fprintf(stderr, "blast agent: --control mqtt://HOST:PORT is needed\n");
 		return BLAST_EXIT_USAGE;
 	}
-	if (link_cfg_done(c, err, sizeof(err))) {
-		fprintf(stderr, "blast agent: %s\n", err);
+	if (link_cfg_check(c, "blast agent"))
 		return BLAST_EXIT_USAGE;
-	}
 	if (*keep && access(*keep, W_OK | X_OK)) {
 		fprintf(stderr, "blast agent: --reports-dir %s: %s\n", *keep, strerror(errno));
 		return BLAST_EXIT_USAGE;

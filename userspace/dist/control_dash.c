@@ -354,12 +354,9 @@ static int dash_args(int argc, char **argv, struct ctl_dash *x, const char **lis
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h"))
 			return usage(stdout, 1);
-		char err[300];
-		int t = link_cfg_flag(&x->link, a, v, err, sizeof(err));
-		if (t == -2) {
-			fprintf(stderr, "blast dashboard: %s\n", err);
+		int t = link_cfg_arg(&x->link, "blast dashboard", a, v);
+		if (t == -2)
 			return BLAST_EXIT_USAGE;
-		}
 		if (t >= 0) {
 			x->url = x->link.host[0] ? x->link.url : NULL;
 			i += t;
@@ -391,11 +388,8 @@ static int dash_args(int argc, char **argv, struct ctl_dash *x, const char **lis
 		fprintf(stderr, "blast dashboard: --control mqtt://HOST:PORT is needed\n");
 		return BLAST_EXIT_USAGE;
 	}
-	char err[300];
-	if (link_cfg_done(&x->link, err, sizeof(err))) {
-		fprintf(stderr, "blast dashboard: %s\n", err);
+	if (link_cfg_check(&x->link, "blast dashboard"))
 		return BLAST_EXIT_USAGE;
-	}
 	if (x->reports && access(x->reports, W_OK) < 0) {
 		fprintf(stderr, "blast dashboard: --reports %s: not a directory blast can write to: "
 				"%s\n", x->reports, strerror(errno));

@@ -179,12 +179,9 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 				v = eq + 1;
 			}
 		}
-		char lerr[300];
-		int t = link_cfg_flag(&c->link, a, v, lerr, sizeof(lerr));
-		if (t == -2) {
-			fprintf(stderr, "blast: %s\n", lerr);
+		int t = link_cfg_arg(&c->link, "blast", a, v);
+		if (t == -2)
 			return BLAST_EXIT_USAGE;
-		}
 		if (t >= 0) {
 			c->url = c->link.host[0] ? c->link.url : NULL;
 			i += t && !joined;
@@ -230,11 +227,8 @@ int coord_args(int argc, char **argv, struct coord_cfg *c)
 		fprintf(stderr, "blast: --control mqtt://HOST:PORT needs --agents N (and the other way round)\n");
 		return BLAST_EXIT_USAGE;
 	}
-	char lerr[300];
-	if (link_cfg_done(&c->link, lerr, sizeof(lerr))) {
-		fprintf(stderr, "blast: %s\n", lerr);
+	if (link_cfg_check(&c->link, "blast"))
 		return BLAST_EXIT_USAGE;
-	}
 	return 0;
 }
 

@@ -143,6 +143,20 @@ static int tls_start(struct link *l, const struct link_cfg *c, char *err, size_t
 	return l->tb ? 0 : -1;
 }
 
+/* Why the broker went away during CONNECT: OpenSSL's reason when TLS
+ * failed (an alert), else what happened (ending in an open parenthesis)
+ * and the likely mistake. */
+static void closed_why(const struct link *l, const char *what, char *why, size_t cap)
+{
+	if (l->tls_why[0])
+		snprintf(why, cap, "TLS failed after the handshake: %s%s", l->tls_why,
+			 strstr(l->tls_why, "certificate") ? " (--control-cert and --control-key?)" : "");
+	else
+		snprintf(why, cap, "%s%s)", what,
+			 l->tls ? "does it want a client certificate? --control-cert" :
+				  "a TLS port? then mqtts://");
+}
+
 /* Why a CONNECT got no CONNACK accepting it, in words. */
 static void connack_why(struct link *l, int r, const struct mqtt_frame *f, char *err, size_t cap)
 {
@@ -214,13 +228,7 @@ int link_open(struct link *l, const struct link_cfg *c, const char *client_id, c
 	if (n < 0 || send_all(l, buf, (size_t)n)) {
 		if (l->tb && !l->tls_why[0])
 			fill(l, 500); /* the alert that came before, if still there to read */
-		if (l->tls_why[0])
-			snprintf(why, sizeof(why), "TLS failed after the handshake: %s%s", l->tls_why,
-				 strstr(l->tls_why, "certificate") ? " (--control-cert and --control-key?)" : "");
-		else
-			snprintf(why, sizeof(why), "cannot send CONNECT (closed at once%s)",
-				 c->tls ? "; does it want a client certificate? --control-cert" :
-					  "; a TLS port? then mqtts://");
+		closed_why(l, "cannot send CONNECT (closed at once; ", why, sizeof(why));
 		snprintf(err, err_cap, "control broker %s: %s", c->url, why);
 		link_close(l);
 		return -1;
@@ -233,13 +241,8 @@ int link_open(struct link *l, const struct link_cfg *c, const char *client_id, c
 			break;
 		}
 	if (r != 1 || f.type != MQTT_CONNACK || mqtt_parse_connack(&f, MQTT_V311, &ack) || ack.code) {
-		if (r == 0 && closed && l->tls_why[0])
-			snprintf(why, sizeof(why), "TLS failed after the handshake: %s%s", l->tls_why,
-				 strstr(l->tls_why, "certificate") ? " (--control-cert and --control-key?)" : "");
-		else if (r == 0 && closed)
-			snprintf(why, sizeof(why), "closed the connection before a CONNACK%s",
-				 c->tls ? " (does it want a client certificate? --control-cert)" :
-					  " (a TLS port? then mqtts://)");
+		if (r == 0 && closed)
+			closed_why(l, "closed the connection before a CONNACK (", why, sizeof(why));
 		else
 			connack_why(l, r, &f, why, sizeof(why));
 		snprintf(err, err_cap, "control broker %s: %s", c->url, why);

@@ -138,3 +138,23 @@ int link_cfg_done(struct link_cfg *c, char *err, size_t cap)
 	}
 	return 0;
 }
+
+int link_cfg_arg(struct link_cfg *c, const char *who, const char *flag, const char *v)
+{
+	char err[300];
+	int t = link_cfg_flag(c, flag, v, err, sizeof(err));
+
+	if (t == -2)
+		fprintf(stderr, "%s: %s\n", who, err);
+	return t;
+}
+
+int link_cfg_check(struct link_cfg *c, const char *who)
+{
+	char err[300];
+
+	if (!link_cfg_done(c, err, sizeof(err)))
+		return 0;
+	fprintf(stderr, "%s: %s\n", who, err);
+	return -1;
+}

@@ -31,6 +31,10 @@ int link_cfg_flag(struct link_cfg *c, const char *flag, const char *v, char *err
 /* Once every flag is in: the password from $BLAST_CONTROL_PASSWORD when a
  * user has none, and the flags against each other. 0, or -1 with err. */
 int link_cfg_done(struct link_cfg *c, char *err, size_t cap);
+/* The two above for a command's argument loop: a bad flag is one line
+ * "WHO: why" on stderr (link_cfg_arg returns -2, link_cfg_check -1). */
+int link_cfg_arg(struct link_cfg *c, const char *who, const char *flag, const char *v);
+int link_cfg_check(struct link_cfg *c, const char *who);
 
 /* The flags, for usage lines. */
 #define LINK_CFG_USAGE                                                                      \
